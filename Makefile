@@ -1,0 +1,106 @@
+# wirelens: XDP/TC dataplane + loader CLI.
+#   make deps    install the Debian packages needed (build, tests, demo)
+#   make         build BPF objects, skeletons and build/wirelens
+#   make test    deps + build + every test (CUnit test_run suites, live namespace tests)
+#   make bench   deps + build + benchmarks (prints tables)
+#   make demo    deps + build + attach to a throwaway veth pair, show status and flows
+#   make format  clang-format every C file
+
+BUILD    ?= build
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+CC       ?= gcc
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -Wall -Wextra -std=gnu11 -I$(BUILD) -I. -D_GNU_SOURCE
+LDLIBS   := -lxdp -lbpf -lnl-route-3 -lnl-3 -lelf -lz -lm
+NL_CFLAGS := $(shell pkg-config --cflags libnl-3.0 2>/dev/null || echo -I/usr/include/libnl3)
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Wno-unused-parameter \
+	      -Wno-unused-function -I$(BUILD) -I.
+
+PARSE_HDRS := $(wildcard parse/*.h) maps/wirelens.h
+BPF_PROGS  := wl_xdp wl_tc
+BPF_OBJS   := $(BPF_PROGS:%=$(BUILD)/%.bpf.o)
+SKELS      := $(BPF_PROGS:%=$(BUILD)/%.skel.h)
+
+LOADER_SRCS := $(wildcard loader/*.c)
+LOADER_OBJS := $(LOADER_SRCS:loader/%.c=$(BUILD)/loader/%.o)
+# Everything but main.o is a library the tests and benchmarks link too.
+LIB_OBJS    := $(filter-out $(BUILD)/loader/main.o,$(LOADER_OBJS))
+
+TEST_SRCS := $(wildcard tests/*.c)
+TEST_OBJS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%.o)
+BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
+
+.PHONY: all deps test bench demo format clean check-deps
+all: $(BUILD)/wirelens $(BUILD)/test_wirelens $(BUILD)/bench_wirelens
+
+$(BUILD)/.dirs:
+	mkdir -p $(BUILD)/loader $(BUILD)/tests $(BUILD)/bench && touch $@
+
+# vmlinux.h from the running kernel's BTF.
+$(BUILD)/vmlinux.h: | $(BUILD)/.dirs
+	@test -r /sys/kernel/btf/vmlinux || { echo "kernel has no BTF (/sys/kernel/btf/vmlinux)" >&2; exit 1; }
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.bpf.o: xdp/%.bpf.c $(PARSE_HDRS) $(BUILD)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/%.bpf.o: tc/%.bpf.c $(PARSE_HDRS) $(BUILD)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/%.bpf.o: bench/%.bpf.c $(BUILD)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/loader/%.o: loader/%.c $(wildcard loader/*.h) maps/wirelens.h $(SKELS) | $(BUILD)/.dirs
+	$(CC) $(CFLAGS) $(NL_CFLAGS) -c $< -o $@
+
+$(BUILD)/wirelens: $(LOADER_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard loader/*.h) maps/wirelens.h $(SKELS) | $(BUILD)/.dirs
+	$(CC) $(CFLAGS) $(NL_CFLAGS) -c $< -o $@
+
+$(BUILD)/test_wirelens: $(TEST_OBJS) $(LIB_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcunit -lpcap
+
+$(BUILD)/bench_wirelens: $(BENCH_SRCS) $(LIB_OBJS) $(BUILD)/bench_pass.skel.h $(SKELS) $(wildcard tests/*.h)
+	$(CC) $(CFLAGS) -o $@ $(BENCH_SRCS) $(filter tests/pktbuild.c,$(TEST_SRCS)) $(LIB_OBJS) $(LDLIBS)
+
+# Packages: build toolchain, libraries, and the real servers/clients the tests drive.
+DEB_PKGS := clang llvm make gcc pkg-config libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev \
+	libnl-3-dev libnl-route-3-dev bpftool libcunit1-dev libpcap-dev libjson-c-dev \
+	iproute2 ethtool tcpdump jq netcat-openbsd iputils-ping curl \
+	redis-server redis-tools memcached libmemcached-tools nginx-light dnsutils unbound
+
+check-deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "missing packages:" $$missing; exit 1; fi
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps needs root (apt-get)" >&2; exit 1; fi; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+test: deps
+	$(MAKE) all
+	tests/run.sh $(BUILD)
+
+bench: deps
+	$(MAKE) all
+	$(BUILD)/bench_wirelens
+
+demo: deps
+	$(MAKE) all
+	tests/demo.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)

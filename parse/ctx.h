@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The hook abstraction. Every parser is compiled once per hook: the XDP object is built with
+ * -DWL_HOOK_XDP, the TC object with -DWL_HOOK_TC. Headers are read in place (linear data);
+ * payload that may live in fragments (XDP multi-buffer, TC GSO skbs) goes through
+ * wl_load_bytes().
+ */
+#ifndef WL_PARSE_CTX_H
+#define WL_PARSE_CTX_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "../maps/wirelens.h"
+
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86DD
+#define ETH_P_8021Q	0x8100
+#define ETH_P_8021AD	0x88A8
+#define ETH_P_QINQ1	0x9100 /* pre-standard QinQ still seen in the field */
+#define TC_ACT_OK	0
+
+/*
+ * Loads a 32-bit context field with a plain `rX = *(u32 *)(ctx + off)`. Clang may otherwise
+ * materialise ctx + off in a register when the field goes through CO-RE, which the verifier
+ * rejects ("dereference of modified ctx ptr"). Context layouts are UAPI: no relocation needed.
+ */
+#define WL_CTX_LOAD32(ctx, type, field)                                                            \
+	({                                                                                         \
+		__u64 __v;                                                                         \
+		asm volatile("%0 = *(u32 *)(%1 + %2)"                                              \
+			     : "=r"(__v)                                                           \
+			     : "r"(ctx), "i"(__builtin_offsetof(type, field)));                    \
+		__v;                                                                               \
+	})
+
+/* Header bytes TC makes linear when an skb arrives with a short linear part. */
+#define WL_HDR_PULL 256
+
+/* What the shared path knows about the packet, whatever the hook. */
+struct wl_pkt {
+	void *data;
+	void *data_end;
+	__u32 len;      /* whole packet: linear part and fragments */
+	__u32 ifindex;
+	__u32 gso_segs; /* wire segments a TC GSO skb becomes; 1 otherwise */
+	__u16 vlan_meta_tci; /* TC: an offloaded VLAN tag kept in skb metadata */
+	__u8 vlan_meta_present;
+	__u8 pad;
+};
+
+#if defined(WL_HOOK_XDP)
+
+/* A macro, not a typedef: CO-RE relocations must name the kernel struct. */
+#define wl_ctx_t struct xdp_md
+#define WL_VERDICT_PASS XDP_PASS
+
+static __always_inline void wl_pkt_init(wl_ctx_t *ctx, struct wl_pkt *p)
+{
+	p->data = (void *)(long)WL_CTX_LOAD32(ctx, struct xdp_md, data);
+	p->data_end = (void *)(long)WL_CTX_LOAD32(ctx, struct xdp_md, data_end);
+	p->len = bpf_xdp_get_buff_len(ctx);
+	p->ifindex = ctx->ingress_ifindex;
+	p->gso_segs = 1;
+	p->vlan_meta_tci = 0;
+	p->vlan_meta_present = 0;
+}
+
+static __always_inline long wl_load_bytes(wl_ctx_t *ctx, __u32 off, void *to, __u32 len)
+{
+	return bpf_xdp_load_bytes(ctx, off, to, len);
+}
+
+#elif defined(WL_HOOK_TC)
+
+#define wl_ctx_t struct __sk_buff
+#define WL_VERDICT_PASS TC_ACT_OK
+
+static __always_inline void wl_pkt_init(wl_ctx_t *skb, struct wl_pkt *p)
+{
+	__u32 linear = WL_CTX_LOAD32(skb, struct __sk_buff, data_end) -
+		       WL_CTX_LOAD32(skb, struct __sk_buff, data);
+
+	/* GSO skbs keep payload in fragments; headers are nearly always linear, but make sure. */
+	if (linear < WL_HDR_PULL && skb->len > linear)
+		bpf_skb_pull_data(skb, skb->len < WL_HDR_PULL ? skb->len : WL_HDR_PULL);
+	p->data = (void *)(long)WL_CTX_LOAD32(skb, struct __sk_buff, data);
+	p->data_end = (void *)(long)WL_CTX_LOAD32(skb, struct __sk_buff, data_end);
+	p->len = skb->len;
+	p->ifindex = skb->ifindex;
+	p->gso_segs = skb->gso_size && skb->gso_segs > 1 ? skb->gso_segs : 1;
+	p->vlan_meta_present = skb->vlan_present;
+	p->vlan_meta_tci = skb->vlan_tci;
+}
+
+static __always_inline long wl_load_bytes(wl_ctx_t *ctx, __u32 off, void *to, __u32 len)
+{
+	return bpf_skb_load_bytes(ctx, off, to, len);
+}
+
+#else
+#error "define WL_HOOK_XDP or WL_HOOK_TC"
+#endif
+
+/* A bounds-checked read position in the linear part of the packet. */
+struct wl_cursor {
+	void *pos;
+	void *end;
+};
+
+#endif /* WL_PARSE_CTX_H */

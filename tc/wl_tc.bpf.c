@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* TC entry point (clsact/tcx, egress by default): skbs, possibly GSO and nonlinear. */
+#define WL_HOOK_TC
+#include "../parse/path.h"
+
+SEC("tc")
+int wl_tc(struct __sk_buff *skb)
+{
+	return wl_process(skb);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "harness.h"
+
+const char *const hook_names[HOOK_COUNT] = {"xdp", "tc"};
+
+static struct wl_progs progs;
+static int loaded;
+
+struct wl_progs *harness(void)
+{
+	return loaded ? &progs : NULL;
+}
+
+int harness_init(void)
+{
+	struct wl_load_opts o = {0};
+	int err;
+
+	if (loaded)
+		return 0;
+	wl_libbpf_quiet(getenv("WL_VERBOSE") != NULL);
+	err = wl_progs_load(&progs, &o);
+	if (!err)
+		loaded = 1;
+	return err;
+}
+
+void harness_fini(void)
+{
+	if (loaded)
+		wl_progs_close(&progs);
+	loaded = 0;
+}
+
+void harness_reset(void)
+{
+	wl_map_clear(wl_map_flows_fd(&progs));
+	wl_map_clear(wl_map_counters_fd(&progs));
+	wl_map_clear(wl_map_frags_fd(&progs));
+}
+
+int harness_run(enum wl_hook hook, const void *frame, size_t len, const struct run_opts *o)
+{
+	struct __sk_buff skb = {0};
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = frame, .data_size_in = len, .repeat = 1);
+	int fd = hook == HOOK_XDP ? wl_progs_xdp_fd(&progs) : wl_progs_tc_fd(&progs);
+
+	if (hook == HOOK_TC && o) {
+		skb.gso_segs = o->gso_segs;
+		skb.gso_size = o->gso_size;
+		skb.ifindex = o->ifindex;
+		topts.ctx_in = &skb;
+		topts.ctx_size_in = sizeof(skb);
+	}
+	if (bpf_prog_test_run_opts(fd, &topts))
+		return -errno;
+	return topts.retval;
+}
+
+struct wl_counters harness_counters(void)
+{
+	struct wl_counters c;
+
+	memset(&c, 0xff, sizeof(c));
+	wl_counters_read(wl_map_counters_fd(&progs), &c);
+	return c;
+}
+
+int harness_flow_count(void)
+{
+	struct wl_flow_key k, next;
+	int n = 0, fd = wl_map_flows_fd(&progs);
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+int harness_flow_get(const struct wl_flow_key *key, struct wl_flow_stats *out)
+{
+	return bpf_map_lookup_elem(wl_map_flows_fd(&progs), key, out) ? -errno : 0;
+}
+
+int harness_flow_first(struct wl_flow_key *key, struct wl_flow_stats *out)
+{
+	int fd = wl_map_flows_fd(&progs);
+
+	if (bpf_map_get_next_key(fd, NULL, key))
+		return -errno;
+	return bpf_map_lookup_elem(fd, key, out) ? -errno : 0;
+}
+
+struct wl_flow_key flow_key(uint32_t ifindex, int family, const char *src, const char *dst,
+			    uint8_t l4, uint16_t sport, uint16_t dport)
+{
+	struct wl_flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.ifindex = ifindex;
+	k.l3_proto = family == 6 ? 0x86DD : 0x0800;
+	k.l4_proto = l4;
+	k.src_port = sport;
+	k.dst_port = dport;
+	inet_pton(family == 6 ? AF_INET6 : AF_INET, src, k.src_addr);
+	inet_pton(family == 6 ? AF_INET6 : AF_INET, dst, k.dst_addr);
+	return k;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Runs frames through the real XDP and TC programs with BPF_PROG_TEST_RUN and reads the maps. */
+#ifndef WL_TESTS_HARNESS_H
+#define WL_TESTS_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "loader/progs.h"
+
+enum wl_hook {
+	HOOK_XDP,
+	HOOK_TC,
+};
+#define HOOK_COUNT 2
+extern const char *const hook_names[HOOK_COUNT];
+
+/* One shared load for the whole test binary (both programs, private maps). */
+struct wl_progs *harness(void);
+int harness_init(void);
+void harness_fini(void);
+
+/* Empties every map so the next case starts from zero. */
+void harness_reset(void);
+
+struct run_opts {
+	uint32_t gso_segs; /* TC only: pretend the skb is a GSO packet of that many segments */
+	uint32_t gso_size;
+	uint32_t ifindex; /* TC only: skb->ifindex; 0 keeps the default (loopback) */
+};
+
+/* Runs one frame. Returns the program's return value, or -errno if the run failed. */
+int harness_run(enum wl_hook hook, const void *frame, size_t len, const struct run_opts *o);
+
+/* Counters summed over CPUs. */
+struct wl_counters harness_counters(void);
+/* Number of flows in the map, and one flow by key (returns 0 if found). */
+int harness_flow_count(void);
+int harness_flow_get(const struct wl_flow_key *key, struct wl_flow_stats *out);
+/* The i-th flow found while iterating (order unspecified), for cases with a single flow. */
+int harness_flow_first(struct wl_flow_key *key, struct wl_flow_stats *out);
+
+/* Builds the flow key for IPv4/IPv6 text addresses. */
+struct wl_flow_key flow_key(uint32_t ifindex, int family, const char *src, const char *dst,
+			    uint8_t l4, uint16_t sport, uint16_t dport);
+
+/* ifindex the test_run frames appear on (loopback). */
+#define TEST_IFINDEX 1
+
+#endif

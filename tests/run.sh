@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test: the CUnit test_run suites, then each live test (namespaces, real servers).
+# Prints one closing line "N passed, N failed" and exits non-zero if anything failed.
+set -u
+BUILD=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+BUILD=$(cd "$BUILD" && pwd)
+export WL_BUILD="$BUILD" WL_BIN="$BUILD/wirelens"
+[ "$(id -u)" = 0 ] || { echo "tests need root (BPF, namespaces)" >&2; exit 1; }
+
+passed=0 failed=0 failed_names=()
+run() {
+	local name=$1; shift
+	local t0=$SECONDS
+	echo "=== $name"
+	if "$@"; then
+		passed=$((passed + 1)); echo "=== $name: PASS ($((SECONDS - t0))s)"
+	else
+		failed=$((failed + 1)); failed_names+=("$name"); echo "=== $name: FAIL ($((SECONDS - t0))s)"
+	fi
+}
+
+run "unit (test_run)" "$BUILD/test_wirelens"
+for t in "$here"/live/*.sh; do
+	[ -e "$t" ] || continue
+	[ -n "${WL_ONLY:-}" ] && [[ "$(basename "$t")" != *"$WL_ONLY"* ]] && continue
+	run "live/$(basename "$t" .sh)" timeout 900 bash "$t"
+done
+
+echo
+[ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

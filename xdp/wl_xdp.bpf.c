@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* XDP entry point: ingress, before the stack. Frames may be multi-buffer (xdp.frags). */
+#define WL_HOOK_XDP
+#include "../parse/path.h"
+
+SEC("xdp.frags")
+int wl_xdp(struct xdp_md *ctx)
+{
+	return wl_process(ctx);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
