@@ -18,7 +18,7 @@
 #define WL_PIN_DIR     WL_PIN_ROOT "/v1"
 
 #define WL_FLOWS_DEFAULT 65536 /* flow table entries; the loader may change it at load time */
-#define WL_FRAGS_MAX     4096  /* IP fragment trains remembered to attribute later fragments */
+#define WL_FRAGS_MAX	 4096  /* IP fragment trains remembered to attribute later fragments */
 
 #define WL_ASSERT_SIZE(type, size)                                                                 \
 	_Static_assert(sizeof(type) == (size), #type " size is part of the ABI")
@@ -32,8 +32,8 @@ struct wl_flow_key {
 	__u32 ifindex;
 	__u16 vlan_outer; /* VLAN id of the outer tag, 0 when untagged */
 	__u16 vlan_inner; /* VLAN id of the inner (QinQ) tag, 0 when none */
-	__u16 l3_proto;   /* ETH_P_IP or ETH_P_IPV6, host byte order */
-	__u8 l4_proto;    /* IPPROTO_* */
+	__u16 l3_proto;	  /* ETH_P_IP or ETH_P_IPV6, host byte order */
+	__u8 l4_proto;	  /* IPPROTO_* */
 	__u8 pad;
 	__u16 src_port; /* host byte order */
 	__u16 dst_port;
@@ -81,30 +81,40 @@ struct wl_counters {
 	__u64 seen;
 	/* outcomes */
 	__u64 accounted;      /* added to a flow */
-	__u64 non_ip;         /* ethertype is neither IPv4 nor IPv6 (ARP, LLDP, ...) */
+	__u64 non_ip;	      /* ethertype is neither IPv4 nor IPv6 (ARP, LLDP, ...) */
 	__u64 truncated_l2;   /* Ethernet or VLAN header cut short */
 	__u64 truncated_l3;   /* IP header (or its options/extensions) cut short */
 	__u64 truncated_l4;   /* TCP/UDP/ICMP header cut short */
-	__u64 bad_l4;         /* TCP data offset below 5 words */
-	__u64 bad_l3;         /* IPv4 IHL < 5, total length below header, wrong version */
+	__u64 bad_l4;	      /* TCP data offset below 5 words */
+	__u64 bad_l3;	      /* IPv4 IHL < 5, total length below header, wrong version */
 	__u64 bad_ipv6_chain; /* IPv6 extension chain too long to walk */
 	__u64 vlan_too_deep;  /* more than two VLAN tags */
 	__u64 frag_unmatched; /* later fragment whose first fragment was not seen */
-	__u64 map_full;       /* a new flow could not be inserted */
+	__u64 map_full;	      /* a new flow could not be inserted */
 	/* facts */
 	__u64 ipv4;
 	__u64 ipv6;
 	__u64 vlan_tagged; /* at least one tag (in the packet or in skb metadata) */
-	__u64 qinq;        /* two tags */
-	__u64 frag_v4;     /* IPv4 MF set or offset > 0 */
-	__u64 frag_v6;     /* IPv6 fragment header present */
+	__u64 qinq;	   /* two tags */
+	__u64 frag_v4;	   /* IPv4 MF set or offset > 0 */
+	__u64 frag_v6;	   /* IPv6 fragment header present */
 	__u64 tcp;
 	__u64 udp;
 	__u64 icmp; /* ICMP and ICMPv6 */
 	__u64 l4_other;
 	__u64 gso_packets; /* TC: super-packets counted as their segments in flows */
+	/* L7 engine (facts, counted per packet or per message as named) */
+	__u64 l7_packets;	/* TCP/UDP packets with payload handed to a protocol parser */
+	__u64 l7_retransmit;	/* segments (or their parts) already seen: not parsed again */
+	__u64 l7_gap;		/* a segment after missing bytes: the parser resynchronised */
+	__u64 l7_resync_skip;	/* segments skipped while looking for a message boundary */
+	__u64 l7_malformed;	/* bytes that break the protocol grammar: parser resynchronises */
+	__u64 l7_unmatched;	/* responses with no pending request (pushes, lost requests) */
+	__u64 l7_fifo_overflow; /* requests merged into OTHER because the pending queue was full */
+	__u64 l7_conn_full;	/* a connection could not get state */
+	__u64 l7_stats_full;	/* a command could not get a stats entry */
 };
-WL_ASSERT_SIZE(struct wl_counters, 23 * 8);
+WL_ASSERT_SIZE(struct wl_counters, 32 * 8);
 
 /* Outcome indexes, in the order of struct wl_counters, so BPF can bump one by index. */
 enum wl_outcome {
@@ -121,9 +131,135 @@ enum wl_outcome {
 	WL_OUT_MAP_FULL,
 	WL_OUT_END,
 };
-_Static_assert(__builtin_offsetof(struct wl_counters, accounted) == WL_OUT_ACCOUNTED * 8, "outcome order");
-_Static_assert(__builtin_offsetof(struct wl_counters, map_full) == WL_OUT_MAP_FULL * 8, "outcome order");
+_Static_assert(__builtin_offsetof(struct wl_counters, accounted) == WL_OUT_ACCOUNTED * 8,
+	       "outcome order");
+_Static_assert(__builtin_offsetof(struct wl_counters, map_full) == WL_OUT_MAP_FULL * 8,
+	       "outcome order");
 _Static_assert(__builtin_offsetof(struct wl_counters, ipv4) == WL_OUT_END * 8, "outcome block end");
+
+/* ---- L7 engine ---------------------------------------------------------------------------- */
+
+enum wl_l7_proto {
+	WL_L7_NONE = 0,
+	WL_L7_REDIS = 1,
+	WL_L7_MEMCACHED = 2,
+	WL_L7_HTTP = 3,
+	WL_L7_DNS = 4,
+	WL_L7_MYSQL = 5,
+	WL_L7_POSTGRES = 6,
+	WL_L7_MONGODB = 7,
+	WL_L7_KAFKA = 8,
+	WL_L7_PROTO_MAX,
+};
+
+#define WL_CMD_LEN	 24   /* command name, NUL-padded ("CONFIG|GET", "SELECT", "Produce") */
+#define WL_CMD_IDS_MAX	 2048 /* known command names over all protocols */
+#define WL_CMD_OTHER	 0    /* id of "OTHER": names not in the table */
+#define WL_LAT_BUCKETS	 32   /* log2 ns: bucket b holds [2^b, 2^(b+1)) ns, the last is open */
+#define WL_FIFO_LEN	 32   /* pending requests per connection (runs of one command merged) */
+#define WL_CONNS_DEFAULT 65536
+#define WL_CMD_STATS_MAX 16384
+#define WL_NEST_MAX	 8   /* nesting of replies walked (RESP arrays in arrays ...) */
+#define WL_L7_WINDOW	 256 /* payload bytes copied per parser window */
+
+/* Per-command statistics key: protocol, server, command name. */
+struct wl_cmd_key {
+	__u8 l7_proto; /* enum wl_l7_proto */
+	__u8 pad;
+	__u16 l3_proto;
+	__u16 server_port;
+	__u16 pad2;
+	__u8 server_addr[16];
+	char command[WL_CMD_LEN];
+};
+WL_ASSERT_SIZE(struct wl_cmd_key, 48);
+
+/* Per-command statistics (per-CPU: user space sums the CPUs). */
+struct wl_cmd_stats {
+	__u64 requests;
+	__u64 responses;
+	__u64 errors; /* error replies (Redis -ERR/!..., HTTP 5xx, DNS rcode != 0, ...) */
+	__u64 misses; /* not-found answers that are not errors (memcached get misses, HTTP 404) */
+	__u64 request_bytes;
+	__u64 response_bytes;
+	__u64 latency_sum_ns;
+	__u64 latency_hist[WL_LAT_BUCKETS];
+};
+WL_ASSERT_SIZE(struct wl_cmd_stats, (7 + WL_LAT_BUCKETS) * 8);
+
+/* Known command names: (protocol, name) -> id; the ids map gives the name back. */
+struct wl_cmd_name_key {
+	__u32 l7_proto;
+	char command[WL_CMD_LEN];
+};
+WL_ASSERT_SIZE(struct wl_cmd_name_key, 28);
+
+#define WL_CMD_F_CONTAINER 0x1 /* Redis: the subcommand is part of the name (CONFIG|GET) */
+struct wl_cmd_name_val {
+	__u16 id;
+	__u16 flags;
+};
+WL_ASSERT_SIZE(struct wl_cmd_name_val, 4);
+
+struct wl_cmd_name {
+	char command[WL_CMD_LEN];
+};
+WL_ASSERT_SIZE(struct wl_cmd_name, WL_CMD_LEN);
+
+/* A TCP connection (or UDP pair) whose application protocol is tracked, oriented client->server. */
+struct wl_conn_key {
+	__u32 ifindex;
+	__u16 l3_proto;
+	__u8 l4_proto;
+	__u8 pad;
+	__u16 client_port;
+	__u16 server_port;
+	__u8 client_addr[16];
+	__u8 server_addr[16];
+};
+WL_ASSERT_SIZE(struct wl_conn_key, 44);
+
+/* A request waiting for its response; consecutive requests of one command in one packet merge. */
+struct wl_pending {
+	__u64 ts_ns;
+	__u32 count; /* requests of the run still unanswered (atomic: both sides touch it) */
+	__u16 cmd_id;
+	__u16 pad;
+};
+WL_ASSERT_SIZE(struct wl_pending, 16);
+
+/* Parser state of one direction. Written only by packets of that direction. */
+struct wl_l7_dir {
+	__u32 next_seq;	 /* next expected TCP sequence number */
+	__u32 body_left; /* bytes of the current message body still to skip (may span segments) */
+	__u32 num;	 /* number being read (lengths, counts) */
+	__u32 msg_bytes; /* bytes of the current message so far */
+	__u32 elems;	 /* request: array elements; response: unused */
+	__u32 elem_idx;
+	__u32 stack[WL_NEST_MAX]; /* response: elements left per nesting level */
+	__u64 msg_ts_ns;	  /* response: first byte seen */
+	__u16 cur_id;		  /* response: command being answered */
+	__u8 state;
+	__u8 flags;
+	__u8 depth;
+	__u8 name_len;
+	__u8 sub_len;
+	__u8 pad;
+	char name[WL_CMD_LEN]; /* request: command name being captured */
+	char sub[16];	       /* request: subcommand of a container command */
+};
+
+struct wl_conn {
+	__u8 l7_proto;
+	__u8 pad[3];
+	/* The request direction owns tail, the response direction owns head (single producer,
+	 * single consumer): no lock needed when the two directions run on different CPUs. */
+	__u32 fifo_tail;
+	__u32 fifo_head;
+	__u32 pad2;
+	struct wl_pending fifo[WL_FIFO_LEN];
+	struct wl_l7_dir dir[2]; /* 0: client->server (requests), 1: server->client */
+};
 
 #ifdef __bpf__
 /* Map definitions: BPF side only. The loader pins each by name under WL_PIN_DIR. */
@@ -147,6 +283,43 @@ struct {
 	__type(key, struct wl_frag_key);
 	__type(value, struct wl_flow_key);
 } wl_frags SEC(".maps");
+
+/* Application protocol of a server port (TCP and UDP): enum wl_l7_proto, 0 = none. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} wl_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, WL_CONNS_DEFAULT);
+	__type(key, struct wl_conn_key);
+	__type(value, struct wl_conn);
+} wl_conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, WL_CMD_STATS_MAX);
+	__type(key, struct wl_cmd_key);
+	__type(value, struct wl_cmd_stats);
+} wl_cmd_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WL_CMD_IDS_MAX);
+	__type(key, struct wl_cmd_name_key);
+	__type(value, struct wl_cmd_name_val);
+} wl_cmd_names SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WL_CMD_IDS_MAX);
+	__type(key, __u32);
+	__type(value, struct wl_cmd_name);
+} wl_cmd_ids SEC(".maps");
+
 #endif /* __bpf__ */
 
 #endif /* WIRELENS_MAPS_H */

@@ -14,12 +14,12 @@
 
 #include "../maps/wirelens.h"
 
-#define ETH_P_IP	0x0800
-#define ETH_P_IPV6	0x86DD
-#define ETH_P_8021Q	0x8100
-#define ETH_P_8021AD	0x88A8
-#define ETH_P_QINQ1	0x9100 /* pre-standard QinQ still seen in the field */
-#define TC_ACT_OK	0
+#define ETH_P_IP     0x0800
+#define ETH_P_IPV6   0x86DD
+#define ETH_P_8021Q  0x8100
+#define ETH_P_8021AD 0x88A8
+#define ETH_P_QINQ1  0x9100 /* pre-standard QinQ still seen in the field */
+#define TC_ACT_OK    0
 
 /*
  * Loads a 32-bit context field with a plain `rX = *(u32 *)(ctx + off)`. Clang may otherwise
@@ -42,9 +42,9 @@
 struct wl_pkt {
 	void *data;
 	void *data_end;
-	__u32 len;      /* whole packet: linear part and fragments */
+	__u32 len; /* whole packet: linear part and fragments */
 	__u32 ifindex;
-	__u32 gso_segs; /* wire segments a TC GSO skb becomes; 1 otherwise */
+	__u32 gso_segs;	     /* wire segments a TC GSO skb becomes; 1 otherwise */
 	__u16 vlan_meta_tci; /* TC: an offloaded VLAN tag kept in skb metadata */
 	__u8 vlan_meta_present;
 	__u8 pad;
@@ -53,7 +53,7 @@ struct wl_pkt {
 #if defined(WL_HOOK_XDP)
 
 /* A macro, not a typedef: CO-RE relocations must name the kernel struct. */
-#define wl_ctx_t struct xdp_md
+#define wl_ctx_t	struct xdp_md
 #define WL_VERDICT_PASS XDP_PASS
 
 static __always_inline void wl_pkt_init(wl_ctx_t *ctx, struct wl_pkt *p)
@@ -74,7 +74,7 @@ static __always_inline long wl_load_bytes(wl_ctx_t *ctx, __u32 off, void *to, __
 
 #elif defined(WL_HOOK_TC)
 
-#define wl_ctx_t struct __sk_buff
+#define wl_ctx_t	struct __sk_buff
 #define WL_VERDICT_PASS TC_ACT_OK
 
 static __always_inline void wl_pkt_init(wl_ctx_t *skb, struct wl_pkt *p)

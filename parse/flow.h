@@ -43,7 +43,7 @@ static __always_inline int wl_frag_track(struct wl_meta *m)
 static __always_inline int wl_flow_account(const struct wl_pkt *p, struct wl_meta *m)
 {
 	struct wl_flow_stats *st;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = m->now;
 	__u64 bytes = p->len;
 	__u8 fl = m->tcp_flags;
 

@@ -11,10 +11,10 @@
 #define WL_TCP_PSH 0x08
 #define WL_TCP_ACK 0x10
 
-#define WL_IPPROTO_ICMPV6 58
-#define WL_ICMP_ECHOREPLY    0
-#define WL_ICMP_ECHO	     8
-#define WL_ICMPV6_ECHO	     128
+#define WL_IPPROTO_ICMPV6   58
+#define WL_ICMP_ECHOREPLY   0
+#define WL_ICMP_ECHO	    8
+#define WL_ICMPV6_ECHO	    128
 #define WL_ICMPV6_ECHOREPLY 129
 
 struct wl_icmp_hdr {
@@ -40,6 +40,7 @@ static __always_inline int wl_parse_tcp(struct wl_cursor *c, struct wl_meta *m)
 	m->key.src_port = bpf_ntohs(th->source);
 	m->key.dst_port = bpf_ntohs(th->dest);
 	m->tcp_flags = ((__u8 *)th)[13];
+	m->tcp_seq = bpf_ntohl(th->seq);
 	c->pos += hlen;
 	return 0;
 }

@@ -14,15 +14,18 @@ enum wl_frag_kind {
 struct wl_meta {
 	struct wl_flow_key key;
 	__u32 frag_id;
-	__u16 eth_proto;   /* ethertype after the VLAN tags, host order */
-	__u8 vlan_tags;    /* 0, 1 or 2 */
-	__u8 frag;         /* enum wl_frag_kind */
-	__u8 tcp_flags;    /* TCP flags byte, 0 for other protocols */
+	__u16 eth_proto; /* ethertype after the VLAN tags, host order */
+	__u8 vlan_tags;	 /* 0, 1 or 2 */
+	__u8 frag;	 /* enum wl_frag_kind */
+	__u8 tcp_flags;	 /* TCP flags byte, 0 for other protocols */
 	__u8 pad[3];
-	__u32 l3_off;      /* offsets from the start of the packet */
+	__u32 l3_off; /* offsets from the start of the packet */
 	__u32 l4_off;
 	__u32 payload_off;
-	__u32 l3_end;      /* end of the IP datagram per its length field (excludes L2 padding) */
+	__u32 l3_end; /* end of the IP datagram per its length field (excludes L2 padding) */
+	__u32 tcp_seq;
+	__u32 pad2;
+	__u64 now; /* bpf_ktime_get_ns() of this packet */
 };
 
 #endif /* WL_PARSE_META_H */

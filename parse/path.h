@@ -12,6 +12,7 @@
 #include "ip.h"
 #include "l4.h"
 #include "flow.h"
+#include "l7_dispatch.h"
 
 /* Parses L2-L4 into m. Returns 0 when the packet belongs to a flow, else an outcome. */
 static __always_inline int wl_parse_l2l4(const struct wl_pkt *p, struct wl_meta *m,
@@ -65,12 +66,16 @@ static __always_inline int wl_process(wl_ctx_t *ctx)
 	wl_pkt_init(ctx, &p);
 	cnt->seen++;
 	m.key.ifindex = p.ifindex;
+	m.now = bpf_ktime_get_ns();
 
 	out = wl_parse_l2l4(&p, &m, cnt);
 	if (!out) {
 		out = wl_flow_account(&p, &m);
 		if (p.gso_segs > 1)
 			cnt->gso_packets++;
+		if (out == WL_OUT_ACCOUNTED && m.frag == WL_FRAG_NONE &&
+		    (m.key.l4_proto == IPPROTO_TCP || m.key.l4_proto == IPPROTO_UDP))
+			wl_l7_packet(ctx, &p, &m);
 	}
 	if (out > 0 && out < WL_OUT_END)
 		((__u64 *)cnt)[out]++;

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The L7 engine shared by every protocol parser: connection state, TCP sequence tracking
+ * (retransmissions skipped, gaps resynchronised), a payload window copied out of the packet
+ * (works on linear data, XDP fragments and nonlinear GSO skbs alike), the pending-request FIFO
+ * (request side produces, response side consumes) and per-command statistics.
+ */
+#ifndef WL_PARSE_L7_H
+#define WL_PARSE_L7_H
+
+#include "meta.h"
+
+#define WL_L7_STEPS_MAX 8192   /* parser steps per packet (bpf_loop iterations) */
+#define WL_CMD_NONE	0xffff /* response with no pending request */
+
+/* wl_l7_dir.flags */
+#define WL_DIR_SEQ_VALID 0x01
+#define WL_DIR_ERROR	 0x02 /* response: the reply is an error */
+#define WL_DIR_PUSH	 0x04 /* response: out-of-band push, not a reply */
+#define WL_DIR_ATTR	 0x08 /* response: attribute preceding the reply */
+#define WL_DIR_STARTED	 0x10 /* response: the reply's first byte was seen */
+#define WL_DIR_NEG	 0x20 /* a negative number is being read */
+#define WL_DIR_AGG	 0x40 /* the number read is an aggregate count (else a bulk length) */
+#define WL_DIR_CONTAINER 0x80 /* request: the command keeps its subcommand */
+
+/* What the L2-L4 path hands to the engine. */
+struct wl_l7_job {
+	struct wl_conn_key ckey;
+	__u32 payload_off;
+	__u32 payload_len;
+	__u32 seq;
+	__u8 dir; /* 0: client->server, 1: server->client */
+	__u8 l7_proto;
+	__u8 tcp_flags;
+	__u8 is_tcp;
+	__u64 now;
+};
+
+/* A run of equal events not yet written to the stats map (flushed on change and at the end). */
+struct wl_l7_run {
+	__u16 id; /* WL_CMD_NONE: empty */
+	__u16 pad;
+	__u32 count;
+	__u32 errors;
+	__u32 misses;
+	__u64 bytes;
+	__u64 lat_ns; /* latency of every event of the run (same request and response packets) */
+};
+
+/*
+ * Per-CPU working memory of the engine. Kept out of the BPF stack (512 bytes for all frames)
+ * and, being map memory, not tracked value by value by the verifier, which keeps the parser
+ * loops cheap to verify.
+ */
+struct wl_l7_state {
+	__u8 buf[WL_L7_WINDOW]; /* payload window */
+	struct wl_l7_job job;
+	__u32 off;     /* packet offset of the next byte to consume */
+	__u32 end;     /* packet offset of the end of the payload */
+	__u32 win_off; /* packet offset of buf[0] */
+	__u32 win_len; /* valid bytes in buf */
+	struct wl_l7_run req;
+	struct wl_l7_run resp;
+	char last_name[WL_CMD_LEN]; /* last name resolved, to skip repeated lookups */
+	__u16 last_id;
+	__u16 last_flags;
+	__u8 done; /* the step completed a message */
+	__u8 pad[7];
+	struct wl_cmd_key cmd_key;
+	struct wl_cmd_name_key name_key;
+	struct wl_conn conn_init;
+	struct wl_cmd_stats stats_zero; /* never written: initial value of a stats entry */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wl_l7_state);
+} wl_l7_scratch SEC(".maps");
+
+/* The walk over one packet's payload: pointers only (they must live on the stack). */
+struct wl_l7_walk {
+	wl_ctx_t *ctx;
+	struct wl_conn *conn;
+	struct wl_l7_dir *d;
+	struct wl_l7_state *s;
+	struct wl_counters *cnt;
+};
+
+/* Makes the window cover w->off. Returns the number of bytes available from w->off, 0 at the
+ * end of the payload or on a load failure. */
+static __always_inline __u32 wl_win_avail(struct wl_l7_walk *w)
+{
+	struct wl_l7_state *s = w->s;
+	__u32 off = s->off, n;
+
+	if (off >= s->end)
+		return 0;
+	if (off >= s->win_off && off < s->win_off + s->win_len)
+		return s->win_off + s->win_len - off;
+	n = s->end - off;
+	if (n > WL_L7_WINDOW)
+		n = WL_L7_WINDOW;
+	if (n == 0)
+		return 0;
+	if (wl_load_bytes(w->ctx, off, s->buf, n))
+		return 0;
+	s->win_off = off;
+	s->win_len = n;
+	return n;
+}
+
+/* The byte at s->off (the caller made sure the window covers it). */
+static __always_inline __u8 wl_win_byte(struct wl_l7_walk *w)
+{
+	return w->s->buf[(w->s->off - w->s->win_off) & (WL_L7_WINDOW - 1)];
+}
+
+static __always_inline __u32 wl_log2_u64(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) {
+		v >>= 32;
+		r += 32;
+	}
+	if (v >> 16) {
+		v >>= 16;
+		r += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		r += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		r += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		r += 2;
+	}
+	if (v >> 1)
+		r += 1;
+	return r;
+}
+
+/* Looks up (or creates) the stats entry of command id at this connection's server. */
+static __always_inline struct wl_cmd_stats *wl_cmd_stats_get(struct wl_l7_walk *w, __u16 id)
+{
+	struct wl_l7_state *s = w->s;
+	struct wl_cmd_key *key = &s->cmd_key;
+	struct wl_cmd_stats *st;
+	struct wl_cmd_name *name;
+	__u32 idx = id;
+
+	name = bpf_map_lookup_elem(&wl_cmd_ids, &idx);
+	if (!name)
+		return NULL;
+	key->l7_proto = s->job.l7_proto;
+	key->pad = 0;
+	key->l3_proto = s->job.ckey.l3_proto;
+	key->server_port = s->job.ckey.server_port;
+	key->pad2 = 0;
+	__builtin_memcpy(key->server_addr, s->job.ckey.server_addr, 16);
+	__builtin_memcpy(key->command, name->command, WL_CMD_LEN);
+	st = bpf_map_lookup_elem(&wl_cmd_stats, key);
+	if (st)
+		return st;
+	if (bpf_map_update_elem(&wl_cmd_stats, key, &s->stats_zero, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&wl_cmd_stats, key)) {
+		w->cnt->l7_stats_full++;
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&wl_cmd_stats, key);
+}
+
+/* Pushes a run of requests to the FIFO (merged into the last entry when it is full). */
+static __always_inline void wl_fifo_push(struct wl_l7_walk *w, __u16 id, __u32 count)
+{
+	struct wl_conn *c = w->conn;
+	__u32 tail = c->fifo_tail;
+	__u32 head = *(volatile __u32 *)&c->fifo_head;
+	struct wl_pending *e;
+
+	if (tail - head >= WL_FIFO_LEN) {
+		e = &c->fifo[(tail - 1) & (WL_FIFO_LEN - 1)];
+		e->cmd_id = WL_CMD_OTHER;
+		__sync_fetch_and_add(&e->count, count);
+		w->cnt->l7_fifo_overflow += count;
+		return;
+	}
+	e = &c->fifo[tail & (WL_FIFO_LEN - 1)];
+	e->ts_ns = w->s->job.now;
+	e->cmd_id = id;
+	e->count = count;
+	/* the entry is complete before the consumer can see it (atomic = full barrier) */
+	__sync_fetch_and_add(&c->fifo_tail, 1);
+}
+
+/* Takes one request off the FIFO for a response starting now. Returns its command id, or
+ * WL_CMD_NONE when nothing is pending (a push, or a request we never saw). */
+static __always_inline __u16 wl_fifo_pop(struct wl_l7_walk *w, __u64 *lat_ns)
+{
+	struct wl_conn *c = w->conn;
+	__u32 head = c->fifo_head;
+	__u32 tail = *(volatile __u32 *)&c->fifo_tail;
+	struct wl_pending *e;
+	__u32 old;
+
+	if (head == tail)
+		return WL_CMD_NONE;
+	e = &c->fifo[head & (WL_FIFO_LEN - 1)];
+	*lat_ns = w->s->job.now > e->ts_ns ? w->s->job.now - e->ts_ns : 0;
+	old = __sync_fetch_and_add(&e->count, -1);
+	if (old <= 1)
+		__sync_fetch_and_add(&c->fifo_head, 1);
+	return e->cmd_id;
+}
+
+static __always_inline void wl_run_flush_req(struct wl_l7_walk *w)
+{
+	struct wl_l7_run *r = &w->s->req;
+	struct wl_cmd_stats *st;
+
+	if (r->id == WL_CMD_NONE || !r->count)
+		return;
+	st = wl_cmd_stats_get(w, r->id);
+	if (st) {
+		st->requests += r->count;
+		st->request_bytes += r->bytes;
+	}
+	if (w->s->job.dir == 0)
+		wl_fifo_push(w, r->id, r->count);
+	r->id = WL_CMD_NONE;
+	r->count = 0;
+	r->bytes = 0;
+}
+
+static __always_inline void wl_run_flush_resp(struct wl_l7_walk *w)
+{
+	struct wl_l7_run *r = &w->s->resp;
+	struct wl_cmd_stats *st;
+
+	if (r->id == WL_CMD_NONE || !r->count)
+		return;
+	st = wl_cmd_stats_get(w, r->id);
+	if (st) {
+		__u32 b = wl_log2_u64(r->lat_ns);
+
+		st->responses += r->count;
+		st->errors += r->errors;
+		st->misses += r->misses;
+		st->response_bytes += r->bytes;
+		st->latency_sum_ns += r->lat_ns * r->count;
+		st->latency_hist[b & (WL_LAT_BUCKETS - 1)] += r->count;
+	}
+	r->id = WL_CMD_NONE;
+	r->count = 0;
+	r->errors = 0;
+	r->misses = 0;
+	r->bytes = 0;
+}
+
+/* A complete request of command id, msg_bytes long. */
+static __always_inline void wl_emit_request(struct wl_l7_walk *w, __u16 id, __u32 bytes)
+{
+	struct wl_l7_run *r = &w->s->req;
+
+	if (r->id != id || r->count >= 0xffff)
+		wl_run_flush_req(w);
+	r->id = id;
+	r->count++;
+	r->bytes += bytes;
+}
+
+/* A complete response to command id. */
+static __always_inline void wl_emit_response(struct wl_l7_walk *w, __u16 id, __u64 lat_ns,
+					     int error, int miss, __u32 bytes)
+{
+	if (id == WL_CMD_NONE) {
+		w->cnt->l7_unmatched++;
+		return;
+	}
+	struct wl_l7_run *r = &w->s->resp;
+
+	if (r->id != id || r->lat_ns != lat_ns)
+		wl_run_flush_resp(w);
+	r->id = id;
+	r->lat_ns = lat_ns;
+	r->count++;
+	r->errors += !!error;
+	r->misses += !!miss;
+	r->bytes += bytes;
+}
+
+/* Resolves a command name to its id (WL_CMD_OTHER when unknown); remembers the last one. */
+static __always_inline __u16 wl_cmd_lookup(struct wl_l7_walk *w, const char *name, __u16 *flags)
+{
+	struct wl_l7_state *s = w->s;
+	struct wl_cmd_name_val *v;
+	const __u64 *a = (const __u64 *)name;
+	__u64 *b = (__u64 *)s->last_name;
+
+	if (s->last_id != WL_CMD_NONE && a[0] == b[0] && a[1] == b[1] && a[2] == b[2]) {
+		*flags = s->last_flags;
+		return s->last_id;
+	}
+	s->name_key.l7_proto = s->job.l7_proto;
+	__builtin_memcpy(s->name_key.command, name, WL_CMD_LEN);
+	v = bpf_map_lookup_elem(&wl_cmd_names, &s->name_key);
+	b[0] = a[0];
+	b[1] = a[1];
+	b[2] = a[2];
+	s->last_id = v ? v->id : WL_CMD_OTHER;
+	s->last_flags = v ? v->flags : 0;
+	*flags = s->last_flags;
+	return s->last_id;
+}
+
+static __always_inline char wl_upper(char c)
+{
+	return (c >= 'a' && c <= 'z') ? c - 'a' + 'A' : c;
+}
+
+#endif /* WL_PARSE_L7_H */

@@ -1,0 +1,470 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Redis (RESP2, RESP3, inline commands). Both directions are resumable byte state machines:
+ * a message may be cut anywhere by a segment boundary, bulk bodies of any size are skipped by
+ * length without being read, and many messages in one packet are all walked.
+ *  Requests:  *N\r\n $len\r\n CMD\r\n $len\r\n arg\r\n ...   or inline "PING\r\n"
+ *  Responses: + - : _ # , ( lines, $ ! = bulks, * ~ > % | aggregates (nested, bounded depth)
+ */
+#ifndef WL_PARSE_PROTO_REDIS_H
+#define WL_PARSE_PROTO_REDIS_H
+
+#include "l7.h"
+
+#define WL_REDIS_PORT	 6379
+#define WL_REDIS_NUM_MAX (1u << 30) /* larger lengths or counts are malformed */
+
+enum wl_redis_req_state {
+	RQ_IDLE = 0,
+	RQ_ARRAY_LEN,
+	RQ_BULK_START,
+	RQ_BULK_LEN,
+	RQ_BULK_BODY,
+	RQ_INLINE_NAME,
+	RQ_INLINE_REST,
+	RQ_RESYNC,
+};
+
+enum wl_redis_resp_state {
+	RS_IDLE = 0,
+	RS_LINE,
+	RS_LEN,
+	RS_BODY,
+	RS_RESYNC,
+};
+
+#define WL_DIR_PAIRS WL_DIR_CONTAINER /* response: aggregate of pairs (% map, | attribute) */
+
+static __always_inline int wl_is_digit(__u8 c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static __always_inline int wl_is_alpha(__u8 c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static __always_inline void wl_redis_req_reset(struct wl_l7_dir *d)
+{
+	__u64 *n = (__u64 *)d->name, *s = (__u64 *)d->sub;
+
+	d->state = RQ_IDLE;
+	d->flags &= WL_DIR_SEQ_VALID;
+	d->msg_bytes = 0;
+	d->num = 0;
+	d->elems = 0;
+	d->elem_idx = 0;
+	d->name_len = 0;
+	d->sub_len = 0;
+	n[0] = n[1] = n[2] = 0;
+	s[0] = s[1] = 0;
+}
+
+static __always_inline int wl_redis_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d, int resp)
+{
+	w->cnt->l7_malformed++;
+	if (resp) {
+		d->depth = 0;
+		d->flags &= WL_DIR_SEQ_VALID;
+		d->state = RS_RESYNC;
+	} else {
+		wl_redis_req_reset(d);
+		d->state = RQ_RESYNC;
+	}
+	return 1;
+}
+
+/* Reads a decimal digit into d->num. Returns -1 when the number grows absurd. */
+static __always_inline int wl_redis_digit(struct wl_l7_dir *d, __u8 c)
+{
+	d->num = d->num * 10 + (c - '0');
+	return d->num > WL_REDIS_NUM_MAX ? -1 : 0;
+}
+
+/* ---- requests ---- */
+
+static __always_inline void wl_redis_req_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	__u16 id = d->cur_id, flags;
+
+	if (d->state == RQ_INLINE_NAME || d->state == RQ_INLINE_REST)
+		id = wl_cmd_lookup(w, d->name, &flags);
+	if ((d->flags & WL_DIR_CONTAINER) && d->sub_len) {
+		/* "CONFIG" + "GET" -> "CONFIG|GET", built in place when it fits */
+		__u32 n = d->name_len, s = d->sub_len;
+
+		if (n < WL_CMD_LEN && n + 1 + s < WL_CMD_LEN) {
+			d->name[n] = '|';
+			for (__u32 j = 0; j < sizeof(d->sub); j++) {
+				__u32 at = n + 1 + j;
+
+				if (j >= s || at >= WL_CMD_LEN)
+					break;
+				d->name[at] = d->sub[j];
+			}
+			__u16 sub_id = wl_cmd_lookup(w, d->name, &flags);
+
+			if (sub_id != WL_CMD_OTHER)
+				id = sub_id;
+		}
+	}
+	wl_emit_request(w, id, d->msg_bytes);
+	wl_redis_req_reset(d);
+}
+
+/* The bulk string element elem_idx is complete. */
+static __always_inline void wl_redis_req_elem_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	if (d->elem_idx == 0) {
+		__u16 flags = 0;
+
+		d->cur_id = wl_cmd_lookup(w, d->name, &flags);
+		if (flags & WL_CMD_F_CONTAINER)
+			d->flags |= WL_DIR_CONTAINER;
+	}
+	d->elem_idx++;
+	if (d->elem_idx >= d->elems)
+		w->s->done = 1;
+	else
+		d->state = RQ_BULK_START;
+}
+
+static __always_inline int wl_redis_capturing(const struct wl_l7_dir *d)
+{
+	if (d->body_left <= 2)
+		return 1; /* the CRLF: walked byte by byte to find the element's end */
+	if (d->elem_idx == 0)
+		return d->name_len < WL_CMD_LEN - 1;
+	if (d->elem_idx == 1 && (d->flags & WL_DIR_CONTAINER))
+		return d->sub_len < sizeof(d->sub) - 1;
+	return 0;
+}
+
+/* One request byte (already counted in msg_bytes). Returns 1 to end the step. */
+static __always_inline int wl_redis_req_byte(struct wl_l7_walk *w, struct wl_l7_dir *d, __u8 c)
+{
+	switch (d->state) {
+	case RQ_IDLE:
+		if (c == '*') {
+			d->state = RQ_ARRAY_LEN;
+			d->num = 0;
+			return 0;
+		}
+		if (c == '\r' || c == '\n' || c == ' ') {
+			d->msg_bytes = 0; /* blank lines between commands */
+			return 0;
+		}
+		if (wl_is_alpha(c)) {
+			d->name[0] = wl_upper(c);
+			d->name_len = 1;
+			d->state = RQ_INLINE_NAME;
+			return 0;
+		}
+		return wl_redis_malformed(w, d, 0);
+	case RQ_ARRAY_LEN:
+	case RQ_BULK_LEN:
+		if (wl_is_digit(c))
+			return wl_redis_digit(d, c) ? wl_redis_malformed(w, d, 0) : 0;
+		if (c == '\r')
+			return 0;
+		if (c != '\n')
+			return wl_redis_malformed(w, d, 0);
+		if (d->state == RQ_ARRAY_LEN) {
+			if (d->num == 0) { /* "*0": nothing to run */
+				wl_redis_req_reset(d);
+				return 0;
+			}
+			d->elems = d->num;
+			d->elem_idx = 0;
+			d->state = RQ_BULK_START;
+			return 0;
+		}
+		d->body_left = d->num + 2;
+		d->state = RQ_BULK_BODY;
+		return 1;
+	case RQ_BULK_START:
+		if (c != '$')
+			return wl_redis_malformed(w, d, 0);
+		d->num = 0;
+		d->state = RQ_BULK_LEN;
+		return 0;
+	case RQ_BULK_BODY:
+		if (d->body_left > 2) {
+			if (d->elem_idx == 0 && d->name_len < WL_CMD_LEN - 1)
+				d->name[d->name_len++ & (WL_CMD_LEN - 1)] = wl_upper(c);
+			else if (d->elem_idx == 1 && d->sub_len < sizeof(d->sub) - 1)
+				d->sub[d->sub_len++ & 15] = wl_upper(c);
+		}
+		d->body_left--;
+		if (d->body_left == 0) {
+			if (c != '\n')
+				return wl_redis_malformed(w, d, 0);
+			wl_redis_req_elem_done(w, d);
+			return 1;
+		}
+		return 0;
+	case RQ_INLINE_NAME:
+		if (c == '\n') {
+			w->s->done = 1;
+			return 1;
+		}
+		if (c == ' ' || c == '\t' || c == '\r') {
+			d->state = RQ_INLINE_REST;
+			return 0;
+		}
+		if (d->name_len < WL_CMD_LEN - 1)
+			d->name[d->name_len++ & (WL_CMD_LEN - 1)] = wl_upper(c);
+		return 0;
+	case RQ_INLINE_REST:
+		if (c == '\n') {
+			w->s->done = 1;
+			return 1;
+		}
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/* ---- responses ---- */
+
+static __always_inline void wl_redis_resp_value_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	d->state = RS_IDLE;
+	for (int j = 0; j < WL_NEST_MAX; j++) {
+		__u32 idx;
+
+		if (d->depth == 0)
+			break;
+		idx = (d->depth - 1) & (WL_NEST_MAX - 1);
+		if (d->stack[idx] > 1) {
+			d->stack[idx]--;
+			return;
+		}
+		d->stack[idx] = 0;
+		d->depth--;
+	}
+	if (d->depth)
+		return;
+	if (d->flags & WL_DIR_PUSH) {
+		d->flags &= ~WL_DIR_PUSH;
+	} else if (d->flags & WL_DIR_ATTR) {
+		d->flags &= ~WL_DIR_ATTR; /* the reply itself follows */
+		return;
+	} else {
+		wl_emit_response(w, d->cur_id, d->msg_ts_ns, d->flags & WL_DIR_ERROR, 0,
+				 d->msg_bytes);
+	}
+	d->flags &= WL_DIR_SEQ_VALID;
+	d->msg_bytes = 0;
+}
+
+/* One response byte (already counted in msg_bytes). Returns 1 to end the step. */
+static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7_dir *d, __u8 c)
+{
+	switch (d->state) {
+	case RS_IDLE:
+		if (d->depth == 0) {
+			if (!(d->flags & (WL_DIR_STARTED | WL_DIR_ATTR)))
+				d->msg_bytes = 1;
+			if (c == '>') {
+				d->flags |= WL_DIR_PUSH;
+			} else if (c == '|') {
+				d->flags |= WL_DIR_ATTR;
+			} else if (!(d->flags & WL_DIR_STARTED)) {
+				__u64 lat = 0;
+
+				d->flags |= WL_DIR_STARTED;
+				d->cur_id = wl_fifo_pop(w, &lat);
+				d->msg_ts_ns = lat;
+				if (c == '-' || c == '!')
+					d->flags |= WL_DIR_ERROR;
+			}
+		}
+		switch (c) {
+		case '+':
+		case '-':
+		case ':':
+		case '_':
+		case '#':
+		case ',':
+		case '(':
+			d->state = RS_LINE;
+			return 0;
+		case '$':
+		case '!':
+		case '=':
+			d->flags &= ~(WL_DIR_AGG | WL_DIR_NEG | WL_DIR_PAIRS);
+			d->num = 0;
+			d->state = RS_LEN;
+			return 0;
+		case '*':
+		case '~':
+		case '>':
+		case '%':
+		case '|':
+			d->flags &= ~(WL_DIR_NEG | WL_DIR_PAIRS);
+			d->flags |= WL_DIR_AGG | ((c == '%' || c == '|') ? WL_DIR_PAIRS : 0);
+			d->num = 0;
+			d->state = RS_LEN;
+			return 0;
+		default:
+			return wl_redis_malformed(w, d, 1);
+		}
+	case RS_LINE:
+		if (c == '\n') {
+			w->s->done = 1;
+			return 1;
+		}
+		return 0;
+	case RS_LEN:
+		if (wl_is_digit(c))
+			return wl_redis_digit(d, c) ? wl_redis_malformed(w, d, 1) : 0;
+		if (c == '-' && d->num == 0) {
+			d->flags |= WL_DIR_NEG;
+			return 0;
+		}
+		if (c == '?') /* RESP3 streamed aggregate: not produced by Redis itself */
+			return wl_redis_malformed(w, d, 1);
+		if (c == '\r')
+			return 0;
+		if (c != '\n')
+			return wl_redis_malformed(w, d, 1);
+		if (!(d->flags & WL_DIR_AGG)) {
+			if (d->flags & WL_DIR_NEG) { /* $-1: null bulk */
+				w->s->done = 1;
+				return 1;
+			}
+			d->body_left = d->num + 2;
+			d->state = RS_BODY;
+			return 1;
+		}
+		if ((d->flags & WL_DIR_NEG) || d->num == 0) { /* *-1, *0: empty */
+			w->s->done = 1;
+			return 1;
+		}
+		if (d->depth >= WL_NEST_MAX)
+			return wl_redis_malformed(w, d, 1);
+		d->stack[d->depth & (WL_NEST_MAX - 1)] =
+			(d->flags & WL_DIR_PAIRS) ? d->num * 2 : d->num;
+		d->depth++;
+		d->state = RS_IDLE;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/* One request step: skip a body by length, or walk one header byte. Returns 1 (stop) at the
+ * end of the payload. Requests and responses have separate steps so that the verifier walks
+ * each state machine on its own. */
+static long wl_redis_req_step(__u32 i, void *arg)
+{
+	struct wl_l7_walk *w = arg;
+	struct wl_l7_state *s = w->s;
+	struct wl_l7_dir *d = w->d;
+	__u8 c;
+
+	if (d->state == RQ_BULK_BODY && !wl_redis_capturing(d)) {
+		__u32 n = d->body_left - 2; /* the CRLF is walked byte by byte */
+
+		if (n > s->end - s->off)
+			n = s->end - s->off;
+		s->off += n;
+		d->msg_bytes += n;
+		d->body_left -= n;
+		return s->off >= s->end;
+	}
+	if (d->state == RQ_RESYNC || !wl_win_avail(w))
+		return 1;
+	c = wl_win_byte(w);
+	s->off++;
+	d->msg_bytes++;
+	s->done = 0;
+	wl_redis_req_byte(w, d, c);
+	if (s->done)
+		wl_redis_req_done(w, d);
+	return s->off >= s->end;
+}
+
+static long wl_redis_resp_step(__u32 i, void *arg)
+{
+	struct wl_l7_walk *w = arg;
+	struct wl_l7_state *s = w->s;
+	struct wl_l7_dir *d = w->d;
+	__u8 c;
+
+	s->done = 0;
+	if (d->state == RS_BODY) {
+		__u32 n = d->body_left;
+
+		if (n > s->end - s->off)
+			n = s->end - s->off;
+		s->off += n;
+		d->msg_bytes += n;
+		d->body_left -= n;
+		if (d->body_left == 0)
+			s->done = 1;
+	} else {
+		if (d->state == RS_RESYNC || !wl_win_avail(w))
+			return 1;
+		c = wl_win_byte(w);
+		s->off++;
+		d->msg_bytes++;
+		wl_redis_resp_byte(w, d, c);
+	}
+	if (s->done)
+		wl_redis_resp_value_done(w, d);
+	return s->off >= s->end;
+}
+
+/* A segment may restart a stream that lost sync if it begins like a message. */
+static __always_inline void wl_redis_resync(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	__u8 c;
+
+	if (d->state != (w->s->job.dir ? RS_RESYNC : RQ_RESYNC))
+		return;
+	if (!wl_win_avail(w))
+		return;
+	c = wl_win_byte(w);
+	if (w->s->job.dir) {
+		if (c == '+' || c == '-' || c == ':' || c == '$' || c == '*' || c == '%' ||
+		    c == '_' || c == '#' || c == ',' || c == '(' || c == '!' || c == '=' ||
+		    c == '~' || c == '>') {
+			d->state = RS_IDLE;
+			d->depth = 0;
+			d->flags &= WL_DIR_SEQ_VALID;
+		}
+	} else if (c == '*') {
+		wl_redis_req_reset(d);
+	}
+	if (d->state == (w->s->job.dir ? RS_RESYNC : RQ_RESYNC))
+		w->cnt->l7_resync_skip++;
+}
+
+static __always_inline void wl_redis_parse(struct wl_l7_walk *w)
+{
+	wl_redis_resync(w, w->d);
+	if (w->s->job.dir)
+		bpf_loop(WL_L7_STEPS_MAX, wl_redis_resp_step, w, 0);
+	else
+		bpf_loop(WL_L7_STEPS_MAX, wl_redis_req_step, w, 0);
+}
+
+/* Content sniffing: does a client's payload start like a RESP command ("*N\r\n$")?
+ * head holds the first 8 payload bytes, first byte in the lowest bits. */
+static __always_inline int wl_redis_sniff(__u64 head, __u32 len)
+{
+	__u8 b0 = head, b1 = head >> 8, b2 = head >> 16, b3 = head >> 24, b4 = head >> 32,
+	     b5 = head >> 40;
+
+	if (len < 6 || b0 != '*' || !wl_is_digit(b1))
+		return 0;
+	if (b2 == '\r')
+		return b3 == '\n' && b4 == '$';
+	return wl_is_digit(b2) && b3 == '\r' && b4 == '\n' && b5 == '$';
+}
+
+#endif /* WL_PARSE_PROTO_REDIS_H */
