@@ -170,6 +170,22 @@ int wl_map_clear(int fd)
 		zero = calloc(1, vsz);
 		if (!zero)
 			return -ENOMEM;
+		if (info.type == BPF_MAP_TYPE_ARRAY && info.max_entries > 64) {
+			/* one syscall for large arrays (the 64 Ki-entry ports map) */
+			__u32 count = info.max_entries, *keys = calloc(count, sizeof(*keys));
+			void *vals = calloc(count, info.value_size);
+
+			err = -ENOMEM;
+			if (keys && vals) {
+				for (__u32 i = 0; i < count; i++)
+					keys[i] = i;
+				err = bpf_map_update_batch(fd, keys, vals, &count, NULL) ? -errno : 0;
+			}
+			free(keys);
+			free(vals);
+			free(zero);
+			return err;
+		}
 		for (__u32 i = 0; i < info.max_entries; i++) {
 			if (bpf_map_update_elem(fd, &i, zero, BPF_ANY)) {
 				err = -errno;

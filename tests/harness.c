@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "harness.h"
+#include "loader/l7cfg.h"
 
 const char *const hook_names[HOOK_COUNT] = {"xdp", "tc"};
 
@@ -29,6 +30,8 @@ int harness_init(void)
 	wl_libbpf_quiet(getenv("WL_VERBOSE") != NULL);
 	err = wl_progs_load(&progs, &o);
 	if (!err)
+		err = wl_l7_config_init(&progs);
+	if (!err)
 		loaded = 1;
 	return err;
 }
@@ -45,6 +48,10 @@ void harness_reset(void)
 	wl_map_clear(wl_map_flows_fd(&progs));
 	wl_map_clear(wl_map_counters_fd(&progs));
 	wl_map_clear(wl_map_frags_fd(&progs));
+	wl_map_clear(wl_map_conns_fd(&progs));
+	wl_map_clear(wl_map_cmd_stats_fd(&progs));
+	wl_map_clear(wl_map_ports_fd(&progs)); /* ports learned by sniffing go too */
+	wl_l7_ports_defaults(wl_map_ports_fd(&progs));
 }
 
 int harness_run(enum wl_hook hook, const void *frame, size_t len, const struct run_opts *o)

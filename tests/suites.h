@@ -7,6 +7,7 @@
 
 void register_l2l4_tests(void);
 void register_pcap_tests(void);
+void register_redis_tests(void);
 
 /* Adds a suite whose setup loads the programs and resets the maps before each test. */
 CU_pSuite wl_add_suite(const char *name);

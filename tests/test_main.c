@@ -36,6 +36,7 @@ int main(int argc, char **argv)
 		return 1;
 	register_l2l4_tests();
 	register_pcap_tests();
+	register_redis_tests();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (argc > 1) {

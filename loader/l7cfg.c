@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "l7cfg.h"
+#include "wl_xdp.skel.h"
+#include "redis_commands.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct {
+	unsigned int proto;
+	const char *name;
+	int parsed;
+	__u16 ports[3];
+} protos[] = {
+	{WL_L7_REDIS, "redis", 1, {6379}},	{WL_L7_MEMCACHED, "memcached", 0, {11211}},
+	{WL_L7_HTTP, "http", 0, {80, 8080}},	{WL_L7_DNS, "dns", 0, {53}},
+	{WL_L7_MYSQL, "mysql", 0, {3306}},	{WL_L7_POSTGRES, "postgresql", 0, {5432}},
+	{WL_L7_MONGODB, "mongodb", 0, {27017}}, {WL_L7_KAFKA, "kafka", 0, {9092}},
+};
+
+const char *wl_l7_proto_name(unsigned int proto)
+{
+	for (size_t i = 0; i < ARRAY_LEN(protos); i++)
+		if (protos[i].proto == proto)
+			return protos[i].name;
+	return NULL;
+}
+
+unsigned int wl_l7_proto_by_name(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(protos); i++)
+		if (!strcasecmp(protos[i].name, name))
+			return protos[i].proto;
+	if (!strcasecmp(name, "postgres"))
+		return WL_L7_POSTGRES;
+	return 0;
+}
+
+int wl_l7_proto_parsed(unsigned int proto)
+{
+	for (size_t i = 0; i < ARRAY_LEN(protos); i++)
+		if (protos[i].proto == proto)
+			return protos[i].parsed;
+	return 0;
+}
+
+static int is_container(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(redis_containers); i++)
+		if (!strcmp(redis_containers[i], name))
+			return 1;
+	return 0;
+}
+
+static int put_name(int names_fd, int ids_fd, unsigned int proto, const char *name, __u16 id,
+		    __u16 flags)
+{
+	struct wl_cmd_name_key k;
+	struct wl_cmd_name_val v = {.id = id, .flags = flags};
+	struct wl_cmd_name n;
+	__u32 idx = id;
+
+	memset(&k, 0, sizeof(k));
+	memset(&n, 0, sizeof(n));
+	k.l7_proto = proto;
+	strncpy(k.command, name, WL_CMD_LEN - 1);
+	strncpy(n.command, name, WL_CMD_LEN - 1);
+	if (bpf_map_update_elem(ids_fd, &idx, &n, BPF_ANY))
+		return -errno;
+	if (proto && bpf_map_update_elem(names_fd, &k, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int wl_l7_names_load(int names_fd, int ids_fd)
+{
+	__u16 id = WL_CMD_OTHER;
+	int err;
+
+	err = put_name(names_fd, ids_fd, 0, "OTHER", id++, 0);
+	for (size_t i = 0; !err && i < ARRAY_LEN(redis_commands); i++) {
+		if (id >= WL_CMD_IDS_MAX)
+			return -E2BIG;
+		err = put_name(names_fd, ids_fd, WL_L7_REDIS, redis_commands[i], id++,
+			       is_container(redis_commands[i]) ? WL_CMD_F_CONTAINER : 0);
+	}
+	return err;
+}
+
+int wl_l7_ports_defaults(int ports_fd)
+{
+	for (size_t i = 0; i < ARRAY_LEN(protos); i++) {
+		if (!protos[i].parsed)
+			continue;
+		for (size_t j = 0; j < ARRAY_LEN(protos[i].ports) && protos[i].ports[j]; j++) {
+			__u32 port = protos[i].ports[j];
+			__u8 cur = 0, val = protos[i].proto;
+
+			if (!bpf_map_lookup_elem(ports_fd, &port, &cur) && cur)
+				continue; /* configured (or learned) already */
+			if (bpf_map_update_elem(ports_fd, &port, &val, BPF_ANY))
+				return -errno;
+		}
+	}
+	return 0;
+}
+
+int wl_l7_config_init(const struct wl_progs *p)
+{
+	int err = wl_l7_names_load(bpf_map__fd(p->xdp->maps.wl_cmd_names),
+				   bpf_map__fd(p->xdp->maps.wl_cmd_ids));
+
+	return err ? err : wl_l7_ports_defaults(wl_map_ports_fd(p));
+}
+
+int wl_map_cmd_stats_fd(const struct wl_progs *p)
+{
+	return bpf_map__fd(p->xdp->maps.wl_cmd_stats);
+}
+
+int wl_map_ports_fd(const struct wl_progs *p)
+{
+	return bpf_map__fd(p->xdp->maps.wl_ports);
+}
+
+int wl_map_conns_fd(const struct wl_progs *p)
+{
+	return bpf_map__fd(p->xdp->maps.wl_conns);
+}

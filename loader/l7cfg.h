@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* L7 configuration maps: known command names and the server ports of each protocol. */
+#ifndef WL_LOADER_L7CFG_H
+#define WL_LOADER_L7CFG_H
+
+#include <linux/types.h>
+#include "loader/progs.h"
+
+/* "redis", ... ; NULL for unknown. */
+const char *wl_l7_proto_name(unsigned int proto);
+/* enum wl_l7_proto from a name, 0 if unknown. */
+unsigned int wl_l7_proto_by_name(const char *name);
+/* Whether the kernel side parses this protocol yet. */
+int wl_l7_proto_parsed(unsigned int proto);
+
+/* Fills wl_cmd_names / wl_cmd_ids (idempotent). */
+int wl_l7_names_load(int names_fd, int ids_fd);
+/* Sets the default server ports of the parsed protocols where the port has no protocol yet. */
+int wl_l7_ports_defaults(int ports_fd);
+/* Both, on freshly loaded programs. */
+int wl_l7_config_init(const struct wl_progs *p);
+
+int wl_map_cmd_stats_fd(const struct wl_progs *p);
+int wl_map_ports_fd(const struct wl_progs *p);
+int wl_map_conns_fd(const struct wl_progs *p);
+
+#endif

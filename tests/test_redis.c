@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Redis through the L7 engine: crafted TCP segments, exact per-command stats. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <CUnit/CUnit.h>
+
+#include "harness.h"
+#include "pktbuild.h"
+#include "suites.h"
+#include "loader/l7cfg.h"
+
+#define CLI   "198.18.0.1"
+#define SRV   "198.18.0.2"
+#define CPORT 40000
+
+static uint8_t frame[PKT_MAX];
+
+/* One TCP connection's sequence numbers, as a client and a server would number them. */
+struct conv {
+	uint32_t cseq, sseq;
+	uint16_t sport; /* server port */
+};
+
+static void conv_init(struct conv *c, uint16_t server_port)
+{
+	c->cseq = 1000;
+	c->sseq = 500000;
+	c->sport = server_port;
+}
+
+/* Sends payload in one direction through hook h; advances that direction's sequence unless
+ * keep_seq (retransmission). */
+static int seg(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,
+	       uint8_t flags)
+{
+	struct pkt_spec s = {.family = 4, .l4 = 6, .payload = data, .payload_len = len};
+	size_t n;
+
+	s.tcp_flags = flags ? flags : 0x18; /* PSH|ACK */
+	if (from_server) {
+		s.src = SRV, s.dst = CLI, s.sport = c->sport, s.dport = CPORT;
+		s.seq = c->sseq, s.ack = c->cseq;
+		c->sseq += len + ((flags & 0x03) ? 1 : 0);
+	} else {
+		s.src = CLI, s.dst = SRV, s.sport = CPORT, s.dport = c->sport;
+		s.seq = c->cseq, s.ack = c->sseq;
+		c->cseq += len + ((flags & 0x03) ? 1 : 0);
+	}
+	n = pkt_build(&s, frame, sizeof(frame));
+	return harness_run(h, frame, n, NULL);
+}
+
+static int req(enum wl_hook h, struct conv *c, const char *text)
+{
+	return seg(h, c, 0, text, strlen(text), 0);
+}
+
+static int resp(enum wl_hook h, struct conv *c, const char *text)
+{
+	return seg(h, c, 1, text, strlen(text), 0);
+}
+
+/* A handshake, so both directions start synchronised. */
+static void handshake(enum wl_hook h, struct conv *c)
+{
+	seg(h, c, 0, NULL, 0, 0x02);
+	seg(h, c, 1, NULL, 0, 0x12);
+}
+
+/* Summed per-CPU stats of one command at SRV:port; returns 0 if the entry exists. */
+static int stats(uint16_t port, const char *cmd, struct wl_cmd_stats *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = wl_map_cmd_stats_fd(harness());
+	struct wl_cmd_stats *per = calloc(ncpu, sizeof(*per));
+	struct wl_cmd_key k;
+	int err;
+
+	memset(&k, 0, sizeof(k));
+	memset(out, 0, sizeof(*out));
+	k.l7_proto = WL_L7_REDIS;
+	k.l3_proto = 0x0800;
+	k.server_port = port;
+	inet_pton(AF_INET, SRV, k.server_addr);
+	strncpy(k.command, cmd, WL_CMD_LEN - 1);
+	err = bpf_map_lookup_elem(fd, &k, per);
+	for (int i = 0; !err && i < ncpu; i++) {
+		out->requests += per[i].requests;
+		out->responses += per[i].responses;
+		out->errors += per[i].errors;
+		out->request_bytes += per[i].request_bytes;
+		out->response_bytes += per[i].response_bytes;
+		out->latency_sum_ns += per[i].latency_sum_ns;
+		for (int b = 0; b < WL_LAT_BUCKETS; b++)
+			out->latency_hist[b] += per[i].latency_hist[b];
+	}
+	free(per);
+	return err;
+}
+
+static int stats_entries(void)
+{
+	struct wl_cmd_key k, next;
+	void *prev = NULL;
+	int n = 0, fd = wl_map_cmd_stats_fd(harness());
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+#define EXPECT_CMD(port, cmd, rq, rs, er, rqb, rsb)                                                \
+	do {                                                                                       \
+		struct wl_cmd_stats st_;                                                           \
+		int found_ = stats(port, cmd, &st_) == 0;                                          \
+		CU_ASSERT_TRUE(found_);                                                            \
+		if (!found_)                                                                       \
+			fprintf(stderr, "\n  [%s] no stats for %s\n", hook_names[h], cmd);         \
+		CU_ASSERT_EQUAL(st_.requests, rq);                                                 \
+		CU_ASSERT_EQUAL(st_.responses, rs);                                                \
+		CU_ASSERT_EQUAL(st_.errors, er);                                                   \
+		if ((long long)(rqb) >= 0)                                                         \
+			CU_ASSERT_EQUAL(st_.request_bytes, (uint64_t)(rqb));                       \
+		if ((long long)(rsb) >= 0)                                                         \
+			CU_ASSERT_EQUAL(st_.response_bytes, (uint64_t)(rsb));                      \
+		if (st_.requests != (rq) || st_.responses != (rs) || st_.errors != (er))           \
+			fprintf(stderr, "\n  [%s] %s: req %llu resp %llu err %llu\n",              \
+				hook_names[h], cmd, (unsigned long long)st_.requests,              \
+				(unsigned long long)st_.responses,                                 \
+				(unsigned long long)st_.errors);                                   \
+	} while (0)
+
+static const char set_req[] = "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n";
+
+static void test_set_get(void)
+{
+	static const char get_req[] = "*2\r\n$3\r\nget\r\n$3\r\nkey\r\n";
+	static const char get_resp[] = "$5\r\nvalue\r\n";
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		struct wl_cmd_stats st;
+
+		harness_reset();
+		conv_init(&c, 6379);
+		handshake(h, &c);
+		req(h, &c, set_req);
+		resp(h, &c, "+OK\r\n");
+		req(h, &c, get_req);
+		resp(h, &c, get_resp);
+		EXPECT_CMD(6379, "SET", 1, 1, 0, strlen(set_req), 5);
+		EXPECT_CMD(6379, "GET", 1, 1, 0, strlen(get_req), strlen(get_resp));
+		CU_ASSERT_EQUAL(stats_entries(), 2);
+		stats(6379, "GET", &st);
+		CU_ASSERT_EQUAL(st.latency_hist[0] + st.latency_hist[WL_LAT_BUCKETS - 1] <= 1, 1);
+		CU_ASSERT_EQUAL(harness_counters().l7_packets, 4);
+	}
+}
+
+static void test_pipelined_16(void)
+{
+	char reqs[16 * sizeof(set_req)] = "", resps[16 * 5 + 1] = "";
+
+	for (int i = 0; i < 16; i++) {
+		strcat(reqs, set_req);
+		strcat(resps, "+OK\r\n");
+	}
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		conv_init(&c, 6379);
+		handshake(h, &c);
+		req(h, &c, reqs);
+		resp(h, &c, resps);
+		EXPECT_CMD(6379, "SET", 16, 16, 0, strlen(reqs), strlen(resps));
+		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+	}
+}
+
+/* Every split point of a request and of its reply: exact counts whatever the cut. */
+static void test_split_every_offset(void)
+{
+	static const char reply[] = "*2\r\n$3\r\nabc\r\n:42\r\n";
+	size_t rl = strlen(set_req), pl = strlen(reply);
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t cut = 1; cut < rl; cut++) {
+			struct conv c;
+
+			harness_reset();
+			conv_init(&c, 6379);
+			handshake(h, &c);
+			seg(h, &c, 0, set_req, cut, 0);
+			seg(h, &c, 0, set_req + cut, rl - cut, 0);
+			seg(h, &c, 1, reply, cut % pl ? cut % pl : 1, 0);
+			seg(h, &c, 1, reply + (cut % pl ? cut % pl : 1),
+			    pl - (cut % pl ? cut % pl : 1), 0);
+			EXPECT_CMD(6379, "SET", 1, 1, 0, rl, pl);
+		}
+	}
+}
+
+static void test_error_replies(void)
+{
+	static const char wrongtype[] = "-WRONGTYPE Operation against a key holding the wrong kind "
+					"of value\r\n";
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		conv_init(&c, 6379);
+		handshake(h, &c);
+		req(h, &c, "*2\r\n$4\r\nLPOP\r\n$1\r\nk\r\n*2\r\n$4\r\nLPOP\r\n$1\r\nk\r\n");
+		resp(h, &c, wrongtype);
+		resp(h, &c, "!21\r\nSYNTAX invalid syntax\r\n"); /* RESP3 bulk error */
+		EXPECT_CMD(6379, "LPOP", 2, 2, 2, -1, -1);
+	}
+}
+
+static void test_inline_and_container(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		conv_init(&c, 6379);
+		handshake(h, &c);
+		req(h, &c, "PING\r\nping\r\n");
+		resp(h, &c, "+PONG\r\n+PONG\r\n");
+		req(h, &c, "*3\r\n$6\r\nconfig\r\n$3\r\nget\r\n$9\r\nmaxmemory\r\n");
+		resp(h, &c, "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n");
+		req(h, &c, "*2\r\n$6\r\nFOOBAR\r\n$1\r\nx\r\n");
+		resp(h, &c, "-ERR unknown command 'FOOBAR'\r\n");
+		EXPECT_CMD(6379, "PING", 2, 2, 0, 12, 14);
+		EXPECT_CMD(6379, "CONFIG|GET", 1, 1, 0, -1, -1);
+		EXPECT_CMD(6379, "OTHER", 1, 1, 1, -1, -1);
+		CU_ASSERT_EQUAL(stats_entries(), 3);
+	}
+}
+
+static void test_nested_resp3_and_push(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		conv_init(&c, 6379);
+		handshake(h, &c);
+		req(h, &c, "*1\r\n$5\r\nHELLO\r\n");
+		/* map with nested arrays, a double, a null, a bool, a verbatim string */
+		resp(h, &c,
+		     "%3\r\n$6\r\nserver\r\n*2\r\n:1\r\n*1\r\n_\r\n$1\r\nx\r\n,1.5\r\n+k\r\n"
+		     "=7\r\ntxt:abc\r\n");
+		/* an out-of-band push is not a reply */
+		resp(h, &c, ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n");
+		req(h, &c, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+		resp(h, &c, "$-1\r\n");
+		EXPECT_CMD(6379, "HELLO", 1, 1, 0, -1, -1);
+		EXPECT_CMD(6379, "GET", 1, 1, 0, -1, 5);
+		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+		CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
+	}
+}
+
+static void test_large_value_across_segments(void)
+{
+	size_t vlen = 10240;
+	char *msg = malloc(vlen + 64), *p;
+	size_t len;
+
+	p = msg + sprintf(msg, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%zu\r\n", vlen);
+	memset(p, 'v', vlen);
+	memcpy(p + vlen, "\r\n", 2);
+	len = p + vlen + 2 - msg;
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		conv_init(&c, 6379);
+		handshake(h, &c);
+		for (size_t off = 0; off < len; off += 1448)
+			seg(h, &c, 0, msg + off, len - off < 1448 ? len - off : 1448, 0);
+		resp(h, &c, "+OK\r\n");
+		EXPECT_CMD(6379, "SET", 1, 1, 0, len, 5);
+	}
+	free(msg);
+}
+
+static void test_retransmit_and_gap(void)
+{
+	static const char get_req[] = "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		struct wl_counters cnt;
+		uint32_t saved;
+
+		harness_reset();
+		conv_init(&c, 6379);
+		handshake(h, &c);
+		saved = c.cseq;
+		req(h, &c, get_req);
+		c.cseq = saved; /* the same segment again */
+		req(h, &c, get_req);
+		resp(h, &c, "$1\r\nv\r\n");
+		c.cseq += 100; /* 100 bytes lost: a message boundary must be found again */
+		req(h, &c, "$5\r\nhello\r\n"); /* tail of a lost command: skipped */
+		req(h, &c, set_req);	       /* starts on a boundary: resynchronised */
+		resp(h, &c, "+OK\r\n");
+		cnt = harness_counters();
+		EXPECT_CMD(6379, "GET", 1, 1, 0, -1, -1);
+		EXPECT_CMD(6379, "SET", 1, 1, 0, -1, -1);
+		CU_ASSERT_EQUAL(cnt.l7_retransmit, 1);
+		CU_ASSERT_EQUAL(cnt.l7_gap, 1);
+		CU_ASSERT_EQUAL(cnt.l7_resync_skip, 1);
+	}
+}
+
+static void test_malformed(void)
+{
+	static const char *const bad[] = {
+		"*2\r\n$abc\r\n",	      /* length not a number */
+		"*-5\r\n$3\r\nGET\r\n",	      /* negative count */
+		"*99999999999\r\n",	      /* absurd count */
+		"*1\r\n$3\r\nGETX\r\n",	      /* body longer than its length */
+		"\x01\x02\x03\x04garbage\r\n" /* not RESP */
+	};
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			struct conv c;
+
+			harness_reset();
+			conv_init(&c, 6379);
+			handshake(h, &c);
+			req(h, &c, bad[i]);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
+			CU_ASSERT_EQUAL(stats_entries(), 0);
+			/* the connection recovers at the next segment starting a command */
+			req(h, &c, set_req);
+			resp(h, &c, "+OK\r\n");
+			EXPECT_CMD(6379, "SET", 1, 1, 0, -1, -1);
+		}
+		/* absurd nesting in a reply */
+		{
+			struct conv c;
+			char deep[64] = "";
+
+			harness_reset();
+			conv_init(&c, 6379);
+			handshake(h, &c);
+			req(h, &c, set_req);
+			for (int i = 0; i < 12; i++)
+				strcat(deep, "*1\r\n");
+			resp(h, &c, deep);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
+		}
+	}
+}
+
+static void test_sniffed_port(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		conv_init(&c, 7000);
+		handshake(h, &c); /* port 7000 is unknown: nothing tracked yet */
+		req(h, &c, set_req);
+		resp(h, &c, "+OK\r\n");
+		EXPECT_CMD(7000, "SET", 1, 1, 0, -1, -1);
+	}
+}
+
+void register_redis_tests(void)
+{
+	CU_pSuite s = wl_add_suite("redis");
+
+	CU_add_test(s, "set_get", test_set_get);
+	CU_add_test(s, "pipelined_16", test_pipelined_16);
+	CU_add_test(s, "split_every_offset", test_split_every_offset);
+	CU_add_test(s, "error_replies", test_error_replies);
+	CU_add_test(s, "inline_and_container", test_inline_and_container);
+	CU_add_test(s, "nested_resp3_and_push", test_nested_resp3_and_push);
+	CU_add_test(s, "large_value_across_segments", test_large_value_across_segments);
+	CU_add_test(s, "retransmit_and_gap", test_retransmit_and_gap);
+	CU_add_test(s, "malformed", test_malformed);
+	CU_add_test(s, "sniffed_port", test_sniffed_port);
+}
