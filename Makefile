@@ -14,7 +14,7 @@ ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -std=gnu11 -I$(BUILD) -I. -D_GNU_SOURCE
-LDLIBS   := -lxdp -lbpf -lnl-route-3 -lnl-3 -lelf -lz -lm
+LDLIBS   := -lxdp -lbpf -lnl-route-3 -lnl-3 -ljson-c -lelf -lz -lm
 NL_CFLAGS := $(shell pkg-config --cflags libnl-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Wno-unused-parameter \
 	      -Wno-unused-function -I$(BUILD) -I.

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Verbs over the L7 maps: `commands` and `ports`. Each takes argv with argv[0] = the verb. */
+#ifndef WL_LOADER_COMMANDS_H
+#define WL_LOADER_COMMANDS_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "maps/wirelens.h"
+
+int wl_cmd_commands(int argc, char **argv);
+int wl_cmd_ports(int argc, char **argv);
+
+/* Helpers shared with other views. */
+double wl_hist_quantile_us(const __u64 *hist, int buckets, double q);
+void wl_format_server(const struct wl_cmd_key *k, char *buf, size_t len);
+
+#endif
