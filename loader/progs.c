@@ -57,7 +57,8 @@ int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 			goto fail;
 	}
 	/* Pinning by path: libbpf reuses an existing compatible pin, or pins after load. */
-	bpf_object__for_each_map(map, p->xdp->obj) {
+	bpf_object__for_each_map(map, p->xdp->obj)
+	{
 		err = pin_map(map, o->pin_dir);
 		if (err)
 			goto fail;
@@ -68,8 +69,10 @@ int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 		goto fail;
 	}
 	/* The TC object uses the very same maps. */
-	bpf_object__for_each_map(map, p->tc->obj) {
-		struct bpf_map *twin = bpf_object__find_map_by_name(p->xdp->obj, bpf_map__name(map));
+	bpf_object__for_each_map(map, p->tc->obj)
+	{
+		struct bpf_map *twin =
+			bpf_object__find_map_by_name(p->xdp->obj, bpf_map__name(map));
 
 		if (!twin)
 			continue;
@@ -179,7 +182,8 @@ int wl_map_clear(int fd)
 			if (keys && vals) {
 				for (__u32 i = 0; i < count; i++)
 					keys[i] = i;
-				err = bpf_map_update_batch(fd, keys, vals, &count, NULL) ? -errno : 0;
+				err = bpf_map_update_batch(fd, keys, vals, &count, NULL) ? -errno
+											 : 0;
 			}
 			free(keys);
 			free(vals);

@@ -18,7 +18,7 @@ struct wl_progs {
 struct wl_load_opts {
 	const char *pin_dir; /* reuse/pin maps there; NULL keeps them private (tests, bench) */
 	__u32 flows_max;     /* 0: WL_FLOWS_DEFAULT */
-	bool verbose;        /* print libbpf's log (verifier output on failure is always kept) */
+	bool verbose;	     /* print libbpf's log (verifier output on failure is always kept) */
 };
 
 /* Opens and loads both objects. On failure returns -errno and prints one line to stderr. */

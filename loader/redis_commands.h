@@ -495,19 +495,6 @@ static const char *const redis_commands[] = {
 
 /* Commands whose subcommand is part of the name. */
 static const char *const redis_containers[] = {
-	"ACL",
-	"CLIENT",
-	"CLUSTER",
-	"COMMAND",
-	"CONFIG",
-	"FUNCTION",
-	"LATENCY",
-	"MEMORY",
-	"MODULE",
-	"OBJECT",
-	"PUBSUB",
-	"SCRIPT",
-	"SLOWLOG",
-	"XGROUP",
-	"XINFO",
+	"ACL",	  "CLIENT", "CLUSTER", "COMMAND", "CONFIG",  "FUNCTION", "LATENCY", "MEMORY",
+	"MODULE", "OBJECT", "PUBSUB",  "SCRIPT",  "SLOWLOG", "XGROUP",	 "XINFO",
 };
