@@ -352,13 +352,13 @@ static void test_malformed(void)
 		/* absurd nesting in a reply */
 		{
 			struct conv c;
-			char deep[64] = "";
+			char deep[128] = "";
 
 			harness_reset();
 			conv_init(&c, 6379);
 			handshake(h, &c);
 			req(h, &c, set_req);
-			for (int i = 0; i < 12; i++)
+			for (int i = 0; i < 20; i++)
 				strcat(deep, "*1\r\n");
 			resp(h, &c, deep);
 			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Redis accuracy: a real redis-server in a namespace, real clients (redis-benchmark, redis-cli)
+# on the host, wirelens attached to the host end of the veth. Every command's count must equal
+# the server's INFO commandstats (calls + rejected_calls), and errors failed + rejected.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+setup_pair
+ip netns exec "$NS" redis-server --bind "$SRV_IP" --port 6379 --protected-mode no --save '' \
+	--appendonly no --daemonize yes --pidfile /tmp/$NS-redis.pid --logfile /tmp/$NS-redis.log
+on_exit "kill \$(cat /tmp/$NS-redis.pid); rm -f /tmp/$NS-redis.pid /tmp/$NS-redis.log"
+for _ in $(seq 50); do redis-cli -h "$SRV_IP" ping >/dev/null 2>&1 && break; sleep 0.1; done
+
+"$WL_BIN" attach "$HOST_IF" || { echo "attach failed"; exit 1; }
+
+compare() { # label
+	local label=$1 server wl
+	server=$(redis-cli -h "$SRV_IP" INFO commandstats | tr -d '\r' |
+		sed -n 's/^cmdstat_\([^:]*\):calls=\([0-9]*\),.*rejected_calls=\([0-9]*\),failed_calls=\([0-9]*\)/\1 \2 \3 \4/p' |
+		awk '{ printf "%s %d %d\n", toupper($1), $2 + $3, $3 + $4 }' | grep -v -e '^INFO ' -e '^CONFIG|RESETSTAT ' | sort)
+	wl=$("$WL_BIN" commands --json --protocol redis --server "$SRV_IP:6379" |
+		jq -r '.[] | "\(.command) \(.requests) \(.errors)"' | grep -v '^INFO ' | sort)
+	if [ "$server" = "$wl" ]; then
+		pass "$label: every command's requests and errors equal INFO commandstats ($(echo "$server" | wc -l) commands)"
+	else
+		fail "$label: commandstats differ"
+		diff <(echo "$server") <(echo "$wl") | head -20
+	fi
+}
+
+reset_all() {
+	redis-cli -h "$SRV_IP" CONFIG RESETSTAT >/dev/null
+	"$WL_BIN" reset
+	# the RESETSTAT itself is in wirelens' counts but not the server's: reset wirelens after it
+}
+
+reset_all
+redis-benchmark -h "$SRV_IP" -n 20000 -c 8 -P 1 -t set,get,incr,lpush,lpop,hset,sadd,mset -q >/dev/null
+compare "redis-benchmark -P 1"
+
+reset_all
+redis-benchmark -h "$SRV_IP" -n 50000 -c 16 -P 16 -t set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,lrange -q >/dev/null
+compare "redis-benchmark -P 16, 16 clients"
+
+reset_all
+redis-benchmark -h "$SRV_IP" -n 3000 -c 4 -P 1 -d 10240 -t set,get -q >/dev/null
+redis-benchmark -h "$SRV_IP" -n 3000 -c 4 -P 16 -d 10240 -t set,get -q >/dev/null
+compare "10 KB values, -P 1 and -P 16"
+
+reset_all
+{
+	redis-cli -h "$SRV_IP" set k1 v1
+	redis-cli -h "$SRV_IP" lpush k1 x       # WRONGTYPE: failed call
+	redis-cli -h "$SRV_IP" get              # wrong arity: rejected call
+	redis-cli -h "$SRV_IP" incr k1          # not an integer: failed call
+	redis-cli -h "$SRV_IP" config get maxmemory
+	redis-cli -h "$SRV_IP" client setname wl
+	printf 'MULTI\r\nSET a 1\r\nINCR a\r\nEXEC\r\nPING\r\n' | redis-cli -h "$SRV_IP"
+	redis-cli -h "$SRV_IP" --pipe <<<$'SET p1 1\r\nSET p2 2\r\nDEL p1 p2\r\n'
+} >/dev/null 2>&1
+compare "errors, containers, MULTI/EXEC, --pipe"
+
+"$WL_BIN" status | grep -E '^  l7_' | tr -s ' '
+"$WL_BIN" commands --protocol redis
+finish
