@@ -23,6 +23,7 @@ run() {
 run "unit (test_run)" "$BUILD/test_wirelens"
 for t in "$here"/live/*.sh; do
 	[ -e "$t" ] || continue
+	[ "$(basename "$t")" = lib.sh ] && continue
 	[ -n "${WL_ONLY:-}" ] && [[ "$(basename "$t")" != *"$WL_ONLY"* ]] && continue
 	run "live/$(basename "$t" .sh)" timeout 900 bash "$t"
 done
