@@ -7,7 +7,7 @@
 
 #define WL_IP_MF		0x2000
 #define WL_IP_OFFSET		0x1fff
-#define WL_IPV6_EXT_MAX		8 /* extension headers walked before giving up */
+#define WL_IPV6_EXT_MAX		6 /* extension headers walked before giving up (as xdp-tools) */
 #define WL_IP6_NEXTHDR_HOP	0
 #define WL_IP6_NEXTHDR_ROUTING	43
 #define WL_IP6_NEXTHDR_FRAGMENT 44
