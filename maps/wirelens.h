@@ -159,7 +159,7 @@ enum wl_l7_proto {
 #define WL_FIFO_LEN	 32   /* pending requests per connection (runs of one command merged) */
 #define WL_CONNS_DEFAULT 65536
 #define WL_CMD_STATS_MAX 16384
-#define WL_NEST_MAX	 16   /* nesting of replies walked (RESP arrays in arrays ...) */
+#define WL_NEST_MAX	 16  /* nesting of replies walked (RESP arrays in arrays ...) */
 #define WL_L7_WINDOW	 256 /* payload bytes copied per parser window */
 
 /* Per-command statistics key: protocol, server, command name. */

@@ -25,7 +25,8 @@ static void test_setup(void)
 
 CU_pSuite wl_add_suite(const char *name)
 {
-	return CU_add_suite_with_setup_and_teardown(name, suite_init, suite_clean, test_setup, NULL);
+	return CU_add_suite_with_setup_and_teardown(name, suite_init, suite_clean, test_setup,
+						    NULL);
 }
 
 int main(int argc, char **argv)
