@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "progs.h"
 #include "attach.h"
 #include "l7cfg.h"
 
@@ -87,7 +88,7 @@ int wl_lock(void)
 
 static void link_path(char *buf, size_t len, const char *ifname, enum wl_hook_kind h)
 {
-	snprintf(buf, len, "%s/links/%s@%s", WL_PIN_DIR, ifname, hook_names[h]);
+	snprintf(buf, len, "%s/links/%s@%s", wl_pin_dir(), ifname, hook_names[h]);
 }
 
 /* The XDP program on an interface that is not ours, if any (its id), else 0. */
@@ -186,7 +187,7 @@ int wl_detach_all(void)
 	int n = 0;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/links", WL_PIN_DIR);
+	snprintf(dir, sizeof(dir), "%s/links", wl_pin_dir());
 	d = opendir(dir);
 	if (!d)
 		return 0;
@@ -208,7 +209,7 @@ int wl_links_count(void)
 	int n = 0;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/links", WL_PIN_DIR);
+	snprintf(dir, sizeof(dir), "%s/links", wl_pin_dir());
 	d = opendir(dir);
 	if (!d)
 		return 0;
@@ -227,7 +228,7 @@ int wl_links_foreach(int (*fn)(const char *ifname, enum wl_hook_kind h, int link
 	DIR *d;
 	int err = 0;
 
-	snprintf(dir, sizeof(dir), "%s/links", WL_PIN_DIR);
+	snprintf(dir, sizeof(dir), "%s/links", wl_pin_dir());
 	d = opendir(dir);
 	if (!d)
 		return 0;
@@ -260,21 +261,21 @@ int wl_unpin_all(void)
 {
 	char path[512];
 	struct dirent *e;
-	DIR *d = opendir(WL_PIN_DIR);
+	DIR *d = opendir(wl_pin_dir());
 
 	if (d) {
 		while ((e = readdir(d))) {
 			if (e->d_name[0] == '.' || !strcmp(e->d_name, "links"))
 				continue;
-			snprintf(path, sizeof(path), "%s/%s", WL_PIN_DIR, e->d_name);
+			snprintf(path, sizeof(path), "%s/%s", wl_pin_dir(), e->d_name);
 			unlink(path);
 		}
 		closedir(d);
 	}
-	snprintf(path, sizeof(path), "%s/links", WL_PIN_DIR);
+	snprintf(path, sizeof(path), "%s/links", wl_pin_dir());
 	rmdir(path);
-	rmdir(WL_PIN_DIR);
-	rmdir(WL_PIN_ROOT);
+	rmdir(wl_pin_dir());
+	rmdir(wl_pin_root());
 	return 0;
 }
 
@@ -282,11 +283,11 @@ int wl_pins_prepare(void)
 {
 	char path[256];
 
-	if (mkdir(WL_PIN_ROOT, 0700) && errno != EEXIST)
+	if (mkdir(wl_pin_root(), 0700) && errno != EEXIST)
 		return -errno;
-	if (mkdir(WL_PIN_DIR, 0700) && errno != EEXIST)
+	if (mkdir(wl_pin_dir(), 0700) && errno != EEXIST)
 		return -errno;
-	snprintf(path, sizeof(path), "%s/links", WL_PIN_DIR);
+	snprintf(path, sizeof(path), "%s/links", wl_pin_dir());
 	if (mkdir(path, 0700) && errno != EEXIST)
 		return -errno;
 	return 0;
@@ -296,6 +297,6 @@ int wl_map_open(const char *name)
 {
 	char path[256];
 
-	snprintf(path, sizeof(path), "%s/%s", WL_PIN_DIR, name);
+	snprintf(path, sizeof(path), "%s/%s", wl_pin_dir(), name);
 	return bpf_obj_get(path);
 }

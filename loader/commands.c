@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
+#include "progs.h"
 #include "commands.h"
 #include "l7cfg.h"
 
@@ -27,7 +28,7 @@ static int open_pinned(const char *name)
 	char path[256];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", WL_PIN_DIR, name);
+	snprintf(path, sizeof(path), "%s/%s", wl_pin_dir(), name);
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		if (errno == ENOENT)

@@ -31,7 +31,7 @@ static int cmd_attach(int argc, char **argv)
 					     {"verbose", no_argument, NULL, 'v'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
-	struct wl_load_opts lo = {.pin_dir = WL_PIN_DIR};
+	struct wl_load_opts lo = {.pin_dir = wl_pin_dir()};
 	int hooks[WL_HOOKS] = {1, 0, 1}, skb = 0, force = 0, opt, err, lock, failed = 0;
 	struct wl_progs p;
 
@@ -112,7 +112,7 @@ static int cmd_attach(int argc, char **argv)
 		return 1;
 	err = wl_pins_prepare();
 	if (err) {
-		fprintf(stderr, "wirelens: cannot create %s: %s\n", WL_PIN_DIR, strerror(-err));
+		fprintf(stderr, "wirelens: cannot create %s: %s\n", wl_pin_dir(), strerror(-err));
 		close(lock);
 		return 1;
 	}

@@ -215,3 +215,19 @@ int wl_map_clear(int fd)
 	free(next);
 	return 0;
 }
+
+const char *wl_pin_root(void)
+{
+	const char *env = getenv("WIRELENS_PIN_ROOT");
+
+	return env && *env ? env : WL_PIN_ROOT;
+}
+
+const char *wl_pin_dir(void)
+{
+	static char dir[256];
+
+	if (!dir[0])
+		snprintf(dir, sizeof(dir), "%s/v%d", wl_pin_root(), WL_ABI_VERSION);
+	return dir;
+}

@@ -38,6 +38,11 @@ int wl_counters_read(int fd, struct wl_counters *sum);
 /* Zeroes every entry of a map (hash: deletes; array: writes zeroes). */
 int wl_map_clear(int fd);
 
+/* Where pins live: WL_PIN_ROOT, or $WIRELENS_PIN_ROOT (tests run in parallel with their own
+ * root); the versioned directory is <root>/v<WL_ABI_VERSION>. */
+const char *wl_pin_root(void);
+const char *wl_pin_dir(void);
+
 /* libbpf prints only warnings and errors unless verbose. */
 void wl_libbpf_quiet(bool verbose);
 

@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
+#include "progs.h"
 #include "attach.h"
 #include "views.h"
 
@@ -121,7 +122,7 @@ int wl_cmd_status(int argc, char **argv)
 	}
 	fd = wl_map_open("wl_counters");
 	if (fd < 0) {
-		fprintf(stderr, "wirelens: nothing attached (no pins under %s)\n", WL_PIN_DIR);
+		fprintf(stderr, "wirelens: nothing attached (no pins under %s)\n", wl_pin_dir());
 		json_object_put(root);
 		json_object_put(mj);
 		json_object_put(cj);
@@ -273,7 +274,7 @@ int wl_cmd_flows(int argc, char **argv)
 	}
 	fd = wl_map_open("wl_flows");
 	if (fd < 0) {
-		fprintf(stderr, "wirelens: nothing attached (no pins under %s)\n", WL_PIN_DIR);
+		fprintf(stderr, "wirelens: nothing attached (no pins under %s)\n", wl_pin_dir());
 		return 1;
 	}
 	while (!bpf_map_get_next_key(fd, prev, &next)) {

@@ -10,6 +10,9 @@ HOST_IP=198.18.$ID.1
 SRV_IP=198.18.$ID.2
 HOST_IP6=2001:db8:$ID::1
 SRV_IP6=2001:db8:$ID::2
+# each test its own pin root, so live tests can run side by side
+export WIRELENS_PIN_ROOT=${WIRELENS_PIN_ROOT:-/sys/fs/bpf/wlt$$}
+PIN_DIR=$WIRELENS_PIN_ROOT/v1
 CLEANUP=()
 FAILS=0
 
@@ -19,7 +22,7 @@ cleanup() {
 	ip link del "$HOST_IF" >/dev/null 2>&1
 	ip netns del "$NS" >/dev/null 2>&1
 	# the maps go when nothing else is attached
-	[ -d /sys/fs/bpf/wirelens/v1/links ] && [ -z "$(ls -A /sys/fs/bpf/wirelens/v1/links)" ] &&
+	[ -d "$PIN_DIR/links" ] && [ -z "$(ls -A "$PIN_DIR/links")" ] &&
 		"$WL_BIN" detach --all >/dev/null 2>&1
 	return 0
 }

@@ -22,7 +22,7 @@ grep -q "no interface 'nosuchif0'" err.$$ && pass "unknown interface message" ||
 "$WL_BIN" attach "$HOST_IF" --hooks bogus 2>/dev/null; check_eq "bad hook exit" 2 $?
 "$WL_BIN" detach "$HOST_IF" 2>err.$$; check_eq "detach of nothing exit" 1 $?
 rm -f err.$$
-[ -e "/sys/fs/bpf/wirelens/v1/links/$HOST_IF@xdp" ] && fail "bad input left a pin" || pass "bad input changed nothing"
+[ -e "$PIN_DIR/links/$HOST_IF@xdp" ] && fail "bad input left a pin" || pass "bad input changed nothing"
 
 "$WL_BIN" attach "$HOST_IF" >/dev/null || { fail "attach"; finish; exit 1; }
 "$WL_BIN" attach "$HOST_IF" | grep -q "already attached" && pass "double attach is idempotent" || fail "double attach"
@@ -35,11 +35,11 @@ check_eq "egress UDP flow packets/bytes" "50 $((50 * (14 + 20 + 8 + 100)))" "$ou
 out=$(echo "$flows" | jq -r --arg s "$SRV_IP" --arg d "$HOST_IP" '.[] | select(.proto=="udp" and .src==$s and .dst==$d and .dport==9001) | "\(.packets) \(.bytes)"')
 check_eq "ingress UDP flow packets/bytes" "30 $((30 * (14 + 20 + 8 + 200)))" "$out"
 
-n=$(bpftool -j map dump pinned /sys/fs/bpf/wirelens/v1/wl_flows | jq '[.[] | select(.formatted.key.l4_proto == 17)] | length')
+n=$(bpftool -j map dump pinned $PIN_DIR/wl_flows | jq '[.[] | select(.formatted.key.l4_proto == 17)] | length')
 [ "${n:-0}" -ge 2 ] && pass "bpftool map dump prints named fields ($n udp flows)" || fail "bpftool dump: $n"
 
 "$WL_BIN" detach "$HOST_IF" --keep-maps >/dev/null
-[ -e /sys/fs/bpf/wirelens/v1/wl_flows ] && pass "--keep-maps keeps the pins" || fail "--keep-maps"
+[ -e $PIN_DIR/wl_flows ] && pass "--keep-maps keeps the pins" || fail "--keep-maps"
 "$WL_BIN" attach "$HOST_IF" >/dev/null
 out=$("$WL_BIN" flows --json | jq -r --arg s "$HOST_IP" '.[] | select(.proto=="udp" and .src==$s and .dport==9000) | .packets')
 check_eq "counters survive detach --keep-maps + attach" 50 "$out"
@@ -49,8 +49,8 @@ ip -d link show "$HOST_IF" | grep -q xdp && fail "XDP still on $HOST_IF" || pass
 bpftool -j link show | jq -e '.[] | select(.prog_id as $p | true) | select(.ifindex == '"$(cat /sys/class/net/$HOST_IF/ifindex)"')' >/dev/null 2>&1 &&
 	fail "a link is left" || pass "no link left"
 tc filter show dev "$HOST_IF" egress | grep -q . && fail "tc filter left" || pass "no tc filter left"
-if [ -d /sys/fs/bpf/wirelens ] && [ -z "$(ls /sys/fs/bpf/wirelens/v1/links 2>/dev/null)" ]; then
-	fail "pins left: $(ls /sys/fs/bpf/wirelens/v1)"
+if [ -d "$WIRELENS_PIN_ROOT" ] && [ -z "$(ls $PIN_DIR/links 2>/dev/null)" ]; then
+	fail "pins left: $(ls $PIN_DIR)"
 else
 	pass "no pins left (or others still attached)"
 fi
