@@ -7,20 +7,36 @@
 
 #include "l7cfg.h"
 #include "wl_xdp.skel.h"
-#include "redis_commands.h"
+#include "names/redis.h"
+#include "names/memcached.h"
+#include "names/http.h"
+#include "names/dns.h"
+#include "names/mysql.h"
+#include "names/postgresql.h"
+#include "names/mongodb.h"
+#include "names/kafka.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+#define NAMES(a) a, ARRAY_LEN(a)
+
+/* One line per protocol: parsed = its kernel parser exists (default ports are set only then). */
 static const struct {
 	unsigned int proto;
 	const char *name;
 	int parsed;
 	__u16 ports[3];
+	const char *const *names;
+	size_t n_names;
 } protos[] = {
-	{WL_L7_REDIS, "redis", 1, {6379}},	{WL_L7_MEMCACHED, "memcached", 0, {11211}},
-	{WL_L7_HTTP, "http", 0, {80, 8080}},	{WL_L7_DNS, "dns", 0, {53}},
-	{WL_L7_MYSQL, "mysql", 0, {3306}},	{WL_L7_POSTGRES, "postgresql", 0, {5432}},
-	{WL_L7_MONGODB, "mongodb", 0, {27017}}, {WL_L7_KAFKA, "kafka", 0, {9092}},
+	{WL_L7_REDIS, "redis", 1, {6379}, NAMES(redis_commands)},
+	{WL_L7_MEMCACHED, "memcached", 0, {11211}, NAMES(memcached_commands)},
+	{WL_L7_HTTP, "http", 0, {80, 8080}, NAMES(http_commands)},
+	{WL_L7_DNS, "dns", 0, {53}, NAMES(dns_commands)},
+	{WL_L7_MYSQL, "mysql", 0, {3306}, NAMES(mysql_commands)},
+	{WL_L7_POSTGRES, "postgresql", 0, {5432}, NAMES(postgresql_commands)},
+	{WL_L7_MONGODB, "mongodb", 0, {27017}, NAMES(mongodb_commands)},
+	{WL_L7_KAFKA, "kafka", 0, {9092}, NAMES(kafka_commands)},
 };
 
 const char *wl_l7_proto_name(unsigned int proto)
@@ -83,11 +99,19 @@ int wl_l7_names_load(int names_fd, int ids_fd)
 	int err;
 
 	err = put_name(names_fd, ids_fd, 0, "OTHER", id++, 0);
-	for (size_t i = 0; !err && i < ARRAY_LEN(redis_commands); i++) {
-		if (id >= WL_CMD_IDS_MAX)
-			return -E2BIG;
-		err = put_name(names_fd, ids_fd, WL_L7_REDIS, redis_commands[i], id++,
-			       is_container(redis_commands[i]) ? WL_CMD_F_CONTAINER : 0);
+	for (size_t p = 0; !err && p < ARRAY_LEN(protos); p++) {
+		for (size_t i = 0; !err && i < protos[p].n_names; i++) {
+			const char *name = protos[p].names[i];
+			__u16 flags = 0;
+
+			if (!strcmp(name, "OTHER"))
+				continue;
+			if (id >= WL_CMD_IDS_MAX)
+				return -E2BIG;
+			if (protos[p].proto == WL_L7_REDIS && is_container(name))
+				flags = WL_CMD_F_CONTAINER;
+			err = put_name(names_fd, ids_fd, protos[p].proto, name, id++, flags);
+		}
 	}
 	return err;
 }

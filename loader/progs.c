@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "progs.h"
+#include "l7cfg.h"
 #include "wl_xdp.skel.h"
 #include "wl_tc.skel.h"
 
@@ -36,6 +37,31 @@ static int pin_map(struct bpf_map *map, const char *dir)
 	if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map)) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	return bpf_map__set_pin_path(map, path);
+}
+
+/* Puts each protocol program (wl_l7_<protocol>) at its protocol's index in the program array the
+ * L2-L4 path tail-calls through. A reused (pinned) array gets the new programs. */
+static int fill_l7_progs(struct bpf_object *obj, int array_fd)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj)
+	{
+		const char *name = bpf_program__name(prog);
+		__u32 proto, fd;
+
+		if (strncmp(name, "wl_l7_", 6))
+			continue;
+		proto = wl_l7_proto_by_name(name + 6);
+		if (!proto) {
+			fprintf(stderr, "wirelens: program %s names no known protocol\n", name);
+			return -EINVAL;
+		}
+		fd = bpf_program__fd(prog);
+		if (bpf_map_update_elem(array_fd, &proto, &fd, BPF_ANY))
+			return -errno;
+	}
+	return 0;
 }
 
 int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
@@ -74,8 +100,12 @@ int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 		struct bpf_map *twin =
 			bpf_object__find_map_by_name(p->xdp->obj, bpf_map__name(map));
 
-		if (!twin)
+		if (!twin) { /* TC's own (its program array) */
+			err = pin_map(map, o->pin_dir);
+			if (err)
+				goto fail;
 			continue;
+		}
 		err = bpf_map__set_max_entries(map, bpf_map__max_entries(twin));
 		if (!err)
 			err = bpf_map__reuse_fd(map, bpf_map__fd(twin));
@@ -85,6 +115,14 @@ int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 	err = wl_tc__load(p->tc);
 	if (err) {
 		fprintf(stderr, "wirelens: loading the TC program failed: %s\n", strerror(-err));
+		goto fail;
+	}
+	err = fill_l7_progs(p->xdp->obj, bpf_map__fd(p->xdp->maps.wl_l7_progs_xdp));
+	if (!err)
+		err = fill_l7_progs(p->tc->obj, bpf_map__fd(p->tc->maps.wl_l7_progs_tc));
+	if (err) {
+		fprintf(stderr, "wirelens: cannot install the protocol programs: %s\n",
+			strerror(-err));
 		goto fail;
 	}
 	return 0;

@@ -228,26 +228,24 @@ struct wl_pending {
 };
 WL_ASSERT_SIZE(struct wl_pending, 16);
 
+#define WL_L7_HDR_MAX  64  /* header bytes a parser can hold across a segment boundary */
+#define WL_L7_PRIV_MAX 128 /* a protocol's own per-direction state (struct wl_<proto>_dir) */
+
 /* Parser state of one direction. Written only by packets of that direction. */
 struct wl_l7_dir {
 	__u32 next_seq;	 /* next expected TCP sequence number */
-	__u32 body_left; /* bytes of the current message body still to skip (may span segments) */
-	__u32 num;	 /* number being read (lengths, counts) */
+	__u32 body_left; /* bytes of the current message still to skip (may span segments) */
 	__u32 msg_bytes; /* bytes of the current message so far */
-	__u32 elems;	 /* request: array elements; response: unused */
-	__u32 elem_idx;
-	__u32 stack[WL_NEST_MAX]; /* response: elements left per nesting level */
-	__u64 msg_ts_ns;	  /* response: first byte seen */
-	__u16 cur_id;		  /* response: command being answered */
-	__u8 state;
+	__u16 cur_id;	 /* response: command being answered; request: command being read */
+	__u8 state;	 /* the protocol's parser state; 0 = at a message boundary */
 	__u8 flags;
-	__u8 depth;
-	__u8 name_len;
-	__u8 sub_len;
-	__u8 pad;
-	char name[WL_CMD_LEN]; /* request: command name being captured */
-	char sub[16];	       /* request: subcommand of a container command */
+	__u64 msg_ts_ns; /* response: latency of the request being answered */
+	__u8 hdr_len;	 /* bytes held in hdr: a message header cut by a segment boundary */
+	__u8 pad[7];
+	__u8 hdr[WL_L7_HDR_MAX];
+	__u8 priv[WL_L7_PRIV_MAX];
 };
+WL_ASSERT_SIZE(struct wl_l7_dir, 32 + WL_L7_HDR_MAX + WL_L7_PRIV_MAX);
 
 struct wl_conn {
 	__u8 l7_proto;
@@ -260,6 +258,34 @@ struct wl_conn {
 	struct wl_pending fifo[WL_FIFO_LEN];
 	struct wl_l7_dir dir[2]; /* 0: client->server (requests), 1: server->client */
 };
+
+/*
+ * Per-connection facts a parser keeps beyond the FIFO, by (connection, kind, id): requests
+ * answered by id rather than in order (DNS id, Kafka correlation id, MongoDB requestID) and
+ * things named by the client (MySQL statement ids -> verb). LRU: bounded, never exhausted.
+ */
+enum wl_aux_kind {
+	WL_AUX_PENDING = 1, /* a request waiting for the response with the same id */
+	WL_AUX_STMT = 2,    /* a prepared statement's command id */
+};
+
+struct wl_aux_key {
+	struct wl_conn_key ckey;
+	__u8 kind; /* enum wl_aux_kind */
+	__u8 pad[3];
+	__u32 id;
+};
+WL_ASSERT_SIZE(struct wl_aux_key, 52);
+
+struct wl_aux_val {
+	__u64 ts_ns;
+	__u32 value;
+	__u16 cmd_id;
+	__u16 pad;
+};
+WL_ASSERT_SIZE(struct wl_aux_val, 16);
+
+#define WL_AUX_MAX 65536
 
 #ifdef __bpf__
 /* Map definitions: BPF side only. The loader pins each by name under WL_PIN_DIR. */
@@ -319,6 +345,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct wl_cmd_name);
 } wl_cmd_ids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, WL_AUX_MAX);
+	__type(key, struct wl_aux_key);
+	__type(value, struct wl_aux_val);
+} wl_aux SEC(".maps");
 
 #endif /* __bpf__ */
 

@@ -55,6 +55,8 @@ struct wl_pkt {
 /* A macro, not a typedef: CO-RE relocations must name the kernel struct. */
 #define wl_ctx_t	struct xdp_md
 #define WL_VERDICT_PASS XDP_PASS
+#define WL_PROG_SEC	"xdp.frags"
+#define WL_L7_PROGS	wl_l7_progs_xdp
 
 static __always_inline void wl_pkt_init(wl_ctx_t *ctx, struct wl_pkt *p)
 {
@@ -76,6 +78,8 @@ static __always_inline long wl_load_bytes(wl_ctx_t *ctx, __u32 off, void *to, __
 
 #define wl_ctx_t	struct __sk_buff
 #define WL_VERDICT_PASS TC_ACT_OK
+#define WL_PROG_SEC	"tc"
+#define WL_L7_PROGS	wl_l7_progs_tc
 
 static __always_inline void wl_pkt_init(wl_ctx_t *skb, struct wl_pkt *p)
 {

@@ -12,6 +12,7 @@
 
 #define WL_L7_STEPS_MAX 8192   /* parser steps per packet (bpf_loop iterations) */
 #define WL_CMD_NONE	0xffff /* response with no pending request */
+#define WL_L7_RESYNC	0xff   /* wl_l7_dir.state: lost sync, waiting for a message boundary */
 
 /* wl_l7_dir.flags */
 #define WL_DIR_SEQ_VALID 0x01
@@ -322,6 +323,106 @@ static __always_inline __u16 wl_cmd_lookup(struct wl_l7_walk *w, const char *nam
 static __always_inline char wl_upper(char c)
 {
 	return (c >= 'a' && c <= 'z') ? c - 'a' + 'A' : c;
+}
+
+/*
+ * Gathers the first `need` bytes of a message into d->hdr, across segment boundaries:
+ * returns 1 when d->hdr holds them (s->off then points past them), 0 when the payload ended
+ * first (the bytes so far stay in d->hdr for the next segment). need <= WL_L7_HDR_MAX.
+ * For length-prefixed protocols: take the fixed header, then skip the body by length.
+ */
+static __always_inline int wl_l7_hdr_take(struct wl_l7_walk *w, struct wl_l7_dir *d, __u32 need)
+{
+	struct wl_l7_state *s = w->s;
+	__u32 have = d->hdr_len, n;
+
+	if (need > WL_L7_HDR_MAX)
+		need = WL_L7_HDR_MAX;
+	if (have >= need)
+		return 1;
+	n = need - have;
+	if (n > s->end - s->off)
+		n = s->end - s->off;
+	if (n > WL_L7_HDR_MAX - have)
+		n = WL_L7_HDR_MAX - have;
+	/* the verifier sees have <= 63 and 1 <= n <= 64: within the connection's value */
+	if (n == 0 || n > WL_L7_HDR_MAX || have >= WL_L7_HDR_MAX)
+		return 0;
+	if (wl_load_bytes(w->ctx, s->off, &d->hdr[have], n))
+		return 0;
+	s->off += n;
+	d->msg_bytes += n;
+	d->hdr_len = have + n;
+	return d->hdr_len >= need;
+}
+
+/* Skips up to d->body_left bytes of the current message. Returns 1 when the body is done. */
+static __always_inline int wl_l7_body_skip(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	struct wl_l7_state *s = w->s;
+	__u32 n = d->body_left;
+
+	if (n > s->end - s->off)
+		n = s->end - s->off;
+	s->off += n;
+	d->msg_bytes += n;
+	d->body_left -= n;
+	return d->body_left == 0;
+}
+
+/* Requests answered by id (not in order): remember one... */
+static __always_inline void wl_aux_key_init(struct wl_l7_walk *w, struct wl_aux_key *k, __u8 kind,
+					    __u32 id)
+{
+	__builtin_memcpy(&k->ckey, &w->s->job.ckey, sizeof(k->ckey));
+	k->kind = kind;
+	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+	k->id = id;
+}
+
+static __always_inline void wl_pending_put(struct wl_l7_walk *w, __u32 id, __u16 cmd_id)
+{
+	struct wl_aux_key k;
+	struct wl_aux_val v = {.ts_ns = w->s->job.now, .cmd_id = cmd_id};
+
+	wl_aux_key_init(w, &k, WL_AUX_PENDING, id);
+	bpf_map_update_elem(&wl_aux, &k, &v, BPF_ANY);
+}
+
+/* ... and take it back when its response starts. Returns WL_CMD_NONE when it is unknown. */
+static __always_inline __u16 wl_pending_take(struct wl_l7_walk *w, __u32 id, __u64 *lat_ns)
+{
+	struct wl_aux_key k;
+	struct wl_aux_val *v;
+	__u16 cmd;
+
+	wl_aux_key_init(w, &k, WL_AUX_PENDING, id);
+	v = bpf_map_lookup_elem(&wl_aux, &k);
+	if (!v)
+		return WL_CMD_NONE;
+	cmd = v->cmd_id;
+	*lat_ns = w->s->job.now > v->ts_ns ? w->s->job.now - v->ts_ns : 0;
+	bpf_map_delete_elem(&wl_aux, &k);
+	return cmd;
+}
+
+/* A value kept per connection under (kind, id), e.g. a prepared statement's command. */
+static __always_inline void wl_aux_set(struct wl_l7_walk *w, __u8 kind, __u32 id, __u16 cmd_id,
+				       __u32 value)
+{
+	struct wl_aux_key k;
+	struct wl_aux_val v = {.ts_ns = w->s->job.now, .value = value, .cmd_id = cmd_id};
+
+	wl_aux_key_init(w, &k, kind, id);
+	bpf_map_update_elem(&wl_aux, &k, &v, BPF_ANY);
+}
+
+static __always_inline struct wl_aux_val *wl_aux_get(struct wl_l7_walk *w, __u8 kind, __u32 id)
+{
+	struct wl_aux_key k;
+
+	wl_aux_key_init(w, &k, kind, id);
+	return bpf_map_lookup_elem(&wl_aux, &k);
 }
 
 #endif /* WL_PARSE_L7_H */

@@ -22,7 +22,7 @@ enum wl_redis_req_state {
 	RQ_BULK_BODY,
 	RQ_INLINE_NAME,
 	RQ_INLINE_REST,
-	RQ_RESYNC,
+	RQ_RESYNC = WL_L7_RESYNC,
 };
 
 enum wl_redis_resp_state {
@@ -30,10 +30,27 @@ enum wl_redis_resp_state {
 	RS_LINE,
 	RS_LEN,
 	RS_BODY,
-	RS_RESYNC,
+	RS_RESYNC = WL_L7_RESYNC,
 };
 
-#define WL_DIR_PAIRS WL_DIR_CONTAINER /* response: aggregate of pairs (% map, | attribute) */
+#define WL_DIR_PAIRS WL_DIR_CONTAINER
+
+/* Redis' own per-direction state, in wl_l7_dir.priv. */
+struct wl_redis_dir {
+	__u32 num;		  /* number being read (lengths, counts) */
+	__u32 elems;		  /* request: array elements */
+	__u32 elem_idx;		  /* request: element being read */
+	__u32 stack[WL_NEST_MAX]; /* response: elements left per nesting level */
+	__u8 depth;		  /* response: nesting level */
+	__u8 name_len;
+	__u8 sub_len;
+	__u8 pad;
+	char name[WL_CMD_LEN]; /* request: command name being captured */
+	char sub[16];	       /* request: subcommand of a container command */
+};
+_Static_assert(sizeof(struct wl_redis_dir) <= WL_L7_PRIV_MAX, "Redis state fits in priv");
+#define R(d)                                                                                       \
+	((struct wl_redis_dir *)(d)->priv) /* response: aggregate of pairs (% map, | attribute) */
 
 static __always_inline int wl_is_digit(__u8 c)
 {
@@ -47,16 +64,16 @@ static __always_inline int wl_is_alpha(__u8 c)
 
 static __always_inline void wl_redis_req_reset(struct wl_l7_dir *d)
 {
-	__u64 *n = (__u64 *)d->name, *s = (__u64 *)d->sub;
+	__u64 *n = (__u64 *)R(d)->name, *s = (__u64 *)R(d)->sub;
 
 	d->state = RQ_IDLE;
 	d->flags &= WL_DIR_SEQ_VALID;
 	d->msg_bytes = 0;
-	d->num = 0;
-	d->elems = 0;
-	d->elem_idx = 0;
-	d->name_len = 0;
-	d->sub_len = 0;
+	R(d)->num = 0;
+	R(d)->elems = 0;
+	R(d)->elem_idx = 0;
+	R(d)->name_len = 0;
+	R(d)->sub_len = 0;
 	n[0] = n[1] = n[2] = 0;
 	s[0] = s[1] = 0;
 }
@@ -65,7 +82,7 @@ static __always_inline int wl_redis_malformed(struct wl_l7_walk *w, struct wl_l7
 {
 	w->cnt->l7_malformed++;
 	if (resp) {
-		d->depth = 0;
+		R(d)->depth = 0;
 		d->flags &= WL_DIR_SEQ_VALID;
 		d->state = RS_RESYNC;
 	} else {
@@ -75,11 +92,11 @@ static __always_inline int wl_redis_malformed(struct wl_l7_walk *w, struct wl_l7
 	return 1;
 }
 
-/* Reads a decimal digit into d->num. Returns -1 when the number grows absurd. */
+/* Reads a decimal digit into R(d)->num. Returns -1 when the number grows absurd. */
 static __always_inline int wl_redis_digit(struct wl_l7_dir *d, __u8 c)
 {
-	d->num = d->num * 10 + (c - '0');
-	return d->num > WL_REDIS_NUM_MAX ? -1 : 0;
+	R(d)->num = R(d)->num * 10 + (c - '0');
+	return R(d)->num > WL_REDIS_NUM_MAX ? -1 : 0;
 }
 
 /* ---- requests ---- */
@@ -89,21 +106,21 @@ static __always_inline void wl_redis_req_done(struct wl_l7_walk *w, struct wl_l7
 	__u16 id = d->cur_id, flags;
 
 	if (d->state == RQ_INLINE_NAME || d->state == RQ_INLINE_REST)
-		id = wl_cmd_lookup(w, d->name, &flags);
-	if ((d->flags & WL_DIR_CONTAINER) && d->sub_len) {
+		id = wl_cmd_lookup(w, R(d)->name, &flags);
+	if ((d->flags & WL_DIR_CONTAINER) && R(d)->sub_len) {
 		/* "CONFIG" + "GET" -> "CONFIG|GET", built in place when it fits */
-		__u32 n = d->name_len, s = d->sub_len;
+		__u32 n = R(d)->name_len, s = R(d)->sub_len;
 
 		if (n < WL_CMD_LEN && n + 1 + s < WL_CMD_LEN) {
-			d->name[n] = '|';
-			for (__u32 j = 0; j < sizeof(d->sub); j++) {
+			R(d)->name[n] = '|';
+			for (__u32 j = 0; j < sizeof(R(d)->sub); j++) {
 				__u32 at = n + 1 + j;
 
 				if (j >= s || at >= WL_CMD_LEN)
 					break;
-				d->name[at] = d->sub[j];
+				R(d)->name[at] = R(d)->sub[j];
 			}
-			__u16 sub_id = wl_cmd_lookup(w, d->name, &flags);
+			__u16 sub_id = wl_cmd_lookup(w, R(d)->name, &flags);
 
 			if (sub_id != WL_CMD_OTHER)
 				id = sub_id;
@@ -116,15 +133,15 @@ static __always_inline void wl_redis_req_done(struct wl_l7_walk *w, struct wl_l7
 /* The bulk string element elem_idx is complete. */
 static __always_inline void wl_redis_req_elem_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
-	if (d->elem_idx == 0) {
+	if (R(d)->elem_idx == 0) {
 		__u16 flags = 0;
 
-		d->cur_id = wl_cmd_lookup(w, d->name, &flags);
+		d->cur_id = wl_cmd_lookup(w, R(d)->name, &flags);
 		if (flags & WL_CMD_F_CONTAINER)
 			d->flags |= WL_DIR_CONTAINER;
 	}
-	d->elem_idx++;
-	if (d->elem_idx >= d->elems)
+	R(d)->elem_idx++;
+	if (R(d)->elem_idx >= R(d)->elems)
 		w->s->done = 1;
 	else
 		d->state = RQ_BULK_START;
@@ -134,10 +151,10 @@ static __always_inline int wl_redis_capturing(const struct wl_l7_dir *d)
 {
 	if (d->body_left <= 2)
 		return 1; /* the CRLF: walked byte by byte to find the element's end */
-	if (d->elem_idx == 0)
-		return d->name_len < WL_CMD_LEN - 1;
-	if (d->elem_idx == 1 && (d->flags & WL_DIR_CONTAINER))
-		return d->sub_len < sizeof(d->sub) - 1;
+	if (R(d)->elem_idx == 0)
+		return R(d)->name_len < WL_CMD_LEN - 1;
+	if (R(d)->elem_idx == 1 && (d->flags & WL_DIR_CONTAINER))
+		return R(d)->sub_len < sizeof(R(d)->sub) - 1;
 	return 0;
 }
 
@@ -148,7 +165,7 @@ static __always_inline int wl_redis_req_byte(struct wl_l7_walk *w, struct wl_l7_
 	case RQ_IDLE:
 		if (c == '*') {
 			d->state = RQ_ARRAY_LEN;
-			d->num = 0;
+			R(d)->num = 0;
 			return 0;
 		}
 		if (c == '\r' || c == '\n' || c == ' ') {
@@ -156,8 +173,8 @@ static __always_inline int wl_redis_req_byte(struct wl_l7_walk *w, struct wl_l7_
 			return 0;
 		}
 		if (wl_is_alpha(c)) {
-			d->name[0] = wl_upper(c);
-			d->name_len = 1;
+			R(d)->name[0] = wl_upper(c);
+			R(d)->name_len = 1;
 			d->state = RQ_INLINE_NAME;
 			return 0;
 		}
@@ -171,30 +188,30 @@ static __always_inline int wl_redis_req_byte(struct wl_l7_walk *w, struct wl_l7_
 		if (c != '\n')
 			return wl_redis_malformed(w, d, 0);
 		if (d->state == RQ_ARRAY_LEN) {
-			if (d->num == 0) { /* "*0": nothing to run */
+			if (R(d)->num == 0) { /* "*0": nothing to run */
 				wl_redis_req_reset(d);
 				return 0;
 			}
-			d->elems = d->num;
-			d->elem_idx = 0;
+			R(d)->elems = R(d)->num;
+			R(d)->elem_idx = 0;
 			d->state = RQ_BULK_START;
 			return 0;
 		}
-		d->body_left = d->num + 2;
+		d->body_left = R(d)->num + 2;
 		d->state = RQ_BULK_BODY;
 		return 1;
 	case RQ_BULK_START:
 		if (c != '$')
 			return wl_redis_malformed(w, d, 0);
-		d->num = 0;
+		R(d)->num = 0;
 		d->state = RQ_BULK_LEN;
 		return 0;
 	case RQ_BULK_BODY:
 		if (d->body_left > 2) {
-			if (d->elem_idx == 0 && d->name_len < WL_CMD_LEN - 1)
-				d->name[d->name_len++ & (WL_CMD_LEN - 1)] = wl_upper(c);
-			else if (d->elem_idx == 1 && d->sub_len < sizeof(d->sub) - 1)
-				d->sub[d->sub_len++ & 15] = wl_upper(c);
+			if (R(d)->elem_idx == 0 && R(d)->name_len < WL_CMD_LEN - 1)
+				R(d)->name[R(d)->name_len++ & (WL_CMD_LEN - 1)] = wl_upper(c);
+			else if (R(d)->elem_idx == 1 && R(d)->sub_len < sizeof(R(d)->sub) - 1)
+				R(d)->sub[R(d)->sub_len++ & 15] = wl_upper(c);
 		}
 		d->body_left--;
 		if (d->body_left == 0) {
@@ -213,8 +230,8 @@ static __always_inline int wl_redis_req_byte(struct wl_l7_walk *w, struct wl_l7_
 			d->state = RQ_INLINE_REST;
 			return 0;
 		}
-		if (d->name_len < WL_CMD_LEN - 1)
-			d->name[d->name_len++ & (WL_CMD_LEN - 1)] = wl_upper(c);
+		if (R(d)->name_len < WL_CMD_LEN - 1)
+			R(d)->name[R(d)->name_len++ & (WL_CMD_LEN - 1)] = wl_upper(c);
 		return 0;
 	case RQ_INLINE_REST:
 		if (c == '\n') {
@@ -235,17 +252,17 @@ static __always_inline void wl_redis_resp_value_done(struct wl_l7_walk *w, struc
 	for (int j = 0; j < WL_NEST_MAX; j++) {
 		__u32 idx;
 
-		if (d->depth == 0)
+		if (R(d)->depth == 0)
 			break;
-		idx = (d->depth - 1) & (WL_NEST_MAX - 1);
-		if (d->stack[idx] > 1) {
-			d->stack[idx]--;
+		idx = (R(d)->depth - 1) & (WL_NEST_MAX - 1);
+		if (R(d)->stack[idx] > 1) {
+			R(d)->stack[idx]--;
 			return;
 		}
-		d->stack[idx] = 0;
-		d->depth--;
+		R(d)->stack[idx] = 0;
+		R(d)->depth--;
 	}
-	if (d->depth)
+	if (R(d)->depth)
 		return;
 	if (d->flags & WL_DIR_PUSH) {
 		d->flags &= ~WL_DIR_PUSH;
@@ -265,7 +282,7 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 {
 	switch (d->state) {
 	case RS_IDLE:
-		if (d->depth == 0) {
+		if (R(d)->depth == 0) {
 			if (!(d->flags & (WL_DIR_STARTED | WL_DIR_ATTR)))
 				d->msg_bytes = 1;
 			if (c == '>') {
@@ -296,7 +313,7 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 		case '!':
 		case '=':
 			d->flags &= ~(WL_DIR_AGG | WL_DIR_NEG | WL_DIR_PAIRS);
-			d->num = 0;
+			R(d)->num = 0;
 			d->state = RS_LEN;
 			return 0;
 		case '*':
@@ -306,7 +323,7 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 		case '|':
 			d->flags &= ~(WL_DIR_NEG | WL_DIR_PAIRS);
 			d->flags |= WL_DIR_AGG | ((c == '%' || c == '|') ? WL_DIR_PAIRS : 0);
-			d->num = 0;
+			R(d)->num = 0;
 			d->state = RS_LEN;
 			return 0;
 		default:
@@ -321,7 +338,7 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 	case RS_LEN:
 		if (wl_is_digit(c))
 			return wl_redis_digit(d, c) ? wl_redis_malformed(w, d, 1) : 0;
-		if (c == '-' && d->num == 0) {
+		if (c == '-' && R(d)->num == 0) {
 			d->flags |= WL_DIR_NEG;
 			return 0;
 		}
@@ -336,19 +353,19 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 				w->s->done = 1;
 				return 1;
 			}
-			d->body_left = d->num + 2;
+			d->body_left = R(d)->num + 2;
 			d->state = RS_BODY;
 			return 1;
 		}
-		if ((d->flags & WL_DIR_NEG) || d->num == 0) { /* *-1, *0: empty */
+		if ((d->flags & WL_DIR_NEG) || R(d)->num == 0) { /* *-1, *0: empty */
 			w->s->done = 1;
 			return 1;
 		}
-		if (d->depth >= WL_NEST_MAX)
+		if (R(d)->depth >= WL_NEST_MAX)
 			return wl_redis_malformed(w, d, 1);
-		d->stack[d->depth & (WL_NEST_MAX - 1)] =
-			(d->flags & WL_DIR_PAIRS) ? d->num * 2 : d->num;
-		d->depth++;
+		R(d)->stack[R(d)->depth & (WL_NEST_MAX - 1)] =
+			(d->flags & WL_DIR_PAIRS) ? R(d)->num * 2 : R(d)->num;
+		R(d)->depth++;
 		d->state = RS_IDLE;
 		return 0;
 	default:
@@ -434,7 +451,7 @@ static __always_inline void wl_redis_resync(struct wl_l7_walk *w, struct wl_l7_d
 		    c == '_' || c == '#' || c == ',' || c == '(' || c == '!' || c == '=' ||
 		    c == '~' || c == '>') {
 			d->state = RS_IDLE;
-			d->depth = 0;
+			R(d)->depth = 0;
 			d->flags &= WL_DIR_SEQ_VALID;
 		}
 	} else if (c == '*') {

@@ -2,11 +2,15 @@
 /* TC entry point (clsact/tcx, egress by default): skbs, possibly GSO and nonlinear. */
 #define WL_HOOK_TC
 #include "../parse/path.h"
+#include "../parse/l7_conn.h"
 
 SEC("tc")
 int wl_tc(struct __sk_buff *skb)
 {
 	return wl_process(skb);
 }
+
+/* One program per protocol, reached by tail call (parse/l7_conn.h). */
+WL_L7_PROG(redis, wl_redis_parse)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

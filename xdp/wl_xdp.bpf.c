@@ -2,11 +2,15 @@
 /* XDP entry point: ingress, before the stack. Frames may be multi-buffer (xdp.frags). */
 #define WL_HOOK_XDP
 #include "../parse/path.h"
+#include "../parse/l7_conn.h"
 
 SEC("xdp.frags")
 int wl_xdp(struct xdp_md *ctx)
 {
 	return wl_process(ctx);
 }
+
+/* One program per protocol, reached by tail call (parse/l7_conn.h). */
+WL_L7_PROG(redis, wl_redis_parse)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The first half of every protocol program: the connection's state (created on first sight),
+ * TCP sequence tracking (retransmitted bytes are not parsed twice, a gap resynchronises), and
+ * the walk's setup; then the protocol's parser runs; then the runs of events are flushed.
+ * Each protocol is its own BPF program (reached by tail call from the L2-L4 path), so each is
+ * verified on its own budget and a new protocol costs the others nothing.
+ */
+#ifndef WL_PARSE_L7_CONN_H
+#define WL_PARSE_L7_CONN_H
+
+#include "l7.h"
+
+static __always_inline void wl_l7_dir_init(struct wl_l7_dir *d, __u32 next_seq, int synced)
+{
+	d->next_seq = next_seq;
+	d->flags = WL_DIR_SEQ_VALID;
+	d->body_left = 0;
+	d->msg_bytes = 0;
+	d->hdr_len = 0;
+	/* Joining mid-stream: the parser waits for a segment that starts on a message boundary
+	 * (and resets its own state in priv when it finds one). */
+	d->state = synced ? 0 : WL_L7_RESYNC;
+}
+
+/* Sets up the walk over this packet's new payload bytes. Returns 1 when there is something to
+ * parse. The job was left in the per-CPU scratch by the L2-L4 path before the tail call. */
+static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp)
+{
+	struct wl_l7_walk w = {};
+	struct wl_l7_state *s;
+	struct wl_l7_job *job;
+	struct wl_counters *cnt;
+	struct wl_l7_dir *d;
+	struct wl_conn *conn;
+	__u32 zero = 0, start, len;
+	int dir;
+
+	cnt = bpf_map_lookup_elem(&wl_counters, &zero);
+	s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
+	if (!cnt || !s)
+		return 0;
+	job = &s->job;
+	dir = job->dir & 1;
+	start = job->payload_off;
+	len = job->payload_len;
+
+	conn = bpf_map_lookup_elem(&wl_conns, &job->ckey);
+	if (!conn) {
+		struct wl_conn *fresh = &s->conn_init;
+		int syn = job->tcp_flags & WL_TCP_SYN;
+		int synced = syn || !job->is_tcp;
+
+		if (!len && !syn)
+			return 0; /* nothing to learn from */
+		__builtin_memset(fresh, 0, sizeof(*fresh));
+		fresh->l7_proto = job->l7_proto;
+		/* Seen from the SYN: both directions start on a message boundary. The other
+		 * direction learns its sequence number from its first segment. */
+		wl_l7_dir_init(&fresh->dir[dir], job->seq, synced);
+		wl_l7_dir_init(&fresh->dir[!dir], 0, synced);
+		fresh->dir[!dir].flags = 0;
+		if (bpf_map_update_elem(&wl_conns, &job->ckey, fresh, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&wl_conns, &job->ckey)) {
+			cnt->l7_conn_full++;
+			return 0;
+		}
+		conn = bpf_map_lookup_elem(&wl_conns, &job->ckey);
+		if (!conn)
+			return 0;
+	}
+	d = &conn->dir[dir];
+
+	if (job->is_tcp) {
+		__s32 diff;
+
+		if (job->tcp_flags & WL_TCP_SYN) {
+			/* SYN or SYN-ACK: this direction starts here, on a boundary. */
+			wl_l7_dir_init(d, job->seq + 1, 1);
+			if (!len)
+				return 0;
+		}
+		if (job->tcp_flags & WL_TCP_RST) {
+			bpf_map_delete_elem(&wl_conns, &job->ckey);
+			return 0;
+		}
+		if (!(d->flags & WL_DIR_SEQ_VALID)) {
+			d->next_seq = job->seq;
+			d->flags |= WL_DIR_SEQ_VALID;
+		}
+		diff = (__s32)(job->seq - d->next_seq);
+		if (diff > 0) {
+			/* Bytes are missing: whatever message was open is lost. */
+			cnt->l7_gap++;
+			wl_l7_dir_init(d, job->seq, 0);
+		} else if (diff < 0) {
+			__u32 seen = -diff;
+
+			cnt->l7_retransmit++;
+			if (seen >= len)
+				return 0;
+			start += seen;
+			len -= seen;
+		}
+		d->next_seq += len + ((job->tcp_flags & WL_TCP_FIN) ? 1 : 0);
+	}
+	if (!len)
+		return 0;
+	cnt->l7_packets++;
+
+	w.ctx = ctx;
+	w.conn = conn;
+	w.d = d;
+	w.s = s;
+	w.cnt = cnt;
+	s->off = start;
+	s->end = start + len;
+	s->win_off = 0;
+	s->win_len = 0;
+	s->req.id = WL_CMD_NONE;
+	s->req.count = 0;
+	s->req.bytes = 0;
+	s->resp.id = WL_CMD_NONE;
+	s->resp.count = 0;
+	s->last_id = WL_CMD_NONE;
+
+	*wp = w;
+	return 1;
+}
+
+static __always_inline void wl_l7_finish(struct wl_l7_walk *w)
+{
+	wl_run_flush_req(w);
+	wl_run_flush_resp(w);
+}
+
+/*
+ * One protocol program per hook: WL_L7_PROG(redis, wl_redis_parse) defines wl_l7_redis, which
+ * the loader puts at index WL_L7_REDIS of the hook's program array (found by name).
+ */
+#define WL_L7_PROG(name, parse_fn)                                                                 \
+	SEC(WL_PROG_SEC)                                                                           \
+	int wl_l7_##name(wl_ctx_t *ctx)                                                            \
+	{                                                                                          \
+		struct wl_l7_walk w;                                                               \
+                                                                                                   \
+		if (wl_l7_begin(ctx, &w)) {                                                        \
+			parse_fn(&w);                                                              \
+			wl_l7_finish(&w);                                                          \
+		}                                                                                  \
+		return WL_VERDICT_PASS;                                                            \
+	}
+
+#endif /* WL_PARSE_L7_CONN_H */
