@@ -10,6 +10,13 @@
 
 #include "l7.h"
 #include "proto_redis.h"
+#include "proto_memcached.h"
+#include "proto_http.h"
+#include "proto_dns.h"
+#include "proto_mysql.h"
+#include "proto_postgresql.h"
+#include "proto_mongodb.h"
+#include "proto_kafka.h"
 
 #define WL_PORT_LEARNED 0x80 /* wl_ports value bit: learned by sniffing, not configured */
 
@@ -22,12 +29,54 @@ struct {
 	__type(value, __u32);
 } WL_L7_PROGS SEC(".maps");
 
+/*
+ * Content sniffing of a payload on a port no protocol claims: each protocol looks at the first
+ * 16 bytes (zero-padded). A match teaches the ports map, so the rest of this server's traffic
+ * is recognised by port and the connection's first segments are not lost.
+ */
+static __always_inline __u8 wl_l7_sniff(wl_ctx_t *ctx, struct wl_meta *m, __u32 payload_len,
+					__u8 *dir)
+{
+	__u8 head[16] = {}, proto = 0;
+	__u32 dport = m->key.dst_port;
+	__u8 *v;
+
+	if (payload_len >= 16) {
+		if (wl_load_bytes(ctx, m->payload_off, head, 16))
+			return 0;
+	} else if (wl_load_bytes(ctx, m->payload_off, head, payload_len & 15)) {
+		return 0;
+	}
+	if (wl_redis_sniff(head, payload_len))
+		proto = WL_L7_REDIS;
+	else if (wl_memcached_sniff(head, payload_len))
+		proto = WL_L7_MEMCACHED;
+	else if (wl_http_sniff(head, payload_len))
+		proto = WL_L7_HTTP;
+	else if (wl_dns_sniff(head, payload_len))
+		proto = WL_L7_DNS;
+	else if (wl_mysql_sniff(head, payload_len))
+		proto = WL_L7_MYSQL;
+	else if (wl_postgresql_sniff(head, payload_len))
+		proto = WL_L7_POSTGRES;
+	else if (wl_mongodb_sniff(head, payload_len))
+		proto = WL_L7_MONGODB;
+	else if (wl_kafka_sniff(head, payload_len))
+		proto = WL_L7_KAFKA;
+	if (!proto)
+		return 0;
+	v = bpf_map_lookup_elem(&wl_ports, &dport);
+	if (v)
+		*v = proto | WL_PORT_LEARNED;
+	*dir = 0;
+	return proto;
+}
+
 /* Protocol of this packet's connection and the packet's direction, or 0. */
 static __always_inline __u8 wl_l7_classify(wl_ctx_t *ctx, struct wl_meta *m, __u32 payload_len,
 					   __u8 *dir)
 {
 	__u32 dport = m->key.dst_port, sport = m->key.src_port;
-	__u64 head = 0;
 	__u8 *v;
 
 	v = bpf_map_lookup_elem(&wl_ports, &dport);
@@ -40,19 +89,9 @@ static __always_inline __u8 wl_l7_classify(wl_ctx_t *ctx, struct wl_meta *m, __u
 		*dir = 1;
 		return *v & ~WL_PORT_LEARNED;
 	}
-	if (m->key.l4_proto != IPPROTO_TCP || payload_len < 6)
+	if (m->key.l4_proto != IPPROTO_TCP || payload_len < 4)
 		return 0;
-	if (wl_load_bytes(ctx, m->payload_off, &head, 6))
-		return 0;
-	if (wl_redis_sniff(head, payload_len)) {
-		/* Teach the ports map: the rest of this server's traffic is now recognised. */
-		v = bpf_map_lookup_elem(&wl_ports, &dport);
-		if (v)
-			*v = WL_L7_REDIS | WL_PORT_LEARNED;
-		*dir = 0;
-		return WL_L7_REDIS;
-	}
-	return 0;
+	return wl_l7_sniff(ctx, m, payload_len, dir);
 }
 
 static __always_inline void wl_l7_packet(wl_ctx_t *ctx, const struct wl_pkt *p, struct wl_meta *m)

@@ -470,12 +470,11 @@ static __always_inline void wl_redis_parse(struct wl_l7_walk *w)
 		bpf_loop(WL_L7_STEPS_MAX, wl_redis_req_step, w, 0);
 }
 
-/* Content sniffing: does a client's payload start like a RESP command ("*N\r\n$")?
- * head holds the first 8 payload bytes, first byte in the lowest bits. */
-static __always_inline int wl_redis_sniff(__u64 head, __u32 len)
+/* Content sniffing: does a client's payload start like a RESP command ("*N\r\n$")? */
+static __always_inline int wl_redis_sniff(const __u8 *h, __u32 len)
 {
-	__u8 b0 = head, b1 = head >> 8, b2 = head >> 16, b3 = head >> 24, b4 = head >> 32,
-	     b5 = head >> 40;
+	/* every byte read once into a scalar: no computed stack addresses for the verifier */
+	__u8 b0 = h[0], b1 = h[1], b2 = h[2], b3 = h[3], b4 = h[4], b5 = h[5];
 
 	if (len < 6 || b0 != '*' || !wl_is_digit(b1))
 		return 0;

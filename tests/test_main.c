@@ -38,6 +38,13 @@ int main(int argc, char **argv)
 	register_l2l4_tests();
 	register_pcap_tests();
 	register_redis_tests();
+	register_memcached_tests();
+	register_http_tests();
+	register_dns_tests();
+	register_mysql_tests();
+	register_postgresql_tests();
+	register_mongodb_tests();
+	register_kafka_tests();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (argc > 1) {

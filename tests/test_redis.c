@@ -9,110 +9,45 @@
 #include <CUnit/CUnit.h>
 
 #include "harness.h"
+#include "l7conv.h"
 #include "pktbuild.h"
 #include "suites.h"
 #include "loader/l7cfg.h"
 
-#define CLI   "198.18.0.1"
-#define SRV   "198.18.0.2"
-#define CPORT 40000
+#define SRV CONV_SRV
 
-static uint8_t frame[PKT_MAX];
-
-/* One TCP connection's sequence numbers, as a client and a server would number them. */
-struct conv {
-	uint32_t cseq, sseq;
-	uint16_t sport; /* server port */
-};
-
-static void conv_init(struct conv *c, uint16_t server_port)
-{
-	c->cseq = 1000;
-	c->sseq = 500000;
-	c->sport = server_port;
-}
-
-/* Sends payload in one direction through hook h; advances that direction's sequence unless
- * keep_seq (retransmission). */
 static int seg(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,
 	       uint8_t flags)
 {
-	struct pkt_spec s = {.family = 4, .l4 = 6, .payload = data, .payload_len = len};
-	size_t n;
-
-	s.tcp_flags = flags ? flags : 0x18; /* PSH|ACK */
-	if (from_server) {
-		s.src = SRV, s.dst = CLI, s.sport = c->sport, s.dport = CPORT;
-		s.seq = c->sseq, s.ack = c->cseq;
-		c->sseq += len + ((flags & 0x03) ? 1 : 0);
-	} else {
-		s.src = CLI, s.dst = SRV, s.sport = CPORT, s.dport = c->sport;
-		s.seq = c->cseq, s.ack = c->sseq;
-		c->cseq += len + ((flags & 0x03) ? 1 : 0);
-	}
-	n = pkt_build(&s, frame, sizeof(frame));
-	return harness_run(h, frame, n, NULL);
+	return conv_seg(h, c, from_server, data, len, flags);
 }
 
 static int req(enum wl_hook h, struct conv *c, const char *text)
 {
-	return seg(h, c, 0, text, strlen(text), 0);
+	return conv_req(h, c, text);
 }
 
 static int resp(enum wl_hook h, struct conv *c, const char *text)
 {
-	return seg(h, c, 1, text, strlen(text), 0);
+	return conv_resp(h, c, text);
 }
 
-/* A handshake, so both directions start synchronised. */
 static void handshake(enum wl_hook h, struct conv *c)
 {
-	seg(h, c, 0, NULL, 0, 0x02);
-	seg(h, c, 1, NULL, 0, 0x12);
+	conv_handshake(h, c);
 }
 
-/* Summed per-CPU stats of one command at SRV:port; returns 0 if the entry exists. */
 static int stats(uint16_t port, const char *cmd, struct wl_cmd_stats *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = wl_map_cmd_stats_fd(harness());
-	struct wl_cmd_stats *per = calloc(ncpu, sizeof(*per));
-	struct wl_cmd_key k;
-	int err;
+	struct conv c;
 
-	memset(&k, 0, sizeof(k));
-	memset(out, 0, sizeof(*out));
-	k.l7_proto = WL_L7_REDIS;
-	k.l3_proto = 0x0800;
-	k.server_port = port;
-	inet_pton(AF_INET, SRV, k.server_addr);
-	strncpy(k.command, cmd, WL_CMD_LEN - 1);
-	err = bpf_map_lookup_elem(fd, &k, per);
-	for (int i = 0; !err && i < ncpu; i++) {
-		out->requests += per[i].requests;
-		out->responses += per[i].responses;
-		out->errors += per[i].errors;
-		out->request_bytes += per[i].request_bytes;
-		out->response_bytes += per[i].response_bytes;
-		out->latency_sum_ns += per[i].latency_sum_ns;
-		for (int b = 0; b < WL_LAT_BUCKETS; b++)
-			out->latency_hist[b] += per[i].latency_hist[b];
-	}
-	free(per);
-	return err;
+	conv_init(&c, port);
+	return conv_stats(&c, WL_L7_REDIS, cmd, out);
 }
 
 static int stats_entries(void)
 {
-	struct wl_cmd_key k, next;
-	void *prev = NULL;
-	int n = 0, fd = wl_map_cmd_stats_fd(harness());
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		n++;
-	}
-	return n;
+	return conv_stats_entries();
 }
 
 #define EXPECT_CMD(port, cmd, rq, rs, er, rqb, rsb)                                                \

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "l7conv.h"
+#include "pktbuild.h"
+#include "loader/l7cfg.h"
+
+static uint8_t frame[PKT_MAX];
+
+void conv_init(struct conv *c, uint16_t server_port)
+{
+	memset(c, 0, sizeof(*c));
+	c->cseq = 1000;
+	c->sseq = 500000;
+	c->sport = server_port;
+	c->cport = CONV_CPORT;
+	c->l4 = 6;
+	c->family = 4;
+}
+
+static int send_seg(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,
+		    uint8_t flags, uint32_t seq)
+{
+	struct pkt_spec s = {.family = c->family, .l4 = c->l4, .payload = data, .payload_len = len};
+	const char *cli = c->family == 6 ? CONV_CLI6 : CONV_CLI;
+	const char *srv = c->family == 6 ? CONV_SRV6 : CONV_SRV;
+	size_t n;
+
+	s.tcp_flags = flags ? flags : 0x18; /* PSH|ACK */
+	if (from_server) {
+		s.src = srv, s.dst = cli, s.sport = c->sport, s.dport = c->cport;
+		s.seq = seq, s.ack = c->cseq;
+	} else {
+		s.src = cli, s.dst = srv, s.sport = c->cport, s.dport = c->sport;
+		s.seq = seq, s.ack = c->sseq;
+	}
+	n = pkt_build(&s, frame, sizeof(frame));
+	return harness_run(h, frame, n, NULL);
+}
+
+int conv_seg(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,
+	     uint8_t flags)
+{
+	uint32_t *seq = from_server ? &c->sseq : &c->cseq;
+	uint32_t at = *seq;
+
+	*seq += len + ((flags & 0x03) ? 1 : 0); /* SYN and FIN take one sequence number */
+	return send_seg(h, c, from_server, data, len, flags, at);
+}
+
+int conv_reseg(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,
+	       uint32_t back)
+{
+	return send_seg(h, c, from_server, data, len, 0, (from_server ? c->sseq : c->cseq) - back);
+}
+
+int conv_req(enum wl_hook h, struct conv *c, const char *text)
+{
+	return conv_seg(h, c, 0, text, strlen(text), 0);
+}
+
+int conv_resp(enum wl_hook h, struct conv *c, const char *text)
+{
+	return conv_seg(h, c, 1, text, strlen(text), 0);
+}
+
+void conv_handshake(enum wl_hook h, struct conv *c)
+{
+	conv_seg(h, c, 0, NULL, 0, 0x02);
+	conv_seg(h, c, 1, NULL, 0, 0x12);
+}
+
+int conv_stats(const struct conv *c, uint8_t proto, const char *cmd, struct wl_cmd_stats *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = wl_map_cmd_stats_fd(harness());
+	struct wl_cmd_stats *per = calloc(ncpu, sizeof(*per));
+	struct wl_cmd_key k;
+	int err;
+
+	memset(&k, 0, sizeof(k));
+	memset(out, 0, sizeof(*out));
+	k.l7_proto = proto;
+	k.l3_proto = c->family == 6 ? 0x86dd : 0x0800;
+	k.server_port = c->sport;
+	inet_pton(c->family == 6 ? AF_INET6 : AF_INET, c->family == 6 ? CONV_SRV6 : CONV_SRV,
+		  k.server_addr);
+	strncpy(k.command, cmd, WL_CMD_LEN - 1);
+	err = bpf_map_lookup_elem(fd, &k, per);
+	for (int i = 0; !err && i < ncpu; i++) {
+		out->requests += per[i].requests;
+		out->responses += per[i].responses;
+		out->errors += per[i].errors;
+		out->misses += per[i].misses;
+		out->request_bytes += per[i].request_bytes;
+		out->response_bytes += per[i].response_bytes;
+		out->latency_sum_ns += per[i].latency_sum_ns;
+		for (int b = 0; b < WL_LAT_BUCKETS; b++)
+			out->latency_hist[b] += per[i].latency_hist[b];
+	}
+	free(per);
+	return err;
+}
+
+int conv_stats_entries(void)
+{
+	struct wl_cmd_key k, next;
+	void *prev = NULL;
+	int n = 0, fd = wl_map_cmd_stats_fd(harness());
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}

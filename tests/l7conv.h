@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Helpers for L7 parser tests: one client/server conversation driven through test_run with real
+ * TCP sequence numbers (or UDP datagrams), and the per-command stats read back. */
+#ifndef WL_TESTS_L7CONV_H
+#define WL_TESTS_L7CONV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "harness.h"
+#include "maps/wirelens.h"
+
+#define CONV_CLI   "198.18.0.1"
+#define CONV_SRV   "198.18.0.2"
+#define CONV_CLI6  "2001:db8::1"
+#define CONV_SRV6  "2001:db8::2"
+#define CONV_CPORT 40000
+
+/* One conversation, numbered as a client and a server would number it. */
+struct conv {
+	uint32_t cseq, sseq;
+	uint16_t sport; /* server port */
+	uint16_t cport; /* client port (CONV_CPORT unless set) */
+	uint8_t l4;	/* 6 (TCP, default) or 17 (UDP) */
+	int family;	/* 4 (default) or 6 */
+};
+
+void conv_init(struct conv *c, uint16_t server_port);
+/* Sends payload one way through hook h; advances that direction's sequence number by len (and
+ * by one for SYN/FIN). flags 0 means PSH|ACK. Returns the program's verdict. */
+int conv_seg(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,
+	     uint8_t flags);
+/* Same, without advancing the sequence (a retransmission). */
+int conv_reseg(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,
+	       uint32_t back);
+/* Text helpers. */
+int conv_req(enum wl_hook h, struct conv *c, const char *text);
+int conv_resp(enum wl_hook h, struct conv *c, const char *text);
+/* SYN and SYN-ACK, so both directions start on a message boundary. */
+void conv_handshake(enum wl_hook h, struct conv *c);
+
+/* Summed per-CPU stats of one command of protocol proto at the conversation's server. Returns 0
+ * when the entry exists. */
+int conv_stats(const struct conv *c, uint8_t proto, const char *cmd, struct wl_cmd_stats *out);
+/* Entries in the stats map (all protocols). */
+int conv_stats_entries(void);
+
+#define EXPECT_CMD_STATS(c, proto, cmd, rq, rs, er)                                                \
+	do {                                                                                       \
+		struct wl_cmd_stats st_;                                                           \
+		int found_ = conv_stats((c), (proto), (cmd), &st_) == 0;                           \
+		CU_ASSERT_TRUE(found_);                                                            \
+		CU_ASSERT_EQUAL(st_.requests, (rq));                                               \
+		CU_ASSERT_EQUAL(st_.responses, (rs));                                              \
+		CU_ASSERT_EQUAL(st_.errors, (er));                                                 \
+		if (!found_ || st_.requests != (rq) || st_.responses != (rs) ||                    \
+		    st_.errors != (er))                                                            \
+			fprintf(stderr, "\n  [%s:%d] %s: found %d req %llu resp %llu err %llu\n",  \
+				__FILE__, __LINE__, (cmd), found_,                                 \
+				(unsigned long long)st_.requests,                                  \
+				(unsigned long long)st_.responses,                                 \
+				(unsigned long long)st_.errors);                                   \
+	} while (0)
+
+#endif
