@@ -65,8 +65,9 @@ struct wl_l7_state {
 	char last_name[WL_CMD_LEN]; /* last name resolved, to skip repeated lookups */
 	__u16 last_id;
 	__u16 last_flags;
-	__u8 done; /* the step completed a message */
-	__u8 pad[7];
+	__u8 done;  /* the step completed a message */
+	__u8 by_id; /* set by parsers that match responses by id: requests skip the FIFO */
+	__u8 pad[6];
 	struct wl_cmd_key cmd_key;
 	struct wl_cmd_name_key name_key;
 	struct wl_conn conn_init;
@@ -232,7 +233,7 @@ static __always_inline void wl_run_flush_req(struct wl_l7_walk *w)
 		st->requests += r->count;
 		st->request_bytes += r->bytes;
 	}
-	if (w->s->job.dir == 0)
+	if (w->s->job.dir == 0 && !w->s->by_id)
 		wl_fifo_push(w, r->id, r->count);
 	r->id = WL_CMD_NONE;
 	r->count = 0;

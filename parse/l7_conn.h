@@ -123,6 +123,7 @@ static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp)
 	s->resp.id = WL_CMD_NONE;
 	s->resp.count = 0;
 	s->last_id = WL_CMD_NONE;
+	s->by_id = 0;
 
 	*wp = w;
 	return 1;
