@@ -73,7 +73,9 @@ $(BUILD)/bench_wirelens: $(BENCH_SRCS) $(LIB_OBJS) $(BUILD)/bench_pass.skel.h $(
 DEB_PKGS := clang llvm make gcc pkg-config libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev \
 	libnl-3-dev libnl-route-3-dev bpftool libcunit1-dev libpcap-dev libjson-c-dev \
 	iproute2 ethtool tcpdump jq netcat-openbsd iputils-ping curl \
-	redis-server redis-tools memcached libmemcached-tools nginx-light dnsutils unbound
+	redis-server redis-tools memcached libmemcached-tools nginx-light dnsutils unbound \
+	mariadb-server mariadb-client sysbench postgresql postgresql-contrib librdkafka-dev libmongoc-dev \
+	apache2-utils kcat
 
 check-deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
