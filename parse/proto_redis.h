@@ -373,6 +373,204 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 	}
 }
 
+/* ---- fast paths: whole pieces that lie inside the window, in one step ---- */
+
+#define WL_REDIS_FAST_PIECES 8 /* array headers and elements walked per request step */
+
+/*
+ * Parses "<digits>\r\n" at window index pos (below lim). Returns (index after the LF) << 32 |
+ * number, or 0 when the number is not complete in the window or not well formed (the byte path
+ * then decides). A global function: verified once, not once per call site and loop iteration.
+ */
+__noinline __u64 wl_redis_num_at(struct wl_l7_state *s, __u32 pos, __u32 lim)
+{
+	__u32 n = 0;
+
+	if (!s)
+		return 0;
+	for (int k = 0; k < 11; k++) {
+		__u32 i = pos + k;
+		__u8 c;
+
+		if (i + 1 >= lim)
+			return 0;
+		c = s->buf[i & (WL_L7_WINDOW - 1)];
+		if (c == '\r') {
+			if (k == 0 || s->buf[(i + 1) & (WL_L7_WINDOW - 1)] != '\n')
+				return 0;
+			return ((__u64)(i + 2) << 32) | n;
+		}
+		if (!wl_is_digit(c) || n > WL_REDIS_NUM_MAX / 10)
+			return 0;
+		n = n * 10 + (c - '0');
+	}
+	return 0;
+}
+
+/* Index after the next LF at or after window index pos (below lim), or 0 (not in the window). */
+__noinline __u32 wl_redis_line_end(struct wl_l7_state *s, __u32 pos, __u32 lim)
+{
+	if (!s)
+		return 0;
+	for (int k = 0; k < WL_L7_WINDOW; k++) {
+		__u32 i = pos + k;
+
+		if (i >= lim)
+			return 0;
+		if (s->buf[i & (WL_L7_WINDOW - 1)] == '\n')
+			return i + 1;
+	}
+	return 0;
+}
+
+/* Copies an element's first bytes upper-cased into the command name (sub = 0) or the
+ * subcommand (sub = 1), as much as the byte path would keep. */
+__noinline int wl_redis_capture(struct wl_l7_state *s, __u32 pos, __u32 len, struct wl_redis_dir *r,
+				int sub)
+{
+	__u32 j, max = sub ? sizeof(r->sub) - 1 : WL_CMD_LEN - 1;
+
+	if (!s || !r)
+		return 0;
+	for (j = 0; j < WL_CMD_LEN - 1; j++) {
+		__u8 c;
+
+		if (j >= len || j >= max)
+			break;
+		c = wl_upper(s->buf[(pos + j) & (WL_L7_WINDOW - 1)]);
+		if (sub)
+			r->sub[j & 15] = c;
+		else
+			r->name[j] = c;
+	}
+	if (sub)
+		r->sub_len = j;
+	else
+		r->name_len = j;
+	return j;
+}
+
+/*
+ * Requests at a command or element boundary: "*N\r\n" and "$len\r\n<body>\r\n" pieces that lie
+ * in the window are consumed whole, leaving exactly the state the byte path would. A body that
+ * runs past the window is handed to the body skip (state RQ_BULK_BODY). Returns 1 on progress.
+ */
+static __always_inline int wl_redis_req_fast(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	struct wl_l7_state *s = w->s;
+	struct wl_redis_dir *r = R(d);
+	__u32 avail, pos, lim, num = 0, next, end;
+	int progress = 0;
+	__u64 nn;
+
+	avail = wl_win_avail(w);
+	if (!avail)
+		return 0;
+	pos = s->off - s->win_off;
+	lim = pos + avail;
+	if (lim > WL_L7_WINDOW)
+		return 0;
+	for (int p = 0; p < WL_REDIS_FAST_PIECES; p++) {
+		int elem = 0;
+
+		if (d->state == RQ_IDLE) {
+			if (pos + 4 > lim || s->buf[pos & (WL_L7_WINDOW - 1)] != '*')
+				break;
+			nn = wl_redis_num_at(s, pos + 1, lim);
+			next = nn >> 32;
+			num = (__u32)nn;
+			if (!next || num == 0)
+				break;
+			r->elems = num;
+			r->elem_idx = 0;
+			d->state = RQ_BULK_START;
+		} else if (d->state == RQ_BULK_START) {
+			int capture_name, capture_sub;
+
+			if (pos + 4 > lim || s->buf[pos & (WL_L7_WINDOW - 1)] != '$')
+				break;
+			nn = wl_redis_num_at(s, pos + 1, lim);
+			next = nn >> 32;
+			num = (__u32)nn;
+			if (!next)
+				break;
+			end = next + num + 2;
+			capture_name = r->elem_idx == 0;
+			capture_sub = r->elem_idx == 1 && (d->flags & WL_DIR_CONTAINER);
+			if (end > lim) {
+				if (capture_name || capture_sub)
+					break; /* the byte path captures what the window lacks */
+				d->body_left = num + 2;
+				d->state = RQ_BULK_BODY;
+				d->msg_bytes += next - pos;
+				s->off += next - pos;
+				return 1;
+			}
+			if (s->buf[(end - 2) & (WL_L7_WINDOW - 1)] != '\r' ||
+			    s->buf[(end - 1) & (WL_L7_WINDOW - 1)] != '\n')
+				break; /* malformed: the byte path counts it */
+			if (capture_name)
+				wl_redis_capture(s, next, num, r, 0);
+			else if (capture_sub)
+				wl_redis_capture(s, next, num, r, 1);
+			next = end;
+			elem = 1;
+		} else {
+			break;
+		}
+		d->msg_bytes += next - pos;
+		s->off += next - pos;
+		pos = next;
+		progress = 1;
+		if (elem) {
+			s->done = 0;
+			wl_redis_req_elem_done(w, d);
+			if (s->done)
+				wl_redis_req_done(w, d);
+			s->done = 0;
+		}
+	}
+	return progress;
+}
+
+/*
+ * Responses: after the byte path took a value's first byte, the rest of a simple line
+ * ("+OK\r\n", "-ERR ...\r\n", ":1\r\n") or of a bulk length ("$5\r\n") is consumed in the same
+ * step when the window holds it. Returns 1 on progress.
+ */
+static __always_inline int wl_redis_resp_fast(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	struct wl_l7_state *s = w->s;
+	__u32 avail, pos, lim, next;
+	__u64 nn;
+
+	avail = wl_win_avail(w);
+	if (!avail)
+		return 0;
+	pos = s->off - s->win_off;
+	lim = pos + avail;
+	if (lim > WL_L7_WINDOW)
+		return 0;
+	if (d->state == RS_LINE) {
+		next = wl_redis_line_end(s, pos, lim);
+		if (!next)
+			return 0;
+		s->done = 1;
+	} else if (d->state == RS_LEN && !(d->flags & (WL_DIR_AGG | WL_DIR_NEG))) {
+		nn = wl_redis_num_at(s, pos, lim);
+		next = nn >> 32;
+		if (!next)
+			return 0;
+		d->body_left = (__u32)nn + 2;
+		d->state = RS_BODY;
+	} else {
+		return 0;
+	}
+	d->msg_bytes += next - pos;
+	s->off += next - pos;
+	return 1;
+}
+
 /* One request step: skip a body by length, or walk one header byte. Returns 1 (stop) at the
  * end of the payload. Requests and responses have separate steps so that the verifier walks
  * each state machine on its own. */
@@ -395,6 +593,8 @@ static long wl_redis_req_step(__u32 i, void *arg)
 	}
 	if (d->state == RQ_RESYNC || !wl_win_avail(w))
 		return 1;
+	if ((d->state == RQ_IDLE || d->state == RQ_BULK_START) && wl_redis_req_fast(w, d))
+		return s->off >= s->end;
 	c = wl_win_byte(w);
 	s->off++;
 	d->msg_bytes++;
@@ -430,6 +630,8 @@ static long wl_redis_resp_step(__u32 i, void *arg)
 		s->off++;
 		d->msg_bytes++;
 		wl_redis_resp_byte(w, d, c);
+		if (!s->done && (d->state == RS_LINE || d->state == RS_LEN))
+			wl_redis_resp_fast(w, d);
 	}
 	if (s->done)
 		wl_redis_resp_value_done(w, d);
