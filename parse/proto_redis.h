@@ -375,7 +375,7 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 
 /* ---- fast paths: whole pieces that lie inside the window, in one step ---- */
 
-#define WL_REDIS_FAST_PIECES 8 /* array headers and elements walked per request step */
+#define WL_REDIS_FAST_PIECES 16 /* array headers and elements walked per request step */
 
 /*
  * Parses "<digits>\r\n" at window index pos (below lim). Returns (index after the LF) << 32 |

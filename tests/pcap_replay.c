@@ -158,8 +158,7 @@ static void peek_skipped(const uint8_t *f, size_t len, struct wl_replay_stats *s
 	if (len < off + 2)
 		return;
 	type = (uint16_t)f[off] << 8 | f[off + 1];
-	while ((type == 0x8100 || type == 0x88a8 || type == 0x9100) && tags < 2 &&
-	       len >= off + 6) {
+	while ((type == 0x8100 || type == 0x88a8 || type == 0x9100) && tags < 2 && len >= off + 6) {
 		off += 4;
 		tags++;
 		type = (uint16_t)f[off] << 8 | f[off + 1];
@@ -309,7 +308,8 @@ static int is_capture(const char *name)
 	size_t n = strlen(name);
 
 	return (n > 5 && !strcmp(name + n - 5, ".pcap")) ||
-	       (n > 7 && !strcmp(name + n - 7, ".pcapng")) || (n > 4 && !strcmp(name + n - 4, ".cap"));
+	       (n > 7 && !strcmp(name + n - 7, ".pcapng")) ||
+	       (n > 4 && !strcmp(name + n - 4, ".cap"));
 }
 
 int wl_pcap_list(const char *dir, char ***list)

@@ -22,12 +22,12 @@ const char *wl_pcap_dir(void);
 uint32_t wl_tc_test_run_max(void);
 
 struct wl_replay_stats {
-	int dlt;	      /* libpcap link type (DLT_*) of the file */
-	char linktype[8];     /* as tshark names the first layer: "eth", "null", "loop", "sll" ... */
-	uint64_t frames;      /* records in the file */
-	uint64_t run;	      /* frames the program ran on */
-	uint64_t rewritten;   /* frames given a synthetic Ethernet header (non-Ethernet link type) */
-	uint64_t max_len;     /* largest frame handed to the program */
+	int dlt;	    /* libpcap link type (DLT_*) of the file */
+	char linktype[8];   /* as tshark names the first layer: "eth", "null", "loop", "sll" ... */
+	uint64_t frames;    /* records in the file */
+	uint64_t run;	    /* frames the program ran on */
+	uint64_t rewritten; /* frames given a synthetic Ethernet header (non-Ethernet link type) */
+	uint64_t max_len;   /* largest frame handed to the program */
 	uint64_t unsupported; /* link type not handled, or pseudo-header unreadable: not run */
 	uint64_t run_errors;  /* test_run failed for another reason (always a test failure) */
 	/* TC only: frames above wl_tc_test_run_max(), not run, and what they carried (from a

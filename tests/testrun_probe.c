@@ -41,4 +41,3 @@ uint32_t wl_tc_test_run_max(void)
 	close(fd);
 	return max = lo;
 }
-
