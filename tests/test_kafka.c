@@ -1,7 +1,447 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* kafka through the L7 engine: crafted segments, exact per-command stats. (To be written.) */
+/* Kafka through the L7 engine: crafted segments, exact per-command stats. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <CUnit/CUnit.h>
+
+#include "harness.h"
+#include "l7conv.h"
 #include "suites.h"
+
+#define PORT 9092
+
+static void be16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static void be32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+/* A request: header v1 (client_id "wl") then body_len bytes of body. Returns its length. */
+static size_t kreq(uint8_t *out, uint16_t api, uint16_t ver, uint32_t corr, size_t body_len)
+{
+	size_t n = 4 + 2 + 2 + 4 + 2 + 2 + body_len;
+
+	be32(out, n - 4);
+	be16(out + 4, api);
+	be16(out + 6, ver);
+	be32(out + 8, corr);
+	be16(out + 12, 2);
+	memcpy(out + 14, "wl", 2);
+	memset(out + 16, 0x5a, body_len);
+	return n;
+}
+
+/*
+ * A response: correlation id, a tagged-fields byte when flexible, then `throttle` (0 or 4)
+ * bytes of throttle_time_ms, error_code, and pad bytes of the rest of the body.
+ */
+static size_t kresp(uint8_t *out, uint32_t corr, int flexible, int throttle, uint16_t err,
+		    size_t pad)
+{
+	size_t n = 8 + !!flexible + throttle + 2 + pad, at = 8;
+
+	be32(out, n - 4);
+	be32(out + 4, corr);
+	if (flexible)
+		out[at++] = 0;
+	memset(out + at, 0, throttle);
+	at += throttle;
+	be16(out + at, err);
+	memset(out + at + 2, 0x11, pad);
+	return n;
+}
+
+static int seg(enum wl_hook h, struct conv *c, int from_server, const void *d, size_t n)
+{
+	return conv_seg(h, c, from_server, d, n, 0);
+}
+
+static void start(enum wl_hook h, struct conv *c)
+{
+	harness_reset();
+	conv_init(c, PORT);
+	conv_handshake(h, c);
+}
+
+#define EXPECT(c, cmd, rq, rs, er) EXPECT_CMD_STATS(c, WL_L7_KAFKA, cmd, rq, rs, er)
+
+static void expect_bytes(struct conv *c, const char *cmd, uint64_t rqb, uint64_t rsb)
+{
+	struct wl_cmd_stats st;
+
+	CU_ASSERT_EQUAL(conv_stats(c, WL_L7_KAFKA, cmd, &st), 0);
+	CU_ASSERT_EQUAL(st.request_bytes, rqb);
+	CU_ASSERT_EQUAL(st.response_bytes, rsb);
+}
+
+static void test_request_types(void)
+{
+	uint8_t q[256], r[256];
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		struct wl_counters cnt;
+		size_t ql, rl;
+
+		start(h, &c);
+		ql = kreq(q, 18, 0, 1, 0); /* ApiVersions v0 */
+		seg(h, &c, 0, q, ql);
+		rl = kresp(r, 1, 0, 0, 0, 40);
+		seg(h, &c, 1, r, rl);
+		expect_bytes(&c, "ApiVersions", ql, rl);
+		seg(h, &c, 0, q, kreq(q, 3, 2, 2, 30)); /* Metadata v2 */
+		seg(h, &c, 1, r, kresp(r, 2, 0, 0, 0, 50));
+		seg(h, &c, 0, q, kreq(q, 0, 3, 3, 60)); /* Produce v3 */
+		seg(h, &c, 1, r, kresp(r, 3, 0, 0, 0, 20));
+		seg(h, &c, 0, q, kreq(q, 1, 11, 4, 60)); /* Fetch v11 */
+		seg(h, &c, 1, r, kresp(r, 4, 0, 4, 0, 20));
+		seg(h, &c, 0, q, kreq(q, 22, 4, 5, 10)); /* InitProducerId v4 (flexible) */
+		seg(h, &c, 1, r, kresp(r, 5, 1, 4, 0, 12));
+		seg(h, &c, 0, q, kreq(q, 18, 3, 6, 10)); /* ApiVersions v3: response header v0 */
+		seg(h, &c, 1, r, kresp(r, 6, 0, 0, 0, 40));
+		seg(h, &c, 0, q, kreq(q, 60, 0, 7, 3)); /* DescribeCluster */
+		seg(h, &c, 1, r, kresp(r, 7, 1, 4, 0, 3));
+		seg(h, &c, 0, q, kreq(q, 45, 0, 8, 3)); /* name too long: OTHER */
+		seg(h, &c, 1, r, kresp(r, 8, 1, 4, 0, 3));
+		EXPECT(&c, "ApiVersions", 2, 2, 0);
+		EXPECT(&c, "Metadata", 1, 1, 0);
+		EXPECT(&c, "Produce", 1, 1, 0);
+		EXPECT(&c, "Fetch", 1, 1, 0);
+		EXPECT(&c, "InitProducerId", 1, 1, 0);
+		EXPECT(&c, "DescribeCluster", 1, 1, 0);
+		EXPECT(&c, "OTHER", 1, 1, 0);
+		CU_ASSERT_EQUAL(conv_stats_entries(), 7);
+		cnt = harness_counters();
+		CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
+		CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
+		CU_ASSERT_EQUAL(cnt.l7_fifo_overflow, 0);
+	}
+}
+
+/* error_code at its place for each API/version: first, after throttle, after the tag byte. */
+static void test_errors(void)
+{
+	static const struct {
+		uint16_t api, ver;
+		int flexible, throttle;
+		const char *name;
+		int counted; /* the API has a top-level error_code at a fixed place */
+	} cases[] = {
+		{18, 0, 0, 0, "ApiVersions", 1},
+		{18, 3, 0, 0, "ApiVersions", 1},
+		{10, 0, 0, 0, "FindCoordinator", 1},
+		{10, 1, 0, 4, "FindCoordinator", 1},
+		{10, 3, 1, 4, "FindCoordinator", 1},
+		{11, 1, 0, 0, "JoinGroup", 1},
+		{11, 7, 1, 4, "JoinGroup", 1},
+		{12, 0, 0, 0, "Heartbeat", 1},
+		{12, 4, 1, 4, "Heartbeat", 1},
+		{13, 2, 0, 4, "LeaveGroup", 1},
+		{14, 5, 1, 4, "SyncGroup", 1},
+		{16, 0, 0, 0, "ListGroups", 1},
+		{17, 1, 0, 0, "SaslHandshake", 1},
+		{36, 2, 1, 0, "SaslAuthenticate", 1},
+		{1, 7, 0, 4, "Fetch", 1},
+		{1, 13, 1, 4, "Fetch", 1},
+		{26, 3, 1, 4, "EndTxn", 1},
+		{3, 2, 0, 0, "Metadata", 0},
+		{0, 3, 0, 0, "Produce", 0},
+		{1, 4, 0, 0, "Fetch", 0},
+		{10, 4, 1, 4, "FindCoordinator", 0},
+	};
+	uint8_t q[128], r[128];
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct conv c;
+
+			start(h, &c);
+			seg(h, &c, 0, q, kreq(q, cases[i].api, cases[i].ver, 100 + i, 8));
+			seg(h, &c, 1, r,
+			    kresp(r, 100 + i, cases[i].flexible, cases[i].throttle, 15, 6));
+			/* and a success, to show the place is right both ways */
+			seg(h, &c, 0, q, kreq(q, cases[i].api, cases[i].ver, 200 + i, 8));
+			seg(h, &c, 1, r,
+			    kresp(r, 200 + i, cases[i].flexible, cases[i].throttle, 0, 6));
+			EXPECT(&c, cases[i].name, 2, 2, cases[i].counted ? 1 : 0);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
+		}
+	}
+}
+
+/* Responses come back by correlation id, in any order. */
+static void test_out_of_order(void)
+{
+	uint8_t q[512], r[512];
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		size_t ql = 0, rl = 0;
+
+		start(h, &c);
+		ql += kreq(q + ql, 12, 0, 1, 10); /* Heartbeat */
+		ql += kreq(q + ql, 18, 0, 2, 0);  /* ApiVersions */
+		ql += kreq(q + ql, 12, 0, 3, 10); /* Heartbeat */
+		seg(h, &c, 0, q, ql);
+		rl += kresp(r + rl, 2, 0, 0, 35, 0); /* ApiVersions error */
+		rl += kresp(r + rl, 3, 0, 0, 27, 0); /* Heartbeat error */
+		rl += kresp(r + rl, 1, 0, 0, 0, 0);
+		seg(h, &c, 1, r, rl);
+		EXPECT(&c, "Heartbeat", 2, 2, 1);
+		EXPECT(&c, "ApiVersions", 1, 1, 1);
+		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+	}
+}
+
+static void test_many_per_segment(void)
+{
+	uint8_t q[32 * 40], r[32 * 40];
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		size_t ql = 0, rl = 0;
+
+		start(h, &c);
+		for (int i = 0; i < 32; i++) {
+			ql += kreq(q + ql, 0, 3, 1000 + i, 20);
+			rl += kresp(r + rl, 1000 + i, 0, 0, 0, 20);
+		}
+		seg(h, &c, 0, q, ql);
+		seg(h, &c, 1, r, rl);
+		EXPECT(&c, "Produce", 32, 32, 0);
+		expect_bytes(&c, "Produce", ql, rl);
+	}
+}
+
+/* Every cut of a request (header and body) and of a response (up to the error_code). */
+static void test_split_every_offset(void)
+{
+	uint8_t q[64], r[64];
+	size_t ql = kreq(q, 11, 7, 77, 20), rl = kresp(r, 77, 1, 4, 79, 10);
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t cut = 1; cut < ql; cut++) {
+			struct conv c;
+			size_t rc = cut < rl ? cut : rl - 1;
+
+			start(h, &c);
+			seg(h, &c, 0, q, cut);
+			seg(h, &c, 0, q + cut, ql - cut);
+			seg(h, &c, 1, r, rc);
+			seg(h, &c, 1, r + rc, rl - rc);
+			EXPECT(&c, "JoinGroup", 1, 1, 1);
+			expect_bytes(&c, "JoinGroup", ql, rl);
+		}
+		/* three pieces: every pair of cuts inside the response's first 15 bytes */
+		for (size_t a = 1; a < 15; a++) {
+			for (size_t b = a + 1; b < 16; b++) {
+				struct conv c;
+
+				start(h, &c);
+				seg(h, &c, 0, q, ql);
+				seg(h, &c, 1, r, a);
+				seg(h, &c, 1, r + a, b - a);
+				seg(h, &c, 1, r + b, rl - b);
+				EXPECT(&c, "JoinGroup", 1, 1, 1);
+			}
+		}
+	}
+}
+
+static void test_large_bodies(void)
+{
+	size_t big = 20000;
+	uint8_t *q = malloc(big + 64), *r = malloc(big + 64);
+	size_t ql = kreq(q, 0, 9, 5, big), rl = kresp(r, 5, 1, 0, 0, big);
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		start(h, &c);
+		for (size_t off = 0; off < ql; off += 1448)
+			seg(h, &c, 0, q + off, ql - off < 1448 ? ql - off : 1448);
+		for (size_t off = 0; off < rl; off += 1000)
+			seg(h, &c, 1, r + off, rl - off < 1000 ? rl - off : 1000);
+		/* a message ending mid-segment, the next starting there */
+		{
+			uint8_t two[128];
+			size_t n = kreq(two, 3, 2, 6, 5);
+
+			n += kreq(two + n, 3, 2, 7, 5);
+			seg(h, &c, 0, two, n);
+			n = kresp(two, 6, 0, 0, 0, 3);
+			n += kresp(two + n, 7, 0, 0, 0, 3);
+			seg(h, &c, 1, two, n);
+		}
+		EXPECT(&c, "Produce", 1, 1, 0);
+		expect_bytes(&c, "Produce", ql, rl);
+		EXPECT(&c, "Metadata", 2, 2, 0);
+	}
+	free(q);
+	free(r);
+}
+
+static void test_retransmit_gap_resync(void)
+{
+	uint8_t q[64], r[64];
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		struct wl_counters cnt;
+		uint32_t saved;
+		size_t ql;
+
+		start(h, &c);
+		saved = c.cseq;
+		ql = kreq(q, 12, 0, 1, 10);
+		seg(h, &c, 0, q, ql);
+		c.cseq = saved; /* the same segment again */
+		seg(h, &c, 0, q, ql);
+		seg(h, &c, 1, r, kresp(r, 1, 0, 0, 0, 0));
+		c.cseq += 100;		      /* 100 bytes lost */
+		seg(h, &c, 0, q + 5, ql - 5); /* tail of a lost request: skipped */
+		seg(h, &c, 0, q, kreq(q, 12, 0, 2, 10));
+		c.sseq += 50;				    /* a lost response */
+		seg(h, &c, 1, r + 3, 5);		    /* tail: skipped */
+		seg(h, &c, 1, r, kresp(r, 99, 0, 0, 0, 0)); /* not pending: skipped */
+		seg(h, &c, 1, r, kresp(r, 2, 0, 0, 27, 0)); /* pending: resynchronised */
+		cnt = harness_counters();
+		EXPECT(&c, "Heartbeat", 2, 2, 1);
+		CU_ASSERT_EQUAL(cnt.l7_retransmit, 1);
+		CU_ASSERT_EQUAL(cnt.l7_gap, 2);
+		CU_ASSERT_EQUAL(cnt.l7_resync_skip, 3);
+		CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
+	}
+}
+
+/* Joined mid-stream (no SYN): the first segment starting a request starts the parse. */
+static void test_mid_stream(void)
+{
+	uint8_t q[64], r[64];
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		conv_init(&c, PORT);
+		seg(h, &c, 1, r, kresp(r, 9, 0, 0, 0, 4)); /* answer to a request never seen */
+		seg(h, &c, 0, q, kreq(q, 8, 8, 10, 30));
+		seg(h, &c, 1, r, kresp(r, 10, 1, 4, 0, 4));
+		EXPECT(&c, "OffsetCommit", 1, 1, 0);
+		CU_ASSERT_EQUAL(harness_counters().l7_resync_skip, 1);
+		CU_ASSERT_EQUAL(conv_stats_entries(), 1);
+	}
+}
+
+static void test_unmatched(void)
+{
+	uint8_t r[64];
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		start(h, &c);
+		seg(h, &c, 1, r, kresp(r, 4242, 0, 0, 0, 4));
+		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 1);
+		CU_ASSERT_EQUAL(conv_stats_entries(), 0);
+	}
+}
+
+static void test_malformed(void)
+{
+	static const uint8_t bad[][16] = {
+		{0xff, 0xff, 0xff, 0xff, 0, 18, 0, 0, 0, 0, 0, 1, 0, 0}, /* length -1 */
+		{0x80, 0, 0, 0, 0, 18, 0, 0, 0, 0, 0, 1, 0, 0},		 /* length INT32_MIN */
+		{0, 0, 0, 0, 0, 18, 0, 0, 0, 0, 0, 1, 0, 0},		 /* length 0 */
+		{0x7f, 0xff, 0xff, 0xff, 0, 18, 0, 0, 0, 0, 0, 1, 0, 0}, /* absurd length */
+		{0, 0, 0, 4, 0, 18, 0, 0, 0, 0, 0, 1, 0, 0},		 /* shorter than a header */
+		{0, 0, 0, 10, 0x01, 0x2c, 0, 0, 0, 0, 0, 1, 0, 0},	 /* api_key 300 */
+		{0, 0, 0, 10, 0xff, 0xff, 0, 0, 0, 0, 0, 1, 0, 0},	 /* api_key -1 */
+		{0, 0, 0, 10, 0, 3, 0x7f, 0, 0, 0, 0, 1, 0, 0},		 /* version 32512 */
+	};
+	static const uint8_t bad_resp[][8] = {
+		{0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 1}, /* negative */
+		{0, 0, 0, 0, 0, 0, 0, 1},	      /* zero: no room for the correlation id */
+		{0x7f, 0, 0, 0, 0, 0, 0, 1},	      /* absurd */
+	};
+	uint8_t q[64], r[64];
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			struct conv c;
+
+			start(h, &c);
+			seg(h, &c, 0, bad[i], 14);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
+			CU_ASSERT_EQUAL(conv_stats_entries(), 0);
+			/* recovers at the next segment starting a request */
+			seg(h, &c, 0, q, kreq(q, 12, 0, 1, 10));
+			seg(h, &c, 1, r, kresp(r, 1, 0, 0, 0, 0));
+			EXPECT(&c, "Heartbeat", 1, 1, 0);
+		}
+		for (size_t i = 0; i < sizeof(bad_resp) / sizeof(bad_resp[0]); i++) {
+			struct conv c;
+
+			start(h, &c);
+			seg(h, &c, 0, q, kreq(q, 12, 0, 1, 10));
+			seg(h, &c, 1, bad_resp[i], 8);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
+			seg(h, &c, 1, r, kresp(r, 1, 0, 0, 0, 0));
+			EXPECT(&c, "Heartbeat", 1, 1, 0);
+		}
+		/* garbage after a valid request, in the same segment */
+		{
+			struct conv c;
+			size_t n;
+
+			start(h, &c);
+			n = kreq(q, 12, 0, 1, 10);
+			memcpy(q + n, "\xff\xff\xff\xff garbage", 12);
+			seg(h, &c, 0, q, n + 12);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
+			EXPECT(&c, "Heartbeat", 1, 0, 0);
+		}
+	}
+}
+
+static void test_sniffed_port(void)
+{
+	uint8_t q[64], r[64];
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		conv_init(&c, 39092);
+		conv_handshake(h, &c);
+		seg(h, &c, 0, q, kreq(q, 18, 3, 1, 8));
+		seg(h, &c, 1, r, kresp(r, 1, 0, 0, 0, 30));
+		EXPECT(&c, "ApiVersions", 1, 1, 0);
+	}
+}
 
 void register_kafka_tests(void)
 {
+	CU_pSuite s = wl_add_suite("kafka");
+
+	CU_add_test(s, "request_types", test_request_types);
+	CU_add_test(s, "errors", test_errors);
+	CU_add_test(s, "out_of_order", test_out_of_order);
+	CU_add_test(s, "many_per_segment", test_many_per_segment);
+	CU_add_test(s, "split_every_offset", test_split_every_offset);
+	CU_add_test(s, "large_bodies", test_large_bodies);
+	CU_add_test(s, "retransmit_gap_resync", test_retransmit_gap_resync);
+	CU_add_test(s, "mid_stream", test_mid_stream);
+	CU_add_test(s, "unmatched", test_unmatched);
+	CU_add_test(s, "malformed", test_malformed);
+	CU_add_test(s, "sniffed_port", test_sniffed_port);
 }
