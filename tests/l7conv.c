@@ -118,3 +118,61 @@ int conv_stats_entries(void)
 	}
 	return n;
 }
+
+static void stats_add(struct wl_cmd_stats *to, const struct wl_cmd_stats *per, int ncpu)
+{
+	for (int i = 0; i < ncpu; i++) {
+		to->requests += per[i].requests;
+		to->responses += per[i].responses;
+		to->errors += per[i].errors;
+		to->misses += per[i].misses;
+		to->request_bytes += per[i].request_bytes;
+		to->response_bytes += per[i].response_bytes;
+		to->latency_sum_ns += per[i].latency_sum_ns;
+		for (int b = 0; b < WL_LAT_BUCKETS; b++)
+			to->latency_hist[b] += per[i].latency_hist[b];
+	}
+}
+
+int conv_stats_any_server(uint8_t proto, const char *cmd, struct wl_cmd_stats *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = wl_map_cmd_stats_fd(harness()), n = 0;
+	struct wl_cmd_stats *per = calloc(ncpu, sizeof(*per));
+	struct wl_cmd_key k, next;
+	void *prev = NULL;
+
+	memset(out, 0, sizeof(*out));
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (k.l7_proto != proto || strncmp(k.command, cmd, WL_CMD_LEN))
+			continue;
+		if (bpf_map_lookup_elem(fd, &k, per))
+			continue;
+		stats_add(out, per, ncpu);
+		n++;
+	}
+	free(per);
+	return n;
+}
+
+int conv_stats_names(uint8_t proto, char (*names)[WL_CMD_LEN], int max)
+{
+	int fd = wl_map_cmd_stats_fd(harness()), n = 0;
+	struct wl_cmd_key k, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		int seen = 0;
+
+		k = next;
+		prev = &k;
+		if (k.l7_proto != proto)
+			continue;
+		for (int i = 0; i < n; i++)
+			seen |= !strncmp(names[i], k.command, WL_CMD_LEN);
+		if (!seen && n < max)
+			memcpy(names[n++], k.command, WL_CMD_LEN);
+	}
+	return n;
+}

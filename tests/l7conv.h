@@ -41,6 +41,11 @@ void conv_handshake(enum wl_hook h, struct conv *c);
 /* Summed per-CPU stats of one command of protocol proto at the conversation's server. Returns 0
  * when the entry exists. */
 int conv_stats(const struct conv *c, uint8_t proto, const char *cmd, struct wl_cmd_stats *out);
+/* Stats of one command of proto summed over every server (for capture replays). Returns the
+ * number of servers it was seen at (0: none). */
+int conv_stats_any_server(uint8_t proto, const char *cmd, struct wl_cmd_stats *out);
+/* Distinct command names of proto in the stats map, into names (up to max). Returns the count. */
+int conv_stats_names(uint8_t proto, char (*names)[WL_CMD_LEN], int max);
 /* Entries in the stats map (all protocols). */
 int conv_stats_entries(void);
 
