@@ -6,6 +6,11 @@ BUILD=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(cd "$BUILD" && pwd)
 export WL_BUILD="$BUILD" WL_BIN="$BUILD/wirelens"
+# The shared captures live beside the repository (../shared/pcaps); tests read WL_PCAP_DIR.
+if [ -z "${WL_PCAP_DIR:-}" ] && [ -d "$here/../../shared/pcaps" ]; then
+	WL_PCAP_DIR=$(cd "$here/../../shared/pcaps" && pwd)
+	export WL_PCAP_DIR
+fi
 [ "$(id -u)" = 0 ] || { echo "tests need root (BPF, namespaces)" >&2; exit 1; }
 
 passed=0 failed=0 failed_names=()
