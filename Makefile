@@ -48,7 +48,7 @@ $(BUILD)/%.bpf.o: xdp/%.bpf.c $(PARSE_HDRS) $(BUILD)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 $(BUILD)/%.bpf.o: tc/%.bpf.c $(PARSE_HDRS) $(BUILD)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-$(BUILD)/%.bpf.o: bench/%.bpf.c $(BUILD)/vmlinux.h
+$(BUILD)/%.bpf.o: bench/%.bpf.c $(PARSE_HDRS) $(BUILD)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
@@ -66,7 +66,8 @@ $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard loader/*.h) maps/
 $(BUILD)/test_wirelens: $(TEST_OBJS) $(LIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcunit -lpcap
 
-$(BUILD)/bench_wirelens: $(BENCH_SRCS) $(LIB_OBJS) $(BUILD)/bench_pass.skel.h $(SKELS) $(wildcard tests/*.h)
+BENCH_SKELS := $(patsubst bench/%.bpf.c,$(BUILD)/%.skel.h,$(wildcard bench/*.bpf.c))
+$(BUILD)/bench_wirelens: $(BENCH_SRCS) $(LIB_OBJS) $(BENCH_SKELS) $(SKELS) $(wildcard tests/*.h)
 	$(CC) $(CFLAGS) -o $@ $(BENCH_SRCS) $(filter tests/pktbuild.c,$(TEST_SRCS)) $(LIB_OBJS) $(LDLIBS)
 
 # Packages: build toolchain, libraries, and the real servers/clients the tests drive.

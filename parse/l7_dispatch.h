@@ -134,7 +134,7 @@ static __always_inline void wl_l7_packet(wl_ctx_t *ctx, const struct wl_pkt *p, 
 	job->l7_proto = proto;
 	job->tcp_flags = m->tcp_flags;
 	job->is_tcp = m->key.l4_proto == IPPROTO_TCP;
-	job->now = m->now;
+	job->now = bpf_ktime_get_ns(); /* latency: precise clock (m->now is coarse) */
 	bpf_tail_call(ctx, &WL_L7_PROGS, proto);
 }
 

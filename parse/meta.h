@@ -25,7 +25,7 @@ struct wl_meta {
 	__u32 l3_end; /* end of the IP datagram per its length field (excludes L2 padding) */
 	__u32 tcp_seq;
 	__u32 pad2;
-	__u64 now; /* bpf_ktime_get_ns() of this packet */
+	__u64 now; /* bpf_ktime_get_coarse_ns() of this packet (flow first/last seen) */
 };
 
 #endif /* WL_PARSE_META_H */
