@@ -32,7 +32,7 @@ static int pin_map(struct bpf_map *map, const char *dir)
 {
 	char path[256];
 
-	if (!dir)
+	if (!dir || bpf_map__is_internal(map)) /* .rodata/.bss belong to their program */
 		return 0;
 	if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map)) >= (int)sizeof(path))
 		return -ENAMETOOLONG;

@@ -35,6 +35,9 @@ enum wl_redis_resp_state {
 
 #define WL_DIR_PAIRS WL_DIR_CONTAINER
 
+#define WL_REDIS_TX_MAX	 16   /* queued commands remembered per transaction */
+#define WL_REDIS_TX_LOST 0xff /* tx_len: the transaction outgrew tx[]: not attributed */
+
 /* Redis' own per-direction state, in wl_l7_dir.priv. */
 struct wl_redis_dir {
 	__u32 num;		  /* number being read (lengths, counts) */
@@ -45,8 +48,19 @@ struct wl_redis_dir {
 	__u8 name_len;
 	__u8 sub_len;
 	__u8 pad;
-	char name[WL_CMD_LEN]; /* request: command name being captured */
-	char sub[16];	       /* request: subcommand of a container command */
+	union {
+		struct {		       /* request side */
+			char name[WL_CMD_LEN]; /* command name being captured */
+			char sub[16];	       /* subcommand of a container command */
+		};
+		struct { /* response side: the transaction (MULTI ... EXEC) being answered */
+			__u16 tx[WL_REDIS_TX_MAX]; /* commands answered +QUEUED, in order */
+			__u8 tx_len;		   /* WL_REDIS_TX_LOST: more than tx[] holds */
+			__u8 tx_exec;		   /* the reply being read is EXEC's */
+			__u8 tx_elem;		   /* EXEC reply elements started so far */
+			__u8 queued;		   /* bytes of "+QUEUED\r\n" matched so far */
+		};
+	};
 };
 _Static_assert(sizeof(struct wl_redis_dir) <= WL_L7_PRIV_MAX, "Redis state fits in priv");
 #define R(d)                                                                                       \
@@ -97,6 +111,15 @@ static __always_inline int wl_redis_digit(struct wl_l7_dir *d, __u8 c)
 {
 	R(d)->num = R(d)->num * 10 + (c - '0');
 	return R(d)->num > WL_REDIS_NUM_MAX ? -1 : 0;
+}
+
+/* The byte of "+QUEUED\r\n" at index at (1..8). */
+static __always_inline __u8 wl_redis_queued_at(__u32 at)
+{
+	/* "+QUEUED\r" as a little-endian u64, then '\n': no constant array in .rodata */
+	const __u64 q = 0x0D4445554555512Bull;
+
+	return at < 8 ? (__u8)(q >> ((at & 7) * 8)) : '\n';
 }
 
 /* ---- requests ---- */
@@ -246,6 +269,106 @@ static __always_inline int wl_redis_req_byte(struct wl_l7_walk *w, struct wl_l7_
 
 /* ---- responses ---- */
 
+/*
+ * Transactions. Redis counts a queued command when EXEC runs it: a failure inside EXEC is that
+ * command's failed call, and a command never run (DISCARD, EXECABORT, a WATCH that aborts EXEC)
+ * is no call at all. The response side remembers the commands answered +QUEUED and settles
+ * them against EXEC's reply, element by element.
+ */
+static __always_inline __u16 wl_redis_id_of(struct wl_l7_walk *w, __u64 name)
+{
+	char n[WL_CMD_LEN] = {};
+	__u16 flags;
+
+	*(__u64 *)n = name;
+	return wl_cmd_lookup(w, n, &flags);
+}
+
+/* Adds to (or, negative, takes back from) a command's counts outside the runs. */
+static __always_inline void wl_redis_tx_adjust(struct wl_l7_walk *w, __u16 id, int calls,
+					       int errors)
+{
+	struct wl_cmd_stats *st;
+
+	if (id == WL_CMD_NONE)
+		return;
+	st = wl_cmd_stats_get(w, id);
+	if (!st)
+		return;
+	st->requests += calls;
+	st->responses += calls;
+	st->errors += errors;
+}
+
+/* A reply starts at depth 0 for command cur_id. */
+static __always_inline void wl_redis_tx_reply_start(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						    __u8 c)
+{
+	struct wl_redis_dir *r = R(d);
+
+	r->queued = c == '+' ? 1 : 0;
+	r->tx_exec = 0;
+	if (!r->tx_len || d->cur_id == WL_CMD_NONE)
+		return;
+	if (d->cur_id == wl_redis_id_of(w, 0x43455845 /* "EXEC" */)) {
+		r->tx_exec = 1;
+		r->tx_elem = 0;
+	} else if (d->cur_id == wl_redis_id_of(w, 0x44524143534944ull /* "DISCARD" */)) {
+		r->tx_exec = 1; /* settled at its end like an EXEC that ran nothing */
+		r->tx_elem = 0;
+		r->queued = 0;
+	}
+}
+
+/* EXEC's reply element tx_elem starts with byte c. */
+static __always_inline void wl_redis_tx_elem(struct wl_l7_walk *w, struct wl_redis_dir *r, __u8 c)
+{
+	__u32 i = r->tx_elem;
+
+	if (r->tx_len != WL_REDIS_TX_LOST && i < r->tx_len && i < WL_REDIS_TX_MAX &&
+	    (c == '-' || c == '!'))
+		wl_redis_tx_adjust(w, r->tx[i & (WL_REDIS_TX_MAX - 1)], 0, 1);
+	if (r->tx_elem < 0xff)
+		r->tx_elem++;
+}
+
+/* A reply ended at depth 0. */
+static __always_inline void wl_redis_tx_reply_end(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	struct wl_redis_dir *r = R(d);
+
+	if (r->tx_exec) {
+		/* queued commands EXEC did not run (none when it was aborted or discarded) */
+		if (r->tx_len != WL_REDIS_TX_LOST) {
+			for (__u32 i = 0; i < WL_REDIS_TX_MAX; i++) {
+				if (i >= r->tx_len)
+					break;
+				if (i >= r->tx_elem)
+					wl_redis_tx_adjust(w, r->tx[i], -1, 0);
+			}
+		}
+		r->tx_len = 0;
+		r->tx_exec = 0;
+	} else if (r->queued == 9 && d->cur_id != WL_CMD_NONE && r->tx_len != WL_REDIS_TX_LOST) {
+		if (r->tx_len < WL_REDIS_TX_MAX)
+			r->tx[r->tx_len++ & (WL_REDIS_TX_MAX - 1)] = d->cur_id;
+		else
+			r->tx_len = WL_REDIS_TX_LOST;
+	}
+	r->queued = 0;
+}
+
+/* Follows "+QUEUED\r\n" byte by byte (r->queued counts the bytes matched, '+' included). */
+static __always_inline void wl_redis_tx_queued_byte(struct wl_redis_dir *r, __u8 c)
+{
+	__u32 at = r->queued;
+
+	if (at && at < 9 && c == wl_redis_queued_at(at))
+		r->queued++;
+	else
+		r->queued = 0;
+}
+
 static __always_inline void wl_redis_resp_value_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
 	d->state = RS_IDLE;
@@ -272,6 +395,7 @@ static __always_inline void wl_redis_resp_value_done(struct wl_l7_walk *w, struc
 	} else {
 		wl_emit_response(w, d->cur_id, d->msg_ts_ns, d->flags & WL_DIR_ERROR, 0,
 				 d->msg_bytes);
+		wl_redis_tx_reply_end(w, d);
 	}
 	d->flags &= WL_DIR_SEQ_VALID;
 	d->msg_bytes = 0;
@@ -297,7 +421,10 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 				d->msg_ts_ns = lat;
 				if (c == '-' || c == '!')
 					d->flags |= WL_DIR_ERROR;
+				wl_redis_tx_reply_start(w, d, c);
 			}
+		} else if (R(d)->depth == 1 && R(d)->tx_exec) {
+			wl_redis_tx_elem(w, R(d), c);
 		}
 		switch (c) {
 		case '+':
@@ -330,6 +457,8 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 			return wl_redis_malformed(w, d, 1);
 		}
 	case RS_LINE:
+		if (R(d)->queued)
+			wl_redis_tx_queued_byte(R(d), c);
 		if (c == '\n') {
 			w->s->done = 1;
 			return 1;
@@ -421,6 +550,22 @@ __noinline __u32 wl_redis_line_end(struct wl_l7_state *s, __u32 pos, __u32 lim)
 			return i + 1;
 	}
 	return 0;
+}
+
+/* A reply line continues with len bytes at window index pos, "+QUEUED\r\n" matched up to at so
+ * far: returns 9 if the line is exactly "+QUEUED\r\n", else 0. */
+static __always_inline __u8 wl_redis_queued_rest(struct wl_l7_state *s, __u32 pos, __u32 len,
+						 __u32 at)
+{
+	if (at == 0 || at > 8 || len != 9 - at)
+		return 0;
+	for (__u32 k = 0; k < 8; k++) {
+		if (at + k >= 9)
+			break;
+		if (s->buf[(pos + k) & (WL_L7_WINDOW - 1)] != wl_redis_queued_at(at + k))
+			return 0;
+	}
+	return 9;
 }
 
 /* Copies an element's first bytes upper-cased into the command name (sub = 0) or the
@@ -555,6 +700,8 @@ static __always_inline int wl_redis_resp_fast(struct wl_l7_walk *w, struct wl_l7
 		next = wl_redis_line_end(s, pos, lim);
 		if (!next)
 			return 0;
+		if (R(d)->queued)
+			R(d)->queued = wl_redis_queued_rest(s, pos, next - pos, R(d)->queued);
 		s->done = 1;
 	} else if (d->state == RS_LEN && !(d->flags & (WL_DIR_AGG | WL_DIR_NEG))) {
 		nn = wl_redis_num_at(s, pos, lim);

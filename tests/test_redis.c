@@ -316,6 +316,72 @@ static void test_sniffed_port(void)
 	}
 }
 
+static const char *const tx_cmds[] = {"*1\r\n$5\r\nMULTI\r\n",
+				      "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n",
+				      "*2\r\n$4\r\nINCR\r\n$1\r\nk\r\n", "*1\r\n$4\r\nEXEC\r\n"};
+
+/* Transactions settle like Redis: errors inside EXEC belong to the failing command; commands
+ * that never run (DISCARD, aborted EXEC) are no calls. "+QUEUED" may be split anywhere. */
+static void test_transactions(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (int cut = 0; cut < 10; cut++) {
+			struct conv c;
+
+			harness_reset();
+			conv_init(&c, 6379);
+			handshake(h, &c);
+			req(h, &c, tx_cmds[0]);
+			resp(h, &c, "+OK\r\n");
+			req(h, &c, tx_cmds[1]);
+			resp(h, &c, "+QUEUED\r\n");
+			req(h, &c, tx_cmds[2]);
+			if (cut && cut < 9) { /* the byte path must follow QUEUED too */
+				seg(h, &c, 1, "+QUEUED\r\n", cut, 0);
+				seg(h, &c, 1, "+QUEUED\r\n" + cut, 9 - cut, 0);
+			} else {
+				resp(h, &c, "+QUEUED\r\n");
+			}
+			req(h, &c, tx_cmds[3]);
+			resp(h, &c,
+			     "*2\r\n+OK\r\n-ERR value is not an integer or out of range\r\n");
+			EXPECT_CMD(6379, "MULTI", 1, 1, 0, -1, -1);
+			EXPECT_CMD(6379, "SET", 1, 1, 0, -1, -1);
+			EXPECT_CMD(6379, "INCR", 1, 1, 1, -1, -1);
+			EXPECT_CMD(6379, "EXEC", 1, 1, 0, -1, -1);
+
+			/* DISCARD: the queued SET never runs */
+			req(h, &c, tx_cmds[0]);
+			resp(h, &c, "+OK\r\n");
+			req(h, &c, tx_cmds[1]);
+			resp(h, &c, "+QUEUED\r\n");
+			req(h, &c, "*1\r\n$7\r\nDISCARD\r\n");
+			resp(h, &c, "+OK\r\n");
+			EXPECT_CMD(6379, "SET", 1, 1, 0, -1, -1);
+			EXPECT_CMD(6379, "DISCARD", 1, 1, 0, -1, -1);
+
+			/* EXEC aborted by WATCH (null reply) and by EXECABORT: nothing runs */
+			req(h, &c, tx_cmds[0]);
+			resp(h, &c, "+OK\r\n");
+			req(h, &c, tx_cmds[1]);
+			resp(h, &c, "+QUEUED\r\n");
+			req(h, &c, tx_cmds[3]);
+			resp(h, &c, "*-1\r\n");
+			req(h, &c, tx_cmds[0]);
+			resp(h, &c, "+OK\r\n");
+			req(h, &c, tx_cmds[2]);
+			resp(h, &c, "+QUEUED\r\n");
+			req(h, &c, tx_cmds[3]);
+			resp(h, &c,
+			     "-EXECABORT Transaction discarded because of previous errors.\r\n");
+			EXPECT_CMD(6379, "MULTI", 4, 4, 0, -1, -1);
+			EXPECT_CMD(6379, "SET", 1, 1, 0, -1, -1);
+			EXPECT_CMD(6379, "INCR", 1, 1, 1, -1, -1);
+			EXPECT_CMD(6379, "EXEC", 3, 3, 1, -1, -1);
+		}
+	}
+}
+
 /* Server ports of the captures that do not use 6379 (from oracle.sh): what a user would set
  * with `wirelens ports set redis=...`. */
 static const struct {
@@ -455,5 +521,6 @@ void register_redis_tests(void)
 	CU_add_test(s, "retransmit_and_gap", test_retransmit_and_gap);
 	CU_add_test(s, "malformed", test_malformed);
 	CU_add_test(s, "sniffed_port", test_sniffed_port);
+	CU_add_test(s, "transactions", test_transactions);
 	CU_add_test(s, "captures", test_captures);
 }

@@ -59,6 +59,34 @@ reset_all
 } >/dev/null 2>&1
 compare "errors, containers, MULTI/EXEC, --pipe"
 
+# Transactions: Redis counts a queued command when EXEC runs it (a failure inside EXEC is that
+# command's failed call); DISCARD, EXECABORT and a WATCH-aborted EXEC run nothing.
+reset_all
+python3 - "$SRV_IP" <<'PY'
+import socket, sys
+def conn():
+    s = socket.create_connection((sys.argv[1], 6379)); s.settimeout(5); return s
+def cmd(s, *args):
+    s.sendall(("*%d\r\n" % len(args) + "".join("$%d\r\n%s\r\n" % (len(a), a) for a in args)).encode())
+    data = b""
+    while not data.endswith(b"\r\n"):
+        data += s.recv(65536)
+    return data
+a, b = conn(), conn()
+cmd(a, "SET", "tx:s", "x")
+for c in (("MULTI",), ("SET", "tx:n", "1"), ("LPUSH", "tx:s", "v"), ("INCR", "tx:n"), ("INCR", "tx:s"), ("EXEC",)):
+    cmd(a, *c)                                    # LPUSH and the 2nd INCR fail inside EXEC
+for c in (("MULTI",), ("SET", "tx:d", "1"), ("DISCARD",)):
+    cmd(a, *c)                                    # nothing runs
+for c in (("MULTI",), ("SET", "tx:e", "1"), ("GET",), ("EXEC",)):
+    cmd(a, *c)                                    # GET rejected at queue time: EXECABORT
+cmd(a, "WATCH", "tx:w")
+cmd(a, "MULTI"); cmd(a, "SET", "tx:w", "1")
+cmd(b, "SET", "tx:w", "2")                        # touches the watched key
+cmd(a, "EXEC")                                    # null reply: nothing runs
+PY
+compare "transactions: errors inside EXEC, DISCARD, EXECABORT, WATCH abort"
+
 "$WL_BIN" status | grep -E '^  l7_' | tr -s ' '
 "$WL_BIN" commands --protocol redis
 finish
