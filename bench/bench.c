@@ -19,6 +19,8 @@
 #include <bpf/libbpf.h>
 
 #include "bench_pass.skel.h"
+#include "wl_xdp.skel.h"
+#include "wl_tc.skel.h"
 #include "bench_pieces.skel.h"
 #include "loader/l7cfg.h"
 #include "loader/progs.h"
@@ -97,6 +99,99 @@ static void fill_rot_flows(int fd, const struct wl_flow_key *proto_key)
 
 		memcpy(k.src_addr, &a, 4);
 		bpf_map_update_elem(fd, &k, &st, BPF_ANY);
+	}
+}
+
+/* A typical request of each protocol, as its client sends it (one per packet). */
+struct l7_sample {
+	const char *name;
+	uint8_t proto;
+	uint16_t port;
+	uint8_t l4;
+	uint8_t payload[160];
+	size_t len;
+};
+
+static size_t put_text(uint8_t *to, const char *text)
+{
+	size_t n = strlen(text);
+
+	memcpy(to, text, n);
+	return n;
+}
+
+static void l7_samples(struct l7_sample *t, int *n)
+{
+	static const uint8_t dns_q[] = {0x12, 0x34, 0x01, 0x00, 0,   1,	  0,   0,   0,	 0,
+					0,    0,    7,	  'e',	'x', 'a', 'm', 'p', 'l', 'e',
+					3,    'c',  'o',  'm',	0,   0,	  1,   0,   1};
+	static const uint8_t mongo_find[] = {
+		/* MsgHeader: length 55, requestID 1, responseTo 0, opCode 2013 (OP_MSG) */
+		55,   0,   0,	0,   1,	   0,	0,   0,	  0,   0,   0,	 0,   0xdd, 0x07, 0,   0,
+		0,    0,   0,	0, /* flagBits */
+		0,		   /* section kind 0: body */
+		34,   0,   0,	0,   0x02, 'f', 'i', 'n', 'd', 0,   2,	 0,   0,    0,	  'c', 0,
+		0x02, '$', 'd', 'b', 0,	   5,	0,   0,	  0,   't', 'e', 's', 't',  0,	  0};
+	static const uint8_t kafka_metadata[] = {
+		0, 0, 0,   17, /* length */
+		0, 3, 0,   1,  /* Metadata v1 */
+		0, 0, 0,   7,  /* correlation id */
+		0, 5, 'b', 'e', 'n', 'c', 'h', 0xff, 0xff, 0xff, 0xff /* client id, all topics */};
+	static const char pg_q[] = "Q\0\0\0\x0dSELECT 1";
+	static const char my_q[] = "\x09\0\0\0\x03SELECT 1";
+	int i = 0;
+
+	t[i] = (struct l7_sample){
+		.name = "memcached: get", .proto = WL_L7_MEMCACHED, .port = 11211, .l4 = 6};
+	t[i].len = put_text(t[i].payload, "get key:0000000001\r\n");
+	i++;
+	t[i] = (struct l7_sample){.name = "http: GET", .proto = WL_L7_HTTP, .port = 80, .l4 = 6};
+	t[i].len = put_text(t[i].payload, "GET /index.html HTTP/1.1\r\nHost: 198.18.0.2\r\n"
+					  "User-Agent: bench\r\nAccept: */*\r\n\r\n");
+	i++;
+	t[i] = (struct l7_sample){
+		.name = "dns: A query (UDP)", .proto = WL_L7_DNS, .port = 53, .l4 = 17};
+	memcpy(t[i].payload, dns_q, sizeof(dns_q));
+	t[i].len = sizeof(dns_q);
+	i++;
+	t[i] = (struct l7_sample){
+		.name = "mysql: COM_QUERY SELECT", .proto = WL_L7_MYSQL, .port = 3306, .l4 = 6};
+	memcpy(t[i].payload, my_q, sizeof(my_q) - 1);
+	t[i].len = sizeof(my_q) - 1;
+	i++;
+	t[i] = (struct l7_sample){
+		.name = "postgresql: Query SELECT", .proto = WL_L7_POSTGRES, .port = 5432, .l4 = 6};
+	memcpy(t[i].payload, pg_q, sizeof(pg_q)); /* with the string's NUL */
+	t[i].len = sizeof(pg_q);
+	i++;
+	t[i] = (struct l7_sample){
+		.name = "mongodb: OP_MSG find", .proto = WL_L7_MONGODB, .port = 27017, .l4 = 6};
+	memcpy(t[i].payload, mongo_find, sizeof(mongo_find));
+	t[i].len = sizeof(mongo_find);
+	i++;
+	t[i] = (struct l7_sample){
+		.name = "kafka: Metadata v1", .proto = WL_L7_KAFKA, .port = 9092, .l4 = 6};
+	memcpy(t[i].payload, kafka_metadata, sizeof(kafka_metadata));
+	t[i].len = sizeof(kafka_metadata);
+	i++;
+	*n = i;
+}
+
+/* Processed instructions of every program of an object (the verifier's budget is per program). */
+static void print_verifier(struct bpf_object *obj, const char *hook)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj)
+	{
+		struct bpf_prog_info info = {};
+		__u32 ilen = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &ilen))
+			continue;
+		printf("verifier: %-4s %-18s %7u instructions processed (limit 1000000), %6u B "
+		       "xlated\n",
+		       hook, bpf_program__name(prog), info.verified_insns, info.xlated_prog_len);
 	}
 }
 
@@ -246,6 +341,43 @@ int main(void)
 			    run_each(bare_fd[h], frames, lens, n));
 		}
 	}
+	/* A typical request of each protocol: connections whose sequence advances (per-call). */
+	{
+		struct l7_sample t[8];
+		int nt;
+
+		l7_samples(t, &nt);
+		for (int k = 0; k < nt; k++) {
+			__u32 port = t[k].port;
+			__u8 v = t[k].proto;
+			uint32_t seq = 1000;
+			int n = 20000;
+
+			bpf_map_update_elem(wl_map_ports_fd(&p), &port, &v, BPF_ANY);
+			for (int i = 0; i < n; i++) {
+				struct pkt_spec r = {.family = 4,
+						     .src = "198.18.0.1",
+						     .dst = "198.18.0.2",
+						     .l4 = t[k].l4,
+						     .sport = (uint16_t)(t[k].l4 == 17
+										 ? 10000 + i % 20000
+										 : 40000),
+						     .dport = t[k].port,
+						     .tcp_flags = 0x18,
+						     .seq = seq,
+						     .payload = t[k].payload,
+						     .payload_len = t[k].len};
+
+				lens[i] = pkt_build(&r, frames[i], FRAME_MAX);
+				seq += t[k].len;
+			}
+			for (int h = 0; h < 2; h++) {
+				wl_map_clear(wl_map_conns_fd(&p));
+				row(hook_name[h], t[k].name, run_each(hook_fd[h], frames, lens, n),
+				    run_each(bare_fd[h], frames, lens, n));
+			}
+		}
+	}
 	printf("\nrepeat: median of %d test_run calls x %d runs; per-call: wall time per "
 	       "syscall over the frame set.\n",
 	       SAMPLES, REPEAT);
@@ -253,15 +385,8 @@ int main(void)
 	       "cached);\n\"key rotated\" walks all 100k entries with repeat (cache-cold "
 	       "lookups, no syscall in the figure);\n\"per-call\" is dominated by the syscall: "
 	       "read its \"added\" column.\n");
-	for (int h = 0; h < 2; h++) {
-		struct bpf_prog_info info = {};
-		__u32 ilen = sizeof(info);
-
-		bpf_obj_get_info_by_fd(hook_fd[h], &info, &ilen);
-		printf("verifier: wl_%s %u instructions processed (limit 1000000), %u bytes "
-		       "xlated\n",
-		       hook_name[h], info.verified_insns, info.xlated_prog_len);
-	}
+	print_verifier(p.xdp->obj, "xdp");
+	print_verifier(p.tc->obj, "tc");
 	printf("per tracked connection: %zu B of state + %zu B key\n", sizeof(struct wl_conn),
 	       sizeof(struct wl_conn_key));
 	bench_pieces__destroy(pc);

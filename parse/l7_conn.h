@@ -45,6 +45,21 @@ static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp)
 	start = job->payload_off;
 	len = job->payload_len;
 
+	if (!job->is_tcp) {
+		/* A datagram is a whole message: nothing carries over, so UDP (DNS clients use a
+		 * fresh source port per query) takes no connection entry and cannot push the
+		 * long-lived TCP connections out of the LRU. Requests are matched by id. */
+		if (!len)
+			return 0;
+		conn = &s->conn_init;
+		conn->l7_proto = job->l7_proto;
+		conn->fifo_head = 0;
+		conn->fifo_tail = 0;
+		d = &conn->dir[dir];
+		__builtin_memset(d, 0, sizeof(*d));
+		d->flags = WL_DIR_SEQ_VALID;
+		goto parse;
+	}
 	conn = bpf_map_lookup_elem(&wl_conns, &job->ckey);
 	if (!conn) {
 		struct wl_conn *fresh = &s->conn_init;
@@ -106,6 +121,7 @@ static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp)
 	}
 	if (!len)
 		return 0;
+parse:
 	cnt->l7_packets++;
 
 	w.ctx = ctx;
