@@ -54,7 +54,7 @@ $(BUILD)/%.bpf.o: bench/%.bpf.c $(PARSE_HDRS) $(BUILD)/vmlinux.h
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/loader/%.o: loader/%.c $(wildcard loader/*.h) maps/wirelens.h $(SKELS) | $(BUILD)/.dirs
+$(BUILD)/loader/%.o: loader/%.c $(wildcard loader/*.h) $(wildcard loader/names/*.h) maps/wirelens.h $(SKELS) | $(BUILD)/.dirs
 	$(CC) $(CFLAGS) $(NL_CFLAGS) -c $< -o $@
 
 $(BUILD)/wirelens: $(LOADER_OBJS)

@@ -35,7 +35,7 @@ static const struct {
 	{WL_L7_DNS, "dns", 0, {53}, NAMES(dns_commands)},
 	{WL_L7_MYSQL, "mysql", 0, {3306}, NAMES(mysql_commands)},
 	{WL_L7_POSTGRES, "postgresql", 0, {5432}, NAMES(postgresql_commands)},
-	{WL_L7_MONGODB, "mongodb", 0, {27017}, NAMES(mongodb_commands)},
+	{WL_L7_MONGODB, "mongodb", 1, {27017}, NAMES(mongodb_commands)},
 	{WL_L7_KAFKA, "kafka", 1, {9092}, NAMES(kafka_commands)},
 };
 
