@@ -2,7 +2,7 @@
 #   make deps    install the Debian packages needed (build, tests, demo)
 #   make         build BPF objects, skeletons and build/wirelens
 #   make test    deps + build + every test (CUnit test_run suites, live namespace tests)
-#   make bench   deps + build + benchmarks (prints tables)
+#   make bench   deps + build + benchmarks (prints tables: test_run ns/packet, live pps)
 #   make demo    deps + build + attach to a throwaway veth pair, show status and flows
 #   make format  clang-format every C file
 
@@ -97,6 +97,7 @@ test: deps
 bench: deps
 	$(MAKE) all
 	$(BUILD)/bench_wirelens
+	bench/pktgen.sh $(BUILD)
 
 demo: deps
 	$(MAKE) all

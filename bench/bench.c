@@ -22,6 +22,7 @@
 #include "wl_xdp.skel.h"
 #include "wl_tc.skel.h"
 #include "bench_pieces.skel.h"
+#include "live.h"
 #include "loader/l7cfg.h"
 #include "loader/progs.h"
 #include "tests/pktbuild.h"
@@ -195,7 +196,7 @@ static void print_verifier(struct bpf_object *obj, const char *hook)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static uint8_t frames[NFLOWS][FRAME_MAX];
 	static size_t lens[NFLOWS];
@@ -216,6 +217,8 @@ int main(void)
 	const char *hook_name[2] = {"xdp", "tc"};
 	size_t len;
 
+	if (argc > 1)
+		return bench_live_main(argc, argv);
 	wl_libbpf_quiet(false);
 	if (wl_progs_load(&p, &lo) || wl_l7_config_init(&p))
 		return 1;

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Live traffic generator for bench/pktgen.sh: run by BPF_PROG_TEST_RUN with
+ * BPF_F_TEST_XDP_LIVE_FRAMES, XDP_TX sends every frame out of the veth named in the context
+ * (the kernel turns it into a redirect to that device), so it arrives at the veth peer. The
+ * UDP source port is rewritten per frame to spread the traffic over `nflows` flows.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+const volatile __u32 nflows = 1;
+__u32 counter;
+
+SEC("xdp")
+int gen_tx(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct udphdr *uh = data + sizeof(struct ethhdr) + sizeof(struct iphdr);
+
+	if (nflows > 1 && (void *)(uh + 1) <= end) {
+		uh->source = bpf_htons(1024 + counter % nflows);
+		uh->check = 0; /* IPv4 UDP: no checksum */
+		counter++;
+	}
+	return XDP_TX;
+}
+
+/* Receiver baselines: frags-aware like wl_xdp, so the veth takes the same path for all. */
+SEC("xdp.frags")
+int rx_drop(struct xdp_md *ctx)
+{
+	return XDP_DROP;
+}
+
+SEC("xdp.frags")
+int rx_pass(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
