@@ -42,7 +42,8 @@ struct wl_flow_key {
 };
 WL_ASSERT_SIZE(struct wl_flow_key, 48);
 
-/* Flow value. Times are CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_ns). Bytes are L2 bytes on
+/* Flow value. Times are CLOCK_MONOTONIC nanoseconds at tick granularity
+ * (bpf_ktime_get_coarse_ns: ~4 ns against ~24 for the precise clock). Bytes are L2 bytes on
  * the wire without FCS; a TC GSO super-packet counts as the segments it becomes. */
 struct wl_flow_stats {
 	__u64 packets;
