@@ -1,21 +1,1189 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* mysql: parser not written yet (the program exists so the wiring is in place). */
+/*
+ * MySQL / MariaDB client protocol. Every packet is a 3-byte little-endian length, a sequence id
+ * and a payload; a payload of 0xffffff bytes continues in the next packet. Both directions walk
+ * packet by packet: a header (plus the few payload bytes that decide) is gathered across
+ * segment boundaries, the rest of the payload is skipped by length without being read.
+ *
+ *  Connection start: server greeting (seq 0) -> client handshake response or SSL request
+ *  (seq 1) -> auth switch / more data exchanges -> OK or ERR. Capability flags of both sides
+ *  are kept (CLIENT_DEPRECATE_EOF decides whether EOF packets follow column definitions).
+ *  TLS (SSL request) and the compressed protocol are counted as pseudo commands "TLS" and
+ *  "COMPRESSED"; the rest of such a connection is left alone.
+ *  Requests: a packet with sequence id 0 starts a command. COM_QUERY and COM_STMT_PREPARE are
+ *  named by the statement's first keyword (comments and blanks skipped, upper-cased);
+ *  COM_STMT_PREPARE is counted as itself and its verb is remembered by statement id from its
+ *  response; COM_STMT_EXECUTE is counted under its statement's verb. Other commands by name
+ *  (COM_PING ...). Packets with other sequence ids continue an exchange (auth data, LOCAL
+ *  INFILE contents): they must follow the previous one by one or two.
+ *  Responses: OK, ERR, result sets (column count, definitions, [EOF], rows, EOF or OK
+ *  terminator), SERVER_MORE_RESULTS_EXISTS chains, LOCAL INFILE requests, STMT_PREPARE_OK with
+ *  its parameter and column definitions. The response's kind travels with the request in the
+ *  FIFO: entry = kind << 11 | command id (requests are pushed by this parser, not the engine).
+ */
 #ifndef WL_PARSE_PROTO_MYSQL_H
 #define WL_PARSE_PROTO_MYSQL_H
 
 #include "l7.h"
 
-static __always_inline void wl_mysql_parse(struct wl_l7_walk *w)
+#define WL_MYSQL_PORT	     3306
+#define WL_MYSQL_PKT_MAX     0xffffff /* a payload this long continues in the next packet */
+#define WL_MYSQL_COLS_MAX    4096     /* the servers' own limit on columns per table/result */
+#define WL_MYSQL_SCAN_MAX    512      /* statement bytes scanned for the first keyword */
+#define WL_MYSQL_SCAN_STEP   64	      /* statement bytes scanned per step */
+#define WL_MYSQL_RESP_TAKE   28	      /* response payload bytes read: OK packet's status */
+#define WL_MYSQL_HELLO_TAKE  32	      /* handshake response bytes read: capability flags */
+#define WL_MYSQL_GREET_BLOCK 31	      /* greeting bytes after the version string */
+
+/* capability flags */
+#define MY_CLIENT_COMPRESS	0x00000020
+#define MY_CLIENT_PROTOCOL_41	0x00000200
+#define MY_CLIENT_SSL		0x00000800
+#define MY_CLIENT_SECURE_CONN	0x00008000
+#define MY_CLIENT_DEPRECATE_EOF 0x01000000
+#define MY_CLIENT_ZSTD		0x04000000
+/* status flags */
+#define MY_SERVER_MORE_RESULTS 0x0008
+
+/* commands */
+enum wl_mysql_com {
+	MY_COM_SLEEP = 0x00,
+	MY_COM_QUIT = 0x01,
+	MY_COM_INIT_DB = 0x02,
+	MY_COM_QUERY = 0x03,
+	MY_COM_FIELD_LIST = 0x04,
+	MY_COM_REFRESH = 0x07,
+	MY_COM_STATISTICS = 0x09,
+	MY_COM_PROCESS_INFO = 0x0a,
+	MY_COM_PROCESS_KILL = 0x0c,
+	MY_COM_DEBUG = 0x0d,
+	MY_COM_PING = 0x0e,
+	MY_COM_TIME = 0x0f,
+	MY_COM_CHANGE_USER = 0x11,
+	MY_COM_BINLOG_DUMP = 0x12,
+	MY_COM_STMT_PREPARE = 0x16,
+	MY_COM_STMT_EXECUTE = 0x17,
+	MY_COM_STMT_SEND_LONG_DATA = 0x18,
+	MY_COM_STMT_CLOSE = 0x19,
+	MY_COM_STMT_RESET = 0x1a,
+	MY_COM_SET_OPTION = 0x1b,
+	MY_COM_STMT_FETCH = 0x1c,
+	MY_COM_BINLOG_DUMP_GTID = 0x1e,
+	MY_COM_RESET_CONNECTION = 0x1f,
+	MY_COM_STMT_BULK_EXECUTE = 0xfa,
+};
+
+/* What the response to a command looks like (travels in the FIFO entry's top bits). */
+enum wl_mysql_kind {
+	MK_GENERIC = 0, /* one packet: OK, ERR, EOF, a string (COM_STATISTICS) */
+	MK_QUERY,	/* OK, ERR, LOCAL INFILE or text result sets, chained by MORE_RESULTS */
+	MK_EXECUTE,	/* OK, ERR or binary result sets */
+	MK_PREPARE,	/* STMT_PREPARE_OK + parameter and column definitions, or ERR */
+	MK_FIELD_LIST,	/* column definitions up to EOF */
+	MK_FETCH,	/* rows up to EOF */
+	MK_AUTH,	/* COM_CHANGE_USER: auth switch / more data ... OK or ERR */
+	MK_STREAM,	/* binlog dump: the server streams forever */
+	MK_NORESP,	/* no response: never pushed */
+	MK_DATA,	/* not a command: auth data, LOCAL INFILE contents */
+	MK_BAD,
+};
+#define MY_FIFO_ID_BITS 11 /* WL_CMD_IDS_MAX = 2048 */
+_Static_assert(WL_CMD_IDS_MAX <= (1 << MY_FIFO_ID_BITS), "command ids fit in a FIFO entry");
+
+/* d->state: where in the packet */
+enum wl_mysql_state {
+	MS_HDR = 0,	/* at a packet boundary: gathering the header */
+	MS_BODY,	/* skipping the rest of the payload (d->body_left) */
+	MS_VERB,	/* request: scanning a statement for its first keyword */
+	MS_GREET_VER,	/* response: the greeting's version string */
+	MS_GREET_BLOCK, /* response: the greeting's capability block */
+	MS_IGNORE,	/* TLS or compressed: nothing more is parsed */
+	MS_RESYNC = WL_L7_RESYNC,
+};
+
+/* connection phase (priv) */
+enum { MP_START = 0, MP_AUTH, MP_CMD };
+
+/* response grammar (priv) */
+enum {
+	RG_IDLE = 0, /* the next packet starts a response */
+	RG_FIRST,    /* first packet of a result (also after MORE_RESULTS) */
+	RG_PDEFS,    /* prepare: parameter definitions */
+	RG_PEOF,     /* prepare: EOF after the parameters */
+	RG_CDEFS,    /* column definitions */
+	RG_CEOF,     /* EOF after the column definitions */
+	RG_ROWS,     /* rows up to EOF / OK terminator */
+	RG_INFILE,   /* after a LOCAL INFILE request: the final OK or ERR */
+};
+
+/* statement scanner (priv) */
+enum {
+	SC_WS = 0, /* blanks, '(' */
+	SC_SLASH,  /* '/' seen */
+	SC_CSTART, /* slash-star seen */
+	SC_CMARIA, /* slash-star-M seen: slash-star-M-! is MariaDB's executable comment */
+	SC_COMMENT,
+	SC_CSTAR, /* '*' inside a comment */
+	SC_EXEC,  /* slash-star-!: version digits, then the statement itself */
+	SC_DASH,  /* '-' seen */
+	SC_DASH2, /* "--" seen: a comment if a blank follows */
+	SC_LINE,  /* comment to the end of the line */
+	SC_WORD,  /* the keyword */
+	SC_DONE,
+};
+
+/* priv flags */
+#define MF_CAPS	    0x01 /* capability flags known (handshake seen) */
+#define MF_TLS	    0x02 /* request side: SSL request seen */
+#define MF_COMPRESS 0x04 /* request side: compression negotiated */
+#define MF_IGNORE   0x08 /* nothing more to parse on this connection */
+#define MF_ERROR    0x10 /* response: ends with an error */
+#define MF_END	    0x20 /* response: complete at the end of this packet */
+
+/* MySQL's own per-direction state, in wl_l7_dir.priv. */
+struct wl_mysql_dir {
+	__u32 caps;   /* request: client capabilities; response: server capabilities */
+	__u32 left;   /* response: definition packets still to skip */
+	__u32 left2;  /* response: column definitions after the parameter definitions */
+	__u32 budget; /* request: statement bytes still scanned for the keyword */
+	__u16 verb;   /* request: stats id of the command; response: prepared statement's verb */
+	__u16 fifo;   /* request: FIFO entry of the command */
+	__u8 phase;
+	__u8 grammar;
+	__u8 kind;
+	__u8 seq;  /* sequence id of the last packet */
+	__u8 cont; /* the last packet had 0xffffff bytes: the next one continues it */
+	__u8 scan;
+	__u8 name_len;
+	__u8 flags;
+	char name[WL_CMD_LEN];
+};
+_Static_assert(sizeof(struct wl_mysql_dir) <= WL_L7_PRIV_MAX, "MySQL state fits in priv");
+#define M(d) ((struct wl_mysql_dir *)(d)->priv)
+
+static __always_inline __u32 wl_mysql_u24(const __u8 *p)
 {
-	(void)w;
+	return p[0] | (__u32)p[1] << 8 | (__u32)p[2] << 16;
 }
 
-/* Does a client's first payload look like mysql? head: its first 16 bytes (zero-padded). */
-static __always_inline int wl_mysql_sniff(const __u8 *head, __u32 len)
+static __always_inline void wl_mysql_name_clear(struct wl_mysql_dir *m)
 {
-	(void)head;
-	(void)len;
+	__u64 *n = (__u64 *)m->name;
+
+	n[0] = n[1] = n[2] = 0;
+	m->name_len = 0;
+}
+
+/*
+ * Kind of the response a command gets, or MK_BAD for bytes that cannot be a command (unknown
+ * command byte, or a length that commands of fixed size never have).
+ */
+static __always_inline __u8 wl_mysql_cmd_kind(__u8 cmd, __u32 len)
+{
+	switch (cmd) {
+	case MY_COM_QUIT:
+		return len == 1 ? MK_NORESP : MK_BAD;
+	case MY_COM_STATISTICS:
+	case MY_COM_DEBUG:
+	case MY_COM_PING:
+	case MY_COM_TIME:
+	case MY_COM_RESET_CONNECTION:
+		return len == 1 ? MK_GENERIC : MK_BAD;
+	case MY_COM_PROCESS_INFO:
+		return len == 1 ? MK_QUERY : MK_BAD;
+	case MY_COM_REFRESH:
+		return len == 2 ? MK_GENERIC : MK_BAD;
+	case MY_COM_SET_OPTION:
+		return len == 3 ? MK_GENERIC : MK_BAD;
+	case MY_COM_PROCESS_KILL:
+	case MY_COM_STMT_RESET:
+		return len == 5 ? MK_GENERIC : MK_BAD;
+	case MY_COM_STMT_CLOSE:
+		return len == 5 ? MK_NORESP : MK_BAD;
+	case MY_COM_STMT_FETCH:
+		return len == 9 ? MK_FETCH : MK_BAD;
+	case MY_COM_STMT_SEND_LONG_DATA:
+		return len >= 7 ? MK_NORESP : MK_BAD;
+	case MY_COM_STMT_EXECUTE:
+		return len >= 10 ? MK_EXECUTE : MK_BAD;
+	case MY_COM_STMT_BULK_EXECUTE:
+		return len >= 7 ? MK_EXECUTE : MK_BAD;
+	case MY_COM_QUERY:
+		return MK_QUERY;
+	case MY_COM_STMT_PREPARE:
+		return MK_PREPARE;
+	case MY_COM_FIELD_LIST:
+		return MK_FIELD_LIST;
+	case MY_COM_CHANGE_USER:
+		return MK_AUTH;
+	case MY_COM_BINLOG_DUMP:
+	case MY_COM_BINLOG_DUMP_GTID:
+		return MK_STREAM;
+	default:
+		return cmd <= MY_COM_RESET_CONNECTION ? MK_GENERIC : MK_BAD;
+	}
+}
+
+#define MY_NAME(m, s) __builtin_memcpy((m)->name, s, sizeof(s))
+
+/* The command's name as loader/names/mysql.h spells it. A global function: verified once. */
+__noinline int wl_mysql_com_name(struct wl_mysql_dir *m, __u32 cmd)
+{
+	if (!m)
+		return 0;
+	wl_mysql_name_clear(m);
+	switch (cmd) {
+	case 0x00:
+		MY_NAME(m, "COM_SLEEP");
+		break;
+	case 0x01:
+		MY_NAME(m, "COM_QUIT");
+		break;
+	case 0x02:
+		MY_NAME(m, "COM_INIT_DB");
+		break;
+	case 0x03:
+		MY_NAME(m, "COM_QUERY");
+		break;
+	case 0x04:
+		MY_NAME(m, "COM_FIELD_LIST");
+		break;
+	case 0x05:
+		MY_NAME(m, "COM_CREATE_DB");
+		break;
+	case 0x06:
+		MY_NAME(m, "COM_DROP_DB");
+		break;
+	case 0x07:
+		MY_NAME(m, "COM_REFRESH");
+		break;
+	case 0x08:
+		MY_NAME(m, "COM_SHUTDOWN");
+		break;
+	case 0x09:
+		MY_NAME(m, "COM_STATISTICS");
+		break;
+	case 0x0a:
+		MY_NAME(m, "COM_PROCESS_INFO");
+		break;
+	case 0x0b:
+		MY_NAME(m, "COM_CONNECT");
+		break;
+	case 0x0c:
+		MY_NAME(m, "COM_PROCESS_KILL");
+		break;
+	case 0x0d:
+		MY_NAME(m, "COM_DEBUG");
+		break;
+	case 0x0e:
+		MY_NAME(m, "COM_PING");
+		break;
+	case 0x0f:
+		MY_NAME(m, "COM_TIME");
+		break;
+	case 0x10:
+		MY_NAME(m, "COM_DELAYED_INSERT");
+		break;
+	case 0x11:
+		MY_NAME(m, "COM_CHANGE_USER");
+		break;
+	case 0x12:
+		MY_NAME(m, "COM_BINLOG_DUMP");
+		break;
+	case 0x13:
+		MY_NAME(m, "COM_TABLE_DUMP");
+		break;
+	case 0x14:
+		MY_NAME(m, "COM_CONNECT_OUT");
+		break;
+	case 0x15:
+		MY_NAME(m, "COM_REGISTER_SLAVE");
+		break;
+	case 0x16:
+		MY_NAME(m, "COM_STMT_PREPARE");
+		break;
+	case 0x17:
+		MY_NAME(m, "COM_STMT_EXECUTE");
+		break;
+	case 0x18:
+		MY_NAME(m, "COM_STMT_SEND_LONG_DATA");
+		break;
+	case 0x19:
+		MY_NAME(m, "COM_STMT_CLOSE");
+		break;
+	case 0x1a:
+		MY_NAME(m, "COM_STMT_RESET");
+		break;
+	case 0x1b:
+		MY_NAME(m, "COM_SET_OPTION");
+		break;
+	case 0x1c:
+		MY_NAME(m, "COM_STMT_FETCH");
+		break;
+	case 0x1d:
+		MY_NAME(m, "COM_DAEMON");
+		break;
+	case 0x1e:
+		MY_NAME(m, "COM_BINLOG_DUMP_GTID");
+		break;
+	case 0x1f:
+		MY_NAME(m, "COM_RESET_CONNECTION");
+		break;
+	case 0xfa:
+		MY_NAME(m, "COM_STMT_BULK_EXECUTE");
+		break;
+	case 0x100:
+		MY_NAME(m, "TLS");
+		break;
+	case 0x101:
+		MY_NAME(m, "COMPRESSED");
+		break;
+	default:
+		MY_NAME(m, "OTHER");
+		break;
+	}
 	return 0;
 }
 
-#endif
+static __always_inline int wl_mysql_is_alpha(__u8 c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static __always_inline int wl_mysql_is_blank(__u8 c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+/*
+ * Scans statement bytes at window index pos (below lim) for the first keyword: blanks, '(',
+ * comments (/ * * /, -- , #) skipped, executable comments (/ *! / *M!) entered. State in
+ * m->scan / m->name, so a statement cut by a segment boundary resumes. Returns the bytes used
+ * (m->scan is SC_DONE when the keyword ended). A global function: verified once.
+ */
+__noinline __u32 wl_mysql_scan(struct wl_l7_state *s, struct wl_mysql_dir *m, __u32 pos, __u32 lim)
+{
+	__u32 k;
+
+	if (!s || !m)
+		return 0;
+	for (k = 0; k < WL_MYSQL_SCAN_STEP; k++) {
+		__u32 i = pos + k;
+		/* re-read from memory: a state kept in a register would be a constant per path,
+		 * and the verifier would walk every path of every iteration */
+		__u8 c, st = *(volatile __u8 *)&m->scan;
+
+		if (i >= lim || st == SC_DONE)
+			break;
+		c = s->buf[i & (WL_L7_WINDOW - 1)];
+		switch (st) {
+		case SC_WS:
+		case SC_EXEC:
+			if (st == SC_EXEC && c >= '0' && c <= '9')
+				break;
+			if (wl_mysql_is_blank(c) || c == '(')
+				st = SC_WS;
+			else if (c == '/')
+				st = SC_SLASH;
+			else if (c == '-')
+				st = SC_DASH;
+			else if (c == '#')
+				st = SC_LINE;
+			else if (wl_mysql_is_alpha(c)) {
+				m->name[0] = wl_upper(c);
+				m->name_len = 1;
+				st = SC_WORD;
+			} else
+				st = SC_DONE;
+			break;
+		case SC_SLASH:
+			st = c == '*' ? SC_CSTART : SC_DONE;
+			break;
+		case SC_CSTART:
+			st = c == '!'	? SC_EXEC
+			     : c == 'M' ? SC_CMARIA
+			     : c == '*' ? SC_CSTAR
+					: SC_COMMENT;
+			break;
+		case SC_CMARIA:
+			st = c == '!' ? SC_EXEC : c == '*' ? SC_CSTAR : SC_COMMENT;
+			break;
+		case SC_COMMENT:
+			if (c == '*')
+				st = SC_CSTAR;
+			break;
+		case SC_CSTAR:
+			st = c == '/' ? SC_WS : c == '*' ? SC_CSTAR : SC_COMMENT;
+			break;
+		case SC_DASH:
+			st = c == '-' ? SC_DASH2 : SC_DONE;
+			break;
+		case SC_DASH2:
+			st = wl_mysql_is_blank(c) ? (c == '\n' ? SC_WS : SC_LINE) : SC_DONE;
+			break;
+		case SC_LINE:
+			if (c == '\n')
+				st = SC_WS;
+			break;
+		case SC_WORD:
+			if (!wl_mysql_is_alpha(c)) {
+				st = SC_DONE;
+				break;
+			}
+			if (*(volatile __u8 *)&m->name_len >= WL_CMD_LEN - 1) {
+				m->name_len = 0xff; /* longer than any keyword: OTHER */
+				st = SC_DONE;
+				break;
+			}
+			m->name[m->name_len & (WL_CMD_LEN - 1)] = wl_upper(c);
+			m->name_len++;
+			break;
+		}
+		m->scan = st;
+	}
+	return k;
+}
+
+/*
+ * wl_l7_hdr_take as a global function: verified once with need unknown, so the successive
+ * takes of one header (4 bytes, then the bytes the length allows) cannot let the compiler
+ * fold away the bound checks the verifier relies on.
+ */
+__noinline int wl_mysql_take(wl_ctx_t *ctx, struct wl_l7_state *s, struct wl_l7_dir *d, __u32 need)
+{
+	struct wl_l7_walk w = {.ctx = ctx, .s = s, .d = d};
+
+	if (!ctx || !s || !d)
+		return 0;
+	return wl_l7_hdr_take(&w, d, need);
+}
+
+#define MY_TAKE(w, d, need) wl_mysql_take((w)->ctx, (w)->s, (d), (need))
+
+static __always_inline int wl_mysql_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					      struct wl_mysql_dir *m)
+{
+	w->cnt->l7_malformed++;
+	d->state = MS_RESYNC;
+	d->hdr_len = 0;
+	d->body_left = 0;
+	d->msg_bytes = 0;
+	m->cont = 0;
+	m->grammar = RG_IDLE;
+	m->flags &= ~(MF_END | MF_ERROR);
+	m->kind = MK_DATA;
+	return 1;
+}
+
+/* Pseudo commands (TLS, COMPRESSED): counted as requests that get no response. */
+static __always_inline void wl_mysql_pseudo(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					    struct wl_mysql_dir *m, __u32 which)
+{
+	__u16 flags;
+
+	wl_mysql_com_name(m, which);
+	wl_emit_request(w, wl_cmd_lookup(w, m->name, &flags), d->msg_bytes + d->body_left);
+	m->flags |= MF_IGNORE;
+	d->state = MS_IGNORE;
+	w->s->off = w->s->end;
+}
+
+/* ---- requests ---- */
+
+static __always_inline void wl_mysql_req_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					      struct wl_mysql_dir *m)
+{
+	d->state = MS_HDR;
+	d->hdr_len = 0;
+	if (m->cont)
+		return; /* the command continues in the next packet */
+	if (m->kind < MK_DATA) {
+		wl_emit_request(w, m->verb, d->msg_bytes);
+		if (m->kind != MK_NORESP)
+			wl_fifo_push(w, m->fifo, 1);
+	}
+	m->kind = MK_DATA;
+	d->msg_bytes = 0;
+}
+
+/* The statement's keyword is known (or given up): the command's ids. */
+static __always_inline void wl_mysql_verb_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					       struct wl_mysql_dir *m)
+{
+	__u16 flags, verb = WL_CMD_OTHER;
+
+	if (m->name_len && m->name_len < WL_CMD_LEN)
+		verb = wl_cmd_lookup(w, m->name, &flags);
+	m->fifo = (m->kind << MY_FIFO_ID_BITS) | verb;
+	if (m->kind == MK_PREPARE) {
+		/* counted as COM_STMT_PREPARE; the verb travels to the response, and is kept as
+		 * the statement "-1" (MariaDB's id for the last prepared, used by pipelines) */
+		wl_aux_set(w, WL_AUX_STMT, 0xffffffff, verb, 0);
+		wl_mysql_com_name(m, MY_COM_STMT_PREPARE);
+		verb = wl_cmd_lookup(w, m->name, &flags);
+	}
+	m->verb = verb;
+	d->state = MS_BODY;
+}
+
+/* At a request packet boundary: gathers the header and decides. Returns 1 to end the walk. */
+static __always_inline int wl_mysql_req_hdr(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					    struct wl_mysql_dir *m)
+{
+	__u32 len, need;
+	__u16 flags;
+	__u8 seq, cmd, kind;
+
+	if (!MY_TAKE(w, d, 4))
+		return 1;
+	len = wl_mysql_u24(d->hdr);
+	seq = d->hdr[3];
+	if (m->cont) { /* the rest of a payload of 0xffffff bytes */
+		m->cont = len == WL_MYSQL_PKT_MAX;
+		m->seq = seq;
+		d->body_left = len;
+		d->hdr_len = 0;
+		d->state = MS_BODY;
+		return 0;
+	}
+	if (seq == 0) {
+		if (len == 0)
+			return wl_mysql_malformed(w, d, m);
+		if (!MY_TAKE(w, d, 5))
+			return 1;
+		cmd = d->hdr[4];
+		kind = wl_mysql_cmd_kind(cmd, len);
+		if (kind == MK_BAD)
+			return wl_mysql_malformed(w, d, m);
+		need = (cmd == MY_COM_STMT_EXECUTE || cmd == MY_COM_STMT_BULK_EXECUTE) ? 9 : 5;
+		if (!MY_TAKE(w, d, need))
+			return 1;
+		m->phase = MP_CMD;
+		m->seq = 0;
+		m->kind = kind;
+		m->cont = len == WL_MYSQL_PKT_MAX;
+		d->body_left = len - (need - 4);
+		d->hdr_len = 0;
+		if (cmd == MY_COM_QUERY || cmd == MY_COM_STMT_PREPARE) {
+			wl_mysql_name_clear(m);
+			m->scan = SC_WS;
+			m->budget = WL_MYSQL_SCAN_MAX;
+			d->state = MS_VERB;
+			if (d->body_left == 0) {
+				wl_mysql_verb_done(w, d, m);
+				wl_mysql_req_done(w, d, m);
+			}
+			return 0;
+		}
+		if (need == 9) {
+			__u32 stmt = d->hdr[5] | (__u32)d->hdr[6] << 8 | (__u32)d->hdr[7] << 16 |
+				     (__u32)d->hdr[8] << 24;
+			struct wl_aux_val *v = wl_aux_get(w, WL_AUX_STMT, stmt);
+
+			if (v) {
+				m->verb = v->cmd_id;
+			} else {
+				wl_mysql_com_name(m, cmd);
+				m->verb = wl_cmd_lookup(w, m->name, &flags);
+			}
+		} else {
+			wl_mysql_com_name(m, cmd);
+			m->verb = wl_cmd_lookup(w, m->name, &flags);
+		}
+		m->fifo = (kind << MY_FIFO_ID_BITS) | (m->verb & ((1 << MY_FIFO_ID_BITS) - 1));
+		d->state = MS_BODY;
+		return 0;
+	}
+	if (seq == 1 && m->phase == MP_START) {
+		/* handshake response, or SSL request (its first 32 bytes) */
+		struct wl_mysql_dir *srv = M(&w->conn->dir[1]);
+		__u32 caps, both;
+
+		if (len < 32)
+			return wl_mysql_malformed(w, d, m);
+		if (!MY_TAKE(w, d, 4 + WL_MYSQL_HELLO_TAKE))
+			return 1;
+		caps = d->hdr[4] | (__u32)d->hdr[5] << 8 | (__u32)d->hdr[6] << 16 |
+		       (__u32)d->hdr[7] << 24;
+		if (!(caps & MY_CLIENT_PROTOCOL_41))
+			return wl_mysql_malformed(w, d, m);
+		both = caps;
+		if (srv->flags & MF_CAPS)
+			both &= srv->caps;
+		m->caps = caps;
+		m->flags |= MF_CAPS;
+		m->phase = MP_AUTH;
+		m->seq = seq;
+		m->kind = MK_DATA;
+		d->body_left = len - WL_MYSQL_HELLO_TAKE;
+		d->hdr_len = 0;
+		d->state = MS_BODY;
+		if (both & MY_CLIENT_SSL) {
+			m->flags |= MF_TLS;
+			wl_mysql_pseudo(w, d, m, 0x100);
+			return 1;
+		}
+		if (both & (MY_CLIENT_COMPRESS | MY_CLIENT_ZSTD)) {
+			m->flags |= MF_COMPRESS;
+			wl_mysql_pseudo(w, d, m, 0x101);
+			return 1;
+		}
+		return 0;
+	}
+	/* data of an exchange in progress (auth, LOCAL INFILE, COM_CHANGE_USER): the client
+	 * answers the server's packet (+2) or sends its next one (+1) */
+	if (m->phase == MP_START || (seq != (__u8)(m->seq + 1) && seq != (__u8)(m->seq + 2)))
+		return wl_mysql_malformed(w, d, m);
+	m->seq = seq;
+	m->kind = MK_DATA;
+	m->cont = len == WL_MYSQL_PKT_MAX;
+	d->body_left = len;
+	d->hdr_len = 0;
+	d->state = MS_BODY;
+	return 0;
+}
+
+/* One request step: a packet header, a statement's keyword, or a payload skip. */
+static long wl_mysql_req_step(__u32 i, void *arg)
+{
+	struct wl_l7_walk *w = arg;
+	struct wl_l7_state *s = w->s;
+	struct wl_l7_dir *d = w->d;
+	struct wl_mysql_dir *m = M(d);
+
+	switch (d->state) {
+	case MS_HDR:
+		if (wl_mysql_req_hdr(w, d, m))
+			return 1;
+		if (d->state == MS_BODY && d->body_left == 0)
+			wl_mysql_req_done(w, d, m);
+		break;
+	case MS_VERB: {
+		__u32 avail = wl_win_avail(w), n, pos;
+
+		if (!avail)
+			return 1;
+		if (avail > d->body_left)
+			avail = d->body_left;
+		if (avail > m->budget)
+			avail = m->budget;
+		pos = s->off - s->win_off;
+		n = wl_mysql_scan(s, m, pos, pos + avail);
+		s->off += n;
+		d->msg_bytes += n;
+		d->body_left -= n;
+		m->budget -= n;
+		if (m->scan == SC_DONE || m->budget == 0 || d->body_left == 0 || n == 0) {
+			if (m->scan != SC_DONE && m->scan != SC_WORD)
+				m->name_len = 0; /* no keyword */
+			wl_mysql_verb_done(w, d, m);
+		}
+		if (d->state == MS_BODY && d->body_left == 0)
+			wl_mysql_req_done(w, d, m);
+		break;
+	}
+	case MS_BODY:
+		if (wl_l7_body_skip(w, d))
+			wl_mysql_req_done(w, d, m);
+		break;
+	default:
+		return 1;
+	}
+	return s->off >= s->end;
+}
+
+/* ---- responses ---- */
+
+static __always_inline __u32 wl_mysql_lenenc_size(__u8 b)
+{
+	return b < 0xfb ? 1 : b == 0xfc ? 3 : b == 0xfd ? 4 : b == 0xfe ? 9 : 0;
+}
+
+/* Status flags of an OK packet (or an OK-format terminator) held in d->hdr (payload at 4). */
+static __always_inline __u16 wl_mysql_ok_status(struct wl_l7_dir *d, __u32 len)
+{
+	__u32 pos = 5, n;
+
+	n = wl_mysql_lenenc_size(d->hdr[pos & 63]);
+	pos += n;
+	if (!n || pos >= 4 + WL_MYSQL_RESP_TAKE)
+		return 0;
+	n = wl_mysql_lenenc_size(d->hdr[pos & 63]);
+	pos += n;
+	if (!n || pos + 2 > 4 + WL_MYSQL_RESP_TAKE || pos + 2 > 4 + len)
+		return 0;
+	return d->hdr[pos & 63] | d->hdr[(pos + 1) & 63] << 8;
+}
+
+/* Status flags of a result set's terminator: EOF (5 bytes) or OK with a 0xfe header. */
+static __always_inline __u16 wl_mysql_term_status(struct wl_l7_dir *d, __u32 len)
+{
+	if (len == 5)
+		return d->hdr[7] | d->hdr[8] << 8;
+	return wl_mysql_ok_status(d, len);
+}
+
+/* EOF packets after definitions: 0 none (CLIENT_DEPRECATE_EOF), 1 always, 2 unknown (the
+ * handshake was not seen: an EOF is recognised by its exact size). */
+static __always_inline int wl_mysql_eof_mode(struct wl_l7_walk *w, struct wl_mysql_dir *m)
+{
+	struct wl_mysql_dir *cli = M(&w->conn->dir[0]);
+	__u32 caps;
+
+	if (!(cli->flags & MF_CAPS))
+		return 2;
+	caps = cli->caps;
+	if (m->flags & MF_CAPS)
+		caps &= m->caps;
+	return caps & MY_CLIENT_DEPRECATE_EOF ? 0 : 1;
+}
+
+static __always_inline void wl_mysql_end(struct wl_mysql_dir *m, int error)
+{
+	m->flags |= MF_END | (error ? MF_ERROR : 0);
+}
+
+static __always_inline void wl_mysql_resp_emit(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					       struct wl_mysql_dir *m, __u32 bytes)
+{
+	wl_emit_response(w, d->cur_id, d->msg_ts_ns, m->flags & MF_ERROR, 0, bytes);
+	m->flags &= ~(MF_END | MF_ERROR);
+	m->grammar = RG_IDLE;
+}
+
+/* After the definitions of state st (RG_PDEFS or RG_CDEFS): what comes next. */
+static __always_inline void wl_mysql_defs_done(struct wl_l7_walk *w, struct wl_mysql_dir *m,
+					       __u8 st)
+{
+	if (wl_mysql_eof_mode(w, m)) {
+		m->grammar = st == RG_PDEFS ? RG_PEOF : RG_CEOF;
+		return;
+	}
+	if (st == RG_PDEFS && m->left2) {
+		m->left = m->left2;
+		m->left2 = 0;
+		m->grammar = RG_CDEFS;
+	} else if (m->kind == MK_PREPARE) {
+		wl_mysql_end(m, 0);
+	} else {
+		m->grammar = RG_ROWS;
+	}
+}
+
+/*
+ * One response packet in the command phase, its first bytes in d->hdr. Decides where in the
+ * response it is. Returns -1 when it cannot belong to the response (malformed).
+ */
+static __always_inline int wl_mysql_grammar(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					    struct wl_mysql_dir *m, __u32 len, __u8 seq,
+					    __u32 taken)
+{
+	__u8 b0 = d->hdr[4];
+	__u32 n, size;
+	__u64 lat = 0;
+	__u16 e, flags;
+
+	if (m->kind == MK_AUTH && m->grammar == RG_FIRST) {
+		if (seq <= m->seq) /* the client answers in between: +2 */
+			return -1;
+	} else if (m->grammar != RG_IDLE && m->grammar != RG_INFILE && seq != (__u8)(m->seq + 1)) {
+		/* only a definition EOF the handshake could not announce may be missing */
+		if (!(m->grammar == RG_CEOF && m->kind == MK_PREPARE && seq == 1))
+			return -1;
+	}
+	m->seq = seq;
+	/* a packet is looked at again when it turns out to belong to what follows */
+	for (int k = 0; k < 5; k++) {
+		switch (m->grammar) {
+		case RG_IDLE: /* 1, or more after a command of several packets */
+			if (seq == 0)
+				return -1;
+			e = wl_fifo_pop(w, &lat);
+			d->msg_ts_ns = lat;
+			if (e == WL_CMD_NONE) {
+				m->kind = MK_QUERY; /* the most general answer */
+				d->cur_id = WL_CMD_NONE;
+			} else {
+				m->kind = e >> MY_FIFO_ID_BITS;
+				d->cur_id = e & ((1 << MY_FIFO_ID_BITS) - 1);
+			}
+			if (m->kind == MK_PREPARE) {
+				m->verb = d->cur_id;
+				wl_mysql_com_name(m, MY_COM_STMT_PREPARE);
+				d->cur_id = wl_cmd_lookup(w, m->name, &flags);
+			} else if (m->kind == MK_STREAM) {
+				m->flags |= MF_IGNORE; /* replication events from here on */
+				return 0;
+			}
+			m->grammar = RG_FIRST;
+			continue;
+		case RG_FIRST:
+			if (b0 == 0xff) {
+				wl_mysql_end(m, 1);
+				return 0;
+			}
+			switch (m->kind) {
+			case MK_GENERIC:
+				wl_mysql_end(m, 0);
+				return 0;
+			case MK_AUTH: /* 0xfe auth switch, 0x01 more data: the exchange goes on */
+				if (b0 == 0x00)
+					wl_mysql_end(m, 0);
+				return 0;
+			case MK_PREPARE: {
+				__u32 stmt;
+
+				if (b0 != 0x00 || len < 12)
+					return -1;
+				stmt = d->hdr[5] | (__u32)d->hdr[6] << 8 | (__u32)d->hdr[7] << 16 |
+				       (__u32)d->hdr[8] << 24;
+				wl_aux_set(w, WL_AUX_STMT, stmt, m->verb, 0);
+				m->left2 = d->hdr[9] | d->hdr[10] << 8; /* columns */
+				m->left = d->hdr[11] | d->hdr[12] << 8; /* parameters */
+				/* MySQL 8 optional metadata: a 13th byte, 0 = no definitions */
+				if (len == 13 && d->hdr[16] == 0)
+					m->left = m->left2 = 0;
+				if (m->left) {
+					m->grammar = RG_PDEFS;
+				} else if (m->left2) {
+					m->left = m->left2;
+					m->left2 = 0;
+					m->grammar = RG_CDEFS;
+				} else {
+					wl_mysql_end(m, 0);
+				}
+				return 0;
+			}
+			case MK_FIELD_LIST:
+			case MK_FETCH:
+				m->grammar = RG_ROWS;
+				continue;
+			default:
+				break;
+			}
+			if (b0 == 0x00) {
+				if (wl_mysql_ok_status(d, len) & MY_SERVER_MORE_RESULTS)
+					m->grammar = RG_FIRST;
+				else
+					wl_mysql_end(m, 0);
+				return 0;
+			}
+			if (b0 == 0xfb && m->kind == MK_QUERY) {
+				m->grammar = RG_INFILE;
+				return 0;
+			}
+			if (b0 == 0xfe) {
+				wl_mysql_end(m, 0);
+				return 0;
+			}
+			/* a result set: column count (then, with metadata caching, a byte telling
+			 * whether the definitions follow) */
+			size = wl_mysql_lenenc_size(b0);
+			if (size == 1)
+				n = b0;
+			else if (size == 3)
+				n = d->hdr[5] | d->hdr[6] << 8;
+			else
+				return -1;
+			if (n == 0 || n > WL_MYSQL_COLS_MAX || len > size + 1)
+				return -1;
+			m->left = n;
+			if (len == size + 1 && d->hdr[(4 + size) & 63] == 0)
+				m->left = 0;
+			if (m->left)
+				m->grammar = RG_CDEFS;
+			else
+				wl_mysql_defs_done(w, m, RG_CDEFS);
+			return 0;
+		case RG_PDEFS:
+		case RG_CDEFS:
+			if (b0 == 0xff) {
+				wl_mysql_end(m, 1);
+				return 0;
+			}
+			if (m->left <= 1)
+				wl_mysql_defs_done(w, m, m->grammar);
+			else
+				m->left--;
+			return 0;
+		case RG_PEOF:
+		case RG_CEOF: {
+			int mode = wl_mysql_eof_mode(w, m);
+			int eof = b0 == 0xfe && (mode == 1 ? len < 9 : len == 5);
+			__u8 st = m->grammar;
+
+			if (!eof && mode == 1)
+				return -1;
+			/* an EOF, or (handshake unseen) the packet of what follows */
+			if (st == RG_PEOF && m->left2) {
+				m->left = m->left2;
+				m->left2 = 0;
+				m->grammar = RG_CDEFS;
+			} else if (m->kind == MK_PREPARE) {
+				if (!eof) { /* the next response already */
+					wl_mysql_resp_emit(w, d, m, d->msg_bytes - taken);
+					d->msg_bytes = taken;
+					continue;
+				}
+				wl_mysql_end(m, 0);
+			} else {
+				m->grammar = RG_ROWS;
+			}
+			if (eof)
+				return 0;
+			continue;
+		}
+		case RG_ROWS:
+			if (b0 == 0xff) {
+				wl_mysql_end(m, 1);
+			} else if (b0 == 0xfe && len < WL_MYSQL_PKT_MAX) {
+				if (wl_mysql_term_status(d, len) & MY_SERVER_MORE_RESULTS)
+					m->grammar = RG_FIRST;
+				else
+					wl_mysql_end(m, 0);
+			}
+			return 0;
+		case RG_INFILE:
+			if (b0 == 0xff) {
+				wl_mysql_end(m, 1);
+			} else if (b0 == 0x00) {
+				if (wl_mysql_ok_status(d, len) & MY_SERVER_MORE_RESULTS)
+					m->grammar = RG_FIRST;
+				else
+					wl_mysql_end(m, 0);
+			} else {
+				return -1;
+			}
+			return 0;
+		default:
+			return -1;
+		}
+	}
+	return -1;
+}
+
+static __always_inline void wl_mysql_resp_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					       struct wl_mysql_dir *m)
+{
+	d->state = MS_HDR;
+	d->hdr_len = 0;
+	if (m->cont)
+		return;
+	if (m->flags & MF_END) {
+		wl_mysql_resp_emit(w, d, m, d->msg_bytes);
+		d->msg_bytes = 0;
+	}
+	if (m->flags & MF_IGNORE)
+		d->state = MS_IGNORE;
+}
+
+/* At a response packet boundary. Returns 1 to end the walk. */
+static __always_inline int wl_mysql_resp_hdr(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					     struct wl_mysql_dir *m)
+{
+	__u32 len, take;
+	__u8 seq;
+
+	if (d->hdr_len == 0 && m->grammar == RG_IDLE && !m->cont)
+		d->msg_bytes = 0;
+	if (!MY_TAKE(w, d, 4))
+		return 1;
+	len = wl_mysql_u24(d->hdr);
+	seq = d->hdr[3];
+	if (m->cont) {
+		m->cont = len == WL_MYSQL_PKT_MAX;
+		m->seq = seq;
+		d->body_left = len;
+		d->hdr_len = 0;
+		d->state = MS_BODY;
+		return 0;
+	}
+	if (len == 0)
+		return wl_mysql_malformed(w, d, m);
+	if (m->phase == MP_START) { /* the server's greeting */
+		if (!MY_TAKE(w, d, 5))
+			return 1;
+		if (seq != 0)
+			return wl_mysql_malformed(w, d, m);
+		m->seq = seq;
+		m->cont = len == WL_MYSQL_PKT_MAX;
+		d->body_left = len - 1;
+		d->hdr_len = 0;
+		d->state = MS_BODY;
+		if (d->hdr[4] == 0xff)
+			return 0; /* refused (too many connections ...): the server closes */
+		if (d->hdr[4] != 0x0a)
+			return wl_mysql_malformed(w, d, m);
+		d->state = MS_GREET_VER;
+		return 0;
+	}
+	take = len < WL_MYSQL_RESP_TAKE ? len : WL_MYSQL_RESP_TAKE;
+	if (!MY_TAKE(w, d, 4 + take))
+		return 1;
+	m->cont = len == WL_MYSQL_PKT_MAX;
+	d->body_left = len - take;
+	d->hdr_len = 0;
+	d->state = MS_BODY;
+	if (m->phase == MP_AUTH) {
+		struct wl_mysql_dir *cli = M(&w->conn->dir[0]);
+
+		if (seq <= m->seq && m->seq)
+			return wl_mysql_malformed(w, d, m);
+		m->seq = seq;
+		if (d->hdr[4] == 0x00) { /* authenticated */
+			m->phase = MP_CMD;
+			if (cli->flags & MF_COMPRESS)
+				m->flags |= MF_IGNORE;
+		}
+		return 0;
+	}
+	if (wl_mysql_grammar(w, d, m, len, seq, 4 + take) < 0)
+		return wl_mysql_malformed(w, d, m);
+	return 0;
+}
+
+/* The greeting's version string, up to its NUL; then its capability block. */
+static __always_inline int wl_mysql_greeting(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					     struct wl_mysql_dir *m)
+{
+	struct wl_l7_state *s = w->s;
+
+	if (d->state == MS_GREET_VER) {
+		__u8 c;
+
+		if (!wl_win_avail(w))
+			return 1;
+		c = wl_win_byte(w);
+		s->off++;
+		d->msg_bytes++;
+		if (d->body_left <= WL_MYSQL_GREET_BLOCK)
+			return wl_mysql_malformed(w, d, m);
+		d->body_left--;
+		if (c == 0) {
+			d->hdr_len = 0;
+			d->state = MS_GREET_BLOCK;
+		}
+		return s->off >= s->end;
+	}
+	if (!MY_TAKE(w, d, WL_MYSQL_GREET_BLOCK))
+		return 1;
+	d->body_left -= WL_MYSQL_GREET_BLOCK;
+	m->caps = d->hdr[13] | (__u32)d->hdr[14] << 8 | (__u32)d->hdr[18] << 16 |
+		  (__u32)d->hdr[19] << 24;
+	m->flags |= MF_CAPS;
+	m->phase = MP_AUTH;
+	d->hdr_len = 0;
+	d->state = MS_BODY;
+	return s->off >= s->end;
+}
+
+static long wl_mysql_resp_step(__u32 i, void *arg)
+{
+	struct wl_l7_walk *w = arg;
+	struct wl_l7_state *s = w->s;
+	struct wl_l7_dir *d = w->d;
+	struct wl_mysql_dir *m = M(d);
+
+	switch (d->state) {
+	case MS_HDR:
+		if (wl_mysql_resp_hdr(w, d, m))
+			return 1;
+		if (d->state == MS_BODY && d->body_left == 0)
+			wl_mysql_resp_done(w, d, m);
+		break;
+	case MS_BODY:
+		if (wl_l7_body_skip(w, d))
+			wl_mysql_resp_done(w, d, m);
+		break;
+	case MS_GREET_VER:
+	case MS_GREET_BLOCK:
+		if (wl_mysql_greeting(w, d, m))
+			return 1;
+		break;
+	default:
+		return 1;
+	}
+	return s->off >= s->end;
+}
+
+/* Lost sync: a segment may restart the stream if it begins like a command (requests) or like
+ * the first packet of a response (responses). */
+static __always_inline void wl_mysql_resync(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					    struct wl_mysql_dir *m)
+{
+	struct wl_l7_state *s = w->s;
+	__u32 avail, pos, len;
+	__u8 b[5];
+
+	if (d->state != MS_RESYNC)
+		return;
+	avail = wl_win_avail(w);
+	if (avail >= 5) {
+		pos = s->off - s->win_off;
+		for (int k = 0; k < 5; k++)
+			b[k] = s->buf[(pos + k) & (WL_L7_WINDOW - 1)];
+		len = wl_mysql_u24(b);
+		if (s->job.dir == 0) {
+			if (b[3] == 0 && len && wl_mysql_cmd_kind(b[4], len) != MK_BAD) {
+				d->state = MS_HDR;
+				m->phase = MP_CMD;
+			}
+		} else if (b[3] == 1 && len &&
+			   (b[4] == 0x00 || b[4] == 0xff || (len <= 3 && b[4] < 0xfb))) {
+			d->state = MS_HDR;
+			m->phase = MP_CMD;
+		}
+	}
+	if (d->state == MS_RESYNC) {
+		w->cnt->l7_resync_skip++;
+		return;
+	}
+	d->hdr_len = 0;
+	d->body_left = 0;
+	d->msg_bytes = 0;
+	m->cont = 0;
+	m->grammar = RG_IDLE;
+	m->kind = MK_DATA;
+	m->flags &= ~(MF_END | MF_ERROR);
+}
+
+static __always_inline void wl_mysql_parse(struct wl_l7_walk *w)
+{
+	struct wl_l7_dir *d = w->d;
+	struct wl_mysql_dir *m = M(d);
+
+	w->s->by_id = 1; /* this parser pushes its requests itself (with their kind) */
+	if (M(&w->conn->dir[0])->flags & MF_IGNORE)
+		m->flags |= MF_IGNORE;
+	if (m->flags & MF_IGNORE) {
+		d->state = MS_IGNORE;
+		return;
+	}
+	wl_mysql_resync(w, d, m);
+	if (w->s->job.dir)
+		bpf_loop(WL_L7_STEPS_MAX, wl_mysql_resp_step, w, 0);
+	else
+		bpf_loop(WL_L7_STEPS_MAX, wl_mysql_req_step, w, 0);
+}
+
+/*
+ * Does a client's first payload look like MySQL? Either a handshake response (sequence id 1,
+ * CLIENT_PROTOCOL_41 and secure connection, zero filler) or a whole COM_QUERY packet.
+ */
+static __always_inline int wl_mysql_sniff(const __u8 *h, __u32 len)
+{
+	__u8 b0 = h[0], b1 = h[1], b2 = h[2], b3 = h[3], b4 = h[4], b5 = h[5], b6 = h[6],
+	     b13 = h[13], b14 = h[14], b15 = h[15];
+	__u32 plen = b0 | (__u32)b1 << 8 | (__u32)b2 << 16;
+
+	if (len < 16)
+		return 0;
+	if (b3 == 1)
+		return plen + 4 == len && plen >= 32 && (b5 & (MY_CLIENT_PROTOCOL_41 >> 8)) &&
+		       (b5 & (MY_CLIENT_SECURE_CONN >> 8)) && !b13 && !b14 && !b15;
+	if (b3 == 0 && b4 == MY_COM_QUERY)
+		return plen + 4 == len && wl_mysql_is_alpha(b5) && wl_mysql_is_alpha(b6);
+	return 0;
+}
+
+#endif /* WL_PARSE_PROTO_MYSQL_H */

@@ -1,7 +1,909 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* mysql through the L7 engine: crafted segments, exact per-command stats. (To be written.) */
+/* MySQL / MariaDB through the L7 engine: crafted conversations, exact per-command stats. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <CUnit/CUnit.h>
+
+#include "harness.h"
+#include "l7conv.h"
 #include "suites.h"
+
+#define PORT 3306
+
+#define CAPS_BASE                                                                                  \
+	0x000ba285u /* long password, found rows, long flag, connect with db, protocol             \
+		     * 41, transactions, secure connection, multi statements/results */
+#define CAPS_DEPEOF 0x01000000u
+#define CAPS_SSL    0x00000800u
+#define CAPS_COMPR  0x00000020u
+#define MORE	    0x0008
+
+/* A growing byte string of MySQL packets. */
+struct mb {
+	uint8_t *d;
+	size_t n, cap;
+};
+
+static void mb_raw(struct mb *b, const void *p, size_t len)
+{
+	if (b->n + len > b->cap) {
+		b->cap = (b->n + len) * 2 + 256;
+		b->d = realloc(b->d, b->cap);
+	}
+	memcpy(b->d + b->n, p, len);
+	b->n += len;
+}
+
+static void mb_free(struct mb *b)
+{
+	free(b->d);
+	memset(b, 0, sizeof(*b));
+}
+
+/* One packet: 3-byte length, sequence id, payload. */
+static void mb_pkt(struct mb *b, uint8_t seq, const void *p, size_t len)
+{
+	uint8_t h[4] = {len & 0xff, (len >> 8) & 0xff, (len >> 16) & 0xff, seq};
+
+	mb_raw(b, h, 4);
+	mb_raw(b, p, len);
+}
+
+static void mb_cmd(struct mb *b, uint8_t cmd, const void *arg, size_t len)
+{
+	uint8_t p[512];
+
+	p[0] = cmd;
+	memcpy(p + 1, arg, len);
+	mb_pkt(b, 0, p, len + 1);
+}
+
+static void mb_query(struct mb *b, uint8_t cmd, const char *sql)
+{
+	mb_cmd(b, cmd, sql, strlen(sql));
+}
+
+static void mb_stmt(struct mb *b, uint8_t cmd, uint32_t id, size_t extra)
+{
+	uint8_t p[32] = {0};
+
+	memcpy(p, &id, 4);
+	mb_cmd(b, cmd, p, 4 + extra);
+}
+
+static void mb_ok(struct mb *b, uint8_t seq, uint16_t status, int hdr_fe)
+{
+	uint8_t p[7] = {hdr_fe ? 0xfe : 0x00, 0, 0, status & 0xff, status >> 8, 0, 0};
+
+	mb_pkt(b, seq, p, 7);
+}
+
+static void mb_err(struct mb *b, uint8_t seq, uint16_t code)
+{
+	static const char msg[] = "\xff\x00\x00#42S02Table 'test.nope' doesn't exist";
+	uint8_t p[64];
+
+	memcpy(p, msg, sizeof(msg) - 1);
+	p[1] = code & 0xff;
+	p[2] = code >> 8;
+	mb_pkt(b, seq, p, sizeof(msg) - 1);
+}
+
+static void mb_eof(struct mb *b, uint8_t seq, uint16_t status)
+{
+	uint8_t p[5] = {0xfe, 0, 0, status & 0xff, status >> 8};
+
+	mb_pkt(b, seq, p, 5);
+}
+
+/* End of definitions or rows: EOF, or (CLIENT_DEPRECATE_EOF) OK with a 0xfe header. */
+static void mb_term(struct mb *b, uint8_t seq, uint16_t status, int deprecate_eof)
+{
+	if (deprecate_eof)
+		mb_ok(b, seq, status, 1);
+	else
+		mb_eof(b, seq, status);
+}
+
+static void mb_coldef(struct mb *b, uint8_t seq, const char *name)
+{
+	uint8_t p[128];
+	size_t n = 0, l = strlen(name);
+
+	memcpy(p,
+	       "\x03"
+	       "def\x04test\x02t1\x02t1",
+	       14);
+	n = 14;
+	p[n++] = l;
+	memcpy(p + n, name, l);
+	n += l;
+	p[n++] = l;
+	memcpy(p + n, name, l);
+	n += l;
+	memcpy(p + n, "\x0c\x21\x00\x0b\x00\x00\x00\x03\x00\x00\x00\x00\x00", 13);
+	n += 13;
+	mb_pkt(b, seq, p, n);
+}
+
+/* A text (or binary) result set of ncols columns and nrows rows of rowlen bytes. Returns the
+ * next sequence id. */
+static uint8_t mb_rs(struct mb *b, uint8_t seq, int ncols, int nrows, size_t rowlen, int deprecate,
+		     uint16_t status, int binary)
+{
+	uint8_t cc = ncols, *row = calloc(1, rowlen + 1);
+
+	mb_pkt(b, seq++, &cc, 1);
+	for (int i = 0; i < ncols; i++)
+		mb_coldef(b, seq++, "c");
+	if (!deprecate)
+		mb_eof(b, seq++, 0);
+	for (int r = 0; r < nrows; r++) {
+		if (binary) {
+			row[0] = 0x00;
+			memset(row + 1, 'b', rowlen - 1);
+		} else {
+			row[0] = rowlen - 1; /* one lenenc string */
+			memset(row + 1, 'a' + r % 26, rowlen - 1);
+		}
+		mb_pkt(b, seq++, row, rowlen);
+	}
+	mb_term(b, seq++, status, deprecate);
+	free(row);
+	return seq;
+}
+
+static void send_all(enum wl_hook h, struct conv *c, int from_server, const struct mb *b,
+		     size_t seg)
+{
+	for (size_t off = 0; off < b->n; off += seg)
+		conv_seg(h, c, from_server, b->d + off, b->n - off < seg ? b->n - off : seg, 0);
+}
+
+static void send(enum wl_hook h, struct conv *c, int from_server, struct mb *b)
+{
+	send_all(h, c, from_server, b, 1448);
+	b->n = 0;
+}
+
+/* SYN/SYN-ACK, greeting, handshake response, an auth switch round trip, OK. */
+static void login(enum wl_hook h, struct conv *c, uint32_t caps)
+{
+	struct mb b = {0};
+	uint8_t g[128], r[128];
+	size_t n = 0;
+	static const char ver[] = "5.5.5-10.11.6-MariaDB-0+deb12u1";
+	uint32_t srv = CAPS_BASE | CAPS_DEPEOF | CAPS_SSL | CAPS_COMPR;
+
+	conv_handshake(h, c);
+	g[n++] = 0x0a;
+	memcpy(g + n, ver, sizeof(ver));
+	n += sizeof(ver);
+	memcpy(g + n,
+	       "\x2a\x00\x00\x00"
+	       "abcdefgh\x00",
+	       13);
+	n += 13;
+	g[n++] = srv & 0xff;
+	g[n++] = (srv >> 8) & 0xff;
+	g[n++] = 0x2d;
+	g[n++] = 0x02;
+	g[n++] = 0x00;
+	g[n++] = (srv >> 16) & 0xff;
+	g[n++] = srv >> 24;
+	g[n++] = 21;
+	memset(g + n, 0, 10);
+	n += 10;
+	memcpy(g + n, "ijklmnopqrst\0mysql_native_password\0", 35);
+	n += 35;
+	mb_pkt(&b, 0, g, n);
+	send(h, c, 1, &b);
+
+	memset(r, 0, sizeof(r));
+	memcpy(r, &caps, 4);
+	memcpy(r + 4, "\x00\x00\x00\x01\x2d", 5);
+	n = 32;
+	if (caps & CAPS_SSL) { /* SSL request: the first 32 bytes only */
+		mb_pkt(&b, 1, r, n);
+		send(h, c, 0, &b);
+		mb_free(&b);
+		return;
+	}
+	memcpy(r + n,
+	       "root\0\x14"
+	       "01234567890123456789"
+	       "mysql_native_password\0",
+	       48);
+	n += 48;
+	mb_pkt(&b, 1, r, n);
+	send(h, c, 0, &b);
+	/* auth switch request, client answer, OK */
+	mb_pkt(&b, 2,
+	       "\xfe"
+	       "mysql_native_password\0"
+	       "01234567890123456789",
+	       43);
+	send(h, c, 1, &b);
+	mb_pkt(&b, 3, "01234567890123456789", 20);
+	send(h, c, 0, &b);
+	mb_ok(&b, 4, 2, 0);
+	send(h, c, 1, &b);
+	mb_free(&b);
+}
+
+static void expect_clean(void)
+{
+	struct wl_counters cnt = harness_counters();
+
+	CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
+	CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
+	CU_ASSERT_EQUAL(cnt.l7_resync_skip, 0);
+	if (cnt.l7_malformed || cnt.l7_unmatched || cnt.l7_resync_skip)
+		fprintf(stderr, "\n  malformed %llu unmatched %llu resync_skip %llu\n",
+			(unsigned long long)cnt.l7_malformed, (unsigned long long)cnt.l7_unmatched,
+			(unsigned long long)cnt.l7_resync_skip);
+}
+
+#define EXPECT(cmd, rq, rs, er) EXPECT_CMD_STATS(&c, WL_L7_MYSQL, cmd, rq, rs, er)
+
+/* Login (with and without CLIENT_DEPRECATE_EOF), a query with a result set, ping, quit. */
+static void test_login_query_quit(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (int dep = 0; dep < 2; dep++) {
+			struct conv c;
+			struct mb b = {0}, r = {0};
+			struct wl_cmd_stats st;
+
+			harness_reset();
+			conv_init(&c, PORT);
+			login(h, &c, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
+			mb_query(&b, 0x03, "select @@version_comment limit 1");
+			send(h, &c, 0, &b);
+			mb_rs(&r, 1, 1, 1, 20, dep, 2, 0);
+			size_t rbytes = r.n;
+			send(h, &c, 1, &r);
+			mb_cmd(&b, 0x0e, "", 0);
+			send(h, &c, 0, &b);
+			mb_ok(&r, 1, 2, 0);
+			send(h, &c, 1, &r);
+			mb_cmd(&b, 0x01, "", 0);
+			send(h, &c, 0, &b);
+			EXPECT("SELECT", 1, 1, 0);
+			EXPECT("COM_PING", 1, 1, 0);
+			EXPECT("COM_QUIT", 1, 0, 0);
+			CU_ASSERT_EQUAL(conv_stats_entries(), 3);
+			conv_stats(&c, WL_L7_MYSQL, "SELECT", &st);
+			CU_ASSERT_EQUAL(st.request_bytes, 4 + 1 + 32);
+			CU_ASSERT_EQUAL(st.response_bytes, rbytes);
+			expect_clean();
+			mb_free(&b);
+			mb_free(&r);
+		}
+	}
+}
+
+/* Statement keywords: comments, blanks, case, executable comments. */
+static void test_query_verbs(void)
+{
+	static const struct {
+		const char *sql, *name;
+	} q[] = {
+		{"SELECT 1", "SELECT"},
+		{"  \t\n select\t1", "SELECT"},
+		{"/* app:42 */ INSERT INTO t VALUES (1)", "INSERT"},
+		{"/**/update t set a=1", "UPDATE"},
+		{"-- comment\nDELETE FROM t", "DELETE"},
+		{"# hash comment\r\nreplace into t values(1)", "REPLACE"},
+		{"(SELECT 1) UNION (SELECT 2)", "SELECT"},
+		{"/*!40101 SET NAMES utf8 */", "SET"},
+		{"/*M!100101 SET @a=1 */", "SET"},
+		{"BEGIN", "BEGIN"},
+		{"start transaction", "START"},
+		{"COMMIT", "COMMIT"},
+		{"rollback", "ROLLBACK"},
+		{"SHOW TABLES", "SHOW"},
+		{"create table t (a int)", "CREATE"},
+		{"DROP TABLE t", "DROP"},
+		{"ALTER TABLE t ADD b INT", "ALTER"},
+		{"TRUNCATE t", "TRUNCATE"},
+		{"CALL p()", "CALL"},
+		{"USE test", "USE"},
+		{"DO 1", "DO"},
+		{"GRANT ALL ON *.* TO x", "GRANT"},
+		{"LOCK TABLES t READ", "LOCK"},
+		{"UNLOCK TABLES", "UNLOCK"},
+		{"EXPLAIN SELECT 1", "EXPLAIN"},
+		{"DESCRIBE t", "DESCRIBE"},
+		{"ANALYZE TABLE t", "ANALYZE"},
+		{"OPTIMIZE TABLE t", "OPTIMIZE"},
+		{"SELEKT 1", "OTHER"},
+		{"", "OTHER"},
+		{"   ", "OTHER"},
+		{"/* never closed", "OTHER"},
+		{"--x", "OTHER"},
+		{"123", "OTHER"},
+		{"SUPERCALIFRAGILISTICEXPIALIDOCIOUS 1", "OTHER"},
+	};
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+			struct conv c;
+			struct mb b = {0};
+
+			harness_reset();
+			conv_init(&c, PORT);
+			conv_handshake(h, &c);
+			/* skip the login: a connection joined after it */
+			c.cport = 40001;
+			mb_query(&b, 0x03, q[i].sql);
+			send(h, &c, 0, &b);
+			mb_ok(&b, 1, 2, 0);
+			send(h, &c, 1, &b);
+			EXPECT(q[i].name, 1, 1, 0);
+			if (conv_stats_entries() != 1)
+				fprintf(stderr, "\n  [%s] '%s'\n", hook_names[h], q[i].sql);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
+			mb_free(&b);
+		}
+	}
+}
+
+/* Every command with its kind of response. */
+static void test_commands(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		struct mb b = {0};
+
+		harness_reset();
+		conv_init(&c, PORT);
+		login(h, &c, CAPS_BASE | CAPS_DEPEOF);
+		mb_query(&b, 0x02, "test"); /* COM_INIT_DB */
+		send(h, &c, 0, &b);
+		mb_ok(&b, 1, 2, 0);
+		send(h, &c, 1, &b);
+		mb_query(&b, 0x04, "t1"); /* COM_FIELD_LIST: definitions up to EOF */
+		send(h, &c, 0, &b);
+		mb_coldef(&b, 1, "a");
+		mb_coldef(&b, 2, "b");
+		mb_eof(&b, 3, 2);
+		send(h, &c, 1, &b);
+		mb_cmd(&b, 0x09, "", 0); /* COM_STATISTICS: a bare string */
+		send(h, &c, 0, &b);
+		mb_pkt(&b, 1, "Uptime: 10  Threads: 1  Questions: 5", 36);
+		send(h, &c, 1, &b);
+		mb_cmd(&b, 0x1b, "\x01\x00", 2); /* COM_SET_OPTION: EOF */
+		send(h, &c, 0, &b);
+		mb_eof(&b, 1, 2);
+		send(h, &c, 1, &b);
+		mb_cmd(&b, 0x1f, "", 0); /* COM_RESET_CONNECTION */
+		send(h, &c, 0, &b);
+		mb_ok(&b, 1, 2, 0);
+		send(h, &c, 1, &b);
+		mb_cmd(&b, 0x0a, "", 0); /* COM_PROCESS_INFO: a result set */
+		send(h, &c, 0, &b);
+		mb_rs(&b, 1, 3, 2, 30, 1, 2, 0);
+		send(h, &c, 1, &b);
+		mb_cmd(&b, 0x0c, "\x05\x00\x00\x00", 4); /* COM_PROCESS_KILL */
+		send(h, &c, 0, &b);
+		mb_err(&b, 1, 1094);
+		send(h, &c, 1, &b);
+		mb_cmd(&b, 0x07, "\x01", 1); /* COM_REFRESH */
+		send(h, &c, 0, &b);
+		mb_ok(&b, 1, 2, 0);
+		send(h, &c, 1, &b);
+		/* COM_CHANGE_USER: auth switch, client answer (+2), OK */
+		mb_query(&b, 0x11, "root\0\0test\0");
+		send(h, &c, 0, &b);
+		mb_pkt(&b, 1,
+		       "\xfe"
+		       "mysql_native_password\0"
+		       "01234567890123456789",
+		       43);
+		send(h, &c, 1, &b);
+		mb_pkt(&b, 2, "01234567890123456789", 20);
+		send(h, &c, 0, &b);
+		mb_ok(&b, 3, 2, 0);
+		send(h, &c, 1, &b);
+		mb_cmd(&b, 0x0e, "", 0);
+		send(h, &c, 0, &b);
+		mb_ok(&b, 1, 2, 0);
+		send(h, &c, 1, &b);
+		EXPECT("COM_INIT_DB", 1, 1, 0);
+		EXPECT("COM_FIELD_LIST", 1, 1, 0);
+		EXPECT("COM_STATISTICS", 1, 1, 0);
+		EXPECT("COM_SET_OPTION", 1, 1, 0);
+		EXPECT("COM_RESET_CONNECTION", 1, 1, 0);
+		EXPECT("COM_PROCESS_INFO", 1, 1, 0);
+		EXPECT("COM_PROCESS_KILL", 1, 1, 1);
+		EXPECT("COM_REFRESH", 1, 1, 0);
+		EXPECT("COM_CHANGE_USER", 1, 1, 0);
+		EXPECT("COM_PING", 1, 1, 0);
+		expect_clean();
+		mb_free(&b);
+	}
+}
+
+/* A result set much larger than a segment (rows of many sizes, a row larger than a segment),
+ * cut additionally at every byte of every packet header: exact counts whatever the cut. */
+static void test_resultset_every_header_split(void)
+{
+	struct mb r = {0};
+	size_t hdrs[512], nh = 0;
+
+	/* collect header offsets while building: 2 columns, rows of 3..3000 bytes */
+	{
+		uint8_t seq = 1, cc = 2, row[3100];
+		size_t sizes[] = {3, 17, 200, 1, 1447, 1448, 1449, 3000, 60};
+
+		hdrs[nh++] = r.n;
+		mb_pkt(&r, seq++, &cc, 1);
+		for (int i = 0; i < 2; i++) {
+			hdrs[nh++] = r.n;
+			mb_coldef(&r, seq++, "col");
+		}
+		for (int k = 0; k < 40; k++) {
+			size_t l = sizes[k % 9];
+
+			hdrs[nh++] = r.n;
+			row[0] = l - 1;
+			memset(row + 1, 'x', l - 1);
+			mb_pkt(&r, seq++, row, l);
+		}
+		hdrs[nh++] = r.n;
+		mb_term(&r, seq++, 2, 1);
+	}
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t i = 0; i < nh; i++) {
+			for (size_t d = 0; d < 6; d++) {
+				size_t cut = hdrs[i] + d;
+				struct conv c;
+				struct mb q = {0};
+				struct wl_cmd_stats st;
+
+				if (cut == 0)
+					continue;
+				harness_reset();
+				conv_init(&c, PORT);
+				login(h, &c, CAPS_BASE | CAPS_DEPEOF);
+				mb_query(&q, 0x03, "SELECT a, b FROM t1");
+				send(h, &c, 0, &q);
+				/* segments of 1448 bytes with one extra cut */
+				for (size_t off = 0; off < r.n;) {
+					size_t end = off + 1448 < r.n ? off + 1448 : r.n;
+
+					if (off < cut && cut < end)
+						end = cut;
+					conv_seg(h, &c, 1, r.d + off, end - off, 0);
+					off = end;
+				}
+				mb_cmd(&q, 0x0e, "", 0);
+				send(h, &c, 0, &q);
+				mb_ok(&q, 1, 2, 0);
+				send(h, &c, 1, &q);
+				EXPECT("SELECT", 1, 1, 0);
+				EXPECT("COM_PING", 1, 1, 0);
+				conv_stats(&c, WL_L7_MYSQL, "SELECT", &st);
+				CU_ASSERT_EQUAL(st.response_bytes, r.n);
+				expect_clean();
+				mb_free(&q);
+			}
+		}
+	}
+	mb_free(&r);
+}
+
+/* Requests cut at every offset, several commands per segment, responses in one segment. */
+static void test_requests_split_and_pipelined(void)
+{
+	struct mb q = {0};
+
+	mb_query(&q, 0x03, "/* a comment long enough */ SELECT * FROM t1 WHERE id = 1");
+	mb_query(&q, 0x03, "UPDATE t1 SET a = 2");
+	mb_cmd(&q, 0x0e, "", 0);
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t cut = 1; cut < q.n; cut++) {
+			struct conv c;
+			struct mb r = {0};
+
+			harness_reset();
+			conv_init(&c, PORT);
+			login(h, &c, CAPS_BASE);
+			conv_seg(h, &c, 0, q.d, cut, 0);
+			conv_seg(h, &c, 0, q.d + cut, q.n - cut, 0);
+			mb_rs(&r, 1, 1, 3, 10, 0, 2, 0);
+			mb_ok(&r, 1, 2, 0);
+			mb_ok(&r, 1, 2, 0);
+			send(h, &c, 1, &r);
+			EXPECT("SELECT", 1, 1, 0);
+			EXPECT("UPDATE", 1, 1, 0);
+			EXPECT("COM_PING", 1, 1, 0);
+			expect_clean();
+			mb_free(&r);
+		}
+	}
+	mb_free(&q);
+}
+
+/* Multi-statements and CALL: results chained by SERVER_MORE_RESULTS_EXISTS. */
+static void test_multi_results(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (int dep = 0; dep < 2; dep++) {
+			struct conv c;
+			struct mb b = {0};
+			uint8_t seq;
+
+			harness_reset();
+			conv_init(&c, PORT);
+			login(h, &c, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
+			mb_query(&b, 0x03, "CALL p()");
+			send(h, &c, 0, &b);
+			seq = mb_rs(&b, 1, 2, 3, 12, dep, 2 | MORE, 0);
+			seq = mb_rs(&b, seq, 1, 0, 12, dep, 2 | MORE, 0);
+			mb_ok(&b, seq, 2, 0);
+			send(h, &c, 1, &b);
+			mb_query(&b, 0x03, "SELECT 1; INSERT INTO t VALUES (1); SELEC 2");
+			send(h, &c, 0, &b);
+			seq = mb_rs(&b, 1, 1, 1, 2, dep, 2 | MORE, 0);
+			mb_ok(&b, seq++, 2 | MORE, 0);
+			mb_err(&b, seq, 1064);
+			send(h, &c, 1, &b);
+			mb_cmd(&b, 0x0e, "", 0);
+			send(h, &c, 0, &b);
+			mb_ok(&b, 1, 2, 0);
+			send(h, &c, 1, &b);
+			EXPECT("CALL", 1, 1, 0);
+			EXPECT("SELECT", 1, 1, 1);
+			EXPECT("COM_PING", 1, 1, 0);
+			expect_clean();
+			mb_free(&b);
+		}
+	}
+}
+
+/* Prepare, execute (counted under the statement's verb), reset, close (no response). */
+static void test_prepared_statements(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (int dep = 0; dep < 2; dep++) {
+			struct conv c;
+			struct mb b = {0};
+			uint8_t ok[12] = {0x00, 7, 0, 0, 0, 2, 0, 1, 0, 0, 0, 0};
+			uint8_t seq;
+
+			harness_reset();
+			conv_init(&c, PORT);
+			login(h, &c, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
+			mb_query(&b, 0x16, "SELECT a, b FROM t1 WHERE id = ?");
+			send(h, &c, 0, &b);
+			mb_pkt(&b, 1, ok, 12); /* statement 7: 2 columns, 1 parameter */
+			mb_coldef(&b, 2, "?");
+			seq = 3;
+			if (!dep)
+				mb_eof(&b, seq++, 2);
+			mb_coldef(&b, seq++, "a");
+			mb_coldef(&b, seq++, "b");
+			if (!dep)
+				mb_eof(&b, seq++, 2);
+			send(h, &c, 1, &b);
+			for (int i = 0; i < 2; i++) {
+				mb_stmt(&b, 0x17, 7, 9);
+				send(h, &c, 0, &b);
+				mb_rs(&b, 1, 2, 2, 9, dep, 2, 1);
+				send(h, &c, 1, &b);
+			}
+			/* an UPDATE: 0 columns, 2 parameters; then an execute answered by OK */
+			mb_query(&b, 0x16, "  update t1 set a = ? where id = ?");
+			send(h, &c, 0, &b);
+			ok[1] = 8, ok[5] = 0, ok[7] = 2;
+			mb_pkt(&b, 1, ok, 12);
+			mb_coldef(&b, 2, "?");
+			mb_coldef(&b, 3, "?");
+			if (!dep)
+				mb_eof(&b, 4, 2);
+			send(h, &c, 1, &b);
+			mb_stmt(&b, 0x17, 8, 20);
+			send(h, &c, 0, &b);
+			mb_ok(&b, 1, 2, 0);
+			send(h, &c, 1, &b);
+			/* a statement that never prepares */
+			mb_query(&b, 0x16, "SELECT FROM");
+			send(h, &c, 0, &b);
+			mb_err(&b, 1, 1064);
+			send(h, &c, 1, &b);
+			mb_stmt(&b, 0x1a, 8, 0); /* reset */
+			send(h, &c, 0, &b);
+			mb_ok(&b, 1, 2, 0);
+			send(h, &c, 1, &b);
+			mb_stmt(&b, 0x19, 7, 0);  /* close: no response */
+			mb_stmt(&b, 0x17, 99, 5); /* unknown statement */
+			send(h, &c, 0, &b);
+			mb_err(&b, 1, 1243);
+			send(h, &c, 1, &b);
+			EXPECT("COM_STMT_PREPARE", 3, 3, 1);
+			EXPECT("SELECT", 2, 2, 0);
+			EXPECT("UPDATE", 1, 1, 0);
+			EXPECT("COM_STMT_RESET", 1, 1, 0);
+			EXPECT("COM_STMT_CLOSE", 1, 0, 0);
+			EXPECT("COM_STMT_EXECUTE", 1, 1, 1);
+			CU_ASSERT_EQUAL(conv_stats_entries(), 6);
+			expect_clean();
+			mb_free(&b);
+		}
+	}
+}
+
+/* Errors: ERR to a query, ERR in the middle of rows. */
+static void test_errors(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		struct mb b = {0};
+
+		harness_reset();
+		conv_init(&c, PORT);
+		login(h, &c, CAPS_BASE | CAPS_DEPEOF);
+		mb_query(&b, 0x03, "SELECT * FROM nope");
+		send(h, &c, 0, &b);
+		mb_err(&b, 1, 1146);
+		send(h, &c, 1, &b);
+		mb_query(&b, 0x03, "SELECT SLEEP(10) FROM t1");
+		send(h, &c, 0, &b);
+		mb_pkt(&b, 1, "\x01", 1);
+		mb_coldef(&b, 2, "s");
+		mb_pkt(&b, 3,
+		       "\x01"
+		       "0",
+		       2);
+		mb_err(&b, 4, 1317); /* query execution was interrupted */
+		send(h, &c, 1, &b);
+		mb_query(&b, 0x03, "SELEKT 1");
+		send(h, &c, 0, &b);
+		mb_err(&b, 1, 1064);
+		send(h, &c, 1, &b);
+		EXPECT("SELECT", 2, 2, 2);
+		EXPECT("OTHER", 1, 1, 1);
+		expect_clean();
+		mb_free(&b);
+	}
+}
+
+/* LOAD DATA LOCAL INFILE: the client's file contents are not commands. */
+static void test_local_infile(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		struct mb b = {0};
+
+		harness_reset();
+		conv_init(&c, PORT);
+		login(h, &c, CAPS_BASE | CAPS_DEPEOF);
+		mb_query(&b, 0x03, "LOAD DATA LOCAL INFILE '/tmp/x' INTO TABLE t");
+		send(h, &c, 0, &b);
+		mb_pkt(&b, 1, "\xfb/tmp/x", 7);
+		send(h, &c, 1, &b);
+		mb_pkt(&b, 2, "1\n2\n3\n", 6);
+		mb_pkt(&b, 3, "\x0e\x00\x00\x00", 4); /* a line that looks like a COM_PING */
+		mb_pkt(&b, 4, "", 0);
+		send(h, &c, 0, &b);
+		mb_ok(&b, 5, 2, 0);
+		send(h, &c, 1, &b);
+		mb_cmd(&b, 0x0e, "", 0);
+		send(h, &c, 0, &b);
+		mb_ok(&b, 1, 2, 0);
+		send(h, &c, 1, &b);
+		EXPECT("LOAD", 1, 1, 0);
+		EXPECT("COM_PING", 1, 1, 0);
+		CU_ASSERT_EQUAL(conv_stats_entries(), 2);
+		expect_clean();
+		mb_free(&b);
+	}
+}
+
+/* SSL request and compressed protocol: counted, the rest left alone. */
+static void test_tls_and_compressed(void)
+{
+	static const uint8_t junk[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 random bytes";
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (int compr = 0; compr < 2; compr++) {
+			struct conv c;
+			struct mb b = {0};
+
+			harness_reset();
+			conv_init(&c, PORT);
+			login(h, &c, CAPS_BASE | (compr ? CAPS_COMPR : CAPS_SSL));
+			for (int i = 0; i < 3; i++) {
+				conv_seg(h, &c, 0, junk, sizeof(junk), 0);
+				conv_seg(h, &c, 1, junk, sizeof(junk), 0);
+			}
+			EXPECT(compr ? "COMPRESSED" : "TLS", 1, 0, 0);
+			CU_ASSERT_EQUAL(conv_stats_entries(), 1);
+			expect_clean();
+			mb_free(&b);
+		}
+	}
+}
+
+/* A command of more than 16 MB: 0xffffff-byte packets continue in the next packet. */
+static void test_packet_continuation(void)
+{
+	size_t total = 0xffffff + 100;
+	struct mb b = {0};
+	uint8_t *sql = malloc(total);
+
+	memcpy(sql, "\x03INSERT INTO t VALUES ('", 24);
+	memset(sql + 24, 'x', total - 24);
+	mb_pkt(&b, 0, sql, 0xffffff);
+	mb_pkt(&b, 1, sql + 0xffffff, total - 0xffffff);
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		struct mb r = {0};
+		struct wl_cmd_stats st;
+
+		harness_reset();
+		conv_init(&c, PORT);
+		login(h, &c, CAPS_BASE | CAPS_DEPEOF);
+		send_all(h, &c, 0, &b, h == HOOK_XDP ? 32768 : 1448);
+		mb_ok(&r, 2, 2, 0);
+		send(h, &c, 1, &r);
+		EXPECT("INSERT", 1, 1, 0);
+		conv_stats(&c, WL_L7_MYSQL, "INSERT", &st);
+		CU_ASSERT_EQUAL(st.request_bytes, b.n);
+		expect_clean();
+		mb_free(&r);
+	}
+	free(sql);
+	mb_free(&b);
+}
+
+static void test_retransmit_gap_resync(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		struct mb b = {0};
+		struct wl_counters cnt;
+		uint32_t saved;
+
+		harness_reset();
+		conv_init(&c, PORT);
+		login(h, &c, CAPS_BASE | CAPS_DEPEOF);
+		mb_query(&b, 0x03, "SELECT 1");
+		saved = c.cseq;
+		conv_seg(h, &c, 0, b.d, b.n, 0);
+		c.cseq = saved; /* the same segment again */
+		send(h, &c, 0, &b);
+		mb_rs(&b, 1, 1, 1, 2, 1, 2, 0);
+		send(h, &c, 1, &b);
+		c.cseq += 100; /* bytes lost */
+		mb_pkt(&b, 7, "tail of something", 17);
+		send(h, &c, 0, &b); /* skipped: not a command start */
+		mb_query(&b, 0x03, "DELETE FROM t1");
+		send(h, &c, 0, &b); /* a command start: resynchronised */
+		mb_ok(&b, 1, 2, 0);
+		send(h, &c, 1, &b);
+		cnt = harness_counters();
+		EXPECT("SELECT", 1, 1, 0);
+		EXPECT("DELETE", 1, 1, 0);
+		CU_ASSERT_EQUAL(cnt.l7_retransmit, 1);
+		CU_ASSERT_EQUAL(cnt.l7_gap, 1);
+		CU_ASSERT_EQUAL(cnt.l7_resync_skip, 1);
+		CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
+		mb_free(&b);
+	}
+}
+
+/* Lengths that lie, unknown commands, sequence ids out of place, garbage after a message:
+ * counted once as malformed, and the connection recovers at the next command. */
+static void test_malformed(void)
+{
+	static const struct {
+		const char *what;
+		const uint8_t *bytes;
+		size_t len;
+	} bad[] = {
+		{"ping too long", (const uint8_t *)"\x64\x00\x00\x00\x0e", 5},
+		{"zero length", (const uint8_t *)"\x00\x00\x00\x00", 4},
+		{"negative length", (const uint8_t *)"\xff\xff\xff\x00\x19\x01\x00\x00\x00", 9},
+		{"unknown command", (const uint8_t *)"\x01\x00\x00\x00\x77", 5},
+		{"stray sequence id", (const uint8_t *)"\x02\x00\x00\x09zz", 6},
+		{"ping then garbage",
+		 (const uint8_t *)"\x01\x00\x00\x00\x0e"
+				  "garbage!",
+		 13},
+	};
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			struct conv c;
+			struct mb b = {0};
+
+			harness_reset();
+			conv_init(&c, PORT);
+			login(h, &c, CAPS_BASE | CAPS_DEPEOF);
+			conv_seg(h, &c, 0, bad[i].bytes, bad[i].len, 0);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
+			if (harness_counters().l7_malformed != 1)
+				fprintf(stderr, "\n  [%s] %s\n", hook_names[h], bad[i].what);
+			if (i == 5) { /* the ping itself was whole */
+				mb_ok(&b, 1, 2, 0);
+				send(h, &c, 1, &b);
+			}
+			mb_query(&b, 0x03, "SELECT 1");
+			send(h, &c, 0, &b);
+			mb_rs(&b, 1, 1, 1, 2, 1, 2, 0);
+			send(h, &c, 1, &b);
+			EXPECT("SELECT", 1, 1, 0);
+			mb_free(&b);
+		}
+		/* responses: absurd column count, a sequence id out of order */
+		for (int k = 0; k < 2; k++) {
+			struct conv c;
+			struct mb b = {0};
+
+			harness_reset();
+			conv_init(&c, PORT);
+			login(h, &c, CAPS_BASE | CAPS_DEPEOF);
+			mb_query(&b, 0x03, "SELECT 1");
+			send(h, &c, 0, &b);
+			if (k == 0) {
+				mb_pkt(&b, 1, "\xfc\xff\xff", 3); /* 65535 columns */
+			} else {
+				mb_pkt(&b, 1, "\x01", 1);
+				mb_coldef(&b, 5, "a");
+			}
+			send(h, &c, 1, &b);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
+			mb_query(&b, 0x03, "SELECT 2");
+			send(h, &c, 0, &b);
+			mb_ok(&b, 1, 2, 0);
+			send(h, &c, 1, &b);
+			/* the first SELECT's response was broken: it is not counted */
+			EXPECT("SELECT", 2, 1, 0);
+			mb_free(&b);
+		}
+	}
+}
+
+/* A server on a port no protocol claims: the handshake response teaches the port. */
+static void test_sniffed_port(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		struct mb b = {0};
+
+		harness_reset();
+		conv_init(&c, 13306);
+		login(h, &c, CAPS_BASE | CAPS_DEPEOF);
+		mb_query(&b, 0x03, "SELECT 1");
+		send(h, &c, 0, &b);
+		mb_rs(&b, 1, 1, 1, 2, 1, 2, 0);
+		send(h, &c, 1, &b);
+		EXPECT("SELECT", 1, 1, 0);
+		CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
+		mb_free(&b);
+	}
+}
 
 void register_mysql_tests(void)
 {
+	CU_pSuite s = wl_add_suite("mysql");
+
+	CU_add_test(s, "login_query_quit", test_login_query_quit);
+	CU_add_test(s, "query_verbs", test_query_verbs);
+	CU_add_test(s, "commands", test_commands);
+	CU_add_test(s, "resultset_every_header_split", test_resultset_every_header_split);
+	CU_add_test(s, "requests_split_and_pipelined", test_requests_split_and_pipelined);
+	CU_add_test(s, "multi_results", test_multi_results);
+	CU_add_test(s, "prepared_statements", test_prepared_statements);
+	CU_add_test(s, "errors", test_errors);
+	CU_add_test(s, "local_infile", test_local_infile);
+	CU_add_test(s, "tls_and_compressed", test_tls_and_compressed);
+	CU_add_test(s, "packet_continuation", test_packet_continuation);
+	CU_add_test(s, "retransmit_gap_resync", test_retransmit_gap_resync);
+	CU_add_test(s, "malformed", test_malformed);
+	CU_add_test(s, "sniffed_port", test_sniffed_port);
 }
