@@ -13,6 +13,9 @@
 #define WL_L7_STEPS_MAX 8192   /* parser steps per packet (bpf_loop iterations) */
 #define WL_CMD_NONE	0xffff /* response with no pending request */
 #define WL_L7_RESYNC	0xff   /* wl_l7_dir.state: lost sync, waiting for a message boundary */
+/* Protocols whose parser also runs on a bare FIN (empty payload): a message may end at the
+ * close (an HTTP response without a length). */
+#define WL_L7_FIN_PROTOS (1u << WL_L7_HTTP)
 
 /* wl_l7_dir.flags */
 #define WL_DIR_SEQ_VALID 0x01

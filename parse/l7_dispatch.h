@@ -103,11 +103,14 @@ static __always_inline void wl_l7_packet(wl_ctx_t *ctx, const struct wl_pkt *p, 
 
 	if (m->l3_end > m->payload_off && m->l3_end <= p->len)
 		payload_len = m->l3_end - m->payload_off;
-	if (!payload_len && !(m->tcp_flags & (WL_TCP_SYN | WL_TCP_RST)))
+	if (!payload_len && !(m->tcp_flags & (WL_TCP_SYN | WL_TCP_RST | WL_TCP_FIN)))
 		return;
 	proto = wl_l7_classify(ctx, m, payload_len, &dir);
 	if (!proto)
 		return;
+	if (!payload_len && !(m->tcp_flags & (WL_TCP_SYN | WL_TCP_RST)) &&
+	    !((1u << (proto & 31)) & WL_L7_FIN_PROTOS))
+		return; /* a bare FIN matters only to protocols whose messages end at the close */
 	s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
 	if (!s)
 		return;

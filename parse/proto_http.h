@@ -1,21 +1,710 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* http: parser not written yet (the program exists so the wiring is in place). */
+/*
+ * HTTP/1.0 and HTTP/1.1. Both directions are resumable state machines over lines: the start
+ * line and header block may be cut anywhere by a segment boundary; only the bytes that matter
+ * (method, status code, the names of header lines, the values of Content-Length and
+ * Transfer-Encoding) are walked one by one, the rest of a line is skipped by a scan for its LF.
+ * Bodies are skipped by Content-Length or chunk by chunk (chunked transfer coding, trailers);
+ * a response without either ends at the connection's FIN. Keep-alive and pipelining: every
+ * message of a segment is walked; responses are matched to requests in order (FIFO).
+ *  Requests:  METHOD SP target SP HTTP/1.x CRLF *(header CRLF) CRLF [body]
+ *  Responses: HTTP/1.x SP code SP reason CRLF *(header CRLF) CRLF [body]
+ * The command is the method. A response is an error when its status is 5xx and a miss when it
+ * is 404. 1xx interim responses (100 Continue) are not the final response; HEAD responses and
+ * 1xx/204/304 have no body; after 101 Switching Protocols or a CONNECT's 2xx (and a request
+ * direction that leaves HTTP after an Upgrade request) the connection is a tunnel, not parsed.
+ */
 #ifndef WL_PARSE_PROTO_HTTP_H
 #define WL_PARSE_PROTO_HTTP_H
 
 #include "l7.h"
 
-static __always_inline void wl_http_parse(struct wl_l7_walk *w)
-{
-	(void)w;
-}
+#define WL_HTTP_BODY_MAX   (1ull << 40) /* larger Content-Length or chunk sizes are malformed */
+#define WL_HTTP_HDRS_MAX   (64u << 10)	/* a start line + header block longer than this is junk */
+#define WL_HTTP_HNAME_MAX  18		/* header name bytes kept: "transfer-encoding" fits */
+#define WL_HTTP_METHOD_MAX (WL_CMD_LEN - 1)
 
-/* Does a client's first payload look like http? head: its first 16 bytes (zero-padded). */
-static __always_inline int wl_http_sniff(const __u8 *head, __u32 len)
+enum wl_http_state {
+	HT_IDLE = 0,	/* first byte of a message (or blank lines between messages) */
+	HT_METHOD,	/* request: method token */
+	HT_PROTO,	/* response: "HTTP/" and the version, up to the space */
+	HT_CODE,	/* response: the three status digits */
+	HT_LINE_REST,	/* skipping to the LF (P(d)->after says what follows) */
+	HT_HDR_START,	/* first byte of a header line, or the CR of the empty line */
+	HT_HDR_NAME,	/* header name */
+	HT_HDR_VALUE,	/* value of Content-Length or Transfer-Encoding */
+	HT_HDR_END_LF,	/* CR of the empty line seen: the header block ends at the LF */
+	HT_BODY,	/* skipping a Content-Length body */
+	HT_CHUNK_SIZE,	/* chunk size (hex) */
+	HT_CHUNK_DATA,	/* skipping chunk data */
+	HT_CHUNK_CR,	/* CRLF after chunk data */
+	HT_CHUNK_LF,	/* LF after chunk data */
+	HT_TRL_START,	/* first byte of a trailer line, or the CR of the final empty line */
+	HT_TRL_END_LF,	/* CR of the final empty line seen */
+	HT_UNTIL_CLOSE, /* response body delimited by the connection's close */
+	HT_TUNNEL,	/* no longer HTTP (Upgrade, CONNECT): never parsed again */
+	HT_RESYNC = WL_L7_RESYNC,
+};
+
+/* What follows the LF of a skipped line. */
+enum wl_http_after {
+	HA_HDR = 0,   /* a header line (after the start line or a header line) */
+	HA_CHUNK = 1, /* chunk data (after a chunk size line with extensions) */
+	HA_TRL = 2,   /* a trailer line */
+};
+
+/* Header values read. */
+enum wl_http_hkind {
+	HK_CLEN = 1,
+	HK_TE = 2,
+};
+
+/* wl_http_dir.mflags: facts about the current message */
+#define HM_CLEN	     0x01 /* Content-Length seen */
+#define HM_CHUNKED   0x02 /* Transfer-Encoding includes chunked */
+#define HM_UPGRADE   0x04 /* request: Upgrade header */
+#define HM_CONNECT   0x08 /* request: CONNECT */
+#define HM_TOOLONG   0x10 /* request: method longer than a command name */
+#define HM_HAVE_DIGS 0x20 /* a number being read has at least one digit */
+
+/* wl_l7_dir.flags of a response: what the request being answered was */
+#define WL_DIR_HEAD    WL_DIR_ATTR	/* HEAD: the response has no body */
+#define WL_DIR_CONNECT WL_DIR_CONTAINER /* CONNECT: a 2xx opens a tunnel */
+
+/* HTTP's own per-direction state, in wl_l7_dir.priv. */
+struct wl_http_dir {
+	__u64 rest; /* body or chunk bytes still to skip */
+	__u64 num;  /* Content-Length or chunk size being read */
+	__u64 clen; /* Content-Length of the current message */
+	__u16 status;
+	__u8 after;	       /* HT_LINE_REST: enum wl_http_after */
+	__u8 mflags;	       /* HM_* */
+	__u8 name_len;	       /* bytes in name */
+	__u8 hkind;	       /* HT_HDR_VALUE: enum wl_http_hkind */
+	__u8 match;	       /* "HTTP/" or "chunked" matched so far; digits of the status */
+	__u8 upgrade_req;      /* request: an Upgrade request was sent (kept across messages) */
+	char name[WL_CMD_LEN]; /* request: the method; then header names (lower-cased) */
+};
+_Static_assert(sizeof(struct wl_http_dir) <= WL_L7_PRIV_MAX, "HTTP state fits in priv");
+#define HP(d) ((struct wl_http_dir *)(d)->priv)
+
+static __always_inline int wl_http_tchar(__u8 c)
 {
-	(void)head;
-	(void)len;
+	/* RFC 9110 token characters */
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return 1;
+	switch (c) {
+	case '!':
+	case '#':
+	case '$':
+	case '%':
+	case '&':
+	case '\'':
+	case '*':
+	case '+':
+	case '-':
+	case '.':
+	case '^':
+	case '_':
+	case '`':
+	case '|':
+	case '~':
+		return 1;
+	}
 	return 0;
 }
 
-#endif
+static __always_inline int wl_http_hex(__u8 c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static __always_inline void wl_http_name_clear(struct wl_l7_dir *d)
+{
+	__u64 *n = (__u64 *)HP(d)->name;
+
+	n[0] = n[1] = n[2] = 0;
+	HP(d)->name_len = 0;
+}
+
+/* Back to a message boundary. */
+static __always_inline void wl_http_reset(struct wl_l7_dir *d)
+{
+	d->state = HT_IDLE;
+	d->flags &= WL_DIR_SEQ_VALID;
+	d->msg_bytes = 0;
+	HP(d)->rest = 0;
+	HP(d)->num = 0;
+	HP(d)->clen = 0;
+	HP(d)->status = 0;
+	HP(d)->after = HA_HDR;
+	HP(d)->mflags = 0;
+	HP(d)->hkind = 0;
+	HP(d)->match = 0;
+	wl_http_name_clear(d);
+}
+
+static __always_inline int wl_http_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	w->cnt->l7_malformed++;
+	wl_http_reset(d);
+	d->state = HT_RESYNC;
+	return 1;
+}
+
+static __always_inline void wl_http_req_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	int connect = HP(d)->mflags & HM_CONNECT;
+
+	wl_emit_request(w, d->cur_id, d->msg_bytes);
+	wl_http_reset(d);
+	if (connect)
+		d->state = HT_TUNNEL; /* what follows is the tunnel's payload */
+}
+
+static __always_inline void wl_http_resp_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	__u16 st = HP(d)->status;
+	int tunnel = st == 101 || ((d->flags & WL_DIR_CONNECT) && st >= 200 && st < 300);
+
+	wl_emit_response(w, d->cur_id, d->msg_ts_ns, st >= 500, st == 404, d->msg_bytes);
+	wl_http_reset(d);
+	if (tunnel)
+		d->state = HT_TUNNEL;
+}
+
+/* The message is complete (or its body follows) once the header block ended. */
+static __always_inline void wl_http_req_headers_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	if (HP(d)->mflags & HM_UPGRADE)
+		HP(d)->upgrade_req = 1;
+	if (HP(d)->mflags & HM_CHUNKED) {
+		d->state = HT_CHUNK_SIZE;
+		HP(d)->num = 0;
+		HP(d)->mflags &= ~HM_HAVE_DIGS;
+	} else if ((HP(d)->mflags & HM_CLEN) && HP(d)->clen) {
+		HP(d)->rest = HP(d)->clen;
+		d->state = HT_BODY;
+	} else {
+		wl_http_req_done(w, d);
+	}
+}
+
+/* The request being answered was HEAD (no body) or CONNECT (a tunnel after a 2xx)? */
+static __always_inline void wl_http_req_kind(struct wl_l7_walk *w, struct wl_l7_dir *d, __u16 id)
+{
+	struct wl_cmd_name *n;
+	__u32 idx = id;
+	__u64 v;
+
+	if (id == WL_CMD_NONE)
+		return;
+	n = bpf_map_lookup_elem(&wl_cmd_ids, &idx);
+	if (!n)
+		return;
+	v = *(__u64 *)n->command;
+	/* little-endian "HEAD\0\0\0\0" and "CONNECT\0" */
+	if (v == 0x44414548ull)
+		d->flags |= WL_DIR_HEAD;
+	else if (v == 0x005443454e4e4f43ull)
+		d->flags |= WL_DIR_CONNECT;
+}
+
+static __always_inline void wl_http_resp_headers_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	__u16 st = HP(d)->status;
+	__u64 lat = 0;
+
+	if (st < 200 && st != 101) {
+		/* 100 Continue, 102, 103: interim, the final response follows */
+		wl_http_reset(d);
+		return;
+	}
+	d->flags &= WL_DIR_SEQ_VALID;
+	d->cur_id = wl_fifo_pop(w, &lat);
+	d->msg_ts_ns = lat;
+	wl_http_req_kind(w, d, d->cur_id);
+	if ((d->flags & WL_DIR_HEAD) || st == 101 || st == 204 || st == 304 ||
+	    ((d->flags & WL_DIR_CONNECT) && st < 300)) {
+		wl_http_resp_done(w, d); /* no body */
+	} else if (HP(d)->mflags & HM_CHUNKED) {
+		d->state = HT_CHUNK_SIZE;
+		HP(d)->num = 0;
+		HP(d)->mflags &= ~HM_HAVE_DIGS;
+	} else if (HP(d)->mflags & HM_CLEN) {
+		HP(d)->rest = HP(d)->clen;
+		if (HP(d)->rest)
+			d->state = HT_BODY;
+		else
+			wl_http_resp_done(w, d);
+	} else {
+		d->state = HT_UNTIL_CLOSE;
+	}
+}
+
+static __always_inline void wl_http_headers_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						 int resp)
+{
+	if (resp)
+		wl_http_resp_headers_done(w, d);
+	else
+		wl_http_req_headers_done(w, d);
+}
+
+static __always_inline void wl_http_msg_done(struct wl_l7_walk *w, struct wl_l7_dir *d, int resp)
+{
+	if (resp)
+		wl_http_resp_done(w, d);
+	else
+		wl_http_req_done(w, d);
+}
+
+/* The chunk size line ended. */
+static __always_inline int wl_http_chunk_size_done(struct wl_l7_dir *d)
+{
+	if (!(HP(d)->mflags & HM_HAVE_DIGS))
+		return -1;
+	if (HP(d)->num == 0) {
+		d->state = HT_TRL_START; /* last chunk: trailers, then the empty line */
+	} else {
+		HP(d)->rest = HP(d)->num;
+		d->state = HT_CHUNK_DATA;
+	}
+	return 0;
+}
+
+/* A header name ended with ':'. Which value do we read? */
+static __always_inline void wl_http_hdr_name_done(struct wl_l7_dir *d, int resp)
+{
+	const __u64 *n = (const __u64 *)HP(d)->name;
+
+	HP(d)->after = HA_HDR;
+	d->state = HT_LINE_REST;
+	/* little-endian words of "content-length" and "transfer-encoding" */
+	if (n[0] == 0x2d746e65746e6f63ull && n[1] == 0x00006874676e656cull && !n[2]) {
+		HP(d)->hkind = HK_CLEN;
+		HP(d)->num = 0;
+		HP(d)->mflags &= ~HM_HAVE_DIGS;
+		d->state = HT_HDR_VALUE;
+	} else if (n[0] == 0x726566736e617274ull && n[1] == 0x6e69646f636e652dull &&
+		   n[2] == 0x67ull) {
+		HP(d)->hkind = HK_TE;
+		HP(d)->match = 0;
+		d->state = HT_HDR_VALUE;
+	} else if (!resp && n[0] == 0x0065646172677075ull && !n[1] && !n[2]) {
+		HP(d)->mflags |= HM_UPGRADE; /* "upgrade" */
+	}
+}
+
+/* One byte of a header value we read. Returns 1 to end the step. */
+static __always_inline int wl_http_value_byte(struct wl_l7_walk *w, struct wl_l7_dir *d, __u8 c)
+{
+	if (c == '\n') {
+		if (HP(d)->hkind == HK_CLEN) {
+			if (!(HP(d)->mflags & HM_HAVE_DIGS))
+				return wl_http_malformed(w, d);
+			HP(d)->clen = HP(d)->num;
+			HP(d)->mflags |= HM_CLEN;
+		}
+		d->state = HT_HDR_START;
+		return 0;
+	}
+	if (HP(d)->hkind == HK_CLEN) {
+		if (c >= '0' && c <= '9') {
+			HP(d)->num = HP(d)->num * 10 + (c - '0');
+			HP(d)->mflags |= HM_HAVE_DIGS;
+			return HP(d)->num > WL_HTTP_BODY_MAX ? wl_http_malformed(w, d) : 0;
+		}
+		if (c == ' ' || c == '\t' || c == '\r')
+			return 0;
+		return wl_http_malformed(w, d); /* negative, not a number, a list */
+	}
+	c = wl_upper(c) | 0x20; /* lower-case letters (other bytes never match) */
+	/* the next byte of "chunked", from its little-endian word (no table in .rodata) */
+	if (c == (__u8)(0x0064656b6e756863ull >> ((HP(d)->match & 7) * 8))) {
+		HP(d)->match++;
+		if (HP(d)->match >= 7) {
+			HP(d)->mflags |= HM_CHUNKED;
+			HP(d)->match = 0;
+		}
+	} else {
+		HP(d)->match = c == 'c';
+	}
+	return 0;
+}
+
+/* One byte of a start line or header block (already counted in msg_bytes). Returns 1 to end
+ * the step. resp is a constant: the request and response machines are verified apart. */
+static __always_inline int wl_http_byte(struct wl_l7_walk *w, struct wl_l7_dir *d, __u8 c, int resp)
+{
+	switch (d->state) {
+	case HT_IDLE:
+		if (c == '\r' || c == '\n') {
+			d->msg_bytes = 0; /* blank lines between messages */
+			return 0;
+		}
+		if (resp) {
+			if (c != 'H')
+				return wl_http_malformed(w, d);
+			HP(d)->match = 1;
+			d->state = HT_PROTO;
+			return 0;
+		}
+		if (!wl_http_tchar(c)) {
+			if (HP(d)->upgrade_req) {
+				/* the upgraded protocol speaks now */
+				d->state = HT_TUNNEL;
+				return 1;
+			}
+			return wl_http_malformed(w, d);
+		}
+		HP(d)->name[0] = c;
+		HP(d)->name_len = 1;
+		d->state = HT_METHOD;
+		return 0;
+	case HT_METHOD:
+		if (c == ' ') {
+			__u16 flags;
+
+			if (HP(d)->mflags & HM_TOOLONG)
+				HP(d)->name[0] = 0; /* not a known method: OTHER */
+			d->cur_id = wl_cmd_lookup(w, HP(d)->name, &flags);
+			if (*(__u64 *)HP(d)->name == 0x005443454e4e4f43ull) /* "CONNECT" */
+				HP(d)->mflags |= HM_CONNECT;
+			wl_http_name_clear(d);
+			HP(d)->after = HA_HDR;
+			d->state = HT_LINE_REST;
+			return 0;
+		}
+		if (!wl_http_tchar(c))
+			return wl_http_malformed(w, d);
+		{
+			__u32 at = HP(d)->name_len; /* bounded by the test, not by a mask */
+
+			if (at < WL_HTTP_METHOD_MAX) {
+				HP(d)->name[at] = c;
+				HP(d)->name_len = at + 1;
+			} else {
+				HP(d)->mflags |= HM_TOOLONG;
+			}
+		}
+		return 0;
+	case HT_PROTO:
+		if (HP(d)->match < 5) {
+			/* the next byte of "HTTP/" */
+			if (c != (__u8)(0x2f50545448ull >> ((HP(d)->match & 7) * 8)))
+				return wl_http_malformed(w, d);
+			HP(d)->match++;
+			return 0;
+		}
+		if (c == ' ') {
+			HP(d)->match = 0;
+			HP(d)->status = 0;
+			d->state = HT_CODE;
+			return 0;
+		}
+		if ((c < '0' || c > '9') && c != '.')
+			return wl_http_malformed(w, d);
+		if (++HP(d)->match > 12)
+			return wl_http_malformed(w, d);
+		return 0;
+	case HT_CODE:
+		if (c < '0' || c > '9')
+			return wl_http_malformed(w, d);
+		HP(d)->status = HP(d)->status * 10 + (c - '0');
+		if (++HP(d)->match == 3) {
+			if (HP(d)->status < 100)
+				return wl_http_malformed(w, d);
+			HP(d)->after = HA_HDR;
+			d->state = HT_LINE_REST;
+		}
+		return 0;
+	case HT_HDR_START:
+		if (c == '\r') {
+			d->state = HT_HDR_END_LF;
+			return 0;
+		}
+		if (c == '\n') {
+			wl_http_headers_done(w, d, resp);
+			return 1;
+		}
+		if (c == ' ' || c == '\t') { /* obsolete line folding: more of the last value */
+			HP(d)->after = HA_HDR;
+			d->state = HT_LINE_REST;
+			return 0;
+		}
+		wl_http_name_clear(d);
+		d->state = HT_HDR_NAME;
+		/* fall through: the first byte of the name */
+	case HT_HDR_NAME:
+		if (c == ':') {
+			wl_http_hdr_name_done(d, resp);
+			return 0;
+		}
+		if (!wl_http_tchar(c))
+			return wl_http_malformed(w, d);
+		{
+			__u32 at = HP(d)->name_len;
+
+			if (at >= WL_HTTP_HNAME_MAX) {
+				HP(d)->after = HA_HDR; /* longer than any name we read: skip it */
+				d->state = HT_LINE_REST;
+				return 0;
+			}
+			HP(d)->name[at] = wl_upper(c) | 0x20;
+			HP(d)->name_len = at + 1;
+		}
+		return 0;
+	case HT_HDR_VALUE:
+		return wl_http_value_byte(w, d, c);
+	case HT_HDR_END_LF:
+		if (c != '\n')
+			return wl_http_malformed(w, d);
+		wl_http_headers_done(w, d, resp);
+		return 1;
+	case HT_CHUNK_SIZE: {
+		int v = wl_http_hex(c);
+
+		if (v >= 0) {
+			HP(d)->num = (HP(d)->num << 4) | v;
+			HP(d)->mflags |= HM_HAVE_DIGS;
+			return HP(d)->num > WL_HTTP_BODY_MAX ? wl_http_malformed(w, d) : 0;
+		}
+		if (c == '\n')
+			return wl_http_chunk_size_done(d) ? wl_http_malformed(w, d) : 1;
+		if ((c == ';' || c == ' ' || c == '\t' || c == '\r') &&
+		    (HP(d)->mflags & HM_HAVE_DIGS)) {
+			HP(d)->after = HA_CHUNK; /* extensions: skipped */
+			d->state = HT_LINE_REST;
+			return 0;
+		}
+		return wl_http_malformed(w, d);
+	}
+	case HT_CHUNK_CR:
+		if (c == '\r') {
+			d->state = HT_CHUNK_LF;
+			return 0;
+		}
+		/* fall through: a bare LF is tolerated */
+	case HT_CHUNK_LF:
+		if (c != '\n')
+			return wl_http_malformed(w, d);
+		d->state = HT_CHUNK_SIZE;
+		HP(d)->num = 0;
+		HP(d)->mflags &= ~HM_HAVE_DIGS;
+		return 0;
+	case HT_TRL_START:
+		if (c == '\r') {
+			d->state = HT_TRL_END_LF;
+			return 0;
+		}
+		if (c == '\n') {
+			wl_http_msg_done(w, d, resp);
+			return 1;
+		}
+		HP(d)->after = HA_TRL;
+		d->state = HT_LINE_REST;
+		return 0;
+	case HT_TRL_END_LF:
+		if (c != '\n')
+			return wl_http_malformed(w, d);
+		wl_http_msg_done(w, d, resp);
+		return 1;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * Skips to the LF of the current line within the window (one scan, not one step per byte).
+ * Returns 1 when the LF was consumed, 0 when the payload or window ended first.
+ */
+static __always_inline int wl_http_skip_line(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	struct wl_l7_state *s = w->s;
+	__u32 avail = wl_win_avail(w), start, i;
+
+	if (!avail)
+		return 0;
+	start = s->off - s->win_off;
+#pragma clang loop unroll(disable)
+	for (i = 0; i < WL_L7_WINDOW; i++) {
+		if (i >= avail)
+			break;
+		if (s->buf[(start + i) & (WL_L7_WINDOW - 1)] == '\n') {
+			s->off += i + 1;
+			d->msg_bytes += i + 1;
+			return 1;
+		}
+	}
+	s->off += avail;
+	d->msg_bytes += avail;
+	return 0;
+}
+
+/* Skips up to HP(d)->rest bytes. Returns 1 when they are all skipped. */
+static __always_inline int wl_http_skip_rest(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	struct wl_l7_state *s = w->s;
+	__u64 n = HP(d)->rest;
+
+	if (n > s->end - s->off)
+		n = s->end - s->off;
+	s->off += n;
+	d->msg_bytes += n;
+	HP(d)->rest -= n;
+	return HP(d)->rest == 0;
+}
+
+/* One step: a body skip, a line skip, or one byte of the state machine. Returns 1 to stop. */
+static __always_inline long wl_http_step(struct wl_l7_walk *w, int resp)
+{
+	struct wl_l7_state *s = w->s;
+	struct wl_l7_dir *d = w->d;
+	__u8 c;
+
+	switch (d->state) {
+	case HT_BODY:
+		if (wl_http_skip_rest(w, d))
+			wl_http_msg_done(w, d, resp);
+		return s->off >= s->end;
+	case HT_CHUNK_DATA:
+		if (wl_http_skip_rest(w, d))
+			d->state = HT_CHUNK_CR;
+		return s->off >= s->end;
+	case HT_UNTIL_CLOSE:
+	case HT_TUNNEL:
+		d->msg_bytes += s->end - s->off;
+		s->off = s->end;
+		return 1;
+	case HT_RESYNC:
+		return 1;
+	case HT_LINE_REST:
+		if (!wl_http_skip_line(w, d))
+			break;
+		if (HP(d)->after == HA_CHUNK) {
+			if (wl_http_chunk_size_done(d))
+				return wl_http_malformed(w, d);
+		} else if (HP(d)->after == HA_TRL) {
+			d->state = HT_TRL_START;
+		} else {
+			d->state = HT_HDR_START;
+		}
+		break;
+	default:
+		if (!wl_win_avail(w))
+			return 1;
+		c = wl_win_byte(w);
+		s->off++;
+		d->msg_bytes++;
+		wl_http_byte(w, d, c, resp);
+		break;
+	}
+	if (d->state < HT_BODY && d->msg_bytes > WL_HTTP_HDRS_MAX)
+		return wl_http_malformed(w, d); /* a header block that never ends */
+	return s->off >= s->end;
+}
+
+static long wl_http_req_step(__u32 i, void *arg)
+{
+	return wl_http_step(arg, 0);
+}
+
+static long wl_http_resp_step(__u32 i, void *arg)
+{
+	return wl_http_step(arg, 1);
+}
+
+/* A segment may restart a stream that lost sync if it begins like a message: "HTTP/1." for a
+ * response, an upper-case method and a space for a request. */
+static __always_inline void wl_http_resync(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	__u8 *b = w->s->buf;
+	__u32 avail;
+	int ok = 0;
+
+	if (d->state != HT_RESYNC)
+		return;
+	avail = wl_win_avail(w);
+	if (avail >= 8) {
+		__u8 b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3], b4 = b[4], b5 = b[5], b6 = b[6];
+
+		if (w->s->job.dir) {
+			ok = b0 == 'H' && b1 == 'T' && b2 == 'T' && b3 == 'P' && b4 == '/' &&
+			     b5 == '1' && b6 == '.';
+		} else {
+			int n = 0;
+
+			for (int j = 0; j < 8; j++) {
+				if (b[j] < 'A' || b[j] > 'Z')
+					break;
+				n++;
+			}
+			ok = n >= 3 && n <= 7 && b[n & 7] == ' ';
+		}
+	}
+	if (ok) {
+		__u8 up = HP(d)->upgrade_req;
+
+		wl_http_reset(d);
+		HP(d)->upgrade_req = up;
+	} else {
+		w->cnt->l7_resync_skip++;
+	}
+}
+
+static __always_inline void wl_http_parse(struct wl_l7_walk *w)
+{
+	struct wl_l7_dir *d = w->d;
+
+	if (w->s->off < w->s->end) {
+		wl_http_resync(w, d);
+		if (w->s->job.dir)
+			bpf_loop(WL_L7_STEPS_MAX, wl_http_resp_step, w, 0);
+		else
+			bpf_loop(WL_L7_STEPS_MAX, wl_http_req_step, w, 0);
+	}
+	/* a response delimited by the close ends with the server's FIN */
+	if (w->s->job.dir && (w->s->job.tcp_flags & WL_TCP_FIN) && d->state == HT_UNTIL_CLOSE)
+		wl_http_resp_done(w, d);
+}
+
+/* Content sniffing: does a client's payload start with a common method and a target? */
+static __always_inline int wl_http_sniff(const __u8 *h, __u32 len)
+{
+	__u8 b0 = h[0], b1 = h[1], b2 = h[2], b3 = h[3], b4 = h[4], b5 = h[5], b6 = h[6];
+	__u8 b7 = h[7], b8 = h[8];
+	__u8 t; /* first byte of the target */
+
+	if (len < 10)
+		return 0;
+	if (b0 == 'G' && b1 == 'E' && b2 == 'T' && b3 == ' ')
+		t = b4;
+	else if (b0 == 'P' && b1 == 'U' && b2 == 'T' && b3 == ' ')
+		t = b4;
+	else if (b0 == 'P' && b1 == 'O' && b2 == 'S' && b3 == 'T' && b4 == ' ')
+		t = b5;
+	else if (b0 == 'H' && b1 == 'E' && b2 == 'A' && b3 == 'D' && b4 == ' ')
+		t = b5;
+	else if (b0 == 'P' && b1 == 'A' && b2 == 'T' && b3 == 'C' && b4 == 'H' && b5 == ' ')
+		t = b6;
+	else if (b0 == 'T' && b1 == 'R' && b2 == 'A' && b3 == 'C' && b4 == 'E' && b5 == ' ')
+		t = b6;
+	else if (b0 == 'D' && b1 == 'E' && b2 == 'L' && b3 == 'E' && b4 == 'T' && b5 == 'E' &&
+		 b6 == ' ')
+		t = b7;
+	else if (b0 == 'O' && b1 == 'P' && b2 == 'T' && b3 == 'I' && b4 == 'O' && b5 == 'N' &&
+		 b6 == 'S' && b7 == ' ')
+		t = b8;
+	else
+		return 0;
+	return t == '/' || t == '*' || t == 'h'; /* origin, asterisk or absolute form */
+}
+
+#endif /* WL_PARSE_PROTO_HTTP_H */

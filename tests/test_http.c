@@ -1,7 +1,565 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* http through the L7 engine: crafted segments, exact per-command stats. (To be written.) */
+/* HTTP/1.x through the L7 engine: crafted TCP segments, exact per-method stats. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <CUnit/CUnit.h>
+
+#include "harness.h"
+#include "l7conv.h"
+#include "pcap_replay.h"
 #include "suites.h"
+#include "loader/l7cfg.h"
+
+#define PORT 8080
+
+/* requests, responses, errors (5xx), misses (404) of one method */
+#define EXPECT_HTTP(c, cmd, rq, rs, er, mi)                                                        \
+	do {                                                                                       \
+		struct wl_cmd_stats sm_;                                                           \
+		EXPECT_CMD_STATS((c), WL_L7_HTTP, (cmd), (rq), (rs), (er));                        \
+		conv_stats((c), WL_L7_HTTP, (cmd), &sm_);                                          \
+		CU_ASSERT_EQUAL(sm_.misses, (mi));                                                 \
+	} while (0)
+
+#define EXPECT_COUNTER(field, v)                                                                   \
+	do {                                                                                       \
+		struct wl_counters k_ = harness_counters();                                        \
+		CU_ASSERT_EQUAL(k_.field, (v));                                                    \
+		if (k_.field != (v))                                                               \
+			fprintf(stderr, "\n  [%s:%d] " #field " = %llu, want %llu\n", __FILE__,    \
+				__LINE__, (unsigned long long)k_.field, (unsigned long long)(v));  \
+	} while (0)
+
+static void start(enum wl_hook h, struct conv *c, uint16_t port)
+{
+	harness_reset();
+	conv_init(c, port);
+	conv_handshake(h, c);
+}
+
+static void fin(enum wl_hook h, struct conv *c, int from_server)
+{
+	conv_seg(h, c, from_server, NULL, 0, 0x11); /* FIN|ACK */
+}
+
+static const char get_req[] = "GET /index.html HTTP/1.1\r\nHost: example.com\r\n"
+			      "User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n";
+static const char ok_resp[] = "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/html\r\n"
+			      "Content-Length: 12\r\nConnection: keep-alive\r\n\r\nhello world\n";
+
+static void test_methods_and_status(void)
+{
+	static const char post[] = "POST /form HTTP/1.1\r\nHost: x\r\ncontent-length: 7\r\n"
+				   "Content-Type: text/plain\r\n\r\nabc=def";
+	static const char head[] = "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n";
+	/* a HEAD response announces the length of the body it does not carry */
+	static const char head_resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n";
+	static const char nf[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found";
+	static const char err[] =
+		"HTTP/1.1 500 Internal Server Error\r\nCONTENT-LENGTH: 3\r\n\r\nerr";
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		struct wl_cmd_stats st;
+
+		start(h, &c, PORT);
+		conv_req(h, &c, get_req);
+		conv_resp(h, &c, ok_resp);
+		conv_req(h, &c, post);
+		conv_resp(h, &c, ok_resp);
+		conv_req(h, &c, head);
+		conv_resp(h, &c, head_resp);
+		conv_req(h, &c, get_req);
+		conv_resp(h, &c, nf);
+		conv_req(h, &c, "DELETE /x HTTP/1.1\r\nHost: x\r\n\r\n");
+		conv_resp(h, &c, err);
+		conv_req(h, &c, "PUT /x HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+		conv_resp(h, &c, "HTTP/1.1 204 No Content\r\n\r\n");
+		conv_req(h, &c, "OPTIONS * HTTP/1.1\r\n\r\n");
+		conv_resp(h, &c, "HTTP/1.1 200 OK\r\nAllow: GET\r\nContent-Length: 0\r\n\r\n");
+		conv_req(h, &c, "PATCH /p HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
+		conv_resp(h, &c, "HTTP/1.1 304 Not Modified\r\nETag: x\r\n\r\n");
+		conv_req(h, &c, "TRACE / HTTP/1.1\r\n\r\n");
+		conv_resp(h, &c, "HTTP/1.1 405 Not Allowed\r\nContent-Length: 1\r\n\r\nx");
+		conv_req(h, &c, "PROPFIND /d HTTP/1.1\r\nDepth: 1\r\n\r\n");
+		conv_resp(h, &c, "HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\n\r\n");
+		conv_req(h, &c, "get / HTTP/1.1\r\n\r\n"); /* methods are case-sensitive */
+		conv_resp(h, &c, "HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+		EXPECT_HTTP(&c, "GET", 2, 2, 0, 1);
+		EXPECT_HTTP(&c, "POST", 1, 1, 0, 0);
+		EXPECT_HTTP(&c, "HEAD", 1, 1, 0, 0);
+		EXPECT_HTTP(&c, "DELETE", 1, 1, 1, 0);
+		EXPECT_HTTP(&c, "PUT", 1, 1, 0, 0);
+		EXPECT_HTTP(&c, "OPTIONS", 1, 1, 0, 0);
+		EXPECT_HTTP(&c, "PATCH", 1, 1, 0, 0);
+		EXPECT_HTTP(&c, "TRACE", 1, 1, 0, 0);
+		EXPECT_HTTP(&c, "OTHER", 2, 2, 1, 0);
+		CU_ASSERT_EQUAL(conv_stats_entries(), 9);
+		conv_stats(&c, WL_L7_HTTP, "POST", &st);
+		CU_ASSERT_EQUAL(st.request_bytes, strlen(post));
+		CU_ASSERT_EQUAL(st.response_bytes, strlen(ok_resp));
+		conv_stats(&c, WL_L7_HTTP, "HEAD", &st);
+		CU_ASSERT_EQUAL(st.response_bytes, strlen(head_resp));
+		EXPECT_COUNTER(l7_malformed, 0);
+		EXPECT_COUNTER(l7_unmatched, 0);
+	}
+}
+
+/* Every cut of a request and of its response: exact counts and bytes whatever the cut. */
+static void test_split_every_offset(void)
+{
+	size_t rl = strlen(get_req), pl = strlen(ok_resp);
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t cut = 1; cut < (rl > pl ? rl : pl); cut++) {
+			size_t qc = cut < rl ? cut : rl - 1, pc = cut < pl ? cut : pl - 1;
+			struct wl_cmd_stats st;
+			struct conv c;
+
+			start(h, &c, PORT);
+			conv_seg(h, &c, 0, get_req, qc, 0);
+			conv_seg(h, &c, 0, get_req + qc, rl - qc, 0);
+			conv_seg(h, &c, 1, ok_resp, pc, 0);
+			conv_seg(h, &c, 1, ok_resp + pc, pl - pc, 0);
+			EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
+			conv_stats(&c, WL_L7_HTTP, "GET", &st);
+			CU_ASSERT_EQUAL(st.request_bytes, rl);
+			CU_ASSERT_EQUAL(st.response_bytes, pl);
+		}
+		/* and one byte per segment */
+		{
+			struct conv c;
+
+			start(h, &c, PORT);
+			for (size_t i = 0; i < rl; i++)
+				conv_seg(h, &c, 0, get_req + i, 1, 0);
+			for (size_t i = 0; i < pl; i++)
+				conv_seg(h, &c, 1, ok_resp + i, 1, 0);
+			EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
+			EXPECT_COUNTER(l7_malformed, 0);
+		}
+	}
+}
+
+static void test_pipelined(void)
+{
+	char reqs[4096] = "", resps[8192] = "";
+
+	for (int i = 0; i < 10; i++) {
+		strcat(reqs, get_req);
+		strcat(reqs, "POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz");
+		strcat(resps, ok_resp);
+		strcat(resps, i == 9 ? "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n"
+				     : "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok");
+	}
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		size_t rl = strlen(reqs), pl = strlen(resps);
+		struct conv c;
+
+		start(h, &c, PORT);
+		conv_req(h, &c, reqs); /* 20 requests, one segment */
+		conv_resp(h, &c, resps);
+		EXPECT_HTTP(&c, "GET", 10, 10, 0, 0);
+		EXPECT_HTTP(&c, "POST", 10, 10, 1, 0);
+		/* the same in segments of 1448 and 100 bytes */
+		start(h, &c, PORT);
+		for (size_t off = 0; off < rl; off += 100)
+			conv_seg(h, &c, 0, reqs + off, rl - off < 100 ? rl - off : 100, 0);
+		for (size_t off = 0; off < pl; off += 1448)
+			conv_seg(h, &c, 1, resps + off, pl - off < 1448 ? pl - off : 1448, 0);
+		EXPECT_HTTP(&c, "GET", 10, 10, 0, 0);
+		EXPECT_HTTP(&c, "POST", 10, 10, 1, 0);
+		EXPECT_COUNTER(l7_unmatched, 0);
+		EXPECT_COUNTER(l7_malformed, 0);
+	}
+}
+
+/* Chunked bodies (extensions, trailers, sizes in both cases) cut at every offset, both ways. */
+static void test_chunked_every_offset(void)
+{
+	static const char req[] =
+		"POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+		"5\r\nhello\r\n1A;ext=1\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n"
+				   "Content-Length: 99999\r\n\r\n"
+				   "a\r\n0123456789\r\nF \r\n0123456789abcde\r\n0\r\n"
+				   "X-Trailer: 1\r\nChecksum: abc\r\n\r\n";
+	size_t rl = strlen(req), pl = strlen(resp);
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t cut = 1; cut < pl; cut++) {
+			size_t qc = cut < rl ? cut : rl - 1;
+			struct wl_cmd_stats st;
+			struct conv c;
+
+			start(h, &c, PORT);
+			conv_seg(h, &c, 0, req, qc, 0);
+			conv_seg(h, &c, 0, req + qc, rl - qc, 0);
+			conv_seg(h, &c, 1, resp, cut, 0);
+			conv_seg(h, &c, 1, resp + cut, pl - cut, 0);
+			/* a second exchange proves the boundary was found */
+			conv_req(h, &c, get_req);
+			conv_resp(h, &c, ok_resp);
+			EXPECT_HTTP(&c, "POST", 1, 1, 0, 0);
+			EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
+			conv_stats(&c, WL_L7_HTTP, "POST", &st);
+			CU_ASSERT_EQUAL(st.request_bytes, rl);
+			CU_ASSERT_EQUAL(st.response_bytes, pl);
+		}
+		EXPECT_COUNTER(l7_malformed, 0);
+	}
+}
+
+static void test_large_bodies(void)
+{
+	size_t blen = 300000, hl;
+	char *msg = malloc(blen + 256);
+
+	hl = sprintf(msg, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", blen);
+	memset(msg + hl, 'b', blen);
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct wl_cmd_stats st;
+		struct conv c;
+
+		start(h, &c, PORT);
+		conv_req(h, &c, get_req);
+		for (size_t off = 0; off < hl + blen; off += 1448)
+			conv_seg(h, &c, 1, msg + off,
+				 hl + blen - off < 1448 ? hl + blen - off : 1448, 0);
+		conv_req(h, &c, get_req);
+		conv_resp(h, &c, ok_resp);
+		EXPECT_HTTP(&c, "GET", 2, 2, 0, 0);
+		conv_stats(&c, WL_L7_HTTP, "GET", &st);
+		CU_ASSERT_EQUAL(st.response_bytes, hl + blen + strlen(ok_resp));
+	}
+	free(msg);
+}
+
+/* 100 Continue is interim: the final response answers the request. */
+static void test_expect_continue(void)
+{
+	static const char hdrs[] = "PUT /f HTTP/1.1\r\nContent-Length: 4\r\nExpect: 100-continue"
+				   "\r\n\r\n";
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		start(h, &c, PORT);
+		conv_req(h, &c, hdrs);
+		conv_resp(h, &c, "HTTP/1.1 100 Continue\r\n\r\n");
+		conv_req(h, &c, "data");
+		conv_resp(h, &c, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+		/* interim and final in one segment */
+		conv_req(h, &c, hdrs);
+		conv_req(h, &c, "data");
+		conv_resp(h, &c,
+			  "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
+			  "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n");
+		EXPECT_HTTP(&c, "PUT", 2, 2, 1, 0);
+		EXPECT_COUNTER(l7_unmatched, 0);
+	}
+}
+
+/* A response without length ends at the server's FIN (bare, or on the last segment). */
+static void test_until_close(void)
+{
+	static const char until_close[] =
+		"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nbody ";
+	static const char bad_gw[] = "HTTP/1.1 502 Bad Gateway\r\n\r\nbad";
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct wl_cmd_stats st;
+		struct conv c;
+
+		start(h, &c, 80);
+		conv_req(h, &c, "GET /old HTTP/1.0\r\n\r\n");
+		conv_resp(h, &c, until_close);
+		conv_resp(h, &c, "more body");
+		EXPECT_COUNTER(l7_packets, 3);
+		conv_stats(&c, WL_L7_HTTP, "GET", &st);
+		CU_ASSERT_EQUAL(st.responses, 0); /* not yet: the body goes on until the close */
+		fin(h, &c, 1);
+		EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
+		conv_stats(&c, WL_L7_HTTP, "GET", &st);
+		CU_ASSERT_EQUAL(st.response_bytes, strlen(until_close) + 9);
+
+		start(h, &c, 80);
+		conv_req(h, &c, "POST /x HTTP/1.0\r\nContent-Length: 1\r\n\r\nz");
+		conv_seg(h, &c, 1, bad_gw, strlen(bad_gw), 0x19); /* FIN|PSH|ACK */
+		EXPECT_HTTP(&c, "POST", 1, 1, 1, 0);
+		/* a FIN with nothing open counts nothing */
+		fin(h, &c, 0);
+		EXPECT_HTTP(&c, "POST", 1, 1, 1, 0);
+		EXPECT_COUNTER(l7_malformed, 0);
+	}
+}
+
+/* After 101 Switching Protocols or a CONNECT's 200 the bytes are not HTTP: not parsed. */
+static void test_tunnels(void)
+{
+	static const char ws_frame[] = "\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58GET / HTTP/1.1";
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		start(h, &c, PORT);
+		conv_req(h, &c,
+			 "GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+			 "Connection: Upgrade\r\n\r\n");
+		conv_resp(h, &c,
+			  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+			  "Connection: Upgrade\r\n\r\n\x81\x05hello");
+		conv_seg(h, &c, 0, ws_frame, sizeof(ws_frame) - 1, 0);
+		conv_resp(h, &c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+		EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
+
+		EXPECT_COUNTER(l7_malformed, 0);
+	}
+	/* CONNECT on a known port */
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		start(h, &c, 80);
+		conv_req(h, &c, "CONNECT example.com:443 HTTP/1.1\r\n\r\n");
+		conv_resp(h, &c, "HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03");
+		conv_req(h, &c, "GET / HTTP/1.1\r\n\r\n");
+		conv_resp(h, &c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+		EXPECT_HTTP(&c, "CONNECT", 1, 1, 0, 0);
+		CU_ASSERT_EQUAL(conv_stats_entries(), 1);
+		EXPECT_COUNTER(l7_malformed, 0);
+	}
+}
+
+static void test_retransmit_and_gap(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		uint32_t saved;
+
+		start(h, &c, PORT);
+		saved = c.cseq;
+		conv_req(h, &c, get_req);
+		c.cseq = saved;
+		conv_req(h, &c, get_req); /* the same segment again */
+		conv_reseg(h, &c, 0, get_req, 10, 10);
+		conv_resp(h, &c, ok_resp);
+		c.cseq += 500;					/* lost bytes */
+		conv_req(h, &c, "ding\r\nAccept: */*\r\n\r\n"); /* tail of a lost request */
+		conv_req(h, &c, "POST /after HTTP/1.1\r\nContent-Length: 1\r\n\r\n1");
+		conv_resp(h, &c, ok_resp);
+		EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
+		EXPECT_HTTP(&c, "POST", 1, 1, 0, 0);
+		EXPECT_COUNTER(l7_retransmit, 2);
+		EXPECT_COUNTER(l7_gap, 1);
+		EXPECT_COUNTER(l7_resync_skip, 1);
+		EXPECT_COUNTER(l7_malformed, 0);
+	}
+}
+
+/* Joined mid-stream (no handshake): the first segments that start a message are parsed. */
+static void test_mid_stream(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		conv_init(&c, 80);
+		conv_req(h, &c, "ent: x\r\n\r\n");
+		conv_resp(h, &c, "lo world\n");
+		conv_req(h, &c, get_req);
+		conv_resp(h, &c, ok_resp);
+		EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
+		EXPECT_COUNTER(l7_resync_skip, 2);
+	}
+}
+
+static void test_malformed(void)
+{
+	static const struct {
+		const char *req, *resp;
+	} bad[] = {
+		{"GET / HTTP/1.1\r\nContent-Length: 99999999999999999\r\n\r\n", NULL}, /* absurd */
+		{"POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n", NULL}, /* negative */
+		{"POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n", NULL},
+		{"POST / HTTP/1.1\r\nContent-Length:\r\n\r\n", NULL},
+		{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+		 NULL}, /* bad size */
+		{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n", NULL},
+		{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFF\r\n", NULL},
+		{"\x01\x02\x03\x04 garbage\r\n", NULL},
+		{"GET\t/ HTTP/1.1\r\n\r\n", NULL},
+		{"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n", NULL},
+		{"GET / HTTP/1.1\r\n\r\n", "HTTP/9x 200 OK\r\n\r\n"},
+		{"GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 2x0 OK\r\n\r\n"},
+		{"GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxy"},
+		{"GET / HTTP/1.1\r\n\r\n", "ICY 200 OK\r\n\r\n"},
+	};
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			struct conv c;
+
+			start(h, &c, PORT);
+			conv_req(h, &c, bad[i].req);
+			if (bad[i].resp)
+				conv_resp(h, &c, bad[i].resp);
+			EXPECT_COUNTER(l7_malformed, 1);
+			if (harness_counters().l7_malformed != 1)
+				fprintf(stderr, "  case %zu\n", i);
+			/* the connection recovers at the next segment starting a message */
+			conv_req(h, &c, "PUT /next HTTP/1.1\r\nContent-Length: 1\r\n\r\nz");
+			conv_resp(h, &c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+			if (!bad[i].resp)
+				EXPECT_HTTP(&c, "PUT", 1, 1, 0, 0);
+		}
+		/* a header block that never ends */
+		{
+			struct conv c;
+			char junk[1400];
+
+			memset(junk, 'a', sizeof(junk));
+			start(h, &c, PORT);
+			conv_req(h, &c, "GET / HTTP/1.1\r\nX: ");
+			for (int i = 0; i < 50; i++)
+				conv_seg(h, &c, 0, junk, sizeof(junk), 0);
+			EXPECT_COUNTER(l7_malformed, 1);
+		}
+	}
+}
+
+static void test_sniffed_port_and_ipv6(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		conv_init(&c, 8000);
+		c.family = 6;
+		conv_handshake(h, &c);
+		conv_req(h, &c, get_req);
+		conv_resp(h, &c, ok_resp);
+		conv_req(h, &c, "DELETE /k HTTP/1.1\r\n\r\n");
+		conv_resp(h, &c, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+		EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
+		EXPECT_HTTP(&c, "DELETE", 1, 1, 0, 1);
+	}
+}
+
+/*
+ * The real captures against EXPECTED.tsv (tshark): per method, request_method rows equal the
+ * requests wirelens counts; the response_code rows summed equal the responses, 5xx rows the
+ * errors and 404 rows the misses.
+ */
+static void test_captures(void)
+{
+	const char *dir = wl_pcap_dir();
+	struct wl_expected_row *rows = NULL;
+	int nrows = wl_expected_load(dir, &rows), files = 0;
+
+	CU_ASSERT_FATAL(nrows > 0);
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (int i = 0; i < nrows; i++) {
+			uint64_t want_resp = 0, want_err = 0, want_miss = 0, got_req = 0,
+				 got_resp = 0, got_err = 0, got_miss = 0, want_req = 0;
+			struct wl_replay_stats rs;
+			char names[32][WL_CMD_LEN], path[512];
+			const char *file = rows[i].file;
+			int n, fresh = 1;
+
+			if (strcmp(rows[i].protocol, "http"))
+				continue;
+			for (int j = 0; j < i; j++)
+				if (!strcmp(rows[j].file, file) &&
+				    !strcmp(rows[j].protocol, "http"))
+					fresh = 0;
+			if (!fresh)
+				continue;
+			files++;
+			harness_reset();
+			snprintf(path, sizeof(path), "%s/%s", dir, file);
+			CU_ASSERT_EQUAL_FATAL(wl_pcap_replay(path, h, &rs), 0);
+			if (rs.too_big) {
+				CU_ASSERT_EQUAL(h, HOOK_TC);
+				fprintf(stderr,
+					"\n  [%s] %s: skipped, %llu frames above the test_run "
+					"limit",
+					hook_names[h], file, (unsigned long long)rs.too_big);
+				continue;
+			}
+			for (int j = 0; j < nrows; j++) {
+				const struct wl_expected_row *r = &rows[j];
+				struct wl_cmd_stats cs;
+
+				if (strcmp(r->file, file) || strcmp(r->protocol, "http"))
+					continue;
+				if (!strcmp(r->metric, "response_code")) {
+					int code = atoi(r->key);
+
+					want_resp += r->value;
+					want_err += code >= 500 ? r->value : 0;
+					want_miss += code == 404 ? r->value : 0;
+					continue;
+				}
+				if (strcmp(r->metric, "request_method"))
+					continue;
+				want_req += r->value;
+				conv_stats_any_server(WL_L7_HTTP, r->key, &cs);
+				CU_ASSERT_EQUAL(cs.requests, r->value);
+				if (cs.requests != r->value)
+					fprintf(stderr,
+						"\n  [%s] %s %s: tshark %llu, wirelens %llu",
+						hook_names[h], file, r->key,
+						(unsigned long long)r->value,
+						(unsigned long long)cs.requests);
+			}
+			n = conv_stats_names(WL_L7_HTTP, names, 32);
+			for (int k = 0; k < n; k++) {
+				struct wl_cmd_stats cs;
+
+				conv_stats_any_server(WL_L7_HTTP, names[k], &cs);
+				got_req += cs.requests;
+				got_resp += cs.responses;
+				got_err += cs.errors;
+				got_miss += cs.misses;
+			}
+			CU_ASSERT_EQUAL(got_req, want_req);
+			CU_ASSERT_EQUAL(got_resp, want_resp);
+			CU_ASSERT_EQUAL(got_err, want_err);
+			CU_ASSERT_EQUAL(got_miss, want_miss);
+			if (got_req != want_req || got_resp != want_resp || got_err != want_err ||
+			    got_miss != want_miss)
+				fprintf(stderr,
+					"\n  [%s] %s: tshark req %llu resp %llu err %llu miss "
+					"%llu, "
+					"wirelens %llu %llu %llu %llu",
+					hook_names[h], file, (unsigned long long)want_req,
+					(unsigned long long)want_resp, (unsigned long long)want_err,
+					(unsigned long long)want_miss, (unsigned long long)got_req,
+					(unsigned long long)got_resp, (unsigned long long)got_err,
+					(unsigned long long)got_miss);
+		}
+	}
+	CU_ASSERT(files == 2 * 7);
+	free(rows);
+}
 
 void register_http_tests(void)
 {
+	CU_pSuite s = wl_add_suite("http");
+
+	CU_add_test(s, "methods_and_status", test_methods_and_status);
+	CU_add_test(s, "split_every_offset", test_split_every_offset);
+	CU_add_test(s, "pipelined", test_pipelined);
+	CU_add_test(s, "chunked_every_offset", test_chunked_every_offset);
+	CU_add_test(s, "large_bodies", test_large_bodies);
+	CU_add_test(s, "expect_continue", test_expect_continue);
+	CU_add_test(s, "until_close", test_until_close);
+	CU_add_test(s, "tunnels", test_tunnels);
+	CU_add_test(s, "retransmit_and_gap", test_retransmit_and_gap);
+	CU_add_test(s, "mid_stream", test_mid_stream);
+	CU_add_test(s, "malformed", test_malformed);
+	CU_add_test(s, "sniffed_port_and_ipv6", test_sniffed_port_and_ipv6);
+	CU_add_test(s, "captures", test_captures);
 }

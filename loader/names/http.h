@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* http command names as the parser emits them (and as the server's own counters name them).
- * Names not listed count as OTHER. Filled in with the parser. */
+/* HTTP methods as the parser emits them (the request line's method, case-sensitive, as nginx's
+ * $request_method logs it). Other methods (WebDAV, PRI, lower-case) count as OTHER. */
 static const char *const http_commands[] = {
-	"OTHER",
+	"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE", "OTHER",
 };
