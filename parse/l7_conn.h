@@ -121,8 +121,8 @@ static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp)
 	}
 	/* a bare FIN goes on only to protocols whose messages can end at the close (the parser
 	 * then sees an empty payload, off == end) */
-	if (!len && (!(job->tcp_flags & WL_TCP_FIN) ||
-		     !((1u << (job->l7_proto & 31)) & WL_L7_FIN_PROTOS)))
+	if (!len &&
+	    (!(job->tcp_flags & WL_TCP_FIN) || !((1u << (job->l7_proto & 31)) & WL_L7_FIN_PROTOS)))
 		return 0;
 parse:
 	if (len)
