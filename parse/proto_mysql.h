@@ -794,6 +794,10 @@ static __always_inline int wl_mysql_grammar(struct wl_l7_walk *w, struct wl_l7_d
 	m->seq = seq;
 	/* a packet is looked at again when it turns out to belong to what follows */
 	for (int k = 0; k < 5; k++) {
+		/* MariaDB progress report (ERR with code 0xffff, CLIENT_PROGRESS): not an answer */
+		if (m->grammar != RG_IDLE && b0 == 0xff && len >= 3 && d->hdr[5] == 0xff &&
+		    d->hdr[6] == 0xff)
+			return 0;
 		switch (m->grammar) {
 		case RG_IDLE: /* 1, or more after a command of several packets */
 			if (seq == 0)

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# MySQL accuracy: a real MariaDB server in the namespace (private datadir, unix socket in a temp
+# dir, TCP on $SRV_IP only, no TLS), real clients on the host over TCP (mariadb CLI with errors
+# and LOAD DATA LOCAL, mariadb-admin, mysqlslap, sysbench oltp_read_write with prepared
+# statements), wirelens attached to the host end of the veth. The server's own
+# SHOW GLOBAL STATUS LIKE 'Com_%' deltas (read over the unix socket: not on the wire) must equal
+# wirelens' per-command requests, grouped by the Com_* variable each name maps to (com_map).
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+setup_pair
+dir=$(mktemp -d "/tmp/$NS-mysql.XXXXXX")
+on_exit "rm -rf $dir"
+sock=$dir/mysqld.sock
+
+mariadb-install-db --no-defaults --user=root --datadir="$dir/data" --skip-test-db \
+	--auth-root-authentication-method=normal >"$dir/install.log" 2>&1 ||
+	{ fail "mariadb-install-db"; tail -5 "$dir/install.log"; finish; exit 1; }
+ip netns exec "$NS" mysqld --no-defaults --user=root --datadir="$dir/data" --socket="$sock" \
+	--pid-file="$dir/mysqld.pid" --bind-address="$SRV_IP" --port=3306 --skip-ssl \
+	--skip-name-resolve --local-infile=1 --skip-log-bin --performance-schema=0 \
+	--innodb-buffer-pool-size=64M --innodb-log-file-size=16M --log-error="$dir/err.log" &
+on_exit "kill \$(cat $dir/mysqld.pid); sleep 1"
+for _ in $(seq 150); do mariadb -S "$sock" -u root -e 'select 1' >/dev/null 2>&1 && break; sleep 0.1; done
+sql() { mariadb --no-defaults -S "$sock" -u root -N -B -e "$1"; }
+sql "CREATE USER wl@'%'; GRANT ALL ON *.* TO wl@'%'; CREATE DATABASE sbtest" ||
+	{ fail "server not up"; tail -5 "$dir/err.log"; finish; exit 1; }
+
+"$WL_BIN" attach "$HOST_IF" || { echo "attach failed"; exit 1; }
+
+# wirelens name -> the Com_* group it is counted in by the server (both sides are summed per
+# group; a Com_* variable not listed is its own group, so anything unexpected shows up).
+# COM_STMT_EXECUTE runs count under their statement's verb: the server counts them in that
+# verb's Com_* too (and in Com_stmt_execute, which is therefore not compared).
+com_map() {
+	awk '
+	BEGIN {
+		n["SELECT"] = "select"; n["INSERT"] = "insert"; n["UPDATE"] = "update"
+		n["DELETE"] = "delete"; n["REPLACE"] = "replace"; n["BEGIN"] = "begin"
+		n["START"] = "begin"; n["COMMIT"] = "commit"; n["ROLLBACK"] = "rollback"
+		n["SET"] = "set_option"; n["COM_SET_OPTION"] = "set_option"; n["SHOW"] = "show"
+		n["COM_FIELD_LIST"] = "show"; n["COM_STATISTICS"] = "show"; n["DESCRIBE"] = "show"
+		n["DESC"] = "show"; n["CREATE"] = "create"; n["COM_CREATE_DB"] = "create"
+		n["DROP"] = "drop"; n["COM_DROP_DB"] = "drop"; n["ALTER"] = "alter"
+		n["TRUNCATE"] = "truncate"; n["CALL"] = "call_procedure"; n["USE"] = "change_db"
+		n["COM_INIT_DB"] = "change_db"; n["DO"] = "do"; n["LOCK"] = "lock_tables"
+		n["UNLOCK"] = "unlock_tables"; n["ANALYZE"] = "analyze"; n["OPTIMIZE"] = "optimize"
+		n["LOAD"] = "load"; n["GRANT"] = "grant"; n["COM_STMT_PREPARE"] = "stmt_prepare"
+		n["COM_STMT_CLOSE"] = "stmt_close"; n["COM_STMT_RESET"] = "stmt_reset"
+		n["COM_STMT_FETCH"] = "stmt_fetch"; n["COM_PING"] = "admin_commands"
+		n["COM_CHANGE_USER"] = "admin_commands"; n["COM_RESET_CONNECTION"] = "admin_commands"
+		n["COM_DEBUG"] = "admin_commands"; n["COM_SHUTDOWN"] = "admin_commands"
+		n["COM_PROCESS_KILL"] = "kill"; n["KILL"] = "kill"; n["COM_REFRESH"] = "flush"
+		n["FLUSH"] = "flush"; n["COM_PROCESS_INFO"] = "show"
+	}
+	$1 == "wl" { g = ($2 in n) ? n[$2] : "wl:" $2; wl[g] += $3 }
+	$1 == "srv" {
+		g = tolower($2); sub(/^com_/, "", g)
+		if (g ~ /^show_/) g = "show"; else if (g ~ /^create_/) g = "create"
+		else if (g ~ /^drop_/) g = "drop"; else if (g ~ /^alter_/) g = "alter"
+		else if (g == "insert_select") g = "insert"; else if (g == "replace_select") g = "replace"
+		else if (g == "update_multi") g = "update"; else if (g == "delete_multi") g = "delete"
+		else if (g == "stmt_execute") next
+		srv[g] += $3
+	}
+	END {
+		for (g in wl) all[g] = 1
+		for (g in srv) all[g] = 1
+		for (g in all) if (srv[g] + wl[g]) printf "%-16s server %8d wirelens %8d\n", g, srv[g], wl[g]
+	}' | sort
+}
+
+com_status() { sql "SHOW GLOBAL STATUS LIKE 'Com\\_%'"; }
+
+# one reading over the socket counts itself in Com_show_status: calibrate that
+a=$(com_status)
+b=$(com_status)
+self=$(join <(echo "$a" | sort) <(echo "$b" | sort) | awk '$3 != $2 { printf "%s+%d ", $1, $3 - $2 }')
+check_eq "a status reading counts itself only" "Com_show_status+1 " "$self"
+
+# COM_QUIT has no Com_* counter; OTHER (statements the server cannot parse: no Com_* either)
+# must be exactly the number of such statements sent.
+compare() { # label other
+	local label=$1 other=$2 now wl out
+	now=$(com_status)
+	wl=$("$WL_BIN" commands --json --protocol mysql --server "$SRV_IP:3306" |
+		jq -r '.[] | "wl \(.command) \(.requests)"')
+	out=$( {
+		join <(echo "$base" | sort) <(echo "$now" | sort) |
+			awk '{ d = $3 - $2; if ($1 == "Com_show_status") d--; if (d) print "srv", $1, d }'
+		echo "$wl"
+	} | com_map)
+	echo "$out" | sed 's/^/    /'
+	if [ -n "$out" ] && echo "$out" | awk -v other="$other" '
+		$1 == "wl:COM_QUIT" { next }
+		$1 == "wl:OTHER" { seen = 1; if ($5 != other) bad = 1; next }
+		$3 != $5 { bad = 1 }
+		END { if (other && !seen) bad = 1; exit bad }'; then
+		pass "$label: every Com_* group equals wirelens ($(echo "$out" | wc -l) groups)"
+	else
+		fail "$label: Com_* and wirelens differ"
+	fi
+}
+
+counters() { "$WL_BIN" status | awk -v k="$1" '$1 == k { print $2 }'; }
+
+reset_all() {
+	"$WL_BIN" reset >/dev/null
+	base=$(com_status)
+}
+
+cli() { mariadb --no-defaults -h "$SRV_IP" -u wl --skip-ssl --local-infile=1 "$@"; }
+
+# --- mariadb CLI: statements of every kind, a syntax error, an unknown table, LOCAL INFILE
+reset_all
+printf '10\tx\n11\ty\n12\tz\n' >"$dir/rows.tsv"
+cli --force -D sbtest >"$dir/cli.out" 2>&1 <<EOF
+CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(64));
+INSERT INTO t VALUES (1, 'a'), (2, 'b');
+/* a comment */ select * from t;
+UPDATE t SET v = 'c' WHERE id = 1;
+DELETE FROM t WHERE id = 2;
+REPLACE INTO t VALUES (3, 'd');
+BEGIN;
+INSERT INTO t VALUES (4, 'e');
+COMMIT;
+START TRANSACTION;
+DELETE FROM t WHERE id = 4;
+ROLLBACK;
+SET @a = 1;
+SHOW TABLES;
+DESCRIBE t;
+DO 1;
+ALTER TABLE t ADD COLUMN w INT;
+LOCK TABLES t WRITE;
+UNLOCK TABLES;
+ANALYZE TABLE t;
+OPTIMIZE TABLE t;
+LOAD DATA LOCAL INFILE '$dir/rows.tsv' INTO TABLE t (id, v);
+SELEKT 1;
+SELECT * FROM no_such_table;
+TRUNCATE TABLE t;
+DROP TABLE t;
+EOF
+grep ERROR "$dir/cli.out" | sed "s/^/    /"
+mariadb-admin --no-defaults -h "$SRV_IP" -u wl --skip-ssl ping >/dev/null
+mariadb-admin --no-defaults -h "$SRV_IP" -u wl --skip-ssl status >/dev/null
+compare "mariadb CLI and mariadb-admin" 1
+"$WL_BIN" commands --json --protocol mysql --server "$SRV_IP:3306" >"$dir/cli.json"
+jq -c ".[] | select(.errors > 0) | [.command, .requests, .errors]" "$dir/cli.json"
+check_eq "errors: the syntax error (OTHER)" 1 "$(jq '[.[] | select(.command == "OTHER") | .errors] | add' "$dir/cli.json")"
+check_eq "errors: the unknown table (SELECT)" 1 "$(jq '[.[] | select(.command == "SELECT") | .errors] | add' "$dir/cli.json")"
+check_eq "errors in all" 2 "$(jq '[.[] | .errors] | add' "$dir/cli.json")"
+check_eq "LOAD DATA LOCAL answered" "1 1" "$(jq -r '.[] | select(.command == "LOAD") | "\(.requests) \(.responses)"' "$dir/cli.json")"
+
+# --- mysqlslap: generated schema, concurrent clients
+reset_all
+mysqlslap --no-defaults -h "$SRV_IP" -u wl --skip-ssl --concurrency=4 --iterations=2 \
+	--auto-generate-sql --auto-generate-sql-load-type=mixed --number-of-queries=400 >/dev/null 2>&1 ||
+	fail "mysqlslap"
+compare "mysqlslap (4 clients, mixed)" 0
+
+# --- sysbench: prepared statements (COM_STMT_PREPARE / EXECUTE / CLOSE)
+reset_all
+sb() { sysbench oltp_read_write --db-driver=mysql --mysql-host="$SRV_IP" --mysql-user=wl \
+	--mysql-db=sbtest --tables=2 --table-size=2000 "$@"; }
+sb prepare >/dev/null 2>&1 || fail "sysbench prepare"
+sb --threads=4 --time=5 --db-ps-mode=auto run >"$dir/sb.log" 2>&1 || fail "sysbench run"
+compare "sysbench oltp_read_write (4 threads, 5 s, prepared statements)" 0
+"$WL_BIN" commands --json --protocol mysql --server "$SRV_IP:3306" >"$dir/sb.json"
+# sysbench retries deadlocks (1213) and counts them as "ignored errors"
+sb_err=$(sed -n 's/^ *ignored errors: *\([0-9]*\).*/\1/p' "$dir/sb.log")
+check_eq "sysbench: errors = sysbench's ignored errors" "$sb_err" "$(jq '[.[] | .errors] | add' "$dir/sb.json")"
+check_eq "sysbench: executes counted under their verbs (no COM_STMT_EXECUTE)" 0 \
+	"$(jq '[.[] | select(.command == "COM_STMT_EXECUTE") | .requests] | add // 0' "$dir/sb.json")"
+srv_exec=$(join <(echo "$base" | sort) <(com_status | sort) | awk '$1 == "Com_stmt_execute" { print $3 - $2 }')
+echo "    (server Com_stmt_execute delta: $srv_exec)"
+
+# every request answered (COM_QUIT and COM_STMT_CLOSE have no response)
+check_eq "unanswered requests" 0 "$(jq '[.[] | select(.command != "COM_QUIT" and .command != "COM_STMT_CLOSE") | .requests - .responses] | add' "$dir/sb.json")"
+check_eq "l7_malformed" 0 "$(counters l7_malformed)"
+check_eq "l7_unmatched" 0 "$(counters l7_unmatched)"
+"$WL_BIN" commands --protocol mysql | head -30
+finish
