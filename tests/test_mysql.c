@@ -690,13 +690,19 @@ static void test_local_infile(void)
 		mb_pkt(&b, 4, "", 0);
 		send(h, &c, 0, &b);
 		/* a MariaDB progress report (ERR code 0xffff) is not the answer */
-		mb_pkt(&b, 5, "\xff\xff\xff\x01\x02\x02\x00\x00\x00\x0f" "End bulk insert", 25);
+		mb_pkt(&b, 5,
+		       "\xff\xff\xff\x01\x02\x02\x00\x00\x00\x0f"
+		       "End bulk insert",
+		       25);
 		mb_ok(&b, 6, 2, 0);
 		send(h, &c, 1, &b);
 		/* nor before the first answer of a long ALTER */
 		mb_query(&b, 0x03, "ALTER TABLE t ADD COLUMN x INT");
 		send(h, &c, 0, &b);
-		mb_pkt(&b, 1, "\xff\xff\xff\x01\x01\x02\x00\x00\x00\x0f" "copy to tmp tab", 25);
+		mb_pkt(&b, 1,
+		       "\xff\xff\xff\x01\x01\x02\x00\x00\x00\x0f"
+		       "copy to tmp tab",
+		       25);
 		mb_ok(&b, 2, 2, 0);
 		send(h, &c, 1, &b);
 		mb_cmd(&b, 0x0e, "", 0);
