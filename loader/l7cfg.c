@@ -30,7 +30,7 @@ static const struct {
 	size_t n_names;
 } protos[] = {
 	{WL_L7_REDIS, "redis", 1, {6379}, NAMES(redis_commands)},
-	{WL_L7_MEMCACHED, "memcached", 0, {11211}, NAMES(memcached_commands)},
+	{WL_L7_MEMCACHED, "memcached", 1, {11211}, NAMES(memcached_commands)},
 	{WL_L7_HTTP, "http", 1, {80, 8080}, NAMES(http_commands)},
 	{WL_L7_DNS, "dns", 0, {53}, NAMES(dns_commands)},
 	{WL_L7_MYSQL, "mysql", 1, {3306}, NAMES(mysql_commands)},

@@ -1,21 +1,945 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* memcached: parser not written yet (the program exists so the wiring is in place). */
+/*
+ * memcached: text protocol (classic and meta commands) and binary protocol (magic 0x80/0x81,
+ * 24-byte header), told apart per message by its first byte. Both directions are resumable:
+ * lines, data blocks and binary headers may be cut anywhere by a segment boundary; data
+ * blocks and binary bodies of any size are skipped by length, never read.
+ *
+ * What is counted (chosen so that the figures equal memcached's own `stats`):
+ *  - get/gets/gat/gats: every key is one request and one response (memcached counts cmd_get,
+ *    get_hits/get_misses, and for gat/gats cmd_touch and touch_hits/misses, per key); a key
+ *    without its VALUE in the reply is a miss. So requests(get)+requests(gets) = cmd_get and
+ *    misses = get_misses. An error reply to a multi-key line is an error for each key.
+ *  - every other command line (or binary request) is one request; NOT_FOUND (binary status 1,
+ *    meta EN/NF) is a miss; ERROR, CLIENT_ERROR, SERVER_ERROR (binary status other than
+ *    0, 1, 2 and 5) are errors. EXISTS and NOT_STORED (binary 2 and 5) are ordinary outcomes,
+ *    as in memcached's stats (cas_badval, a failed add), neither error nor miss.
+ *  - noreply commands and quit expect no response: they are not pushed to the FIFO.
+ *    Binary quiet commands are pushed: memcached answers in order, so a later response settles
+ *    every quiet request before it that got no reply (a silent getq/getkq/gatq/gatkq is a
+ *    miss, any other silent quiet command a success).
+ *  - binary opcodes are named like the text commands (GET "get", INCREMENT "incr", FLUSH
+ *    "flush_all", STAT "stats"); quiet variants add "q" ("getq", "setq", "flush_allq").
+ * A request line that memcached rejects before reading its data block (wrong token count, bad
+ * numbers, key too long) is treated as memcached treats it: no data block follows.
+ */
 #ifndef WL_PARSE_PROTO_MEMCACHED_H
 #define WL_PARSE_PROTO_MEMCACHED_H
 
 #include "l7.h"
 
-static __always_inline void wl_memcached_parse(struct wl_l7_walk *w)
+#define WL_MC_PORT	    11211
+#define WL_MC_KEY_MAX	    250	 /* memcached's KEY_MAX_LENGTH */
+#define WL_MC_LINE_MAX	    2048 /* memcached drops a client whose line has no LF by then... */
+#define WL_MC_RESP_LINE_MAX 8192 /* ...and never sends lines this long */
+#define WL_MC_VLEN_MAX	    2147483645u /* INT_MAX - 2: largest data block memcached accepts */
+#define WL_MC_BIN_HDR	    24
+#define WL_MC_BIN_BODY_MAX  (1u << 30) /* larger binary bodies are malformed */
+#define WL_MC_REQ_MAGIC	    0x80
+#define WL_MC_RESP_MAGIC    0x81
+#define WL_MC_BIN_STAT	    0x10
+
+enum wl_mc_state {
+	MC_IDLE = 0,
+	MC_LINE,     /* a text line is being read */
+	MC_DATA,     /* a text data block is being skipped */
+	MC_BIN_HDR,  /* a binary header is being gathered */
+	MC_BIN_BODY, /* a binary body is being skipped */
+	MC_RESYNC = WL_L7_RESYNC,
+};
+
+/* Request line kinds: how many keys, which tokens are valid, is there a data block. */
+enum wl_mc_kind {
+	MCK_OTHER = 0,
+	MCK_GET,   /* get gets bget: keys after the name */
+	MCK_GAT,   /* gat gats: exptime, then keys */
+	MCK_STORE, /* set add replace append prepend: data block of token 4's length */
+	MCK_CAS,
+	MCK_ARITH, /* incr decr */
+	MCK_TOUCH,
+	MCK_DELETE,
+	MCK_FLUSH,
+	MCK_VERBOSITY,
+	MCK_QUIT,
+	MCK_MSET, /* meta set: data block of token 2's length */
+};
+
+/* Response line kinds. */
+enum wl_mc_rkind {
+	MCR_ONE = 0, /* a one-line reply: STORED, DELETED, OK, VERSION ..., a number */
+	MCR_VALUE,   /* VALUE <key> <flags> <bytes> [<cas>], then the data block */
+	MCR_VA,	     /* meta VA <bytes> <flags>*, then the data block: the whole reply */
+	MCR_ITEM,    /* STAT ITEM PREFIX: a line of a block ended by END */
+	MCR_END,
+	MCR_ERROR, /* ERROR CLIENT_ERROR SERVER_ERROR */
+	MCR_MISS,  /* NOT_FOUND, meta EN and NF */
+};
+
+/* memcached's own per-direction state, in wl_l7_dir.priv. */
+struct wl_mc_dir {
+	char name[WL_CMD_LEN]; /* the line's first token (NUL-padded), or the opcode's name */
+	__u64 last8;	       /* first bytes of the line's current (finally: last) token */
+	__u32 val[5];	       /* decimal value of tokens 0..4 */
+	__u32 ntok;	       /* tokens completed on the line */
+	__u32 tok_len;	       /* bytes of the current (last) token */
+	__u32 line_len;	       /* bytes of the line so far */
+	__u32 seq;	       /* text lines pushed (request) / answered (response) */
+	__u32 last_multi;      /* request: seq of the last line with several keys, 0: none */
+	__u32 keys;	       /* response: keys the reply answers */
+	__u32 items;	       /* response: VALUE/STAT lines of the reply so far */
+	__u32 push_cnt;	       /* request: requests not pushed to the FIFO yet (one run) */
+	__u32 acc_bytes;       /* response: bytes of a binary stats reply's packets so far */
+	__u16 push_id;
+	__u8 num_bad;	     /* bit t: token t (< 5) is not a decimal number in range */
+	__u8 neg;	     /* bit t: token t (< 5) starts with '-' */
+	__u8 in_tok;	     /* inside a token */
+	__u8 bad;	     /* the first token has a byte no command name has */
+	__u8 key_long;	     /* token 1 is longer than a key may be */
+	__u8 noreply;	     /* request: the command reading its data block expects no reply */
+	__u8 end_after_data; /* response: the data block ends the reply (meta VA) */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct wl_mc_dir) <= WL_L7_PRIV_MAX, "memcached state fits in priv");
+#define MC(d) ((struct wl_mc_dir *)(d)->priv)
+
+/* Up to 8 characters of a string literal as a little-endian u64 (bytes 8..15 with MC8H). */
+#define MC_CH(s, i, b)                                                                             \
+	((__u64)(__u8)((i) < sizeof(s) - 1 ? (s)[(i) % sizeof(s)] : 0) << (((i) - (b)) * 8))
+#define MC8(s)                                                                                     \
+	(MC_CH(s, 0, 0) | MC_CH(s, 1, 0) | MC_CH(s, 2, 0) | MC_CH(s, 3, 0) | MC_CH(s, 4, 0) |      \
+	 MC_CH(s, 5, 0) | MC_CH(s, 6, 0) | MC_CH(s, 7, 0))
+#define MC8H(s)                                                                                    \
+	(MC_CH(s, 8, 8) | MC_CH(s, 9, 8) | MC_CH(s, 10, 8) | MC_CH(s, 11, 8) | MC_CH(s, 12, 8) |   \
+	 MC_CH(s, 13, 8) | MC_CH(s, 14, 8) | MC_CH(s, 15, 8))
+
+static __always_inline void wl_mc_line_reset(struct wl_mc_dir *m)
 {
-	(void)w;
+	__u64 *n = (__u64 *)m->name;
+
+	n[0] = n[1] = n[2] = 0;
+	m->last8 = 0;
+	m->val[0] = m->val[1] = m->val[2] = m->val[3] = m->val[4] = 0;
+	m->ntok = 0;
+	m->tok_len = 0;
+	m->line_len = 0;
+	m->num_bad = 0;
+	m->neg = 0;
+	m->in_tok = 0;
+	m->bad = 0;
+	m->key_long = 0;
 }
 
-/* Does a client's first payload look like memcached? head: its first 16 bytes (zero-padded). */
-static __always_inline int wl_memcached_sniff(const __u8 *head, __u32 len)
+static __always_inline void wl_mc_tok_end(struct wl_mc_dir *m)
 {
-	(void)head;
-	(void)len;
+	if (!m->in_tok)
+		return;
+	if (m->ntok == 1 && m->tok_len > WL_MC_KEY_MAX)
+		m->key_long = 1;
+	m->ntok++;
+	m->in_tok = 0;
+}
+
+/*
+ * Tokenizes a text line from window index pos (below lim) the way memcached does (tokens split
+ * by spaces; a CR is taken as a separator): first token, token count, decimal values of tokens
+ * 0..4, first bytes and length of the last token. Returns the index after the LF, or 0 when the
+ * window ended first (the state is kept for the next window). A global function: verified once.
+ */
+__noinline __u32 wl_mc_scan(struct wl_l7_state *s, struct wl_mc_dir *m, __u32 pos, __u32 lim)
+{
+	if (!s || !m)
+		return 0;
+	for (int k = 0; k < WL_L7_WINDOW; k++) {
+		__u32 i = pos + k, t, l, v;
+		__u8 c;
+
+		if (i >= lim)
+			return 0;
+		c = s->buf[i & (WL_L7_WINDOW - 1)];
+		m->line_len++;
+		if (c == '\n') {
+			wl_mc_tok_end(m);
+			return i + 1;
+		}
+		if (c == ' ' || c == '\r') {
+			wl_mc_tok_end(m);
+			continue;
+		}
+		if (!m->in_tok) {
+			m->in_tok = 1;
+			m->tok_len = 0;
+			m->last8 = 0;
+		}
+		t = m->ntok;
+		l = m->tok_len;
+		if (t == 0) {
+			if (c < 0x21 || c > 0x7e)
+				m->bad = 1;
+			if (l < WL_CMD_LEN - 1)
+				m->name[l] = c;
+		}
+		if (t < 5) {
+			v = m->val[t];
+			if (c == '-' && l == 0)
+				m->neg |= 1 << t;
+			else if (c < '0' || c > '9' || v > WL_MC_VLEN_MAX / 10)
+				m->num_bad |= 1 << t;
+			else if (v * 10 + (c - '0') > WL_MC_VLEN_MAX)
+				m->num_bad |= 1 << t;
+			else
+				m->val[t] = v * 10 + (c - '0');
+		}
+		if (l < 8)
+			m->last8 |= (__u64)c << (l * 8);
+		if (l < 0xffff)
+			m->tok_len = l + 1;
+	}
 	return 0;
 }
 
-#endif
+/* ---- events ---- */
+
+/* n requests of command id (the keys of a multi-get), bytes for all of them. */
+static __always_inline void wl_mc_requests(struct wl_l7_walk *w, __u16 id, __u32 n, __u32 bytes)
+{
+	struct wl_l7_run *r = &w->s->req;
+
+	if (r->id != id || r->count >= 0xffff)
+		wl_run_flush_req(w);
+	r->id = id;
+	r->count += n;
+	r->bytes += bytes;
+}
+
+/* n responses to command id answered at once (the keys of a multi-get, settled quiet ones). */
+static __always_inline void wl_mc_responses(struct wl_l7_walk *w, __u16 id, __u64 lat_ns, __u32 n,
+					    __u32 errors, __u32 misses, __u32 bytes)
+{
+	struct wl_l7_run *r = &w->s->resp;
+
+	if (id == WL_CMD_NONE) {
+		w->cnt->l7_unmatched++;
+		return;
+	}
+	if (r->id != id || r->lat_ns != lat_ns)
+		wl_run_flush_resp(w);
+	r->id = id;
+	r->lat_ns = lat_ns;
+	r->count += n;
+	r->errors += errors;
+	r->misses += misses;
+	r->bytes += bytes;
+}
+
+/* Requests expecting a reply go to the FIFO as runs (the engine's push is off: noreply
+ * commands must stay out of it). */
+static __always_inline void wl_mc_push_flush(struct wl_l7_walk *w, struct wl_mc_dir *m)
+{
+	if (m->push_cnt)
+		wl_fifo_push(w, m->push_id, m->push_cnt);
+	m->push_cnt = 0;
+}
+
+static __always_inline void wl_mc_push(struct wl_l7_walk *w, struct wl_mc_dir *m, __u16 id, __u32 n)
+{
+	if (m->push_cnt && m->push_id != id)
+		wl_mc_push_flush(w, m);
+	m->push_id = id;
+	m->push_cnt += n;
+}
+
+/* Takes n more units (keys) off the FIFO, from the head entry on. */
+static __always_inline void wl_mc_fifo_take(struct wl_l7_walk *w, __u32 n)
+{
+	struct wl_conn *c = w->conn;
+	__u32 took = 0;
+
+	for (int k = 0; k < 4; k++) {
+		__u32 head = c->fifo_head, tail = *(volatile __u32 *)&c->fifo_tail, cnt, t, old;
+		struct wl_pending *e;
+
+		if (took >= n || head == tail)
+			break;
+		e = &c->fifo[head & (WL_FIFO_LEN - 1)];
+		cnt = *(volatile __u32 *)&e->count;
+		t = n - took;
+		if (t > cnt)
+			t = cnt;
+		if (!t)
+			t = 1; /* an entry already used up: step over it */
+		old = __sync_fetch_and_add(&e->count, -t);
+		if (old <= t)
+			__sync_fetch_and_add(&c->fifo_head, 1);
+		took += t;
+	}
+}
+
+static __always_inline int wl_mc_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	w->cnt->l7_malformed++;
+	d->state = MC_RESYNC;
+	d->flags &= WL_DIR_SEQ_VALID;
+	d->msg_bytes = 0;
+	d->body_left = 0;
+	d->hdr_len = 0;
+	return 1;
+}
+
+static __always_inline void wl_mc_msg_done(struct wl_l7_dir *d)
+{
+	d->state = MC_IDLE;
+	d->msg_bytes = 0;
+	d->hdr_len = 0;
+}
+
+/* ---- text requests ---- */
+
+static __always_inline int wl_mc_kind(const struct wl_mc_dir *m)
+{
+	const __u64 *n = (const __u64 *)m->name;
+	__u64 n0 = n[0], n1 = n[1];
+
+	if (n1 == 0) {
+		if (n0 == MC8("get") || n0 == MC8("gets") || n0 == MC8("bget"))
+			return MCK_GET;
+		if (n0 == MC8("gat") || n0 == MC8("gats"))
+			return MCK_GAT;
+		if (n0 == MC8("set") || n0 == MC8("add") || n0 == MC8("replace") ||
+		    n0 == MC8("append") || n0 == MC8("prepend"))
+			return MCK_STORE;
+		if (n0 == MC8("cas"))
+			return MCK_CAS;
+		if (n0 == MC8("incr") || n0 == MC8("decr"))
+			return MCK_ARITH;
+		if (n0 == MC8("touch"))
+			return MCK_TOUCH;
+		if (n0 == MC8("delete"))
+			return MCK_DELETE;
+		if (n0 == MC8("quit"))
+			return MCK_QUIT;
+		if (n0 == MC8("ms"))
+			return MCK_MSET;
+	} else if (n[2] == 0) {
+		if (n0 == MC8("flush_all") && n1 == MC8H("flush_all"))
+			return MCK_FLUSH;
+		if (n0 == MC8("verbosity") && n1 == MC8H("verbosity"))
+			return MCK_VERBOSITY;
+	}
+	return MCK_OTHER;
+}
+
+/* A storage command whose data block follows (no response expected when noreply). */
+static __always_inline void wl_mc_req_data_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						struct wl_mc_dir *m)
+{
+	wl_mc_requests(w, d->cur_id, 1, d->msg_bytes);
+	if (!m->noreply) {
+		wl_mc_push(w, m, d->cur_id, 1);
+		m->seq++;
+	}
+	wl_mc_msg_done(d);
+}
+
+/* A complete request line: its command, keys, noreply, and data block if memcached reads one. */
+static __always_inline void wl_mc_req_line(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					   struct wl_mc_dir *m)
+{
+	__u32 nt = m->ntok, n = 1, lo = 0, hi = 0xffffffff, data = 0;
+	int kind = wl_mc_kind(m), noreply = 0, expect = 1, ok;
+	__u16 id, flags;
+
+	/* a first token too long for the name buffer is no command memcached knows */
+	id = nt && m->name[WL_CMD_LEN - 2] == 0 ? wl_cmd_lookup(w, m->name, &flags) : WL_CMD_OTHER;
+	/* token counts memcached accepts for each command (else it answers ERROR) */
+	switch (kind) {
+	case MCK_GET:
+	case MCK_GAT:
+		lo = 2;
+		break;
+	case MCK_STORE:
+		lo = 5, hi = 6;
+		break;
+	case MCK_CAS:
+		lo = 6, hi = 7;
+		break;
+	case MCK_ARITH:
+	case MCK_TOUCH:
+		lo = 3, hi = 4;
+		break;
+	case MCK_DELETE:
+		lo = 2, hi = 4;
+		break;
+	case MCK_FLUSH:
+		lo = 1, hi = 3;
+		break;
+	case MCK_VERBOSITY:
+		lo = 2, hi = 3;
+		break;
+	case MCK_MSET:
+		lo = 3;
+		break;
+	default:
+		break;
+	}
+	ok = nt >= lo && nt <= hi;
+	if (ok && kind == MCK_GET)
+		n = nt - 1;
+	else if (ok && kind == MCK_GAT && nt > 2)
+		n = nt - 2;
+	else if (ok && kind == MCK_QUIT)
+		expect = 0;
+	if (ok && kind >= MCK_STORE && kind <= MCK_VERBOSITY && (kind != MCK_DELETE || nt > 2))
+		noreply = m->tok_len == 7 && m->last8 == MC8("noreply");
+	/* the data block is read only when the line is good enough for memcached to read it */
+	if (ok && (kind == MCK_STORE || kind == MCK_CAS) && !m->key_long && !(m->num_bad & 0x1c) &&
+	    !(m->neg & 0x14))
+		data = m->val[4] + 2;
+	else if (ok && kind == MCK_MSET && !m->key_long && !(m->num_bad & 0x4) && !(m->neg & 0x4))
+		data = m->val[2] + 2;
+	if (data) {
+		d->cur_id = id;
+		m->noreply = noreply;
+		d->body_left = data;
+		d->state = MC_DATA;
+		return;
+	}
+	wl_mc_requests(w, id, n, d->msg_bytes);
+	if (expect && !noreply) {
+		wl_mc_push(w, m, id, n);
+		m->seq++;
+		if (n > 1) {
+			/* the reply side needs the key count of this line to count misses */
+			wl_aux_set(w, WL_AUX_PENDING, m->seq, id, n);
+			m->last_multi = m->seq;
+		}
+	}
+	wl_mc_msg_done(d);
+}
+
+/* ---- binary ---- */
+
+/* The command name of a binary opcode (as the text protocol names it), into m->name. */
+static __always_inline void wl_mc_bin_name(struct wl_mc_dir *m, __u8 op)
+{
+	__u64 *n = (__u64 *)m->name, a = 0, b = 0;
+
+	switch (op) {
+	case 0x00:
+		a = MC8("get");
+		break;
+	case 0x01:
+		a = MC8("set");
+		break;
+	case 0x02:
+		a = MC8("add");
+		break;
+	case 0x03:
+		a = MC8("replace");
+		break;
+	case 0x04:
+		a = MC8("delete");
+		break;
+	case 0x05:
+		a = MC8("incr");
+		break;
+	case 0x06:
+		a = MC8("decr");
+		break;
+	case 0x07:
+		a = MC8("quit");
+		break;
+	case 0x08:
+		a = MC8("flush_all"), b = MC8H("flush_all");
+		break;
+	case 0x09:
+		a = MC8("getq");
+		break;
+	case 0x0a:
+		a = MC8("noop");
+		break;
+	case 0x0b:
+		a = MC8("version");
+		break;
+	case 0x0c:
+		a = MC8("getk");
+		break;
+	case 0x0d:
+		a = MC8("getkq");
+		break;
+	case 0x0e:
+		a = MC8("append");
+		break;
+	case 0x0f:
+		a = MC8("prepend");
+		break;
+	case 0x10:
+		a = MC8("stats");
+		break;
+	case 0x11:
+		a = MC8("setq");
+		break;
+	case 0x12:
+		a = MC8("addq");
+		break;
+	case 0x13:
+		a = MC8("replaceq");
+		break;
+	case 0x14:
+		a = MC8("deleteq");
+		break;
+	case 0x15:
+		a = MC8("incrq");
+		break;
+	case 0x16:
+		a = MC8("decrq");
+		break;
+	case 0x17:
+		a = MC8("quitq");
+		break;
+	case 0x18:
+		a = MC8("flush_allq"), b = MC8H("flush_allq");
+		break;
+	case 0x19:
+		a = MC8("appendq");
+		break;
+	case 0x1a:
+		a = MC8("prependq");
+		break;
+	case 0x1b:
+		a = MC8("verbosity"), b = MC8H("verbosity");
+		break;
+	case 0x1c:
+		a = MC8("touch");
+		break;
+	case 0x1d:
+		a = MC8("gat");
+		break;
+	case 0x1e:
+		a = MC8("gatq");
+		break;
+	case 0x20:
+		a = MC8("sasl_list_mechs"), b = MC8H("sasl_list_mechs");
+		break;
+	case 0x21:
+		a = MC8("sasl_auth"), b = MC8H("sasl_auth");
+		break;
+	case 0x22:
+		a = MC8("sasl_step"), b = MC8H("sasl_step");
+		break;
+	case 0x23:
+		a = MC8("gatk");
+		break;
+	case 0x24:
+		a = MC8("gatkq");
+		break;
+	default:
+		a = MC8("OTHER");
+		break;
+	}
+	n[0] = a;
+	n[1] = b;
+	n[2] = 0;
+}
+
+/* Checks a gathered binary header; returns its body length, or -1 when it is malformed. */
+static __always_inline long wl_mc_bin_body(const struct wl_l7_dir *d, __u8 magic)
+{
+	__u32 keylen = (__u32)d->hdr[2] << 8 | d->hdr[3], extlen = d->hdr[4];
+	__u32 body = (__u32)d->hdr[8] << 24 | (__u32)d->hdr[9] << 16 | (__u32)d->hdr[10] << 8 |
+		     d->hdr[11];
+
+	if (d->hdr[0] != magic || body > WL_MC_BIN_BODY_MAX || keylen + extlen > body)
+		return -1;
+	return body;
+}
+
+static __always_inline void wl_mc_req_bin(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					  struct wl_mc_dir *m)
+{
+	long body = wl_mc_bin_body(d, WL_MC_REQ_MAGIC);
+	__u8 op = d->hdr[1];
+	__u16 id, flags;
+
+	if (body < 0) {
+		wl_mc_malformed(w, d);
+		return;
+	}
+	wl_mc_bin_name(m, op);
+	id = wl_cmd_lookup(w, m->name, &flags);
+	wl_mc_requests(w, id, 1, WL_MC_BIN_HDR + body);
+	if (op != 0x17) /* quitq: never answered; other quiet ones are settled in order */
+		wl_mc_push(w, m, id, 1);
+	d->body_left = body;
+	d->state = MC_BIN_BODY;
+}
+
+/* Is command id a binary quiet one ("...q"), and is it of the get family (silence = miss)? */
+static __always_inline int wl_mc_quiet(__u16 id, int *get_family)
+{
+	struct wl_cmd_name *nm;
+	__u32 idx = id;
+	int last = 0;
+
+	nm = bpf_map_lookup_elem(&wl_cmd_ids, &idx);
+	if (!nm)
+		return 0;
+	for (int j = 1; j < WL_CMD_LEN; j++) {
+		if (nm->command[j] == 0)
+			break;
+		last = j;
+	}
+	*get_family = nm->command[0] == 'g';
+	return nm->command[last] == 'q';
+}
+
+/* A binary reply to command rid: the quiet requests before it that got no reply are settled. */
+static __always_inline void wl_mc_bin_answer(struct wl_l7_walk *w, __u16 rid, int error, int miss,
+					     __u32 bytes)
+{
+	struct wl_conn *c = w->conn;
+
+	for (int k = 0; k < 8; k++) {
+		__u32 head = c->fifo_head, tail = *(volatile __u32 *)&c->fifo_tail, cnt;
+		struct wl_pending *e;
+		int get_family = 0;
+		__u64 lat;
+		__u16 id;
+
+		if (head == tail)
+			break;
+		e = &c->fifo[head & (WL_FIFO_LEN - 1)];
+		id = e->cmd_id;
+		lat = w->s->job.now > e->ts_ns ? w->s->job.now - e->ts_ns : 0;
+		if (id == rid || !wl_mc_quiet(id, &get_family)) {
+			wl_mc_fifo_take(w, 1);
+			wl_mc_responses(w, id, lat, 1, !!error, !!miss, bytes);
+			return;
+		}
+		cnt = *(volatile __u32 *)&e->count;
+		if (!cnt)
+			cnt = 1;
+		wl_mc_fifo_take(w, cnt);
+		wl_mc_responses(w, id, lat, cnt, 0, get_family ? cnt : 0, 0);
+	}
+	w->cnt->l7_unmatched++;
+}
+
+static __always_inline void wl_mc_resp_bin(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					   struct wl_mc_dir *m)
+{
+	long body = wl_mc_bin_body(d, WL_MC_RESP_MAGIC);
+	__u32 keylen = (__u32)d->hdr[2] << 8 | d->hdr[3];
+	__u16 status = (__u16)d->hdr[6] << 8 | d->hdr[7], id, flags;
+	__u8 op = d->hdr[1];
+
+	if (body < 0) {
+		wl_mc_malformed(w, d);
+		return;
+	}
+	d->body_left = body;
+	d->state = MC_BIN_BODY;
+	/* a stats reply is one packet per statistic, ended by one with no key */
+	if (op == WL_MC_BIN_STAT && status == 0 && keylen) {
+		m->acc_bytes += WL_MC_BIN_HDR + body;
+		return;
+	}
+	wl_mc_bin_name(m, op);
+	id = wl_cmd_lookup(w, m->name, &flags);
+	wl_mc_bin_answer(w, id, status && status != 1 && status != 2 && status != 5, status == 1,
+			 m->acc_bytes + WL_MC_BIN_HDR + body);
+	m->acc_bytes = 0;
+}
+
+/* ---- text responses ---- */
+
+static __always_inline int wl_mc_rkind(const struct wl_mc_dir *m)
+{
+	const __u64 *n = (const __u64 *)m->name;
+	__u64 n0 = n[0], n1 = n[1];
+
+	if ((n0 & 0xffffffffffull) == MC8("ERROR"))
+		return MCR_ERROR; /* "ERROR", "ERROR:" */
+	if (n1 == 0) {
+		if (n0 == MC8("VALUE"))
+			return MCR_VALUE;
+		if (n0 == MC8("VA"))
+			return MCR_VA;
+		if (n0 == MC8("STAT") || n0 == MC8("ITEM") || n0 == MC8("PREFIX"))
+			return MCR_ITEM;
+		if (n0 == MC8("END"))
+			return MCR_END;
+		if (n0 == MC8("EN") || n0 == MC8("NF"))
+			return MCR_MISS;
+	} else if (n[2] == 0) {
+		if ((n0 == MC8("CLIENT_ERROR") || n0 == MC8("SERVER_ERROR")) &&
+		    n1 == MC8H("CLIENT_ERROR"))
+			return MCR_ERROR;
+		if (n0 == MC8("NOT_FOUND") && n1 == MC8H("NOT_FOUND"))
+			return MCR_MISS;
+	}
+	return MCR_ONE;
+}
+
+/* The first line of a reply: which request it answers, and how many keys. */
+static __always_inline void wl_mc_resp_start(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					     struct wl_mc_dir *m)
+{
+	struct wl_mc_dir *rq = MC(&w->conn->dir[0]);
+	__u64 lat = 0;
+	__u32 multi;
+
+	d->cur_id = wl_fifo_pop(w, &lat);
+	d->msg_ts_ns = lat;
+	d->flags |= WL_DIR_STARTED;
+	m->items = 0;
+	m->keys = 1;
+	if (d->cur_id == WL_CMD_NONE)
+		return;
+	m->seq++;
+	multi = *(volatile __u32 *)&rq->last_multi;
+	if (multi && (__s32)(m->seq - multi) <= 0) {
+		struct wl_aux_key k;
+		struct wl_aux_val *v;
+
+		wl_aux_key_init(w, &k, WL_AUX_PENDING, m->seq);
+		v = bpf_map_lookup_elem(&wl_aux, &k);
+		if (v) {
+			if (v->value > 1 && v->cmd_id == d->cur_id) {
+				m->keys = v->value;
+				wl_mc_fifo_take(w, v->value - 1);
+			}
+			bpf_map_delete_elem(&wl_aux, &k);
+		}
+	}
+}
+
+static __always_inline void wl_mc_resp_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					    struct wl_mc_dir *m, int error, int miss)
+{
+	__u32 keys = m->keys, misses = 0;
+
+	if (miss > 0)
+		misses = keys;
+	else if (miss < 0) /* END: the keys without a VALUE */
+		misses = keys > m->items ? keys - m->items : 0;
+	wl_mc_responses(w, d->cur_id, d->msg_ts_ns, keys, error ? keys : 0, misses, d->msg_bytes);
+	d->flags &= WL_DIR_SEQ_VALID;
+	m->items = 0;
+	m->keys = 1;
+	wl_mc_msg_done(d);
+}
+
+static __always_inline void wl_mc_resp_line(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					    struct wl_mc_dir *m)
+{
+	int kind = wl_mc_rkind(m);
+
+	if (m->ntok == 0) {
+		wl_mc_malformed(w, d); /* memcached sends no blank lines */
+		return;
+	}
+	switch (kind) {
+	case MCR_VALUE:
+		if (m->ntok < 4 || (m->num_bad & 0x8) || (m->neg & 0x8))
+			goto malformed;
+		m->items++;
+		m->end_after_data = 0;
+		d->body_left = m->val[3] + 2;
+		d->state = MC_DATA;
+		return;
+	case MCR_VA:
+		if (m->ntok < 2 || (m->num_bad & 0x2) || (m->neg & 0x2))
+			goto malformed;
+		m->items++;
+		m->end_after_data = 1;
+		d->body_left = m->val[1] + 2;
+		d->state = MC_DATA;
+		return;
+	case MCR_ITEM:
+		m->items++;
+		d->state = MC_IDLE; /* the block goes on */
+		return;
+	case MCR_END:
+		wl_mc_resp_done(w, d, m, 0, -1);
+		return;
+	case MCR_ERROR:
+		wl_mc_resp_done(w, d, m, 1, 0);
+		return;
+	case MCR_MISS:
+		wl_mc_resp_done(w, d, m, 0, 1);
+		return;
+	default:
+		wl_mc_resp_done(w, d, m, 0, 0);
+		return;
+	}
+malformed:
+	wl_mc_malformed(w, d);
+}
+
+/* ---- steps ---- */
+
+/*
+ * One step of either direction: a whole data block or binary body skip, a binary header, or a
+ * text line (or what of it the window holds). Returns 1 (stop) at the end of the payload.
+ */
+static __always_inline long wl_mc_step(struct wl_l7_walk *w, int resp)
+{
+	struct wl_l7_state *s = w->s;
+	struct wl_l7_dir *d = w->d;
+	struct wl_mc_dir *m = MC(d);
+	__u32 avail, pos, lim, next, n;
+
+	if (d->state == MC_DATA || d->state == MC_BIN_BODY) {
+		if (!wl_l7_body_skip(w, d))
+			return 1;
+		if (d->state == MC_BIN_BODY)
+			wl_mc_msg_done(d);
+		else if (!resp)
+			wl_mc_req_data_done(w, d, m);
+		else if (m->end_after_data)
+			wl_mc_resp_done(w, d, m, 0, 0);
+		else
+			d->state = MC_IDLE; /* the next VALUE, or END */
+		return s->off >= s->end;
+	}
+	if (d->state == MC_RESYNC || !wl_win_avail(w))
+		return 1;
+	if (d->state == MC_IDLE) {
+		__u8 c = wl_win_byte(w);
+
+		if (!(d->flags & WL_DIR_STARTED))
+			d->msg_bytes = 0;
+		if (c == (resp ? WL_MC_RESP_MAGIC : WL_MC_REQ_MAGIC)) {
+			d->hdr_len = 0;
+			d->state = MC_BIN_HDR;
+		} else {
+			if (resp && !(d->flags & WL_DIR_STARTED))
+				wl_mc_resp_start(w, d, m);
+			wl_mc_line_reset(m);
+			d->state = MC_LINE;
+		}
+	}
+	if (d->state == MC_BIN_HDR) {
+		if (!wl_l7_hdr_take(w, d, WL_MC_BIN_HDR))
+			return 1;
+		if (resp)
+			wl_mc_resp_bin(w, d, m);
+		else
+			wl_mc_req_bin(w, d, m);
+		return s->off >= s->end;
+	}
+	if (d->state != MC_LINE)
+		return 1;
+	avail = wl_win_avail(w);
+	if (!avail)
+		return 1;
+	pos = s->off - s->win_off;
+	lim = pos + avail;
+	if (lim > WL_L7_WINDOW)
+		return 1;
+	next = wl_mc_scan(s, m, pos, lim);
+	n = (next ? next : lim) - pos;
+	s->off += n;
+	d->msg_bytes += n;
+	if (m->bad)
+		return wl_mc_malformed(w, d);
+	if (!next) {
+		/* only a multi-get may be longer than memcached's line limit */
+		if (m->line_len > (resp ? WL_MC_RESP_LINE_MAX : WL_MC_LINE_MAX) &&
+		    (resp || wl_mc_kind(m) != MCK_GET))
+			return wl_mc_malformed(w, d);
+		return s->off >= s->end;
+	}
+	if (resp)
+		wl_mc_resp_line(w, d, m);
+	else
+		wl_mc_req_line(w, d, m);
+	return s->off >= s->end;
+}
+
+static long wl_mc_req_step(__u32 i, void *arg)
+{
+	return wl_mc_step(arg, 0);
+}
+
+static long wl_mc_resp_step(__u32 i, void *arg)
+{
+	return wl_mc_step(arg, 1);
+}
+
+/* A segment may restart a stream that lost sync if it begins like a message. */
+static __always_inline void wl_mc_resync(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	__u8 c;
+
+	if (d->state != MC_RESYNC)
+		return;
+	if (!wl_win_avail(w))
+		return;
+	c = wl_win_byte(w);
+	if (w->s->job.dir
+		    ? (c == WL_MC_RESP_MAGIC || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		    : (c == WL_MC_REQ_MAGIC || (c >= 'a' && c <= 'z'))) {
+		d->flags &= WL_DIR_SEQ_VALID;
+		d->body_left = 0;
+		MC(d)->items = 0;
+		MC(d)->keys = 1;
+		MC(d)->acc_bytes = 0;
+		wl_mc_msg_done(d);
+		return;
+	}
+	w->cnt->l7_resync_skip++;
+}
+
+static __always_inline void wl_memcached_parse(struct wl_l7_walk *w)
+{
+	/* requests are pushed to the FIFO here (noreply ones are not), not by the engine */
+	w->s->by_id = 1;
+	wl_mc_resync(w, w->d);
+	if (w->s->job.dir) {
+		bpf_loop(WL_L7_STEPS_MAX, wl_mc_resp_step, w, 0);
+	} else {
+		bpf_loop(WL_L7_STEPS_MAX, wl_mc_req_step, w, 0);
+		wl_mc_push_flush(w, MC(w->d));
+	}
+}
+
+/* Does a client's first payload look like memcached? head: its first 16 bytes (zero-padded).
+ * A text command word with its separator, or a binary request header that adds up. */
+static __always_inline int wl_memcached_sniff(const __u8 *head, __u32 len)
+{
+	__u8 b0 = head[0], b1 = head[1], b2 = head[2], b3 = head[3], b4 = head[4], b5 = head[5],
+	     b6 = head[6], b7 = head[7], b8 = head[8], b9 = head[9], b10 = head[10], b11 = head[11];
+	__u64 w8 = (__u64)b0 | (__u64)b1 << 8 | (__u64)b2 << 16 | (__u64)b3 << 24 |
+		   (__u64)b4 << 32 | (__u64)b5 << 40 | (__u64)b6 << 48 | (__u64)b7 << 56;
+	__u32 w4 = (__u32)w8;
+
+	if (b0 == WL_MC_REQ_MAGIC) {
+		__u32 keylen = (__u32)b2 << 8 | b3;
+		__u32 body = (__u32)b8 << 24 | (__u32)b9 << 16 | (__u32)b10 << 8 | b11;
+
+		return len >= WL_MC_BIN_HDR && b1 <= 0x24 && b5 == 0 && b6 == 0 && b7 == 0 &&
+		       keylen <= WL_MC_KEY_MAX && b4 <= 20 && keylen + b4 <= body &&
+		       body <= (1u << 20);
+	}
+	if (len < 5)
+		return 0;
+	/* "get ", "set " ...: four bytes; "gets ", "incr " ...: five */
+	if (w4 == (__u32)MC8("get ") || w4 == (__u32)MC8("set ") || w4 == (__u32)MC8("add ") ||
+	    w4 == (__u32)MC8("cas ") || w4 == (__u32)MC8("gat "))
+		return 1;
+	if (b4 == ' ' && (w4 == (__u32)MC8("gets") || w4 == (__u32)MC8("gats") ||
+			  w4 == (__u32)MC8("incr") || w4 == (__u32)MC8("decr")))
+		return 1;
+	if ((w8 & 0xffffffffffffull) == MC8("touch ") ||
+	    (w8 & 0xffffffffffffffull) == MC8("delete ") ||
+	    (w8 & 0xffffffffffffffull) == MC8("append "))
+		return 1;
+	if (w8 == MC8("prepend ") || w8 == MC8("replace ") || w8 == MC8("flush_al") ||
+	    w8 == MC8("version\r") || (w8 & 0xffffffffffffull) == MC8("stats\r") ||
+	    (w8 & 0xffffffffffffull) == MC8("stats "))
+		return 1;
+	return 0;
+}
+
+#endif /* WL_PARSE_PROTO_MEMCACHED_H */

@@ -1,7 +1,742 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* memcached through the L7 engine: crafted segments, exact per-command stats. (To be written.) */
+/* memcached through the L7 engine: crafted TCP segments (text and binary protocol), exact
+ * per-command stats and engine counters. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <CUnit/CUnit.h>
+
+#include "harness.h"
+#include "l7conv.h"
+#include "pcap_replay.h"
+#include "pktbuild.h"
 #include "suites.h"
+#include "loader/l7cfg.h"
+
+#define MC_PORT 11211
+
+static int mc_stats(uint16_t port, const char *cmd, struct wl_cmd_stats *out)
+{
+	struct conv c;
+
+	conv_init(&c, port);
+	return conv_stats(&c, WL_L7_MEMCACHED, cmd, out);
+}
+
+/* requests, responses, errors, misses of one command at the test server */
+#define EXPECT_MC(port, cmd, rq, rs, er, ms)                                                       \
+	do {                                                                                       \
+		struct wl_cmd_stats st_;                                                           \
+		int found_ = mc_stats(port, cmd, &st_) == 0;                                       \
+		CU_ASSERT_TRUE(found_);                                                            \
+		CU_ASSERT_EQUAL(st_.requests, (uint64_t)(rq));                                     \
+		CU_ASSERT_EQUAL(st_.responses, (uint64_t)(rs));                                    \
+		CU_ASSERT_EQUAL(st_.errors, (uint64_t)(er));                                       \
+		CU_ASSERT_EQUAL(st_.misses, (uint64_t)(ms));                                       \
+		if (!found_ || st_.requests != (uint64_t)(rq) ||                                   \
+		    st_.responses != (uint64_t)(rs) || st_.errors != (uint64_t)(er) ||             \
+		    st_.misses != (uint64_t)(ms))                                                  \
+			fprintf(stderr,                                                            \
+				"\n  [%s:%d %s] %s: found %d req %llu resp %llu err %llu miss "    \
+				"%llu",                                                            \
+				__FILE__, __LINE__, hook_names[h], (cmd), found_,                  \
+				(unsigned long long)st_.requests,                                  \
+				(unsigned long long)st_.responses, (unsigned long long)st_.errors, \
+				(unsigned long long)st_.misses);                                   \
+	} while (0)
+
+#define EXPECT_BYTES(port, cmd, rqb, rsb)                                                          \
+	do {                                                                                       \
+		struct wl_cmd_stats st_;                                                           \
+		mc_stats(port, cmd, &st_);                                                         \
+		CU_ASSERT_EQUAL(st_.request_bytes, (uint64_t)(rqb));                               \
+		CU_ASSERT_EQUAL(st_.response_bytes, (uint64_t)(rsb));                              \
+	} while (0)
+
+/* Stats entries of memcached at the test server (other protocols: none in these tests). */
+static int mc_entries(void)
+{
+	return conv_stats_entries();
+}
+
+static void start(enum wl_hook h, struct conv *c)
+{
+	harness_reset();
+	conv_init(c, MC_PORT);
+	conv_handshake(h, c);
+}
+
+static void test_text_commands(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		struct wl_counters cnt;
+
+		start(h, &c);
+		conv_req(h, &c, "set k 0 0 5\r\nhello\r\n");
+		conv_resp(h, &c, "STORED\r\n");
+		conv_req(h, &c, "get k\r\n");
+		conv_resp(h, &c, "VALUE k 0 5\r\nhello\r\nEND\r\n");
+		conv_req(h, &c, "get nokey\r\n");
+		conv_resp(h, &c, "END\r\n");
+		conv_req(h, &c, "gets k\r\n");
+		conv_resp(h, &c, "VALUE k 0 5 42\r\nhello\r\nEND\r\n");
+		conv_req(h, &c, "add k 0 0 1\r\nx\r\n");
+		conv_resp(h, &c, "NOT_STORED\r\n");
+		conv_req(h, &c, "replace k 0 0 1\r\ny\r\n");
+		conv_resp(h, &c, "STORED\r\n");
+		conv_req(h, &c, "append k 0 0 2\r\nzz\r\n");
+		conv_resp(h, &c, "STORED\r\n");
+		conv_req(h, &c, "prepend k 0 0 2\r\naa\r\n");
+		conv_resp(h, &c, "STORED\r\n");
+		conv_req(h, &c, "cas k 0 0 1 41\r\nq\r\n");
+		conv_resp(h, &c, "EXISTS\r\n");
+		conv_req(h, &c, "cas nokey 0 0 1 41\r\nq\r\n");
+		conv_resp(h, &c, "NOT_FOUND\r\n");
+		conv_req(h, &c, "incr n 5\r\n");
+		conv_resp(h, &c, "15\r\n");
+		conv_req(h, &c, "decr nokey 1\r\n");
+		conv_resp(h, &c, "NOT_FOUND\r\n");
+		conv_req(h, &c, "delete k\r\n");
+		conv_resp(h, &c, "DELETED\r\n");
+		conv_req(h, &c, "delete k\r\n");
+		conv_resp(h, &c, "NOT_FOUND\r\n");
+		conv_req(h, &c, "touch n 100\r\n");
+		conv_resp(h, &c, "TOUCHED\r\n");
+		conv_req(h, &c, "gat 100 n nokey\r\n");
+		conv_resp(h, &c, "VALUE n 0 2\r\n15\r\nEND\r\n");
+		conv_req(h, &c, "gats 100 n\r\n");
+		conv_resp(h, &c, "VALUE n 0 2 7\r\n15\r\nEND\r\n");
+		conv_req(h, &c, "flush_all\r\n");
+		conv_resp(h, &c, "OK\r\n");
+		conv_req(h, &c, "version\r\n");
+		conv_resp(h, &c, "VERSION 1.6.18\r\n");
+		conv_req(h, &c, "stats\r\n");
+		conv_resp(h, &c, "STAT pid 1\r\nSTAT uptime 2\r\nSTAT cmd_get 3\r\nEND\r\n");
+		conv_req(h, &c, "verbosity 1\r\n");
+		conv_resp(h, &c, "OK\r\n");
+		conv_req(h, &c, "mn\r\n");
+		conv_resp(h, &c, "MN\r\n");
+		conv_req(h, &c, "quit\r\n");
+		EXPECT_MC(MC_PORT, "set", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "get", 2, 2, 0, 1);
+		EXPECT_MC(MC_PORT, "gets", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "add", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "replace", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "append", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "prepend", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "cas", 2, 2, 0, 1);
+		EXPECT_MC(MC_PORT, "incr", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "decr", 1, 1, 0, 1);
+		EXPECT_MC(MC_PORT, "delete", 2, 2, 0, 1);
+		EXPECT_MC(MC_PORT, "touch", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "gat", 2, 2, 0, 1); /* two keys, one missed */
+		EXPECT_MC(MC_PORT, "gats", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "flush_all", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "version", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "stats", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "verbosity", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "mn", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "quit", 1, 0, 0, 0);
+		EXPECT_BYTES(MC_PORT, "set", strlen("set k 0 0 5\r\nhello\r\n"),
+			     strlen("STORED\r\n"));
+		EXPECT_BYTES(MC_PORT, "get", strlen("get k\r\n") + strlen("get nokey\r\n"),
+			     strlen("VALUE k 0 5\r\nhello\r\nEND\r\n") + strlen("END\r\n"));
+		EXPECT_BYTES(MC_PORT, "stats", 7,
+			     strlen("STAT pid 1\r\nSTAT uptime 2\r\nSTAT cmd_get 3\r\nEND\r\n"));
+		CU_ASSERT_EQUAL(mc_entries(), 20);
+		cnt = harness_counters();
+		CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
+		CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
+		CU_ASSERT_EQUAL(cnt.l7_fifo_overflow, 0);
+	}
+}
+
+/* Multi-gets: each key is a lookup; the keys without a VALUE are misses, also when the lines
+ * are pipelined in one segment and their FIFO runs merge. */
+static void test_multi_get(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		start(h, &c);
+		conv_req(h, &c, "get a b c\r\nget d\r\ngets e f\r\nget g h i j\r\n");
+		conv_resp(h, &c,
+			  "VALUE a 0 1\r\n1\r\nVALUE c 0 1\r\n3\r\nEND\r\n"
+			  "END\r\n"
+			  "VALUE e 0 1 9\r\n5\r\nVALUE f 0 1 10\r\n6\r\nEND\r\n");
+		conv_resp(h, &c, "VALUE j 0 1\r\nj\r\nEND\r\n");
+		EXPECT_MC(MC_PORT, "get", 8, 8, 0, 5);
+		EXPECT_MC(MC_PORT, "gets", 2, 2, 0, 0);
+		/* a later single get still pairs with its own reply */
+		conv_req(h, &c, "get x y\r\n");
+		conv_resp(h, &c, "CLIENT_ERROR bad command line format\r\n");
+		conv_req(h, &c, "get z\r\n");
+		conv_resp(h, &c, "VALUE z 0 0\r\n\r\nEND\r\n");
+		EXPECT_MC(MC_PORT, "get", 11, 11, 2, 5);
+		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+	}
+}
+
+/* noreply commands and quit get no reply: the next reply belongs to the next command. */
+static void test_noreply(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		start(h, &c);
+		conv_req(h, &c,
+			 "set a 0 0 1 noreply\r\n1\r\nadd a 0 0 1 noreply\r\n2\r\n"
+			 "cas a 0 0 1 7 noreply\r\n3\r\nincr a 1 noreply\r\ndecr a 1 noreply\r\n"
+			 "delete a noreply\r\ntouch a 1 noreply\r\nflush_all 0 noreply\r\n"
+			 "verbosity 1 noreply\r\nget a\r\n");
+		conv_resp(h, &c, "END\r\n");
+		EXPECT_MC(MC_PORT, "set", 1, 0, 0, 0);
+		EXPECT_MC(MC_PORT, "add", 1, 0, 0, 0);
+		EXPECT_MC(MC_PORT, "cas", 1, 0, 0, 0);
+		EXPECT_MC(MC_PORT, "incr", 1, 0, 0, 0);
+		EXPECT_MC(MC_PORT, "decr", 1, 0, 0, 0);
+		EXPECT_MC(MC_PORT, "delete", 1, 0, 0, 0);
+		EXPECT_MC(MC_PORT, "touch", 1, 0, 0, 0);
+		EXPECT_MC(MC_PORT, "flush_all", 1, 0, 0, 0);
+		EXPECT_MC(MC_PORT, "verbosity", 1, 0, 0, 0);
+		EXPECT_MC(MC_PORT, "get", 1, 1, 0, 1);
+		/* "noreply" as a get key, and a set with one token too many (memcached: ERROR, no
+		 * data block read, so the data line is a command of its own) */
+		conv_req(h, &c, "get noreply\r\nset b 0 0 1 noreply x\r\nv\r\n");
+		conv_resp(h, &c, "END\r\nERROR\r\nERROR\r\n");
+		EXPECT_MC(MC_PORT, "get", 2, 2, 0, 2);
+		EXPECT_MC(MC_PORT, "set", 2, 1, 1, 0);
+		EXPECT_MC(MC_PORT, "OTHER", 1, 1, 1, 0);
+		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+	}
+}
+
+static void test_errors(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		start(h, &c);
+		conv_req(h, &c,
+			 "foo bar\r\nGET k\r\nget\r\n\r\nincr s 1\r\nset big 0 0 3\r\nabc\r\n");
+		conv_resp(h, &c,
+			  "ERROR\r\nERROR\r\nERROR\r\nERROR\r\n"
+			  "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n"
+			  "SERVER_ERROR out of memory storing object\r\n");
+		EXPECT_MC(MC_PORT, "OTHER", 3, 3, 3, 0); /* foo, GET (case matters), empty line */
+		EXPECT_MC(MC_PORT, "get", 1, 1, 1, 0);
+		EXPECT_MC(MC_PORT, "incr", 1, 1, 1, 0);
+		EXPECT_MC(MC_PORT, "set", 1, 1, 1, 0);
+		CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
+		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+	}
+}
+
+/* Every cut of a request stream and of its reply stream into two segments. */
+static void test_split_every_offset(void)
+{
+	static const char reqs[] = "set key 0 0 10\r\n0123456789\r\nget key other\r\nincr n 1\r\n";
+	static const char resps[] = "STORED\r\nVALUE key 5 10\r\n0123456789\r\nEND\r\n2\r\n";
+	size_t rl = strlen(reqs), pl = strlen(resps);
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t cut = 1; cut < rl || cut < pl; cut++) {
+			struct conv c;
+			size_t qc = cut < rl ? cut : rl - 1, pc = cut < pl ? cut : pl - 1;
+
+			start(h, &c);
+			conv_seg(h, &c, 0, reqs, qc, 0);
+			conv_seg(h, &c, 0, reqs + qc, rl - qc, 0);
+			conv_seg(h, &c, 1, resps, pc, 0);
+			conv_seg(h, &c, 1, resps + pc, pl - pc, 0);
+			EXPECT_MC(MC_PORT, "set", 1, 1, 0, 0);
+			EXPECT_MC(MC_PORT, "get", 2, 2, 0, 1);
+			EXPECT_MC(MC_PORT, "incr", 1, 1, 0, 0);
+			EXPECT_BYTES(MC_PORT, "set", 28, 8);
+			CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+			if (harness_counters().l7_malformed)
+				fprintf(stderr, "\n  [%s] cut %zu: malformed", hook_names[h], cut);
+		}
+		/* one byte per segment */
+		{
+			struct conv c;
+
+			start(h, &c);
+			for (size_t i = 0; i < rl; i++)
+				conv_seg(h, &c, 0, reqs + i, 1, 0);
+			for (size_t i = 0; i < pl; i++)
+				conv_seg(h, &c, 1, resps + i, 1, 0);
+			EXPECT_MC(MC_PORT, "set", 1, 1, 0, 0);
+			EXPECT_MC(MC_PORT, "get", 2, 2, 0, 1);
+			EXPECT_MC(MC_PORT, "incr", 1, 1, 0, 0);
+		}
+	}
+}
+
+/* A 100 KB value: its data block spans segments both ways. */
+static void test_large_value(void)
+{
+	size_t vlen = 100 * 1024, len, rlen;
+	char *msg = malloc(vlen + 64), *rsp = malloc(vlen + 64), *p;
+
+	p = msg + sprintf(msg, "set big 0 0 %zu\r\n", vlen);
+	memset(p, 'v', vlen);
+	memcpy(p + vlen, "\r\n", 2);
+	len = p + vlen + 2 - msg;
+	p = rsp + sprintf(rsp, "VALUE big 0 %zu\r\n", vlen);
+	memset(p, 'v', vlen);
+	memcpy(p + vlen, "\r\nEND\r\n", 7);
+	rlen = p + vlen + 7 - rsp;
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		start(h, &c);
+		for (size_t off = 0; off < len; off += 1448)
+			conv_seg(h, &c, 0, msg + off, len - off < 1448 ? len - off : 1448, 0);
+		conv_resp(h, &c, "STORED\r\n");
+		conv_req(h, &c, "get big\r\n");
+		for (size_t off = 0; off < rlen; off += 1448)
+			conv_seg(h, &c, 1, rsp + off, rlen - off < 1448 ? rlen - off : 1448, 0);
+		EXPECT_MC(MC_PORT, "set", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "get", 1, 1, 0, 0);
+		EXPECT_BYTES(MC_PORT, "set", len, 8);
+		EXPECT_BYTES(MC_PORT, "get", 9, rlen);
+	}
+	free(msg);
+	free(rsp);
+}
+
+/* 32 commands in one segment (alternating, so 32 FIFO runs: the engine's bound), their 32
+ * replies in one segment; then 40, where the 8 past the bound are merged into OTHER. */
+static void test_pipelined(void)
+{
+	char reqs[4096] = "", resps[4096] = "";
+
+	for (int i = 0; i < 8; i++) {
+		strcat(reqs, "set k 0 0 2\r\nab\r\nget k\r\ndelete k\r\nget k\r\n");
+		strcat(resps, "STORED\r\nVALUE k 0 2\r\nab\r\nEND\r\nDELETED\r\nEND\r\n");
+	}
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		start(h, &c);
+		conv_req(h, &c, reqs);
+		conv_resp(h, &c, resps);
+		EXPECT_MC(MC_PORT, "set", 8, 8, 0, 0);
+		EXPECT_MC(MC_PORT, "get", 16, 16, 0, 8);
+		EXPECT_MC(MC_PORT, "delete", 8, 8, 0, 0);
+		EXPECT_BYTES(MC_PORT, "delete", 80, 72);
+		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+		CU_ASSERT_EQUAL(harness_counters().l7_fifo_overflow, 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		strcat(reqs, "set k 0 0 2\r\nab\r\nget k\r\ndelete k\r\nget k\r\n");
+		strcat(resps, "STORED\r\nVALUE k 0 2\r\nab\r\nEND\r\nDELETED\r\nEND\r\n");
+	}
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		start(h, &c);
+		conv_req(h, &c, reqs);
+		conv_resp(h, &c, resps);
+		/* requests are all counted by name; the replies of the 32nd run and of the 8
+		 * runs past the bound go to OTHER */
+		EXPECT_MC(MC_PORT, "set", 10, 8, 0, 0);
+		EXPECT_MC(MC_PORT, "get", 20, 15, 0, 7);
+		EXPECT_MC(MC_PORT, "delete", 10, 8, 0, 0);
+		EXPECT_MC(MC_PORT, "OTHER", 0, 9, 0, 3);
+		CU_ASSERT_EQUAL(harness_counters().l7_fifo_overflow, 8);
+		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+	}
+}
+
+static void test_retransmit_and_gap(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		struct wl_counters cnt;
+		uint32_t saved;
+
+		start(h, &c);
+		saved = c.cseq;
+		conv_req(h, &c, "get k\r\n");
+		c.cseq = saved; /* the same segment again */
+		conv_req(h, &c, "get k\r\n");
+		saved = c.sseq;
+		conv_resp(h, &c, "END\r\n");
+		c.sseq = saved;
+		conv_resp(h, &c, "END\r\n");
+		c.cseq += 100;				 /* 100 bytes lost */
+		conv_req(h, &c, "0123456789\r\n");	 /* tail of a lost data block: skipped */
+		conv_req(h, &c, "set k 0 0 1\r\nx\r\n"); /* starts a command: resynchronised */
+		conv_resp(h, &c, "STORED\r\n");
+		cnt = harness_counters();
+		EXPECT_MC(MC_PORT, "get", 1, 1, 0, 1);
+		EXPECT_MC(MC_PORT, "set", 1, 1, 0, 0);
+		CU_ASSERT_EQUAL(cnt.l7_retransmit, 2);
+		CU_ASSERT_EQUAL(cnt.l7_gap, 1);
+		CU_ASSERT_EQUAL(cnt.l7_resync_skip, 1);
+		CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
+		/* the reply side loses bytes inside a VALUE block: the rest is skipped */
+		conv_req(h, &c, "get k\r\n");
+		conv_resp(h, &c, "VALUE k 0 1000\r\n");
+		c.sseq += 500;
+		conv_resp(h, &c, "xxxxxxxxxxxxxxxxxxxx"); /* middle of the data block: skipped */
+		conv_req(h, &c, "version\r\n");
+		conv_resp(h, &c, "VERSION 1.6.18\r\n");
+		cnt = harness_counters();
+		CU_ASSERT_EQUAL(cnt.l7_gap, 2);
+		CU_ASSERT_EQUAL(cnt.l7_resync_skip, 2);
+		/* the get's reply had started (its request was taken off the FIFO) when bytes
+		 * were lost: it is never complete, and the version reply pairs with version */
+		EXPECT_MC(MC_PORT, "get", 2, 1, 0, 1);
+		EXPECT_MC(MC_PORT, "version", 1, 1, 0, 0);
+		CU_ASSERT_EQUAL(mc_entries(), 3);
+	}
+}
+
+/* Mid-stream join (no handshake): the first segment starting a command resynchronises. */
+static void test_midstream(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		conv_init(&c, MC_PORT);
+		conv_req(h, &c, "45\r\n");	/* tail of something */
+		conv_req(h, &c, "get a b\r\n"); /* a command: in sync from here */
+		conv_resp(h, &c, "VALUE b 0 1\r\nb\r\nEND\r\n");
+		EXPECT_MC(MC_PORT, "get", 2, 2, 0, 1);
+		CU_ASSERT_EQUAL(harness_counters().l7_resync_skip, 1);
+	}
+}
+
+static void test_malformed(void)
+{
+	static const char *const bad[] = {
+		"\x01\x02\x03garbage\r\n",   /* control bytes in a command name */
+		"get k\r\n\x05\x06junk\r\n", /* garbage after a valid command */
+	};
+	char longline[3000];
+
+	memset(longline, 'x', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = 0;
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			struct conv c;
+
+			start(h, &c);
+			conv_req(h, &c, bad[i]);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
+			conv_req(h, &c, "set k 0 0 1\r\nx\r\n");
+			conv_resp(h, &c, i == 1 ? "END\r\nSTORED\r\n" : "STORED\r\n");
+			EXPECT_MC(MC_PORT, "set", 1, 1, 0, 0);
+		}
+		/* a line without LF longer than memcached allows (not a multi-get) */
+		{
+			struct conv c;
+
+			start(h, &c);
+			conv_req(h, &c, longline);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
+			CU_ASSERT_EQUAL(mc_entries(), 0);
+		}
+		/* lengths that lie: absurd, negative, not a number: memcached answers
+		 * CLIENT_ERROR and reads no data block, so neither does wirelens */
+		{
+			struct conv c;
+
+			start(h, &c);
+			conv_req(h, &c,
+				 "set k 0 0 99999999999\r\nhello\r\nset k 0 0 -1\r\nhello\r\n"
+				 "set k 0 0 5x\r\nhello\r\nset k 0 0 0\r\n\r\n");
+			conv_resp(h, &c,
+				  "CLIENT_ERROR bad command line format\r\nERROR\r\n"
+				  "CLIENT_ERROR bad command line format\r\nERROR\r\n"
+				  "CLIENT_ERROR bad command line format\r\nERROR\r\nSTORED\r\n");
+			EXPECT_MC(MC_PORT, "set", 4, 4, 3, 0);
+			EXPECT_MC(MC_PORT, "OTHER", 3, 3, 3, 0);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
+			CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+		}
+		/* replies that break the grammar */
+		{
+			static const char *const rbad[] = {
+				"VALUE k 0 abc\r\nxyz\r\nEND\r\n", /* length not a number */
+				"VALUE k 0 99999999999\r\n",	   /* absurd length */
+				"\r\n",				   /* blank line */
+				"\x80\x01garbage\r\n",		   /* not a reply */
+			};
+
+			for (size_t i = 0; i < sizeof(rbad) / sizeof(rbad[0]); i++) {
+				struct conv c;
+
+				start(h, &c);
+				conv_req(h, &c, "get k\r\n");
+				conv_resp(h, &c, rbad[i]);
+				CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
+				conv_req(h, &c, "version\r\n");
+				conv_resp(h, &c, "VERSION 1\r\n");
+				EXPECT_MC(MC_PORT, "version", 1, 1, 0, 0);
+			}
+		}
+	}
+}
+
+/* ---- binary protocol ---- */
+
+static size_t bin(uint8_t *out, uint8_t magic, uint8_t op, const char *key, uint8_t extlen,
+		  uint32_t vlen, uint16_t status, uint32_t opaque)
+{
+	size_t klen = key ? strlen(key) : 0;
+	uint32_t body = klen + extlen + vlen;
+
+	memset(out, 0, 24 + body);
+	out[0] = magic;
+	out[1] = op;
+	out[2] = klen >> 8;
+	out[3] = klen;
+	out[4] = extlen;
+	out[6] = status >> 8;
+	out[7] = status;
+	out[8] = body >> 24;
+	out[9] = body >> 16;
+	out[10] = body >> 8;
+	out[11] = body;
+	memcpy(out + 12, &opaque, 4);
+	if (klen)
+		memcpy(out + 24 + extlen, key, klen);
+	memset(out + 24 + extlen + klen, 'v', vlen);
+	return 24 + body;
+}
+
+#define REQ(buf, n, op, key, ext, vlen)	    (n += bin(buf + n, 0x80, op, key, ext, vlen, 0, n))
+#define RSP(buf, n, op, key, ext, vlen, st) (n += bin(buf + n, 0x81, op, key, ext, vlen, st, 0))
+
+static void test_binary(void)
+{
+	static uint8_t q[8192], r[8192];
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		size_t nq = 0, nr = 0;
+
+		start(h, &c);
+		REQ(q, nq, 0x01, "k", 8, 100); /* set */
+		REQ(q, nq, 0x00, "k", 0, 0);   /* get: hit */
+		REQ(q, nq, 0x00, "x", 0, 0);   /* get: miss */
+		REQ(q, nq, 0x02, "k", 8, 1);   /* add: exists */
+		REQ(q, nq, 0x05, "n", 20, 0);  /* incr */
+		REQ(q, nq, 0x06, "n", 20, 0);  /* decr: non-numeric (error) */
+		REQ(q, nq, 0x04, "k", 0, 0);   /* delete */
+		REQ(q, nq, 0x1c, "k", 4, 0);   /* touch: miss */
+		REQ(q, nq, 0x1d, "k", 4, 0);   /* gat */
+		REQ(q, nq, 0x08, NULL, 0, 0);  /* flush */
+		REQ(q, nq, 0x0b, NULL, 0, 0);  /* version */
+		REQ(q, nq, 0x10, NULL, 0, 0);  /* stat */
+		REQ(q, nq, 0x0a, NULL, 0, 0);  /* noop */
+		conv_seg(h, &c, 0, q, nq, 0);
+		RSP(r, nr, 0x01, NULL, 0, 0, 0);
+		RSP(r, nr, 0x00, NULL, 4, 100, 0);
+		RSP(r, nr, 0x00, NULL, 0, 9, 1); /* "Not found" */
+		RSP(r, nr, 0x02, NULL, 0, 10, 2);
+		RSP(r, nr, 0x05, NULL, 0, 8, 0);
+		RSP(r, nr, 0x06, NULL, 0, 20, 6);
+		RSP(r, nr, 0x04, NULL, 0, 0, 0);
+		RSP(r, nr, 0x1c, NULL, 0, 9, 1);
+		RSP(r, nr, 0x1d, NULL, 4, 5, 0);
+		RSP(r, nr, 0x08, NULL, 0, 0, 0);
+		RSP(r, nr, 0x0b, NULL, 0, 6, 0);
+		RSP(r, nr, 0x10, "pid", 0, 3, 0);
+		RSP(r, nr, 0x10, "uptime", 0, 2, 0);
+		RSP(r, nr, 0x10, NULL, 0, 0, 0);
+		RSP(r, nr, 0x0a, NULL, 0, 0, 0);
+		conv_seg(h, &c, 1, r, nr, 0);
+		EXPECT_MC(MC_PORT, "set", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "get", 2, 2, 0, 1);
+		EXPECT_MC(MC_PORT, "add", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "incr", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "decr", 1, 1, 1, 0);
+		EXPECT_MC(MC_PORT, "delete", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "touch", 1, 1, 0, 1);
+		EXPECT_MC(MC_PORT, "gat", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "flush_all", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "version", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "stats", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "noop", 1, 1, 0, 0);
+		EXPECT_BYTES(MC_PORT, "set", 24 + 8 + 1 + 100, 24);
+		EXPECT_BYTES(MC_PORT, "stats", 24, 24 + 6 + 24 + 8 + 24);
+		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+		CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
+	}
+}
+
+/* Quiet commands: only hits (getq) and failures (setq ...) are answered; the noop's reply
+ * settles the silent ones before it. */
+static void test_binary_quiet(void)
+{
+	static uint8_t q[4096], r[4096];
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		size_t nq = 0, nr = 0;
+
+		start(h, &c);
+		for (int i = 0; i < 5; i++)
+			REQ(q, nq, 0x0d, "key", 0, 0); /* getkq */
+		REQ(q, nq, 0x11, "a", 8, 3);	       /* setq */
+		REQ(q, nq, 0x11, "b", 8, 3);	       /* setq: fails */
+		REQ(q, nq, 0x14, "c", 0, 0);	       /* deleteq */
+		REQ(q, nq, 0x0a, NULL, 0, 0);	       /* noop */
+		REQ(q, nq, 0x09, "d", 0, 0);	       /* getq: miss, settled by the get */
+		REQ(q, nq, 0x00, "d", 0, 0);	       /* get */
+		REQ(q, nq, 0x17, NULL, 0, 0);	       /* quitq: never answered */
+		conv_seg(h, &c, 0, q, nq, 0);
+		RSP(r, nr, 0x0d, "key", 4, 2, 0);
+		RSP(r, nr, 0x0d, "key", 4, 2, 0);
+		RSP(r, nr, 0x11, NULL, 0, 10, 0x84); /* SERVER_ERROR-ish status */
+		RSP(r, nr, 0x0a, NULL, 0, 0, 0);
+		conv_seg(h, &c, 1, r, nr, 0);
+		nr = 0;
+		RSP(r, nr, 0x00, NULL, 0, 9, 1);
+		conv_seg(h, &c, 1, r, nr, 0);
+		EXPECT_MC(MC_PORT, "getkq", 5, 5, 0, 3);
+		EXPECT_MC(MC_PORT, "setq", 2, 2, 1, 0);
+		EXPECT_MC(MC_PORT, "deleteq", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "noop", 1, 1, 0, 0);
+		EXPECT_MC(MC_PORT, "getq", 1, 1, 0, 1);
+		EXPECT_MC(MC_PORT, "get", 1, 1, 0, 1);
+		EXPECT_MC(MC_PORT, "quitq", 1, 0, 0, 0);
+		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+	}
+}
+
+/* Every cut of a binary request (header and body) and of its reply. */
+static void test_binary_split_every_offset(void)
+{
+	static uint8_t q[512], r[512];
+	size_t nq = 0, nr = 0;
+
+	REQ(q, nq, 0x01, "key", 8, 30);
+	REQ(q, nq, 0x00, "key", 0, 0);
+	RSP(r, nr, 0x01, NULL, 0, 0, 0);
+	RSP(r, nr, 0x00, NULL, 4, 30, 0);
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t cut = 1; cut < nq || cut < nr; cut++) {
+			struct conv c;
+			size_t qc = cut < nq ? cut : nq - 1, rc = cut < nr ? cut : nr - 1;
+
+			start(h, &c);
+			conv_seg(h, &c, 0, q, qc, 0);
+			conv_seg(h, &c, 0, q + qc, nq - qc, 0);
+			conv_seg(h, &c, 1, r, rc, 0);
+			conv_seg(h, &c, 1, r + rc, nr - rc, 0);
+			EXPECT_MC(MC_PORT, "set", 1, 1, 0, 0);
+			EXPECT_MC(MC_PORT, "get", 1, 1, 0, 0);
+			EXPECT_BYTES(MC_PORT, "get", 27, 58);
+		}
+	}
+}
+
+static void test_binary_malformed(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		uint8_t q[128];
+		size_t nq;
+		struct conv c;
+
+		/* key and extras longer than the body */
+		start(h, &c);
+		nq = bin(q, 0x80, 0x00, "key", 0, 0, 0, 0);
+		q[11] = 1;
+		conv_seg(h, &c, 0, q, nq, 0);
+		CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
+		CU_ASSERT_EQUAL(mc_entries(), 0);
+		/* absurd body length */
+		start(h, &c);
+		nq = bin(q, 0x80, 0x01, "key", 8, 1, 0, 0);
+		q[8] = 0xff;
+		conv_seg(h, &c, 0, q, nq, 0);
+		CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
+		/* recovers at the next segment starting a request */
+		nq = bin(q, 0x80, 0x0a, NULL, 0, 0, 0, 0);
+		conv_seg(h, &c, 0, q, nq, 0);
+		nq = bin(q, 0x81, 0x0a, NULL, 0, 0, 0, 0);
+		conv_seg(h, &c, 1, q, nq, 0);
+		EXPECT_MC(MC_PORT, "noop", 1, 1, 0, 0);
+		/* a reply with the request magic */
+		nq = bin(q, 0x80, 0x0a, NULL, 0, 0, 0, 0);
+		conv_seg(h, &c, 0, q, nq, 0);
+		q[0] = 0x81;
+		q[24] = 0;
+		conv_seg(h, &c, 1, q, 24, 0);
+		EXPECT_MC(MC_PORT, "noop", 2, 2, 0, 0);
+		q[0] = 0x80;
+		conv_seg(h, &c, 1, q, 24, 0);
+		CU_ASSERT_EQUAL(harness_counters().l7_malformed, 2);
+	}
+}
+
+static void test_sniffed_port(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		uint8_t q[64];
+		size_t nq;
+
+		harness_reset();
+		conv_init(&c, 7001);
+		conv_handshake(h, &c); /* port 7001 is unknown: nothing tracked yet */
+		conv_req(h, &c, "get k\r\n");
+		conv_resp(h, &c, "END\r\n");
+		EXPECT_MC(7001, "get", 1, 1, 0, 1);
+		conv_init(&c, 7002);
+		c.cport = 40001;
+		conv_handshake(h, &c);
+		nq = bin(q, 0x80, 0x00, "k", 0, 0, 0, 0);
+		conv_seg(h, &c, 0, q, nq, 0);
+		nq = bin(q, 0x81, 0x00, NULL, 0, 9, 1, 0);
+		conv_seg(h, &c, 1, q, nq, 0);
+		EXPECT_MC(7002, "get", 1, 1, 0, 1);
+		/* HTTP and Redis are not taken for memcached */
+		conv_init(&c, 7003);
+		c.cport = 40002;
+		conv_handshake(h, &c);
+		conv_req(h, &c, "GET / HTTP/1.1\r\n\r\n");
+		conv_init(&c, 7004);
+		c.cport = 40003;
+		conv_handshake(h, &c);
+		conv_req(h, &c, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c");
+		{
+			struct wl_cmd_stats st;
+
+			CU_ASSERT_NOT_EQUAL(mc_stats(7003, "OTHER", &st), 0);
+			CU_ASSERT_NOT_EQUAL(mc_stats(7004, "OTHER", &st), 0);
+		}
+	}
+}
 
 void register_memcached_tests(void)
 {
+	CU_pSuite s = wl_add_suite("memcached");
+
+	CU_add_test(s, "text_commands", test_text_commands);
+	CU_add_test(s, "multi_get", test_multi_get);
+	CU_add_test(s, "noreply", test_noreply);
+	CU_add_test(s, "errors", test_errors);
+	CU_add_test(s, "split_every_offset", test_split_every_offset);
+	CU_add_test(s, "large_value", test_large_value);
+	CU_add_test(s, "pipelined", test_pipelined);
+	CU_add_test(s, "retransmit_and_gap", test_retransmit_and_gap);
+	CU_add_test(s, "midstream", test_midstream);
+	CU_add_test(s, "malformed", test_malformed);
+	CU_add_test(s, "binary", test_binary);
+	CU_add_test(s, "binary_quiet", test_binary_quiet);
+	CU_add_test(s, "binary_split_every_offset", test_binary_split_every_offset);
+	CU_add_test(s, "binary_malformed", test_binary_malformed);
+	CU_add_test(s, "sniffed_port", test_sniffed_port);
 }

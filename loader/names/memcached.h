@@ -1,6 +1,66 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* memcached command names as the parser emits them (and as the server's own counters name them).
- * Names not listed count as OTHER. Filled in with the parser. */
+/* memcached command names as the parser emits them: text commands as memcached spells them
+ * (lower case), meta commands (mg ms md ma mn me), binary opcodes under the name of the text
+ * command they correspond to (INCREMENT "incr", FLUSH "flush_all", STAT "stats"), quiet binary
+ * variants with a trailing "q", binary-only ones (noop, getk, gatk, sasl_*) by their own name.
+ * Names not listed count as OTHER. */
 static const char *const memcached_commands[] = {
 	"OTHER",
+	/* text */
+	"get",
+	"gets",
+	"gat",
+	"gats",
+	"bget",
+	"set",
+	"add",
+	"replace",
+	"append",
+	"prepend",
+	"cas",
+	"incr",
+	"decr",
+	"delete",
+	"touch",
+	"flush_all",
+	"version",
+	"stats",
+	"verbosity",
+	"quit",
+	"shutdown",
+	"cache_memlimit",
+	"slabs",
+	"lru",
+	"lru_crawler",
+	"watch",
+	"misbehave",
+	/* meta */
+	"mg",
+	"ms",
+	"md",
+	"ma",
+	"mn",
+	"me",
+	/* binary only */
+	"noop",
+	"getk",
+	"gatk",
+	"sasl_list_mechs",
+	"sasl_auth",
+	"sasl_step",
+	/* binary quiet */
+	"getq",
+	"getkq",
+	"gatq",
+	"gatkq",
+	"setq",
+	"addq",
+	"replaceq",
+	"appendq",
+	"prependq",
+	"deleteq",
+	"incrq",
+	"decrq",
+	"flush_allq",
+	"quitq",
 };
