@@ -11,7 +11,8 @@
  *  TLS (SSL request) and the compressed protocol are counted as pseudo commands "TLS" and
  *  "COMPRESSED"; the rest of such a connection is left alone.
  *  Requests: a packet with sequence id 0 starts a command. COM_QUERY and COM_STMT_PREPARE are
- *  named by the statement's first keyword (comments and blanks skipped, upper-cased);
+ *  named by the statement's first keyword (comments and blanks skipped, upper-cased; MySQL 8
+ *  query attributes "00 01" skipped, a query with attribute values counts as OTHER);
  *  COM_STMT_PREPARE is counted as itself and its verb is remembered by statement id from its
  *  response; COM_STMT_EXECUTE is counted under its statement's verb. Other commands by name
  *  (COM_PING ...). Packets with other sequence ids continue an exchange (auth data, LOCAL
@@ -130,6 +131,8 @@ enum {
 	SC_LINE,  /* comment to the end of the line */
 	SC_WORD,  /* the keyword */
 	SC_DONE,
+	SC_ATTR0, /* COM_QUERY with query attributes (MySQL 8): parameter count 0 ... */
+	SC_ATTR1, /* ... and parameter set count 1 precede the text */
 };
 
 /* priv flags */
@@ -377,6 +380,12 @@ __noinline __u32 wl_mysql_scan(struct wl_l7_state *s, struct wl_mysql_dir *m, __
 			break;
 		c = s->buf[i & (WL_L7_WINDOW - 1)];
 		switch (st) {
+		case SC_ATTR0:
+			if (c == 0) {
+				st = SC_ATTR1;
+				break;
+			}
+			/* fallthrough: no attributes (or a client without them) */
 		case SC_WS:
 		case SC_EXEC:
 			if (st == SC_EXEC && c >= '0' && c <= '9')
@@ -398,6 +407,9 @@ __noinline __u32 wl_mysql_scan(struct wl_l7_state *s, struct wl_mysql_dir *m, __
 			break;
 		case SC_SLASH:
 			st = c == '*' ? SC_CSTART : SC_DONE;
+			break;
+		case SC_ATTR1:
+			st = c == 1 ? SC_WS : SC_DONE;
 			break;
 		case SC_CSTART:
 			st = c == '!'	? SC_EXEC
@@ -566,7 +578,7 @@ static __always_inline int wl_mysql_req_hdr(struct wl_l7_walk *w, struct wl_l7_d
 		d->hdr_len = 0;
 		if (cmd == MY_COM_QUERY || cmd == MY_COM_STMT_PREPARE) {
 			wl_mysql_name_clear(m);
-			m->scan = SC_WS;
+			m->scan = cmd == MY_COM_QUERY ? SC_ATTR0 : SC_WS;
 			m->budget = WL_MYSQL_SCAN_MAX;
 			d->state = MS_VERB;
 			if (d->body_left == 0) {

@@ -3,11 +3,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include <CUnit/CUnit.h>
 
 #include "harness.h"
 #include "l7conv.h"
+#include "pcap_replay.h"
 #include "suites.h"
+#include "loader/l7cfg.h"
+#include "loader/names/mysql.h"
 
 #define PORT 3306
 
@@ -318,6 +322,7 @@ static void test_query_verbs(void)
 		{"DESCRIBE t", "DESCRIBE"},
 		{"ANALYZE TABLE t", "ANALYZE"},
 		{"OPTIMIZE TABLE t", "OPTIMIZE"},
+		{"\x00\x01SELECT DATABASE()", "SELECT"}, /* MySQL 8 query attributes, none */
 		{"SELEKT 1", "OTHER"},
 		{"", "OTHER"},
 		{"   ", "OTHER"},
@@ -337,7 +342,10 @@ static void test_query_verbs(void)
 			conv_handshake(h, &c);
 			/* skip the login: a connection joined after it */
 			c.cport = 40001;
-			mb_query(&b, 0x03, q[i].sql);
+			if (q[i].sql[0] == 0 && q[i].sql[1] == 1) /* strlen would stop at the NUL */
+				mb_cmd(&b, 0x03, q[i].sql, 2 + strlen(q[i].sql + 2));
+			else
+				mb_query(&b, 0x03, q[i].sql);
 			send(h, &c, 0, &b);
 			mb_ok(&b, 1, 2, 0);
 			send(h, &c, 1, &b);
@@ -903,6 +911,180 @@ static void test_sniffed_port(void)
 	}
 }
 
+/* The name wirelens reports for a keyword tshark saw ("<none>" and unknown words: OTHER). */
+static const char *our_name(const char *key)
+{
+	for (size_t i = 0; i < sizeof(mysql_commands) / sizeof(mysql_commands[0]); i++)
+		if (!strcmp(mysql_commands[i], key))
+			return key;
+	return "OTHER";
+}
+
+struct want {
+	char name[WL_CMD_LEN];
+	uint64_t n;
+};
+
+static void want_add(struct want *w, int *nw, const char *name, uint64_t n)
+{
+	for (int i = 0; i < *nw; i++)
+		if (!strcmp(w[i].name, name)) {
+			w[i].n += n;
+			return;
+		}
+	strncpy(w[*nw].name, name, WL_CMD_LEN - 1);
+	w[*nw].name[WL_CMD_LEN - 1] = 0;
+	w[(*nw)++].n = n;
+}
+
+/*
+ * The shared captures against EXPECTED.tsv (tshark). Per name: COM_* command rows (other than
+ * COM_QUERY, COM_STMT_EXECUTE) equal wirelens' COM_* requests; query_verb rows equal the verb's
+ * requests, plus the COM_STMT_EXECUTE rows when every prepared statement of the file has the
+ * same verb (executes count under their statement's verb); COM_STMT_PREPARE as itself. The
+ * requests row equals all requests (the TLS pseudo command is a connection, not counted by
+ * tshark), the error_code rows summed equal the errors, and every request but COM_QUIT /
+ * COM_STMT_CLOSE is answered unless the capture ends before its response.
+ */
+static void test_captures(void)
+{
+	/* requests whose responses the capture does not hold (checked with a packet dump) */
+	static const struct {
+		const char *file;
+		uint64_t n;
+	} cut_short[] = {{"mysql/mysql-statement.pcap", 3}};
+	static const struct {
+		const char *file;
+		uint32_t port;
+	} ports[] = {{"mysql/171-mysql.pcap", 20130},
+		     {"mysql/mysql-statement.pcap", 30130},
+		     {"mysql/mysql-error.pcap", 20130}};
+	const char *dir = wl_pcap_dir();
+	struct wl_expected_row *rows = NULL;
+	int nrows = wl_expected_load(dir, &rows), files = 0;
+
+	CU_ASSERT_FATAL(nrows > 0);
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (int i = 0; i < nrows; i++) {
+			const char *file = rows[i].file;
+			struct want want[64];
+			int nw = 0, fresh = 1, npverbs = 0, n;
+			uint64_t want_req = 0, want_err = 0, executes = 0, got_req = 0, got_err = 0,
+				 unanswered = 0, want_unanswered = 0;
+			char pverb[WL_CMD_LEN] = "", names[64][WL_CMD_LEN], path[512];
+			struct wl_replay_stats rs;
+
+			if (strcmp(rows[i].protocol, "mysql"))
+				continue;
+			for (int j = 0; j < i; j++)
+				if (!strcmp(rows[j].file, file) &&
+				    !strcmp(rows[j].protocol, "mysql"))
+					fresh = 0;
+			if (!fresh)
+				continue;
+			files++;
+			harness_reset();
+			for (size_t p = 0; p < sizeof(ports) / sizeof(ports[0]); p++) {
+				__u8 v = WL_L7_MYSQL;
+
+				if (!strcmp(ports[p].file, file))
+					bpf_map_update_elem(wl_map_ports_fd(harness()),
+							    &ports[p].port, &v, BPF_ANY);
+			}
+			snprintf(path, sizeof(path), "%s/%s", dir, file);
+			CU_ASSERT_EQUAL_FATAL(wl_pcap_replay(path, h, &rs), 0);
+			if (rs.too_big) {
+				CU_ASSERT_EQUAL(h, HOOK_TC);
+				fprintf(stderr,
+					"\n  [%s] %s: skipped, %llu frames above the test_run "
+					"limit",
+					hook_names[h], file, (unsigned long long)rs.too_big);
+				continue;
+			}
+			for (int j = 0; j < nrows; j++) {
+				const struct wl_expected_row *r = &rows[j];
+
+				if (strcmp(r->file, file) || strcmp(r->protocol, "mysql"))
+					continue;
+				if (!strcmp(r->metric, "requests"))
+					want_req = r->value;
+				else if (!strcmp(r->metric, "error_code"))
+					want_err += r->value;
+				else if (!strcmp(r->metric, "query_verb"))
+					want_add(want, &nw, our_name(r->key), r->value);
+				else if (!strcmp(r->metric, "prepare_verb")) {
+					npverbs++;
+					strncpy(pverb, our_name(r->key), WL_CMD_LEN - 1);
+				} else if (!strcmp(r->metric, "command")) {
+					if (!strcmp(r->key, "COM_STMT_EXECUTE"))
+						executes = r->value;
+					else if (strcmp(r->key, "COM_QUERY"))
+						want_add(want, &nw, r->key, r->value);
+				}
+			}
+			if (executes) {
+				CU_ASSERT_EQUAL(npverbs, 1);
+				want_add(want, &nw, npverbs == 1 ? pverb : "COM_STMT_EXECUTE",
+					 executes);
+			}
+			for (int k = 0; k < nw; k++) {
+				struct wl_cmd_stats cs;
+
+				conv_stats_any_server(WL_L7_MYSQL, want[k].name, &cs);
+				CU_ASSERT_EQUAL(cs.requests, want[k].n);
+				if (cs.requests != want[k].n)
+					fprintf(stderr,
+						"\n  [%s] %s %s: tshark %llu, wirelens %llu",
+						hook_names[h], file, want[k].name,
+						(unsigned long long)want[k].n,
+						(unsigned long long)cs.requests);
+			}
+			n = conv_stats_names(WL_L7_MYSQL, names, 64);
+			for (int k = 0; k < n; k++) {
+				struct wl_cmd_stats cs;
+
+				conv_stats_any_server(WL_L7_MYSQL, names[k], &cs);
+				if (!strcmp(names[k], "TLS") || !strcmp(names[k], "COMPRESSED"))
+					continue; /* connections, not commands */
+				got_req += cs.requests;
+				got_err += cs.errors;
+				if (strcmp(names[k], "COM_QUIT") &&
+				    strcmp(names[k], "COM_STMT_CLOSE"))
+					unanswered += cs.requests - cs.responses;
+			}
+			if (getenv("WL_MYSQL_DEBUG"))
+				for (int k = 0; k < n; k++) {
+					struct wl_cmd_stats cs;
+
+					conv_stats_any_server(WL_L7_MYSQL, names[k], &cs);
+					fprintf(stderr, "\n    %s %s %llu/%llu/%llu", file,
+						names[k], (unsigned long long)cs.requests,
+						(unsigned long long)cs.responses,
+						(unsigned long long)cs.errors);
+				}
+			CU_ASSERT_EQUAL(got_req, want_req);
+			CU_ASSERT_EQUAL(got_err, want_err);
+			for (size_t p = 0; p < sizeof(cut_short) / sizeof(cut_short[0]); p++)
+				if (!strcmp(cut_short[p].file, file))
+					want_unanswered = cut_short[p].n;
+			CU_ASSERT_EQUAL(unanswered, want_unanswered);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
+			if (got_req != want_req || got_err != want_err ||
+			    unanswered != want_unanswered || harness_counters().l7_malformed)
+				fprintf(stderr,
+					"\n  [%s] %s: tshark req %llu err %llu, wirelens req %llu "
+					"err "
+					"%llu unanswered %llu malformed %llu",
+					hook_names[h], file, (unsigned long long)want_req,
+					(unsigned long long)want_err, (unsigned long long)got_req,
+					(unsigned long long)got_err, (unsigned long long)unanswered,
+					(unsigned long long)harness_counters().l7_malformed);
+		}
+	}
+	CU_ASSERT_EQUAL(files, 2 * 5);
+	free(rows);
+}
+
 void register_mysql_tests(void)
 {
 	CU_pSuite s = wl_add_suite("mysql");
@@ -921,4 +1103,5 @@ void register_mysql_tests(void)
 	CU_add_test(s, "retransmit_gap_resync", test_retransmit_gap_resync);
 	CU_add_test(s, "malformed", test_malformed);
 	CU_add_test(s, "sniffed_port", test_sniffed_port);
+	CU_add_test(s, "captures", test_captures);
 }
