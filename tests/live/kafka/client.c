@@ -83,16 +83,23 @@ static void wait_idle(rd_kafka_t *rk)
 				if (json_object_object_get_ex(x, "tx", &t))
 					ta += json_object_get_int64(t);
 			}
+			int64_t waiting = 0;
+
 			json_object_object_foreach(bb, n2, y)
 			{
 				struct json_object *t;
 				(void)n2;
 				if (json_object_object_get_ex(y, "tx", &t))
 					tb += json_object_get_int64(t);
+				/* a request still in flight (a long-poll Fetch) is not idle */
+				if (json_object_object_get_ex(y, "waitresp_cnt", &t))
+					waiting += json_object_get_int64(t);
+				if (json_object_object_get_ex(y, "outbuf_cnt", &t))
+					waiting += json_object_get_int64(t);
 			}
 			json_object_put(a);
 			json_object_put(b);
-			if (ta == tb)
+			if (ta == tb && waiting == 0)
 				break;
 		}
 		free(prev);
