@@ -6,7 +6,8 @@
  * Transfer-Encoding) are walked one by one, the rest of a line is skipped by a scan for its LF.
  * Bodies are skipped by Content-Length or chunk by chunk (chunked transfer coding, trailers);
  * a response without either ends at the connection's FIN. Keep-alive and pipelining: every
- * message of a segment is walked; responses are matched to requests in order (FIFO).
+ * message of a segment is walked; responses are matched to requests in order (FIFO). A request
+ * counts at the end of its headers (its body's bytes are added when the body ends).
  *  Requests:  METHOD SP target SP HTTP/1.x CRLF *(header CRLF) CRLF [body]
  *  Responses: HTTP/1.x SP code SP reason CRLF *(header CRLF) CRLF [body]
  * The command is the method. A response is an error when its status is 5xx and a miss when it
@@ -158,11 +159,17 @@ static __always_inline int wl_http_malformed(struct wl_l7_walk *w, struct wl_l7_
 	return 1;
 }
 
+/* The request's body (if any) ended: its bytes join the request counted at its headers. */
 static __always_inline void wl_http_req_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
 	int connect = HP(d)->mflags & HM_CONNECT;
 
-	wl_emit_request(w, d->cur_id, d->msg_bytes);
+	if (d->msg_bytes) {
+		struct wl_cmd_stats *st = wl_cmd_stats_get(w, d->cur_id);
+
+		if (st)
+			st->request_bytes += d->msg_bytes;
+	}
 	wl_http_reset(d);
 	if (connect)
 		d->state = HT_TUNNEL; /* what follows is the tunnel's payload */
@@ -182,6 +189,10 @@ static __always_inline void wl_http_resp_done(struct wl_l7_walk *w, struct wl_l7
 /* The message is complete (or its body follows) once the header block ended. */
 static __always_inline void wl_http_req_headers_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
+	/* The request counts (and waits in the FIFO) from the end of its headers: a server may
+	 * answer before the body (Expect: 100-continue refused, 413, 401). */
+	wl_emit_request(w, d->cur_id, d->msg_bytes);
+	d->msg_bytes = 0;
 	if (HP(d)->mflags & HM_UPGRADE)
 		HP(d)->upgrade_req = 1;
 	if (HP(d)->mflags & HM_CHUNKED) {
@@ -606,7 +617,7 @@ static __always_inline long wl_http_step(struct wl_l7_walk *w, int resp)
 		wl_http_byte(w, d, c, resp);
 		break;
 	}
-	if (d->state < HT_BODY && d->msg_bytes > WL_HTTP_HDRS_MAX)
+	if (d->state < HT_BODY && HP(d)->after == HA_HDR && d->msg_bytes > WL_HTTP_HDRS_MAX)
 		return wl_http_malformed(w, d); /* a header block that never ends */
 	return s->off >= s->end;
 }

@@ -215,7 +215,7 @@ static void test_chunked_every_offset(void)
 static void test_large_bodies(void)
 {
 	size_t blen = 300000, hl;
-	char *msg = malloc(blen + 256);
+	char *msg = malloc(blen + (128 << 10)); /* also holds the chunked body below */
 
 	hl = sprintf(msg, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", blen);
 	memset(msg + hl, 'b', blen);
@@ -233,6 +233,30 @@ static void test_large_bodies(void)
 		EXPECT_HTTP(&c, "GET", 2, 2, 0, 0);
 		conv_stats(&c, WL_L7_HTTP, "GET", &st);
 		CU_ASSERT_EQUAL(st.response_bytes, hl + blen + strlen(ok_resp));
+	}
+	/* chunked, 100 chunks of 4000 bytes (well past the header block bound) */
+	hl = sprintf(msg, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+	for (int i = 0; i < 100; i++) {
+		hl += sprintf(msg + hl, "fa0\r\n");
+		memset(msg + hl, 'c', 4000);
+		hl += 4000;
+		hl += sprintf(msg + hl, "\r\n");
+	}
+	hl += sprintf(msg + hl, "0\r\n\r\n");
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct wl_cmd_stats st;
+		struct conv c;
+
+		start(h, &c, PORT);
+		conv_req(h, &c, get_req);
+		for (size_t off = 0; off < hl; off += 1448)
+			conv_seg(h, &c, 1, msg + off, hl - off < 1448 ? hl - off : 1448, 0);
+		conv_req(h, &c, get_req);
+		conv_resp(h, &c, ok_resp);
+		EXPECT_HTTP(&c, "GET", 2, 2, 0, 0);
+		conv_stats(&c, WL_L7_HTTP, "GET", &st);
+		CU_ASSERT_EQUAL(st.response_bytes, hl + strlen(ok_resp));
+		EXPECT_COUNTER(l7_malformed, 0);
 	}
 	free(msg);
 }
@@ -377,24 +401,28 @@ static void test_mid_stream(void)
 
 static void test_malformed(void)
 {
+	/* counted: the headers were whole, so the request counts before its body goes wrong */
 	static const struct {
 		const char *req, *resp;
+		int counted;
 	} bad[] = {
-		{"GET / HTTP/1.1\r\nContent-Length: 99999999999999999\r\n\r\n", NULL}, /* absurd */
-		{"POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n", NULL}, /* negative */
-		{"POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n", NULL},
-		{"POST / HTTP/1.1\r\nContent-Length:\r\n\r\n", NULL},
-		{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-		 NULL}, /* bad size */
-		{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n", NULL},
-		{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFF\r\n", NULL},
-		{"\x01\x02\x03\x04 garbage\r\n", NULL},
-		{"GET\t/ HTTP/1.1\r\n\r\n", NULL},
-		{"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n", NULL},
-		{"GET / HTTP/1.1\r\n\r\n", "HTTP/9x 200 OK\r\n\r\n"},
-		{"GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 2x0 OK\r\n\r\n"},
-		{"GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxy"},
-		{"GET / HTTP/1.1\r\n\r\n", "ICY 200 OK\r\n\r\n"},
+		{"GET / HTTP/1.1\r\nContent-Length: 99999999999999999\r\n\r\n", NULL,
+		 0},							    /* absurd */
+		{"POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n", NULL, 0}, /* negative */
+		{"POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n", NULL, 0},
+		{"POST / HTTP/1.1\r\nContent-Length:\r\n\r\n", NULL, 0},
+		/* bad chunk size, chunk longer than its size, absurd chunk size */
+		{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", NULL, 1},
+		{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n", NULL, 1},
+		{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFF\r\n", NULL,
+		 1},
+		{"\x01\x02\x03\x04 garbage\r\n", NULL, 0},
+		{"GET\t/ HTTP/1.1\r\n\r\n", NULL, 0},
+		{"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n", NULL, 0},
+		{"GET / HTTP/1.1\r\n\r\n", "HTTP/9x 200 OK\r\n\r\n", 0},
+		{"GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 2x0 OK\r\n\r\n", 0},
+		{"GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxy", 0},
+		{"GET / HTTP/1.1\r\n\r\n", "ICY 200 OK\r\n\r\n", 0},
 	};
 
 	for (int h = 0; h < HOOK_COUNT; h++) {
@@ -408,6 +436,11 @@ static void test_malformed(void)
 			EXPECT_COUNTER(l7_malformed, 1);
 			if (harness_counters().l7_malformed != 1)
 				fprintf(stderr, "  case %zu\n", i);
+			if (bad[i].counted) { /* the server refuses it */
+				conv_resp(h, &c,
+					  "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+				EXPECT_HTTP(&c, "POST", 1, 1, 0, 0);
+			}
 			/* the connection recovers at the next segment starting a message */
 			conv_req(h, &c, "PUT /next HTTP/1.1\r\nContent-Length: 1\r\n\r\nz");
 			conv_resp(h, &c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
