@@ -34,7 +34,7 @@ static const struct {
 	{WL_L7_HTTP, "http", 1, {80, 8080}, NAMES(http_commands)},
 	{WL_L7_DNS, "dns", 1, {53}, NAMES(dns_commands)},
 	{WL_L7_MYSQL, "mysql", 1, {3306}, NAMES(mysql_commands)},
-	{WL_L7_POSTGRES, "postgresql", 0, {5432}, NAMES(postgresql_commands)},
+	{WL_L7_POSTGRES, "postgresql", 1, {5432}, NAMES(postgresql_commands)},
 	{WL_L7_MONGODB, "mongodb", 1, {27017}, NAMES(mongodb_commands)},
 	{WL_L7_KAFKA, "kafka", 1, {9092}, NAMES(kafka_commands)},
 };

@@ -1,21 +1,976 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* postgresql: parser not written yet (the program exists so the wiring is in place). */
+/*
+ * PostgreSQL frontend/backend protocol 3.0. Both directions walk message by message: the
+ * header (and the few body bytes that decide) is gathered across segment boundaries, the rest
+ * of a body is skipped by length without being read.
+ *
+ *  Connection start (client): untyped messages, int32 length + int32 code: StartupMessage
+ *  (3.x), SSLRequest / GSSENCRequest (the server answers one byte: 'S' or 'G' = encrypted from
+ *  then on, counted as the pseudo command TLS / GSSENC and left alone; 'N' = refused, the
+ *  startup follows), CancelRequest (counted as CANCEL, no answer). Authentication ('R' / 'p'),
+ *  ParameterStatus and BackendKeyData are skipped; the first ReadyForQuery ends the start.
+ *  Every later message: type byte + int32 length (counting itself).
+ *
+ *  The unit of "request" is one statement the server reports on, which is what the server's
+ *  own counters (pg_stat_statements calls) count: every CommandComplete is one request and one
+ *  response named by the first word of its tag ("INSERT 0 1" -> INSERT), every ErrorResponse
+ *  one request and one error response. So a Query string of several statements counts once
+ *  per statement, an extended-protocol pipeline once per Execute. Requests are therefore
+ *  counted on the response side; the client's bytes since the previous report are attributed
+ *  to the next reported statement.
+ *  Client messages travel to the response side in the connection's FIFO (pushed by this
+ *  parser, entry = kind << 11 | verb): Query 'Q' and FunctionCall 'F' (answered up to
+ *  ReadyForQuery), Execute 'E', Sync 'S' (ends an extended batch: ReadyForQuery). The verb of
+ *  an entry names an error: a Query's first keyword (comments and blanks skipped, upper-cased;
+ *  an error after the first statement of a Query string is OTHER), an Execute's statement
+ *  verb (Parse remembers it per named statement with wl_aux keyed by a hash of the name, the
+ *  unnamed statement per connection; Bind carries it to the portal), a Sync the verb of the
+ *  last statement of its batch (a Parse or Bind that failed before any Execute).
+ *  After an error the server skips the batch up to Sync: ReadyForQuery drops those Executes
+ *  (never run, not counted). EmptyQueryResponse and PortalSuspended report nothing.
+ *  COPY sub-protocol (CopyIn/Out/Both responses, CopyData, CopyDone, CopyFail) skipped by
+ *  length; the COPY's CommandComplete counts it. NoticeResponse, NotificationResponse,
+ *  ParameterStatus may come at any time and belong to no request.
+ */
 #ifndef WL_PARSE_PROTO_POSTGRESQL_H
 #define WL_PARSE_PROTO_POSTGRESQL_H
 
 #include "l7.h"
 
-static __always_inline void wl_postgresql_parse(struct wl_l7_walk *w)
+#define WL_PG_PORT	  5432
+#define WL_PG_LEN_MAX	  0x3fffffff /* MaxAllocSize: no message is longer */
+#define WL_PG_STARTUP_MAX 10000	     /* MAX_STARTUP_PACKET_LENGTH */
+#define WL_PG_SCAN_MAX	  512	     /* query bytes scanned for the first keyword */
+#define WL_PG_SCAN_STEP	  64	     /* bytes scanned per step */
+#define WL_PG_TAG_TAKE	  24	     /* CommandComplete tag bytes read */
+
+#define PG_CODE_V3	0x00030000
+#define PG_CODE_CANCEL	80877102
+#define PG_CODE_SSL	80877103
+#define PG_CODE_GSSENC	80877104
+#define PG_SEED_STMT	2166136261u /* FNV-1a offset basis: statement names */
+#define PG_SEED_PORTAL	0x9747b28cu /* portal names: another seed, another key */
+#define PG_FNV_PRIME	16777619u
+#define PG_FIFO_ID_BITS 11
+#define PG_FIFO_ID_MASK ((1 << PG_FIFO_ID_BITS) - 1)
+_Static_assert(WL_CMD_IDS_MAX <= (1 << PG_FIFO_ID_BITS), "command ids fit in a FIFO entry");
+
+/* FIFO entry kinds (an overflowed entry is WL_CMD_OTHER: a Query named OTHER) */
+enum { PK_QUERY = 0, PK_EXEC = 1, PK_SYNC = 2 };
+
+/* d->state */
+enum wl_pg_state {
+	PS_HDR = 0, /* at a message boundary: gathering the header */
+	PS_BODY,    /* skipping the rest of the body (d->body_left) */
+	PS_SCAN,    /* request: a name or the statement's first keyword */
+	PS_IGNORE,  /* encrypted: nothing more is parsed */
+	PS_RESYNC = WL_L7_RESYNC,
+};
+
+/* connection phase */
+enum { PH_START = 0, PH_CMD };
+
+/* response: what the messages being read answer */
+enum {
+	PC_NONE = 0, /* between requests (extended protocol: Executes are taken one by one) */
+	PC_QUERY,    /* a Query or FunctionCall, up to its ReadyForQuery */
+	PC_SKIP,     /* an Execute failed: the batch is skipped up to its Sync */
+	PC_SYNCED,   /* an error took the batch's Sync: its ReadyForQuery follows */
+};
+
+/* scanner (request) */
+enum { PSM_NAME = 0, PSM_VERB };
+enum {
+	PSC_WS = 0, /* blanks, '(' */
+	PSC_SLASH,  /* '/' seen */
+	PSC_COMMENT,
+	PSC_CSTAR,  /* '*' inside a comment */
+	PSC_CSLASH, /* '/' inside a comment: a nested one may start */
+	PSC_DASH,   /* '-' seen */
+	PSC_LINE,   /* "--" comment to the end of the line */
+	PSC_WORD,   /* the keyword */
+	PSC_DONE,
+};
+
+#define PF_IGNORE 0x01 /* response: the connection is encrypted */
+#define PF_NAMED  0x02 /* request: the name just hashed is not empty */
+#define PF_PNAMED 0x04 /* request: Bind's portal is named */
+
+/* PostgreSQL's own per-direction state, in wl_l7_dir.priv. */
+struct wl_pg_dir {
+	__u64 req_bytes; /* request: bytes of messages after the start; response: those reported */
+	__u64 req_ts;	 /* response: when the request being answered was seen */
+	__u32 hash;	 /* request: name being hashed */
+	__u32 hash2;	 /* request: the first name of the message (Parse statement, Bind portal) */
+	__u32 budget;	 /* request: keyword bytes still scanned */
+	__u16 verb;	 /* response: verb of the Query (or FunctionCall) being answered */
+	__u16 unnamed_stmt;   /* request: verb of the unnamed statement */
+	__u16 unnamed_portal; /* request: verb of the unnamed portal */
+	__u16 batch_verb;     /* request: the last statement named since the last Sync */
+	__u16 nstmt;	      /* response: statements reported in the current Query */
+	__u16 tag;	      /* response: verb of the CommandComplete being read */
+	__u8 phase;
+	__u8 type; /* the message being walked */
+	__u8 part; /* request: which string of the message is scanned */
+	__u8 mode; /* request: PSM_NAME or PSM_VERB */
+	__u8 scan;
+	__u8 depth; /* request: comment nesting */
+	__u8 name_len;
+	__u8 ctx;   /* response: PC_* */
+	__u8 flags; /* PF_* */
+	__u8 enc;   /* request: SSL/GSS requests sent; response: those answered */
+	char name[WL_CMD_LEN];
+};
+_Static_assert(sizeof(struct wl_pg_dir) <= WL_L7_PRIV_MAX, "PostgreSQL state fits in priv");
+#define PG(d) ((struct wl_pg_dir *)(d)->priv)
+
+static __always_inline __u32 wl_pg_be32(const __u8 *p)
 {
-	(void)w;
+	return (__u32)p[0] << 24 | (__u32)p[1] << 16 | (__u32)p[2] << 8 | p[3];
 }
 
-/* Does a client's first payload look like postgresql? head: its first 16 bytes (zero-padded). */
-static __always_inline int wl_postgresql_sniff(const __u8 *head, __u32 len)
+static __always_inline int wl_pg_is_alpha(__u8 c)
 {
-	(void)head;
-	(void)len;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static __always_inline int wl_pg_is_blank(__u8 c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+static __always_inline void wl_pg_name_clear(struct wl_pg_dir *p)
+{
+	__u64 *n = (__u64 *)p->name;
+
+	n[0] = n[1] = n[2] = 0;
+	p->name_len = 0;
+}
+
+#define PG_NAME(p, s) __builtin_memcpy((p)->name, s, sizeof(s))
+
+/* Is this a client message type, and its length possible for it? */
+static __always_inline int wl_pg_req_ok(__u8 type, __u32 len)
+{
+	if (len < 4 || len > WL_PG_LEN_MAX)
+		return 0;
+	switch (type) {
+	case 'S': /* Sync */
+	case 'H': /* Flush */
+	case 'X': /* Terminate */
+	case 'c': /* CopyDone */
+		return len == 4;
+	case 'Q': /* query\0 */
+	case 'f': /* CopyFail: message\0 */
+		return len >= 5;
+	case 'E': /* portal\0 int32 */
+		return len >= 9;
+	case 'P': /* stmt\0 query\0 int16 */
+		return len >= 8;
+	case 'B': /* portal\0 stmt\0 int16 int16 int16 */
+		return len >= 12;
+	case 'D': /* Describe: 'S'|'P' name\0 */
+	case 'C': /* Close */
+		return len >= 6;
+	case 'F': /* FunctionCall: int32 oid, int16, int16, int16 */
+		return len >= 14;
+	case 'd': /* CopyData */
+	case 'p': /* password, SASL, GSS responses */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Is this a server message type, and its length possible for it? */
+static __always_inline int wl_pg_resp_ok(__u8 type, __u32 len)
+{
+	if (len < 4 || len > WL_PG_LEN_MAX)
+		return 0;
+	switch (type) {
+	case 'Z': /* ReadyForQuery: status byte */
+		return len == 5;
+	case '1': /* ParseComplete */
+	case '2': /* BindComplete */
+	case '3': /* CloseComplete */
+	case 'n': /* NoData */
+	case 'I': /* EmptyQueryResponse */
+	case 's': /* PortalSuspended */
+	case 'c': /* CopyDone */
+		return len == 4;
+	case 'K': /* BackendKeyData */
+		return len == 12;
+	case 'R': /* Authentication* */
+		return len >= 8;
+	case 'C': /* CommandComplete: tag\0 */
+	case 'E': /* ErrorResponse: fields, \0 */
+	case 'N': /* NoticeResponse */
+		return len >= 5;
+	case 'S': /* ParameterStatus */
+		return len >= 6;
+	case 'A': /* NotificationResponse */
+		return len >= 10;
+	case 'T': /* RowDescription */
+	case 'D': /* DataRow */
+	case 't': /* ParameterDescription */
+		return len >= 6;
+	case 'G': /* CopyInResponse */
+	case 'H': /* CopyOutResponse */
+	case 'W': /* CopyBothResponse */
+		return len >= 7;
+	case 'V': /* FunctionCallResponse */
+		return len >= 8;
+	case 'v': /* NegotiateProtocolVersion */
+		return len >= 12;
+	case 'd': /* CopyData */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Untyped first messages of a connection: length, code. */
+static __always_inline int wl_pg_start_ok(__u32 len, __u32 code)
+{
+	if (code == PG_CODE_SSL || code == PG_CODE_GSSENC)
+		return len == 8;
+	if (code == PG_CODE_CANCEL)
+		return len == 16;
+	return (code >> 16) == 3 && len >= 8 && len <= WL_PG_STARTUP_MAX;
+}
+
+/*
+ * Scans message bytes at window index pos (below lim): in PSM_NAME a NUL-terminated name is
+ * hashed (its NUL consumed), in PSM_VERB the first keyword of a statement is captured (blanks,
+ * '(', nested slash-star comments and -- comments skipped). State in p, so a string cut by a
+ * segment boundary resumes. Returns the bytes used (p->scan is PSC_DONE when finished).
+ * A global function: verified once.
+ */
+__noinline __u32 wl_pg_scan(struct wl_l7_state *s, struct wl_pg_dir *p, __u32 pos, __u32 lim)
+{
+	__u32 k;
+
+	if (!s || !p)
+		return 0;
+	if (p->mode == PSM_NAME) {
+		__u32 h = p->hash;
+
+		for (k = 0; k < WL_PG_SCAN_STEP; k++) {
+			__u32 i = pos + k;
+			__u8 c;
+
+			if (i >= lim)
+				break;
+			c = s->buf[i & (WL_L7_WINDOW - 1)];
+			if (c == 0) {
+				p->scan = PSC_DONE;
+				k++;
+				break;
+			}
+			h = (h ^ c) * PG_FNV_PRIME;
+			p->flags |= PF_NAMED;
+		}
+		p->hash = h;
+		return k;
+	}
+	for (k = 0; k < WL_PG_SCAN_STEP; k++) {
+		__u32 i = pos + k;
+		/* re-read from memory: a state kept in a register would be a constant per path,
+		 * and the verifier would walk every path of every iteration */
+		__u8 c, st = *(volatile __u8 *)&p->scan;
+
+		if (i >= lim || st == PSC_DONE)
+			break;
+		c = s->buf[i & (WL_L7_WINDOW - 1)];
+		if (c == 0) { /* the end of the query string */
+			p->scan = PSC_DONE;
+			break;
+		}
+		switch (st) {
+		case PSC_WS:
+			if (wl_pg_is_blank(c) || c == '(')
+				st = PSC_WS;
+			else if (c == '/')
+				st = PSC_SLASH;
+			else if (c == '-')
+				st = PSC_DASH;
+			else if (wl_pg_is_alpha(c)) {
+				p->name[0] = wl_upper(c);
+				p->name_len = 1;
+				st = PSC_WORD;
+			} else
+				st = PSC_DONE;
+			break;
+		case PSC_SLASH:
+			if (c == '*') {
+				p->depth = 1;
+				st = PSC_COMMENT;
+			} else
+				st = PSC_DONE;
+			break;
+		case PSC_COMMENT:
+			st = c == '*' ? PSC_CSTAR : c == '/' ? PSC_CSLASH : PSC_COMMENT;
+			break;
+		case PSC_CSTAR:
+			if (c == '/') {
+				p->depth--;
+				st = p->depth ? PSC_COMMENT : PSC_WS;
+			} else
+				st = c == '*' ? PSC_CSTAR : PSC_COMMENT;
+			break;
+		case PSC_CSLASH:
+			if (c == '*') {
+				if (p->depth < 0xff)
+					p->depth++;
+				st = PSC_COMMENT;
+			} else
+				st = c == '/' ? PSC_CSLASH : PSC_COMMENT;
+			break;
+		case PSC_DASH:
+			st = c == '-' ? PSC_LINE : PSC_DONE;
+			break;
+		case PSC_LINE:
+			if (c == '\n')
+				st = PSC_WS;
+			break;
+		case PSC_WORD:
+			if (!wl_pg_is_alpha(c)) {
+				st = PSC_DONE;
+				break;
+			}
+			if (*(volatile __u8 *)&p->name_len >= WL_CMD_LEN - 1) {
+				p->name_len = 0xff; /* longer than any keyword: OTHER */
+				st = PSC_DONE;
+				break;
+			}
+			p->name[p->name_len & (WL_CMD_LEN - 1)] = wl_upper(c);
+			p->name_len++;
+			break;
+		}
+		p->scan = st;
+	}
+	return k;
+}
+
+/*
+ * wl_l7_hdr_take as a global function: verified once with need unknown, so the successive
+ * takes of one header cannot let the compiler fold away the verifier's bound checks.
+ */
+__noinline int wl_pg_take(wl_ctx_t *ctx, struct wl_l7_state *s, struct wl_l7_dir *d, __u32 need)
+{
+	struct wl_l7_walk w = {.ctx = ctx, .s = s, .d = d};
+
+	if (!ctx || !s || !d)
+		return 0;
+	return wl_l7_hdr_take(&w, d, need);
+}
+
+#define PG_TAKE(w, d, need) wl_pg_take((w)->ctx, (w)->s, (d), (need))
+
+static __always_inline int wl_pg_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					   struct wl_pg_dir *p)
+{
+	w->cnt->l7_malformed++;
+	d->state = PS_RESYNC;
+	d->hdr_len = 0;
+	d->body_left = 0;
+	d->msg_bytes = 0;
+	p->ctx = PC_NONE;
+	return 1;
+}
+
+/* The verb of the captured keyword (OTHER when there is none). */
+static __always_inline __u16 wl_pg_verb(struct wl_l7_walk *w, struct wl_pg_dir *p)
+{
+	__u16 flags;
+
+	if (!p->name_len || p->name_len >= WL_CMD_LEN)
+		return WL_CMD_OTHER;
+	return wl_cmd_lookup(w, p->name, &flags);
+}
+
+/* The id of a fixed name (pseudo commands). */
+#define PG_LOOKUP(w, p, s)                                                                         \
+	({                                                                                         \
+		__u16 f_;                                                                          \
+		wl_pg_name_clear(p);                                                               \
+		PG_NAME(p, s);                                                                     \
+		wl_cmd_lookup((w), (p)->name, &f_);                                                \
+	})
+
+static __always_inline void wl_pg_push(struct wl_l7_walk *w, __u32 kind, __u16 verb)
+{
+	wl_fifo_push(w, (kind << PG_FIFO_ID_BITS) | (verb & PG_FIFO_ID_MASK), 1);
+}
+
+/* ---- requests ---- */
+
+static __always_inline void wl_pg_req_done(struct wl_l7_dir *d, struct wl_pg_dir *p)
+{
+	if (p->type) /* not the untyped start messages */
+		p->req_bytes += d->msg_bytes;
+	d->msg_bytes = 0;
+	d->hdr_len = 0;
+	d->state = PS_HDR;
+}
+
+static __always_inline void wl_pg_scan_start(struct wl_pg_dir *p, __u8 mode, __u32 seed)
+{
+	p->mode = mode;
+	p->scan = PSC_WS;
+	p->depth = 0;
+	p->hash = seed;
+	p->flags &= ~PF_NAMED;
+	p->budget = WL_PG_SCAN_MAX;
+	wl_pg_name_clear(p);
+}
+
+/* A string of the message is complete: the next one, or what the message means. */
+static __always_inline void wl_pg_part_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					    struct wl_pg_dir *p)
+{
+	struct wl_aux_val *v;
+	__u16 verb;
+
+	d->state = PS_BODY;
+	switch (p->type) {
+	case 'Q':
+		wl_pg_push(w, PK_QUERY, wl_pg_verb(w, p));
+		return;
+	case 'P':
+		if (p->part == 0) { /* the statement's name; its query follows */
+			p->hash2 = p->hash;
+			if (p->flags & PF_NAMED)
+				p->flags |= PF_PNAMED;
+			else
+				p->flags &= ~PF_PNAMED;
+			p->part = 1;
+			wl_pg_scan_start(p, PSM_VERB, 0);
+			d->state = PS_SCAN;
+			return;
+		}
+		verb = wl_pg_verb(w, p);
+		if (p->flags & PF_PNAMED)
+			wl_aux_set(w, WL_AUX_STMT, p->hash2, verb, 0);
+		else
+			p->unnamed_stmt = verb;
+		p->batch_verb = verb;
+		return;
+	case 'B':
+		if (p->part == 0) { /* the portal's name; the statement's follows */
+			p->hash2 = p->hash;
+			if (p->flags & PF_NAMED)
+				p->flags |= PF_PNAMED;
+			else
+				p->flags &= ~PF_PNAMED;
+			p->part = 1;
+			wl_pg_scan_start(p, PSM_NAME, PG_SEED_STMT);
+			d->state = PS_SCAN;
+			return;
+		}
+		verb = p->unnamed_stmt;
+		if (p->flags & PF_NAMED) {
+			v = wl_aux_get(w, WL_AUX_STMT, p->hash);
+			verb = v ? v->cmd_id : WL_CMD_OTHER;
+		}
+		if (p->flags & PF_PNAMED)
+			wl_aux_set(w, WL_AUX_STMT, p->hash2, verb, 0);
+		else
+			p->unnamed_portal = verb;
+		p->batch_verb = verb;
+		return;
+	case 'E':
+		verb = p->unnamed_portal;
+		if (p->flags & PF_NAMED) {
+			v = wl_aux_get(w, WL_AUX_STMT, p->hash);
+			verb = v ? v->cmd_id : WL_CMD_OTHER;
+		}
+		wl_pg_push(w, PK_EXEC, verb);
+		return;
+	default:
+		return;
+	}
+}
+
+/* At a request message boundary: gathers the header and decides. Returns 1 to end the walk. */
+static __always_inline int wl_pg_req_hdr(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					 struct wl_pg_dir *p)
+{
+	__u32 len, code;
+	__u8 type;
+
+	if (p->phase == PH_START) {
+		if (!PG_TAKE(w, d, 8))
+			return 1;
+		len = wl_pg_be32(d->hdr);
+		code = wl_pg_be32(d->hdr + 4);
+		if (!wl_pg_start_ok(len, code))
+			return wl_pg_malformed(w, d, p);
+		d->body_left = len - 8;
+		d->hdr_len = 0;
+		d->state = PS_BODY;
+		p->type = 0;
+		if (code == PG_CODE_SSL || code == PG_CODE_GSSENC) {
+			p->enc++; /* the server answers one byte */
+		} else if (code == PG_CODE_CANCEL) {
+			wl_emit_request(w, PG_LOOKUP(w, p, "CANCEL"), len);
+		} else {
+			p->phase = PH_CMD;
+			p->unnamed_stmt = p->unnamed_portal = p->batch_verb = WL_CMD_OTHER;
+		}
+		return 0;
+	}
+	if (!PG_TAKE(w, d, 5))
+		return 1;
+	type = d->hdr[0];
+	len = wl_pg_be32(d->hdr + 1);
+	if (!wl_pg_req_ok(type, len))
+		return wl_pg_malformed(w, d, p);
+	p->type = type;
+	p->part = 0;
+	d->body_left = len - 4;
+	d->hdr_len = 0;
+	d->state = PS_BODY;
+	switch (type) {
+	case 'Q':
+		wl_pg_scan_start(p, PSM_VERB, 0);
+		d->state = PS_SCAN;
+		break;
+	case 'P':
+	case 'B':
+	case 'E':
+		wl_pg_scan_start(p, PSM_NAME, type == 'P' ? PG_SEED_STMT : PG_SEED_PORTAL);
+		d->state = PS_SCAN;
+		break;
+	case 'S':
+		wl_pg_push(w, PK_SYNC, p->batch_verb);
+		p->batch_verb = WL_CMD_OTHER;
+		break;
+	case 'F':
+		wl_pg_push(w, PK_QUERY, PG_LOOKUP(w, p, "FUNCTION_CALL"));
+		break;
+	}
 	return 0;
 }
 
-#endif
+/* Scans a name or a keyword of the message in the window. */
+static __always_inline int wl_pg_req_scan(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					  struct wl_pg_dir *p)
+{
+	struct wl_l7_state *s = w->s;
+	__u32 avail = wl_win_avail(w), n, pos;
+	int verb = p->mode == PSM_VERB;
+
+	if (!avail)
+		return 1;
+	if (avail > d->body_left)
+		avail = d->body_left;
+	if (verb && avail > p->budget)
+		avail = p->budget;
+	pos = s->off - s->win_off;
+	n = wl_pg_scan(s, p, pos, pos + avail);
+	s->off += n;
+	d->msg_bytes += n;
+	d->body_left -= n;
+	if (verb) {
+		p->budget -= n;
+		if (p->scan == PSC_DONE || p->budget == 0 || d->body_left == 0 || n == 0) {
+			if (p->scan != PSC_DONE && p->scan != PSC_WORD)
+				p->name_len = 0; /* no keyword */
+			wl_pg_part_done(w, d, p);
+		}
+	} else if (p->scan == PSC_DONE) {
+		wl_pg_part_done(w, d, p);
+	} else if (d->body_left == 0 || n == 0) {
+		return wl_pg_malformed(w, d, p); /* a name without its NUL */
+	}
+	return 0;
+}
+
+static long wl_pg_req_step(__u32 i, void *arg)
+{
+	struct wl_l7_walk *w = arg;
+	struct wl_l7_state *s = w->s;
+	struct wl_l7_dir *d = w->d;
+	struct wl_pg_dir *p = PG(d);
+
+	switch (d->state) {
+	case PS_HDR:
+		if (wl_pg_req_hdr(w, d, p))
+			return 1;
+		break;
+	case PS_SCAN:
+		if (wl_pg_req_scan(w, d, p))
+			return 1;
+		break;
+	default:
+		break;
+	}
+	if (d->state == PS_BODY && wl_l7_body_skip(w, d))
+		wl_pg_req_done(d, p);
+	if (d->state != PS_HDR && d->state != PS_BODY && d->state != PS_SCAN)
+		return 1;
+	return s->off >= s->end;
+}
+
+/* ---- responses ---- */
+
+/* The command of the FIFO's oldest entry, without taking it; WL_CMD_NONE when empty. */
+static __always_inline __u16 wl_pg_peek(struct wl_l7_walk *w)
+{
+	struct wl_conn *c = w->conn;
+	__u32 head = c->fifo_head;
+	__u32 tail = *(volatile __u32 *)&c->fifo_tail;
+
+	if (head == tail)
+		return WL_CMD_NONE;
+	return c->fifo[head & (WL_FIFO_LEN - 1)].cmd_id;
+}
+
+static __always_inline __u16 wl_pg_pop(struct wl_l7_walk *w, struct wl_pg_dir *p)
+{
+	__u64 lat = 0;
+	__u16 e = wl_fifo_pop(w, &lat);
+
+	p->req_ts = w->s->job.now - lat;
+	return e;
+}
+
+/* One statement reported: a request and its response. */
+static __always_inline void wl_pg_report(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					 struct wl_pg_dir *p, __u16 verb, int error)
+{
+	struct wl_pg_dir *q = PG(&w->conn->dir[0]);
+	__u64 total = *(volatile __u64 *)&q->req_bytes, now = w->s->job.now;
+
+	wl_emit_request(w, verb, total - p->req_bytes);
+	p->req_bytes = total;
+	wl_emit_response(w, verb, now > p->req_ts ? now - p->req_ts : 0, error, 0, d->msg_bytes);
+	d->msg_bytes = 0;
+}
+
+/* A message that only a request can cause: at a request's first one, a Query is taken. */
+static __always_inline void wl_pg_begin(struct wl_l7_walk *w, struct wl_pg_dir *p)
+{
+	__u16 e;
+
+	if (p->ctx != PC_NONE)
+		return;
+	e = wl_pg_peek(w);
+	if (e == WL_CMD_NONE || (e >> PG_FIFO_ID_BITS) != PK_QUERY)
+		return;
+	e = wl_pg_pop(w, p);
+	p->verb = e & PG_FIFO_ID_MASK;
+	p->nstmt = 0;
+	p->ctx = PC_QUERY;
+}
+
+/* CommandComplete (verb from its tag), FunctionCallResponse, EmptyQueryResponse,
+ * PortalSuspended (report 0: the statement was not completed or was empty). */
+static __always_inline void wl_pg_complete(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					   struct wl_pg_dir *p, __u16 verb, int report)
+{
+	__u16 e;
+
+	wl_pg_begin(w, p);
+	if (p->ctx == PC_NONE) {
+		e = wl_pg_peek(w);
+		if (e == WL_CMD_NONE || (e >> PG_FIFO_ID_BITS) != PK_EXEC) {
+			if (report)
+				wl_emit_response(w, WL_CMD_NONE, 0, 0, 0, 0); /* unmatched */
+			return;
+		}
+		wl_pg_pop(w, p);
+	} else if (p->ctx != PC_QUERY) {
+		if (report)
+			wl_emit_response(w, WL_CMD_NONE, 0, 0, 0, 0);
+		return;
+	}
+	if (!report)
+		return;
+	p->nstmt++;
+	wl_pg_report(w, d, p, verb, 0);
+}
+
+static __always_inline void wl_pg_error(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					struct wl_pg_dir *p)
+{
+	__u16 e, verb;
+
+	if (p->ctx == PC_QUERY) {
+		verb = p->nstmt ? WL_CMD_OTHER : p->verb;
+		p->nstmt++;
+		wl_pg_report(w, d, p, verb, 1);
+		return;
+	}
+	if (p->ctx != PC_NONE || wl_pg_peek(w) == WL_CMD_NONE) {
+		/* no request waits (a FATAL on an idle connection) */
+		wl_emit_response(w, WL_CMD_NONE, 0, 1, 0, 0);
+		return;
+	}
+	e = wl_pg_pop(w, p);
+	verb = e & PG_FIFO_ID_MASK;
+	switch (e >> PG_FIFO_ID_BITS) {
+	case PK_QUERY:
+		p->ctx = PC_QUERY;
+		p->verb = verb;
+		p->nstmt = 1;
+		break;
+	case PK_EXEC:
+		p->ctx = PC_SKIP;
+		break;
+	default:
+		p->ctx = PC_SYNCED;
+		break;
+	}
+	wl_pg_report(w, d, p, verb, 1);
+}
+
+/* ReadyForQuery: the request being answered is over; an extended batch ends at its Sync. */
+static __always_inline void wl_pg_ready(struct wl_l7_walk *w, struct wl_pg_dir *p)
+{
+	__u16 e;
+
+	if (p->ctx == PC_QUERY || p->ctx == PC_SYNCED) {
+		p->ctx = PC_NONE;
+		return;
+	}
+	p->ctx = PC_NONE;
+	for (int k = 0; k < WL_FIFO_LEN; k++) {
+		if (wl_pg_peek(w) == WL_CMD_NONE) {
+			w->cnt->l7_unmatched++;
+			return;
+		}
+		e = wl_pg_pop(w, p);
+		if ((e >> PG_FIFO_ID_BITS) != PK_EXEC)
+			return; /* the Sync (or a Query answered by nothing but this) */
+	}
+}
+
+/* A response message is complete (its body skipped). */
+static __always_inline void wl_pg_resp_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					    struct wl_pg_dir *p)
+{
+	d->state = PS_HDR;
+	d->hdr_len = 0;
+	if (p->phase == PH_START) {
+		if (p->type == 'Z') {
+			p->phase = PH_CMD;
+			p->ctx = PC_NONE;
+			d->msg_bytes = 0;
+		}
+		return;
+	}
+	switch (p->type) {
+	case 'S': /* ParameterStatus, NoticeResponse, NotificationResponse: not answers */
+	case 'N':
+	case 'A':
+		return;
+	case 'Z': /* its bytes belong to no statement */
+		wl_pg_ready(w, p);
+		d->msg_bytes = 0;
+		return;
+	case 'C':
+		wl_pg_complete(w, d, p, p->tag, 1);
+		return;
+	case 'V': /* a FunctionCall's result: named as the call */
+		wl_pg_begin(w, p);
+		wl_pg_complete(w, d, p, p->verb, 1);
+		return;
+	case 'I':
+	case 's':
+		wl_pg_complete(w, d, p, 0, 0);
+		return;
+	case 'E':
+		wl_pg_error(w, d, p);
+		return;
+	default:
+		wl_pg_begin(w, p);
+		return;
+	}
+}
+
+/* The first word of a CommandComplete tag held in d->hdr from index 5, n bytes. */
+static __always_inline __u16 wl_pg_tag_verb(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					    struct wl_pg_dir *p, __u32 n)
+{
+	wl_pg_name_clear(p);
+	for (__u32 k = 0; k < WL_CMD_LEN - 1; k++) {
+		__u8 c;
+
+		if (k >= n)
+			break;
+		c = d->hdr[(5 + k) & (WL_L7_HDR_MAX - 1)];
+		if (!wl_pg_is_alpha(c))
+			break;
+		p->name[k] = wl_upper(c);
+		p->name_len = k + 1;
+	}
+	return wl_pg_verb(w, p);
+}
+
+/* At a response message boundary. Returns 1 to end the walk. */
+static __always_inline int wl_pg_resp_hdr(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					  struct wl_pg_dir *p)
+{
+	struct wl_pg_dir *q = PG(&w->conn->dir[0]);
+	__u32 len, take;
+	__u8 type;
+
+	if (p->phase == PH_START && *(volatile __u8 *)&q->enc != p->enc) {
+		/* the one-byte answer to SSLRequest / GSSENCRequest */
+		if (!PG_TAKE(w, d, 1))
+			return 1;
+		p->enc++;
+		d->hdr_len = 0;
+		d->msg_bytes = 0;
+		type = d->hdr[0];
+		if (type == 'N')
+			return 0;
+		if (type != 'S' && type != 'G')
+			return wl_pg_malformed(w, d, p);
+		/* encrypted from here on: counted, then left alone */
+		p->req_ts = w->s->job.now;
+		if (type == 'S')
+			wl_pg_report(w, d, p, PG_LOOKUP(w, p, "TLS"), 0);
+		else
+			wl_pg_report(w, d, p, PG_LOOKUP(w, p, "GSSENC"), 0);
+		p->flags |= PF_IGNORE;
+		d->state = PS_IGNORE;
+		return 1;
+	}
+	if (!PG_TAKE(w, d, 5))
+		return 1;
+	type = d->hdr[0];
+	len = wl_pg_be32(d->hdr + 1);
+	if (!wl_pg_resp_ok(type, len))
+		return wl_pg_malformed(w, d, p);
+	take = 0;
+	if (type == 'C') {
+		take = len - 4 < WL_PG_TAG_TAKE ? len - 4 : WL_PG_TAG_TAKE;
+		if (!PG_TAKE(w, d, 5 + take))
+			return 1;
+		p->tag = wl_pg_tag_verb(w, d, p, take);
+	}
+	p->type = type;
+	d->body_left = len - 4 - take;
+	d->hdr_len = 0;
+	d->state = PS_BODY;
+	return 0;
+}
+
+static long wl_pg_resp_step(__u32 i, void *arg)
+{
+	struct wl_l7_walk *w = arg;
+	struct wl_l7_state *s = w->s;
+	struct wl_l7_dir *d = w->d;
+	struct wl_pg_dir *p = PG(d);
+
+	if (d->state == PS_HDR && wl_pg_resp_hdr(w, d, p))
+		return 1;
+	if (d->state == PS_HDR) /* a one-byte answer */
+		return s->off >= s->end;
+	if (d->state != PS_BODY)
+		return 1;
+	if (wl_l7_body_skip(w, d))
+		wl_pg_resp_done(w, d, p);
+	return s->off >= s->end;
+}
+
+/* Lost sync: a segment may restart the stream if it begins like a message of its direction
+ * (or, client side, like a connection's first message). */
+static __always_inline void wl_pg_resync(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					 struct wl_pg_dir *p)
+{
+	struct wl_l7_state *s = w->s;
+	__u32 avail, pos, len;
+	__u8 b[8];
+	int ok = 0;
+
+	if (d->state != PS_RESYNC)
+		return;
+	avail = wl_win_avail(w);
+	if (avail >= 5) {
+		pos = s->off - s->win_off;
+		for (int k = 0; k < 8; k++)
+			b[k] = s->buf[(pos + k) & (WL_L7_WINDOW - 1)];
+		len = wl_pg_be32(b + 1);
+		if (s->job.dir == 0) {
+			if (avail >= 8 && !b[0] &&
+			    wl_pg_start_ok(wl_pg_be32(b), wl_pg_be32(b + 4))) {
+				p->phase = PH_START;
+				ok = 1;
+			} else if (wl_pg_req_ok(b[0], len)) {
+				p->phase = PH_CMD;
+				ok = 1;
+			}
+		} else if (wl_pg_resp_ok(b[0], len)) {
+			/* authentication: still in the connection's start */
+			p->phase = b[0] == 'R' ? PH_START : PH_CMD;
+			ok = 1;
+		}
+	}
+	if (!ok && s->job.dir && avail >= 1 && PG(&w->conn->dir[0])->enc != p->enc) {
+		/* the one-byte answer to an SSLRequest / GSSENCRequest seen */
+		pos = s->off - s->win_off;
+		b[0] = s->buf[pos & (WL_L7_WINDOW - 1)];
+		if (b[0] == 'S' || b[0] == 'N' || b[0] == 'G') {
+			p->phase = PH_START;
+			ok = 1;
+		}
+	}
+	if (!ok) {
+		w->cnt->l7_resync_skip++;
+		return;
+	}
+	d->state = PS_HDR;
+	d->hdr_len = 0;
+	d->body_left = 0;
+	d->msg_bytes = 0;
+	p->ctx = PC_NONE;
+}
+
+static __always_inline void wl_pg_parse(struct wl_l7_walk *w)
+{
+	struct wl_l7_dir *d = w->d;
+	struct wl_pg_dir *p = PG(d);
+
+	w->s->by_id = 1; /* this parser pushes its requests itself (with their kind) */
+	if (PG(&w->conn->dir[1])->flags & PF_IGNORE) {
+		d->state = PS_IGNORE;
+		return;
+	}
+	wl_pg_resync(w, d, p);
+	if (w->s->job.dir)
+		bpf_loop(WL_L7_STEPS_MAX, wl_pg_resp_step, w, 0);
+	else
+		bpf_loop(WL_L7_STEPS_MAX, wl_pg_req_step, w, 0);
+}
+
+static __always_inline void wl_postgresql_parse(struct wl_l7_walk *w)
+{
+	wl_pg_parse(w);
+}
+
+/*
+ * Does a client's first payload look like PostgreSQL? A whole StartupMessage (protocol 3.x,
+ * its first parameter name in lower case), SSLRequest, GSSENCRequest or CancelRequest.
+ */
+static __always_inline int wl_postgresql_sniff(const __u8 *h, __u32 len)
+{
+	__u8 b0 = h[0], b1 = h[1], b2 = h[2], b3 = h[3], b4 = h[4], b5 = h[5], b6 = h[6], b7 = h[7],
+	     b8 = h[8], b9 = h[9];
+	__u32 plen = (__u32)b0 << 24 | (__u32)b1 << 16 | (__u32)b2 << 8 | b3;
+	__u32 code = (__u32)b4 << 24 | (__u32)b5 << 16 | (__u32)b6 << 8 | b7;
+
+	if (len < 8 || plen != len)
+		return 0;
+	if (code == PG_CODE_SSL || code == PG_CODE_GSSENC)
+		return len == 8;
+	if (code == PG_CODE_CANCEL)
+		return len == 16;
+	return (code >> 16) == 3 && len >= 16 && len <= WL_PG_STARTUP_MAX && b8 >= 'a' &&
+	       b8 <= 'z' && b9 >= 'a' && b9 <= 'z';
+}
+
+#endif /* WL_PARSE_PROTO_POSTGRESQL_H */

@@ -1,7 +1,1125 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* postgresql through the L7 engine: crafted segments, exact per-command stats. (To be written.) */
+/* PostgreSQL through the L7 engine: crafted TCP segments, exact per-command stats. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <CUnit/CUnit.h>
+
+#include "harness.h"
+#include "l7conv.h"
+#include "pcap_replay.h"
+#include "pktbuild.h"
 #include "suites.h"
+#include "loader/l7cfg.h"
+
+#define PG_PORT 5432
+
+/* A byte stream being built: messages appended one after the other. */
+struct mb {
+	uint8_t b[65536];
+	size_t n;
+};
+
+static void put32(struct mb *m, uint32_t v)
+{
+	v = htonl(v);
+	memcpy(m->b + m->n, &v, 4);
+	m->n += 4;
+}
+
+static void put16(struct mb *m, uint16_t v)
+{
+	v = htons(v);
+	memcpy(m->b + m->n, &v, 2);
+	m->n += 2;
+}
+
+static void putb(struct mb *m, const void *p, size_t n)
+{
+	memcpy(m->b + m->n, p, n);
+	m->n += n;
+}
+
+static void puts0(struct mb *m, const char *s)
+{
+	putb(m, s, strlen(s) + 1);
+}
+
+/* type + length, then the body the caller appends; msg_end patches the length. */
+static size_t msg_begin(struct mb *m, char type)
+{
+	size_t at;
+
+	m->b[m->n++] = type;
+	at = m->n;
+	put32(m, 0);
+	return at;
+}
+
+static void msg_end(struct mb *m, size_t at)
+{
+	uint32_t len = htonl(m->n - at);
+
+	memcpy(m->b + at, &len, 4);
+}
+
+static void msg_empty(struct mb *m, char type)
+{
+	msg_end(m, msg_begin(m, type));
+}
+
+static void msg_str(struct mb *m, char type, const char *s)
+{
+	size_t at = msg_begin(m, type);
+
+	puts0(m, s);
+	msg_end(m, at);
+}
+
+/* ---- client messages ---- */
+
+static void startup(struct mb *m)
+{
+	size_t at = m->n;
+
+	put32(m, 0);
+	put32(m, 0x00030000);
+	puts0(m, "user");
+	puts0(m, "postgres");
+	puts0(m, "database");
+	puts0(m, "wl");
+	m->b[m->n++] = 0;
+	{
+		uint32_t len = htonl(m->n - at);
+
+		memcpy(m->b + at, &len, 4);
+	}
+}
+
+static void ssl_request(struct mb *m, uint32_t code)
+{
+	put32(m, 8);
+	put32(m, code);
+}
+
+static void query(struct mb *m, const char *q)
+{
+	msg_str(m, 'Q', q);
+}
+
+static void parse(struct mb *m, const char *name, const char *q)
+{
+	size_t at = msg_begin(m, 'P');
+
+	puts0(m, name);
+	puts0(m, q);
+	put16(m, 1);
+	put32(m, 23);
+	msg_end(m, at);
+}
+
+static void pg_bind(struct mb *m, const char *portal, const char *stmt)
+{
+	size_t at = msg_begin(m, 'B');
+
+	puts0(m, portal);
+	puts0(m, stmt);
+	put16(m, 0);
+	put16(m, 1);
+	put32(m, 2);
+	putb(m, "42", 2);
+	put16(m, 0);
+	msg_end(m, at);
+}
+
+static void describe(struct mb *m, char what, const char *name)
+{
+	size_t at = msg_begin(m, 'D');
+
+	m->b[m->n++] = what;
+	puts0(m, name);
+	msg_end(m, at);
+}
+
+static void execute(struct mb *m, const char *portal, uint32_t maxrows)
+{
+	size_t at = msg_begin(m, 'E');
+
+	puts0(m, portal);
+	put32(m, maxrows);
+	msg_end(m, at);
+}
+
+static void copy_data(struct mb *m, char type, const char *row)
+{
+	size_t at = msg_begin(m, type);
+
+	putb(m, row, strlen(row));
+	msg_end(m, at);
+}
+
+/* ---- server messages ---- */
+
+static void auth_ok(struct mb *m)
+{
+	size_t at = msg_begin(m, 'R');
+
+	put32(m, 0);
+	msg_end(m, at);
+}
+
+static void param_status(struct mb *m, const char *k, const char *v)
+{
+	size_t at = msg_begin(m, 'S');
+
+	puts0(m, k);
+	puts0(m, v);
+	msg_end(m, at);
+}
+
+static void ready(struct mb *m)
+{
+	size_t at = msg_begin(m, 'Z');
+
+	m->b[m->n++] = 'I';
+	msg_end(m, at);
+}
+
+/* The server's side of the connection start after the startup: SASL-free trust. */
+static void server_start(struct mb *m)
+{
+	size_t at;
+
+	auth_ok(m);
+	param_status(m, "server_version", "15.18");
+	param_status(m, "client_encoding", "UTF8");
+	at = msg_begin(m, 'K');
+	put32(m, 1234);
+	put32(m, 5678);
+	msg_end(m, at);
+	ready(m);
+}
+
+static void row_desc(struct mb *m)
+{
+	size_t at = msg_begin(m, 'T');
+
+	put16(m, 1);
+	puts0(m, "x");
+	put32(m, 0);
+	put16(m, 0);
+	put32(m, 23);
+	put16(m, 4);
+	put32(m, -1);
+	put16(m, 0);
+	msg_end(m, at);
+}
+
+static void data_row(struct mb *m, size_t vlen)
+{
+	size_t at = msg_begin(m, 'D');
+
+	put16(m, 1);
+	put32(m, vlen);
+	memset(m->b + m->n, 'v', vlen);
+	m->n += vlen;
+	msg_end(m, at);
+}
+
+static void complete(struct mb *m, const char *tag)
+{
+	msg_str(m, 'C', tag);
+}
+
+static void pg_error(struct mb *m, const char *sqlstate)
+{
+	size_t at = msg_begin(m, 'E');
+
+	puts0(m, "SERROR");
+	puts0(m, "VERROR");
+	m->b[m->n++] = 'C';
+	puts0(m, sqlstate);
+	puts0(m, "Mrelation \"nope\" does not exist");
+	m->b[m->n++] = 0;
+	msg_end(m, at);
+}
+
+static void notice(struct mb *m)
+{
+	size_t at = msg_begin(m, 'N');
+
+	puts0(m, "SNOTICE");
+	puts0(m, "C00000");
+	puts0(m, "Mtable \"t\" does not exist, skipping");
+	m->b[m->n++] = 0;
+	msg_end(m, at);
+}
+
+/* ---- conversation helpers ---- */
+
+static void pg_send(enum wl_hook h, struct conv *c, int from_server, struct mb *m)
+{
+	conv_seg(h, c, from_server, m->b, m->n, 0);
+	m->n = 0;
+}
+
+/* Handshake, startup with a refused SSLRequest, trust authentication. */
+static void pg_connect(enum wl_hook h, struct conv *c)
+{
+	static struct mb m;
+
+	conv_init(c, PG_PORT);
+	conv_handshake(h, c);
+	ssl_request(&m, 80877103);
+	pg_send(h, c, 0, &m);
+	conv_seg(h, c, 1, "N", 1, 0);
+	startup(&m);
+	pg_send(h, c, 0, &m);
+	server_start(&m);
+	pg_send(h, c, 1, &m);
+}
+
+#define EXPECT_PG(c, cmd, rq, rs, er) EXPECT_CMD_STATS(c, WL_L7_POSTGRES, cmd, rq, rs, er)
+
+static void expect_clean(void)
+{
+	struct wl_counters cnt = harness_counters();
+
+	CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
+	CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
+	CU_ASSERT_EQUAL(cnt.l7_resync_skip, 0);
+	if (cnt.l7_malformed || cnt.l7_unmatched || cnt.l7_resync_skip)
+		fprintf(stderr, "\n  malformed %llu unmatched %llu resync_skip %llu",
+			(unsigned long long)cnt.l7_malformed, (unsigned long long)cnt.l7_unmatched,
+			(unsigned long long)cnt.l7_resync_skip);
+}
+
+static struct mb rq, rs;
+
+/* ---- tests ---- */
+
+static void test_startup_and_simple(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct wl_cmd_stats st;
+		size_t qlen, rlen;
+		struct conv c;
+
+		harness_reset();
+		pg_connect(h, &c);
+		query(&rq, "select 1");
+		qlen = rq.n;
+		pg_send(h, &c, 0, &rq);
+		row_desc(&rs);
+		data_row(&rs, 1);
+		complete(&rs, "SELECT 1");
+		rlen = rs.n;
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		query(&rq, "  /* c /* nested */ */ -- line\n (insert into t values (1))");
+		pg_send(h, &c, 0, &rq);
+		complete(&rs, "INSERT 0 1");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		EXPECT_PG(&c, "SELECT", 1, 1, 0);
+		EXPECT_PG(&c, "INSERT", 1, 1, 0);
+		conv_stats(&c, WL_L7_POSTGRES, "SELECT", &st);
+		CU_ASSERT_EQUAL(st.request_bytes, qlen);  /* the startup is no request's */
+		CU_ASSERT_EQUAL(st.response_bytes, rlen); /* ReadyForQuery belongs to none */
+		CU_ASSERT_EQUAL(conv_stats_entries(), 2);
+		expect_clean();
+	}
+}
+
+static void test_auth_sasl_and_async(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		size_t at;
+
+		harness_reset();
+		conv_init(&c, PG_PORT);
+		conv_handshake(h, &c);
+		startup(&rq);
+		pg_send(h, &c, 0, &rq);
+		at = msg_begin(&rs, 'R'); /* AuthenticationSASL */
+		put32(&rs, 10);
+		puts0(&rs, "SCRAM-SHA-256");
+		rs.b[rs.n++] = 0;
+		msg_end(&rs, at);
+		pg_send(h, &c, 1, &rs);
+		msg_str(&rq, 'p', "SCRAM-SHA-256\0\0\0\0\x20n,,n=,r=abcdefghijklmnopqrstuvwx");
+		pg_send(h, &c, 0, &rq);
+		at = msg_begin(&rs, 'R'); /* SASLContinue */
+		put32(&rs, 11);
+		putb(&rs, "r=abc,s=salt,i=4096", 19);
+		msg_end(&rs, at);
+		pg_send(h, &c, 1, &rs);
+		msg_str(&rq, 'p', "c=biws,r=abc,p=proof");
+		pg_send(h, &c, 0, &rq);
+		at = msg_begin(&rs, 'R'); /* SASLFinal */
+		put32(&rs, 12);
+		putb(&rs, "v=sig", 5);
+		msg_end(&rs, at);
+		server_start(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* a NOTICE inside a reply, a parameter change and a NOTIFY between replies */
+		query(&rq, "drop table if exists t");
+		pg_send(h, &c, 0, &rq);
+		notice(&rs);
+		complete(&rs, "DROP TABLE");
+		ready(&rs);
+		param_status(&rs, "TimeZone", "UTC");
+		at = msg_begin(&rs, 'A');
+		put32(&rs, 77);
+		puts0(&rs, "chan");
+		puts0(&rs, "payload");
+		msg_end(&rs, at);
+		pg_send(h, &c, 1, &rs);
+		query(&rq, "show work_mem");
+		pg_send(h, &c, 0, &rq);
+		row_desc(&rs);
+		data_row(&rs, 3);
+		complete(&rs, "SHOW");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		EXPECT_PG(&c, "DROP", 1, 1, 0);
+		EXPECT_PG(&c, "SHOW", 1, 1, 0);
+		CU_ASSERT_EQUAL(conv_stats_entries(), 2);
+		expect_clean();
+	}
+}
+
+static void test_tls_and_gss(void)
+{
+	static const char hello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03random";
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		conv_init(&c, PG_PORT);
+		conv_handshake(h, &c);
+		ssl_request(&rq, 80877103);
+		pg_send(h, &c, 0, &rq);
+		conv_seg(h, &c, 1, "S", 1, 0);
+		for (int i = 0; i < 3; i++) {
+			conv_seg(h, &c, 0, hello, sizeof(hello) - 1, 0);
+			conv_seg(h, &c, 1, hello, sizeof(hello) - 1, 0);
+		}
+		EXPECT_PG(&c, "TLS", 1, 1, 0);
+		CU_ASSERT_EQUAL(conv_stats_entries(), 1);
+		expect_clean();
+
+		c.cport++;
+		conv_handshake(h, &c);
+		ssl_request(&rq, 80877104);
+		pg_send(h, &c, 0, &rq);
+		conv_seg(h, &c, 1, "G", 1, 0);
+		conv_seg(h, &c, 0, hello, sizeof(hello) - 1, 0);
+		conv_seg(h, &c, 1, hello, sizeof(hello) - 1, 0);
+		EXPECT_PG(&c, "GSSENC", 1, 1, 0);
+
+		/* GSS refused, then SSL refused, then a plain startup */
+		c.cport++;
+		conv_handshake(h, &c);
+		ssl_request(&rq, 80877104);
+		pg_send(h, &c, 0, &rq);
+		conv_seg(h, &c, 1, "N", 1, 0);
+		ssl_request(&rq, 80877103);
+		pg_send(h, &c, 0, &rq);
+		conv_seg(h, &c, 1, "N", 1, 0);
+		startup(&rq);
+		pg_send(h, &c, 0, &rq);
+		server_start(&rs);
+		pg_send(h, &c, 1, &rs);
+		query(&rq, "begin");
+		pg_send(h, &c, 0, &rq);
+		complete(&rs, "BEGIN");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		EXPECT_PG(&c, "BEGIN", 1, 1, 0);
+		CU_ASSERT_EQUAL(conv_stats_entries(), 3);
+		expect_clean();
+	}
+}
+
+static void test_cancel(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		conv_init(&c, PG_PORT);
+		conv_handshake(h, &c);
+		put32(&rq, 16);
+		put32(&rq, 80877102);
+		put32(&rq, 1234);
+		put32(&rq, 5678);
+		pg_send(h, &c, 0, &rq);
+		conv_seg(h, &c, 0, NULL, 0, 0x11); /* FIN */
+		EXPECT_PG(&c, "CANCEL", 1, 0, 0);
+		expect_clean();
+	}
+}
+
+/* Several statements in one Query: one request per statement the server reports on. */
+static void test_multi_statement(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		pg_connect(h, &c);
+		query(&rq, "BEGIN; INSERT INTO t VALUES (1); UPDATE t SET x = 2; "
+			   "WITH a AS (SELECT 1) SELECT * FROM a; COMMIT");
+		pg_send(h, &c, 0, &rq);
+		complete(&rs, "BEGIN");
+		complete(&rs, "INSERT 0 1");
+		complete(&rs, "UPDATE 3");
+		row_desc(&rs);
+		data_row(&rs, 1);
+		complete(&rs, "SELECT 1");
+		complete(&rs, "COMMIT");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* an error in the second statement: the rest is not run */
+		query(&rq, "insert into t values (2); select * from nope; delete from t");
+		pg_send(h, &c, 0, &rq);
+		complete(&rs, "INSERT 0 1");
+		pg_error(&rs, "42P01");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* an error in the first statement: named by its keyword */
+		query(&rq, "\n\tdelete from nope");
+		pg_send(h, &c, 0, &rq);
+		pg_error(&rs, "42P01");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* a syntax error: no keyword known */
+		query(&rq, "SELEC 1");
+		pg_send(h, &c, 0, &rq);
+		pg_error(&rs, "42601");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* empty queries report nothing */
+		query(&rq, "");
+		query(&rq, " ; ");
+		pg_send(h, &c, 0, &rq);
+		msg_empty(&rs, 'I');
+		ready(&rs);
+		msg_empty(&rs, 'I');
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		EXPECT_PG(&c, "BEGIN", 1, 1, 0);
+		EXPECT_PG(&c, "INSERT", 2, 2, 0);
+		EXPECT_PG(&c, "UPDATE", 1, 1, 0);
+		EXPECT_PG(&c, "SELECT", 1, 1, 0);
+		EXPECT_PG(&c, "COMMIT", 1, 1, 0);
+		EXPECT_PG(&c, "DELETE", 1, 1, 1);
+		EXPECT_PG(&c, "OTHER", 2, 2, 2);
+		CU_ASSERT_EQUAL(conv_stats_entries(), 7);
+		expect_clean();
+	}
+}
+
+/* Extended protocol: unnamed and named statements, portals, pipelines, errors. */
+static void test_extended(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		pg_connect(h, &c);
+		/* libpq PQexecParams: P B D E S */
+		parse(&rq, "", "SELECT abalance FROM pgbench_accounts WHERE aid = $1");
+		pg_bind(&rq, "", "");
+		describe(&rq, 'P', "");
+		execute(&rq, "", 0);
+		msg_empty(&rq, 'S');
+		pg_send(h, &c, 0, &rq);
+		msg_empty(&rs, '1');
+		msg_empty(&rs, '2');
+		row_desc(&rs);
+		data_row(&rs, 4);
+		complete(&rs, "SELECT 1");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* PQprepare: P S, then PQexecPrepared three times: B D E S */
+		parse(&rq, "P0_1", "UPDATE pgbench_accounts SET abalance = abalance + $1");
+		msg_empty(&rq, 'S');
+		pg_send(h, &c, 0, &rq);
+		msg_empty(&rs, '1');
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		for (int i = 0; i < 3; i++) {
+			pg_bind(&rq, "", "P0_1");
+			describe(&rq, 'P', "");
+			execute(&rq, "", 0);
+			msg_empty(&rq, 'S');
+			pg_send(h, &c, 0, &rq);
+			msg_empty(&rs, '2');
+			msg_empty(&rs, 'n');
+			complete(&rs, "UPDATE 1");
+			ready(&rs);
+			pg_send(h, &c, 1, &rs);
+		}
+		/* the prepared UPDATE fails at execution: named by its statement */
+		pg_bind(&rq, "", "P0_1");
+		execute(&rq, "", 0);
+		msg_empty(&rq, 'S');
+		pg_send(h, &c, 0, &rq);
+		msg_empty(&rs, '2');
+		pg_error(&rs, "23505");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* a named portal; a pipeline of three executions and one Sync */
+		parse(&rq, "ins", "insert into t values ($1)");
+		pg_bind(&rq, "cur1", "ins");
+		execute(&rq, "cur1", 0);
+		for (int i = 0; i < 3; i++) {
+			pg_bind(&rq, "", "ins");
+			execute(&rq, "", 0);
+		}
+		msg_empty(&rq, 'S');
+		pg_send(h, &c, 0, &rq);
+		msg_empty(&rs, '1');
+		msg_empty(&rs, '2');
+		complete(&rs, "INSERT 0 1");
+		for (int i = 0; i < 3; i++) {
+			msg_empty(&rs, '2');
+			complete(&rs, "INSERT 0 1");
+		}
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* a pipeline whose second execution fails: the third is never run */
+		for (int i = 0; i < 3; i++) {
+			pg_bind(&rq, "", "ins");
+			execute(&rq, "", 0);
+		}
+		msg_empty(&rq, 'S');
+		pg_send(h, &c, 0, &rq);
+		msg_empty(&rs, '2');
+		complete(&rs, "INSERT 0 1");
+		msg_empty(&rs, '2');
+		pg_error(&rs, "23505");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* a Parse that fails: the batch's execution is named by the statement */
+		parse(&rq, "", "delete from nope");
+		pg_bind(&rq, "", "");
+		execute(&rq, "", 0);
+		msg_empty(&rq, 'S');
+		pg_send(h, &c, 0, &rq);
+		pg_error(&rs, "42P01");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* Parse + Sync alone that fails: named by the batch's statement */
+		parse(&rq, "bad", "vacuum nope");
+		msg_empty(&rq, 'S');
+		/* then Describe of a statement, Close, Flush */
+		describe(&rq, 'S', "ins");
+		msg_str(&rq, 'C', "Sins");
+		msg_empty(&rq, 'H');
+		msg_empty(&rq, 'S');
+		pg_send(h, &c, 0, &rq);
+		pg_error(&rs, "42P01");
+		ready(&rs);
+		{
+			size_t at = msg_begin(&rs, 't');
+
+			put16(&rs, 1);
+			put32(&rs, 23);
+			msg_end(&rs, at);
+		}
+		msg_empty(&rs, 'n');
+		msg_empty(&rs, '3');
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* a portal run in two Executes (row limit): one statement */
+		parse(&rq, "", "select * from t");
+		pg_bind(&rq, "", "");
+		execute(&rq, "", 1);
+		msg_empty(&rq, 'H');
+		pg_send(h, &c, 0, &rq);
+		msg_empty(&rs, '1');
+		msg_empty(&rs, '2');
+		data_row(&rs, 1);
+		msg_empty(&rs, 's');
+		pg_send(h, &c, 1, &rs);
+		execute(&rq, "", 0);
+		msg_empty(&rq, 'S');
+		pg_send(h, &c, 0, &rq);
+		data_row(&rs, 1);
+		complete(&rs, "SELECT 2");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		EXPECT_PG(&c, "SELECT", 2, 2, 0);
+		EXPECT_PG(&c, "UPDATE", 4, 4, 1);
+		EXPECT_PG(&c, "INSERT", 6, 6, 1);
+		EXPECT_PG(&c, "DELETE", 1, 1, 1);
+		EXPECT_PG(&c, "VACUUM", 1, 1, 1);
+		CU_ASSERT_EQUAL(conv_stats_entries(), 5);
+		expect_clean();
+	}
+}
+
+static void test_copy_and_function_call(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		size_t at;
+
+		harness_reset();
+		pg_connect(h, &c);
+		query(&rq, "copy pgbench_accounts from stdin");
+		pg_send(h, &c, 0, &rq);
+		at = msg_begin(&rs, 'G');
+		rs.b[rs.n++] = 0;
+		put16(&rs, 0);
+		msg_end(&rs, at);
+		pg_send(h, &c, 1, &rs);
+		for (int i = 0; i < 100; i++)
+			copy_data(&rq, 'd', "1\t1\t0\t\n");
+		msg_empty(&rq, 'c');
+		pg_send(h, &c, 0, &rq);
+		complete(&rs, "COPY 100");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* COPY TO STDOUT */
+		query(&rq, "COPY t TO STDOUT");
+		pg_send(h, &c, 0, &rq);
+		at = msg_begin(&rs, 'H');
+		rs.b[rs.n++] = 0;
+		put16(&rs, 0);
+		msg_end(&rs, at);
+		copy_data(&rs, 'd', "1\n");
+		copy_data(&rs, 'd', "2\n");
+		msg_empty(&rs, 'c');
+		complete(&rs, "COPY 2");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* a COPY the client gives up */
+		query(&rq, "copy t from stdin");
+		pg_send(h, &c, 0, &rq);
+		at = msg_begin(&rs, 'G');
+		rs.b[rs.n++] = 0;
+		put16(&rs, 0);
+		msg_end(&rs, at);
+		pg_send(h, &c, 1, &rs);
+		copy_data(&rq, 'd', "1\n");
+		msg_str(&rq, 'f', "aborted by user");
+		pg_send(h, &c, 0, &rq);
+		pg_error(&rs, "57014");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* fast-path function call */
+		at = msg_begin(&rq, 'F');
+		put32(&rq, 1598);
+		put16(&rq, 0);
+		put16(&rq, 0);
+		put16(&rq, 0);
+		msg_end(&rq, at);
+		pg_send(h, &c, 0, &rq);
+		at = msg_begin(&rs, 'V');
+		put32(&rs, 4);
+		put32(&rs, 7);
+		msg_end(&rs, at);
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		EXPECT_PG(&c, "COPY", 3, 3, 1);
+		EXPECT_PG(&c, "FUNCTION_CALL", 1, 1, 0);
+		expect_clean();
+	}
+}
+
+/* One simple exchange and one extended batch cut at every byte offset, both directions. */
+static void test_split_every_offset(void)
+{
+	static struct mb req, resp;
+
+	req.n = resp.n = 0;
+	query(&req, "select 1");
+	parse(&req, "s", "update t set x = 1");
+	pg_bind(&req, "", "s");
+	execute(&req, "", 0);
+	msg_empty(&req, 'S');
+	row_desc(&resp);
+	data_row(&resp, 1);
+	complete(&resp, "SELECT 1");
+	ready(&resp);
+	msg_empty(&resp, '1');
+	msg_empty(&resp, '2');
+	complete(&resp, "UPDATE 1");
+	ready(&resp);
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		size_t max = req.n > resp.n ? req.n : resp.n;
+
+		for (size_t cut = 1; cut < max; cut++) {
+			size_t qc = cut < req.n ? cut : req.n - 1;
+			size_t pc = cut < resp.n ? cut : resp.n - 1;
+			struct conv c;
+
+			harness_reset();
+			pg_connect(h, &c);
+			conv_seg(h, &c, 0, req.b, qc, 0);
+			conv_seg(h, &c, 0, req.b + qc, req.n - qc, 0);
+			conv_seg(h, &c, 1, resp.b, pc, 0);
+			conv_seg(h, &c, 1, resp.b + pc, resp.n - pc, 0);
+			EXPECT_PG(&c, "SELECT", 1, 1, 0);
+			EXPECT_PG(&c, "UPDATE", 1, 1, 0);
+			expect_clean();
+		}
+	}
+}
+
+/* The connection start cut at every offset (startup, SSL answer, authentication). */
+static void test_split_startup(void)
+{
+	static struct mb req, resp;
+
+	req.n = resp.n = 0;
+	startup(&req);
+	query(&req, "select 1");
+	server_start(&resp);
+	complete(&resp, "SELECT 1");
+	ready(&resp);
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t cut = 1; cut < req.n || cut < resp.n; cut++) {
+			size_t qc = cut < req.n ? cut : req.n - 1;
+			size_t pc = cut < resp.n ? cut : resp.n - 1;
+			struct conv c;
+
+			harness_reset();
+			conv_init(&c, PG_PORT);
+			conv_handshake(h, &c);
+			conv_seg(h, &c, 0, req.b, qc, 0);
+			conv_seg(h, &c, 0, req.b + qc, req.n - qc, 0);
+			conv_seg(h, &c, 1, resp.b, pc, 0);
+			conv_seg(h, &c, 1, resp.b + pc, resp.n - pc, 0);
+			EXPECT_PG(&c, "SELECT", 1, 1, 0);
+			expect_clean();
+		}
+	}
+}
+
+/* Every message byte by byte: one segment per byte. */
+static void test_byte_by_byte(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		pg_connect(h, &c);
+		query(&rq, "/* x */ delete from t where x = 1");
+		parse(&rq, "longer_statement_name", "insert into t values ($1)");
+		pg_bind(&rq, "portal", "longer_statement_name");
+		execute(&rq, "portal", 0);
+		msg_empty(&rq, 'S');
+		for (size_t i = 0; i < rq.n; i++)
+			conv_seg(h, &c, 0, rq.b + i, 1, 0);
+		rq.n = 0;
+		complete(&rs, "DELETE 1");
+		ready(&rs);
+		msg_empty(&rs, '1');
+		msg_empty(&rs, '2');
+		complete(&rs, "INSERT 0 1");
+		ready(&rs);
+		for (size_t i = 0; i < rs.n; i++)
+			conv_seg(h, &c, 1, rs.b + i, 1, 0);
+		rs.n = 0;
+		EXPECT_PG(&c, "DELETE", 1, 1, 0);
+		EXPECT_PG(&c, "INSERT", 1, 1, 0);
+		expect_clean();
+	}
+}
+
+static void test_large_bodies(void)
+{
+	static char big[20000];
+
+	memset(big, ' ', sizeof(big) - 1);
+	memcpy(big + 12000, "update t set x = 'long'", 23); /* past the keyword budget */
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct wl_cmd_stats st;
+		size_t rlen;
+		struct conv c;
+
+		harness_reset();
+		pg_connect(h, &c);
+		memcpy(big, "SELECT", 6);
+		query(&rq, big);
+		for (size_t off = 0; off < rq.n; off += 1448)
+			conv_seg(h, &c, 0, rq.b + off, rq.n - off < 1448 ? rq.n - off : 1448, 0);
+		rq.n = 0;
+		row_desc(&rs);
+		for (int i = 0; i < 3; i++)
+			data_row(&rs, 15000);
+		complete(&rs, "SELECT 3");
+		rlen = rs.n;
+		ready(&rs);
+		for (size_t off = 0; off < rs.n; off += 1448)
+			conv_seg(h, &c, 1, rs.b + off, rs.n - off < 1448 ? rs.n - off : 1448, 0);
+		rs.n = 0;
+		/* a keyword after more blanks than the scan budget: OTHER on error */
+		memcpy(big, "      ", 6);
+		query(&rq, big);
+		for (size_t off = 0; off < rq.n; off += 1448)
+			conv_seg(h, &c, 0, rq.b + off, rq.n - off < 1448 ? rq.n - off : 1448, 0);
+		rq.n = 0;
+		pg_error(&rs, "42601");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		EXPECT_PG(&c, "SELECT", 1, 1, 0);
+		EXPECT_PG(&c, "OTHER", 1, 1, 1);
+		conv_stats(&c, WL_L7_POSTGRES, "SELECT", &st);
+		CU_ASSERT_EQUAL(st.response_bytes, rlen);
+		expect_clean();
+	}
+}
+
+static void test_pipelined_queries(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		pg_connect(h, &c);
+		for (int i = 0; i < 20; i++)
+			query(&rq, i % 2 ? "insert into t values (1)" : "select 1");
+		pg_send(h, &c, 0, &rq);
+		for (int i = 0; i < 20; i++) {
+			if (i % 2) {
+				complete(&rs, "INSERT 0 1");
+			} else {
+				row_desc(&rs);
+				data_row(&rs, 1);
+				complete(&rs, "SELECT 1");
+			}
+			ready(&rs);
+		}
+		pg_send(h, &c, 1, &rs);
+		EXPECT_PG(&c, "SELECT", 10, 10, 0);
+		EXPECT_PG(&c, "INSERT", 10, 10, 0);
+		CU_ASSERT_EQUAL(harness_counters().l7_fifo_overflow, 0);
+		expect_clean();
+	}
+}
+
+static void test_retransmit_and_gap(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct wl_counters cnt;
+		uint32_t saved;
+		struct conv c;
+
+		harness_reset();
+		pg_connect(h, &c);
+		saved = c.cseq;
+		query(&rq, "select 1");
+		pg_send(h, &c, 0, &rq);
+		c.cseq = saved;
+		query(&rq, "select 1"); /* the same segment again */
+		pg_send(h, &c, 0, &rq);
+		complete(&rs, "SELECT 1");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		c.cseq += 100;				  /* 100 bytes lost */
+		conv_seg(h, &c, 0, "ere x = 1\0", 10, 0); /* tail of a lost query: skipped */
+		query(&rq, "update t set x = 1");	  /* starts on a boundary */
+		pg_send(h, &c, 0, &rq);
+		complete(&rs, "UPDATE 1");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		cnt = harness_counters();
+		EXPECT_PG(&c, "SELECT", 1, 1, 0);
+		EXPECT_PG(&c, "UPDATE", 1, 1, 0);
+		CU_ASSERT_EQUAL(cnt.l7_retransmit, 1);
+		CU_ASSERT_EQUAL(cnt.l7_gap, 1);
+		CU_ASSERT_EQUAL(cnt.l7_resync_skip, 1);
+		CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
+	}
+}
+
+/* Joined mid-stream (no SYN, no startup): the first segments start on a message boundary. */
+static void test_mid_stream(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		conv_init(&c, PG_PORT);
+		pg_bind(&rq, "", "");
+		execute(&rq, "", 0);
+		msg_empty(&rq, 'S');
+		pg_send(h, &c, 0, &rq); /* a statement parsed before we joined: OTHER */
+		msg_empty(&rs, '2');
+		complete(&rs, "SELECT 1");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		query(&rq, "commit");
+		pg_send(h, &c, 0, &rq);
+		complete(&rs, "COMMIT");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		EXPECT_PG(&c, "SELECT", 1, 1, 0);
+		EXPECT_PG(&c, "COMMIT", 1, 1, 0);
+		expect_clean();
+	}
+}
+
+static void test_unmatched(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		pg_connect(h, &c);
+		/* the server terminates an idle session */
+		pg_error(&rs, "57P01");
+		pg_send(h, &c, 1, &rs);
+		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 1);
+		CU_ASSERT_EQUAL(conv_stats_entries(), 0);
+	}
+}
+
+static void test_malformed(void)
+{
+	static const uint8_t bad_req[][16] = {
+		{'Q', 0, 0, 0, 2, 'x'},			    /* length below 4 */
+		{'Q', 0xff, 0xff, 0xff, 0xf0, 'x'},	    /* negative */
+		{'Q', 0x40, 0, 0, 0, 'x'},		    /* above 1 GB */
+		{'S', 0, 0, 0, 8, 0, 0, 0, 0},		    /* Sync with a body */
+		{0x01, 0, 0, 0, 8, 0, 0, 0, 0},		    /* unknown type */
+		{'E', 0, 0, 0, 9, 'a', 'b', 'c', 'd', 'e'}, /* portal name without its NUL */
+	};
+	static const size_t bad_len[] = {6, 6, 6, 9, 9, 10};
+	static const uint8_t bad_resp[][8] = {
+		{'C', 0, 0, 0, 3},	   /* length below 4 */
+		{'Z', 0, 0, 0, 6, 'I', 0}, /* ReadyForQuery of 2 bytes */
+		{'D', 0x80, 0, 0, 0},	   /* negative */
+		{'!', 0, 0, 0, 4},	   /* unknown type */
+	};
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t i = 0; i < sizeof(bad_len) / sizeof(bad_len[0]); i++) {
+			struct conv c;
+
+			harness_reset();
+			pg_connect(h, &c);
+			conv_seg(h, &c, 0, bad_req[i], bad_len[i], 0);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
+			/* the next segment starting a message recovers */
+			query(&rq, "select 1");
+			pg_send(h, &c, 0, &rq);
+			complete(&rs, "SELECT 1");
+			ready(&rs);
+			pg_send(h, &c, 1, &rs);
+			EXPECT_PG(&c, "SELECT", 1, 1, 0);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
+		}
+		for (size_t i = 0; i < sizeof(bad_resp) / sizeof(bad_resp[0]); i++) {
+			struct conv c;
+
+			harness_reset();
+			pg_connect(h, &c);
+			query(&rq, "select 1");
+			pg_send(h, &c, 0, &rq);
+			conv_seg(h, &c, 1, bad_resp[i], 8, 0);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
+			query(&rq, "select 2");
+			pg_send(h, &c, 0, &rq);
+			complete(&rs, "SELECT 1");
+			ready(&rs);
+			pg_send(h, &c, 1, &rs);
+			/* the response counted is the oldest pending one's */
+			EXPECT_PG(&c, "SELECT", 1, 1, 0);
+		}
+		/* garbage after a valid message in the same segment */
+		{
+			struct conv c;
+
+			harness_reset();
+			pg_connect(h, &c);
+			query(&rq, "select 1");
+			putb(&rq, "\xde\xad\xbe\xef garbage", 12);
+			pg_send(h, &c, 0, &rq);
+			complete(&rs, "SELECT 1");
+			ready(&rs);
+			pg_send(h, &c, 1, &rs);
+			EXPECT_PG(&c, "SELECT", 1, 1, 0);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
+		}
+		/* a startup message that is none */
+		{
+			struct conv c;
+
+			harness_reset();
+			conv_init(&c, PG_PORT);
+			conv_handshake(h, &c);
+			put32(&rq, 8);
+			put32(&rq, 0x00020000); /* protocol 2 */
+			pg_send(h, &c, 0, &rq);
+			put32(&rq, 100000); /* too long */
+			put32(&rq, 0x00030000);
+			pg_send(h, &c, 0, &rq);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
+			CU_ASSERT_EQUAL(harness_counters().l7_resync_skip, 1);
+		}
+	}
+}
+
+static void test_sniffed_port(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		conv_init(&c, 7000);
+		conv_handshake(h, &c); /* port 7000 is unknown: nothing tracked yet */
+		startup(&rq);
+		pg_send(h, &c, 0, &rq);
+		server_start(&rs);
+		pg_send(h, &c, 1, &rs);
+		query(&rq, "select 1");
+		pg_send(h, &c, 0, &rq);
+		complete(&rs, "SELECT 1");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		EXPECT_PG(&c, "SELECT", 1, 1, 0);
+		expect_clean();
+		/* an SSLRequest alone is enough */
+		conv_init(&c, 7001);
+		conv_handshake(h, &c);
+		ssl_request(&rq, 80877103);
+		pg_send(h, &c, 0, &rq);
+		conv_seg(h, &c, 1, "S", 1, 0);
+		EXPECT_PG(&c, "TLS", 1, 1, 0);
+	}
+}
 
 void register_postgresql_tests(void)
 {
+	CU_pSuite s = wl_add_suite("postgresql");
+
+	CU_add_test(s, "startup_and_simple", test_startup_and_simple);
+	CU_add_test(s, "auth_sasl_and_async", test_auth_sasl_and_async);
+	CU_add_test(s, "tls_and_gss", test_tls_and_gss);
+	CU_add_test(s, "cancel", test_cancel);
+	CU_add_test(s, "multi_statement", test_multi_statement);
+	CU_add_test(s, "extended", test_extended);
+	CU_add_test(s, "copy_and_function_call", test_copy_and_function_call);
+	CU_add_test(s, "split_every_offset", test_split_every_offset);
+	CU_add_test(s, "split_startup", test_split_startup);
+	CU_add_test(s, "byte_by_byte", test_byte_by_byte);
+	CU_add_test(s, "large_bodies", test_large_bodies);
+	CU_add_test(s, "pipelined_queries", test_pipelined_queries);
+	CU_add_test(s, "retransmit_and_gap", test_retransmit_and_gap);
+	CU_add_test(s, "mid_stream", test_mid_stream);
+	CU_add_test(s, "unmatched", test_unmatched);
+	CU_add_test(s, "malformed", test_malformed);
+	CU_add_test(s, "sniffed_port", test_sniffed_port);
 }
