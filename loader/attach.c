@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Attaching: every attachment is a BPF link (XDP link, tcx link) pinned under
- * WL_PIN_DIR/links/<ifname>@<hook>. The pins are the state: the process can exit, a killed attach
- * leaves at most a link that `detach` removes, and status enumerates the pins.
+ * WL_PIN_DIR/links/<ifname>@<hook>[@<netns>]. The pins are the state: the process can exit, a
+ * killed attach leaves at most a link that `detach` removes, and status enumerates the pins.
+ *
+ * libxdp's multi-program dispatcher is deliberately not used: it attaches the dispatcher through
+ * netlink, not as a link, so an attach killed half-way or a lost pin would leave a program on the
+ * interface that nothing owns, and `unlink the pin = detach` would no longer hold. On this kernel
+ * it cannot load anyway (freplace is refused); status reports what a probe finds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <signal.h>
 #include <unistd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -18,17 +24,21 @@
 #include <sys/mount.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "progs.h"
 #include "attach.h"
 #include "l7cfg.h"
+#include "netns.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
 #define WL_BPF_TCX_INGRESS 46 /* uapi values; the system headers may predate tcx */
 #define WL_BPF_TCX_EGRESS  47
+/* Kernel bytes per LRU hash entry beyond key and value (struct htab_elem, rounded up). */
+#define WL_HTAB_ELEM_OVERHEAD 64
 
 static const char *const hook_names[WL_HOOKS] = {"xdp", "tc-ingress", "tc-egress"};
 
@@ -45,10 +55,29 @@ int wl_hook_by_name(const char *name)
 	return -1;
 }
 
-int wl_check_env(void)
+static bool is_bpffs(const char *path)
 {
 	struct statfs fs;
 
+	return !statfs(path, &fs) && fs.f_type == BPF_FS_MAGIC;
+}
+
+/* A mount namespace of our own (ip netns exec, unshare -m): anything mounted here goes with it.
+ * 1 private, 0 the initial one, -1 cannot tell. The initial one is init's, or kthreadd's when
+ * init's cannot be read (some sandboxes' init is not dumpable). */
+static int private_mount_ns(void)
+{
+	struct stat self, init;
+
+	if (stat("/proc/self/ns/mnt", &self))
+		return -1;
+	if (stat("/proc/1/ns/mnt", &init) && stat("/proc/2/ns/mnt", &init))
+		return -1;
+	return self.st_ino != init.st_ino || self.st_dev != init.st_dev;
+}
+
+int wl_check_env(bool may_mount)
+{
 	if (geteuid() != 0) {
 		fprintf(stderr, "wirelens: needs root (CAP_BPF and CAP_NET_ADMIN)\n");
 		return -EPERM;
@@ -57,17 +86,37 @@ int wl_check_env(void)
 		fprintf(stderr, "wirelens: the kernel has no BTF (/sys/kernel/btf/vmlinux)\n");
 		return -ENOTSUP;
 	}
-	if (statfs("/sys/fs/bpf", &fs) || fs.f_type != BPF_FS_MAGIC) {
-		/* Like bpftool and ip: mount it where it belongs when it is missing. */
-		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
-			fprintf(stderr,
-				"wirelens: bpffs is not mounted on /sys/fs/bpf and mounting it "
-				"failed "
-				"(%s); mount -t bpf bpf /sys/fs/bpf\n",
-				strerror(errno));
-			return -ENOENT;
-		}
+	if (is_bpffs("/sys/fs/bpf"))
+		return 0;
+	if (private_mount_ns() == 1) {
+		/* ip netns exec remounts /sys: a bpffs mounted here would take every pin, and so
+		 * every attachment, with it when this mount namespace goes. */
+		fprintf(stderr,
+			"wirelens: bpffs is not mounted on /sys/fs/bpf in this private mount "
+			"namespace (ip netns exec, unshare -m): %s; run wirelens on the host, "
+			"with --netns NAME for a network namespace\n",
+			may_mount ? "pins made here would vanish with it"
+				  : "the host's pins are not visible here");
+		return -ENOENT;
 	}
+	if (!may_mount) {
+		fprintf(stderr,
+			"wirelens: nothing attached (bpffs is not mounted on /sys/fs/bpf)\n");
+		return -ENOENT;
+	}
+	/* Like bpftool and ip: mount it where it belongs when it is missing. */
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
+		fprintf(stderr,
+			"wirelens: bpffs is not mounted on /sys/fs/bpf and mounting it failed "
+			"(%s); "
+			"mount -t bpf bpf /sys/fs/bpf\n",
+			strerror(errno));
+		return -ENOENT;
+	}
+	fprintf(stderr, "wirelens: mounted bpffs on /sys/fs/bpf (it was not mounted)%s\n",
+		private_mount_ns() < 0 ? "; in a private mount namespace (ip netns exec) the pins "
+					 "would vanish with it: use --netns NAME instead"
+				       : "");
 	return 0;
 }
 
@@ -86,174 +135,132 @@ int wl_lock(void)
 	return fd;
 }
 
-static void link_path(char *buf, size_t len, const char *ifname, enum wl_hook_kind h)
+void wl_explain_no_pins(void)
 {
-	snprintf(buf, len, "%s/links/%s@%s", wl_pin_dir(), ifname, hook_names[h]);
+	if (geteuid() != 0)
+		fprintf(stderr, "wirelens: needs root (CAP_BPF and CAP_NET_ADMIN)\n");
+	else if (!is_bpffs("/sys/fs/bpf"))
+		fprintf(stderr,
+			"wirelens: nothing attached (bpffs is not mounted on /sys/fs/bpf%s)\n",
+			private_mount_ns() == 1 ? " in this private mount namespace" : "");
+	else
+		fprintf(stderr, "wirelens: nothing attached (no pins under %s)\n", wl_pin_dir());
 }
 
-/* The XDP program on an interface that is not ours, if any (its id), else 0. */
-static __u32 foreign_xdp(int ifindex)
-{
-	struct bpf_prog_info info = {};
-	__u32 id = 0, len = sizeof(info);
-	int fd;
+/* ---- options shared by attach and watch ---- */
 
-	if (bpf_xdp_query_id(ifindex, 0, &id) || !id)
-		return 0;
-	fd = bpf_prog_get_fd_by_id(id);
-	if (fd < 0)
-		return id;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, "wl_xdp"))
-		id = 0;
-	close(fd);
-	return id;
+void wl_attach_req_init(struct wl_attach_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->hooks[WL_HOOK_XDP] = true;
+	r->hooks[WL_HOOK_TC_EGRESS] = true;
+	r->load.pin_dir = wl_pin_dir();
 }
 
-int wl_attach_one(const struct wl_progs *p, const char *ifname, enum wl_hook_kind h, int skb_mode,
-		  int force)
+int wl_attach_option(struct wl_attach_req *r, int opt, const char *arg)
 {
-	LIBBPF_OPTS(bpf_link_create_opts, opts);
-	int ifindex = if_nametoindex(ifname), fd, prog_fd, type;
-	char path[256];
-
-	if (!ifindex) {
-		fprintf(stderr, "wirelens: no interface '%s'\n", ifname);
-		return -ENODEV;
-	}
-	link_path(path, sizeof(path), ifname, h);
-	if (!access(path, F_OK)) {
-		printf("%s: %s already attached\n", ifname, hook_names[h]);
-		return 0;
-	}
-	if (h == WL_HOOK_XDP) {
-		__u32 other = foreign_xdp(ifindex);
-
-		if (other && !force) {
-			fprintf(stderr,
-				"wirelens: %s already has another XDP program (id %u); not "
-				"replacing "
-				"it (--force to replace)\n",
-				ifname, other);
-			return -EBUSY;
+	switch (opt) {
+	case 'm':
+		if (strcmp(arg, "native") && strcmp(arg, "skb")) {
+			fprintf(stderr, "wirelens: --mode native|skb, not '%s'\n", arg);
+			return 2;
 		}
-		if (other)
-			bpf_xdp_detach(ifindex, 0, NULL);
-		prog_fd = wl_progs_xdp_fd(p);
-		type = BPF_XDP;
-		opts.flags = skb_mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-	} else {
-		prog_fd = wl_progs_tc_fd(p);
-		type = h == WL_HOOK_TC_INGRESS ? WL_BPF_TCX_INGRESS : WL_BPF_TCX_EGRESS;
-	}
-	fd = bpf_link_create(prog_fd, ifindex, type, &opts);
-	if (fd < 0) {
-		int err = -errno;
+		r->skb_mode = !strcmp(arg, "skb");
+		return 0;
+	case 'k': {
+		char buf[128], *tok, *save = NULL;
+		int n = 0;
 
-		if (h == WL_HOOK_XDP && !skb_mode)
-			fprintf(stderr, "wirelens: %s: native XDP refused (%s); try --mode skb\n",
-				ifname, strerror(-err));
-		else
-			fprintf(stderr, "wirelens: %s: attaching %s failed: %s\n", ifname,
-				hook_names[h], strerror(-err));
-		return err;
-	}
-	if (bpf_obj_pin(fd, path)) {
-		int err = -errno;
+		memset(r->hooks, 0, sizeof(r->hooks));
+		snprintf(buf, sizeof(buf), "%s", arg);
+		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			int h = wl_hook_by_name(tok);
 
-		fprintf(stderr, "wirelens: pinning %s: %s\n", path, strerror(-err));
-		close(fd); /* the link goes with its last reference: nothing left behind */
-		return err;
+			if (h < 0) {
+				fprintf(stderr,
+					"wirelens: unknown hook '%s' (xdp, tc-egress, "
+					"tc-ingress)\n",
+					tok);
+				return 2;
+			}
+			r->hooks[h] = true;
+			n++;
+		}
+		if (!n) {
+			fprintf(stderr, "wirelens: --hooks needs xdp, tc-egress or tc-ingress\n");
+			return 2;
+		}
+		return 0;
 	}
-	close(fd);
-	printf("%s: %s attached%s\n", ifname, hook_names[h],
-	       h == WL_HOOK_XDP ? (skb_mode ? " (skb mode)" : " (native)") : " (tcx)");
-	return 0;
+	case 'f': {
+		char *e;
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(arg, &e, 10);
+		if (errno || e == arg || *e || arg[0] == '-' || !v || v > (1ULL << 31)) {
+			fprintf(stderr,
+				"wirelens: --flows-max takes 1..2147483648 entries, not '%s'\n",
+				arg);
+			return 2;
+		}
+		r->load.flows_max = v;
+		return 0;
+	}
+	case 'F':
+		r->force = true;
+		return 0;
+	case 'v':
+		r->load.verbose = true;
+		return 0;
+	}
+	return -1;
 }
 
-int wl_detach_one(const char *ifname, enum wl_hook_kind h)
+int wl_option_error(const char *verb, int opt, char **argv)
+{
+	const char *what = argv[optind - 1];
+
+	if (opt == ':')
+		fprintf(stderr, "wirelens: %s: %s needs a value\n", verb, what);
+	else if (optopt && !(what[0] == '-' && what[1] == '-'))
+		fprintf(stderr, "wirelens: %s: unknown option '-%c' (wirelens %s --help)\n", verb,
+			optopt, verb);
+	else
+		fprintf(stderr, "wirelens: %s: unknown option '%s' (wirelens %s --help)\n", verb,
+			what, verb);
+	return 2;
+}
+
+/* ---- pins ---- */
+
+static void link_path(char *buf, size_t len, const char *ifname, enum wl_hook_kind h,
+		      const char *netns)
+{
+	snprintf(buf, len, "%s/links/%s@%s%s%s", wl_pin_dir(), ifname, hook_names[h],
+		 netns ? "@" : "", netns ? netns : "");
+}
+
+int wl_pins_prepare(void)
 {
 	char path[256];
 
-	link_path(path, sizeof(path), ifname, h);
-	if (unlink(path))
+	if (mkdir(wl_pin_root(), 0700) && errno != EEXIST)
+		return -errno;
+	if (mkdir(wl_pin_dir(), 0700) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/links", wl_pin_dir());
+	if (mkdir(path, 0700) && errno != EEXIST)
 		return -errno;
 	return 0;
 }
 
-int wl_detach_all(void)
+int wl_map_open(const char *name)
 {
-	char dir[256], path[512];
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
+	char path[256];
 
-	snprintf(dir, sizeof(dir), "%s/links", wl_pin_dir());
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (!unlink(path))
-			n++;
-	}
-	closedir(d);
-	return n;
-}
-
-int wl_links_count(void)
-{
-	char dir[256];
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "%s/links", wl_pin_dir());
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-int wl_links_foreach(int (*fn)(const char *ifname, enum wl_hook_kind h, int link_fd, void *arg),
-		     void *arg)
-{
-	char dir[256], path[512];
-	struct dirent *e;
-	DIR *d;
-	int err = 0;
-
-	snprintf(dir, sizeof(dir), "%s/links", wl_pin_dir());
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while (!err && (e = readdir(d))) {
-		char name[256], *at;
-		int h, fd;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(name, sizeof(name), "%s", e->d_name);
-		at = strrchr(name, '@');
-		if (!at)
-			continue;
-		*at = 0;
-		h = wl_hook_by_name(at + 1);
-		if (h < 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		fd = bpf_obj_get(path);
-		err = fn(name, h, fd, arg);
-		if (fd >= 0)
-			close(fd);
-	}
-	closedir(d);
-	return err;
+	snprintf(path, sizeof(path), "%s/%s", wl_pin_dir(), name);
+	return bpf_obj_get(path);
 }
 
 /* Removes every map pin and the directories, once nothing is attached. */
@@ -279,24 +286,551 @@ int wl_unpin_all(void)
 	return 0;
 }
 
-int wl_pins_prepare(void)
+/* "eth0@tc-egress@blue" -> eth0, tc-egress, blue. The hook is found by name, so '@' may appear
+ * in the interface and namespace names too. */
+static bool parse_pin_name(char *name, enum wl_hook_kind *h, const char **netns)
 {
-	char path[256];
+	for (char *at = strchr(name, '@'); at; at = strchr(at + 1, '@')) {
+		for (int k = 0; k < WL_HOOKS; k++) {
+			size_t n = strlen(hook_names[k]);
 
-	if (mkdir(wl_pin_root(), 0700) && errno != EEXIST)
-		return -errno;
-	if (mkdir(wl_pin_dir(), 0700) && errno != EEXIST)
-		return -errno;
-	snprintf(path, sizeof(path), "%s/links", wl_pin_dir());
-	if (mkdir(path, 0700) && errno != EEXIST)
+			if (strncmp(at + 1, hook_names[k], n) || (at[1 + n] && at[1 + n] != '@'))
+				continue;
+			*at = 0;
+			*h = k;
+			*netns = at[1 + n] ? at + 2 + n : NULL;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void fill_link_pin(struct wl_link_pin *pin)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	struct stat st;
+
+	pin->link_id = pin->prog_id = pin->ifindex = 0;
+	pin->since = !stat(pin->path, &st) ? st.st_ctime : 0;
+	pin->fd = bpf_obj_get(pin->path);
+	if (pin->fd < 0 || bpf_obj_get_info_by_fd(pin->fd, &info, &len))
+		return;
+	pin->link_id = info.id;
+	pin->prog_id = info.prog_id;
+	/* XDP and tcx link infos both start with the ifindex (0 once the device is gone); the
+	 * system headers predate the tcx member. */
+	pin->ifindex = info.xdp.ifindex;
+}
+
+int wl_links_foreach(int (*fn)(const struct wl_link_pin *pin, void *arg), void *arg)
+{
+	char dir[256], path[512], name[256];
+	struct dirent *e;
+	DIR *d;
+	int err = 0;
+
+	snprintf(dir, sizeof(dir), "%s/links", wl_pin_dir());
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while (!err && (e = readdir(d))) {
+		struct wl_link_pin pin = {.ifname = name, .path = path};
+		enum wl_hook_kind h;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(name, sizeof(name), "%s", e->d_name);
+		if (!parse_pin_name(name, &h, &pin.netns))
+			continue;
+		pin.hook = h;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		fill_link_pin(&pin);
+		err = fn(&pin, arg);
+		if (pin.fd >= 0)
+			close(pin.fd);
+	}
+	closedir(d);
+	return err;
+}
+
+static int xdp_mode_query(void *arg)
+{
+	const struct wl_link_pin *pin = arg;
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(pin->ifindex, 0, &q))
+		return 0;
+	if (q.drv_prog_id == pin->prog_id)
+		return 1;
+	if (q.skb_prog_id == pin->prog_id)
+		return 2;
+	return 0;
+}
+
+const char *wl_link_mode(const struct wl_link_pin *pin)
+{
+	if (pin->fd < 0 || !pin->link_id)
+		return "?";
+	if (!pin->ifindex)
+		return "defunct";
+	if (pin->hook != WL_HOOK_XDP)
+		return "tcx";
+	switch (wl_netns_run(pin->netns, xdp_mode_query, (void *)pin)) {
+	case 1:
+		return "native";
+	case 2:
+		return "skb";
+	default:
+		return "?";
+	}
+}
+
+static int count_pin(const struct wl_link_pin *pin, void *arg)
+{
+	(void)pin;
+	++*(int *)arg;
+	return 0;
+}
+
+int wl_links_count(void)
+{
+	int n = 0;
+
+	wl_links_foreach(count_pin, &n);
+	return n;
+}
+
+int wl_detach_one(const char *ifname, enum wl_hook_kind h)
+{
+	char path[512];
+
+	link_path(path, sizeof(path), ifname, h, wl_netns_tag());
+	if (unlink(path))
 		return -errno;
 	return 0;
 }
 
-int wl_map_open(const char *name)
+int wl_detach_iface(const char *ifname, char *what, size_t len)
 {
-	char path[256];
+	size_t used = 0;
+	int n = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", wl_pin_dir(), name);
-	return bpf_obj_get(path);
+	what[0] = 0;
+	for (int h = 0; h < WL_HOOKS; h++) {
+		if (wl_detach_one(ifname, h))
+			continue;
+		used += snprintf(what + used, used < len ? len - used : 0, "%s%s", n ? ", " : "",
+				 hook_names[h]);
+		n++;
+	}
+	return n;
+}
+
+bool wl_iface_pinned(const char *ifname)
+{
+	char path[512];
+
+	for (int h = 0; h < WL_HOOKS; h++) {
+		link_path(path, sizeof(path), ifname, h, wl_netns_tag());
+		if (!access(path, F_OK))
+			return true;
+	}
+	return false;
+}
+
+struct detach_all_ctx {
+	bool every_namespace;
+	int n;
+};
+
+static int detach_pin(const struct wl_link_pin *pin, void *arg)
+{
+	struct detach_all_ctx *c = arg;
+
+	if (!c->every_namespace && !wl_netns_same(pin->netns, wl_netns_tag()))
+		return 0;
+	if (!unlink(pin->path))
+		c->n++;
+	return 0;
+}
+
+int wl_detach_all(bool every_namespace)
+{
+	struct detach_all_ctx c = {.every_namespace = every_namespace};
+
+	wl_links_foreach(detach_pin, &c);
+	return c.n;
+}
+
+/* ---- attaching ---- */
+
+/* The XDP program on an interface that is not ours, if any (its id), else 0. */
+static __u32 foreign_xdp(int ifindex)
+{
+	struct bpf_prog_info info = {};
+	__u32 id = 0, len = sizeof(info);
+	int fd;
+
+	if (bpf_xdp_query_id(ifindex, 0, &id) || !id)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return id;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, "wl_xdp"))
+		id = 0;
+	close(fd);
+	return id;
+}
+
+/* A pin that no longer holds a live link on this very interface (it was deleted, or deleted and
+ * created again under the same name) is stale: it goes, so the attach can happen again. */
+static bool pin_is_live(const char *path, int ifindex)
+{
+	struct wl_link_pin pin = {.path = path};
+	bool live;
+
+	fill_link_pin(&pin);
+	live = pin.fd >= 0 && pin.link_id && (int)pin.ifindex == ifindex;
+	if (pin.fd >= 0)
+		close(pin.fd);
+	return live;
+}
+
+/* For tests: WIRELENS_TEST_STALL_AT=N stops before pinning the Nth link this process creates,
+ * so a test can kill -9 an attach half-way. */
+static void test_stall(const char *ifname, enum wl_hook_kind h)
+{
+	static int links_made;
+	const char *at = getenv("WIRELENS_TEST_STALL_AT");
+
+	if (!at || ++links_made != atoi(at))
+		return;
+	fprintf(stderr, "wirelens: stalled before pinning %s@%s (WIRELENS_TEST_STALL_AT)\n", ifname,
+		hook_names[h]);
+	for (;;)
+		pause();
+}
+
+/* 0 attached, 1 already attached (live pin), -errno with one line printed. */
+static int attach_hook(const struct wl_progs *p, const struct wl_attach_req *r, const char *ifname,
+		       int ifindex, enum wl_hook_kind h)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts);
+	int fd, prog_fd, type;
+	char path[512];
+
+	link_path(path, sizeof(path), ifname, h, wl_netns_tag());
+	if (!access(path, F_OK)) {
+		if (pin_is_live(path, ifindex))
+			return 1;
+		unlink(path);
+	}
+	if (h == WL_HOOK_XDP) {
+		__u32 other = foreign_xdp(ifindex);
+
+		if (other && !r->force) {
+			fprintf(stderr,
+				"wirelens: %s already has another XDP program (id %u); not "
+				"replacing "
+				"it (--force to replace)\n",
+				ifname, other);
+			return -EBUSY;
+		}
+		if (other)
+			bpf_xdp_detach(ifindex, 0, NULL);
+		prog_fd = wl_progs_xdp_fd(p);
+		type = BPF_XDP;
+		opts.flags = r->skb_mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	} else {
+		prog_fd = wl_progs_tc_fd(p);
+		type = h == WL_HOOK_TC_INGRESS ? WL_BPF_TCX_INGRESS : WL_BPF_TCX_EGRESS;
+	}
+	fd = bpf_link_create(prog_fd, ifindex, type, &opts);
+	if (fd < 0) {
+		int err = -errno;
+
+		if (h == WL_HOOK_XDP && err == -EBUSY)
+			fprintf(stderr,
+				"wirelens: %s: an XDP link is already attached there (another pin "
+				"root?)\n",
+				ifname);
+		else if (h == WL_HOOK_XDP && !r->skb_mode)
+			fprintf(stderr, "wirelens: %s: native XDP refused (%s); try --mode skb\n",
+				ifname, strerror(-err));
+		else
+			fprintf(stderr, "wirelens: %s: attaching %s failed: %s\n", ifname,
+				hook_names[h], strerror(-err));
+		return err;
+	}
+	test_stall(ifname, h);
+	if (bpf_obj_pin(fd, path)) {
+		int err = -errno;
+
+		fprintf(stderr, "wirelens: pinning %s: %s\n", path, strerror(-err));
+		close(fd); /* the link goes with its last reference: nothing left behind */
+		return err;
+	}
+	close(fd);
+	return 0;
+}
+
+static const char *xdp_mode_now(const char *ifname, enum wl_hook_kind h)
+{
+	struct wl_link_pin pin = {.ifname = ifname, .hook = h, .netns = wl_netns_tag()};
+	char path[512];
+	const char *mode;
+
+	link_path(path, sizeof(path), ifname, h, wl_netns_tag());
+	pin.path = path;
+	fill_link_pin(&pin);
+	mode = wl_link_mode(&pin);
+	if (pin.fd >= 0)
+		close(pin.fd);
+	return mode;
+}
+
+int wl_attach_iface(struct wl_attach_session *s, const struct wl_attach_req *r, const char *ifname,
+		    bool quiet_if_attached)
+{
+	char added[128] = "", already[128] = "", *buf;
+	bool made[WL_HOOKS] = {};
+	int ifindex = if_nametoindex(ifname), n_added = 0, n_already = 0;
+
+	if (!ifindex) {
+		fprintf(stderr, "wirelens: no interface '%s'\n", ifname);
+		return -ENODEV;
+	}
+	for (int h = 0; h < WL_HOOKS; h++) {
+		int ret;
+
+		if (!r->hooks[h])
+			continue;
+		ret = attach_hook(&s->p, r, ifname, ifindex, h);
+		if (ret < 0) {
+			/* all or nothing per interface: undo what this call attached */
+			for (int k = 0; k < h; k++)
+				if (made[k])
+					wl_detach_one(ifname, k);
+			return ret;
+		}
+		made[h] = ret == 0;
+		buf = ret == 0 ? added : already;
+		snprintf(buf + strlen(buf), sizeof(added) - strlen(buf), "%s%s%s%s",
+			 (ret == 0 ? n_added : n_already) ? ", " : "", hook_names[h],
+			 h == WL_HOOK_XDP ? " " : "",
+			 h == WL_HOOK_XDP ? xdp_mode_now(ifname, h) : "");
+		if (ret == 0)
+			n_added++;
+		else
+			n_already++;
+	}
+	if (n_added)
+		printf("attached %s%s%s (%s%s%s)\n", ifname, wl_netns_tag() ? " in netns " : "",
+		       wl_netns_tag() ? wl_netns_tag() : "", added, n_already ? "; already: " : "",
+		       already);
+	else if (!quiet_if_attached)
+		printf("%s: already attached (%s)\n", ifname, already);
+	fflush(stdout);
+	return n_added ? 0 : 1;
+}
+
+/* ---- loading ---- */
+
+static long mem_available_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* A flow table size that cannot work is one clear line before anything is loaded or pinned:
+ * another size than the pinned table's (the maps are shared by every attachment), or more than
+ * half the memory available (the kernel preallocates LRU hash tables). */
+static int flows_max_check(__u32 *want)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	unsigned long long need_kib;
+	long avail_kib;
+	int fd;
+
+	fd = wl_map_open("wl_flows");
+	if (fd >= 0) {
+		int err = bpf_obj_get_info_by_fd(fd, &info, &len);
+
+		close(fd);
+		if (!err && !*want)
+			*want = info.max_entries; /* no size asked: the pinned table's */
+		if (!err && info.max_entries != *want) {
+			fprintf(stderr,
+				"wirelens: the flow table is already pinned with %u entries; "
+				"--flows-max %u needs everything detached first (detach --all)\n",
+				info.max_entries, *want);
+			return -EEXIST;
+		}
+		return 0;
+	}
+	if (!*want)
+		return 0;
+	need_kib = (unsigned long long)*want *
+		   (sizeof(struct wl_flow_key) + sizeof(struct wl_flow_stats) +
+		    WL_HTAB_ELEM_OVERHEAD) /
+		   1024;
+	avail_kib = mem_available_kib();
+	if (avail_kib > 0 && need_kib > (unsigned long long)avail_kib / 2) {
+		fprintf(stderr,
+			"wirelens: --flows-max %u needs about %llu MiB of kernel memory, more than "
+			"half of the %ld MiB available\n",
+			*want, need_kib / 1024, avail_kib / 1024);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Whether the loaded programs still use the pinned maps (someone may have run detach --all,
+ * which unpins them, since we loaded). */
+static bool session_current(const struct wl_attach_session *s)
+{
+	struct bpf_map_info pinned = {}, ours = {};
+	__u32 len = sizeof(pinned);
+	int fd, err;
+
+	if (!s->loaded)
+		return false;
+	fd = wl_map_open("wl_counters");
+	if (fd < 0)
+		return false;
+	err = bpf_obj_get_info_by_fd(fd, &pinned, &len);
+	close(fd);
+	len = sizeof(ours);
+	return !err && !bpf_obj_get_info_by_fd(wl_map_counters_fd(&s->p), &ours, &len) &&
+	       pinned.id == ours.id;
+}
+
+int wl_session_prepare(struct wl_attach_session *s, const struct wl_attach_req *r)
+{
+	struct wl_load_opts lo = r->load;
+	int err;
+
+	err = flows_max_check(&lo.flows_max);
+	if (err)
+		return err;
+	err = wl_pins_prepare();
+	if (err) {
+		fprintf(stderr, "wirelens: cannot create %s: %s\n", wl_pin_dir(), strerror(-err));
+		return err;
+	}
+	if (session_current(s))
+		return 0;
+	wl_session_close(s);
+	wl_libbpf_quiet(r->load.verbose);
+	err = wl_progs_load(&s->p, &lo);
+	if (!err) {
+		s->loaded = true;
+		err = wl_l7_config_init(&s->p);
+		if (err)
+			fprintf(stderr, "wirelens: cannot fill the L7 configuration maps: %s\n",
+				strerror(-err));
+	} else if (err == -ENOMEM || err == -E2BIG) {
+		fprintf(stderr, "wirelens: the maps do not fit in memory (lower --flows-max)\n");
+	}
+	if (err) {
+		wl_session_close(s);
+		if (!wl_links_count())
+			wl_unpin_all();
+	}
+	return err;
+}
+
+void wl_session_close(struct wl_attach_session *s)
+{
+	if (s->loaded)
+		wl_progs_close(&s->p);
+	s->loaded = false;
+}
+
+/* ---- libxdp dispatcher probe ---- */
+
+/*
+ * What libxdp's dispatcher needs is an freplace (BPF_PROG_TYPE_EXT) program linked to a global
+ * function of a loaded XDP program. The probe does exactly that with two two-instruction
+ * programs that share a hand-made BTF (func "wl_probe" of type int (struct xdp_md *)); nothing
+ * is attached to any interface.
+ */
+bool wl_xdp_dispatcher_probe(char *why, size_t len)
+{
+	const struct bpf_insn pass[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	struct bpf_func_info finfo = {.insn_off = 0};
+	LIBBPF_OPTS(bpf_prog_load_opts, topts);
+	LIBBPF_OPTS(bpf_prog_load_opts, eopts);
+	LIBBPF_OPTS(bpf_link_create_opts, lopts);
+	int int_id, md_id, ptr_id, proto_id, func_id, btf_fd = -1, target = -1, ext = -1, link = -1;
+	struct btf *btf = btf__new_empty();
+	bool ok = false;
+
+	if (!btf) {
+		snprintf(why, len, "probe failed: %s", strerror(errno));
+		return false;
+	}
+	int_id = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+	md_id = btf__add_struct(btf, "xdp_md", 0);
+	ptr_id = btf__add_ptr(btf, md_id);
+	proto_id = btf__add_func_proto(btf, int_id);
+	btf__add_func_param(btf, "ctx", ptr_id);
+	func_id = btf__add_func(btf, "wl_probe", BTF_FUNC_GLOBAL, proto_id);
+	if (func_id < 0 || btf__load_into_kernel(btf)) {
+		snprintf(why, len, "probe failed: cannot load BTF: %s", strerror(errno));
+		goto out;
+	}
+	btf_fd = btf__fd(btf);
+	finfo.type_id = func_id;
+	topts.prog_btf_fd = btf_fd;
+	topts.func_info = &finfo;
+	topts.func_info_cnt = 1;
+	topts.func_info_rec_size = sizeof(finfo);
+	target = bpf_prog_load(BPF_PROG_TYPE_XDP, "wl_probe", "GPL", pass, 2, &topts);
+	if (target < 0) {
+		snprintf(why, len, "probe failed: cannot load an XDP program: %s", strerror(errno));
+		goto out;
+	}
+	eopts.prog_btf_fd = btf_fd;
+	eopts.func_info = &finfo;
+	eopts.func_info_cnt = 1;
+	eopts.func_info_rec_size = sizeof(finfo);
+	eopts.attach_prog_fd = target;
+	eopts.attach_btf_id = func_id;
+	ext = bpf_prog_load(BPF_PROG_TYPE_EXT, "wl_probe", "GPL", pass, 2, &eopts);
+	if (ext < 0) {
+		snprintf(why, len, "freplace refused: %s", strerror(errno));
+		goto out;
+	}
+	lopts.target_btf_id = func_id;
+	link = bpf_link_create(ext, target, 0, &lopts);
+	if (link < 0) {
+		snprintf(why, len, "freplace refused: linking: %s", strerror(errno));
+		goto out;
+	}
+	ok = true;
+	snprintf(why, len, "freplace works");
+out:
+	if (link >= 0)
+		close(link);
+	if (ext >= 0)
+		close(ext);
+	if (target >= 0)
+		close(target);
+	btf__free(btf); /* closes btf_fd */
+	return ok;
 }

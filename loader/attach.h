@@ -3,6 +3,9 @@
 #ifndef WL_LOADER_ATTACH_H
 #define WL_LOADER_ATTACH_H
 
+#include <getopt.h>
+#include <stdbool.h>
+#include <time.h>
 #include "loader/progs.h"
 
 enum wl_hook_kind {
@@ -15,22 +18,89 @@ enum wl_hook_kind {
 const char *wl_hook_name(enum wl_hook_kind h);
 int wl_hook_by_name(const char *name);
 
-/* Root, BTF, bpffs: one clear line on stderr and -errno when something is missing. */
-int wl_check_env(void);
+/* Root, BTF, bpffs: one clear line on stderr and -errno when something is missing. may_mount:
+ * mount bpffs on /sys/fs/bpf when it is missing (attach, watch), unless this is a private mount
+ * namespace where the pins would vanish with it. */
+int wl_check_env(bool may_mount);
 /* Serialises wirelens commands (flock on /run/wirelens/lock). Returns the fd to close. */
 int wl_lock(void);
 int wl_pins_prepare(void);
 int wl_unpin_all(void);
 int wl_map_open(const char *name);
+/* One line on stderr saying why a pinned map cannot be opened (nothing attached, not root...). */
+void wl_explain_no_pins(void);
 
-int wl_attach_one(const struct wl_progs *p, const char *ifname, enum wl_hook_kind h, int skb_mode,
-		  int force);
+/* What `attach` and `watch` ask for; the options both take. */
+struct wl_attach_req {
+	bool hooks[WL_HOOKS];
+	bool skb_mode;
+	bool force;
+	struct wl_load_opts load;
+};
+
+#define WL_ATTACH_OPTSTRING ":m:k:f:Fv"
+#define WL_ATTACH_LONGOPTS                                                                         \
+	{"mode", required_argument, NULL, 'm'}, {"hooks", required_argument, NULL, 'k'},           \
+		{"flows", required_argument, NULL, 'f'},                                           \
+		{"flows-max", required_argument, NULL, 'f'}, {"force", no_argument, NULL, 'F'},    \
+	{                                                                                          \
+		"verbose", no_argument, NULL, 'v'                                                  \
+	}
+
+void wl_attach_req_init(struct wl_attach_req *r);
+/* One getopt result: 0 when taken, 2 on a bad value (one line printed), -1 when not one of the
+ * shared attach options. */
+int wl_attach_option(struct wl_attach_req *r, int opt, const char *arg);
+/* The one line for getopt's '?' (unknown option) and ':' (missing value); returns 2. */
+int wl_option_error(const char *verb, int opt, char **argv);
+
+/* Loaded programs reused over several attachments (watch keeps one for its whole life). */
+struct wl_attach_session {
+	struct wl_progs p;
+	bool loaded;
+};
+
+/* Under the lock: checks the requested sizes, prepares the pin directory, loads the programs (or
+ * keeps the loaded ones while their maps are still the pinned ones). One line and -errno on
+ * failure, with nothing left pinned that was not there. */
+int wl_session_prepare(struct wl_attach_session *s, const struct wl_attach_req *r);
+void wl_session_close(struct wl_attach_session *s);
+
+/* Attaches every requested hook to one interface (all or none) and prints one line,
+ * "attached IFACE (xdp native, tc-egress)". 0 when something was attached, 1 when everything
+ * already was (printed unless quiet_if_attached), -errno on failure (nothing changed). */
+int wl_attach_iface(struct wl_attach_session *s, const struct wl_attach_req *r, const char *ifname,
+		    bool quiet_if_attached);
+
+/* Detaches every hook of IFACE in the selected namespace; the hooks' names go into what. Returns
+ * how many were detached. */
+int wl_detach_iface(const char *ifname, char *what, size_t len);
 /* -ENOENT when that hook is not attached there. */
 int wl_detach_one(const char *ifname, enum wl_hook_kind h);
+/* Whether IFACE has any pin in the selected namespace. */
+bool wl_iface_pinned(const char *ifname);
 int wl_links_count(void);
-/* Unpins every link (which detaches it). Returns how many. */
-int wl_detach_all(void);
-int wl_links_foreach(int (*fn)(const char *ifname, enum wl_hook_kind h, int link_fd, void *arg),
-		     void *arg);
+/* Unpins every link (which detaches it): of every namespace, or only of the selected one.
+ * Returns how many. */
+int wl_detach_all(bool every_namespace);
+
+/* One pinned link, as status and watch see it. */
+struct wl_link_pin {
+	const char *ifname;
+	const char *netns; /* NULL: the caller's own namespace */
+	enum wl_hook_kind hook;
+	const char *path;
+	int fd; /* -1 when the pin cannot be opened */
+	__u32 link_id, prog_id;
+	__u32 ifindex; /* where the link is attached; 0: defunct (the interface went away) */
+	time_t since;  /* when it was pinned */
+};
+int wl_links_foreach(int (*fn)(const struct wl_link_pin *pin, void *arg), void *arg);
+/* "native", "skb" for an XDP link (queried in its namespace), "tcx" for TC, "defunct", "?". */
+const char *wl_link_mode(const struct wl_link_pin *pin);
+
+/* Whether libxdp's multi-program dispatcher could work here: it needs freplace programs. Fills
+ * why with the reason when it cannot. */
+bool wl_xdp_dispatcher_probe(char *why, size_t len);
 
 #endif

@@ -12,92 +12,56 @@
 #include "attach.h"
 #include "commands.h"
 #include "l7cfg.h"
+#include "netns.h"
 #include "progs.h"
 #include "views.h"
+#include "watch.h"
 
 static void attach_usage(FILE *f)
 {
-	fprintf(f, "usage: wirelens attach IFACE... [--mode native|skb] "
-		   "[--hooks xdp,tc-egress,tc-ingress] [--flows N] [--force]\n"
-		   "  default hooks: xdp (ingress) and tc-egress, so both directions are seen.\n");
+	fprintf(f,
+		"usage: wirelens [--netns NAME|PATH] attach IFACE... [--mode native|skb]\n"
+		"         [--hooks xdp,tc-egress,tc-ingress] [--flows-max N] [--force] "
+		"[--verbose]\n"
+		"  default hooks: xdp (ingress) and tc-egress, so both directions are seen.\n"
+		"  --flows-max N  flow table entries (default %u; fixed while anything is "
+		"attached)\n"
+		"  --force        replace another XDP program on the interface\n",
+		WL_FLOWS_DEFAULT);
 }
 
 static int cmd_attach(int argc, char **argv)
 {
-	static const struct option opts[] = {{"mode", required_argument, NULL, 'm'},
-					     {"hooks", required_argument, NULL, 'k'},
-					     {"flows", required_argument, NULL, 'f'},
-					     {"force", no_argument, NULL, 'F'},
-					     {"verbose", no_argument, NULL, 'v'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
-	struct wl_load_opts lo = {.pin_dir = wl_pin_dir()};
-	int hooks[WL_HOOKS] = {1, 0, 1}, skb = 0, force = 0, opt, err, lock, failed = 0;
-	struct wl_progs p;
+	static const struct option opts[] = {
+		WL_ATTACH_LONGOPTS, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	struct wl_attach_session s = {};
+	struct wl_attach_req r;
+	int opt, err, lock, failed = 0;
 
+	wl_attach_req_init(&r);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "m:k:f:Fvh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'm':
-			if (strcmp(optarg, "native") && strcmp(optarg, "skb")) {
-				fprintf(stderr, "wirelens: --mode native|skb\n");
-				return 2;
-			}
-			skb = !strcmp(optarg, "skb");
-			break;
-		case 'k': {
-			char buf[128], *tok, *save = NULL;
-
-			memset(hooks, 0, sizeof(hooks));
-			snprintf(buf, sizeof(buf), "%s", optarg);
-			for (tok = strtok_r(buf, ",", &save); tok;
-			     tok = strtok_r(NULL, ",", &save)) {
-				int h = wl_hook_by_name(tok);
-
-				if (h < 0) {
-					fprintf(stderr,
-						"wirelens: unknown hook '%s' (xdp, tc-egress, "
-						"tc-ingress)\n",
-						tok);
-					return 2;
-				}
-				hooks[h] = 1;
-			}
-			break;
-		}
-		case 'f': {
-			char *e;
-			unsigned long v = strtoul(optarg, &e, 10);
-
-			if (*e || !v || v > (1UL << 28)) {
-				fprintf(stderr, "wirelens: --flows takes 1..268435456\n");
-				return 2;
-			}
-			lo.flows_max = v;
-			break;
-		}
-		case 'F':
-			force = 1;
-			break;
-		case 'v':
-			lo.verbose = 1;
-			break;
-		case 'h':
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, WL_ATTACH_OPTSTRING "h", opts, NULL)) != -1) {
+		if (opt == 'h') {
 			attach_usage(stdout);
 			return 0;
-		default:
-			attach_usage(stderr);
-			return 2;
 		}
+		err = wl_attach_option(&r, opt, optarg);
+		if (err > 0)
+			return err;
+		if (err < 0)
+			return wl_option_error("attach", opt, argv);
 	}
 	if (optind >= argc) {
-		attach_usage(stderr);
+		fprintf(stderr, "wirelens: attach needs an interface (wirelens attach --help)\n");
 		return 2;
 	}
 	/* Validate every interface before changing anything. */
 	for (int i = optind; i < argc; i++) {
 		if (!if_nametoindex(argv[i])) {
-			fprintf(stderr, "wirelens: no interface '%s'\n", argv[i]);
+			fprintf(stderr, "wirelens: no interface '%s'%s%s\n", argv[i],
+				wl_netns_tag() ? " in netns " : "",
+				wl_netns_tag() ? wl_netns_tag() : "");
 			return 1;
 		}
 		if (!strcmp(argv[i], "lo")) {
@@ -105,90 +69,89 @@ static int cmd_attach(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (wl_check_env())
+	if (wl_check_env(true))
 		return 1;
 	lock = wl_lock();
 	if (lock < 0)
 		return 1;
-	err = wl_pins_prepare();
-	if (err) {
-		fprintf(stderr, "wirelens: cannot create %s: %s\n", wl_pin_dir(), strerror(-err));
-		close(lock);
-		return 1;
-	}
-	wl_libbpf_quiet(lo.verbose);
-	err = wl_progs_load(&p, &lo);
-	if (err) {
-		if (err == -ENOMEM || err == -E2BIG)
-			fprintf(stderr,
-				"wirelens: the maps do not fit in memory (lower --flows)\n");
-		if (!wl_links_count())
-			wl_unpin_all();
-		close(lock);
-		return 1;
-	}
-	err = wl_l7_config_init(&p);
+	err = wl_session_prepare(&s, &r);
 	for (int i = optind; !err && i < argc; i++)
-		for (int h = 0; h < WL_HOOKS; h++)
-			if (hooks[h] && wl_attach_one(&p, argv[i], h, skb, force))
-				failed = 1;
-	wl_progs_close(&p); /* the pinned links and maps keep everything alive */
+		if (wl_attach_iface(&s, &r, argv[i], false) < 0)
+			failed = 1;
+	wl_session_close(&s); /* the pinned links and maps keep everything alive */
 	if (!wl_links_count())
 		wl_unpin_all();
 	close(lock);
 	return failed || err ? 1 : 0;
 }
 
+static void detach_usage(FILE *f)
+{
+	fprintf(f, "usage: wirelens [--netns NAME|PATH] detach IFACE... | --all [--keep-maps]\n"
+		   "  --all        every attachment (only the namespace's with --netns)\n"
+		   "  --keep-maps  keep the maps pinned (counters survive) when nothing is left\n");
+}
+
 static int cmd_detach(int argc, char **argv)
 {
-	int all = 0, keep = 0, lock, nothing = 1, first = 0;
+	int all = 0, keep = 0, lock, first = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--all"))
 			all = 1;
 		else if (!strcmp(argv[i], "--keep-maps"))
 			keep = 1;
-		else if (!strcmp(argv[i], "--help")) {
-			printf("usage: wirelens detach IFACE... | --all [--keep-maps]\n");
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			detach_usage(stdout);
 			return 0;
 		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "wirelens: unknown option '%s'\n", argv[i]);
+			fprintf(stderr,
+				"wirelens: detach: unknown option '%s' (wirelens detach --help)\n",
+				argv[i]);
 			return 2;
 		} else if (!first) {
 			first = i;
 		}
 	}
 	if (!all && !first) {
-		fprintf(stderr, "usage: wirelens detach IFACE... | --all [--keep-maps]\n");
+		fprintf(stderr, "wirelens: detach needs an interface or --all (wirelens detach "
+				"--help)\n");
 		return 2;
 	}
-	if (wl_check_env())
+	if (all && first) {
+		fprintf(stderr, "wirelens: detach takes interfaces or --all, not both\n");
+		return 2;
+	}
+	if (wl_check_env(false))
 		return 1;
 	lock = wl_lock();
 	if (lock < 0)
 		return 1;
+	/* Validate every interface before changing anything. */
 	for (int i = 1; i < argc; i++) {
-		int any = 0;
-
-		if (argv[i][0] == '-')
-			continue;
-		for (int h = 0; h < WL_HOOKS; h++)
-			if (!wl_detach_one(argv[i], h))
-				any = 1;
-		if (!any) {
-			fprintf(stderr, "wirelens: nothing attached to '%s'\n", argv[i]);
+		if (argv[i][0] != '-' && !wl_iface_pinned(argv[i])) {
+			fprintf(stderr, "wirelens: nothing attached to '%s'%s%s\n", argv[i],
+				wl_netns_tag() ? " in netns " : "",
+				wl_netns_tag() ? wl_netns_tag() : "");
 			close(lock);
 			return 1;
 		}
-		printf("%s: detached\n", argv[i]);
-		nothing = 0;
+	}
+	for (int i = 1; i < argc; i++) {
+		char what[64];
+
+		if (argv[i][0] == '-')
+			continue;
+		wl_detach_iface(argv[i], what, sizeof(what));
+		printf("detached %s (%s)\n", argv[i], what);
 	}
 	if (all) {
-		int n = wl_detach_all();
+		int n = wl_detach_all(!wl_netns_tag());
 
-		if (n > 0)
-			nothing = 0;
-		printf(nothing ? "nothing attached\n" : "detached everything\n");
+		if (n)
+			printf("detached %d link%s\n", n, n == 1 ? "" : "s");
+		else
+			printf("nothing attached\n");
 	}
 	if (!keep && !wl_links_count())
 		wl_unpin_all();
@@ -203,17 +166,24 @@ static int cmd_reset(int argc, char **argv)
 	int lock;
 
 	if (argc > 1) {
-		printf("usage: wirelens reset   (zeroes counters, flows and command stats)\n");
-		return strcmp(argv[1], "--help") ? 2 : 0;
+		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+			printf("usage: wirelens reset   (zeroes counters, flows and command "
+			       "stats)\n");
+			return 0;
+		}
+		fprintf(stderr, "wirelens: reset takes no arguments (wirelens reset --help)\n");
+		return 2;
 	}
-	if (wl_check_env())
+	if (wl_check_env(false))
 		return 1;
 	lock = wl_lock();
+	if (lock < 0)
+		return 1;
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 		int fd = wl_map_open(maps[i]);
 
 		if (fd < 0) {
-			fprintf(stderr, "wirelens: nothing attached (no %s pin)\n", maps[i]);
+			wl_explain_no_pins();
 			close(lock);
 			return 1;
 		}
@@ -236,25 +206,45 @@ static const struct verb {
 	{"commands", wl_cmd_commands, "per-command L7 statistics"},
 	{"ports", wl_cmd_ports, "server ports of each application protocol"},
 	{"reset", cmd_reset, "zero every counter without detaching"},
+	{"watch", wl_cmd_watch, "attach to matching interfaces, now and as they appear"},
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: wirelens VERB [ARGS]   (wirelens VERB --help)\n");
+	fprintf(f, "usage: wirelens [--netns NAME|PATH] VERB [ARGS]   (wirelens VERB --help)\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(f, "  %-9s %s\n", verbs[i].name, verbs[i].help);
+	fprintf(f, "  --netns   work on the interfaces of that network namespace "
+		   "(/run/netns/NAME or PATH);\n"
+		   "            the pins stay in this bpffs\n");
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	const char *netns;
+	int bad;
+
+	netns = wl_netns_take_option(&argc, argv, &bad);
+	if (bad)
+		return 2;
+	if (argc < 2) {
+		fprintf(stderr, "wirelens: needs a verb (wirelens --help)\n");
+		return 2;
 	}
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (!strcmp(argv[1], verbs[i].name))
-			return verbs[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "wirelens: unknown verb '%s'\n", argv[1]);
-	usage(stderr);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(argv[1], verbs[i].name))
+			continue;
+		/* --help needs no namespace (nor root) */
+		if (netns &&
+		    !(argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) &&
+		    wl_netns_select(netns))
+			return 1;
+		return verbs[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "wirelens: unknown verb '%s' (wirelens --help)\n", argv[1]);
 	return 2;
 }

@@ -2,6 +2,7 @@
 /* `status` and `flows`: read the pinned maps and links, print a table or JSON. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "progs.h"
 #include "attach.h"
 #include "views.h"
+#include "netns.h"
 
 static const char *const counter_names[] = {
 	"seen",
@@ -77,31 +79,51 @@ static int map_fill(const char *name, __u32 *max)
 	return n;
 }
 
+/* CLOCK_REALTIME seconds -> ISO 8601. */
+static void time_to_iso(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 struct status_ctx {
 	json_object *arr;
-	int json;
+	int json, n;
 };
 
-static int status_link(const char *ifname, enum wl_hook_kind h, int fd, void *arg)
+static int status_link(const struct wl_link_pin *pin, void *arg)
 {
 	struct status_ctx *c = arg;
-	struct bpf_link_info info = {};
-	__u32 len = sizeof(info);
-	int ok = fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len);
+	const char *mode = wl_link_mode(pin);
+	char since[32];
 
+	time_to_iso(pin->since, since, sizeof(since));
+	c->n++;
 	if (c->json) {
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "iface", json_object_new_string(ifname));
-		json_object_object_add(o, "ifindex", json_object_new_int(if_nametoindex(ifname)));
-		json_object_object_add(o, "hook", json_object_new_string(wl_hook_name(h)));
-		json_object_object_add(o, "link_id", json_object_new_int(ok ? info.id : 0));
-		json_object_object_add(o, "prog_id", json_object_new_int(ok ? info.prog_id : 0));
-		json_object_object_add(o, "attached", json_object_new_boolean(ok));
+		json_object_object_add(o, "iface", json_object_new_string(pin->ifname));
+		json_object_object_add(o, "netns",
+				       pin->netns ? json_object_new_string(pin->netns) : NULL);
+		json_object_object_add(o, "ifindex", json_object_new_int(pin->ifindex));
+		json_object_object_add(o, "hook", json_object_new_string(wl_hook_name(pin->hook)));
+		json_object_object_add(o, "mode", json_object_new_string(mode));
+		json_object_object_add(o, "link_id", json_object_new_int(pin->link_id));
+		json_object_object_add(o, "prog_id", json_object_new_int(pin->prog_id));
+		json_object_object_add(o, "attached",
+				       json_object_new_boolean(pin->link_id && pin->ifindex));
+		json_object_object_add(o, "since", json_object_new_string(since));
+		json_object_object_add(o, "since_epoch", json_object_new_int64(pin->since));
 		json_object_array_add(c->arr, o);
 	} else {
-		printf("  %-16s %-11s link %-5u prog %-5u %s\n", ifname, wl_hook_name(h),
-		       ok ? info.id : 0, ok ? info.prog_id : 0, ok ? "" : "(stale pin)");
+		printf("  %-16s %-12s %-11s %-8s %-6u %-6u %s%s\n", pin->ifname,
+		       pin->netns ? pin->netns : "-", wl_hook_name(pin->hook), mode, pin->link_id,
+		       pin->prog_id, since,
+		       !pin->link_id   ? "  (stale pin)"
+		       : !pin->ifindex ? "  (interface gone: wirelens detach removes the pin)"
+				       : "");
 	}
 	return 0;
 }
@@ -111,30 +133,49 @@ int wl_cmd_status(int argc, char **argv)
 	static const char *const maps[] = {"wl_flows", "wl_conns", "wl_cmd_stats", "wl_frags"};
 	struct status_ctx c = {.json = argc > 1 && !strcmp(argv[1], "--json")};
 	struct wl_counters cnt;
-	json_object *root = json_object_new_object(), *mj = json_object_new_object(),
-		    *cj = json_object_new_object();
+	json_object *root, *mj, *cj, *dj;
+	char why[160];
+	bool dispatcher;
 	int fd;
 
-	if (argc > 1 && !c.json) {
-		printf("usage: wirelens status [--json]\n");
-		json_object_put(root);
-		return strcmp(argv[1], "--help") ? 2 : 0;
+	if (argc > 2 || (argc > 1 && !c.json)) {
+		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+			printf("usage: wirelens [--netns NAME|PATH] status [--json]\n"
+			       "  attachments (interface, namespace, hook, mode, link and program "
+			       "ids, since),\n"
+			       "  map fill levels, counters by reason, the XDP mode and why\n");
+			return 0;
+		}
+		fprintf(stderr, "wirelens: status takes only --json (wirelens status --help)\n");
+		return 2;
 	}
+	if (wl_check_env(false))
+		return 1;
 	fd = wl_map_open("wl_counters");
 	if (fd < 0) {
-		fprintf(stderr, "wirelens: nothing attached (no pins under %s)\n", wl_pin_dir());
-		json_object_put(root);
-		json_object_put(mj);
-		json_object_put(cj);
+		wl_explain_no_pins();
 		return 1;
 	}
+	root = json_object_new_object();
+	mj = json_object_new_object();
+	cj = json_object_new_object();
+	dj = json_object_new_object();
 	c.arr = json_object_new_array();
+	dispatcher = wl_xdp_dispatcher_probe(why, sizeof(why));
 	if (!c.json) {
-		printf("xdp mode: single program per interface (libxdp's multi-program dispatcher "
-		       "is "
-		       "not used: this kernel's lockdown refuses freplace)\nattachments:\n");
+		if (dispatcher)
+			printf("xdp mode: single program: libxdp dispatcher works here but is not "
+			       "used "
+			       "(it attaches through netlink, not as a pinned link)\n");
+		else
+			printf("xdp mode: single program: libxdp dispatcher unavailable (%s)\n",
+			       why);
+		printf("attachments:\n  %-16s %-12s %-11s %-8s %-6s %-6s %s\n", "IFACE", "NETNS",
+		       "HOOK", "MODE", "LINK", "PROG", "SINCE");
 	}
 	wl_links_foreach(status_link, &c);
+	if (!c.json && !c.n)
+		printf("  (none: maps kept pinned)\n");
 	if (!c.json)
 		printf("maps:\n");
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
@@ -168,21 +209,88 @@ int wl_cmd_status(int argc, char **argv)
 	close(fd);
 	if (c.json) {
 		json_object_object_add(root, "xdp_mode", json_object_new_string("single program"));
+		json_object_object_add(dj, "available", json_object_new_boolean(dispatcher));
+		json_object_object_add(dj, "used", json_object_new_boolean(false));
 		json_object_object_add(
-			root, "xdp_dispatcher",
-			json_object_new_string("unavailable: kernel lockdown refuses "
-					       "freplace"));
+			dj, "reason",
+			json_object_new_string(dispatcher ? "not used: it attaches through "
+							    "netlink, not as a pinned link"
+							  : why));
+		json_object_object_add(root, "xdp_dispatcher", dj);
 		json_object_object_add(root, "attachments", c.arr);
 		json_object_object_add(root, "maps", mj);
 		json_object_object_add(root, "counters", cj);
-		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY));
+		printf("%s\n",
+		       json_object_to_json_string_ext(
+			       root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else {
 		json_object_put(c.arr);
 		json_object_put(mj);
 		json_object_put(cj);
+		json_object_put(dj);
 	}
 	json_object_put(root);
 	return 0;
+}
+
+/* Interface names of flow keys: the key holds only an ifindex, which is per namespace, so the
+ * names come from the attachments (pin name, link ifindex) before if_indextoname. */
+struct iface_name {
+	__u32 ifindex;
+	char name[IF_NAMESIZE + 1];
+	char netns[64];
+};
+
+struct iface_names {
+	struct iface_name *v;
+	size_t n, cap;
+};
+
+static int collect_name(const struct wl_link_pin *pin, void *arg)
+{
+	struct iface_names *t = arg;
+
+	if (!pin->ifindex)
+		return 0;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 16;
+		struct iface_name *v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v)
+			return 0;
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n].ifindex = pin->ifindex;
+	snprintf(t->v[t->n].name, sizeof(t->v[t->n].name), "%s", pin->ifname);
+	snprintf(t->v[t->n].netns, sizeof(t->v[t->n].netns), "%s", pin->netns ? pin->netns : "");
+	t->n++;
+	return 0;
+}
+
+static void iface_lookup(const struct iface_names *t, __u32 ifindex, char *name, char *netns)
+{
+	const char *here = wl_netns_tag() ? wl_netns_tag() : "";
+	const struct iface_name *any = NULL;
+
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->v[i].ifindex != ifindex)
+			continue;
+		if (!strcmp(t->v[i].netns, here)) {
+			any = &t->v[i];
+			break;
+		}
+		if (!any)
+			any = &t->v[i];
+	}
+	if (any) {
+		strcpy(name, any->name);
+		strcpy(netns, any->netns);
+		return;
+	}
+	netns[0] = 0;
+	if (!if_indextoname(ifindex, name))
+		strcpy(name, "?");
 }
 
 struct flow_row {
@@ -246,10 +354,12 @@ int wl_cmd_flows(int argc, char **argv)
 	struct wl_flow_key key, next;
 	void *prev = NULL;
 	json_object *arr;
+	struct iface_names names = {};
 
 	sort_bytes = 1;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "js:l:h", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":js:l:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = 1;
@@ -261,30 +371,55 @@ int wl_cmd_flows(int argc, char **argv)
 			}
 			sort_bytes = !strcmp(optarg, "bytes");
 			break;
-		case 'l':
-			limit = atoi(optarg);
+		case 'l': {
+			char *e;
+			long v = strtol(optarg, &e, 10);
+
+			if (e == optarg || *e || v < 0 || v > INT_MAX) {
+				fprintf(stderr, "wirelens: --limit takes a count, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			limit = v;
 			break;
+		}
 		case 'h':
-			printf("usage: wirelens flows [--json] [--sort bytes|packets] [--limit "
-			       "N]\n");
+			printf("usage: wirelens [--netns NAME|PATH] flows [--json] [--sort "
+			       "bytes|packets] [--limit N]\n"
+			       "  packets and bytes per flow direction and interface (L2 bytes)\n");
 			return 0;
 		default:
-			return 2;
+			return wl_option_error("flows", opt, argv);
 		}
 	}
+	if (optind < argc) {
+		fprintf(stderr, "wirelens: flows: unexpected '%s' (wirelens flows --help)\n",
+			argv[optind]);
+		return 2;
+	}
+	if (wl_check_env(false))
+		return 1;
 	fd = wl_map_open("wl_flows");
 	if (fd < 0) {
-		fprintf(stderr, "wirelens: nothing attached (no pins under %s)\n", wl_pin_dir());
+		wl_explain_no_pins();
 		return 1;
 	}
+	wl_links_foreach(collect_name, &names);
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 256;
-			rows = realloc(rows, cap * sizeof(*rows));
-			if (!rows)
+			struct flow_row *grown = realloc(rows, cap * sizeof(*rows));
+
+			if (!grown) {
+				fprintf(stderr, "wirelens: flows: out of memory\n");
+				free(rows);
+				free(names.v);
+				close(fd);
 				return 1;
+			}
+			rows = grown;
 		}
 		if (bpf_map_lookup_elem(fd, &key, &rows[n].s))
 			continue;
@@ -299,11 +434,12 @@ int wl_cmd_flows(int argc, char **argv)
 	for (size_t i = 0; i < n && (limit < 0 || (int)i < limit); i++) {
 		const struct wl_flow_key *k = &rows[i].k;
 		const struct wl_flow_stats *s = &rows[i].s;
-		char ifname[IF_NAMESIZE] = "?", src[64], dst[64], vlan[16], pbuf[8], first[32],
-		     last[32];
+		char ifname[IF_NAMESIZE + 1] = "?", netns[64], shown[IF_NAMESIZE + 66], src[64],
+					  dst[64], vlan[16], pbuf[8], first[32], last[32];
 		int af = k->l3_proto == 0x86DD ? AF_INET6 : AF_INET;
 
-		if_indextoname(k->ifindex, ifname);
+		iface_lookup(&names, k->ifindex, ifname, netns);
+		snprintf(shown, sizeof(shown), "%s%s%s", netns, netns[0] ? ":" : "", ifname);
 		inet_ntop(af, k->src_addr, src, sizeof(src));
 		inet_ntop(af, k->dst_addr, dst, sizeof(dst));
 		if (k->vlan_inner)
@@ -317,6 +453,8 @@ int wl_cmd_flows(int argc, char **argv)
 
 			json_object_object_add(o, "ifindex", json_object_new_int(k->ifindex));
 			json_object_object_add(o, "iface", json_object_new_string(ifname));
+			json_object_object_add(o, "netns",
+					       netns[0] ? json_object_new_string(netns) : NULL);
 			json_object_object_add(o, "vlan", json_object_new_int(k->vlan_outer));
 			json_object_object_add(o, "vlan_inner", json_object_new_int(k->vlan_inner));
 			json_object_object_add(o, "proto",
@@ -345,7 +483,7 @@ int wl_cmd_flows(int argc, char **argv)
 				 k->src_port);
 			snprintf(da, sizeof(da), af == AF_INET6 ? "[%s]:%u" : "%s:%u", dst,
 				 k->dst_port);
-			printf("%-12s %-9s %-6s %-40s %-40s %10llu %12llu\n", ifname, vlan,
+			printf("%-12s %-9s %-6s %-40s %-40s %10llu %12llu\n", shown, vlan,
 			       l4_name(k->l4_proto, pbuf), sa, da, (unsigned long long)s->packets,
 			       (unsigned long long)s->bytes);
 		}
@@ -356,5 +494,6 @@ int wl_cmd_flows(int argc, char **argv)
 								   JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(arr);
 	free(rows);
+	free(names.v);
 	return 0;
 }

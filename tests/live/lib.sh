@@ -49,3 +49,60 @@ check_eq() { # name expected actual
 	if [ "$2" = "$3" ]; then pass "$1 = $3"; else fail "$1: expected $2, got $3"; fi
 }
 finish() { [ "$FAILS" -eq 0 ] && echo "all checks passed" || echo "$FAILS check(s) failed"; [ "$FAILS" -eq 0 ]; }
+
+# ---- helpers for the loader tests ----
+
+# A second veth pair from the host into $NS (no addresses): extra_pair HOST_NAME PEER_NAME
+extra_pair() {
+	ip link add "$1" type veth peer name "$2" && ip link set "$2" netns "$NS" &&
+		ip link set "$1" up && ip -n "$NS" link set "$2" up
+	on_exit "ip link del $1"
+}
+
+# Packets and bytes summed over the flows of one direction: flow_counts PROTO SRC DST PORT
+# (PORT is the server port, as source or destination port).
+flow_counts() {
+	"$WL_BIN" flows --json | jq -r --arg p "$1" --arg s "$2" --arg d "$3" --argjson port "$4" \
+		'[.[] | select(.proto == $p and .src == $s and .dst == $d and
+		  (.sport == $port or .dport == $port))] | "\(map(.packets) | add // 0) \(map(.bytes) | add // 0)"'
+}
+
+# What a command may change: this test's pins and the XDP program on the test interfaces. (A
+# tcx or XDP link without a pin dies with the process that made it, so pins + the XDP program
+# are the whole persistent state.)
+wl_state() {
+	find "$WIRELENS_PIN_ROOT" 2>/dev/null | sort
+	for i in "$HOST_IF" "$@"; do ip -d link show "$i" 2>/dev/null | grep -o 'prog/xdp id [0-9]*'; done
+}
+
+# A bad input: non-zero exit, exactly one line on stderr matching a pattern, nothing changed.
+# check_bad NAME PATTERN CMD...
+check_bad() {
+	local name=$1 pattern=$2 before after rc err
+	shift 2
+	before=$(wl_state)
+	err=$("$@" 2>&1 >/dev/null)
+	rc=$?
+	after=$(wl_state)
+	if [ "$rc" -eq 0 ]; then
+		fail "$name: exit status 0"
+	elif [ "$(printf '%s\n' "$err" | wc -l)" != 1 ] || [ -z "$err" ]; then
+		fail "$name: stderr is not one line: $err"
+	elif ! printf '%s\n' "$err" | grep -qE -- "$pattern"; then
+		fail "$name: message '$err' does not match '$pattern'"
+	elif [ "$before" != "$after" ]; then
+		fail "$name: state changed"
+	else
+		pass "$name (exit $rc: $err)"
+	fi
+}
+
+# Waits until a file has a line matching a pattern: wait_for FILE PATTERN [TENTHS]
+wait_for() {
+	local i
+	for ((i = 0; i < ${3:-50}; i++)); do
+		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}

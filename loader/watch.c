@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * `wirelens watch PATTERN...`: stays in the foreground and attaches to every interface whose name
+ * matches a glob, the ones there at start and the ones rtnetlink announces later (RTM_NEWLINK on
+ * RTNLGRP_LINK). The attachments are ordinary pinned links, so they outlive the watcher unless
+ * --detach-on-exit. The programs are loaded once and reused while their maps are the pinned ones.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <linux/rtnetlink.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+
+#include "attach.h"
+#include "netns.h"
+#include "watch.h"
+
+struct name_list {
+	char **names;
+	size_t n, cap;
+};
+
+static bool list_has(const struct name_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->names[i], name))
+			return true;
+	return false;
+}
+
+static void list_add(struct name_list *l, const char *name)
+{
+	char **grown;
+
+	if (list_has(l, name))
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+
+		grown = realloc(l->names, cap * sizeof(*grown));
+		if (!grown)
+			return;
+		l->names = grown;
+		l->cap = cap;
+	}
+	l->names[l->n] = strdup(name);
+	if (l->names[l->n])
+		l->n++;
+}
+
+static void list_free(struct name_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->names[i]);
+	free(l->names);
+	memset(l, 0, sizeof(*l));
+}
+
+struct watch {
+	char **patterns;
+	int npatterns;
+	struct wl_attach_req req;
+	struct wl_attach_session session;
+	struct name_list pending; /* announced, to attach after this batch of messages */
+	struct name_list gone;	  /* announced as deleted */
+	struct name_list ours;	  /* attached by this watcher (for --detach-on-exit) */
+	bool rescan;		  /* events were lost (socket overrun): look at everything */
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static bool matches(const struct watch *w, const char *name)
+{
+	if (!strcmp(name, "lo"))
+		return false;
+	for (int i = 0; i < w->npatterns; i++)
+		if (!fnmatch(w->patterns[i], name, 0))
+			return true;
+	return false;
+}
+
+static int on_link_msg(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *hdr = nlmsg_hdr(msg);
+	struct nlattr *tb[IFLA_MAX + 1];
+	struct watch *w = arg;
+	const char *name;
+
+	if (hdr->nlmsg_type != RTM_NEWLINK && hdr->nlmsg_type != RTM_DELLINK)
+		return NL_OK;
+	if (nlmsg_parse(hdr, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) < 0 || !tb[IFLA_IFNAME])
+		return NL_OK;
+	name = nla_get_string(tb[IFLA_IFNAME]);
+	if (!matches(w, name))
+		return NL_OK;
+	list_add(hdr->nlmsg_type == RTM_NEWLINK ? &w->pending : &w->gone, name);
+	return NL_OK;
+}
+
+/* Every interface there now (if_nameindex asks rtnetlink) that matches. */
+static void scan_all(struct watch *w)
+{
+	struct if_nameindex *all = if_nameindex(), *i;
+
+	if (!all)
+		return;
+	for (i = all; i->if_index; i++)
+		if (matches(w, i->if_name))
+			list_add(&w->pending, i->if_name);
+	if_freenameindex(all);
+}
+
+/* Pins of a deleted interface hold defunct links: drop them so status stays true. */
+static int drop_defunct(const struct wl_link_pin *pin, void *arg)
+{
+	const char *name = arg;
+
+	if (!strcmp(pin->ifname, name) && wl_netns_same(pin->netns, wl_netns_tag()) &&
+	    pin->link_id && !pin->ifindex)
+		unlink(pin->path);
+	return 0;
+}
+
+/* Attaches what was announced, under the lock; quiet about interfaces already attached unless
+ * this is the first look. */
+static void process(struct watch *w, bool first)
+{
+	int lock;
+
+	if (!w->pending.n && !w->gone.n)
+		return;
+	lock = wl_lock();
+	if (lock < 0)
+		return;
+	for (size_t i = 0; i < w->gone.n; i++) {
+		if (list_has(&w->pending, w->gone.names[i]))
+			continue; /* deleted and created again in the same batch */
+		wl_links_foreach(drop_defunct, w->gone.names[i]);
+		if (list_has(&w->ours, w->gone.names[i]))
+			printf("%s is gone\n", w->gone.names[i]);
+	}
+	if (w->pending.n && !wl_session_prepare(&w->session, &w->req)) {
+		for (size_t i = 0; i < w->pending.n; i++) {
+			const char *name = w->pending.names[i];
+
+			/* an interface already deleted again is not an error worth a line */
+			if (!if_nametoindex(name))
+				continue;
+			if (!wl_attach_iface(&w->session, &w->req, name, !first))
+				list_add(&w->ours, name);
+		}
+	}
+	if (!wl_links_count())
+		wl_unpin_all();
+	close(lock);
+	fflush(stdout);
+	list_free(&w->pending);
+	list_free(&w->gone);
+}
+
+static void detach_ours(struct watch *w)
+{
+	int lock = wl_lock();
+
+	if (lock < 0)
+		return;
+	for (size_t i = 0; i < w->ours.n; i++) {
+		char what[64];
+
+		if (wl_detach_iface(w->ours.names[i], what, sizeof(what)))
+			printf("detached %s (%s)\n", w->ours.names[i], what);
+	}
+	if (!wl_links_count())
+		wl_unpin_all();
+	close(lock);
+}
+
+static void watch_usage(FILE *f)
+{
+	fprintf(f, "usage: wirelens [--netns NAME|PATH] watch PATTERN... [--hooks ...] [--mode "
+		   "native|skb]\n"
+		   "         [--flows-max N] [--force] [--detach-on-exit]\n"
+		   "  attaches to every interface whose name matches a glob (fnmatch), now and as\n"
+		   "  interfaces appear; Ctrl-C or SIGTERM stops it, leaving the attachments in "
+		   "place\n"
+		   "  unless --detach-on-exit.\n");
+}
+
+int wl_cmd_watch(int argc, char **argv)
+{
+	static const struct option opts[] = {WL_ATTACH_LONGOPTS,
+					     {"detach-on-exit", no_argument, NULL, 'D'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: poll returns */
+	struct watch w = {};
+	bool detach_on_exit = false;
+	struct nl_sock *sock;
+	struct pollfd pfd;
+	int opt, err;
+
+	wl_attach_req_init(&w.req);
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, WL_ATTACH_OPTSTRING "Dh", opts, NULL)) != -1) {
+		if (opt == 'h') {
+			watch_usage(stdout);
+			return 0;
+		}
+		if (opt == 'D') {
+			detach_on_exit = true;
+			continue;
+		}
+		err = wl_attach_option(&w.req, opt, optarg);
+		if (err > 0)
+			return err;
+		if (err < 0)
+			return wl_option_error("watch", opt, argv);
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "wirelens: watch needs a name pattern (wirelens watch --help)\n");
+		return 2;
+	}
+	w.patterns = argv + optind;
+	w.npatterns = argc - optind;
+	if (wl_check_env(true))
+		return 1;
+
+	sock = nl_socket_alloc();
+	if (!sock) {
+		fprintf(stderr, "wirelens: watch: out of memory\n");
+		return 1;
+	}
+	nl_socket_disable_seq_check(sock);
+	nl_socket_modify_cb(sock, NL_CB_VALID, NL_CB_CUSTOM, on_link_msg, &w);
+	err = nl_connect(sock, NETLINK_ROUTE);
+	if (!err)
+		err = nl_socket_add_membership(sock, RTNLGRP_LINK);
+	if (err) {
+		fprintf(stderr, "wirelens: watch: rtnetlink: %s\n", nl_geterror(err));
+		nl_socket_free(sock);
+		return 1;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	/* Subscribed first, then the scan: an interface created in between is seen twice at
+	 * worst, never missed. */
+	printf("watching");
+	for (int i = 0; i < w.npatterns; i++)
+		printf(" %s", w.patterns[i]);
+	printf("%s%s (Ctrl-C stops; attachments %s)\n", wl_netns_tag() ? " in netns " : "",
+	       wl_netns_tag() ? wl_netns_tag() : "", detach_on_exit ? "are removed then" : "stay");
+	scan_all(&w);
+	process(&w, true);
+
+	pfd.fd = nl_socket_get_fd(sock);
+	pfd.events = POLLIN;
+	while (!stop_requested) {
+		if (poll(&pfd, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "wirelens: watch: poll: %s\n", strerror(errno));
+			break;
+		}
+		err = nl_recvmsgs_default(sock);
+		if (err < 0 && err != -NLE_AGAIN && err != -NLE_INTR) {
+			/* most likely ENOBUFS: the kernel dropped events; the truth is a rescan */
+			w.rescan = true;
+		}
+		if (w.rescan) {
+			w.rescan = false;
+			scan_all(&w);
+		}
+		process(&w, false);
+	}
+	if (detach_on_exit)
+		detach_ours(&w);
+	wl_session_close(&w.session);
+	nl_socket_free(sock);
+	list_free(&w.ours);
+	list_free(&w.pending);
+	list_free(&w.gone);
+	return 0;
+}
