@@ -447,7 +447,7 @@ __noinline __u32 wl_mysql_scan(struct wl_l7_state *s, struct wl_mysql_dir *m, __
 				st = SC_DONE;
 				break;
 			}
-			m->name[m->name_len & (WL_CMD_LEN - 1)] = wl_upper(c);
+			m->name[m->name_len & 31] = wl_upper(c);
 			m->name_len++;
 			break;
 		}

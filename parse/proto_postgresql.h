@@ -343,7 +343,7 @@ __noinline __u32 wl_pg_scan(struct wl_l7_state *s, struct wl_pg_dir *p, __u32 po
 				st = PSC_DONE;
 				break;
 			}
-			p->name[p->name_len & (WL_CMD_LEN - 1)] = wl_upper(c);
+			p->name[p->name_len & 31] = wl_upper(c);
 			p->name_len++;
 			break;
 		}

@@ -232,7 +232,7 @@ static __always_inline int wl_redis_req_byte(struct wl_l7_walk *w, struct wl_l7_
 	case RQ_BULK_BODY:
 		if (d->body_left > 2) {
 			if (R(d)->elem_idx == 0 && R(d)->name_len < WL_CMD_LEN - 1)
-				R(d)->name[R(d)->name_len++ & (WL_CMD_LEN - 1)] = wl_upper(c);
+				R(d)->name[R(d)->name_len++ & 31] = wl_upper(c);
 			else if (R(d)->elem_idx == 1 && R(d)->sub_len < sizeof(R(d)->sub) - 1)
 				R(d)->sub[R(d)->sub_len++ & 15] = wl_upper(c);
 		}
@@ -254,7 +254,7 @@ static __always_inline int wl_redis_req_byte(struct wl_l7_walk *w, struct wl_l7_
 			return 0;
 		}
 		if (R(d)->name_len < WL_CMD_LEN - 1)
-			R(d)->name[R(d)->name_len++ & (WL_CMD_LEN - 1)] = wl_upper(c);
+			R(d)->name[R(d)->name_len++ & 31] = wl_upper(c);
 		return 0;
 	case RQ_INLINE_REST:
 		if (c == '\n') {

@@ -382,6 +382,30 @@ static void test_transactions(void)
 	}
 }
 
+/* Names longer than 8 bytes captured byte by byte (inline, or an element cut by a segment
+ * boundary) keep every byte. */
+static void test_long_names_split(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		const char *resp_cmd = "*2\r\n$16\r\nZREVRANGEBYSCORE\r\n$1\r\nk\r\n";
+		size_t len = strlen(resp_cmd);
+		struct conv c;
+
+		harness_reset();
+		conv_init(&c, 6379);
+		handshake(h, &c);
+		req(h, &c, "ZREVRANGEBYSCORE k 0 1\r\n"); /* inline: the byte path */
+		resp(h, &c, "*0\r\n");
+		for (size_t cut = 1; cut < len; cut++) {
+			seg(h, &c, 0, resp_cmd, cut, 0);
+			seg(h, &c, 0, resp_cmd + cut, len - cut, 0);
+			resp(h, &c, "*0\r\n");
+		}
+		EXPECT_CMD(6379, "ZREVRANGEBYSCORE", len, len, 0, -1, -1);
+		CU_ASSERT_EQUAL(stats_entries(), 1);
+	}
+}
+
 /* Server ports of the captures that do not use 6379 (from oracle.sh): what a user would set
  * with `wirelens ports set redis=...`. */
 static const struct {
@@ -522,5 +546,6 @@ void register_redis_tests(void)
 	CU_add_test(s, "malformed", test_malformed);
 	CU_add_test(s, "sniffed_port", test_sniffed_port);
 	CU_add_test(s, "transactions", test_transactions);
+	CU_add_test(s, "long_names_split", test_long_names_split);
 	CU_add_test(s, "captures", test_captures);
 }
