@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <elf.h>
+#include <link.h>
 #include <signal.h>
 #include <unistd.h>
 #include <sys/file.h>
@@ -122,12 +124,22 @@ int wl_check_env(bool may_mount)
 
 int wl_lock(void)
 {
+	char path[300] = "/run/wirelens/lock";
 	int fd;
 
+	/* One lock per pin root: roots share nothing (tests run side by side with their own). */
+	if (strcmp(wl_pin_root(), WL_PIN_ROOT)) {
+		size_t n = strlen(path);
+
+		snprintf(path + n, sizeof(path) - n, "%s", wl_pin_root());
+		for (char *c = path + n; *c; c++)
+			if (*c == '/')
+				*c = '_';
+	}
 	mkdir("/run/wirelens", 0700);
-	fd = open("/run/wirelens/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX)) {
-		fprintf(stderr, "wirelens: cannot lock /run/wirelens/lock: %s\n", strerror(errno));
+		fprintf(stderr, "wirelens: cannot lock %s: %s\n", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -512,12 +524,14 @@ static void test_stall(const char *ifname, enum wl_hook_kind h)
 		pause();
 }
 
+static int session_programs(struct wl_attach_session *s);
+
 /* 0 attached, 1 already attached (live pin), -errno with one line printed. */
-static int attach_hook(const struct wl_progs *p, const struct wl_attach_req *r, const char *ifname,
-		       int ifindex, enum wl_hook_kind h)
+static int attach_hook(struct wl_attach_session *s, const struct wl_attach_req *r,
+		       const char *ifname, int ifindex, enum wl_hook_kind h)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts);
-	int fd, prog_fd, type;
+	int fd, prog_fd, type, err;
 	char path[512];
 
 	link_path(path, sizeof(path), ifname, h, wl_netns_tag());
@@ -526,6 +540,9 @@ static int attach_hook(const struct wl_progs *p, const struct wl_attach_req *r, 
 			return 1;
 		unlink(path);
 	}
+	err = session_programs(s);
+	if (err)
+		return err;
 	if (h == WL_HOOK_XDP) {
 		__u32 other = foreign_xdp(ifindex);
 
@@ -539,16 +556,16 @@ static int attach_hook(const struct wl_progs *p, const struct wl_attach_req *r, 
 		}
 		if (other)
 			bpf_xdp_detach(ifindex, 0, NULL);
-		prog_fd = wl_progs_xdp_fd(p);
+		prog_fd = s->xdp_fd;
 		type = BPF_XDP;
 		opts.flags = r->skb_mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	} else {
-		prog_fd = wl_progs_tc_fd(p);
+		prog_fd = s->tc_fd;
 		type = h == WL_HOOK_TC_INGRESS ? WL_BPF_TCX_INGRESS : WL_BPF_TCX_EGRESS;
 	}
 	fd = bpf_link_create(prog_fd, ifindex, type, &opts);
 	if (fd < 0) {
-		int err = -errno;
+		err = -errno;
 
 		if (h == WL_HOOK_XDP && err == -EBUSY)
 			fprintf(stderr,
@@ -565,7 +582,7 @@ static int attach_hook(const struct wl_progs *p, const struct wl_attach_req *r, 
 	}
 	test_stall(ifname, h);
 	if (bpf_obj_pin(fd, path)) {
-		int err = -errno;
+		err = -errno;
 
 		fprintf(stderr, "wirelens: pinning %s: %s\n", path, strerror(-err));
 		close(fd); /* the link goes with its last reference: nothing left behind */
@@ -606,7 +623,7 @@ int wl_attach_iface(struct wl_attach_session *s, const struct wl_attach_req *r, 
 
 		if (!r->hooks[h])
 			continue;
-		ret = attach_hook(&s->p, r, ifname, ifindex, h);
+		ret = attach_hook(s, r, ifname, ifindex, h);
 		if (ret < 0) {
 			/* all or nothing per interface: undo what this call attached */
 			for (int k = 0; k < h; k++)
@@ -696,46 +713,156 @@ static int flows_max_check(__u32 *want)
 	return 0;
 }
 
-/* Whether the loaded programs still use the pinned maps (someone may have run detach --all,
- * which unpins them, since we loaded). */
-static bool session_current(const struct wl_attach_session *s)
+/* This executable's GNU build id in hex ("" without one): the identity of the programs it
+ * embeds, so that programs pinned by this very build can be reused instead of loaded again. */
+static int build_id_note(struct dl_phdr_info *info, size_t size, void *arg)
 {
-	struct bpf_map_info pinned = {}, ours = {};
-	__u32 len = sizeof(pinned);
-	int fd, err;
+	char *hex = arg;
 
-	if (!s->loaded)
-		return false;
-	fd = wl_map_open("wl_counters");
-	if (fd < 0)
-		return false;
-	err = bpf_obj_get_info_by_fd(fd, &pinned, &len);
-	close(fd);
-	len = sizeof(ours);
-	return !err && !bpf_obj_get_info_by_fd(wl_map_counters_fd(&s->p), &ours, &len) &&
-	       pinned.id == ours.id;
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr),
+			   *end = p + ph->p_memsz;
+
+		if (ph->p_type != PT_NOTE)
+			continue;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
+			const unsigned char *desc =
+				(const unsigned char *)p + sizeof(*n) + ((n->n_namesz + 3) & ~3u);
+
+			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
+			    !memcmp(p + sizeof(*n), "GNU", 4)) {
+				for (unsigned int k = 0; k < n->n_descsz && k < 20; k++)
+					sprintf(hex + 2 * k, "%02x", desc[k]);
+				return 1;
+			}
+			p = (const char *)desc + ((n->n_descsz + 3) & ~3u);
+		}
+	}
+	return 1; /* the first object is the executable: stop there */
 }
 
-int wl_session_prepare(struct wl_attach_session *s, const struct wl_attach_req *r)
+static const char *build_id(void)
 {
-	struct wl_load_opts lo = r->load;
+	static char hex[41];
+	static bool done;
+
+	if (!done) {
+		dl_iterate_phdr(build_id_note, hex);
+		done = true;
+	}
+	return hex;
+}
+
+static void prog_pin_path(char *buf, size_t len, const char *prog)
+{
+	/* no dots: bpffs refuses them in names (EPERM) */
+	snprintf(buf, len, "%s/%s_prog_%s", wl_pin_dir(), prog, build_id());
+}
+
+/* Whether a program reads the pinned counters map, i.e. was loaded against the pinned maps. */
+static bool prog_uses_pinned_maps(int prog_fd)
+{
+	struct bpf_prog_info info = {};
+	struct bpf_map_info minfo = {};
+	__u32 len = sizeof(info), mlen = sizeof(minfo), ids[64];
+	int map_fd = wl_map_open("wl_counters");
+	bool found = false;
+
+	if (map_fd < 0)
+		return false;
+	if (bpf_obj_get_info_by_fd(map_fd, &minfo, &mlen))
+		goto out;
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		goto out;
+	for (__u32 i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
+		found |= ids[i] == minfo.id;
+out:
+	close(map_fd);
+	return found;
+}
+
+static void session_drop_programs(struct wl_attach_session *s)
+{
+	if (s->loaded)
+		wl_progs_close(&s->p); /* owns the fds it lent */
+	else {
+		if (s->xdp_fd >= 0)
+			close(s->xdp_fd);
+		if (s->tc_fd >= 0)
+			close(s->tc_fd);
+	}
+	s->loaded = false;
+	s->xdp_fd = s->tc_fd = -1;
+}
+
+/* Programs pinned by this same build next to the pinned maps: attaching another interface then
+ * costs no load (and no verification) at all, and every interface runs the same programs. */
+static bool session_reuse_pinned(struct wl_attach_session *s)
+{
+	char path[512];
+	int xdp, tc;
+
+	if (!build_id()[0])
+		return false;
+	prog_pin_path(path, sizeof(path), "wl_xdp");
+	xdp = bpf_obj_get(path);
+	prog_pin_path(path, sizeof(path), "wl_tc");
+	tc = bpf_obj_get(path);
+	if (xdp >= 0 && tc >= 0 && prog_uses_pinned_maps(xdp) && prog_uses_pinned_maps(tc)) {
+		s->xdp_fd = xdp;
+		s->tc_fd = tc;
+		return true;
+	}
+	if (xdp >= 0)
+		close(xdp);
+	if (tc >= 0)
+		close(tc);
+	return false;
+}
+
+/* Pins of programs of other builds go (their links keep them running); ours are pinned. */
+static void pin_programs(struct wl_attach_session *s)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d = opendir(wl_pin_dir());
+
+	if (!build_id()[0])
+		return;
+	while (d && (e = readdir(d))) {
+		if (!strstr(e->d_name, "_prog_"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", wl_pin_dir(), e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	prog_pin_path(path, sizeof(path), "wl_xdp");
+	bpf_obj_pin(s->xdp_fd, path);
+	prog_pin_path(path, sizeof(path), "wl_tc");
+	bpf_obj_pin(s->tc_fd, path);
+}
+
+/* The programs to attach: reused or loaded now, on first need. */
+static int session_programs(struct wl_attach_session *s)
+{
 	int err;
 
-	err = flows_max_check(&lo.flows_max);
-	if (err)
-		return err;
-	err = wl_pins_prepare();
-	if (err) {
-		fprintf(stderr, "wirelens: cannot create %s: %s\n", wl_pin_dir(), strerror(-err));
-		return err;
-	}
-	if (session_current(s))
+	if (s->xdp_fd >= 0 && s->tc_fd >= 0)
 		return 0;
-	wl_session_close(s);
-	wl_libbpf_quiet(r->load.verbose);
-	err = wl_progs_load(&s->p, &lo);
+	if (s->load_err)
+		return s->load_err; /* said once already */
+	wl_libbpf_quiet(s->lo.verbose);
+	err = wl_progs_load(&s->p, &s->lo);
 	if (!err) {
 		s->loaded = true;
+		s->xdp_fd = wl_progs_xdp_fd(&s->p);
+		s->tc_fd = wl_progs_tc_fd(&s->p);
 		err = wl_l7_config_init(&s->p);
 		if (err)
 			fprintf(stderr, "wirelens: cannot fill the L7 configuration maps: %s\n",
@@ -744,18 +871,43 @@ int wl_session_prepare(struct wl_attach_session *s, const struct wl_attach_req *
 		fprintf(stderr, "wirelens: the maps do not fit in memory (lower --flows-max)\n");
 	}
 	if (err) {
-		wl_session_close(s);
-		if (!wl_links_count())
-			wl_unpin_all();
+		session_drop_programs(s);
+		s->load_err = err;
+		return err;
 	}
-	return err;
+	pin_programs(s);
+	return 0;
+}
+
+int wl_session_prepare(struct wl_attach_session *s, const struct wl_attach_req *r)
+{
+	int err;
+
+	if (!s->initialised) {
+		s->xdp_fd = s->tc_fd = -1;
+		s->initialised = true;
+	}
+	s->lo = r->load;
+	s->load_err = 0;
+	err = flows_max_check(&s->lo.flows_max);
+	if (err)
+		return err;
+	err = wl_pins_prepare();
+	if (err) {
+		fprintf(stderr, "wirelens: cannot create %s: %s\n", wl_pin_dir(), strerror(-err));
+		return err;
+	}
+	/* Always look again: since the last batch (watch), detach --all may have unpinned the
+	 * maps our programs use. */
+	session_drop_programs(s);
+	session_reuse_pinned(s);
+	return 0;
 }
 
 void wl_session_close(struct wl_attach_session *s)
 {
-	if (s->loaded)
-		wl_progs_close(&s->p);
-	s->loaded = false;
+	if (s->initialised)
+		session_drop_programs(s);
 }
 
 /* ---- libxdp dispatcher probe ---- */

@@ -22,7 +22,8 @@ int wl_hook_by_name(const char *name);
  * mount bpffs on /sys/fs/bpf when it is missing (attach, watch), unless this is a private mount
  * namespace where the pins would vanish with it. */
 int wl_check_env(bool may_mount);
-/* Serialises wirelens commands (flock on /run/wirelens/lock). Returns the fd to close. */
+/* Serialises wirelens commands on one pin root (flock on /run/wirelens/lock[_root]). Returns
+ * the fd to close. */
 int wl_lock(void);
 int wl_pins_prepare(void);
 int wl_unpin_all(void);
@@ -54,15 +55,20 @@ int wl_attach_option(struct wl_attach_req *r, int opt, const char *arg);
 /* The one line for getopt's '?' (unknown option) and ':' (missing value); returns 2. */
 int wl_option_error(const char *verb, int opt, char **argv);
 
-/* Loaded programs reused over several attachments (watch keeps one for its whole life). */
+/* The programs attachments use: the ones this same build pinned beside the maps (no load at
+ * all), else loaded on first need and pinned for the next attach. watch keeps one session. */
 struct wl_attach_session {
+	bool initialised;
+	bool loaded; /* p holds loaded objects (else the fds come from pins) */
 	struct wl_progs p;
-	bool loaded;
+	int xdp_fd, tc_fd;
+	struct wl_load_opts lo;
+	int load_err;
 };
 
-/* Under the lock: checks the requested sizes, prepares the pin directory, loads the programs (or
- * keeps the loaded ones while their maps are still the pinned ones). One line and -errno on
- * failure, with nothing left pinned that was not there. */
+/* Under the lock: checks the requested sizes and prepares the pin directory; the programs are
+ * loaded only when a hook needs attaching. One line and -errno on failure. A zeroed session is
+ * a valid start. */
 int wl_session_prepare(struct wl_attach_session *s, const struct wl_attach_req *r);
 void wl_session_close(struct wl_attach_session *s);
 
