@@ -122,29 +122,48 @@ int wl_check_env(bool may_mount)
 	return 0;
 }
 
+/* One lock per pin root: roots share nothing (tests run side by side with their own). */
+static const char *lock_path(void)
+{
+	static char path[300];
+
+	if (!path[0]) {
+		size_t n;
+
+		snprintf(path, sizeof(path), "/run/wirelens/lock");
+		n = strlen(path);
+		if (strcmp(wl_pin_root(), WL_PIN_ROOT)) {
+			snprintf(path + n, sizeof(path) - n, "%s", wl_pin_root());
+			for (char *c = path + n; *c; c++)
+				if (*c == '/')
+					*c = '_';
+		}
+	}
+	return path;
+}
+
 int wl_lock(void)
 {
-	char path[300] = "/run/wirelens/lock";
+	struct stat held, now;
 	int fd;
 
-	/* One lock per pin root: roots share nothing (tests run side by side with their own). */
-	if (strcmp(wl_pin_root(), WL_PIN_ROOT)) {
-		size_t n = strlen(path);
-
-		snprintf(path + n, sizeof(path) - n, "%s", wl_pin_root());
-		for (char *c = path + n; *c; c++)
-			if (*c == '/')
-				*c = '_';
-	}
 	mkdir("/run/wirelens", 0700);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX)) {
-		fprintf(stderr, "wirelens: cannot lock %s: %s\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
+	for (;;) {
+		fd = open(lock_path(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0 || flock(fd, LOCK_EX)) {
+			fprintf(stderr, "wirelens: cannot lock %s: %s\n", lock_path(),
+				strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		/* The holder before us may have removed the file (wl_unpin_all): a lock on the
+		 * removed inode locks nothing, take the new file's. */
+		if (!fstat(fd, &held) && !stat(lock_path(), &now) && held.st_ino == now.st_ino &&
+		    held.st_dev == now.st_dev)
+			return fd;
+		close(fd);
 	}
-	return fd;
 }
 
 void wl_explain_no_pins(void)
@@ -275,6 +294,16 @@ int wl_map_open(const char *name)
 	return bpf_obj_get(path);
 }
 
+bool wl_maps_pinned(void)
+{
+	int fd = wl_map_open("wl_counters");
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 /* Removes every map pin and the directories, once nothing is attached. */
 int wl_unpin_all(void)
 {
@@ -295,6 +324,9 @@ int wl_unpin_all(void)
 	rmdir(path);
 	rmdir(wl_pin_dir());
 	rmdir(wl_pin_root());
+	/* nothing left to protect: the lock file goes too (wl_lock copes, under the lock) */
+	if (access(wl_pin_root(), F_OK))
+		unlink(lock_path());
 	return 0;
 }
 

@@ -28,6 +28,8 @@ int wl_lock(void);
 int wl_pins_prepare(void);
 int wl_unpin_all(void);
 int wl_map_open(const char *name);
+/* Whether the maps are pinned (attachments or detach --keep-maps). */
+bool wl_maps_pinned(void);
 /* One line on stderr saying why a pinned map cannot be opened (nothing attached, not root...). */
 void wl_explain_no_pins(void);
 

@@ -37,6 +37,7 @@ static int cmd_attach(int argc, char **argv)
 	struct wl_attach_session s = {};
 	struct wl_attach_req r;
 	int opt, err, lock, failed = 0;
+	bool had_maps;
 
 	wl_attach_req_init(&r);
 	optind = 1;
@@ -74,12 +75,14 @@ static int cmd_attach(int argc, char **argv)
 	lock = wl_lock();
 	if (lock < 0)
 		return 1;
+	had_maps = wl_maps_pinned();
 	err = wl_session_prepare(&s, &r);
 	for (int i = optind; !err && i < argc; i++)
 		if (wl_attach_iface(&s, &r, argv[i], false) < 0)
 			failed = 1;
 	wl_session_close(&s); /* the pinned links and maps keep everything alive */
-	if (!wl_links_count())
+	/* maps this attach pinned for nothing go; maps kept by detach --keep-maps stay */
+	if (!had_maps && !wl_links_count())
 		wl_unpin_all();
 	close(lock);
 	return failed || err ? 1 : 0;
@@ -124,6 +127,16 @@ static int cmd_detach(int argc, char **argv)
 	}
 	if (wl_check_env(false))
 		return 1;
+	if (access(wl_pin_root(), F_OK)) { /* nothing at all: no lock (file) needed */
+		if (!all) {
+			fprintf(stderr, "wirelens: nothing attached to '%s'%s%s\n", argv[first],
+				wl_netns_tag() ? " in netns " : "",
+				wl_netns_tag() ? wl_netns_tag() : "");
+			return 1;
+		}
+		printf("nothing attached\n");
+		return 0;
+	}
 	lock = wl_lock();
 	if (lock < 0)
 		return 1;
@@ -176,6 +189,10 @@ static int cmd_reset(int argc, char **argv)
 	}
 	if (wl_check_env(false))
 		return 1;
+	if (access(wl_pin_root(), F_OK)) {
+		wl_explain_no_pins();
+		return 1;
+	}
 	lock = wl_lock();
 	if (lock < 0)
 		return 1;

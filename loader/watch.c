@@ -141,6 +141,7 @@ static int drop_defunct(const struct wl_link_pin *pin, void *arg)
  * this is the first look. */
 static void process(struct watch *w, bool first)
 {
+	bool had_maps;
 	int lock;
 
 	if (!w->pending.n && !w->gone.n)
@@ -148,6 +149,7 @@ static void process(struct watch *w, bool first)
 	lock = wl_lock();
 	if (lock < 0)
 		return;
+	had_maps = wl_maps_pinned();
 	for (size_t i = 0; i < w->gone.n; i++) {
 		if (list_has(&w->pending, w->gone.names[i]))
 			continue; /* deleted and created again in the same batch */
@@ -166,7 +168,7 @@ static void process(struct watch *w, bool first)
 				list_add(&w->ours, name);
 		}
 	}
-	if (!wl_links_count())
+	if (!had_maps && !wl_links_count())
 		wl_unpin_all();
 	close(lock);
 	fflush(stdout);
@@ -267,6 +269,7 @@ int wl_cmd_watch(int argc, char **argv)
 		printf(" %s", w.patterns[i]);
 	printf("%s%s (Ctrl-C stops; attachments %s)\n", wl_netns_tag() ? " in netns " : "",
 	       wl_netns_tag() ? wl_netns_tag() : "", detach_on_exit ? "are removed then" : "stay");
+	fflush(stdout);
 	scan_all(&w);
 	process(&w, true);
 

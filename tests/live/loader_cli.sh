@@ -97,6 +97,9 @@ check_eq "status --json dispatcher" "false" "$("$WL_BIN" status --json | jq .xdp
 out=$("$WL_BIN" attach "$IF2" --flows-max 1000) && pass "attach --flows-max 1000: $out" || fail "attach --flows-max 1000"
 check_eq "flow table size" 1000 "$("$WL_BIN" status --json | jq .maps.wl_flows.max_entries)"
 "$WL_BIN" attach "$HOST_IF" >/dev/null && pass "attach without --flows-max takes the pinned size" || fail "attach after --flows-max"
+"$WL_BIN" detach --all --keep-maps >/dev/null
+check_bad "failed attach keeps the maps kept by --keep-maps" "already pinned with 1000 entries" \
+	"$WL_BIN" attach "$HOST_IF" --flows-max 5000
 "$WL_BIN" detach --all >/dev/null
 [ -e "$WIRELENS_PIN_ROOT" ] && fail "pins left after detach --all" || pass "detach --all removes every pin"
 finish

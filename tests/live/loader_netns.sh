@@ -56,6 +56,18 @@ check_eq "detach --netns" "detached $PEER_IF (xdp, tc-egress)" "$out"
 xdp_in_ns && fail "XDP left inside $NS" || pass "no XDP left inside $NS"
 [ -e "$WIRELENS_PIN_ROOT" ] && fail "pins left: $(find "$WIRELENS_PIN_ROOT")" || pass "no pins left"
 
+# watch inside the namespace: rtnetlink events of that namespace
+tmp=$(mktemp -d /tmp/wl_netns.XXXXXX); on_exit "rm -rf $tmp"
+"$WL_BIN" --netns "$NS" watch "wlv$$*" --detach-on-exit >"$tmp/out" 2>&1 & watcher=$!
+on_exit "kill $watcher"
+wait_for "$tmp/out" "^watching" || fail "watch --netns did not start: $(cat "$tmp/out")"
+ip -n "$NS" link add "wlv$$" type veth peer name "wlvp$$"
+wait_for "$tmp/out" "attached wlv$$ " && pass "watch --netns: $(grep "attached wlv$$ " "$tmp/out")" || fail "watch --netns: $(cat "$tmp/out")"
+check_eq "its pins" "wlv$$@tc-egress@$NS wlv$$@xdp@$NS" "$(ls "$PIN_DIR/links" | sort | xargs)"
+kill -TERM $watcher; wait $watcher
+ip -n "$NS" -d link show "wlv$$" | grep -q 'prog/xdp' && fail "XDP left after watch --netns --detach-on-exit" || pass "watch --netns --detach-on-exit cleans up"
+[ -e "$WIRELENS_PIN_ROOT" ] && fail "pins left: $(find "$WIRELENS_PIN_ROOT")" || pass "no pins left"
+
 # a namespace deleted under an attachment: the pins are stale, status says so, detach --all clears
 ip netns add "${NS}x"; on_exit "ip netns del ${NS}x"
 ip link add "wlr$$" type veth peer name "wls$$"
