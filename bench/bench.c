@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -22,6 +23,7 @@
 #include "wl_xdp.skel.h"
 #include "wl_tc.skel.h"
 #include "bench_pieces.skel.h"
+#include "bench_l7.skel.h"
 #include "live.h"
 #include "loader/l7cfg.h"
 #include "loader/progs.h"
@@ -75,6 +77,22 @@ static double run_each(int fd, uint8_t (*frames)[FRAME_MAX], const size_t *lens,
 		bpf_prog_test_run_opts(fd, &o);
 	}
 	return (now_ns() - t0) / n;
+}
+
+/* The same, timed by the kernel (BPF_ENABLE_STATS run_time_ns of the program, tail calls
+ * included): the program's own ns per run, without the syscall. */
+static double run_each_kernel(int fd, uint8_t (*frames)[FRAME_MAX], const size_t *lens, int n)
+{
+	struct bpf_prog_info a = {}, b = {};
+	__u32 ilen = sizeof(a);
+
+	if (bpf_obj_get_info_by_fd(fd, &a, &ilen))
+		return -1;
+	run_each(fd, frames, lens, n);
+	ilen = sizeof(b);
+	if (bpf_obj_get_info_by_fd(fd, &b, &ilen) || b.run_cnt == a.run_cnt)
+		return -1;
+	return (double)(b.run_time_ns - a.run_time_ns) / (double)(b.run_cnt - a.run_cnt);
 }
 
 static void header(const char *title, const char *base)
@@ -178,6 +196,39 @@ static void l7_samples(struct l7_sample *t, int *n)
 	*n = i;
 }
 
+/* The rewinding copy of the XDP path and Redis parser (bench/bench_l7.bpf.c), on the real
+ * programs' maps: names, ports and stats as the loader set them. */
+static struct bench_l7 *bench_l7_load(struct wl_progs *p)
+{
+	struct bench_l7 *b = bench_l7__open();
+	struct bpf_map *map;
+	__u32 proto = WL_L7_REDIS;
+	int fd;
+
+	if (!b)
+		return NULL;
+	bpf_object__for_each_map(map, b->obj)
+	{
+		struct bpf_map *twin;
+
+		if (bpf_map__is_internal(map) || map == b->maps.wl_l7_progs_xdp)
+			continue;
+		twin = bpf_object__find_map_by_name(p->xdp->obj, bpf_map__name(map));
+		if (!twin || bpf_map__set_max_entries(map, bpf_map__max_entries(twin)) ||
+		    bpf_map__reuse_fd(map, bpf_map__fd(twin)))
+			goto fail;
+	}
+	if (bench_l7__load(b))
+		goto fail;
+	fd = bpf_program__fd(b->progs.wl_l7_redis);
+	if (bpf_map_update_elem(bpf_map__fd(b->maps.wl_l7_progs_xdp), &proto, &fd, BPF_ANY))
+		goto fail;
+	return b;
+fail:
+	bench_l7__destroy(b);
+	return NULL;
+}
+
 /* Processed instructions of every program of an object (the verifier's budget is per program). */
 static void print_verifier(struct bpf_object *obj, const char *hook)
 {
@@ -217,7 +268,9 @@ int main(int argc, char **argv)
 	const char *hook_name[2] = {"xdp", "tc"};
 	size_t len;
 
-	if (argc > 1)
+	int only_l7 = argc == 2 && !strcmp(argv[1], "l7"), stats_fd = -1;
+
+	if (argc > 1 && !only_l7)
 		return bench_live_main(argc, argv);
 	wl_libbpf_quiet(false);
 	if (wl_progs_load(&p, &lo) || wl_l7_config_init(&p))
@@ -233,6 +286,8 @@ int main(int argc, char **argv)
 	bare_fd[0] = bpf_program__fd(bare->progs.bare_xdp);
 	bare_fd[1] = bpf_program__fd(bare->progs.bare_tc);
 	len = pkt_build(&s, frames[0], FRAME_MAX);
+	if (only_l7)
+		goto l7;
 
 	/* ---- table 1: the L2-L4 path piece by piece (XDP, repeat, 1 flow) ---- */
 	{
@@ -309,7 +364,63 @@ int main(int argc, char **argv)
 		row("xdp", "L2-L4, 100k flows in turn (repeat, key rotated)", r, b);
 		row("xdp", "  of which flow accounting (vs same w/o flow)", r, rp);
 	}
-	/* Redis: segments of one connection whose sequence advances, so each is parsed. */
+l7:
+	/* Redis: segments of one connection whose sequence advances, so each is parsed. The
+	 * kernel-timed rows are the program's own time (BPF stats), without the syscall. */
+	header("Table 3. L7: connections whose sequence advances (per-call and kernel-timed)",
+	       "bare");
+	{
+		struct bench_l7 *bl = bench_l7_load(&p);
+		char payload[1600] = "";
+		struct pkt_spec r = {.family = 4,
+				     .src = "198.18.0.1",
+				     .dst = "198.18.0.2",
+				     .l4 = 6,
+				     .sport = 40000,
+				     .dport = 6380, /* no protocol: the L2-L4 path alone */
+				     .tcp_flags = 0x18,
+				     .seq = 1000,
+				     .payload = payload};
+		static uint8_t f[FRAME_MAX];
+		size_t flen;
+		double bb;
+
+		if (!bl) {
+			fprintf(stderr, "bench: cannot load bench_l7\n");
+			return 1;
+		}
+		/* a payload no sniffer claims, on a port no protocol has */
+		memset(payload, 'x', 44);
+		r.payload_len = 44;
+		flen = pkt_build(&r, f, FRAME_MAX);
+		bb = run_repeat(bare_fd[0], f, flen);
+		row("xdp", "TCP segment, no L7 port (repeat)", run_repeat(hook_fd[0], f, flen), bb);
+		r.dport = 6379;
+		strcpy(payload, cmd);
+		r.payload_len = strlen(payload);
+		flen = pkt_build(&r, f, FRAME_MAX);
+		run_repeat(hook_fd[0], f, flen);
+		row("xdp", "Redis, 1 SET, seen before (repeat: retransmission)",
+		    run_repeat(hook_fd[0], f, flen), bb);
+		for (int ncmd = 1; ncmd <= 16; ncmd += 15) {
+			char what[64];
+
+			payload[0] = 0;
+			for (int i = 0; i < ncmd; i++)
+				strcat(payload, cmd);
+			r.payload_len = strlen(payload);
+			flen = pkt_build(&r, f, FRAME_MAX);
+			wl_map_clear(wl_map_conns_fd(&p));
+			snprintf(what, sizeof(what), "Redis, %d SET%s per packet (repeat, rewound)",
+				 ncmd, ncmd > 1 ? "s" : "");
+			row("xdp", what, run_repeat(bpf_program__fd(bl->progs.bl_xdp), f, flen),
+			    bb);
+			while (ncmd == 16 && getenv("WL_BENCH_SPIN"))
+				run_repeat(bpf_program__fd(bl->progs.bl_xdp), f, flen);
+		}
+		bench_l7__destroy(bl);
+	}
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	for (int ncmd = 1; ncmd <= 16; ncmd += 15) {
 		char payload[1600] = "";
 		uint32_t seq = 1000;
@@ -342,6 +453,13 @@ int main(int argc, char **argv)
 			wl_map_clear(wl_map_conns_fd(&p));
 			row(hook_name[h], what, run_each(hook_fd[h], frames, lens, n),
 			    run_each(bare_fd[h], frames, lens, n));
+			if (stats_fd < 0)
+				continue;
+			snprintf(what, sizeof(what), "Redis, %d SET%s per packet (kernel-timed)",
+				 ncmd, ncmd > 1 ? "s" : "");
+			wl_map_clear(wl_map_conns_fd(&p));
+			row(hook_name[h], what, run_each_kernel(hook_fd[h], frames, lens, n),
+			    run_each_kernel(bare_fd[h], frames, lens, n));
 		}
 	}
 	/* A typical request of each protocol: connections whose sequence advances (per-call). */
@@ -375,12 +493,25 @@ int main(int argc, char **argv)
 				seq += t[k].len;
 			}
 			for (int h = 0; h < 2; h++) {
+				char what[64];
+
 				wl_map_clear(wl_map_conns_fd(&p));
 				row(hook_name[h], t[k].name, run_each(hook_fd[h], frames, lens, n),
 				    run_each(bare_fd[h], frames, lens, n));
+				if (stats_fd < 0)
+					continue;
+				snprintf(what, sizeof(what), "%s (kernel-timed)", t[k].name);
+				wl_map_clear(wl_map_conns_fd(&p));
+				row(hook_name[h], what,
+				    run_each_kernel(hook_fd[h], frames, lens, n),
+				    run_each_kernel(bare_fd[h], frames, lens, n));
 			}
 		}
 	}
+	if (stats_fd >= 0)
+		close(stats_fd);
+	if (only_l7)
+		goto out;
 	printf("\nrepeat: median of %d test_run calls x %d runs; per-call: wall time per "
 	       "syscall over the frame set.\n",
 	       SAMPLES, REPEAT);
@@ -392,6 +523,7 @@ int main(int argc, char **argv)
 	print_verifier(p.tc->obj, "tc");
 	printf("per tracked connection: %zu B of state + %zu B key\n", sizeof(struct wl_conn),
 	       sizeof(struct wl_conn_key));
+out:
 	bench_pieces__destroy(pc);
 	bench_pass__destroy(bare);
 	wl_progs_close(&p);

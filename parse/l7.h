@@ -71,6 +71,16 @@ struct wl_l7_state {
 	__u8 done;  /* the step completed a message */
 	__u8 by_id; /* set by parsers that match responses by id: requests skip the FIFO */
 	__u8 pad[6];
+	/* whole-message fast paths: where the name lies in the window, and the last raw (not
+	 * upper-cased) name resolved, so a repeated command costs no case folding or lookup */
+	__u32 fast_name_pos;
+	__u32 fast_name_len;
+	__u64 raw_name[2];
+	__u32 raw_len; /* 0: nothing cached */
+	__u16 raw_id;
+	__u16 raw_flags;
+	__u8 raw_proto;
+	__u8 pad2[7];
 	struct wl_cmd_key cmd_key;
 	struct wl_cmd_name_key name_key;
 	struct wl_conn conn_init;
@@ -114,6 +124,21 @@ static __always_inline __u32 wl_win_avail(struct wl_l7_walk *w)
 	s->win_off = off;
 	s->win_len = n;
 	return n;
+}
+
+/* Like wl_win_avail, but moves the window to start at s->off when fewer than `want` bytes are
+ * left in it and the payload has more: a fast path then never finds a short piece cut by the
+ * window's end. */
+static __always_inline __u32 wl_win_ensure(struct wl_l7_walk *w, __u32 want)
+{
+	struct wl_l7_state *s = w->s;
+	__u32 avail = wl_win_avail(w);
+
+	if (avail && avail < want && s->win_off + s->win_len < s->end) {
+		s->win_len = 0;
+		avail = wl_win_avail(w);
+	}
+	return avail;
 }
 
 /* The byte at s->off (the caller made sure the window covers it). */

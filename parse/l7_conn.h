@@ -103,6 +103,9 @@ static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp)
 			d->next_seq = job->seq;
 			d->flags |= WL_DIR_SEQ_VALID;
 		}
+#ifdef WL_BENCH_REWIND
+		d->next_seq = job->seq; /* bench/bench_l7.bpf.c only: every repeat is new data */
+#endif
 		diff = (__s32)(job->seq - d->next_seq);
 		if (diff > 0) {
 			/* Bytes are missing: whatever message was open is lost. */

@@ -608,7 +608,7 @@ static __always_inline int wl_redis_req_fast(struct wl_l7_walk *w, struct wl_l7_
 	int progress = 0;
 	__u64 nn;
 
-	avail = wl_win_avail(w);
+	avail = wl_win_ensure(w, 64);
 	if (!avail)
 		return 0;
 	pos = s->off - s->win_off;
@@ -718,6 +718,178 @@ static __always_inline int wl_redis_resp_fast(struct wl_l7_walk *w, struct wl_l7
 	return 1;
 }
 
+/* ---- fastest path: whole commands inside the window ---- */
+
+#define WL_REDIS_FAST_ARGS 16 /* elements of a command parsed whole (more: the piece path) */
+#define WL_REDIS_FAST_CMDS 32 /* commands per step */
+
+static __always_inline __u8 wl_redis_buf(const struct wl_l7_state *s, __u32 i)
+{
+	return s->buf[i & (WL_L7_WINDOW - 1)];
+}
+
+/*
+ * One bulk string "$len\r\n<len bytes>\r\n" at window index p, wholly below lim (and so shorter
+ * than the window: at most 3 length digits): returns the index after it | the length of its
+ * "$len\r\n" << 16, or 0. A global function: verified once, called per element.
+ */
+__noinline __u32 wl_redis_bulk_at(struct wl_l7_state *s, __u32 p, __u32 lim)
+{
+	__u32 d0, d1, d2, len, hdr;
+
+	/* byte loads: 8-byte loads straddling the window copy's stores measured slower */
+	if (!s || lim > WL_L7_WINDOW || p + 4 > lim || wl_redis_buf(s, p) != '$')
+		return 0;
+	d0 = wl_redis_buf(s, p + 1) - '0';
+	d1 = wl_redis_buf(s, p + 2) - '0';
+	d2 = wl_redis_buf(s, p + 3) - '0';
+	if (d0 > 9)
+		return 0;
+	if (d1 > 9) {
+		len = d0;
+		hdr = 4;
+	} else if (d2 > 9) {
+		len = d0 * 10 + d1;
+		hdr = 5;
+	} else {
+		len = d0 * 100 + d1 * 10 + d2;
+		hdr = 6;
+	}
+	if (p + hdr + len + 2 > lim || wl_redis_buf(s, p + hdr - 2) != '\r' ||
+	    wl_redis_buf(s, p + hdr - 1) != '\n')
+		return 0;
+	p += hdr + len;
+	if (wl_redis_buf(s, p) != '\r' || wl_redis_buf(s, p + 1) != '\n')
+		return 0;
+	return (p + 2) | (hdr << 16);
+}
+
+/*
+ * The length of the whole request at window index pos when every byte of it lies below lim
+ * and it is a well-formed array of at most WL_REDIS_FAST_ARGS bulk strings; 0 otherwise (the
+ * piece and byte paths then take it, malformed input included). The first element's window
+ * index and length go to s->fast_name_pos/len. Global: verified once.
+ */
+__noinline __u32 wl_redis_cmd_len(struct wl_l7_state *s, __u32 pos, __u32 lim)
+{
+	__u32 n, p, r;
+
+	if (!s || lim > WL_L7_WINDOW || pos + 4 > lim || wl_redis_buf(s, pos) != '*')
+		return 0;
+	n = wl_redis_buf(s, pos + 1) - '0';
+	if (n > 9)
+		return 0;
+	p = pos + 2;
+	if (wl_redis_buf(s, p) != '\r') {
+		__u32 d2 = wl_redis_buf(s, p) - '0';
+
+		if (d2 > 9)
+			return 0;
+		n = n * 10 + d2;
+		p++;
+	}
+	if (n == 0 || n > WL_REDIS_FAST_ARGS || p + 2 > lim || wl_redis_buf(s, p) != '\r' ||
+	    wl_redis_buf(s, p + 1) != '\n')
+		return 0;
+	p += 2;
+	r = wl_redis_bulk_at(s, p, lim);
+	if (!r)
+		return 0;
+	s->fast_name_pos = p + (r >> 16);
+	s->fast_name_len = (r & 0xffff) - 2 - s->fast_name_pos;
+	p = r & 0xffff;
+	for (__u32 e = 1; e < WL_REDIS_FAST_ARGS; e++) {
+		if (e >= n)
+			break;
+		r = wl_redis_bulk_at(s, p, lim);
+		if (!r)
+			return 0;
+		p = r & 0xffff;
+	}
+	return p - pos;
+}
+
+/* 8 window bytes from index i, little-endian (the scratch has room past the window). */
+static __always_inline __u64 wl_redis_u64(const struct wl_l7_state *s, __u32 i)
+{
+	return *(const __u64 *)&s->buf[i & (WL_L7_WINDOW - 1)];
+}
+
+/* The command named by the len bytes at window index pos: the last raw name again costs two
+ * compares; else upper-cased, looked up and remembered. */
+static __always_inline __u16 wl_redis_fast_id(struct wl_l7_walk *w, struct wl_l7_dir *d, __u32 pos,
+					      __u32 len, __u16 *flags)
+{
+	struct wl_l7_state *s = w->s;
+	__u64 n0 = 0, n1 = 0;
+	__u16 id;
+
+	if (len && len <= 16) {
+		n0 = wl_redis_u64(s, pos);
+		n1 = wl_redis_u64(s, pos + 8);
+		if (len < 8) {
+			n0 &= (1ull << (len * 8)) - 1;
+			n1 = 0;
+		} else if (len < 16) {
+			n1 &= (1ull << ((len - 8) * 8)) - 1;
+		}
+		if (s->raw_len == len && s->raw_proto == WL_L7_REDIS && s->raw_name[0] == n0 &&
+		    s->raw_name[1] == n1) {
+			*flags = s->raw_flags;
+			return s->raw_id;
+		}
+	}
+	wl_redis_capture(s, pos, len, R(d), 0);
+	id = wl_cmd_lookup(w, R(d)->name, flags);
+	wl_redis_req_reset(d);
+	if (len && len <= 16) {
+		s->raw_name[0] = n0;
+		s->raw_name[1] = n1;
+		s->raw_len = len;
+		s->raw_id = id;
+		s->raw_flags = *flags;
+		s->raw_proto = WL_L7_REDIS;
+	}
+	return id;
+}
+
+/* At a command boundary: every whole command in the window (moved forward once when the next
+ * one is cut by its end). Container commands go to the piece path (their subcommand).
+ * Returns 1 on progress. */
+static __always_inline int wl_redis_req_whole(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	struct wl_l7_state *s = w->s;
+	__u32 avail, pos, lim, len;
+	int progress = 0, moved = 0;
+	__u16 id, flags;
+
+	avail = wl_win_avail(w);
+	for (int c = 0; c < WL_REDIS_FAST_CMDS; c++) {
+		if (!avail)
+			break;
+		pos = s->off - s->win_off;
+		lim = pos + avail;
+		len = wl_redis_cmd_len(s, pos, lim);
+		if (!len) {
+			/* cut by the window's end: once per step, start the window here */
+			if (moved || pos == 0 || s->win_off + s->win_len >= s->end)
+				break;
+			moved = 1;
+			s->win_len = 0;
+			avail = wl_win_avail(w);
+			continue;
+		}
+		id = wl_redis_fast_id(w, d, s->fast_name_pos, s->fast_name_len, &flags);
+		if (flags & WL_CMD_F_CONTAINER)
+			break;
+		wl_emit_request(w, id, len);
+		s->off += len;
+		avail -= len;
+		progress = 1;
+	}
+	return progress;
+}
+
 /* One request step: skip a body by length, or walk one header byte. Returns 1 (stop) at the
  * end of the payload. Requests and responses have separate steps so that the verifier walks
  * each state machine on its own. */
@@ -740,6 +912,8 @@ static long wl_redis_req_step(__u32 i, void *arg)
 	}
 	if (d->state == RQ_RESYNC || !wl_win_avail(w))
 		return 1;
+	if (d->state == RQ_IDLE && d->msg_bytes == 0 && wl_redis_req_whole(w, d))
+		return s->off >= s->end;
 	if ((d->state == RQ_IDLE || d->state == RQ_BULK_START) && wl_redis_req_fast(w, d))
 		return s->off >= s->end;
 	c = wl_win_byte(w);
