@@ -406,6 +406,76 @@ static void test_long_names_split(void)
 	}
 }
 
+/* Appends the RESP array of argv to out; returns its length. */
+static size_t resp_cmd(char *out, int argc, const char *const *argv)
+{
+	size_t n = (size_t)sprintf(out + strlen(out), "*%d\r\n", argc);
+
+	for (int i = 0; i < argc; i++)
+		n += (size_t)sprintf(out + strlen(out), "$%zu\r\n%s\r\n", strlen(argv[i]), argv[i]);
+	return n;
+}
+
+/*
+ * One segment of commands of every shape the whole-command path takes or hands on: case
+ * variants of one name, 2-digit element counts, more elements than it parses (17), 3-digit
+ * lengths, a value longer than the window, a container in the middle, a name longer than the
+ * raw-name cache, an unknown name; then the same stream cut every 7 bytes. Exact counts and
+ * bytes per command.
+ */
+static void test_whole_commands_mixed(void)
+{
+	static char big[301], mid[201];
+	static char stream[4096];
+	const char *mset11[11] = {"MSET", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5"};
+	const char *mset17[17] = {"mset", "a", "1", "b", "2", "c", "3", "d", "4",
+				  "e",	  "5", "f", "6", "g", "7", "h", "8"};
+	const char *cfg[3] = {"CONFIG", "GET", "maxmemory"};
+	size_t set_b = 0, mset_b = 0, cfg_b = 0, geo_b = 0, other_b = 0;
+
+	memset(big, 'v', 300);
+	memset(mid, 'w', 200);
+	stream[0] = 0;
+	set_b += resp_cmd(stream, 3, (const char *[]){"set", "k", "1"});
+	set_b += resp_cmd(stream, 3, (const char *[]){"SET", "k", mid});
+	set_b += resp_cmd(stream, 3, (const char *[]){"Set", "k", big});
+	mset_b += resp_cmd(stream, 11, mset11);
+	cfg_b += resp_cmd(stream, 3, cfg);
+	mset_b += resp_cmd(stream, 17, mset17);
+	set_b += resp_cmd(stream, 3, (const char *[]){"SET", "k", "2"});
+	geo_b += resp_cmd(stream, 3, (const char *[]){"GEORADIUSBYMEMBER_RO", "g", "m"});
+	other_b += resp_cmd(stream, 2, (const char *[]){"FOOBAR", "x"});
+	set_b += resp_cmd(stream, 3, (const char *[]){"set", "k", "3"});
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t step = 0; step <= 7; step += 7) {
+			size_t len = strlen(stream);
+			struct conv c;
+
+			harness_reset();
+			conv_init(&c, 6379);
+			handshake(h, &c);
+			if (!step) {
+				req(h, &c, stream);
+			} else {
+				for (size_t at = 0; at < len; at += step)
+					seg(h, &c, 0, stream + at,
+					    len - at < step ? len - at : step, 0);
+			}
+			resp(h, &c,
+			     "+OK\r\n+OK\r\n+OK\r\n+OK\r\n*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n"
+			     "+OK\r\n+OK\r\n*0\r\n-ERR unknown command\r\n+OK\r\n");
+			EXPECT_CMD(6379, "SET", 5, 5, 0, set_b, 25);
+			EXPECT_CMD(6379, "MSET", 2, 2, 0, mset_b, 10);
+			EXPECT_CMD(6379, "CONFIG|GET", 1, 1, 0, cfg_b, 26);
+			EXPECT_CMD(6379, "GEORADIUSBYMEMBER_RO", 1, 1, 0, geo_b, 4);
+			EXPECT_CMD(6379, "OTHER", 1, 1, 1, other_b, 22);
+			CU_ASSERT_EQUAL(stats_entries(), 5);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
+			CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+		}
+	}
+}
+
 /* Server ports of the captures that do not use 6379 (from oracle.sh): what a user would set
  * with `wirelens ports set redis=...`. */
 static const struct {
@@ -547,5 +617,6 @@ void register_redis_tests(void)
 	CU_add_test(s, "sniffed_port", test_sniffed_port);
 	CU_add_test(s, "transactions", test_transactions);
 	CU_add_test(s, "long_names_split", test_long_names_split);
+	CU_add_test(s, "whole_commands_mixed", test_whole_commands_mixed);
 	CU_add_test(s, "captures", test_captures);
 }
