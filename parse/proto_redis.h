@@ -735,14 +735,19 @@ static __always_inline __u8 wl_redis_buf(const struct wl_l7_state *s, __u32 i)
  */
 __noinline __u32 wl_redis_bulk_at(struct wl_l7_state *s, __u32 p, __u32 lim)
 {
-	__u32 d0, d1, d2, len, hdr;
+	const __u8 *b, *e;
+	__u32 d0, d1, d2, len, hdr, end;
 
-	/* byte loads: 8-byte loads straddling the window copy's stores measured slower */
-	if (!s || lim > WL_L7_WINDOW || p + 4 > lim || wl_redis_buf(s, p) != '$')
+	if (!s || lim > WL_L7_WINDOW || p + 4 > lim)
 		return 0;
-	d0 = wl_redis_buf(s, p + 1) - '0';
-	d1 = wl_redis_buf(s, p + 2) - '0';
-	d2 = wl_redis_buf(s, p + 3) - '0';
+	/* one masked base, then constant offsets (the scratch has room past the window; bytes at
+	 * or past lim only matter when the end check below fails) */
+	b = &s->buf[p & (WL_L7_WINDOW - 1)];
+	if (b[0] != '$')
+		return 0;
+	d0 = b[1] - '0';
+	d1 = b[2] - '0';
+	d2 = b[3] - '0';
 	if (d0 > 9)
 		return 0;
 	if (d1 > 9) {
@@ -755,13 +760,16 @@ __noinline __u32 wl_redis_bulk_at(struct wl_l7_state *s, __u32 p, __u32 lim)
 		len = d0 * 100 + d1 * 10 + d2;
 		hdr = 6;
 	}
-	if (p + hdr + len + 2 > lim || wl_redis_buf(s, p + hdr - 2) != '\r' ||
-	    wl_redis_buf(s, p + hdr - 1) != '\n')
+	end = p + hdr + len;
+	if (end + 2 > lim)
 		return 0;
-	p += hdr + len;
-	if (wl_redis_buf(s, p) != '\r' || wl_redis_buf(s, p + 1) != '\n')
+	e = &s->buf[(p + hdr - 2) & (WL_L7_WINDOW - 1)];
+	if (e[0] != '\r' || e[1] != '\n')
 		return 0;
-	return (p + 2) | (hdr << 16);
+	e = &s->buf[end & (WL_L7_WINDOW - 1)];
+	if (e[0] != '\r' || e[1] != '\n')
+		return 0;
+	return (end + 2) | (hdr << 16);
 }
 
 /*
