@@ -53,6 +53,8 @@ static __always_inline int wl_parse_udp(struct wl_cursor *c, struct wl_meta *m)
 		return WL_OUT_TRUNCATED_L4;
 	m->key.src_port = bpf_ntohs(uh->source);
 	m->key.dst_port = bpf_ntohs(uh->dest);
+	m->udp_len = bpf_ntohs(uh->len);
+	m->udp_len = m->udp_len > sizeof(*uh) ? m->udp_len - sizeof(*uh) : 0;
 	c->pos = uh + 1;
 	return 0;
 }

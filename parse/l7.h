@@ -37,6 +37,9 @@ struct wl_l7_job {
 	__u8 l7_proto;
 	__u8 tcp_flags;
 	__u8 is_tcp;
+	__u32 dgram_len; /* UDP: the whole datagram's payload bytes (more than payload_len in a
+			  * first IP fragment: the later ones are not parsed) */
+	__u32 pad;
 	__u64 now;
 };
 

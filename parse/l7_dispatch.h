@@ -108,6 +108,10 @@ static __always_inline void wl_l7_packet(wl_ctx_t *ctx, const struct wl_pkt *p, 
 	proto = wl_l7_classify(ctx, m, payload_len, &dir);
 	if (!proto)
 		return;
+	/* A fragmented datagram: its first fragment holds the message's start, enough for DNS
+	 * (header, question); other protocols need the whole message. */
+	if (m->frag && proto != WL_L7_DNS)
+		return;
 	if (!payload_len && !(m->tcp_flags & (WL_TCP_SYN | WL_TCP_RST)) &&
 	    !((1u << (proto & 31)) & WL_L7_FIN_PROTOS))
 		return; /* a bare FIN matters only to protocols whose messages end at the close */
@@ -137,6 +141,7 @@ static __always_inline void wl_l7_packet(wl_ctx_t *ctx, const struct wl_pkt *p, 
 	job->l7_proto = proto;
 	job->tcp_flags = m->tcp_flags;
 	job->is_tcp = m->key.l4_proto == IPPROTO_TCP;
+	job->dgram_len = job->is_tcp ? 0 : m->frag ? m->udp_len : payload_len;
 	job->now = bpf_ktime_get_ns(); /* latency: precise clock (m->now is coarse) */
 	bpf_tail_call(ctx, &WL_L7_PROGS, proto);
 }

@@ -24,8 +24,8 @@ struct wl_meta {
 	__u32 payload_off;
 	__u32 l3_end; /* end of the IP datagram per its length field (excludes L2 padding) */
 	__u32 tcp_seq;
-	__u32 pad2;
-	__u64 now; /* bpf_ktime_get_coarse_ns() of this packet (flow first/last seen) */
+	__u32 udp_len; /* UDP payload bytes per the UDP header (a first fragment carries part) */
+	__u64 now;     /* bpf_ktime_get_coarse_ns() of this packet (flow first/last seen) */
 };
 
 #endif /* WL_PARSE_META_H */

@@ -79,8 +79,10 @@ static __always_inline int wl_process(wl_ctx_t *ctx)
 	if (out > 0 && out < WL_OUT_END)
 		((__u64 *)cnt)[out]++;
 	/* last: the L7 engine is a tail call that does not come back */
-	if (out == WL_OUT_ACCOUNTED && m.frag == WL_FRAG_NONE &&
-	    (m.key.l4_proto == IPPROTO_TCP || m.key.l4_proto == IPPROTO_UDP))
+	if (out == WL_OUT_ACCOUNTED &&
+	    ((m.frag == WL_FRAG_NONE &&
+	      (m.key.l4_proto == IPPROTO_TCP || m.key.l4_proto == IPPROTO_UDP)) ||
+	     (m.frag == WL_FRAG_FIRST && m.key.l4_proto == IPPROTO_UDP)))
 		wl_l7_packet(ctx, &p, &m);
 	return WL_VERDICT_PASS;
 }

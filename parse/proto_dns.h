@@ -225,6 +225,17 @@ static __always_inline long wl_dns_hdr_done(struct wl_l7_walk *w, struct wl_l7_d
 	return 0;
 }
 
+static __always_inline void wl_dns_emit(struct wl_l7_walk *w, struct wl_l7_dir *d, int resp,
+					__u32 bytes)
+{
+	if (resp)
+		wl_emit_response(w, d->cur_id, d->msg_ts_ns, d->flags & WL_DIR_ERROR,
+				 d->flags & WL_DIR_NODATA, bytes);
+	else
+		wl_emit_request(w, d->cur_id, bytes);
+	wl_dns_reset(d);
+}
+
 static __always_inline long wl_dns_step(struct wl_l7_walk *w, int resp)
 {
 	struct wl_l7_state *s = w->s;
@@ -284,12 +295,7 @@ static __always_inline long wl_dns_step(struct wl_l7_walk *w, int resp)
 	case DN_BODY:
 		if (!wl_l7_body_skip(w, d))
 			return 1;
-		if (resp)
-			wl_emit_response(w, d->cur_id, d->msg_ts_ns, d->flags & WL_DIR_ERROR,
-					 d->flags & WL_DIR_NODATA, d->msg_bytes);
-		else
-			wl_emit_request(w, d->cur_id, d->msg_bytes);
-		wl_dns_reset(d);
+		wl_dns_emit(w, d, resp, d->msg_bytes);
 		break;
 	default:
 		return 1;
@@ -341,11 +347,16 @@ static __always_inline void wl_dns_parse(struct wl_l7_walk *w)
 {
 	struct wl_l7_dir *d = w->d;
 
+	__u32 have = w->s->end - w->s->off;
+	int frag = 0;
+
 	w->s->by_id = 1;
 	if (!w->s->job.is_tcp) {
-		/* one message per datagram: its length is the datagram's */
+		/* one message per datagram: its length is the datagram's (of which a first IP
+		 * fragment holds the start: header and question, what DNS needs) */
 		wl_dns_reset(d);
-		DP(d)->msg_len = w->s->end - w->s->off;
+		frag = w->s->job.dgram_len > have;
+		DP(d)->msg_len = frag ? w->s->job.dgram_len : have;
 	}
 	wl_dns_resync(w, d);
 	if (d->state == DN_RESYNC)
@@ -354,7 +365,12 @@ static __always_inline void wl_dns_parse(struct wl_l7_walk *w)
 		bpf_loop(WL_L7_STEPS_MAX, wl_dns_resp_step, w, 0);
 	else
 		bpf_loop(WL_L7_STEPS_MAX, wl_dns_req_step, w, 0);
-	if (!w->s->job.is_tcp && (d->state != DN_HDR || d->hdr_len) && d->state != DN_RESYNC)
+	if (w->s->job.is_tcp)
+		return;
+	if (frag && d->state == DN_BODY)
+		wl_dns_emit(w, d, w->s->job.dir,
+			    DP(d)->msg_len); /* the rest is in later fragments */
+	else if ((d->state != DN_HDR || d->hdr_len) && d->state != DN_RESYNC)
 		w->cnt->l7_malformed++; /* a datagram shorter than its message */
 }
 
