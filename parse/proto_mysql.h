@@ -21,6 +21,11 @@
  *  terminator), SERVER_MORE_RESULTS_EXISTS chains, LOCAL INFILE requests, STMT_PREPARE_OK with
  *  its parameter and column definitions. The response's kind travels with the request in the
  *  FIFO: entry = kind << 11 | command id (requests are pushed by this parser, not the engine).
+ *  Server-side cursors: a COM_STMT_EXECUTE whose flags ask for one (CURSOR_TYPE_READ_ONLY), when
+ *  the server opens it, is answered by the definitions and one terminator whose status has
+ *  SERVER_STATUS_CURSOR_EXISTS (the EOF after the definitions, or with CLIENT_DEPRECATE_EOF an OK
+ *  with a 0xfe header), no rows; each COM_STMT_FETCH by rows up to a terminator
+ *  (SERVER_STATUS_LAST_ROW_SENT on the last) or by ERR.
  */
 #ifndef WL_PARSE_PROTO_MYSQL_H
 #define WL_PARSE_PROTO_MYSQL_H
@@ -44,7 +49,10 @@
 #define MY_CLIENT_DEPRECATE_EOF 0x01000000
 #define MY_CLIENT_ZSTD		0x04000000
 /* status flags */
-#define MY_SERVER_MORE_RESULTS 0x0008
+#define MY_SERVER_MORE_RESULTS	0x0008
+#define MY_SERVER_CURSOR_EXISTS 0x0040
+/* COM_STMT_EXECUTE flags */
+#define MY_CURSOR_TYPE_READ_ONLY 0x01
 
 /* commands */
 enum wl_mysql_com {
@@ -79,6 +87,8 @@ enum wl_mysql_kind {
 	MK_GENERIC = 0, /* one packet: OK, ERR, EOF, a string (COM_STATISTICS) */
 	MK_QUERY,	/* OK, ERR, LOCAL INFILE or text result sets, chained by MORE_RESULTS */
 	MK_EXECUTE,	/* OK, ERR or binary result sets */
+	MK_CURSOR,	/* COM_STMT_EXECUTE asking for a cursor: as MK_EXECUTE, or (cursor opened)
+			 * definitions + a terminator with SERVER_STATUS_CURSOR_EXISTS, no rows */
 	MK_PREPARE,	/* STMT_PREPARE_OK + parameter and column definitions, or ERR */
 	MK_FIELD_LIST,	/* column definitions up to EOF */
 	MK_FETCH,	/* rows up to EOF */
@@ -567,9 +577,12 @@ static __always_inline int wl_mysql_req_hdr(struct wl_l7_walk *w, struct wl_l7_d
 		kind = wl_mysql_cmd_kind(cmd, len);
 		if (kind == MK_BAD)
 			return wl_mysql_malformed(w, d, m);
-		need = (cmd == MY_COM_STMT_EXECUTE || cmd == MY_COM_STMT_BULK_EXECUTE) ? 9 : 5;
+		/* executes: the statement id (and COM_STMT_EXECUTE's flags byte) */
+		need = cmd == MY_COM_STMT_EXECUTE ? 10 : cmd == MY_COM_STMT_BULK_EXECUTE ? 9 : 5;
 		if (!MY_TAKE(w, d, need))
 			return 1;
+		if (need == 10 && (d->hdr[9] & MY_CURSOR_TYPE_READ_ONLY))
+			kind = MK_CURSOR;
 		m->phase = MP_CMD;
 		m->seq = 0;
 		m->kind = kind;
@@ -587,7 +600,7 @@ static __always_inline int wl_mysql_req_hdr(struct wl_l7_walk *w, struct wl_l7_d
 			}
 			return 0;
 		}
-		if (need == 9) {
+		if (need >= 9) {
 			__u32 stmt = d->hdr[5] | (__u32)d->hdr[6] << 8 | (__u32)d->hdr[7] << 16 |
 				     (__u32)d->hdr[8] << 24;
 			struct wl_aux_val *v = wl_aux_get(w, WL_AUX_STMT, stmt);
@@ -799,8 +812,10 @@ static __always_inline int wl_mysql_grammar(struct wl_l7_walk *w, struct wl_l7_d
 		if (seq <= m->seq) /* the client answers in between: +2 */
 			return -1;
 	} else if (m->grammar != RG_IDLE && m->grammar != RG_INFILE && seq != (__u8)(m->seq + 1)) {
-		/* only a definition EOF the handshake could not announce may be missing */
-		if (!(m->grammar == RG_CEOF && m->kind == MK_PREPARE && seq == 1))
+		/* only a definition EOF the handshake could not announce may be missing (after
+		 * the columns, or after the parameters of a statement without columns) */
+		if (!((m->grammar == RG_CEOF || (m->grammar == RG_PEOF && !m->left2)) &&
+		      m->kind == MK_PREPARE && seq == 1))
 			return -1;
 	}
 	m->seq = seq;
@@ -935,6 +950,12 @@ static __always_inline int wl_mysql_grammar(struct wl_l7_walk *w, struct wl_l7_d
 				m->left = m->left2;
 				m->left2 = 0;
 				m->grammar = RG_CDEFS;
+			} else if (eof && m->kind == MK_CURSOR &&
+				   (wl_mysql_term_status(d, len) & MY_SERVER_CURSOR_EXISTS)) {
+				/* a cursor opened: the rows come in answers to COM_STMT_FETCH
+				 * (with CLIENT_DEPRECATE_EOF this terminator is the OK that
+				 * RG_ROWS ends at) */
+				wl_mysql_end(m, 0);
 			} else if (m->kind == MK_PREPARE) {
 				if (!eof) { /* the next response already */
 					wl_mysql_resp_emit(w, d, m, d->msg_bytes - taken);

@@ -158,6 +158,82 @@ static uint8_t mb_rs(struct mb *b, uint8_t seq, int ncols, int nrows, size_t row
 	return seq;
 }
 
+#define CURSOR_EXISTS 0x0040 /* SERVER_STATUS_CURSOR_EXISTS */
+#define LAST_ROW_SENT 0x0080 /* SERVER_STATUS_LAST_ROW_SENT */
+#define ST_CURSOR     (2 | CURSOR_EXISTS)
+#define ST_LAST	      (2 | LAST_ROW_SENT)
+
+/* STMT_PREPARE_OK of statement id with its parameter and column definitions (and, without
+ * CLIENT_DEPRECATE_EOF, an EOF after each group). */
+static void mb_prepare_ok(struct mb *b, uint32_t id, int ncols, int nparams, int deprecate)
+{
+	uint8_t ok[12] = {0x00, 0, 0, 0, 0, ncols, 0, nparams, 0, 0, 0, 0}, seq = 1;
+
+	memcpy(ok + 1, &id, 4);
+	mb_pkt(b, seq++, ok, 12);
+	for (int i = 0; i < nparams; i++)
+		mb_coldef(b, seq++, "?");
+	if (nparams && !deprecate)
+		mb_eof(b, seq++, 2);
+	for (int i = 0; i < ncols; i++)
+		mb_coldef(b, seq++, "c");
+	if (ncols && !deprecate)
+		mb_eof(b, seq++, 2);
+}
+
+/* COM_STMT_EXECUTE of statement id: flags (1: CURSOR_TYPE_READ_ONLY), iteration count 1, then
+ * extra bytes of parameters. */
+static void mb_exec(struct mb *b, uint32_t id, uint8_t flags, size_t extra)
+{
+	uint8_t p[64] = {0};
+
+	memcpy(p, &id, 4);
+	p[4] = flags;
+	p[5] = 1;
+	mb_cmd(b, 0x17, p, 9 + extra);
+}
+
+static void mb_fetch(struct mb *b, uint32_t id, uint32_t rows)
+{
+	uint8_t p[8];
+
+	memcpy(p, &id, 4);
+	memcpy(p + 4, &rows, 4);
+	mb_cmd(b, 0x1c, p, 8);
+}
+
+/*
+ * The answer to a COM_STMT_EXECUTE that opened a cursor: column count, definitions, and one
+ * terminator (EOF, or with CLIENT_DEPRECATE_EOF an OK with a 0xfe header) whose status has
+ * SERVER_STATUS_CURSOR_EXISTS; no rows. meta: 0 a bare column count, 1 MariaDB's metadata flag
+ * "definitions follow", 2 "definitions cached by the client" (none sent). Offset of the
+ * terminator packet into *term.
+ */
+static void mb_cursor_open(struct mb *b, int ncols, int meta, int deprecate, size_t *term)
+{
+	uint8_t cc[2] = {ncols, meta == 1}, seq = 1;
+
+	mb_pkt(b, seq++, cc, meta ? 2 : 1);
+	for (int i = 0; meta != 2 && i < ncols; i++)
+		mb_coldef(b, seq++, "c");
+	if (term)
+		*term = b->n;
+	mb_term(b, seq, ST_CURSOR, deprecate);
+}
+
+/* The answer to a COM_STMT_FETCH: binary rows, then a terminator with status. */
+static void mb_fetch_resp(struct mb *b, int nrows, uint16_t status, int deprecate, size_t *term)
+{
+	static const uint8_t row[11] = {0x00, 0x00, 1, 0, 0, 0, 4, 'r', 'o', 'w', '1'};
+	uint8_t seq = 1;
+
+	for (int r = 0; r < nrows; r++)
+		mb_pkt(b, seq++, row, sizeof(row));
+	if (term)
+		*term = b->n;
+	mb_term(b, seq, status, deprecate);
+}
+
 static void send_all(enum wl_hook h, struct conv *c, int from_server, const struct mb *b,
 		     size_t seg)
 {
@@ -644,6 +720,203 @@ static void test_prepared_statements(void)
 	}
 }
 
+/* Sends b one way and adds its size to *bytes. */
+static void send_count(enum wl_hook h, struct conv *c, int from_server, struct mb *b, size_t *bytes)
+{
+	*bytes += b->n;
+	send(h, c, from_server, b);
+}
+
+/*
+ * Server-side cursors (COM_STMT_EXECUTE with CURSOR_TYPE_READ_ONLY): the execute is answered by
+ * the definitions and a terminator with SERVER_STATUS_CURSOR_EXISTS, no rows; each
+ * COM_STMT_FETCH by rows and a terminator (SERVER_STATUS_LAST_ROW_SENT at the end), or ERR. As
+ * MariaDB 10.11 sends them, with and without CLIENT_DEPRECATE_EOF, after a login and on a
+ * connection joined after it (EOF packets then told by their size).
+ */
+static void test_cursor_fetch(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (int mode = 0; mode < 4; mode++) {
+			int dep = mode & 1, joined = mode & 2;
+			size_t sel_bytes = 0, fetch_bytes = 0;
+			struct wl_cmd_stats st;
+			struct conv c;
+			struct mb b = {0}, r = {0};
+
+			harness_reset();
+			conv_init(&c, PORT);
+			if (joined) {
+				conv_handshake(h, &c);
+				c.cport = 40001; /* no handshake seen on this connection */
+			} else {
+				login(h, &c, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
+			}
+			mb_query(&b, 0x16, "SELECT id, v FROM t1 WHERE id <= ?");
+			send(h, &c, 0, &b);
+			mb_prepare_ok(&r, 7, 2, 1, dep);
+			send(h, &c, 1, &r);
+			mb_query(&b, 0x16, "UPDATE t1 SET v = 'u' WHERE id = ?");
+			send(h, &c, 0, &b);
+			mb_prepare_ok(&r, 8, 0, 1, dep);
+			send(h, &c, 1, &r);
+			mb_query(&b, 0x16, "SHOW STATUS LIKE ?");
+			send(h, &c, 0, &b);
+			mb_prepare_ok(&r, 9, 2, 1, dep);
+			send(h, &c, 1, &r);
+			/* a cursor read to its end: 3 + 3 + 1 rows */
+			mb_exec(&b, 7, 1, 8);
+			send(h, &c, 0, &b);
+			mb_cursor_open(&r, 2, 1, dep, NULL);
+			send_count(h, &c, 1, &r, &sel_bytes);
+			for (int i = 0; i < 3; i++) {
+				mb_fetch(&b, 7, 3);
+				send(h, &c, 0, &b);
+				mb_fetch_resp(&r, i < 2 ? 3 : 1, i < 2 ? ST_CURSOR : ST_LAST, dep,
+					      NULL);
+				send_count(h, &c, 1, &r, &fetch_bytes);
+			}
+			/* again, the definitions cached by the client (MariaDB sends none) */
+			mb_exec(&b, 7, 1, 0);
+			send(h, &c, 0, &b);
+			mb_cursor_open(&r, 2, 2, dep, NULL);
+			send_count(h, &c, 1, &r, &sel_bytes);
+			mb_fetch(&b, 7, 3);
+			send(h, &c, 0, &b);
+			mb_fetch_resp(&r, 3, ST_CURSOR, dep, NULL);
+			send_count(h, &c, 1, &r, &fetch_bytes);
+			/* a reset closes the cursor: the next fetch is refused */
+			mb_stmt(&b, 0x1a, 7, 0);
+			send(h, &c, 0, &b);
+			mb_ok(&r, 1, 2, 0);
+			send(h, &c, 1, &r);
+			mb_fetch(&b, 7, 3);
+			send(h, &c, 0, &b);
+			mb_err(&r, 1, 1421); /* ER_STMT_HAS_NO_OPEN_CURSOR */
+			send_count(h, &c, 1, &r, &fetch_bytes);
+			/* a cursor over no rows: its fetch gets the terminator alone */
+			mb_exec(&b, 7, 1, 0);
+			send(h, &c, 0, &b);
+			mb_cursor_open(&r, 2, 0, dep, NULL);
+			send_count(h, &c, 1, &r, &sel_bytes);
+			mb_fetch(&b, 7, 3);
+			send(h, &c, 0, &b);
+			mb_fetch_resp(&r, 0, ST_LAST, dep, NULL);
+			send_count(h, &c, 1, &r, &fetch_bytes);
+			/* the cursor flag on a statement without a result set: OK */
+			mb_exec(&b, 8, 1, 8);
+			send(h, &c, 0, &b);
+			mb_ok(&r, 1, 2, 0);
+			send(h, &c, 1, &r);
+			/* a cursor the server does not open (SHOW writes its rows directly) */
+			mb_exec(&b, 9, 1, 8);
+			send(h, &c, 0, &b);
+			mb_rs(&r, 1, 2, 2, 9, dep, 2, 1);
+			send(h, &c, 1, &r);
+			mb_stmt(&b, 0x19, 7, 0);
+			mb_cmd(&b, 0x0e, "", 0);
+			send(h, &c, 0, &b);
+			mb_ok(&r, 1, 2, 0);
+			send(h, &c, 1, &r);
+			EXPECT("COM_STMT_PREPARE", 3, 3, 0);
+			EXPECT("SELECT", 3, 3, 0);
+			EXPECT("COM_STMT_FETCH", 6, 6, 1);
+			EXPECT("COM_STMT_RESET", 1, 1, 0);
+			EXPECT("UPDATE", 1, 1, 0);
+			EXPECT("SHOW", 1, 1, 0);
+			EXPECT("COM_STMT_CLOSE", 1, 0, 0);
+			EXPECT("COM_PING", 1, 1, 0);
+			CU_ASSERT_EQUAL(conv_stats_entries(), 8);
+			conv_stats(&c, WL_L7_MYSQL, "SELECT", &st);
+			CU_ASSERT_EQUAL(st.response_bytes, sel_bytes);
+			conv_stats(&c, WL_L7_MYSQL, "COM_STMT_FETCH", &st);
+			CU_ASSERT_EQUAL(st.response_bytes, fetch_bytes);
+			expect_clean();
+			if (harness_counters().l7_malformed)
+				fprintf(stderr, "\n  [%s] mode %d\n", hook_names[h], mode);
+			mb_free(&b);
+			mb_free(&r);
+		}
+	}
+}
+
+/*
+ * Cursor commands pipelined with plain ones (a fetch, a query, a plain execute of the same
+ * statement, a fetch it refuses, a second cursor, reset, ping) in one segment each way; then
+ * the requests cut at every offset, and the responses cut at every offset of every terminator
+ * packet.
+ */
+static void test_cursor_pipelined_split(void)
+{
+	for (int dep = 0; dep < 2; dep++) {
+		struct mb q = {0}, r = {0};
+		size_t terms[8], nt = 0, rterm_len = dep ? 4 + 7 : 4 + 5;
+
+		mb_exec(&q, 7, 1, 8);
+		mb_fetch(&q, 7, 2);
+		mb_query(&q, 0x03, "SELECT 1");
+		mb_exec(&q, 7, 0, 8);
+		mb_fetch(&q, 7, 2);
+		mb_exec(&q, 7, 1, 0);
+		mb_fetch(&q, 7, 5);
+		mb_stmt(&q, 0x1a, 7, 0);
+		mb_cmd(&q, 0x0e, "", 0);
+
+		mb_cursor_open(&r, 2, 0, dep, &terms[nt++]);
+		mb_fetch_resp(&r, 2, ST_CURSOR, dep, &terms[nt++]);
+		mb_rs(&r, 1, 1, 1, 2, dep, 2, 0);
+		mb_rs(&r, 1, 2, 3, 9, dep, 2, 1);
+		mb_err(&r, 1, 1421);
+		mb_cursor_open(&r, 2, 2, dep, &terms[nt++]);
+		mb_fetch_resp(&r, 1, ST_LAST, dep, &terms[nt++]);
+		mb_ok(&r, 1, 2, 0);
+		mb_ok(&r, 1, 2, 0);
+		for (int h = 0; h < HOOK_COUNT; h++) {
+			/* way 0: requests cut at cut; way 1: responses cut at cut */
+			for (int way = 0; way < 2; way++) {
+				size_t ncuts = way ? nt * (rterm_len + 1) : q.n;
+
+				for (size_t k = 0; k < ncuts; k++) {
+					size_t cut = way ? terms[k / (rterm_len + 1)] +
+								     k % (rterm_len + 1)
+							 : k;
+					const struct mb *m = way ? &r : &q;
+					struct conv c;
+					struct mb b = {0};
+
+					harness_reset();
+					conv_init(&c, PORT);
+					login(h, &c, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
+					mb_query(&b, 0x16, "SELECT a, b FROM t1 WHERE id > ?");
+					send(h, &c, 0, &b);
+					mb_prepare_ok(&b, 7, 2, 1, dep);
+					send(h, &c, 1, &b);
+					if (way)
+						conv_seg(h, &c, 0, q.d, q.n, 0);
+					if (cut)
+						conv_seg(h, &c, way, m->d, cut, 0);
+					conv_seg(h, &c, way, m->d + cut, m->n - cut, 0);
+					if (!way)
+						conv_seg(h, &c, 1, r.d, r.n, 0);
+					EXPECT("COM_STMT_PREPARE", 1, 1, 0);
+					EXPECT("SELECT", 4, 4, 0);
+					EXPECT("COM_STMT_FETCH", 3, 3, 1);
+					EXPECT("COM_STMT_RESET", 1, 1, 0);
+					EXPECT("COM_PING", 1, 1, 0);
+					CU_ASSERT_EQUAL(conv_stats_entries(), 5);
+					expect_clean();
+					if (harness_counters().l7_malformed)
+						fprintf(stderr, "\n  [%s] dep %d way %d cut %zu\n",
+							hook_names[h], dep, way, cut);
+					mb_free(&b);
+				}
+			}
+		}
+		mb_free(&q);
+		mb_free(&r);
+	}
+}
+
 /* Errors: ERR to a query, ERR in the middle of rows. */
 static void test_errors(void)
 {
@@ -1096,6 +1369,8 @@ void register_mysql_tests(void)
 	CU_add_test(s, "requests_split_and_pipelined", test_requests_split_and_pipelined);
 	CU_add_test(s, "multi_results", test_multi_results);
 	CU_add_test(s, "prepared_statements", test_prepared_statements);
+	CU_add_test(s, "cursor_fetch", test_cursor_fetch);
+	CU_add_test(s, "cursor_pipelined_split", test_cursor_pipelined_split);
 	CU_add_test(s, "errors", test_errors);
 	CU_add_test(s, "local_infile", test_local_infile);
 	CU_add_test(s, "tls_and_compressed", test_tls_and_compressed);

@@ -2,7 +2,7 @@
 # MySQL accuracy: a real MariaDB server in the namespace (private datadir, unix socket in a temp
 # dir, TCP on $SRV_IP only, no TLS), real clients on the host over TCP (mariadb CLI with errors
 # and LOAD DATA LOCAL, mariadb-admin, mysqlslap, sysbench oltp_read_write with prepared
-# statements), wirelens attached to the host end of the veth. The server's own
+# statements, a server-side cursor client), wirelens attached to the host end of the veth. The server's own
 # SHOW GLOBAL STATUS LIKE 'Com_%' deltas (read over the unix socket: not on the wire) must equal
 # wirelens' per-command requests, grouped by the Com_* variable each name maps to (com_map).
 here=$(cd "$(dirname "$0")" && pwd)
@@ -180,4 +180,45 @@ check_eq "unanswered requests" 0 "$(jq '[.[] | select(.command != "COM_QUIT" and
 check_eq "l7_malformed" 0 "$(counters l7_malformed)"
 check_eq "l7_unmatched" 0 "$(counters l7_unmatched)"
 "$WL_BIN" commands --protocol mysql | head -30
+
+# --- server-side cursors (mysql/cursor.c): COM_STMT_EXECUTE with CURSOR_TYPE_READ_ONLY is
+# answered by definitions + a terminator with SERVER_STATUS_CURSOR_EXISTS and no rows; the rows
+# come in answers to COM_STMT_FETCH (3 per fetch here). "api" is libmariadb (EOF packets after
+# definitions), "raw" the same conversation spoken with CLIENT_DEPRECATE_EOF (OK terminators,
+# one fetch pipelined with a plain execute and a query). Each round also resets a cursor, opens
+# one over no rows, executes an UPDATE with the cursor flag and sends one fetch the server
+# refuses (unknown statement id). Executes count under their statement's verb (SELECT, UPDATE):
+# their sum must equal Com_stmt_execute, since the client executes nothing else.
+cursor_rounds=50
+srv_delta() { # Com_* variable: its delta from $base to $now
+	join <(echo "$base" | sort) <(echo "$now" | sort) | awk -v k="$1" '$1 == k { print $3 - $2 }'
+}
+wl_req() { jq "[.[] | select(.command == \"$1\") | .requests] | add // 0" "$dir/cursor-$mode.json"; }
+gcc -O2 -Wall -Wextra -o "$dir/cursor" "$here/mysql/cursor.c" $(pkg-config --cflags --libs libmariadb) ||
+	fail "building mysql/cursor.c"
+sql "CREATE TABLE sbtest.cur (id INT PRIMARY KEY, v VARCHAR(32));
+	INSERT INTO sbtest.cur SELECT seq, CONCAT('row', seq) FROM sbtest.seq_1_to_7" ||
+	fail "cursor table"
+for mode in api raw; do
+	reset_all
+	t0=$SECONDS
+	"$dir/cursor" "$mode" "$SRV_IP" wl sbtest "$cursor_rounds" 3 >"$dir/cursor-$mode.out" 2>&1 ||
+		fail "cursor client ($mode): $(tail -1 "$dir/cursor-$mode.out")"
+	sed 's/^/    /' "$dir/cursor-$mode.out"
+	compare "cursors, $mode ($cursor_rounds rounds, $((SECONDS - t0)) s)" 0
+	now=$(com_status)
+	"$WL_BIN" commands --json --protocol mysql --server "$SRV_IP:3306" >"$dir/cursor-$mode.json"
+	for com in fetch reset close prepare; do
+		check_eq "cursors, $mode: Com_stmt_$com = wirelens COM_STMT_${com^^}" \
+			"$(srv_delta "Com_stmt_$com")" "$(wl_req "COM_STMT_${com^^}")"
+	done
+	check_eq "cursors, $mode: Com_stmt_execute = wirelens SELECT + UPDATE" \
+		"$(srv_delta Com_stmt_execute)" "$(($(wl_req SELECT) + $(wl_req UPDATE)))"
+	check_eq "cursors, $mode: errors (one refused fetch a round)" "$cursor_rounds $cursor_rounds" \
+		"$(jq -r '[.[] | .errors] | add' "$dir/cursor-$mode.json") $(jq -r '.[] | select(.command == "COM_STMT_FETCH") | .errors' "$dir/cursor-$mode.json")"
+	check_eq "cursors, $mode: unanswered requests" 0 \
+		"$(jq '[.[] | select(.command != "COM_QUIT" and .command != "COM_STMT_CLOSE") | .requests - .responses] | add' "$dir/cursor-$mode.json")"
+	check_eq "cursors, $mode: l7_malformed l7_unmatched" "0 0" "$(counters l7_malformed) $(counters l7_unmatched)"
+	"$WL_BIN" commands --protocol mysql | sed 's/^/    /'
+done
 finish
