@@ -22,6 +22,10 @@
  *    "flush_all", STAT "stats"); quiet variants add "q" ("getq", "setq", "flush_allq").
  * A request line that memcached rejects before reading its data block (wrong token count, bad
  * numbers, key too long) is treated as memcached treats it: no data block follows.
+ * Bytes that never reach the hook in order (a gap) cost nothing when they fall inside a data
+ * block or binary body (skipped by length anyway); inside a VALUE/STAT block reply, the reply
+ * still answers all its keys and resumes at its next VALUE/STAT line or END (keys whose VALUE
+ * line was in the gap count as misses). See wl_mc_gap.
  */
 #ifndef WL_PARSE_PROTO_MEMCACHED_H
 #define WL_PARSE_PROTO_MEMCACHED_H
@@ -97,7 +101,13 @@ struct wl_mc_dir {
 	__u8 key_long;	     /* token 1 is longer than a key may be */
 	__u8 noreply;	     /* request: the command reading its data block expects no reply */
 	__u8 end_after_data; /* response: the data block ends the reply (meta VA) */
-	__u8 pad[3];
+	__u8 seek;	     /* response: a reply lost bytes; resume at its next VALUE/STAT/END */
+	/* where the last packet left this direction, to measure and bridge a gap after it */
+	__u8 seen_state;
+	__u8 seen_flags;
+	__u32 seen_seq; /* TCP sequence number after it */
+	__u32 seen_body;
+	__u32 seen_msg;
 };
 _Static_assert(sizeof(struct wl_mc_dir) <= WL_L7_PRIV_MAX, "memcached state fits in priv");
 #define MC(d) ((struct wl_mc_dir *)(d)->priv)
@@ -685,9 +695,12 @@ static __always_inline void wl_mc_resp_start(struct wl_l7_walk *w, struct wl_l7_
 					     struct wl_mc_dir *m)
 {
 	struct wl_mc_dir *rq = MC(&w->conn->dir[0]);
-	__u64 lat = 0;
+	struct wl_conn *c = w->conn;
+	__u64 lat = 0, pushed;
 	__u32 multi;
 
+	/* when the FIFO entry this reply takes was pushed (read before the pop moves on) */
+	pushed = c->fifo[c->fifo_head & (WL_FIFO_LEN - 1)].ts_ns;
 	d->cur_id = wl_fifo_pop(w, &lat);
 	d->msg_ts_ns = lat;
 	d->flags |= WL_DIR_STARTED;
@@ -704,7 +717,14 @@ static __always_inline void wl_mc_resp_start(struct wl_l7_walk *w, struct wl_l7_
 		wl_aux_key_init(w, &k, WL_AUX_PENDING, m->seq);
 		v = bpf_map_lookup_elem(&wl_aux, &k);
 		if (v) {
-			if (v->value > 1 && v->cmd_id == d->cur_id) {
+			/*
+			 * The line's key count, if it is this connection's: stored with the push of
+			 * the entry this reply took, or later when an overflow merged the line into
+			 * an earlier entry (whose id is then OTHER: the count still applies, or the
+			 * FIFO would fall out of step). An older one was left by an earlier
+			 * connection on the same ports whose line was never answered.
+			 */
+			if (v->value > 1 && v->ts_ns >= pushed) {
 				m->keys = v->value;
 				wl_mc_fifo_take(w, v->value - 1);
 			}
@@ -734,6 +754,16 @@ static __always_inline void wl_mc_resp_line(struct wl_l7_walk *w, struct wl_l7_d
 {
 	int kind = wl_mc_rkind(m);
 
+	if (m->seek) {
+		/* after lost bytes: only the reply's next VALUE/STAT line or its END resumes it;
+		 * any other line is the rest of a data block */
+		if (!(kind == MCR_VALUE && m->ntok >= 4 && !((m->num_bad | m->neg) & 0x8)) &&
+		    !(kind == MCR_END && m->ntok == 1) && kind != MCR_ITEM) {
+			d->state = MC_IDLE;
+			return;
+		}
+		m->seek = 0;
+	}
 	if (m->ntok == 0) {
 		wl_mc_malformed(w, d); /* memcached sends no blank lines */
 		return;
@@ -809,7 +839,7 @@ static __always_inline long wl_mc_step(struct wl_l7_walk *w, int resp)
 
 		if (!(d->flags & WL_DIR_STARTED))
 			d->msg_bytes = 0;
-		if (c == (resp ? WL_MC_RESP_MAGIC : WL_MC_REQ_MAGIC)) {
+		if (c == (resp ? WL_MC_RESP_MAGIC : WL_MC_REQ_MAGIC) && !m->seek) {
 			d->hdr_len = 0;
 			d->state = MC_BIN_HDR;
 		} else {
@@ -841,11 +871,12 @@ static __always_inline long wl_mc_step(struct wl_l7_walk *w, int resp)
 	n = (next ? next : lim) - pos;
 	s->off += n;
 	d->msg_bytes += n;
-	if (m->bad)
+	if (m->bad && !m->seek)
 		return wl_mc_malformed(w, d);
 	if (!next) {
-		/* only a multi-get may be longer than memcached's line limit */
-		if (m->line_len > (resp ? WL_MC_RESP_LINE_MAX : WL_MC_LINE_MAX) &&
+		/* only a multi-get may be longer than memcached's line limit (and a data block's
+		 * tail, read as a line while seeking) */
+		if (m->line_len > (resp ? WL_MC_RESP_LINE_MAX : WL_MC_LINE_MAX) && !m->seek &&
 		    (resp || wl_mc_kind(m) != MCK_GET))
 			return wl_mc_malformed(w, d);
 		return s->off >= s->end;
@@ -867,6 +898,47 @@ static long wl_mc_resp_step(__u32 i, void *arg)
 	return wl_mc_step(arg, 1);
 }
 
+/*
+ * Bytes lost before the hook (or overtaken by later segments: the late copy is then skipped as a
+ * retransmission) set the direction to MC_RESYNC. What they cost depends on where they fell:
+ * inside a data block or binary body being skipped, nothing (the rest is skipped by length);
+ * inside a VALUE/STAT block, the reply stays open (its keys left the FIFO when it started) and
+ * resumes at its next VALUE/STAT line or END: its keys are all answered, those whose VALUE was
+ * lost count as misses. Without this, one lost segment of a large multi-get reply lost every
+ * key of the line, and the resync could start a "reply" inside a data block.
+ */
+static __always_inline void wl_mc_gap(struct wl_l7_walk *w, struct wl_l7_dir *d,
+				      struct wl_mc_dir *m)
+{
+	__u32 lost = w->s->job.seq - m->seen_seq; /* no bytes were trimmed off a gap's segment */
+	__u8 st = m->seen_state;
+
+	if (d->state != MC_RESYNC || !w->s->job.is_tcp || (__s32)lost <= 0)
+		return;
+	if ((st == MC_DATA || st == MC_BIN_BODY) && lost < m->seen_body) {
+		d->state = st;
+		d->body_left = m->seen_body - lost;
+	} else if (w->s->job.dir && (m->seen_flags & WL_DIR_STARTED) && m->items &&
+		   !m->end_after_data) {
+		d->state = MC_IDLE;
+		m->seek = 1;
+	} else {
+		return;
+	}
+	d->flags = m->seen_flags;
+	d->msg_bytes = m->seen_msg + lost;
+}
+
+/* Where this packet leaves the direction (the engine resets it on a gap). */
+static __always_inline void wl_mc_seen(struct wl_l7_dir *d, struct wl_mc_dir *m)
+{
+	m->seen_seq = d->next_seq;
+	m->seen_state = d->state;
+	m->seen_flags = d->flags;
+	m->seen_body = d->body_left;
+	m->seen_msg = d->msg_bytes;
+}
+
 /* A segment may restart a stream that lost sync if it begins like a message. */
 static __always_inline void wl_mc_resync(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
@@ -885,6 +957,7 @@ static __always_inline void wl_mc_resync(struct wl_l7_walk *w, struct wl_l7_dir 
 		MC(d)->items = 0;
 		MC(d)->keys = 1;
 		MC(d)->acc_bytes = 0;
+		MC(d)->seek = 0;
 		wl_mc_msg_done(d);
 		return;
 	}
@@ -895,6 +968,7 @@ static __always_inline void wl_memcached_parse(struct wl_l7_walk *w)
 {
 	/* requests are pushed to the FIFO here (noreply ones are not), not by the engine */
 	w->s->by_id = 1;
+	wl_mc_gap(w, w->d, MC(w->d));
 	wl_mc_resync(w, w->d);
 	if (w->s->job.dir) {
 		bpf_loop(WL_L7_STEPS_MAX, wl_mc_resp_step, w, 0);
@@ -902,6 +976,7 @@ static __always_inline void wl_memcached_parse(struct wl_l7_walk *w)
 		bpf_loop(WL_L7_STEPS_MAX, wl_mc_req_step, w, 0);
 		wl_mc_push_flush(w, MC(w->d));
 	}
+	wl_mc_seen(w->d, MC(w->d));
 }
 
 /* Does a client's first payload look like memcached? head: its first 16 bytes (zero-padded).

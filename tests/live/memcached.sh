@@ -12,6 +12,14 @@ MC="python3 $here/memcached/mc.py"
 TMP=$(mktemp -d)
 on_exit "rm -rf $TMP"
 setup_pair
+# The replies of memcslap's text mget (one line of 3000 keys per connection) are 7.7 MB bursts.
+# A veth with a native XDP program queues the peer's frames in a 256-frame ring: a burst larger
+# than that loses frames before the hook (peer tx_dropped), or with a qdisc on the peer gets
+# frames overtaken by later ones. Either way the hook sees a gap and the late copy as a
+# retransmission, and the VALUE lines in the gap cannot be counted, so the comparison below would
+# measure the test rig, not wirelens. The server's send buffer (this namespace only) keeps its
+# bytes in flight under what the ring holds.
+ip netns exec "$NS" sysctl -qw net.ipv4.tcp_wmem="4096 16384 131072"
 ip netns exec "$NS" memcached -u root -l "$SRV_IP" -p 11211 -U 0 -m 64 -c 1024 -d \
 	-P "$TMP/memcached.pid"
 on_exit "kill \$(cat $TMP/memcached.pid)"
@@ -37,6 +45,7 @@ compare() { # label [--noreply]
 		fail "$label"
 		cat "$TMP/cmp"
 		jq -c '.[] | [.command, .requests, .responses, .errors, .misses]' "$TMP/wl.json"
+		"$WL_BIN" status | grep -E '^  l7_(gap|retransmit|resync_skip|unmatched)' | tr -s ' '
 	fi
 }
 
@@ -46,7 +55,7 @@ reset_all
 memcslap -s "$S" --test=set -e 3000 -c 4 -q
 memcslap -s "$S" --test=get -e 3000 -c 4 -q
 memcslap -s "$S" --test=mget -e 3000 -c 2 -q
-compare "memcslap text set/get/mget" --mget-known-issue
+compare "memcslap text set/get/mget"
 
 reset_all
 memcslap -s "$S" --binary --test=set -e 3000 -c 4 -q

@@ -266,7 +266,7 @@ def binary(host):
     s.close()
 
 
-def compare(stats_path, wl_path, noreply_mode, mget_known=False):
+def compare(stats_path, wl_path, noreply_mode):
     st = {}
     for ln in open(stats_path):
         k, v = ln.split(None, 1)
@@ -323,13 +323,6 @@ def compare(stats_path, wl_path, noreply_mode, mget_known=False):
             if n in quiet_or_silent:
                 continue
             if c["requests"] != c["responses"]:
-                if mget_known and n == "get":
-                    # KNOWN ISSUE (noted on the issue): under memcslap's text mget the reply
-                    # side sometimes misses a multi-key line's key count and counts its reply
-                    # once; the server comparison above stays exact, this check is reported.
-                    print("  %-26s requests %d responses %d KNOWN ISSUE (multi-get reply pairing)"
-                          % (n, c["requests"], c["responses"]))
-                    continue
                 print("  %-26s requests %d responses %d DIFF" % (n, c["requests"], c["responses"]))
                 fails += 1
     return fails
@@ -348,8 +341,7 @@ def main():
     elif cmd == "binary":
         binary(sys.argv[2])
     elif cmd == "compare":
-        sys.exit(1 if compare(sys.argv[2], sys.argv[3], "--noreply" in sys.argv,
-                              "--mget-known-issue" in sys.argv) else 0)
+        sys.exit(1 if compare(sys.argv[2], sys.argv[3], "--noreply" in sys.argv) else 0)
     else:
         raise SystemExit(__doc__)
 
