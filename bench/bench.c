@@ -418,6 +418,28 @@ l7:
 			while (ncmd == 16 && getenv("WL_BENCH_SPIN"))
 				run_repeat(bpf_program__fd(bl->progs.bl_xdp), f, flen);
 		}
+		/* replies: the connection has the 16 SETs pending (the rewound bench keeps its
+		 * first FIFO entry pending) */
+		for (int ncmd = 1; ncmd <= 16; ncmd += 15) {
+			struct pkt_spec q = r;
+			char what[64];
+
+			q.src = r.dst;
+			q.dst = r.src;
+			q.sport = r.dport;
+			q.dport = r.sport;
+			q.seq = 77000;
+			payload[0] = 0;
+			for (int i = 0; i < ncmd; i++)
+				strcat(payload, "+OK\r\n");
+			q.payload_len = strlen(payload);
+			flen = pkt_build(&q, f, FRAME_MAX);
+			snprintf(what, sizeof(what),
+				 "Redis, %d +OK repl%s per packet (repeat, rewound)", ncmd,
+				 ncmd > 1 ? "ies" : "y");
+			row("xdp", what, run_repeat(bpf_program__fd(bl->progs.bl_xdp), f, flen),
+			    bb);
+		}
 		bench_l7__destroy(bl);
 	}
 	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
@@ -459,6 +481,42 @@ l7:
 				 ncmd, ncmd > 1 ? "s" : "");
 			wl_map_clear(wl_map_conns_fd(&p));
 			row(hook_name[h], what, run_each_kernel(hook_fd[h], frames, lens, n),
+			    run_each_kernel(bare_fd[h], frames, lens, n));
+		}
+	}
+	/* The replies too: request and reply packets alternate (16 SETs, then 16 "+OK"). */
+	if (stats_fd >= 0) {
+		char reqs[1600] = "", oks[100] = "";
+		uint32_t cseq = 1000, sseq = 900000;
+		int n = 20000;
+
+		for (int i = 0; i < 16; i++) {
+			strcat(reqs, cmd);
+			strcat(oks, "+OK\r\n");
+		}
+		for (int i = 0; i < n; i++) {
+			int reply = i & 1;
+			struct pkt_spec r = {.family = 4,
+					     .src = reply ? "198.18.0.2" : "198.18.0.1",
+					     .dst = reply ? "198.18.0.1" : "198.18.0.2",
+					     .l4 = 6,
+					     .sport = reply ? 6379 : 40000,
+					     .dport = reply ? 40000 : 6379,
+					     .tcp_flags = 0x18,
+					     .seq = reply ? sseq : cseq,
+					     .payload = reply ? oks : reqs,
+					     .payload_len = strlen(reply ? oks : reqs)};
+
+			lens[i] = pkt_build(&r, frames[i], FRAME_MAX);
+			if (reply)
+				sseq += strlen(oks);
+			else
+				cseq += strlen(reqs);
+		}
+		for (int h = 0; h < 2; h++) {
+			wl_map_clear(wl_map_conns_fd(&p));
+			row(hook_name[h], "Redis, 16 SETs / 16 replies alternate (kernel-timed)",
+			    run_each_kernel(hook_fd[h], frames, lens, n),
 			    run_each_kernel(bare_fd[h], frames, lens, n));
 		}
 	}

@@ -104,7 +104,14 @@ static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp)
 			d->flags |= WL_DIR_SEQ_VALID;
 		}
 #ifdef WL_BENCH_REWIND
-		d->next_seq = job->seq; /* bench/bench_l7.bpf.c only: every repeat is new data */
+		/* bench/bench_l7.bpf.c only: every repeat is new data, and replies find requests
+		 * pending (the first FIFO entry, pushed by a real request before) */
+		d->next_seq = job->seq;
+		if (dir) {
+			conn->fifo_head = 0;
+			conn->fifo_tail = 1;
+			conn->fifo[0].count = 64;
+		}
 #endif
 		diff = (__s32)(job->seq - d->next_seq);
 		if (diff > 0) {

@@ -898,6 +898,76 @@ static __always_inline int wl_redis_req_whole(struct wl_l7_walk *w, struct wl_l7
 	return progress;
 }
 
+/*
+ * Replies at a reply boundary outside transactions: a whole simple line ("+OK", "-ERR ...",
+ * ":1") or bulk string ("$3\r\nabc\r\n", "$-1\r\n") in the window is matched to its request and
+ * counted in one go, one per call of this bpf_loop callback (verified once, not once per
+ * reply). Anything else (aggregates, RESP3 types, "+QUEUED", a reply cut by the payload's end)
+ * is left to the byte path. Returns 1 to stop; s->done counts the replies taken.
+ */
+static long wl_redis_reply_whole(__u32 i, void *arg)
+{
+	struct wl_l7_walk *w = arg;
+	struct wl_l7_state *s = w->s;
+	__u32 avail, pos, lim, next;
+	const __u8 *b;
+	__u64 lat = 0;
+	__u16 id;
+	__u8 c0;
+
+	avail = wl_win_avail(w);
+	if (!avail)
+		return 1;
+	pos = s->off - s->win_off;
+	lim = pos + avail;
+	if (lim > WL_L7_WINDOW)
+		return 1;
+	if (pos + 4 > lim || pos + 64 > WL_L7_WINDOW) {
+		/* near the window's end: start the window here when the payload goes on */
+		if (pos == 0 || s->win_off + s->win_len >= s->end)
+			return 1;
+		s->win_len = 0;
+		avail = wl_win_avail(w);
+		if (avail < 4)
+			return 1;
+		pos = 0;
+		lim = avail;
+	}
+	b = &s->buf[pos & (WL_L7_WINDOW - 1)];
+	c0 = b[0];
+	if (c0 == '$' && b[1] == '-')
+		next = b[2] == '1' ? wl_redis_line_end(s, pos + 3, lim) : 0;
+	else if (c0 == '$')
+		next = wl_redis_bulk_at(s, pos, lim) & 0xffff;
+	else if (c0 == '+' || c0 == '-' || c0 == ':')
+		next = wl_redis_line_end(s, pos + 1, lim);
+	else
+		return 1;
+	if (next <= pos || next > lim)
+		return 1;
+	/* "+QUEUED\r\n" opens a transaction's bookkeeping: the byte path */
+	if (c0 == '+' && wl_redis_queued_rest(s, pos + 1, next - pos - 1, 1))
+		return 1;
+	id = wl_fifo_pop(w, &lat);
+	wl_emit_response(w, id, lat, c0 == '-', 0, next - pos);
+	s->off += next - pos;
+	s->done++;
+	return s->off >= s->end;
+}
+
+static __always_inline int wl_redis_resp_whole(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	if (R(d)->depth || R(d)->tx_len ||
+	    (d->flags & (WL_DIR_STARTED | WL_DIR_ATTR | WL_DIR_PUSH)))
+		return 0;
+	w->s->done = 0;
+	bpf_loop(WL_REDIS_FAST_CMDS, wl_redis_reply_whole, w, 0);
+	if (!w->s->done)
+		return 0;
+	w->s->done = 0;
+	return 1;
+}
+
 /* One request step: skip a body by length, or walk one header byte. Returns 1 (stop) at the
  * end of the payload. Requests and responses have separate steps so that the verifier walks
  * each state machine on its own. */
@@ -955,11 +1025,17 @@ static long wl_redis_resp_step(__u32 i, void *arg)
 	} else {
 		if (d->state == RS_RESYNC || !wl_win_avail(w))
 			return 1;
+		if (d->state == RS_IDLE && wl_redis_resp_whole(w, d))
+			return s->off >= s->end;
+		__u8 was = d->state;
+
 		c = wl_win_byte(w);
 		s->off++;
 		d->msg_bytes++;
 		wl_redis_resp_byte(w, d, c);
-		if (!s->done && (d->state == RS_LINE || d->state == RS_LEN))
+		/* the rest of a line, or a length right after its type byte (a length whose first
+		 * digits came in an earlier segment continues byte by byte: they are in num) */
+		if (!s->done && (d->state == RS_LINE || (d->state == RS_LEN && was == RS_IDLE)))
 			wl_redis_resp_fast(w, d);
 	}
 	if (s->done)

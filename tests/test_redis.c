@@ -476,6 +476,73 @@ static void test_whole_commands_mixed(void)
 	}
 }
 
+/*
+ * Replies of every shape the whole-reply path takes or hands on, in one segment and cut every
+ * 2, 3, 5 and 7 bytes (multi-digit lengths cut between digits): lines, errors, integers, bulk
+ * strings (null, 3-digit, longer than the window), a RESP3 null, an aggregate, a transaction's
+ * +QUEUED; exact per command.
+ */
+static void test_whole_replies_mixed(void)
+{
+	static char reqs[2048], reps[4096], big[301];
+	const char *get[2] = {"GET", "k"};
+	size_t get_b = 0, get_rb = 0, n;
+
+	memset(big, 'v', 300);
+	reqs[0] = reps[0] = 0;
+	resp_cmd(reqs, 3, (const char *[]){"SET", "k", "v"});
+	strcat(reps, "+OK\r\n");
+	for (int i = 0; i < 5; i++)
+		get_b += resp_cmd(reqs, 2, get);
+	n = strlen(reps);
+	strcat(reps, "$3\r\nabc\r\n$-1\r\n-WRONGTYPE Operation against a key\r\n");
+	sprintf(reps + strlen(reps), "$300\r\n%s\r\n$120\r\n%.120s\r\n", big, big);
+	get_rb = strlen(reps) - n;
+	resp_cmd(reqs, 2, (const char *[]){"INCR", "n"});
+	strcat(reps, ":42\r\n");
+	resp_cmd(reqs, 2, (const char *[]){"HELLO", "3"});
+	strcat(reps, "%1\r\n+server\r\n+redis\r\n");
+	resp_cmd(reqs, 2, (const char *[]){"GET", "none"});
+	strcat(reps, "_\r\n");
+	get_b += strlen("*2\r\n$3\r\nGET\r\n$4\r\nnone\r\n");
+	get_rb += 3;
+	resp_cmd(reqs, 1, (const char *[]){"MULTI"});
+	resp_cmd(reqs, 3, (const char *[]){"SET", "a", "1"});
+	resp_cmd(reqs, 1, (const char *[]){"EXEC"});
+	strcat(reps, "+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n");
+	resp_cmd(reqs, 1, (const char *[]){"PING"});
+	strcat(reps, "+PONG\r\n");
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		static const size_t steps[] = {0, 2, 3, 5, 7};
+
+		for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+			size_t len = strlen(reps), step = steps[k];
+			struct conv c;
+
+			harness_reset();
+			conv_init(&c, 6379);
+			handshake(h, &c);
+			req(h, &c, reqs);
+			if (!step) {
+				resp(h, &c, reps);
+			} else {
+				for (size_t at = 0; at < len; at += step)
+					seg(h, &c, 1, reps + at, len - at < step ? len - at : step,
+					    0);
+			}
+			EXPECT_CMD(6379, "SET", 2, 2, 0, -1, 5 + 9); /* +OK, +QUEUED */
+			EXPECT_CMD(6379, "GET", 6, 6, 1, get_b, get_rb);
+			EXPECT_CMD(6379, "INCR", 1, 1, 0, -1, 5);
+			EXPECT_CMD(6379, "HELLO", 1, 1, 0, -1, 21);
+			EXPECT_CMD(6379, "MULTI", 1, 1, 0, -1, 5);
+			EXPECT_CMD(6379, "EXEC", 1, 1, 0, -1, 9);
+			EXPECT_CMD(6379, "PING", 1, 1, 0, -1, 7);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
+			CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+		}
+	}
+}
+
 /* Server ports of the captures that do not use 6379 (from oracle.sh): what a user would set
  * with `wirelens ports set redis=...`. */
 static const struct {
@@ -618,5 +685,6 @@ void register_redis_tests(void)
 	CU_add_test(s, "transactions", test_transactions);
 	CU_add_test(s, "long_names_split", test_long_names_split);
 	CU_add_test(s, "whole_commands_mixed", test_whole_commands_mixed);
+	CU_add_test(s, "whole_replies_mixed", test_whole_replies_mixed);
 	CU_add_test(s, "captures", test_captures);
 }
