@@ -89,6 +89,12 @@ static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp)
 	if (job->is_tcp) {
 		__s32 diff;
 
+		if ((job->tcp_flags & (WL_TCP_SYN | WL_TCP_ACK)) == WL_TCP_SYN) {
+			/* A new connection on a 4-tuple seen before (the old one closed by FIN or
+			 * lost): its unanswered requests and parser states do not carry over. */
+			__builtin_memset(conn->dir, 0, sizeof(conn->dir));
+			conn->fifo_head = conn->fifo_tail;
+		}
 		if (job->tcp_flags & WL_TCP_SYN) {
 			/* SYN or SYN-ACK: this direction starts here, on a boundary. */
 			wl_l7_dir_init(d, job->seq + 1, 1);

@@ -543,6 +543,33 @@ static void test_whole_replies_mixed(void)
 	}
 }
 
+/* A client port reused for a new connection: the old connection's unanswered request (it
+ * closed by FIN) and half-read reply do not shift the new one's pairing. */
+static void test_port_reuse(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		conv_init(&c, 6379);
+		handshake(h, &c);
+		req(h, &c, "*2\r\n$4\r\nLPOP\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n");
+		resp(h, &c, "$10\r\nabc");	   /* cut, never finished */
+		conv_seg(h, &c, 0, NULL, 0, 0x11); /* FIN */
+		conv_seg(h, &c, 1, NULL, 0, 0x11);
+		c.cseq += 100000;
+		c.sseq += 100000;
+		handshake(h, &c);
+		req(h, &c, set_req);
+		resp(h, &c, "+OK\r\n");
+		EXPECT_CMD(6379, "SET", 1, 1, 0, -1, 5);
+		EXPECT_CMD(6379, "LPOP", 1, 0, 0, -1, 0);
+		EXPECT_CMD(6379, "PING", 1, 0, 0, -1, 0);
+		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+		CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
+	}
+}
+
 /* Server ports of the captures that do not use 6379 (from oracle.sh): what a user would set
  * with `wirelens ports set redis=...`. */
 static const struct {
@@ -686,5 +713,6 @@ void register_redis_tests(void)
 	CU_add_test(s, "long_names_split", test_long_names_split);
 	CU_add_test(s, "whole_commands_mixed", test_whole_commands_mixed);
 	CU_add_test(s, "whole_replies_mixed", test_whole_replies_mixed);
+	CU_add_test(s, "port_reuse", test_port_reuse);
 	CU_add_test(s, "captures", test_captures);
 }
