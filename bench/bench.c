@@ -568,8 +568,10 @@ l7:
 	}
 	if (stats_fd >= 0)
 		close(stats_fd);
-	if (only_l7)
+	if (only_l7) {
+		print_verifier(p.xdp->obj, "xdp");
 		goto out;
+	}
 	printf("\nrepeat: median of %d test_run calls x %d runs; per-call: wall time per "
 	       "syscall over the frame set.\n",
 	       SAMPLES, REPEAT);

@@ -861,41 +861,52 @@ static __always_inline __u16 wl_redis_fast_id(struct wl_l7_walk *w, struct wl_l7
 	return id;
 }
 
-/* At a command boundary: every whole command in the window (moved forward once when the next
- * one is cut by its end). Container commands go to the piece path (their subcommand).
- * Returns 1 on progress. */
-static __always_inline int wl_redis_req_whole(struct wl_l7_walk *w, struct wl_l7_dir *d)
+/*
+ * At a command boundary: a whole command in the window, one per call of this bpf_loop callback
+ * (verified once, not once per command); the window starts at the command when it is cut by
+ * the window's end. Container commands go to the piece path (their subcommand). Returns 1 to
+ * stop; s->done counts the commands taken.
+ */
+static long wl_redis_cmd_whole(__u32 i, void *arg)
 {
+	struct wl_l7_walk *w = arg;
 	struct wl_l7_state *s = w->s;
+	struct wl_l7_dir *d = w->d;
 	__u32 avail, pos, lim, len;
-	int progress = 0, moved = 0;
 	__u16 id, flags;
 
 	avail = wl_win_avail(w);
-	for (int c = 0; c < WL_REDIS_FAST_CMDS; c++) {
-		if (!avail)
-			break;
-		pos = s->off - s->win_off;
-		lim = pos + avail;
-		len = wl_redis_cmd_len(s, pos, lim);
-		if (!len) {
-			/* cut by the window's end: once per step, start the window here */
-			if (moved || pos == 0 || s->win_off + s->win_len >= s->end)
-				break;
-			moved = 1;
-			s->win_len = 0;
-			avail = wl_win_avail(w);
-			continue;
-		}
-		id = wl_redis_fast_id(w, d, s->fast_name_pos, s->fast_name_len, &flags);
-		if (flags & WL_CMD_F_CONTAINER)
-			break;
-		wl_emit_request(w, id, len);
-		s->off += len;
-		avail -= len;
-		progress = 1;
+	if (!avail)
+		return 1;
+	pos = s->off - s->win_off;
+	lim = pos + avail;
+	len = wl_redis_cmd_len(s, pos, lim);
+	if (!len) {
+		if (pos == 0 || s->win_off + s->win_len >= s->end)
+			return 1;
+		s->win_len = 0;
+		avail = wl_win_avail(w);
+		len = wl_redis_cmd_len(s, 0, avail);
+		if (!len)
+			return 1;
 	}
-	return progress;
+	id = wl_redis_fast_id(w, d, s->fast_name_pos, s->fast_name_len, &flags);
+	if (flags & WL_CMD_F_CONTAINER)
+		return 1;
+	wl_emit_request(w, id, len);
+	s->off += len;
+	s->done++;
+	return s->off >= s->end;
+}
+
+static __always_inline int wl_redis_req_whole(struct wl_l7_walk *w)
+{
+	w->s->done = 0;
+	bpf_loop(WL_REDIS_FAST_CMDS, wl_redis_cmd_whole, w, 0);
+	if (!w->s->done)
+		return 0;
+	w->s->done = 0;
+	return 1;
 }
 
 /*
@@ -990,7 +1001,7 @@ static long wl_redis_req_step(__u32 i, void *arg)
 	}
 	if (d->state == RQ_RESYNC || !wl_win_avail(w))
 		return 1;
-	if (d->state == RQ_IDLE && d->msg_bytes == 0 && wl_redis_req_whole(w, d))
+	if (d->state == RQ_IDLE && d->msg_bytes == 0 && wl_redis_req_whole(w))
 		return s->off >= s->end;
 	if ((d->state == RQ_IDLE || d->state == RQ_BULK_START) && wl_redis_req_fast(w, d))
 		return s->off >= s->end;
