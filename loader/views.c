@@ -52,6 +52,7 @@ static const char *const counter_names[] = {
 	"l7_fifo_overflow",
 	"l7_conn_full",
 	"l7_stats_full",
+	"l7_gap_absorbed",
 };
 _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) ==
 		       sizeof(struct wl_counters) / sizeof(__u64),

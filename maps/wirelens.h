@@ -107,15 +107,16 @@ struct wl_counters {
 	/* L7 engine (facts, counted per packet or per message as named) */
 	__u64 l7_packets;	/* TCP/UDP packets with payload handed to a protocol parser */
 	__u64 l7_retransmit;	/* segments (or their parts) already seen: not parsed again */
-	__u64 l7_gap;		/* a segment after missing bytes: the parser resynchronised */
+	__u64 l7_gap;		/* a segment after missing bytes (resynchronised unless absorbed) */
 	__u64 l7_resync_skip;	/* segments skipped while looking for a message boundary */
 	__u64 l7_malformed;	/* bytes that break the protocol grammar: parser resynchronises */
 	__u64 l7_unmatched;	/* responses with no pending request (pushes, lost requests) */
 	__u64 l7_fifo_overflow; /* requests merged into OTHER because the pending queue was full */
 	__u64 l7_conn_full;	/* a connection could not get state */
 	__u64 l7_stats_full;	/* a command could not get a stats entry */
+	__u64 l7_gap_absorbed;	/* of l7_gap: the missing bytes lay inside a body being skipped */
 };
-WL_ASSERT_SIZE(struct wl_counters, 32 * 8);
+WL_ASSERT_SIZE(struct wl_counters, 33 * 8);
 
 /* Outcome indexes, in the order of struct wl_counters, so BPF can bump one by index. */
 enum wl_outcome {
@@ -242,7 +243,12 @@ struct wl_l7_dir {
 	__u8 flags;
 	__u64 msg_ts_ns; /* response: latency of the request being answered */
 	__u8 hdr_len;	 /* bytes held in hdr: a message header cut by a segment boundary */
-	__u8 pad[7];
+	/* Set by a parser after each packet (wl_l7_gap_mark): body_left is an opaque body being
+	 * skipped unread but for its last skip_keep bytes, so bytes missing inside it lose
+	 * nothing (the engine absorbs such a gap instead of resynchronising). */
+	__u8 skipping;
+	__u8 skip_keep;
+	__u8 pad[5];
 	__u8 hdr[WL_L7_HDR_MAX];
 	__u8 priv[WL_L7_PRIV_MAX];
 };

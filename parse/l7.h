@@ -402,6 +402,19 @@ static __always_inline int wl_l7_body_skip(struct wl_l7_walk *w, struct wl_l7_di
 	return d->body_left == 0;
 }
 
+/*
+ * Opting in to gap absorption: a parser calls this at the end of its walk over each packet,
+ * with skipping set when the direction is left skipping an opaque body by length (d->body_left,
+ * nothing of it read but its last `keep` bytes). Bytes then missing before the next segment
+ * that fall inside that body (a segment lost before the hook, or overtaken by a later one) are
+ * counted as skipped by the engine instead of losing the message to a resync.
+ */
+static __always_inline void wl_l7_gap_mark(struct wl_l7_dir *d, int skipping, __u8 keep)
+{
+	d->skipping = !!skipping;
+	d->skip_keep = keep;
+}
+
 /* Requests answered by id (not in order): remember one... */
 static __always_inline void wl_aux_key_init(struct wl_l7_walk *w, struct wl_aux_key *k, __u8 kind,
 					    __u32 id)

@@ -18,9 +18,19 @@ static __always_inline void wl_l7_dir_init(struct wl_l7_dir *d, __u32 next_seq, 
 	d->body_left = 0;
 	d->msg_bytes = 0;
 	d->hdr_len = 0;
+	d->skipping = 0;
+	d->skip_keep = 0;
 	/* Joining mid-stream: the parser waits for a segment that starts on a message boundary
 	 * (and resets its own state in priv when it finds one). */
 	d->state = synced ? 0 : WL_L7_RESYNC;
+}
+
+/* Do `lost` missing bytes lie inside the body the parser left this direction skipping, before
+ * the bytes of it that it still reads (see wl_l7_gap_mark)? */
+static __always_inline int wl_l7_gap_inside_body(const struct wl_l7_dir *d, __u32 lost)
+{
+	return d->skipping && d->state != WL_L7_RESYNC && d->body_left > d->skip_keep &&
+	       lost < d->body_left - d->skip_keep;
 }
 
 /* Sets up the walk over this packet's new payload bytes. Returns 1 when there is something to
@@ -121,9 +131,19 @@ static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp)
 #endif
 		diff = (__s32)(job->seq - d->next_seq);
 		if (diff > 0) {
-			/* Bytes are missing: whatever message was open is lost. */
 			cnt->l7_gap++;
-			wl_l7_dir_init(d, job->seq, 0);
+			if (wl_l7_gap_inside_body(d, diff)) {
+				/* Bytes are missing inside a body the parser skips unread: count
+				 * them as skipped and stay in sync (the late copy, if any, is then
+				 * a retransmission). */
+				cnt->l7_gap_absorbed++;
+				d->body_left -= diff;
+				d->msg_bytes += diff;
+				d->next_seq = job->seq;
+			} else {
+				/* Bytes are missing: whatever message was open is lost. */
+				wl_l7_dir_init(d, job->seq, 0);
+			}
 		} else if (diff < 0) {
 			__u32 seen = -diff;
 

@@ -74,7 +74,7 @@ enum wl_http_hkind {
 
 /* HTTP's own per-direction state, in wl_l7_dir.priv. */
 struct wl_http_dir {
-	__u64 rest; /* body or chunk bytes still to skip */
+	__u64 rest; /* body or chunk bytes still to skip after d->body_left */
 	__u64 num;  /* Content-Length or chunk size being read */
 	__u64 clen; /* Content-Length of the current message */
 	__u16 status;
@@ -140,6 +140,7 @@ static __always_inline void wl_http_reset(struct wl_l7_dir *d)
 	d->state = HT_IDLE;
 	d->flags &= WL_DIR_SEQ_VALID;
 	d->msg_bytes = 0;
+	d->body_left = 0;
 	HP(d)->rest = 0;
 	HP(d)->num = 0;
 	HP(d)->clen = 0;
@@ -149,6 +150,22 @@ static __always_inline void wl_http_reset(struct wl_l7_dir *d)
 	HP(d)->hkind = 0;
 	HP(d)->match = 0;
 	wl_http_name_clear(d);
+}
+
+/*
+ * A body or chunk (HP(d)->rest bytes, up to 2^40) is skipped through d->body_left in pieces of
+ * up to 1 GiB: the engine then absorbs bytes lost inside the piece (see wl_l7_gap_mark).
+ */
+#define WL_HTTP_BODY_PIECE (1u << 30)
+
+static __always_inline void wl_http_body_load(struct wl_l7_dir *d)
+{
+	__u64 n = HP(d)->rest;
+
+	if (n > WL_HTTP_BODY_PIECE)
+		n = WL_HTTP_BODY_PIECE;
+	d->body_left = n;
+	HP(d)->rest -= n;
 }
 
 static __always_inline int wl_http_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d)
@@ -201,6 +218,7 @@ static __always_inline void wl_http_req_headers_done(struct wl_l7_walk *w, struc
 		HP(d)->mflags &= ~HM_HAVE_DIGS;
 	} else if ((HP(d)->mflags & HM_CLEN) && HP(d)->clen) {
 		HP(d)->rest = HP(d)->clen;
+		wl_http_body_load(d);
 		d->state = HT_BODY;
 	} else {
 		wl_http_req_done(w, d);
@@ -250,7 +268,8 @@ static __always_inline void wl_http_resp_headers_done(struct wl_l7_walk *w, stru
 		HP(d)->mflags &= ~HM_HAVE_DIGS;
 	} else if (HP(d)->mflags & HM_CLEN) {
 		HP(d)->rest = HP(d)->clen;
-		if (HP(d)->rest)
+		wl_http_body_load(d);
+		if (d->body_left)
 			d->state = HT_BODY;
 		else
 			wl_http_resp_done(w, d);
@@ -285,6 +304,7 @@ static __always_inline int wl_http_chunk_size_done(struct wl_l7_dir *d)
 		d->state = HT_TRL_START; /* last chunk: trailers, then the empty line */
 	} else {
 		HP(d)->rest = HP(d)->num;
+		wl_http_body_load(d);
 		d->state = HT_CHUNK_DATA;
 	}
 	return 0;
@@ -559,18 +579,13 @@ static __always_inline int wl_http_skip_line(struct wl_l7_walk *w, struct wl_l7_
 	return 0;
 }
 
-/* Skips up to HP(d)->rest bytes. Returns 1 when they are all skipped. */
+/* Skips up to d->body_left + HP(d)->rest bytes. Returns 1 when they are all skipped. */
 static __always_inline int wl_http_skip_rest(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
-	struct wl_l7_state *s = w->s;
-	__u64 n = HP(d)->rest;
-
-	if (n > s->end - s->off)
-		n = s->end - s->off;
-	s->off += n;
-	d->msg_bytes += n;
-	HP(d)->rest -= n;
-	return HP(d)->rest == 0;
+	wl_l7_body_skip(w, d);
+	if (!d->body_left)
+		wl_http_body_load(d);
+	return d->body_left == 0;
 }
 
 /* One step: a body skip, a line skip, or one byte of the state machine. Returns 1 to stop. */
@@ -684,6 +699,9 @@ static __always_inline void wl_http_parse(struct wl_l7_walk *w)
 	/* a response delimited by the close ends with the server's FIN */
 	if (w->s->job.dir && (w->s->job.tcp_flags & WL_TCP_FIN) && d->state == HT_UNTIL_CLOSE)
 		wl_http_resp_done(w, d);
+	/* Bytes lost inside a Content-Length body or chunk data cost nothing (skipped unread);
+	 * in a header, chunk size line or trailer they do. */
+	wl_l7_gap_mark(d, d->state == HT_BODY || d->state == HT_CHUNK_DATA, 0);
 }
 
 /* Content sniffing: does a client's payload start with a common method and a target? */

@@ -1081,11 +1081,19 @@ static __always_inline void wl_redis_resync(struct wl_l7_walk *w, struct wl_l7_d
 
 static __always_inline void wl_redis_parse(struct wl_l7_walk *w)
 {
-	wl_redis_resync(w, w->d);
-	if (w->s->job.dir)
+	struct wl_l7_dir *d = w->d;
+
+	wl_redis_resync(w, d);
+	/* Bytes lost inside a bulk body skipped unread cost nothing: a reply's body (its CRLF
+	 * included) is skipped by length; a request's, unless it is the command name or the
+	 * subcommand being captured, up to its CRLF (walked byte by byte to check the LF). */
+	if (w->s->job.dir) {
 		bpf_loop(WL_L7_STEPS_MAX, wl_redis_resp_step, w, 0);
-	else
+		wl_l7_gap_mark(d, d->state == RS_BODY, 0);
+	} else {
 		bpf_loop(WL_L7_STEPS_MAX, wl_redis_req_step, w, 0);
+		wl_l7_gap_mark(d, d->state == RQ_BULK_BODY && !wl_redis_capturing(d), 2);
+	}
 }
 
 /* Content sniffing: does a client's payload start like a RESP command ("*N\r\n$")? */

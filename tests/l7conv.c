@@ -58,6 +58,30 @@ int conv_reseg(enum wl_hook h, struct conv *c, int from_server, const void *data
 	return send_seg(h, c, from_server, data, len, 0, (from_server ? c->sseq : c->cseq) - back);
 }
 
+void conv_stream(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,
+		 size_t mss, int gap_seg, int late)
+{
+	uint32_t *seq = from_server ? &c->sseq : &c->cseq;
+	uint32_t base = *seq;
+	const char *p = data;
+	size_t off = 0;
+
+	for (int i = 0; off < len; i++, off += mss) {
+		size_t n = len - off < mss ? len - off : mss;
+
+		*seq = base + off;
+		if (i != gap_seg) {
+			send_seg(h, c, from_server, p + off, n, 0, *seq);
+			if (late && i == gap_seg + 1) { /* the lost one arrives now */
+				size_t lo = off - mss;
+
+				send_seg(h, c, from_server, p + lo, mss, 0, base + lo);
+			}
+		}
+	}
+	*seq = base + len;
+}
+
 int conv_req(enum wl_hook h, struct conv *c, const char *text)
 {
 	return conv_seg(h, c, 0, text, strlen(text), 0);

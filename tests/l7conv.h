@@ -32,6 +32,11 @@ int conv_seg(enum wl_hook h, struct conv *c, int from_server, const void *data, 
 /* Same, without advancing the sequence (a retransmission). */
 int conv_reseg(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,
 	       uint32_t back);
+/* Sends len bytes one way in segments of up to mss bytes. Segment number gap_seg (-1: none) is
+ * lost: never sent (late = 0), or sent right after the one that follows it (late = 1: it then
+ * arrives as a retransmission of bytes the hook had to do without). */
+void conv_stream(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,
+		 size_t mss, int gap_seg, int late);
 /* Text helpers. */
 int conv_req(enum wl_hook h, struct conv *c, const char *text);
 int conv_resp(enum wl_hook h, struct conv *c, const char *text);

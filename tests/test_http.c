@@ -382,6 +382,156 @@ static void test_retransmit_and_gap(void)
 	}
 }
 
+/* headers, then a body of blen bytes: Content-Length, or one chunk (and the last chunk) */
+static char *with_body(const char *start, size_t blen, int chunked, size_t *len)
+{
+	char *m = malloc(blen + 256), *p;
+
+	p = m + sprintf(m, "%s", start);
+	if (chunked)
+		p += sprintf(p, "Transfer-Encoding: chunked\r\n\r\n%zx\r\n", blen);
+	else
+		p += sprintf(p, "Content-Length: %zu\r\n\r\n", blen);
+	memset(p, 'b', blen);
+	p += blen;
+	if (chunked)
+		p += sprintf(p, "\r\n0\r\n\r\n");
+	*len = p - m;
+	return m;
+}
+
+static void expect_bytes(const struct conv *c, const char *cmd, uint64_t rqb, uint64_t rsb)
+{
+	struct wl_cmd_stats st;
+
+	CU_ASSERT_EQUAL(conv_stats(c, WL_L7_HTTP, cmd, &st), 0);
+	CU_ASSERT_EQUAL(st.request_bytes, rqb);
+	CU_ASSERT_EQUAL(st.response_bytes, rsb);
+	if (st.request_bytes != rqb || st.response_bytes != rsb)
+		fprintf(stderr, "\n  %s bytes: %llu/%llu, want %llu/%llu\n", cmd,
+			(unsigned long long)st.request_bytes, (unsigned long long)st.response_bytes,
+			(unsigned long long)rqb, (unsigned long long)rsb);
+}
+
+/*
+ * A segment lost (or overtaken) inside a 10 KB Content-Length body or chunk, request and
+ * response: the body is skipped unread anyway, so every message still counts with its full
+ * byte count and the next ones still pair. A late copy is a retransmission.
+ */
+static void test_gap_inside_body(void)
+{
+	size_t pcl_len, rcl_len, pch_len, rch_len;
+	char *pcl = with_body("POST /up HTTP/1.1\r\nHost: x\r\n", 10240, 0, &pcl_len);
+	char *rcl = with_body("HTTP/1.1 200 OK\r\nServer: t\r\n", 10240, 0, &rcl_len);
+	char *pch = with_body("POST /up HTTP/1.1\r\nHost: x\r\n", 8192, 1, &pch_len);
+	char *rch = with_body("HTTP/1.1 200 OK\r\nServer: t\r\n", 8192, 1, &rch_len);
+
+	for (int late = 0; late < 2; late++) {
+		for (int h = 0; h < HOOK_COUNT; h++) {
+			struct conv c;
+
+			start(h, &c, PORT);
+			conv_stream(h, &c, 0, pcl, pcl_len, 1448, 3, late);
+			conv_stream(h, &c, 1, rcl, rcl_len, 1448, 4, late);
+			conv_stream(h, &c, 0, pch, pch_len, 1448, 3, late);
+			conv_resp(h, &c, ok_resp);
+			conv_req(h, &c, get_req);
+			conv_stream(h, &c, 1, rch, rch_len, 1448, 2, late);
+			conv_req(h, &c, get_req);
+			conv_resp(h, &c, ok_resp);
+			EXPECT_HTTP(&c, "POST", 2, 2, 0, 0);
+			EXPECT_HTTP(&c, "GET", 2, 2, 0, 0);
+			expect_bytes(&c, "POST", pcl_len + pch_len, rcl_len + strlen(ok_resp));
+			expect_bytes(&c, "GET", 2 * strlen(get_req), rch_len + strlen(ok_resp));
+			EXPECT_COUNTER(l7_gap, 4);
+			EXPECT_COUNTER(l7_gap_absorbed, 4);
+			EXPECT_COUNTER(l7_retransmit, late ? 4 : 0);
+			EXPECT_COUNTER(l7_resync_skip, 0);
+			EXPECT_COUNTER(l7_malformed, 0);
+			EXPECT_COUNTER(l7_unmatched, 0);
+		}
+	}
+	free(pcl);
+	free(rcl);
+	free(pch);
+	free(rch);
+}
+
+/* Gaps not wholly inside a body still resynchronise, as before: a chunk size line lost, the
+ * end of a body with the next request's start, a gap up to exactly a body's end. */
+static void test_gap_outside_body(void)
+{
+	static const char post_hdr[] = "POST /p HTTP/1.1\r\nContent-Length: 100\r\n\r\n";
+	static const char resp_hdr[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n";
+	char chunks[12000], half[51];
+	size_t clen = 0, nseg;
+
+	clen += sprintf(chunks, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+	for (int i = 0; i < 10; i++) {
+		clen += sprintf(chunks + clen, "3e8\r\n");
+		memset(chunks + clen, 'c', 1000);
+		clen += 1000;
+		clen += sprintf(chunks + clen, "\r\n");
+	}
+	clen += sprintf(chunks + clen, "0\r\n\r\n");
+	nseg = (clen + 1447) / 1448;
+	memset(half, 'b', 50);
+	half[50] = 0;
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		/* segment 1 holds a chunk size line: the response is lost, every later segment
+		 * of it skipped; its GET stays pending and takes the next response */
+		start(h, &c, PORT);
+		conv_req(h, &c, get_req);
+		conv_stream(h, &c, 1, chunks, clen, 1448, 1, 0);
+		conv_req(h, &c, get_req);
+		conv_resp(h, &c, ok_resp);
+		EXPECT_HTTP(&c, "GET", 2, 1, 0, 0);
+		EXPECT_COUNTER(l7_gap, 1);
+		EXPECT_COUNTER(l7_gap_absorbed, 0);
+		EXPECT_COUNTER(l7_resync_skip, nseg - 2);
+
+		/* the end of a request body and the start of the next request: the POST counted
+		 * at its headers (its body's bytes are lost), the cut GET is lost, the three
+		 * responses go to the POST, the GET and none */
+		start(h, &c, PORT);
+		conv_req(h, &c, post_hdr);
+		conv_req(h, &c, half);
+		c.cseq += 50 + 10;
+		conv_req(h, &c, get_req + 10);
+		conv_req(h, &c, get_req);
+		conv_resp(h, &c, ok_resp);
+		conv_resp(h, &c, ok_resp);
+		conv_resp(h, &c, ok_resp);
+		EXPECT_HTTP(&c, "POST", 1, 1, 0, 0);
+		EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
+		expect_bytes(&c, "POST", strlen(post_hdr), strlen(ok_resp));
+		EXPECT_COUNTER(l7_gap, 1);
+		EXPECT_COUNTER(l7_gap_absorbed, 0);
+		EXPECT_COUNTER(l7_resync_skip, 1);
+		EXPECT_COUNTER(l7_unmatched, 1);
+
+		/* a response body lost up to exactly its end: that response is lost (it had taken
+		 * its request at its headers), the next one starts the segment (resynchronised at
+		 * once) and pairs with its own request */
+		start(h, &c, PORT);
+		conv_req(h, &c, post_hdr);
+		conv_req(h, &c, half);
+		conv_req(h, &c, half);
+		conv_resp(h, &c, resp_hdr);
+		conv_resp(h, &c, half);
+		c.sseq += 50;
+		conv_req(h, &c, get_req);
+		conv_resp(h, &c, ok_resp);
+		EXPECT_HTTP(&c, "POST", 1, 0, 0, 0);
+		EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
+		EXPECT_COUNTER(l7_gap, 1);
+		EXPECT_COUNTER(l7_gap_absorbed, 0);
+		EXPECT_COUNTER(l7_resync_skip, 0);
+	}
+}
+
 /* Joined mid-stream (no handshake): the first segments that start a message are parsed. */
 static void test_mid_stream(void)
 {
@@ -591,6 +741,8 @@ void register_http_tests(void)
 	CU_add_test(s, "until_close", test_until_close);
 	CU_add_test(s, "tunnels", test_tunnels);
 	CU_add_test(s, "retransmit_and_gap", test_retransmit_and_gap);
+	CU_add_test(s, "gap_inside_body", test_gap_inside_body);
+	CU_add_test(s, "gap_outside_body", test_gap_outside_body);
 	CU_add_test(s, "mid_stream", test_mid_stream);
 	CU_add_test(s, "malformed", test_malformed);
 	CU_add_test(s, "sniffed_port_and_ipv6", test_sniffed_port_and_ipv6);

@@ -260,6 +260,163 @@ static void test_retransmit_and_gap(void)
 	}
 }
 
+/* A 10 KB value "*3 SET k <value>" (or its reply "$10240 <value>") in a buffer of len bytes. */
+static char *big_set(size_t vlen, size_t *len)
+{
+	char *msg = malloc(vlen + 64), *p;
+
+	p = msg + sprintf(msg, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%zu\r\n", vlen);
+	memset(p, 'v', vlen);
+	memcpy(p + vlen, "\r\n", 2);
+	*len = p + vlen + 2 - msg;
+	return msg;
+}
+
+static char *big_bulk(size_t vlen, size_t *len)
+{
+	char *msg = malloc(vlen + 32), *p;
+
+	p = msg + sprintf(msg, "$%zu\r\n", vlen);
+	memset(p, 'w', vlen);
+	memcpy(p + vlen, "\r\n", 2);
+	*len = p + vlen + 2 - msg;
+	return msg;
+}
+
+/*
+ * A segment lost (or overtaken) inside a 10 KB value, both ways: the bytes are skipped unread
+ * anyway, so the SET, the GET and its reply still count with their full byte counts and the
+ * commands after them still pair. A late copy is a retransmission of bytes already counted.
+ */
+static void test_gap_inside_bulk(void)
+{
+	static const char get_req[] = "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+	static const char ping_req[] = "*1\r\n$4\r\nPING\r\n";
+	size_t set_len, bulk_len;
+	char *set = big_set(10240, &set_len), *bulk = big_bulk(10240, &bulk_len);
+
+	for (int late = 0; late < 2; late++) {
+		for (int h = 0; h < HOOK_COUNT; h++) {
+			struct wl_counters cnt;
+			struct conv c;
+
+			harness_reset();
+			conv_init(&c, 6379);
+			handshake(h, &c);
+			conv_stream(h, &c, 0, set, set_len, 1448, 3, late);
+			resp(h, &c, "+OK\r\n");
+			req(h, &c, get_req);
+			conv_stream(h, &c, 1, bulk, bulk_len, 1448, 4, late);
+			req(h, &c, ping_req);
+			resp(h, &c, "+PONG\r\n");
+			cnt = harness_counters();
+			EXPECT_CMD(6379, "SET", 1, 1, 0, set_len, 5);
+			EXPECT_CMD(6379, "GET", 1, 1, 0, strlen(get_req), bulk_len);
+			EXPECT_CMD(6379, "PING", 1, 1, 0, strlen(ping_req), 7);
+			CU_ASSERT_EQUAL(cnt.l7_gap, 2);
+			CU_ASSERT_EQUAL(cnt.l7_gap_absorbed, 2);
+			CU_ASSERT_EQUAL(cnt.l7_retransmit, late ? 2 : 0);
+			CU_ASSERT_EQUAL(cnt.l7_resync_skip, 0);
+			CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
+			CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
+		}
+	}
+	free(set);
+	free(bulk);
+}
+
+/*
+ * Gaps a parser cannot bridge still resynchronise, as before: bytes of a request's final CRLF
+ * (its LF is checked), a header, the end of a value with the next command, a reply's header.
+ */
+static void test_gap_outside_bulk(void)
+{
+	static const char head[] = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100\r\n";
+	static const char ping_req[] = "*1\r\n$4\r\nPING\r\n";
+	static const char get_req[] = "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+	char v10[11] = "vvvvvvvvvv";
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct wl_counters cnt;
+		struct conv c;
+
+		/* 92 bytes of the value and its CRLF left after the first segment: losing 89
+		 * leaves the CRLF and a value byte to see (absorbed); losing 90, only the CRLF */
+		for (int lost = 89; lost <= 90; lost++) {
+			harness_reset();
+			conv_init(&c, 6379);
+			handshake(h, &c);
+			req(h, &c, head);
+			req(h, &c, v10);
+			c.cseq += lost;
+			req(h, &c, lost == 89 ? "v\r\n" : "\r\n");
+			req(h, &c, ping_req);
+			resp(h, &c, "+OK\r\n+PONG\r\n");
+			cnt = harness_counters();
+			if (lost == 89) {
+				EXPECT_CMD(6379, "SET", 1, 1, 0, strlen(head) + 102, 5);
+				EXPECT_CMD(6379, "PING", 1, 1, 0, strlen(ping_req), 7);
+				CU_ASSERT_EQUAL(cnt.l7_gap_absorbed, 1);
+				CU_ASSERT_EQUAL(cnt.l7_resync_skip, 0);
+				CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
+			} else {
+				/* the SET is lost: its reply pairs with PING, PING's is unmatched
+				 */
+				CU_ASSERT_NOT_EQUAL(stats(6379, "SET", &(struct wl_cmd_stats){0}),
+						    0);
+				EXPECT_CMD(6379, "PING", 1, 1, 0, strlen(ping_req), 5);
+				CU_ASSERT_EQUAL(cnt.l7_gap_absorbed, 0);
+				CU_ASSERT_EQUAL(cnt.l7_resync_skip, 1);
+				CU_ASSERT_EQUAL(cnt.l7_unmatched, 1);
+			}
+			CU_ASSERT_EQUAL(cnt.l7_gap, 1);
+			CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
+		}
+
+		/* the end of a value and the next command's first bytes: both commands lost */
+		harness_reset();
+		conv_init(&c, 6379);
+		handshake(h, &c);
+		req(h, &c, head);
+		req(h, &c, v10);
+		c.cseq += 92 + 4;
+		req(h, &c, get_req + 4); /* "$3\r\nGET...": no command start */
+		req(h, &c, ping_req);
+		resp(h, &c, "+OK\r\n$-1\r\n+PONG\r\n");
+		cnt = harness_counters();
+		CU_ASSERT_NOT_EQUAL(stats(6379, "SET", &(struct wl_cmd_stats){0}), 0);
+		CU_ASSERT_NOT_EQUAL(stats(6379, "GET", &(struct wl_cmd_stats){0}), 0);
+		EXPECT_CMD(6379, "PING", 1, 1, 0, strlen(ping_req), 5);
+		CU_ASSERT_EQUAL(cnt.l7_gap, 1);
+		CU_ASSERT_EQUAL(cnt.l7_gap_absorbed, 0);
+		CU_ASSERT_EQUAL(cnt.l7_resync_skip, 1);
+		CU_ASSERT_EQUAL(cnt.l7_unmatched, 2);
+
+		/* a reply's header lost with the start of its value: the rest is skipped until a
+		 * segment starts like a reply; the GET stays pending and takes the next reply */
+		harness_reset();
+		conv_init(&c, 6379);
+		handshake(h, &c);
+		req(h, &c, get_req);
+		c.sseq += 20; /* "$100\r\n" and 14 value bytes */
+		{
+			char tail[100];
+
+			memset(tail, 'w', 88);
+			strcpy(tail + 88, "\r\n");
+			resp(h, &c, tail);
+		}
+		req(h, &c, ping_req);
+		resp(h, &c, "+PONG\r\n");
+		cnt = harness_counters();
+		EXPECT_CMD(6379, "GET", 1, 1, 0, strlen(get_req), 7);
+		EXPECT_CMD(6379, "PING", 1, 0, 0, strlen(ping_req), 0);
+		CU_ASSERT_EQUAL(cnt.l7_gap, 1);
+		CU_ASSERT_EQUAL(cnt.l7_gap_absorbed, 0);
+		CU_ASSERT_EQUAL(cnt.l7_resync_skip, 1);
+	}
+}
+
 static void test_malformed(void)
 {
 	static const char *const bad[] = {
@@ -707,6 +864,8 @@ void register_redis_tests(void)
 	CU_add_test(s, "nested_resp3_and_push", test_nested_resp3_and_push);
 	CU_add_test(s, "large_value_across_segments", test_large_value_across_segments);
 	CU_add_test(s, "retransmit_and_gap", test_retransmit_and_gap);
+	CU_add_test(s, "gap_inside_bulk", test_gap_inside_bulk);
+	CU_add_test(s, "gap_outside_bulk", test_gap_outside_bulk);
 	CU_add_test(s, "malformed", test_malformed);
 	CU_add_test(s, "sniffed_port", test_sniffed_port);
 	CU_add_test(s, "transactions", test_transactions);
