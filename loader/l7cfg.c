@@ -104,8 +104,8 @@ int wl_l7_names_load(int names_fd, int ids_fd)
 			const char *name = protos[p].names[i];
 			__u16 flags = 0;
 
-			if (!strcmp(name, "OTHER"))
-				continue;
+			if (!*name || !strcmp(name, "OTHER"))
+				continue; /* "": a name the parser cannot emit (too long) */
 			if (id >= WL_CMD_IDS_MAX)
 				return -E2BIG;
 			if (protos[p].proto == WL_L7_REDIS && is_container(name))

@@ -12,6 +12,7 @@
 #define WL_PARSE_PROTO_KAFKA_H
 
 #include "l7.h"
+#include "kafka_apis.h"
 
 #define WL_KAFKA_PORT	  9092
 #define WL_KAFKA_LEN_MAX  (1u << 30) /* larger lengths are malformed (brokers cap at 100 MiB) */
@@ -33,86 +34,9 @@ struct wl_kafka_dir {
 _Static_assert(sizeof(struct wl_kafka_dir) <= WL_L7_PRIV_MAX, "Kafka state fits in priv");
 #define KF(d) ((struct wl_kafka_dir *)(d)->priv)
 
-/* API names by api_key, as Apache Kafka's protocol spells them (NUL-padded to WL_CMD_LEN).
- * 128 rows so that an index masked with 127 is provably inside for the verifier. */
-static const char wl_kafka_api_names[128][WL_CMD_LEN] = {
-	"Produce",
-	"Fetch",
-	"ListOffsets",
-	"Metadata",
-	"LeaderAndIsr",
-	"StopReplica",
-	"UpdateMetadata",
-	"ControlledShutdown",
-	"OffsetCommit",
-	"OffsetFetch",
-	"FindCoordinator",
-	"JoinGroup",
-	"Heartbeat",
-	"LeaveGroup",
-	"SyncGroup",
-	"DescribeGroups",
-	"ListGroups",
-	"SaslHandshake",
-	"ApiVersions",
-	"CreateTopics",
-	"DeleteTopics",
-	"DeleteRecords",
-	"InitProducerId",
-	"OffsetForLeaderEpoch",
-	"AddPartitionsToTxn",
-	"AddOffsetsToTxn",
-	"EndTxn",
-	"WriteTxnMarkers",
-	"TxnOffsetCommit",
-	"DescribeAcls",
-	"CreateAcls",
-	"DeleteAcls",
-	"DescribeConfigs",
-	"AlterConfigs",
-	"AlterReplicaLogDirs",
-	"DescribeLogDirs",
-	"SaslAuthenticate",
-	"CreatePartitions",
-	"CreateDelegationToken",
-	"RenewDelegationToken",
-	"ExpireDelegationToken",
-	"DescribeDelegationToken",
-	"DeleteGroups",
-	"ElectLeaders",
-	"IncrementalAlterConfigs",
-	"", /* 45 AlterPartitionReassignments: longer than 23, OTHER */
-	"", /* 46 ListPartitionReassignments: longer than 23, OTHER */
-	"OffsetDelete",
-	"DescribeClientQuotas",
-	"AlterClientQuotas",
-	"", /* 50 DescribeUserScramCredentials: longer than 23, OTHER */
-	"", /* 51 AlterUserScramCredentials: longer than 23, OTHER */
-	"Vote",
-	"BeginQuorumEpoch",
-	"EndQuorumEpoch",
-	"DescribeQuorum",
-	"AlterPartition",
-	"UpdateFeatures",
-	"Envelope",
-	"FetchSnapshot",
-	"DescribeCluster",
-	"DescribeProducers",
-	"BrokerRegistration",
-	"BrokerHeartbeat",
-	"UnregisterBroker",
-	"DescribeTransactions",
-	"ListTransactions",
-	"AllocateProducerIds",
-	"ConsumerGroupHeartbeat",
-	"ConsumerGroupDescribe",
-	"ControllerRegistration",
-	"", /* 71 GetTelemetrySubscriptions: longer than 23, OTHER */
-	"PushTelemetry",
-	"AssignReplicasToDirs",
-	"", /* 74 ListClientMetricsResources: longer than 23, OTHER */
-	"DescribeTopicPartitions",
-};
+/* API names by api_key (parse/kafka_apis.h), NUL-padded to WL_CMD_LEN. 128 rows so that an
+ * index masked with 127 is provably inside for the verifier. */
+static const char wl_kafka_api_names[128][WL_CMD_LEN] = {WL_KAFKA_API_NAMES};
 
 /* First version whose response header is v1 (flexible: tagged fields after the correlation id).
  * ApiVersions is the exception: its response header is always v0. 0xff: never. */
