@@ -129,17 +129,29 @@ static __always_inline __u32 wl_win_avail(struct wl_l7_walk *w)
 	return n;
 }
 
-/* Like wl_win_avail, but moves the window to start at s->off when fewer than `want` bytes are
- * left in it and the payload has more: a fast path then never finds a short piece cut by the
- * window's end. */
-static __always_inline __u32 wl_win_ensure(struct wl_l7_walk *w, __u32 want)
+/* Starts the window at s->off when the payload goes on past the window's end (a piece cut by
+ * the window is then whole in it). Returns the bytes available from s->off, 0 when the window
+ * already starts there or already reaches the payload's end (nothing to gain). */
+static __always_inline __u32 wl_win_restart(struct wl_l7_walk *w)
 {
 	struct wl_l7_state *s = w->s;
-	__u32 avail = wl_win_avail(w);
 
-	if (avail && avail < want && s->win_off + s->win_len < s->end) {
-		s->win_len = 0;
-		avail = wl_win_avail(w);
+	if (s->off == s->win_off || s->win_off + s->win_len >= s->end)
+		return 0;
+	s->win_len = 0;
+	return wl_win_avail(w);
+}
+
+/* Like wl_win_avail, but restarts the window at s->off when fewer than `want` bytes are left in
+ * it: a fast path then never finds a short piece cut by the window's end. */
+static __always_inline __u32 wl_win_ensure(struct wl_l7_walk *w, __u32 want)
+{
+	__u32 avail = wl_win_avail(w), moved;
+
+	if (avail && avail < want) {
+		moved = wl_win_restart(w);
+		if (moved)
+			avail = moved;
 	}
 	return avail;
 }

@@ -882,11 +882,8 @@ static long wl_redis_cmd_whole(__u32 i, void *arg)
 	lim = pos + avail;
 	len = wl_redis_cmd_len(s, pos, lim);
 	if (!len) {
-		if (pos == 0 || s->win_off + s->win_len >= s->end)
-			return 1;
-		s->win_len = 0;
-		avail = wl_win_avail(w);
-		len = wl_redis_cmd_len(s, 0, avail);
+		avail = wl_win_restart(w);
+		len = avail ? wl_redis_cmd_len(s, 0, avail) : 0;
 		if (!len)
 			return 1;
 	}
@@ -935,10 +932,7 @@ static long wl_redis_reply_whole(__u32 i, void *arg)
 		return 1;
 	if (pos + 4 > lim || pos + 64 > WL_L7_WINDOW) {
 		/* near the window's end: start the window here when the payload goes on */
-		if (pos == 0 || s->win_off + s->win_len >= s->end)
-			return 1;
-		s->win_len = 0;
-		avail = wl_win_avail(w);
+		avail = wl_win_restart(w);
 		if (avail < 4)
 			return 1;
 		pos = 0;
