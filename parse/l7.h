@@ -122,6 +122,9 @@ static __always_inline __u32 wl_win_avail(struct wl_l7_walk *w)
 		n = WL_L7_WINDOW;
 	if (n == 0)
 		return 0;
+	/* 1 <= n <= WL_L7_WINDOW, said so the verifier of 6.1 sees it too: it learns no lower
+	 * bound from `n == 0` and refuses a helper size that may be zero */
+	n = ((n - 1) & (WL_L7_WINDOW - 1)) + 1;
 	if (wl_load_bytes(w->ctx, off, s->buf, n))
 		return 0;
 	s->win_off = off;
@@ -392,6 +395,7 @@ static __always_inline int wl_l7_hdr_take(struct wl_l7_walk *w, struct wl_l7_dir
 	/* the verifier sees have <= 63 and 1 <= n <= 64: within the connection's value */
 	if (n == 0 || n > WL_L7_HDR_MAX || have >= WL_L7_HDR_MAX)
 		return 0;
+	n = ((n - 1) & (WL_L7_HDR_MAX - 1)) + 1; /* 1..64 as a mask: see wl_win_avail */
 	if (wl_load_bytes(w->ctx, s->off, &d->hdr[have], n))
 		return 0;
 	s->off += n;

@@ -44,8 +44,8 @@ static __always_inline __u8 wl_l7_sniff(wl_ctx_t *ctx, struct wl_meta *m, __u32 
 	if (payload_len >= 16) {
 		if (wl_load_bytes(ctx, m->payload_off, head, 16))
 			return 0;
-	} else if (wl_load_bytes(ctx, m->payload_off, head, payload_len & 15)) {
-		return 0;
+	} else if (wl_load_bytes(ctx, m->payload_off, head, ((payload_len - 1) & 15) + 1)) {
+		return 0; /* 1..15 bytes (the caller saw >= 4) as a mask: 6.1 bounds it below */
 	}
 	if (wl_redis_sniff(head, payload_len))
 		proto = WL_L7_REDIS;
