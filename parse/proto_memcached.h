@@ -209,13 +209,51 @@ __noinline __u32 wl_mc_scan(struct wl_l7_state *s, struct wl_mc_dir *m, __u32 po
 
 /* ---- events ---- */
 
+/*
+ * The walk of a global function: the scratch and counters from their maps (real map values,
+ * usable as helper keys), the connection as given (opaque bytes to the verifier).
+ */
+static __always_inline int wl_mc_walk(struct wl_l7_walk *w, wl_ctx_t *ctx, struct wl_conn *conn)
+{
+	__u32 zero = 0;
+
+	w->ctx = ctx;
+	w->conn = conn;
+	w->d = 0;
+	w->cnt = bpf_map_lookup_elem(&wl_counters, &zero);
+	w->s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
+	return w->cnt && w->s;
+}
+
+/* The runs of events go to the stats map in global functions: verified once, not once per
+ * path that emits an event. Requests: no FIFO push here (by_id: the parser pushes its own). */
+__noinline int wl_mc_flush_req(struct wl_conn *conn)
+{
+	struct wl_l7_walk w;
+
+	if (!conn || !wl_mc_walk(&w, 0, conn))
+		return 0;
+	wl_run_flush_req(&w);
+	return 0;
+}
+
+__noinline int wl_mc_flush_resp(struct wl_conn *conn)
+{
+	struct wl_l7_walk w;
+
+	if (!conn || !wl_mc_walk(&w, 0, conn))
+		return 0;
+	wl_run_flush_resp(&w);
+	return 0;
+}
+
 /* n requests of command id (the keys of a multi-get), bytes for all of them. */
 static __always_inline void wl_mc_requests(struct wl_l7_walk *w, __u16 id, __u32 n, __u32 bytes)
 {
 	struct wl_l7_run *r = &w->s->req;
 
 	if (r->id != id || r->count >= 0xffff)
-		wl_run_flush_req(w);
+		wl_mc_flush_req(w->conn);
 	r->id = id;
 	r->count += n;
 	r->bytes += bytes;
@@ -232,7 +270,7 @@ static __always_inline void wl_mc_responses(struct wl_l7_walk *w, __u16 id, __u6
 		return;
 	}
 	if (r->id != id || r->lat_ns != lat_ns)
-		wl_run_flush_resp(w);
+		wl_mc_flush_resp(w->conn);
 	r->id = id;
 	r->lat_ns = lat_ns;
 	r->count += n;
@@ -258,12 +296,13 @@ static __always_inline void wl_mc_push(struct wl_l7_walk *w, struct wl_mc_dir *m
 	m->push_cnt += n;
 }
 
-/* Takes n more units (keys) off the FIFO, from the head entry on. */
-static __always_inline void wl_mc_fifo_take(struct wl_l7_walk *w, __u32 n)
+/* Takes n more units (keys) off the FIFO, from the head entry on. Global: verified once. */
+__noinline int wl_mc_fifo_take_g(struct wl_conn *c, __u32 n)
 {
-	struct wl_conn *c = w->conn;
 	__u32 took = 0;
 
+	if (!c)
+		return 0;
 	for (int k = 0; k < 4; k++) {
 		__u32 head = c->fifo_head, tail = *(volatile __u32 *)&c->fifo_tail, cnt, t, old;
 		struct wl_pending *e;
@@ -282,6 +321,12 @@ static __always_inline void wl_mc_fifo_take(struct wl_l7_walk *w, __u32 n)
 			__sync_fetch_and_add(&c->fifo_head, 1);
 		took += t;
 	}
+	return 0;
+}
+
+static __always_inline void wl_mc_fifo_take(struct wl_l7_walk *w, __u32 n)
+{
+	wl_mc_fifo_take_g(w->conn, n);
 }
 
 static __always_inline int wl_mc_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d)
@@ -300,6 +345,17 @@ static __always_inline void wl_mc_msg_done(struct wl_l7_dir *d)
 	d->state = MC_IDLE;
 	d->msg_bytes = 0;
 	d->hdr_len = 0;
+}
+
+/* The command id of the name in m->name (WL_CMD_OTHER when unknown). Global: verified once. */
+__noinline int wl_mc_lookup_g(struct wl_mc_dir *m)
+{
+	struct wl_l7_walk w;
+	__u16 flags;
+
+	if (!m || !wl_mc_walk(&w, 0, 0))
+		return WL_CMD_OTHER;
+	return wl_cmd_lookup(&w, m->name, &flags);
 }
 
 /* ---- text requests ---- */
@@ -356,10 +412,10 @@ static __always_inline void wl_mc_req_line(struct wl_l7_walk *w, struct wl_l7_di
 {
 	__u32 nt = m->ntok, n = 1, lo = 0, hi = 0xffffffff, data = 0;
 	int kind = wl_mc_kind(m), noreply = 0, expect = 1, ok;
-	__u16 id, flags;
+	__u16 id;
 
 	/* a first token too long for the name buffer is no command memcached knows */
-	id = nt && m->name[WL_CMD_LEN - 2] == 0 ? wl_cmd_lookup(w, m->name, &flags) : WL_CMD_OTHER;
+	id = nt && m->name[WL_CMD_LEN - 2] == 0 ? wl_mc_lookup_g(m) : WL_CMD_OTHER;
 	/* token counts memcached accepts for each command (else it answers ERROR) */
 	switch (kind) {
 	case MCK_GET:
@@ -568,14 +624,14 @@ static __always_inline void wl_mc_req_bin(struct wl_l7_walk *w, struct wl_l7_dir
 {
 	long body = wl_mc_bin_body(d, WL_MC_REQ_MAGIC);
 	__u8 op = d->hdr[1];
-	__u16 id, flags;
+	__u16 id;
 
 	if (body < 0) {
 		wl_mc_malformed(w, d);
 		return;
 	}
 	wl_mc_bin_name(m, op);
-	id = wl_cmd_lookup(w, m->name, &flags);
+	id = wl_mc_lookup_g(m);
 	wl_mc_requests(w, id, 1, WL_MC_BIN_HDR + body);
 	if (op != 0x17) /* quitq: never answered; other quiet ones are settled in order */
 		wl_mc_push(w, m, id, 1);
@@ -583,35 +639,41 @@ static __always_inline void wl_mc_req_bin(struct wl_l7_walk *w, struct wl_l7_dir
 	d->state = MC_BIN_BODY;
 }
 
-/* Is command id a binary quiet one ("...q"), and is it of the get family (silence = miss)? */
-static __always_inline int wl_mc_quiet(__u16 id, int *get_family)
+/* Is command id a binary quiet one ("...q"): bit 0; of the get family (silence = miss): bit 1.
+ * Global: verified once. The last character is carried, not its index. */
+__noinline int wl_mc_quiet_g(__u32 id)
 {
 	struct wl_cmd_name *nm;
-	__u32 idx = id;
-	int last = 0;
+	__u32 idx = id & 0xffff;
+	char last;
 
 	nm = bpf_map_lookup_elem(&wl_cmd_ids, &idx);
 	if (!nm)
 		return 0;
+	last = nm->command[0];
 	for (int j = 1; j < WL_CMD_LEN; j++) {
-		if (nm->command[j] == 0)
+		char c = nm->command[j];
+
+		if (c == 0)
 			break;
-		last = j;
+		last = c;
 	}
-	*get_family = nm->command[0] == 'g';
-	return nm->command[last] == 'q';
+	return (last == 'q') | (nm->command[0] == 'g') << 1;
 }
 
-/* A binary reply to command rid: the quiet requests before it that got no reply are settled. */
-static __always_inline void wl_mc_bin_answer(struct wl_l7_walk *w, __u16 rid, int error, int miss,
-					     __u32 bytes)
+/* A binary reply to command rid: the quiet requests before it that got no reply are settled.
+ * Global: verified once. */
+__noinline int wl_mc_bin_answer_g(struct wl_conn *c, __u32 rid, __u32 error, __u32 miss,
+				  __u32 bytes)
 {
-	struct wl_conn *c = w->conn;
+	struct wl_l7_walk wk, *w = &wk;
 
+	if (!c || !wl_mc_walk(w, 0, c))
+		return 0;
 	for (int k = 0; k < 8; k++) {
 		__u32 head = c->fifo_head, tail = *(volatile __u32 *)&c->fifo_tail, cnt;
 		struct wl_pending *e;
-		int get_family = 0;
+		int quiet = 0;
 		__u64 lat;
 		__u16 id;
 
@@ -620,18 +682,27 @@ static __always_inline void wl_mc_bin_answer(struct wl_l7_walk *w, __u16 rid, in
 		e = &c->fifo[head & (WL_FIFO_LEN - 1)];
 		id = e->cmd_id;
 		lat = w->s->job.now > e->ts_ns ? w->s->job.now - e->ts_ns : 0;
-		if (id == rid || !wl_mc_quiet(id, &get_family)) {
+		if (id != rid)
+			quiet = wl_mc_quiet_g(id);
+		if (!(quiet & 1)) {
 			wl_mc_fifo_take(w, 1);
 			wl_mc_responses(w, id, lat, 1, !!error, !!miss, bytes);
-			return;
+			return 0;
 		}
 		cnt = *(volatile __u32 *)&e->count;
 		if (!cnt)
 			cnt = 1;
 		wl_mc_fifo_take(w, cnt);
-		wl_mc_responses(w, id, lat, cnt, 0, get_family ? cnt : 0, 0);
+		wl_mc_responses(w, id, lat, cnt, 0, (quiet & 2) ? cnt : 0, 0);
 	}
 	w->cnt->l7_unmatched++;
+	return 0;
+}
+
+static __always_inline void wl_mc_bin_answer(struct wl_l7_walk *w, __u16 rid, int error, int miss,
+					     __u32 bytes)
+{
+	wl_mc_bin_answer_g(w->conn, rid, !!error, !!miss, bytes);
 }
 
 static __always_inline void wl_mc_resp_bin(struct wl_l7_walk *w, struct wl_l7_dir *d,
@@ -639,7 +710,7 @@ static __always_inline void wl_mc_resp_bin(struct wl_l7_walk *w, struct wl_l7_di
 {
 	long body = wl_mc_bin_body(d, WL_MC_RESP_MAGIC);
 	__u32 keylen = (__u32)d->hdr[2] << 8 | d->hdr[3];
-	__u16 status = (__u16)d->hdr[6] << 8 | d->hdr[7], id, flags;
+	__u16 status = (__u16)d->hdr[6] << 8 | d->hdr[7], id;
 	__u8 op = d->hdr[1];
 
 	if (body < 0) {
@@ -654,7 +725,7 @@ static __always_inline void wl_mc_resp_bin(struct wl_l7_walk *w, struct wl_l7_di
 		return;
 	}
 	wl_mc_bin_name(m, op);
-	id = wl_cmd_lookup(w, m->name, &flags);
+	id = wl_mc_lookup_g(m);
 	wl_mc_bin_answer(w, id, status && status != 1 && status != 2 && status != 5, status == 1,
 			 m->acc_bytes + WL_MC_BIN_HDR + body);
 	m->acc_bytes = 0;
@@ -888,14 +959,43 @@ static __always_inline long wl_mc_step(struct wl_l7_walk *w, int resp)
 	return s->off >= s->end;
 }
 
+/*
+ * The steps are global functions: verified once each, from an opaque state (the connection's
+ * and the scratch's bytes unknown), instead of once per path of the bpf_loop callback. They get
+ * the scratch and counters from their maps (real map values, usable as helper keys).
+ */
+static __always_inline long wl_mc_step_g(wl_ctx_t *ctx, struct wl_conn *conn, int resp)
+{
+	struct wl_l7_walk w;
+
+	if (!conn || !wl_mc_walk(&w, ctx, conn))
+		return 1;
+	w.d = &conn->dir[resp & 1];
+	return wl_mc_step(&w, resp);
+}
+
+__noinline long wl_mc_req_step_g(wl_ctx_t *ctx, struct wl_conn *conn)
+{
+	return wl_mc_step_g(ctx, conn, 0);
+}
+
+__noinline long wl_mc_resp_step_g(wl_ctx_t *ctx, struct wl_conn *conn)
+{
+	return wl_mc_step_g(ctx, conn, 1);
+}
+
 static long wl_mc_req_step(__u32 i, void *arg)
 {
-	return wl_mc_step(arg, 0);
+	struct wl_l7_walk *w = arg;
+
+	return wl_mc_req_step_g(w->ctx, w->conn) ? 1 : 0;
 }
 
 static long wl_mc_resp_step(__u32 i, void *arg)
 {
-	return wl_mc_step(arg, 1);
+	struct wl_l7_walk *w = arg;
+
+	return wl_mc_resp_step_g(w->ctx, w->conn) ? 1 : 0;
 }
 
 /*
