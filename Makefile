@@ -19,7 +19,7 @@ NL_CFLAGS := $(shell pkg-config --cflags libnl-3.0 2>/dev/null || echo -I/usr/in
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Wno-unused-parameter \
 	      -Wno-unused-function -I$(BUILD) -I.
 
-PARSE_HDRS := $(wildcard parse/*.h) maps/wirelens.h
+PARSE_HDRS := $(wildcard parse/*.h) maps/wirelens.h $(BUILD)/wl_proto_parsers.h
 BPF_PROGS  := wl_xdp wl_tc
 BPF_OBJS   := $(BPF_PROGS:%=$(BUILD)/%.bpf.o)
 SKELS      := $(BPF_PROGS:%=$(BUILD)/%.skel.h)
@@ -39,6 +39,13 @@ all: $(BUILD)/wirelens $(BUILD)/test_wirelens $(BUILD)/bench_wirelens
 $(BUILD)/.dirs:
 	mkdir -p $(BUILD)/loader $(BUILD)/tests $(BUILD)/bench && touch $@
 
+# The protocol parsers and name tables, every one there is: a new protocol adds its files and its
+# registry line (maps/wirelens.h), no include list.
+$(BUILD)/wl_proto_parsers.h: $(wildcard parse/proto_*.h) Makefile | $(BUILD)/.dirs
+	@for f in $(sort $(wildcard parse/proto_*.h)); do echo "#include \"$$f\""; done > $@.tmp && mv $@.tmp $@
+$(BUILD)/wl_proto_names.h: $(wildcard loader/names/*.h) Makefile | $(BUILD)/.dirs
+	@for f in $(sort $(wildcard loader/names/*.h)); do echo "#include \"$$f\""; done > $@.tmp && mv $@.tmp $@
+
 # vmlinux.h from the running kernel's BTF.
 $(BUILD)/vmlinux.h: | $(BUILD)/.dirs
 	@test -r /sys/kernel/btf/vmlinux || { echo "kernel has no BTF (/sys/kernel/btf/vmlinux)" >&2; exit 1; }
@@ -54,7 +61,7 @@ $(BUILD)/%.bpf.o: bench/%.bpf.c $(PARSE_HDRS) $(BUILD)/vmlinux.h
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/loader/%.o: loader/%.c $(wildcard loader/*.h) $(wildcard loader/names/*.h) maps/wirelens.h $(SKELS) | $(BUILD)/.dirs
+$(BUILD)/loader/%.o: loader/%.c $(wildcard loader/*.h) $(BUILD)/wl_proto_names.h maps/wirelens.h $(SKELS) | $(BUILD)/.dirs
 	$(CC) $(CFLAGS) $(NL_CFLAGS) -c $< -o $@
 
 $(BUILD)/wirelens: $(LOADER_OBJS)

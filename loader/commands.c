@@ -16,8 +16,6 @@
 #include "commands.h"
 #include "l7cfg.h"
 
-#define PORT_LEARNED 0x80
-
 struct cmd_row {
 	struct wl_cmd_key key;
 	struct wl_cmd_stats st;
@@ -176,8 +174,9 @@ static void commands_usage(FILE *f)
 	fprintf(f, "usage: wirelens commands [--json] [--protocol P] [--server ADDR[:PORT]]\n"
 		   "  Per-command statistics of the application protocols seen: requests,\n"
 		   "  responses, errors, bytes and latency (request seen -> first response byte).\n"
-		   "  --protocol  redis, memcached, http, dns, mysql, postgresql, mongodb, kafka\n"
-		   "  --server    198.18.0.2, 198.18.0.2:6379, [2001:db8::1]:6379 or :6379\n");
+		   "  --protocol  %s\n"
+		   "  --server    198.18.0.2, 198.18.0.2:6379, [2001:db8::1]:6379 or :6379\n",
+		wl_l7_proto_list(", "));
 }
 
 int wl_cmd_commands(int argc, char **argv)
@@ -400,7 +399,7 @@ int wl_cmd_ports(int argc, char **argv)
 
 			if (bpf_map_lookup_elem(fd, &port, &v) || !v)
 				continue;
-			name = wl_l7_proto_name(v & ~PORT_LEARNED);
+			name = wl_l7_proto_name(v & ~WL_PORT_LEARNED);
 			if (!name)
 				name = "unknown";
 			if (json) {
@@ -409,11 +408,11 @@ int wl_cmd_ports(int argc, char **argv)
 				json_object_object_add(o, "port", json_object_new_int(port));
 				json_object_object_add(o, "protocol", json_object_new_string(name));
 				json_object_object_add(o, "learned",
-						       json_object_new_boolean(v & PORT_LEARNED));
+						       json_object_new_boolean(v & WL_PORT_LEARNED));
 				json_object_array_add(arr, o);
 			} else {
 				printf("%-6u %-12s %s\n", port, name,
-				       (v & PORT_LEARNED) ? "learned (content)" : "configured");
+				       (v & WL_PORT_LEARNED) ? "learned (content)" : "configured");
 			}
 		}
 		if (json)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <bpf/bpf.h>
@@ -7,37 +8,26 @@
 
 #include "l7cfg.h"
 #include "wl_xdp.skel.h"
-#include "names/redis.h"
-#include "names/memcached.h"
-#include "names/http.h"
-#include "names/dns.h"
-#include "names/mysql.h"
-#include "names/postgresql.h"
-#include "names/mongodb.h"
-#include "names/kafka.h"
+#include "wl_proto_names.h" /* made by the Makefile: each header of loader/names */
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #define NAMES(a) a, ARRAY_LEN(a)
 
-/* One line per protocol: parsed = its kernel parser exists (default ports are set only then). */
+/* The registry (maps/wirelens.h) as the loader needs it. */
 static const struct {
 	unsigned int proto;
 	const char *name;
-	int parsed;
-	__u16 ports[3];
+	__u16 ports[4];
 	const char *const *names;
 	size_t n_names;
 } protos[] = {
-	{WL_L7_REDIS, "redis", 1, {6379}, NAMES(redis_commands)},
-	{WL_L7_MEMCACHED, "memcached", 1, {11211}, NAMES(memcached_commands)},
-	{WL_L7_HTTP, "http", 1, {80, 8080}, NAMES(http_commands)},
-	{WL_L7_DNS, "dns", 1, {53}, NAMES(dns_commands)},
-	{WL_L7_MYSQL, "mysql", 1, {3306}, NAMES(mysql_commands)},
-	{WL_L7_POSTGRES, "postgresql", 1, {5432}, NAMES(postgresql_commands)},
-	{WL_L7_MONGODB, "mongodb", 1, {27017}, NAMES(mongodb_commands)},
-	{WL_L7_KAFKA, "kafka", 1, {9092}, NAMES(kafka_commands)},
+#define WL_L7_CFG_ENTRY(name, ENUM, id, ...)                                                       \
+	{WL_L7_##ENUM, #name, {__VA_ARGS__}, NAMES(name##_commands)},
+	WL_L7_PROTOCOLS(WL_L7_CFG_ENTRY)
+#undef WL_L7_CFG_ENTRY
 };
+_Static_assert(ARRAY_LEN(protos) == WL_L7_PROTO_MAX - 1, "one line per protocol");
 
 const char *wl_l7_proto_name(unsigned int proto)
 {
@@ -57,11 +47,34 @@ unsigned int wl_l7_proto_by_name(const char *name)
 	return 0;
 }
 
-int wl_l7_proto_parsed(unsigned int proto)
+const char *wl_l7_proto_list(const char *sep)
 {
+	static char list[256];
+
+	list[0] = 0;
 	for (size_t i = 0; i < ARRAY_LEN(protos); i++)
-		if (protos[i].proto == proto)
-			return protos[i].parsed;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? sep : "",
+			 protos[i].name);
+	return list;
+}
+
+int wl_l7_proto_mask_parse(const char *list, __u32 *mask)
+{
+	char buf[256], *save = NULL, *tok;
+
+	if (snprintf(buf, sizeof(buf), "%s", list) >= (int)sizeof(buf))
+		return -E2BIG;
+	*mask = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		unsigned int p = wl_l7_proto_by_name(tok);
+
+		if (!p) {
+			fprintf(stderr, "wirelens: unknown protocol '%s' (known: %s)\n", tok,
+				wl_l7_proto_list(", "));
+			return -EINVAL;
+		}
+		*mask |= 1u << p;
+	}
 	return 0;
 }
 
@@ -119,8 +132,6 @@ int wl_l7_names_load(int names_fd, int ids_fd)
 int wl_l7_ports_defaults(int ports_fd)
 {
 	for (size_t i = 0; i < ARRAY_LEN(protos); i++) {
-		if (!protos[i].parsed)
-			continue;
 		for (size_t j = 0; j < ARRAY_LEN(protos[i].ports) && protos[i].ports[j]; j++) {
 			__u32 port = protos[i].ports[j];
 			__u8 cur = 0, val = protos[i].proto;

@@ -10,8 +10,10 @@
 const char *wl_l7_proto_name(unsigned int proto);
 /* enum wl_l7_proto from a name, 0 if unknown. */
 unsigned int wl_l7_proto_by_name(const char *name);
-/* Whether the kernel side parses this protocol yet. */
-int wl_l7_proto_parsed(unsigned int proto);
+/* Every protocol's name, joined by sep (a static buffer). */
+const char *wl_l7_proto_list(const char *sep);
+/* "redis,http" -> bit (1 << enum wl_l7_proto) each; one line on stderr for an unknown name. */
+int wl_l7_proto_mask_parse(const char *list, __u32 *mask);
 
 /* Fills wl_cmd_names / wl_cmd_ids (idempotent). */
 int wl_l7_names_load(int names_fd, int ids_fd);

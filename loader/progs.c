@@ -14,10 +14,13 @@
 #include "wl_tc.skel.h"
 
 static bool libbpf_verbose;
+static bool libbpf_mute; /* while loading a protocol program: its failure is said in one line */
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	if (level == LIBBPF_DEBUG && !libbpf_verbose)
+		return 0;
+	if (libbpf_mute && !libbpf_verbose)
 		return 0;
 	return vfprintf(stderr, fmt, args);
 }
@@ -39,37 +42,307 @@ static int pin_map(struct bpf_map *map, const char *dir)
 	return bpf_map__set_pin_path(map, path);
 }
 
-/* Puts each protocol program (wl_l7_<protocol>) at its protocol's index in the program array the
- * L2-L4 path tail-calls through. A reused (pinned) array gets the new programs. */
-static int fill_l7_progs(struct bpf_object *obj, int array_fd)
+/* ---- the verifier's word ---- */
+
+/*
+ * Every program is loaded with a log of level 4 (statistics only): it costs the verifier
+ * nothing, tells how many instructions it processed, and keeps libbpf from loading a refused
+ * program once more just to fetch a log. The detail of a refusal (level 1, every instruction)
+ * is asked for only after one.
+ */
+#define STATS_LOG_LEN  (256u << 10) /* a truncated log fails the load (ENOSPC) */
+#define DETAIL_LOG_LEN (64u << 20)
+
+/* The last line of a verifier log that is not statistics: what it refused and why. */
+static void log_last_line(char *log, char *out, size_t len)
+{
+	char *end = log + strlen(log), *line;
+
+	out[0] = 0;
+	while (end > log) {
+		while (end > log && (end[-1] == '\n' || end[-1] == ' '))
+			*--end = 0;
+		line = end;
+		while (line > log && line[-1] != '\n')
+			line--;
+		if (*line && strncmp(line, "processed ", 10) &&
+		    strncmp(line, "verification time", 17) && strncmp(line, "stack depth", 11)) {
+			snprintf(out, len, "%s", line);
+			return;
+		}
+		end = line;
+	}
+}
+
+/* "processed N insns" of a statistics log, 0 when absent. */
+static __u32 log_processed(const char *log)
+{
+	const char *p = strstr(log, "processed ");
+	unsigned long n = 0;
+
+	if (p)
+		sscanf(p, "processed %lu", &n);
+	return n;
+}
+
+/* The last lines of a log (for --verbose). */
+static void log_tail(const char *log, int lines)
+{
+	const char *p = log + strlen(log);
+
+	while (p > log && lines > 0)
+		if (*--p == '\n' && p[1])
+			lines--;
+	fprintf(stderr, "%s%s\n", p == log ? "" : "...\n", p == log ? p : p + 1);
+}
+
+/* verified_insns of a loaded program (kernel 5.16+), 0 when unknown. */
+static __u32 prog_verified_insns(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.verified_insns;
+}
+
+/* ---- protocol programs: each in an object of its own ---- */
+
+static const void *hook_elf(int hook, size_t *sz)
+{
+	return hook == WL_PROG_XDP ? wl_xdp__elf_bytes(sz) : wl_tc__elf_bytes(sz);
+}
+
+static struct bpf_object *hook_obj(const struct wl_progs *p, int hook)
+{
+	return hook == WL_PROG_XDP ? p->xdp->obj : p->tc->obj;
+}
+
+/*
+ * Opens the hook's object again with wl_l7_<proto> as its only program, on the maps of the
+ * hook's main object. Loading protocol programs one object each is what lets a protocol the
+ * kernel refuses stay out while L2-L4 and the other protocols run, each verified once.
+ */
+static struct bpf_object *l7_open(const struct wl_progs *p, int hook, unsigned int proto, char *log,
+				  size_t log_len, __u32 log_level)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo,
+		    .object_name = hook == WL_PROG_XDP ? "wl_xdp" : "wl_tc");
+	const char *name = wl_l7_proto_name(proto);
+	struct bpf_object *obj, *main_obj = hook_obj(p, hook);
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	char want[64];
+	bool found = false;
+	size_t sz;
+	const void *elf = hook_elf(hook, &sz);
+
+	snprintf(want, sizeof(want), "wl_l7_%s", name ? name : "?");
+	obj = bpf_object__open_mem(elf, sz, &oo);
+	if (!obj)
+		return NULL;
+	bpf_object__for_each_program(prog, obj)
+	{
+		bool me = !strcmp(bpf_program__name(prog), want);
+
+		bpf_program__set_autoload(prog, me);
+		if (me) {
+			found = true;
+			bpf_program__set_log_level(prog, log_level);
+			bpf_program__set_log_buf(prog, log, log_len);
+		}
+	}
+	bpf_object__for_each_map(map, obj)
+	{
+		struct bpf_map *twin;
+
+		if (bpf_map__is_internal(map))
+			continue;
+		twin = bpf_object__find_map_by_name(main_obj, bpf_map__name(map));
+		if (!twin || bpf_map__set_max_entries(map, bpf_map__max_entries(twin)) ||
+		    bpf_map__reuse_fd(map, bpf_map__fd(twin))) {
+			found = false;
+			break;
+		}
+	}
+	if (!found) {
+		bpf_object__close(obj);
+		errno = ENOENT;
+		return NULL;
+	}
+	return obj;
+}
+
+/* Loads wl_l7_<proto> of one hook. Returns the object, or NULL with st->error and st->reason
+ * said. */
+static struct bpf_object *l7_load_hook(struct wl_progs *p, int hook, unsigned int proto,
+				       const struct wl_load_opts *o)
+{
+	static char log[STATS_LOG_LEN];
+	struct wl_l7_info *st = &p->l7[proto];
+	struct bpf_object *obj;
+	char *detail;
+	int err;
+
+	log[0] = 0;
+	obj = l7_open(p, hook, proto, log, sizeof(log), 4);
+	if (!obj) {
+		st->error = -errno;
+		snprintf(st->reason, sizeof(st->reason), "cannot open its program: %s",
+			 strerror(errno));
+		return NULL;
+	}
+	libbpf_mute = true;
+	err = bpf_object__load(obj);
+	libbpf_mute = false;
+	if (!err) {
+		struct bpf_program *prog;
+
+		bpf_object__for_each_program(prog, obj) if (bpf_program__fd(prog) >= 0)
+			st->verified_insns[hook] = prog_verified_insns(bpf_program__fd(prog));
+		return obj;
+	}
+	bpf_object__close(obj);
+	st->error = err;
+	st->verified_insns[hook] = log_processed(log);
+	/* Once more with the whole log, for the line that says why (kernels from 6.4 keep the
+	 * log's end when it overflows; older ones keep its start, and then the statistics say
+	 * it). */
+	detail = calloc(1, DETAIL_LOG_LEN);
+	if (detail) {
+		obj = l7_open(p, hook, proto, detail, DETAIL_LOG_LEN, 1);
+		if (obj) {
+			libbpf_mute = true;
+			bpf_object__load(obj);
+			libbpf_mute = false;
+			bpf_object__close(obj);
+		}
+		log_last_line(detail, st->reason, sizeof(st->reason));
+		if (o->verbose && detail[0]) {
+			fprintf(stderr, "wirelens: verifier log of wl_l7_%s (%s), last lines:\n",
+				wl_l7_proto_name(proto), hook == WL_PROG_XDP ? "xdp" : "tc");
+			log_tail(detail, 30);
+		}
+		free(detail);
+	}
+	if (!st->reason[0])
+		snprintf(st->reason, sizeof(st->reason), "%s after %u instructions", strerror(-err),
+			 st->verified_insns[hook]);
+	return NULL;
+}
+
+static bool l7_wanted(const struct wl_load_opts *o, unsigned int proto)
+{
+	return !o->l7_select || (o->l7_mask & (1u << proto));
+}
+
+/* Loads the protocol programs asked for, each on its own; a refused one is left out (said in
+ * p->l7[proto]) and its packets are counted as l7_unloaded. Fills both program arrays. */
+static int l7_load_all(struct wl_progs *p, const struct wl_load_opts *o)
+{
+	int arrays[WL_PROG_HOOKS] = {bpf_map__fd(p->xdp->maps.wl_l7_progs_xdp),
+				     bpf_map__fd(p->tc->maps.wl_l7_progs_tc)};
+
+	for (unsigned int proto = 1; proto < WL_L7_PROTO_MAX; proto++) {
+		struct wl_l7_info *st = &p->l7[proto];
+
+		memset(st, 0, sizeof(*st));
+		st->wanted = l7_wanted(o, proto);
+		if (st->wanted) {
+			for (int h = 0; h < WL_PROG_HOOKS; h++) {
+				p->l7_obj[h][proto] = l7_load_hook(p, h, proto, o);
+				if (!p->l7_obj[h][proto])
+					break;
+			}
+			st->loaded = p->l7_obj[WL_PROG_XDP][proto] && p->l7_obj[WL_PROG_TC][proto];
+		}
+		for (int h = 0; h < WL_PROG_HOOKS; h++) {
+			struct bpf_program *prog;
+			int fd = -1;
+
+			if (!st->loaded) { /* a protocol runs on both hooks or on none */
+				bpf_object__close(p->l7_obj[h][proto]);
+				p->l7_obj[h][proto] = NULL;
+				bpf_map_delete_elem(arrays[h],
+						    &proto); /* a reused array's old one */
+				continue;
+			}
+			bpf_object__for_each_program(
+				prog, p->l7_obj[h][proto]) if (bpf_program__fd(prog) >= 0) fd =
+				bpf_program__fd(prog);
+			if (bpf_map_update_elem(arrays[h], &proto, &fd, BPF_ANY))
+				return -errno;
+		}
+		if (!st->wanted)
+			snprintf(st->reason, sizeof(st->reason), "not asked for");
+		else if (!st->loaded && o->warn)
+			fprintf(stderr,
+				"wirelens: warning: protocol %s left out: the verifier refused "
+				"wl_l7_%s: %s\n",
+				wl_l7_proto_name(proto), wl_l7_proto_name(proto), st->reason);
+	}
+	return wl_l7_info_write(bpf_map__fd(p->xdp->maps.wl_l7_info), p->l7);
+}
+
+int wl_l7_info_write(int fd, const struct wl_l7_info *info)
+{
+	for (__u32 proto = 0; proto < WL_L7_PROTO_MAX; proto++)
+		if (bpf_map_update_elem(fd, &proto, &info[proto], BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+int wl_l7_info_read(int fd, struct wl_l7_info *info)
+{
+	memset(info, 0, sizeof(*info) * WL_L7_PROTO_MAX);
+	for (__u32 proto = 0; proto < WL_L7_PROTO_MAX; proto++)
+		if (bpf_map_lookup_elem(fd, &proto, &info[proto]))
+			return -errno;
+	return 0;
+}
+
+/* ---- the main programs ---- */
+
+/* Sets up the log of a main program: statistics, or everything with --verbose. */
+static void main_prog_log(struct bpf_program *prog, char *log, size_t len, bool verbose)
+{
+	bpf_program__set_log_level(prog, verbose ? 1 : 4);
+	bpf_program__set_log_buf(prog, log, len);
+}
+
+static void main_prog_refused(const char *name, int err, char *log, bool verbose)
+{
+	char line[160];
+
+	log_last_line(log, line, sizeof(line));
+	if (err == -ENOMEM || err == -E2BIG || err == -EACCES || err == -EINVAL)
+		fprintf(stderr, "wirelens: the kernel's verifier refused %s (%s): %s%s\n", name,
+			strerror(-err), line[0] ? line : "no log",
+			verbose ? "" : " (--verbose prints the log's end)");
+	if (verbose && log[0])
+		log_tail(log, 30);
+}
+
+/* Turns off every protocol program of a main object: they load one object each. */
+static void main_only(struct bpf_object *obj)
 {
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program(prog, obj)
-	{
-		const char *name = bpf_program__name(prog);
-		__u32 proto, fd;
-
-		if (strncmp(name, "wl_l7_", 6))
-			continue;
-		proto = wl_l7_proto_by_name(name + 6);
-		if (!proto) {
-			fprintf(stderr, "wirelens: program %s names no known protocol\n", name);
-			return -EINVAL;
-		}
-		fd = bpf_program__fd(prog);
-		if (bpf_map_update_elem(array_fd, &proto, &fd, BPF_ANY))
-			return -errno;
-	}
-	return 0;
+	bpf_object__for_each_program(prog, obj) if (!strncmp(bpf_program__name(prog), "wl_l7_", 6))
+		bpf_program__set_autoload(prog, false);
 }
 
 int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 {
+	size_t log_len = o->verbose ? DETAIL_LOG_LEN : STATS_LOG_LEN;
+	char *log = calloc(1, log_len);
 	struct bpf_map *map;
-	int err;
+	int err = -ENOMEM;
 
 	memset(p, 0, sizeof(*p));
+	if (!log)
+		goto fail;
 	p->xdp = wl_xdp__open();
 	p->tc = wl_tc__open();
 	if (!p->xdp || !p->tc) {
@@ -77,6 +350,8 @@ int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 		fprintf(stderr, "wirelens: cannot open BPF objects: %s\n", strerror(-err));
 		goto fail;
 	}
+	main_only(p->xdp->obj);
+	main_only(p->tc->obj);
 	if (o->flows_max) {
 		err = bpf_map__set_max_entries(p->xdp->maps.wl_flows, o->flows_max);
 		if (err)
@@ -89,17 +364,25 @@ int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 		if (err)
 			goto fail;
 	}
+	main_prog_log(p->xdp->progs.wl_xdp, log, log_len, o->verbose);
 	err = wl_xdp__load(p->xdp);
 	if (err) {
-		fprintf(stderr, "wirelens: loading the XDP program failed: %s\n", strerror(-err));
+		if (bpf_program__fd(p->xdp->progs.wl_xdp) < 0 && log[0])
+			main_prog_refused("wl_xdp", err, log, o->verbose);
+		else
+			fprintf(stderr, "wirelens: loading the XDP object failed: %s\n",
+				strerror(-err));
 		goto fail;
 	}
+	p->main_insns[WL_PROG_XDP] = prog_verified_insns(wl_progs_xdp_fd(p));
 	/* The TC object uses the very same maps. */
 	bpf_object__for_each_map(map, p->tc->obj)
 	{
 		struct bpf_map *twin =
 			bpf_object__find_map_by_name(p->xdp->obj, bpf_map__name(map));
 
+		if (bpf_map__is_internal(map))
+			continue;
 		if (!twin) { /* TC's own (its program array) */
 			err = pin_map(map, o->pin_dir);
 			if (err)
@@ -112,27 +395,39 @@ int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 		if (err)
 			goto fail;
 	}
+	log[0] = 0;
+	main_prog_log(p->tc->progs.wl_tc, log, log_len, o->verbose);
 	err = wl_tc__load(p->tc);
 	if (err) {
-		fprintf(stderr, "wirelens: loading the TC program failed: %s\n", strerror(-err));
+		if (bpf_program__fd(p->tc->progs.wl_tc) < 0 && log[0])
+			main_prog_refused("wl_tc", err, log, o->verbose);
+		else
+			fprintf(stderr, "wirelens: loading the TC object failed: %s\n",
+				strerror(-err));
 		goto fail;
 	}
-	err = fill_l7_progs(p->xdp->obj, bpf_map__fd(p->xdp->maps.wl_l7_progs_xdp));
-	if (!err)
-		err = fill_l7_progs(p->tc->obj, bpf_map__fd(p->tc->maps.wl_l7_progs_tc));
+	p->main_insns[WL_PROG_TC] = prog_verified_insns(wl_progs_tc_fd(p));
+	err = l7_load_all(p, o);
 	if (err) {
 		fprintf(stderr, "wirelens: cannot install the protocol programs: %s\n",
 			strerror(-err));
 		goto fail;
 	}
+	free(log);
 	return 0;
 fail:
+	free(log);
 	wl_progs_close(p);
 	return err ? err : -EINVAL;
 }
 
 void wl_progs_close(struct wl_progs *p)
 {
+	for (int h = 0; h < WL_PROG_HOOKS; h++)
+		for (int proto = 0; proto < WL_L7_PROTO_MAX; proto++) {
+			bpf_object__close(p->l7_obj[h][proto]);
+			p->l7_obj[h][proto] = NULL;
+		}
 	wl_tc__destroy(p->tc);
 	wl_xdp__destroy(p->xdp);
 	p->tc = NULL;

@@ -10,20 +10,39 @@
 struct wl_xdp;
 struct wl_tc;
 
+struct bpf_object;
+
+enum { WL_PROG_XDP, WL_PROG_TC, WL_PROG_HOOKS };
+
 struct wl_progs {
-	struct wl_xdp *xdp;
+	struct wl_xdp *xdp; /* main programs wl_xdp, wl_tc and the maps */
 	struct wl_tc *tc;
+	/* wl_l7_<protocol>, one object each, on the main objects' maps */
+	struct bpf_object *l7_obj[WL_PROG_HOOKS][WL_L7_PROTO_MAX];
+	struct wl_l7_info l7[WL_L7_PROTO_MAX]; /* what became of each (also in map wl_l7_info) */
+	__u32 main_insns[WL_PROG_HOOKS];       /* verified_insns of wl_xdp, wl_tc */
 };
 
 struct wl_load_opts {
 	const char *pin_dir; /* reuse/pin maps there; NULL keeps them private (tests, bench) */
 	__u32 flows_max;     /* 0: WL_FLOWS_DEFAULT */
-	bool verbose;	     /* print libbpf's log (verifier output on failure is always kept) */
+	bool verbose;	     /* print libbpf's log and the end of a refusing verifier's log */
+	bool l7_select;	     /* load only the protocols of l7_mask (else every protocol) */
+	__u32 l7_mask;	     /* 1 << enum wl_l7_proto per protocol (attach --protocols) */
+	bool warn;	     /* one line on stderr per protocol the kernel refused */
 };
 
-/* Opens and loads both objects. On failure returns -errno and prints one line to stderr. */
+/*
+ * Opens and loads both main objects, then each protocol program asked for in an object of its
+ * own: a protocol the kernel refuses is left out (p->l7[proto].reason) and the rest runs. On
+ * failure of a main program returns -errno and prints one line to stderr.
+ */
 int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o);
 void wl_progs_close(struct wl_progs *p);
+
+/* wl_l7_info map contents (WL_L7_PROTO_MAX entries). */
+int wl_l7_info_write(int fd, const struct wl_l7_info *info);
+int wl_l7_info_read(int fd, struct wl_l7_info *info);
 
 int wl_progs_xdp_fd(const struct wl_progs *p);
 int wl_progs_tc_fd(const struct wl_progs *p);

@@ -53,6 +53,7 @@ static const char *const counter_names[] = {
 	"l7_conn_full",
 	"l7_stats_full",
 	"l7_gap_absorbed",
+	"l7_unloaded",
 };
 _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) ==
 		       sizeof(struct wl_counters) / sizeof(__u64),

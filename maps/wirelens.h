@@ -13,9 +13,9 @@
 #endif
 
 /* Bump on any incompatible layout change: pins live under a versioned directory. */
-#define WL_ABI_VERSION 1
+#define WL_ABI_VERSION 2
 #define WL_PIN_ROOT    "/sys/fs/bpf/wirelens"
-#define WL_PIN_DIR     WL_PIN_ROOT "/v1"
+#define WL_PIN_DIR     WL_PIN_ROOT "/v2"
 
 #define WL_FLOWS_DEFAULT 65536 /* flow table entries; the loader may change it at load time */
 #define WL_FRAGS_MAX	 4096  /* IP fragment trains remembered to attribute later fragments */
@@ -115,8 +115,10 @@ struct wl_counters {
 	__u64 l7_conn_full;	/* a connection could not get state */
 	__u64 l7_stats_full;	/* a command could not get a stats entry */
 	__u64 l7_gap_absorbed;	/* of l7_gap: the missing bytes lay inside a body being skipped */
+	__u64 l7_unloaded;	/* packets of a protocol whose program is not loaded (left out by
+				 * attach --protocols/--no-l7, or refused by this kernel) */
 };
-WL_ASSERT_SIZE(struct wl_counters, 33 * 8);
+WL_ASSERT_SIZE(struct wl_counters, 34 * 8);
 
 /* Outcome indexes, in the order of struct wl_counters, so BPF can bump one by index. */
 enum wl_outcome {
@@ -141,18 +143,35 @@ _Static_assert(__builtin_offsetof(struct wl_counters, ipv4) == WL_OUT_END * 8, "
 
 /* ---- L7 engine ---------------------------------------------------------------------------- */
 
+/*
+ * The protocol registry: one line per protocol, in sniffing order; everything else (the enum,
+ * the BPF programs wl_l7_<name>, the sniff chain, the loader's tables, the test suites) is
+ * derived from it. X(name, ENUM, id, default server ports...). A parser is parse/proto_<name>.h
+ * with wl_<name>_parse and wl_<name>_sniff; its command names are loader/names/<name>.h
+ * (<name>_commands[]); its tests are tests/test_<name>.c (register_<name>_tests).
+ * The ids are ABI (stats keys, ports map values): never renumber, only append.
+ */
+#define WL_L7_PROTOCOLS(X)                                                                         \
+	X(redis, REDIS, 1, 6379)                                                                   \
+	X(memcached, MEMCACHED, 2, 11211)                                                          \
+	X(http, HTTP, 3, 80, 8080)                                                                 \
+	X(dns, DNS, 4, 53)                                                                         \
+	X(mysql, MYSQL, 5, 3306)                                                                   \
+	X(postgresql, POSTGRES, 6, 5432)                                                           \
+	X(mongodb, MONGODB, 7, 27017)                                                              \
+	X(kafka, KAFKA, 8, 9092)
+
+#define WL_L7_ENUM_ENTRY(name, ENUM, id, ...) WL_L7_##ENUM = id,
 enum wl_l7_proto {
 	WL_L7_NONE = 0,
-	WL_L7_REDIS = 1,
-	WL_L7_MEMCACHED = 2,
-	WL_L7_HTTP = 3,
-	WL_L7_DNS = 4,
-	WL_L7_MYSQL = 5,
-	WL_L7_POSTGRES = 6,
-	WL_L7_MONGODB = 7,
-	WL_L7_KAFKA = 8,
-	WL_L7_PROTO_MAX,
+	WL_L7_PROTOCOLS(WL_L7_ENUM_ENTRY) WL_L7_PROTO_MAX,
 };
+#define WL_L7_COUNT_ENTRY(name, ENUM, id, ...) +1
+_Static_assert(WL_L7_PROTO_MAX == 1 WL_L7_PROTOCOLS(WL_L7_COUNT_ENTRY),
+	       "protocol ids are 1..N without holes");
+_Static_assert(WL_L7_PROTO_MAX <= 32, "protocol masks are 32 bits");
+
+#define WL_PORT_LEARNED 0x80 /* wl_ports value bit: learned by sniffing, not configured */
 
 #define WL_CMD_LEN	 24   /* command name, NUL-padded ("CONFIG|GET", "SELECT", "Produce") */
 #define WL_CMD_IDS_MAX	 2048 /* known command names over all protocols */
@@ -294,6 +313,17 @@ WL_ASSERT_SIZE(struct wl_aux_val, 16);
 
 #define WL_AUX_MAX 65536
 
+/* What the loader made of each protocol program (index: enum wl_l7_proto), for `status`. */
+struct wl_l7_info {
+	__u8 wanted; /* asked for (attach --protocols, --no-l7; default: every protocol) */
+	__u8 loaded; /* its programs are in both hooks' program arrays */
+	__u16 pad;
+	__s32 error;		 /* -errno of a refused load, else 0 */
+	__u32 verified_insns[2]; /* XDP, TC: instructions the verifier processed */
+	char reason[112];	 /* why it is not loaded: the verifier's last line */
+};
+WL_ASSERT_SIZE(struct wl_l7_info, 128);
+
 #ifdef __bpf__
 /* Map definitions: BPF side only. The loader pins each by name under WL_PIN_DIR. */
 struct {
@@ -359,6 +389,14 @@ struct {
 	__type(key, struct wl_aux_key);
 	__type(value, struct wl_aux_val);
 } wl_aux SEC(".maps");
+
+/* Written by the loader only (no program reads it): kept beside the maps it describes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WL_L7_PROTO_MAX);
+	__type(key, __u32);
+	__type(value, struct wl_l7_info);
+} wl_l7_info SEC(".maps");
 
 #endif /* __bpf__ */
 

@@ -192,9 +192,10 @@ static __always_inline void wl_l7_finish(struct wl_l7_walk *w)
 }
 
 /*
- * One protocol program per hook: WL_L7_PROG(redis, wl_redis_parse) defines wl_l7_redis, which
- * the loader puts at index WL_L7_REDIS of the hook's program array (found by name).
+ * One protocol program per hook and registry line: wl_l7_<name> runs wl_<name>_parse; the loader
+ * puts it at index WL_L7_<ENUM> of the hook's program array (found by name).
  */
+#define WL_L7_PROG_ENTRY(name, ENUM, id, ...) WL_L7_PROG(name, wl_##name##_parse)
 #define WL_L7_PROG(name, parse_fn)                                                                 \
 	SEC(WL_PROG_SEC)                                                                           \
 	int wl_l7_##name(wl_ctx_t *ctx)                                                            \

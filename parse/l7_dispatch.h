@@ -9,16 +9,7 @@
 #define WL_PARSE_L7_DISPATCH_H
 
 #include "l7.h"
-#include "proto_redis.h"
-#include "proto_memcached.h"
-#include "proto_http.h"
-#include "proto_dns.h"
-#include "proto_mysql.h"
-#include "proto_postgresql.h"
-#include "proto_mongodb.h"
-#include "proto_kafka.h"
-
-#define WL_PORT_LEARNED 0x80 /* wl_ports value bit: learned by sniffing, not configured */
+#include "wl_proto_parsers.h" /* made by the Makefile: every parse/proto_*.h */
 
 /* The protocol programs of this hook, by enum wl_l7_proto (filled by the loader). XDP and TC
  * programs cannot share a program array, hence one per hook. */
@@ -47,22 +38,12 @@ static __always_inline __u8 wl_l7_sniff(wl_ctx_t *ctx, struct wl_meta *m, __u32 
 	} else if (wl_load_bytes(ctx, m->payload_off, head, ((payload_len - 1) & 15) + 1)) {
 		return 0; /* 1..15 bytes (the caller saw >= 4) as a mask: 6.1 bounds it below */
 	}
-	if (wl_redis_sniff(head, payload_len))
-		proto = WL_L7_REDIS;
-	else if (wl_memcached_sniff(head, payload_len))
-		proto = WL_L7_MEMCACHED;
-	else if (wl_http_sniff(head, payload_len))
-		proto = WL_L7_HTTP;
-	else if (wl_dns_sniff(head, payload_len))
-		proto = WL_L7_DNS;
-	else if (wl_mysql_sniff(head, payload_len))
-		proto = WL_L7_MYSQL;
-	else if (wl_postgresql_sniff(head, payload_len))
-		proto = WL_L7_POSTGRES;
-	else if (wl_mongodb_sniff(head, payload_len))
-		proto = WL_L7_MONGODB;
-	else if (wl_kafka_sniff(head, payload_len))
-		proto = WL_L7_KAFKA;
+	/* the first protocol of the registry that recognises the head */
+#define WL_L7_SNIFF_ENTRY(name, ENUM, id, ...)                                                     \
+	else if (wl_##name##_sniff(head, payload_len)) proto = WL_L7_##ENUM;
+	if (0)
+		;
+	WL_L7_PROTOCOLS(WL_L7_SNIFF_ENTRY)
 	if (!proto)
 		return 0;
 	v = bpf_map_lookup_elem(&wl_ports, &dport);
@@ -94,7 +75,8 @@ static __always_inline __u8 wl_l7_classify(wl_ctx_t *ctx, struct wl_meta *m, __u
 	return wl_l7_sniff(ctx, m, payload_len, dir);
 }
 
-static __always_inline void wl_l7_packet(wl_ctx_t *ctx, const struct wl_pkt *p, struct wl_meta *m)
+static __always_inline void wl_l7_packet(wl_ctx_t *ctx, const struct wl_pkt *p, struct wl_meta *m,
+					 struct wl_counters *cnt)
 {
 	struct wl_l7_state *s;
 	struct wl_l7_job *job;
@@ -144,6 +126,9 @@ static __always_inline void wl_l7_packet(wl_ctx_t *ctx, const struct wl_pkt *p, 
 	job->dgram_len = job->is_tcp ? 0 : m->frag ? m->udp_len : payload_len;
 	job->now = bpf_ktime_get_ns(); /* latency: precise clock (m->now is coarse) */
 	bpf_tail_call(ctx, &WL_L7_PROGS, proto);
+	/* still here: no program for this protocol (left out at attach, or refused by this
+	 * kernel's verifier) */
+	cnt->l7_unloaded++;
 }
 
 #endif /* WL_PARSE_L7_DISPATCH_H */

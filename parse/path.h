@@ -83,7 +83,7 @@ static __always_inline int wl_process(wl_ctx_t *ctx)
 	    ((m.frag == WL_FRAG_NONE &&
 	      (m.key.l4_proto == IPPROTO_TCP || m.key.l4_proto == IPPROTO_UDP)) ||
 	     (m.frag == WL_FRAG_FIRST && m.key.l4_proto == IPPROTO_UDP)))
-		wl_l7_packet(ctx, &p, &m);
+		wl_l7_packet(ctx, &p, &m, cnt);
 	return WL_VERDICT_PASS;
 }
 

@@ -10,14 +10,7 @@ int wl_tc(struct __sk_buff *skb)
 	return wl_process(skb);
 }
 
-/* One program per protocol, reached by tail call (parse/l7_conn.h). */
-WL_L7_PROG(redis, wl_redis_parse)
-WL_L7_PROG(memcached, wl_memcached_parse)
-WL_L7_PROG(http, wl_http_parse)
-WL_L7_PROG(dns, wl_dns_parse)
-WL_L7_PROG(mysql, wl_mysql_parse)
-WL_L7_PROG(postgresql, wl_postgresql_parse)
-WL_L7_PROG(mongodb, wl_mongodb_parse)
-WL_L7_PROG(kafka, wl_kafka_parse)
+/* One program per protocol of the registry (maps/wirelens.h), reached by tail call. */
+WL_L7_PROTOCOLS(WL_L7_PROG_ENTRY)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

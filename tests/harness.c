@@ -22,7 +22,7 @@ struct wl_progs *harness(void)
 
 int harness_init(void)
 {
-	struct wl_load_opts o = {0};
+	struct wl_load_opts o = {.warn = true, .verbose = getenv("WL_VERBOSE") != NULL};
 	int err;
 
 	if (loaded)

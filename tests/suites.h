@@ -4,17 +4,13 @@
 #define WL_TESTS_SUITES_H
 
 #include <CUnit/CUnit.h>
+#include "maps/wirelens.h"
 
 void register_l2l4_tests(void);
 void register_pcap_tests(void);
-void register_redis_tests(void);
-void register_memcached_tests(void);
-void register_http_tests(void);
-void register_dns_tests(void);
-void register_mysql_tests(void);
-void register_postgresql_tests(void);
-void register_mongodb_tests(void);
-void register_kafka_tests(void);
+/* One suite per protocol of the registry: tests/test_<name>.c defines register_<name>_tests. */
+#define WL_TEST_SUITE_DECL(name, ENUM, id, ...) void register_##name##_tests(void);
+WL_L7_PROTOCOLS(WL_TEST_SUITE_DECL)
 
 /* Adds a suite whose setup loads the programs and resets the maps before each test. */
 CU_pSuite wl_add_suite(const char *name);

@@ -37,14 +37,8 @@ int main(int argc, char **argv)
 		return 1;
 	register_l2l4_tests();
 	register_pcap_tests();
-	register_redis_tests();
-	register_memcached_tests();
-	register_http_tests();
-	register_dns_tests();
-	register_mysql_tests();
-	register_postgresql_tests();
-	register_mongodb_tests();
-	register_kafka_tests();
+#define WL_TEST_SUITE_CALL(name, ENUM, id, ...) register_##name##_tests();
+	WL_L7_PROTOCOLS(WL_TEST_SUITE_CALL)
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (argc > 1) {
