@@ -186,6 +186,7 @@ void wl_attach_req_init(struct wl_attach_req *r)
 	r->hooks[WL_HOOK_XDP] = true;
 	r->hooks[WL_HOOK_TC_EGRESS] = true;
 	r->load.pin_dir = wl_pin_dir();
+	r->load.warn = true;
 }
 
 int wl_attach_option(struct wl_attach_req *r, int opt, const char *arg)
@@ -240,6 +241,21 @@ int wl_attach_option(struct wl_attach_req *r, int opt, const char *arg)
 	}
 	case 'F':
 		r->force = true;
+		return 0;
+	case WL_OPT_PROTOCOLS:
+		if (r->load.l7_select && !r->load.l7_mask) {
+			fprintf(stderr, "wirelens: --protocols and --no-l7 exclude each other\n");
+			return 2;
+		}
+		r->load.l7_select = true;
+		return wl_l7_proto_mask_parse(arg, &r->load.l7_mask) ? 2 : 0;
+	case WL_OPT_NO_L7:
+		if (r->load.l7_select && r->load.l7_mask) {
+			fprintf(stderr, "wirelens: --protocols and --no-l7 exclude each other\n");
+			return 2;
+		}
+		r->load.l7_select = true;
+		r->load.l7_mask = 0;
 		return 0;
 	case 'v':
 		r->load.verbose = true;
@@ -832,6 +848,27 @@ static void session_drop_programs(struct wl_attach_session *s)
 	s->xdp_fd = s->tc_fd = -1;
 }
 
+/* Whether the protocols loaded beside the pinned maps are the ones asked for (always, when
+ * attach names none: the set stays until --protocols or --no-l7 changes it). */
+static bool l7_set_pinned(const struct wl_load_opts *o)
+{
+	struct wl_l7_info info[WL_L7_PROTO_MAX];
+	int fd = wl_map_open("wl_l7_info"), err;
+
+	if (!o->l7_select)
+		return true;
+	if (fd < 0)
+		return false;
+	err = wl_l7_info_read(fd, info);
+	close(fd);
+	if (err)
+		return false;
+	for (unsigned int p = 1; p < WL_L7_PROTO_MAX; p++)
+		if (!!info[p].wanted != !!(o->l7_mask & (1u << p)))
+			return false;
+	return true;
+}
+
 /* Programs pinned by this same build next to the pinned maps: attaching another interface then
  * costs no load (and no verification) at all, and every interface runs the same programs. */
 static bool session_reuse_pinned(struct wl_attach_session *s)
@@ -839,7 +876,7 @@ static bool session_reuse_pinned(struct wl_attach_session *s)
 	char path[512];
 	int xdp, tc;
 
-	if (!build_id()[0])
+	if (!build_id()[0] || !l7_set_pinned(&s->lo))
 		return false;
 	prog_pin_path(path, sizeof(path), "wl_xdp");
 	xdp = bpf_obj_get(path);
@@ -899,8 +936,6 @@ static int session_programs(struct wl_attach_session *s)
 		if (err)
 			fprintf(stderr, "wirelens: cannot fill the L7 configuration maps: %s\n",
 				strerror(-err));
-	} else if (err == -ENOMEM || err == -E2BIG) {
-		fprintf(stderr, "wirelens: the maps do not fit in memory (lower --flows-max)\n");
 	}
 	if (err) {
 		session_drop_programs(s);

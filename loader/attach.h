@@ -42,10 +42,14 @@ struct wl_attach_req {
 };
 
 #define WL_ATTACH_OPTSTRING ":m:k:f:Fv"
+#define WL_OPT_PROTOCOLS    0x101 /* long only */
+#define WL_OPT_NO_L7	    0x102
 #define WL_ATTACH_LONGOPTS                                                                         \
 	{"mode", required_argument, NULL, 'm'}, {"hooks", required_argument, NULL, 'k'},           \
 		{"flows", required_argument, NULL, 'f'},                                           \
 		{"flows-max", required_argument, NULL, 'f'}, {"force", no_argument, NULL, 'F'},    \
+		{"protocols", required_argument, NULL, WL_OPT_PROTOCOLS},                          \
+		{"no-l7", no_argument, NULL, WL_OPT_NO_L7},                                        \
 	{                                                                                          \
 		"verbose", no_argument, NULL, 'v'                                                  \
 	}

@@ -3,10 +3,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+#include <json-c/json.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "l7cfg.h"
+#include "attach.h"
 #include "wl_xdp.skel.h"
 #include "wl_proto_names.h" /* made by the Makefile: each header of loader/names */
 
@@ -166,4 +169,54 @@ int wl_map_ports_fd(const struct wl_progs *p)
 int wl_map_conns_fd(const struct wl_progs *p)
 {
 	return bpf_map__fd(p->xdp->maps.wl_conns);
+}
+
+int wl_l7_status(json_object *root)
+{
+	struct wl_l7_info info[WL_L7_PROTO_MAX];
+	json_object *arr = root ? json_object_new_array() : NULL;
+	int fd = wl_map_open("wl_l7_info"), err;
+
+	if (fd < 0)
+		return fd;
+	err = wl_l7_info_read(fd, info);
+	close(fd);
+	if (err)
+		return err;
+	if (!root)
+		printf("protocols:\n");
+	for (size_t i = 0; i < ARRAY_LEN(protos); i++) {
+		const struct wl_l7_info *st = &info[protos[i].proto];
+
+		if (root) {
+			json_object *o = json_object_new_object(), *v;
+
+			json_object_object_add(o, "name", json_object_new_string(protos[i].name));
+			json_object_object_add(o, "loaded", json_object_new_boolean(st->loaded));
+			json_object_object_add(o, "wanted", json_object_new_boolean(st->wanted));
+			if (st->loaded) {
+				v = json_object_new_object();
+				json_object_object_add(
+					v, "xdp", json_object_new_int64(st->verified_insns[0]));
+				json_object_object_add(
+					v, "tc", json_object_new_int64(st->verified_insns[1]));
+				json_object_object_add(o, "verified_insns", v);
+			} else {
+				json_object_object_add(o, "reason",
+						       json_object_new_string(st->reason));
+			}
+			json_object_array_add(arr, o);
+		} else if (st->loaded) {
+			printf("  %-11s loaded   verified in %u (xdp) / %u (tc) instructions\n",
+			       protos[i].name, st->verified_insns[0], st->verified_insns[1]);
+		} else {
+			printf("  %-11s %-8s %s\n", protos[i].name,
+			       st->wanted ? "refused" : "left out",
+			       st->wanted ? st->reason
+					  : "not asked for (attach --protocols/--no-l7)");
+		}
+	}
+	if (root)
+		json_object_object_add(root, "protocols", arr);
+	return 0;
 }

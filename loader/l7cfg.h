@@ -4,6 +4,7 @@
 #define WL_LOADER_L7CFG_H
 
 #include <linux/types.h>
+#include <json-c/json.h>
 #include "loader/progs.h"
 
 /* "redis", ... ; NULL for unknown. */
@@ -25,5 +26,9 @@ int wl_l7_config_init(const struct wl_progs *p);
 int wl_map_cmd_stats_fd(const struct wl_progs *p);
 int wl_map_ports_fd(const struct wl_progs *p);
 int wl_map_conns_fd(const struct wl_progs *p);
+
+/* The protocols section of `status`: a table, or a "protocols" array added to root (JSON).
+ * Reads the pinned wl_l7_info map; -errno when it cannot. */
+int wl_l7_status(json_object *root);
 
 #endif

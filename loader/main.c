@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "l7cfg.h"
 #include "netns.h"
+#include "probe.h"
 #include "progs.h"
 #include "views.h"
 #include "watch.h"
@@ -26,8 +27,12 @@ static void attach_usage(FILE *f)
 		"  default hooks: xdp (ingress) and tc-egress, so both directions are seen.\n"
 		"  --flows-max N  flow table entries (default %u; fixed while anything is "
 		"attached)\n"
-		"  --force        replace another XDP program on the interface\n",
-		WL_FLOWS_DEFAULT);
+		"  --force        replace another XDP program on the interface\n"
+		"  --protocols P,...  load only these protocol parsers (default: all: %s);\n"
+		"                 the set is shared by every attachment of the pin root\n"
+		"  --no-l7        L2-L4 only: no protocol parser\n"
+		"  --verbose      libbpf's messages and the end of a refusing verifier's log\n",
+		WL_FLOWS_DEFAULT, wl_l7_proto_list(","));
 }
 
 static int cmd_attach(int argc, char **argv)
@@ -70,7 +75,7 @@ static int cmd_attach(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (wl_check_env(true))
+	if (wl_check_env(true) || wl_probe_kernel())
 		return 1;
 	lock = wl_lock();
 	if (lock < 0)

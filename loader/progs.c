@@ -324,6 +324,19 @@ static void main_prog_refused(const char *name, int err, char *log, bool verbose
 		log_tail(log, 30);
 }
 
+/* A failure before any program was verified: creating the maps. */
+static void object_failed(const char *hook, int err)
+{
+	if (err == -ENOMEM || err == -E2BIG)
+		fprintf(stderr,
+			"wirelens: creating the maps failed (%s): they do not fit in kernel memory "
+			"(lower --flows-max)\n",
+			strerror(-err));
+	else
+		fprintf(stderr, "wirelens: loading the %s object failed: %s\n", hook,
+			strerror(-err));
+}
+
 /* Turns off every protocol program of a main object: they load one object each. */
 static void main_only(struct bpf_object *obj)
 {
@@ -370,8 +383,7 @@ int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 		if (bpf_program__fd(p->xdp->progs.wl_xdp) < 0 && log[0])
 			main_prog_refused("wl_xdp", err, log, o->verbose);
 		else
-			fprintf(stderr, "wirelens: loading the XDP object failed: %s\n",
-				strerror(-err));
+			object_failed("XDP", err);
 		goto fail;
 	}
 	p->main_insns[WL_PROG_XDP] = prog_verified_insns(wl_progs_xdp_fd(p));
@@ -402,8 +414,7 @@ int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 		if (bpf_program__fd(p->tc->progs.wl_tc) < 0 && log[0])
 			main_prog_refused("wl_tc", err, log, o->verbose);
 		else
-			fprintf(stderr, "wirelens: loading the TC object failed: %s\n",
-				strerror(-err));
+			object_failed("TC", err);
 		goto fail;
 	}
 	p->main_insns[WL_PROG_TC] = prog_verified_insns(wl_progs_tc_fd(p));

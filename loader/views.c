@@ -18,6 +18,7 @@
 #include "attach.h"
 #include "views.h"
 #include "netns.h"
+#include "l7cfg.h"
 
 static const char *const counter_names[] = {
 	"seen",
@@ -194,6 +195,8 @@ int wl_cmd_status(int argc, char **argv)
 			printf("  %-14s %8d / %-8u\n", maps[i], n, max);
 		}
 	}
+	if (!c.json)
+		wl_l7_status(NULL);
 	if (!wl_counters_read(fd, &cnt)) {
 		const __u64 *v = (const __u64 *)&cnt;
 
@@ -222,6 +225,7 @@ int wl_cmd_status(int argc, char **argv)
 		json_object_object_add(root, "attachments", c.arr);
 		json_object_object_add(root, "maps", mj);
 		json_object_object_add(root, "counters", cj);
+		wl_l7_status(root);
 		printf("%s\n",
 		       json_object_to_json_string_ext(
 			       root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));

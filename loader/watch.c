@@ -23,6 +23,7 @@
 
 #include "attach.h"
 #include "netns.h"
+#include "probe.h"
 #include "watch.h"
 
 struct name_list {
@@ -241,7 +242,7 @@ int wl_cmd_watch(int argc, char **argv)
 	}
 	w.patterns = argv + optind;
 	w.npatterns = argc - optind;
-	if (wl_check_env(true))
+	if (wl_check_env(true) || wl_probe_kernel())
 		return 1;
 
 	sock = nl_socket_alloc();

@@ -139,68 +139,78 @@ static __always_inline void wl_mc_line_reset(struct wl_mc_dir *m)
 	m->key_long = 0;
 }
 
-static __always_inline void wl_mc_tok_end(struct wl_mc_dir *m)
-{
-	if (!m->in_tok)
-		return;
-	if (m->ntok == 1 && m->tok_len > WL_MC_KEY_MAX)
-		m->key_long = 1;
-	m->ntok++;
-	m->in_tok = 0;
-}
+/* Window bytes tokenized per call of wl_mc_scan: a longer line takes several steps. */
+#define WL_MC_SCAN_CHUNK 64
+
+/* m->field read again from memory: an opaque value to the verifier, so that what a branch
+ * learnt about the register that held it does not keep two paths apart. */
+#define MC_RELOAD(m, field) (*(volatile typeof((m)->field) *)&(m)->field)
 
 /*
- * Tokenizes a text line from window index pos (below lim) the way memcached does (tokens split
- * by spaces; a CR is taken as a separator): first token, token count, decimal values of tokens
- * 0..4, first bytes and length of the last token. Returns the index after the LF, or 0 when the
- * window ended first (the state is kept for the next window). A global function: verified once.
+ * Tokenizes a text line from window index pos (below lim, at most WL_MC_SCAN_CHUNK bytes) the
+ * way memcached does (tokens split by spaces; a CR is taken as a separator): first token, token
+ * count, decimal values of tokens 0..4, first bytes and length of the last token. Returns the
+ * index after the LF, or 0 when the bytes ended first (the state is kept for the next call).
+ * A global function: verified once. Every piece of state lives in m and is read again where it
+ * is used, so the paths of one byte (separator or not, first token or not, digit or not) join
+ * again before the next byte: the verifier walks each byte's few paths, not their products.
  */
 __noinline __u32 wl_mc_scan(struct wl_l7_state *s, struct wl_mc_dir *m, __u32 pos, __u32 lim)
 {
 	if (!s || !m)
 		return 0;
-	for (int k = 0; k < WL_L7_WINDOW; k++) {
-		__u32 i = pos + k, t, l, v;
+	for (int k = 0; k < WL_MC_SCAN_CHUNK; k++) {
+		__u32 i = pos + k, t, l, v, dg;
+		const __u8 *b;
 		__u8 c;
 
 		if (i >= lim)
 			return 0;
-		c = s->buf[i & (WL_L7_WINDOW - 1)];
+		b = &s->buf[i & (WL_L7_WINDOW - 1)];
+		c = *b;
 		m->line_len++;
-		if (c == '\n') {
-			wl_mc_tok_end(m);
-			return i + 1;
-		}
-		if (c == ' ' || c == '\r') {
-			wl_mc_tok_end(m);
+		if (c == '\n' || c == ' ' || c == '\r') {
+			if (MC_RELOAD(m, in_tok)) {
+				if (MC_RELOAD(m, ntok) == 1 &&
+				    MC_RELOAD(m, tok_len) > WL_MC_KEY_MAX)
+					m->key_long = 1;
+				m->ntok = MC_RELOAD(m, ntok) + 1;
+				m->in_tok = 0;
+			}
+			if (*(volatile const __u8 *)b == '\n')
+				return i + 1;
 			continue;
 		}
-		if (!m->in_tok) {
+		if (!MC_RELOAD(m, in_tok)) {
 			m->in_tok = 1;
 			m->tok_len = 0;
 			m->last8 = 0;
 		}
-		t = m->ntok;
-		l = m->tok_len;
-		if (t == 0) {
-			if (c < 0x21 || c > 0x7e)
-				m->bad = 1;
+		if (MC_RELOAD(m, ntok) == 0) {
+			/* not a printable character: no command name (branch-free: no paths) */
+			__s32 p = (__s32) * (volatile const __u8 *)b - 0x21;
+
+			m->bad |= (__u32)(p | (0x5d - p)) >> 31;
+			l = MC_RELOAD(m, tok_len);
 			if (l < WL_CMD_LEN - 1)
-				m->name[l] = c;
+				m->name[l] = *(volatile const __u8 *)b;
 		}
+		t = MC_RELOAD(m, ntok);
 		if (t < 5) {
+			/* a digit that keeps the value in range, else a leading '-', else bad
+			 * (the order of memcached's checks: '-' is no digit) */
 			v = m->val[t];
-			if (c == '-' && l == 0)
+			dg = (__u32) * (volatile const __u8 *)b - '0';
+			if (dg <= 9 && v <= WL_MC_VLEN_MAX / 10 && v * 10 + dg <= WL_MC_VLEN_MAX)
+				m->val[t] = v * 10 + dg;
+			else if (*(volatile const __u8 *)b == '-' && MC_RELOAD(m, tok_len) == 0)
 				m->neg |= 1 << t;
-			else if (c < '0' || c > '9' || v > WL_MC_VLEN_MAX / 10)
-				m->num_bad |= 1 << t;
-			else if (v * 10 + (c - '0') > WL_MC_VLEN_MAX)
-				m->num_bad |= 1 << t;
 			else
-				m->val[t] = v * 10 + (c - '0');
+				m->num_bad |= 1 << t;
 		}
+		l = MC_RELOAD(m, tok_len);
 		if (l < 8)
-			m->last8 |= (__u64)c << (l * 8);
+			m->last8 |= (__u64) * (volatile const __u8 *)b << (l * 8);
 		if (l < 0xffff)
 			m->tok_len = l + 1;
 	}
@@ -350,10 +360,13 @@ static __always_inline void wl_mc_msg_done(struct wl_l7_dir *d)
 /* The command id of the name in m->name (WL_CMD_OTHER when unknown). Global: verified once. */
 __noinline int wl_mc_lookup_g(struct wl_mc_dir *m)
 {
-	struct wl_l7_walk w;
+	struct wl_l7_walk w = {};
+	__u32 zero = 0;
 	__u16 flags;
 
-	if (!m || !wl_mc_walk(&w, 0, 0))
+	/* the scratch from its map: its name_key is the lookup's key */
+	w.s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
+	if (!m || !w.s)
 		return WL_CMD_OTHER;
 	return wl_cmd_lookup(&w, m->name, &flags);
 }
@@ -888,7 +901,7 @@ static __always_inline long wl_mc_step(struct wl_l7_walk *w, int resp)
 	struct wl_l7_state *s = w->s;
 	struct wl_l7_dir *d = w->d;
 	struct wl_mc_dir *m = MC(d);
-	__u32 avail, pos, lim, next, n;
+	__u32 avail, pos, lim, wlim, next, n;
 
 	if (d->state == MC_DATA || d->state == MC_BIN_BODY) {
 		if (!wl_l7_body_skip(w, d))
@@ -938,10 +951,15 @@ static __always_inline long wl_mc_step(struct wl_l7_walk *w, int resp)
 	lim = pos + avail;
 	if (lim > WL_L7_WINDOW)
 		return 1;
+	wlim = lim;
+	if (lim > pos + WL_MC_SCAN_CHUNK)
+		lim = pos + WL_MC_SCAN_CHUNK;
 	next = wl_mc_scan(s, m, pos, lim);
 	n = (next ? next : lim) - pos;
 	s->off += n;
 	d->msg_bytes += n;
+	if (!next && lim < wlim)
+		return 0; /* the line goes on in the window: the next step scans on */
 	if (m->bad && !m->seek)
 		return wl_mc_malformed(w, d);
 	if (!next) {
@@ -960,42 +978,46 @@ static __always_inline long wl_mc_step(struct wl_l7_walk *w, int resp)
 }
 
 /*
- * The steps are global functions: verified once each, from an opaque state (the connection's
- * and the scratch's bytes unknown), instead of once per path of the bpf_loop callback. They get
- * the scratch and counters from their maps (real map values, usable as helper keys).
+ * The steps are global functions: verified once each, from an opaque state (the bytes of the
+ * connection, scratch and counters unknown), instead of once per path of the bpf_loop callback.
+ * What needs the scratch as a map value (a helper's key: stats, names) is in global functions
+ * that look it up themselves.
  */
-static __always_inline long wl_mc_step_g(wl_ctx_t *ctx, struct wl_conn *conn, int resp)
+static __always_inline long wl_mc_step_g(wl_ctx_t *ctx, struct wl_conn *conn, struct wl_l7_state *s,
+					 struct wl_counters *cnt, int resp)
 {
-	struct wl_l7_walk w;
+	struct wl_l7_walk w = {.ctx = ctx, .conn = conn, .s = s, .cnt = cnt};
 
-	if (!conn || !wl_mc_walk(&w, ctx, conn))
+	if (!conn || !s || !cnt)
 		return 1;
 	w.d = &conn->dir[resp & 1];
 	return wl_mc_step(&w, resp);
 }
 
-__noinline long wl_mc_req_step_g(wl_ctx_t *ctx, struct wl_conn *conn)
+__noinline long wl_mc_req_step_g(wl_ctx_t *ctx, struct wl_conn *conn, struct wl_l7_state *s,
+				 struct wl_counters *cnt)
 {
-	return wl_mc_step_g(ctx, conn, 0);
+	return wl_mc_step_g(ctx, conn, s, cnt, 0);
 }
 
-__noinline long wl_mc_resp_step_g(wl_ctx_t *ctx, struct wl_conn *conn)
+__noinline long wl_mc_resp_step_g(wl_ctx_t *ctx, struct wl_conn *conn, struct wl_l7_state *s,
+				  struct wl_counters *cnt)
 {
-	return wl_mc_step_g(ctx, conn, 1);
+	return wl_mc_step_g(ctx, conn, s, cnt, 1);
 }
 
 static long wl_mc_req_step(__u32 i, void *arg)
 {
 	struct wl_l7_walk *w = arg;
 
-	return wl_mc_req_step_g(w->ctx, w->conn) ? 1 : 0;
+	return wl_mc_req_step_g(w->ctx, w->conn, w->s, w->cnt) ? 1 : 0;
 }
 
 static long wl_mc_resp_step(__u32 i, void *arg)
 {
 	struct wl_l7_walk *w = arg;
 
-	return wl_mc_resp_step_g(w->ctx, w->conn) ? 1 : 0;
+	return wl_mc_resp_step_g(w->ctx, w->conn, w->s, w->cnt) ? 1 : 0;
 }
 
 /*
