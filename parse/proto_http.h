@@ -168,43 +168,81 @@ static __always_inline void wl_http_body_load(struct wl_l7_dir *d)
 	HP(d)->rest -= n;
 }
 
-static __always_inline int wl_http_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d)
+/*
+ * How the parser is laid out for the verifier. The bpf_loop callback is a thin call of
+ * wl_http_step, and every piece of work is a global (non-static, __noinline) function:
+ * verified once, with nothing known about the state behind its pointers, instead of once per
+ * caller state (per hook path, per callback iteration, per connection map). The byte machine
+ * (wl_http_byte) only touches the direction's own state and hands back an action; the walk
+ * (wl_http_step) owns the maps and runs each action's work at a single place.
+ */
+
+/* What the byte machine asks of the walk. */
+enum wl_http_act {
+	HX_NONE = 0,
+	HX_MALFORMED = 1, /* count it, wait for a message boundary */
+	HX_METHOD = 2,	  /* the request method is complete in name: look it up */
+	HX_HDRS = 3,	  /* the header block ended */
+	HX_MSG = 4,	  /* the message ended */
+};
+
+/* The walk over one packet, rebuilt inside a global function from its scalar-free arguments. */
+static __always_inline void wl_http_walk(struct wl_l7_walk *w, wl_ctx_t *ctx, struct wl_l7_state *s,
+					 struct wl_conn *conn, struct wl_counters *cnt)
+{
+	w->ctx = ctx;
+	w->conn = conn;
+	w->d = &conn->dir[s->job.dir & 1];
+	w->s = s;
+	w->cnt = cnt;
+}
+
+static __always_inline void wl_http_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
 	w->cnt->l7_malformed++;
 	wl_http_reset(d);
 	d->state = HT_RESYNC;
-	return 1;
 }
 
-/* The request's body (if any) ended: its bytes join the request counted at its headers. */
+/*
+ * The request's body (if any) ended: its bytes join the request counted at its headers. What
+ * decides the next state is read after the stats update, not kept from before it: a 0/1 value
+ * held across it and tested after would be a constant the verifier must tell apart, and it
+ * would walk the update once per value.
+ */
 static __always_inline void wl_http_req_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
-	int connect = HP(d)->mflags & HM_CONNECT;
-
 	if (d->msg_bytes) {
 		struct wl_cmd_stats *st = wl_cmd_stats_get(w, d->cur_id);
 
 		if (st)
 			st->request_bytes += d->msg_bytes;
 	}
-	wl_http_reset(d);
-	if (connect)
+	if (HP(d)->mflags & HM_CONNECT) {
+		wl_http_reset(d);
 		d->state = HT_TUNNEL; /* what follows is the tunnel's payload */
+	} else {
+		wl_http_reset(d);
+	}
 }
 
 static __always_inline void wl_http_resp_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
-	__u16 st = HP(d)->status;
-	int tunnel = st == 101 || ((d->flags & WL_DIR_CONNECT) && st >= 200 && st < 300);
+	__u16 st;
 
-	wl_emit_response(w, d->cur_id, d->msg_ts_ns, st >= 500, st == 404, d->msg_bytes);
-	wl_http_reset(d);
-	if (tunnel)
+	wl_emit_response(w, d->cur_id, d->msg_ts_ns, HP(d)->status >= 500, HP(d)->status == 404,
+			 d->msg_bytes);
+	st = HP(d)->status; /* read again: see wl_http_req_done */
+	if (st == 101 || ((d->flags & WL_DIR_CONNECT) && st >= 200 && st < 300)) {
+		wl_http_reset(d);
 		d->state = HT_TUNNEL;
+	} else {
+		wl_http_reset(d);
+	}
 }
 
-/* The message is complete (or its body follows) once the header block ended. */
-static __always_inline void wl_http_req_headers_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
+/* The request's header block ended: it counts now; returns HX_MSG when it has no body. */
+static __always_inline int wl_http_req_headers_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
 	/* The request counts (and waits in the FIFO) from the end of its headers: a server may
 	 * answer before the body (Expect: 100-continue refused, 413, 401). */
@@ -221,12 +259,13 @@ static __always_inline void wl_http_req_headers_done(struct wl_l7_walk *w, struc
 		wl_http_body_load(d);
 		d->state = HT_BODY;
 	} else {
-		wl_http_req_done(w, d);
+		return HX_MSG;
 	}
+	return HX_NONE;
 }
 
 /* The request being answered was HEAD (no body) or CONNECT (a tunnel after a 2xx)? */
-static __always_inline void wl_http_req_kind(struct wl_l7_walk *w, struct wl_l7_dir *d, __u16 id)
+static __always_inline void wl_http_req_kind(struct wl_l7_dir *d, __u16 id)
 {
 	struct wl_cmd_name *n;
 	__u32 idx = id;
@@ -245,7 +284,8 @@ static __always_inline void wl_http_req_kind(struct wl_l7_walk *w, struct wl_l7_
 		d->flags |= WL_DIR_CONNECT;
 }
 
-static __always_inline void wl_http_resp_headers_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
+/* The response's header block ended: returns HX_MSG when it has no body. */
+static __always_inline int wl_http_resp_headers_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
 	__u16 st = HP(d)->status;
 	__u64 lat = 0;
@@ -253,53 +293,36 @@ static __always_inline void wl_http_resp_headers_done(struct wl_l7_walk *w, stru
 	if (st < 200 && st != 101) {
 		/* 100 Continue, 102, 103: interim, the final response follows */
 		wl_http_reset(d);
-		return;
+		return HX_NONE;
 	}
 	d->flags &= WL_DIR_SEQ_VALID;
 	d->cur_id = wl_fifo_pop(w, &lat);
 	d->msg_ts_ns = lat;
-	wl_http_req_kind(w, d, d->cur_id);
+	wl_http_req_kind(d, d->cur_id);
 	if ((d->flags & WL_DIR_HEAD) || st == 101 || st == 204 || st == 304 ||
-	    ((d->flags & WL_DIR_CONNECT) && st < 300)) {
-		wl_http_resp_done(w, d); /* no body */
-	} else if (HP(d)->mflags & HM_CHUNKED) {
+	    ((d->flags & WL_DIR_CONNECT) && st < 300))
+		return HX_MSG; /* no body */
+	if (HP(d)->mflags & HM_CHUNKED) {
 		d->state = HT_CHUNK_SIZE;
 		HP(d)->num = 0;
 		HP(d)->mflags &= ~HM_HAVE_DIGS;
 	} else if (HP(d)->mflags & HM_CLEN) {
 		HP(d)->rest = HP(d)->clen;
 		wl_http_body_load(d);
-		if (d->body_left)
-			d->state = HT_BODY;
-		else
-			wl_http_resp_done(w, d);
+		if (!d->body_left)
+			return HX_MSG;
+		d->state = HT_BODY;
 	} else {
 		d->state = HT_UNTIL_CLOSE;
 	}
-}
-
-static __always_inline void wl_http_headers_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
-						 int resp)
-{
-	if (resp)
-		wl_http_resp_headers_done(w, d);
-	else
-		wl_http_req_headers_done(w, d);
-}
-
-static __always_inline void wl_http_msg_done(struct wl_l7_walk *w, struct wl_l7_dir *d, int resp)
-{
-	if (resp)
-		wl_http_resp_done(w, d);
-	else
-		wl_http_req_done(w, d);
+	return HX_NONE;
 }
 
 /* The chunk size line ended. */
 static __always_inline int wl_http_chunk_size_done(struct wl_l7_dir *d)
 {
 	if (!(HP(d)->mflags & HM_HAVE_DIGS))
-		return -1;
+		return HX_MALFORMED;
 	if (HP(d)->num == 0) {
 		d->state = HT_TRL_START; /* last chunk: trailers, then the empty line */
 	} else {
@@ -307,8 +330,78 @@ static __always_inline int wl_http_chunk_size_done(struct wl_l7_dir *d)
 		wl_http_body_load(d);
 		d->state = HT_CHUNK_DATA;
 	}
+	return HX_NONE;
+}
+
+/* Skips the rest of the line; what follows its LF is `after` (enum wl_http_after). */
+static __always_inline int wl_http_line_rest(struct wl_l7_dir *d, __u8 after)
+{
+	HP(d)->after = after;
+	d->state = HT_LINE_REST;
+	return HX_NONE;
+}
+
+/*
+ * Globals that touch the maps look the scratch and the counters up themselves: names and stats
+ * are looked up with keys built in the scratch, and the kernel of Linux 6.1 takes no map key
+ * from a global function's memory argument. They run once per message, not per byte.
+ */
+static __always_inline int wl_http_walk_lookup(struct wl_l7_walk *w, struct wl_conn *conn)
+{
+	struct wl_l7_state *s;
+	struct wl_counters *cnt;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
+	cnt = bpf_map_lookup_elem(&wl_counters, &zero);
+	if (!conn || !s || !cnt)
+		return 0;
+	wl_http_walk(w, NULL, s, conn, cnt);
+	return 1;
+}
+
+/* The message of this direction is complete. Global: verified once (the response's stats
+ * run is the costliest piece of the parser to verify). */
+__noinline int wl_http_done(struct wl_conn *conn)
+{
+	struct wl_l7_walk w;
+
+	if (!wl_http_walk_lookup(&w, conn))
+		return 0;
+	if (w.s->job.dir & 1)
+		wl_http_resp_done(&w, w.d);
+	else
+		wl_http_req_done(&w, w.d);
 	return 0;
 }
+
+/* The work of an action (HX_METHOD, HX_HDRS, HX_MSG). Global: verified once. */
+__noinline int wl_http_act(struct wl_conn *conn, int act)
+{
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	__u16 flags;
+
+	if (!wl_http_walk_lookup(&w, conn))
+		return 0;
+	d = w.d;
+	if (act == HX_METHOD) {
+		d->cur_id = wl_cmd_lookup(&w, HP(d)->name, &flags);
+		wl_http_name_clear(d);
+		return 0;
+	}
+	if (act == HX_HDRS) {
+		if (w.s->job.dir & 1)
+			act = wl_http_resp_headers_done(&w, d);
+		else
+			act = wl_http_req_headers_done(&w, d);
+	}
+	if (act == HX_MSG)
+		wl_http_done(conn);
+	return 0;
+}
+
+/* ---- the byte machine: one byte of a start line, header block or chunk framing ---- */
 
 /* A header name ended with ':'. Which value do we read? */
 static __always_inline void wl_http_hdr_name_done(struct wl_l7_dir *d, int resp)
@@ -333,28 +426,28 @@ static __always_inline void wl_http_hdr_name_done(struct wl_l7_dir *d, int resp)
 	}
 }
 
-/* One byte of a header value we read. Returns 1 to end the step. */
-static __always_inline int wl_http_value_byte(struct wl_l7_walk *w, struct wl_l7_dir *d, __u8 c)
+/* One byte of a header value we read (Content-Length or Transfer-Encoding). */
+static __always_inline int wl_http_value_byte(struct wl_l7_dir *d, __u8 c)
 {
 	if (c == '\n') {
 		if (HP(d)->hkind == HK_CLEN) {
 			if (!(HP(d)->mflags & HM_HAVE_DIGS))
-				return wl_http_malformed(w, d);
+				return HX_MALFORMED;
 			HP(d)->clen = HP(d)->num;
 			HP(d)->mflags |= HM_CLEN;
 		}
 		d->state = HT_HDR_START;
-		return 0;
+		return HX_NONE;
 	}
 	if (HP(d)->hkind == HK_CLEN) {
 		if (c >= '0' && c <= '9') {
 			HP(d)->num = HP(d)->num * 10 + (c - '0');
 			HP(d)->mflags |= HM_HAVE_DIGS;
-			return HP(d)->num > WL_HTTP_BODY_MAX ? wl_http_malformed(w, d) : 0;
+			return HP(d)->num > WL_HTTP_BODY_MAX ? HX_MALFORMED : HX_NONE;
 		}
 		if (c == ' ' || c == '\t' || c == '\r')
-			return 0;
-		return wl_http_malformed(w, d); /* negative, not a number, a list */
+			return HX_NONE;
+		return HX_MALFORMED; /* negative, not a number, a list */
 	}
 	c = wl_upper(c) | 0x20; /* lower-case letters (other bytes never match) */
 	/* the next byte of "chunked", from its little-endian word (no table in .rodata) */
@@ -367,189 +460,224 @@ static __always_inline int wl_http_value_byte(struct wl_l7_walk *w, struct wl_l7
 	} else {
 		HP(d)->match = c == 'c';
 	}
-	return 0;
+	return HX_NONE;
 }
 
-/* One byte of a start line or header block (already counted in msg_bytes). Returns 1 to end
- * the step. resp is a constant: the request and response machines are verified apart. */
-static __always_inline int wl_http_byte(struct wl_l7_walk *w, struct wl_l7_dir *d, __u8 c, int resp)
+/* The first byte of a message (or of blank lines between messages). */
+static __always_inline int wl_http_idle_byte(struct wl_l7_dir *d, __u8 c, int resp)
 {
-	switch (d->state) {
-	case HT_IDLE:
-		if (c == '\r' || c == '\n') {
-			d->msg_bytes = 0; /* blank lines between messages */
-			return 0;
+	if (c == '\r' || c == '\n') {
+		d->msg_bytes = 0; /* blank lines between messages */
+		return HX_NONE;
+	}
+	if (resp) {
+		if (c != 'H')
+			return HX_MALFORMED;
+		HP(d)->match = 1;
+		d->state = HT_PROTO;
+		return HX_NONE;
+	}
+	if (!wl_http_tchar(c)) {
+		if (HP(d)->upgrade_req) {
+			d->state = HT_TUNNEL; /* the upgraded protocol speaks now */
+			return HX_NONE;
 		}
-		if (resp) {
-			if (c != 'H')
-				return wl_http_malformed(w, d);
-			HP(d)->match = 1;
-			d->state = HT_PROTO;
-			return 0;
-		}
-		if (!wl_http_tchar(c)) {
-			if (HP(d)->upgrade_req) {
-				/* the upgraded protocol speaks now */
-				d->state = HT_TUNNEL;
-				return 1;
-			}
-			return wl_http_malformed(w, d);
-		}
-		HP(d)->name[0] = c;
-		HP(d)->name_len = 1;
-		d->state = HT_METHOD;
-		return 0;
-	case HT_METHOD:
-		if (c == ' ') {
-			__u16 flags;
+		return HX_MALFORMED;
+	}
+	HP(d)->name[0] = c;
+	HP(d)->name_len = 1;
+	d->state = HT_METHOD;
+	return HX_NONE;
+}
 
-			if (HP(d)->mflags & HM_TOOLONG)
-				HP(d)->name[0] = 0; /* not a known method: OTHER */
-			d->cur_id = wl_cmd_lookup(w, HP(d)->name, &flags);
-			if (*(__u64 *)HP(d)->name == 0x005443454e4e4f43ull) /* "CONNECT" */
-				HP(d)->mflags |= HM_CONNECT;
-			wl_http_name_clear(d);
-			HP(d)->after = HA_HDR;
-			d->state = HT_LINE_REST;
-			return 0;
-		}
-		if (!wl_http_tchar(c))
-			return wl_http_malformed(w, d);
-		{
-			__u32 at = HP(d)->name_len; /* bounded by the test, not by a mask */
+/* A byte of the request method. */
+static __always_inline int wl_http_method_byte(struct wl_l7_dir *d, __u8 c)
+{
+	__u32 at;
 
-			if (at < WL_HTTP_METHOD_MAX) {
-				HP(d)->name[at] = c;
-				HP(d)->name_len = at + 1;
-			} else {
-				HP(d)->mflags |= HM_TOOLONG;
-			}
-		}
-		return 0;
-	case HT_PROTO:
-		if (HP(d)->match < 5) {
-			/* the next byte of "HTTP/" */
-			if (c != (__u8)(0x2f50545448ull >> ((HP(d)->match & 7) * 8)))
-				return wl_http_malformed(w, d);
-			HP(d)->match++;
-			return 0;
-		}
-		if (c == ' ') {
-			HP(d)->match = 0;
-			HP(d)->status = 0;
-			d->state = HT_CODE;
-			return 0;
-		}
-		if ((c < '0' || c > '9') && c != '.')
-			return wl_http_malformed(w, d);
-		if (++HP(d)->match > 12)
-			return wl_http_malformed(w, d);
-		return 0;
-	case HT_CODE:
+	if (c == ' ') {
+		/* too long for a known method: OTHER */
+		if (HP(d)->mflags & HM_TOOLONG)
+			HP(d)->name[0] = 0;
+		/* little-endian "CONNECT\0" */
+		if (*(__u64 *)HP(d)->name == 0x005443454e4e4f43ull)
+			HP(d)->mflags |= HM_CONNECT;
+		wl_http_line_rest(d, HA_HDR);
+		return HX_METHOD;
+	}
+	if (!wl_http_tchar(c))
+		return HX_MALFORMED;
+	at = HP(d)->name_len; /* bounded by the test, not by a mask */
+	if (at < WL_HTTP_METHOD_MAX) {
+		HP(d)->name[at] = c;
+		HP(d)->name_len = at + 1;
+	} else {
+		HP(d)->mflags |= HM_TOOLONG;
+	}
+	return HX_NONE;
+}
+
+/* A byte of a response's "HTTP/1.x" or of its status code. */
+static __always_inline int wl_http_status_byte(struct wl_l7_dir *d, __u8 c)
+{
+	__u8 m = HP(d)->match;
+
+	if (d->state == HT_CODE) {
 		if (c < '0' || c > '9')
-			return wl_http_malformed(w, d);
+			return HX_MALFORMED;
 		HP(d)->status = HP(d)->status * 10 + (c - '0');
-		if (++HP(d)->match == 3) {
+		HP(d)->match = ++m;
+		if (m == 3) {
 			if (HP(d)->status < 100)
-				return wl_http_malformed(w, d);
-			HP(d)->after = HA_HDR;
-			d->state = HT_LINE_REST;
+				return HX_MALFORMED;
+			return wl_http_line_rest(d, HA_HDR);
 		}
-		return 0;
-	case HT_HDR_START:
+		return HX_NONE;
+	}
+	if (m < 5) {
+		/* the next byte of "HTTP/" */
+		if (c != (__u8)(0x2f50545448ull >> ((m & 7) * 8)))
+			return HX_MALFORMED;
+		HP(d)->match = m + 1;
+		return HX_NONE;
+	}
+	if (c == ' ') {
+		HP(d)->match = 0;
+		HP(d)->status = 0;
+		d->state = HT_CODE;
+		return HX_NONE;
+	}
+	if ((c < '0' || c > '9') && c != '.')
+		return HX_MALFORMED;
+	HP(d)->match = ++m;
+	return m > 12 ? HX_MALFORMED : HX_NONE;
+}
+
+/* A byte at the start of a header line, or of a header name. */
+static __always_inline int wl_http_name_byte(struct wl_l7_dir *d, __u8 c, int resp)
+{
+	__u32 at;
+
+	if (d->state == HT_HDR_START) {
 		if (c == '\r') {
 			d->state = HT_HDR_END_LF;
-			return 0;
+			return HX_NONE;
 		}
-		if (c == '\n') {
-			wl_http_headers_done(w, d, resp);
-			return 1;
-		}
-		if (c == ' ' || c == '\t') { /* obsolete line folding: more of the last value */
-			HP(d)->after = HA_HDR;
-			d->state = HT_LINE_REST;
-			return 0;
-		}
+		if (c == '\n')
+			return HX_HDRS;
+		if (c == ' ' || c == '\t') /* obsolete line folding: more of the last value */
+			return wl_http_line_rest(d, HA_HDR);
 		wl_http_name_clear(d);
 		d->state = HT_HDR_NAME;
-		/* fall through: the first byte of the name */
-	case HT_HDR_NAME:
-		if (c == ':') {
-			wl_http_hdr_name_done(d, resp);
-			return 0;
-		}
-		if (!wl_http_tchar(c))
-			return wl_http_malformed(w, d);
-		{
-			__u32 at = HP(d)->name_len;
+		/* the first byte of the name */
+	}
+	if (c == ':') {
+		wl_http_hdr_name_done(d, resp);
+		return HX_NONE;
+	}
+	if (!wl_http_tchar(c))
+		return HX_MALFORMED;
+	at = HP(d)->name_len;
+	if (at >= WL_HTTP_HNAME_MAX) /* longer than any name we read: skip it */
+		return wl_http_line_rest(d, HA_HDR);
+	HP(d)->name[at] = wl_upper(c) | 0x20;
+	HP(d)->name_len = at + 1;
+	return HX_NONE;
+}
 
-			if (at >= WL_HTTP_HNAME_MAX) {
-				HP(d)->after = HA_HDR; /* longer than any name we read: skip it */
-				d->state = HT_LINE_REST;
-				return 0;
-			}
-			HP(d)->name[at] = wl_upper(c) | 0x20;
-			HP(d)->name_len = at + 1;
-		}
-		return 0;
-	case HT_HDR_VALUE:
-		return wl_http_value_byte(w, d, c);
-	case HT_HDR_END_LF:
-		if (c != '\n')
-			return wl_http_malformed(w, d);
-		wl_http_headers_done(w, d, resp);
-		return 1;
-	case HT_CHUNK_SIZE: {
-		int v = wl_http_hex(c);
+/* A byte of a chunk size line, of the CRLF after chunk data, or at the start of a trailer. */
+static __always_inline int wl_http_chunk_byte(struct wl_l7_dir *d, __u8 c)
+{
+	int v;
 
+	switch (d->state) {
+	case HT_CHUNK_SIZE:
+		v = wl_http_hex(c);
 		if (v >= 0) {
 			HP(d)->num = (HP(d)->num << 4) | v;
 			HP(d)->mflags |= HM_HAVE_DIGS;
-			return HP(d)->num > WL_HTTP_BODY_MAX ? wl_http_malformed(w, d) : 0;
+			return HP(d)->num > WL_HTTP_BODY_MAX ? HX_MALFORMED : HX_NONE;
 		}
 		if (c == '\n')
-			return wl_http_chunk_size_done(d) ? wl_http_malformed(w, d) : 1;
+			return wl_http_chunk_size_done(d);
 		if ((c == ';' || c == ' ' || c == '\t' || c == '\r') &&
-		    (HP(d)->mflags & HM_HAVE_DIGS)) {
-			HP(d)->after = HA_CHUNK; /* extensions: skipped */
-			d->state = HT_LINE_REST;
-			return 0;
-		}
-		return wl_http_malformed(w, d);
-	}
+		    (HP(d)->mflags & HM_HAVE_DIGS))
+			return wl_http_line_rest(d, HA_CHUNK); /* extensions: skipped */
+		return HX_MALFORMED;
 	case HT_CHUNK_CR:
 		if (c == '\r') {
 			d->state = HT_CHUNK_LF;
-			return 0;
+			return HX_NONE;
 		}
 		/* fall through: a bare LF is tolerated */
 	case HT_CHUNK_LF:
 		if (c != '\n')
-			return wl_http_malformed(w, d);
+			return HX_MALFORMED;
 		d->state = HT_CHUNK_SIZE;
 		HP(d)->num = 0;
 		HP(d)->mflags &= ~HM_HAVE_DIGS;
-		return 0;
+		return HX_NONE;
 	case HT_TRL_START:
 		if (c == '\r') {
 			d->state = HT_TRL_END_LF;
-			return 0;
+			return HX_NONE;
 		}
-		if (c == '\n') {
-			wl_http_msg_done(w, d, resp);
-			return 1;
-		}
-		HP(d)->after = HA_TRL;
-		d->state = HT_LINE_REST;
-		return 0;
+		if (c == '\n')
+			return HX_MSG;
+		return wl_http_line_rest(d, HA_TRL);
+	default:
+		return HX_NONE;
+	}
+}
+
+/*
+ * One byte of a start line, header block or chunk framing (already counted in msg_bytes):
+ * returns what the walk must do (enum wl_http_act). Global: verified once, the request and
+ * response machines together (resp only picks branches).
+ */
+__noinline int wl_http_byte(struct wl_l7_dir *d, __u32 c, __u32 resp)
+{
+	if (!d)
+		return HX_NONE;
+	c &= 0xff;
+	switch (d->state) {
+	case HT_IDLE:
+		return wl_http_idle_byte(d, c, resp);
+	case HT_METHOD:
+		return wl_http_method_byte(d, c);
+	case HT_PROTO:
+	case HT_CODE:
+		return wl_http_status_byte(d, c);
+	case HT_HDR_START:
+	case HT_HDR_NAME:
+		return wl_http_name_byte(d, c, resp);
+	case HT_HDR_VALUE:
+		return wl_http_value_byte(d, c);
+	case HT_HDR_END_LF:
 	case HT_TRL_END_LF:
 		if (c != '\n')
-			return wl_http_malformed(w, d);
-		wl_http_msg_done(w, d, resp);
-		return 1;
+			return HX_MALFORMED;
+		return d->state == HT_HDR_END_LF ? HX_HDRS : HX_MSG;
 	default:
-		return 1;
+		return wl_http_chunk_byte(d, c);
 	}
+}
+
+/* ---- the walk ---- */
+
+/* Bytes up to and including the first LF among the avail window bytes from index start, or 0
+ * when there is none. Global: the scan (up to a window of iterations) is verified once. */
+__noinline __u32 wl_http_line_len(struct wl_l7_state *s, __u32 start, __u32 avail)
+{
+	if (!s)
+		return 0;
+	for (__u32 i = 0; i < WL_L7_WINDOW; i++) {
+		if (i >= avail)
+			break;
+		if (s->buf[(start + i) & (WL_L7_WINDOW - 1)] == '\n')
+			return i + 1;
+	}
+	return 0;
 }
 
 /*
@@ -559,24 +687,18 @@ static __always_inline int wl_http_byte(struct wl_l7_walk *w, struct wl_l7_dir *
 static __always_inline int wl_http_skip_line(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
 	struct wl_l7_state *s = w->s;
-	__u32 avail = wl_win_avail(w), start, i;
+	__u32 avail = wl_win_avail(w), n;
+	int found;
 
 	if (!avail)
 		return 0;
-	start = s->off - s->win_off;
-#pragma clang loop unroll(disable)
-	for (i = 0; i < WL_L7_WINDOW; i++) {
-		if (i >= avail)
-			break;
-		if (s->buf[(start + i) & (WL_L7_WINDOW - 1)] == '\n') {
-			s->off += i + 1;
-			d->msg_bytes += i + 1;
-			return 1;
-		}
-	}
-	s->off += avail;
-	d->msg_bytes += avail;
-	return 0;
+	n = wl_http_line_len(s, s->off - s->win_off, avail);
+	found = n != 0;
+	if (!found)
+		n = avail;
+	s->off += n;
+	d->msg_bytes += n;
+	return found;
 }
 
 /* Skips up to d->body_left + HP(d)->rest bytes. Returns 1 when they are all skipped. */
@@ -588,22 +710,42 @@ static __always_inline int wl_http_skip_rest(struct wl_l7_walk *w, struct wl_l7_
 	return d->body_left == 0;
 }
 
-/* One step: a body skip, a line skip, or one byte of the state machine. Returns 1 to stop. */
-static __always_inline long wl_http_step(struct wl_l7_walk *w, int resp)
+/* The state after the LF of a skipped line. */
+static __always_inline int wl_http_line_done(struct wl_l7_dir *d)
 {
-	struct wl_l7_state *s = w->s;
-	struct wl_l7_dir *d = w->d;
+	if (HP(d)->after == HA_CHUNK)
+		return wl_http_chunk_size_done(d);
+	d->state = HP(d)->after == HA_TRL ? HT_TRL_START : HT_HDR_START;
+	return HX_NONE;
+}
+
+/*
+ * One step of the walk: a body skip, a line skip, or one byte of the state machine; then the
+ * action it asked for. Returns 1 to stop. Global: verified once, whatever the caller's state.
+ */
+__noinline int wl_http_step(wl_ctx_t *ctx, struct wl_l7_state *s, struct wl_conn *conn,
+			    struct wl_counters *cnt)
+{
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	__u32 resp;
+	int act = HX_NONE;
 	__u8 c;
 
+	if (!s || !conn || !cnt)
+		return 1;
+	wl_http_walk(&w, ctx, s, conn, cnt);
+	d = w.d;
+	resp = s->job.dir & 1;
 	switch (d->state) {
 	case HT_BODY:
-		if (wl_http_skip_rest(w, d))
-			wl_http_msg_done(w, d, resp);
-		return s->off >= s->end;
+		if (wl_http_skip_rest(&w, d))
+			act = HX_MSG;
+		break;
 	case HT_CHUNK_DATA:
-		if (wl_http_skip_rest(w, d))
+		if (wl_http_skip_rest(&w, d))
 			d->state = HT_CHUNK_CR;
-		return s->off >= s->end;
+		break;
 	case HT_UNTIL_CLOSE:
 	case HT_TUNNEL:
 		d->msg_bytes += s->end - s->off;
@@ -612,56 +754,59 @@ static __always_inline long wl_http_step(struct wl_l7_walk *w, int resp)
 	case HT_RESYNC:
 		return 1;
 	case HT_LINE_REST:
-		if (!wl_http_skip_line(w, d))
-			break;
-		if (HP(d)->after == HA_CHUNK) {
-			if (wl_http_chunk_size_done(d))
-				return wl_http_malformed(w, d);
-		} else if (HP(d)->after == HA_TRL) {
-			d->state = HT_TRL_START;
-		} else {
-			d->state = HT_HDR_START;
-		}
+		if (wl_http_skip_line(&w, d))
+			act = wl_http_line_done(d);
 		break;
 	default:
-		if (!wl_win_avail(w))
+		if (!wl_win_avail(&w))
 			return 1;
-		c = wl_win_byte(w);
+		c = wl_win_byte(&w);
 		s->off++;
 		d->msg_bytes++;
-		wl_http_byte(w, d, c, resp);
+		act = wl_http_byte(d, c, resp);
 		break;
 	}
-	if (d->state < HT_BODY && HP(d)->after == HA_HDR && d->msg_bytes > WL_HTTP_HDRS_MAX)
-		return wl_http_malformed(w, d); /* a header block that never ends */
+	if (act == HX_MALFORMED) {
+		wl_http_malformed(&w, d);
+		return 1;
+	}
+	if (act != HX_NONE)
+		wl_http_act(conn, act);
+	if (d->state < HT_BODY && HP(d)->after == HA_HDR && d->msg_bytes > WL_HTTP_HDRS_MAX) {
+		wl_http_malformed(&w, d); /* a header block that never ends */
+		return 1;
+	}
 	return s->off >= s->end;
 }
 
-static long wl_http_req_step(__u32 i, void *arg)
+static long wl_http_step_cb(__u32 i, void *arg)
 {
-	return wl_http_step(arg, 0);
-}
+	struct wl_l7_walk *w = arg;
 
-static long wl_http_resp_step(__u32 i, void *arg)
-{
-	return wl_http_step(arg, 1);
+	return wl_http_step(w->ctx, w->s, w->conn, w->cnt) & 1;
 }
 
 /* A segment may restart a stream that lost sync if it begins like a message: "HTTP/1." for a
- * response, an upper-case method and a space for a request. */
-static __always_inline void wl_http_resync(struct wl_l7_walk *w, struct wl_l7_dir *d)
+ * response, an upper-case method and a space for a request. Global: verified once. */
+__noinline int wl_http_resync(wl_ctx_t *ctx, struct wl_l7_state *s, struct wl_conn *conn,
+			      struct wl_counters *cnt)
 {
-	__u8 *b = w->s->buf;
-	__u32 avail;
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	__u8 *b;
 	int ok = 0;
 
+	if (!s || !conn || !cnt)
+		return 0;
+	wl_http_walk(&w, ctx, s, conn, cnt);
+	d = w.d;
 	if (d->state != HT_RESYNC)
-		return;
-	avail = wl_win_avail(w);
-	if (avail >= 8) {
+		return 0;
+	b = s->buf;
+	if (wl_win_avail(&w) >= 8) {
 		__u8 b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3], b4 = b[4], b5 = b[5], b6 = b[6];
 
-		if (w->s->job.dir) {
+		if (s->job.dir) {
 			ok = b0 == 'H' && b1 == 'T' && b2 == 'T' && b3 == 'P' && b4 == '/' &&
 			     b5 == '1' && b6 == '.';
 		} else {
@@ -681,27 +826,35 @@ static __always_inline void wl_http_resync(struct wl_l7_walk *w, struct wl_l7_di
 		wl_http_reset(d);
 		HP(d)->upgrade_req = up;
 	} else {
-		w->cnt->l7_resync_skip++;
+		cnt->l7_resync_skip++;
 	}
+	return ok;
+}
+
+/* After the walk: a response delimited by the close ends with the server's FIN; the gap mark.
+ * Global: verified once. */
+__noinline int wl_http_end(struct wl_l7_state *s, struct wl_conn *conn)
+{
+	struct wl_l7_dir *d;
+
+	if (!s || !conn)
+		return 0;
+	d = &conn->dir[s->job.dir & 1];
+	if (s->job.dir && (s->job.tcp_flags & WL_TCP_FIN) && d->state == HT_UNTIL_CLOSE)
+		wl_http_done(conn);
+	/* Bytes lost inside a Content-Length body or chunk data cost nothing (skipped unread);
+	 * in a header, chunk size line or trailer they do. */
+	wl_l7_gap_mark(d, d->state == HT_BODY || d->state == HT_CHUNK_DATA, 0);
+	return 0;
 }
 
 static __always_inline void wl_http_parse(struct wl_l7_walk *w)
 {
-	struct wl_l7_dir *d = w->d;
-
 	if (w->s->off < w->s->end) {
-		wl_http_resync(w, d);
-		if (w->s->job.dir)
-			bpf_loop(WL_L7_STEPS_MAX, wl_http_resp_step, w, 0);
-		else
-			bpf_loop(WL_L7_STEPS_MAX, wl_http_req_step, w, 0);
+		wl_http_resync(w->ctx, w->s, w->conn, w->cnt);
+		bpf_loop(WL_L7_STEPS_MAX, wl_http_step_cb, w, 0);
 	}
-	/* a response delimited by the close ends with the server's FIN */
-	if (w->s->job.dir && (w->s->job.tcp_flags & WL_TCP_FIN) && d->state == HT_UNTIL_CLOSE)
-		wl_http_resp_done(w, d);
-	/* Bytes lost inside a Content-Length body or chunk data cost nothing (skipped unread);
-	 * in a header, chunk size line or trailer they do. */
-	wl_l7_gap_mark(d, d->state == HT_BODY || d->state == HT_CHUNK_DATA, 0);
+	wl_http_end(w->s, w->conn);
 }
 
 /* Content sniffing: does a client's payload start with a common method and a target? */
