@@ -171,11 +171,12 @@ static int wl_cmd_stats_read(int fd, struct cmd_row **out, size_t *n_out)
 
 static void commands_usage(FILE *f)
 {
-	fprintf(f, "usage: wirelens commands [--json] [--protocol P] [--server ADDR[:PORT]]\n"
-		   "  Per-command statistics of the application protocols seen: requests,\n"
-		   "  responses, errors, bytes and latency (request seen -> first response byte).\n"
-		   "  --protocol  %s\n"
-		   "  --server    198.18.0.2, 198.18.0.2:6379, [2001:db8::1]:6379 or :6379\n",
+	fprintf(f,
+		"usage: wirelens commands [--json] [--protocol P] [--server ADDR[:PORT]]\n"
+		"  Per-command statistics of the application protocols seen: requests,\n"
+		"  responses, errors, bytes and latency (request seen -> first response byte).\n"
+		"  --protocol  %s\n"
+		"  --server    198.18.0.2, 198.18.0.2:6379, [2001:db8::1]:6379 or :6379\n",
 		wl_l7_proto_list(", "));
 }
 
@@ -407,8 +408,8 @@ int wl_cmd_ports(int argc, char **argv)
 
 				json_object_object_add(o, "port", json_object_new_int(port));
 				json_object_object_add(o, "protocol", json_object_new_string(name));
-				json_object_object_add(o, "learned",
-						       json_object_new_boolean(v & WL_PORT_LEARNED));
+				json_object_object_add(
+					o, "learned", json_object_new_boolean(v & WL_PORT_LEARNED));
 				json_object_array_add(arr, o);
 			} else {
 				printf("%-6u %-12s %s\n", port, name,
