@@ -36,6 +36,7 @@ int main(int argc, char **argv)
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
 	register_l2l4_tests();
+	register_loader_tests();
 	register_pcap_tests();
 #define WL_TEST_SUITE_CALL(name, ENUM, id, ...) register_##name##_tests();
 	WL_L7_PROTOCOLS(WL_TEST_SUITE_CALL)
