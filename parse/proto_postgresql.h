@@ -96,14 +96,16 @@ enum {
 #define PF_NAMED  0x02 /* request: the name just hashed is not empty */
 #define PF_PNAMED 0x04 /* request: Bind's portal is named */
 
-/* PostgreSQL's own per-direction state, in wl_l7_dir.priv. */
+/* PostgreSQL's own per-direction state, in wl_l7_dir.priv. The name is 8-byte aligned: it is
+ * compared and copied as three words. */
 struct wl_pg_dir {
-	__u64 req_bytes; /* request: bytes of messages after the start; response: those reported */
-	__u64 req_ts;	 /* response: when the request being answered was seen */
-	__u32 hash;	 /* request: name being hashed */
-	__u32 hash2;	 /* request: the first name of the message (Parse statement, Bind portal) */
-	__u32 budget;	 /* request: keyword bytes still scanned */
-	__u16 verb;	 /* response: verb of the Query (or FunctionCall) being answered */
+	__u64 req_bytes;       /* request: bytes of messages after the start; response: reported */
+	__u64 req_ts;	       /* response: when the request being answered was seen */
+	char name[WL_CMD_LEN]; /* the keyword (or tag word) captured */
+	__u32 hash;	       /* request: name being hashed */
+	__u32 hash2;	      /* request: the first name of the message (Parse stmt, Bind portal) */
+	__u32 budget;	      /* request: keyword bytes still scanned */
+	__u16 verb;	      /* response: verb of the Query (or FunctionCall) being answered */
 	__u16 unnamed_stmt;   /* request: verb of the unnamed statement */
 	__u16 unnamed_portal; /* request: verb of the unnamed portal */
 	__u16 batch_verb;     /* request: the last statement named since the last Sync */
@@ -119,10 +121,34 @@ struct wl_pg_dir {
 	__u8 ctx;   /* response: PC_* */
 	__u8 flags; /* PF_* */
 	__u8 enc;   /* request: SSL/GSS requests sent; response: those answered */
-	char name[WL_CMD_LEN];
 };
 _Static_assert(sizeof(struct wl_pg_dir) <= WL_L7_PRIV_MAX, "PostgreSQL state fits in priv");
+_Static_assert(__builtin_offsetof(struct wl_pg_dir, name) % 8 == 0, "name is word aligned");
 #define PG(d) ((struct wl_pg_dir *)(d)->priv)
+
+/*
+ * How the parser is laid out for the verifier. Each bpf_loop callback is a thin call of a step
+ * function, and every piece of work is a global (non-static, __noinline) function taking only
+ * the context, the connection, the direction's state and scalars: it is verified once, with
+ * nothing known about the bytes behind its pointers, and its caller sees an unknown scalar come
+ * back. So no state of a caller (which hook path, which callback iteration, which kind of
+ * message) is multiplied by the paths of a callee, and the callbacks converge at once: the
+ * figures no longer depend on how well a kernel's verifier prunes long inlined bodies.
+ * The scratch and counters are looked up again inside (real map values: usable as helper keys).
+ */
+
+static __always_inline int wl_pg_walk(struct wl_l7_walk *w, wl_ctx_t *ctx, struct wl_conn *conn,
+				      __u32 dir)
+{
+	__u32 zero = 0;
+
+	w->ctx = ctx;
+	w->conn = conn;
+	w->d = conn ? &conn->dir[dir & 1] : 0;
+	w->cnt = bpf_map_lookup_elem(&wl_counters, &zero);
+	w->s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
+	return conn && w->cnt && w->s;
+}
 
 static __always_inline __u32 wl_pg_be32(const __u8 *p)
 {
@@ -149,8 +175,9 @@ static __always_inline void wl_pg_name_clear(struct wl_pg_dir *p)
 
 #define PG_NAME(p, s) __builtin_memcpy((p)->name, s, sizeof(s))
 
-/* Is this a client message type, and its length possible for it? */
-static __always_inline int wl_pg_req_ok(__u8 type, __u32 len)
+/* Is this a client message type, and its length possible for it? Global: the caller learns
+ * nothing about len from each case (no path per message type). */
+__noinline int wl_pg_req_ok(__u32 type, __u32 len)
 {
 	if (len < 4 || len > WL_PG_LEN_MAX)
 		return 0;
@@ -182,8 +209,8 @@ static __always_inline int wl_pg_req_ok(__u8 type, __u32 len)
 	}
 }
 
-/* Is this a server message type, and its length possible for it? */
-static __always_inline int wl_pg_resp_ok(__u8 type, __u32 len)
+/* Is this a server message type, and its length possible for it? Global, as above. */
+__noinline int wl_pg_resp_ok(__u32 type, __u32 len)
 {
 	if (len < 4 || len > WL_PG_LEN_MAX)
 		return 0;
@@ -229,8 +256,8 @@ static __always_inline int wl_pg_resp_ok(__u8 type, __u32 len)
 	}
 }
 
-/* Untyped first messages of a connection: length, code. */
-static __always_inline int wl_pg_start_ok(__u32 len, __u32 code)
+/* Untyped first messages of a connection: length, code. Global, as above. */
+__noinline int wl_pg_start_ok(__u32 len, __u32 code)
 {
 	if (code == PG_CODE_SSL || code == PG_CODE_GSSENC)
 		return len == 8;
@@ -240,11 +267,86 @@ static __always_inline int wl_pg_start_ok(__u32 len, __u32 code)
 }
 
 /*
+ * One byte c of a statement's first keyword (PSM_VERB): blanks, '(', nested slash-star comments
+ * and -- comments skipped. Global: verified once, not once per byte of the scan loop.
+ */
+__noinline int wl_pg_verb_byte(struct wl_pg_dir *p, __u32 c)
+{
+	__u8 st;
+
+	if (!p)
+		return 0;
+	st = p->scan;
+	switch (st) {
+	case PSC_WS:
+		if (wl_pg_is_blank(c) || c == '(')
+			st = PSC_WS;
+		else if (c == '/')
+			st = PSC_SLASH;
+		else if (c == '-')
+			st = PSC_DASH;
+		else if (wl_pg_is_alpha(c)) {
+			p->name[0] = wl_upper(c);
+			p->name_len = 1;
+			st = PSC_WORD;
+		} else
+			st = PSC_DONE;
+		break;
+	case PSC_SLASH:
+		if (c == '*') {
+			p->depth = 1;
+			st = PSC_COMMENT;
+		} else
+			st = PSC_DONE;
+		break;
+	case PSC_COMMENT:
+		st = c == '*' ? PSC_CSTAR : c == '/' ? PSC_CSLASH : PSC_COMMENT;
+		break;
+	case PSC_CSTAR:
+		if (c == '/') {
+			p->depth--;
+			st = p->depth ? PSC_COMMENT : PSC_WS;
+		} else
+			st = c == '*' ? PSC_CSTAR : PSC_COMMENT;
+		break;
+	case PSC_CSLASH:
+		if (c == '*') {
+			if (p->depth < 0xff)
+				p->depth++;
+			st = PSC_COMMENT;
+		} else
+			st = c == '/' ? PSC_CSLASH : PSC_COMMENT;
+		break;
+	case PSC_DASH:
+		st = c == '-' ? PSC_LINE : PSC_DONE;
+		break;
+	case PSC_LINE:
+		if (c == '\n')
+			st = PSC_WS;
+		break;
+	case PSC_WORD:
+		if (!wl_pg_is_alpha(c)) {
+			st = PSC_DONE;
+			break;
+		}
+		if (p->name_len >= WL_CMD_LEN - 1) {
+			p->name_len = 0xff; /* longer than any keyword: OTHER */
+			st = PSC_DONE;
+			break;
+		}
+		p->name[p->name_len & 31] = wl_upper(c);
+		p->name_len++;
+		break;
+	}
+	p->scan = st;
+	return 0;
+}
+
+/*
  * Scans message bytes at window index pos (below lim): in PSM_NAME a NUL-terminated name is
- * hashed (its NUL consumed), in PSM_VERB the first keyword of a statement is captured (blanks,
- * '(', nested slash-star comments and -- comments skipped). State in p, so a string cut by a
- * segment boundary resumes. Returns the bytes used (p->scan is PSC_DONE when finished).
- * A global function: verified once.
+ * hashed (its NUL consumed), in PSM_VERB the first keyword of a statement is captured. State in
+ * p, so a string cut by a segment boundary resumes. Returns the bytes used (p->scan is
+ * PSC_DONE when finished). A global function: verified once.
  */
 __noinline __u32 wl_pg_scan(struct wl_l7_state *s, struct wl_pg_dir *p, __u32 pos, __u32 lim)
 {
@@ -275,79 +377,16 @@ __noinline __u32 wl_pg_scan(struct wl_l7_state *s, struct wl_pg_dir *p, __u32 po
 	}
 	for (k = 0; k < WL_PG_SCAN_STEP; k++) {
 		__u32 i = pos + k;
-		/* re-read from memory: a state kept in a register would be a constant per path,
-		 * and the verifier would walk every path of every iteration */
-		__u8 c, st = *(volatile __u8 *)&p->scan;
+		__u8 c;
 
-		if (i >= lim || st == PSC_DONE)
+		if (i >= lim || *(volatile __u8 *)&p->scan == PSC_DONE)
 			break;
 		c = s->buf[i & (WL_L7_WINDOW - 1)];
 		if (c == 0) { /* the end of the query string */
 			p->scan = PSC_DONE;
 			break;
 		}
-		switch (st) {
-		case PSC_WS:
-			if (wl_pg_is_blank(c) || c == '(')
-				st = PSC_WS;
-			else if (c == '/')
-				st = PSC_SLASH;
-			else if (c == '-')
-				st = PSC_DASH;
-			else if (wl_pg_is_alpha(c)) {
-				p->name[0] = wl_upper(c);
-				p->name_len = 1;
-				st = PSC_WORD;
-			} else
-				st = PSC_DONE;
-			break;
-		case PSC_SLASH:
-			if (c == '*') {
-				p->depth = 1;
-				st = PSC_COMMENT;
-			} else
-				st = PSC_DONE;
-			break;
-		case PSC_COMMENT:
-			st = c == '*' ? PSC_CSTAR : c == '/' ? PSC_CSLASH : PSC_COMMENT;
-			break;
-		case PSC_CSTAR:
-			if (c == '/') {
-				p->depth--;
-				st = p->depth ? PSC_COMMENT : PSC_WS;
-			} else
-				st = c == '*' ? PSC_CSTAR : PSC_COMMENT;
-			break;
-		case PSC_CSLASH:
-			if (c == '*') {
-				if (p->depth < 0xff)
-					p->depth++;
-				st = PSC_COMMENT;
-			} else
-				st = c == '/' ? PSC_CSLASH : PSC_COMMENT;
-			break;
-		case PSC_DASH:
-			st = c == '-' ? PSC_LINE : PSC_DONE;
-			break;
-		case PSC_LINE:
-			if (c == '\n')
-				st = PSC_WS;
-			break;
-		case PSC_WORD:
-			if (!wl_pg_is_alpha(c)) {
-				st = PSC_DONE;
-				break;
-			}
-			if (*(volatile __u8 *)&p->name_len >= WL_CMD_LEN - 1) {
-				p->name_len = 0xff; /* longer than any keyword: OTHER */
-				st = PSC_DONE;
-				break;
-			}
-			p->name[p->name_len & 31] = wl_upper(c);
-			p->name_len++;
-			break;
-		}
-		p->scan = st;
+		wl_pg_verb_byte(p, c);
 	}
 	return k;
 }
@@ -367,6 +406,91 @@ __noinline int wl_pg_take(wl_ctx_t *ctx, struct wl_l7_state *s, struct wl_l7_dir
 
 #define PG_TAKE(w, d, need) wl_pg_take((w)->ctx, (w)->s, (d), (need))
 
+/* Pseudo commands: names looked up by wl_pg_lookup */
+enum { PG_FIX_NONE = 0, PG_FIX_CANCEL, PG_FIX_FCALL, PG_FIX_TLS, PG_FIX_GSSENC };
+
+/*
+ * The command id of the keyword captured in p->name (OTHER when there is none) or, fixed
+ * given, of that pseudo command's name (written to p->name). Global: verified once.
+ */
+__noinline int wl_pg_lookup(struct wl_pg_dir *p, __u32 fixed)
+{
+	struct wl_l7_walk w = {};
+	__u32 zero = 0;
+	__u16 flags;
+
+	w.s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
+	if (!p || !w.s)
+		return WL_CMD_OTHER;
+	switch (fixed) {
+	case PG_FIX_NONE:
+		if (!p->name_len || p->name_len >= WL_CMD_LEN)
+			return WL_CMD_OTHER;
+		break;
+	case PG_FIX_CANCEL:
+		wl_pg_name_clear(p);
+		PG_NAME(p, "CANCEL");
+		break;
+	case PG_FIX_FCALL:
+		wl_pg_name_clear(p);
+		PG_NAME(p, "FUNCTION_CALL");
+		break;
+	case PG_FIX_TLS:
+		wl_pg_name_clear(p);
+		PG_NAME(p, "TLS");
+		break;
+	default:
+		wl_pg_name_clear(p);
+		PG_NAME(p, "GSSENC");
+		break;
+	}
+	return wl_cmd_lookup(&w, p->name, &flags);
+}
+
+/* The runs of events go to the stats map here: verified once, not once per emitting path. */
+__noinline int wl_pg_flush(struct wl_conn *conn, __u32 resp)
+{
+	struct wl_l7_walk w;
+
+	if (!wl_pg_walk(&w, 0, conn, resp))
+		return 0;
+	if (resp)
+		wl_run_flush_resp(&w);
+	else
+		wl_run_flush_req(&w);
+	return 0;
+}
+
+/* wl_emit_request / wl_emit_response with the flushes above. */
+static __always_inline void wl_pg_emit_req(struct wl_l7_walk *w, __u16 id, __u32 bytes)
+{
+	struct wl_l7_run *r = &w->s->req;
+
+	if (r->id != id || r->count >= 0xffff)
+		wl_pg_flush(w->conn, 0);
+	r->id = id;
+	r->count++;
+	r->bytes += bytes;
+}
+
+static __always_inline void wl_pg_emit_resp(struct wl_l7_walk *w, __u16 id, __u64 lat_ns, int error,
+					    __u32 bytes)
+{
+	struct wl_l7_run *r = &w->s->resp;
+
+	if (id == WL_CMD_NONE) {
+		w->cnt->l7_unmatched++;
+		return;
+	}
+	if (r->id != id || r->lat_ns != lat_ns)
+		wl_pg_flush(w->conn, 1);
+	r->id = id;
+	r->lat_ns = lat_ns;
+	r->count++;
+	r->errors += !!error;
+	r->bytes += bytes;
+}
+
 static __always_inline int wl_pg_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d,
 					   struct wl_pg_dir *p)
 {
@@ -378,25 +502,6 @@ static __always_inline int wl_pg_malformed(struct wl_l7_walk *w, struct wl_l7_di
 	p->ctx = PC_NONE;
 	return 1;
 }
-
-/* The verb of the captured keyword (OTHER when there is none). */
-static __always_inline __u16 wl_pg_verb(struct wl_l7_walk *w, struct wl_pg_dir *p)
-{
-	__u16 flags;
-
-	if (!p->name_len || p->name_len >= WL_CMD_LEN)
-		return WL_CMD_OTHER;
-	return wl_cmd_lookup(w, p->name, &flags);
-}
-
-/* The id of a fixed name (pseudo commands). */
-#define PG_LOOKUP(w, p, s)                                                                         \
-	({                                                                                         \
-		__u16 f_;                                                                          \
-		wl_pg_name_clear(p);                                                               \
-		PG_NAME(p, s);                                                                     \
-		wl_cmd_lookup((w), (p)->name, &f_);                                                \
-	})
 
 static __always_inline void wl_pg_push(struct wl_l7_walk *w, __u32 kind, __u16 verb)
 {
@@ -425,87 +530,95 @@ static __always_inline void wl_pg_scan_start(struct wl_pg_dir *p, __u8 mode, __u
 	wl_pg_name_clear(p);
 }
 
-/* A string of the message is complete: the next one, or what the message means. */
-static __always_inline void wl_pg_part_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					    struct wl_pg_dir *p)
+/* The verb a statement (Bind) or portal (Execute) was given: a named one's from wl_aux. */
+static __always_inline __u16 wl_pg_named_verb(struct wl_l7_walk *w, struct wl_pg_dir *p,
+					      __u16 unnamed)
 {
 	struct wl_aux_val *v;
+
+	if (!(p->flags & PF_NAMED))
+		return unnamed;
+	v = wl_aux_get(w, WL_AUX_STMT, p->hash);
+	return v ? v->cmd_id : WL_CMD_OTHER;
+}
+
+/* A string of the request message is complete: the next one, or what the message means.
+ * Global: verified once. */
+__noinline int wl_pg_part_done(struct wl_conn *conn)
+{
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	struct wl_pg_dir *p;
 	__u16 verb;
 
+	if (!wl_pg_walk(&w, 0, conn, 0))
+		return 0;
+	d = w.d;
+	p = PG(d);
 	d->state = PS_BODY;
 	switch (p->type) {
 	case 'Q':
-		wl_pg_push(w, PK_QUERY, wl_pg_verb(w, p));
-		return;
+		wl_pg_push(&w, PK_QUERY, wl_pg_lookup(p, PG_FIX_NONE));
+		return 0;
 	case 'P':
-		if (p->part == 0) { /* the statement's name; its query follows */
-			p->hash2 = p->hash;
-			if (p->flags & PF_NAMED)
-				p->flags |= PF_PNAMED;
-			else
-				p->flags &= ~PF_PNAMED;
-			p->part = 1;
-			wl_pg_scan_start(p, PSM_VERB, 0);
-			d->state = PS_SCAN;
-			return;
-		}
-		verb = wl_pg_verb(w, p);
-		if (p->flags & PF_PNAMED)
-			wl_aux_set(w, WL_AUX_STMT, p->hash2, verb, 0);
-		else
-			p->unnamed_stmt = verb;
-		p->batch_verb = verb;
-		return;
 	case 'B':
-		if (p->part == 0) { /* the portal's name; the statement's follows */
+		if (p->part == 0) {
+			/* Parse: the statement's name, its query follows; Bind: the portal's
+			 * name, the statement's follows */
 			p->hash2 = p->hash;
 			if (p->flags & PF_NAMED)
 				p->flags |= PF_PNAMED;
 			else
 				p->flags &= ~PF_PNAMED;
 			p->part = 1;
-			wl_pg_scan_start(p, PSM_NAME, PG_SEED_STMT);
+			if (p->type == 'P')
+				wl_pg_scan_start(p, PSM_VERB, 0);
+			else
+				wl_pg_scan_start(p, PSM_NAME, PG_SEED_STMT);
 			d->state = PS_SCAN;
-			return;
+			return 0;
 		}
-		verb = p->unnamed_stmt;
-		if (p->flags & PF_NAMED) {
-			v = wl_aux_get(w, WL_AUX_STMT, p->hash);
-			verb = v ? v->cmd_id : WL_CMD_OTHER;
-		}
+		if (p->type == 'P')
+			verb = wl_pg_lookup(p, PG_FIX_NONE);
+		else
+			verb = wl_pg_named_verb(&w, p, p->unnamed_stmt);
 		if (p->flags & PF_PNAMED)
-			wl_aux_set(w, WL_AUX_STMT, p->hash2, verb, 0);
+			wl_aux_set(&w, WL_AUX_STMT, p->hash2, verb, 0);
+		else if (p->type == 'P')
+			p->unnamed_stmt = verb;
 		else
 			p->unnamed_portal = verb;
 		p->batch_verb = verb;
-		return;
+		return 0;
 	case 'E':
-		verb = p->unnamed_portal;
-		if (p->flags & PF_NAMED) {
-			v = wl_aux_get(w, WL_AUX_STMT, p->hash);
-			verb = v ? v->cmd_id : WL_CMD_OTHER;
-		}
-		wl_pg_push(w, PK_EXEC, verb);
-		return;
+		wl_pg_push(&w, PK_EXEC, wl_pg_named_verb(&w, p, p->unnamed_portal));
+		return 0;
 	default:
-		return;
+		return 0;
 	}
 }
 
-/* At a request message boundary: gathers the header and decides. Returns 1 to end the walk. */
-static __always_inline int wl_pg_req_hdr(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					 struct wl_pg_dir *p)
+/* At a request message boundary: gathers the header and decides. Returns 1 to end the walk.
+ * Global: verified once. */
+__noinline int wl_pg_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 {
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	struct wl_pg_dir *p;
 	__u32 len, code;
 	__u8 type;
 
+	if (!wl_pg_walk(&w, ctx, conn, 0))
+		return 1;
+	d = w.d;
+	p = PG(d);
 	if (p->phase == PH_START) {
-		if (!PG_TAKE(w, d, 8))
+		if (!PG_TAKE(&w, d, 8))
 			return 1;
 		len = wl_pg_be32(d->hdr);
 		code = wl_pg_be32(d->hdr + 4);
 		if (!wl_pg_start_ok(len, code))
-			return wl_pg_malformed(w, d, p);
+			return wl_pg_malformed(&w, d, p);
 		d->body_left = len - 8;
 		d->hdr_len = 0;
 		d->state = PS_BODY;
@@ -513,19 +626,19 @@ static __always_inline int wl_pg_req_hdr(struct wl_l7_walk *w, struct wl_l7_dir 
 		if (code == PG_CODE_SSL || code == PG_CODE_GSSENC) {
 			p->enc++; /* the server answers one byte */
 		} else if (code == PG_CODE_CANCEL) {
-			wl_emit_request(w, PG_LOOKUP(w, p, "CANCEL"), len);
+			wl_pg_emit_req(&w, wl_pg_lookup(p, PG_FIX_CANCEL), len);
 		} else {
 			p->phase = PH_CMD;
 			p->unnamed_stmt = p->unnamed_portal = p->batch_verb = WL_CMD_OTHER;
 		}
 		return 0;
 	}
-	if (!PG_TAKE(w, d, 5))
+	if (!PG_TAKE(&w, d, 5))
 		return 1;
 	type = d->hdr[0];
 	len = wl_pg_be32(d->hdr + 1);
 	if (!wl_pg_req_ok(type, len))
-		return wl_pg_malformed(w, d, p);
+		return wl_pg_malformed(&w, d, p);
 	p->type = type;
 	p->part = 0;
 	d->body_left = len - 4;
@@ -543,26 +656,36 @@ static __always_inline int wl_pg_req_hdr(struct wl_l7_walk *w, struct wl_l7_dir 
 		d->state = PS_SCAN;
 		break;
 	case 'S':
-		wl_pg_push(w, PK_SYNC, p->batch_verb);
+		wl_pg_push(&w, PK_SYNC, p->batch_verb);
 		p->batch_verb = WL_CMD_OTHER;
 		break;
 	case 'F':
-		wl_pg_push(w, PK_QUERY, PG_LOOKUP(w, p, "FUNCTION_CALL"));
+		wl_pg_push(&w, PK_QUERY, wl_pg_lookup(p, PG_FIX_FCALL));
 		break;
 	}
 	return 0;
 }
 
-/* Scans a name or a keyword of the message in the window. */
-static __always_inline int wl_pg_req_scan(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					  struct wl_pg_dir *p)
+/* Scans a name or a keyword of the request message in the window. Returns 1 to end the walk.
+ * Global: verified once. */
+__noinline int wl_pg_req_scan(wl_ctx_t *ctx, struct wl_conn *conn)
 {
-	struct wl_l7_state *s = w->s;
-	__u32 avail = wl_win_avail(w), n, pos;
-	int verb = p->mode == PSM_VERB;
+	struct wl_l7_walk w;
+	struct wl_l7_state *s;
+	struct wl_l7_dir *d;
+	struct wl_pg_dir *p;
+	__u32 avail, n, pos;
+	int verb;
 
+	if (!wl_pg_walk(&w, ctx, conn, 0))
+		return 1;
+	s = w.s;
+	d = w.d;
+	p = PG(d);
+	avail = wl_win_avail(&w);
 	if (!avail)
 		return 1;
+	verb = p->mode == PSM_VERB;
 	if (avail > d->body_left)
 		avail = d->body_left;
 	if (verb && avail > p->budget)
@@ -577,48 +700,55 @@ static __always_inline int wl_pg_req_scan(struct wl_l7_walk *w, struct wl_l7_dir
 		if (p->scan == PSC_DONE || p->budget == 0 || d->body_left == 0 || n == 0) {
 			if (p->scan != PSC_DONE && p->scan != PSC_WORD)
 				p->name_len = 0; /* no keyword */
-			wl_pg_part_done(w, d, p);
+			wl_pg_part_done(conn);
 		}
 	} else if (p->scan == PSC_DONE) {
-		wl_pg_part_done(w, d, p);
+		wl_pg_part_done(conn);
 	} else if (d->body_left == 0 || n == 0) {
-		return wl_pg_malformed(w, d, p); /* a name without its NUL */
+		return wl_pg_malformed(&w, d, p); /* a name without its NUL */
 	}
 	return 0;
 }
 
-static long wl_pg_req_step(__u32 i, void *arg)
+/* One request step: a header, a piece of a scanned string, or a body skip. Returns 1 to end
+ * the walk. Global: verified once. */
+__noinline int wl_pg_req_step(wl_ctx_t *ctx, struct wl_conn *conn)
+{
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	__u8 st;
+
+	if (!wl_pg_walk(&w, ctx, conn, 0))
+		return 1;
+	d = w.d;
+	st = d->state;
+	if (st == PS_HDR) {
+		if (wl_pg_req_hdr(ctx, conn))
+			return 1;
+	} else if (st == PS_SCAN) {
+		if (wl_pg_req_scan(ctx, conn))
+			return 1;
+	}
+	if (d->state == PS_BODY && wl_l7_body_skip(&w, d))
+		wl_pg_req_done(d, PG(d));
+	st = d->state;
+	if (st != PS_HDR && st != PS_BODY && st != PS_SCAN)
+		return 1;
+	return w.s->off >= w.s->end;
+}
+
+static long wl_pg_req_cb(__u32 i, void *arg)
 {
 	struct wl_l7_walk *w = arg;
-	struct wl_l7_state *s = w->s;
-	struct wl_l7_dir *d = w->d;
-	struct wl_pg_dir *p = PG(d);
 
-	switch (d->state) {
-	case PS_HDR:
-		if (wl_pg_req_hdr(w, d, p))
-			return 1;
-		break;
-	case PS_SCAN:
-		if (wl_pg_req_scan(w, d, p))
-			return 1;
-		break;
-	default:
-		break;
-	}
-	if (d->state == PS_BODY && wl_l7_body_skip(w, d))
-		wl_pg_req_done(d, p);
-	if (d->state != PS_HDR && d->state != PS_BODY && d->state != PS_SCAN)
-		return 1;
-	return s->off >= s->end;
+	return wl_pg_req_step(w->ctx, w->conn) ? 1 : 0;
 }
 
 /* ---- responses ---- */
 
 /* The command of the FIFO's oldest entry, without taking it; WL_CMD_NONE when empty. */
-static __always_inline __u16 wl_pg_peek(struct wl_l7_walk *w)
+static __always_inline __u16 wl_pg_peek(struct wl_conn *c)
 {
-	struct wl_conn *c = w->conn;
 	__u32 head = c->fifo_head;
 	__u32 tail = *(volatile __u32 *)&c->fifo_tail;
 
@@ -627,39 +757,54 @@ static __always_inline __u16 wl_pg_peek(struct wl_l7_walk *w)
 	return c->fifo[head & (WL_FIFO_LEN - 1)].cmd_id;
 }
 
-static __always_inline __u16 wl_pg_pop(struct wl_l7_walk *w, struct wl_pg_dir *p)
+/* Takes the FIFO's oldest entry (WL_CMD_NONE when empty); when it was sent goes to
+ * p->req_ts. Global: verified once. */
+__noinline int wl_pg_pop(struct wl_conn *conn)
 {
+	struct wl_l7_walk w;
 	__u64 lat = 0;
-	__u16 e = wl_fifo_pop(w, &lat);
+	__u16 e;
 
-	p->req_ts = w->s->job.now - lat;
+	if (!wl_pg_walk(&w, 0, conn, 1))
+		return WL_CMD_NONE;
+	e = wl_fifo_pop(&w, &lat);
+	PG(w.d)->req_ts = w.s->job.now - lat;
 	return e;
 }
 
-/* One statement reported: a request and its response. */
-static __always_inline void wl_pg_report(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					 struct wl_pg_dir *p, __u16 verb, int error)
+/* One statement reported: a request and its response. Global: verified once. */
+__noinline int wl_pg_report(struct wl_conn *conn, __u32 verb, __u32 error)
 {
-	struct wl_pg_dir *q = PG(&w->conn->dir[0]);
-	__u64 total = *(volatile __u64 *)&q->req_bytes, now = w->s->job.now;
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	struct wl_pg_dir *p, *q;
+	__u64 total, now;
 
-	wl_emit_request(w, verb, total - p->req_bytes);
+	if (!wl_pg_walk(&w, 0, conn, 1))
+		return 0;
+	d = w.d;
+	p = PG(d);
+	q = PG(&conn->dir[0]);
+	total = *(volatile __u64 *)&q->req_bytes;
+	now = w.s->job.now;
+	wl_pg_emit_req(&w, verb, total - p->req_bytes);
 	p->req_bytes = total;
-	wl_emit_response(w, verb, now > p->req_ts ? now - p->req_ts : 0, error, 0, d->msg_bytes);
+	wl_pg_emit_resp(&w, verb, now > p->req_ts ? now - p->req_ts : 0, error, d->msg_bytes);
 	d->msg_bytes = 0;
+	return 0;
 }
 
 /* A message that only a request can cause: at a request's first one, a Query is taken. */
-static __always_inline void wl_pg_begin(struct wl_l7_walk *w, struct wl_pg_dir *p)
+static __always_inline void wl_pg_begin(struct wl_conn *conn, struct wl_pg_dir *p)
 {
 	__u16 e;
 
 	if (p->ctx != PC_NONE)
 		return;
-	e = wl_pg_peek(w);
+	e = wl_pg_peek(conn);
 	if (e == WL_CMD_NONE || (e >> PG_FIFO_ID_BITS) != PK_QUERY)
 		return;
-	e = wl_pg_pop(w, p);
+	e = wl_pg_pop(conn);
 	p->verb = e & PG_FIFO_ID_MASK;
 	p->nstmt = 0;
 	p->ctx = PC_QUERY;
@@ -667,48 +812,47 @@ static __always_inline void wl_pg_begin(struct wl_l7_walk *w, struct wl_pg_dir *
 
 /* CommandComplete (verb from its tag), FunctionCallResponse, EmptyQueryResponse,
  * PortalSuspended (report 0: the statement was not completed or was empty). */
-static __always_inline void wl_pg_complete(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					   struct wl_pg_dir *p, __u16 verb, int report)
+static __always_inline void wl_pg_complete(struct wl_l7_walk *w, struct wl_pg_dir *p, __u16 verb,
+					   int report)
 {
 	__u16 e;
 
-	wl_pg_begin(w, p);
+	wl_pg_begin(w->conn, p);
 	if (p->ctx == PC_NONE) {
-		e = wl_pg_peek(w);
+		e = wl_pg_peek(w->conn);
 		if (e == WL_CMD_NONE || (e >> PG_FIFO_ID_BITS) != PK_EXEC) {
 			if (report)
-				wl_emit_response(w, WL_CMD_NONE, 0, 0, 0, 0); /* unmatched */
+				w->cnt->l7_unmatched++;
 			return;
 		}
-		wl_pg_pop(w, p);
+		wl_pg_pop(w->conn);
 	} else if (p->ctx != PC_QUERY) {
 		if (report)
-			wl_emit_response(w, WL_CMD_NONE, 0, 0, 0, 0);
+			w->cnt->l7_unmatched++;
 		return;
 	}
 	if (!report)
 		return;
 	p->nstmt++;
-	wl_pg_report(w, d, p, verb, 0);
+	wl_pg_report(w->conn, verb, 0);
 }
 
-static __always_inline void wl_pg_error(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					struct wl_pg_dir *p)
+static __always_inline void wl_pg_error(struct wl_l7_walk *w, struct wl_pg_dir *p)
 {
 	__u16 e, verb;
 
 	if (p->ctx == PC_QUERY) {
 		verb = p->nstmt ? WL_CMD_OTHER : p->verb;
 		p->nstmt++;
-		wl_pg_report(w, d, p, verb, 1);
+		wl_pg_report(w->conn, verb, 1);
 		return;
 	}
-	if (p->ctx != PC_NONE || wl_pg_peek(w) == WL_CMD_NONE) {
+	if (p->ctx != PC_NONE || wl_pg_peek(w->conn) == WL_CMD_NONE) {
 		/* no request waits (a FATAL on an idle connection) */
-		wl_emit_response(w, WL_CMD_NONE, 0, 1, 0, 0);
+		w->cnt->l7_unmatched++;
 		return;
 	}
-	e = wl_pg_pop(w, p);
+	e = wl_pg_pop(w->conn);
 	verb = e & PG_FIFO_ID_MASK;
 	switch (e >> PG_FIFO_ID_BITS) {
 	case PK_QUERY:
@@ -723,7 +867,7 @@ static __always_inline void wl_pg_error(struct wl_l7_walk *w, struct wl_l7_dir *
 		p->ctx = PC_SYNCED;
 		break;
 	}
-	wl_pg_report(w, d, p, verb, 1);
+	wl_pg_report(w->conn, verb, 1);
 }
 
 /* ReadyForQuery: the request being answered is over; an extended batch ends at its Sync. */
@@ -737,20 +881,27 @@ static __always_inline void wl_pg_ready(struct wl_l7_walk *w, struct wl_pg_dir *
 	}
 	p->ctx = PC_NONE;
 	for (int k = 0; k < WL_FIFO_LEN; k++) {
-		if (wl_pg_peek(w) == WL_CMD_NONE) {
+		if (wl_pg_peek(w->conn) == WL_CMD_NONE) {
 			w->cnt->l7_unmatched++;
 			return;
 		}
-		e = wl_pg_pop(w, p);
+		e = wl_pg_pop(w->conn);
 		if ((e >> PG_FIFO_ID_BITS) != PK_EXEC)
 			return; /* the Sync (or a Query answered by nothing but this) */
 	}
 }
 
-/* A response message is complete (its body skipped). */
-static __always_inline void wl_pg_resp_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					    struct wl_pg_dir *p)
+/* A response message is complete (its body skipped). Global: verified once. */
+__noinline int wl_pg_resp_done(struct wl_conn *conn)
 {
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	struct wl_pg_dir *p;
+
+	if (!wl_pg_walk(&w, 0, conn, 1))
+		return 0;
+	d = w.d;
+	p = PG(d);
 	d->state = PS_HDR;
 	d->hdr_len = 0;
 	if (p->phase == PH_START) {
@@ -759,41 +910,47 @@ static __always_inline void wl_pg_resp_done(struct wl_l7_walk *w, struct wl_l7_d
 			p->ctx = PC_NONE;
 			d->msg_bytes = 0;
 		}
-		return;
+		return 0;
 	}
 	switch (p->type) {
 	case 'S': /* ParameterStatus, NoticeResponse, NotificationResponse: not answers */
 	case 'N':
 	case 'A':
-		return;
+		break;
 	case 'Z': /* its bytes belong to no statement */
-		wl_pg_ready(w, p);
+		wl_pg_ready(&w, p);
 		d->msg_bytes = 0;
-		return;
+		break;
 	case 'C':
-		wl_pg_complete(w, d, p, p->tag, 1);
-		return;
+		wl_pg_complete(&w, p, p->tag, 1);
+		break;
 	case 'V': /* a FunctionCall's result: named as the call */
-		wl_pg_begin(w, p);
-		wl_pg_complete(w, d, p, p->verb, 1);
-		return;
+		wl_pg_begin(conn, p);
+		wl_pg_complete(&w, p, p->verb, 1);
+		break;
 	case 'I':
 	case 's':
-		wl_pg_complete(w, d, p, 0, 0);
-		return;
+		wl_pg_complete(&w, p, 0, 0);
+		break;
 	case 'E':
-		wl_pg_error(w, d, p);
-		return;
+		wl_pg_error(&w, p);
+		break;
 	default:
-		wl_pg_begin(w, p);
-		return;
+		wl_pg_begin(conn, p);
+		break;
 	}
+	return 0;
 }
 
-/* The first word of a CommandComplete tag held in d->hdr from index 5, n bytes. */
-static __always_inline __u16 wl_pg_tag_verb(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					    struct wl_pg_dir *p, __u32 n)
+/* The verb of the first word of a CommandComplete tag held in d->hdr from index 5, n bytes.
+ * Global: verified once. */
+__noinline int wl_pg_tag_verb(struct wl_l7_dir *d, __u32 n)
 {
+	struct wl_pg_dir *p;
+
+	if (!d)
+		return WL_CMD_OTHER;
+	p = PG(d);
 	wl_pg_name_clear(p);
 	for (__u32 k = 0; k < WL_CMD_LEN - 1; k++) {
 		__u8 c;
@@ -806,20 +963,26 @@ static __always_inline __u16 wl_pg_tag_verb(struct wl_l7_walk *w, struct wl_l7_d
 		p->name[k] = wl_upper(c);
 		p->name_len = k + 1;
 	}
-	return wl_pg_verb(w, p);
+	return wl_pg_lookup(p, PG_FIX_NONE);
 }
 
-/* At a response message boundary. Returns 1 to end the walk. */
-static __always_inline int wl_pg_resp_hdr(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					  struct wl_pg_dir *p)
+/* At a response message boundary. Returns 1 to end the walk. Global: verified once. */
+__noinline int wl_pg_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 {
-	struct wl_pg_dir *q = PG(&w->conn->dir[0]);
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	struct wl_pg_dir *p, *q;
 	__u32 len, take;
 	__u8 type;
 
+	if (!wl_pg_walk(&w, ctx, conn, 1))
+		return 1;
+	d = w.d;
+	p = PG(d);
+	q = PG(&conn->dir[0]);
 	if (p->phase == PH_START && *(volatile __u8 *)&q->enc != p->enc) {
 		/* the one-byte answer to SSLRequest / GSSENCRequest */
-		if (!PG_TAKE(w, d, 1))
+		if (!PG_TAKE(&w, d, 1))
 			return 1;
 		p->enc++;
 		d->hdr_len = 0;
@@ -828,29 +991,26 @@ static __always_inline int wl_pg_resp_hdr(struct wl_l7_walk *w, struct wl_l7_dir
 		if (type == 'N')
 			return 0;
 		if (type != 'S' && type != 'G')
-			return wl_pg_malformed(w, d, p);
+			return wl_pg_malformed(&w, d, p);
 		/* encrypted from here on: counted, then left alone */
-		p->req_ts = w->s->job.now;
-		if (type == 'S')
-			wl_pg_report(w, d, p, PG_LOOKUP(w, p, "TLS"), 0);
-		else
-			wl_pg_report(w, d, p, PG_LOOKUP(w, p, "GSSENC"), 0);
+		p->req_ts = w.s->job.now;
+		wl_pg_report(conn, wl_pg_lookup(p, type == 'S' ? PG_FIX_TLS : PG_FIX_GSSENC), 0);
 		p->flags |= PF_IGNORE;
 		d->state = PS_IGNORE;
 		return 1;
 	}
-	if (!PG_TAKE(w, d, 5))
+	if (!PG_TAKE(&w, d, 5))
 		return 1;
 	type = d->hdr[0];
 	len = wl_pg_be32(d->hdr + 1);
 	if (!wl_pg_resp_ok(type, len))
-		return wl_pg_malformed(w, d, p);
+		return wl_pg_malformed(&w, d, p);
 	take = 0;
 	if (type == 'C') {
 		take = len - 4 < WL_PG_TAG_TAKE ? len - 4 : WL_PG_TAG_TAKE;
-		if (!PG_TAKE(w, d, 5 + take))
+		if (!PG_TAKE(&w, d, 5 + take))
 			return 1;
-		p->tag = wl_pg_tag_verb(w, d, p, take);
+		p->tag = wl_pg_tag_verb(d, take);
 	}
 	p->type = type;
 	d->body_left = len - 4 - take;
@@ -859,22 +1019,34 @@ static __always_inline int wl_pg_resp_hdr(struct wl_l7_walk *w, struct wl_l7_dir
 	return 0;
 }
 
-static long wl_pg_resp_step(__u32 i, void *arg)
+/* One response step: a header or a body skip. Returns 1 to end the walk. Global: verified
+ * once. */
+__noinline int wl_pg_resp_step(wl_ctx_t *ctx, struct wl_conn *conn)
 {
-	struct wl_l7_walk *w = arg;
-	struct wl_l7_state *s = w->s;
-	struct wl_l7_dir *d = w->d;
-	struct wl_pg_dir *p = PG(d);
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
 
-	if (d->state == PS_HDR && wl_pg_resp_hdr(w, d, p))
+	if (!wl_pg_walk(&w, ctx, conn, 1))
 		return 1;
-	if (d->state == PS_HDR) /* a one-byte answer */
-		return s->off >= s->end;
+	d = w.d;
+	if (d->state == PS_HDR) {
+		if (wl_pg_resp_hdr(ctx, conn))
+			return 1;
+		if (d->state == PS_HDR) /* a one-byte answer */
+			return w.s->off >= w.s->end;
+	}
 	if (d->state != PS_BODY)
 		return 1;
-	if (wl_l7_body_skip(w, d))
-		wl_pg_resp_done(w, d, p);
-	return s->off >= s->end;
+	if (wl_l7_body_skip(&w, d))
+		wl_pg_resp_done(conn);
+	return w.s->off >= w.s->end;
+}
+
+static long wl_pg_resp_cb(__u32 i, void *arg)
+{
+	struct wl_l7_walk *w = arg;
+
+	return wl_pg_resp_step(w->ctx, w->conn) ? 1 : 0;
 }
 
 /* Lost sync: a segment may restart the stream if it begins like a message of its direction
@@ -930,26 +1102,32 @@ static __always_inline void wl_pg_resync(struct wl_l7_walk *w, struct wl_l7_dir 
 	p->ctx = PC_NONE;
 }
 
-static __always_inline void wl_pg_parse(struct wl_l7_walk *w)
+/* The walk over one packet. Global: verified once, whatever the engine's state before it. */
+__noinline int wl_pg_parse(wl_ctx_t *ctx, struct wl_conn *conn)
 {
-	struct wl_l7_dir *d = w->d;
-	struct wl_pg_dir *p = PG(d);
+	struct wl_l7_walk w;
+	__u32 dir;
 
-	w->s->by_id = 1; /* this parser pushes its requests itself (with their kind) */
-	if (PG(&w->conn->dir[1])->flags & PF_IGNORE) {
-		d->state = PS_IGNORE;
-		return;
+	if (!wl_pg_walk(&w, ctx, conn, 0))
+		return 0;
+	dir = w.s->job.dir & 1;
+	w.d = &conn->dir[dir];
+	w.s->by_id = 1; /* this parser pushes its requests itself (with their kind) */
+	if (PG(&conn->dir[1])->flags & PF_IGNORE) {
+		w.d->state = PS_IGNORE;
+		return 0;
 	}
-	wl_pg_resync(w, d, p);
-	if (w->s->job.dir)
-		bpf_loop(WL_L7_STEPS_MAX, wl_pg_resp_step, w, 0);
+	wl_pg_resync(&w, w.d, PG(w.d));
+	if (dir)
+		bpf_loop(WL_L7_STEPS_MAX, wl_pg_resp_cb, &w, 0);
 	else
-		bpf_loop(WL_L7_STEPS_MAX, wl_pg_req_step, w, 0);
+		bpf_loop(WL_L7_STEPS_MAX, wl_pg_req_cb, &w, 0);
+	return 0;
 }
 
 static __always_inline void wl_postgresql_parse(struct wl_l7_walk *w)
 {
-	wl_pg_parse(w);
+	wl_pg_parse(w->ctx, w->conn);
 }
 
 /*
