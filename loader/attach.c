@@ -666,6 +666,14 @@ int wl_attach_iface(struct wl_attach_session *s, const struct wl_attach_req *r, 
 		fprintf(stderr, "wirelens: no interface '%s'\n", ifname);
 		return -ENODEV;
 	}
+	/* --protocols/--no-l7 change the set even where everything is attached already: the
+	 * program arrays are shared by every attachment of the pin root */
+	if (r->load.l7_select) {
+		int err = session_programs(s);
+
+		if (err)
+			return err;
+	}
 	for (int h = 0; h < WL_HOOKS; h++) {
 		int ret;
 

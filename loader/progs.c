@@ -174,6 +174,16 @@ static struct bpf_object *l7_open(const struct wl_progs *p, int hook, unsigned i
 	return obj;
 }
 
+/* WIRELENS_TEST_VERIFIER_REFUSE=memcached,...: the live tests' stand-in for a kernel whose
+ * verifier refuses those protocols (every kernel of the matrix accepts them all). */
+static bool test_refused(unsigned int proto)
+{
+	const char *list = getenv("WIRELENS_TEST_VERIFIER_REFUSE");
+	__u32 mask = 0;
+
+	return list && !wl_l7_proto_mask_parse(list, &mask) && (mask & (1u << proto));
+}
+
 /* Loads wl_l7_<proto> of one hook. Returns the object, or NULL with st->error and st->reason
  * said. */
 static struct bpf_object *l7_load_hook(struct wl_progs *p, int hook, unsigned int proto,
@@ -196,6 +206,13 @@ static struct bpf_object *l7_load_hook(struct wl_progs *p, int hook, unsigned in
 	libbpf_mute = true;
 	err = bpf_object__load(obj);
 	libbpf_mute = false;
+	if (!err && test_refused(proto)) {
+		bpf_object__close(obj);
+		st->error = -EACCES;
+		snprintf(st->reason, sizeof(st->reason),
+			 "refused for a test (WIRELENS_TEST_VERIFIER_REFUSE)");
+		return NULL;
+	}
 	if (!err) {
 		struct bpf_program *prog;
 
