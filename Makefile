@@ -83,7 +83,7 @@ DEB_PKGS := clang llvm make gcc pkg-config libbpf-dev libxdp-dev xdp-tools libel
 	iproute2 ethtool tcpdump jq netcat-openbsd iputils-ping curl \
 	redis-server redis-tools memcached libmemcached-tools nginx-light dnsutils unbound \
 	mariadb-server mariadb-client sysbench postgresql postgresql-contrib librdkafka-dev libmongoc-dev \
-	apache2-utils kcat libmariadb-dev
+	apache2-utils kcat libmariadb-dev nodejs
 
 check-deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -106,3 +106,13 @@ wait_for() {
 	done
 	return 1
 }
+
+# Node client libraries (tests/live/node/package.json, pinned by its package-lock.json), installed
+# once per checkout into tests/live/node/node_modules: node_clients || exit 1
+node_clients() {
+	local dir="$here/node"
+	[ -d "$dir/node_modules/ioredis" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] && return 0
+	command -v npm >/dev/null || { echo "npm is missing (apt-get install npm)"; return 1; }
+	(cd "$dir" && flock "$dir/package.json" npm ci --no-audit --no-fund --loglevel=error) >/dev/null ||
+		{ echo "npm ci failed in $dir"; return 1; }
+}
