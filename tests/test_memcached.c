@@ -310,6 +310,75 @@ static void test_large_value(void)
 	free(rsp);
 }
 
+/*
+ * Lines longer than the scanner takes per step (64 bytes) and than the window (256 bytes): a
+ * token, a number or a key's length carried from one piece to the next, whole and cut at every
+ * offset. A 200-byte key (its numbers past the first pieces), a 251-byte key (too long:
+ * memcached answers CLIENT_ERROR and reads no data block, so the data line is a command of its
+ * own), a get of 30 keys; then a get of 500 keys (2.5 KB: only a multi-get may be longer than
+ * memcached's line limit) in one segment.
+ */
+static void test_long_lines(void)
+{
+	char key[201], lkey[252], set1[300], set2[300], get[200], reqs[1024], big[3000];
+	static const char resps[] = "STORED\r\nCLIENT_ERROR bad command line format\r\nERROR\r\n"
+				    "VALUE k07 0 1\r\nx\r\nEND\r\n";
+	size_t rl, pl = strlen(resps), n;
+
+	memset(key, 'k', 200);
+	key[200] = 0;
+	memset(lkey, 'l', 251);
+	lkey[251] = 0;
+	snprintf(set1, sizeof(set1), "set %s 0 0 10\r\n0123456789\r\n", key);
+	snprintf(set2, sizeof(set2), "set %s 0 0 5\r\n", lkey);
+	n = snprintf(get, sizeof(get), "get");
+	for (int k = 0; k < 30; k++)
+		n += snprintf(get + n, sizeof(get) - n, " k%02d", k);
+	snprintf(get + n, sizeof(get) - n, "\r\n");
+	rl = snprintf(reqs, sizeof(reqs), "%s%shello\r\n%s", set1, set2, get);
+	n = snprintf(big, sizeof(big), "get");
+	for (int k = 0; k < 500; k++)
+		n += snprintf(big + n, sizeof(big) - n, " %04d", k);
+	snprintf(big + n, sizeof(big) - n, "\r\n");
+	CU_ASSERT_TRUE(strlen(big) > 2048);
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t cut = 0; cut < rl; cut++) {
+			struct conv c;
+			size_t pc = cut % pl;
+
+			start(h, &c);
+			if (cut)
+				conv_seg(h, &c, 0, reqs, cut, 0);
+			conv_seg(h, &c, 0, reqs + cut, rl - cut, 0);
+			if (pc)
+				conv_seg(h, &c, 1, resps, pc, 0);
+			conv_seg(h, &c, 1, resps + pc, pl - pc, 0);
+			EXPECT_MC(MC_PORT, "set", 2, 2, 1, 0);
+			EXPECT_MC(MC_PORT, "OTHER", 1, 1, 1, 0); /* "hello" */
+			EXPECT_MC(MC_PORT, "get", 30, 30, 0, 29);
+			EXPECT_BYTES(MC_PORT, "set", strlen(set1) + strlen(set2),
+				     strlen("STORED\r\nCLIENT_ERROR bad command line format\r\n"));
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
+			CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+			if (harness_counters().l7_malformed || harness_counters().l7_unmatched)
+				fprintf(stderr, "\n  [%s] cut %zu: malformed %llu unmatched %llu",
+					hook_names[h], cut,
+					(unsigned long long)harness_counters().l7_malformed,
+					(unsigned long long)harness_counters().l7_unmatched);
+		}
+		{
+			struct conv c;
+
+			start(h, &c);
+			conv_req(h, &c, big);
+			conv_resp(h, &c, "END\r\n");
+			EXPECT_MC(MC_PORT, "get", 500, 500, 0, 500);
+			EXPECT_BYTES(MC_PORT, "get", strlen(big), 5);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
+		}
+	}
+}
+
 /* 32 commands in one segment (alternating, so 32 FIFO runs: the engine's bound), their 32
  * replies in one segment; then 40, where the 8 past the bound are merged into OTHER. */
 static void test_pipelined(void)
@@ -1198,6 +1267,7 @@ void register_memcached_tests(void)
 	CU_add_test(s, "errors", test_errors);
 	CU_add_test(s, "split_every_offset", test_split_every_offset);
 	CU_add_test(s, "large_value", test_large_value);
+	CU_add_test(s, "long_lines", test_long_lines);
 	CU_add_test(s, "pipelined", test_pipelined);
 	CU_add_test(s, "retransmit_and_gap", test_retransmit_and_gap);
 	CU_add_test(s, "midstream", test_midstream);
