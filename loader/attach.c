@@ -3,6 +3,8 @@
  * Attaching: every attachment is a BPF link (XDP link, tcx link) pinned under
  * WL_PIN_DIR/links/<ifname>@<hook>[@<netns>]. The pins are the state: the process can exit, a
  * killed attach leaves at most a link that `detach` removes, and status enumerates the pins.
+ * Kernels without tcx (before 6.6) get a clsact qdisc + cls_bpf filter instead (tc_cls.c), which
+ * is not a link: its pin is a record of what was added, pinned before adding it.
  *
  * libxdp's multi-program dispatcher is deliberately not used: it attaches the dispatcher through
  * netlink, not as a link, so an attach killed half-way or a lost pin would leave a program on the
@@ -33,6 +35,7 @@
 #include "attach.h"
 #include "l7cfg.h"
 #include "netns.h"
+#include "tc_cls.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -260,6 +263,18 @@ int wl_attach_option(struct wl_attach_req *r, int opt, const char *arg)
 	case 'v':
 		r->load.verbose = true;
 		return 0;
+	case WL_OPT_TC_MODE:
+		if (!strcmp(arg, "auto"))
+			r->tc_mode = WL_TC_AUTO;
+		else if (!strcmp(arg, "tcx"))
+			r->tc_mode = WL_TC_TCX;
+		else if (!strcmp(arg, "cls"))
+			r->tc_mode = WL_TC_CLS;
+		else {
+			fprintf(stderr, "wirelens: --tc-mode auto|tcx|cls, not '%s'\n", arg);
+			return 2;
+		}
+		return 0;
 	}
 	return -1;
 }
@@ -365,15 +380,34 @@ static bool parse_pin_name(char *name, enum wl_hook_kind *h, const char **netns)
 	return false;
 }
 
+/* A cls_bpf record: the filter is asked for in the pin's namespace. */
+static void fill_cls_pin(struct wl_link_pin *pin, const struct wl_cls_rec *rec)
+{
+	int ret = wl_cls_check(rec, pin->netns);
+
+	pin->cls = true;
+	pin->prog_id = rec->prog_id;
+	pin->tc_prio = rec->prio;
+	pin->tc_handle = rec->handle;
+	pin->ifindex = ret == -ENODEV ? 0 : rec->ifindex;
+	pin->attached = ret == 1;
+}
+
 static void fill_link_pin(struct wl_link_pin *pin)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
+	struct wl_cls_rec rec;
 	struct stat st;
 
-	pin->link_id = pin->prog_id = pin->ifindex = 0;
+	pin->link_id = pin->prog_id = pin->ifindex = pin->tc_prio = pin->tc_handle = 0;
+	pin->cls = pin->attached = false;
 	pin->since = !stat(pin->path, &st) ? st.st_ctime : 0;
 	pin->fd = bpf_obj_get(pin->path);
+	if (wl_cls_record(pin->fd, &rec)) {
+		fill_cls_pin(pin, &rec);
+		return;
+	}
 	if (pin->fd < 0 || bpf_obj_get_info_by_fd(pin->fd, &info, &len))
 		return;
 	pin->link_id = info.id;
@@ -381,6 +415,7 @@ static void fill_link_pin(struct wl_link_pin *pin)
 	/* XDP and tcx link infos both start with the ifindex (0 once the device is gone); the
 	 * system headers predate the tcx member. */
 	pin->ifindex = info.xdp.ifindex;
+	pin->attached = pin->link_id && pin->ifindex;
 }
 
 int wl_links_foreach(int (*fn)(const struct wl_link_pin *pin, void *arg), void *arg)
@@ -430,12 +465,12 @@ static int xdp_mode_query(void *arg)
 
 const char *wl_link_mode(const struct wl_link_pin *pin)
 {
-	if (pin->fd < 0 || !pin->link_id)
+	if (pin->fd < 0 || (!pin->link_id && !pin->cls))
 		return "?";
 	if (!pin->ifindex)
 		return "defunct";
 	if (pin->hook != WL_HOOK_XDP)
-		return "tcx";
+		return pin->cls ? "cls_bpf" : "tcx";
 	switch (wl_netns_run(pin->netns, xdp_mode_query, (void *)pin)) {
 	case 1:
 		return "native";
@@ -461,14 +496,32 @@ int wl_links_count(void)
 	return n;
 }
 
+/* Unpinning a link detaches it; a cls_bpf record's filter (and qdisc) are removed first. */
+static int unpin(const char *path, const char *netns)
+{
+	int fd = bpf_obj_get(path);
+	struct wl_cls_rec rec;
+	bool cls = wl_cls_record(fd, &rec);
+
+	int err;
+
+	if (fd >= 0)
+		close(fd);
+	if (!cls)
+		return unlink(path) ? -errno : 0;
+	err = wl_cls_detach(path, netns);
+	if (err && err != -ENOENT)
+		fprintf(stderr, "wirelens: %s: removing the cls_bpf filter: %s (the pin stays)\n",
+			path, strerror(-err));
+	return err;
+}
+
 int wl_detach_one(const char *ifname, enum wl_hook_kind h)
 {
 	char path[512];
 
 	link_path(path, sizeof(path), ifname, h, wl_netns_tag());
-	if (unlink(path))
-		return -errno;
-	return 0;
+	return unpin(path, wl_netns_tag());
 }
 
 int wl_detach_iface(const char *ifname, char *what, size_t len)
@@ -510,7 +563,7 @@ static int detach_pin(const struct wl_link_pin *pin, void *arg)
 
 	if (!c->every_namespace && !wl_netns_same(pin->netns, wl_netns_tag()))
 		return 0;
-	if (!unlink(pin->path))
+	if (!unpin(pin->path, pin->netns))
 		c->n++;
 	return 0;
 }
@@ -547,18 +600,19 @@ static __u32 foreign_xdp(int ifindex)
  * created again under the same name) is stale: it goes, so the attach can happen again. */
 static bool pin_is_live(const char *path, int ifindex)
 {
-	struct wl_link_pin pin = {.path = path};
+	struct wl_link_pin pin = {.path = path, .netns = wl_netns_tag()};
 	bool live;
 
 	fill_link_pin(&pin);
-	live = pin.fd >= 0 && pin.link_id && (int)pin.ifindex == ifindex;
+	live = pin.fd >= 0 && pin.attached && (int)pin.ifindex == ifindex;
 	if (pin.fd >= 0)
 		close(pin.fd);
 	return live;
 }
 
-/* For tests: WIRELENS_TEST_STALL_AT=N stops before pinning the Nth link this process creates,
- * so a test can kill -9 an attach half-way. */
+/* For tests: WIRELENS_TEST_STALL_AT=N stops before pinning the Nth link this process creates
+ * (for cls_bpf: after adding the filter, before marking its record complete), so a test can
+ * kill -9 an attach half-way. */
 static void test_stall(const char *ifname, enum wl_hook_kind h)
 {
 	static int links_made;
@@ -574,6 +628,31 @@ static void test_stall(const char *ifname, enum wl_hook_kind h)
 
 static int session_programs(struct wl_attach_session *s);
 
+struct stall_arg {
+	const char *ifname;
+	enum wl_hook_kind h;
+};
+
+static void cls_stall(void *arg)
+{
+	struct stall_arg *a = arg;
+
+	test_stall(a->ifname, a->h);
+}
+
+/* TC through a clsact qdisc + cls_bpf filter: the record is pinned at path by tc_cls.c. */
+static int attach_cls(struct wl_attach_session *s, const char *path, const char *ifname,
+		      int ifindex, enum wl_hook_kind h)
+{
+	struct stall_arg sa = {ifname, h};
+	enum wl_hook_kind other = h == WL_HOOK_TC_INGRESS ? WL_HOOK_TC_EGRESS : WL_HOOK_TC_INGRESS;
+	char other_path[512];
+
+	link_path(other_path, sizeof(other_path), ifname, other, wl_netns_tag());
+	return wl_cls_attach(path, other_path, ifname, ifindex, h == WL_HOOK_TC_INGRESS, s->tc_fd,
+			     cls_stall, &sa);
+}
+
 /* 0 attached, 1 already attached (live pin), -errno with one line printed. */
 static int attach_hook(struct wl_attach_session *s, const struct wl_attach_req *r,
 		       const char *ifname, int ifindex, enum wl_hook_kind h)
@@ -586,11 +665,19 @@ static int attach_hook(struct wl_attach_session *s, const struct wl_attach_req *
 	if (!access(path, F_OK)) {
 		if (pin_is_live(path, ifindex))
 			return 1;
-		unlink(path);
+		/* stale: a cls_bpf record's leftovers (filter, qdisc) go with it */
+		err = unpin(path, wl_netns_tag());
+		if (err) {
+			fprintf(stderr, "wirelens: %s: removing the stale %s attachment: %s\n",
+				ifname, hook_names[h], strerror(-err));
+			return err;
+		}
 	}
 	err = session_programs(s);
 	if (err)
 		return err;
+	if (h != WL_HOOK_XDP && r->tc_mode == WL_TC_CLS)
+		return attach_cls(s, path, ifname, ifindex, h);
 	if (h == WL_HOOK_XDP) {
 		__u32 other = foreign_xdp(ifindex);
 
@@ -612,6 +699,8 @@ static int attach_hook(struct wl_attach_session *s, const struct wl_attach_req *
 		type = h == WL_HOOK_TC_INGRESS ? WL_BPF_TCX_INGRESS : WL_BPF_TCX_EGRESS;
 	}
 	fd = bpf_link_create(prog_fd, ifindex, type, &opts);
+	if (fd < 0 && h != WL_HOOK_XDP && errno == EINVAL && r->tc_mode == WL_TC_AUTO)
+		return attach_cls(s, path, ifname, ifindex, h); /* no tcx before 6.6 */
 	if (fd < 0) {
 		err = -errno;
 
@@ -624,8 +713,11 @@ static int attach_hook(struct wl_attach_session *s, const struct wl_attach_req *
 			fprintf(stderr, "wirelens: %s: native XDP refused (%s); try --mode skb\n",
 				ifname, strerror(-err));
 		else
-			fprintf(stderr, "wirelens: %s: attaching %s failed: %s\n", ifname,
-				hook_names[h], strerror(-err));
+			fprintf(stderr, "wirelens: %s: attaching %s failed: %s%s\n", ifname,
+				hook_names[h], strerror(-err),
+				h != WL_HOOK_XDP && err == -EINVAL
+					? " (no tcx before Linux 6.6: --tc-mode cls or auto)"
+					: "");
 		return err;
 	}
 	test_stall(ifname, h);
@@ -640,7 +732,7 @@ static int attach_hook(struct wl_attach_session *s, const struct wl_attach_req *
 	return 0;
 }
 
-static const char *xdp_mode_now(const char *ifname, enum wl_hook_kind h)
+static const char *mode_now(const char *ifname, enum wl_hook_kind h)
 {
 	struct wl_link_pin pin = {.ifname = ifname, .hook = h, .netns = wl_netns_tag()};
 	char path[512];
@@ -675,6 +767,7 @@ int wl_attach_iface(struct wl_attach_session *s, const struct wl_attach_req *r, 
 			return err;
 	}
 	for (int h = 0; h < WL_HOOKS; h++) {
+		const char *mode;
 		int ret;
 
 		if (!r->hooks[h])
@@ -689,10 +782,12 @@ int wl_attach_iface(struct wl_attach_session *s, const struct wl_attach_req *r, 
 		}
 		made[h] = ret == 0;
 		buf = ret == 0 ? added : already;
+		mode = mode_now(ifname, h);
+		if (h != WL_HOOK_XDP && strcmp(mode, "cls_bpf"))
+			mode = ""; /* tcx: the plain hook name, as always */
 		snprintf(buf + strlen(buf), sizeof(added) - strlen(buf), "%s%s%s%s",
 			 (ret == 0 ? n_added : n_already) ? ", " : "", hook_names[h],
-			 h == WL_HOOK_XDP ? " " : "",
-			 h == WL_HOOK_XDP ? xdp_mode_now(ifname, h) : "");
+			 mode[0] ? " " : "", mode);
 		if (ret == 0)
 			n_added++;
 		else

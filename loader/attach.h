@@ -33,23 +33,34 @@ bool wl_maps_pinned(void);
 /* One line on stderr saying why a pinned map cannot be opened (nothing attached, not root...). */
 void wl_explain_no_pins(void);
 
+/* How TC hooks are attached: tcx links where the kernel has them (6.6+), else a clsact qdisc
+ * with a cls_bpf filter (auto); or forced one way. */
+enum wl_tc_mode {
+	WL_TC_AUTO,
+	WL_TC_TCX,
+	WL_TC_CLS,
+};
+
 /* What `attach` and `watch` ask for; the options both take. */
 struct wl_attach_req {
 	bool hooks[WL_HOOKS];
 	bool skb_mode;
 	bool force;
+	enum wl_tc_mode tc_mode;
 	struct wl_load_opts load;
 };
 
 #define WL_ATTACH_OPTSTRING ":m:k:f:Fv"
 #define WL_OPT_PROTOCOLS    0x101 /* long only */
 #define WL_OPT_NO_L7	    0x102
+#define WL_OPT_TC_MODE	    0x100 /* long only */
 #define WL_ATTACH_LONGOPTS                                                                         \
 	{"mode", required_argument, NULL, 'm'}, {"hooks", required_argument, NULL, 'k'},           \
 		{"flows", required_argument, NULL, 'f'},                                           \
 		{"flows-max", required_argument, NULL, 'f'}, {"force", no_argument, NULL, 'F'},    \
 		{"protocols", required_argument, NULL, WL_OPT_PROTOCOLS},                          \
 		{"no-l7", no_argument, NULL, WL_OPT_NO_L7},                                        \
+		{"tc-mode", required_argument, NULL, WL_OPT_TC_MODE},                              \
 	{                                                                                          \
 		"verbose", no_argument, NULL, 'v'                                                  \
 	}
@@ -96,7 +107,7 @@ int wl_links_count(void);
  * Returns how many. */
 int wl_detach_all(bool every_namespace);
 
-/* One pinned link, as status and watch see it. */
+/* One pinned link, or the record of a cls_bpf filter (tc_cls.h), as status and watch see it. */
 struct wl_link_pin {
 	const char *ifname;
 	const char *netns; /* NULL: the caller's own namespace */
@@ -106,9 +117,13 @@ struct wl_link_pin {
 	__u32 link_id, prog_id;
 	__u32 ifindex; /* where the link is attached; 0: defunct (the interface went away) */
 	time_t since;  /* when it was pinned */
+	bool cls;      /* a cls_bpf filter's record, not a link: link_id is 0 */
+	bool attached; /* the link or filter is live on the interface */
+	__u32 tc_prio, tc_handle; /* cls: the filter's priority and handle */
 };
 int wl_links_foreach(int (*fn)(const struct wl_link_pin *pin, void *arg), void *arg);
-/* "native", "skb" for an XDP link (queried in its namespace), "tcx" for TC, "defunct", "?". */
+/* "native", "skb" for an XDP link (queried in its namespace), "tcx" or "cls_bpf" for TC,
+ * "defunct", "?". */
 const char *wl_link_mode(const struct wl_link_pin *pin);
 
 /* Whether libxdp's multi-program dispatcher could work here: it needs freplace programs. Fills

@@ -23,8 +23,11 @@ static void attach_usage(FILE *f)
 	fprintf(f,
 		"usage: wirelens [--netns NAME|PATH] attach IFACE... [--mode native|skb]\n"
 		"         [--hooks xdp,tc-egress,tc-ingress] [--flows-max N] [--force] "
-		"[--verbose]\n"
+		"[--tc-mode auto|tcx|cls] [--verbose]\n"
 		"  default hooks: xdp (ingress) and tc-egress, so both directions are seen.\n"
+		"  --tc-mode      tcx links (Linux 6.6+), cls: clsact qdisc + cls_bpf filter; "
+		"auto\n"
+		"                 (default) uses tcx where the kernel has it, else cls\n"
 		"  --flows-max N  flow table entries (default %u; fixed while anything is "
 		"attached)\n"
 		"  --force        replace another XDP program on the interface\n"

@@ -113,20 +113,32 @@ static int status_link(const struct wl_link_pin *pin, void *arg)
 		json_object_object_add(o, "ifindex", json_object_new_int(pin->ifindex));
 		json_object_object_add(o, "hook", json_object_new_string(wl_hook_name(pin->hook)));
 		json_object_object_add(o, "mode", json_object_new_string(mode));
-		json_object_object_add(o, "link_id", json_object_new_int(pin->link_id));
+		json_object_object_add(o, "link_id",
+				       pin->cls ? NULL : json_object_new_int(pin->link_id));
 		json_object_object_add(o, "prog_id", json_object_new_int(pin->prog_id));
-		json_object_object_add(o, "attached",
-				       json_object_new_boolean(pin->link_id && pin->ifindex));
+		if (pin->cls) {
+			json_object_object_add(o, "tc_prio", json_object_new_int(pin->tc_prio));
+			json_object_object_add(o, "tc_handle", json_object_new_int(pin->tc_handle));
+		}
+		json_object_object_add(o, "attached", json_object_new_boolean(pin->attached));
 		json_object_object_add(o, "since", json_object_new_string(since));
 		json_object_object_add(o, "since_epoch", json_object_new_int64(pin->since));
 		json_object_array_add(c->arr, o);
 	} else {
-		printf("  %-16s %-12s %-11s %-8s %-6u %-6u %s%s\n", pin->ifname,
-		       pin->netns ? pin->netns : "-", wl_hook_name(pin->hook), mode, pin->link_id,
+		char link[16] = "-";
+
+		if (!pin->cls)
+			snprintf(link, sizeof(link), "%u", pin->link_id);
+		printf("  %-16s %-12s %-11s %-8s %-6s %-6u %s%s\n", pin->ifname,
+		       pin->netns ? pin->netns : "-", wl_hook_name(pin->hook), mode, link,
 		       pin->prog_id, since,
-		       !pin->link_id   ? "  (stale pin)"
-		       : !pin->ifindex ? "  (interface gone: wirelens detach removes the pin)"
-				       : "");
+		       !pin->ifindex && (pin->link_id || pin->cls)
+			       ? "  (interface gone: wirelens detach removes the pin)"
+		       : !pin->attached && pin->cls
+			       ? "  (stale: the filter is gone or its attach did not finish; "
+				 "attach or detach repairs)"
+		       : !pin->attached ? "  (stale pin)"
+					: "");
 	}
 	return 0;
 }

@@ -127,13 +127,14 @@ static void scan_all(struct watch *w)
 	if_freenameindex(all);
 }
 
-/* Pins of a deleted interface hold defunct links: drop them so status stays true. */
+/* Pins of a deleted interface hold defunct links (or records of filters that went with it):
+ * drop them so status stays true. */
 static int drop_defunct(const struct wl_link_pin *pin, void *arg)
 {
 	const char *name = arg;
 
 	if (!strcmp(pin->ifname, name) && wl_netns_same(pin->netns, wl_netns_tag()) &&
-	    pin->link_id && !pin->ifindex)
+	    (pin->link_id || pin->cls) && !pin->ifindex)
 		unlink(pin->path);
 	return 0;
 }
@@ -198,7 +199,8 @@ static void watch_usage(FILE *f)
 {
 	fprintf(f, "usage: wirelens [--netns NAME|PATH] watch PATTERN... [--hooks ...] [--mode "
 		   "native|skb]\n"
-		   "         [--flows-max N] [--force] [--detach-on-exit]\n"
+		   "         [--flows-max N] [--force] [--tc-mode auto|tcx|cls] "
+		   "[--detach-on-exit]\n"
 		   "  attaches to every interface whose name matches a glob (fnmatch), now and as\n"
 		   "  interfaces appear; Ctrl-C or SIGTERM stops it, leaving the attachments in "
 		   "place\n"
