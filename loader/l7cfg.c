@@ -81,6 +81,22 @@ int wl_l7_proto_mask_parse(const char *list, __u32 *mask)
 	return 0;
 }
 
+int wl_l7_names_duplicates(void)
+{
+	int dups = 0;
+
+	for (size_t p = 0; p < ARRAY_LEN(protos); p++)
+		for (size_t i = 0; i < protos[p].n_names; i++)
+			for (size_t j = i + 1; j < protos[p].n_names; j++)
+				if (protos[p].names[i][0] &&
+				    !strcmp(protos[p].names[i], protos[p].names[j])) {
+					fprintf(stderr, "wirelens: %s name '%s' listed twice\n",
+						protos[p].name, protos[p].names[i]);
+					dups++;
+				}
+	return dups;
+}
+
 static int is_container(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_LEN(redis_containers); i++)

@@ -16,6 +16,8 @@ const char *wl_l7_proto_list(const char *sep);
 /* "redis,http" -> bit (1 << enum wl_l7_proto) each; one line on stderr for an unknown name. */
 int wl_l7_proto_mask_parse(const char *list, __u32 *mask);
 
+/* Names listed twice in one protocol's table (each would take an id of its own). */
+int wl_l7_names_duplicates(void);
 /* Fills wl_cmd_names / wl_cmd_ids (idempotent). */
 int wl_l7_names_load(int names_fd, int ids_fd);
 /* Sets the default server ports of the parsed protocols where the port has no protocol yet. */

@@ -76,6 +76,7 @@ static void registry_matches_enum(void)
 #undef COUNT_ONE
 	CU_ASSERT_EQUAL(n, WL_L7_PROTO_MAX - 1);
 	CU_ASSERT_PTR_NULL(wl_l7_proto_name(WL_L7_PROTO_MAX));
+	CU_ASSERT_EQUAL(wl_l7_names_duplicates(), 0);
 }
 
 /* A protocol whose slot in the program arrays is empty (left out, refused): its packets are
