@@ -153,8 +153,10 @@ enum {
 #define MF_ERROR    0x10 /* response: ends with an error */
 #define MF_END	    0x20 /* response: complete at the end of this packet */
 
-/* MySQL's own per-direction state, in wl_l7_dir.priv. */
+/* MySQL's own per-direction state, in wl_l7_dir.priv. The name is 8-byte aligned: it is
+ * compared and copied as three words. */
 struct wl_mysql_dir {
+	char name[WL_CMD_LEN] __attribute__((aligned(8)));
 	__u32 caps;   /* request: client capabilities; response: server capabilities */
 	__u32 left;   /* response: definition packets still to skip */
 	__u32 left2;  /* response: column definitions after the parameter definitions */
@@ -169,14 +171,44 @@ struct wl_mysql_dir {
 	__u8 scan;
 	__u8 name_len;
 	__u8 flags;
-	char name[WL_CMD_LEN];
 };
 _Static_assert(sizeof(struct wl_mysql_dir) <= WL_L7_PRIV_MAX, "MySQL state fits in priv");
 #define M(d) ((struct wl_mysql_dir *)(d)->priv)
 
+/*
+ * How the parser is laid out for the verifier. Each bpf_loop callback is a thin call of a step
+ * function, and every piece of work is a global (non-static, __noinline) function taking only
+ * the context, the connection, the direction's state and scalars: it is verified once, with
+ * nothing known about the bytes behind its pointers, and its caller sees an unknown scalar come
+ * back. So no state of a caller (which hook path, which callback iteration, which command or
+ * grammar state) is multiplied by the paths of a callee, and the callbacks converge at once.
+ * The scratch and counters are looked up again inside (real map values: usable as helper keys).
+ * Calls nest at most 7 frames deep (the verifier's limit; a bpf_loop callback is a frame):
+ * wl_l7_mysql -> wl_mysql_parse_g -> callback -> wl_mysql_resp_step -> wl_mysql_resp_hdr ->
+ * wl_mysql_gram_eof -> wl_mysql_resp_emit.
+ */
+
+static __always_inline int wl_mysql_walk(struct wl_l7_walk *w, wl_ctx_t *ctx, struct wl_conn *conn,
+					 __u32 dir)
+{
+	__u32 zero = 0;
+
+	w->ctx = ctx;
+	w->conn = conn;
+	w->d = conn ? &conn->dir[dir & 1] : 0;
+	w->cnt = bpf_map_lookup_elem(&wl_counters, &zero);
+	w->s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
+	return conn && w->cnt && w->s;
+}
+
 static __always_inline __u32 wl_mysql_u24(const __u8 *p)
 {
 	return p[0] | (__u32)p[1] << 8 | (__u32)p[2] << 16;
+}
+
+static __always_inline __u32 wl_mysql_u32(const __u8 *p)
+{
+	return p[0] | (__u32)p[1] << 8 | (__u32)p[2] << 16 | (__u32)p[3] << 24;
 }
 
 static __always_inline void wl_mysql_name_clear(struct wl_mysql_dir *m)
@@ -189,9 +221,10 @@ static __always_inline void wl_mysql_name_clear(struct wl_mysql_dir *m)
 
 /*
  * Kind of the response a command gets, or MK_BAD for bytes that cannot be a command (unknown
- * command byte, or a length that commands of fixed size never have).
+ * command byte, or a length that commands of fixed size never have). Global: the caller learns
+ * nothing about len from each case (no path per command).
  */
-static __always_inline __u8 wl_mysql_cmd_kind(__u8 cmd, __u32 len)
+__noinline int wl_mysql_cmd_kind(__u32 cmd, __u32 len)
 {
 	switch (cmd) {
 	case MY_COM_QUIT:
@@ -237,13 +270,14 @@ static __always_inline __u8 wl_mysql_cmd_kind(__u8 cmd, __u32 len)
 	}
 }
 
-#define MY_NAME(m, s) __builtin_memcpy((m)->name, s, sizeof(s))
+#define MY_NAME(m, s)	     __builtin_memcpy((m)->name, s, sizeof(s))
+#define MY_PSEUDO_TLS	     0x100
+#define MY_PSEUDO_COMPRESSED 0x101
+#define MY_KEYWORD	     0x200 /* wl_mysql_lookup: the keyword captured in name */
 
-/* The command's name as loader/names/mysql.h spells it. A global function: verified once. */
-__noinline int wl_mysql_com_name(struct wl_mysql_dir *m, __u32 cmd)
+/* The command's name as loader/names/mysql.h spells it (inside the global wl_mysql_lookup). */
+static __always_inline void wl_mysql_com_name(struct wl_mysql_dir *m, __u32 cmd)
 {
-	if (!m)
-		return 0;
 	wl_mysql_name_clear(m);
 	switch (cmd) {
 	case 0x00:
@@ -345,17 +379,39 @@ __noinline int wl_mysql_com_name(struct wl_mysql_dir *m, __u32 cmd)
 	case 0xfa:
 		MY_NAME(m, "COM_STMT_BULK_EXECUTE");
 		break;
-	case 0x100:
+	case MY_PSEUDO_TLS:
 		MY_NAME(m, "TLS");
 		break;
-	case 0x101:
+	case MY_PSEUDO_COMPRESSED:
 		MY_NAME(m, "COMPRESSED");
 		break;
 	default:
 		MY_NAME(m, "OTHER");
 		break;
 	}
-	return 0;
+}
+
+/*
+ * The command id of a command's name (which: its command byte or a pseudo command, the name
+ * written to m->name) or, which = MY_KEYWORD, of the keyword captured in m->name (OTHER when
+ * there is none). Global: verified once.
+ */
+__noinline int wl_mysql_lookup(struct wl_mysql_dir *m, __u32 which)
+{
+	struct wl_l7_walk w = {};
+	__u32 zero = 0;
+	__u16 flags;
+
+	w.s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
+	if (!m || !w.s)
+		return WL_CMD_OTHER;
+	if (which == MY_KEYWORD) {
+		if (!m->name_len || m->name_len >= WL_CMD_LEN)
+			return WL_CMD_OTHER;
+	} else {
+		wl_mysql_com_name(m, which);
+	}
+	return wl_cmd_lookup(&w, m->name, &flags);
 }
 
 static __always_inline int wl_mysql_is_alpha(__u8 c)
@@ -369,8 +425,92 @@ static __always_inline int wl_mysql_is_blank(__u8 c)
 }
 
 /*
- * Scans statement bytes at window index pos (below lim) for the first keyword: blanks, '(',
- * comments (/ * * /, -- , #) skipped, executable comments (/ *! / *M!) entered. State in
+ * One byte c of a statement, looking for its first keyword: blanks, '(', comments (/ * * /,
+ * -- , #) skipped, executable comments (/ *! / *M!) entered. Global: verified once, not once per
+ * byte of the scan loop.
+ */
+__noinline int wl_mysql_scan_byte(struct wl_mysql_dir *m, __u32 c)
+{
+	__u8 st;
+
+	if (!m)
+		return 0;
+	st = m->scan;
+	switch (st) {
+	case SC_ATTR0:
+		if (c == 0) {
+			st = SC_ATTR1;
+			break;
+		}
+		/* fallthrough: no attributes (or a client without them) */
+	case SC_WS:
+	case SC_EXEC:
+		if (st == SC_EXEC && c >= '0' && c <= '9')
+			break;
+		if (wl_mysql_is_blank(c) || c == '(')
+			st = SC_WS;
+		else if (c == '/')
+			st = SC_SLASH;
+		else if (c == '-')
+			st = SC_DASH;
+		else if (c == '#')
+			st = SC_LINE;
+		else if (wl_mysql_is_alpha(c)) {
+			m->name[0] = wl_upper(c);
+			m->name_len = 1;
+			st = SC_WORD;
+		} else
+			st = SC_DONE;
+		break;
+	case SC_SLASH:
+		st = c == '*' ? SC_CSTART : SC_DONE;
+		break;
+	case SC_ATTR1:
+		st = c == 1 ? SC_WS : SC_DONE;
+		break;
+	case SC_CSTART:
+		st = c == '!' ? SC_EXEC : c == 'M' ? SC_CMARIA : c == '*' ? SC_CSTAR : SC_COMMENT;
+		break;
+	case SC_CMARIA:
+		st = c == '!' ? SC_EXEC : c == '*' ? SC_CSTAR : SC_COMMENT;
+		break;
+	case SC_COMMENT:
+		if (c == '*')
+			st = SC_CSTAR;
+		break;
+	case SC_CSTAR:
+		st = c == '/' ? SC_WS : c == '*' ? SC_CSTAR : SC_COMMENT;
+		break;
+	case SC_DASH:
+		st = c == '-' ? SC_DASH2 : SC_DONE;
+		break;
+	case SC_DASH2:
+		st = wl_mysql_is_blank(c) ? (c == '\n' ? SC_WS : SC_LINE) : SC_DONE;
+		break;
+	case SC_LINE:
+		if (c == '\n')
+			st = SC_WS;
+		break;
+	case SC_WORD:
+		if (!wl_mysql_is_alpha(c)) {
+			st = SC_DONE;
+			break;
+		}
+		if (m->name_len >= WL_CMD_LEN - 1) {
+			m->name_len = 0xff; /* longer than any keyword: OTHER */
+			st = SC_DONE;
+			break;
+		}
+		m->name[m->name_len & 31] = wl_upper(c);
+		m->name_len++;
+		break;
+	}
+	m->scan = st;
+	return 0;
+}
+
+/*
+ * Scans statement bytes at window index pos (below lim) for the first keyword. State in
  * m->scan / m->name, so a statement cut by a segment boundary resumes. Returns the bytes used
  * (m->scan is SC_DONE when the keyword ended). A global function: verified once.
  */
@@ -382,86 +522,10 @@ __noinline __u32 wl_mysql_scan(struct wl_l7_state *s, struct wl_mysql_dir *m, __
 		return 0;
 	for (k = 0; k < WL_MYSQL_SCAN_STEP; k++) {
 		__u32 i = pos + k;
-		/* re-read from memory: a state kept in a register would be a constant per path,
-		 * and the verifier would walk every path of every iteration */
-		__u8 c, st = *(volatile __u8 *)&m->scan;
 
-		if (i >= lim || st == SC_DONE)
+		if (i >= lim || *(volatile __u8 *)&m->scan == SC_DONE)
 			break;
-		c = s->buf[i & (WL_L7_WINDOW - 1)];
-		switch (st) {
-		case SC_ATTR0:
-			if (c == 0) {
-				st = SC_ATTR1;
-				break;
-			}
-			/* fallthrough: no attributes (or a client without them) */
-		case SC_WS:
-		case SC_EXEC:
-			if (st == SC_EXEC && c >= '0' && c <= '9')
-				break;
-			if (wl_mysql_is_blank(c) || c == '(')
-				st = SC_WS;
-			else if (c == '/')
-				st = SC_SLASH;
-			else if (c == '-')
-				st = SC_DASH;
-			else if (c == '#')
-				st = SC_LINE;
-			else if (wl_mysql_is_alpha(c)) {
-				m->name[0] = wl_upper(c);
-				m->name_len = 1;
-				st = SC_WORD;
-			} else
-				st = SC_DONE;
-			break;
-		case SC_SLASH:
-			st = c == '*' ? SC_CSTART : SC_DONE;
-			break;
-		case SC_ATTR1:
-			st = c == 1 ? SC_WS : SC_DONE;
-			break;
-		case SC_CSTART:
-			st = c == '!'	? SC_EXEC
-			     : c == 'M' ? SC_CMARIA
-			     : c == '*' ? SC_CSTAR
-					: SC_COMMENT;
-			break;
-		case SC_CMARIA:
-			st = c == '!' ? SC_EXEC : c == '*' ? SC_CSTAR : SC_COMMENT;
-			break;
-		case SC_COMMENT:
-			if (c == '*')
-				st = SC_CSTAR;
-			break;
-		case SC_CSTAR:
-			st = c == '/' ? SC_WS : c == '*' ? SC_CSTAR : SC_COMMENT;
-			break;
-		case SC_DASH:
-			st = c == '-' ? SC_DASH2 : SC_DONE;
-			break;
-		case SC_DASH2:
-			st = wl_mysql_is_blank(c) ? (c == '\n' ? SC_WS : SC_LINE) : SC_DONE;
-			break;
-		case SC_LINE:
-			if (c == '\n')
-				st = SC_WS;
-			break;
-		case SC_WORD:
-			if (!wl_mysql_is_alpha(c)) {
-				st = SC_DONE;
-				break;
-			}
-			if (*(volatile __u8 *)&m->name_len >= WL_CMD_LEN - 1) {
-				m->name_len = 0xff; /* longer than any keyword: OTHER */
-				st = SC_DONE;
-				break;
-			}
-			m->name[m->name_len & 31] = wl_upper(c);
-			m->name_len++;
-			break;
-		}
-		m->scan = st;
+		wl_mysql_scan_byte(m, s->buf[i & (WL_L7_WINDOW - 1)]);
 	}
 	return k;
 }
@@ -482,6 +546,32 @@ __noinline int wl_mysql_take(wl_ctx_t *ctx, struct wl_l7_state *s, struct wl_l7_
 
 #define MY_TAKE(w, d, need) wl_mysql_take((w)->ctx, (w)->s, (d), (need))
 
+/* The runs of events go to the stats map here: verified once, not once per emitting path. */
+__noinline int wl_mysql_flush(struct wl_conn *conn, __u32 resp)
+{
+	struct wl_l7_walk w;
+
+	if (!wl_mysql_walk(&w, 0, conn, resp))
+		return 0;
+	if (resp)
+		wl_run_flush_resp(&w);
+	else
+		wl_run_flush_req(&w);
+	return 0;
+}
+
+/* wl_emit_request with the flush above. */
+static __always_inline void wl_mysql_emit_req(struct wl_l7_walk *w, __u16 id, __u32 bytes)
+{
+	struct wl_l7_run *r = &w->s->req;
+
+	if (r->id != id || r->count >= 0xffff)
+		wl_mysql_flush(w->conn, 0);
+	r->id = id;
+	r->count++;
+	r->bytes += bytes;
+}
+
 static __always_inline int wl_mysql_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d,
 					      struct wl_mysql_dir *m)
 {
@@ -501,10 +591,7 @@ static __always_inline int wl_mysql_malformed(struct wl_l7_walk *w, struct wl_l7
 static __always_inline void wl_mysql_pseudo(struct wl_l7_walk *w, struct wl_l7_dir *d,
 					    struct wl_mysql_dir *m, __u32 which)
 {
-	__u16 flags;
-
-	wl_mysql_com_name(m, which);
-	wl_emit_request(w, wl_cmd_lookup(w, m->name, &flags), d->msg_bytes + d->body_left);
+	wl_mysql_emit_req(w, wl_mysql_lookup(m, which), d->msg_bytes + d->body_left);
 	m->flags |= MF_IGNORE;
 	d->state = MS_IGNORE;
 	w->s->off = w->s->end;
@@ -512,51 +599,166 @@ static __always_inline void wl_mysql_pseudo(struct wl_l7_walk *w, struct wl_l7_d
 
 /* ---- requests ---- */
 
-static __always_inline void wl_mysql_req_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					      struct wl_mysql_dir *m)
+/* A request packet is over (its payload skipped): the command is counted unless it goes on in
+ * the next packet. Global: verified once. */
+__noinline int wl_mysql_req_done(struct wl_conn *conn)
 {
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	struct wl_mysql_dir *m;
+
+	if (!wl_mysql_walk(&w, 0, conn, 0))
+		return 0;
+	d = w.d;
+	m = M(d);
 	d->state = MS_HDR;
 	d->hdr_len = 0;
 	if (m->cont)
-		return; /* the command continues in the next packet */
+		return 0; /* the command continues in the next packet */
 	if (m->kind < MK_DATA) {
-		wl_emit_request(w, m->verb, d->msg_bytes);
+		wl_mysql_emit_req(&w, m->verb, d->msg_bytes);
 		if (m->kind != MK_NORESP)
-			wl_fifo_push(w, m->fifo, 1);
+			wl_fifo_push(&w, m->fifo, 1);
 	}
 	m->kind = MK_DATA;
 	d->msg_bytes = 0;
+	return 0;
 }
 
-/* The statement's keyword is known (or given up): the command's ids. */
-static __always_inline void wl_mysql_verb_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					       struct wl_mysql_dir *m)
+/* The statement's keyword is known (or given up): the command's ids. Global: verified once. */
+__noinline int wl_mysql_verb_done(struct wl_conn *conn)
 {
-	__u16 flags, verb = WL_CMD_OTHER;
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	struct wl_mysql_dir *m;
+	__u16 verb;
 
-	if (m->name_len && m->name_len < WL_CMD_LEN)
-		verb = wl_cmd_lookup(w, m->name, &flags);
-	m->fifo = (m->kind << MY_FIFO_ID_BITS) | verb;
+	if (!wl_mysql_walk(&w, 0, conn, 0))
+		return 0;
+	d = w.d;
+	m = M(d);
+	verb = wl_mysql_lookup(m, MY_KEYWORD);
+	m->fifo = (m->kind << MY_FIFO_ID_BITS) | (verb & ((1 << MY_FIFO_ID_BITS) - 1));
 	if (m->kind == MK_PREPARE) {
 		/* counted as COM_STMT_PREPARE; the verb travels to the response, and is kept as
 		 * the statement "-1" (MariaDB's id for the last prepared, used by pipelines) */
-		wl_aux_set(w, WL_AUX_STMT, 0xffffffff, verb, 0);
-		wl_mysql_com_name(m, MY_COM_STMT_PREPARE);
-		verb = wl_cmd_lookup(w, m->name, &flags);
+		wl_aux_set(&w, WL_AUX_STMT, 0xffffffff, verb, 0);
+		verb = wl_mysql_lookup(m, MY_COM_STMT_PREPARE);
 	}
 	m->verb = verb;
 	d->state = MS_BODY;
+	return 0;
 }
 
-/* At a request packet boundary: gathers the header and decides. Returns 1 to end the walk. */
-static __always_inline int wl_mysql_req_hdr(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					    struct wl_mysql_dir *m)
+/* A packet with sequence id 0: a command. Returns 1 to end the walk. Global: verified once. */
+__noinline int wl_mysql_req_cmd(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len)
 {
-	__u32 len, need;
-	__u16 flags;
-	__u8 seq, cmd, kind;
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	struct wl_mysql_dir *m;
+	struct wl_aux_val *v;
+	__u32 need, cmd, kind;
 
-	if (!MY_TAKE(w, d, 4))
+	if (!wl_mysql_walk(&w, ctx, conn, 0))
+		return 1;
+	d = w.d;
+	m = M(d);
+	if (len == 0)
+		return wl_mysql_malformed(&w, d, m);
+	if (!MY_TAKE(&w, d, 5))
+		return 1;
+	cmd = d->hdr[4];
+	kind = wl_mysql_cmd_kind(cmd, len);
+	if (kind == MK_BAD)
+		return wl_mysql_malformed(&w, d, m);
+	/* executes: the statement id (and COM_STMT_EXECUTE's flags byte) */
+	need = cmd == MY_COM_STMT_EXECUTE ? 10 : cmd == MY_COM_STMT_BULK_EXECUTE ? 9 : 5;
+	if (!MY_TAKE(&w, d, need))
+		return 1;
+	if (need == 10 && (d->hdr[9] & MY_CURSOR_TYPE_READ_ONLY))
+		kind = MK_CURSOR;
+	m->phase = MP_CMD;
+	m->seq = 0;
+	m->kind = kind;
+	m->cont = len == WL_MYSQL_PKT_MAX;
+	d->body_left = len - (need - 4);
+	d->hdr_len = 0;
+	if (cmd == MY_COM_QUERY || cmd == MY_COM_STMT_PREPARE) {
+		wl_mysql_name_clear(m);
+		m->scan = cmd == MY_COM_QUERY ? SC_ATTR0 : SC_WS;
+		m->budget = WL_MYSQL_SCAN_MAX;
+		d->state = MS_VERB; /* an empty statement: wl_mysql_req_step ends it */
+		return 0;
+	}
+	v = 0;
+	if (need >= 9)
+		v = wl_aux_get(&w, WL_AUX_STMT, wl_mysql_u32(d->hdr + 5));
+	m->verb = v ? v->cmd_id : wl_mysql_lookup(m, cmd);
+	m->fifo = (kind << MY_FIFO_ID_BITS) | (m->verb & ((1 << MY_FIFO_ID_BITS) - 1));
+	d->state = MS_BODY;
+	return 0;
+}
+
+/* The handshake response, or an SSL request (its first 32 bytes). Returns 1 to end the walk.
+ * Global: verified once. */
+__noinline int wl_mysql_req_hello(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len)
+{
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	struct wl_mysql_dir *m, *srv;
+	__u32 caps, both;
+
+	if (!wl_mysql_walk(&w, ctx, conn, 0))
+		return 1;
+	d = w.d;
+	m = M(d);
+	srv = M(&conn->dir[1]);
+	if (len < 32)
+		return wl_mysql_malformed(&w, d, m);
+	if (!MY_TAKE(&w, d, 4 + WL_MYSQL_HELLO_TAKE))
+		return 1;
+	caps = wl_mysql_u32(d->hdr + 4);
+	if (!(caps & MY_CLIENT_PROTOCOL_41))
+		return wl_mysql_malformed(&w, d, m);
+	both = caps;
+	if (srv->flags & MF_CAPS)
+		both &= srv->caps;
+	m->caps = caps;
+	m->flags |= MF_CAPS;
+	m->phase = MP_AUTH;
+	m->seq = 1;
+	m->kind = MK_DATA;
+	d->body_left = len - WL_MYSQL_HELLO_TAKE;
+	d->hdr_len = 0;
+	d->state = MS_BODY;
+	if (both & MY_CLIENT_SSL) {
+		m->flags |= MF_TLS;
+		wl_mysql_pseudo(&w, d, m, MY_PSEUDO_TLS);
+		return 1;
+	}
+	if (both & (MY_CLIENT_COMPRESS | MY_CLIENT_ZSTD)) {
+		m->flags |= MF_COMPRESS;
+		wl_mysql_pseudo(&w, d, m, MY_PSEUDO_COMPRESSED);
+		return 1;
+	}
+	return 0;
+}
+
+/* At a request packet boundary: gathers the header and decides. Returns 1 to end the walk.
+ * Global: verified once. */
+__noinline int wl_mysql_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
+{
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	struct wl_mysql_dir *m;
+	__u32 len;
+	__u8 seq;
+
+	if (!wl_mysql_walk(&w, ctx, conn, 0))
+		return 1;
+	d = w.d;
+	m = M(d);
+	if (!MY_TAKE(&w, d, 4))
 		return 1;
 	len = wl_mysql_u24(d->hdr);
 	seq = d->hdr[3];
@@ -568,97 +770,14 @@ static __always_inline int wl_mysql_req_hdr(struct wl_l7_walk *w, struct wl_l7_d
 		d->state = MS_BODY;
 		return 0;
 	}
-	if (seq == 0) {
-		if (len == 0)
-			return wl_mysql_malformed(w, d, m);
-		if (!MY_TAKE(w, d, 5))
-			return 1;
-		cmd = d->hdr[4];
-		kind = wl_mysql_cmd_kind(cmd, len);
-		if (kind == MK_BAD)
-			return wl_mysql_malformed(w, d, m);
-		/* executes: the statement id (and COM_STMT_EXECUTE's flags byte) */
-		need = cmd == MY_COM_STMT_EXECUTE ? 10 : cmd == MY_COM_STMT_BULK_EXECUTE ? 9 : 5;
-		if (!MY_TAKE(w, d, need))
-			return 1;
-		if (need == 10 && (d->hdr[9] & MY_CURSOR_TYPE_READ_ONLY))
-			kind = MK_CURSOR;
-		m->phase = MP_CMD;
-		m->seq = 0;
-		m->kind = kind;
-		m->cont = len == WL_MYSQL_PKT_MAX;
-		d->body_left = len - (need - 4);
-		d->hdr_len = 0;
-		if (cmd == MY_COM_QUERY || cmd == MY_COM_STMT_PREPARE) {
-			wl_mysql_name_clear(m);
-			m->scan = cmd == MY_COM_QUERY ? SC_ATTR0 : SC_WS;
-			m->budget = WL_MYSQL_SCAN_MAX;
-			d->state = MS_VERB;
-			if (d->body_left == 0) {
-				wl_mysql_verb_done(w, d, m);
-				wl_mysql_req_done(w, d, m);
-			}
-			return 0;
-		}
-		if (need >= 9) {
-			__u32 stmt = d->hdr[5] | (__u32)d->hdr[6] << 8 | (__u32)d->hdr[7] << 16 |
-				     (__u32)d->hdr[8] << 24;
-			struct wl_aux_val *v = wl_aux_get(w, WL_AUX_STMT, stmt);
-
-			if (v) {
-				m->verb = v->cmd_id;
-			} else {
-				wl_mysql_com_name(m, cmd);
-				m->verb = wl_cmd_lookup(w, m->name, &flags);
-			}
-		} else {
-			wl_mysql_com_name(m, cmd);
-			m->verb = wl_cmd_lookup(w, m->name, &flags);
-		}
-		m->fifo = (kind << MY_FIFO_ID_BITS) | (m->verb & ((1 << MY_FIFO_ID_BITS) - 1));
-		d->state = MS_BODY;
-		return 0;
-	}
-	if (seq == 1 && m->phase == MP_START) {
-		/* handshake response, or SSL request (its first 32 bytes) */
-		struct wl_mysql_dir *srv = M(&w->conn->dir[1]);
-		__u32 caps, both;
-
-		if (len < 32)
-			return wl_mysql_malformed(w, d, m);
-		if (!MY_TAKE(w, d, 4 + WL_MYSQL_HELLO_TAKE))
-			return 1;
-		caps = d->hdr[4] | (__u32)d->hdr[5] << 8 | (__u32)d->hdr[6] << 16 |
-		       (__u32)d->hdr[7] << 24;
-		if (!(caps & MY_CLIENT_PROTOCOL_41))
-			return wl_mysql_malformed(w, d, m);
-		both = caps;
-		if (srv->flags & MF_CAPS)
-			both &= srv->caps;
-		m->caps = caps;
-		m->flags |= MF_CAPS;
-		m->phase = MP_AUTH;
-		m->seq = seq;
-		m->kind = MK_DATA;
-		d->body_left = len - WL_MYSQL_HELLO_TAKE;
-		d->hdr_len = 0;
-		d->state = MS_BODY;
-		if (both & MY_CLIENT_SSL) {
-			m->flags |= MF_TLS;
-			wl_mysql_pseudo(w, d, m, 0x100);
-			return 1;
-		}
-		if (both & (MY_CLIENT_COMPRESS | MY_CLIENT_ZSTD)) {
-			m->flags |= MF_COMPRESS;
-			wl_mysql_pseudo(w, d, m, 0x101);
-			return 1;
-		}
-		return 0;
-	}
+	if (seq == 0)
+		return wl_mysql_req_cmd(ctx, conn, len);
+	if (seq == 1 && m->phase == MP_START)
+		return wl_mysql_req_hello(ctx, conn, len);
 	/* data of an exchange in progress (auth, LOCAL INFILE, COM_CHANGE_USER): the client
 	 * answers the server's packet (+2) or sends its next one (+1) */
 	if (m->phase == MP_START || (seq != (__u8)(m->seq + 1) && seq != (__u8)(m->seq + 2)))
-		return wl_mysql_malformed(w, d, m);
+		return wl_mysql_malformed(&w, d, m);
 	m->seq = seq;
 	m->kind = MK_DATA;
 	m->cont = len == WL_MYSQL_PKT_MAX;
@@ -668,53 +787,81 @@ static __always_inline int wl_mysql_req_hdr(struct wl_l7_walk *w, struct wl_l7_d
 	return 0;
 }
 
-/* One request step: a packet header, a statement's keyword, or a payload skip. */
-static long wl_mysql_req_step(__u32 i, void *arg)
+/* A statement's keyword, from the window. Returns 1 to end the walk. Global: verified once. */
+__noinline int wl_mysql_req_verb(wl_ctx_t *ctx, struct wl_conn *conn)
 {
-	struct wl_l7_walk *w = arg;
-	struct wl_l7_state *s = w->s;
-	struct wl_l7_dir *d = w->d;
-	struct wl_mysql_dir *m = M(d);
+	struct wl_l7_walk w;
+	struct wl_l7_state *s;
+	struct wl_l7_dir *d;
+	struct wl_mysql_dir *m;
+	__u32 avail, n, pos;
 
+	if (!wl_mysql_walk(&w, ctx, conn, 0))
+		return 1;
+	s = w.s;
+	d = w.d;
+	m = M(d);
+	avail = wl_win_avail(&w);
+	if (!avail)
+		return 1;
+	if (avail > d->body_left)
+		avail = d->body_left;
+	if (avail > m->budget)
+		avail = m->budget;
+	pos = s->off - s->win_off;
+	n = wl_mysql_scan(s, m, pos, pos + avail);
+	s->off += n;
+	d->msg_bytes += n;
+	d->body_left -= n;
+	m->budget -= n;
+	if (m->scan == SC_DONE || m->budget == 0 || d->body_left == 0 || n == 0) {
+		if (m->scan != SC_DONE && m->scan != SC_WORD)
+			m->name_len = 0; /* no keyword */
+		wl_mysql_verb_done(conn);
+	}
+	return 0;
+}
+
+/* One request step: a packet header, a statement's keyword, or a payload skip. Returns 1 to
+ * end the walk. Global: verified once. */
+__noinline int wl_mysql_req_step(wl_ctx_t *ctx, struct wl_conn *conn)
+{
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+
+	if (!wl_mysql_walk(&w, ctx, conn, 0))
+		return 1;
+	d = w.d;
 	switch (d->state) {
 	case MS_HDR:
-		if (wl_mysql_req_hdr(w, d, m))
+		if (wl_mysql_req_hdr(ctx, conn))
+			return 1;
+		if (d->state == MS_VERB && d->body_left == 0)
+			wl_mysql_verb_done(conn);
+		if (d->state == MS_BODY && d->body_left == 0)
+			wl_mysql_req_done(conn);
+		break;
+	case MS_VERB:
+		if (wl_mysql_req_verb(ctx, conn))
 			return 1;
 		if (d->state == MS_BODY && d->body_left == 0)
-			wl_mysql_req_done(w, d, m);
+			wl_mysql_req_done(conn);
 		break;
-	case MS_VERB: {
-		__u32 avail = wl_win_avail(w), n, pos;
-
-		if (!avail)
-			return 1;
-		if (avail > d->body_left)
-			avail = d->body_left;
-		if (avail > m->budget)
-			avail = m->budget;
-		pos = s->off - s->win_off;
-		n = wl_mysql_scan(s, m, pos, pos + avail);
-		s->off += n;
-		d->msg_bytes += n;
-		d->body_left -= n;
-		m->budget -= n;
-		if (m->scan == SC_DONE || m->budget == 0 || d->body_left == 0 || n == 0) {
-			if (m->scan != SC_DONE && m->scan != SC_WORD)
-				m->name_len = 0; /* no keyword */
-			wl_mysql_verb_done(w, d, m);
-		}
-		if (d->state == MS_BODY && d->body_left == 0)
-			wl_mysql_req_done(w, d, m);
-		break;
-	}
 	case MS_BODY:
-		if (wl_l7_body_skip(w, d))
-			wl_mysql_req_done(w, d, m);
+		if (wl_l7_body_skip(&w, d))
+			wl_mysql_req_done(conn);
 		break;
 	default:
 		return 1;
 	}
-	return s->off >= s->end;
+	return w.s->off >= w.s->end;
+}
+
+static long wl_mysql_req_cb(__u32 i, void *arg)
+{
+	struct wl_l7_walk *w = arg;
+
+	return wl_mysql_req_step(w->ctx, w->conn) ? 1 : 0;
 }
 
 /* ---- responses ---- */
@@ -740,19 +887,22 @@ static __always_inline __u16 wl_mysql_ok_status(struct wl_l7_dir *d, __u32 len)
 	return d->hdr[pos & 63] | d->hdr[(pos + 1) & 63] << 8;
 }
 
-/* Status flags of a result set's terminator: EOF (5 bytes) or OK with a 0xfe header. */
-static __always_inline __u16 wl_mysql_term_status(struct wl_l7_dir *d, __u32 len)
+/* Status flags of an OK packet (term 0) or of a result set's terminator (term 1: EOF, 5
+ * bytes, or OK with a 0xfe header). Global: verified once. */
+__noinline int wl_mysql_status(struct wl_l7_dir *d, __u32 len, __u32 term)
 {
-	if (len == 5)
+	if (!d)
+		return 0;
+	if (term && len == 5)
 		return d->hdr[7] | d->hdr[8] << 8;
 	return wl_mysql_ok_status(d, len);
 }
 
 /* EOF packets after definitions: 0 none (CLIENT_DEPRECATE_EOF), 1 always, 2 unknown (the
  * handshake was not seen: an EOF is recognised by its exact size). */
-static __always_inline int wl_mysql_eof_mode(struct wl_l7_walk *w, struct wl_mysql_dir *m)
+static __always_inline int wl_mysql_eof_mode(struct wl_conn *conn, struct wl_mysql_dir *m)
 {
-	struct wl_mysql_dir *cli = M(&w->conn->dir[0]);
+	struct wl_mysql_dir *cli = M(&conn->dir[0]);
 	__u32 caps;
 
 	if (!(cli->flags & MF_CAPS))
@@ -768,19 +918,29 @@ static __always_inline void wl_mysql_end(struct wl_mysql_dir *m, int error)
 	m->flags |= MF_END | (error ? MF_ERROR : 0);
 }
 
-static __always_inline void wl_mysql_resp_emit(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					       struct wl_mysql_dir *m, __u32 bytes)
+/* The response is complete: bytes of it counted. Global: verified once (the flush inline: it
+ * is the last of the deepest chain of calls). */
+__noinline int wl_mysql_resp_emit(struct wl_conn *conn, __u32 bytes)
 {
-	wl_emit_response(w, d->cur_id, d->msg_ts_ns, m->flags & MF_ERROR, 0, bytes);
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	struct wl_mysql_dir *m;
+
+	if (!wl_mysql_walk(&w, 0, conn, 1))
+		return 0;
+	d = w.d;
+	m = M(d);
+	wl_emit_response(&w, d->cur_id, d->msg_ts_ns, m->flags & MF_ERROR, 0, bytes);
 	m->flags &= ~(MF_END | MF_ERROR);
 	m->grammar = RG_IDLE;
+	return 0;
 }
 
 /* After the definitions of state st (RG_PDEFS or RG_CDEFS): what comes next. */
-static __always_inline void wl_mysql_defs_done(struct wl_l7_walk *w, struct wl_mysql_dir *m,
+static __always_inline void wl_mysql_defs_done(struct wl_conn *conn, struct wl_mysql_dir *m,
 					       __u8 st)
 {
-	if (wl_mysql_eof_mode(w, m)) {
+	if (wl_mysql_eof_mode(conn, m)) {
 		m->grammar = st == RG_PDEFS ? RG_PEOF : RG_CEOF;
 		return;
 	}
@@ -795,18 +955,238 @@ static __always_inline void wl_mysql_defs_done(struct wl_l7_walk *w, struct wl_m
 	}
 }
 
+/* What a grammar step says about the packet. */
+enum { MG_DONE = 0, MG_AGAIN = 1, MG_BAD = 2 };
+
+/* RG_IDLE: the packet starts a response: to the FIFO's oldest command. Global: verified once. */
+__noinline int wl_mysql_gram_idle(struct wl_conn *conn)
+{
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	struct wl_mysql_dir *m;
+	__u64 lat = 0;
+	__u16 e;
+
+	if (!wl_mysql_walk(&w, 0, conn, 1))
+		return MG_BAD;
+	d = w.d;
+	m = M(d);
+	if (m->seq == 0) /* 1, or more after a command of several packets */
+		return MG_BAD;
+	e = wl_fifo_pop(&w, &lat);
+	d->msg_ts_ns = lat;
+	if (e == WL_CMD_NONE) {
+		m->kind = MK_QUERY; /* the most general answer */
+		d->cur_id = WL_CMD_NONE;
+	} else {
+		m->kind = e >> MY_FIFO_ID_BITS;
+		d->cur_id = e & ((1 << MY_FIFO_ID_BITS) - 1);
+	}
+	if (m->kind == MK_PREPARE) {
+		m->verb = d->cur_id;
+		d->cur_id = wl_mysql_lookup(m, MY_COM_STMT_PREPARE);
+	} else if (m->kind == MK_STREAM) {
+		m->flags |= MF_IGNORE; /* replication events from here on */
+		return MG_DONE;
+	}
+	m->grammar = RG_FIRST;
+	return MG_AGAIN;
+}
+
+/* RG_FIRST: the first packet of a result (also after MORE_RESULTS). Global: verified once. */
+__noinline int wl_mysql_gram_first(struct wl_conn *conn, __u32 len)
+{
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	struct wl_mysql_dir *m;
+	__u32 n, size;
+	__u8 b0;
+
+	if (!wl_mysql_walk(&w, 0, conn, 1))
+		return MG_BAD;
+	d = w.d;
+	m = M(d);
+	b0 = d->hdr[4];
+	if (b0 == 0xff) {
+		wl_mysql_end(m, 1);
+		return MG_DONE;
+	}
+	switch (m->kind) {
+	case MK_GENERIC:
+		wl_mysql_end(m, 0);
+		return MG_DONE;
+	case MK_AUTH: /* 0xfe auth switch, 0x01 more data: the exchange goes on */
+		if (b0 == 0x00)
+			wl_mysql_end(m, 0);
+		return MG_DONE;
+	case MK_PREPARE:
+		if (b0 != 0x00 || len < 12)
+			return MG_BAD;
+		wl_aux_set(&w, WL_AUX_STMT, wl_mysql_u32(d->hdr + 5), m->verb, 0);
+		m->left2 = d->hdr[9] | d->hdr[10] << 8; /* columns */
+		m->left = d->hdr[11] | d->hdr[12] << 8; /* parameters */
+		/* MySQL 8 optional metadata: a 13th byte, 0 = no definitions */
+		if (len == 13 && d->hdr[16] == 0)
+			m->left = m->left2 = 0;
+		if (m->left) {
+			m->grammar = RG_PDEFS;
+		} else if (m->left2) {
+			m->left = m->left2;
+			m->left2 = 0;
+			m->grammar = RG_CDEFS;
+		} else {
+			wl_mysql_end(m, 0);
+		}
+		return MG_DONE;
+	case MK_FIELD_LIST:
+	case MK_FETCH:
+		m->grammar = RG_ROWS;
+		return MG_AGAIN;
+	default:
+		break;
+	}
+	if (b0 == 0x00) {
+		if (wl_mysql_status(d, len, 0) & MY_SERVER_MORE_RESULTS)
+			m->grammar = RG_FIRST;
+		else
+			wl_mysql_end(m, 0);
+		return MG_DONE;
+	}
+	if (b0 == 0xfb && m->kind == MK_QUERY) {
+		m->grammar = RG_INFILE;
+		return MG_DONE;
+	}
+	if (b0 == 0xfe) {
+		wl_mysql_end(m, 0);
+		return MG_DONE;
+	}
+	/* a result set: column count (then, with metadata caching, a byte telling whether the
+	 * definitions follow) */
+	size = wl_mysql_lenenc_size(b0);
+	if (size == 1)
+		n = b0;
+	else if (size == 3)
+		n = d->hdr[5] | d->hdr[6] << 8;
+	else
+		return MG_BAD;
+	if (n == 0 || n > WL_MYSQL_COLS_MAX || len > size + 1)
+		return MG_BAD;
+	m->left = n;
+	if (len == size + 1 && d->hdr[(4 + size) & 63] == 0)
+		m->left = 0;
+	if (m->left)
+		m->grammar = RG_CDEFS;
+	else
+		wl_mysql_defs_done(conn, m, RG_CDEFS);
+	return MG_DONE;
+}
+
+/* RG_PEOF / RG_CEOF: the EOF after definitions, or (handshake unseen) the packet of what
+ * follows. Global: verified once. */
+__noinline int wl_mysql_gram_eof(struct wl_conn *conn, __u32 len, __u32 taken)
+{
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	struct wl_mysql_dir *m;
+	int mode, eof;
+	__u8 st;
+
+	if (!wl_mysql_walk(&w, 0, conn, 1))
+		return MG_BAD;
+	d = w.d;
+	m = M(d);
+	mode = wl_mysql_eof_mode(conn, m);
+	eof = d->hdr[4] == 0xfe && (mode == 1 ? len < 9 : len == 5);
+	st = m->grammar;
+	if (!eof && mode == 1)
+		return MG_BAD;
+	if (st == RG_PEOF && m->left2) {
+		m->left = m->left2;
+		m->left2 = 0;
+		m->grammar = RG_CDEFS;
+	} else if (eof && m->kind == MK_CURSOR &&
+		   (wl_mysql_status(d, len, 1) & MY_SERVER_CURSOR_EXISTS)) {
+		/* a cursor opened: the rows come in answers to COM_STMT_FETCH (with
+		 * CLIENT_DEPRECATE_EOF this terminator is the OK that RG_ROWS ends at) */
+		wl_mysql_end(m, 0);
+	} else if (m->kind == MK_PREPARE) {
+		if (!eof) { /* the next response already */
+			wl_mysql_resp_emit(conn, d->msg_bytes - taken);
+			d->msg_bytes = taken;
+			return MG_AGAIN;
+		}
+		wl_mysql_end(m, 0);
+	} else {
+		m->grammar = RG_ROWS;
+	}
+	return eof ? MG_DONE : MG_AGAIN;
+}
+
+/* One look at the packet in the response's grammar state: the states of one packet are cheap
+ * here, those that may look at the packet again (or take a response from the FIFO) are global
+ * functions of their own. */
+static __always_inline int wl_mysql_gram_step(struct wl_conn *conn, struct wl_l7_dir *d,
+					      struct wl_mysql_dir *m, __u32 len, __u32 taken)
+{
+	__u8 b0 = d->hdr[4];
+
+	/* MariaDB progress report (ERR with code 0xffff, CLIENT_PROGRESS): not an answer */
+	if (m->grammar != RG_IDLE && b0 == 0xff && len >= 3 && d->hdr[5] == 0xff &&
+	    d->hdr[6] == 0xff)
+		return MG_DONE;
+	switch (m->grammar) {
+	case RG_IDLE:
+		return wl_mysql_gram_idle(conn);
+	case RG_FIRST:
+		return wl_mysql_gram_first(conn, len);
+	case RG_PDEFS:
+	case RG_CDEFS:
+		if (b0 == 0xff)
+			wl_mysql_end(m, 1);
+		else if (m->left <= 1)
+			wl_mysql_defs_done(conn, m, m->grammar);
+		else
+			m->left--;
+		return MG_DONE;
+	case RG_PEOF:
+	case RG_CEOF:
+		return wl_mysql_gram_eof(conn, len, taken);
+	case RG_ROWS:
+		if (b0 == 0xff) {
+			wl_mysql_end(m, 1);
+		} else if (b0 == 0xfe && len < WL_MYSQL_PKT_MAX) {
+			if (wl_mysql_status(d, len, 1) & MY_SERVER_MORE_RESULTS)
+				m->grammar = RG_FIRST;
+			else
+				wl_mysql_end(m, 0);
+		}
+		return MG_DONE;
+	case RG_INFILE:
+		if (b0 == 0xff) {
+			wl_mysql_end(m, 1);
+		} else if (b0 == 0x00) {
+			if (wl_mysql_status(d, len, 0) & MY_SERVER_MORE_RESULTS)
+				m->grammar = RG_FIRST;
+			else
+				wl_mysql_end(m, 0);
+		} else {
+			return MG_BAD;
+		}
+		return MG_DONE;
+	default:
+		return MG_BAD;
+	}
+}
+
 /*
  * One response packet in the command phase, its first bytes in d->hdr. Decides where in the
  * response it is. Returns -1 when it cannot belong to the response (malformed).
  */
-static __always_inline int wl_mysql_grammar(struct wl_l7_walk *w, struct wl_l7_dir *d,
+static __always_inline int wl_mysql_grammar(struct wl_conn *conn, struct wl_l7_dir *d,
 					    struct wl_mysql_dir *m, __u32 len, __u8 seq,
 					    __u32 taken)
 {
-	__u8 b0 = d->hdr[4];
-	__u32 n, size;
-	__u64 lat = 0;
-	__u16 e, flags;
+	int r;
 
 	if (m->kind == MK_AUTH && m->grammar == RG_FIRST) {
 		if (seq <= m->seq) /* the client answers in between: +2 */
@@ -821,209 +1201,52 @@ static __always_inline int wl_mysql_grammar(struct wl_l7_walk *w, struct wl_l7_d
 	m->seq = seq;
 	/* a packet is looked at again when it turns out to belong to what follows */
 	for (int k = 0; k < 5; k++) {
-		/* MariaDB progress report (ERR with code 0xffff, CLIENT_PROGRESS): not an answer */
-		if (m->grammar != RG_IDLE && b0 == 0xff && len >= 3 && d->hdr[5] == 0xff &&
-		    d->hdr[6] == 0xff)
-			return 0;
-		switch (m->grammar) {
-		case RG_IDLE: /* 1, or more after a command of several packets */
-			if (seq == 0)
-				return -1;
-			e = wl_fifo_pop(w, &lat);
-			d->msg_ts_ns = lat;
-			if (e == WL_CMD_NONE) {
-				m->kind = MK_QUERY; /* the most general answer */
-				d->cur_id = WL_CMD_NONE;
-			} else {
-				m->kind = e >> MY_FIFO_ID_BITS;
-				d->cur_id = e & ((1 << MY_FIFO_ID_BITS) - 1);
-			}
-			if (m->kind == MK_PREPARE) {
-				m->verb = d->cur_id;
-				wl_mysql_com_name(m, MY_COM_STMT_PREPARE);
-				d->cur_id = wl_cmd_lookup(w, m->name, &flags);
-			} else if (m->kind == MK_STREAM) {
-				m->flags |= MF_IGNORE; /* replication events from here on */
-				return 0;
-			}
-			m->grammar = RG_FIRST;
-			continue;
-		case RG_FIRST:
-			if (b0 == 0xff) {
-				wl_mysql_end(m, 1);
-				return 0;
-			}
-			switch (m->kind) {
-			case MK_GENERIC:
-				wl_mysql_end(m, 0);
-				return 0;
-			case MK_AUTH: /* 0xfe auth switch, 0x01 more data: the exchange goes on */
-				if (b0 == 0x00)
-					wl_mysql_end(m, 0);
-				return 0;
-			case MK_PREPARE: {
-				__u32 stmt;
-
-				if (b0 != 0x00 || len < 12)
-					return -1;
-				stmt = d->hdr[5] | (__u32)d->hdr[6] << 8 | (__u32)d->hdr[7] << 16 |
-				       (__u32)d->hdr[8] << 24;
-				wl_aux_set(w, WL_AUX_STMT, stmt, m->verb, 0);
-				m->left2 = d->hdr[9] | d->hdr[10] << 8; /* columns */
-				m->left = d->hdr[11] | d->hdr[12] << 8; /* parameters */
-				/* MySQL 8 optional metadata: a 13th byte, 0 = no definitions */
-				if (len == 13 && d->hdr[16] == 0)
-					m->left = m->left2 = 0;
-				if (m->left) {
-					m->grammar = RG_PDEFS;
-				} else if (m->left2) {
-					m->left = m->left2;
-					m->left2 = 0;
-					m->grammar = RG_CDEFS;
-				} else {
-					wl_mysql_end(m, 0);
-				}
-				return 0;
-			}
-			case MK_FIELD_LIST:
-			case MK_FETCH:
-				m->grammar = RG_ROWS;
-				continue;
-			default:
-				break;
-			}
-			if (b0 == 0x00) {
-				if (wl_mysql_ok_status(d, len) & MY_SERVER_MORE_RESULTS)
-					m->grammar = RG_FIRST;
-				else
-					wl_mysql_end(m, 0);
-				return 0;
-			}
-			if (b0 == 0xfb && m->kind == MK_QUERY) {
-				m->grammar = RG_INFILE;
-				return 0;
-			}
-			if (b0 == 0xfe) {
-				wl_mysql_end(m, 0);
-				return 0;
-			}
-			/* a result set: column count (then, with metadata caching, a byte telling
-			 * whether the definitions follow) */
-			size = wl_mysql_lenenc_size(b0);
-			if (size == 1)
-				n = b0;
-			else if (size == 3)
-				n = d->hdr[5] | d->hdr[6] << 8;
-			else
-				return -1;
-			if (n == 0 || n > WL_MYSQL_COLS_MAX || len > size + 1)
-				return -1;
-			m->left = n;
-			if (len == size + 1 && d->hdr[(4 + size) & 63] == 0)
-				m->left = 0;
-			if (m->left)
-				m->grammar = RG_CDEFS;
-			else
-				wl_mysql_defs_done(w, m, RG_CDEFS);
-			return 0;
-		case RG_PDEFS:
-		case RG_CDEFS:
-			if (b0 == 0xff) {
-				wl_mysql_end(m, 1);
-				return 0;
-			}
-			if (m->left <= 1)
-				wl_mysql_defs_done(w, m, m->grammar);
-			else
-				m->left--;
-			return 0;
-		case RG_PEOF:
-		case RG_CEOF: {
-			int mode = wl_mysql_eof_mode(w, m);
-			int eof = b0 == 0xfe && (mode == 1 ? len < 9 : len == 5);
-			__u8 st = m->grammar;
-
-			if (!eof && mode == 1)
-				return -1;
-			/* an EOF, or (handshake unseen) the packet of what follows */
-			if (st == RG_PEOF && m->left2) {
-				m->left = m->left2;
-				m->left2 = 0;
-				m->grammar = RG_CDEFS;
-			} else if (eof && m->kind == MK_CURSOR &&
-				   (wl_mysql_term_status(d, len) & MY_SERVER_CURSOR_EXISTS)) {
-				/* a cursor opened: the rows come in answers to COM_STMT_FETCH
-				 * (with CLIENT_DEPRECATE_EOF this terminator is the OK that
-				 * RG_ROWS ends at) */
-				wl_mysql_end(m, 0);
-			} else if (m->kind == MK_PREPARE) {
-				if (!eof) { /* the next response already */
-					wl_mysql_resp_emit(w, d, m, d->msg_bytes - taken);
-					d->msg_bytes = taken;
-					continue;
-				}
-				wl_mysql_end(m, 0);
-			} else {
-				m->grammar = RG_ROWS;
-			}
-			if (eof)
-				return 0;
-			continue;
-		}
-		case RG_ROWS:
-			if (b0 == 0xff) {
-				wl_mysql_end(m, 1);
-			} else if (b0 == 0xfe && len < WL_MYSQL_PKT_MAX) {
-				if (wl_mysql_term_status(d, len) & MY_SERVER_MORE_RESULTS)
-					m->grammar = RG_FIRST;
-				else
-					wl_mysql_end(m, 0);
-			}
-			return 0;
-		case RG_INFILE:
-			if (b0 == 0xff) {
-				wl_mysql_end(m, 1);
-			} else if (b0 == 0x00) {
-				if (wl_mysql_ok_status(d, len) & MY_SERVER_MORE_RESULTS)
-					m->grammar = RG_FIRST;
-				else
-					wl_mysql_end(m, 0);
-			} else {
-				return -1;
-			}
-			return 0;
-		default:
-			return -1;
-		}
+		r = wl_mysql_gram_step(conn, d, m, len, taken);
+		if (r != MG_AGAIN)
+			return r == MG_DONE ? 0 : -1;
 	}
 	return -1;
 }
 
-static __always_inline void wl_mysql_resp_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					       struct wl_mysql_dir *m)
+/* A response packet is over (its payload skipped). Global: verified once. */
+__noinline int wl_mysql_resp_done(struct wl_conn *conn)
 {
+	struct wl_l7_dir *d;
+	struct wl_mysql_dir *m;
+
+	if (!conn)
+		return 0;
+	d = &conn->dir[1];
+	m = M(d);
 	d->state = MS_HDR;
 	d->hdr_len = 0;
 	if (m->cont)
-		return;
+		return 0;
 	if (m->flags & MF_END) {
-		wl_mysql_resp_emit(w, d, m, d->msg_bytes);
+		wl_mysql_resp_emit(conn, d->msg_bytes);
 		d->msg_bytes = 0;
 	}
 	if (m->flags & MF_IGNORE)
 		d->state = MS_IGNORE;
+	return 0;
 }
 
-/* At a response packet boundary. Returns 1 to end the walk. */
-static __always_inline int wl_mysql_resp_hdr(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					     struct wl_mysql_dir *m)
+/* At a response packet boundary. Returns 1 to end the walk. Global: verified once. */
+__noinline int wl_mysql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 {
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	struct wl_mysql_dir *m;
 	__u32 len, take;
 	__u8 seq;
 
+	if (!wl_mysql_walk(&w, ctx, conn, 1))
+		return 1;
+	d = w.d;
+	m = M(d);
 	if (d->hdr_len == 0 && m->grammar == RG_IDLE && !m->cont)
 		d->msg_bytes = 0;
-	if (!MY_TAKE(w, d, 4))
+	if (!MY_TAKE(&w, d, 4))
 		return 1;
 	len = wl_mysql_u24(d->hdr);
 	seq = d->hdr[3];
@@ -1036,12 +1259,12 @@ static __always_inline int wl_mysql_resp_hdr(struct wl_l7_walk *w, struct wl_l7_
 		return 0;
 	}
 	if (len == 0)
-		return wl_mysql_malformed(w, d, m);
+		return wl_mysql_malformed(&w, d, m);
 	if (m->phase == MP_START) { /* the server's greeting */
-		if (!MY_TAKE(w, d, 5))
+		if (!MY_TAKE(&w, d, 5))
 			return 1;
 		if (seq != 0)
-			return wl_mysql_malformed(w, d, m);
+			return wl_mysql_malformed(&w, d, m);
 		m->seq = seq;
 		m->cont = len == WL_MYSQL_PKT_MAX;
 		d->body_left = len - 1;
@@ -1050,22 +1273,22 @@ static __always_inline int wl_mysql_resp_hdr(struct wl_l7_walk *w, struct wl_l7_
 		if (d->hdr[4] == 0xff)
 			return 0; /* refused (too many connections ...): the server closes */
 		if (d->hdr[4] != 0x0a)
-			return wl_mysql_malformed(w, d, m);
+			return wl_mysql_malformed(&w, d, m);
 		d->state = MS_GREET_VER;
 		return 0;
 	}
 	take = len < WL_MYSQL_RESP_TAKE ? len : WL_MYSQL_RESP_TAKE;
-	if (!MY_TAKE(w, d, 4 + take))
+	if (!MY_TAKE(&w, d, 4 + take))
 		return 1;
 	m->cont = len == WL_MYSQL_PKT_MAX;
 	d->body_left = len - take;
 	d->hdr_len = 0;
 	d->state = MS_BODY;
 	if (m->phase == MP_AUTH) {
-		struct wl_mysql_dir *cli = M(&w->conn->dir[0]);
+		struct wl_mysql_dir *cli = M(&conn->dir[0]);
 
 		if (seq <= m->seq && m->seq)
-			return wl_mysql_malformed(w, d, m);
+			return wl_mysql_malformed(&w, d, m);
 		m->seq = seq;
 		if (d->hdr[4] == 0x00) { /* authenticated */
 			m->phase = MP_CMD;
@@ -1074,27 +1297,35 @@ static __always_inline int wl_mysql_resp_hdr(struct wl_l7_walk *w, struct wl_l7_
 		}
 		return 0;
 	}
-	if (wl_mysql_grammar(w, d, m, len, seq, 4 + take) < 0)
-		return wl_mysql_malformed(w, d, m);
+	if (wl_mysql_grammar(conn, d, m, len, seq, 4 + take) < 0)
+		return wl_mysql_malformed(&w, d, m);
 	return 0;
 }
 
-/* The greeting's version string, up to its NUL; then its capability block. */
-static __always_inline int wl_mysql_greeting(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					     struct wl_mysql_dir *m)
+/* The greeting's version string, up to its NUL; then its capability block. Returns 1 to end
+ * the walk. Global: verified once. */
+__noinline int wl_mysql_greeting(wl_ctx_t *ctx, struct wl_conn *conn)
 {
-	struct wl_l7_state *s = w->s;
+	struct wl_l7_walk w;
+	struct wl_l7_state *s;
+	struct wl_l7_dir *d;
+	struct wl_mysql_dir *m;
 
+	if (!wl_mysql_walk(&w, ctx, conn, 1))
+		return 1;
+	s = w.s;
+	d = w.d;
+	m = M(d);
 	if (d->state == MS_GREET_VER) {
 		__u8 c;
 
-		if (!wl_win_avail(w))
+		if (!wl_win_avail(&w))
 			return 1;
-		c = wl_win_byte(w);
+		c = wl_win_byte(&w);
 		s->off++;
 		d->msg_bytes++;
 		if (d->body_left <= WL_MYSQL_GREET_BLOCK)
-			return wl_mysql_malformed(w, d, m);
+			return wl_mysql_malformed(&w, d, m);
 		d->body_left--;
 		if (c == 0) {
 			d->hdr_len = 0;
@@ -1102,7 +1333,7 @@ static __always_inline int wl_mysql_greeting(struct wl_l7_walk *w, struct wl_l7_
 		}
 		return s->off >= s->end;
 	}
-	if (!MY_TAKE(w, d, WL_MYSQL_GREET_BLOCK))
+	if (!MY_TAKE(&w, d, WL_MYSQL_GREET_BLOCK))
 		return 1;
 	d->body_left -= WL_MYSQL_GREET_BLOCK;
 	m->caps = d->hdr[13] | (__u32)d->hdr[14] << 8 | (__u32)d->hdr[18] << 16 |
@@ -1114,33 +1345,42 @@ static __always_inline int wl_mysql_greeting(struct wl_l7_walk *w, struct wl_l7_
 	return s->off >= s->end;
 }
 
-static long wl_mysql_resp_step(__u32 i, void *arg)
+/* One response step. Returns 1 to end the walk. Global: verified once. */
+__noinline int wl_mysql_resp_step(wl_ctx_t *ctx, struct wl_conn *conn)
 {
-	struct wl_l7_walk *w = arg;
-	struct wl_l7_state *s = w->s;
-	struct wl_l7_dir *d = w->d;
-	struct wl_mysql_dir *m = M(d);
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
 
+	if (!wl_mysql_walk(&w, ctx, conn, 1))
+		return 1;
+	d = w.d;
 	switch (d->state) {
 	case MS_HDR:
-		if (wl_mysql_resp_hdr(w, d, m))
+		if (wl_mysql_resp_hdr(ctx, conn))
 			return 1;
 		if (d->state == MS_BODY && d->body_left == 0)
-			wl_mysql_resp_done(w, d, m);
+			wl_mysql_resp_done(conn);
 		break;
 	case MS_BODY:
-		if (wl_l7_body_skip(w, d))
-			wl_mysql_resp_done(w, d, m);
+		if (wl_l7_body_skip(&w, d))
+			wl_mysql_resp_done(conn);
 		break;
 	case MS_GREET_VER:
 	case MS_GREET_BLOCK:
-		if (wl_mysql_greeting(w, d, m))
+		if (wl_mysql_greeting(ctx, conn))
 			return 1;
 		break;
 	default:
 		return 1;
 	}
-	return s->off >= s->end;
+	return w.s->off >= w.s->end;
+}
+
+static long wl_mysql_resp_cb(__u32 i, void *arg)
+{
+	struct wl_l7_walk *w = arg;
+
+	return wl_mysql_resp_step(w->ctx, w->conn) ? 1 : 0;
 }
 
 /* Lost sync: a segment may restart the stream if it begins like a command (requests) or like
@@ -1184,23 +1424,36 @@ static __always_inline void wl_mysql_resync(struct wl_l7_walk *w, struct wl_l7_d
 	m->flags &= ~(MF_END | MF_ERROR);
 }
 
-static __always_inline void wl_mysql_parse(struct wl_l7_walk *w)
+/* The walk over one packet. Global: verified once, whatever the engine's state before it. */
+__noinline int wl_mysql_parse_g(wl_ctx_t *ctx, struct wl_conn *conn)
 {
-	struct wl_l7_dir *d = w->d;
-	struct wl_mysql_dir *m = M(d);
+	struct wl_l7_walk w;
+	struct wl_mysql_dir *m;
+	__u32 dir;
 
-	w->s->by_id = 1; /* this parser pushes its requests itself (with their kind) */
-	if (M(&w->conn->dir[0])->flags & MF_IGNORE)
+	if (!wl_mysql_walk(&w, ctx, conn, 0))
+		return 0;
+	dir = w.s->job.dir & 1;
+	w.d = &conn->dir[dir];
+	m = M(w.d);
+	w.s->by_id = 1; /* this parser pushes its requests itself (with their kind) */
+	if (M(&conn->dir[0])->flags & MF_IGNORE)
 		m->flags |= MF_IGNORE;
 	if (m->flags & MF_IGNORE) {
-		d->state = MS_IGNORE;
-		return;
+		w.d->state = MS_IGNORE;
+		return 0;
 	}
-	wl_mysql_resync(w, d, m);
-	if (w->s->job.dir)
-		bpf_loop(WL_L7_STEPS_MAX, wl_mysql_resp_step, w, 0);
+	wl_mysql_resync(&w, w.d, m);
+	if (dir)
+		bpf_loop(WL_L7_STEPS_MAX, wl_mysql_resp_cb, &w, 0);
 	else
-		bpf_loop(WL_L7_STEPS_MAX, wl_mysql_req_step, w, 0);
+		bpf_loop(WL_L7_STEPS_MAX, wl_mysql_req_cb, &w, 0);
+	return 0;
+}
+
+static __always_inline void wl_mysql_parse(struct wl_l7_walk *w)
+{
+	wl_mysql_parse_g(w->ctx, w->conn);
 }
 
 /*

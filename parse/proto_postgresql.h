@@ -135,6 +135,9 @@ _Static_assert(__builtin_offsetof(struct wl_pg_dir, name) % 8 == 0, "name is wor
  * message) is multiplied by the paths of a callee, and the callbacks converge at once: the
  * figures no longer depend on how well a kernel's verifier prunes long inlined bodies.
  * The scratch and counters are looked up again inside (real map values: usable as helper keys).
+ * Calls nest at most 7 frames deep (the verifier's limit; a bpf_loop callback is a frame):
+ * wl_l7_postgresql -> wl_pg_parse -> callback -> wl_pg_resp_step -> wl_pg_resp_done -> wl_pg_report
+ * -> wl_pg_flush.
  */
 
 static __always_inline int wl_pg_walk(struct wl_l7_walk *w, wl_ctx_t *ctx, struct wl_conn *conn,
@@ -746,15 +749,11 @@ static long wl_pg_req_cb(__u32 i, void *arg)
 
 /* ---- responses ---- */
 
-/* The command of the FIFO's oldest entry, without taking it; WL_CMD_NONE when empty. */
+/* The command of the FIFO's oldest entry, without taking it; WL_CMD_NONE when empty,
+ * WL_FIFO_LOST for a message lost to an overflow (taken as an Execute of no known command). */
 static __always_inline __u16 wl_pg_peek(struct wl_conn *c)
 {
-	__u32 head = c->fifo_head;
-	__u32 tail = *(volatile __u32 *)&c->fifo_tail;
-
-	if (head == tail)
-		return WL_CMD_NONE;
-	return c->fifo[head & (WL_FIFO_LEN - 1)].cmd_id;
+	return wl_fifo_peek(c);
 }
 
 /* Takes the FIFO's oldest entry (WL_CMD_NONE when empty); when it was sent goes to
@@ -820,7 +819,7 @@ static __always_inline void wl_pg_complete(struct wl_l7_walk *w, struct wl_pg_di
 	wl_pg_begin(w->conn, p);
 	if (p->ctx == PC_NONE) {
 		e = wl_pg_peek(w->conn);
-		if (e == WL_CMD_NONE || (e >> PG_FIFO_ID_BITS) != PK_EXEC) {
+		if (e == WL_CMD_NONE || (e != WL_FIFO_LOST && (e >> PG_FIFO_ID_BITS) != PK_EXEC)) {
 			if (report)
 				w->cnt->l7_unmatched++;
 			return;
@@ -847,8 +846,14 @@ static __always_inline void wl_pg_error(struct wl_l7_walk *w, struct wl_pg_dir *
 		wl_pg_report(w->conn, verb, 1);
 		return;
 	}
-	if (p->ctx != PC_NONE || wl_pg_peek(w->conn) == WL_CMD_NONE) {
-		/* no request waits (a FATAL on an idle connection) */
+	e = p->ctx == PC_NONE ? wl_pg_peek(w->conn) : WL_CMD_NONE;
+	if (e == WL_CMD_NONE || e == WL_FIFO_LOST) {
+		/* no request waits (a FATAL on an idle connection), or it was lost to an overflow
+		 * (then it was an Execute, whose Sync follows: counted under no command) */
+		if (e == WL_FIFO_LOST) {
+			wl_pg_pop(w->conn);
+			p->ctx = PC_SKIP;
+		}
 		w->cnt->l7_unmatched++;
 		return;
 	}
