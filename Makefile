@@ -2,6 +2,7 @@
 #   make deps    install the Debian packages needed (build, tests, demo)
 #   make         build BPF objects, skeletons and build/wirelens
 #   make test    deps + build + every test (CUnit test_run suites, live namespace tests)
+#   make test-kernels  the checks under Debian 12, 13 and sid kernels (qemu; see tests/kernels/run.sh)
 #   make bench   deps + build + benchmarks (prints tables: test_run ns/packet, live pps)
 #   make demo    deps + build + attach to a throwaway veth pair, show status and flows
 #   make format  clang-format every C file
@@ -33,8 +34,8 @@ TEST_SRCS := $(wildcard tests/*.c)
 TEST_OBJS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%.o)
 BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 
-.PHONY: all deps test bench demo format clean check-deps
-all: $(BUILD)/wirelens $(BUILD)/test_wirelens $(BUILD)/bench_wirelens
+.PHONY: all deps test test-kernels bench demo format clean check-deps
+all: $(BUILD)/wirelens $(BUILD)/test_wirelens $(BUILD)/bench_wirelens $(BUILD)/verify_progs
 
 $(BUILD)/.dirs:
 	mkdir -p $(BUILD)/loader $(BUILD)/tests $(BUILD)/bench && touch $@
@@ -73,6 +74,10 @@ $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard loader/*.h) maps/
 $(BUILD)/test_wirelens: $(TEST_OBJS) $(LIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcunit -lpcap
 
+# Loads every program alone and prints its verified instructions (tests/run.sh, test-kernels).
+$(BUILD)/verify_progs: tests/kernels/verify_progs.c $(SKELS) | $(BUILD)/.dirs
+	$(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
+
 BENCH_SKELS := $(patsubst bench/%.bpf.c,$(BUILD)/%.skel.h,$(wildcard bench/*.bpf.c))
 $(BUILD)/bench_wirelens: $(BENCH_SRCS) $(LIB_OBJS) $(BENCH_SKELS) $(SKELS) $(wildcard tests/*.h)
 	$(CC) $(CFLAGS) -o $@ $(BENCH_SRCS) $(filter tests/pktbuild.c,$(TEST_SRCS)) $(LIB_OBJS) $(LDLIBS)
@@ -100,6 +105,12 @@ deps:
 test: deps
 	$(MAKE) all
 	tests/run.sh $(BUILD)
+
+# The verifier check, test_run suites and live tests under Debian's stock 6.1, 6.12 and newest
+# kernels, booted under qemu: KERNELS="bookworm sid" KSTAGES="verify live" choose (tests/kernels/run.sh).
+test-kernels: deps
+	$(MAKE) all
+	tests/kernels/run.sh $(BUILD)
 
 bench: deps
 	$(MAKE) all

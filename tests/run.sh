@@ -25,6 +25,7 @@ run() {
 	fi
 }
 
+run "verifier (every program alone, <= 500,000 insns)" "$BUILD/verify_progs" --limit 500000 -j 2
 run "unit (test_run)" "$BUILD/test_wirelens"
 for t in "$here"/live/*.sh; do
 	[ -e "$t" ] || continue
