@@ -750,9 +750,12 @@ static long wl_pg_req_cb(__u32 i, void *arg)
 /* ---- responses ---- */
 
 /* The command of the FIFO's oldest entry, without taking it; WL_CMD_NONE when empty,
- * WL_FIFO_LOST for a message lost to an overflow (taken as an Execute of no known command). */
-static __always_inline __u16 wl_pg_peek(struct wl_conn *c)
+ * WL_FIFO_LOST for a message lost to an overflow (taken as an Execute of no known command).
+ * Global: verified once. */
+__noinline int wl_pg_peek(struct wl_conn *c)
 {
+	if (!c)
+		return WL_CMD_NONE;
 	return wl_fifo_peek(c);
 }
 
@@ -875,25 +878,35 @@ static __always_inline void wl_pg_error(struct wl_l7_walk *w, struct wl_pg_dir *
 	wl_pg_report(w->conn, verb, 1);
 }
 
+/* ReadyForQuery ending an extended batch: takes one of its requests. Returns 1 when it was an
+ * Execute (never run after an error: dropped, not counted), 0 at the Sync (or a Query answered
+ * by nothing but this) or when nothing is pending. Global: verified once. */
+__noinline int wl_pg_ready_take(struct wl_conn *conn)
+{
+	struct wl_l7_walk w;
+	__u16 e;
+
+	if (!wl_pg_walk(&w, 0, conn, 1))
+		return 0;
+	if (wl_pg_peek(conn) == WL_CMD_NONE) {
+		w.cnt->l7_unmatched++;
+		return 0;
+	}
+	e = wl_pg_pop(conn);
+	return (e >> PG_FIFO_ID_BITS) == PK_EXEC;
+}
+
 /* ReadyForQuery: the request being answered is over; an extended batch ends at its Sync. */
 static __always_inline void wl_pg_ready(struct wl_l7_walk *w, struct wl_pg_dir *p)
 {
-	__u16 e;
-
 	if (p->ctx == PC_QUERY || p->ctx == PC_SYNCED) {
 		p->ctx = PC_NONE;
 		return;
 	}
 	p->ctx = PC_NONE;
-	for (int k = 0; k < WL_FIFO_LEN; k++) {
-		if (wl_pg_peek(w->conn) == WL_CMD_NONE) {
-			w->cnt->l7_unmatched++;
+	for (int k = 0; k < WL_FIFO_LEN; k++)
+		if (!wl_pg_ready_take(w->conn))
 			return;
-		}
-		e = wl_pg_pop(w->conn);
-		if ((e >> PG_FIFO_ID_BITS) != PK_EXEC)
-			return; /* the Sync (or a Query answered by nothing but this) */
-	}
 }
 
 /* A response message is complete (its body skipped). Global: verified once. */
