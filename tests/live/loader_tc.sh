@@ -27,7 +27,7 @@ sleep 0.5
 ping -c1 -W1 "$SRV_IP" >/dev/null # resolve neighbours before counting
 
 # kernel version: tcx came with 6.6
-read -r kmaj kmin < <(uname -r | sed 's/^\([0-9]*\)\.\([0-9]*\).*/\1 \2/')
+kver=$(uname -r) && kmaj=${kver%%.*} && kver=${kver#*.} && kmin=${kver%%[!0-9]*}
 has_tcx=$(( kmaj > 6 || (kmaj == 6 && kmin >= 6) ))
 
 bpf_filters() { tc filter show dev "$1" "$2" | grep -c "bpf.* wirelens "; } # IFACE ingress|egress
