@@ -37,7 +37,7 @@ static __always_inline int parse_only(struct xdp_md *ctx, struct wl_meta *m, str
 	wl_pkt_init(ctx, p);
 	cnt->seen++;
 	m->key.ifindex = p->ifindex;
-	out = wl_parse_l2l4(p, m, cnt);
+	out = wl_parse_l2l4(ctx, p, m, cnt);
 	if (out > 0 && out < WL_OUT_END)
 		((__u64 *)cnt)[out]++;
 	return out;
@@ -173,7 +173,7 @@ int p_l2l4(struct xdp_md *ctx)
 	cnt->seen++;
 	m.key.ifindex = p.ifindex;
 	m.now = bpf_ktime_get_coarse_ns();
-	out = wl_parse_l2l4(&p, &m, cnt);
+	out = wl_parse_l2l4(ctx, &p, &m, cnt);
 	if (!out)
 		out = wl_flow_account(&p, &m);
 	if (out > 0 && out < WL_OUT_END)
@@ -239,7 +239,7 @@ int p_rot_l2l4(struct xdp_md *ctx)
 	cnt->seen++;
 	m.key.ifindex = p.ifindex;
 	m.now = bpf_ktime_get_coarse_ns();
-	out = wl_parse_l2l4(&p, &m, cnt);
+	out = wl_parse_l2l4(ctx, &p, &m, cnt);
 	if (!out && !rotate(&m))
 		out = wl_flow_account(&p, &m);
 	if (out > 0 && out < WL_OUT_END)

@@ -20,30 +20,58 @@ struct {
 	__type(value, __u32);
 } WL_L7_PROGS SEC(".maps");
 
+/* The first payload bytes content sniffing looks at (zero-padded), and the payload length. */
+struct wl_l7_head {
+	__u8 b[16];
+	__u32 len;
+};
+
 /*
- * Content sniffing of a payload on a port no protocol claims: each protocol looks at the first
- * 16 bytes (zero-padded). A match teaches the ports map, so the rest of this server's traffic
- * is recognised by port and the connection's first segments are not lost.
+ * Content sniffing: each protocol looks at the head of a payload on a port no protocol claims;
+ * the first of the registry that recognises it wins. Returns its enum wl_l7_proto, or 0.
+ * A global function, verified once whatever path led here: the chain of every protocol's tests
+ * is the longest stretch of the main programs. Each test reads the bytes and the length again
+ * from memory behind a pointer (the barrier keeps the compiler from reusing the values the
+ * previous test read): so they are fresh values to the verifier, and the ways a test fails do
+ * not carry into the next one as different ranges of the same registers (a test decided by an
+ * earlier one's ranges makes those values precise, and precise values keep states apart).
  */
+__noinline int wl_l7_sniff_chain(const struct wl_l7_head *h)
+{
+	if (!h)
+		return 0;
+#define WL_L7_SNIFF_ENTRY(name, ENUM, id, ...)                                                     \
+	asm volatile("" ::: "memory");                                                             \
+	if (wl_##name##_sniff(h->b, h->len))                                                       \
+		return WL_L7_##ENUM;
+	WL_L7_PROTOCOLS(WL_L7_SNIFF_ENTRY)
+	return 0;
+}
+
+/* The head of the payload (payload_len >= 4) through the sniff chain: its protocol, or 0. */
+__noinline int wl_l7_sniff_head(wl_ctx_t *ctx, __u32 payload_off, __u32 payload_len)
+{
+	struct wl_l7_head head = {};
+
+	if (payload_len >= 16) {
+		if (wl_load_bytes(ctx, payload_off, head.b, 16))
+			return 0;
+	} else if (wl_load_bytes(ctx, payload_off, head.b, ((payload_len - 1) & 15) + 1)) {
+		return 0; /* 1..15 bytes (the caller saw >= 4) as a mask: 6.1 bounds it below */
+	}
+	head.len = payload_len;
+	return wl_l7_sniff_chain(&head);
+}
+
+/* A match teaches the ports map, so the rest of this server's traffic is recognised by port and
+ * the connection's first segments are not lost. */
 static __always_inline __u8 wl_l7_sniff(wl_ctx_t *ctx, struct wl_meta *m, __u32 payload_len,
 					__u8 *dir)
 {
-	__u8 head[16] = {}, proto = 0;
 	__u32 dport = m->key.dst_port;
-	__u8 *v;
+	__u8 proto, *v;
 
-	if (payload_len >= 16) {
-		if (wl_load_bytes(ctx, m->payload_off, head, 16))
-			return 0;
-	} else if (wl_load_bytes(ctx, m->payload_off, head, ((payload_len - 1) & 15) + 1)) {
-		return 0; /* 1..15 bytes (the caller saw >= 4) as a mask: 6.1 bounds it below */
-	}
-	/* the first protocol of the registry that recognises the head */
-#define WL_L7_SNIFF_ENTRY(name, ENUM, id, ...)                                                     \
-	else if (wl_##name##_sniff(head, payload_len)) proto = WL_L7_##ENUM;
-	if (0)
-		;
-	WL_L7_PROTOCOLS(WL_L7_SNIFF_ENTRY)
+	proto = wl_l7_sniff_head(ctx, m->payload_off, payload_len);
 	if (!proto)
 		return 0;
 	v = bpf_map_lookup_elem(&wl_ports, &dport);
