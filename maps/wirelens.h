@@ -13,9 +13,9 @@
 #endif
 
 /* Bump on any incompatible layout change: pins live under a versioned directory. */
-#define WL_ABI_VERSION 2
+#define WL_ABI_VERSION 3
 #define WL_PIN_ROOT    "/sys/fs/bpf/wirelens"
-#define WL_PIN_DIR     WL_PIN_ROOT "/v2"
+#define WL_PIN_DIR     WL_PIN_ROOT "/v3"
 
 #define WL_FLOWS_DEFAULT 65536 /* flow table entries; the loader may change it at load time */
 #define WL_FRAGS_MAX	 4096  /* IP fragment trains remembered to attribute later fragments */
@@ -110,8 +110,11 @@ struct wl_counters {
 	__u64 l7_gap;		/* a segment after missing bytes (resynchronised unless absorbed) */
 	__u64 l7_resync_skip;	/* segments skipped while looking for a message boundary */
 	__u64 l7_malformed;	/* bytes that break the protocol grammar: parser resynchronises */
-	__u64 l7_unmatched;	/* responses with no pending request (pushes, lost requests) */
-	__u64 l7_fifo_overflow; /* requests merged into OTHER because the pending queue was full */
+	__u64 l7_unmatched;	/* responses with no pending request (pushes, lost requests, and
+				 * replies to the requests of l7_fifo_overflow) */
+	__u64 l7_fifo_overflow; /* requests that found the pending queue full: their replies are
+				 * paired (the queue stays in step) but counted as l7_unmatched,
+				 * never under a command */
 	__u64 l7_conn_full;	/* a connection could not get state */
 	__u64 l7_stats_full;	/* a command could not get a stats entry */
 	__u64 l7_gap_absorbed;	/* of l7_gap: the missing bytes lay inside a body being skipped */
@@ -177,7 +180,7 @@ _Static_assert(WL_L7_PROTO_MAX <= 32, "protocol masks are 32 bits");
 #define WL_CMD_IDS_MAX	 2048 /* known command names over all protocols */
 #define WL_CMD_OTHER	 0    /* id of "OTHER": names not in the table */
 #define WL_LAT_BUCKETS	 32   /* log2 ns: bucket b holds [2^b, 2^(b+1)) ns, the last is open */
-#define WL_FIFO_LEN	 32   /* pending requests per connection (runs of one command merged) */
+#define WL_FIFO_LEN	 128  /* pending runs per connection (struct wl_pending), a power of 2 */
 #define WL_CONNS_DEFAULT 65536
 #define WL_CMD_STATS_MAX 16384
 #define WL_NEST_MAX	 16  /* nesting of replies walked (RESP arrays in arrays ...) */
@@ -240,14 +243,32 @@ struct wl_conn_key {
 };
 WL_ASSERT_SIZE(struct wl_conn_key, 44);
 
-/* A request waiting for its response; consecutive requests of one command in one packet merge. */
+/*
+ * A run of requests of one command waiting for their responses, in 8 bytes: consecutive
+ * requests of one command share an entry (within a packet always, across packets when they come
+ * within the same timestamp unit or the queue is half full), so a deep pipeline of a few commands
+ * takes a few entries. The producer (request direction) writes the entry as one 64-bit word; the
+ * consumer (response direction) only reads it and counts what it took in wl_conn.fifo_taken.
+ * cmd_id WL_FIFO_LOST: requests that found the queue full; the entry then holds only their number
+ * (48 bits: count | ts << 16), their replies are paired but counted under no command.
+ */
+#define WL_FIFO_TS_SHIFT 10	/* ts unit: 1.024 us; 32 bits wrap after 73 minutes */
+#define WL_FIFO_RUN_MAX	 0xffff /* requests per entry */
+#define WL_FIFO_LOST	 0xfffe /* cmd_id of the entry of lost requests (never a command id) */
+_Static_assert(WL_CMD_IDS_MAX < WL_FIFO_LOST, "WL_FIFO_LOST is no command id");
+_Static_assert((WL_FIFO_LEN & (WL_FIFO_LEN - 1)) == 0, "WL_FIFO_LEN is a power of 2");
 struct wl_pending {
-	__u64 ts_ns;
-	__u32 count; /* requests of the run still unanswered (atomic: both sides touch it) */
-	__u16 cmd_id;
-	__u16 pad;
+	union {
+		struct {
+			__u16 cmd_id; /* protocols may keep their own bits above the id (< 0xfffe)
+				       */
+			__u16 count;  /* requests of the run (grows only while it is the tail) */
+			__u32 ts;     /* first request's time: ns >> WL_FIFO_TS_SHIFT, wrapping */
+		};
+		__u64 word;
+	};
 };
-WL_ASSERT_SIZE(struct wl_pending, 16);
+WL_ASSERT_SIZE(struct wl_pending, 8);
 
 #define WL_L7_HDR_MAX  64  /* header bytes a parser can hold across a segment boundary */
 #define WL_L7_PRIV_MAX 128 /* a protocol's own per-direction state (struct wl_<proto>_dir) */
@@ -276,14 +297,16 @@ WL_ASSERT_SIZE(struct wl_l7_dir, 32 + WL_L7_HDR_MAX + WL_L7_PRIV_MAX);
 struct wl_conn {
 	__u8 l7_proto;
 	__u8 pad[3];
-	/* The request direction owns tail, the response direction owns head (single producer,
-	 * single consumer): no lock needed when the two directions run on different CPUs. */
+	/* The request direction owns tail and the entries, the response direction owns head and
+	 * fifo_taken (single producer, single consumer): no lock needed when the two directions run
+	 * on different CPUs. The head entry stays until a later one exists (the tail may grow). */
 	__u32 fifo_tail;
 	__u32 fifo_head;
-	__u32 pad2;
+	__u32 fifo_taken; /* requests of the head entry already answered */
 	struct wl_pending fifo[WL_FIFO_LEN];
 	struct wl_l7_dir dir[2]; /* 0: client->server (requests), 1: server->client */
 };
+WL_ASSERT_SIZE(struct wl_conn, 16 + 8 * WL_FIFO_LEN + 2 * sizeof(struct wl_l7_dir));
 
 /*
  * Per-connection facts a parser keeps beyond the FIFO, by (connection, kind, id): requests

@@ -224,47 +224,163 @@ static __always_inline struct wl_cmd_stats *wl_cmd_stats_get(struct wl_l7_walk *
 	return bpf_map_lookup_elem(&wl_cmd_stats, key);
 }
 
-/* Pushes a run of requests to the FIFO (merged into the last entry when it is full). */
+/*
+ * The pending-request FIFO (struct wl_pending): runs of requests of one command, pushed by the
+ * request direction, answered in order by the response direction. Past WL_FIFO_LEN - 1 runs the
+ * requests go to one WL_FIFO_LOST entry in the last slot: they are counted (l7_fifo_overflow),
+ * their replies are paired with them (so later replies keep their own requests) but counted
+ * under no command, and the next request after a reply freed a slot has an entry of its own.
+ */
+static __always_inline __u64 wl_fifo_lost_count(struct wl_pending v)
+{
+	return v.count | (__u64)v.ts << 16;
+}
+
+/* Requests the entry holds. */
+static __always_inline __u64 wl_fifo_count(struct wl_pending v)
+{
+	return v.cmd_id == WL_FIFO_LOST ? wl_fifo_lost_count(v) : v.count;
+}
+
+/* Nanoseconds since the run's first request was pushed (an overestimate by less than one
+ * ts unit; right for ages below 2^32 units, 73 minutes). */
+static __always_inline __u64 wl_fifo_age(__u64 now, __u32 ts)
+{
+	__u32 units = (__u32)(now >> WL_FIFO_TS_SHIFT) - ts;
+
+	return ((__u64)units << WL_FIFO_TS_SHIFT) | (now & ((1u << WL_FIFO_TS_SHIFT) - 1));
+}
+
+/* Producer: a run of count requests of command id. */
 static __always_inline void wl_fifo_push(struct wl_l7_walk *w, __u16 id, __u32 count)
 {
 	struct wl_conn *c = w->conn;
 	__u32 tail = c->fifo_tail;
 	__u32 head = *(volatile __u32 *)&c->fifo_head;
-	struct wl_pending *e;
+	__u32 used = tail - head, now_ts = (__u32)(w->s->job.now >> WL_FIFO_TS_SHIFT);
+	struct wl_pending v, *e;
+	__u64 lost;
 
-	if (tail - head >= WL_FIFO_LEN) {
-		e = &c->fifo[(tail - 1) & (WL_FIFO_LEN - 1)];
-		e->cmd_id = WL_CMD_OTHER;
-		__sync_fetch_and_add(&e->count, count);
-		w->cnt->l7_fifo_overflow += count;
+	if (!count)
 		return;
+	if (count > WL_FIFO_RUN_MAX || id >= WL_FIFO_LOST)
+		id = WL_FIFO_LOST; /* cannot be represented: counted under no command */
+	if (used) {
+		/* the tail entry is the producer's own: the consumer only reads it */
+		e = &c->fifo[(tail - 1) & (WL_FIFO_LEN - 1)];
+		v.word = e->word;
+		if (v.cmd_id == WL_FIFO_LOST && (used >= WL_FIFO_LEN - 1 || id == WL_FIFO_LOST)) {
+			lost = wl_fifo_lost_count(v) + count;
+			v.count = (__u16)lost;
+			v.ts = (__u32)(lost >> 16);
+			*(volatile __u64 *)&e->word =
+				v.word; /* one store: never seen half-written */
+			w->cnt->l7_fifo_overflow += count;
+			return;
+		}
+		if (v.cmd_id == id && id != WL_FIFO_LOST && v.count + count <= WL_FIFO_RUN_MAX &&
+		    (v.ts == now_ts || used >= WL_FIFO_LEN / 2)) {
+			/* the same command again (same packet, or the queue is getting deep):
+			 * the run grows; its latency counts from its first request */
+			v.count += count;
+			*(volatile __u64 *)&e->word = v.word;
+			return;
+		}
+	}
+	if (used >= WL_FIFO_LEN - 1) {
+		/* the last slot is kept for the lost requests */
+		w->cnt->l7_fifo_overflow += count;
+		if (used >= WL_FIFO_LEN)
+			return; /* not reached: the lost entry takes the last slot */
+		id = WL_FIFO_LOST;
 	}
 	e = &c->fifo[tail & (WL_FIFO_LEN - 1)];
-	e->ts_ns = w->s->job.now;
-	e->cmd_id = id;
-	e->count = count;
+	v.cmd_id = id;
+	v.count = (__u16)count;
+	v.ts = id == WL_FIFO_LOST ? count >> 16 : now_ts;
+	e->word = v.word;
 	/* the entry is complete before the consumer can see it (atomic = full barrier) */
 	__sync_fetch_and_add(&c->fifo_tail, 1);
 }
 
-/* Takes one request off the FIFO for a response starting now. Returns its command id, or
- * WL_CMD_NONE when nothing is pending (a push, or a request we never saw). */
-static __always_inline __u16 wl_fifo_pop(struct wl_l7_walk *w, __u64 *lat_ns)
+/* Consumer: the run at the head of the FIFO (a copy) and how many of its requests are still
+ * unanswered (>= 1). Returns 0 when nothing is pending. Moves past a run answered in full once
+ * a later one exists (until then the run may still grow). */
+static __always_inline int wl_fifo_head(struct wl_conn *c, struct wl_pending *run, __u64 *left)
 {
-	struct wl_conn *c = w->conn;
 	__u32 head = c->fifo_head;
 	__u32 tail = *(volatile __u32 *)&c->fifo_tail;
-	struct wl_pending *e;
-	__u32 old;
+	__u32 taken = c->fifo_taken;
+	struct wl_pending v;
+	__u64 n;
 
 	if (head == tail)
+		return 0;
+	v.word = *(volatile __u64 *)&c->fifo[head & (WL_FIFO_LEN - 1)].word;
+	n = wl_fifo_count(v);
+	if (taken >= n) {
+		if (head + 1 == tail)
+			return 0;
+		/* a later entry exists: the producer is done with this one. Read its final count
+		 * after the tail (the atomic orders the reads). */
+		__sync_fetch_and_add(&c->fifo_tail, 0);
+		v.word = *(volatile __u64 *)&c->fifo[head & (WL_FIFO_LEN - 1)].word;
+		n = wl_fifo_count(v);
+		if (taken >= n) {
+			/* move on; the slot is the producer's again */
+			c->fifo_taken = taken = 0;
+			__sync_fetch_and_add(&c->fifo_head, 1);
+			head++;
+			v.word = *(volatile __u64 *)&c->fifo[head & (WL_FIFO_LEN - 1)].word;
+			n = wl_fifo_count(v);
+		}
+	}
+	*run = v;
+	*left = n > taken ? n - taken : 1;
+	return 1;
+}
+
+/* Consumer: n requests of the head run answered (n <= what wl_fifo_head said is left). */
+static __always_inline void wl_fifo_take(struct wl_conn *c, __u32 n)
+{
+	c->fifo_taken += n;
+}
+
+/* Consumer: the head run's command without taking anything: WL_CMD_NONE when nothing is
+ * pending, WL_FIFO_LOST for requests lost to an overflow. */
+static __always_inline __u16 wl_fifo_peek(struct wl_conn *c)
+{
+	struct wl_pending v;
+	__u64 left;
+
+	if (!wl_fifo_head(c, &v, &left))
 		return WL_CMD_NONE;
-	e = &c->fifo[head & (WL_FIFO_LEN - 1)];
-	*lat_ns = w->s->job.now > e->ts_ns ? w->s->job.now - e->ts_ns : 0;
-	old = __sync_fetch_and_add(&e->count, -1);
-	if (old <= 1)
-		__sync_fetch_and_add(&c->fifo_head, 1);
-	return e->cmd_id;
+	return v.cmd_id;
+}
+
+/* Takes one request off the FIFO for a response starting now. Returns its command id,
+ * WL_FIFO_LOST for a request lost to an overflow (lat_ns 0), or WL_CMD_NONE when nothing is
+ * pending (a push, or a request we never saw). */
+static __always_inline __u16 wl_fifo_pop_raw(struct wl_l7_walk *w, __u64 *lat_ns)
+{
+	struct wl_conn *c = w->conn;
+	struct wl_pending v;
+	__u64 left;
+
+	if (!wl_fifo_head(c, &v, &left))
+		return WL_CMD_NONE;
+	wl_fifo_take(c, 1);
+	*lat_ns = v.cmd_id == WL_FIFO_LOST ? 0 : wl_fifo_age(w->s->job.now, v.ts);
+	return v.cmd_id;
+}
+
+/* Same, for parsers that need not tell a lost request from none: both are WL_CMD_NONE (the
+ * reply is counted as unmatched, under no command). */
+static __always_inline __u16 wl_fifo_pop(struct wl_l7_walk *w, __u64 *lat_ns)
+{
+	__u16 id = wl_fifo_pop_raw(w, lat_ns);
+
+	return id == WL_FIFO_LOST ? WL_CMD_NONE : id;
 }
 
 static __always_inline void wl_run_flush_req(struct wl_l7_walk *w)
@@ -327,7 +443,7 @@ static __always_inline void wl_emit_request(struct wl_l7_walk *w, __u16 id, __u3
 static __always_inline void wl_emit_response(struct wl_l7_walk *w, __u16 id, __u64 lat_ns,
 					     int error, int miss, __u32 bytes)
 {
-	if (id == WL_CMD_NONE) {
+	if (id == WL_CMD_NONE || id == WL_FIFO_LOST) {
 		w->cnt->l7_unmatched++;
 		return;
 	}

@@ -275,7 +275,7 @@ static __always_inline void wl_mc_responses(struct wl_l7_walk *w, __u16 id, __u6
 {
 	struct wl_l7_run *r = &w->s->resp;
 
-	if (id == WL_CMD_NONE) {
+	if (id == WL_CMD_NONE || id == WL_FIFO_LOST) {
 		w->cnt->l7_unmatched++;
 		return;
 	}
@@ -314,21 +314,15 @@ __noinline int wl_mc_fifo_take_g(struct wl_conn *c, __u32 n)
 	if (!c)
 		return 0;
 	for (int k = 0; k < 4; k++) {
-		__u32 head = c->fifo_head, tail = *(volatile __u32 *)&c->fifo_tail, cnt, t, old;
-		struct wl_pending *e;
+		struct wl_pending v;
+		__u64 left, t;
 
-		if (took >= n || head == tail)
+		if (took >= n || !wl_fifo_head(c, &v, &left))
 			break;
-		e = &c->fifo[head & (WL_FIFO_LEN - 1)];
-		cnt = *(volatile __u32 *)&e->count;
 		t = n - took;
-		if (t > cnt)
-			t = cnt;
-		if (!t)
-			t = 1; /* an entry already used up: step over it */
-		old = __sync_fetch_and_add(&e->count, -t);
-		if (old <= t)
-			__sync_fetch_and_add(&c->fifo_head, 1);
+		if (t > left)
+			t = left;
+		wl_fifo_take(c, t);
 		took += t;
 	}
 	return 0;
@@ -684,27 +678,22 @@ __noinline int wl_mc_bin_answer_g(struct wl_conn *c, __u32 rid, __u32 error, __u
 	if (!c || !wl_mc_walk(w, 0, c))
 		return 0;
 	for (int k = 0; k < 8; k++) {
-		__u32 head = c->fifo_head, tail = *(volatile __u32 *)&c->fifo_tail, cnt;
-		struct wl_pending *e;
+		struct wl_pending e;
 		int quiet = 0;
-		__u64 lat;
+		__u64 lat, cnt;
 		__u16 id;
 
-		if (head == tail)
+		if (!wl_fifo_head(c, &e, &cnt))
 			break;
-		e = &c->fifo[head & (WL_FIFO_LEN - 1)];
-		id = e->cmd_id;
-		lat = w->s->job.now > e->ts_ns ? w->s->job.now - e->ts_ns : 0;
-		if (id != rid)
+		id = e.cmd_id;
+		lat = id == WL_FIFO_LOST ? 0 : wl_fifo_age(w->s->job.now, e.ts);
+		if (id != rid && id != WL_FIFO_LOST)
 			quiet = wl_mc_quiet_g(id);
 		if (!(quiet & 1)) {
 			wl_mc_fifo_take(w, 1);
 			wl_mc_responses(w, id, lat, 1, !!error, !!miss, bytes);
 			return 0;
 		}
-		cnt = *(volatile __u32 *)&e->count;
-		if (!cnt)
-			cnt = 1;
 		wl_mc_fifo_take(w, cnt);
 		wl_mc_responses(w, id, lat, cnt, 0, (quiet & 2) ? cnt : 0, 0);
 	}
@@ -779,14 +768,14 @@ static __always_inline void wl_mc_resp_start(struct wl_l7_walk *w, struct wl_l7_
 					     struct wl_mc_dir *m)
 {
 	struct wl_mc_dir *rq = MC(&w->conn->dir[0]);
-	struct wl_conn *c = w->conn;
 	__u64 lat = 0, pushed;
 	__u32 multi;
 
-	/* when the FIFO entry this reply takes was pushed (read before the pop moves on) */
-	pushed = c->fifo[c->fifo_head & (WL_FIFO_LEN - 1)].ts_ns;
-	d->cur_id = wl_fifo_pop(w, &lat);
+	/* a lost request (an overflow) is still a line: its reply takes its keys */
+	d->cur_id = wl_fifo_pop_raw(w, &lat);
 	d->msg_ts_ns = lat;
+	/* when the FIFO entry this reply took was pushed (a lost one: any time) */
+	pushed = d->cur_id == WL_FIFO_LOST ? 0 : w->s->job.now - lat;
 	d->flags |= WL_DIR_STARTED;
 	m->items = 0;
 	m->keys = 1;
