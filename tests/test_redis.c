@@ -727,6 +727,231 @@ static void test_port_reuse(void)
 	}
 }
 
+/* ---- deep pipelines: the pending-request FIFO ---- */
+
+struct pipe_buf {
+	char *req, *rep;
+	size_t rl, rq;
+};
+
+static void pipe_add(struct pipe_buf *b, const char *cmd, const char *reply)
+{
+	b->rq += (size_t)sprintf(b->req + b->rq, "%s", cmd);
+	b->rl += (size_t)sprintf(b->rep + b->rl, "%s", reply);
+}
+
+static void pipe_init(struct pipe_buf *b, size_t n)
+{
+	b->req = calloc(n + 4, 48);
+	b->rep = calloc(n + 4, 64);
+	b->rq = b->rl = 0;
+}
+
+static const char p_set[] = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
+static const char p_get[] = "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+static const char p_incr[] = "*2\r\n$4\r\nINCR\r\n$1\r\nk\r\n";
+static const char p_lpush[] = "*3\r\n$5\r\nLPUSH\r\n$1\r\nk\r\n$1\r\nx\r\n";
+static const char e_int[] = "-ERR value is not an integer or out of range\r\n";
+static const char e_type[] =
+	"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+
+/*
+ * Pipelines of 1, 31, 32, 33, 100, 1,000 and 10,000 commands (SETs, an INCR failing in the
+ * middle, an LPUSH failing at the end), every request sent before the first reply, in segments of
+ * 1,400 bytes (cut anywhere), then the replies in segments of 1,000: every reply and error under
+ * its own command, nothing lost to the FIFO.
+ */
+static void test_deep_pipelines(void)
+{
+	static const int sizes[] = {1, 31, 32, 33, 100, 1000, 10000};
+
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		int n = sizes[k];
+		uint64_t sets = 0, incrs = 0;
+		struct pipe_buf b;
+
+		pipe_init(&b, n);
+		for (int i = 0; i < n - 1; i++) {
+			if (n > 2 && i == n / 2) {
+				pipe_add(&b, p_incr, e_int);
+				incrs++;
+			} else {
+				pipe_add(&b, p_set, "+OK\r\n");
+				sets++;
+			}
+		}
+		pipe_add(&b, p_lpush, e_type);
+		for (int h = 0; h < HOOK_COUNT; h++) {
+			struct wl_counters cnt;
+			struct conv c;
+
+			harness_reset();
+			conv_init(&c, 6379);
+			handshake(h, &c);
+			conv_stream(h, &c, 0, b.req, b.rq, 1400, -1, 0);
+			conv_stream(h, &c, 1, b.rep, b.rl, 1000, -1, 0);
+			if (sets)
+				EXPECT_CMD(6379, "SET", sets, sets, 0, sets * strlen(p_set),
+					   sets * 5);
+			if (incrs)
+				EXPECT_CMD(6379, "INCR", 1, 1, 1, strlen(p_incr), strlen(e_int));
+			EXPECT_CMD(6379, "LPUSH", 1, 1, 1, strlen(p_lpush), strlen(e_type));
+			CU_ASSERT_EQUAL(stats_entries(), !!sets + incrs + 1);
+			cnt = harness_counters();
+			CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
+			CU_ASSERT_EQUAL(cnt.l7_fifo_overflow, 0);
+			CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
+			if (cnt.l7_unmatched || cnt.l7_fifo_overflow)
+				fprintf(stderr,
+					"\n  [%s] %d commands: unmatched %llu overflow %llu\n",
+					hook_names[h], n, (unsigned long long)cnt.l7_unmatched,
+					(unsigned long long)cnt.l7_fifo_overflow);
+		}
+		free(b.req);
+		free(b.rep);
+	}
+}
+
+/*
+ * Alternating commands (a run each) in one pipeline: the issue's redis-cli --pipe repro (40
+ * SET/GET, then a failing LPUSH) is exact, and so are 126 runs; then 1,000 alternating ones, more
+ * than the FIFO holds, in segments of 1,400 bytes.
+ */
+static void test_alternating_runs(void)
+{
+	static const int sizes[] = {40, WL_FIFO_LEN - 2};
+
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		int n = sizes[k];
+		uint64_t half = (uint64_t)n / 2;
+		struct pipe_buf b;
+
+		pipe_init(&b, n);
+		for (int i = 0; i < n; i++) {
+			if (i % 2)
+				pipe_add(&b, p_get, "$1\r\nv\r\n");
+			else
+				pipe_add(&b, p_set, "+OK\r\n");
+		}
+		pipe_add(&b, p_lpush, e_type);
+		for (int h = 0; h < HOOK_COUNT; h++) {
+			struct conv c;
+
+			harness_reset();
+			conv_init(&c, 6379);
+			handshake(h, &c);
+			conv_stream(h, &c, 0, b.req, b.rq, 1400, -1, 0);
+			conv_stream(h, &c, 1, b.rep, b.rl, 1000, -1, 0);
+			EXPECT_CMD(6379, "SET", half, half, 0, -1, half * 5);
+			EXPECT_CMD(6379, "GET", half, half, 0, -1, half * 7);
+			EXPECT_CMD(6379, "LPUSH", 1, 1, 1, -1, strlen(e_type));
+			CU_ASSERT_EQUAL(stats_entries(), 3);
+			CU_ASSERT_EQUAL(harness_counters().l7_fifo_overflow, 0);
+			CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+		}
+		free(b.req);
+		free(b.rep);
+	}
+}
+
+/*
+ * More runs than the FIFO holds: 1,000 alternating SET/GET (an INCR failing among the first ones,
+ * one failing among the lost ones) and a failing LPUSH, all in flight at once. The first
+ * WL_FIFO_LEN - 1 runs pair by name; the requests past them are counted (l7_fifo_overflow) and
+ * their replies, errors included, are counted under no command (l7_unmatched): nothing lands
+ * under SET, GET, INCR, LPUSH or OTHER that is not theirs. A PING sent after the first 10 replies
+ * (the lost requests still pending) has an entry of its own and pairs exactly; so does an LPUSH
+ * after everything drained.
+ */
+static void test_overflow_unattributed(void)
+{
+	const int n = 1000, named = WL_FIFO_LEN - 1;
+	struct pipe_buf b;
+	size_t first10 = 0;
+	uint64_t set_rq = 0, get_rq = 0, set_rs = 0, get_rs = 0, get_b = 0;
+
+	pipe_init(&b, n);
+	for (int i = 0; i < n; i++) {
+		int attributed = i < named;
+
+		if (i == 11 || i == 501) {
+			/* an INCR in place of a SET: fails */
+			pipe_add(&b, p_incr, e_int);
+		} else if (i % 2) {
+			pipe_add(&b, p_get, "$1\r\nv\r\n");
+			get_rq++;
+			get_rs += attributed;
+			get_b += attributed * 7;
+		} else {
+			pipe_add(&b, p_set, "+OK\r\n");
+			set_rq++;
+			set_rs += attributed;
+		}
+		if (i == 9)
+			first10 = b.rl;
+	}
+	pipe_add(&b, p_lpush, e_type);
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct wl_counters cnt;
+		struct conv c;
+
+		harness_reset();
+		conv_init(&c, 6379);
+		handshake(h, &c);
+		conv_stream(h, &c, 0, b.req, b.rq, 1400, -1, 0);
+		CU_ASSERT_EQUAL(harness_counters().l7_fifo_overflow, (uint64_t)(n + 1 - named));
+		conv_stream(h, &c, 1, b.rep, first10, 1000, -1, 0);
+		req(h, &c, "*1\r\n$4\r\nPING\r\n");
+		conv_stream(h, &c, 1, b.rep + first10, b.rl - first10, 1000, -1, 0);
+		resp(h, &c, "+PONG\r\n");
+		EXPECT_CMD(6379, "SET", set_rq, set_rs, 0, -1, set_rs * 5);
+		EXPECT_CMD(6379, "GET", get_rq, get_rs, 0, -1, get_b);
+		EXPECT_CMD(6379, "INCR", 2, 1, 1, -1, strlen(e_int));
+		EXPECT_CMD(6379, "LPUSH", 1, 0, 0, -1, 0);
+		EXPECT_CMD(6379, "PING", 1, 1, 0, -1, 7);
+		CU_ASSERT_EQUAL(stats(6379, "OTHER", &(struct wl_cmd_stats){0}) == 0, 0);
+		cnt = harness_counters();
+		CU_ASSERT_EQUAL(cnt.l7_fifo_overflow, (uint64_t)(n + 1 - named));
+		CU_ASSERT_EQUAL(cnt.l7_unmatched, (uint64_t)(n + 1 - named));
+		CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
+		/* drained: the next request pairs exactly */
+		req(h, &c, p_lpush);
+		resp(h, &c, e_type);
+		EXPECT_CMD(6379, "LPUSH", 2, 1, 1, -1, strlen(e_type));
+		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, (uint64_t)(n + 1 - named));
+	}
+	free(b.req);
+	free(b.rep);
+}
+
+/*
+ * A pipeline of one command sent over many packets merges into runs across packets once the
+ * queue is deep: 200 packets of one SET each (each its own run at first), then a failing INCR,
+ * no reply until all are in: still exact, nothing lost.
+ */
+static void test_runs_across_packets(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		char reps[200 * 5 + 64] = "";
+		struct conv c;
+
+		harness_reset();
+		conv_init(&c, 6379);
+		handshake(h, &c);
+		for (int i = 0; i < 200; i++) {
+			req(h, &c, p_set);
+			strcat(reps, "+OK\r\n");
+		}
+		req(h, &c, p_incr);
+		strcat(reps, e_int);
+		resp(h, &c, reps);
+		EXPECT_CMD(6379, "SET", 200, 200, 0, -1, 1000);
+		EXPECT_CMD(6379, "INCR", 1, 1, 1, -1, strlen(e_int));
+		CU_ASSERT_EQUAL(harness_counters().l7_fifo_overflow, 0);
+		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+	}
+}
+
 /* Server ports of the captures that do not use 6379 (from oracle.sh): what a user would set
  * with `wirelens ports set redis=...`. */
 static const struct {
@@ -873,5 +1098,9 @@ void register_redis_tests(void)
 	CU_add_test(s, "whole_commands_mixed", test_whole_commands_mixed);
 	CU_add_test(s, "whole_replies_mixed", test_whole_replies_mixed);
 	CU_add_test(s, "port_reuse", test_port_reuse);
+	CU_add_test(s, "deep_pipelines", test_deep_pipelines);
+	CU_add_test(s, "alternating_runs", test_alternating_runs);
+	CU_add_test(s, "overflow_unattributed", test_overflow_unattributed);
+	CU_add_test(s, "runs_across_packets", test_runs_across_packets);
 	CU_add_test(s, "captures", test_captures);
 }
