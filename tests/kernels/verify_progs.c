@@ -272,7 +272,7 @@ static void usage(const char *me)
 {
 	fprintf(stderr,
 		"usage: %s [--limit N] [--table] [--kernel NAME] [-j N] [--prog NAME]... [--log] "
-		"[OBJ.bpf.o...]\n",
+		"[--small-maps] [OBJ.bpf.o...]\n",
 		me);
 	exit(2);
 }
@@ -301,6 +301,8 @@ int main(int argc, char **argv)
 			kernel = argv[++i];
 		else if (!strcmp(a, "-j") && i + 1 < argc)
 			par = atoi(argv[++i]);
+		else if (!strncmp(a, "-j", 2) && a[2])
+			par = atoi(a + 2);
 		else if (!strcmp(a, "--prog") && i + 1 < argc && nonly < 32)
 			only[nonly++] = argv[++i];
 		else if (a[0] == '-')
