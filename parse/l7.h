@@ -84,6 +84,7 @@ struct wl_l7_state {
 	__u16 raw_flags;
 	__u8 raw_proto;
 	__u8 pad2[7];
+	__u64 fifo_lat; /* wl_fifo_pop_g's answer: how long the request waited */
 	struct wl_cmd_key cmd_key;
 	struct wl_cmd_name_key name_key;
 	struct wl_conn conn_init;
@@ -251,18 +252,19 @@ static __always_inline __u64 wl_fifo_age(__u64 now, __u32 ts)
 	return ((__u64)units << WL_FIFO_TS_SHIFT) | (now & ((1u << WL_FIFO_TS_SHIFT) - 1));
 }
 
-/* Producer: a run of count requests of command id. */
-static __always_inline void wl_fifo_push(struct wl_l7_walk *w, __u16 id, __u32 count)
+/* Producer: a run of count requests of command id. Global: verified once. */
+__noinline int wl_fifo_push_g(struct wl_conn *c, struct wl_counters *cnt, __u32 id, __u32 count,
+			      __u64 now)
 {
-	struct wl_conn *c = w->conn;
-	__u32 tail = c->fifo_tail;
-	__u32 head = *(volatile __u32 *)&c->fifo_head;
-	__u32 used = tail - head, now_ts = (__u32)(w->s->job.now >> WL_FIFO_TS_SHIFT);
+	__u32 tail, head, used, now_ts = (__u32)(now >> WL_FIFO_TS_SHIFT);
 	struct wl_pending v, *e;
 	__u64 lost;
 
-	if (!count)
-		return;
+	if (!c || !cnt || !count)
+		return 0;
+	tail = c->fifo_tail;
+	head = *(volatile __u32 *)&c->fifo_head;
+	used = tail - head;
 	if (count > WL_FIFO_RUN_MAX || id >= WL_FIFO_LOST)
 		id = WL_FIFO_LOST; /* cannot be represented: counted under no command */
 	if (used) {
@@ -275,8 +277,8 @@ static __always_inline void wl_fifo_push(struct wl_l7_walk *w, __u16 id, __u32 c
 			v.ts = (__u32)(lost >> 16);
 			*(volatile __u64 *)&e->word =
 				v.word; /* one store: never seen half-written */
-			w->cnt->l7_fifo_overflow += count;
-			return;
+			cnt->l7_fifo_overflow += count;
+			return 0;
 		}
 		if (v.cmd_id == id && id != WL_FIFO_LOST && v.count + count <= WL_FIFO_RUN_MAX &&
 		    (v.ts == now_ts || used >= WL_FIFO_LEN / 2)) {
@@ -284,14 +286,14 @@ static __always_inline void wl_fifo_push(struct wl_l7_walk *w, __u16 id, __u32 c
 			 * the run grows; its latency counts from its first request */
 			v.count += count;
 			*(volatile __u64 *)&e->word = v.word;
-			return;
+			return 0;
 		}
 	}
 	if (used >= WL_FIFO_LEN - 1) {
 		/* the last slot is kept for the lost requests */
-		w->cnt->l7_fifo_overflow += count;
+		cnt->l7_fifo_overflow += count;
 		if (used >= WL_FIFO_LEN)
-			return; /* not reached: the lost entry takes the last slot */
+			return 0; /* not reached: the lost entry takes the last slot */
 		id = WL_FIFO_LOST;
 	}
 	e = &c->fifo[tail & (WL_FIFO_LEN - 1)];
@@ -301,6 +303,12 @@ static __always_inline void wl_fifo_push(struct wl_l7_walk *w, __u16 id, __u32 c
 	e->word = v.word;
 	/* the entry is complete before the consumer can see it (atomic = full barrier) */
 	__sync_fetch_and_add(&c->fifo_tail, 1);
+	return 0;
+}
+
+static __always_inline void wl_fifo_push(struct wl_l7_walk *w, __u16 id, __u32 count)
+{
+	wl_fifo_push_g(w->conn, w->cnt, id, count, w->s->job.now);
 }
 
 /* Consumer: the run at the head of the FIFO (a copy) and how many of its requests are still
@@ -358,20 +366,32 @@ static __always_inline __u16 wl_fifo_peek(struct wl_conn *c)
 	return v.cmd_id;
 }
 
-/* Takes one request off the FIFO for a response starting now. Returns its command id,
- * WL_FIFO_LOST for a request lost to an overflow (lat_ns 0), or WL_CMD_NONE when nothing is
- * pending (a push, or a request we never saw). */
-static __always_inline __u16 wl_fifo_pop_raw(struct wl_l7_walk *w, __u64 *lat_ns)
+/* Takes one request off the FIFO for a response starting now (s->job.now). Returns its command
+ * id, WL_FIFO_LOST for a request lost to an overflow, or WL_CMD_NONE when nothing is pending (a
+ * push, or a request we never saw); how long it waited goes to s->fifo_lat (0 when unknown).
+ * Global: verified once. */
+__noinline int wl_fifo_pop_g(struct wl_conn *c, struct wl_l7_state *s)
 {
-	struct wl_conn *c = w->conn;
 	struct wl_pending v;
 	__u64 left;
 
+	if (!c || !s)
+		return WL_CMD_NONE;
+	s->fifo_lat = 0;
 	if (!wl_fifo_head(c, &v, &left))
 		return WL_CMD_NONE;
 	wl_fifo_take(c, 1);
-	*lat_ns = v.cmd_id == WL_FIFO_LOST ? 0 : wl_fifo_age(w->s->job.now, v.ts);
+	if (v.cmd_id != WL_FIFO_LOST)
+		s->fifo_lat = wl_fifo_age(s->job.now, v.ts);
 	return v.cmd_id;
+}
+
+static __always_inline __u16 wl_fifo_pop_raw(struct wl_l7_walk *w, __u64 *lat_ns)
+{
+	__u16 id = wl_fifo_pop_g(w->conn, w->s);
+
+	*lat_ns = w->s->fifo_lat;
+	return id;
 }
 
 /* Same, for parsers that need not tell a lost request from none: both are WL_CMD_NONE (the
