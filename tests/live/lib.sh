@@ -97,10 +97,20 @@ check_bad() {
 	fi
 }
 
-# Waits until a file has a line matching a pattern: wait_for FILE PATTERN [TENTHS]
+# Waits until a file has a line matching a pattern: wait_for FILE PATTERN [TENTHS] [PID]
+# The wait follows the event, not a guess of how fast this machine is: it ends when the line
+# appears or when PID (the process that would write it) has exited; TENTHS (default 6000, i.e.
+# 10 minutes) only bounds a hang.
 wait_for() {
 	local i
-	for ((i = 0; i < ${3:-50}; i++)); do
+	for ((i = 0; i < ${3:-6000}; i++)); do
+		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		[ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null && { grep -qE -- "$2" "$1" 2>/dev/null; return; }
+		sleep 0.1
+	done
+	return 1
+}
+ i++)); do
 		grep -qE -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done

@@ -16,8 +16,9 @@ xdp_on() { ip -d link show "$1" 2>/dev/null | grep -q 'prog/xdp'; }
 pins_of() { ls "$PIN_DIR/links" 2>/dev/null | grep -c "^$1@"; }
 killed_at() { # N IFACE...: attach stalled before pinning its Nth link, then SIGKILL
 	local n=$1; shift
+	: >"$tmp/err" # emptied before the start: the last call's "stalled" line must not be read as this one's
 	WIRELENS_TEST_STALL_AT=$n "$WL_BIN" attach "$@" >"$tmp/out" 2>"$tmp/err" & local pid=$!
-	if ! wait_for "$tmp/err" "stalled before pinning" 150; then
+	if ! wait_for "$tmp/err" "stalled before pinning" 6000 $pid; then
 		fail "attach did not stall: $(cat "$tmp/out" "$tmp/err")"; kill -9 $pid; return
 	fi
 	kill -9 $pid; wait $pid 2>/dev/null

@@ -60,9 +60,9 @@ xdp_in_ns && fail "XDP left inside $NS" || pass "no XDP left inside $NS"
 tmp=$(mktemp -d /tmp/wl_netns.XXXXXX); on_exit "rm -rf $tmp"
 "$WL_BIN" --netns "$NS" watch "wlv$$*" --detach-on-exit >"$tmp/out" 2>&1 & watcher=$!
 on_exit "kill $watcher"
-wait_for "$tmp/out" "^watching" || fail "watch --netns did not start: $(cat "$tmp/out")"
+wait_for "$tmp/out" "^watching" 6000 $watcher || fail "watch --netns did not start: $(cat "$tmp/out")"
 ip -n "$NS" link add "wlv$$" type veth peer name "wlvp$$"
-wait_for "$tmp/out" "attached wlv$$ " && pass "watch --netns: $(grep "attached wlv$$ " "$tmp/out")" || fail "watch --netns: $(cat "$tmp/out")"
+wait_for "$tmp/out" "attached wlv$$ " 6000 $watcher && pass "watch --netns: $(grep "attached wlv$$ " "$tmp/out")" || fail "watch --netns: $(cat "$tmp/out")"
 check_eq "its pins" "wlv$$@tc-egress@$NS wlv$$@xdp@$NS" "$(ls "$PIN_DIR/links" | sort | xargs)"
 kill -TERM $watcher; wait $watcher
 ip -n "$NS" -d link show "wlv$$" | grep -q 'prog/xdp' && fail "XDP left after watch --netns --detach-on-exit" || pass "watch --netns --detach-on-exit cleans up"

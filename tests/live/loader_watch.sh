@@ -16,11 +16,11 @@ extra_pair "${P}a" "${P}ap"            # there before the watcher
 "$WL_BIN" attach "$HOST_IF" >/dev/null # attached by someone else: must survive the watcher
 "$WL_BIN" watch "${P}*" --detach-on-exit >"$tmp/out" 2>"$tmp/err" & watcher=$!
 on_exit "kill $watcher"
-wait_for "$tmp/out" "attached ${P}a " || fail "existing interface not attached: $(cat "$tmp/out" "$tmp/err")"
+wait_for "$tmp/out" "attached ${P}a " 6000 $watcher || fail "existing interface not attached: $(cat "$tmp/out" "$tmp/err")"
 check_eq "line for the existing interface" "attached ${P}a (xdp native, tc-egress)" "$(grep "${P}a " "$tmp/out")"
 
 extra_pair "${P}b" "${P}bp" # created after the watcher started
-wait_for "$tmp/out" "attached ${P}b " && pass "new interface picked up: $(grep "${P}b " "$tmp/out")" ||
+wait_for "$tmp/out" "attached ${P}b " 6000 $watcher && pass "new interface picked up: $(grep "${P}b " "$tmp/out")" ||
 	fail "new interface not attached: $(cat "$tmp/out" "$tmp/err")"
 xdp_on "${P}b" && [ "$(pins_of "${P}b")" = 2 ] && pass "${P}b: XDP program and two pinned links" || fail "${P}b state"
 ip link add "wlx$$" type veth peer name "wlxp$$"; on_exit "ip link del wlx$$"
@@ -37,10 +37,10 @@ check_eq "ICMP echo requests counted on ${P}b (TC egress): 1 + 5" 6 \
 
 # deleted and created again under the same name: attached again (the old pins were stale)
 ip link del "${P}b"
-wait_for "$tmp/out" "${P}b is gone" && pass "deletion noticed" || fail "deletion not noticed"
+wait_for "$tmp/out" "${P}b is gone" 6000 $watcher && pass "deletion noticed" || fail "deletion not noticed"
 [ "$(pins_of "${P}b")" = 0 ] && pass "pins of the deleted interface removed" || fail "stale pins left: $(ls "$PIN_DIR/links")"
 ip link add "${P}b" type veth peer name "${P}bp"
-for i in $(seq 50); do [ "$(grep -c "attached ${P}b " "$tmp/out")" = 2 ] && break; sleep 0.1; done
+for i in $(seq 6000); do [ "$(grep -c "attached ${P}b " "$tmp/out")" = 2 ] || ! kill -0 $watcher 2>/dev/null && break; sleep 0.1; done
 check_eq "re-created interface attached again" 2 "$(grep -c "attached ${P}b " "$tmp/out")"
 xdp_on "${P}b" && pass "re-created ${P}b has the XDP program" || fail "re-created ${P}b has no XDP"
 
@@ -55,7 +55,7 @@ xdp_on "$HOST_IF" && [ "$(pins_of "$HOST_IF")" = 2 ] && pass "the attachment mad
 
 # without --detach-on-exit, the attachments stay
 "$WL_BIN" watch "${P}*" --hooks xdp >"$tmp/out2" 2>&1 & watcher=$!
-wait_for "$tmp/out2" "attached ${P}b " || fail "second watcher: $(cat "$tmp/out2")"
+wait_for "$tmp/out2" "attached ${P}b " 6000 $watcher || fail "second watcher: $(cat "$tmp/out2")"
 kill -INT $watcher; wait $watcher
 check_eq "watch exit status on SIGINT" 0 $?
 xdp_on "${P}a" && xdp_on "${P}b" && pass "attachments stay after the watcher exits" || fail "attachments gone"
