@@ -4,7 +4,10 @@
  * WL_PIN_DIR/links/<ifname>@<hook>[@<netns>]. The pins are the state: the process can exit, a
  * killed attach leaves at most a link that `detach` removes, and status enumerates the pins.
  * Kernels without tcx (before 6.6) get a clsact qdisc + cls_bpf filter instead (tc_cls.c), which
- * is not a link: its pin is a record of what was added, pinned before adding it.
+ * is not a link: its pin is a record of what was added, pinned (as :<ifname>@<hook>..., pending;
+ * no interface name has a ':') before adding it and renamed once the attach is complete. Pending
+ * records are of attaches that were killed (the lock excludes a running one): the next attach or
+ * detach removes them.
  *
  * libxdp's multi-program dispatcher is deliberately not used: it attaches the dispatcher through
  * netlink, not as a link, so an attach killed half-way or a lost pin would leave a program on the
@@ -303,6 +306,14 @@ static void link_path(char *buf, size_t len, const char *ifname, enum wl_hook_ki
 		 netns ? "@" : "", netns ? netns : "");
 }
 
+/* Where a cls_bpf record waits while its attach runs (tc_cls.h). */
+static void pending_path(char *buf, size_t len, const char *ifname, enum wl_hook_kind h,
+			 const char *netns)
+{
+	snprintf(buf, len, "%s/links/:%s@%s%s%s", wl_pin_dir(), ifname, hook_names[h],
+		 netns ? "@" : "", netns ? netns : "");
+}
+
 int wl_pins_prepare(void)
 {
 	char path[256];
@@ -390,7 +401,7 @@ static void fill_cls_pin(struct wl_link_pin *pin, const struct wl_cls_rec *rec)
 	pin->tc_prio = rec->prio;
 	pin->tc_handle = rec->handle;
 	pin->ifindex = ret == -ENODEV ? 0 : rec->ifindex;
-	pin->attached = ret == 1;
+	pin->attached = ret == 1 && !pin->pending;
 }
 
 static void fill_link_pin(struct wl_link_pin *pin)
@@ -401,7 +412,7 @@ static void fill_link_pin(struct wl_link_pin *pin)
 	struct stat st;
 
 	pin->link_id = pin->prog_id = pin->ifindex = pin->tc_prio = pin->tc_handle = 0;
-	pin->cls = pin->attached = false;
+	pin->cls = pin->attached = false; /* (pending is the caller's: it comes from the name) */
 	pin->since = !stat(pin->path, &st) ? st.st_ctime : 0;
 	pin->fd = bpf_obj_get(pin->path);
 	if (wl_cls_record(pin->fd, &rec)) {
@@ -435,7 +446,8 @@ int wl_links_foreach(int (*fn)(const struct wl_link_pin *pin, void *arg), void *
 
 		if (e->d_name[0] == '.')
 			continue;
-		snprintf(name, sizeof(name), "%s", e->d_name);
+		pin.pending = e->d_name[0] == ':';
+		snprintf(name, sizeof(name), "%s", e->d_name + pin.pending);
 		if (!parse_pin_name(name, &h, &pin.netns))
 			continue;
 		pin.hook = h;
@@ -516,12 +528,17 @@ static int unpin(const char *path, const char *netns)
 	return err;
 }
 
+/* The hook's pin, and the pending record of a killed attach of it if there is one. */
 int wl_detach_one(const char *ifname, enum wl_hook_kind h)
 {
 	char path[512];
+	int err, pending_err;
 
+	pending_path(path, sizeof(path), ifname, h, wl_netns_tag());
+	pending_err = access(path, F_OK) ? -ENOENT : unpin(path, wl_netns_tag());
 	link_path(path, sizeof(path), ifname, h, wl_netns_tag());
-	return unpin(path, wl_netns_tag());
+	err = unpin(path, wl_netns_tag());
+	return err == -ENOENT && !pending_err ? 0 : err;
 }
 
 int wl_detach_iface(const char *ifname, char *what, size_t len)
@@ -546,6 +563,9 @@ bool wl_iface_pinned(const char *ifname)
 
 	for (int h = 0; h < WL_HOOKS; h++) {
 		link_path(path, sizeof(path), ifname, h, wl_netns_tag());
+		if (!access(path, F_OK))
+			return true;
+		pending_path(path, sizeof(path), ifname, h, wl_netns_tag());
 		if (!access(path, F_OK))
 			return true;
 	}
@@ -646,11 +666,21 @@ static int attach_cls(struct wl_attach_session *s, const char *path, const char 
 {
 	struct stall_arg sa = {ifname, h};
 	enum wl_hook_kind other = h == WL_HOOK_TC_INGRESS ? WL_HOOK_TC_EGRESS : WL_HOOK_TC_INGRESS;
-	char other_path[512];
+	char other_path[512], pending[512];
 
 	link_path(other_path, sizeof(other_path), ifname, other, wl_netns_tag());
-	return wl_cls_attach(path, other_path, ifname, ifindex, h == WL_HOOK_TC_INGRESS, s->tc_fd,
-			     cls_stall, &sa);
+	pending_path(pending, sizeof(pending), ifname, h, wl_netns_tag());
+	return wl_cls_attach(path, pending, other_path, ifname, ifindex, h == WL_HOOK_TC_INGRESS,
+			     s->tc_fd, cls_stall, &sa);
+}
+
+/* Under the lock no attach is running: pending records are of killed ones. Their filters go. */
+static int sweep_pending(const struct wl_link_pin *pin, void *arg)
+{
+	(void)arg;
+	if (pin->pending)
+		unpin(pin->path, pin->netns);
+	return 0;
 }
 
 /* 0 attached, 1 already attached (live pin), -errno with one line printed. */
@@ -1067,6 +1097,7 @@ int wl_session_prepare(struct wl_attach_session *s, const struct wl_attach_req *
 		fprintf(stderr, "wirelens: cannot create %s: %s\n", wl_pin_dir(), strerror(-err));
 		return err;
 	}
+	wl_links_foreach(sweep_pending, NULL);
 	/* Always look again: since the last batch (watch), detach --all may have unpinned the
 	 * maps our programs use. */
 	session_drop_programs(s);

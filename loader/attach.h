@@ -118,6 +118,7 @@ struct wl_link_pin {
 	__u32 ifindex; /* where the link is attached; 0: defunct (the interface went away) */
 	time_t since;  /* when it was pinned */
 	bool cls;      /* a cls_bpf filter's record, not a link: link_id is 0 */
+	bool pending;  /* cls: the record of an attach that did not finish (killed) */
 	bool attached; /* the link or filter is live on the interface */
 	__u32 tc_prio, tc_handle; /* cls: the filter's priority and handle */
 };

@@ -489,8 +489,9 @@ static int create_record(const char *path)
 	return fd;
 }
 
-int wl_cls_attach(const char *path, const char *other_path, const char *ifname, int ifindex,
-		  bool ingress, int prog_fd, void (*before_complete)(void *arg), void *arg)
+int wl_cls_attach(const char *path, const char *pending_path, const char *other_path,
+		  const char *ifname, int ifindex, bool ingress, int prog_fd,
+		  void (*before_complete)(void *arg), void *arg)
 {
 	const char *hook = ingress ? "tc-ingress" : "tc-egress";
 	struct wl_cls_rec rec = {
@@ -553,8 +554,9 @@ int wl_cls_attach(const char *path, const char *other_path, const char *ifname, 
 			ifname, hook, s->lowest, rec.prio);
 	if (!kind[0] || other_owns_qdisc(other_path, ifindex))
 		rec.flags |= WL_CLS_QDISC_OURS;
-	/* the record first: whatever happens next, a later detach knows what to look for */
-	fd = create_record(path);
+	/* the record first: whatever happens next, a later attach or detach knows what to look
+	 * for */
+	fd = create_record(pending_path);
 	if (fd < 0 || (err = rec_write(fd, &rec))) {
 		err = fd < 0 ? fd : err;
 		what = "pinning the record";
@@ -580,8 +582,10 @@ int wl_cls_attach(const char *path, const char *other_path, const char *ifname, 
 		before_complete(arg);
 	rec.flags |= WL_CLS_COMPLETE;
 	err = rec_write(fd, &rec);
+	if (!err && rename(pending_path, path))
+		err = -errno;
 	if (err) {
-		what = "updating the record";
+		what = "completing the record";
 		goto fail;
 	}
 	goto out;
@@ -589,8 +593,8 @@ fail:
 	fprintf(stderr, "wirelens: %s: attaching %s (cls_bpf) failed: %s: %s\n", ifname, hook, what,
 		strerror(-err));
 out:
-	if (err && fd >= 0)
-		wl_cls_detach(path, wl_netns_tag()); /* undo: what the record says, and the pin */
+	if (err && fd >= 0) /* undo: what the record says, and the pin */
+		wl_cls_detach(pending_path, wl_netns_tag());
 	if (fd >= 0)
 		close(fd);
 	free(s);

@@ -2,10 +2,13 @@
 /*
  * Classic TC attachment for kernels without tcx (before 6.6): a clsact qdisc and a cls_bpf
  * direct-action filter, added through rtnetlink. Unlike a BPF link, a filter outlives the
- * process that added it, so what was added is recorded before it is added: a one-entry array map
- * ("wl_cls_rec") pinned where a link pin would be (<pin dir>/links/IFACE@hook[@netns]). The record
- * names the filter exactly (ifindex, parent, priority, handle, program id) and says whether
- * wirelens created the clsact qdisc; removing it removes exactly that and nothing else.
+ * process that added it, so what is added is recorded before it is added: a one-entry array map
+ * ("wl_cls_rec") pinned as <pin dir>/links/:IFACE@hook[@netns] (pending) while the attach runs,
+ * renamed to where a link pin would be (IFACE@hook[@netns]) once it is complete. So, as with
+ * links, a pin under the plain name is a whole attachment; a pending one left by a killed attach
+ * is removed, with its filter, by the next attach or detach. The record names the filter exactly
+ * (ifindex, parent, priority, handle, program id) and says whether wirelens created the clsact
+ * qdisc; removing it removes exactly that and nothing else.
  */
 #ifndef WL_LOADER_TC_CLS_H
 #define WL_LOADER_TC_CLS_H
@@ -38,12 +41,14 @@ bool wl_cls_record(int fd, struct wl_cls_rec *rec);
 int wl_cls_check(const struct wl_cls_rec *rec, const char *netns);
 
 /* Attaches prog_fd as a cls_bpf direct-action filter to the ingress or egress of ifindex in the
- * selected namespace, creating the clsact qdisc when there is none. The record is pinned at path
- * first and marked complete last (before_complete runs in between: crash tests stop there).
- * other_path: the pin of the other TC hook of the same interface, whose qdisc ownership is
- * shared. 0 or -errno with one line printed; on failure nothing is left behind. */
-int wl_cls_attach(const char *path, const char *other_path, const char *ifname, int ifindex,
-		  bool ingress, int prog_fd, void (*before_complete)(void *arg), void *arg);
+ * selected namespace, creating the clsact qdisc when there is none. The record is pinned at
+ * pending_path first, marked complete and renamed to path last (before_complete runs before
+ * that: crash tests stop there). other_path: the pin of the other TC hook of the same interface,
+ * whose qdisc ownership is shared. 0 or -errno with one line printed; on failure nothing is left
+ * behind. */
+int wl_cls_attach(const char *path, const char *pending_path, const char *other_path,
+		  const char *ifname, int ifindex, bool ingress, int prog_fd,
+		  void (*before_complete)(void *arg), void *arg);
 
 /* Removes what the record at path says wirelens added (the filter if it is still ours, the
  * qdisc if wirelens created it and no filter is left on it), in the namespace netns names, then

@@ -121,6 +121,8 @@ static int status_link(const struct wl_link_pin *pin, void *arg)
 			json_object_object_add(o, "tc_handle", json_object_new_int(pin->tc_handle));
 		}
 		json_object_object_add(o, "attached", json_object_new_boolean(pin->attached));
+		if (pin->pending)
+			json_object_object_add(o, "interrupted", json_object_new_boolean(true));
 		json_object_object_add(o, "since", json_object_new_string(since));
 		json_object_object_add(o, "since_epoch", json_object_new_int64(pin->since));
 		json_object_array_add(c->arr, o);
@@ -132,7 +134,9 @@ static int status_link(const struct wl_link_pin *pin, void *arg)
 		printf("  %-16s %-12s %-11s %-8s %-6s %-6u %s%s\n", pin->ifname,
 		       pin->netns ? pin->netns : "-", wl_hook_name(pin->hook), mode, link,
 		       pin->prog_id, since,
-		       !pin->ifindex && (pin->link_id || pin->cls)
+		       pin->pending ? "  (attach interrupted: the next attach or detach removes "
+				      "its filter)"
+		       : !pin->ifindex && (pin->link_id || pin->cls)
 			       ? "  (interface gone: wirelens detach removes the pin)"
 		       : !pin->attached && pin->cls
 			       ? "  (stale: the filter is gone or its attach did not finish; "
