@@ -1,11 +1,13 @@
 # wirelens: XDP/TC dataplane + loader CLI.
 #   make deps    install the Debian packages needed (build, tests, demo)
-#   make         build BPF objects, skeletons and build/wirelens
+#   make         build BPF objects, skeletons and build/wirelens (the CLI alone)
+#   make check-build  also the test and bench binaries (CUnit, libpcap)
 #   make test    deps + build + every test (CUnit test_run suites, live namespace tests)
 #   make test-kernels  the checks under Debian 12, 13 and sid kernels (qemu; see tests/kernels/run.sh)
 #   make bench   deps + build + benchmarks (prints tables: test_run ns/packet, live pps)
 #   make demo    deps + build + attach to a throwaway veth pair, show status and flows
-#   make format  clang-format every C file
+#   make format  clang-format every C file; make format-check fails on unformatted code (CI)
+#   V=1          print every command in full
 
 BUILD    ?= build
 CLANG    ?= clang
@@ -34,8 +36,19 @@ TEST_SRCS := $(wildcard tests/*.c)
 TEST_OBJS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%.o)
 BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 
-.PHONY: all deps test test-kernels bench demo format clean check-deps
-all: $(BUILD)/wirelens $(BUILD)/test_wirelens $(BUILD)/bench_wirelens $(BUILD)/verify_progs
+# One line per step unless V=1.
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-7s %s\n' $(1) $(2)
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all check-build deps test test-kernels bench demo format format-check clean
+all: $(BUILD)/wirelens
+check-build: all $(BUILD)/test_wirelens $(BUILD)/bench_wirelens $(BUILD)/verify_progs
 
 $(BUILD)/.dirs:
 	mkdir -p $(BUILD)/loader $(BUILD)/tests $(BUILD)/bench && touch $@
@@ -50,37 +63,44 @@ $(BUILD)/wl_proto_names.h: $(wildcard loader/names/*.h) Makefile | $(BUILD)/.dir
 # vmlinux.h from the running kernel's BTF.
 $(BUILD)/vmlinux.h: | $(BUILD)/.dirs
 	@test -r /sys/kernel/btf/vmlinux || { echo "kernel has no BTF (/sys/kernel/btf/vmlinux)" >&2; exit 1; }
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+	$(call msg,BTF,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.bpf.o: xdp/%.bpf.c $(PARSE_HDRS) $(BUILD)/vmlinux.h
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-$(BUILD)/%.bpf.o: tc/%.bpf.c $(PARSE_HDRS) $(BUILD)/vmlinux.h
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-$(BUILD)/%.bpf.o: bench/%.bpf.c $(PARSE_HDRS) $(BUILD)/vmlinux.h
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+# BPF objects: the entry points (xdp/, tc/) and the bench programs, one rule.
+vpath %.bpf.c xdp tc bench
+$(BUILD)/%.bpf.o: %.bpf.c $(PARSE_HDRS) $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
-	$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/loader/%.o: loader/%.c $(wildcard loader/*.h) $(BUILD)/wl_proto_names.h maps/wirelens.h $(SKELS) | $(BUILD)/.dirs
-	$(CC) $(CFLAGS) $(NL_CFLAGS) -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(NL_CFLAGS) -c $< -o $@
 
 $(BUILD)/wirelens: $(LOADER_OBJS)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard loader/*.h) maps/wirelens.h $(SKELS) | $(BUILD)/.dirs
-	$(CC) $(CFLAGS) $(NL_CFLAGS) -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(NL_CFLAGS) -c $< -o $@
 
 $(BUILD)/test_wirelens: $(TEST_OBJS) $(LIB_OBJS)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcunit -lpcap
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcunit -lpcap
 
 # Loads every program alone and prints its verified instructions (tests/run.sh, test-kernels).
 $(BUILD)/verify_progs: tests/kernels/verify_progs.c $(SKELS) | $(BUILD)/.dirs
-	$(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
 
 BENCH_SKELS := $(patsubst bench/%.bpf.c,$(BUILD)/%.skel.h,$(wildcard bench/*.bpf.c))
 $(BUILD)/bench_wirelens: $(BENCH_SRCS) $(LIB_OBJS) $(BENCH_SKELS) $(SKELS) $(wildcard tests/*.h)
-	$(CC) $(CFLAGS) -o $@ $(BENCH_SRCS) $(filter tests/pktbuild.c,$(TEST_SRCS)) $(LIB_OBJS) $(LDLIBS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(BENCH_SRCS) $(filter tests/pktbuild.c,$(TEST_SRCS)) $(LIB_OBJS) $(LDLIBS)
 
 # Packages: build toolchain, libraries, and the real servers/clients the tests drive.
 DEB_PKGS := clang llvm make gcc pkg-config libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev \
@@ -89,10 +109,6 @@ DEB_PKGS := clang llvm make gcc pkg-config libbpf-dev libxdp-dev xdp-tools libel
 	redis-server redis-tools memcached libmemcached-tools nginx-light dnsutils unbound \
 	mariadb-server mariadb-client sysbench postgresql postgresql-contrib librdkafka-dev libmongoc-dev \
 	apache2-utils kcat libmariadb-dev nodejs
-
-check-deps:
-	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then echo "missing packages:" $$missing; exit 1; fi
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -103,17 +119,17 @@ deps:
 	fi
 
 test: deps
-	$(MAKE) all
+	$(MAKE) check-build
 	tests/run.sh $(BUILD)
 
 # The verifier check, test_run suites and live tests under Debian's stock 6.1, 6.12 and newest
 # kernels, booted under qemu: KERNELS="bookworm sid" KSTAGES="verify live" choose (tests/kernels/run.sh).
 test-kernels: deps
-	$(MAKE) all
+	$(MAKE) check-build
 	tests/kernels/run.sh $(BUILD)
 
 bench: deps
-	$(MAKE) all
+	$(MAKE) check-build
 	$(BUILD)/bench_wirelens
 	bench/pktgen.sh $(BUILD)
 
@@ -123,6 +139,10 @@ demo: deps
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	@bad=$$(for f in $$(git ls-files '*.c' '*.h'); do clang-format --dry-run -Werror $$f >/dev/null 2>&1 || echo $$f; done); \
+	if [ -n "$$bad" ]; then echo "not clang-formatted (make format):" $$bad >&2; exit 1; fi
 
 clean:
 	rm -rf $(BUILD)

@@ -28,7 +28,7 @@ export KM_TIMEOUT=${KM_TIMEOUT:-3000}
 [ -n "$tools" ] && [ -x "$tools/run-in-kernel.sh" ] || { echo "test-kernels: no ../shared/tools/run-in-kernel.sh" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "test-kernels needs root (qemu, apt for the kernels)" >&2; exit 2; }
 for f in wirelens test_wirelens verify_progs; do
-	[ -x "$BUILD/$f" ] || { echo "test-kernels: $BUILD/$f missing (make BUILD=$BUILD all)" >&2; exit 2; }
+	[ -x "$BUILD/$f" ] || { echo "test-kernels: $BUILD/$f missing (make BUILD=$BUILD check-build)" >&2; exit 2; }
 done
 if ! command -v qemu-system-x86_64 >/dev/null; then
 	echo "test-kernels: installing qemu-system-x86"
