@@ -132,6 +132,7 @@ bench: deps
 	$(MAKE) check-build
 	$(BUILD)/bench_wirelens
 	bench/pktgen.sh $(BUILD)
+	bench/verifier.sh $(BUILD)
 
 demo: deps
 	$(MAKE) all
