@@ -110,12 +110,6 @@ wait_for() {
 	done
 	return 1
 }
- i++)); do
-		grep -qE -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # Node client libraries (tests/live/node/package.json, pinned by its package-lock.json), installed
 # once per checkout into tests/live/node/node_modules: node_clients || exit 1
