@@ -26,8 +26,15 @@
  *  verb (Parse remembers it per named statement with wl_aux keyed by a hash of the name, the
  *  unnamed statement per connection; Bind carries it to the portal), a Sync the verb of the
  *  last statement of its batch (a Parse or Bind that failed before any Execute).
+ *  Flush 'H' after a Parse, Bind, Describe or Close (no Execute since) is an entry too, named
+ *  as the batch: describe-first drivers (postgres.js: Parse, Describe, Flush; then Bind,
+ *  Execute, Sync once the parameter types are known) get a failed Parse's ErrorResponse (a
+ *  refusal in an aborted transaction too) before they send the Sync. A Flush entry with a later
+ *  request behind it was answered and is dropped by the next response; the last one takes an
+ *  ErrorResponse (one request, one error, as the server's log names the statement). A
+ *  statement prepared and never executed reports nothing (nor does pg_stat_statements).
  *  After an error the server skips the batch up to Sync: ReadyForQuery drops those Executes
- *  (never run, not counted). EmptyQueryResponse and PortalSuspended report nothing.
+ *  (never run, not counted) and Flushes. EmptyQueryResponse and PortalSuspended report nothing.
  *  COPY sub-protocol (CopyIn/Out/Both responses, CopyData, CopyDone, CopyFail) skipped by
  *  length; the COPY's CommandComplete counts it. NoticeResponse, NotificationResponse,
  *  ParameterStatus may come at any time and belong to no request.
@@ -56,7 +63,7 @@
 _Static_assert(WL_CMD_IDS_MAX <= (1 << PG_FIFO_ID_BITS), "command ids fit in a FIFO entry");
 
 /* FIFO entry kinds (an overflowed entry is WL_CMD_OTHER: a Query named OTHER) */
-enum { PK_QUERY = 0, PK_EXEC = 1, PK_SYNC = 2 };
+enum { PK_QUERY = 0, PK_EXEC = 1, PK_SYNC = 2, PK_FLUSH = 3 };
 
 /* d->state */
 enum wl_pg_state {
@@ -95,6 +102,9 @@ enum {
 #define PF_IGNORE 0x01 /* response: the connection is encrypted */
 #define PF_NAMED  0x02 /* request: the name just hashed is not empty */
 #define PF_PNAMED 0x04 /* request: Bind's portal is named */
+#define PF_UNRUN                                                                                   \
+	0x08 /* request: a Parse, Bind, Describe or Close since the last Execute, Sync or          \
+	      * Flush (a Flush then pushes an entry: its batch may fail before the Sync) */
 
 /* PostgreSQL's own per-direction state, in wl_l7_dir.priv. The name is 8-byte aligned: it is
  * compared and copied as three words. */
@@ -644,6 +654,10 @@ __noinline int wl_pg_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 		return wl_pg_malformed(&w, d, p);
 	p->type = type;
 	p->part = 0;
+	if (type == 'P' || type == 'B' || type == 'D' || type == 'C')
+		p->flags |= PF_UNRUN;
+	else if (type == 'E' || type == 'S')
+		p->flags &= ~PF_UNRUN;
 	d->body_left = len - 4;
 	d->hdr_len = 0;
 	d->state = PS_BODY;
@@ -661,6 +675,11 @@ __noinline int wl_pg_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 	case 'S':
 		wl_pg_push(&w, PK_SYNC, p->batch_verb);
 		p->batch_verb = WL_CMD_OTHER;
+		break;
+	case 'H': /* an error before the Sync answers this Flush (describe-first drivers) */
+		if (p->flags & PF_UNRUN)
+			wl_pg_push(&w, PK_FLUSH, p->batch_verb);
+		p->flags &= ~PF_UNRUN;
 		break;
 	case 'F':
 		wl_pg_push(&w, PK_QUERY, wl_pg_lookup(p, PG_FIX_FCALL));
@@ -759,6 +778,32 @@ __noinline int wl_pg_peek(struct wl_conn *c)
 	return wl_fifo_peek(c);
 }
 
+/* The FIFO's oldest entry once the Flushes already answered are dropped: a Flush with a later
+ * request behind it was answered (responses come in order, and that request was sent after
+ * the Flush's answer or pipelined behind it: an error then is that request's). A Flush with
+ * nothing behind it stays: the client waits for its answer, which may be an error (the Sync
+ * follows it). Global: verified once. */
+__noinline int wl_pg_head(struct wl_conn *c)
+{
+	struct wl_pending v;
+	__u64 left;
+
+	if (!c)
+		return WL_CMD_NONE;
+	for (int k = 0; k < 4; k++) {
+		if (!wl_fifo_head(c, &v, &left))
+			return WL_CMD_NONE;
+		if (v.cmd_id == WL_FIFO_LOST || (v.cmd_id >> PG_FIFO_ID_BITS) != PK_FLUSH)
+			return v.cmd_id;
+		if (left > 1) /* a run of Flushes: all but its last were answered */
+			wl_fifo_take(c, left - 1);
+		if (*(volatile __u32 *)&c->fifo_tail - c->fifo_head <= 1)
+			return v.cmd_id;
+		wl_fifo_take(c, 1);
+	}
+	return wl_fifo_peek(c);
+}
+
 /* Takes the FIFO's oldest entry (WL_CMD_NONE when empty); when it was sent goes to
  * p->req_ts. Global: verified once. */
 __noinline int wl_pg_pop(struct wl_conn *conn)
@@ -803,7 +848,7 @@ static __always_inline void wl_pg_begin(struct wl_conn *conn, struct wl_pg_dir *
 
 	if (p->ctx != PC_NONE)
 		return;
-	e = wl_pg_peek(conn);
+	e = wl_pg_head(conn);
 	if (e == WL_CMD_NONE || (e >> PG_FIFO_ID_BITS) != PK_QUERY)
 		return;
 	e = wl_pg_pop(conn);
@@ -821,7 +866,7 @@ static __always_inline void wl_pg_complete(struct wl_l7_walk *w, struct wl_pg_di
 
 	wl_pg_begin(w->conn, p);
 	if (p->ctx == PC_NONE) {
-		e = wl_pg_peek(w->conn);
+		e = wl_pg_head(w->conn);
 		if (e == WL_CMD_NONE || (e != WL_FIFO_LOST && (e >> PG_FIFO_ID_BITS) != PK_EXEC)) {
 			if (report)
 				w->cnt->l7_unmatched++;
@@ -849,7 +894,7 @@ static __always_inline void wl_pg_error(struct wl_l7_walk *w, struct wl_pg_dir *
 		wl_pg_report(w->conn, verb, 1);
 		return;
 	}
-	e = p->ctx == PC_NONE ? wl_pg_peek(w->conn) : WL_CMD_NONE;
+	e = p->ctx == PC_NONE ? wl_pg_head(w->conn) : WL_CMD_NONE;
 	if (e == WL_CMD_NONE || e == WL_FIFO_LOST) {
 		/* no request waits (a FATAL on an idle connection), or it was lost to an overflow
 		 * (then it was an Execute, whose Sync follows: counted under no command) */
@@ -869,6 +914,7 @@ static __always_inline void wl_pg_error(struct wl_l7_walk *w, struct wl_pg_dir *
 		p->nstmt = 1;
 		break;
 	case PK_EXEC:
+	case PK_FLUSH: /* the batch failed before its Sync, which is still to come */
 		p->ctx = PC_SKIP;
 		break;
 	default:
@@ -879,8 +925,8 @@ static __always_inline void wl_pg_error(struct wl_l7_walk *w, struct wl_pg_dir *
 }
 
 /* ReadyForQuery ending an extended batch: takes one of its requests. Returns 1 when it was an
- * Execute (never run after an error: dropped, not counted), 0 at the Sync (or a Query answered
- * by nothing but this) or when nothing is pending. Global: verified once. */
+ * Execute (never run after an error: dropped, not counted) or a Flush (answered), 0 at the Sync (or
+ * a Query answered by nothing but this) or when nothing is pending. Global: verified once. */
 __noinline int wl_pg_ready_take(struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
@@ -893,7 +939,7 @@ __noinline int wl_pg_ready_take(struct wl_conn *conn)
 		return 0;
 	}
 	e = wl_pg_pop(conn);
-	return (e >> PG_FIFO_ID_BITS) == PK_EXEC;
+	return (e >> PG_FIFO_ID_BITS) == PK_EXEC || (e >> PG_FIFO_ID_BITS) == PK_FLUSH;
 }
 
 /* ReadyForQuery: the request being answered is over; an extended batch ends at its Sync. */

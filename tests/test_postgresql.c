@@ -667,6 +667,316 @@ static void test_extended(void)
 	}
 }
 
+/* ---- describe-first drivers (postgres.js), Flush before Sync, aborted transactions ---- */
+
+static void param_desc(struct mb *m)
+{
+	size_t at = msg_begin(m, 't');
+
+	put16(m, 1);
+	put32(m, 23);
+	msg_end(m, at);
+}
+
+static void ready_status(struct mb *m, char status)
+{
+	size_t at = msg_begin(m, 'Z');
+
+	m->b[m->n++] = status;
+	msg_end(m, at);
+}
+
+/* postgres.js, a parameterised query not prepared yet: Parse (named), Describe 'S', Flush; the
+ * driver waits for the description. */
+static void pgjs_describe(struct mb *m, const char *name, const char *q)
+{
+	parse(m, name, q);
+	describe(m, 'S', name);
+	msg_empty(m, 'H');
+}
+
+/* then Bind, Execute of the unnamed portal, Sync (postgres.js' prepared(q)) */
+static void pgjs_run(struct mb *m, const char *name)
+{
+	pg_bind(m, "", name);
+	execute(m, "", 0);
+	msg_empty(m, 'S');
+}
+
+static void test_describe_first(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		pg_connect(h, &c);
+		/* described, then run: one SELECT */
+		pgjs_describe(&rq, "p1", "select * from t where id = $1");
+		pg_send(h, &c, 0, &rq);
+		msg_empty(&rs, '1');
+		param_desc(&rs);
+		row_desc(&rs);
+		pg_send(h, &c, 1, &rs);
+		pgjs_run(&rq, "p1");
+		pg_send(h, &c, 0, &rq);
+		msg_empty(&rs, '2');
+		data_row(&rs, 1);
+		complete(&rs, "SELECT 1");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* select * from nope where id = $1: the Parse fails before the Sync is sent */
+		pgjs_describe(&rq, "p2", "select * from nope where id = $1");
+		pg_send(h, &c, 0, &rq);
+		pg_error(&rs, "42P01");
+		pg_send(h, &c, 1, &rs);
+		msg_empty(&rq, 'S');
+		pg_send(h, &c, 0, &rq);
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* prepared and described, never executed (sql.describe / onlyDescribe): nothing */
+		pgjs_describe(&rq, "p3", "update t set v = $1");
+		pg_send(h, &c, 0, &rq);
+		msg_empty(&rs, '1');
+		param_desc(&rs);
+		msg_empty(&rs, 'n');
+		pg_send(h, &c, 1, &rs);
+		msg_empty(&rq, 'S');
+		pg_send(h, &c, 0, &rq);
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* a named Parse + Describe + Sync that fails (no Flush, no Execute) */
+		parse(&rq, "p4", "delete from nope where id = $1");
+		describe(&rq, 'S', "p4");
+		msg_empty(&rq, 'S');
+		pg_send(h, &c, 0, &rq);
+		pg_error(&rs, "42P01");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* the prepared statement run again: Bind, Execute, Sync only */
+		pgjs_run(&rq, "p1");
+		pg_send(h, &c, 0, &rq);
+		msg_empty(&rs, '2');
+		complete(&rs, "SELECT 0");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* Flush after an Execute (a cursor's first rows): the Execute is the request */
+		parse(&rq, "", "insert into t select 1");
+		pg_bind(&rq, "", "");
+		execute(&rq, "", 0);
+		msg_empty(&rq, 'H');
+		pg_send(h, &c, 0, &rq);
+		msg_empty(&rs, '1');
+		msg_empty(&rs, '2');
+		pg_error(&rs, "23505");
+		pg_send(h, &c, 1, &rs);
+		msg_empty(&rq, 'S');
+		pg_send(h, &c, 0, &rq);
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		EXPECT_PG(&c, "SELECT", 3, 3, 1);
+		EXPECT_PG(&c, "DELETE", 1, 1, 1);
+		EXPECT_PG(&c, "INSERT", 1, 1, 1);
+		CU_ASSERT_EQUAL(conv_stats_entries(), 3);
+		expect_clean();
+	}
+}
+
+/* Pipelines: postgres.js' Promise.all over one connection (the first query describes, the
+ * others queue behind it, then go as Bind/Execute/Sync pipelined), and a driver that sends
+ * Parse/Describe/Flush and the rest of the batch at once. */
+static void test_describe_first_pipelined(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		pg_connect(h, &c);
+		pgjs_describe(&rq, "p1", "select $1::int as x");
+		pg_send(h, &c, 0, &rq);
+		msg_empty(&rs, '1');
+		param_desc(&rs);
+		row_desc(&rs);
+		pg_send(h, &c, 1, &rs);
+		for (int i = 0; i < 40; i++)
+			pgjs_run(&rq, "p1");
+		pgjs_describe(&rq, "p2", "select * from nope where id = $1");
+		pg_send(h, &c, 0, &rq);
+		for (int i = 0; i < 40; i++) {
+			msg_empty(&rs, '2');
+			data_row(&rs, 2);
+			complete(&rs, "SELECT 1");
+			ready(&rs);
+		}
+		pg_error(&rs, "42P01");
+		pg_send(h, &c, 1, &rs);
+		msg_empty(&rq, 'S');
+		pg_send(h, &c, 0, &rq);
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		/* all at once: P D H B E S, the first run fine, the second's Parse fails (the error
+		 * is the Execute's: the Flush has a request behind it) */
+		for (int i = 0; i < 2; i++) {
+			parse(&rq, "", i ? "delete from nope" : "insert into t values ($1)");
+			describe(&rq, 'S', "");
+			msg_empty(&rq, 'H');
+			pg_bind(&rq, "", "");
+			execute(&rq, "", 0);
+			msg_empty(&rq, 'S');
+		}
+		pg_send(h, &c, 0, &rq);
+		msg_empty(&rs, '1');
+		param_desc(&rs);
+		msg_empty(&rs, 'n');
+		msg_empty(&rs, '2');
+		complete(&rs, "INSERT 0 1");
+		ready(&rs);
+		pg_error(&rs, "42P01");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		EXPECT_PG(&c, "SELECT", 41, 41, 1);
+		EXPECT_PG(&c, "INSERT", 1, 1, 0);
+		EXPECT_PG(&c, "DELETE", 1, 1, 1);
+		CU_ASSERT_EQUAL(conv_stats_entries(), 3);
+		CU_ASSERT_EQUAL(harness_counters().l7_fifo_overflow, 0);
+		expect_clean();
+	}
+}
+
+/* A failed statement in a transaction, then statements the server refuses ("current
+ * transaction is aborted", 25P02) in every form a driver sends them, then ROLLBACK. */
+static void test_aborted_transaction(void)
+{
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+
+		harness_reset();
+		pg_connect(h, &c);
+		/* postgres.js sql.begin: begin (no parameters: P D B E S) */
+		parse(&rq, "b1", "begin");
+		describe(&rq, 'S', "b1");
+		pgjs_run(&rq, "b1");
+		pg_send(h, &c, 0, &rq);
+		msg_empty(&rs, '1');
+		msg_empty(&rs, 'n');
+		msg_empty(&rs, '2');
+		complete(&rs, "BEGIN");
+		ready_status(&rs, 'T');
+		pg_send(h, &c, 1, &rs);
+		/* a statement prepared before (p1), run fine */
+		pgjs_describe(&rq, "p1", "select $1::int as x");
+		pg_send(h, &c, 0, &rq);
+		msg_empty(&rs, '1');
+		param_desc(&rs);
+		row_desc(&rs);
+		pg_send(h, &c, 1, &rs);
+		pgjs_run(&rq, "p1");
+		pg_send(h, &c, 0, &rq);
+		msg_empty(&rs, '2');
+		data_row(&rs, 1);
+		complete(&rs, "SELECT 1");
+		ready_status(&rs, 'T');
+		pg_send(h, &c, 1, &rs);
+		/* the failure: a describe-first insert */
+		pgjs_describe(&rq, "p2", "insert into nope values ($1)");
+		pg_send(h, &c, 0, &rq);
+		pg_error(&rs, "42P01");
+		pg_send(h, &c, 1, &rs);
+		msg_empty(&rq, 'S');
+		pg_send(h, &c, 0, &rq);
+		ready_status(&rs, 'E');
+		pg_send(h, &c, 1, &rs);
+		/* refused: a new parameterised statement (its Parse) */
+		pgjs_describe(&rq, "p3", "update t set v = $1");
+		pg_send(h, &c, 0, &rq);
+		pg_error(&rs, "25P02");
+		pg_send(h, &c, 1, &rs);
+		msg_empty(&rq, 'S');
+		pg_send(h, &c, 0, &rq);
+		ready_status(&rs, 'E');
+		pg_send(h, &c, 1, &rs);
+		/* refused: the prepared one (its Bind) */
+		pgjs_run(&rq, "p1");
+		pg_send(h, &c, 0, &rq);
+		pg_error(&rs, "25P02");
+		ready_status(&rs, 'E');
+		pg_send(h, &c, 1, &rs);
+		/* refused: node-postgres text and unnamed extended queries */
+		query(&rq, "delete from t");
+		parse(&rq, "", "select $1::text");
+		pg_bind(&rq, "", "");
+		describe(&rq, 'P', "");
+		execute(&rq, "", 0);
+		msg_empty(&rq, 'S');
+		pg_send(h, &c, 0, &rq);
+		pg_error(&rs, "25P02");
+		ready_status(&rs, 'E');
+		pg_error(&rs, "25P02");
+		ready_status(&rs, 'E');
+		pg_send(h, &c, 1, &rs);
+		/* ROLLBACK (accepted in an aborted transaction) */
+		parse(&rq, "r1", "rollback");
+		describe(&rq, 'S', "r1");
+		pgjs_run(&rq, "r1");
+		pg_send(h, &c, 0, &rq);
+		msg_empty(&rs, '1');
+		msg_empty(&rs, 'n');
+		msg_empty(&rs, '2');
+		complete(&rs, "ROLLBACK");
+		ready(&rs);
+		pg_send(h, &c, 1, &rs);
+		EXPECT_PG(&c, "BEGIN", 1, 1, 0);
+		EXPECT_PG(&c, "SELECT", 3, 3, 2);
+		EXPECT_PG(&c, "INSERT", 1, 1, 1);
+		EXPECT_PG(&c, "UPDATE", 1, 1, 1);
+		EXPECT_PG(&c, "DELETE", 1, 1, 1);
+		EXPECT_PG(&c, "ROLLBACK", 1, 1, 0);
+		CU_ASSERT_EQUAL(conv_stats_entries(), 6);
+		expect_clean();
+	}
+}
+
+/* The describe-first failure with both directions cut at every offset. */
+static void test_describe_first_split(void)
+{
+	static struct mb req1, resp1, req2, resp2;
+
+	req1.n = resp1.n = req2.n = resp2.n = 0;
+	pgjs_describe(&req1, "p2", "select * from nope where id = $1");
+	pg_error(&resp1, "42P01");
+	msg_empty(&req2, 'S');
+	pgjs_describe(&req2, "p1", "select $1::int");
+	ready(&resp2);
+	msg_empty(&resp2, '1');
+	param_desc(&resp2);
+	row_desc(&resp2);
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		size_t max = req1.n > resp1.n ? req1.n : resp1.n;
+
+		for (size_t cut = 1; cut < max; cut++) {
+			size_t qc = cut < req1.n ? cut : req1.n - 1;
+			size_t pc = cut < resp1.n ? cut : resp1.n - 1;
+			struct conv c;
+
+			harness_reset();
+			pg_connect(h, &c);
+			conv_seg(h, &c, 0, req1.b, qc, 0);
+			conv_seg(h, &c, 0, req1.b + qc, req1.n - qc, 0);
+			conv_seg(h, &c, 1, resp1.b, pc, 0);
+			conv_seg(h, &c, 1, resp1.b + pc, resp1.n - pc, 0);
+			conv_seg(h, &c, 0, req2.b, req2.n, 0);
+			conv_seg(h, &c, 1, resp2.b, resp2.n, 0);
+			pgjs_run(&rq, "p1");
+			pg_send(h, &c, 0, &rq);
+			msg_empty(&rs, '2');
+			complete(&rs, "SELECT 1");
+			ready(&rs);
+			pg_send(h, &c, 1, &rs);
+			EXPECT_PG(&c, "SELECT", 2, 2, 1);
+			expect_clean();
+		}
+	}
+}
+
 static void test_copy_and_function_call(void)
 {
 	for (int h = 0; h < HOOK_COUNT; h++) {
@@ -1278,6 +1588,10 @@ void register_postgresql_tests(void)
 	CU_add_test(s, "cancel", test_cancel);
 	CU_add_test(s, "multi_statement", test_multi_statement);
 	CU_add_test(s, "extended", test_extended);
+	CU_add_test(s, "describe_first", test_describe_first);
+	CU_add_test(s, "describe_first_pipelined", test_describe_first_pipelined);
+	CU_add_test(s, "aborted_transaction", test_aborted_transaction);
+	CU_add_test(s, "describe_first_split", test_describe_first_split);
 	CU_add_test(s, "copy_and_function_call", test_copy_and_function_call);
 	CU_add_test(s, "split_every_offset", test_split_every_offset);
 	CU_add_test(s, "split_startup", test_split_startup);
