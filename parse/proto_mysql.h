@@ -40,12 +40,15 @@
 #define WL_MYSQL_RESP_TAKE   28	      /* response payload bytes read: OK packet's status */
 #define WL_MYSQL_HELLO_TAKE  32	      /* handshake response bytes read: capability flags */
 #define WL_MYSQL_GREET_BLOCK 31	      /* greeting bytes after the version string */
+#define WL_MYSQL_MULTI_MAX   16384    /* multi-statements: bytes scanned for later statements */
+#define WL_MYSQL_MORE_MAX    16	      /* multi-statements: later statements' FIFO entries */
 
 /* capability flags */
 #define MY_CLIENT_COMPRESS	0x00000020
 #define MY_CLIENT_PROTOCOL_41	0x00000200
 #define MY_CLIENT_SSL		0x00000800
 #define MY_CLIENT_SECURE_CONN	0x00008000
+#define MY_CLIENT_MULTI_STMTS	0x00010000
 #define MY_CLIENT_DEPRECATE_EOF 0x01000000
 #define MY_CLIENT_ZSTD		0x04000000
 /* status flags */
@@ -97,6 +100,11 @@ enum wl_mysql_kind {
 	MK_NORESP,	/* no response: never pushed */
 	MK_DATA,	/* not a command: auth data, LOCAL INFILE contents */
 	MK_BAD,
+	/* FIFO entries only: a COM_QUERY whose (first) statement is a CALL, and the later
+	 * statements of a multi-statement COM_QUERY (pushed after its first entry) */
+	MK_CALL,
+	MK_MORE,
+	MK_MORE_CALL,
 };
 #define MY_FIFO_ID_BITS 11 /* WL_CMD_IDS_MAX = 2048 */
 _Static_assert(WL_CMD_IDS_MAX <= (1 << MY_FIFO_ID_BITS), "command ids fit in a FIFO entry");
@@ -143,6 +151,19 @@ enum {
 	SC_DONE,
 	SC_ATTR0, /* COM_QUERY with query attributes (MySQL 8): parameter count 0 ... */
 	SC_ATTR1, /* ... and parameter set count 1 precede the text */
+	/* multi-statements: the rest of a statement, up to the ';' that starts the next one */
+	SC_B,	     /* statement text */
+	SC_BSLASH,   /* '/' seen */
+	SC_BCOMMENT, /* inside a comment */
+	SC_BCSTAR,   /* '*' inside a comment */
+	SC_BDASH,    /* '-' seen */
+	SC_BDASH2,   /* "--" seen */
+	SC_BLINE,    /* comment to the end of the line */
+	SC_SQ,	     /* 'string' */
+	SC_SQESC,    /* backslash in a 'string' */
+	SC_DQ,	     /* "string" */
+	SC_DQESC,    /* backslash in a "string" */
+	SC_BT,	     /* `identifier` */
 };
 
 /* priv flags */
@@ -152,6 +173,8 @@ enum {
 #define MF_IGNORE   0x08 /* nothing more to parse on this connection */
 #define MF_ERROR    0x10 /* response: ends with an error */
 #define MF_END	    0x20 /* response: complete at the end of this packet */
+#define MF_NEXT	    0x40 /* response: a statement of a multi-statement query ends with this packet */
+#define MF_MORE	    0x80 /* request: first statement pushed, later ones scanned for */
 
 /* MySQL's own per-direction state, in wl_l7_dir.priv. The name is 8-byte aligned: it is
  * compared and copied as three words. */
@@ -436,6 +459,69 @@ __noinline int wl_mysql_scan_byte(struct wl_mysql_dir *m, __u32 c)
 	if (!m)
 		return 0;
 	st = m->scan;
+	if (st >= SC_B) { /* multi-statements: looking for the ';' after a statement */
+		switch (st) {
+		case SC_BSLASH:
+			if (c == '*') {
+				m->scan = SC_BCOMMENT;
+				return 0;
+			}
+			break; /* c is statement text */
+		case SC_BCOMMENT:
+			if (c == '*')
+				m->scan = SC_BCSTAR;
+			return 0;
+		case SC_BCSTAR:
+			m->scan = c == '/' ? SC_B : c == '*' ? SC_BCSTAR : SC_BCOMMENT;
+			return 0;
+		case SC_BDASH:
+			if (c == '-') {
+				m->scan = SC_BDASH2;
+				return 0;
+			}
+			break;
+		case SC_BDASH2:
+			if (wl_mysql_is_blank(c)) {
+				m->scan = c == '\n' ? SC_B : SC_BLINE;
+				return 0;
+			}
+			break;
+		case SC_BLINE:
+			if (c == '\n')
+				m->scan = SC_B;
+			return 0;
+		case SC_SQ:
+			m->scan = c == '\\' ? SC_SQESC : c == '\'' ? SC_B : SC_SQ;
+			return 0;
+		case SC_DQ:
+			m->scan = c == '\\' ? SC_DQESC : c == '"' ? SC_B : SC_DQ;
+			return 0;
+		case SC_SQESC:
+			m->scan = SC_SQ;
+			return 0;
+		case SC_DQESC:
+			m->scan = SC_DQ;
+			return 0;
+		case SC_BT:
+			if (c == '`')
+				m->scan = SC_B;
+			return 0;
+		default:
+			break;
+		}
+		st = c == ';'	 ? SC_WS
+		     : c == '\'' ? SC_SQ
+		     : c == '"'	 ? SC_DQ
+		     : c == '`'	 ? SC_BT
+		     : c == '/'	 ? SC_BSLASH
+		     : c == '-'	 ? SC_BDASH
+		     : c == '#'	 ? SC_BLINE
+				 : SC_B;
+		if (st == SC_WS) /* the next statement: its keyword */
+			wl_mysql_name_clear(m);
+		m->scan = st;
+		return 0;
+	}
 	switch (st) {
 	case SC_ATTR0:
 		if (c == 0) {
@@ -582,7 +668,7 @@ static __always_inline int wl_mysql_malformed(struct wl_l7_walk *w, struct wl_l7
 	d->msg_bytes = 0;
 	m->cont = 0;
 	m->grammar = RG_IDLE;
-	m->flags &= ~(MF_END | MF_ERROR);
+	m->flags &= ~(MF_END | MF_ERROR | MF_NEXT | MF_MORE);
 	m->kind = MK_DATA;
 	return 1;
 }
@@ -617,28 +703,61 @@ __noinline int wl_mysql_req_done(struct wl_conn *conn)
 		return 0; /* the command continues in the next packet */
 	if (m->kind < MK_DATA) {
 		wl_mysql_emit_req(&w, m->verb, d->msg_bytes);
-		if (m->kind != MK_NORESP)
+		if (m->kind != MK_NORESP && !(m->flags & MF_MORE))
 			wl_fifo_push(&w, m->fifo, 1);
 	}
+	m->flags &= ~MF_MORE;
 	m->kind = MK_DATA;
 	d->msg_bytes = 0;
 	return 0;
 }
 
-/* The statement's keyword is known (or given up): the command's ids. Global: verified once. */
-__noinline int wl_mysql_verb_done(struct wl_conn *conn)
+/* Multi-statements: a later statement's keyword is known (c: the byte that ended it, or 0 at
+ * the end of the text): its FIFO entry follows the first statement's. The response side counts
+ * it when the server reports on it. */
+static __always_inline void wl_mysql_verb_more(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					       struct wl_mysql_dir *m, __u32 c, __u16 verb,
+					       __u32 call)
+{
+	if (m->name_len || (c && c != ';')) { /* not an empty statement */
+		wl_fifo_push(w,
+			     ((call ? MK_MORE_CALL : MK_MORE) << MY_FIFO_ID_BITS) |
+				     (verb & ((1 << MY_FIFO_ID_BITS) - 1)),
+			     1);
+		m->left++;
+	}
+	if (!c || m->left >= WL_MYSQL_MORE_MAX || !m->budget) {
+		d->state = MS_BODY; /* the rest is not looked at */
+		return;
+	}
+	m->scan = SC_B;
+	wl_mysql_scan_byte(m, c);
+}
+
+/* The statement's keyword is known (or given up): the command's ids. c: the byte that ended
+ * the keyword (0 when the text or the scan budget ended). Global: verified once. */
+__noinline int wl_mysql_verb_done(struct wl_conn *conn, __u32 c)
 {
 	struct wl_l7_walk w;
 	struct wl_l7_dir *d;
 	struct wl_mysql_dir *m;
+	__u32 kind, call;
 	__u16 verb;
 
 	if (!wl_mysql_walk(&w, 0, conn, 0))
 		return 0;
 	d = w.d;
 	m = M(d);
+	if (m->scan != SC_DONE && m->scan != SC_WORD)
+		m->name_len = 0; /* no keyword */
 	verb = wl_mysql_lookup(m, MY_KEYWORD);
-	m->fifo = (m->kind << MY_FIFO_ID_BITS) | (verb & ((1 << MY_FIFO_ID_BITS) - 1));
+	call = m->name_len == 4 && *(__u64 *)m->name == 0x4c4c4143; /* "CALL" */
+	if (m->flags & MF_MORE) {
+		wl_mysql_verb_more(&w, d, m, c, verb, call);
+		return 0;
+	}
+	kind = m->kind == MK_QUERY && call ? MK_CALL : m->kind;
+	m->fifo = (kind << MY_FIFO_ID_BITS) | (verb & ((1 << MY_FIFO_ID_BITS) - 1));
 	if (m->kind == MK_PREPARE) {
 		/* counted as COM_STMT_PREPARE; the verb travels to the response, and is kept as
 		 * the statement "-1" (MariaDB's id for the last prepared, used by pipelines) */
@@ -647,6 +766,18 @@ __noinline int wl_mysql_verb_done(struct wl_conn *conn)
 	}
 	m->verb = verb;
 	d->state = MS_BODY;
+	/* multi-statements (the client asked for them, or its handshake was not seen): the rest
+	 * of the text is scanned for later statements, whose entries follow this one's */
+	if (m->kind == MK_QUERY && c && d->body_left && !m->cont &&
+	    (!(m->flags & MF_CAPS) || (m->caps & MY_CLIENT_MULTI_STMTS))) {
+		wl_fifo_push(&w, m->fifo, 1);
+		m->flags |= MF_MORE;
+		m->left = 0;
+		m->budget = WL_MYSQL_MULTI_MAX;
+		m->scan = SC_B;
+		wl_mysql_scan_byte(m, c);
+		d->state = MS_VERB;
+	}
 	return 0;
 }
 
@@ -680,6 +811,7 @@ __noinline int wl_mysql_req_cmd(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len)
 	m->phase = MP_CMD;
 	m->seq = 0;
 	m->kind = kind;
+	m->flags &= ~MF_MORE;
 	m->cont = len == WL_MYSQL_PKT_MAX;
 	d->body_left = len - (need - 4);
 	d->hdr_len = 0;
@@ -814,10 +946,14 @@ __noinline int wl_mysql_req_verb(wl_ctx_t *ctx, struct wl_conn *conn)
 	d->msg_bytes += n;
 	d->body_left -= n;
 	m->budget -= n;
-	if (m->scan == SC_DONE || m->budget == 0 || d->body_left == 0 || n == 0) {
-		if (m->scan != SC_DONE && m->scan != SC_WORD)
-			m->name_len = 0; /* no keyword */
-		wl_mysql_verb_done(conn);
+	if (m->scan == SC_DONE) {
+		/* the byte that ended the keyword (a later statement's scan starts with it) */
+		wl_mysql_verb_done(conn, n ? s->buf[(pos + n - 1) & (WL_L7_WINDOW - 1)] : 0);
+	} else if (m->budget == 0 || d->body_left == 0 || n == 0) {
+		if (!(m->flags & MF_MORE) || m->scan == SC_WORD)
+			wl_mysql_verb_done(conn, 0);
+		else
+			d->state = MS_BODY; /* no further statement */
 	}
 	return 0;
 }
@@ -837,7 +973,7 @@ __noinline int wl_mysql_req_step(wl_ctx_t *ctx, struct wl_conn *conn)
 		if (wl_mysql_req_hdr(ctx, conn))
 			return 1;
 		if (d->state == MS_VERB && d->body_left == 0)
-			wl_mysql_verb_done(conn);
+			wl_mysql_verb_done(conn, 0);
 		if (d->state == MS_BODY && d->body_left == 0)
 			wl_mysql_req_done(conn);
 		break;
@@ -958,6 +1094,29 @@ static __always_inline void wl_mysql_defs_done(struct wl_conn *conn, struct wl_m
 /* What a grammar step says about the packet. */
 enum { MG_DONE = 0, MG_AGAIN = 1, MG_BAD = 2 };
 
+/* The later statements of a multi-statement query that the server did not run (an error ended
+ * the batch): their FIFO entries are dropped (never counted). */
+static __always_inline void wl_mysql_fifo_drop(struct wl_conn *conn)
+{
+	struct wl_pending v;
+	__u64 left;
+	__u32 k;
+
+	for (k = 0; k < WL_MYSQL_MORE_MAX; k++) {
+		if (!wl_fifo_head(conn, &v, &left) || v.cmd_id == WL_FIFO_LOST)
+			break;
+		if ((v.cmd_id >> MY_FIFO_ID_BITS) != MK_MORE &&
+		    (v.cmd_id >> MY_FIFO_ID_BITS) != MK_MORE_CALL)
+			break;
+		wl_fifo_take(conn, left);
+	}
+}
+
+static __always_inline int wl_mysql_is_query(__u8 kind)
+{
+	return kind == MK_QUERY || kind == MK_CALL;
+}
+
 /* RG_IDLE: the packet starts a response: to the FIFO's oldest command. Global: verified once. */
 __noinline int wl_mysql_gram_idle(struct wl_conn *conn)
 {
@@ -973,6 +1132,7 @@ __noinline int wl_mysql_gram_idle(struct wl_conn *conn)
 	m = M(d);
 	if (m->seq == 0) /* 1, or more after a command of several packets */
 		return MG_BAD;
+	wl_mysql_fifo_drop(conn);
 	e = wl_fifo_pop(&w, &lat);
 	d->msg_ts_ns = lat;
 	if (e == WL_CMD_NONE) {
@@ -981,6 +1141,8 @@ __noinline int wl_mysql_gram_idle(struct wl_conn *conn)
 	} else {
 		m->kind = e >> MY_FIFO_ID_BITS;
 		d->cur_id = e & ((1 << MY_FIFO_ID_BITS) - 1);
+		if (m->kind == MK_MORE || m->kind == MK_MORE_CALL) /* past the drop's reach */
+			m->kind = MK_QUERY;
 	}
 	if (m->kind == MK_PREPARE) {
 		m->verb = d->cur_id;
@@ -1046,13 +1208,17 @@ __noinline int wl_mysql_gram_first(struct wl_conn *conn, __u32 len)
 		break;
 	}
 	if (b0 == 0x00) {
-		if (wl_mysql_status(d, len, 0) & MY_SERVER_MORE_RESULTS)
+		if (wl_mysql_status(d, len, 0) & MY_SERVER_MORE_RESULTS) {
 			m->grammar = RG_FIRST;
-		else
+			if (wl_mysql_is_query(
+				    m->kind)) /* a statement (also a CALL) ends at an OK */
+				m->flags |= MF_NEXT;
+		} else {
 			wl_mysql_end(m, 0);
+		}
 		return MG_DONE;
 	}
-	if (b0 == 0xfb && m->kind == MK_QUERY) {
+	if (b0 == 0xfb && wl_mysql_is_query(m->kind)) {
 		m->grammar = RG_INFILE;
 		return MG_DONE;
 	}
@@ -1155,20 +1321,26 @@ static __always_inline int wl_mysql_gram_step(struct wl_conn *conn, struct wl_l7
 		if (b0 == 0xff) {
 			wl_mysql_end(m, 1);
 		} else if (b0 == 0xfe && len < WL_MYSQL_PKT_MAX) {
-			if (wl_mysql_status(d, len, 1) & MY_SERVER_MORE_RESULTS)
+			if (wl_mysql_status(d, len, 1) & MY_SERVER_MORE_RESULTS) {
 				m->grammar = RG_FIRST;
-			else
+				/* a statement's result set (a CALL's go on up to its OK) */
+				if (m->kind == MK_QUERY)
+					m->flags |= MF_NEXT;
+			} else {
 				wl_mysql_end(m, 0);
+			}
 		}
 		return MG_DONE;
 	case RG_INFILE:
 		if (b0 == 0xff) {
 			wl_mysql_end(m, 1);
 		} else if (b0 == 0x00) {
-			if (wl_mysql_status(d, len, 0) & MY_SERVER_MORE_RESULTS)
+			if (wl_mysql_status(d, len, 0) & MY_SERVER_MORE_RESULTS) {
 				m->grammar = RG_FIRST;
-			else
+				m->flags |= MF_NEXT;
+			} else {
 				wl_mysql_end(m, 0);
+			}
 		} else {
 			return MG_BAD;
 		}
@@ -1208,6 +1380,39 @@ static __always_inline int wl_mysql_grammar(struct wl_conn *conn, struct wl_l7_d
 	return -1;
 }
 
+/* A statement of a multi-statement query is over, more results follow: when the FIFO holds the
+ * next statement, this one's response is counted and the next one's request (the server runs
+ * it); otherwise (no later statement was seen) the results go on as one response. Global:
+ * verified once. */
+__noinline int wl_mysql_next_stmt(struct wl_conn *conn)
+{
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
+	struct wl_mysql_dir *m;
+	__u64 lat = 0;
+	__u16 e, kind;
+
+	if (!wl_mysql_walk(&w, 0, conn, 1))
+		return 0;
+	d = w.d;
+	m = M(d);
+	m->flags &= ~MF_NEXT;
+	e = wl_fifo_peek(conn);
+	kind = e >> MY_FIFO_ID_BITS;
+	if (e == WL_CMD_NONE || e == WL_FIFO_LOST || (kind != MK_MORE && kind != MK_MORE_CALL))
+		return 0;
+	m->flags |= MF_END;
+	wl_mysql_resp_emit(conn, d->msg_bytes);
+	d->msg_bytes = 0;
+	e = wl_fifo_pop(&w, &lat);
+	d->msg_ts_ns = lat;
+	d->cur_id = e & ((1 << MY_FIFO_ID_BITS) - 1);
+	m->kind = kind == MK_MORE_CALL ? MK_CALL : MK_QUERY;
+	m->grammar = RG_FIRST;
+	wl_mysql_emit_req(&w, d->cur_id, 0);
+	return 0;
+}
+
 /* A response packet is over (its payload skipped). Global: verified once. */
 __noinline int wl_mysql_resp_done(struct wl_conn *conn)
 {
@@ -1225,6 +1430,8 @@ __noinline int wl_mysql_resp_done(struct wl_conn *conn)
 	if (m->flags & MF_END) {
 		wl_mysql_resp_emit(conn, d->msg_bytes);
 		d->msg_bytes = 0;
+	} else if (m->flags & MF_NEXT) {
+		wl_mysql_next_stmt(conn);
 	}
 	if (m->flags & MF_IGNORE)
 		d->state = MS_IGNORE;
@@ -1421,7 +1628,7 @@ static __always_inline void wl_mysql_resync(struct wl_l7_walk *w, struct wl_l7_d
 	m->cont = 0;
 	m->grammar = RG_IDLE;
 	m->kind = MK_DATA;
-	m->flags &= ~(MF_END | MF_ERROR);
+	m->flags &= ~(MF_END | MF_ERROR | MF_NEXT | MF_MORE);
 }
 
 /* The walk over one packet. Global: verified once, whatever the engine's state before it. */

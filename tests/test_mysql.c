@@ -611,7 +611,15 @@ static void test_requests_split_and_pipelined(void)
 	mb_free(&q);
 }
 
-/* Multi-statements and CALL: results chained by SERVER_MORE_RESULTS_EXISTS. */
+#define ABSENT(cmd)                                                                                \
+	do {                                                                                       \
+		struct wl_cmd_stats a_;                                                            \
+		CU_ASSERT_NOT_EQUAL(conv_stats(&c, WL_L7_MYSQL, (cmd), &a_), 0);                   \
+	} while (0)
+
+/* Multi-statements and CALL: results chained by SERVER_MORE_RESULTS_EXISTS. A statement of a
+ * multi-statement query counts under its own verb; a CALL counts once (its result sets go on up
+ * to its OK); an error ends the batch. */
 static void test_multi_results(void)
 {
 	for (int h = 0; h < HOOK_COUNT; h++) {
@@ -640,12 +648,108 @@ static void test_multi_results(void)
 			mb_ok(&b, 1, 2, 0);
 			send(h, &c, 1, &b);
 			EXPECT("CALL", 1, 1, 0);
-			EXPECT("SELECT", 1, 1, 1);
+			EXPECT("SELECT", 1, 1, 0);
+			EXPECT("INSERT", 1, 1, 0);
+			EXPECT("OTHER", 1, 1, 1);
 			EXPECT("COM_PING", 1, 1, 0);
+			CU_ASSERT_EQUAL(conv_stats_entries(), 5);
 			expect_clean();
 			mb_free(&b);
 		}
 	}
+}
+
+/*
+ * Multi-statement COM_QUERY (CLIENT_MULTI_STATEMENTS): four verbs (separators inside strings
+ * and comments are not separators), an error in the middle (the later statements never run:
+ * not counted), a CALL with two result sets then a SELECT, a query and a ping pipelined after
+ * them; the requests cut at every byte, the responses in one go. A client without
+ * CLIENT_MULTI_STATEMENTS: the server refuses the text (one statement, one error).
+ */
+static void test_multi_statements(void)
+{
+	struct mb q = {0};
+	size_t q1, q2;
+
+	mb_query(&q, 0x03,
+		 "INSERT INTO t VALUES (1, 'a;b\\';c', \"x;\\\"y\", `we;ird`);\n"
+		 "  /* ; */ select * FROM t WHERE a = '--;' # ;\n;"
+		 "UPDATE t SET a = 2 /* ; */ -- ;\n;DELETE FROM t");
+	q1 = q.n;
+	mb_query(&q, 0x03,
+		 "INSERT INTO t VALUES (2); SELECT * FROM nope; UPDATE t SET a=3;DELETE FROM t");
+	q2 = q.n - q1;
+	mb_query(&q, 0x03, "CALL p(1);SELECT 2;");
+	mb_query(&q, 0x03, "COMMIT");
+	mb_cmd(&q, 0x0e, "", 0);
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (int dep = 0; dep < 2; dep++) {
+			for (size_t cut = 1; cut < q.n; cut++) {
+				struct conv c;
+				struct mb r = {0};
+				struct wl_cmd_stats st;
+				uint8_t seq;
+
+				harness_reset();
+				conv_init(&c, PORT);
+				login(h, &c, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
+				conv_seg(h, &c, 0, q.d, cut, 0);
+				conv_seg(h, &c, 0, q.d + cut, q.n - cut, 0);
+				/* INSERT; SELECT; UPDATE; DELETE */
+				mb_ok(&r, 1, 2 | MORE, 0);
+				seq = mb_rs(&r, 2, 2, 3, 10, dep, 2 | MORE, 0);
+				mb_ok(&r, seq++, 2 | MORE, 0);
+				mb_ok(&r, seq, 2, 0);
+				/* INSERT; SELECT (error): UPDATE, DELETE never run */
+				mb_ok(&r, 1, 2 | MORE, 0);
+				mb_err(&r, 2, 1146);
+				/* CALL (two result sets, its OK); SELECT */
+				seq = mb_rs(&r, 1, 1, 2, 10, dep, 2 | MORE, 0);
+				seq = mb_rs(&r, seq, 3, 1, 10, dep, 2 | MORE, 0);
+				mb_ok(&r, seq++, 2 | MORE, 0);
+				mb_rs(&r, seq, 1, 1, 4, dep, 2, 0);
+				/* COMMIT, ping */
+				mb_ok(&r, 1, 0, 0);
+				mb_ok(&r, 1, 2, 0);
+				send(h, &c, 1, &r);
+				EXPECT("INSERT", 2, 2, 0);
+				EXPECT("SELECT", 3, 3, 1);
+				EXPECT("UPDATE", 1, 1, 0);
+				EXPECT("DELETE", 1, 1, 0);
+				EXPECT("CALL", 1, 1, 0);
+				EXPECT("COMMIT", 1, 1, 0);
+				EXPECT("COM_PING", 1, 1, 0);
+				CU_ASSERT_EQUAL(conv_stats_entries(), 7);
+				conv_stats(&c, WL_L7_MYSQL, "UPDATE", &st);
+				CU_ASSERT_EQUAL(st.request_bytes,
+						0); /* the text counts once, first */
+				conv_stats(&c, WL_L7_MYSQL, "INSERT", &st);
+				CU_ASSERT_EQUAL(st.request_bytes, q1 + q2);
+				expect_clean();
+				mb_free(&r);
+			}
+		}
+	}
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct conv c;
+		struct mb b = {0};
+
+		harness_reset();
+		conv_init(&c, PORT);
+		login(h, &c, CAPS_BASE & ~0x00010000u);
+		mb_query(&b, 0x03, "SELECT 1; UPDATE t SET a = 1");
+		mb_cmd(&b, 0x0e, "", 0);
+		send(h, &c, 0, &b);
+		mb_err(&b, 1, 1064);
+		mb_ok(&b, 1, 2, 0);
+		send(h, &c, 1, &b);
+		EXPECT("SELECT", 1, 1, 1);
+		EXPECT("COM_PING", 1, 1, 0);
+		ABSENT("UPDATE");
+		expect_clean();
+		mb_free(&b);
+	}
+	mb_free(&q);
 }
 
 /* Prepare, execute (counted under the statement's verb), reset, close (no response). */
@@ -1368,6 +1472,7 @@ void register_mysql_tests(void)
 	CU_add_test(s, "resultset_every_header_split", test_resultset_every_header_split);
 	CU_add_test(s, "requests_split_and_pipelined", test_requests_split_and_pipelined);
 	CU_add_test(s, "multi_results", test_multi_results);
+	CU_add_test(s, "multi_statements", test_multi_statements);
 	CU_add_test(s, "prepared_statements", test_prepared_statements);
 	CU_add_test(s, "cursor_fetch", test_cursor_fetch);
 	CU_add_test(s, "cursor_pipelined_split", test_cursor_pipelined_split);
