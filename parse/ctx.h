@@ -19,7 +19,7 @@
 #define ETH_P_8021Q  0x8100
 #define ETH_P_8021AD 0x88A8
 #define ETH_P_QINQ1  0x9100 /* pre-standard QinQ still seen in the field */
-#define TC_ACT_OK    0
+#define TC_ACT_UNSPEC (-1)
 
 /*
  * Loads a 32-bit context field with a plain `rX = *(u32 *)(ctx + off)`. Clang may otherwise
@@ -77,7 +77,9 @@ static __always_inline long wl_load_bytes(wl_ctx_t *ctx, __u32 off, void *to, __
 #elif defined(WL_HOOK_TC)
 
 #define wl_ctx_t	struct __sk_buff
-#define WL_VERDICT_PASS TC_ACT_OK
+/* An observer: TC_ACT_UNSPEC lets the next filter (cls_bpf) or program (tcx: TCX_NEXT) run;
+ * TC_ACT_OK would end the chain there and silence the filters behind wirelens. */
+#define WL_VERDICT_PASS TC_ACT_UNSPEC
 #define WL_PROG_SEC	"tc"
 #define WL_L7_PROGS	wl_l7_progs_tc
 

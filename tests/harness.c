@@ -69,6 +69,8 @@ int harness_run(enum wl_hook hook, const void *frame, size_t len, const struct r
 	}
 	if (bpf_prog_test_run_opts(fd, &topts))
 		return -errno;
+	if (hook == HOOK_TC && topts.retval == (__u32)-1)
+		return VERDICT_TC_NEXT;
 	return topts.retval;
 }
 

@@ -28,7 +28,13 @@ struct run_opts {
 	uint32_t ifindex; /* TC only: skb->ifindex; 0 keeps the default (loopback) */
 };
 
-/* Runs one frame. Returns the program's return value, or -errno if the run failed. */
+/* TC_ACT_UNSPEC (-1), what the TC program returns so the filters after it still run. */
+#define VERDICT_TC_NEXT 0x7fffffff
+/* XDP_PASS for XDP, VERDICT_TC_NEXT for TC: what wirelens returns for every packet. */
+#define VERDICT_PASS(h) ((h) == HOOK_XDP ? 2 : VERDICT_TC_NEXT)
+
+/* Runs one frame. Returns the program's verdict (TC_ACT_UNSPEC as VERDICT_TC_NEXT), or -errno
+ * if the run failed. */
 int harness_run(enum wl_hook hook, const void *frame, size_t len, const struct run_opts *o);
 
 /* Counters summed over CPUs. */
