@@ -216,4 +216,18 @@ fi
 "$WL_BIN" detach "$HOST_IF" >/dev/null
 clsact_on "$HOST_IF" && fail "qdisc left" || pass "nothing left after detach"
 [ -e "$WIRELENS_PIN_ROOT" ] && fail "pins left: $(find "$WIRELENS_PIN_ROOT")" || pass "no pins left"
+
+# ---- 10. an observer: a filter behind wirelens still acts (a classic-BPF drop-everything filter,
+# direct action, returns TC_ACT_SHOT): with wirelens first on the hook, pings still fail
+for mode in auto cls; do
+	"$WL_BIN" attach "$HOST_IF" --hooks tc-egress --tc-mode $mode >/dev/null || fail "attach ($mode)"
+	tc qdisc add dev "$HOST_IF" clsact 2>/dev/null
+	tc filter add dev "$HOST_IF" egress prio 60000 bpf da bytecode '1,6 0 0 2' || fail "foreign drop filter"
+	ping -c 2 -i 0.2 -W 1 "$SRV_IP" >/dev/null 2>&1 && fail "$mode: the drop filter behind wirelens was silenced" ||
+		pass "$mode: the drop filter behind wirelens still drops"
+	tc filter del dev "$HOST_IF" egress prio 60000
+	ping -c 1 -W 1 "$SRV_IP" >/dev/null 2>&1 && pass "$mode: traffic flows again without it" || fail "$mode: no traffic"
+	"$WL_BIN" detach "$HOST_IF" >/dev/null
+	tc qdisc del dev "$HOST_IF" clsact 2>/dev/null
+done
 finish
