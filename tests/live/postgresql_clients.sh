@@ -4,7 +4,8 @@
 # host end of the veth. postgres.js describes a query with parameters first (Parse, Describe,
 # Flush; Bind, Execute, Sync once it has the types), so a failing Parse is answered before any
 # Sync: one connection with 40 parameterised selects in flight then the failing
-# "select * from nope where id = $1" (twice: after them and queued behind them), a statement
+# "select * from nope where id = $1" (after them, queued behind them, and behind 40 pipelined
+# Bind/Execute/Sync of the statement once prepared), a statement
 # described and never run, a transaction with a failure then refused statements (25P02: Bind
 # of a prepared one, Parse of new ones, in flight together too) then ROLLBACK; node-postgres
 # text, unnamed extended and named prepared queries, failing ones, the same transaction.

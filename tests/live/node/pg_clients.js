@@ -40,6 +40,12 @@ async function pgjs() {
 		...Array.from({ length: 40 }, (_, i) =>
 			run('SELECT', sql`select v from t where id = ${i} and v is not null`)),
 		run('SELECT', sql`select * from nope where id = ${2}`, '42P01')]);
+	// the first statement is prepared now: 40 Bind/Execute/Sync pipelined in one write, the
+	// failing describe-first one right behind them
+	await Promise.all([
+		...Array.from({ length: 40 }, (_, i) =>
+			run('SELECT', sql`select * from t where id = ${i}`)),
+		run('SELECT', sql`select * from nope where id = ${3}`, '42P01')]);
 	// described (prepared), never executed: nothing for the server to count
 	await sql`update t set v = ${'x'} where id = ${1}`.describe();
 	await run('INSERT', sql`insert into t values (${100}, ${'a'})`);
