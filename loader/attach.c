@@ -814,7 +814,8 @@ int wl_attach_iface(struct wl_attach_session *s, const struct wl_attach_req *r, 
 		buf = ret == 0 ? added : already;
 		mode = mode_now(ifname, h);
 		if (h != WL_HOOK_XDP)
-			mode = ""; /* TC: the plain hook name on every kernel (status tells tcx/cls_bpf) */
+			mode = ""; /* TC: the plain hook name on every kernel (status tells
+				      tcx/cls_bpf) */
 		snprintf(buf + strlen(buf), sizeof(added) - strlen(buf), "%s%s%s%s",
 			 (ret == 0 ? n_added : n_already) ? ", " : "", hook_names[h],
 			 mode[0] ? " " : "", mode);
