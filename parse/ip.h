@@ -70,80 +70,31 @@ static __always_inline int wl_parse_ipv4(struct wl_cursor *c, const struct wl_pk
 	return 0;
 }
 
-static __always_inline int wl_ip6_is_ext(__u32 nexthdr)
-{
-	return nexthdr == WL_IP6_NEXTHDR_HOP || nexthdr == WL_IP6_NEXTHDR_ROUTING ||
-	       nexthdr == WL_IP6_NEXTHDR_DEST || nexthdr == WL_IP6_NEXTHDR_MOBILITY ||
-	       nexthdr == WL_IP6_NEXTHDR_AUTH || nexthdr == WL_IP6_NEXTHDR_FRAGMENT;
-}
-
-/* wl_ip6_ext's answer: the offset after the header, a flag, the next header */
-#define WL_IP6_EXT_SHIFT 9
-#define WL_IP6_EXT_LAST	 0x100 /* a later fragment: data follows, no more headers */
+/*
+ * v stored into *field and read back as a value the verifier knows nothing of: field must lie
+ * behind a global function's pointer argument, memory whose contents it does not track (the
+ * barrier keeps the compiler from reusing v). Paths that differ only in v's range meet again
+ * after it, where they would be verified one by one to the end of the function.
+ */
+#define WL_OPAQUE(field, v)                                                                        \
+	({                                                                                         \
+		(field) = (v);                                                                     \
+		asm volatile("" ::: "memory");                                                     \
+		(field);                                                                           \
+	})
 
 /*
- * One IPv6 extension header (nexthdr names it) at packet offset off. Returns -outcome, or
- * (offset after it) << WL_IP6_EXT_SHIFT | WL_IP6_EXT_LAST if it ends the walk | next header.
- * A global function, verified once: each step of the walk meets the verifier with the same
- * opaque offset, so the walk costs 6 steps, not the 3^6 ways the header kinds combine.
+ * The IPv6 header at the cursor; on success the cursor is on the L4 header (or the data of a
+ * later fragment) and m->key.l4_proto is set. m must point into memory the verifier does not
+ * track (a global function's argument): the extension header walk passes the offset and the
+ * next header of each step through m->l4_off and m->key.l4_proto (WL_OPAQUE), so every step
+ * starts from one state whatever kinds of headers came before (they combined into 3^6 paths).
  */
-__noinline long wl_ip6_ext(wl_ctx_t *ctx, struct wl_meta *m, struct wl_counters *cnt, __u32 off,
-			   __u32 nexthdr)
-{
-	void *data = (void *)(long)WL_CTX_LOAD32(ctx, wl_ctx_t, data);
-	void *end = (void *)(long)WL_CTX_LOAD32(ctx, wl_ctx_t, data_end);
-	struct wl_ip6_ext *ext;
-	struct wl_ip6_frag *fh;
-	__u32 len;
-
-	if (!m || !cnt || off > WL_HDR_OFF_MAX)
-		return -WL_OUT_TRUNCATED_L3; /* never: the walk stays far below */
-	ext = data + off;
-	fh = data + off;
-	switch (nexthdr) {
-	case WL_IP6_NEXTHDR_HOP:
-	case WL_IP6_NEXTHDR_ROUTING:
-	case WL_IP6_NEXTHDR_DEST:
-	case WL_IP6_NEXTHDR_MOBILITY:
-		if ((void *)(ext + 1) > end)
-			return -WL_OUT_TRUNCATED_L3;
-		len = (ext->hdrlen + 1) * 8;
-		break;
-	case WL_IP6_NEXTHDR_AUTH:
-		if ((void *)(ext + 1) > end)
-			return -WL_OUT_TRUNCATED_L3;
-		len = (ext->hdrlen + 2) * 4;
-		break;
-	case WL_IP6_NEXTHDR_FRAGMENT:
-		if ((void *)(fh + 1) > end)
-			return -WL_OUT_TRUNCATED_L3;
-		if (!m->frag) {
-			__u16 fo = bpf_ntohs(fh->frag_off);
-
-			cnt->frag_v6++;
-			m->frag = (fo & 0xfff8) ? WL_FRAG_LATER : WL_FRAG_FIRST;
-			m->frag_id = bpf_ntohl(fh->identification);
-		}
-		/* A later fragment holds no headers after this one, only data. */
-		return (long)(off + sizeof(*fh)) << WL_IP6_EXT_SHIFT |
-		       (m->frag == WL_FRAG_LATER ? WL_IP6_EXT_LAST : 0) | fh->nexthdr;
-	default:
-		return -WL_OUT_BAD_IPV6_CHAIN; /* never: the caller asks for headers only */
-	}
-	if ((void *)ext + len > end)
-		return -WL_OUT_TRUNCATED_L3;
-	return (long)(off + len) << WL_IP6_EXT_SHIFT | ext->nexthdr;
-}
-
-/* The IPv6 header at the cursor; on success the cursor is on the L4 header (or the data of a
- * later fragment) and m->key.l4_proto is set. */
-static __always_inline int wl_parse_ipv6(struct wl_cursor *c, wl_ctx_t *ctx, const struct wl_pkt *p,
+static __always_inline int wl_parse_ipv6(struct wl_cursor *c, void *data, const struct wl_pkt *p,
 					 struct wl_meta *m, struct wl_counters *cnt)
 {
 	struct ipv6hdr *ip6 = c->pos;
-	void *data = (void *)(long)WL_CTX_LOAD32(ctx, wl_ctx_t, data);
 	__u32 plen, nexthdr, off;
-	long r = 0;
 
 	if ((void *)(ip6 + 1) > c->end)
 		return WL_OUT_TRUNCATED_L3;
@@ -159,27 +110,73 @@ static __always_inline int wl_parse_ipv6(struct wl_cursor *c, wl_ctx_t *ctx, con
 	m->l3_end = m->l3_off + sizeof(*ip6) + plen;
 	nexthdr = ip6->nexthdr;
 	c->pos = ip6 + 1;
-	if (!wl_ip6_is_ext(nexthdr)) { /* the common case: no extension header */
-		m->key.l4_proto = nexthdr;
-		return 0;
-	}
-
 	off = c->pos - data;
+
 	for (int i = 0; i < WL_IPV6_EXT_MAX; i++) {
-		if (!wl_ip6_is_ext(nexthdr))
+		struct wl_ip6_ext *ext;
+		struct wl_ip6_frag *fh;
+		__u32 len;
+
+		off = WL_OPAQUE(m->l4_off, off);
+		nexthdr = WL_OPAQUE(m->key.l4_proto, nexthdr);
+		if (off > WL_HDR_OFF_MAX)
+			return WL_OUT_TRUNCATED_L3; /* never: at most 6 headers of at most 2 KB */
+		ext = data + off;
+		fh = data + off;
+		switch (nexthdr) {
+		case WL_IP6_NEXTHDR_HOP:
+		case WL_IP6_NEXTHDR_ROUTING:
+		case WL_IP6_NEXTHDR_DEST:
+		case WL_IP6_NEXTHDR_MOBILITY:
+			if ((void *)(ext + 1) > c->end)
+				return WL_OUT_TRUNCATED_L3;
+			len = (ext->hdrlen + 1) * 8;
 			break;
-		r = wl_ip6_ext(ctx, m, cnt, off, nexthdr);
-		if (r < 0)
-			return -r;
-		off = r >> WL_IP6_EXT_SHIFT;
-		nexthdr = r & 0xff;
-		if (r & WL_IP6_EXT_LAST)
+		case WL_IP6_NEXTHDR_AUTH:
+			if ((void *)(ext + 1) > c->end)
+				return WL_OUT_TRUNCATED_L3;
+			len = (ext->hdrlen + 2) * 4;
 			break;
+		case WL_IP6_NEXTHDR_FRAGMENT:
+			if ((void *)(fh + 1) > c->end)
+				return WL_OUT_TRUNCATED_L3;
+			if (!m->frag) {
+				__u16 fo = bpf_ntohs(fh->frag_off);
+
+				cnt->frag_v6++;
+				m->frag = (fo & 0xfff8) ? WL_FRAG_LATER : WL_FRAG_FIRST;
+				m->frag_id = bpf_ntohl(fh->identification);
+			}
+			c->pos = fh + 1;
+			/* A later fragment holds no headers after this one, only data. */
+			if (m->frag == WL_FRAG_LATER) {
+				m->key.l4_proto = fh->nexthdr;
+				return 0;
+			}
+			nexthdr = fh->nexthdr;
+			off += sizeof(*fh);
+			continue;
+		default:
+			m->key.l4_proto = nexthdr;
+			c->pos = data + off;
+			return 0;
+		}
+		if ((void *)ext + len > c->end)
+			return WL_OUT_TRUNCATED_L3;
+		nexthdr = ext->nexthdr;
+		off += len;
 	}
-	if (!(r & WL_IP6_EXT_LAST) && wl_ip6_is_ext(nexthdr))
+	switch (nexthdr) {
+	case WL_IP6_NEXTHDR_HOP:
+	case WL_IP6_NEXTHDR_ROUTING:
+	case WL_IP6_NEXTHDR_DEST:
+	case WL_IP6_NEXTHDR_MOBILITY:
+	case WL_IP6_NEXTHDR_AUTH:
+	case WL_IP6_NEXTHDR_FRAGMENT:
 		return WL_OUT_BAD_IPV6_CHAIN;
+	}
 	if (off > WL_HDR_OFF_MAX)
-		return WL_OUT_TRUNCATED_L3; /* never: at most 6 headers of at most 2 KB */
+		return WL_OUT_TRUNCATED_L3; /* never, as above */
 	m->key.l4_proto = nexthdr;
 	c->pos = data + off;
 	return 0;

@@ -48,30 +48,23 @@ __noinline int wl_l7_sniff_chain(const struct wl_l7_head *h)
 	return 0;
 }
 
-/* The head of the payload (payload_len >= 4) through the sniff chain: its protocol, or 0. */
-__noinline int wl_l7_sniff_head(wl_ctx_t *ctx, __u32 payload_off, __u32 payload_len)
-{
-	struct wl_l7_head head = {};
-
-	if (payload_len >= 16) {
-		if (wl_load_bytes(ctx, payload_off, head.b, 16))
-			return 0;
-	} else if (wl_load_bytes(ctx, payload_off, head.b, ((payload_len - 1) & 15) + 1)) {
-		return 0; /* 1..15 bytes (the caller saw >= 4) as a mask: 6.1 bounds it below */
-	}
-	head.len = payload_len;
-	return wl_l7_sniff_chain(&head);
-}
-
 /* A match teaches the ports map, so the rest of this server's traffic is recognised by port and
  * the connection's first segments are not lost. */
 static __always_inline __u8 wl_l7_sniff(wl_ctx_t *ctx, struct wl_meta *m, __u32 payload_len,
 					__u8 *dir)
 {
+	struct wl_l7_head head = {};
 	__u32 dport = m->key.dst_port;
 	__u8 proto, *v;
 
-	proto = wl_l7_sniff_head(ctx, m->payload_off, payload_len);
+	if (payload_len >= 16) {
+		if (wl_load_bytes(ctx, m->payload_off, head.b, 16))
+			return 0;
+	} else if (wl_load_bytes(ctx, m->payload_off, head.b, ((payload_len - 1) & 15) + 1)) {
+		return 0; /* 1..15 bytes (the caller saw >= 4) as a mask: 6.1 bounds it below */
+	}
+	head.len = payload_len;
+	proto = wl_l7_sniff_chain(&head);
 	if (!proto)
 		return 0;
 	v = bpf_map_lookup_elem(&wl_ports, &dport);

@@ -39,7 +39,7 @@ __noinline int wl_parse_l3l4(wl_ctx_t *ctx, const struct wl_pkt *p, struct wl_me
 	if (m->eth_proto == ETH_P_IP)
 		ret = wl_parse_ipv4(&c, p, m, cnt);
 	else
-		ret = wl_parse_ipv6(&c, ctx, p, m, cnt);
+		ret = wl_parse_ipv6(&c, data, p, m, cnt);
 	if (ret)
 		return ret;
 
