@@ -7,7 +7,7 @@ $1 == "ktable" {
 	row = $3 "/" $4
 	if (!(row in rown)) { rown[row] = ++nr; rows[nr] = row }
 	v = $5
-	if (v ~ /^refused/) { nref++; reasons[nref] = $2 "  " row ": " v; v = "REFUSED" }
+	if (v ~ /^refused/) { nref++; sub(/^refused: */, "", v); reasons[nref] = $2 "  " row ": " v; v = "REFUSED" }
 	else if (v + 0 > lim + 0) v = commas(v + 0) " OVER"
 	else v = commas(v + 0)
 	cell[row, $2] = v
