@@ -814,10 +814,22 @@ __noinline int wl_mysql_req_cmd(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len)
 	kind = wl_mysql_cmd_kind(cmd, len);
 	if (kind == MK_BAD)
 		return wl_mysql_malformed(&w, d, m);
-	/* executes: the statement id (and COM_STMT_EXECUTE's flags byte) */
-	need = cmd == MY_COM_STMT_EXECUTE ? 10 : cmd == MY_COM_STMT_BULK_EXECUTE ? 9 : 5;
+	/* executes: the statement id (and COM_STMT_EXECUTE's flags byte); COM_SET_OPTION: its
+	 * option */
+	need = cmd == MY_COM_STMT_EXECUTE	 ? 10
+	       : cmd == MY_COM_STMT_BULK_EXECUTE ? 9
+	       : cmd == MY_COM_SET_OPTION	 ? 7
+						 : 5;
 	if (!MY_TAKE(&w, d, need))
 		return 1;
+	/* MYSQL_OPTION_MULTI_STATEMENTS_ON (0) / _OFF (1): what CLIENT_MULTI_STATEMENTS says from
+	 * now on (mysqlnd's multi_query turns it on around its query) */
+	if (need == 7 && !d->hdr[6]) {
+		if (d->hdr[5] == 0)
+			m->caps |= MY_CLIENT_MULTI_STMTS;
+		else if (d->hdr[5] == 1)
+			m->caps &= ~MY_CLIENT_MULTI_STMTS;
+	}
 	if (need == 10 && (d->hdr[9] & MY_CURSOR_TYPE_READ_ONLY))
 		kind = MK_CURSOR;
 	m->phase = MP_CMD;

@@ -747,6 +747,24 @@ static void test_multi_statements(void)
 		EXPECT("COM_PING", 1, 1, 0);
 		ABSENT("UPDATE");
 		expect_clean();
+		/* COM_SET_OPTION MULTI_STATEMENTS_ON (mysqlnd's multi_query), then _OFF */
+		mb_cmd(&b, 0x1b, "\x00\x00", 2);
+		mb_query(&b, 0x03, "SELECT 1; UPDATE t SET a = 1");
+		mb_cmd(&b, 0x1b, "\x01\x00", 2);
+		mb_query(&b, 0x03, "DELETE FROM t; INSERT INTO t VALUES (1)");
+		send(h, &c, 0, &b);
+		mb_eof(&b, 1, 2);
+		mb_rs(&b, 1, 1, 1, 4, 0, 2 | MORE, 0);
+		mb_ok(&b, 6, 2, 0);
+		mb_eof(&b, 1, 2);
+		mb_err(&b, 1, 1064);
+		send(h, &c, 1, &b);
+		EXPECT("COM_SET_OPTION", 2, 2, 0);
+		EXPECT("SELECT", 2, 2, 1);
+		EXPECT("UPDATE", 1, 1, 0);
+		EXPECT("DELETE", 1, 1, 1);
+		ABSENT("INSERT");
+		expect_clean();
 		mb_free(&b);
 	}
 	mb_free(&q);
