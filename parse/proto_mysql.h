@@ -21,17 +21,17 @@
  *  terminator), SERVER_MORE_RESULTS_EXISTS chains, LOCAL INFILE requests, STMT_PREPARE_OK with
  *  its parameter and column definitions. The response's kind travels with the request in the
  *  FIFO: entry = kind << 11 | command id (requests are pushed by this parser, not the engine).
- *  Multi-statements: a COM_QUERY of a client with CLIENT_MULTI_STATEMENTS (or whose handshake
- *  was not seen) is scanned past its first keyword, up to WL_MYSQL_MULTI_MAX bytes, for the ';'
- *  that start later statements (not inside 'strings', "strings", `identifiers`, comments); the
- *  first statement's entry is pushed when its keyword is known, each later one's (kind MK_MORE,
- *  at most WL_MYSQL_MORE_MAX) when its keyword is. The server answers each statement with its
- *  own result, SERVER_MORE_RESULTS_EXISTS set while more follow: a result so ended ends its
- *  statement (a CALL's result sets go on up to the CALL's own OK, Com_call_procedure once), and
- *  when the next FIFO entry is a later statement it is counted there, request and response,
- *  under its own verb (the text's bytes count once, with the first statement). An error ends
- *  the batch: the server runs nothing after it, the remaining entries are dropped uncounted.
- *  Without a later statement's entry the results go on as one response (as a CALL's).
+ *  Multi-statements: a COM_QUERY of a client with CLIENT_MULTI_STATEMENTS (or COM_SET_OPTION
+ *  MULTI_STATEMENTS_ON since, or whose handshake was not seen) is scanned past its first
+ *  keyword, up to WL_MYSQL_MULTI_MAX bytes, for the ';' that start later statements (not inside
+ * 'strings', "strings", `identifiers`, comments); the first statement's entry is pushed when its
+ * keyword is known, each later one's (kind MK_MORE, at most WL_MYSQL_MORE_MAX) when its keyword is.
+ * The server answers each statement with its own result, SERVER_MORE_RESULTS_EXISTS set while more
+ * follow: a result so ended ends its statement (a CALL's result sets go on up to the CALL's own OK,
+ * Com_call_procedure once), and when the next FIFO entry is a later statement it is counted there,
+ * request and response, under its own verb (the text's bytes count once, with the first statement).
+ * An error ends the batch: the server runs nothing after it, the remaining entries are dropped
+ * uncounted. Without a later statement's entry the results go on as one response (as a CALL's).
  *  Server-side cursors: a COM_STMT_EXECUTE whose flags ask for one (CURSOR_TYPE_READ_ONLY), when
  *  the server opens it, is answered by the definitions and one terminator whose status has
  *  SERVER_STATUS_CURSOR_EXISTS (the EOF after the definitions, or with CLIENT_DEPRECATE_EOF an OK
