@@ -68,7 +68,7 @@ compare() { # label transport
 		awk '$2 > 0' | sort)
 	wl=$("$WL_BIN" commands --json --protocol dns --server "$SRV_IP:53" |
 		jq -r '.[] | "\(.command) \(.requests)"' | sort)
-	if [ "$server" = "$wl" ]; then
+	if [ -n "$server" ] && [ "$server" = "$wl" ]; then
 		pass "$label: requests per type equal num.query.type.*: $(echo $server)"
 	else
 		fail "$label: requests per type differ (unbound < > wirelens)"

@@ -69,7 +69,7 @@ compare() { # label
 		"$TMP/logs/access.log" | sort)
 	wl=$("$WL_BIN" commands --json --protocol http --server "$SRV_IP:$PORT" |
 		jq -r '.[] | "\(.command) \(.requests) \(.responses) \(.errors) \(.misses)"' | sort)
-	if [ "$server" = "$wl" ]; then
+	if [ -n "$server" ] && [ "$server" = "$wl" ]; then
 		pass "$label: method requests responses errors misses equal the access log: $(echo $server)"
 	else
 		fail "$label: counts differ (access log < > wirelens)"

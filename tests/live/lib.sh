@@ -26,7 +26,8 @@ cleanup() {
 		"$WL_BIN" detach --all >/dev/null 2>&1
 	return 0
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap "exit 143" INT TERM # a timed-out or interrupted test stops here (cleanup runs on EXIT)
 
 on_exit() { CLEANUP+=("$*"); }
 

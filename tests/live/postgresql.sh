@@ -64,7 +64,7 @@ compare() { # label expected-errors ["VERB count" lines replacing the server's f
 	wl=$(wl_json | jq -r '.[] | select(.requests - .errors > 0) |
 		"\(.command) \(.requests - .errors)"' | sort)
 	errs=$(wl_json | jq '[.[].errors] | add // 0')
-	if [ "$server" = "$wl" ]; then
+	if [ -n "$server" ] && [ "$server" = "$wl" ]; then
 		pass "$label: completed statements per verb equal pg_stat_statements calls ($(echo "$server" | tr '\n' ' '))"
 	else
 		fail "$label: per-verb counts differ (< pg_stat_statements, > wirelens)"

@@ -19,7 +19,7 @@ compare() { # label
 		awk '{ printf "%s %d %d\n", toupper($1), $2 + $3, $3 + $4 }' | grep -v -e '^INFO ' -e '^CONFIG|RESETSTAT ' | sort)
 	wl=$("$WL_BIN" commands --json --protocol redis --server "$SRV_IP:6379" |
 		jq -r '.[] | "\(.command) \(.requests) \(.errors)"' | grep -v '^INFO ' | sort)
-	if [ "$server" = "$wl" ]; then
+	if [ -n "$server" ] && [ "$server" = "$wl" ]; then
 		pass "$label: every command's requests and errors equal INFO commandstats ($(echo "$server" | wc -l) commands)"
 	else
 		fail "$label: commandstats differ"

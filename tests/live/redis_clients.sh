@@ -34,7 +34,7 @@ compare() { # label
 	local label=$1 server wl
 	server=$(server_stats)
 	wl=$(wl_stats)
-	if [ "$server" = "$wl" ]; then
+	if [ -n "$server" ] && [ "$server" = "$wl" ]; then
 		pass "$label: every command's requests and errors equal INFO commandstats ($(echo "$server" | wc -l) commands, $(echo "$server" | awk '{ r += $2; e += $3 } END { printf "%d requests, %d errors", r, e }'))"
 	else
 		fail "$label: commandstats differ (< server, > wirelens)"
