@@ -30,7 +30,8 @@ struct wl_ip6_frag {
 	__be32 identification;
 };
 
-static __always_inline int wl_parse_ipv4(struct wl_cursor *c, const struct wl_pkt *p,
+/* pkt_len, gso_segs: struct wl_pkt's fields (the whole packet's length, GSO segments). */
+static __always_inline int wl_parse_ipv4(struct wl_cursor *c, __u32 pkt_len, __u32 gso_segs,
 					 struct wl_meta *m, struct wl_counters *cnt)
 {
 	struct iphdr *iph = c->pos;
@@ -49,8 +50,8 @@ static __always_inline int wl_parse_ipv4(struct wl_cursor *c, const struct wl_pk
 		return WL_OUT_TRUNCATED_L3;
 	tot_len = bpf_ntohs(iph->tot_len);
 	/* A GSO skb above 64 KB (BIG TCP) carries tot_len 0: trust the packet length then. */
-	if (tot_len == 0 && p->gso_segs > 1)
-		tot_len = p->len - m->l3_off;
+	if (tot_len == 0 && gso_segs > 1)
+		tot_len = pkt_len - m->l3_off;
 	if (tot_len < hlen)
 		return WL_OUT_BAD_L3;
 
@@ -90,7 +91,7 @@ static __always_inline int wl_parse_ipv4(struct wl_cursor *c, const struct wl_pk
  * next header of each step through m->l4_off and m->key.l4_proto (WL_OPAQUE), so every step
  * starts from one state whatever kinds of headers came before (they combined into 3^6 paths).
  */
-static __always_inline int wl_parse_ipv6(struct wl_cursor *c, void *data, const struct wl_pkt *p,
+static __always_inline int wl_parse_ipv6(struct wl_cursor *c, void *data, __u32 pkt_len,
 					 struct wl_meta *m, struct wl_counters *cnt)
 {
 	struct ipv6hdr *ip6 = c->pos;
@@ -103,7 +104,7 @@ static __always_inline int wl_parse_ipv6(struct wl_cursor *c, void *data, const 
 		return WL_OUT_BAD_L3;
 	plen = bpf_ntohs(ip6->payload_len);
 	if (plen == 0) /* jumbogram or BIG TCP GSO */
-		plen = p->len - m->l3_off - sizeof(*ip6);
+		plen = pkt_len - m->l3_off - sizeof(*ip6);
 	m->key.l3_proto = ETH_P_IPV6;
 	__builtin_memcpy(m->key.src_addr, &ip6->saddr, 16);
 	__builtin_memcpy(m->key.dst_addr, &ip6->daddr, 16);

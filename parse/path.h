@@ -19,9 +19,10 @@
  * kind. Returns 0 or an outcome. A global function, verified once: whatever VLAN path led here,
  * and whatever way L3 and L4 went, the caller goes on from one state (the verifier forgets what
  * this function wrote into m), so flow accounting and the L7 hand-off are verified once too.
+ * pkt_len and gso_segs are struct wl_pkt's (passed as values: its packet pointers cannot be).
  */
-__noinline int wl_parse_l3l4(wl_ctx_t *ctx, const struct wl_pkt *p, struct wl_meta *m,
-			     struct wl_counters *cnt)
+__noinline int wl_parse_l3l4(wl_ctx_t *ctx, struct wl_meta *m, struct wl_counters *cnt,
+			     __u32 pkt_len, __u32 gso_segs)
 {
 	void *data = (void *)(long)WL_CTX_LOAD32(ctx, wl_ctx_t, data);
 	struct wl_cursor c;
@@ -29,7 +30,7 @@ __noinline int wl_parse_l3l4(wl_ctx_t *ctx, const struct wl_pkt *p, struct wl_me
 	int ret;
 
 	/* never: pointers to the caller's stack and map value */
-	if (!p || !m || !cnt)
+	if (!m || !cnt)
 		return WL_OUT_TRUNCATED_L3;
 	off = m->l3_off;
 	if (off > WL_HDR_OFF_MAX)
@@ -37,9 +38,9 @@ __noinline int wl_parse_l3l4(wl_ctx_t *ctx, const struct wl_pkt *p, struct wl_me
 	c.pos = data + off;
 	c.end = (void *)(long)WL_CTX_LOAD32(ctx, wl_ctx_t, data_end);
 	if (m->eth_proto == ETH_P_IP)
-		ret = wl_parse_ipv4(&c, p, m, cnt);
+		ret = wl_parse_ipv4(&c, pkt_len, gso_segs, m, cnt);
 	else
-		ret = wl_parse_ipv6(&c, data, p, m, cnt);
+		ret = wl_parse_ipv6(&c, data, pkt_len, m, cnt);
 	if (ret)
 		return ret;
 
@@ -54,7 +55,7 @@ __noinline int wl_parse_l3l4(wl_ctx_t *ctx, const struct wl_pkt *p, struct wl_me
 }
 
 /* Parses L2-L4 into m. Returns 0 when the packet belongs to a flow, else an outcome. */
-static __always_inline int wl_parse_l2l4(wl_ctx_t *ctx, struct wl_pkt *p, struct wl_meta *m,
+static __always_inline int wl_parse_l2l4(wl_ctx_t *ctx, const struct wl_pkt *p, struct wl_meta *m,
 					 struct wl_counters *cnt)
 {
 	struct wl_cursor c = {.pos = p->data, .end = p->data_end};
@@ -71,7 +72,7 @@ static __always_inline int wl_parse_l2l4(wl_ctx_t *ctx, struct wl_pkt *p, struct
 	if (m->eth_proto != ETH_P_IP && m->eth_proto != ETH_P_IPV6)
 		return WL_OUT_NON_IP;
 	m->l3_off = c.pos - p->data;
-	ret = wl_parse_l3l4(ctx, p, m, cnt);
+	ret = wl_parse_l3l4(ctx, m, cnt, p->len, p->gso_segs);
 	if (ret)
 		return ret;
 	if (m->frag)
