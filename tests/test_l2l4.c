@@ -291,13 +291,14 @@ static void test_payload_sizes(void)
 			len = pkt_build(&s, frame, sizeof(frame));
 			harness_reset();
 			rc = harness_run(h, frame, len, NULL);
-			if (h == HOOK_TC && len > 3500) {
-				/* skb test_run takes at most about one page: refused, nothing
-				 * counted */
+			if (h == HOOK_TC && rc < 0 && len > 3500) {
+				/* skb test_run takes at most about one page on some kernels (6.1
+				 * to 6.18; 7.2 takes more): refused by the kernel, the program
+				 * never ran, nothing counted. Where it runs, the frame counts as
+				 * any. */
 				struct wl_counters zero = {0};
 
-				CU_ASSERT(rc < 0);
-				expect_counters(&zero, "oversize tc", h);
+				expect_counters(&zero, "oversize tc refused by test_run", h);
 				continue;
 			}
 			CU_ASSERT(rc >= 0);
