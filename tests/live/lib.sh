@@ -121,3 +121,90 @@ node_clients() {
 	(cd "$dir" && flock "$dir/package.json" npm ci --no-audit --no-fund --loglevel=error) >/dev/null ||
 		{ echo "npm ci failed in $dir"; return 1; }
 }
+
+# A private MariaDB in $NS: datadir and unix socket in a temp dir, TCP on $SRV_IP:3306 only, no
+# TLS. Sets dir and sock, defines sql (root over the unix socket: never on the wire), creates the
+# user wl and the database sbtest. Stops the test when the server does not come up.
+start_mariadb() {
+	dir=$(mktemp -d "/tmp/$NS-mysql.XXXXXX")
+	on_exit "rm -rf $dir"
+	sock=$dir/mysqld.sock
+	mariadb-install-db --no-defaults --user=root --datadir="$dir/data" --skip-test-db \
+		--auth-root-authentication-method=normal >"$dir/install.log" 2>&1 ||
+		{ fail "mariadb-install-db"; tail -5 "$dir/install.log"; finish; exit 1; }
+	ip netns exec "$NS" mysqld --no-defaults --user=root --datadir="$dir/data" --socket="$sock" \
+		--pid-file="$dir/mysqld.pid" --bind-address="$SRV_IP" --port=3306 --skip-ssl \
+		--skip-name-resolve --local-infile=1 --skip-log-bin --performance-schema=0 \
+		--innodb-buffer-pool-size=64M --innodb-log-file-size=16M --log-error="$dir/err.log" &
+	on_exit "kill \$(cat $dir/mysqld.pid); sleep 1"
+	for _ in $(seq 150); do mariadb -S "$sock" -u root -e 'select 1' >/dev/null 2>&1 && break; sleep 0.1; done
+	sql "CREATE USER wl@'%'; GRANT ALL ON *.* TO wl@'%'; CREATE DATABASE sbtest" ||
+		{ fail "server not up"; tail -5 "$dir/err.log"; finish; exit 1; }
+}
+sql() { mariadb --no-defaults -S "$sock" -u root -N -B -e "$1"; }
+
+# Lines "wl NAME N" (wirelens requests per command name) and "srv Com_x N" (server Com_* deltas)
+# in, one line per Com_* group out: the group each wirelens name is counted in by the server
+# (both sides summed per group; a Com_* variable not listed is its own group, so anything
+# unexpected shows up). COM_STMT_EXECUTE runs count under their statement's verb: the server
+# counts them in that verb's Com_* too (and in Com_stmt_execute, which is therefore not compared).
+com_map() {
+	awk '
+	BEGIN {
+		n["SELECT"] = "select"; n["INSERT"] = "insert"; n["UPDATE"] = "update"
+		n["DELETE"] = "delete"; n["REPLACE"] = "replace"; n["BEGIN"] = "begin"
+		n["START"] = "begin"; n["COMMIT"] = "commit"; n["ROLLBACK"] = "rollback"
+		n["SET"] = "set_option"; n["COM_SET_OPTION"] = "set_option"; n["SHOW"] = "show"
+		n["COM_FIELD_LIST"] = "show"; n["COM_STATISTICS"] = "show"; n["DESCRIBE"] = "show"
+		n["DESC"] = "show"; n["CREATE"] = "create"; n["COM_CREATE_DB"] = "create"
+		n["DROP"] = "drop"; n["COM_DROP_DB"] = "drop"; n["ALTER"] = "alter"
+		n["TRUNCATE"] = "truncate"; n["CALL"] = "call_procedure"; n["USE"] = "change_db"
+		n["COM_INIT_DB"] = "change_db"; n["DO"] = "do"; n["LOCK"] = "lock_tables"
+		n["UNLOCK"] = "unlock_tables"; n["ANALYZE"] = "analyze"; n["OPTIMIZE"] = "optimize"
+		n["LOAD"] = "load"; n["GRANT"] = "grant"; n["COM_STMT_PREPARE"] = "stmt_prepare"
+		n["COM_STMT_CLOSE"] = "stmt_close"; n["COM_STMT_RESET"] = "stmt_reset"
+		n["COM_STMT_FETCH"] = "stmt_fetch"; n["COM_PING"] = "admin_commands"
+		n["COM_CHANGE_USER"] = "admin_commands"; n["COM_RESET_CONNECTION"] = "admin_commands"
+		n["COM_DEBUG"] = "admin_commands"; n["COM_SHUTDOWN"] = "admin_commands"
+		n["COM_PROCESS_KILL"] = "kill"; n["KILL"] = "kill"; n["COM_REFRESH"] = "flush"
+		n["FLUSH"] = "flush"; n["COM_PROCESS_INFO"] = "show"
+	}
+	$1 == "wl" { g = ($2 in n) ? n[$2] : "wl:" $2; wl[g] += $3 }
+	$1 == "srv" {
+		g = tolower($2); sub(/^com_/, "", g)
+		if (g ~ /^show_/) g = "show"; else if (g ~ /^create_/) g = "create"
+		else if (g ~ /^drop_/) g = "drop"; else if (g ~ /^alter_/) g = "alter"
+		else if (g == "insert_select") g = "insert"; else if (g == "replace_select") g = "replace"
+		else if (g == "update_multi") g = "update"; else if (g == "delete_multi") g = "delete"
+		else if (g == "stmt_execute") next
+		srv[g] += $3
+	}
+	END {
+		for (g in wl) all[g] = 1
+		for (g in srv) all[g] = 1
+		for (g in all) if (srv[g] + wl[g]) printf "%-16s server %8d wirelens %8d\n", g, srv[g], wl[g]
+	}' | sort
+}
+
+com_status() { sql "SHOW GLOBAL STATUS LIKE 'Com\\_%'"; }
+
+# A private PostgreSQL in $NS: cluster and unix socket in a temp dir, TCP on $SRV_IP:5432 only
+# (trust for 198.18.0.0/15), no TLS, pg_stat_statements. Sets dir and PGBIN; more server
+# settings as arguments ("-c name=value ..."). Stops the test when the server does not start.
+start_postgres() {
+	PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+	dir=$(mktemp -d "/tmp/$NS-pg.XXXXXX")
+	chmod 755 "$dir"
+	chown postgres: "$dir"
+	on_exit "rm -rf $dir"
+	runuser -u postgres -- "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync \
+		>"$dir/initdb.log" 2>&1 || { fail "initdb"; tail -5 "$dir/initdb.log"; finish; exit 1; }
+	printf 'local all all trust\nhost all all 198.18.0.0/15 trust\n' >"$dir/data/pg_hba.conf"
+	ip netns exec "$NS" runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
+		-w -t 30 start -o "-k $dir -h $SRV_IP -p 5432 -c ssl=off \
+		-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top \
+		-c pg_stat_statements.track_utility=on -c fsync=off -c synchronous_commit=off \
+		-c full_page_writes=off -c max_connections=40 $*" >/dev/null ||
+		{ fail "postgres did not start"; tail -5 "$dir/server.log"; finish; exit 1; }
+	on_exit "runuser -u postgres -- $PGBIN/pg_ctl -D $dir/data -m immediate stop"
+}

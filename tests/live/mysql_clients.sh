@@ -11,22 +11,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 node_clients || exit 1
 setup_pair
-dir=$(mktemp -d "/tmp/$NS-mysql.XXXXXX")
-on_exit "rm -rf $dir"
-sock=$dir/mysqld.sock
-
-mariadb-install-db --no-defaults --user=root --datadir="$dir/data" --skip-test-db \
-	--auth-root-authentication-method=normal >"$dir/install.log" 2>&1 ||
-	{ fail "mariadb-install-db"; tail -5 "$dir/install.log"; finish; exit 1; }
-ip netns exec "$NS" mysqld --no-defaults --user=root --datadir="$dir/data" --socket="$sock" \
-	--pid-file="$dir/mysqld.pid" --bind-address="$SRV_IP" --port=3306 --skip-ssl \
-	--skip-name-resolve --local-infile=1 --skip-log-bin --performance-schema=0 \
-	--innodb-buffer-pool-size=64M --innodb-log-file-size=16M --log-error="$dir/err.log" &
-on_exit "kill \$(cat $dir/mysqld.pid); sleep 1"
-for _ in $(seq 150); do mariadb -S "$sock" -u root -e 'select 1' >/dev/null 2>&1 && break; sleep 0.1; done
-sql() { mariadb --no-defaults -S "$sock" -u root -N -B -e "$1"; }
-sql "CREATE USER wl@'%'; GRANT ALL ON *.* TO wl@'%'; CREATE DATABASE sbtest;
-	CREATE TABLE sbtest.mc (id INT PRIMARY KEY, v VARCHAR(32));
+start_mariadb
+sql "CREATE TABLE sbtest.mc (id INT PRIMARY KEY, v VARCHAR(32));
 	INSERT INTO sbtest.mc VALUES (1, 'one'), (2, 'two'), (3, 'three')" &&
 	printf '%s\n' 'DELIMITER //' 'CREATE PROCEDURE sbtest.two_sets(n INT) BEGIN SELECT n AS a; SELECT * FROM sbtest.mc WHERE id <= n; END//' |
 	mariadb --no-defaults -S "$sock" -u root ||
@@ -34,45 +20,6 @@ sql "CREATE USER wl@'%'; GRANT ALL ON *.* TO wl@'%'; CREATE DATABASE sbtest;
 
 "$WL_BIN" attach "$HOST_IF" || { echo "attach failed"; exit 1; }
 
-com_map() {
-	awk '
-	BEGIN {
-		n["SELECT"] = "select"; n["INSERT"] = "insert"; n["UPDATE"] = "update"
-		n["DELETE"] = "delete"; n["REPLACE"] = "replace"; n["BEGIN"] = "begin"
-		n["START"] = "begin"; n["COMMIT"] = "commit"; n["ROLLBACK"] = "rollback"
-		n["SET"] = "set_option"; n["COM_SET_OPTION"] = "set_option"; n["SHOW"] = "show"
-		n["COM_FIELD_LIST"] = "show"; n["COM_STATISTICS"] = "show"; n["DESCRIBE"] = "show"
-		n["DESC"] = "show"; n["CREATE"] = "create"; n["COM_CREATE_DB"] = "create"
-		n["DROP"] = "drop"; n["COM_DROP_DB"] = "drop"; n["ALTER"] = "alter"
-		n["TRUNCATE"] = "truncate"; n["CALL"] = "call_procedure"; n["USE"] = "change_db"
-		n["COM_INIT_DB"] = "change_db"; n["DO"] = "do"; n["LOCK"] = "lock_tables"
-		n["UNLOCK"] = "unlock_tables"; n["ANALYZE"] = "analyze"; n["OPTIMIZE"] = "optimize"
-		n["LOAD"] = "load"; n["GRANT"] = "grant"; n["COM_STMT_PREPARE"] = "stmt_prepare"
-		n["COM_STMT_CLOSE"] = "stmt_close"; n["COM_STMT_RESET"] = "stmt_reset"
-		n["COM_STMT_FETCH"] = "stmt_fetch"; n["COM_PING"] = "admin_commands"
-		n["COM_CHANGE_USER"] = "admin_commands"; n["COM_RESET_CONNECTION"] = "admin_commands"
-		n["COM_DEBUG"] = "admin_commands"; n["COM_SHUTDOWN"] = "admin_commands"
-		n["COM_PROCESS_KILL"] = "kill"; n["KILL"] = "kill"; n["COM_REFRESH"] = "flush"
-		n["FLUSH"] = "flush"; n["COM_PROCESS_INFO"] = "show"
-	}
-	$1 == "wl" { g = ($2 in n) ? n[$2] : "wl:" $2; wl[g] += $3 }
-	$1 == "srv" {
-		g = tolower($2); sub(/^com_/, "", g)
-		if (g ~ /^show_/) g = "show"; else if (g ~ /^create_/) g = "create"
-		else if (g ~ /^drop_/) g = "drop"; else if (g ~ /^alter_/) g = "alter"
-		else if (g == "insert_select") g = "insert"; else if (g == "replace_select") g = "replace"
-		else if (g == "update_multi") g = "update"; else if (g == "delete_multi") g = "delete"
-		else if (g == "stmt_execute") next
-		srv[g] += $3
-	}
-	END {
-		for (g in wl) all[g] = 1
-		for (g in srv) all[g] = 1
-		for (g in all) if (srv[g] + wl[g]) printf "%-16s server %8d wirelens %8d\n", g, srv[g], wl[g]
-	}' | sort
-}
-
-com_status() { sql "SHOW GLOBAL STATUS LIKE 'Com\\_%'"; }
 counters() { "$WL_BIN" status | awk -v k="$1" '$1 == k { print $2 }'; }
 
 rounds=20

@@ -19,26 +19,8 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 node_clients || exit 1
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 setup_pair
-dir=$(mktemp -d "/tmp/$NS-pg.XXXXXX")
-chmod 755 "$dir"
-chown postgres: "$dir"
-on_exit "rm -rf $dir"
-
-runuser -u postgres -- "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync \
-	>"$dir/initdb.log" 2>&1 || { fail "initdb"; tail -5 "$dir/initdb.log"; finish; exit 1; }
-cat >"$dir/data/pg_hba.conf" <<EOF
-local all all trust
-host all all 198.18.0.0/15 trust
-EOF
-ip netns exec "$NS" runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
-	-w -t 30 start -o "-k $dir -h $SRV_IP -p 5432 -c ssl=off \
-	-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top \
-	-c pg_stat_statements.track_utility=on -c fsync=off -c synchronous_commit=off \
-	-c full_page_writes=off -c max_connections=40 -c log_min_error_statement=error" >/dev/null ||
-	{ fail "postgres did not start"; tail -5 "$dir/server.log"; finish; exit 1; }
-on_exit "runuser -u postgres -- $PGBIN/pg_ctl -D $dir/data -m immediate stop"
+start_postgres -c log_min_error_statement=error
 
 # over the unix socket: not on the wire
 sql() { psql -X -h "$dir" -U postgres -d "${2:-wl}" -At -q -c "$1"; }
