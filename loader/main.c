@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "l7cfg.h"
 #include "netns.h"
+#include "params.h"
 #include "probe.h"
 #include "progs.h"
 #include "views.h"
@@ -96,34 +97,50 @@ static int cmd_attach(int argc, char **argv)
 	return failed || err ? 1 : 0;
 }
 
-static void detach_usage(FILE *f)
+enum { DETACH_ALL = 256, DETACH_KEEP_MAPS };
+
+static const struct wl_param detach_params[] = {
+	{"all", DETACH_ALL, NULL, "every attachment (only the namespace's with --netns)"},
+	{"keep-maps", DETACH_KEEP_MAPS, NULL,
+	 "keep the maps pinned (counters survive) when nothing is left"},
+	{NULL, 0, NULL, NULL},
+};
+
+const struct wl_verb_params wl_detach_params = {
+	.verb = "detach",
+	.synopsis = "IFACE... | --all",
+	.summary = "detach from interfaces; unpin the maps when nothing is left attached",
+	.params = detach_params,
+};
+
+struct detach_opts {
+	int all, keep;
+};
+
+static int detach_option(int key, const char *value, void *ctx)
 {
-	fprintf(f, "usage: wirelens [--netns NAME|PATH] detach IFACE... | --all [--keep-maps]\n"
-		   "  --all        every attachment (only the namespace's with --netns)\n"
-		   "  --keep-maps  keep the maps pinned (counters survive) when nothing is left\n");
+	struct detach_opts *o = ctx;
+
+	(void)value;
+	if (key == DETACH_ALL)
+		o->all = 1;
+	else if (key == DETACH_KEEP_MAPS)
+		o->keep = 1;
+	return 0;
 }
 
 static int cmd_detach(int argc, char **argv)
 {
-	int all = 0, keep = 0, lock, first = 0;
+	struct detach_opts o = {};
+	int lock, first, all, keep, err;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--all"))
-			all = 1;
-		else if (!strcmp(argv[i], "--keep-maps"))
-			keep = 1;
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			detach_usage(stdout);
-			return 0;
-		} else if (argv[i][0] == '-') {
-			fprintf(stderr,
-				"wirelens: detach: unknown option '%s' (wirelens detach --help)\n",
-				argv[i]);
-			return 2;
-		} else if (!first) {
-			first = i;
-		}
-	}
+	err = wl_params_parse(&wl_detach_params, argc, argv, detach_option, &o, &first);
+	if (err)
+		return err == WL_PARAMS_HELP ? 0 : err;
+	all = o.all;
+	keep = o.keep;
+	if (first >= argc)
+		first = 0;
 	if (!all && !first) {
 		fprintf(stderr, "wirelens: detach needs an interface or --all (wirelens detach "
 				"--help)\n");
@@ -149,8 +166,8 @@ static int cmd_detach(int argc, char **argv)
 	if (lock < 0)
 		return 1;
 	/* Validate every interface before changing anything. */
-	for (int i = 1; i < argc; i++) {
-		if (argv[i][0] != '-' && !wl_iface_pinned(argv[i])) {
+	for (int i = first; first && i < argc; i++) {
+		if (!wl_iface_pinned(argv[i])) {
 			fprintf(stderr, "wirelens: nothing attached to '%s'%s%s\n", argv[i],
 				wl_netns_tag() ? " in netns " : "",
 				wl_netns_tag() ? wl_netns_tag() : "");
@@ -158,11 +175,9 @@ static int cmd_detach(int argc, char **argv)
 			return 1;
 		}
 	}
-	for (int i = 1; i < argc; i++) {
+	for (int i = first; first && i < argc; i++) {
 		char what[64];
 
-		if (argv[i][0] == '-')
-			continue;
 		wl_detach_iface(argv[i], what, sizeof(what));
 		printf("detached %s (%s)\n", argv[i], what);
 	}

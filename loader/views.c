@@ -33,6 +33,7 @@ static const char *const counter_names[] = {
 	"vlan_too_deep",
 	"frag_unmatched",
 	"map_full",
+	"denied",
 	"ipv4",
 	"ipv6",
 	"vlan_tagged",
@@ -55,6 +56,9 @@ static const char *const counter_names[] = {
 	"l7_stats_full",
 	"l7_gap_absorbed",
 	"l7_unloaded",
+	"l7_denied",
+	"conn_blocked",
+	"rst_sent",
 };
 _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) ==
 		       sizeof(struct wl_counters) / sizeof(__u64),

@@ -13,9 +13,9 @@
 #endif
 
 /* Bump on any incompatible layout change: pins live under a versioned directory. */
-#define WL_ABI_VERSION 3
+#define WL_ABI_VERSION 4
 #define WL_PIN_ROOT    "/sys/fs/bpf/wirelens"
-#define WL_PIN_DIR     WL_PIN_ROOT "/v3"
+#define WL_PIN_DIR     WL_PIN_ROOT "/v4"
 
 #define WL_FLOWS_DEFAULT 65536 /* flow table entries; the loader may change it at load time */
 #define WL_FRAGS_MAX	 4096  /* IP fragment trains remembered to attribute later fragments */
@@ -92,6 +92,8 @@ struct wl_counters {
 	__u64 vlan_too_deep;  /* more than two VLAN tags */
 	__u64 frag_unmatched; /* later fragment whose first fragment was not seen */
 	__u64 map_full;	      /* a new flow could not be inserted */
+	__u64 denied;	      /* dropped by the filter before any accounting: an L3/L4 rule, the
+			       * deny policy, or a connection blocked by an L7 rule */
 	/* facts */
 	__u64 ipv4;
 	__u64 ipv6;
@@ -120,8 +122,13 @@ struct wl_counters {
 	__u64 l7_gap_absorbed;	/* of l7_gap: the missing bytes lay inside a body being skipped */
 	__u64 l7_unloaded;	/* packets of a protocol whose program is not loaded (left out by
 				 * attach --protocols/--no-l7, or refused by this kernel) */
+	/* filter (facts) */
+	__u64 l7_denied;    /* packets dropped for carrying a command an L7 rule denies (their
+			     * outcome is accounted: the flow saw them before the parser) */
+	__u64 conn_blocked; /* of denied: packets of a connection an L7 rule blocked */
+	__u64 rst_sent;	    /* TCP resets sent by reject rules */
 };
-WL_ASSERT_SIZE(struct wl_counters, 34 * 8);
+WL_ASSERT_SIZE(struct wl_counters, 38 * 8);
 
 /* Outcome indexes, in the order of struct wl_counters, so BPF can bump one by index. */
 enum wl_outcome {
@@ -136,11 +143,14 @@ enum wl_outcome {
 	WL_OUT_VLAN_TOO_DEEP,
 	WL_OUT_FRAG_UNMATCHED,
 	WL_OUT_MAP_FULL,
+	WL_OUT_DENIED,
 	WL_OUT_END,
 };
 _Static_assert(__builtin_offsetof(struct wl_counters, accounted) == WL_OUT_ACCOUNTED * 8,
 	       "outcome order");
 _Static_assert(__builtin_offsetof(struct wl_counters, map_full) == WL_OUT_MAP_FULL * 8,
+	       "outcome order");
+_Static_assert(__builtin_offsetof(struct wl_counters, denied) == WL_OUT_DENIED * 8,
 	       "outcome order");
 _Static_assert(__builtin_offsetof(struct wl_counters, ipv4) == WL_OUT_END * 8, "outcome block end");
 
@@ -347,6 +357,95 @@ struct wl_l7_info {
 };
 WL_ASSERT_SIZE(struct wl_l7_info, 128);
 
+/* ---- Filter ------------------------------------------------------------------------------- */
+
+/*
+ * Rules live in two sets (generations): the loader writes the inactive one whole, then flips
+ * wl_filter_cfg.gen, so no packet sees half a change. A rule's slot is its index in its set;
+ * the maps indexed by slot hold both sets: index gen * WL_RULES_MAX + slot.
+ */
+#define WL_RULES_MAX	    16384 /* rules in one set */
+#define WL_L7_RULES_PER_CMD 8	  /* L7 rules naming one (protocol, command) */
+
+enum wl_action {
+	WL_ACT_NONE = 0,
+	WL_ACT_ALLOW = 1,
+	WL_ACT_DENY = 2,
+	WL_ACT_COUNT = 3,  /* counts on the rule, verdict from the next matching rule or policy */
+	WL_ACT_REJECT = 4, /* deny, and a TCP RST to both ends */
+};
+
+#define WL_RULE_IN  0x1 /* direction bits: ingress (XDP, TC ingress) */
+#define WL_RULE_OUT 0x2 /* egress (TC egress) */
+
+/* Conditions a rule has (wl_rule.fields); a condition it does not have matches anything. */
+#define WL_RF_SRC   0x01
+#define WL_RF_DST   0x02
+#define WL_RF_PROTO 0x04
+#define WL_RF_SPORT 0x08
+#define WL_RF_DPORT 0x10
+#define WL_RF_VLAN  0x20
+#define WL_RF_IFACE 0x40
+#define WL_RF_L7                                                                                   \
+	0x80 /* an L7 rule: matched per command by the protocol programs, never by                 \
+	      * the L3/L4 classifier */
+
+struct wl_rule {
+	__u32 id;	/* the id `rule add` printed; 0: empty slot */
+	__u32 priority; /* the highest matching priority wins; ties: the lowest id */
+	__u32 ifindex;	/* WL_RF_IFACE */
+	__u16 fields;	/* WL_RF_* */
+	__u8 action;	/* enum wl_action */
+	__u8 dirs;	/* WL_RULE_IN | WL_RULE_OUT */
+	__u16 l3_proto; /* ETH_P_IP or ETH_P_IPV6 when the rule has a prefix, else 0 */
+	__u8 src_len;	/* prefix lengths in bits (WL_RF_SRC, WL_RF_DST) */
+	__u8 dst_len;
+	__u8 l4_proto;	/* WL_RF_PROTO: IPPROTO_* */
+	__u8 l7_proto;	/* WL_RF_L7: enum wl_l7_proto */
+	__u16 vlan;	/* WL_RF_VLAN: outer VLAN id */
+	__u16 sport_lo; /* WL_RF_SPORT: inclusive range, host byte order */
+	__u16 sport_hi;
+	__u16 dport_lo; /* WL_RF_DPORT */
+	__u16 dport_hi;
+	__u8 src_addr[16]; /* IPv4 in the first four bytes */
+	__u8 dst_addr[16];
+};
+WL_ASSERT_SIZE(struct wl_rule, 64);
+
+/* What each rule matched (per-CPU array, index gen * WL_RULES_MAX + slot). */
+struct wl_rule_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 connections; /* L7 rules: connections blocked (deny, reject) or seen (allow, count) */
+};
+WL_ASSERT_SIZE(struct wl_rule_stats, 24);
+
+/* The active set and the verdict when no rule decides (one array entry). */
+struct wl_filter_cfg {
+	__u8 gen;     /* active set: 0 or 1 */
+	__u8 policy;  /* WL_ACT_ALLOW (default) or WL_ACT_DENY, for IP packets no rule decides */
+	__u8 has_l34; /* the active set has L3/L4 rules (or policy deny): classify packets */
+	__u8 has_l7;  /* the active set has L7 rules: protocol programs look commands up */
+	__u32 rules;  /* rules in the active set */
+};
+WL_ASSERT_SIZE(struct wl_filter_cfg, 8);
+
+/* L7 rules by what they name: the slots of the rules naming (protocol, command) in set gen,
+ * best first (priority, then id). Redis CONFIG names every CONFIG|... id as well. */
+struct wl_l7_rule_key {
+	__u8 gen;
+	__u8 l7_proto;
+	__u16 cmd_id;
+};
+WL_ASSERT_SIZE(struct wl_l7_rule_key, 4);
+
+struct wl_l7_rule_val {
+	__u16 count;
+	__u16 slot[WL_L7_RULES_PER_CMD];
+	__u16 pad;
+};
+WL_ASSERT_SIZE(struct wl_l7_rule_val, 20);
+
 #ifdef __bpf__
 /* Map definitions: BPF side only. The loader pins each by name under WL_PIN_DIR. */
 struct {
@@ -420,6 +519,35 @@ struct {
 	__type(key, __u32);
 	__type(value, struct wl_l7_info);
 } wl_l7_info SEC(".maps");
+
+/* ---- Filter maps (the L3/L4 classifier's own maps are in parse/filter.h) ---- */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wl_filter_cfg);
+} wl_filter_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * WL_RULES_MAX);
+	__type(key, __u32);
+	__type(value, struct wl_rule);
+} wl_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * WL_RULES_MAX);
+	__type(key, __u32);
+	__type(value, struct wl_rule_stats);
+} wl_rule_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * WL_CMD_IDS_MAX);
+	__type(key, struct wl_l7_rule_key);
+	__type(value, struct wl_l7_rule_val);
+} wl_l7_rules SEC(".maps");
 
 #endif /* __bpf__ */
 

@@ -11,10 +11,30 @@
 
 static uint8_t frame[PKT_MAX];
 static const char *const counter_field[] = {
-	"seen",	  "accounted", "non_ip",	 "truncated_l2",  "truncated_l3",   "truncated_l4",
-	"bad_l4", "bad_l3",    "bad_ipv6_chain", "vlan_too_deep", "frag_unmatched", "map_full",
-	"ipv4",	  "ipv6",      "vlan_tagged",	 "qinq",	  "frag_v4",	    "frag_v6",
-	"tcp",	  "udp",       "icmp",		 "l4_other",	  "gso_packets",
+	"seen",
+	"accounted",
+	"non_ip",
+	"truncated_l2",
+	"truncated_l3",
+	"truncated_l4",
+	"bad_l4",
+	"bad_l3",
+	"bad_ipv6_chain",
+	"vlan_too_deep",
+	"frag_unmatched",
+	"map_full",
+	"denied",
+	"ipv4",
+	"ipv6",
+	"vlan_tagged",
+	"qinq",
+	"frag_v4",
+	"frag_v6",
+	"tcp",
+	"udp",
+	"icmp",
+	"l4_other",
+	"gso_packets",
 };
 
 /* Compares the L2-L4 part of the counters (the L7 block is checked by its own suite). */
