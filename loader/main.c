@@ -12,6 +12,7 @@
 #include "attach.h"
 #include "commands.h"
 #include "l7cfg.h"
+#include "log.h"
 #include "netns.h"
 #include "params.h"
 #include "probe.h"
@@ -247,6 +248,7 @@ static const struct verb {
 	{"ports", wl_cmd_ports, "server ports of each application protocol"},
 	{"reset", cmd_reset, "zero every counter without detaching"},
 	{"watch", wl_cmd_watch, "attach to matching interfaces, now and as they appear"},
+	{"log", wl_cmd_log, "request/response pairs (or packets) as they complete"},
 };
 
 static void usage(FILE *f)

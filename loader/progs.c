@@ -368,6 +368,7 @@ int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 	size_t log_len = o->verbose ? DETAIL_LOG_LEN : STATS_LOG_LEN;
 	char *log = calloc(1, log_len);
 	struct bpf_map *map;
+	__u32 ring;
 	int err = -ENOMEM;
 
 	memset(p, 0, sizeof(*p));
@@ -384,6 +385,23 @@ int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 	main_only(p->tc->obj);
 	if (o->flows_max) {
 		err = bpf_map__set_max_entries(p->xdp->maps.wl_flows, o->flows_max);
+		if (err)
+			goto fail;
+	}
+	ring = o->ring_size;
+	if (!ring && getenv("WIRELENS_LOG_RING"))
+		ring = strtoul(getenv("WIRELENS_LOG_RING"), NULL, 0);
+	if (ring) {
+		/* the kernel wants a power of 2 and a multiple of the page size */
+		if (ring & (ring - 1) || ring % sysconf(_SC_PAGESIZE)) {
+			fprintf(stderr,
+				"wirelens: event ring size %u: not a power of 2 multiple of the "
+				"page size\n",
+				ring);
+			err = -EINVAL;
+			goto fail;
+		}
+		err = bpf_map__set_max_entries(p->xdp->maps.wl_events, ring);
 		if (err)
 			goto fail;
 	}

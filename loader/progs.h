@@ -30,6 +30,8 @@ struct wl_load_opts {
 	bool l7_select;	     /* load only the protocols of l7_mask (else every protocol) */
 	__u32 l7_mask;	     /* 1 << enum wl_l7_proto per protocol (attach --protocols) */
 	bool warn;	     /* one line on stderr per protocol the kernel refused */
+	__u32 ring_size;     /* event log ring bytes (a power of 2 >= the page size); 0: the
+			      * default, or $WIRELENS_LOG_RING (tests: a tiny ring) */
 };
 
 /*

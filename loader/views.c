@@ -19,6 +19,7 @@
 #include "views.h"
 #include "netns.h"
 #include "l7cfg.h"
+#include "log.h"
 
 static const char *const counter_names[] = {
 	"seen",
@@ -232,6 +233,8 @@ int wl_cmd_status(int argc, char **argv)
 		}
 	}
 	close(fd);
+	if (!c.json)
+		wl_log_status(NULL);
 	if (c.json) {
 		json_object_object_add(root, "xdp_mode", json_object_new_string("single program"));
 		json_object_object_add(dj, "available", json_object_new_boolean(dispatcher));
@@ -246,6 +249,7 @@ int wl_cmd_status(int argc, char **argv)
 		json_object_object_add(root, "maps", mj);
 		json_object_object_add(root, "counters", cj);
 		wl_l7_status(root);
+		wl_log_status(root);
 		printf("%s\n",
 		       json_object_to_json_string_ext(
 			       root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));

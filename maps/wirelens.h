@@ -446,6 +446,74 @@ struct wl_l7_rule_val {
 };
 WL_ASSERT_SIZE(struct wl_l7_rule_val, 20);
 
+/* ---- Event log (`wirelens log`) ------------------------------------------------------------ */
+
+/*
+ * The programs write one record per completed request/response run or per packet to a ring
+ * buffer, but only while a reader holds a lease: wl_log_cfg.until_ns in the future (the reader
+ * renews it every second and clears it on exit; a reader that died stops costing anything
+ * within WL_LOG_LEASE_NS). Records hold numbers and command ids only, never payload bytes.
+ */
+#define WL_LOG_RING_DEFAULT (1u << 20) /* ring buffer bytes (~11,900 records) */
+#define WL_LOG_LEASE_NS	    (5ULL * 1000000000ULL)
+#define WL_LOG_PAIRS	    0x1 /* wl_log_cfg.flags: request/response pairs */
+#define WL_LOG_PACKETS	    0x2 /* every packet (addresses, ports, length, hook, outcome) */
+
+struct wl_log_cfg {
+	__u64 until_ns;	  /* bpf_ktime_get_ns() time the reader's lease ends; 0: no reader */
+	__u32 flags;	  /* WL_LOG_* */
+	__u32 sample;	  /* keep 1 record in `sample` (0 and 1: every record) */
+	__u32 l7_mask;	  /* pairs of these protocols only (1 << enum wl_l7_proto); 0: all */
+	__u32 reader_pid; /* the reader holding the lease (one at a time) */
+};
+WL_ASSERT_SIZE(struct wl_log_cfg, 24);
+
+/* Per-CPU (one entry). Events are pairs or packets: a pair record may hold several pairs. */
+struct wl_log_stats {
+	__u64 records;	      /* written to the ring */
+	__u64 events;	      /* events in them */
+	__u64 lost_records;   /* the ring was full */
+	__u64 lost_events;    /* events in the lost records */
+	__u64 sampled_events; /* left out by the reader's 1-in-N sampling */
+	__u64 thinned_events; /* left out while the ring was over half full (15 records in 16) */
+};
+WL_ASSERT_SIZE(struct wl_log_stats, 6 * 8);
+
+enum wl_event_kind {
+	WL_EV_PAIR = 1,
+	WL_EV_PACKET = 2,
+};
+
+enum wl_event_hook {
+	WL_EV_XDP = 0,
+	WL_EV_TC = 1,
+};
+
+/* One ring record. A pair record is a run the engine aggregates: `count` responses to requests
+ * of one command that came in one packet with the same latency (usually 1). */
+struct wl_event {
+	__u64 ts_ns;	/* bpf_ktime_get_ns() (pair: the response; packet: coarse clock) */
+	__u8 kind;	/* enum wl_event_kind */
+	__u8 hook;	/* enum wl_event_hook */
+	__u8 l7_proto;	/* pair: enum wl_l7_proto */
+	__u8 l4_proto;	/* IPPROTO_* */
+	__u16 l3_proto; /* ETH_P_IP or ETH_P_IPV6 (packet: 0 when the packet is not IP) */
+	__u16 cmd_id;	/* pair: index of the command name in wl_cmd_ids */
+	__u32 ifindex;
+	__u16 src_port; /* pair: the client; host byte order */
+	__u16 dst_port; /* pair: the server */
+	__u8 src_addr[16];
+	__u8 dst_addr[16];
+	__u32 count;	  /* pair: pairs in the record; packet: 1 */
+	__u32 errors;	  /* pair: of count, error replies */
+	__u32 misses;	  /* pair: of count, not-found replies */
+	__u32 bytes;	  /* pair: response bytes of the record; packet: length (L2) */
+	__u64 latency_ns; /* pair: request seen -> response seen, each pair of the record */
+	__u8 outcome;	  /* packet: enum wl_outcome */
+	__u8 pad[7];
+};
+WL_ASSERT_SIZE(struct wl_event, 88);
+
 #ifdef __bpf__
 /* Map definitions: BPF side only. The loader pins each by name under WL_PIN_DIR. */
 struct {

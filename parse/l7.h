@@ -107,6 +107,8 @@ struct wl_l7_walk {
 	struct wl_counters *cnt;
 };
 
+#include "events.h" /* the event log: needs the structs above */
+
 /* Makes the window cover w->off. Returns the number of bytes available from w->off, 0 at the
  * end of the payload or on a load failure. */
 static __always_inline __u32 wl_win_avail(struct wl_l7_walk *w)
@@ -429,6 +431,7 @@ static __always_inline void wl_run_flush_resp(struct wl_l7_walk *w)
 
 	if (r->id == WL_CMD_NONE || !r->count)
 		return;
+	wl_log_pair_g(w->s); /* a ring record while `wirelens log` reads */
 	st = wl_cmd_stats_get(w, r->id);
 	if (st) {
 		__u32 b = wl_log2_u64(r->lat_ns);

@@ -114,6 +114,7 @@ static __always_inline int wl_process(wl_ctx_t *ctx)
 		asm volatile("%0 &= 15" : "+r"(i));
 		((__u64 *)cnt)[i]++;
 	}
+	wl_log_packet(&p, &m, out); /* `wirelens log --packets` (a lookup while nobody reads) */
 	/* last: the L7 engine is a tail call that does not come back */
 	if (out == WL_OUT_ACCOUNTED &&
 	    ((m.frag == WL_FRAG_NONE &&

@@ -1,0 +1,614 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * `wirelens log`: one line per request/response pair (or, with --packets, per packet) read from
+ * the event ring (parse/events.h). The programs write records only while this reader holds the
+ * lease in wl_log_cfg: it renews it every second and clears it on exit; a reader that dies
+ * without clearing it stops the records within WL_LOG_LEASE_NS.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+
+#include "attach.h"
+#include "l7cfg.h"
+#include "log.h"
+#include "progs.h"
+
+enum {
+	LOG_JSON = 'j',
+	LOG_PROTOCOL = 'p',
+	LOG_SAMPLE = 's',
+	LOG_COUNT = 'c',
+	LOG_PACKETS = 256,
+	LOG_DURATION,
+};
+
+static const struct wl_param log_params[] = {
+	{"json", LOG_JSON, NULL, "one JSON object per line (README: \"Event log\")"},
+	{"protocol", LOG_PROTOCOL, "PROTO,...", "pairs of these protocols only"},
+	{"sample", LOG_SAMPLE, "N",
+	 "keep 1 record in N, chosen at random in the kernel\n(the rest are counted as sampled)"},
+	{"packets", LOG_PACKETS, NULL,
+	 "one line per packet (addresses, ports, length, hook)\ninstead of per pair"},
+	{"count", LOG_COUNT, "N", "stop after N events"},
+	{"duration", LOG_DURATION, "SECONDS", "stop after that long"},
+	{NULL, 0, NULL, NULL},
+};
+
+const struct wl_verb_params wl_log_params = {
+	.verb = "log",
+	.synopsis = "",
+	.summary = "request/response pairs as they complete: time, client -> server, protocol,\n"
+		   "  command, status (ok, error, miss), latency; never payload, keys or SQL text",
+	.params = log_params,
+	.notes = "  A record holds the pairs of one command answered in one packet with one\n"
+		 "  latency: its line ends in xN when N > 1. Events the ring had no room for are\n"
+		 "  counted (lost), as are those sampled out or thinned (over half full, 1 record\n"
+		 "  in 16 is kept); the summary at the end (stderr; --json: stdout) gives them.\n"
+		 "  One reader at a time; nothing is recorded while none reads.",
+};
+
+struct log_opts {
+	int json, packets;
+	__u32 l7_mask, sample;
+	__u64 max_events;
+	double duration;
+};
+
+static int log_option(int key, const char *value, void *ctx)
+{
+	struct log_opts *o = ctx;
+	char *end;
+
+	switch (key) {
+	case LOG_JSON:
+		o->json = 1;
+		break;
+	case LOG_PACKETS:
+		o->packets = 1;
+		break;
+	case LOG_PROTOCOL: {
+		char buf[256], *tok, *save = NULL;
+
+		snprintf(buf, sizeof(buf), "%s", value);
+		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			unsigned int p = wl_l7_proto_by_name(tok);
+
+			if (!p)
+				return wl_params_bad_value(&wl_log_params, key, value,
+							   "unknown protocol");
+			o->l7_mask |= 1u << p;
+		}
+		if (!o->l7_mask)
+			return wl_params_bad_value(&wl_log_params, key, value, "no protocol");
+		break;
+	}
+	case LOG_SAMPLE: {
+		unsigned long v = strtoul(value, &end, 10);
+
+		if (end == value || *end || v < 1 || v > 1000000 || value[0] == '-')
+			return wl_params_bad_value(&wl_log_params, key, value,
+						   "a number from 1 to 1000000");
+		o->sample = v;
+		break;
+	}
+	case LOG_COUNT: {
+		unsigned long long v = strtoull(value, &end, 10);
+
+		if (end == value || *end || !v || value[0] == '-')
+			return wl_params_bad_value(&wl_log_params, key, value, "a count above 0");
+		o->max_events = v;
+		break;
+	}
+	case LOG_DURATION: {
+		double v = strtod(value, &end);
+
+		if (end == value || *end || !(v > 0) || v > 1e9)
+			return wl_params_bad_value(&wl_log_params, key, value, "seconds above 0");
+		o->duration = v;
+		break;
+	}
+	}
+	return 0;
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int wl_log_read(struct wl_log_stats *st, struct wl_log_cfg *cfg)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd, err = 0;
+	struct wl_log_stats *per;
+	__u32 zero = 0;
+
+	if (ncpu < 1)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	memset(cfg, 0, sizeof(*cfg));
+	fd = wl_map_open("wl_log_stats");
+	if (fd < 0)
+		return -ENOENT;
+	per = calloc(ncpu, sizeof(*per));
+	if (!per) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (bpf_map_lookup_elem(fd, &zero, per))
+		err = -errno;
+	for (int c = 0; !err && c < ncpu; c++) {
+		__u64 *dst = (__u64 *)st, *src = (__u64 *)&per[c];
+
+		for (size_t i = 0; i < sizeof(*st) / sizeof(__u64); i++)
+			dst[i] += src[i];
+	}
+	free(per);
+	close(fd);
+	fd = wl_map_open("wl_log_cfg");
+	if (fd < 0)
+		return err ? err : -ENOENT;
+	if (!err && bpf_map_lookup_elem(fd, &zero, cfg))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+bool wl_log_reader_active(const struct wl_log_cfg *cfg)
+{
+	return cfg->flags && cfg->until_ns > mono_ns() && cfg->reader_pid &&
+	       (kill(cfg->reader_pid, 0) == 0 || errno == EPERM);
+}
+
+void wl_log_status(struct json_object *root)
+{
+	struct wl_log_stats st;
+	struct wl_log_cfg cfg;
+	bool active;
+
+	if (wl_log_read(&st, &cfg))
+		return; /* pins of an older build: no event log */
+	active = wl_log_reader_active(&cfg);
+	if (root) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "reader_pid",
+				       active ? json_object_new_int(cfg.reader_pid) : NULL);
+		json_object_object_add(o, "reading",
+				       json_object_new_string(!active ? "none"
+							      : cfg.flags & WL_LOG_PACKETS
+								      ? "packets"
+								      : "pairs"));
+		json_object_object_add(o, "records", json_object_new_uint64(st.records));
+		json_object_object_add(o, "events", json_object_new_uint64(st.events));
+		json_object_object_add(o, "lost_records", json_object_new_uint64(st.lost_records));
+		json_object_object_add(o, "lost_events", json_object_new_uint64(st.lost_events));
+		json_object_object_add(o, "sampled_events",
+				       json_object_new_uint64(st.sampled_events));
+		json_object_object_add(o, "thinned_events",
+				       json_object_new_uint64(st.thinned_events));
+		json_object_object_add(root, "log", o);
+		return;
+	}
+	printf("log:\n");
+	if (active)
+		printf("  reader             pid %u (%s)\n", cfg.reader_pid,
+		       cfg.flags & WL_LOG_PACKETS ? "packets" : "pairs");
+	else
+		printf("  reader             none (nothing recorded)\n");
+	printf("  %-18s %llu\n  %-18s %llu\n  %-18s %llu\n  %-18s %llu\n  %-18s %llu\n", "events",
+	       (unsigned long long)st.events, "records", (unsigned long long)st.records,
+	       "lost_events", (unsigned long long)st.lost_events, "sampled_events",
+	       (unsigned long long)st.sampled_events, "thinned_events",
+	       (unsigned long long)st.thinned_events);
+}
+
+/* ---- the reader ---- */
+
+static const char *const outcome_names[WL_OUT_END] = {
+	[WL_OUT_ACCOUNTED] = "accounted",
+	[WL_OUT_NON_IP] = "non_ip",
+	[WL_OUT_TRUNCATED_L2] = "truncated_l2",
+	[WL_OUT_TRUNCATED_L3] = "truncated_l3",
+	[WL_OUT_TRUNCATED_L4] = "truncated_l4",
+	[WL_OUT_BAD_L4] = "bad_l4",
+	[WL_OUT_BAD_L3] = "bad_l3",
+	[WL_OUT_BAD_IPV6_CHAIN] = "bad_ipv6_chain",
+	[WL_OUT_VLAN_TOO_DEEP] = "vlan_too_deep",
+	[WL_OUT_FRAG_UNMATCHED] = "frag_unmatched",
+	[WL_OUT_MAP_FULL] = "map_full",
+	[WL_OUT_DENIED] = "denied",
+};
+
+struct log_reader {
+	struct log_opts o;
+	int cfg_fd, ids_fd;
+	char names[WL_CMD_IDS_MAX][WL_CMD_LEN + 1];
+	__s64 real_minus_mono; /* ns */
+	__u64 events, records;
+	struct wl_log_stats base;
+	__u64 lost_shown;
+	int draining; /* discard: records of an earlier reader */
+	int failed;   /* stdout is gone (EPIPE) */
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static const char *cmd_name(struct log_reader *r, __u16 id)
+{
+	__u32 key = id;
+	struct wl_cmd_name n;
+
+	if (id >= WL_CMD_IDS_MAX)
+		return "OTHER";
+	if (!r->names[id][0] && !bpf_map_lookup_elem(r->ids_fd, &key, &n)) {
+		memcpy(r->names[id], n.command, WL_CMD_LEN);
+		r->names[id][WL_CMD_LEN] = 0;
+	}
+	return r->names[id][0] ? r->names[id] : "OTHER";
+}
+
+static void format_time(struct log_reader *r, __u64 ts_ns, char *iso, size_t iso_len, char *hms,
+			size_t hms_len)
+{
+	__s64 real = (__s64)ts_ns + r->real_minus_mono;
+	time_t sec = real / 1000000000LL;
+	long usec = (real % 1000000000LL) / 1000;
+	struct tm tm;
+	char base[32];
+
+	gmtime_r(&sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(iso, iso_len, "%s.%06ldZ", base, usec);
+	strftime(base, sizeof(base), "%H:%M:%S", &tm);
+	snprintf(hms, hms_len, "%s.%06ld", base, usec);
+}
+
+static void format_endpoint(const struct wl_event *e, const __u8 *addr, __u16 port, char *buf,
+			    size_t len, char *bare, size_t bare_len)
+{
+	char a[INET6_ADDRSTRLEN] = "";
+
+	if (e->l3_proto == 0x86DD)
+		inet_ntop(AF_INET6, addr, a, sizeof(a));
+	else if (e->l3_proto == 0x0800)
+		inet_ntop(AF_INET, addr, a, sizeof(a));
+	snprintf(bare, bare_len, "%s", a);
+	if (!a[0])
+		snprintf(buf, len, "-");
+	else if (e->l3_proto == 0x86DD)
+		snprintf(buf, len, "[%s]:%u", a, port);
+	else
+		snprintf(buf, len, "%s:%u", a, port);
+}
+
+static const char *l4_name(__u8 p, char *buf)
+{
+	switch (p) {
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 1:
+		return "icmp";
+	case 58:
+		return "icmpv6";
+	default:
+		sprintf(buf, "%u", p);
+		return buf;
+	}
+}
+
+static const char *pair_status(const struct wl_event *e)
+{
+	if (!e->errors && !e->misses)
+		return "ok";
+	if (e->errors == e->count)
+		return "error";
+	if (e->misses == e->count)
+		return "miss";
+	return "mixed";
+}
+
+static void print_json(json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct log_reader *r = ctx;
+	const struct wl_event *e = data;
+	char iso[64], hms[48], src[64], dst[64], sa[48], da[48], ifname[IF_NAMESIZE + 1], pbuf[8];
+	const char *hook;
+
+	if (r->draining || size < sizeof(*e))
+		return 0;
+	if (r->o.max_events && r->events >= r->o.max_events)
+		return 0;
+	if ((e->kind == WL_EV_PACKET) != !!r->o.packets)
+		return 0; /* written under the previous lease's flags */
+	r->records++;
+	r->events += e->count;
+	format_time(r, e->ts_ns, iso, sizeof(iso), hms, sizeof(hms));
+	format_endpoint(e, e->src_addr, e->src_port, src, sizeof(src), sa, sizeof(sa));
+	format_endpoint(e, e->dst_addr, e->dst_port, dst, sizeof(dst), da, sizeof(da));
+	if (!if_indextoname(e->ifindex, ifname))
+		snprintf(ifname, sizeof(ifname), "if%u", e->ifindex);
+	hook = e->hook == WL_EV_XDP ? "xdp" : "tc";
+	if (e->kind == WL_EV_PAIR) {
+		const char *proto = wl_l7_proto_name(e->l7_proto), *cmd = cmd_name(r, e->cmd_id);
+
+		if (!proto)
+			proto = "unknown";
+		if (r->o.json) {
+			json_object *o = json_object_new_object();
+			char us[32];
+
+			json_object_object_add(o, "type", json_object_new_string("pair"));
+			json_object_object_add(o, "time", json_object_new_string(iso));
+			json_object_object_add(o, "ts_ns", json_object_new_uint64(e->ts_ns));
+			json_object_object_add(o, "hook", json_object_new_string(hook));
+			json_object_object_add(o, "iface", json_object_new_string(ifname));
+			json_object_object_add(o, "client", json_object_new_string(src));
+			json_object_object_add(o, "server", json_object_new_string(dst));
+			json_object_object_add(o, "protocol", json_object_new_string(proto));
+			json_object_object_add(o, "command", json_object_new_string(cmd));
+			json_object_object_add(o, "status", json_object_new_string(pair_status(e)));
+			json_object_object_add(o, "count", json_object_new_int64(e->count));
+			json_object_object_add(o, "errors", json_object_new_int64(e->errors));
+			json_object_object_add(o, "misses", json_object_new_int64(e->misses));
+			json_object_object_add(o, "latency_ns",
+					       json_object_new_uint64(e->latency_ns));
+			snprintf(us, sizeof(us), "%.3f", e->latency_ns / 1000.0);
+			json_object_object_add(
+				o, "latency_us",
+				json_object_new_double_s(e->latency_ns / 1000.0, us));
+			json_object_object_add(o, "response_bytes",
+					       json_object_new_int64(e->bytes));
+			print_json(o);
+		} else {
+			char times[16] = "";
+
+			if (e->count > 1)
+				snprintf(times, sizeof(times), " x%u", e->count);
+			printf("%s %s -> %s %s %s %s %.1fus%s\n", hms, src, dst, proto, cmd,
+			       pair_status(e), e->latency_ns / 1000.0, times);
+		}
+	} else {
+		const char *outcome = e->outcome < WL_OUT_END && outcome_names[e->outcome]
+					      ? outcome_names[e->outcome]
+					      : "unknown";
+		const char *l4 = e->l3_proto ? l4_name(e->l4_proto, pbuf) : "-";
+		int ports = e->l4_proto == 6 || e->l4_proto == 17;
+
+		if (r->o.json) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "type", json_object_new_string("packet"));
+			json_object_object_add(o, "time", json_object_new_string(iso));
+			json_object_object_add(o, "ts_ns", json_object_new_uint64(e->ts_ns));
+			json_object_object_add(o, "hook", json_object_new_string(hook));
+			json_object_object_add(o, "iface", json_object_new_string(ifname));
+			json_object_object_add(o, "proto", json_object_new_string(l4));
+			json_object_object_add(o, "src", sa[0] ? json_object_new_string(sa) : NULL);
+			json_object_object_add(o, "dst", da[0] ? json_object_new_string(da) : NULL);
+			json_object_object_add(o, "sport", json_object_new_int(e->src_port));
+			json_object_object_add(o, "dport", json_object_new_int(e->dst_port));
+			json_object_object_add(o, "length", json_object_new_int64(e->bytes));
+			json_object_object_add(o, "outcome", json_object_new_string(outcome));
+			print_json(o);
+		} else {
+			printf("%s %-3s %-10s %-6s %s -> %s len %u%s%s\n", hms, hook, ifname, l4,
+			       ports ? src : (sa[0] ? sa : "-"), ports ? dst : (da[0] ? da : "-"),
+			       e->bytes, e->outcome == WL_OUT_ACCOUNTED ? "" : " ",
+			       e->outcome == WL_OUT_ACCOUNTED ? "" : outcome);
+		}
+	}
+	if (ferror(stdout))
+		r->failed = 1;
+	return 0;
+}
+
+/* Takes or renews the lease (flags 0: gives it back). */
+static int lease_write(struct log_reader *r, __u32 flags)
+{
+	struct wl_log_cfg cfg = {};
+	__u32 zero = 0;
+
+	if (flags) {
+		cfg.until_ns = mono_ns() + WL_LOG_LEASE_NS;
+		cfg.flags = flags;
+		cfg.sample = r->o.sample;
+		cfg.l7_mask = r->o.l7_mask;
+		cfg.reader_pid = getpid();
+	}
+	return bpf_map_update_elem(r->cfg_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
+/* Lost, sampled and thinned events since the reader started. */
+static void stats_since(const struct log_reader *r, struct wl_log_stats *d)
+{
+	struct wl_log_cfg cfg;
+	__u64 *dst = (__u64 *)d;
+	const __u64 *b = (const __u64 *)&r->base;
+
+	if (wl_log_read(d, &cfg)) {
+		memset(d, 0, sizeof(*d));
+		return;
+	}
+	for (size_t i = 0; i < sizeof(*d) / sizeof(__u64); i++)
+		dst[i] -= b[i];
+}
+
+static void report_lost(struct log_reader *r, int final)
+{
+	struct wl_log_stats d;
+
+	stats_since(r, &d);
+	if (!final && d.lost_events == r->lost_shown)
+		return;
+	r->lost_shown = d.lost_events;
+	if (r->o.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "type",
+				       json_object_new_string(final ? "summary" : "lost"));
+		json_object_object_add(o, "events", json_object_new_uint64(r->events));
+		json_object_object_add(o, "records", json_object_new_uint64(r->records));
+		json_object_object_add(o, "lost_events", json_object_new_uint64(d.lost_events));
+		json_object_object_add(o, "lost_records", json_object_new_uint64(d.lost_records));
+		json_object_object_add(o, "sampled_events",
+				       json_object_new_uint64(d.sampled_events));
+		json_object_object_add(o, "thinned_events",
+				       json_object_new_uint64(d.thinned_events));
+		print_json(o);
+	} else if (final) {
+		fprintf(stderr,
+			"wirelens: log: %llu events in %llu records; lost %llu (ring full), "
+			"sampled out %llu, thinned %llu\n",
+			(unsigned long long)r->events, (unsigned long long)r->records,
+			(unsigned long long)d.lost_events, (unsigned long long)d.sampled_events,
+			(unsigned long long)d.thinned_events);
+	} else {
+		fprintf(stderr, "wirelens: log: %llu events lost so far (ring full)\n",
+			(unsigned long long)d.lost_events);
+	}
+}
+
+int wl_cmd_log(int argc, char **argv)
+{
+	struct log_opts o = {};
+	struct log_reader *r = NULL;
+	struct ring_buffer *rb = NULL;
+	struct wl_log_cfg cur;
+	struct timespec mono, real;
+	struct sigaction sa = {.sa_handler = on_signal};
+	int first, err, ring_fd = -1, ret = 1;
+	__u64 start, next_renew;
+
+	err = wl_params_parse(&wl_log_params, argc, argv, log_option, &o, &first);
+	if (err)
+		return err == WL_PARAMS_HELP ? 0 : err;
+	if (first < argc) {
+		fprintf(stderr, "wirelens: log: unexpected '%s' (wirelens log --help)\n",
+			argv[first]);
+		return 2;
+	}
+	if (o.packets && o.l7_mask) {
+		fprintf(stderr, "wirelens: log: --protocol selects pairs, not packets\n");
+		return 2;
+	}
+	if (wl_check_env(false))
+		return 1;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return 1;
+	r->o = o;
+	r->cfg_fd = r->ids_fd = -1;
+	ring_fd = wl_map_open("wl_events");
+	r->cfg_fd = wl_map_open("wl_log_cfg");
+	r->ids_fd = wl_map_open("wl_cmd_ids");
+	if (ring_fd < 0 || r->cfg_fd < 0 || r->ids_fd < 0) {
+		wl_explain_no_pins();
+		goto out;
+	}
+	if (wl_log_read(&r->base, &cur)) {
+		fprintf(stderr, "wirelens: log: cannot read the event log's maps\n");
+		goto out;
+	}
+	if (wl_log_reader_active(&cur) && cur.reader_pid != (__u32)getpid()) {
+		fprintf(stderr,
+			"wirelens: log: another reader (pid %u) has the event log; one at a "
+			"time\n",
+			cur.reader_pid);
+		goto out;
+	}
+	rb = ring_buffer__new(ring_fd, on_record, r, NULL);
+	if (!rb) {
+		fprintf(stderr, "wirelens: log: cannot map the event ring: %s\n", strerror(errno));
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	r->real_minus_mono =
+		(real.tv_sec - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
+	/* what an earlier reader left behind is not ours */
+	r->draining = 1;
+	ring_buffer__consume(rb);
+	r->draining = 0;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	err = lease_write(r, o.packets ? WL_LOG_PACKETS : WL_LOG_PAIRS);
+	if (err) {
+		fprintf(stderr, "wirelens: log: cannot take the event log: %s\n", strerror(-err));
+		goto out;
+	}
+	start = mono_ns();
+	next_renew = start + 1000000000ULL;
+	ret = 0;
+	while (!stop_requested && !r->failed) {
+		__u64 now;
+
+		err = ring_buffer__poll(rb, 200);
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "wirelens: log: reading the ring: %s\n", strerror(-err));
+			ret = 1;
+			break;
+		}
+		now = mono_ns();
+		if (o.max_events && r->events >= o.max_events)
+			break;
+		if (o.duration > 0 && now - start >= (__u64)(o.duration * 1e9))
+			break;
+		if (now >= next_renew) {
+			lease_write(r, o.packets ? WL_LOG_PACKETS : WL_LOG_PAIRS);
+			report_lost(r, 0);
+			next_renew = now + 1000000000ULL;
+		}
+	}
+	/* give the lease back (unless another reader took over a lease we let lapse), then take
+	 * what was written before that */
+	if (!wl_log_read(&(struct wl_log_stats){}, &cur) && cur.reader_pid == (__u32)getpid())
+		lease_write(r, 0);
+	if (!r->failed)
+		ring_buffer__consume(rb);
+	if (!r->failed)
+		report_lost(r, 1);
+	if (r->failed)
+		ret = 0; /* the consumer went away (log | head): not an error */
+out:
+	ring_buffer__free(rb);
+	if (ring_fd >= 0)
+		close(ring_fd);
+	if (r->cfg_fd >= 0)
+		close(r->cfg_fd);
+	if (r->ids_fd >= 0)
+		close(r->ids_fd);
+	free(r);
+	return ret;
+}
