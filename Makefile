@@ -7,7 +7,12 @@
 #   make bench   deps + build + benchmarks (prints tables: test_run ns/packet, live pps)
 #   make demo    deps + build + attach to a throwaway veth pair, show status and flows
 #   make format  clang-format every C file; make format-check fails on unformatted code (CI)
+#   make install   the CLI, man page, bash completion and systemd units under DESTDIR/PREFIX
+#                  (the BPF programs are compiled into the CLI: libbpf skeletons, no .o to install)
+#   make uninstall removes them;  make deb  the Debian package (dpkg-buildpackage -b, in ..)
 #   V=1          print every command in full
+
+VERSION  := 0.4.0
 
 BUILD    ?= build
 CLANG    ?= clang
@@ -46,8 +51,9 @@ msg = @printf '  %-7s %s\n' $(1) $(2)
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all check-build deps test test-kernels bench demo format format-check clean
-all: $(BUILD)/wirelens
+.PHONY: all check-build deps test test-kernels bench demo format format-check clean install \
+	uninstall deb FORCE
+all: $(BUILD)/wirelens $(BUILD)/wirelens.8
 check-build: all $(BUILD)/test_wirelens $(BUILD)/bench_wirelens $(BUILD)/verify_progs
 
 $(BUILD)/.dirs:
@@ -59,6 +65,14 @@ $(BUILD)/wl_proto_parsers.h: $(wildcard parse/proto_*.h) Makefile | $(BUILD)/.di
 	@for f in $(sort $(wildcard parse/proto_*.h)); do echo "#include \"$$f\""; done > $@.tmp && mv $@.tmp $@
 $(BUILD)/wl_proto_names.h: $(wildcard loader/names/*.h) Makefile | $(BUILD)/.dirs
 	@for f in $(sort $(wildcard loader/names/*.h)); do echo "#include \"$$f\""; done > $@.tmp && mv $@.tmp $@
+
+# `wirelens --version`: the version and the commit built (GIT_COMMIT=... from outside git, e.g. a
+# source package; "unknown" otherwise); rewritten only when it changes.
+GIT_COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+$(BUILD)/wl_version.h: FORCE | $(BUILD)/.dirs
+	@printf '#define WL_VERSION "%s"\n#define WL_GIT_COMMIT "%s"\n' '$(VERSION)' '$(GIT_COMMIT)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+$(BUILD)/loader/docs.o: $(BUILD)/wl_version.h
 
 # vmlinux.h from the running kernel's BTF.
 $(BUILD)/vmlinux.h: | $(BUILD)/.dirs
@@ -82,7 +96,12 @@ $(BUILD)/loader/%.o: loader/%.c $(wildcard loader/*.h) $(BUILD)/wl_proto_names.h
 
 $(BUILD)/wirelens: $(LOADER_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The man page comes from the verb tables (loader/docs.c): the built CLI prints it.
+$(BUILD)/wirelens.8: $(BUILD)/wirelens
+	$(call msg,MAN,$@)
+	$(Q)$< __man > $@
 
 $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard loader/*.h) maps/wirelens.h $(SKELS) | $(BUILD)/.dirs
 	$(call msg,CC,$@)
@@ -108,7 +127,8 @@ DEB_PKGS := clang llvm make gcc pkg-config libbpf-dev libxdp-dev xdp-tools libel
 	iproute2 ethtool tcpdump jq netcat-openbsd iputils-ping curl \
 	redis-server redis-tools memcached libmemcached-tools nginx-light dnsutils unbound \
 	mariadb-server mariadb-client sysbench postgresql postgresql-contrib librdkafka-dev libmongoc-dev \
-	apache2-utils kcat libmariadb-dev nodejs
+	apache2-utils kcat libmariadb-dev nodejs \
+	debhelper dpkg-dev fakeroot lintian bash-completion man-db systemd
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -137,6 +157,39 @@ bench: deps
 demo: deps
 	$(MAKE) all
 	tests/demo.sh $(BUILD)
+
+# Installation. DESTDIR for staging (packages), PREFIX /usr/local by default; the systemd units
+# go where systemd looks for them (SYSTEMD_UNITDIR), /etc/default/wirelens is not overwritten.
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BINDIR   ?= $(PREFIX)/sbin
+MANDIR   ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITS    := wirelens@.service wirelens-watch.service wirelens-export.service
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(SYSTEMD_UNITDIR) $(DESTDIR)$(SYSCONFDIR)/default
+	install -m 0755 $(BUILD)/wirelens $(DESTDIR)$(BINDIR)/wirelens
+	install -m 0644 $(BUILD)/wirelens.8 $(DESTDIR)$(MANDIR)/man8/wirelens.8
+	install -m 0644 dist/bash-completion/wirelens $(DESTDIR)$(BASHCOMPDIR)/wirelens
+	for u in $(UNITS); do \
+		sed 's|@BINDIR@|$(BINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' dist/systemd/$$u \
+			> $(DESTDIR)$(SYSTEMD_UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/$$u || exit 1; \
+	done
+	test -e $(DESTDIR)$(SYSCONFDIR)/default/wirelens || \
+		install -m 0644 dist/default/wirelens $(DESTDIR)$(SYSCONFDIR)/default/wirelens
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/wirelens $(DESTDIR)$(MANDIR)/man8/wirelens.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/wirelens $(UNITS:%=$(DESTDIR)$(SYSTEMD_UNITDIR)/%)
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/default/wirelens (configuration)"
+
+# The Debian package (debian/), built without its tests (make test runs them) into ..
+deb:
+	DEB_BUILD_OPTIONS="nocheck parallel=$$(nproc) $(DEB_BUILD_OPTIONS)" dpkg-buildpackage -b -us -uc
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

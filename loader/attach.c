@@ -282,19 +282,9 @@ int wl_attach_option(struct wl_attach_req *r, int opt, const char *arg)
 	return -1;
 }
 
-int wl_option_error(const char *verb, int opt, char **argv)
+void wl_attach_protocols_note(FILE *f)
 {
-	const char *what = argv[optind - 1];
-
-	if (opt == ':')
-		fprintf(stderr, "wirelens: %s: %s needs a value\n", verb, what);
-	else if (optopt && !(what[0] == '-' && what[1] == '-'))
-		fprintf(stderr, "wirelens: %s: unknown option '-%c' (wirelens %s --help)\n", verb,
-			optopt, verb);
-	else
-		fprintf(stderr, "wirelens: %s: unknown option '%s' (wirelens %s --help)\n", verb,
-			what, verb);
-	return 2;
+	fprintf(f, "  protocols: %s\n", wl_l7_proto_list(", "));
 }
 
 /* ---- pins ---- */

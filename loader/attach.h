@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <time.h>
 #include "loader/progs.h"
 
@@ -50,27 +51,37 @@ struct wl_attach_req {
 	struct wl_load_opts load;
 };
 
-#define WL_ATTACH_OPTSTRING ":m:k:f:Fv"
-#define WL_OPT_PROTOCOLS    0x101 /* long only */
-#define WL_OPT_NO_L7	    0x102
-#define WL_OPT_TC_MODE	    0x100 /* long only */
-#define WL_ATTACH_LONGOPTS                                                                         \
-	{"mode", required_argument, NULL, 'm'}, {"hooks", required_argument, NULL, 'k'},           \
-		{"flows", required_argument, NULL, 'f'},                                           \
-		{"flows-max", required_argument, NULL, 'f'}, {"force", no_argument, NULL, 'F'},    \
-		{"protocols", required_argument, NULL, WL_OPT_PROTOCOLS},                          \
-		{"no-l7", no_argument, NULL, WL_OPT_NO_L7},                                        \
-		{"tc-mode", required_argument, NULL, WL_OPT_TC_MODE},                              \
+#define WL_OPT_TC_MODE	 0x100 /* long only */
+#define WL_OPT_PROTOCOLS 0x101
+#define WL_OPT_NO_L7	 0x102
+#define WL_STR_(x)	 #x
+#define WL_STR(x)	 WL_STR_(x)
+/* The options attach and watch share: entries of their wl_param tables (params.h). */
+#define WL_ATTACH_PARAMS                                                                           \
+	{"mode", 'm', "native|skb", "XDP mode: native (in the driver, default) or skb (generic)"}, \
+		{"hooks", 'k', "HOOK,...",                                                         \
+		 "xdp, tc-egress, tc-ingress (default xdp,tc-egress: both directions)"},           \
+		{"flows-max", 'f', "N",                                                            \
+		 "flow table entries (default " WL_STR(                                            \
+			 WL_FLOWS_DEFAULT) "; fixed while anything is attached)"},                 \
+		{"force", 'F', NULL, "replace another XDP program on the interface"},              \
+		{"tc-mode", WL_OPT_TC_MODE, "auto|tcx|cls",                                        \
+		 "tcx links (Linux 6.6+) or cls (clsact qdisc + cls_bpf filter);\n"                \
+		 "auto (default): tcx where the kernel has it, else cls"},                         \
+		{"protocols", WL_OPT_PROTOCOLS, "PROTO,...",                                       \
+		 "load only these protocol parsers (default: all); the set is\n"                   \
+		 "shared by every attachment of the pin root"},                                    \
+		{"no-l7", WL_OPT_NO_L7, NULL, "L2-L4 only: no protocol parser"},                   \
 	{                                                                                          \
-		"verbose", no_argument, NULL, 'v'                                                  \
+		"verbose", 'v', NULL, "libbpf's messages and the end of a refusing verifier's log" \
 	}
 
 void wl_attach_req_init(struct wl_attach_req *r);
-/* One getopt result: 0 when taken, 2 on a bad value (one line printed), -1 when not one of the
- * shared attach options. */
+/* One option of WL_ATTACH_PARAMS: 0 when taken, 2 on a bad value (one line printed), -1 when
+ * not one of the shared attach options. */
 int wl_attach_option(struct wl_attach_req *r, int opt, const char *arg);
-/* The one line for getopt's '?' (unknown option) and ':' (missing value); returns 2. */
-int wl_option_error(const char *verb, int opt, char **argv);
+/* The protocols there are, for the usage and the man page (wl_verb_params.more). */
+void wl_attach_protocols_note(FILE *f);
 
 /* The programs attachments use: the ones this same build pinned beside the maps (no load at
  * all), else loaded on first need and pinned for the next attach. watch keeps one session. */

@@ -3,7 +3,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,63 +168,84 @@ static int wl_cmd_stats_read(int fd, struct cmd_row **out, size_t *n_out)
 	return 0;
 }
 
-static void commands_usage(FILE *f)
+enum { CMD_JSON = 'j', CMD_PROTOCOL = 'p', CMD_SERVER = 's' };
+
+static const struct wl_param commands_params[] = {
+	{"json", CMD_JSON, NULL, "JSON output"},
+	{"protocol", CMD_PROTOCOL, "PROTO", "only this protocol's commands"},
+	{"server", CMD_SERVER, "ADDR[:PORT]",
+	 "only this server: 198.18.0.2, 198.18.0.2:6379, [2001:db8::1]:6379\nor :6379"},
+	{NULL, 0, NULL, NULL},
+};
+
+static void protocols_note(FILE *f)
 {
-	fprintf(f,
-		"usage: wirelens commands [--json] [--protocol P] [--server ADDR[:PORT]]\n"
-		"  Per-command statistics of the application protocols seen: requests,\n"
-		"  responses, errors, bytes and latency (request seen -> first response byte).\n"
-		"  --protocol  %s\n"
-		"  --server    198.18.0.2, 198.18.0.2:6379, [2001:db8::1]:6379 or :6379\n",
-		wl_l7_proto_list(", "));
+	fprintf(f, "  protocols: %s\n", wl_l7_proto_list(", "));
+}
+
+const struct wl_verb_params wl_commands_params = {
+	.verb = "commands",
+	.synopsis = "",
+	.summary = "per-command statistics of the application protocols seen: requests,\n"
+		   "  responses, errors, bytes and latency (request seen -> first response byte)",
+	.params = commands_params,
+	.more = protocols_note,
+};
+
+struct commands_opts {
+	struct wl_cmd_key filter;
+	int json, has_addr, has_port;
+	unsigned int proto;
+};
+
+static int commands_option(int key, const char *value, void *ctx)
+{
+	struct commands_opts *o = ctx;
+
+	switch (key) {
+	case CMD_JSON:
+		o->json = 1;
+		return 0;
+	case CMD_PROTOCOL:
+		o->proto = wl_l7_proto_by_name(value);
+		if (!o->proto) {
+			fprintf(stderr, "wirelens: unknown protocol '%s'\n", value);
+			return 2;
+		}
+		return 0;
+	case CMD_SERVER:
+		if (parse_server(value, &o->filter, &o->has_addr, &o->has_port)) {
+			fprintf(stderr,
+				"wirelens: bad --server '%s' (ADDR, ADDR:PORT, [V6]:PORT)\n",
+				value);
+			return 2;
+		}
+		return 0;
+	}
+	return 2;
 }
 
 int wl_cmd_commands(int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-					     {"protocol", required_argument, NULL, 'p'},
-					     {"server", required_argument, NULL, 's'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
-	struct wl_cmd_key filter = {0};
-	int json = 0, has_addr = 0, has_port = 0, opt, fd, err;
-	unsigned int proto = 0;
+	struct commands_opts o = {};
+	int json, has_addr, has_port, fd, err, first;
+	struct wl_cmd_key filter;
+	unsigned int proto;
 	struct cmd_row *rows;
 	json_object *arr;
 	size_t n;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "jp:s:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = 1;
-			break;
-		case 'p':
-			proto = wl_l7_proto_by_name(optarg);
-			if (!proto) {
-				fprintf(stderr, "wirelens: unknown protocol '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 's':
-			if (parse_server(optarg, &filter, &has_addr, &has_port)) {
-				fprintf(stderr,
-					"wirelens: bad --server '%s' (ADDR, ADDR:PORT, "
-					"[V6]:PORT)\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			commands_usage(stdout);
-			return 0;
-		default:
-			commands_usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "wirelens: unexpected argument '%s'\n", argv[optind]);
+	err = wl_params_parse(&wl_commands_params, argc, argv, commands_option, &o, &first);
+	if (err)
+		return err == WL_PARAMS_HELP ? 0 : err;
+	json = o.json;
+	has_addr = o.has_addr;
+	has_port = o.has_port;
+	filter = o.filter;
+	proto = o.proto;
+	if (first < argc) {
+		fprintf(stderr, "wirelens: commands: unexpected '%s' (wirelens commands --help)\n",
+			argv[first]);
 		return 2;
 	}
 	fd = open_pinned("wl_cmd_stats");
@@ -302,20 +322,44 @@ int wl_cmd_commands(int argc, char **argv)
 	return 0;
 }
 
-static void ports_usage(FILE *f)
+static const struct wl_param ports_params[] = {
+	{"json", CMD_JSON, NULL, "JSON output (list)"},
+	{NULL, 0, NULL, NULL},
+};
+
+const struct wl_verb_params wl_ports_params = {
+	.verb = "ports",
+	.synopsis = "list|set|unset [PROTO=PORT[,PORT...]... | PORT...]",
+	.summary =
+		"the server ports of each application protocol: list them (configured and\n"
+		"  learned from content), set PROTO=PORT[,PORT...] (e.g. redis=7000,7001), unset "
+		"PORT...",
+	.params = ports_params,
+	.more = protocols_note,
+};
+
+static int ports_option(int key, const char *value, void *ctx)
 {
-	fprintf(f, "usage: wirelens ports list [--json]\n"
-		   "       wirelens ports set PROTO=PORT[,PORT...] ...   e.g. redis=7000,7001\n"
-		   "       wirelens ports unset PORT...\n");
+	(void)key;
+	(void)value;
+	*(int *)ctx = 1; /* --json */
+	return 0;
 }
 
 int wl_cmd_ports(int argc, char **argv)
 {
-	int fd, json = 0;
+	int fd, json = 0, first, err;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		ports_usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	err = wl_params_parse(&wl_ports_params, argc, argv, ports_option, &json, &first);
+	if (err)
+		return err == WL_PARAMS_HELP ? 0 : err;
+	/* the positional arguments, sub-verb first (getopt_long moved the options before them) */
+	argv += first - 1;
+	argc -= first - 1;
+	if (argc < 2) {
+		fprintf(stderr,
+			"wirelens: ports needs list, set or unset (wirelens ports --help)\n");
+		return 2;
 	}
 	if (!strcmp(argv[1], "set") || !strcmp(argv[1], "unset")) {
 		int set = !strcmp(argv[1], "set");
@@ -327,7 +371,8 @@ int wl_cmd_ports(int argc, char **argv)
 		int n = 0;
 
 		if (argc < 3) {
-			ports_usage(stderr);
+			fprintf(stderr, "wirelens: ports %s needs %s (wirelens ports --help)\n",
+				argv[1], set ? "PROTO=PORT[,PORT...]" : "PORT...");
 			return 2;
 		}
 		for (int i = 2; i < argc; i++) {
@@ -381,11 +426,18 @@ int wl_cmd_ports(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "list")) {
-		ports_usage(stderr);
+		fprintf(stderr,
+			"wirelens: ports: unknown sub-verb '%s': list, set or unset (wirelens "
+			"ports "
+			"--help)\n",
+			argv[1]);
 		return 2;
 	}
-	if (argc > 2 && !strcmp(argv[2], "--json"))
-		json = 1;
+	if (argc > 2) {
+		fprintf(stderr, "wirelens: ports list: unexpected '%s' (wirelens ports --help)\n",
+			argv[2]);
+		return 2;
+	}
 	fd = open_pinned("wl_ports");
 	if (fd < 0)
 		return 1;

@@ -7,6 +7,9 @@
 #include <linux/types.h>
 #include "maps/wirelens.h"
 
+#include "params.h"
+
+extern const struct wl_verb_params wl_commands_params, wl_ports_params;
 int wl_cmd_commands(int argc, char **argv);
 int wl_cmd_ports(int argc, char **argv);
 

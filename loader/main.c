@@ -2,7 +2,6 @@
 /* wirelens: the CLI. One verb per command; every failure is one line on stderr and a non-zero
  * exit status. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,59 +15,49 @@
 #include "netns.h"
 #include "params.h"
 #include "probe.h"
+#include "verbs.h"
 #include "progs.h"
 #include "views.h"
 #include "watch.h"
 
-static void attach_usage(FILE *f)
+static const struct wl_param attach_params[] = {
+	WL_ATTACH_PARAMS,
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct wl_verb_params attach_verb_params = {
+	.verb = "attach",
+	.synopsis = "IFACE...",
+	.summary = "attach to interfaces: XDP on ingress and TC on egress by default, so both\n"
+		   "  directions are seen; attaching again adds hooks and changes nothing else",
+	.params = attach_params,
+	.more = wl_attach_protocols_note,
+};
+
+static int attach_option(int key, const char *value, void *ctx)
 {
-	fprintf(f,
-		"usage: wirelens [--netns NAME|PATH] attach IFACE... [--mode native|skb]\n"
-		"         [--hooks xdp,tc-egress,tc-ingress] [--flows-max N] [--force] "
-		"[--tc-mode auto|tcx|cls] [--verbose]\n"
-		"  default hooks: xdp (ingress) and tc-egress, so both directions are seen.\n"
-		"  --tc-mode      tcx links (Linux 6.6+), cls: clsact qdisc + cls_bpf filter; "
-		"auto\n"
-		"                 (default) uses tcx where the kernel has it, else cls\n"
-		"  --flows-max N  flow table entries (default %u; fixed while anything is "
-		"attached)\n"
-		"  --force        replace another XDP program on the interface\n"
-		"  --protocols P,...  load only these protocol parsers (default: all: %s);\n"
-		"                 the set is shared by every attachment of the pin root\n"
-		"  --no-l7        L2-L4 only: no protocol parser\n"
-		"  --verbose      libbpf's messages and the end of a refusing verifier's log\n",
-		WL_FLOWS_DEFAULT, wl_l7_proto_list(","));
+	int err = wl_attach_option(ctx, key, value);
+
+	return err < 0 ? 2 : err; /* every key of the table is one of the shared options */
 }
 
 static int cmd_attach(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		WL_ATTACH_LONGOPTS, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	struct wl_attach_session s = {};
 	struct wl_attach_req r;
-	int opt, err, lock, failed = 0;
+	int first, err, lock, failed = 0;
 	bool had_maps;
 
 	wl_attach_req_init(&r);
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, WL_ATTACH_OPTSTRING "h", opts, NULL)) != -1) {
-		if (opt == 'h') {
-			attach_usage(stdout);
-			return 0;
-		}
-		err = wl_attach_option(&r, opt, optarg);
-		if (err > 0)
-			return err;
-		if (err < 0)
-			return wl_option_error("attach", opt, argv);
-	}
-	if (optind >= argc) {
+	err = wl_params_parse(&attach_verb_params, argc, argv, attach_option, &r, &first);
+	if (err)
+		return err == WL_PARAMS_HELP ? 0 : err;
+	if (first >= argc) {
 		fprintf(stderr, "wirelens: attach needs an interface (wirelens attach --help)\n");
 		return 2;
 	}
 	/* Validate every interface before changing anything. */
-	for (int i = optind; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		if (!if_nametoindex(argv[i])) {
 			fprintf(stderr, "wirelens: no interface '%s'%s%s\n", argv[i],
 				wl_netns_tag() ? " in netns " : "",
@@ -87,7 +76,7 @@ static int cmd_attach(int argc, char **argv)
 		return 1;
 	had_maps = wl_maps_pinned();
 	err = wl_session_prepare(&s, &r);
-	for (int i = optind; !err && i < argc; i++)
+	for (int i = first; !err && i < argc; i++)
 		if (wl_attach_iface(&s, &r, argv[i], false) < 0)
 			failed = 1;
 	wl_session_close(&s); /* the pinned links and maps keep everything alive */
@@ -196,18 +185,23 @@ static int cmd_detach(int argc, char **argv)
 	return 0;
 }
 
+static const struct wl_verb_params reset_params = {
+	.verb = "reset",
+	.synopsis = "",
+	.summary = "zero every counter, the flow table and the command statistics without "
+		   "detaching",
+};
+
 static int cmd_reset(int argc, char **argv)
 {
 	static const char *const maps[] = {"wl_flows", "wl_counters", "wl_cmd_stats", "wl_conns",
 					   "wl_frags"};
-	int lock;
+	int lock, first, err;
 
-	if (argc > 1) {
-		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-			printf("usage: wirelens reset   (zeroes counters, flows and command "
-			       "stats)\n");
-			return 0;
-		}
+	err = wl_params_parse(&reset_params, argc, argv, NULL, NULL, &first);
+	if (err)
+		return err == WL_PARAMS_HELP ? 0 : err;
+	if (first < argc) {
 		fprintf(stderr, "wirelens: reset takes no arguments (wirelens reset --help)\n");
 		return 2;
 	}
@@ -235,30 +229,35 @@ static int cmd_reset(int argc, char **argv)
 	return 0;
 }
 
-static const struct verb {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *help;
-} verbs[] = {
-	{"attach", cmd_attach, "attach to interfaces (XDP ingress + TC egress by default)"},
-	{"detach", cmd_detach, "detach from interfaces (--all), unpin when nothing is left"},
-	{"status", wl_cmd_status, "attachments, map fill levels, counters by reason"},
-	{"flows", wl_cmd_flows, "the flow table"},
-	{"commands", wl_cmd_commands, "per-command L7 statistics"},
-	{"ports", wl_cmd_ports, "server ports of each application protocol"},
-	{"reset", cmd_reset, "zero every counter without detaching"},
-	{"watch", wl_cmd_watch, "attach to matching interfaces, now and as they appear"},
-	{"log", wl_cmd_log, "request/response pairs (or packets) as they complete"},
+/* One line per verb; a verb with an option table (params.h) is in --help, the man page and the
+ * shell completion. */
+static const struct wl_verb verbs[] = {
+	{"attach", cmd_attach, "attach to interfaces (XDP ingress + TC egress by default)",
+	 &attach_verb_params},
+	{"detach", cmd_detach, "detach from interfaces (--all), unpin when nothing is left",
+	 &wl_detach_params},
+	{"status", wl_cmd_status, "attachments, map fill levels, counters by reason",
+	 &wl_status_params},
+	{"flows", wl_cmd_flows, "the flow table", &wl_flows_params},
+	{"commands", wl_cmd_commands, "per-command L7 statistics", &wl_commands_params},
+	{"ports", wl_cmd_ports, "server ports of each application protocol", &wl_ports_params},
+	{"reset", cmd_reset, "zero every counter without detaching", &reset_params},
+	{"watch", wl_cmd_watch, "attach to matching interfaces, now and as they appear",
+	 &wl_watch_params},
+	{"log", wl_cmd_log, "request/response pairs (or packets) as they complete", &wl_log_params},
 };
+#define VERBS_N (sizeof(verbs) / sizeof(verbs[0]))
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: wirelens [--netns NAME|PATH] VERB [ARGS]   (wirelens VERB --help)\n");
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(f, "  %-9s %s\n", verbs[i].name, verbs[i].help);
+	for (size_t i = 0; i < VERBS_N; i++)
+		if (verbs[i].params)
+			fprintf(f, "  %-9s %s\n", verbs[i].name, verbs[i].help);
 	fprintf(f, "  --netns   work on the interfaces of that network namespace "
 		   "(/run/netns/NAME or PATH);\n"
-		   "            the pins stay in this bpffs\n");
+		   "            the pins stay in this bpffs\n"
+		   "  --version version, git commit and map ABI version\n");
 }
 
 int main(int argc, char **argv)
@@ -266,6 +265,9 @@ int main(int argc, char **argv)
 	const char *netns;
 	int bad;
 
+	/* the shell completion's helper must see --netns as typed */
+	if (argc > 1 && !strcmp(argv[1], "__complete"))
+		return wl_complete(verbs, VERBS_N, argc - 2, argv + 2);
 	netns = wl_netns_take_option(&argc, argv, &bad);
 	if (bad)
 		return 2;
@@ -277,7 +279,13 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		wl_print_version(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "__man"))
+		return wl_man_page(verbs, VERBS_N, stdout);
+	for (size_t i = 0; i < VERBS_N; i++) {
 		if (strcmp(argv[1], verbs[i].name))
 			continue;
 		/* --help needs no namespace (nor root) */

@@ -47,7 +47,8 @@ void wl_params_usage(const struct wl_verb_params *v, FILE *f)
 			       p->key > 0 && p->key < 256 ? ", " : "  ", p->name, p->arg ? " " : "",
 			       p->arg ? p->arg : "");
 		if (p->key <= 0 || p->key >= 256)
-			memmove(head, head + 1, strlen(head)); /* no short letter: no blank column */
+			memmove(head, head + 1,
+				strlen(head)); /* no short letter: no blank column */
 		fprintf(f, "  %-26s", head);
 		if (len > 26)
 			fprintf(f, "\n  %-26s", "");
@@ -59,16 +60,19 @@ void wl_params_usage(const struct wl_verb_params *v, FILE *f)
 	fprintf(f, "  %-26s%s\n", "-h, --help", "this help");
 	if (v->notes)
 		fprintf(f, "%s%s", v->notes, v->notes[strlen(v->notes) - 1] == '\n' ? "" : "\n");
+	if (v->more)
+		v->more(f);
+	for (size_t i = 0; v->subs && v->subs[i]; i++)
+		fprintf(f, "%s  wirelens %s --help\n", i ? "" : "sub-verbs:\n", v->subs[i]->verb);
 }
 
-int wl_params_bad_value(const struct wl_verb_params *v, int key, const char *value,
-			const char *why)
+int wl_params_bad_value(const struct wl_verb_params *v, int key, const char *value, const char *why)
 {
 	const struct wl_param *p = param_by_key(v, key);
 
 	if (p)
-		fprintf(stderr, "wirelens: %s: --%s %s: %s\n", v->verb, p->name,
-			value ? value : "", why);
+		fprintf(stderr, "wirelens: %s: --%s %s: %s\n", v->verb, p->name, value ? value : "",
+			why);
 	else
 		fprintf(stderr, "wirelens: %s: %s%s%s\n", v->verb, value ? value : "",
 			value ? ": " : "", why);
@@ -115,7 +119,8 @@ int wl_params_parse(const struct wl_verb_params *v, int argc, char **argv,
 			const char *what = argv[optind - 1];
 
 			if (c == ':')
-				fprintf(stderr, "wirelens: %s: %s needs a value (wirelens %s --help)\n",
+				fprintf(stderr,
+					"wirelens: %s: %s needs a value (wirelens %s --help)\n",
 					v->verb, what, v->verb);
 			else
 				fprintf(stderr,
@@ -123,7 +128,7 @@ int wl_params_parse(const struct wl_verb_params *v, int argc, char **argv,
 					v->verb, what, v->verb);
 			return 2;
 		}
-		err = opt(c, optarg, ctx);
+		err = opt ? opt(c, optarg, ctx) : 0;
 		if (err)
 			return err;
 	}

@@ -22,7 +22,21 @@ struct wl_verb_params {
 	const char *summary;  /* what the verb does, one line */
 	const struct wl_param *params;
 	const char *notes; /* printed after the options (defaults, examples), or NULL */
+	/* Lists known only at run time (the protocols built in): printed after the notes, in the
+	 * usage and the man page alike. NULL: none. */
+	void (*more)(FILE *f);
+	/* A verb with sub-verbs ("rule add", "rule list"): their tables, NULL-terminated; the man
+	 * page and the completion walk them. The verb's own table then only describes the group. */
+	const struct wl_verb_params *const *subs;
 };
+
+/*
+ * The shell completion (`wirelens __complete`) reads what to offer from the names in the
+ * tables: an option's arg or the synopsis' first word that is lowercase words joined by '|'
+ * ("native|skb", "list|set|unset") offers those words; IFACE and PATTERN offer interfaces,
+ * PROTO ("PROTO,...", "P,...") protocols, HOOK hooks, NAME|PATH network namespaces, ID rule ids
+ * (`wirelens rule list --json`).
+ */
 
 #define WL_PARAMS_HELP (-1) /* wl_params_parse: --help was printed; the verb returns 0 */
 

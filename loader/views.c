@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,24 +151,43 @@ static int status_link(const struct wl_link_pin *pin, void *arg)
 	return 0;
 }
 
+enum { VIEW_JSON = 'j', VIEW_SORT = 's', VIEW_LIMIT = 'l' };
+
+static const struct wl_param status_params[] = {
+	{"json", VIEW_JSON, NULL, "JSON output"},
+	{NULL, 0, NULL, NULL},
+};
+
+const struct wl_verb_params wl_status_params = {
+	.verb = "status",
+	.synopsis = "",
+	.summary = "attachments (interface, namespace, hook, mode, link and program ids, since),\n"
+		   "  map fill levels, counters by reason, the XDP mode and why",
+	.params = status_params,
+};
+
+static int json_option(int key, const char *value, void *ctx)
+{
+	(void)key;
+	(void)value;
+	*(int *)ctx = 1; /* --json, the only option */
+	return 0;
+}
+
 int wl_cmd_status(int argc, char **argv)
 {
 	static const char *const maps[] = {"wl_flows", "wl_conns", "wl_cmd_stats", "wl_frags"};
-	struct status_ctx c = {.json = argc > 1 && !strcmp(argv[1], "--json")};
+	struct status_ctx c = {};
 	struct wl_counters cnt;
 	json_object *root, *mj, *cj, *dj;
 	char why[160];
 	bool dispatcher;
-	int fd;
+	int fd, first, err;
 
-	if (argc > 2 || (argc > 1 && !c.json)) {
-		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-			printf("usage: wirelens [--netns NAME|PATH] status [--json]\n"
-			       "  attachments (interface, namespace, hook, mode, link and program "
-			       "ids, since),\n"
-			       "  map fill levels, counters by reason, the XDP mode and why\n");
-			return 0;
-		}
+	err = wl_params_parse(&wl_status_params, argc, argv, json_option, &c.json, &first);
+	if (err)
+		return err == WL_PARAMS_HELP ? 0 : err;
+	if (first < argc) {
 		fprintf(stderr, "wirelens: status takes only --json (wirelens status --help)\n");
 		return 2;
 	}
@@ -371,14 +389,58 @@ static void mono_to_iso(__u64 ns, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+static const struct wl_param flows_params[] = {
+	{"json", VIEW_JSON, NULL, "JSON output"},
+	{"sort", VIEW_SORT, "bytes|packets", "order of the rows, largest first (default bytes)"},
+	{"limit", VIEW_LIMIT, "N", "print only the first N rows"},
+	{NULL, 0, NULL, NULL},
+};
+
+const struct wl_verb_params wl_flows_params = {
+	.verb = "flows",
+	.synopsis = "",
+	.summary = "packets and bytes per flow direction and interface (L2 bytes)",
+	.params = flows_params,
+};
+
+struct flows_opts {
+	int json, limit;
+};
+
+static int flows_option(int key, const char *value, void *ctx)
+{
+	struct flows_opts *o = ctx;
+
+	switch (key) {
+	case VIEW_JSON:
+		o->json = 1;
+		return 0;
+	case VIEW_SORT:
+		if (strcmp(value, "bytes") && strcmp(value, "packets")) {
+			fprintf(stderr, "wirelens: --sort bytes|packets\n");
+			return 2;
+		}
+		sort_bytes = !strcmp(value, "bytes");
+		return 0;
+	case VIEW_LIMIT: {
+		char *e;
+		long v = strtol(value, &e, 10);
+
+		if (e == value || *e || v < 0 || v > INT_MAX) {
+			fprintf(stderr, "wirelens: --limit takes a count, not '%s'\n", value);
+			return 2;
+		}
+		o->limit = v;
+		return 0;
+	}
+	}
+	return 2;
+}
+
 int wl_cmd_flows(int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-					     {"sort", required_argument, NULL, 's'},
-					     {"limit", required_argument, NULL, 'l'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
-	int json = 0, limit = -1, opt, fd;
+	struct flows_opts o = {.limit = -1};
+	int json, limit, fd, first, err;
 	struct flow_row *rows = NULL;
 	size_t n = 0, cap = 0;
 	struct wl_flow_key key, next;
@@ -387,44 +449,14 @@ int wl_cmd_flows(int argc, char **argv)
 	struct iface_names names = {};
 
 	sort_bytes = 1;
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":js:l:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = 1;
-			break;
-		case 's':
-			if (strcmp(optarg, "bytes") && strcmp(optarg, "packets")) {
-				fprintf(stderr, "wirelens: --sort bytes|packets\n");
-				return 2;
-			}
-			sort_bytes = !strcmp(optarg, "bytes");
-			break;
-		case 'l': {
-			char *e;
-			long v = strtol(optarg, &e, 10);
-
-			if (e == optarg || *e || v < 0 || v > INT_MAX) {
-				fprintf(stderr, "wirelens: --limit takes a count, not '%s'\n",
-					optarg);
-				return 2;
-			}
-			limit = v;
-			break;
-		}
-		case 'h':
-			printf("usage: wirelens [--netns NAME|PATH] flows [--json] [--sort "
-			       "bytes|packets] [--limit N]\n"
-			       "  packets and bytes per flow direction and interface (L2 bytes)\n");
-			return 0;
-		default:
-			return wl_option_error("flows", opt, argv);
-		}
-	}
-	if (optind < argc) {
+	err = wl_params_parse(&wl_flows_params, argc, argv, flows_option, &o, &first);
+	if (err)
+		return err == WL_PARAMS_HELP ? 0 : err;
+	json = o.json;
+	limit = o.limit;
+	if (first < argc) {
 		fprintf(stderr, "wirelens: flows: unexpected '%s' (wirelens flows --help)\n",
-			argv[optind]);
+			argv[first]);
 		return 2;
 	}
 	if (wl_check_env(false))

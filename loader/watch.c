@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -195,49 +194,59 @@ static void detach_ours(struct watch *w)
 	close(lock);
 }
 
-static void watch_usage(FILE *f)
-{
-	fprintf(f, "usage: wirelens [--netns NAME|PATH] watch PATTERN... [--hooks ...] [--mode "
-		   "native|skb]\n"
-		   "         [--flows-max N] [--force] [--tc-mode auto|tcx|cls] "
-		   "[--detach-on-exit]\n"
-		   "  attaches to every interface whose name matches a glob (fnmatch), now and as\n"
+#define WATCH_DETACH_ON_EXIT 'D'
+
+static const struct wl_param watch_params[] = {
+	WL_ATTACH_PARAMS,
+	{"detach-on-exit", WATCH_DETACH_ON_EXIT, NULL,
+	 "detach what this watch attached when it stops"},
+	{NULL, 0, NULL, NULL},
+};
+
+const struct wl_verb_params wl_watch_params = {
+	.verb = "watch",
+	.synopsis = "PATTERN...",
+	.summary = "attach to every interface whose name matches a glob (fnmatch), now and as\n"
 		   "  interfaces appear; Ctrl-C or SIGTERM stops it, leaving the attachments in "
 		   "place\n"
-		   "  unless --detach-on-exit.\n");
+		   "  unless --detach-on-exit",
+	.params = watch_params,
+	.more = wl_attach_protocols_note,
+};
+
+struct watch_opts {
+	struct wl_attach_req *req;
+	bool detach_on_exit;
+};
+
+static int watch_option(int key, const char *value, void *ctx)
+{
+	struct watch_opts *o = ctx;
+	int err;
+
+	if (key == WATCH_DETACH_ON_EXIT) {
+		o->detach_on_exit = true;
+		return 0;
+	}
+	err = wl_attach_option(o->req, key, value);
+	return err < 0 ? 2 : err;
 }
 
 int wl_cmd_watch(int argc, char **argv)
 {
-	static const struct option opts[] = {WL_ATTACH_LONGOPTS,
-					     {"detach-on-exit", no_argument, NULL, 'D'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
 	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: poll returns */
 	struct watch w = {};
-	bool detach_on_exit = false;
+	struct watch_opts o = {.req = &w.req};
+	bool detach_on_exit;
 	struct nl_sock *sock;
 	struct pollfd pfd;
-	int opt, err;
+	int optind, err;
 
 	wl_attach_req_init(&w.req);
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, WL_ATTACH_OPTSTRING "Dh", opts, NULL)) != -1) {
-		if (opt == 'h') {
-			watch_usage(stdout);
-			return 0;
-		}
-		if (opt == 'D') {
-			detach_on_exit = true;
-			continue;
-		}
-		err = wl_attach_option(&w.req, opt, optarg);
-		if (err > 0)
-			return err;
-		if (err < 0)
-			return wl_option_error("watch", opt, argv);
-	}
+	err = wl_params_parse(&wl_watch_params, argc, argv, watch_option, &o, &optind);
+	if (err)
+		return err == WL_PARAMS_HELP ? 0 : err;
+	detach_on_exit = o.detach_on_exit;
 	if (optind >= argc) {
 		fprintf(stderr, "wirelens: watch needs a name pattern (wirelens watch --help)\n");
 		return 2;

@@ -3,6 +3,9 @@
 #ifndef WL_LOADER_WATCH_H
 #define WL_LOADER_WATCH_H
 
+#include "params.h"
+
+extern const struct wl_verb_params wl_watch_params;
 int wl_cmd_watch(int argc, char **argv);
 
 #endif

@@ -45,7 +45,14 @@ check_bad "detach unknown option" "unknown option '--bogus'" "$WL_BIN" detach "$
 check_bad "status with nothing attached" "nothing attached" "$WL_BIN" status
 check_bad "flows with nothing attached" "nothing attached" "$WL_BIN" flows
 check_bad "reset with nothing attached" "nothing attached" "$WL_BIN" reset
-check_bad "status bad option" "status takes only --json" "$WL_BIN" status --bogus
+check_bad "status bad option" "status: unknown option '--bogus'" "$WL_BIN" status --bogus
+check_bad "status extra argument" "status takes only --json" "$WL_BIN" status extra
+check_bad "commands extra argument" "commands: unexpected 'extra'" "$WL_BIN" commands extra
+check_bad "commands bad option" "commands: unknown option '--bogus'" "$WL_BIN" commands --bogus
+check_bad "ports without sub-verb" "ports needs list, set or unset" "$WL_BIN" ports
+check_bad "ports unknown sub-verb" "ports: unknown sub-verb 'bogus'" "$WL_BIN" ports bogus
+check_bad "ports set without value" "ports set needs PROTO=PORT" "$WL_BIN" ports set
+check_bad "flows --limit without value" "flows: --limit needs a value" "$WL_BIN" flows --limit
 check_bad "flows bad option" "unknown option '--bogus'" "$WL_BIN" flows --bogus
 check_bad "flows --sort bogus" "--sort bytes\|packets" "$WL_BIN" flows --sort bogus
 check_bad "flows --limit x" "--limit takes a count" "$WL_BIN" flows --limit x
