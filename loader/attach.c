@@ -39,6 +39,8 @@
 #include "l7cfg.h"
 #include "netns.h"
 #include "tc_cls.h"
+#include "iface.h"
+#include "iface.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -204,12 +206,14 @@ int wl_attach_option(struct wl_attach_req *r, int opt, const char *arg)
 			return 2;
 		}
 		r->skb_mode = !strcmp(arg, "skb");
+		r->mode_given = true;
 		return 0;
 	case 'k': {
 		char buf[128], *tok, *save = NULL;
 		int n = 0;
 
 		memset(r->hooks, 0, sizeof(r->hooks));
+		r->hooks_given = true;
 		snprintf(buf, sizeof(buf), "%s", arg);
 		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			int h = wl_hook_by_name(tok);
@@ -288,6 +292,43 @@ void wl_attach_protocols_note(FILE *f)
 }
 
 /* ---- pins ---- */
+
+static void link_path(char *buf, size_t len, const char *ifname, enum wl_hook_kind h,
+		      const char *netns);
+
+int wl_iface_hooks(const struct wl_attach_req *r, const char *ifname, bool hooks[WL_HOOKS])
+{
+	struct wl_iface info;
+	char path[512], had[64] = "";
+	int n = 0;
+
+	memcpy(hooks, r->hooks, sizeof(r->hooks));
+	if (wl_iface_get(ifname, 0, &info) || !info.loopback)
+		return 0;
+	if (!r->hooks_given) {
+		memset(hooks, 0, sizeof(r->hooks));
+		hooks[WL_HOOK_TC_EGRESS] = true;
+	}
+	/* what is attached there already counts too (an earlier attach with other hooks) */
+	for (int h = 0; h < WL_HOOKS; h++) {
+		bool pinned;
+
+		link_path(path, sizeof(path), ifname, h, wl_netns_tag());
+		pinned = !access(path, F_OK);
+		if (pinned && !hooks[h])
+			snprintf(had + strlen(had), sizeof(had) - strlen(had), "%s%s",
+				 had[0] ? ", " : "", hook_names[h]);
+		n += hooks[h] || pinned;
+	}
+	if (n > 1) {
+		fprintf(stderr,
+			"wirelens: %s is loopback: every packet passes its egress and its ingress, "
+			"so more than one hook counts it twice; use one (default tc-egress)%s%s\n",
+			ifname, had[0] ? "; attached already: " : "", had);
+		return 2;
+	}
+	return 0;
+}
 
 static void link_path(char *buf, size_t len, const char *ifname, enum wl_hook_kind h,
 		      const char *netns)
@@ -675,7 +716,8 @@ static int sweep_pending(const struct wl_link_pin *pin, void *arg)
 
 /* 0 attached, 1 already attached (live pin), -errno with one line printed. */
 static int attach_hook(struct wl_attach_session *s, const struct wl_attach_req *r,
-		       const char *ifname, int ifindex, enum wl_hook_kind h)
+		       const char *ifname, int ifindex, enum wl_hook_kind h, char *note,
+		       size_t note_len)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts);
 	int fd, prog_fd, type, err;
@@ -719,6 +761,15 @@ static int attach_hook(struct wl_attach_session *s, const struct wl_attach_req *
 		type = h == WL_HOOK_TC_INGRESS ? WL_BPF_TCX_INGRESS : WL_BPF_TCX_EGRESS;
 	}
 	fd = bpf_link_create(prog_fd, ifindex, type, &opts);
+	if (fd < 0 && h == WL_HOOK_XDP && !r->mode_given && errno != EBUSY) {
+		/* No native XDP here (loopback, VLAN, bridge, a bond whose slaves lack it):
+		 * generic XDP sees the same packets, as skbs; the attach line says why. */
+		snprintf(note, note_len, "native refused: %s", strerror(errno));
+		opts.flags = XDP_FLAGS_SKB_MODE;
+		fd = bpf_link_create(prog_fd, ifindex, type, &opts);
+		if (fd < 0)
+			note[0] = 0;
+	}
 	if (fd < 0 && h != WL_HOOK_XDP && errno == EINVAL && r->tc_mode == WL_TC_AUTO)
 		return attach_cls(s, path, ifname, ifindex, h); /* no tcx before 6.6 */
 	if (fd < 0) {
@@ -729,7 +780,7 @@ static int attach_hook(struct wl_attach_session *s, const struct wl_attach_req *
 				"wirelens: %s: an XDP link is already attached there (another pin "
 				"root?)\n",
 				ifname);
-		else if (h == WL_HOOK_XDP && !r->skb_mode)
+		else if (h == WL_HOOK_XDP && !r->skb_mode && r->mode_given)
 			fprintf(stderr, "wirelens: %s: native XDP refused (%s); try --mode skb\n",
 				ifname, strerror(-err));
 		else
@@ -770,14 +821,16 @@ static const char *mode_now(const char *ifname, enum wl_hook_kind h)
 int wl_attach_iface(struct wl_attach_session *s, const struct wl_attach_req *r, const char *ifname,
 		    bool quiet_if_attached)
 {
-	char added[128] = "", already[128] = "", *buf;
-	bool made[WL_HOOKS] = {};
+	char added[256] = "", already[128] = "", *buf, note[96];
+	bool made[WL_HOOKS] = {}, hooks[WL_HOOKS];
 	int ifindex = if_nametoindex(ifname), n_added = 0, n_already = 0;
 
 	if (!ifindex) {
 		fprintf(stderr, "wirelens: no interface '%s'\n", ifname);
 		return -ENODEV;
 	}
+	if (wl_iface_hooks(r, ifname, hooks))
+		return -EINVAL;
 	/* --protocols/--no-l7 change the set even where everything is attached already: the
 	 * program arrays are shared by every attachment of the pin root */
 	if (r->load.l7_select) {
@@ -790,9 +843,10 @@ int wl_attach_iface(struct wl_attach_session *s, const struct wl_attach_req *r, 
 		const char *mode;
 		int ret;
 
-		if (!r->hooks[h])
+		if (!hooks[h])
 			continue;
-		ret = attach_hook(s, r, ifname, ifindex, h);
+		note[0] = 0;
+		ret = attach_hook(s, r, ifname, ifindex, h, note, sizeof(note));
 		if (ret < 0) {
 			/* all or nothing per interface: undo what this call attached */
 			for (int k = 0; k < h; k++)
@@ -806,18 +860,23 @@ int wl_attach_iface(struct wl_attach_session *s, const struct wl_attach_req *r, 
 		if (h != WL_HOOK_XDP)
 			mode = ""; /* TC: the plain hook name on every kernel (status tells
 				      tcx/cls_bpf) */
-		snprintf(buf + strlen(buf), sizeof(added) - strlen(buf), "%s%s%s%s",
-			 (ret == 0 ? n_added : n_already) ? ", " : "", hook_names[h],
-			 mode[0] ? " " : "", mode);
+		snprintf(buf + strlen(buf),
+			 (ret == 0 ? sizeof(added) : sizeof(already)) - strlen(buf),
+			 "%s%s%s%s%s%s%s", (ret == 0 ? n_added : n_already) ? ", " : "",
+			 hook_names[h], mode[0] ? " " : "", mode, note[0] ? " (" : "", note,
+			 note[0] ? ")" : "");
 		if (ret == 0)
 			n_added++;
 		else
 			n_already++;
 	}
 	if (n_added)
-		printf("attached %s%s%s (%s%s%s)\n", ifname, wl_netns_tag() ? " in netns " : "",
+		printf("attached %s%s%s (%s%s%s)%s\n", ifname, wl_netns_tag() ? " in netns " : "",
 		       wl_netns_tag() ? wl_netns_tag() : "", added, n_already ? "; already: " : "",
-		       already);
+		       already,
+		       !r->hooks_given && !hooks[WL_HOOK_XDP]
+			       ? ": loopback, both directions leave through its egress once"
+			       : "");
 	else if (!quiet_if_attached)
 		printf("%s: already attached (%s)\n", ifname, already);
 	fflush(stdout);

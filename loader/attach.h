@@ -45,7 +45,9 @@ enum wl_tc_mode {
 /* What `attach` and `watch` ask for; the options both take. */
 struct wl_attach_req {
 	bool hooks[WL_HOOKS];
+	bool hooks_given; /* --hooks: else each interface gets its default (wl_iface_hooks) */
 	bool skb_mode;
+	bool mode_given; /* --mode: else native XDP falls back to skb where it is refused */
 	bool force;
 	enum wl_tc_mode tc_mode;
 	struct wl_load_opts load;
@@ -58,9 +60,12 @@ struct wl_attach_req {
 #define WL_STR(x)	 WL_STR_(x)
 /* The options attach and watch share: entries of their wl_param tables (params.h). */
 #define WL_ATTACH_PARAMS                                                                           \
-	{"mode", 'm', "native|skb", "XDP mode: native (in the driver, default) or skb (generic)"}, \
+	{"mode", 'm', "native|skb",                                                                \
+	 "XDP mode: native (in the driver) or skb (generic); default: native,\n"                   \
+	 "skb where the interface has no native XDP (bridge, VLAN, lo)"},                          \
 		{"hooks", 'k', "HOOK,...",                                                         \
-		 "xdp, tc-egress, tc-ingress (default xdp,tc-egress: both directions)"},           \
+		 "xdp, tc-egress, tc-ingress (default xdp,tc-egress: both directions;\n"           \
+		 "on loopback tc-egress alone, which sees both)"},                                 \
 		{"flows-max", 'f', "N",                                                            \
 		 "flow table entries (default " WL_STR(                                            \
 			 WL_FLOWS_DEFAULT) "; fixed while anything is attached)"},                 \
@@ -82,6 +87,20 @@ void wl_attach_req_init(struct wl_attach_req *r);
 int wl_attach_option(struct wl_attach_req *r, int opt, const char *arg);
 /* The protocols there are, for the usage and the man page (wl_verb_params.more). */
 void wl_attach_protocols_note(FILE *f);
+
+/* The hooks IFACE gets: --hooks, else xdp + tc-egress, but on loopback tc-egress alone (every
+ * packet of a local connection leaves through lo's egress once, and comes back in through its
+ * ingress: one hook sees each packet once, both directions on the same interface). Hooks that
+ * would count lo's packets twice (with what is already attached there) are refused: one line on
+ * stderr and 2. */
+int wl_iface_hooks(const struct wl_attach_req *r, const char *ifname, bool hooks[WL_HOOKS]);
+
+/* The hooks IFACE gets: --hooks, else xdp + tc-egress, but on loopback tc-egress alone (every
+ * packet of a local connection leaves through lo's egress once, and comes back in through its
+ * ingress: one hook sees each packet once, both directions on the same interface). Hooks that
+ * would count lo's packets twice (with what is already attached there) are refused: one line on
+ * stderr and 2. */
+int wl_iface_hooks(const struct wl_attach_req *r, const char *ifname, bool hooks[WL_HOOKS]);
 
 /* The programs attachments use: the ones this same build pinned beside the maps (no load at
  * all), else loaded on first need and pinned for the next attach. watch keeps one session. */

@@ -11,6 +11,7 @@
 #include "attach.h"
 #include "commands.h"
 #include "l7cfg.h"
+#include "iface.h"
 #include "log.h"
 #include "netns.h"
 #include "params.h"
@@ -64,10 +65,8 @@ static int cmd_attach(int argc, char **argv)
 				wl_netns_tag() ? wl_netns_tag() : "");
 			return 1;
 		}
-		if (!strcmp(argv[i], "lo")) {
-			fprintf(stderr, "wirelens: loopback is not supported\n");
+		if (wl_iface_hooks(&r, argv[i], (bool[WL_HOOKS]){}))
 			return 1;
-		}
 	}
 	if (wl_check_env(true) || wl_probe_kernel())
 		return 1;
@@ -80,6 +79,8 @@ static int cmd_attach(int argc, char **argv)
 		if (wl_attach_iface(&s, &r, argv[i], false) < 0)
 			failed = 1;
 	wl_session_close(&s); /* the pinned links and maps keep everything alive */
+	/* attachments that see the same packets (a bridge and its port...) */
+	wl_attach_notes(stderr, NULL, true);
 	/* maps this attach pinned for nothing go; maps kept by detach --keep-maps stay */
 	if (!had_maps && !wl_links_count())
 		wl_unpin_all();

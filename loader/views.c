@@ -18,6 +18,7 @@
 #include "views.h"
 #include "netns.h"
 #include "l7cfg.h"
+#include "iface.h"
 #include "log.h"
 
 static const char *const counter_names[] = {
@@ -218,6 +219,14 @@ int wl_cmd_status(int argc, char **argv)
 	wl_links_foreach(status_link, &c);
 	if (!c.json && !c.n)
 		printf("  (none: maps kept pinned)\n");
+	if (c.json) { /* what is counted where: lo's hook, attachments that count twice */
+		json_object *notes = json_object_new_array();
+
+		wl_attach_notes(NULL, notes, false);
+		json_object_object_add(root, "notes", notes);
+	} else {
+		wl_attach_notes(stdout, NULL, false);
+	}
 	if (!c.json)
 		printf("maps:\n");
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {

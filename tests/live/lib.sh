@@ -189,8 +189,9 @@ com_map() {
 com_status() { sql "SHOW GLOBAL STATUS LIKE 'Com\\_%'"; }
 
 # A private PostgreSQL in $NS: cluster and unix socket in a temp dir, TCP on $SRV_IP:5432 only
-# (trust for 198.18.0.0/15), no TLS, pg_stat_statements. Sets dir and PGBIN; more server
-# settings as arguments ("-c name=value ..."). Stops the test when the server does not start.
+# (or on PG_LISTEN, e.g. '127.0.0.1,::1'; trust for 198.18.0.0/15 and loopback), no TLS,
+# pg_stat_statements. Sets dir and PGBIN; more server settings as arguments ("-c name=value
+# ..."). Stops the test when the server does not start.
 start_postgres() {
 	PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 	dir=$(mktemp -d "/tmp/$NS-pg.XXXXXX")
@@ -199,9 +200,10 @@ start_postgres() {
 	on_exit "rm -rf $dir"
 	runuser -u postgres -- "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync \
 		>"$dir/initdb.log" 2>&1 || { fail "initdb"; tail -5 "$dir/initdb.log"; finish; exit 1; }
-	printf 'local all all trust\nhost all all 198.18.0.0/15 trust\n' >"$dir/data/pg_hba.conf"
+	printf 'local all all trust\nhost all all 198.18.0.0/15 trust\nhost all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n' \
+		>"$dir/data/pg_hba.conf"
 	ip netns exec "$NS" runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
-		-w -t 30 start -o "-k $dir -h $SRV_IP -p 5432 -c ssl=off \
+		-w -t 30 start -o "-k $dir -h ${PG_LISTEN:-$SRV_IP} -p 5432 -c ssl=off \
 		-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top \
 		-c pg_stat_statements.track_utility=on -c fsync=off -c synchronous_commit=off \
 		-c full_page_writes=off -c max_connections=40 $*" >/dev/null ||

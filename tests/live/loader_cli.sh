@@ -22,7 +22,7 @@ check_bad "unknown verb" "unknown verb 'frobnicate'" "$WL_BIN" frobnicate
 check_bad "attach without interface" "attach needs an interface" "$WL_BIN" attach
 check_bad "attach unknown interface" "no interface 'nosuchif0'" "$WL_BIN" attach nosuchif0
 check_bad "attach good + unknown interface" "no interface 'nosuchif0'" "$WL_BIN" attach "$HOST_IF" nosuchif0
-check_bad "attach loopback" "loopback" "$WL_BIN" attach lo
+check_bad "attach lo with two hooks (each packet twice)" "lo is loopback: .*twice" "$WL_BIN" attach lo --hooks xdp,tc-egress
 check_bad "attach --mode bogus" "--mode native\|skb" "$WL_BIN" attach "$HOST_IF" --mode bogus
 check_bad "attach --mode without value" "--mode needs a value" "$WL_BIN" attach "$HOST_IF" --mode
 check_bad "attach --hooks bogus" "unknown hook 'bogus'" "$WL_BIN" attach "$HOST_IF" --hooks xdp,bogus

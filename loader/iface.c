@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Interface kinds and relations from rtnetlink (libnl-route's link object). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <net/if.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/vlan.h>
+
+#include <json-c/json.h>
+
+#include "attach.h"
+#include "iface.h"
+#include "netns.h"
+
+static int link_get(struct nl_sock *sk, const char *name, int ifindex, struct rtnl_link **link)
+{
+	int err = rtnl_link_get_kernel(sk, ifindex, ifindex ? NULL : name, link);
+
+	if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NODEV)
+		return -ENODEV;
+	return err ? -EIO : 0;
+}
+
+int wl_iface_get(const char *name, int ifindex, struct wl_iface *out)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct rtnl_link *link = NULL, *master = NULL;
+	const char *kind;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	out->vlan_id = -1;
+	if (!sk)
+		return -ENOMEM;
+	err = nl_connect(sk, NETLINK_ROUTE) ? -EIO : link_get(sk, name, ifindex, &link);
+	if (err)
+		goto out;
+	out->ifindex = rtnl_link_get_ifindex(link);
+	snprintf(out->name, sizeof(out->name), "%s", rtnl_link_get_name(link) ?: "");
+	kind = rtnl_link_get_type(link);
+	snprintf(out->kind, sizeof(out->kind), "%s", kind ?: "");
+	out->loopback = rtnl_link_get_flags(link) & IFF_LOOPBACK;
+	if (rtnl_link_is_vlan(link)) {
+		out->vlan_id = rtnl_link_vlan_get_id(link);
+		out->link = rtnl_link_get_link(link);
+	}
+	out->master = rtnl_link_get_master(link);
+	if (out->master && !link_get(sk, NULL, out->master, &master)) {
+		kind = rtnl_link_get_type(master);
+		snprintf(out->master_kind, sizeof(out->master_kind), "%s", kind ?: "");
+		snprintf(out->master_name, sizeof(out->master_name), "%s",
+			 rtnl_link_get_name(master) ?: "");
+		rtnl_link_put(master);
+	}
+out:
+	if (link)
+		rtnl_link_put(link);
+	nl_socket_free(sk);
+	return err;
+}
+
+/* ---- status notes ---- */
+
+struct seen_pin {
+	char ifname[IF_NAMESIZE];
+	char netns[64];
+	int hook;
+	bool got; /* info read */
+	struct wl_iface info;
+};
+
+struct seen_pins {
+	struct seen_pin v[64];
+	int n;
+};
+
+static int collect_pin(const struct wl_link_pin *pin, void *arg)
+{
+	struct seen_pins *t = arg;
+	struct seen_pin *p;
+
+	if (!pin->attached || t->n >= (int)(sizeof(t->v) / sizeof(t->v[0])))
+		return 0;
+	p = &t->v[t->n++];
+	snprintf(p->ifname, sizeof(p->ifname), "%s", pin->ifname);
+	snprintf(p->netns, sizeof(p->netns), "%s", pin->netns ?: "");
+	p->hook = pin->hook;
+	p->info.ifindex = pin->ifindex;
+	return 0;
+}
+
+static int read_info(void *arg)
+{
+	struct seen_pin *p = arg;
+
+	return wl_iface_get(NULL, p->info.ifindex, &p->info);
+}
+
+/* Whether an attachment of the same namespace is on ifindex (its name, or NULL). */
+static const char *attached_at(const struct seen_pins *t, const struct seen_pin *of, int ifindex)
+{
+	for (int i = 0; i < t->n; i++)
+		if (t->v[i].got && t->v[i].info.ifindex == ifindex &&
+		    !strcmp(t->v[i].netns, of->netns))
+			return t->v[i].ifname;
+	return NULL;
+}
+
+static void note(FILE *f, void *notes, bool to_stderr, const char *fmt, ...)
+{
+	char line[320];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (f)
+		fprintf(f, "%s%s\n", to_stderr ? "wirelens: " : "  ", line);
+	else
+		json_object_array_add(notes, json_object_new_string(line));
+}
+
+int wl_attach_notes(FILE *f, void *notes, bool warnings_only)
+{
+	struct seen_pins *t = calloc(1, sizeof(*t));
+	int warnings = 0;
+
+	if (!t)
+		return 0;
+	wl_links_foreach(collect_pin, t);
+	for (int i = 0; i < t->n; i++) {
+		struct seen_pin *p = &t->v[i];
+
+		/* the same interface under more hooks is one query */
+		for (int k = 0; k < i; k++)
+			if (t->v[k].got && t->v[k].info.ifindex == p->info.ifindex &&
+			    !strcmp(t->v[k].netns, p->netns)) {
+				p->info = t->v[k].info;
+				p->got = true;
+			}
+		if (!p->got)
+			p->got = !wl_netns_run(p->netns[0] ? p->netns : NULL, read_info, p);
+	}
+	for (int i = 0; i < t->n; i++) {
+		const struct seen_pin *p = &t->v[i];
+		const char *other, *ns = p->netns[0] ? " in netns " : "";
+
+		if (!p->got)
+			continue;
+		if (p->info.loopback && p->hook == WL_HOOK_TC_EGRESS && !warnings_only)
+			note(f, notes, false,
+			     "%s%s%s: loopback: tc-egress sees both directions of every local "
+			     "connection, each packet once",
+			     p->ifname, ns, p->netns);
+		/* a pair is told once: from the port's / the sub-interface's side, first hook */
+		for (int k = 0; k < i; k++)
+			if (!strcmp(t->v[k].ifname, p->ifname) && !strcmp(t->v[k].netns, p->netns))
+				goto next;
+		if (p->info.master && (other = attached_at(t, p, p->info.master))) {
+			note(f, notes, warnings_only,
+			     "warning: %s%s%s is a port of %s %s and both are attached: the "
+			     "packets that pass both are counted twice (detach one of them)",
+			     p->ifname, ns, p->netns,
+			     p->info.master_kind[0] ? p->info.master_kind : "master", other);
+			warnings++;
+		}
+		if (p->info.vlan_id >= 0 && p->info.link &&
+		    (other = attached_at(t, p, p->info.link))) {
+			note(f, notes, warnings_only,
+			     "warning: VLAN %d sub-interface %s%s%s and its parent %s are both "
+			     "attached: its packets are counted on both (detach one of them)",
+			     p->info.vlan_id, p->ifname, ns, p->netns, other);
+			warnings++;
+		}
+	next:;
+	}
+	free(t);
+	return warnings;
+}
