@@ -40,7 +40,6 @@
 #include "netns.h"
 #include "tc_cls.h"
 #include "iface.h"
-#include "iface.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
