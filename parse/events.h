@@ -34,14 +34,16 @@ struct {
 #define WL_EV_HOOK WL_EV_TC
 #endif
 
-/* A ring record for `count` events of what the reader asked for (flag), or NULL: no reader, the
- * event sampled out, or the ring full (each counted in wl_log_stats). */
-static __always_inline struct wl_event *wl_log_reserve(__u32 flag, __u32 l7_proto, __u32 count,
-						       __u64 now)
+/* May `count` events of what the reader asked for (flag) have a record? Returns the counters
+ * to count it in, or NULL: no reader, or the events sampled out (counted). The caller reserves
+ * the record, counts it lost if the ring is full, and counts it written only after the submit:
+ * one NULL test of the reservation, which 6.1's verifier needs (it does not know that a
+ * reservation tested once is not NULL when clang tests it again). */
+static __always_inline struct wl_log_stats *wl_log_admit(__u32 flag, __u32 l7_proto, __u32 count,
+							 __u64 now)
 {
 	struct wl_log_stats *st;
 	struct wl_log_cfg *cfg;
-	struct wl_event *e;
 	__u32 zero = 0;
 
 	cfg = bpf_map_lookup_elem(&wl_log_cfg, &zero);
@@ -63,29 +65,28 @@ static __always_inline struct wl_event *wl_log_reserve(__u32 flag, __u32 l7_prot
 		st->thinned_events += count;
 		return NULL;
 	}
-	e = bpf_ringbuf_reserve(&wl_events, sizeof(*e), 0);
-	if (!e) {
-		st->lost_records++;
-		st->lost_events += count;
-		return NULL;
-	}
-	st->records++;
-	st->events += count;
-	return e;
+	return st;
 }
 
 /* The engine's response run (s->resp) as a pair record. Global: verified once per program. */
 __noinline int wl_log_pair_g(struct wl_l7_state *s)
 {
+	struct wl_log_stats *st;
 	struct wl_l7_run *r;
 	struct wl_event *e;
 
 	if (!s)
 		return 0;
 	r = &s->resp;
-	e = wl_log_reserve(WL_LOG_PAIRS, s->job.l7_proto, r->count, s->job.now);
-	if (!e)
+	st = wl_log_admit(WL_LOG_PAIRS, s->job.l7_proto, r->count, s->job.now);
+	if (!st)
 		return 0;
+	e = bpf_ringbuf_reserve(&wl_events, sizeof(*e), 0);
+	if (!e) {
+		st->lost_records++;
+		st->lost_events += r->count;
+		return 0;
+	}
 	e->ts_ns = s->job.now;
 	e->kind = WL_EV_PAIR;
 	e->hook = WL_EV_HOOK;
@@ -106,19 +107,28 @@ __noinline int wl_log_pair_g(struct wl_l7_state *s)
 	e->outcome = 0;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	bpf_ringbuf_submit(e, 0);
+	st->records++;
+	st->events += r->count;
 	return 0;
 }
 
 /* One packet and its outcome (m as far as parsing got). Global: verified once per program. */
 __noinline int wl_log_packet_g(const struct wl_meta *m, __u32 len, __u32 outcome)
 {
+	struct wl_log_stats *st;
 	struct wl_event *e;
 
 	if (!m)
 		return 0;
-	e = wl_log_reserve(WL_LOG_PACKETS, 0, 1, m->now);
-	if (!e)
+	st = wl_log_admit(WL_LOG_PACKETS, 0, 1, m->now);
+	if (!st)
 		return 0;
+	e = bpf_ringbuf_reserve(&wl_events, sizeof(*e), 0);
+	if (!e) {
+		st->lost_records++;
+		st->lost_events++;
+		return 0;
+	}
 	e->ts_ns = m->now;
 	e->kind = WL_EV_PACKET;
 	e->hook = WL_EV_HOOK;
@@ -139,6 +149,8 @@ __noinline int wl_log_packet_g(const struct wl_meta *m, __u32 len, __u32 outcome
 	e->outcome = outcome;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	bpf_ringbuf_submit(e, 0);
+	st->records++;
+	st->events++;
 	return 0;
 }
 
