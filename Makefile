@@ -23,6 +23,9 @@ ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -std=gnu11 -I$(BUILD) -I. -D_GNU_SOURCE
 LDLIBS   := -lxdp -lbpf -lnl-route-3 -lnl-3 -ljson-c -lelf -lz -lm
+# the exporters: libmicrohttpd (Prometheus), libfixbuf (IPFIX, on glib)
+FIXBUF_CFLAGS := $(shell pkg-config --cflags libfixbuf 2>/dev/null)
+LDLIBS   += -lmicrohttpd $(shell pkg-config --libs libfixbuf 2>/dev/null || echo -lfixbuf -lglib-2.0)
 NL_CFLAGS := $(shell pkg-config --cflags libnl-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Wno-unused-parameter \
 	      -Wno-unused-function -I$(BUILD) -I.
@@ -54,7 +57,7 @@ endif
 .PHONY: all check-build deps test test-kernels bench demo format format-check clean install \
 	uninstall deb FORCE
 all: $(BUILD)/wirelens $(BUILD)/wirelens.8
-check-build: all $(BUILD)/test_wirelens $(BUILD)/bench_wirelens $(BUILD)/verify_progs
+check-build: all $(BUILD)/test_wirelens $(BUILD)/bench_wirelens $(BUILD)/verify_progs $(BUILD)/ipfix_print
 
 $(BUILD)/.dirs:
 	mkdir -p $(BUILD)/loader $(BUILD)/tests $(BUILD)/bench && touch $@
@@ -93,6 +96,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/loader/%.o: loader/%.c $(wildcard loader/*.h) $(BUILD)/wl_proto_names.h maps/wirelens.h $(SKELS) | $(BUILD)/.dirs
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(NL_CFLAGS) -c $< -o $@
+$(BUILD)/loader/export_ipfix.o: CFLAGS += $(FIXBUF_CFLAGS)
 
 $(BUILD)/wirelens: $(LOADER_OBJS)
 	$(call msg,LINK,$@)
@@ -111,6 +115,11 @@ $(BUILD)/test_wirelens: $(TEST_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcunit -lpcap
 
+# A second IPFIX consumer for the live export tests (libfixbuf's collecting side).
+$(BUILD)/ipfix_print: tests/tools/ipfix_print.c | $(BUILD)/.dirs
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(FIXBUF_CFLAGS) -o $@ $< $(shell pkg-config --libs libfixbuf 2>/dev/null)
+
 # Loads every program alone and prints its verified instructions (tests/run.sh, test-kernels).
 $(BUILD)/verify_progs: tests/kernels/verify_progs.c $(SKELS) | $(BUILD)/.dirs
 	$(call msg,LINK,$@)
@@ -128,6 +137,7 @@ DEB_PKGS := clang llvm make gcc pkg-config libbpf-dev libxdp-dev xdp-tools libel
 	redis-server redis-tools memcached libmemcached-tools nginx-light dnsutils unbound \
 	mariadb-server mariadb-client sysbench postgresql postgresql-contrib librdkafka-dev libmongoc-dev \
 	apache2-utils kcat libmariadb-dev nodejs \
+	libmicrohttpd-dev libfixbuf-dev prometheus nfdump \
 	debhelper dpkg-dev fakeroot lintian bash-completion man-db systemd
 
 deps:

@@ -15,11 +15,6 @@
 #include "commands.h"
 #include "l7cfg.h"
 
-struct cmd_row {
-	struct wl_cmd_key key;
-	struct wl_cmd_stats st;
-};
-
 static int open_pinned(const char *name)
 {
 	char path[256];
@@ -77,6 +72,16 @@ void wl_format_server(const struct wl_cmd_key *k, char *buf, size_t len)
 	}
 }
 
+void wl_cmd_labels(const struct wl_cmd_key *k, struct wl_cmd_labels *l)
+{
+	l->protocol = wl_l7_proto_name(k->l7_proto);
+	if (!l->protocol)
+		l->protocol = "unknown";
+	wl_format_server(k, l->server, sizeof(l->server));
+	memcpy(l->command, k->command, WL_CMD_LEN);
+	l->command[WL_CMD_LEN] = 0;
+}
+
 /* Parses ADDR, ADDR:PORT, [V6]:PORT or :PORT into a filter. */
 static int parse_server(const char *s, struct wl_cmd_key *f, int *has_addr, int *has_port)
 {
@@ -120,20 +125,19 @@ static int parse_server(const char *s, struct wl_cmd_key *f, int *has_addr, int 
 
 static int cmp_rows(const void *a, const void *b)
 {
-	const struct cmd_row *x = a, *y = b;
+	const struct wl_cmd_row *x = a, *y = b;
 
 	if (x->st.requests != y->st.requests)
 		return x->st.requests < y->st.requests ? 1 : -1;
 	return strcmp(x->key.command, y->key.command);
 }
 
-/* Reads the whole stats map, per-CPU values summed. */
-static int wl_cmd_stats_read(int fd, struct cmd_row **out, size_t *n_out)
+int wl_cmd_stats_read(int fd, struct wl_cmd_row **out, size_t *n_out)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct wl_cmd_stats *per = calloc(ncpu, sizeof(*per));
 	struct wl_cmd_key key, next;
-	struct cmd_row *rows = NULL;
+	struct wl_cmd_row *rows = NULL;
 	size_t n = 0, cap = 0;
 	void *prev = NULL;
 
@@ -231,7 +235,7 @@ int wl_cmd_commands(int argc, char **argv)
 	int json, has_addr, has_port, fd, err, first;
 	struct wl_cmd_key filter;
 	unsigned int proto;
-	struct cmd_row *rows;
+	struct wl_cmd_row *rows;
 	json_object *arr;
 	size_t n;
 
@@ -266,8 +270,7 @@ int wl_cmd_commands(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		const struct wl_cmd_key *k = &rows[i].key;
 		const struct wl_cmd_stats *st = &rows[i].st;
-		const char *pname = wl_l7_proto_name(k->l7_proto);
-		char server[80], cmd[WL_CMD_LEN + 1];
+		struct wl_cmd_labels l;
 		double avg = st->responses ? st->latency_sum_ns / 1000.0 / st->responses : 0;
 		double p50 = wl_hist_quantile_us(st->latency_hist, WL_LAT_BUCKETS, 0.50);
 		double p99 = wl_hist_quantile_us(st->latency_hist, WL_LAT_BUCKETS, 0.99);
@@ -279,17 +282,13 @@ int wl_cmd_commands(int argc, char **argv)
 		if (has_addr && (k->l3_proto != filter.l3_proto ||
 				 memcmp(k->server_addr, filter.server_addr, 16)))
 			continue;
-		wl_format_server(k, server, sizeof(server));
-		memcpy(cmd, k->command, WL_CMD_LEN);
-		cmd[WL_CMD_LEN] = 0;
-		if (!pname)
-			pname = "unknown";
+		wl_cmd_labels(k, &l);
 		if (json) {
 			json_object *o = json_object_new_object(), *lat = json_object_new_object();
 
-			json_object_object_add(o, "protocol", json_object_new_string(pname));
-			json_object_object_add(o, "server", json_object_new_string(server));
-			json_object_object_add(o, "command", json_object_new_string(cmd));
+			json_object_object_add(o, "protocol", json_object_new_string(l.protocol));
+			json_object_object_add(o, "server", json_object_new_string(l.server));
+			json_object_object_add(o, "command", json_object_new_string(l.command));
 			json_object_object_add(o, "requests", json_object_new_uint64(st->requests));
 			json_object_object_add(o, "responses",
 					       json_object_new_uint64(st->responses));
@@ -307,7 +306,7 @@ int wl_cmd_commands(int argc, char **argv)
 		} else {
 			printf("%-10s %-28s %-20s %10llu %10llu %8llu %12llu %12llu %9.1f %9.1f "
 			       "%9.1f\n",
-			       pname, server, cmd, (unsigned long long)st->requests,
+			       l.protocol, l.server, l.command, (unsigned long long)st->requests,
 			       (unsigned long long)st->responses, (unsigned long long)st->errors,
 			       (unsigned long long)st->request_bytes,
 			       (unsigned long long)st->response_bytes, avg, p50, p99);

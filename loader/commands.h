@@ -17,4 +17,20 @@ int wl_cmd_ports(int argc, char **argv);
 double wl_hist_quantile_us(const __u64 *hist, int buckets, double q);
 void wl_format_server(const struct wl_cmd_key *k, char *buf, size_t len);
 
+/* One entry of wl_cmd_stats, the CPUs summed. */
+struct wl_cmd_row {
+	struct wl_cmd_key key;
+	struct wl_cmd_stats st;
+};
+/* Reads the whole map (fd: wl_cmd_stats) into *rows (malloc'ed, the caller frees). -errno. */
+int wl_cmd_stats_read(int fd, struct wl_cmd_row **rows, size_t *n);
+
+/* The values `commands --json` prints for a key: protocol, server, command. */
+struct wl_cmd_labels {
+	const char *protocol; /* "unknown" for an id without a name */
+	char server[64];      /* 198.18.0.2:6379, [2001:db8::2]:6379 */
+	char command[WL_CMD_LEN + 1];
+};
+void wl_cmd_labels(const struct wl_cmd_key *k, struct wl_cmd_labels *l);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "attach.h"
 #include "commands.h"
+#include "export.h"
 #include "l7cfg.h"
 #include "iface.h"
 #include "log.h"
@@ -246,6 +247,8 @@ static const struct wl_verb verbs[] = {
 	{"watch", wl_cmd_watch, "attach to matching interfaces, now and as they appear",
 	 &wl_watch_params},
 	{"log", wl_cmd_log, "request/response pairs (or packets) as they complete", &wl_log_params},
+	{"export", wl_cmd_export, "serve Prometheus metrics, send IPFIX flow and command records",
+	 &wl_export_params},
 };
 #define VERBS_N (sizeof(verbs) / sizeof(verbs[0]))
 

@@ -21,7 +21,7 @@
 #include "iface.h"
 #include "log.h"
 
-static const char *const counter_names[] = {
+const char *const wl_counter_names[] = {
 	"seen",
 	"accounted",
 	"non_ip",
@@ -61,17 +61,21 @@ static const char *const counter_names[] = {
 	"conn_blocked",
 	"rst_sent",
 };
-_Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) ==
+_Static_assert(sizeof(wl_counter_names) / sizeof(wl_counter_names[0]) ==
 		       sizeof(struct wl_counters) / sizeof(__u64),
 	       "a name for every counter");
 
-static int map_fill(const char *name, __u32 *max)
+int wl_map_fill(const char *name, __u32 *max)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
-	char key[256], next[256];
+	char key[256], next[256], path[256];
 	void *prev = NULL;
-	int fd = wl_map_open(name), n = 0;
+	int fd, n = 0;
+	LIBBPF_OPTS(bpf_obj_get_opts, ro, .file_flags = BPF_F_RDONLY); /* only reads */
+
+	snprintf(path, sizeof(path), "%s/%s", wl_pin_dir(), name);
+	fd = bpf_obj_get_opts(path, &ro);
 
 	*max = 0;
 	if (fd < 0)
@@ -231,7 +235,7 @@ int wl_cmd_status(int argc, char **argv)
 		printf("maps:\n");
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 		__u32 max;
-		int n = map_fill(maps[i], &max);
+		int n = wl_map_fill(maps[i], &max);
 
 		if (c.json) {
 			json_object *o = json_object_new_object();
@@ -252,10 +256,10 @@ int wl_cmd_status(int argc, char **argv)
 			printf("counters:\n");
 		for (size_t i = 0; i < sizeof(cnt) / sizeof(__u64); i++) {
 			if (c.json)
-				json_object_object_add(cj, counter_names[i],
+				json_object_object_add(cj, wl_counter_names[i],
 						       json_object_new_uint64(v[i]));
 			else
-				printf("  %-18s %llu\n", counter_names[i],
+				printf("  %-18s %llu\n", wl_counter_names[i],
 				       (unsigned long long)v[i]);
 		}
 	}
@@ -292,26 +296,15 @@ int wl_cmd_status(int argc, char **argv)
 
 /* Interface names of flow keys: the key holds only an ifindex, which is per namespace, so the
  * names come from the attachments (pin name, link ifindex) before if_indextoname. */
-struct iface_name {
-	__u32 ifindex;
-	char name[IF_NAMESIZE + 1];
-	char netns[64];
-};
-
-struct iface_names {
-	struct iface_name *v;
-	size_t n, cap;
-};
-
 static int collect_name(const struct wl_link_pin *pin, void *arg)
 {
-	struct iface_names *t = arg;
+	struct wl_iface_names *t = arg;
 
 	if (!pin->ifindex)
 		return 0;
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? 2 * t->cap : 16;
-		struct iface_name *v = realloc(t->v, cap * sizeof(*v));
+		struct wl_iface_name *v = realloc(t->v, cap * sizeof(*v));
 
 		if (!v)
 			return 0;
@@ -325,10 +318,21 @@ static int collect_name(const struct wl_link_pin *pin, void *arg)
 	return 0;
 }
 
-static void iface_lookup(const struct iface_names *t, __u32 ifindex, char *name, char *netns)
+void wl_iface_names_load(struct wl_iface_names *t)
+{
+	wl_links_foreach(collect_name, t);
+}
+
+void wl_iface_names_free(struct wl_iface_names *t)
+{
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+void wl_iface_lookup(const struct wl_iface_names *t, __u32 ifindex, char *name, char *netns)
 {
 	const char *here = wl_netns_tag() ? wl_netns_tag() : "";
-	const struct iface_name *any = NULL;
+	const struct wl_iface_name *any = NULL;
 
 	for (size_t i = 0; i < t->n; i++) {
 		if (t->v[i].ifindex != ifindex)
@@ -350,16 +354,41 @@ static void iface_lookup(const struct iface_names *t, __u32 ifindex, char *name,
 		strcpy(name, "?");
 }
 
-struct flow_row {
-	struct wl_flow_key k;
-	struct wl_flow_stats s;
-};
+int wl_flows_read(int fd, struct wl_flow_row **out, size_t *n_out)
+{
+	struct wl_flow_key key, next;
+	struct wl_flow_row *rows = NULL;
+	size_t n = 0, cap = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (n == cap) {
+			struct wl_flow_row *grown;
+
+			cap = cap ? 2 * cap : 256;
+			grown = realloc(rows, cap * sizeof(*rows));
+			if (!grown) {
+				free(rows);
+				return -ENOMEM;
+			}
+			rows = grown;
+		}
+		if (bpf_map_lookup_elem(fd, &key, &rows[n].s))
+			continue; /* deleted meanwhile (LRU eviction, reset) */
+		rows[n++].k = key;
+	}
+	*out = rows;
+	*n_out = n;
+	return 0;
+}
 
 static int sort_bytes;
 
 static int cmp_flows(const void *a, const void *b)
 {
-	const struct flow_row *x = a, *y = b;
+	const struct wl_flow_row *x = a, *y = b;
 	__u64 vx = sort_bytes ? x->s.bytes : x->s.packets,
 	      vy = sort_bytes ? y->s.bytes : y->s.packets;
 
@@ -450,12 +479,10 @@ int wl_cmd_flows(int argc, char **argv)
 {
 	struct flows_opts o = {.limit = -1};
 	int json, limit, fd, first, err;
-	struct flow_row *rows = NULL;
-	size_t n = 0, cap = 0;
-	struct wl_flow_key key, next;
-	void *prev = NULL;
+	struct wl_flow_row *rows = NULL;
+	size_t n = 0;
 	json_object *arr;
-	struct iface_names names = {};
+	struct wl_iface_names names = {};
 
 	sort_bytes = 1;
 	err = wl_params_parse(&wl_flows_params, argc, argv, flows_option, &o, &first);
@@ -475,28 +502,13 @@ int wl_cmd_flows(int argc, char **argv)
 		wl_explain_no_pins();
 		return 1;
 	}
-	wl_links_foreach(collect_name, &names);
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 256;
-			struct flow_row *grown = realloc(rows, cap * sizeof(*rows));
-
-			if (!grown) {
-				fprintf(stderr, "wirelens: flows: out of memory\n");
-				free(rows);
-				free(names.v);
-				close(fd);
-				return 1;
-			}
-			rows = grown;
-		}
-		if (bpf_map_lookup_elem(fd, &key, &rows[n].s))
-			continue;
-		rows[n++].k = key;
-	}
+	err = wl_flows_read(fd, &rows, &n);
 	close(fd);
+	if (err) {
+		fprintf(stderr, "wirelens: flows: %s\n", strerror(-err));
+		return 1;
+	}
+	wl_iface_names_load(&names);
 	qsort(rows, n, sizeof(*rows), cmp_flows);
 	arr = json_object_new_array();
 	if (!json)
@@ -509,7 +521,7 @@ int wl_cmd_flows(int argc, char **argv)
 					  dst[64], vlan[16], pbuf[8], first[32], last[32];
 		int af = k->l3_proto == 0x86DD ? AF_INET6 : AF_INET;
 
-		iface_lookup(&names, k->ifindex, ifname, netns);
+		wl_iface_lookup(&names, k->ifindex, ifname, netns);
 		snprintf(shown, sizeof(shown), "%s%s%s", netns, netns[0] ? ":" : "", ifname);
 		inet_ntop(af, k->src_addr, src, sizeof(src));
 		inet_ntop(af, k->dst_addr, dst, sizeof(dst));
@@ -565,6 +577,6 @@ int wl_cmd_flows(int argc, char **argv)
 								   JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(arr);
 	free(rows);
-	free(names.v);
+	wl_iface_names_free(&names);
 	return 0;
 }

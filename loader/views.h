@@ -3,10 +3,45 @@
 #ifndef WL_LOADER_VIEWS_H
 #define WL_LOADER_VIEWS_H
 
+#include <stddef.h>
+#include <linux/types.h>
+#include <net/if.h>
+#include "maps/wirelens.h"
 #include "params.h"
 
 extern const struct wl_verb_params wl_status_params, wl_flows_params;
 int wl_cmd_status(int argc, char **argv);
 int wl_cmd_flows(int argc, char **argv);
+
+/* Readers shared with other views and the exporters. */
+
+/* The name of each __u64 of struct wl_counters, in order ("seen", "accounted", ...). */
+extern const char *const wl_counter_names[];
+/* Entries in a pinned map and its max_entries; -1 when it cannot be opened. */
+int wl_map_fill(const char *name, __u32 *max);
+
+/* One entry of wl_flows. */
+struct wl_flow_row {
+	struct wl_flow_key k;
+	struct wl_flow_stats s;
+};
+/* Reads the whole flow table (fd: wl_flows) into *rows (malloc'ed, the caller frees). -errno. */
+int wl_flows_read(int fd, struct wl_flow_row **rows, size_t *n);
+
+/* Interface names of flow keys (ifindex is per namespace): from the attachments' pins, else
+ * if_indextoname in the selected namespace. */
+struct wl_iface_name {
+	__u32 ifindex;
+	char name[IF_NAMESIZE + 1];
+	char netns[64];
+};
+struct wl_iface_names {
+	struct wl_iface_name *v;
+	size_t n, cap;
+};
+void wl_iface_names_load(struct wl_iface_names *t);
+void wl_iface_names_free(struct wl_iface_names *t);
+/* name: IF_NAMESIZE + 1 bytes ("?" when unknown), netns: 64 bytes ("" for this namespace). */
+void wl_iface_lookup(const struct wl_iface_names *t, __u32 ifindex, char *name, char *netns);
 
 #endif

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* `wirelens export`: runs the Prometheus endpoint and/or the IPFIX exporter until SIGTERM or
+ * SIGINT. Nothing attached yet is no error: the maps are opened afresh on each scrape and scan,
+ * so the exporter can start before `attach` and outlive a `detach`. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netdb.h>
+#include <bpf/bpf.h>
+
+#include "export.h"
+#include "progs.h"
+
+enum {
+	EXP_PROMETHEUS = 'p',
+	EXP_IPFIX = 'i',
+	EXP_INTERVAL = 256,
+	EXP_IDLE,
+	EXP_ACTIVE,
+	EXP_DOMAIN,
+	EXP_ONCE,
+	EXP_VERBOSE = 'v',
+};
+
+static const struct wl_param export_params[] = {
+	{"prometheus", EXP_PROMETHEUS, "[ADDR:]PORT",
+	 "serve Prometheus metrics on http://ADDR:PORT/metrics (ADDR defaults\n"
+	 "to 127.0.0.1; 0.0.0.0 or [::] listen on every address); e.g. 9435"},
+	{"ipfix", EXP_IPFIX, "HOST:PORT",
+	 "send IPFIX over UDP to a collector, e.g. 127.0.0.1:4739"},
+	{"interval", EXP_INTERVAL, "S", "IPFIX: scan the flow table every S seconds (default 10)"},
+	{"idle-timeout", EXP_IDLE, "S",
+	 "IPFIX: a flow without packets for S seconds ends (default 15)"},
+	{"active-timeout", EXP_ACTIVE, "S",
+	 "IPFIX: a record covers at most S seconds of a flow (default 60)"},
+	{"domain", EXP_DOMAIN, "N", "IPFIX observation domain id (default 0)"},
+	{"once", EXP_ONCE, NULL,
+	 "print the Prometheus exposition on stdout and exit (no server);\n"
+	 "with --ipfix: one scan that ends every flow, then exit"},
+	{"verbose", EXP_VERBOSE, NULL, "one line per IPFIX export and per refused scrape"},
+	{NULL, 0, NULL, NULL},
+};
+
+const struct wl_verb_params wl_export_params = {
+	.verb = "export",
+	.synopsis = "",
+	.summary = "serve the maps to Prometheus and/or send them to an IPFIX collector,\n"
+		   "  until SIGTERM or SIGINT; read-only: both only read the pinned maps",
+	.params = export_params,
+	.notes =
+		"  IPFIX records: flows (standard elements, octets = IP header + payload) and, "
+		"under\n"
+		"  private enterprise number 32473 (RFC 5612's documentation number), per-command\n"
+		"  deltas. Examples:\n"
+		"    wirelens export --prometheus 9435\n"
+		"    wirelens export --prometheus [::]:9435 --ipfix collector.example:4739\n",
+};
+
+struct export_opts {
+	bool prom, ipfix, once, verbose;
+	struct sockaddr_storage prom_addr;
+	char ipfix_host[256], ipfix_port[16];
+	unsigned int interval, idle, active;
+	__u32 domain;
+};
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *e;
+	unsigned long v;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &e, 10);
+	if (errno || *e || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_port(const char *s, unsigned short *port)
+{
+	unsigned long v;
+
+	if (parse_uint(s, 65535, &v) || !v)
+		return -1;
+	*port = v;
+	return 0;
+}
+
+/* [ADDR:]PORT, ADDR an IPv4 address or a bracketed IPv6 one. */
+static const char *parse_listen(const char *s, struct sockaddr_storage *ss)
+{
+	char host[INET6_ADDRSTRLEN + 2] = WL_PROM_DEFAULT_ADDR;
+	const char *port = s;
+	unsigned short p;
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (!end || end[1] != ':' || (size_t)(end - s - 1) >= sizeof(host))
+			return "expected [IPV6]:PORT";
+		memcpy(host, s + 1, end - s - 1);
+		host[end - s - 1] = 0;
+		port = end + 2;
+	} else if (strchr(s, ':')) {
+		const char *colon = strrchr(s, ':');
+
+		if (strchr(s, ':') != colon)
+			return "an IPv6 address goes in brackets: [::1]:9435";
+		if ((size_t)(colon - s) >= sizeof(host))
+			return "not an address";
+		memcpy(host, s, colon - s);
+		host[colon - s] = 0;
+		port = colon + 1;
+	}
+	if (parse_port(port, &p))
+		return "the port is a number from 1 to 65535";
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		ss->ss_family = AF_INET;
+		((struct sockaddr_in *)ss)->sin_port = htons(p);
+	} else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		ss->ss_family = AF_INET6;
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(p);
+	} else {
+		return "ADDR is an IPv4 address or a bracketed IPv6 address";
+	}
+	return NULL;
+}
+
+/* HOST:PORT or [IPV6]:PORT; the host must resolve. */
+static const char *parse_collector(const char *s, struct export_opts *o)
+{
+	const char *colon, *host = s;
+	size_t hlen;
+	unsigned short p;
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res = NULL;
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (!end || end[1] != ':')
+			return "expected HOST:PORT or [IPV6]:PORT";
+		host = s + 1;
+		hlen = end - host;
+		colon = end + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || strchr(s, ':') != colon)
+			return "expected HOST:PORT or [IPV6]:PORT";
+		hlen = colon - s;
+	}
+	if (!hlen || hlen >= sizeof(o->ipfix_host))
+		return "no host";
+	if (parse_port(colon + 1, &p))
+		return "the port is a number from 1 to 65535";
+	memcpy(o->ipfix_host, host, hlen);
+	o->ipfix_host[hlen] = 0;
+	snprintf(o->ipfix_port, sizeof(o->ipfix_port), "%u", p);
+	if (getaddrinfo(o->ipfix_host, o->ipfix_port, &hints, &res))
+		return "the host does not resolve";
+	freeaddrinfo(res);
+	return NULL;
+}
+
+static int export_option(int key, const char *value, void *ctx)
+{
+	struct export_opts *o = ctx;
+	const char *why = NULL;
+	unsigned long v;
+
+	switch (key) {
+	case EXP_PROMETHEUS:
+		why = parse_listen(value, &o->prom_addr);
+		o->prom = true;
+		break;
+	case EXP_IPFIX:
+		why = parse_collector(value, o);
+		o->ipfix = true;
+		break;
+	case EXP_INTERVAL:
+	case EXP_IDLE:
+	case EXP_ACTIVE:
+		if (parse_uint(value, 86400, &v) || !v) {
+			why = "a number of seconds from 1 to 86400";
+			break;
+		}
+		*(key == EXP_INTERVAL ? &o->interval : key == EXP_IDLE ? &o->idle : &o->active) = v;
+		break;
+	case EXP_DOMAIN:
+		if (parse_uint(value, UINT32_MAX, &v))
+			why = "a number from 0 to 4294967295";
+		else
+			o->domain = v;
+		break;
+	case EXP_ONCE:
+		o->once = true;
+		break;
+	case EXP_VERBOSE:
+		o->verbose = true;
+		break;
+	}
+	return why ? wl_params_bad_value(&wl_export_params, key, value, why) : 0;
+}
+
+int wl_export_map_open(const char *name)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", wl_pin_dir(), name);
+	fd = bpf_obj_get_opts(path, &opts);
+	return fd < 0 ? -errno : fd;
+}
+
+__u64 wl_clock_ns(int clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+__u64 wl_mono_to_wall_ms(__u64 mono_ns, __u64 mono_now_ns, __u64 wall_now_ns)
+{
+	return (wall_now_ns - (mono_now_ns - mono_ns)) / 1000000ULL;
+}
+
+int wl_cmd_export(int argc, char **argv)
+{
+	struct export_opts o = {.interval = 10, .idle = 15, .active = 60};
+	struct wl_prom *prom = NULL;
+	struct wl_ipfix *ipfix = NULL;
+	sigset_t stop;
+	int err, first, sig = 0;
+
+	err = wl_params_parse(&wl_export_params, argc, argv, export_option, &o, &first);
+	if (err)
+		return err == WL_PARAMS_HELP ? 0 : err;
+	if (first < argc) {
+		fprintf(stderr, "wirelens: export: unexpected '%s' (wirelens export --help)\n",
+			argv[first]);
+		return 2;
+	}
+	if (!o.prom && !o.ipfix) {
+		fprintf(stderr, "wirelens: export needs --prometheus or --ipfix (or both) "
+				"(wirelens export --help)\n");
+		return 2;
+	}
+	if (o.once && o.prom) {
+		wl_prom_write(stdout);
+		fflush(stdout);
+	}
+	if (o.ipfix) {
+		struct wl_ipfix_opts io = {
+			.host = o.ipfix_host,
+			.port = o.ipfix_port,
+			.interval_s = o.interval,
+			.idle_s = o.idle,
+			.active_s = o.active,
+			.domain = o.domain,
+			.verbose = o.verbose,
+		};
+
+		ipfix = wl_ipfix_open(&io);
+		if (!ipfix)
+			return 1;
+	}
+	if (o.once) {
+		err = ipfix ? wl_ipfix_export(ipfix, true) : 0;
+		wl_ipfix_close(ipfix);
+		return err ? 1 : 0;
+	}
+	/* Signals are taken synchronously (sigtimedwait) and blocked before the HTTP thread
+	 * starts, so that thread inherits the mask and never takes them. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (o.prom) {
+		prom = wl_prom_start(&o.prom_addr, o.verbose);
+		if (!prom) {
+			wl_ipfix_close(ipfix);
+			return 1;
+		}
+	}
+	if (ipfix)
+		printf("ipfix: to %s port %s (udp), scan every %u s, idle timeout %u s, active "
+		       "timeout %u s\n",
+		       o.ipfix_host, o.ipfix_port, o.interval, o.idle, o.active);
+	printf("exporting until SIGTERM or SIGINT\n");
+	fflush(stdout);
+	while (!sig) {
+		struct timespec wait = {.tv_sec = ipfix ? o.interval : 3600};
+
+		sig = sigtimedwait(&stop, NULL, &wait);
+		if (sig < 0) {
+			if (errno != EAGAIN && errno != EINTR) {
+				fprintf(stderr, "wirelens: export: sigtimedwait: %s\n",
+					strerror(errno));
+				break;
+			}
+			sig = 0;
+		}
+		if (sig == SIGHUP) /* a reload asks for nothing: every scan reads afresh */
+			sig = 0;
+		if (ipfix && !sig)
+			wl_ipfix_export(ipfix, false);
+	}
+	wl_prom_stop(prom);
+	if (ipfix) /* what the collector has not seen yet: the flows end here (forced end) */
+		wl_ipfix_export(ipfix, true);
+	wl_ipfix_close(ipfix);
+	printf("export stopped (%s)\n", sig > 0 ? strsignal(sig) : "error");
+	return sig > 0 ? 0 : 1;
+}

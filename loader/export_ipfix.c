@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The IPFIX exporter (libfixbuf, UDP). Each scan reads the flow table and the command
+ * statistics and sends:
+ *  - flow records (IANA elements) of the flows that ended since the last scan: idle (no packet
+ *    for the idle timeout; "end of flow detected" when the flow carried a TCP FIN or RST),
+ *    active timeout (the record covers that long: the flow goes on in a new record), forced end
+ *    (the exporter stops). Counts are deltas since the flow's previous record. Octets are what
+ *    IPFIX counts, the IP header and payload: the flow table's L2 bytes less the Ethernet header
+ *    and the VLAN tags in the frame, per packet (GSO segments each carry them too).
+ *  - per-command records (elements of private enterprise WL_IPFIX_PEN) of the commands whose
+ *    counts changed since the previous scan: deltas over the scan interval.
+ * Templates go with every scan: UDP loses messages and collectors restart.
+ * Times: the maps hold CLOCK_MONOTONIC ns; records carry wall-clock ms (the offset between the
+ * two clocks read at each scan). A flow's first record starts at its first packet; a later one
+ * starts at the scan that sent the previous record (its packets came after it).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <fixbuf/public.h>
+
+#include "export.h"
+#include "commands.h"
+#include "views.h"
+
+/* flowEndReason values (RFC 7012) */
+enum { END_IDLE = 1, END_ACTIVE = 2, END_DETECTED = 3, END_FORCED = 4 };
+
+/* Template ids: one internal (memory) template per record kind, two external (wire) ones, IPv4
+ * and IPv6, so that no record carries the addresses of the other family as zeroes. */
+enum { TID_FLOW4 = 256, TID_FLOW6, TID_CMD4, TID_CMD6, TID_FLOW_MEM = 512, TID_CMD_MEM };
+
+struct flow_rec {
+	uint64_t start_ms, end_ms, packets, octets, obs_point;
+	uint8_t src6[16], dst6[16];
+	uint32_t src4, dst4;
+	uint16_t sport, dport, vlan, vlan_inner, icmp4, icmp6;
+	uint8_t proto, end_reason;
+} __attribute__((packed));
+
+static fbInfoElementSpec_t flow_mem_spec[] = {
+	{"flowStartMilliseconds", 8, 0},
+	{"flowEndMilliseconds", 8, 0},
+	{"packetDeltaCount", 8, 0},
+	{"octetDeltaCount", 8, 0},
+	{"observationPointId", 8, 0},
+	{"sourceIPv6Address", 16, 0},
+	{"destinationIPv6Address", 16, 0},
+	{"sourceIPv4Address", 4, 0},
+	{"destinationIPv4Address", 4, 0},
+	{"sourceTransportPort", 2, 0},
+	{"destinationTransportPort", 2, 0},
+	{"vlanId", 2, 0},
+	{"dot1qCustomerVlanId", 2, 0},
+	{"icmpTypeCodeIPv4", 2, 0},
+	{"icmpTypeCodeIPv6", 2, 0},
+	{"protocolIdentifier", 1, 0},
+	{"flowEndReason", 1, 0},
+	FB_IESPEC_NULL,
+};
+
+/* Wire templates: flags 4 / 6 pick the address family's elements, 0 is in both. */
+static fbInfoElementSpec_t flow_wire_spec[] = {
+	{"flowStartMilliseconds", 8, 0},
+	{"flowEndMilliseconds", 8, 0},
+	{"packetDeltaCount", 8, 0},
+	{"octetDeltaCount", 8, 0},
+	{"sourceIPv4Address", 4, 4},
+	{"destinationIPv4Address", 4, 4},
+	{"sourceIPv6Address", 16, 6},
+	{"destinationIPv6Address", 16, 6},
+	{"sourceTransportPort", 2, 0},
+	{"destinationTransportPort", 2, 0},
+	{"icmpTypeCodeIPv4", 2, 4},
+	{"icmpTypeCodeIPv6", 2, 6},
+	{"protocolIdentifier", 1, 0},
+	{"vlanId", 2, 0},
+	{"dot1qCustomerVlanId", 2, 0},
+	{"flowEndReason", 1, 0},
+	{"observationPointId", 8, 0}, /* the ifindex the flow was seen on */
+	FB_IESPEC_NULL,
+};
+
+struct cmd_rec {
+	uint64_t start_ms, end_ms;
+	uint64_t requests, responses, errors, misses, req_bytes, resp_bytes, latency_ns;
+	uint8_t dst6[16];
+	uint32_t dst4;
+	uint16_t dport;
+	fbVarfield_t protocol, command;
+} __attribute__((packed));
+
+#define WL_IE(name, num, len, sem, type, desc)                                                     \
+	FB_IE_INIT_FULL(name, WL_IPFIX_PEN, num, len, (sem) | FB_IE_F_ENDIAN, 0, 0, type, desc)
+static fbInfoElement_t wl_elements[] = {
+	WL_IE("wirelensL7Protocol", 1, FB_IE_VARLEN, FB_IE_DEFAULT, FB_STRING,
+	      "application protocol, as `wirelens commands` names it"),
+	WL_IE("wirelensCommand", 2, FB_IE_VARLEN, FB_IE_DEFAULT, FB_STRING,
+	      "command name (never arguments)"),
+	WL_IE("wirelensRequestDeltaCount", 3, 8, FB_IE_DELTACOUNTER, FB_UINT_64, "requests"),
+	WL_IE("wirelensResponseDeltaCount", 4, 8, FB_IE_DELTACOUNTER, FB_UINT_64, "responses"),
+	WL_IE("wirelensErrorDeltaCount", 5, 8, FB_IE_DELTACOUNTER, FB_UINT_64, "error responses"),
+	WL_IE("wirelensMissDeltaCount", 6, 8, FB_IE_DELTACOUNTER, FB_UINT_64,
+	      "not-found answers that are no errors"),
+	WL_IE("wirelensRequestOctetDeltaCount", 7, 8, FB_IE_DELTACOUNTER | FB_UNITS_OCTETS,
+	      FB_UINT_64, "request bytes (L7)"),
+	WL_IE("wirelensResponseOctetDeltaCount", 8, 8, FB_IE_DELTACOUNTER | FB_UNITS_OCTETS,
+	      FB_UINT_64, "response bytes (L7)"),
+	WL_IE("wirelensLatencySumNanoseconds", 9, 8, FB_IE_DELTACOUNTER, FB_UINT_64,
+	      "sum of the request-to-response latencies, ns"),
+	FB_IE_NULL,
+};
+
+static fbInfoElementSpec_t cmd_mem_spec[] = {
+	{"flowStartMilliseconds", 8, 0},
+	{"flowEndMilliseconds", 8, 0},
+	{"wirelensRequestDeltaCount", 8, 0},
+	{"wirelensResponseDeltaCount", 8, 0},
+	{"wirelensErrorDeltaCount", 8, 0},
+	{"wirelensMissDeltaCount", 8, 0},
+	{"wirelensRequestOctetDeltaCount", 8, 0},
+	{"wirelensResponseOctetDeltaCount", 8, 0},
+	{"wirelensLatencySumNanoseconds", 8, 0},
+	{"destinationIPv6Address", 16, 0},
+	{"destinationIPv4Address", 4, 0},
+	{"destinationTransportPort", 2, 0},
+	{"wirelensL7Protocol", FB_IE_VARLEN, 0},
+	{"wirelensCommand", FB_IE_VARLEN, 0},
+	FB_IESPEC_NULL,
+};
+
+/* The server is the destination of the requests. */
+static fbInfoElementSpec_t cmd_wire_spec[] = {
+	{"flowStartMilliseconds", 8, 0},
+	{"flowEndMilliseconds", 8, 0},
+	{"destinationIPv4Address", 4, 4},
+	{"destinationIPv6Address", 16, 6},
+	{"destinationTransportPort", 2, 0},
+	{"wirelensL7Protocol", FB_IE_VARLEN, 0},
+	{"wirelensCommand", FB_IE_VARLEN, 0},
+	{"wirelensRequestDeltaCount", 8, 0},
+	{"wirelensResponseDeltaCount", 8, 0},
+	{"wirelensErrorDeltaCount", 8, 0},
+	{"wirelensMissDeltaCount", 8, 0},
+	{"wirelensRequestOctetDeltaCount", 8, 0},
+	{"wirelensResponseOctetDeltaCount", 8, 0},
+	{"wirelensLatencySumNanoseconds", 8, 0},
+	FB_IESPEC_NULL,
+};
+
+/* What was last sent for a flow. */
+struct flow_state {
+	struct wl_flow_key key;
+	__u64 packets, bytes; /* counts already in records */
+	__u64 first_seen_ns; /* the kernel entry's: another value is a new entry (evicted, reset) */
+	__u64 rec_start_ns;  /* start of the record being accumulated */
+	__u32 fin_rst;	     /* FIN + RST count at the last record */
+	__u32 scan;	     /* last scan that saw the flow: older states are gone from the map */
+};
+
+struct cmd_state {
+	struct wl_cmd_key key;
+	struct wl_cmd_stats sent;
+	__u32 scan;
+};
+
+struct wl_ipfix {
+	struct wl_ipfix_opts o;
+	fbInfoModel_t *model;
+	fbSession_t *session;
+	fBuf_t *buf;
+	GHashTable *flows, *cmds; /* key -> state (the key is the state's first member) */
+	__u32 scan;
+	__u64 last_scan_mono, last_scan_wall;
+	bool send_failed; /* say it once, and again once it works */
+	__u32 said_scan;  /* libfixbuf's warnings: the scan and time they were last printed */
+	__u64 said_ns;
+};
+
+/* libfixbuf warns through glib (a UDP send refused while the collector is down, every scan):
+ * one line each, in the CLI's shape, the warnings of one scan at most once a minute. */
+static void fixbuf_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer arg)
+{
+	struct wl_ipfix *x = arg;
+	__u64 now = wl_clock_ns(CLOCK_MONOTONIC);
+
+	(void)domain;
+	if (!(level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING)))
+		return;
+	if (x->said_ns && x->said_scan != x->scan && now - x->said_ns < 60000000000ULL)
+		return;
+	if (x->said_scan != x->scan)
+		x->said_ns = now;
+	x->said_scan = x->scan;
+	fprintf(stderr, "wirelens: export: ipfix: %s\n", msg);
+}
+
+static guint key_hash(gconstpointer k, size_t len)
+{
+	const unsigned char *p = k;
+	guint h = 2166136261u; /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+static guint flow_hash(gconstpointer k)
+{
+	return key_hash(k, sizeof(struct wl_flow_key));
+}
+static gboolean flow_equal(gconstpointer a, gconstpointer b)
+{
+	return !memcmp(a, b, sizeof(struct wl_flow_key));
+}
+static guint cmd_hash(gconstpointer k)
+{
+	return key_hash(k, sizeof(struct wl_cmd_key));
+}
+static gboolean cmd_equal(gconstpointer a, gconstpointer b)
+{
+	return !memcmp(a, b, sizeof(struct wl_cmd_key));
+}
+
+static fbTemplate_t *template_from(fbInfoModel_t *model, fbInfoElementSpec_t *spec, uint32_t flags,
+				   GError **err)
+{
+	fbTemplate_t *t = fbTemplateAlloc(model);
+
+	if (!fbTemplateAppendSpecArray(t, spec, flags, err)) {
+		fbTemplateFreeUnused(t);
+		return NULL;
+	}
+	return t;
+}
+
+static bool add_template(fbSession_t *s, bool internal, uint16_t tid, fbTemplate_t *t, GError **err)
+{
+	return t && fbSessionAddTemplate(s, internal, tid, t, err) == tid;
+}
+
+struct wl_ipfix *wl_ipfix_open(const struct wl_ipfix_opts *o)
+{
+	struct wl_ipfix *x = calloc(1, sizeof(*x));
+	fbConnSpec_t spec = FB_CONNSPEC_INIT;
+	fbExporter_t *exporter;
+	GError *err = NULL;
+	fbSession_t *s;
+
+	if (!x)
+		return NULL;
+	x->o = *o;
+	x->model = fbInfoModelAlloc();
+	fbInfoModelAddElementArray(x->model, wl_elements);
+	s = x->session = fbSessionAlloc(x->model);
+	fbSessionSetDomain(s, o->domain);
+	if (!add_template(s, true, TID_FLOW_MEM, template_from(x->model, flow_mem_spec, 0, &err),
+			  &err) ||
+	    !add_template(s, true, TID_CMD_MEM, template_from(x->model, cmd_mem_spec, 0, &err),
+			  &err) ||
+	    !add_template(s, false, TID_FLOW4, template_from(x->model, flow_wire_spec, 4, &err),
+			  &err) ||
+	    !add_template(s, false, TID_FLOW6, template_from(x->model, flow_wire_spec, 6, &err),
+			  &err) ||
+	    !add_template(s, false, TID_CMD4, template_from(x->model, cmd_wire_spec, 4, &err),
+			  &err) ||
+	    !add_template(s, false, TID_CMD6, template_from(x->model, cmd_wire_spec, 6, &err),
+			  &err)) {
+		fprintf(stderr, "wirelens: export: ipfix templates: %s\n",
+			err ? err->message : "refused");
+		g_clear_error(&err);
+		fbSessionFree(s);
+		fbInfoModelFree(x->model);
+		free(x);
+		return NULL;
+	}
+	spec.transport = FB_UDP;
+	spec.host = (char *)o->host;
+	spec.svc = (char *)o->port;
+	exporter = fbExporterAllocNet(&spec);
+	x->buf = fBufAllocForExport(s, exporter); /* owns the session and the exporter now */
+	x->flows = g_hash_table_new_full(flow_hash, flow_equal, NULL, g_free);
+	x->cmds = g_hash_table_new_full(cmd_hash, cmd_equal, NULL, g_free);
+	x->last_scan_mono = wl_clock_ns(CLOCK_MONOTONIC);
+	x->last_scan_wall = wl_clock_ns(CLOCK_REALTIME);
+	g_log_set_default_handler(fixbuf_log, x);
+	return x;
+}
+
+void wl_ipfix_close(struct wl_ipfix *x)
+{
+	if (!x)
+		return;
+	g_log_set_default_handler(g_log_default_handler, NULL);
+	fBufFree(x->buf);
+	fbInfoModelFree(x->model);
+	g_hash_table_destroy(x->flows);
+	g_hash_table_destroy(x->cmds);
+	free(x);
+}
+
+/* Bytes in wl_flow_stats.bytes that IPFIX octets leave out, per packet: the Ethernet header
+ * and the VLAN tags in the frame. (A tag the NIC or the stack kept in skb metadata at a TC
+ * hook is not in the frame: the flow table did not count it either... but its key has the
+ * VLAN id all the same, so such flows come out 4 bytes a packet short; a frame padded to the
+ * Ethernet minimum of 60 bytes counts its padding.) */
+static __u64 l2_overhead(const struct wl_flow_key *k)
+{
+	return 14 + 4 * (!!k->vlan_outer + !!k->vlan_inner);
+}
+
+struct scan {
+	struct wl_ipfix *x;
+	__u64 mono, wall; /* both clocks, read once per scan */
+	unsigned int records[END_FORCED + 1], cmd_records;
+	int err;
+};
+
+static bool append(struct scan *sc, uint16_t wire_tid, uint16_t mem_tid, void *rec, size_t len)
+{
+	GError *err = NULL;
+
+	if (!fBufSetInternalTemplate(sc->x->buf, mem_tid, &err) ||
+	    !fBufSetExportTemplate(sc->x->buf, wire_tid, &err) ||
+	    !fBufAppend(sc->x->buf, rec, len, &err)) {
+		if (!sc->x->send_failed)
+			fprintf(stderr, "wirelens: export: ipfix: %s\n", err ? err->message : "?");
+		sc->x->send_failed = true;
+		g_clear_error(&err);
+		sc->err = -EIO;
+		return false;
+	}
+	return true;
+}
+
+static void flow_record(struct scan *sc, struct flow_state *st, const struct wl_flow_row *r,
+			int reason)
+{
+	const struct wl_flow_key *k = &r->k;
+	struct flow_rec rec = {};
+	__u64 packets = r->s.packets - st->packets, bytes = r->s.bytes - st->bytes,
+	      l2 = packets * l2_overhead(k);
+	bool v6 = k->l3_proto == 0x86DD;
+
+	rec.start_ms = wl_mono_to_wall_ms(st->rec_start_ns, sc->mono, sc->wall);
+	rec.end_ms = wl_mono_to_wall_ms(r->s.last_seen_ns, sc->mono, sc->wall);
+	rec.packets = packets;
+	rec.octets = bytes > l2 ? bytes - l2 : 0;
+	rec.obs_point = k->ifindex;
+	if (v6) {
+		memcpy(rec.src6, k->src_addr, 16);
+		memcpy(rec.dst6, k->dst_addr, 16);
+	} else {
+		rec.src4 = (__u32)k->src_addr[0] << 24 | k->src_addr[1] << 16 |
+			   k->src_addr[2] << 8 | k->src_addr[3];
+		rec.dst4 = (__u32)k->dst_addr[0] << 24 | k->dst_addr[1] << 16 |
+			   k->dst_addr[2] << 8 | k->dst_addr[3];
+	}
+	if (k->l4_proto == 1 || k->l4_proto == 58) {
+		/* the key's ports: echo identifier, type << 8 | code (ICMP has no ports) */
+		rec.icmp4 = k->l4_proto == 1 ? k->dst_port : 0;
+		rec.icmp6 = k->l4_proto == 58 ? k->dst_port : 0;
+	} else {
+		rec.sport = k->src_port;
+		rec.dport = k->dst_port;
+	}
+	rec.vlan = k->vlan_outer;
+	rec.vlan_inner = k->vlan_inner;
+	rec.proto = k->l4_proto;
+	rec.end_reason = reason;
+	if (!append(sc, v6 ? TID_FLOW6 : TID_FLOW4, TID_FLOW_MEM, &rec, sizeof(rec)))
+		return;
+	sc->records[reason]++;
+	st->packets = r->s.packets;
+	st->bytes = r->s.bytes;
+	st->fin_rst = r->s.tcp_fin + r->s.tcp_rst;
+	st->rec_start_ns = sc->mono; /* later packets come after this scan */
+}
+
+static void scan_flows(struct scan *sc, bool final)
+{
+	struct wl_ipfix *x = sc->x;
+	const __u64 idle = x->o.idle_s * 1000000000ULL, active = x->o.active_s * 1000000000ULL;
+	struct wl_flow_row *rows;
+	GHashTableIter it;
+	gpointer v;
+	size_t n;
+	int fd = wl_export_map_open("wl_flows");
+
+	if (fd < 0 || wl_flows_read(fd, &rows, &n)) {
+		if (fd >= 0)
+			close(fd);
+		return; /* nothing attached (yet): nothing to send */
+	}
+	close(fd);
+	for (size_t i = 0; i < n; i++) {
+		const struct wl_flow_row *r = &rows[i];
+		struct flow_state *st = g_hash_table_lookup(x->flows, &r->k);
+		int reason = 0;
+
+		if (!st) {
+			st = g_new0(struct flow_state, 1);
+			st->key = r->k;
+			st->first_seen_ns = r->s.first_seen_ns;
+			st->rec_start_ns = r->s.first_seen_ns;
+			g_hash_table_insert(x->flows, &st->key, st);
+		}
+		st->scan = x->scan;
+		if (st->first_seen_ns != r->s.first_seen_ns || r->s.packets < st->packets) {
+			/* a new kernel entry under the same key (evicted or reset, then seen again)
+			 */
+			st->packets = st->bytes = 0;
+			st->fin_rst = 0;
+			st->first_seen_ns = st->rec_start_ns = r->s.first_seen_ns;
+		}
+		if (r->s.packets == st->packets)
+			continue; /* nothing new since its last record */
+		if (final)
+			reason = END_FORCED;
+		else if (sc->mono > r->s.last_seen_ns && sc->mono - r->s.last_seen_ns >= idle)
+			reason =
+				r->s.tcp_fin + r->s.tcp_rst > st->fin_rst ? END_DETECTED : END_IDLE;
+		else if (sc->mono - st->rec_start_ns >= active)
+			reason = END_ACTIVE;
+		if (reason)
+			flow_record(sc, st, r, reason);
+	}
+	/* flows gone from the map (evicted, reset, detached) */
+	g_hash_table_iter_init(&it, x->flows);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		if (((struct flow_state *)v)->scan != x->scan)
+			g_hash_table_iter_remove(&it);
+	free(rows);
+}
+
+static void scan_commands(struct scan *sc)
+{
+	struct wl_ipfix *x = sc->x;
+	struct wl_cmd_row *rows;
+	GHashTableIter it;
+	gpointer v;
+	size_t n;
+	int fd = wl_export_map_open("wl_cmd_stats");
+
+	if (fd < 0 || wl_cmd_stats_read(fd, &rows, &n)) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	for (size_t i = 0; i < n; i++) {
+		const struct wl_cmd_row *r = &rows[i];
+		struct cmd_state *st = g_hash_table_lookup(x->cmds, &r->key);
+		struct wl_cmd_labels l;
+		struct cmd_rec rec = {};
+		bool v6 = r->key.l3_proto == 0x86DD;
+
+		if (!st) {
+			st = g_new0(struct cmd_state, 1);
+			st->key = r->key;
+			g_hash_table_insert(x->cmds, &st->key, st);
+		}
+		st->scan = x->scan;
+		if (r->st.requests < st->sent.requests || r->st.responses < st->sent.responses)
+			memset(&st->sent, 0, sizeof(st->sent)); /* reset since */
+		if (r->st.requests == st->sent.requests && r->st.responses == st->sent.responses &&
+		    r->st.errors == st->sent.errors && r->st.misses == st->sent.misses)
+			continue;
+		wl_cmd_labels(&r->key, &l);
+		rec.start_ms = x->last_scan_wall / 1000000;
+		rec.end_ms = sc->wall / 1000000;
+		rec.requests = r->st.requests - st->sent.requests;
+		rec.responses = r->st.responses - st->sent.responses;
+		rec.errors = r->st.errors - st->sent.errors;
+		rec.misses = r->st.misses - st->sent.misses;
+		rec.req_bytes = r->st.request_bytes - st->sent.request_bytes;
+		rec.resp_bytes = r->st.response_bytes - st->sent.response_bytes;
+		rec.latency_ns = r->st.latency_sum_ns - st->sent.latency_sum_ns;
+		if (v6)
+			memcpy(rec.dst6, r->key.server_addr, 16);
+		else
+			rec.dst4 = (__u32)r->key.server_addr[0] << 24 |
+				   r->key.server_addr[1] << 16 | r->key.server_addr[2] << 8 |
+				   r->key.server_addr[3];
+		rec.dport = r->key.server_port;
+		rec.protocol.buf = (uint8_t *)l.protocol;
+		rec.protocol.len = strlen(l.protocol);
+		rec.command.buf = (uint8_t *)l.command;
+		rec.command.len = strlen(l.command);
+		if (!append(sc, v6 ? TID_CMD6 : TID_CMD4, TID_CMD_MEM, &rec, sizeof(rec)))
+			break;
+		st->sent = r->st;
+		sc->cmd_records++;
+	}
+	g_hash_table_iter_init(&it, x->cmds);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		if (((struct cmd_state *)v)->scan != x->scan)
+			g_hash_table_iter_remove(&it);
+	free(rows);
+}
+
+int wl_ipfix_export(struct wl_ipfix *x, bool final)
+{
+	struct scan sc = {.x = x};
+	GError *err = NULL;
+	unsigned int flows;
+
+	x->scan++;
+	sc.mono = wl_clock_ns(CLOCK_MONOTONIC);
+	sc.wall = wl_clock_ns(CLOCK_REALTIME);
+	fBufSetExportTime(x->buf, sc.wall / 1000000000ULL);
+	if (!fbSessionExportTemplates(x->session, &err)) {
+		if (!x->send_failed)
+			fprintf(stderr, "wirelens: export: ipfix templates: %s\n", err->message);
+		x->send_failed = true;
+		g_clear_error(&err);
+		return -EIO;
+	}
+	scan_flows(&sc, final);
+	scan_commands(&sc);
+	if (!fBufEmit(x->buf, &err)) {
+		if (!x->send_failed)
+			fprintf(stderr, "wirelens: export: ipfix: sending to %s port %s: %s\n",
+				x->o.host, x->o.port, err->message);
+		x->send_failed = true;
+		g_clear_error(&err);
+		/* the buffer starts afresh on the next scan; these records are lost, like any
+		 * UDP message a collector does not receive */
+		return -EIO;
+	}
+	if (x->send_failed && !sc.err) {
+		fprintf(stderr, "wirelens: export: ipfix: sending again\n");
+		x->send_failed = false;
+	}
+	x->last_scan_mono = sc.mono;
+	x->last_scan_wall = sc.wall;
+	flows = sc.records[END_IDLE] + sc.records[END_ACTIVE] + sc.records[END_DETECTED] +
+		sc.records[END_FORCED];
+	if (x->o.verbose) {
+		printf("ipfix: scan %u: %u flow records (idle %u, active %u, end %u, forced %u), "
+		       "%u command records\n",
+		       x->scan, flows, sc.records[END_IDLE], sc.records[END_ACTIVE],
+		       sc.records[END_DETECTED], sc.records[END_FORCED], sc.cmd_records);
+		fflush(stdout);
+	}
+	return sc.err;
+}
