@@ -19,6 +19,7 @@
 #include "probe.h"
 #include "verbs.h"
 #include "progs.h"
+#include "rules.h"
 #include "views.h"
 #include "watch.h"
 
@@ -249,6 +250,7 @@ static const struct wl_verb verbs[] = {
 	{"log", wl_cmd_log, "request/response pairs (or packets) as they complete", &wl_log_params},
 	{"export", wl_cmd_export, "serve Prometheus metrics, send IPFIX flow and command records",
 	 &wl_export_params},
+	{"rule", wl_cmd_rule, "filter rules: add, del, list, policy, load, flush", &wl_rule_params},
 };
 #define VERBS_N (sizeof(verbs) / sizeof(verbs[0]))
 

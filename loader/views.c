@@ -18,6 +18,7 @@
 #include "views.h"
 #include "netns.h"
 #include "l7cfg.h"
+#include "rules.h"
 #include "iface.h"
 #include "log.h"
 
@@ -247,8 +248,10 @@ int wl_cmd_status(int argc, char **argv)
 			printf("  %-14s %8d / %-8u\n", maps[i], n, max);
 		}
 	}
-	if (!c.json)
+	if (!c.json) {
 		wl_l7_status(NULL);
+		wl_rules_status(NULL); /* filter: rule count and policy */
+	}
 	if (!wl_counters_read(fd, &cnt)) {
 		const __u64 *v = (const __u64 *)&cnt;
 
@@ -280,6 +283,7 @@ int wl_cmd_status(int argc, char **argv)
 		json_object_object_add(root, "maps", mj);
 		json_object_object_add(root, "counters", cj);
 		wl_l7_status(root);
+		wl_rules_status(root); /* filter: rule count and policy */
 		wl_log_status(root);
 		printf("%s\n",
 		       json_object_to_json_string_ext(

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The one processing path, shared by the XDP and TC entry points:
- * L2 -> L3 -> L4 -> flow accounting, every packet ending in exactly one counted outcome.
+ * L2 -> L3 -> L4 -> L3/L4 filter -> flow accounting, every packet ending in exactly one counted
+ * outcome. A packet the filter drops (outcome `denied`) reaches no flow and no L7 parser.
  */
 #ifndef WL_PARSE_PATH_H
 #define WL_PARSE_PATH_H
@@ -12,6 +13,7 @@
 #include "ip.h"
 #include "l4.h"
 #include "flow.h"
+#include "filter.h"
 #include "l7_dispatch.h"
 
 /*
@@ -88,7 +90,7 @@ static __always_inline int wl_process(wl_ctx_t *ctx)
 	struct wl_counters *cnt;
 	struct wl_pkt p;
 	__u32 zero = 0;
-	int out;
+	int out, drop;
 
 	cnt = bpf_map_lookup_elem(&wl_counters, &zero);
 	if (!cnt)
@@ -101,6 +103,9 @@ static __always_inline int wl_process(wl_ctx_t *ctx)
 	m.now = bpf_ktime_get_coarse_ns();
 
 	out = wl_parse_l2l4(ctx, &p, &m, cnt);
+	drop = wl_filter_packet(ctx, &p, &m, out);
+	if (drop && !out)
+		out = WL_OUT_DENIED;
 	if (!out) {
 		out = wl_flow_account(&p, &m);
 		if (p.gso_segs > 1)
@@ -115,6 +120,8 @@ static __always_inline int wl_process(wl_ctx_t *ctx)
 		((__u64 *)cnt)[i]++;
 	}
 	wl_log_packet(&p, &m, out); /* `wirelens log --packets` (a lookup while nobody reads) */
+	if (drop)
+		return WL_VERDICT_FILTER_DROP;
 	/* last: the L7 engine is a tail call that does not come back */
 	if (out == WL_OUT_ACCOUNTED &&
 	    ((m.frag == WL_FRAG_NONE &&

@@ -64,6 +64,7 @@ int harness_run(enum wl_hook hook, const void *frame, size_t len, const struct r
 		skb.gso_segs = o->gso_segs;
 		skb.gso_size = o->gso_size;
 		skb.ifindex = o->ifindex;
+		skb.ingress_ifindex = o->ingress_ifindex;
 		topts.ctx_in = &skb;
 		topts.ctx_size_in = sizeof(skb);
 	}

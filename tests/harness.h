@@ -25,7 +25,9 @@ void harness_reset(void);
 struct run_opts {
 	uint32_t gso_segs; /* TC only: pretend the skb is a GSO packet of that many segments */
 	uint32_t gso_size;
-	uint32_t ifindex; /* TC only: skb->ifindex; 0 keeps the default (loopback) */
+	uint32_t ifindex;	  /* TC only: skb->ifindex; 0 keeps the default (loopback) */
+	uint32_t ingress_ifindex; /* TC only: skb->ingress_ifindex; the skb's own ifindex (1,
+				   * loopback) makes it a tc-ingress packet, 0 a tc-egress one */
 };
 
 /* TC_ACT_UNSPEC (-1), what the TC program returns so the filters after it still run. */
