@@ -177,7 +177,7 @@ MANDIR   ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
-UNITS    := wirelens@.service wirelens-watch.service wirelens-export.service
+UNITS    := $(notdir $(wildcard dist/systemd/*.service))
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) \
@@ -195,7 +195,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/wirelens $(DESTDIR)$(MANDIR)/man8/wirelens.8 \
 		$(DESTDIR)$(BASHCOMPDIR)/wirelens $(UNITS:%=$(DESTDIR)$(SYSTEMD_UNITDIR)/%)
-	@echo "kept $(DESTDIR)$(SYSCONFDIR)/default/wirelens (configuration)"
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/default/wirelens (configuration: remove it by hand)"
 
 # The Debian package (debian/), built without its tests (make test runs them) into ..
 deb:
