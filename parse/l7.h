@@ -41,6 +41,19 @@ struct wl_l7_job {
 			  * first IP fragment: the later ones are not parsed) */
 	__u32 pad;
 	__u64 now;
+	/* L7 rules (parse/l7_block.h) */
+	__u32 pkt_len; /* the packet's bytes (rule counters) */
+	__u16 l3_off;
+	__u16 l4_off;
+	__u16 vlan; /* outer VLAN id */
+	__u8 gso;   /* a TC GSO super-packet */
+	__u8 hook_dir;
+	__u8 rules_on; /* the active set has L7 rules */
+	__u8 deny;     /* action of the rule that denied a request of this packet, 0: none */
+	__u16 pad2;
+	__u32 deny_idx;	   /* its stats index */
+	__u32 deny_rule;   /* its id */
+	__u32 counted_idx; /* allow/count rule counted for this packet (stats index + 1) */
 };
 
 /* A run of equal events not yet written to the stats map (flushed on change and at the end). */
@@ -108,6 +121,8 @@ struct wl_l7_walk {
 };
 
 #include "events.h" /* the event log: needs the structs above */
+
+#include "l7_block.h" /* L7 rules: wl_l7_rule_check for the emitters below and the parsers */
 
 /* Makes the window cover w->off. Returns the number of bytes available from w->off, 0 at the
  * end of the payload or on a load failure. */
@@ -455,6 +470,7 @@ static __always_inline void wl_emit_request(struct wl_l7_walk *w, __u16 id, __u3
 {
 	struct wl_l7_run *r = &w->s->req;
 
+	wl_l7_rule_check(w->s, id); /* L7 rules (l7_block.h) */
 	if (r->id != id || r->count >= 0xffff)
 		wl_run_flush_req(w);
 	r->id = id;

@@ -193,6 +193,7 @@ parse:
 
 static __always_inline void wl_l7_finish(struct wl_l7_walk *w)
 {
+	wl_l7_discard(w->s);
 	wl_run_flush_req(w);
 	wl_run_flush_resp(w);
 }
@@ -208,11 +209,12 @@ static __always_inline void wl_l7_finish(struct wl_l7_walk *w)
 	{                                                                                          \
 		struct wl_l7_walk w;                                                               \
                                                                                                    \
+		wl_l7_rules_prep(ctx);                                                             \
 		if (wl_l7_begin(ctx, &w)) {                                                        \
 			parse_fn(&w);                                                              \
 			wl_l7_finish(&w);                                                          \
 		}                                                                                  \
-		return WL_VERDICT_PASS;                                                            \
+		return wl_l7_verdict(ctx);                                                         \
 	}
 
 #endif /* WL_PARSE_L7_CONN_H */

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The one processing path, shared by the XDP and TC entry points:
- * L2 -> L3 -> L4 -> L3/L4 filter -> flow accounting, every packet ending in exactly one counted
- * outcome. A packet the filter drops (outcome `denied`) reaches no flow and no L7 parser.
+ * L2 -> L3 -> L4 -> flow accounting, every packet ending in exactly one counted outcome.
  */
 #ifndef WL_PARSE_PATH_H
 #define WL_PARSE_PATH_H
@@ -13,7 +12,6 @@
 #include "ip.h"
 #include "l4.h"
 #include "flow.h"
-#include "filter.h"
 #include "l7_dispatch.h"
 
 /*
@@ -103,8 +101,8 @@ static __always_inline int wl_process(wl_ctx_t *ctx)
 	m.now = bpf_ktime_get_coarse_ns();
 
 	out = wl_parse_l2l4(ctx, &p, &m, cnt);
-	drop = wl_filter_packet(ctx, &p, &m, out);
-	if (drop && !out)
+	drop = out ? 0 : wl_l7_blocked(ctx, &m, cnt, p.len); /* parse/l7_block.h */
+	if (drop)
 		out = WL_OUT_DENIED;
 	if (!out) {
 		out = wl_flow_account(&p, &m);
@@ -121,7 +119,7 @@ static __always_inline int wl_process(wl_ctx_t *ctx)
 	}
 	wl_log_packet(&p, &m, out); /* `wirelens log --packets` (a lookup while nobody reads) */
 	if (drop)
-		return WL_VERDICT_FILTER_DROP;
+		return wl_l7_drop_verdict(drop); /* XDP_TX/redirect: a RST (l7_block.h) */
 	/* last: the L7 engine is a tail call that does not come back */
 	if (out == WL_OUT_ACCOUNTED &&
 	    ((m.frag == WL_FRAG_NONE &&

@@ -262,6 +262,7 @@ static __always_inline void wl_mc_requests(struct wl_l7_walk *w, __u16 id, __u32
 {
 	struct wl_l7_run *r = &w->s->req;
 
+	wl_l7_rule_check(w->s, id); /* L7 rules (l7_block.h) */
 	if (r->id != id || r->count >= 0xffff)
 		wl_mc_flush_req(w->conn);
 	r->id = id;

@@ -663,6 +663,7 @@ static __always_inline void wl_mysql_emit_req(struct wl_l7_walk *w, __u16 id, __
 {
 	struct wl_l7_run *r = &w->s->req;
 
+	wl_l7_rule_check(w->s, id); /* L7 rules (l7_block.h) */
 	if (r->id != id || r->count >= 0xffff)
 		wl_mysql_flush(w->conn, 0);
 	r->id = id;
@@ -732,6 +733,7 @@ static __always_inline void wl_mysql_verb_more(struct wl_l7_walk *w, struct wl_l
 					       __u32 call)
 {
 	if (m->name_len || (c && c != ';')) { /* not an empty statement */
+		wl_l7_rule_check(w->s, verb); /* L7 rules see every statement of the text */
 		wl_fifo_push(w,
 			     ((call ? MK_MORE_CALL : MK_MORE) << MY_FIFO_ID_BITS) |
 				     (verb & ((1 << MY_FIFO_ID_BITS) - 1)),

@@ -518,6 +518,9 @@ static __always_inline int wl_pg_malformed(struct wl_l7_walk *w, struct wl_l7_di
 
 static __always_inline void wl_pg_push(struct wl_l7_walk *w, __u32 kind, __u16 verb)
 {
+	/* L7 rules: a Query's or an Execute's verb (requests are counted with their response,
+	 * which a denied one never gets) */
+	wl_l7_rule_check(w->s, verb & PG_FIFO_ID_MASK);
 	wl_fifo_push(w, (kind << PG_FIFO_ID_BITS) | (verb & PG_FIFO_ID_MASK), 1);
 }
 
