@@ -424,13 +424,80 @@ WL_ASSERT_SIZE(struct wl_rule_stats, 24);
 
 /* The active set and the verdict when no rule decides (one array entry). */
 struct wl_filter_cfg {
-	__u8 gen;     /* active set: 0 or 1 */
-	__u8 policy;  /* WL_ACT_ALLOW (default) or WL_ACT_DENY, for IP packets no rule decides */
-	__u8 has_l34; /* the active set has L3/L4 rules (or policy deny): classify packets */
-	__u8 has_l7;  /* the active set has L7 rules: protocol programs look commands up */
-	__u32 rules;  /* rules in the active set */
+	__u8 gen;      /* active set: 0 or 1 */
+	__u8 policy;   /* WL_ACT_ALLOW (default) or WL_ACT_DENY, for IP packets no rule decides */
+	__u8 has_l34;  /* the active set has L3/L4 rules (or policy deny): classify packets */
+	__u8 has_l7;   /* the active set has L7 rules: protocol programs look commands up */
+	__u32 rules;   /* rules in the active set */
+	__u32 next_id; /* the id the next `rule add` gets (ids are never reused while pinned) */
+	__u32 pad;
 };
-WL_ASSERT_SIZE(struct wl_filter_cfg, 8);
+WL_ASSERT_SIZE(struct wl_filter_cfg, 16);
+
+/*
+ * The L3/L4 classifier's tables (parse/filter.h has the design and the maps). Each field of a
+ * packet maps to a class of that field; a class is the bitmap of the L3/L4 rules (by slot, best
+ * first) its values match, with a summary bit per 64-slot block.
+ */
+enum wl_filter_field {
+	WL_FF_META,  /* direction, address family, L4 protocol */
+	WL_FF_IFACE, /* ifindex */
+	WL_FF_VLAN,  /* outer VLAN id (0: untagged) */
+	WL_FF_SRC,   /* source address (v4 and v6 classes share the field) */
+	WL_FF_DST,
+	WL_FF_SPORT, /* TCP/UDP ports; other packets take the gen's noport class */
+	WL_FF_DPORT,
+	WL_FF_N,
+};
+
+#define WL_FBM_WORDS	 (WL_RULES_MAX / 64)
+#define WL_FBM_SUM_WORDS (WL_FBM_WORDS / 64)
+_Static_assert(WL_FBM_SUM_WORDS * 64 * 64 == WL_RULES_MAX, "two-level bitmap covers the set");
+
+/* A class: rule slots (bit s of w[s / 64]) and the summary (bit b: w[b] != 0). */
+struct wl_fbm {
+	__u64 sum[WL_FBM_SUM_WORDS];
+	__u64 w[WL_FBM_WORDS];
+};
+WL_ASSERT_SIZE(struct wl_fbm, 8 * (WL_FBM_SUM_WORDS + WL_FBM_WORDS));
+
+/* wl_fc_bitmaps key: set, field, class number. */
+#define WL_FBM_KEY(gen, field, cls) ((__u32)(gen) << 31 | (__u32)(field) << 24 | (__u32)(cls))
+#define WL_FBM_CLASS_MAX	    (1u << 24)
+
+/* Per set: what the classifier needs besides the class tables (wl_filter_gen[gen]). */
+struct wl_filter_gen {
+	__u32 fields;	 /* 1 << WL_FF_* for the fields some L3/L4 rule has a condition on */
+	__u32 iface_any; /* WL_FF_IFACE class of an interface no rule names */
+	__u32 noport;	 /* WL_FF_SPORT/DPORT class of packets without ports (ICMP, ...) */
+	__u8 policy;	 /* as wl_filter_cfg.policy, per set so a flip changes both at once */
+	__u8 has_l34;	 /* L3/L4 rules in this set */
+	__u16 pad;
+};
+WL_ASSERT_SIZE(struct wl_filter_gen, 16);
+
+/* Address classes (LPM trie): the set and the kind are the first 16 bits of the prefix. */
+enum wl_fc_addr_kind { WL_FC_SRC4, WL_FC_DST4, WL_FC_SRC6, WL_FC_DST6 };
+struct wl_fc_addr_key {
+	__u32 prefixlen; /* 16 + the rule's prefix length */
+	__u8 gen;
+	__u8 kind; /* enum wl_fc_addr_kind */
+	__u8 addr[16];
+	__u8 pad[2];
+};
+WL_ASSERT_SIZE(struct wl_fc_addr_key, 24);
+
+struct wl_fc_iface_key {
+	__u32 gen;
+	__u32 ifindex;
+};
+WL_ASSERT_SIZE(struct wl_fc_iface_key, 8);
+
+/* Array indexes of the meta, VLAN and port class tables. */
+#define WL_FC_META_IDX(gen, dir_out, v6, l4) ((gen)*1024 + (dir_out)*512 + (v6)*256 + (l4))
+#define WL_FC_VLAN_IDX(gen, vid)	     ((gen)*4096 + (vid))
+#define WL_FC_PORT_IDX(gen, dport, port)     ((gen)*131072 + (dport)*65536 + (port))
+#define WL_FC_BITMAPS_MAX		     131072
 
 /* L7 rules by what they name: the slots of the rules naming (protocol, command) in set gen,
  * best first (priority, then id). Redis CONFIG names every CONFIG|... id as well. */

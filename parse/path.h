@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The one processing path, shared by the XDP and TC entry points:
- * L2 -> L3 -> L4 -> flow accounting, every packet ending in exactly one counted outcome.
+ * L2 -> L3 -> L4 -> L3/L4 filter -> flow accounting, every packet ending in exactly one counted
+ * outcome. A packet the filter drops (outcome `denied`) reaches no flow and no L7 parser.
  */
 #ifndef WL_PARSE_PATH_H
 #define WL_PARSE_PATH_H
@@ -12,6 +13,7 @@
 #include "ip.h"
 #include "l4.h"
 #include "flow.h"
+#include "filter.h"
 #include "l7_dispatch.h"
 
 /*
@@ -101,8 +103,10 @@ static __always_inline int wl_process(wl_ctx_t *ctx)
 	m.now = bpf_ktime_get_coarse_ns();
 
 	out = wl_parse_l2l4(ctx, &p, &m, cnt);
-	drop = out ? 0 : wl_l7_blocked(ctx, &m, cnt, p.len); /* parse/l7_block.h */
-	if (drop)
+	drop = wl_filter_packet(ctx, &p, &m, out);
+	if (!drop && !out)
+		drop = wl_l7_blocked(ctx, &m, cnt, p.len); /* parse/l7_block.h */
+	if (drop && !out)
 		out = WL_OUT_DENIED;
 	if (!out) {
 		out = wl_flow_account(&p, &m);
