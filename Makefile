@@ -27,6 +27,8 @@ LDLIBS   := -lxdp -lbpf -lnl-route-3 -lnl-3 -ljson-c -lelf -lz -lm
 FIXBUF_CFLAGS := $(shell pkg-config --cflags libfixbuf 2>/dev/null)
 LDLIBS   += -lmicrohttpd $(shell pkg-config --libs libfixbuf 2>/dev/null || echo -lfixbuf -lglib-2.0)
 NL_CFLAGS := $(shell pkg-config --cflags libnl-3.0 2>/dev/null || echo -I/usr/include/libnl3)
+# wirelens top
+LDLIBS   += -lncurses
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Wno-unused-parameter \
 	      -Wno-unused-function -I$(BUILD) -I.
 
@@ -139,6 +141,7 @@ DEB_PKGS := clang llvm make gcc pkg-config libbpf-dev libxdp-dev xdp-tools libel
 	apache2-utils kcat libmariadb-dev nodejs \
 	libmicrohttpd-dev libfixbuf-dev prometheus nfdump \
 	debhelper dpkg-dev fakeroot lintian bash-completion man-db systemd
+DEB_PKGS += libncurses-dev tmux # wirelens top and its test under tmux
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -14,6 +14,7 @@
 #include "l7cfg.h"
 #include "iface.h"
 #include "log.h"
+#include "top.h"
 #include "netns.h"
 #include "params.h"
 #include "probe.h"
@@ -248,6 +249,7 @@ static const struct wl_verb verbs[] = {
 	{"watch", wl_cmd_watch, "attach to matching interfaces, now and as they appear",
 	 &wl_watch_params},
 	{"log", wl_cmd_log, "request/response pairs (or packets) as they complete", &wl_log_params},
+	{"top", wl_cmd_top, "live rates and latencies per command, busiest flows", &wl_top_params},
 	{"export", wl_cmd_export, "serve Prometheus metrics, send IPFIX flow and command records",
 	 &wl_export_params},
 	{"rule", wl_cmd_rule, "filter rules: add, del, list, policy, load, flush", &wl_rule_params},
