@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <json-c/json.h>
 
 #include "maps/wirelens.h"
@@ -311,13 +312,19 @@ static void put_dir(const char *dir, const char *prefix)
  * nothing when the verb is not there or says nothing usable. */
 static void put_rule_ids(const char *netns)
 {
-	char cmd[512], *buf = NULL;
+	char cmd[512], self[256], chunk[4096], *buf = NULL;
 	size_t len = 0, got;
-	char chunk[4096];
 	json_object *root, *arr;
 	FILE *p, *m;
+	/* popen runs a shell: /proc/self/exe there would be the shell */
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-	snprintf(cmd, sizeof(cmd), "/proc/self/exe %s%s rule list --json 2>/dev/null",
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	if (strpbrk(self, "'\"$`\\ ;&|"))
+		return;
+	snprintf(cmd, sizeof(cmd), "%s %s%s rule list --json 2>/dev/null", self,
 		 netns ? "--netns " : "", netns && !strpbrk(netns, "'\"$`\\ ;&|") ? netns : "");
 	p = popen(cmd, "r");
 	m = open_memstream(&buf, &len);
@@ -351,7 +358,7 @@ static void put_rule_ids(const char *netns)
 
 /* The candidates for a value or a positional argument named `name` ("IFACE...", "PROTO,...",
  * "native|skb", "[PROTO=PORT[,PORT...]..."), cur being the word typed so far. */
-static void put_values(const char *name, const char *cur, const char *netns)
+static void put_values(const char *name, const char *cur, const char *netns, bool positional)
 {
 	char kind[64], prefix[256] = "";
 	const char *comma = strrchr(cur, ',');
@@ -364,6 +371,16 @@ static void put_values(const char *name, const char *cur, const char *netns)
 		put_words(kind, "", "");
 		return;
 	}
+	/* "tcp|udp|icmp|NUM": the words, not the placeholder */
+	if (strchr(kind, '|') && strcmp(kind, "NAME|PATH")) {
+		char *copy = strdup(kind), *tok, *save = NULL;
+
+		for (tok = strtok_r(copy, "|", &save); tok; tok = strtok_r(NULL, "|", &save))
+			if (is_word_list(tok))
+				printf("%s\n", tok);
+		free(copy);
+		return;
+	}
 	/* comma lists: the candidates carry what is before the last comma */
 	if (comma && strstr(name, ",..."))
 		snprintf(prefix, sizeof(prefix), "%.*s", (int)(comma - cur + 1), cur);
@@ -373,6 +390,8 @@ static void put_values(const char *name, const char *cur, const char *netns)
 		put_dir("/sys/class/net", "");
 	} else if (!strncmp(kind, "PROTO=", 6)) {
 		put_words(wl_l7_proto_list("|"), "", "=");
+	} else if (!strncmp(kind, "PROTO:", 6)) {
+		put_words(wl_l7_proto_list("|"), "", ":");
 	} else if (!strncmp(kind, "PROTO", 5) || !strcmp(kind, "P")) {
 		put_words(wl_l7_proto_list("|"), prefix, "");
 	} else if (!strncmp(kind, "HOOK", 4)) {
@@ -380,7 +399,8 @@ static void put_values(const char *name, const char *cur, const char *netns)
 			printf("%s%s\n", prefix, wl_hook_name(h));
 	} else if (!strcmp(kind, "NAME|PATH")) {
 		put_dir("/run/netns", "");
-	} else if (!strncmp(kind, "ID", 2) || !strncmp(kind, "RULE", 4)) {
+	} else if (positional && (!strcmp(kind, "ID") || !strcmp(kind, "RULE"))) {
+		/* a rule id where the synopsis says ID ("rule del ID"); --vlan ID is no rule */
 		put_rule_ids(netns);
 	}
 }
@@ -455,7 +475,7 @@ int wl_complete(const struct wl_verb *verbs, size_t n, int argc, char **argv)
 		positional++;
 	}
 	if (pending) {
-		put_values(pending->arg, cur, netns);
+		put_values(pending->arg, cur, netns, false);
 		return 0;
 	}
 	if (cur[0] == '-') {
@@ -487,7 +507,7 @@ int wl_complete(const struct wl_verb *verbs, size_t n, int argc, char **argv)
 		if (positional && !repeats)
 			s = second ? second + 1 : NULL;
 		if (s)
-			put_values(s, cur, netns);
+			put_values(s, cur, netns, true);
 	}
 	return 0;
 }
