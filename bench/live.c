@@ -3,6 +3,9 @@
  * The live half of the benchmark, driven by bench/pktgen.sh (which makes the namespaces):
  *   bench_wirelens live-attach IFACE drop|pass|wirelens   native XDP on IFACE, left attached
  *   bench_wirelens live-gen IFACE DST_MAC SECONDS FLOWS     send UDP frames out of IFACE
+ *   bench_wirelens live-flood IFACE DST_MAC DST_IP DPORT COUNT syn|udp
+ *       send COUNT frames, each from a new random source (198.19.0.0/16) and port: a SYN flood
+ *       or one-packet UDP flows (tests/live/flood.sh)
  * The generator is an XDP program run by BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES:
  * its XDP_TX becomes a transmit on IFACE (a veth), so frames arrive at the peer at a rate no
  * user-space sender reaches. Addresses: 198.18.0.0/15 only.
@@ -121,6 +124,65 @@ static int live_gen(const char *ifname, const char *dmac, double seconds, unsign
 	return 0;
 }
 
+static int live_flood(const char *ifname, const char *dmac, const char *dst, int dport,
+		      unsigned long long count, const char *kind)
+{
+	static uint8_t frame[256];
+	static const char payload[] = "wirelens-flood";
+	struct pkt_spec s = {.family = 4, .src = "198.19.0.1", .dst = dst, .sport = 1024};
+	int ifindex = if_nametoindex(ifname);
+	unsigned long long sent = 0;
+	unsigned mac[6];
+	struct bench_gen *g;
+	double t0, t;
+	size_t len;
+
+	if (!strcmp(kind, "syn")) {
+		s.l4 = 6;
+		s.tcp_flags = 0x02;
+		s.seq = 1;
+	} else if (!strcmp(kind, "udp")) {
+		s.l4 = 17;
+		s.payload = payload;
+		s.payload_len = sizeof(payload) - 1;
+	} else {
+		fprintf(stderr, "live-flood: kind is syn or udp, not %s\n", kind);
+		return 2;
+	}
+	s.dport = dport;
+	if (!ifindex || sscanf(dmac, "%x:%x:%x:%x:%x:%x", &mac[0], &mac[1], &mac[2], &mac[3],
+			       &mac[4], &mac[5]) != 6) {
+		fprintf(stderr, "live-flood: bad interface %s or MAC %s\n", ifname, dmac);
+		return 1;
+	}
+	len = pkt_build(&s, frame, sizeof(frame));
+	for (int i = 0; i < 6; i++)
+		frame[i] = mac[i];
+	g = bench_gen__open_and_load();
+	if (!g)
+		return 1;
+	t0 = now_s();
+	while (sent < count) {
+		unsigned long long n = count - sent > (1 << 16) ? 1 << 16 : count - sent;
+		struct xdp_md ctx = {.data_end = len, .ingress_ifindex = ifindex};
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
+			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = n,
+			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
+
+		if (bpf_prog_test_run_opts(bpf_program__fd(g->progs.gen_flood), &o)) {
+			fprintf(stderr, "live-flood: test_run (live frames): %s\n",
+				strerror(errno));
+			bench_gen__destroy(g);
+			return 1;
+		}
+		sent += n;
+	}
+	t = now_s();
+	printf("sent %llu %s frames of %zu B in %.2f s\n", sent, kind, len, t - t0);
+	bench_gen__destroy(g);
+	return 0;
+}
+
 int bench_live_main(int argc, char **argv)
 {
 	wl_libbpf_quiet(false);
@@ -128,7 +190,12 @@ int bench_live_main(int argc, char **argv)
 		return live_attach(argv[2], argv[3]);
 	if (argc == 6 && !strcmp(argv[1], "live-gen"))
 		return live_gen(argv[2], argv[3], atof(argv[4]), (unsigned)atoi(argv[5]));
-	fprintf(stderr, "usage: bench_wirelens live-attach IFACE drop|pass|wirelens\n"
-			"       bench_wirelens live-gen IFACE DST_MAC SECONDS FLOWS\n");
+	if (argc == 8 && !strcmp(argv[1], "live-flood"))
+		return live_flood(argv[2], argv[3], argv[4], atoi(argv[5]),
+				  strtoull(argv[6], NULL, 0), argv[7]);
+	fprintf(stderr,
+		"usage: bench_wirelens live-attach IFACE drop|pass|wirelens\n"
+		"       bench_wirelens live-gen IFACE DST_MAC SECONDS FLOWS\n"
+		"       bench_wirelens live-flood IFACE DST_MAC DST_IP DPORT COUNT syn|udp\n");
 	return 2;
 }

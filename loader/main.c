@@ -199,7 +199,7 @@ static const struct wl_verb_params reset_params = {
 static int cmd_reset(int argc, char **argv)
 {
 	static const char *const maps[] = {"wl_flows", "wl_counters", "wl_cmd_stats", "wl_conns",
-					   "wl_frags"};
+					   "wl_frags", "wl_l7_syns"};
 	int lock, first, err;
 
 	err = wl_params_parse(&reset_params, argc, argv, NULL, NULL, &first);

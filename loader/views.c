@@ -61,6 +61,9 @@ const char *const wl_counter_names[] = {
 	"l7_denied",
 	"conn_blocked",
 	"rst_sent",
+	"flows_new",
+	"conns_new",
+	"conns_closed",
 };
 _Static_assert(sizeof(wl_counter_names) / sizeof(wl_counter_names[0]) ==
 		       sizeof(struct wl_counters) / sizeof(__u64),
@@ -189,6 +192,21 @@ int wl_cmd_status(int argc, char **argv)
 	char why[160];
 	bool dispatcher;
 	int fd, first, err;
+
+/* Entries an LRU table pushed out since the last reset: inserted - removed - still there
+ * (the kernel counts no LRU eviction; -1: not an LRU table wirelens counts). */
+static long long map_evicted(const char *name, const struct wl_counters *cnt, int entries)
+{
+	long long gone;
+
+	if (!strcmp(name, "wl_flows"))
+		gone = (long long)cnt->flows_new - entries;
+	else if (!strcmp(name, "wl_conns"))
+		gone = (long long)cnt->conns_new - (long long)cnt->conns_closed - entries;
+	else
+		return -1;
+	return gone > 0 ? gone : 0;
+}
 
 	err = wl_params_parse(&wl_status_params, argc, argv, json_option, &c.json, &first);
 	if (err)

@@ -127,8 +127,12 @@ struct wl_counters {
 			     * outcome is accounted: the flow saw them before the parser) */
 	__u64 conn_blocked; /* of denied: packets of a connection an L7 rule blocked */
 	__u64 rst_sent;	    /* TCP resets sent by reject rules */
+	/* table churn (facts): `status` shows what was pushed out as inserted - entries left */
+	__u64 flows_new;    /* flows inserted into wl_flows */
+	__u64 conns_new;    /* connections given L7 state in wl_conns */
+	__u64 conns_closed; /* connections whose state was removed at their RST */
 };
-WL_ASSERT_SIZE(struct wl_counters, 38 * 8);
+WL_ASSERT_SIZE(struct wl_counters, 41 * 8);
 
 /* Outcome indexes, in the order of struct wl_counters, so BPF can bump one by index. */
 enum wl_outcome {
@@ -337,6 +341,20 @@ struct wl_aux_key {
 	__u32 id;
 };
 WL_ASSERT_SIZE(struct wl_aux_key, 52);
+
+/*
+ * A handshake seen on a connection that has no L7 state yet: its initial sequence numbers, so
+ * its first payload starts both directions on a message boundary. Kept apart from wl_conns so
+ * that a SYN flood churns this small table and never pushes established connections' state
+ * out of wl_conns (state is created only for a connection that carries payload).
+ */
+struct wl_l7_syn {
+	__u32 isn[2]; /* by direction: 0 client->server (SYN), 1 server->client (SYN-ACK) */
+	__u8 seen;    /* bit per direction: isn[dir] is valid */
+	__u8 pad[3];
+};
+WL_ASSERT_SIZE(struct wl_l7_syn, 12);
+#define WL_L7_SYNS_MAX 65536
 
 struct wl_aux_val {
 	__u64 ts_ns;
@@ -682,6 +700,13 @@ struct {
 	__type(key, struct wl_aux_key);
 	__type(value, struct wl_aux_val);
 } wl_aux SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, WL_L7_SYNS_MAX);
+	__type(key, struct wl_conn_key);
+	__type(value, struct wl_l7_syn);
+} wl_l7_syns SEC(".maps");
 
 /* Written by the loader only (no program reads it): kept beside the maps it describes. */
 struct {

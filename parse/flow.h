@@ -64,8 +64,16 @@ static __always_inline int wl_flow_account(const struct wl_pkt *p, struct wl_met
 			.fragments = m->frag != WL_FRAG_NONE,
 		};
 
-		if (!bpf_map_update_elem(&wl_flows, &m->key, &init, BPF_NOEXIST))
+		if (!bpf_map_update_elem(&wl_flows, &m->key, &init, BPF_NOEXIST)) {
+			struct wl_counters *cnt;
+			__u32 zero = 0;
+
+			/* a new flow is rarer than a packet: the second lookup costs little */
+			cnt = bpf_map_lookup_elem(&wl_counters, &zero);
+			if (cnt)
+				cnt->flows_new++;
 			return WL_OUT_ACCOUNTED;
+		}
 		/* Lost a race with another CPU inserting the same flow: use its entry. */
 		st = bpf_map_lookup_elem(&wl_flows, &m->key);
 		if (!st)

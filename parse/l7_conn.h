@@ -33,6 +33,30 @@ static __always_inline int wl_l7_gap_inside_body(const struct wl_l7_dir *d, __u3
 	       lost < d->body_left - d->skip_keep;
 }
 
+/* A SYN or SYN-ACK without payload on a connection without state: its ISN, by direction. A
+ * pure SYN starts the handshake anew (a 4-tuple seen before). */
+static __always_inline void wl_l7_syn_note(const struct wl_l7_job *job, int dir)
+{
+	struct wl_l7_syn *hs = bpf_map_lookup_elem(&wl_l7_syns, &job->ckey);
+
+	dir &= 1;
+	if (!hs || (job->tcp_flags & (WL_TCP_SYN | WL_TCP_ACK)) == WL_TCP_SYN) {
+		struct wl_l7_syn fresh = {};
+
+		/* constant indexes: clang turns a variable one into an OR on the stack pointer,
+		 * which the verifier refuses */
+		if (dir)
+			fresh.isn[1] = job->seq;
+		else
+			fresh.isn[0] = job->seq;
+		fresh.seen = 1u << dir;
+		bpf_map_update_elem(&wl_l7_syns, &job->ckey, &fresh, BPF_ANY);
+		return;
+	}
+	hs->isn[dir] = job->seq;
+	hs->seen |= 1u << dir;
+}
+
 /* Sets up the walk over this packet's new payload bytes. Returns 1 when there is something to
  * parse. The job was left in the per-CPU scratch by the L2-L4 path before the tail call. */
 static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp)
@@ -75,25 +99,45 @@ static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp)
 	if (!conn) {
 		struct wl_conn *fresh = &s->conn_init;
 		int syn = job->tcp_flags & WL_TCP_SYN;
-		int synced = syn || !job->is_tcp;
+		struct wl_l7_syn *hs = NULL;
+		int synced;
 
-		if (!len && !syn)
-			return 0; /* nothing to learn from */
+		if (!len) {
+			/* A handshake packet: only its sequence number is kept (wl_l7_syns), so a
+			 * SYN flood never pushes established connections out of wl_conns. */
+			if (syn)
+				wl_l7_syn_note(job, dir);
+			return 0;
+		}
+		if (!syn)
+			hs = bpf_map_lookup_elem(&wl_l7_syns, &job->ckey);
+		synced = syn || hs;
 		/* the FIFO's entries are never read before they are written (head == tail), and
 		 * clang inlines no memset of the whole 1.5 KB */
 		__builtin_memset(fresh, 0, __builtin_offsetof(struct wl_conn, fifo));
 		__builtin_memset(fresh->dir, 0, sizeof(fresh->dir));
 		fresh->l7_proto = job->l7_proto;
-		/* Seen from the SYN: both directions start on a message boundary. The other
-		 * direction learns its sequence number from its first segment. */
+		/* Seen from the handshake: both directions start on a message boundary, each at its
+		 * ISN + 1 when the handshake showed it, else learnt from its first segment. */
 		wl_l7_dir_init(&fresh->dir[dir], job->seq, synced);
 		wl_l7_dir_init(&fresh->dir[!dir], 0, synced);
 		fresh->dir[!dir].flags = 0;
+		if (hs) {
+			if (hs->seen & (1u << dir))
+				fresh->dir[dir].next_seq = hs->isn[dir] + 1;
+			if (hs->seen & (1u << !dir)) {
+				fresh->dir[!dir].next_seq = hs->isn[!dir] + 1;
+				fresh->dir[!dir].flags = WL_DIR_SEQ_VALID;
+			}
+		}
 		if (bpf_map_update_elem(&wl_conns, &job->ckey, fresh, BPF_NOEXIST) &&
 		    !bpf_map_lookup_elem(&wl_conns, &job->ckey)) {
 			cnt->l7_conn_full++;
 			return 0;
 		}
+		cnt->conns_new++;
+		if (hs)
+			bpf_map_delete_elem(&wl_l7_syns, &job->ckey);
 		conn = bpf_map_lookup_elem(&wl_conns, &job->ckey);
 		if (!conn)
 			return 0;
@@ -117,7 +161,8 @@ static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp)
 				return 0;
 		}
 		if (job->tcp_flags & WL_TCP_RST) {
-			bpf_map_delete_elem(&wl_conns, &job->ckey);
+			if (!bpf_map_delete_elem(&wl_conns, &job->ckey))
+				cnt->conns_closed++;
 			return 0;
 		}
 		if (!(d->flags & WL_DIR_SEQ_VALID)) {
