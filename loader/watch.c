@@ -240,19 +240,19 @@ int wl_cmd_watch(int argc, char **argv)
 	bool detach_on_exit;
 	struct nl_sock *sock;
 	struct pollfd pfd;
-	int optind, err;
+	int first, err;
 
 	wl_attach_req_init(&w.req);
-	err = wl_params_parse(&wl_watch_params, argc, argv, watch_option, &o, &optind);
+	err = wl_params_parse(&wl_watch_params, argc, argv, watch_option, &o, &first);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
 	detach_on_exit = o.detach_on_exit;
-	if (optind >= argc) {
+	if (first >= argc) {
 		fprintf(stderr, "wirelens: watch needs a name pattern (wirelens watch --help)\n");
 		return 2;
 	}
-	w.patterns = argv + optind;
-	w.npatterns = argc - optind;
+	w.patterns = argv + first;
+	w.npatterns = argc - first;
 	if (wl_check_env(true) || wl_probe_kernel())
 		return 1;
 
