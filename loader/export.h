@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <linux/types.h>
+#include "maps/wirelens.h"
 #include "params.h"
 
 extern const struct wl_verb_params wl_export_params;
@@ -37,6 +38,10 @@ struct wl_prom *wl_prom_start(const struct sockaddr_storage *addr, bool verbose)
 void wl_prom_stop(struct wl_prom *p);
 /* The whole exposition (text format 0.0.4) as it would be served now. */
 void wl_prom_write(FILE *f);
+struct wl_cmd_labels;
+struct wl_cmd_stats;
+/* One command's wirelens_l7_latency_seconds samples: buckets, _sum, _count. */
+void wl_prom_latency(FILE *f, const struct wl_cmd_labels *l, const struct wl_cmd_stats *st);
 
 /* ---- IPFIX (export_ipfix.c) ---- */
 
@@ -52,6 +57,31 @@ struct wl_ipfix_opts {
 	__u32 domain;		 /* observation domain id */
 	bool verbose;		 /* one line per export on stdout */
 };
+
+/* flowEndReason (RFC 7012) */
+enum {
+	WL_IPFIX_END_IDLE = 1,
+	WL_IPFIX_END_ACTIVE = 2,
+	WL_IPFIX_END_DETECTED = 3, /* idle after a TCP FIN or RST */
+	WL_IPFIX_END_FORCED = 4,   /* the exporter stops */
+};
+
+/* What was last sent for a flow, and the pieces of a scan (export_ipfix.c; tests). */
+struct wl_ipfix_flow {
+	__u64 packets, bytes; /* counts already in records */
+	__u64 first_seen_ns; /* the kernel entry's: another value is a new entry (evicted, reset) */
+	__u64 rec_start_ns;  /* start of the record being accumulated */
+	__u32 fin_rst;	     /* FIN + RST count at the last record */
+};
+/* Takes a flow table entry: a new one (first seen, evicted or reset since) starts afresh. */
+void wl_ipfix_flow_sync(struct wl_ipfix_flow *f, const struct wl_flow_stats *s);
+/* The flowEndReason of a record due now (monotonic ns), or 0 when none is. */
+int wl_ipfix_flow_end(const struct wl_ipfix_flow *f, const struct wl_flow_stats *s, __u64 now,
+		      __u64 idle_ns, __u64 active_ns, bool final);
+/* After a record of s went out at now: the next one counts from here. */
+void wl_ipfix_flow_sent(struct wl_ipfix_flow *f, const struct wl_flow_stats *s, __u64 now);
+/* IPFIX octets (IP header + payload) of L2 bytes as the flow table counts them. */
+__u64 wl_ipfix_octets(const struct wl_flow_key *k, __u64 packets, __u64 bytes);
 
 struct wl_ipfix;
 /* The session, its templates, the UDP exporter. NULL and one line on stderr on failure. */

@@ -27,8 +27,12 @@
 #include "commands.h"
 #include "views.h"
 
-/* flowEndReason values (RFC 7012) */
-enum { END_IDLE = 1, END_ACTIVE = 2, END_DETECTED = 3, END_FORCED = 4 };
+enum {
+	END_IDLE = WL_IPFIX_END_IDLE,
+	END_ACTIVE = WL_IPFIX_END_ACTIVE,
+	END_DETECTED = WL_IPFIX_END_DETECTED,
+	END_FORCED = WL_IPFIX_END_FORCED,
+};
 
 /* Template ids: one internal (memory) template per record kind, two external (wire) ones, IPv4
  * and IPv6, so that no record carries the addresses of the other family as zeroes. */
@@ -155,11 +159,8 @@ static fbInfoElementSpec_t cmd_wire_spec[] = {
 /* What was last sent for a flow. */
 struct flow_state {
 	struct wl_flow_key key;
-	__u64 packets, bytes; /* counts already in records */
-	__u64 first_seen_ns; /* the kernel entry's: another value is a new entry (evicted, reset) */
-	__u64 rec_start_ns;  /* start of the record being accumulated */
-	__u32 fin_rst;	     /* FIN + RST count at the last record */
-	__u32 scan;	     /* last scan that saw the flow: older states are gone from the map */
+	struct wl_ipfix_flow f;
+	__u32 scan; /* last scan that saw the flow: older states are gone from the map */
 };
 
 struct cmd_state {
@@ -302,14 +303,46 @@ void wl_ipfix_close(struct wl_ipfix *x)
 	free(x);
 }
 
-/* Bytes in wl_flow_stats.bytes that IPFIX octets leave out, per packet: the Ethernet header
- * and the VLAN tags in the frame. (A tag the NIC or the stack kept in skb metadata at a TC
- * hook is not in the frame: the flow table did not count it either... but its key has the
- * VLAN id all the same, so such flows come out 4 bytes a packet short; a frame padded to the
- * Ethernet minimum of 60 bytes counts its padding.) */
-static __u64 l2_overhead(const struct wl_flow_key *k)
+__u64 wl_ipfix_octets(const struct wl_flow_key *k, __u64 packets, __u64 bytes)
 {
-	return 14 + 4 * (!!k->vlan_outer + !!k->vlan_inner);
+	/* per packet: the Ethernet header and the VLAN tags in the frame (flow.h counts a GSO
+	 * packet's segments with their headers, so this holds per segment) */
+	__u64 l2 = packets * (14 + 4 * (!!k->vlan_outer + !!k->vlan_inner));
+
+	return bytes > l2 ? bytes - l2 : 0;
+}
+
+void wl_ipfix_flow_sync(struct wl_ipfix_flow *f, const struct wl_flow_stats *s)
+{
+	if (f->first_seen_ns == s->first_seen_ns && s->packets >= f->packets)
+		return;
+	/* a new kernel entry under the same key (evicted or reset, then seen again), or the first
+	 * sight of the flow: everything in it is new */
+	memset(f, 0, sizeof(*f));
+	f->first_seen_ns = f->rec_start_ns = s->first_seen_ns;
+}
+
+int wl_ipfix_flow_end(const struct wl_ipfix_flow *f, const struct wl_flow_stats *s, __u64 now,
+		      __u64 idle_ns, __u64 active_ns, bool final)
+{
+	if (s->packets == f->packets)
+		return 0; /* nothing new since its last record */
+	if (final)
+		return WL_IPFIX_END_FORCED;
+	if (now > s->last_seen_ns && now - s->last_seen_ns >= idle_ns)
+		return s->tcp_fin + s->tcp_rst > f->fin_rst ? WL_IPFIX_END_DETECTED
+							    : WL_IPFIX_END_IDLE;
+	if (now - f->rec_start_ns >= active_ns)
+		return WL_IPFIX_END_ACTIVE;
+	return 0;
+}
+
+void wl_ipfix_flow_sent(struct wl_ipfix_flow *f, const struct wl_flow_stats *s, __u64 now)
+{
+	f->packets = s->packets;
+	f->bytes = s->bytes;
+	f->fin_rst = s->tcp_fin + s->tcp_rst;
+	f->rec_start_ns = now; /* later packets come after this scan */
 }
 
 struct scan {
@@ -341,14 +374,13 @@ static void flow_record(struct scan *sc, struct flow_state *st, const struct wl_
 {
 	const struct wl_flow_key *k = &r->k;
 	struct flow_rec rec = {};
-	__u64 packets = r->s.packets - st->packets, bytes = r->s.bytes - st->bytes,
-	      l2 = packets * l2_overhead(k);
+	__u64 packets = r->s.packets - st->f.packets, bytes = r->s.bytes - st->f.bytes;
 	bool v6 = k->l3_proto == 0x86DD;
 
-	rec.start_ms = wl_mono_to_wall_ms(st->rec_start_ns, sc->mono, sc->wall);
+	rec.start_ms = wl_mono_to_wall_ms(st->f.rec_start_ns, sc->mono, sc->wall);
 	rec.end_ms = wl_mono_to_wall_ms(r->s.last_seen_ns, sc->mono, sc->wall);
 	rec.packets = packets;
-	rec.octets = bytes > l2 ? bytes - l2 : 0;
+	rec.octets = wl_ipfix_octets(k, packets, bytes);
 	rec.obs_point = k->ifindex;
 	if (v6) {
 		memcpy(rec.src6, k->src_addr, 16);
@@ -374,10 +406,7 @@ static void flow_record(struct scan *sc, struct flow_state *st, const struct wl_
 	if (!append(sc, v6 ? TID_FLOW6 : TID_FLOW4, TID_FLOW_MEM, &rec, sizeof(rec)))
 		return;
 	sc->records[reason]++;
-	st->packets = r->s.packets;
-	st->bytes = r->s.bytes;
-	st->fin_rst = r->s.tcp_fin + r->s.tcp_rst;
-	st->rec_start_ns = sc->mono; /* later packets come after this scan */
+	wl_ipfix_flow_sent(&st->f, &r->s, sc->mono);
 }
 
 static void scan_flows(struct scan *sc, bool final)
@@ -404,27 +433,12 @@ static void scan_flows(struct scan *sc, bool final)
 		if (!st) {
 			st = g_new0(struct flow_state, 1);
 			st->key = r->k;
-			st->first_seen_ns = r->s.first_seen_ns;
-			st->rec_start_ns = r->s.first_seen_ns;
+			st->f.first_seen_ns = ~0ULL; /* synced below as a new entry */
 			g_hash_table_insert(x->flows, &st->key, st);
 		}
 		st->scan = x->scan;
-		if (st->first_seen_ns != r->s.first_seen_ns || r->s.packets < st->packets) {
-			/* a new kernel entry under the same key (evicted or reset, then seen again)
-			 */
-			st->packets = st->bytes = 0;
-			st->fin_rst = 0;
-			st->first_seen_ns = st->rec_start_ns = r->s.first_seen_ns;
-		}
-		if (r->s.packets == st->packets)
-			continue; /* nothing new since its last record */
-		if (final)
-			reason = END_FORCED;
-		else if (sc->mono > r->s.last_seen_ns && sc->mono - r->s.last_seen_ns >= idle)
-			reason =
-				r->s.tcp_fin + r->s.tcp_rst > st->fin_rst ? END_DETECTED : END_IDLE;
-		else if (sc->mono - st->rec_start_ns >= active)
-			reason = END_ACTIVE;
+		wl_ipfix_flow_sync(&st->f, &r->s);
+		reason = wl_ipfix_flow_end(&st->f, &r->s, sc->mono, idle, active, final);
 		if (reason)
 			flow_record(sc, st, r, reason);
 	}

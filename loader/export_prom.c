@@ -103,32 +103,26 @@ static void write_cmd_counter(FILE *f, const struct wl_cmd_row *rows,
 
 /* The log2 ns buckets as a histogram in seconds: bucket b holds [2^b, 2^(b+1)) ns, so its
  * upper edge 2^(b+1) ns is an exact `le`; the last bucket is open and only in +Inf. */
-static void write_latency(FILE *f, const struct wl_cmd_row *rows,
-			  const struct wl_cmd_labels *labels, size_t n)
+void wl_prom_latency(FILE *f, const struct wl_cmd_labels *l, const struct wl_cmd_stats *st)
 {
-	family(f, "wirelens_l7_latency_seconds", "histogram",
-	       "Latency from a request to its response (log2 nanosecond buckets).");
-	for (size_t i = 0; i < n; i++) {
-		const struct wl_cmd_stats *st = &rows[i].st;
-		unsigned long long cum = 0;
+	unsigned long long cum = 0;
 
-		for (int b = 0; b < WL_LAT_BUCKETS - 1; b++) {
-			cum += st->latency_hist[b];
-			fprintf(f, "wirelens_l7_latency_seconds_bucket{");
-			cmd_labels(f, &labels[i]);
-			fprintf(f, ",le=\"%.10g\"} %llu\n", (double)(1ULL << (b + 1)) / 1e9, cum);
-		}
-		cum += st->latency_hist[WL_LAT_BUCKETS - 1];
+	for (int b = 0; b < WL_LAT_BUCKETS - 1; b++) {
+		cum += st->latency_hist[b];
 		fprintf(f, "wirelens_l7_latency_seconds_bucket{");
-		cmd_labels(f, &labels[i]);
-		fprintf(f, ",le=\"+Inf\"} %llu\n", cum);
-		fprintf(f, "wirelens_l7_latency_seconds_sum{");
-		cmd_labels(f, &labels[i]);
-		fprintf(f, "} %.9f\n", st->latency_sum_ns / 1e9);
-		fprintf(f, "wirelens_l7_latency_seconds_count{");
-		cmd_labels(f, &labels[i]);
-		fprintf(f, "} %llu\n", cum);
+		cmd_labels(f, l);
+		fprintf(f, ",le=\"%.10g\"} %llu\n", (double)(1ULL << (b + 1)) / 1e9, cum);
 	}
+	cum += st->latency_hist[WL_LAT_BUCKETS - 1];
+	fprintf(f, "wirelens_l7_latency_seconds_bucket{");
+	cmd_labels(f, l);
+	fprintf(f, ",le=\"+Inf\"} %llu\n", cum);
+	fprintf(f, "wirelens_l7_latency_seconds_sum{");
+	cmd_labels(f, l);
+	fprintf(f, "} %.9f\n", st->latency_sum_ns / 1e9);
+	fprintf(f, "wirelens_l7_latency_seconds_count{");
+	cmd_labels(f, l);
+	fprintf(f, "} %llu\n", cum);
 }
 
 static int write_commands(FILE *f)
@@ -162,7 +156,10 @@ static int write_commands(FILE *f)
 	CMD_COUNTER("wirelens_l7_request_bytes_total", request_bytes, "Request bytes (L7).");
 	CMD_COUNTER("wirelens_l7_response_bytes_total", response_bytes, "Response bytes (L7).");
 #undef CMD_COUNTER
-	write_latency(f, rows, labels, n);
+	family(f, "wirelens_l7_latency_seconds", "histogram",
+	       "Latency from a request to its response (log2 nanosecond buckets).");
+	for (size_t i = 0; i < n; i++)
+		wl_prom_latency(f, &labels[i], &rows[i].st);
 	free(labels);
 	free(rows);
 	return 0;

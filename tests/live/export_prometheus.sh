@@ -128,6 +128,32 @@ done
 [ -n "$ok" ] && check_eq "wirelens_interface_packets_total{interface=$HOST_IF} = flows --json" "$a" "$m" ||
 	fail "the flow table never stood still"
 
+# ---- the systemd unit: valid, and its user and capabilities are enough (and needed) ----
+unit=$here/../../dist/systemd/wirelens-export.service
+sed "s|@BINDIR@|$(dirname "$WL_BIN")|g; s|@SYSCONFDIR@|/etc|g" "$unit" >"$dir/wirelens-export.service"
+if ! command -v systemd-analyze >/dev/null; then
+	fail "systemd-analyze missing (make deps)"
+elif out=$(systemd-analyze verify --man=no "$dir/wirelens-export.service" 2>&1) && [ -z "$out" ]; then
+	pass "systemd-analyze verify: wirelens-export.service"
+else
+	fail "systemd-analyze verify: $out"
+fi
+# the unit's ambient capabilities, as setpriv names them: +bpf,+dac_read_search
+caps=$(sed -n 's/^AmbientCapabilities=//p' "$unit" | tr ' ' '\n' | sed 's/^CAP_/+/' | tr 'A-Z' 'a-z' | paste -sd,)
+# (a copy of the binary nobody can run, wherever the build directory is)
+install -d -m 0755 "$dir/bin" && install -m 0755 "$WL_BIN" "$dir/bin/wirelens" && chmod 0711 "$dir"
+as_user() { # CAPS: the exporter once, as nobody with exactly these capabilities
+	setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all${1:+,$1} \
+		--ambient-caps=-all${1:+,$1} --bounding-set=-all${1:+,$1} \
+		"$dir/bin/wirelens" export --prometheus 9435 --once 2>&1
+}
+root=$("$WL_BIN" export --prometheus 9435 --once | grep '^wirelens_l7_requests_total')
+user=$(as_user "$caps" | grep '^wirelens_l7_requests_total')
+[ -n "$root" ] && [ "$user" = "$root" ] && pass "as nobody with the unit's capabilities ($caps): the same L7 counters as root" ||
+	fail "as nobody with $caps: '$(as_user "$caps" | grep -m2 'maps_available\|^# wirelens')'"
+as_user "" | grep -qx 'wirelens_maps_available 0' && pass "as nobody without capabilities: wirelens_maps_available 0" ||
+	fail "as nobody without capabilities the maps were readable"
+
 # ---- SIGTERM: a clean exit ----
 kill -TERM $EXP_PID
 wait $EXP_PID
