@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "progs.h"
+#include "abi.h"
 #include "attach.h"
 #include "views.h"
 #include "netns.h"
@@ -183,16 +184,6 @@ static int json_option(int key, const char *value, void *ctx)
 	return 0;
 }
 
-int wl_cmd_status(int argc, char **argv)
-{
-	static const char *const maps[] = {"wl_flows", "wl_conns", "wl_cmd_stats", "wl_frags"};
-	struct status_ctx c = {};
-	struct wl_counters cnt;
-	json_object *root, *mj, *cj, *dj;
-	char why[160];
-	bool dispatcher;
-	int fd, first, err;
-
 /* Entries an LRU table pushed out since the last reset: inserted - removed - still there
  * (the kernel counts no LRU eviction; -1: not an LRU table wirelens counts). */
 static long long map_evicted(const char *name, const struct wl_counters *cnt, int entries)
@@ -207,6 +198,16 @@ static long long map_evicted(const char *name, const struct wl_counters *cnt, in
 		return -1;
 	return gone > 0 ? gone : 0;
 }
+
+int wl_cmd_status(int argc, char **argv)
+{
+	static const char *const maps[] = {"wl_flows", "wl_conns", "wl_cmd_stats", "wl_frags"};
+	struct status_ctx c = {};
+	struct wl_counters cnt;
+	json_object *root, *mj, *cj, *dj;
+	char why[160];
+	bool dispatcher, have_cnt;
+	int fd, first, err;
 
 	err = wl_params_parse(&wl_status_params, argc, argv, json_option, &c.json, &first);
 	if (err)
@@ -246,22 +247,31 @@ static long long map_evicted(const char *name, const struct wl_counters *cnt, in
 		json_object *notes = json_object_new_array();
 
 		wl_attach_notes(NULL, notes, false);
+		wl_abi_notes(NULL, notes);
 		json_object_object_add(root, "notes", notes);
 	} else {
 		wl_attach_notes(stdout, NULL, false);
+		wl_abi_notes(stdout, NULL);
 	}
 	if (!c.json)
 		printf("maps:\n");
+	have_cnt = !wl_counters_read(fd, &cnt);
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 		__u32 max;
 		int n = wl_map_fill(maps[i], &max);
+		long long evicted = have_cnt ? map_evicted(maps[i], &cnt, n) : -1;
 
 		if (c.json) {
 			json_object *o = json_object_new_object();
 
 			json_object_object_add(o, "entries", json_object_new_int(n));
 			json_object_object_add(o, "max_entries", json_object_new_int(max));
+			if (evicted >= 0)
+				json_object_object_add(o, "evicted",
+						       json_object_new_int64(evicted));
 			json_object_object_add(mj, maps[i], o);
+		} else if (evicted >= 0) {
+			printf("  %-14s %8d / %-8u evicted %lld\n", maps[i], n, max, evicted);
 		} else {
 			printf("  %-14s %8d / %-8u\n", maps[i], n, max);
 		}
@@ -270,7 +280,7 @@ static long long map_evicted(const char *name, const struct wl_counters *cnt, in
 		wl_l7_status(NULL);
 		wl_rules_status(NULL); /* filter: rule count and policy */
 	}
-	if (!wl_counters_read(fd, &cnt)) {
+	if (have_cnt) {
 		const __u64 *v = (const __u64 *)&cnt;
 
 		if (!c.json)
