@@ -22,7 +22,7 @@ ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -std=gnu11 -I$(BUILD) -I. -D_GNU_SOURCE
-LDLIBS   := -lxdp -lbpf -lnl-route-3 -lnl-3 -ljson-c -lelf -lz -lm
+LDLIBS   := -lxdp -lbpf -lnl-route-3 -lnl-3 -ljson-c -lpcap -lelf -lz -lm
 # the exporters: libmicrohttpd (Prometheus), libfixbuf (IPFIX, on glib)
 FIXBUF_CFLAGS := $(shell pkg-config --cflags libfixbuf 2>/dev/null)
 LDLIBS   += -lmicrohttpd $(shell pkg-config --libs libfixbuf 2>/dev/null || echo -lfixbuf -lglib-2.0)

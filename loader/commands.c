@@ -232,38 +232,45 @@ static int commands_option(int key, const char *value, void *ctx)
 int wl_cmd_commands(int argc, char **argv)
 {
 	struct commands_opts o = {};
-	int json, has_addr, has_port, fd, err, first;
-	struct wl_cmd_key filter;
-	unsigned int proto;
-	struct wl_cmd_row *rows;
-	json_object *arr;
-	size_t n;
+	struct wl_commands_view v = {};
+	int fd, err, first;
 
 	err = wl_params_parse(&wl_commands_params, argc, argv, commands_option, &o, &first);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
-	json = o.json;
-	has_addr = o.has_addr;
-	has_port = o.has_port;
-	filter = o.filter;
-	proto = o.proto;
 	if (first < argc) {
 		fprintf(stderr, "wirelens: commands: unexpected '%s' (wirelens commands --help)\n",
 			argv[first]);
 		return 2;
 	}
+	v.json = o.json;
+	v.has_addr = o.has_addr;
+	v.has_port = o.has_port;
+	v.filter = o.filter;
+	v.proto = o.proto;
 	fd = open_pinned("wl_cmd_stats");
 	if (fd < 0)
 		return 1;
-	err = wl_cmd_stats_read(fd, &rows, &n);
+	err = wl_commands_show(fd, &v, NULL);
 	close(fd);
+	return err ? 1 : 0;
+}
+
+int wl_commands_show(int fd, const struct wl_commands_view *v, json_object **json_out)
+{
+	struct wl_cmd_row *rows;
+	json_object *arr;
+	size_t n;
+	int err;
+
+	err = wl_cmd_stats_read(fd, &rows, &n);
 	if (err) {
 		fprintf(stderr, "wirelens: reading command statistics: %s\n", strerror(-err));
-		return 1;
+		return -1;
 	}
 	qsort(rows, n, sizeof(*rows), cmp_rows);
 	arr = json_object_new_array();
-	if (!json)
+	if (!v->json)
 		printf("%-10s %-28s %-20s %10s %10s %8s %12s %12s %9s %9s %9s\n", "PROTOCOL",
 		       "SERVER", "COMMAND", "REQUESTS", "RESPONSES", "ERRORS", "REQ_BYTES",
 		       "RESP_BYTES", "AVG_US", "P50_US", "P99_US");
@@ -275,16 +282,16 @@ int wl_cmd_commands(int argc, char **argv)
 		double p50 = wl_hist_quantile_us(st->latency_hist, WL_LAT_BUCKETS, 0.50);
 		double p99 = wl_hist_quantile_us(st->latency_hist, WL_LAT_BUCKETS, 0.99);
 
-		if (proto && k->l7_proto != proto)
+		if (v->proto && k->l7_proto != v->proto)
 			continue;
-		if (has_port && k->server_port != filter.server_port)
+		if (v->has_port && k->server_port != v->filter.server_port)
 			continue;
-		if (has_addr && (k->l3_proto != filter.l3_proto ||
-				 memcmp(k->server_addr, filter.server_addr, 16)))
+		if (v->has_addr && (k->l3_proto != v->filter.l3_proto ||
+				    memcmp(k->server_addr, v->filter.server_addr, 16)))
 			continue;
 		wl_cmd_labels(k, &l);
-		if (json) {
-			json_object *o = json_object_new_object(), *lat = json_object_new_object();
+		if (v->json) {
+			json_object *o = json_object_new_object(), *lat = NULL;
 
 			json_object_object_add(o, "protocol", json_object_new_string(l.protocol));
 			json_object_object_add(o, "server", json_object_new_string(l.server));
@@ -298,11 +305,21 @@ int wl_cmd_commands(int argc, char **argv)
 					       json_object_new_uint64(st->request_bytes));
 			json_object_object_add(o, "response_bytes",
 					       json_object_new_uint64(st->response_bytes));
-			json_object_object_add(lat, "avg_us", json_object_new_double(avg));
-			json_object_object_add(lat, "p50_us", json_object_new_double(p50));
-			json_object_object_add(lat, "p99_us", json_object_new_double(p99));
+			/* a replay's latencies would time the replay, not the capture: null */
+			if (!v->replay) {
+				lat = json_object_new_object();
+				json_object_object_add(lat, "avg_us", json_object_new_double(avg));
+				json_object_object_add(lat, "p50_us", json_object_new_double(p50));
+				json_object_object_add(lat, "p99_us", json_object_new_double(p99));
+			}
 			json_object_object_add(o, "latency", lat);
 			json_object_array_add(arr, o);
+		} else if (v->replay) {
+			printf("%-10s %-28s %-20s %10llu %10llu %8llu %12llu %12llu %9s %9s %9s\n",
+			       l.protocol, l.server, l.command, (unsigned long long)st->requests,
+			       (unsigned long long)st->responses, (unsigned long long)st->errors,
+			       (unsigned long long)st->request_bytes,
+			       (unsigned long long)st->response_bytes, "-", "-", "-");
 		} else {
 			printf("%-10s %-28s %-20s %10llu %10llu %8llu %12llu %12llu %9.1f %9.1f "
 			       "%9.1f\n",
@@ -312,10 +329,14 @@ int wl_cmd_commands(int argc, char **argv)
 			       (unsigned long long)st->response_bytes, avg, p50, p99);
 		}
 	}
-	if (json)
+	if (v->json && json_out) {
+		*json_out = arr;
+		arr = NULL;
+	} else if (v->json) {
 		printf("%s\n",
 		       json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
 								   JSON_C_TO_STRING_NOSLASHESCAPE));
+	}
 	json_object_put(arr);
 	free(rows);
 	return 0;

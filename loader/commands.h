@@ -3,7 +3,9 @@
 #ifndef WL_LOADER_COMMANDS_H
 #define WL_LOADER_COMMANDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <json-c/json.h>
 #include <linux/types.h>
 #include "maps/wirelens.h"
 
@@ -12,6 +14,18 @@
 extern const struct wl_verb_params wl_commands_params, wl_ports_params;
 int wl_cmd_commands(int argc, char **argv);
 int wl_cmd_ports(int argc, char **argv);
+
+/* The commands view over a wl_cmd_stats map (fd): what `commands` and `replay` print. */
+struct wl_commands_view {
+	bool json;
+	unsigned int proto;	  /* only this protocol; 0: all */
+	struct wl_cmd_key filter; /* only this server (address and/or port) */
+	bool has_addr, has_port;
+	bool replay; /* a replay: no latency ("-", null in JSON) */
+};
+/* Prints the table or the JSON array; with json_out (and v->json) hands the array over instead.
+ * Returns 0, or -1 after one line on stderr. */
+int wl_commands_show(int fd, const struct wl_commands_view *v, json_object **json_out);
 
 /* Helpers shared with other views. */
 double wl_hist_quantile_us(const __u64 *hist, int buckets, double q);

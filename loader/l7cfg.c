@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -79,6 +80,32 @@ int wl_l7_proto_mask_parse(const char *list, __u32 *mask)
 		*mask |= 1u << p;
 	}
 	return 0;
+}
+
+int wl_l7_ports_parse(const char *spec, unsigned int *proto, __u32 *ports, int max)
+{
+	char buf[256], *list, *eq, *tok, *save = NULL;
+	int n = 0;
+
+	if (snprintf(buf, sizeof(buf), "%s", spec) >= (int)sizeof(buf))
+		return -E2BIG;
+	eq = strchr(buf, '=');
+	if (!eq)
+		return -EINVAL;
+	*eq = 0;
+	list = eq + 1;
+	*proto = wl_l7_proto_by_name(buf);
+	if (!*proto)
+		return -EINVAL;
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *e;
+		long p = strtol(tok, &e, 10);
+
+		if (*e || p < 1 || p > 65535 || n >= max)
+			return -EINVAL;
+		ports[n++] = p;
+	}
+	return n ? n : -EINVAL;
 }
 
 int wl_l7_names_duplicates(void)

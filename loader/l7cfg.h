@@ -16,6 +16,10 @@ const char *wl_l7_proto_list(const char *sep);
 /* "redis,http" -> bit (1 << enum wl_l7_proto) each; one line on stderr for an unknown name. */
 int wl_l7_proto_mask_parse(const char *list, __u32 *mask);
 
+/* "redis=7000,7001" -> *proto and the ports (up to max). Returns their count, or -EINVAL /
+ * -E2BIG for anything else (an unknown protocol, a port outside 1-65535, no '='). */
+int wl_l7_ports_parse(const char *spec, unsigned int *proto, __u32 *ports, int max);
+
 /* Names listed twice in one protocol's table (each would take an id of its own). */
 int wl_l7_names_duplicates(void);
 /* Fills wl_cmd_names / wl_cmd_ids (idempotent). */

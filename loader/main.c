@@ -8,7 +8,6 @@
 #include <unistd.h>
 #include <net/if.h>
 
-#include "abi.h"
 #include "attach.h"
 #include "commands.h"
 #include "export.h"
@@ -22,6 +21,7 @@
 #include "verbs.h"
 #include "progs.h"
 #include "rules.h"
+#include "replay.h"
 #include "views.h"
 #include "watch.h"
 
@@ -79,8 +79,6 @@ static int cmd_attach(int argc, char **argv)
 		return 1;
 	had_maps = wl_maps_pinned();
 	err = wl_session_prepare(&s, &r);
-	if (!err) /* what an older wirelens left attached would be in the way */
-		err = wl_abi_replace_old(1);
 	for (int i = first; !err && i < argc; i++)
 		if (wl_attach_iface(&s, &r, argv[i], false) < 0)
 			failed = 1;
@@ -185,7 +183,6 @@ static int cmd_detach(int argc, char **argv)
 			printf("detached %d link%s\n", n, n == 1 ? "" : "s");
 		else
 			printf("nothing attached\n");
-		wl_abi_replace_old(0);
 	}
 	if (!keep && !wl_links_count())
 		wl_unpin_all();
@@ -202,8 +199,8 @@ static const struct wl_verb_params reset_params = {
 
 static int cmd_reset(int argc, char **argv)
 {
-	static const char *const maps[] = {"wl_flows", "wl_counters", "wl_cmd_stats", "wl_conns",
-					   "wl_frags", "wl_l7_syns"};
+	static const char *const maps[] = {"wl_flows", "wl_counters", "wl_cmd_stats",
+					   "wl_conns", "wl_frags",    "wl_l7_syns"};
 	int lock, first, err;
 
 	err = wl_params_parse(&reset_params, argc, argv, NULL, NULL, &first);
@@ -257,6 +254,8 @@ static const struct wl_verb verbs[] = {
 	{"export", wl_cmd_export, "serve Prometheus metrics, send IPFIX flow and command records",
 	 &wl_export_params},
 	{"rule", wl_cmd_rule, "filter rules: add, del, list, policy, load, flush", &wl_rule_params},
+	{"replay", wl_cmd_replay, "run the programs over a capture file, show flows and commands",
+	 &wl_replay_params},
 };
 #define VERBS_N (sizeof(verbs) / sizeof(verbs[0]))
 

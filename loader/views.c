@@ -14,7 +14,6 @@
 #include <json-c/json.h>
 
 #include "progs.h"
-#include "abi.h"
 #include "attach.h"
 #include "views.h"
 #include "netns.h"
@@ -69,6 +68,16 @@ const char *const wl_counter_names[] = {
 _Static_assert(sizeof(wl_counter_names) / sizeof(wl_counter_names[0]) ==
 		       sizeof(struct wl_counters) / sizeof(__u64),
 	       "a name for every counter");
+
+json_object *wl_counters_json(const struct wl_counters *c)
+{
+	json_object *o = json_object_new_object();
+	const __u64 *v = (const __u64 *)c;
+
+	for (size_t i = 0; i < sizeof(*c) / sizeof(__u64); i++)
+		json_object_object_add(o, wl_counter_names[i], json_object_new_uint64(v[i]));
+	return o;
+}
 
 int wl_map_fill(const char *name, __u32 *max)
 {
@@ -247,11 +256,9 @@ int wl_cmd_status(int argc, char **argv)
 		json_object *notes = json_object_new_array();
 
 		wl_attach_notes(NULL, notes, false);
-		wl_abi_notes(NULL, notes);
 		json_object_object_add(root, "notes", notes);
 	} else {
 		wl_attach_notes(stdout, NULL, false);
-		wl_abi_notes(stdout, NULL);
 	}
 	if (!c.json)
 		printf("maps:\n");
@@ -283,13 +290,12 @@ int wl_cmd_status(int argc, char **argv)
 	if (have_cnt) {
 		const __u64 *v = (const __u64 *)&cnt;
 
-		if (!c.json)
+		if (c.json) {
+			json_object_put(cj);
+			cj = wl_counters_json(&cnt);
+		} else {
 			printf("counters:\n");
-		for (size_t i = 0; i < sizeof(cnt) / sizeof(__u64); i++) {
-			if (c.json)
-				json_object_object_add(cj, wl_counter_names[i],
-						       json_object_new_uint64(v[i]));
-			else
+			for (size_t i = 0; i < sizeof(cnt) / sizeof(__u64); i++)
 				printf("  %-18s %llu\n", wl_counter_names[i],
 				       (unsigned long long)v[i]);
 		}
@@ -510,18 +516,13 @@ static int flows_option(int key, const char *value, void *ctx)
 int wl_cmd_flows(int argc, char **argv)
 {
 	struct flows_opts o = {.limit = -1};
-	int json, limit, fd, first, err;
-	struct wl_flow_row *rows = NULL;
-	size_t n = 0;
-	json_object *arr;
-	struct wl_iface_names names = {};
+	struct wl_flows_view v = {};
+	int fd, first, err;
 
 	sort_bytes = 1;
 	err = wl_params_parse(&wl_flows_params, argc, argv, flows_option, &o, &first);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
-	json = o.json;
-	limit = o.limit;
 	if (first < argc) {
 		fprintf(stderr, "wirelens: flows: unexpected '%s' (wirelens flows --help)\n",
 			argv[first]);
@@ -534,26 +535,45 @@ int wl_cmd_flows(int argc, char **argv)
 		wl_explain_no_pins();
 		return 1;
 	}
-	err = wl_flows_read(fd, &rows, &n);
+	v.json = o.json;
+	v.by_packets = !sort_bytes;
+	v.limit = o.limit;
+	err = wl_flows_show(fd, &v, NULL);
 	close(fd);
+	return err ? 1 : 0;
+}
+
+int wl_flows_show(int fd, const struct wl_flows_view *v, json_object **json_out)
+{
+	struct wl_flow_row *rows = NULL;
+	size_t n = 0;
+	json_object *arr;
+	struct wl_iface_names names = {};
+	int err;
+
+	err = wl_flows_read(fd, &rows, &n);
 	if (err) {
 		fprintf(stderr, "wirelens: flows: %s\n", strerror(-err));
-		return 1;
+		return -1;
 	}
-	wl_iface_names_load(&names);
+	if (!v->replay)
+		wl_iface_names_load(&names);
+	sort_bytes = !v->by_packets;
 	qsort(rows, n, sizeof(*rows), cmp_flows);
 	arr = json_object_new_array();
-	if (!json)
+	if (!v->json)
 		printf("%-12s %-9s %-6s %-40s %-40s %10s %12s\n", "IFACE", "VLAN", "PROTO", "SRC",
 		       "DST", "PACKETS", "BYTES");
-	for (size_t i = 0; i < n && (limit < 0 || (int)i < limit); i++) {
+	for (size_t i = 0; i < n && (v->limit < 0 || (int)i < v->limit); i++) {
 		const struct wl_flow_key *k = &rows[i].k;
 		const struct wl_flow_stats *s = &rows[i].s;
-		char ifname[IF_NAMESIZE + 1] = "?", netns[64], shown[IF_NAMESIZE + 66], src[64],
-					  dst[64], vlan[16], pbuf[8], first[32], last[32];
+		char ifname[IF_NAMESIZE + 1] = "-", netns[64] = "", shown[IF_NAMESIZE + 66],
+					  src[64], dst[64], vlan[16], pbuf[8], first[32], last[32];
 		int af = k->l3_proto == 0x86DD ? AF_INET6 : AF_INET;
 
-		wl_iface_lookup(&names, k->ifindex, ifname, netns);
+		/* a replay's frames cross no interface (test_run's device is the loopback) */
+		if (!v->replay)
+			wl_iface_lookup(&names, k->ifindex, ifname, netns);
 		snprintf(shown, sizeof(shown), "%s%s%s", netns, netns[0] ? ":" : "", ifname);
 		inet_ntop(af, k->src_addr, src, sizeof(src));
 		inet_ntop(af, k->dst_addr, dst, sizeof(dst));
@@ -563,11 +583,12 @@ int wl_cmd_flows(int argc, char **argv)
 			snprintf(vlan, sizeof(vlan), "%u", k->vlan_outer);
 		mono_to_iso(s->first_seen_ns, first, sizeof(first));
 		mono_to_iso(s->last_seen_ns, last, sizeof(last));
-		if (json) {
+		if (v->json) {
 			json_object *o = json_object_new_object();
 
 			json_object_object_add(o, "ifindex", json_object_new_int(k->ifindex));
-			json_object_object_add(o, "iface", json_object_new_string(ifname));
+			json_object_object_add(o, "iface",
+					       v->replay ? NULL : json_object_new_string(ifname));
 			json_object_object_add(o, "netns",
 					       netns[0] ? json_object_new_string(netns) : NULL);
 			json_object_object_add(o, "vlan", json_object_new_int(k->vlan_outer));
@@ -584,12 +605,17 @@ int wl_cmd_flows(int argc, char **argv)
 			json_object_object_add(o, "tcp_fin", json_object_new_int(s->tcp_fin));
 			json_object_object_add(o, "tcp_rst", json_object_new_int(s->tcp_rst));
 			json_object_object_add(o, "fragments", json_object_new_int(s->fragments));
-			json_object_object_add(o, "first_seen", json_object_new_string(first));
-			json_object_object_add(o, "last_seen", json_object_new_string(last));
-			json_object_object_add(o, "first_seen_ns",
-					       json_object_new_uint64(s->first_seen_ns));
+			/* a replay's clock is the replay's, not the capture's: no times */
+			json_object_object_add(o, "first_seen",
+					       v->replay ? NULL : json_object_new_string(first));
+			json_object_object_add(o, "last_seen",
+					       v->replay ? NULL : json_object_new_string(last));
+			json_object_object_add(
+				o, "first_seen_ns",
+				v->replay ? NULL : json_object_new_uint64(s->first_seen_ns));
 			json_object_object_add(o, "last_seen_ns",
-					       json_object_new_uint64(s->last_seen_ns));
+					       v->replay ? NULL
+							 : json_object_new_uint64(s->last_seen_ns));
 			json_object_array_add(arr, o);
 		} else {
 			char sa[80], da[80];
@@ -603,10 +629,14 @@ int wl_cmd_flows(int argc, char **argv)
 			       (unsigned long long)s->bytes);
 		}
 	}
-	if (json)
+	if (v->json && json_out) {
+		*json_out = arr;
+		arr = NULL;
+	} else if (v->json) {
 		printf("%s\n",
 		       json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
 								   JSON_C_TO_STRING_NOSLASHESCAPE));
+	}
 	json_object_put(arr);
 	free(rows);
 	wl_iface_names_free(&names);

@@ -3,7 +3,9 @@
 #ifndef WL_LOADER_VIEWS_H
 #define WL_LOADER_VIEWS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <json-c/json.h>
 #include <linux/types.h>
 #include <net/if.h>
 #include "maps/wirelens.h"
@@ -12,6 +14,19 @@
 extern const struct wl_verb_params wl_status_params, wl_flows_params;
 int wl_cmd_status(int argc, char **argv);
 int wl_cmd_flows(int argc, char **argv);
+
+/* The flows view over a wl_flows map (fd): what `flows` and `replay` print. */
+struct wl_flows_view {
+	bool json;
+	bool by_packets; /* rows by packets, largest first (else by bytes) */
+	int limit;	 /* rows shown, -1: all */
+	bool replay;	 /* flows of a replay: no interface name, no times (null in JSON) */
+};
+/* Prints the table or the JSON array; with json_out (and v->json) hands the array over instead.
+ * Returns 0, or -1 after one line on stderr. */
+int wl_flows_show(int fd, const struct wl_flows_view *v, json_object **json_out);
+/* The "counters" object of `status --json` and `replay --json`: every counter by name. */
+json_object *wl_counters_json(const struct wl_counters *c);
 
 /* Readers shared with other views and the exporters. */
 

@@ -9,6 +9,8 @@
 void register_l2l4_tests(void);
 void register_loader_tests(void);
 void register_pcap_tests(void);
+/* Registered last: the "captures" tests of the others once more through `wirelens replay`. */
+void register_replay_tests(void);
 void register_l7filter_tests(void);
 void register_filter_tests(void);
 void register_events_tests(void);

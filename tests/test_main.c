@@ -44,6 +44,7 @@ int main(int argc, char **argv)
 	register_export_tests();
 #define WL_TEST_SUITE_CALL(name, ENUM, id, ...) register_##name##_tests();
 	WL_L7_PROTOCOLS(WL_TEST_SUITE_CALL)
+	register_replay_tests();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (argc > 1) {
