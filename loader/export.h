@@ -72,6 +72,7 @@ struct wl_ipfix_flow {
 	__u64 first_seen_ns; /* the kernel entry's: another value is a new entry (evicted, reset) */
 	__u64 rec_start_ns;  /* start of the record being accumulated */
 	__u32 fin_rst;	     /* FIN + RST count at the last record */
+	__u32 syn, fin, rst; /* the flags' counts at the last record (tcpControlBits) */
 };
 /* Takes a flow table entry: a new one (first seen, evicted or reset since) starts afresh. */
 void wl_ipfix_flow_sync(struct wl_ipfix_flow *f, const struct wl_flow_stats *s);
@@ -80,6 +81,9 @@ int wl_ipfix_flow_end(const struct wl_ipfix_flow *f, const struct wl_flow_stats 
 		      __u64 idle_ns, __u64 active_ns, bool final);
 /* After a record of s went out at now: the next one counts from here. */
 void wl_ipfix_flow_sent(struct wl_ipfix_flow *f, const struct wl_flow_stats *s, __u64 now);
+/* tcpControlBits of the record due: FIN 0x01, SYN 0x02, RST 0x04 when the flow's count of that
+ * flag grew since the last record (the table counts these three flags, no others). */
+__u16 wl_ipfix_tcp_flags(const struct wl_ipfix_flow *f, const struct wl_flow_stats *s);
 /* IPFIX octets (IP header + payload) of L2 bytes as the flow table counts them. */
 __u64 wl_ipfix_octets(const struct wl_flow_key *k, __u64 packets, __u64 bytes);
 

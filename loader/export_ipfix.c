@@ -42,7 +42,7 @@ struct flow_rec {
 	uint64_t start_ms, end_ms, packets, octets, obs_point;
 	uint8_t src6[16], dst6[16];
 	uint32_t src4, dst4;
-	uint16_t sport, dport, vlan, vlan_inner, icmp4, icmp6;
+	uint16_t sport, dport, vlan, vlan_inner, icmp4, icmp6, tcp_flags;
 	uint8_t proto, end_reason;
 } __attribute__((packed));
 
@@ -62,6 +62,7 @@ static fbInfoElementSpec_t flow_mem_spec[] = {
 	{"dot1qCustomerVlanId", 2, 0},
 	{"icmpTypeCodeIPv4", 2, 0},
 	{"icmpTypeCodeIPv6", 2, 0},
+	{"tcpControlBits", 2, 0},
 	{"protocolIdentifier", 1, 0},
 	{"flowEndReason", 1, 0},
 	FB_IESPEC_NULL,
@@ -82,6 +83,7 @@ static fbInfoElementSpec_t flow_wire_spec[] = {
 	{"icmpTypeCodeIPv4", 2, 4},
 	{"icmpTypeCodeIPv6", 2, 6},
 	{"protocolIdentifier", 1, 0},
+	{"tcpControlBits", 2, 0},
 	{"vlanId", 2, 0},
 	{"dot1qCustomerVlanId", 2, 0},
 	{"flowEndReason", 1, 0},
@@ -337,11 +339,20 @@ int wl_ipfix_flow_end(const struct wl_ipfix_flow *f, const struct wl_flow_stats 
 	return 0;
 }
 
+__u16 wl_ipfix_tcp_flags(const struct wl_ipfix_flow *f, const struct wl_flow_stats *s)
+{
+	return (s->tcp_fin > f->fin ? 0x01 : 0) | (s->tcp_syn > f->syn ? 0x02 : 0) |
+	       (s->tcp_rst > f->rst ? 0x04 : 0);
+}
+
 void wl_ipfix_flow_sent(struct wl_ipfix_flow *f, const struct wl_flow_stats *s, __u64 now)
 {
 	f->packets = s->packets;
 	f->bytes = s->bytes;
 	f->fin_rst = s->tcp_fin + s->tcp_rst;
+	f->syn = s->tcp_syn;
+	f->fin = s->tcp_fin;
+	f->rst = s->tcp_rst;
 	f->rec_start_ns = now; /* later packets come after this scan */
 }
 
@@ -382,6 +393,7 @@ static void flow_record(struct scan *sc, struct flow_state *st, const struct wl_
 	rec.packets = packets;
 	rec.octets = wl_ipfix_octets(k, packets, bytes);
 	rec.obs_point = k->ifindex;
+	rec.tcp_flags = k->l4_proto == 6 ? wl_ipfix_tcp_flags(&st->f, &r->s) : 0;
 	if (v6) {
 		memcpy(rec.src6, k->src_addr, 16);
 		memcpy(rec.dst6, k->dst_addr, 16);

@@ -34,7 +34,7 @@ enum {
 };
 
 static const struct wl_param log_params[] = {
-	{"json", LOG_JSON, NULL, "one JSON object per line (README: \"Event log\")"},
+	{"json", LOG_JSON, NULL, "one JSON object per line (fields: README, \"Watching live\")"},
 	{"protocol", LOG_PROTOCOL, "PROTO,...", "pairs of these protocols only"},
 	{"sample", LOG_SAMPLE, "N",
 	 "keep 1 record in N, chosen at random in the kernel\n(the rest are counted as sampled)"},

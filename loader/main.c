@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <net/if.h>
 
+#include "abi.h"
 #include "attach.h"
 #include "commands.h"
 #include "export.h"
@@ -79,6 +80,8 @@ static int cmd_attach(int argc, char **argv)
 		return 1;
 	had_maps = wl_maps_pinned();
 	err = wl_session_prepare(&s, &r);
+	if (!err) /* what an older wirelens left attached would be in the way */
+		err = wl_abi_replace_old(1);
 	for (int i = first; !err && i < argc; i++)
 		if (wl_attach_iface(&s, &r, argv[i], false) < 0)
 			failed = 1;
@@ -183,6 +186,7 @@ static int cmd_detach(int argc, char **argv)
 			printf("detached %d link%s\n", n, n == 1 ? "" : "s");
 		else
 			printf("nothing attached\n");
+		wl_abi_replace_old(0);
 	}
 	if (!keep && !wl_links_count())
 		wl_unpin_all();

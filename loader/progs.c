@@ -602,11 +602,20 @@ const char *wl_pin_root(void)
 	return env && *env ? env : WL_PIN_ROOT;
 }
 
+static const char *pin_dir_other; /* wl_pin_dir_use: another ABI's directory, for a while */
+
 const char *wl_pin_dir(void)
 {
 	static char dir[256];
 
+	if (pin_dir_other)
+		return pin_dir_other;
 	if (!dir[0])
 		snprintf(dir, sizeof(dir), "%s/v%d", wl_pin_root(), WL_ABI_VERSION);
 	return dir;
+}
+
+void wl_pin_dir_use(const char *dir)
+{
+	pin_dir_other = dir;
 }

@@ -63,6 +63,8 @@ int wl_map_clear(int fd);
  * root); the versioned directory is <root>/v<WL_ABI_VERSION>. */
 const char *wl_pin_root(void);
 const char *wl_pin_dir(void);
+/* Points wl_pin_dir at another directory (another map ABI's pins: abi.c) until called with NULL. */
+void wl_pin_dir_use(const char *dir);
 
 /* libbpf prints only warnings and errors unless verbose. */
 void wl_libbpf_quiet(bool verbose);

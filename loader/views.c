@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "progs.h"
+#include "abi.h"
 #include "attach.h"
 #include "views.h"
 #include "netns.h"
@@ -256,9 +257,11 @@ int wl_cmd_status(int argc, char **argv)
 		json_object *notes = json_object_new_array();
 
 		wl_attach_notes(NULL, notes, false);
+		wl_abi_notes(NULL, notes);
 		json_object_object_add(root, "notes", notes);
 	} else {
 		wl_attach_notes(stdout, NULL, false);
+		wl_abi_notes(stdout, NULL);
 	}
 	if (!c.json)
 		printf("maps:\n");

@@ -15,7 +15,6 @@
 
 #include "l7.h"
 
-#define WL_DNS_PORT	  53
 #define WL_DNS_HDR	  12  /* id, flags, qdcount, ancount, nscount, arcount */
 #define WL_DNS_QNAME_MAX  255 /* RFC 1035 2.3.4 */
 #define WL_DNS_LABELS_MAX 127

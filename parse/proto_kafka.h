@@ -14,7 +14,6 @@
 #include "l7.h"
 #include "kafka_apis.h"
 
-#define WL_KAFKA_PORT	  9092
 #define WL_KAFKA_LEN_MAX  (1u << 30) /* larger lengths are malformed (brokers cap at 100 MiB) */
 #define WL_KAFKA_API_MAX  80	     /* api keys 0..79; larger ones are malformed */
 #define WL_KAFKA_VER_MAX  63	     /* api versions 0..63 */

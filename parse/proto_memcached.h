@@ -32,7 +32,6 @@
 
 #include "l7.h"
 
-#define WL_MC_PORT	    11211
 #define WL_MC_KEY_MAX	    250	 /* memcached's KEY_MAX_LENGTH */
 #define WL_MC_LINE_MAX	    2048 /* memcached drops a client whose line has no LF by then... */
 #define WL_MC_RESP_LINE_MAX 8192 /* ...and never sends lines this long */

@@ -23,7 +23,6 @@
 
 #include "l7.h"
 
-#define WL_MONGO_PORT	   27017
 #define WL_MONGO_LEN_MAX   48000000 /* maxMessageSizeBytes of every server version */
 #define WL_MONGO_HDR	   16
 #define WL_MONGO_ELEMS_MAX 64 /* top-level elements of a reply looked at for "ok" */

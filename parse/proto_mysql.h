@@ -43,7 +43,6 @@
 
 #include "l7.h"
 
-#define WL_MYSQL_PORT	     3306
 #define WL_MYSQL_PKT_MAX     0xffffff /* a payload this long continues in the next packet */
 #define WL_MYSQL_COLS_MAX    4096     /* the servers' own limit on columns per table/result */
 #define WL_MYSQL_SCAN_MAX    512      /* statement bytes scanned for the first keyword */

@@ -44,7 +44,6 @@
 
 #include "l7.h"
 
-#define WL_PG_PORT	  5432
 #define WL_PG_LEN_MAX	  0x3fffffff /* MaxAllocSize: no message is longer */
 #define WL_PG_STARTUP_MAX 10000	     /* MAX_STARTUP_PACKET_LENGTH */
 #define WL_PG_SCAN_MAX	  512	     /* query bytes scanned for the first keyword */

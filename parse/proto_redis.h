@@ -11,7 +11,6 @@
 
 #include "l7.h"
 
-#define WL_REDIS_PORT	 6379
 #define WL_REDIS_NUM_MAX (1u << 30) /* larger lengths or counts are malformed */
 
 enum wl_redis_req_state {

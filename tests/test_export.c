@@ -95,7 +95,9 @@ static void test_flow_records(void)
 		.packets = 10, .bytes = 1000, .first_seen_ns = S(100), .last_seen_ns = S(101)};
 	struct wl_ipfix_flow f = {.first_seen_ns = ~0ULL};
 
+	s.tcp_syn = 1;
 	wl_ipfix_flow_sync(&f, &s); /* first sight */
+	CU_ASSERT_EQUAL(wl_ipfix_tcp_flags(&f, &s), 0x02);
 	CU_ASSERT_EQUAL(f.packets, 0);
 	CU_ASSERT_EQUAL(f.rec_start_ns, S(100));
 	CU_ASSERT_EQUAL(wl_ipfix_flow_end(&f, &s, S(110), idle, active, false), 0);
@@ -121,6 +123,7 @@ static void test_flow_records(void)
 	/* a FIN, then silence: end of flow detected rather than idle */
 	s.packets = 22, s.tcp_fin = 1, s.last_seen_ns = S(180);
 	wl_ipfix_flow_sync(&f, &s);
+	CU_ASSERT_EQUAL(wl_ipfix_tcp_flags(&f, &s), 0x01);
 	CU_ASSERT_EQUAL(wl_ipfix_flow_end(&f, &s, S(196), idle, active, false),
 			WL_IPFIX_END_DETECTED);
 	wl_ipfix_flow_sent(&f, &s, S(196));
@@ -136,6 +139,7 @@ static void test_flow_records(void)
 	wl_ipfix_flow_sync(&f, &s);
 	CU_ASSERT_EQUAL(f.packets, 0);
 	CU_ASSERT_EQUAL(f.bytes, 0);
+	CU_ASSERT_EQUAL(f.syn, 0);
 	CU_ASSERT_EQUAL(f.fin_rst, 0);
 	CU_ASSERT_EQUAL(f.rec_start_ns, S(300));
 	CU_ASSERT_EQUAL(wl_ipfix_flow_end(&f, &s, S(316), idle, active, false), WL_IPFIX_END_IDLE);

@@ -79,12 +79,16 @@ want_long="$HOST_IP 40003 $SRV_IP 9999 100 $((100 * 228))"
 
 # What nfcapd decoded (-E), per source port: "sport packets octets reasons" (flowEndReason codes of
 # its records in order, e.g. 2,2,1). The waits follow it: until a stream's packets all arrived.
+# A fifth column: the TCP flags of its records, or'ed (nfcapd prints them as 0xHH).
 decoded() {
-	awk '/^Flow Record:/ { sp = "" } $1 == "src" && $2 == "port" { sp = $4 }
+	awk 'function hex(h,  v, i) { v = 0; for (i = 3; i <= length(h); i++) v = v * 16 + index("0123456789abcdef", tolower(substr(h, i, 1))) - 1; return v }
+		function bitor(a, b,  r, bit) { r = 0; for (bit = 1; bit < 256; bit *= 2) if (int(a / bit) % 2 || int(b / bit) % 2) r += bit; return r }
+		/^Flow Record:/ { sp = ""; fl = 0 } $1 == "src" && $2 == "port" { sp = $4 }
 		$1 == "in" && $2 == "packets" { pk = $4 } $1 == "in" && $2 == "bytes" { by = $4 }
-		$1 == "end" && $2 == "reason" { er = substr($4, 3) + 0 } # 0x0N
-		$1 == "ip" && $2 == "exporter" && sp != "" { p[sp] += pk; b[sp] += by; r[sp] = r[sp] (r[sp] == "" ? "" : ",") er }
-		END { for (s in p) print s, p[s], b[s], r[s] }' "$dir/nfcapd.log" | sort
+		$1 == "tcp" && $2 == "flags" { fl = hex($4) }
+		$1 == "end" && $2 == "reason" { er = hex($4) }
+		$1 == "ip" && $2 == "exporter" && sp != "" { p[sp] += pk; b[sp] += by; f[sp] = bitor(f[sp], fl); r[sp] = r[sp] (r[sp] == "" ? "" : ",") er }
+		END { for (s in p) print s, p[s], b[s], r[s], f[s] }' "$dir/nfcapd.log" | sort
 }
 wait_decoded() { # SPORT PACKETS: until nfcapd decoded that many packets of the stream (bounded)
 	for _ in $(seq 200); do
@@ -100,6 +104,47 @@ check_eq "flowEndReason of the short streams (1: idle timeout)" "1 1" "$(reasons
 r=$(reasons 40003)
 [[ "$r" =~ ^2(,2)*,1$ ]] && pass "flowEndReason of the long stream: active timeouts, then idle ($r)" ||
 	fail "flowEndReason of the long stream: '$r' (expected 2,...,1)"
+
+# A TCP transfer (100 kB, closed by the client): its records end 'end of flow detected' (3) after
+# the FIN, carry SYN and FIN in tcpControlBits, and add up to the flow table's packets and
+# octets (bytes less 14 per packet) for the client's direction.
+ip netns exec "$NS" python3 -c '
+import socket
+s = socket.socket(); s.bind(("'"$SRV_IP"'", 9998)); s.listen(1)
+c, _ = s.accept()
+while c.recv(65536): pass
+c.close()' &
+TCP_SRV=$!
+on_exit "kill $TCP_SRV"
+python3 - "$SRV_IP" <<'PY'
+import socket, sys, time
+for _ in range(50):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # an earlier run's TIME_WAIT
+    s.bind(("", 40005))
+    try:
+        s.connect((sys.argv[1], 9998)); break
+    except ConnectionRefusedError:
+        s.close(); time.sleep(0.1)
+s.sendall(b"y" * 100000); s.shutdown(socket.SHUT_WR)
+while s.recv(65536): pass
+s.close()
+PY
+tcp_ok=
+for _ in $(seq 100); do
+	want=$("$WL_BIN" flows --json | jq -r '.[] | select(.sport == 40005) | "\(.packets) \(.bytes - 14 * .packets)"')
+	got=$(decoded | awk '$1 == 40005 { print $2, $3 }')
+	[ -n "$want" ] && [ "$got" = "$want" ] && { tcp_ok=1; break; }
+	sleep 0.1
+done
+[ -n "$tcp_ok" ] && pass "TCP transfer: nfcapd's packets and octets = flows --json ($want)" ||
+	fail "TCP transfer: nfcapd has '$got', flows --json '$want'"
+r=$(reasons 40005)
+[[ "$r" =~ (^|,)3$ ]] && pass "TCP transfer: its last record ends 'end of flow detected' (reasons $r)" ||
+	fail "TCP transfer: flowEndReason '$r' (expected ...,3)"
+fl=$(decoded | awk '$1 == 40005 { print $5 }')
+[ $((fl & 3)) = 3 ] && pass "TCP transfer: tcpControlBits has SYN and FIN ($(printf 0x%02x "$fl"))" ||
+	fail "TCP transfer: tcpControlBits ${fl:-none}"
 
 # the same process serves Prometheus meanwhile
 curl -sf "http://127.0.0.1:$EXP_PORT/metrics" | grep -qx 'wirelens_maps_available 1' &&
