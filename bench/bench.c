@@ -25,6 +25,7 @@
 #include "bench_pieces.skel.h"
 #include "bench_l7.skel.h"
 #include "live.h"
+#include "bench_filter.h"
 #include "loader/l7cfg.h"
 #include "loader/progs.h"
 #include "tests/pktbuild.h"
@@ -269,8 +270,9 @@ int main(int argc, char **argv)
 	size_t len;
 
 	int only_l7 = argc == 2 && !strcmp(argv[1], "l7"), stats_fd = -1;
+	int only_filter = argc == 2 && !strcmp(argv[1], "filter");
 
-	if (argc > 1 && !only_l7)
+	if (argc > 1 && !only_l7 && !only_filter)
 		return bench_live_main(argc, argv);
 	wl_libbpf_quiet(false);
 	if (wl_progs_load(&p, &lo) || wl_l7_config_init(&p))
@@ -278,6 +280,13 @@ int main(int argc, char **argv)
 	bare = bench_pass__open_and_load();
 	if (!bare)
 		return 1;
+	if (only_filter) { /* bench_wirelens filter: the filter's table alone */
+		int hf[2] = {wl_progs_xdp_fd(&p), wl_progs_tc_fd(&p)};
+		int bf[2] = {bpf_program__fd(bare->progs.bare_xdp),
+			     bpf_program__fd(bare->progs.bare_tc)};
+
+		return bench_filter(&p, hf, bf);
+	}
 	pc = bench_pieces__open();
 	if (!pc || bpf_map__set_max_entries(pc->maps.wl_flows, 131072) || bench_pieces__load(pc))
 		return 1;
@@ -364,6 +373,8 @@ int main(int argc, char **argv)
 		row("xdp", "L2-L4, 100k flows in turn (repeat, key rotated)", r, b);
 		row("xdp", "  of which flow accounting (vs same w/o flow)", r, rp);
 	}
+	if (bench_filter(&p, hook_fd, bare_fd))
+		return 1;
 l7:
 	/* Redis: segments of one connection whose sequence advances, so each is parsed. The
 	 * kernel-timed rows are the program's own time (BPF stats), without the syscall. */

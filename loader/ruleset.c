@@ -30,9 +30,9 @@
 /* ---- maps ---- */
 
 static const char *const filter_map_names[] = {
-	"wl_filter_cfg", "wl_rules",	 "wl_rule_stats", "wl_l7_rules", "wl_filter_gen",
-	"wl_fc_meta",	 "wl_fc_vlan",	 "wl_fc_port",	  "wl_fc_iface", "wl_fc_addr",
-	"wl_fc_bitmaps", "wl_cmd_names", "wl_cmd_ids",
+	"wl_filter_cfg", "wl_rules",	 "wl_rule_stats", "wl_l7_rules",     "wl_filter_gen",
+	"wl_fc_meta",	 "wl_fc_vlan",	 "wl_fc_port",	  "wl_fc_iface",     "wl_fc_addr",
+	"wl_fc_bitmaps", "wl_cmd_names", "wl_cmd_ids",	  "wl_fc_addr_lens",
 };
 #define FILTER_MAPS (sizeof(filter_map_names) / sizeof(filter_map_names[0]))
 _Static_assert(FILTER_MAPS * sizeof(int) == sizeof(struct wl_filter_fds), "one fd per map");
@@ -867,7 +867,7 @@ static int build_addr(struct gen_tables *t, const struct wl_ruleset *s, const st
 			goto out;
 		}
 		memset(&t->addr[t->n_addr], 0, sizeof(t->addr[0]));
-		t->addr[t->n_addr].k.prefixlen = 16 + p[i].len;
+		t->addr[t->n_addr].k.len = p[i].len;
 		t->addr[t->n_addr].k.kind = (field == WL_FF_SRC ? WL_FC_SRC4 : WL_FC_DST4) +
 					    (v6 ? WL_FC_SRC6 - WL_FC_SRC4 : 0);
 		memcpy(t->addr[t->n_addr].k.addr, p[i].addr, 16);
@@ -1234,6 +1234,21 @@ static int gen_write(const struct wl_filter_fds *f, const struct wl_ruleset *s,
 
 		ak.gen = gen;
 		if (bpf_map_update_elem(f->addr, &ak, &t->addr[k].cls, BPF_ANY))
+			err = -errno;
+	}
+	/* the lengths in use per kind, longest first (the /0 root is always there) */
+	for (__u32 kind = 0; !err && kind < 4; kind++) {
+		struct wl_fc_lens l = {};
+		__u32 idx = WL_FC_LENS_IDX(gen, kind);
+		bool used[WL_FC_LENS_MAX] = {};
+
+		for (size_t k = 0; k < t->n_addr; k++)
+			if (t->addr[k].k.kind == kind && t->addr[k].k.len < WL_FC_LENS_MAX)
+				used[t->addr[k].k.len] = true;
+		for (int len = WL_FC_LENS_MAX - 1; len >= 0; len--)
+			if (used[len])
+				l.len[l.n++] = len;
+		if (bpf_map_update_elem(f->addr_lens, &idx, &l, BPF_ANY))
 			err = -errno;
 	}
 	return err;

@@ -494,16 +494,31 @@ struct wl_filter_gen {
 };
 WL_ASSERT_SIZE(struct wl_filter_gen, 16);
 
-/* Address classes (LPM trie): the set and the kind are the first 16 bits of the prefix. */
+/*
+ * Address classes: one hash entry per (set, kind, prefix length, prefix), and per set and kind
+ * the prefix lengths in use, longest first (0 always last: the entry of the rules without that
+ * address condition). The first length whose entry exists is the longest match: one hash
+ * lookup per distinct length, whatever the number of rules (an LPM trie walks ~log2(rules)
+ * nodes: +90 ns at 10,000 /32s, make bench).
+ */
 enum wl_fc_addr_kind { WL_FC_SRC4, WL_FC_DST4, WL_FC_SRC6, WL_FC_DST6 };
 struct wl_fc_addr_key {
-	__u32 prefixlen; /* 16 + the rule's prefix length */
 	__u8 gen;
 	__u8 kind; /* enum wl_fc_addr_kind */
-	__u8 addr[16];
+	__u8 len;  /* prefix length */
+	__u8 pad;
+	__u8 addr[16]; /* bits beyond len are zero */
+};
+WL_ASSERT_SIZE(struct wl_fc_addr_key, 20);
+
+#define WL_FC_LENS_MAX 129 /* lengths 128..0 */
+struct wl_fc_lens {
+	__u8 n; /* lengths in len[] */
+	__u8 len[WL_FC_LENS_MAX];
 	__u8 pad[2];
 };
-WL_ASSERT_SIZE(struct wl_fc_addr_key, 24);
+WL_ASSERT_SIZE(struct wl_fc_lens, 132);
+#define WL_FC_LENS_IDX(gen, kind) ((gen) * 4 + (kind))
 
 struct wl_fc_iface_key {
 	__u32 gen;

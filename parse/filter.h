@@ -7,8 +7,10 @@
  *   matching slot is the winner, count rules are the matching slots before it.
  * - Each field of the packet (enum wl_filter_field) maps to a class of that field with one
  *   lookup: meta (direction x family x L4 protocol) and VLAN and ports by array, interface by
- *   hash, addresses by one LPM trie (longest prefix: its class already holds the rules of every
- *   shorter prefix containing it; a /0 entry per set and kind makes every lookup hit).
+ *   hash, addresses by longest prefix: one hash lookup per prefix length in use, longest first
+ *   (maps/wirelens.h, struct wl_fc_addr_key: an LPM trie's walk grows with the rules); the
+ *   class of a prefix already holds the rules of every shorter prefix containing it, and a /0
+ *   entry per set and kind makes every search end on a class.
  *   The loader computes the classes (loader/ruleset.c) and dedups identical bitmaps.
  * - A class is a two-level bitmap of rule slots (struct wl_fbm): 256 words of 64 slots and 4
  *   summary words with a bit per non-empty word. The walk ANDs the 4 summary words of the fields
@@ -72,12 +74,19 @@ struct {
 } wl_fc_iface SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4 * WL_RULES_MAX + 8);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct wl_fc_addr_key);
 	__type(value, __u32);
 } wl_fc_addr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * 4);
+	__type(key, __u32);
+	__type(value, struct wl_fc_lens);
+} wl_fc_addr_lens SEC(".maps");
 
 /* Class bitmaps of both sets, allocated as used (2 KiB each). */
 struct {
@@ -187,6 +196,50 @@ static long wl_filter_step(__u32 i, void *data)
 	return 1;
 }
 
+/* The mask of the first len bits of 32-bit word w of an address, network byte order. */
+static __always_inline __u32 wl_fc_mask(__u32 len, __u32 w)
+{
+	__u32 bits = len > w * 32 ? len - w * 32 : 0;
+
+	if (bits >= 32)
+		return ~0u;
+	if (!bits)
+		return 0;
+	return bpf_htonl(~0u << (32 - bits));
+}
+
+struct wl_fc_addr_search {
+	struct wl_fc_lens *lens;
+	struct wl_fc_addr_key key;
+	__u32 addr[4];
+	__u32 cls;
+	__u32 found;
+};
+
+/* One prefix length, longest first: stops at the first that has an entry. */
+static long wl_fc_addr_step(__u32 i, void *data)
+{
+	struct wl_fc_addr_search *s = data;
+	__u32 *cls, len;
+
+	if (i >= s->lens->n || i >= WL_FC_LENS_MAX)
+		return 1;
+	len = s->lens->len[i];
+	s->key.len = len;
+#pragma unroll
+	for (int w = 0; w < 4; w++) {
+		__u32 v = s->addr[w] & wl_fc_mask(len, w);
+
+		__builtin_memcpy(&s->key.addr[w * 4], &v, 4);
+	}
+	cls = bpf_map_lookup_elem(&wl_fc_addr, &s->key);
+	if (!cls)
+		return 0;
+	s->cls = *cls;
+	s->found = 1;
+	return 1;
+}
+
 static __always_inline struct wl_fbm *wl_fc_bitmap(__u32 gen, __u32 field, __u32 *cls)
 {
 	__u32 key;
@@ -195,6 +248,18 @@ static __always_inline struct wl_fbm *wl_fc_bitmap(__u32 gen, __u32 field, __u32
 		return NULL;
 	key = WL_FBM_KEY(gen, field, *cls & (WL_FBM_CLASS_MAX - 1));
 	return bpf_map_lookup_elem(&wl_fc_bitmaps, &key);
+}
+
+/* Puts field f's class in the walk: its bitmap, and its summary ANDed in. -1 when missing. */
+static __always_inline int wl_filter_use(struct wl_filter_walk *w, int f, struct wl_fbm *bm)
+{
+	if (!bm)
+		return -1;
+	w->bm[f] = bm;
+#pragma unroll
+	for (int k = 0; k < WL_FBM_SUM_WORDS; k++)
+		w->sum[k] &= bm->sum[k];
+	return 0;
 }
 
 /*
@@ -223,68 +288,71 @@ __noinline int wl_filter_l34(struct wl_meta *m, __u32 gen, __u32 dir, __u32 pack
 	meta = wl_fc_bitmap(gen, WL_FF_META, bpf_map_lookup_elem(&wl_fc_meta, &idx));
 	if (!meta)
 		return g->policy == WL_ACT_DENY;
+		/* Every slot holds a bitmap from here on (fields not in use: meta's, which ANDs
+		 * with itself), so every path reaches the walk in one state: the walk is verified
+		 * once. */
+#pragma unroll
+	for (int f = 0; f < WL_FF_N; f++)
+		w.bm[f] = meta;
 #pragma unroll
 	for (int k = 0; k < WL_FBM_SUM_WORDS; k++)
 		w.sum[k] = meta->sum[k];
-	w.bm[WL_FF_META] = meta;
-
+	/* A field in use whose class is missing matches no rule (never, when the loader wrote the
+	 * set whole): the policy decides. */
 	if (g->fields & (1u << WL_FF_IFACE)) {
 		struct wl_fc_iface_key ik = {.gen = gen, .ifindex = m->key.ifindex};
 		__u32 *cls = bpf_map_lookup_elem(&wl_fc_iface, &ik);
 
-		w.bm[WL_FF_IFACE] = wl_fc_bitmap(gen, WL_FF_IFACE, cls ? cls : &g->iface_any);
+		if (wl_filter_use(&w, WL_FF_IFACE,
+				  wl_fc_bitmap(gen, WL_FF_IFACE, cls ? cls : &g->iface_any)))
+			return g->policy == WL_ACT_DENY;
 	}
 	if (g->fields & (1u << WL_FF_VLAN)) {
 		idx = WL_FC_VLAN_IDX(gen, m->key.vlan_outer & 4095);
-		w.bm[WL_FF_VLAN] =
-			wl_fc_bitmap(gen, WL_FF_VLAN, bpf_map_lookup_elem(&wl_fc_vlan, &idx));
+		if (wl_filter_use(
+			    &w, WL_FF_VLAN,
+			    wl_fc_bitmap(gen, WL_FF_VLAN, bpf_map_lookup_elem(&wl_fc_vlan, &idx))))
+			return g->policy == WL_ACT_DENY;
 	}
-	if (g->fields & ((1u << WL_FF_SRC) | (1u << WL_FF_DST))) {
-		struct wl_fc_addr_key ak = {.gen = gen};
+#pragma unroll
+	for (int d = 0; d < 2; d++) {
+		struct wl_fc_addr_search as = {};
+		__u32 f = d ? WL_FF_DST : WL_FF_SRC, li;
 
-		ak.prefixlen = 16 + (v6 ? 128 : 32);
-		if (g->fields & (1u << WL_FF_SRC)) {
-			ak.kind = v6 ? WL_FC_SRC6 : WL_FC_SRC4;
-			__builtin_memcpy(ak.addr, m->key.src_addr, 16);
-			w.bm[WL_FF_SRC] =
-				wl_fc_bitmap(gen, WL_FF_SRC, bpf_map_lookup_elem(&wl_fc_addr, &ak));
-		}
-		if (g->fields & (1u << WL_FF_DST)) {
-			ak.kind = v6 ? WL_FC_DST6 : WL_FC_DST4;
-			__builtin_memcpy(ak.addr, m->key.dst_addr, 16);
-			w.bm[WL_FF_DST] =
-				wl_fc_bitmap(gen, WL_FF_DST, bpf_map_lookup_elem(&wl_fc_addr, &ak));
-		}
+		if (!(g->fields & (1u << f)))
+			continue;
+		as.key.gen = gen;
+		as.key.kind = (v6 ? WL_FC_SRC6 : WL_FC_SRC4) + d;
+		li = WL_FC_LENS_IDX(gen, as.key.kind);
+		as.lens = bpf_map_lookup_elem(&wl_fc_addr_lens, &li);
+		if (!as.lens)
+			return g->policy == WL_ACT_DENY;
+		__builtin_memcpy(as.addr, d ? m->key.dst_addr : m->key.src_addr, 16);
+		bpf_loop(WL_FC_LENS_MAX, wl_fc_addr_step, &as, 0);
+		if (!as.found || wl_filter_use(&w, f, wl_fc_bitmap(gen, f, &as.cls)))
+			return g->policy == WL_ACT_DENY;
 	}
 	if (g->fields & ((1u << WL_FF_SPORT) | (1u << WL_FF_DPORT))) {
 		bool ports = l4 == IPPROTO_TCP || l4 == IPPROTO_UDP;
 
 		if (g->fields & (1u << WL_FF_SPORT)) {
 			idx = WL_FC_PORT_IDX(gen, 0, m->key.src_port);
-			w.bm[WL_FF_SPORT] = wl_fc_bitmap(
-				gen, WL_FF_SPORT,
-				ports ? bpf_map_lookup_elem(&wl_fc_port, &idx) : &g->noport);
+			if (wl_filter_use(
+				    &w, WL_FF_SPORT,
+				    wl_fc_bitmap(gen, WL_FF_SPORT,
+						 ports ? bpf_map_lookup_elem(&wl_fc_port, &idx)
+						       : &g->noport)))
+				return g->policy == WL_ACT_DENY;
 		}
 		if (g->fields & (1u << WL_FF_DPORT)) {
 			idx = WL_FC_PORT_IDX(gen, 1, m->key.dst_port);
-			w.bm[WL_FF_DPORT] = wl_fc_bitmap(
-				gen, WL_FF_DPORT,
-				ports ? bpf_map_lookup_elem(&wl_fc_port, &idx) : &g->noport);
+			if (wl_filter_use(
+				    &w, WL_FF_DPORT,
+				    wl_fc_bitmap(gen, WL_FF_DPORT,
+						 ports ? bpf_map_lookup_elem(&wl_fc_port, &idx)
+						       : &g->noport)))
+				return g->policy == WL_ACT_DENY;
 		}
-	}
-	/* A field in use whose class is missing matches no rule (never, when the loader wrote the
-	 * set whole); fields not in use AND nothing. */
-#pragma unroll
-	for (int f = 1; f < WL_FF_N; f++) {
-		if (!(g->fields & (1u << f))) {
-			w.bm[f] = meta; /* one pointer type in every slot: one state for the walk */
-			continue;
-		}
-		if (!w.bm[f])
-			return g->policy == WL_ACT_DENY;
-#pragma unroll
-		for (int k = 0; k < WL_FBM_SUM_WORDS; k++)
-			w.sum[k] &= w.bm[f]->sum[k];
 	}
 	w.base = gen * WL_RULES_MAX;
 	w.packets = packets;
