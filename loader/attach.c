@@ -295,16 +295,44 @@ void wl_attach_protocols_note(FILE *f)
 static void link_path(char *buf, size_t len, const char *ifname, enum wl_hook_kind h,
 		      const char *netns);
 
-int wl_iface_hooks(const struct wl_attach_req *r, const char *ifname, bool hooks[WL_HOOKS])
+int wl_iface_hooks(const struct wl_attach_req *r, const char *ifname, bool hooks[WL_HOOKS],
+		   const char **why)
 {
 	struct wl_iface info;
 	char path[512], had[64] = "";
 	int n = 0;
 
 	memcpy(hooks, r->hooks, sizeof(r->hooks));
-	if (wl_iface_get(ifname, 0, &info) || !info.loopback)
+	*why = "";
+	if (wl_iface_get(ifname, 0, &info))
 		return 0;
+	if (!info.loopback) {
+		bool bond = !strcmp(info.kind, "bond") || !strcmp(info.kind, "team");
+
+		if (r->hooks_given || !hooks[WL_HOOK_XDP])
+			return 0;
+		if (bond) {
+			/* native XDP on a bond runs in each slave's driver, under the slave's
+			 * ifindex: the replies would not meet their requests (tc-egress, the bond's
+			 * ifindex); TC ingress sees the bond's packets once, as the bond */
+			*why = ": a bond, tc-ingress sees its packets as the bond's (XDP on a bond "
+			       "runs "
+			       "in its slaves, under their ifindex)";
+		} else if (wl_iface_vlan_children(info.ifindex) > 0) {
+			/* VLAN sub-interfaces on it: a tag the driver (or a veth) keeps in the skb
+			 * is not in the frame XDP sees, TC ingress has it (skb metadata) */
+			*why = ": VLAN sub-interfaces on it, tc-ingress sees their tags (XDP does "
+			       "not "
+			       "see a tag kept in the skb)";
+		} else {
+			return 0;
+		}
+		hooks[WL_HOOK_XDP] = false;
+		hooks[WL_HOOK_TC_INGRESS] = true;
+		return 0;
+	}
 	if (!r->hooks_given) {
+		*why = ": loopback, both directions leave through its egress once";
 		memset(hooks, 0, sizeof(r->hooks));
 		hooks[WL_HOOK_TC_EGRESS] = true;
 	}
@@ -821,6 +849,7 @@ int wl_attach_iface(struct wl_attach_session *s, const struct wl_attach_req *r, 
 		    bool quiet_if_attached)
 {
 	char added[256] = "", already[128] = "", *buf, note[96];
+	const char *why;
 	bool made[WL_HOOKS] = {}, hooks[WL_HOOKS];
 	int ifindex = if_nametoindex(ifname), n_added = 0, n_already = 0;
 
@@ -828,7 +857,7 @@ int wl_attach_iface(struct wl_attach_session *s, const struct wl_attach_req *r, 
 		fprintf(stderr, "wirelens: no interface '%s'\n", ifname);
 		return -ENODEV;
 	}
-	if (wl_iface_hooks(r, ifname, hooks))
+	if (wl_iface_hooks(r, ifname, hooks, &why))
 		return -EINVAL;
 	/* --protocols/--no-l7 change the set even where everything is attached already: the
 	 * program arrays are shared by every attachment of the pin root */
@@ -872,10 +901,7 @@ int wl_attach_iface(struct wl_attach_session *s, const struct wl_attach_req *r, 
 	if (n_added)
 		printf("attached %s%s%s (%s%s%s)%s\n", ifname, wl_netns_tag() ? " in netns " : "",
 		       wl_netns_tag() ? wl_netns_tag() : "", added, n_already ? "; already: " : "",
-		       already,
-		       !r->hooks_given && !hooks[WL_HOOK_XDP]
-			       ? ": loopback, both directions leave through its egress once"
-			       : "");
+		       already, why);
 	else if (!quiet_if_attached)
 		printf("%s: already attached (%s)\n", ifname, already);
 	fflush(stdout);

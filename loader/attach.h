@@ -90,10 +90,13 @@ void wl_attach_protocols_note(FILE *f);
 
 /* The hooks IFACE gets: --hooks, else xdp + tc-egress, but on loopback tc-egress alone (every
  * packet of a local connection leaves through lo's egress once, and comes back in through its
- * ingress: one hook sees each packet once, both directions on the same interface). Hooks that
- * would count lo's packets twice (with what is already attached there) are refused: one line on
- * stderr and 2. */
-int wl_iface_hooks(const struct wl_attach_req *r, const char *ifname, bool hooks[WL_HOOKS]);
+ * ingress: one hook sees each packet once, both directions on the same interface), and on a
+ * bond or team, or the parent of VLAN sub-interfaces, tc-ingress instead of xdp (the bond's
+ * ifindex, the tags). why: "" or the reason
+ * (": ..."), for the attach line. Hooks that would count lo's packets twice (with what is
+ * already attached there) are refused: one line on stderr and 2. */
+int wl_iface_hooks(const struct wl_attach_req *r, const char *ifname, bool hooks[WL_HOOKS],
+		   const char **why);
 
 /* The programs attachments use: the ones this same build pinned beside the maps (no load at
  * all), else loaded on first need and pinned for the next attach. watch keeps one session. */

@@ -63,6 +63,69 @@ out:
 	return err;
 }
 
+struct vlan_count {
+	int parent, n;
+};
+
+static void count_vlan(struct nl_object *obj, void *arg)
+{
+	struct rtnl_link *link = (struct rtnl_link *)obj;
+	struct vlan_count *c = arg;
+
+	if (rtnl_link_is_vlan(link) && rtnl_link_get_link(link) == c->parent)
+		c->n++;
+}
+
+int wl_iface_vlan_children(int ifindex)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_cache *cache = NULL;
+	struct vlan_count c = {.parent = ifindex};
+	int err;
+
+	if (!sk)
+		return -ENOMEM;
+	err = nl_connect(sk, NETLINK_ROUTE) || rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache) ? -EIO
+											    : 0;
+	if (!err)
+		nl_cache_foreach(cache, count_vlan, &c);
+	if (cache)
+		nl_cache_free(cache);
+	nl_socket_free(sk);
+	return err ? err : c.n;
+}
+
+struct vlan_of {
+	int ifindex, vid;
+	char netns[64];
+};
+
+static int read_vlan(void *arg)
+{
+	struct vlan_of *v = arg;
+	struct wl_iface info;
+
+	v->vid = wl_iface_get(NULL, v->ifindex, &info) ? -1 : info.vlan_id;
+	return 0;
+}
+
+int wl_iface_vlan_of(int ifindex, const char *netns)
+{
+	static struct vlan_of cache[32];
+	static int n;
+	struct vlan_of v = {.ifindex = ifindex};
+
+	snprintf(v.netns, sizeof(v.netns), "%s", netns ?: "");
+	for (int i = 0; i < n; i++)
+		if (cache[i].ifindex == ifindex && !strcmp(cache[i].netns, v.netns))
+			return cache[i].vid;
+	if (wl_netns_run(v.netns[0] ? v.netns : NULL, read_vlan, &v))
+		v.vid = -1;
+	if (n < (int)(sizeof(cache) / sizeof(cache[0])))
+		cache[n++] = v;
+	return v.vid;
+}
+
 /* ---- status notes ---- */
 
 struct seen_pin {

@@ -27,6 +27,14 @@ struct wl_iface {
 /* By name (ifindex 0) or by ifindex, in the selected namespace. 0 or -errno (-ENODEV: none). */
 int wl_iface_get(const char *name, int ifindex, struct wl_iface *out);
 
+/* How many VLAN sub-interfaces have ifindex as their parent (in the selected namespace), or
+ * -errno. */
+int wl_iface_vlan_children(int ifindex);
+
+/* The VLAN id of a VLAN sub-interface (flows: its packets carry no tag there), -1 for any
+ * other interface. netns: a pin's namespace tag ("" or NULL: the caller's own). Cached. */
+int wl_iface_vlan_of(int ifindex, const char *netns);
+
 /* What status says under the attachments: the hook lo counts on, and every pair of
  * attachments that see the same packets (a port and its bridge or bond, a VLAN sub-interface and
  * its parent), so one of them goes. Lines to f (text), or strings appended to the JSON array

@@ -70,7 +70,7 @@ static int cmd_attach(int argc, char **argv)
 				wl_netns_tag() ? wl_netns_tag() : "");
 			return 1;
 		}
-		if (wl_iface_hooks(&r, argv[i], (bool[WL_HOOKS]){}))
+		if (wl_iface_hooks(&r, argv[i], (bool[WL_HOOKS]){}, &(const char *){NULL}))
 			return 1;
 	}
 	if (wl_check_env(true) || wl_probe_kernel())

@@ -552,6 +552,7 @@ int wl_flows_show(int fd, const struct wl_flows_view *v, json_object **json_out)
 	size_t n = 0;
 	json_object *arr;
 	struct wl_iface_names names = {};
+	bool starred = false;
 	int err;
 
 	err = wl_flows_read(fd, &rows, &n);
@@ -572,7 +573,7 @@ int wl_flows_show(int fd, const struct wl_flows_view *v, json_object **json_out)
 		const struct wl_flow_stats *s = &rows[i].s;
 		char ifname[IF_NAMESIZE + 1] = "-", netns[64] = "", shown[IF_NAMESIZE + 66],
 					  src[64], dst[64], vlan[16], pbuf[8], first[32], last[32];
-		int af = k->l3_proto == 0x86DD ? AF_INET6 : AF_INET;
+		int af = k->l3_proto == 0x86DD ? AF_INET6 : AF_INET, ivlan;
 
 		/* a replay's frames cross no interface (test_run's device is the loopback) */
 		if (!v->replay)
@@ -584,6 +585,12 @@ int wl_flows_show(int fd, const struct wl_flows_view *v, json_object **json_out)
 			snprintf(vlan, sizeof(vlan), "%u.%u", k->vlan_outer, k->vlan_inner);
 		else
 			snprintf(vlan, sizeof(vlan), "%u", k->vlan_outer);
+		/* on a VLAN sub-interface the tag is off the packet: its id comes from netlink */
+		ivlan = v->replay ? -1 : wl_iface_vlan_of(k->ifindex, netns);
+		if (!k->vlan_outer && ivlan >= 0) {
+			snprintf(vlan, sizeof(vlan), "%d*", ivlan);
+			starred = true;
+		}
 		mono_to_iso(s->first_seen_ns, first, sizeof(first));
 		mono_to_iso(s->last_seen_ns, last, sizeof(last));
 		if (v->json) {
@@ -596,6 +603,8 @@ int wl_flows_show(int fd, const struct wl_flows_view *v, json_object **json_out)
 					       netns[0] ? json_object_new_string(netns) : NULL);
 			json_object_object_add(o, "vlan", json_object_new_int(k->vlan_outer));
 			json_object_object_add(o, "vlan_inner", json_object_new_int(k->vlan_inner));
+			if (ivlan >= 0)
+				json_object_object_add(o, "iface_vlan", json_object_new_int(ivlan));
 			json_object_object_add(o, "proto",
 					       json_object_new_string(l4_name(k->l4_proto, pbuf)));
 			json_object_object_add(o, "src", json_object_new_string(src));
@@ -640,6 +649,8 @@ int wl_flows_show(int fd, const struct wl_flows_view *v, json_object **json_out)
 		       json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
 								   JSON_C_TO_STRING_NOSLASHESCAPE));
 	}
+	if (!v->json && starred)
+		printf("* the VLAN id of the sub-interface (the tag is off the packet there)\n");
 	json_object_put(arr);
 	free(rows);
 	wl_iface_names_free(&names);
