@@ -111,18 +111,27 @@ static int read_vlan(void *arg)
 
 int wl_iface_vlan_of(int ifindex, const char *netns)
 {
-	static struct vlan_of cache[32];
-	static int n;
+	/* every interface of a large flow table is asked once (watch 'veth*': hundreds) */
+	static struct vlan_of *cache;
+	static size_t n, cap;
 	struct vlan_of v = {.ifindex = ifindex};
 
 	snprintf(v.netns, sizeof(v.netns), "%s", netns ?: "");
-	for (int i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		if (cache[i].ifindex == ifindex && !strcmp(cache[i].netns, v.netns))
 			return cache[i].vid;
 	if (wl_netns_run(v.netns[0] ? v.netns : NULL, read_vlan, &v))
 		v.vid = -1;
-	if (n < (int)(sizeof(cache) / sizeof(cache[0])))
-		cache[n++] = v;
+	if (n == cap) {
+		size_t grown_cap = cap ? 2 * cap : 64;
+		struct vlan_of *grown = realloc(cache, grown_cap * sizeof(*grown));
+
+		if (!grown)
+			return v.vid;
+		cache = grown;
+		cap = grown_cap;
+	}
+	cache[n++] = v;
 	return v.vid;
 }
 
