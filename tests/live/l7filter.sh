@@ -26,13 +26,11 @@ rule_field() { # ID FIELD
 		'(if type == "array" then . else .rules end) | .[] | select(.id == $id) | .[$f]'
 }
 
-echo "[$SECONDS s]"
 # ---- 1. redis: FLUSHALL denied
 for i in $(seq 0 9); do rcli SET "key$i" "v$i" >/dev/null; done
 rcli CONFIG RESETSTAT >/dev/null
 id=$("$WL_BIN" rule add --l7 redis:FLUSHALL --action deny) || fail "rule add redis:FLUSHALL"
 # SET then FLUSHALL on one connection: the SET is answered, the FLUSHALL never is
-start=$SECONDS
 printf 'SET key10 v10\nFLUSHALL\n' | timeout 2 redis-cli -h "$SRV_IP" >"$tmp/deny.out" 2>&1
 rc=$?
 check_eq "redis deny: redis-cli ends by the timeout (no answer to FLUSHALL)" 124 "$rc"
@@ -54,7 +52,6 @@ wl_set=$("$WL_BIN" commands --json --protocol redis --server "$SRV_IP:6379" |
 check_eq "redis deny: wirelens counts (SET x 11 + DBSIZE.., no FLUSHALL)" "SET=11" "$wl_set"
 "$WL_BIN" rule flush >/dev/null || fail "rule flush"
 
-echo "[$SECONDS s]"
 # ---- 2. redis: FLUSHALL rejected: a reset at once, the server's connection gone
 id=$("$WL_BIN" rule add --l7 redis:FLUSHALL --action reject) || fail "rule add reject"
 python3 - "$SRV_IP" >"$tmp/reject.out" 2>&1 <<'PY'
@@ -88,7 +85,6 @@ check_eq "redis reject: every key still there" 12 "$(rcli DBSIZE)"
 [ "$(counter rst_sent)" -ge 2 ] && pass "redis reject: rst_sent $(counter rst_sent)" || fail "redis reject: rst_sent $(counter rst_sent)"
 "$WL_BIN" rule flush >/dev/null || fail "rule flush"
 
-echo "[$SECONDS s]"
 # ---- 3. MariaDB: DROP TABLE denied
 start_mariadb
 sql "CREATE TABLE sbtest.t (a INT); FLUSH STATUS"
@@ -100,7 +96,6 @@ check_eq "mariadb deny: the INSERT before it was done" 1 "$(sql 'SELECT COUNT(*)
 check_eq "mariadb deny: Com_drop_table did not move" "$drop0" "$(sql "SHOW GLOBAL STATUS LIKE 'Com_drop_table'" | awk '{print $2}')"
 "$WL_BIN" rule flush >/dev/null || fail "rule flush"
 
-echo "[$SECONDS s]"
 # ---- 4. PostgreSQL: TRUNCATE denied
 start_postgres
 psql_local() { runuser -u postgres -- psql -h "$dir" -p 5432 -U postgres -tA -c "$1"; }
