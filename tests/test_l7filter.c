@@ -524,57 +524,66 @@ static void my_pkt(uint8_t *b, size_t *n, uint8_t seq, const void *p, size_t len
 	*n += 4 + len;
 }
 
-static void test_mysql(void)
+/* A MariaDB session up to the OK of the login (greeting, handshake response). */
+static void my_login(enum wl_hook h, struct conv *c, uint16_t cport)
 {
 	static const char ver[] = "5.5.5-10.11.6-MariaDB-0+deb12u1";
-	uint32_t caps = 0x010ba285u;
+	uint32_t caps = 0x010ba285u; /* protocol 41, multi statements, ... */
+	uint8_t g[128], r[128], b[256];
+	size_t n = 0, bn = 0;
 
+	conv_init(c, 3306);
+	c->cport = cport;
+	conv_handshake(h, c);
+	g[n++] = 0x0a;
+	memcpy(g + n, ver, sizeof(ver));
+	n += sizeof(ver);
+	memcpy(g + n,
+	       "\x2a\x00\x00\x00"
+	       "abcdefgh\x00",
+	       13);
+	n += 13;
+	g[n++] = caps & 0xff;
+	g[n++] = (caps >> 8) & 0xff;
+	g[n++] = 0x2d;
+	g[n++] = 0x02;
+	g[n++] = 0x00;
+	g[n++] = (caps >> 16) & 0xff;
+	g[n++] = caps >> 24;
+	g[n++] = 21;
+	memset(g + n, 0, 10);
+	n += 10;
+	memcpy(g + n, "ijklmnopqrst\0mysql_native_password\0", 35);
+	n += 35;
+	my_pkt(b, &bn, 0, g, n);
+	conv_seg(h, c, 1, b, bn, 0);
+	memset(r, 0, sizeof(r));
+	memcpy(r, &caps, 4);
+	memcpy(r + 4, "\x00\x00\x00\x01\x2d", 5);
+	memcpy(r + 32,
+	       "root\0\x14"
+	       "01234567890123456789"
+	       "mysql_native_password\0",
+	       48);
+	bn = 0;
+	my_pkt(b, &bn, 1, r, 80);
+	conv_seg(h, c, 0, b, bn, 0);
+	bn = 0;
+	my_pkt(b, &bn, 2, "\x00\x00\x00\x02\x00\x00\x00", 7);
+	conv_seg(h, c, 1, b, bn, 0);
+}
+
+static void test_mysql(void)
+{
 	for (int h = 0; h < HOOK_COUNT; h++) {
-		uint8_t g[128], r[128], b[256];
-		size_t n = 0, bn = 0;
+		uint8_t b[256];
+		size_t bn = 0;
 		struct conv c;
 
 		setup_case();
 		rule_simple(0, WL_L7_MYSQL, "DROP", WL_ACT_DENY);
 		filter_set(1);
-		conv_init(&c, 3306);
-		conv_handshake(h, &c);
-		g[n++] = 0x0a;
-		memcpy(g + n, ver, sizeof(ver));
-		n += sizeof(ver);
-		memcpy(g + n,
-		       "\x2a\x00\x00\x00"
-		       "abcdefgh\x00",
-		       13);
-		n += 13;
-		g[n++] = caps & 0xff;
-		g[n++] = (caps >> 8) & 0xff;
-		g[n++] = 0x2d;
-		g[n++] = 0x02;
-		g[n++] = 0x00;
-		g[n++] = (caps >> 16) & 0xff;
-		g[n++] = caps >> 24;
-		g[n++] = 21;
-		memset(g + n, 0, 10);
-		n += 10;
-		memcpy(g + n, "ijklmnopqrst\0mysql_native_password\0", 35);
-		n += 35;
-		my_pkt(b, &bn, 0, g, n);
-		conv_seg(h, &c, 1, b, bn, 0);
-		memset(r, 0, sizeof(r));
-		memcpy(r, &caps, 4);
-		memcpy(r + 4, "\x00\x00\x00\x01\x2d", 5);
-		memcpy(r + 32,
-		       "root\0\x14"
-		       "01234567890123456789"
-		       "mysql_native_password\0",
-		       48);
-		bn = 0;
-		my_pkt(b, &bn, 1, r, 80);
-		conv_seg(h, &c, 0, b, bn, 0);
-		bn = 0;
-		my_pkt(b, &bn, 2, "\x00\x00\x00\x02\x00\x00\x00", 7);
-		conv_seg(h, &c, 1, b, bn, 0);
+		my_login(h, &c, CONV_CPORT);
 		bn = 0;
 		my_pkt(b, &bn, 0, "\x03SELECT 1", 9);
 		CU_ASSERT_EQUAL(conv_seg(h, &c, 0, b, bn, 0), VERDICT_PASS(h));
@@ -588,6 +597,13 @@ static void test_mysql(void)
 		       "DROP TABLE t",
 		       13);
 		expect_denied(h, &c, b, bn, WL_L7_MYSQL, "DROP");
+		/* a later statement of a multi-statement text: the packet is dropped too */
+		my_login(h, &c, CONV_CPORT + 1);
+		bn = 0;
+		my_pkt(b, &bn, 0, "\x03SELECT 1; DROP TABLE t", 24);
+		CU_ASSERT_EQUAL(conv_seg(h, &c, 0, b, bn, 0), VERDICT_DROP(h));
+		EXPECT_COUNTERS(2, 1, 1, 0);
+		CU_ASSERT_EQUAL(rule_stats(0).connections, 2);
 		filter_clear();
 	}
 }
