@@ -542,6 +542,8 @@ static __always_inline int wl_l7_hdr_take(struct wl_l7_walk *w, struct wl_l7_dir
 		need = WL_L7_HDR_MAX;
 	if (have >= need)
 		return 1;
+	if (!have) /* a new header: no byte of an earlier message stays behind hdr_len */
+		__builtin_memset(d->hdr, 0, WL_L7_HDR_MAX);
 	n = need - have;
 	if (n > s->end - s->off)
 		n = s->end - s->off;

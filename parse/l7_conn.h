@@ -236,11 +236,32 @@ parse:
 	return 1;
 }
 
+/*
+ * No payload outlives the packet in a map (every map can be read from user space, by id if not
+ * by pin): the window and the names looked up from it are wiped, and a direction's hdr keeps
+ * only a message header cut by the segment's end (hdr_len bytes; the rest is zero, see
+ * wl_l7_hdr_take). A datagram carries nothing over: its state is wiped whole.
+ */
+static __always_inline void wl_l7_wipe(struct wl_l7_walk *w)
+{
+	struct wl_l7_state *s = w->s;
+	struct wl_l7_dir *d = w->d;
+
+	__builtin_memset(s->buf, 0, WL_L7_WINDOW);
+	__builtin_memset(s->last_name, 0, WL_CMD_LEN);
+	__builtin_memset(s->name_key.command, 0, WL_CMD_LEN);
+	if (!s->job.is_tcp)
+		__builtin_memset(s->conn_init.dir, 0, sizeof(s->conn_init.dir));
+	else if (!d->hdr_len)
+		__builtin_memset(d->hdr, 0, WL_L7_HDR_MAX);
+}
+
 static __always_inline void wl_l7_finish(struct wl_l7_walk *w)
 {
 	wl_l7_discard(w->s);
 	wl_run_flush_req(w);
 	wl_run_flush_resp(w);
+	wl_l7_wipe(w);
 }
 
 /*

@@ -849,7 +849,8 @@ static __always_inline __u16 wl_redis_fast_id(struct wl_l7_walk *w, struct wl_l7
 	wl_redis_capture(s, pos, len, R(d), 0);
 	id = wl_cmd_lookup(w, R(d)->name, flags);
 	wl_redis_req_reset(d);
-	if (len && len <= 16) {
+	/* only a name of the table is remembered across packets: an unknown one is payload */
+	if (len && len <= 16 && id != WL_CMD_OTHER) {
 		s->raw_name[0] = n0;
 		s->raw_name[1] = n1;
 		s->raw_len = len;
