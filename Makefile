@@ -5,6 +5,7 @@
 #   make test    deps + build + every test (CUnit test_run suites, live namespace tests)
 #   make test-kernels  the checks under Debian 12, 13 and sid kernels (qemu; see tests/kernels/run.sh)
 #   make bench   deps + build + benchmarks (prints tables: test_run ns/packet, live pps)
+#   make fuzz    deps + build + the test_run fuzzer's long mode (10 million packets per protocol)
 #   make demo    deps + build + attach to a throwaway veth pair, show status and flows
 #   make format  clang-format every C file; make format-check fails on unformatted code (CI)
 #   make install   the CLI, man page, bash completion and systemd units under DESTDIR/PREFIX
@@ -56,10 +57,10 @@ msg = @printf '  %-7s %s\n' $(1) $(2)
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all check-build deps test test-kernels bench demo format format-check clean install \
+.PHONY: all check-build deps test test-kernels bench fuzz demo format format-check clean install \
 	uninstall deb FORCE
 all: $(BUILD)/wirelens $(BUILD)/wirelens.8
-check-build: all $(BUILD)/test_wirelens $(BUILD)/bench_wirelens $(BUILD)/verify_progs $(BUILD)/ipfix_print
+check-build: all $(BUILD)/test_wirelens $(BUILD)/bench_wirelens $(BUILD)/verify_progs $(BUILD)/fuzz_wirelens $(BUILD)/ipfix_print
 
 $(BUILD)/.dirs:
 	mkdir -p $(BUILD)/loader $(BUILD)/tests $(BUILD)/bench && touch $@
@@ -127,6 +128,12 @@ $(BUILD)/verify_progs: tests/kernels/verify_progs.c $(SKELS) | $(BUILD)/.dirs
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
 
+# The test_run fuzzer (tests/fuzz/): a short run in tests/run.sh, the long one in make fuzz.
+FUZZ_OBJS := $(BUILD)/tests/harness.o $(BUILD)/tests/l7conv.o $(BUILD)/tests/pktbuild.o
+$(BUILD)/fuzz_wirelens: tests/fuzz/fuzz.c tests/fuzz/seeds.c tests/fuzz/seeds.h $(FUZZ_OBJS) $(LIB_OBJS) $(SKELS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(NL_CFLAGS) -o $@ tests/fuzz/fuzz.c tests/fuzz/seeds.c $(FUZZ_OBJS) $(LIB_OBJS) $(LDLIBS) -lpcap
+
 BENCH_SKELS := $(patsubst bench/%.bpf.c,$(BUILD)/%.skel.h,$(wildcard bench/*.bpf.c))
 $(BUILD)/bench_wirelens: $(BENCH_SRCS) $(LIB_OBJS) $(BENCH_SKELS) $(SKELS) $(wildcard tests/*.h)
 	$(call msg,LINK,$@)
@@ -166,6 +173,11 @@ bench: deps
 	$(BUILD)/bench_wirelens
 	bench/pktgen.sh $(BUILD)
 	bench/verifier.sh $(BUILD)
+
+# Every protocol program fed 10 million mutated packets (tests/fuzz/fuzz.c), invariants checked.
+fuzz: deps
+	$(MAKE) check-build
+	$(BUILD)/fuzz_wirelens --long
 
 demo: deps
 	$(MAKE) all

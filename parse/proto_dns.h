@@ -217,7 +217,6 @@ static __always_inline long wl_dns_hdr_done(struct wl_l7_walk *w, struct wl_l7_d
 		__u16 flags;
 
 		d->cur_id = wl_cmd_lookup(w, wl_dns_type_names[0], &flags); /* OTHER */
-		wl_pending_put(w, id, d->cur_id);
 		return wl_dns_to_body(w, d);
 	}
 	d->state = DN_QLABEL;
@@ -230,8 +229,12 @@ static __always_inline void wl_dns_emit(struct wl_l7_walk *w, struct wl_l7_dir *
 	if (resp)
 		wl_emit_response(w, d->cur_id, d->msg_ts_ns, d->flags & WL_DIR_ERROR,
 				 d->flags & WL_DIR_NODATA, bytes);
-	else
+	else {
+		/* pending only once the query is whole: one cut or broken after its question is
+		 * not counted, so neither may its answer be (the fuzzer found answers > queries) */
+		wl_pending_put(w, DP(d)->id, d->cur_id);
 		wl_emit_request(w, d->cur_id, bytes);
+	}
 	wl_dns_reset(d);
 }
 
@@ -286,7 +289,6 @@ static __always_inline long wl_dns_step(struct wl_l7_walk *w, int resp)
 			w,
 			wl_dns_type_names[wl_dns_type_index(wl_dns_be16(&d->hdr[at & 15])) & 127],
 			&flags);
-		wl_pending_put(w, DP(d)->id, d->cur_id);
 		if (wl_dns_to_body(w, d))
 			return 1;
 		break;

@@ -28,7 +28,9 @@ enum wl_kafka_state {
 };
 
 struct wl_kafka_dir {
-	__u32 need; /* response: header bytes up to and including the error_code (0: none) */
+	__u32 need;   /* response: header bytes up to and including the error_code (0: none) */
+	__u32 corr;   /* request: correlation id of the request being read */
+	__u32 apiver; /* request: its api_key << 16 | api_version */
 };
 _Static_assert(sizeof(struct wl_kafka_dir) <= WL_L7_PRIV_MAX, "Kafka state fits in priv");
 #define KF(d) ((struct wl_kafka_dir *)(d)->priv)
@@ -178,7 +180,8 @@ static long wl_kafka_req_step(__u32 i, void *arg)
 		    api >= WL_KAFKA_API_MAX || ver > WL_KAFKA_VER_MAX)
 			return wl_kafka_malformed(w, d);
 		d->cur_id = wl_cmd_lookup(w, wl_kafka_api_names[api & 127], &flags);
-		wl_aux_set(w, WL_AUX_PENDING, corr, d->cur_id, (api << 16) | ver);
+		KF(d)->corr = corr;
+		KF(d)->apiver = (api << 16) | ver;
 		d->body_left = len - (WL_KAFKA_REQ_HDR - 4);
 		d->state = KF_BODY;
 	}
@@ -186,6 +189,9 @@ static long wl_kafka_req_step(__u32 i, void *arg)
 		return 1;
 	if (!wl_l7_body_skip(w, d))
 		return 1;
+	/* pending only once the request is whole: one cut short is not counted, so neither may
+	 * its answer be (the fuzzer found answers > requests) */
+	wl_aux_set(w, WL_AUX_PENDING, KF(d)->corr, d->cur_id, KF(d)->apiver);
 	wl_emit_request(w, d->cur_id, d->msg_bytes);
 	wl_kafka_reset(d);
 	return s->off >= s->end;

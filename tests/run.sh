@@ -27,6 +27,7 @@ run() {
 
 run "verifier (every program alone, <= 500,000 insns)" "$BUILD/verify_progs" --limit 500000 -j 2
 run "unit (test_run)" "$BUILD/test_wirelens"
+run "fuzz (test_run, short: 20,000 mutated packets per protocol; make fuzz: 10 million)" "$BUILD/fuzz_wirelens"
 for t in "$here"/live/*.sh; do
 	[ -e "$t" ] || continue
 	[ "$(basename "$t")" = lib.sh ] && continue
