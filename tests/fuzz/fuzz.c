@@ -375,6 +375,119 @@ static int rows_equal(const struct cmd_row *a, int na, const struct cmd_row *b, 
 	return 1;
 }
 
+/* ---- names, ports and replies cannot be exhausted from the wire (issue 14 item 3) ---- */
+
+static void send_text(struct conv *c, int from_server, const char *text)
+{
+	uint32_t *seq = from_server ? &c->sseq : &c->cseq;
+
+	send_one(HOOK_XDP, c, from_server, (const uint8_t *)text, strlen(text), 0, *seq);
+	*seq += strlen(text);
+}
+
+/* 100,000 distinct unknown Redis command names (and their error replies) on one connection:
+ * one stats entry, OTHER, counting all of them. */
+static void bound_names(void)
+{
+	static char buf[64 * 40];
+	static struct cmd_row rows[WL_CMD_IDS_MAX];
+	struct session none = {0};
+	struct conv c;
+	int n;
+
+	harness_reset();
+	fresh_conn(&c, WL_L7_REDIS, &none);
+	conv_handshake(HOOK_XDP, &c);
+	for (int i = 0; i < 100000; i += 50) {
+		size_t off = 0;
+
+		for (int j = 0; j < 50; j++)
+			off += snprintf(buf + off, sizeof(buf) - off, "*1\r\n$7\r\nX%06d\r\n",
+					i + j);
+		send_text(&c, 0, buf);
+		off = 0;
+		for (int j = 0; j < 50; j++)
+			off += snprintf(buf + off, sizeof(buf) - off, "-ERR unknown command\r\n");
+		send_text(&c, 1, buf);
+	}
+	n = stats_read(WL_L7_REDIS, rows, WL_CMD_IDS_MAX);
+	CHECK(n == 1 && !strcmp(rows[0].name, "OTHER") && rows[0].st.requests == 100000 &&
+		      rows[0].st.responses == 100000 && rows[0].st.errors == 100000,
+	      "names: 100,000 unknown names gave %d stats entries (first %.24s: %llu requests)", n,
+	      n ? rows[0].name : "-", n ? (unsigned long long)rows[0].st.requests : 0ull);
+	printf("names: 100,000 distinct unknown Redis commands -> %d stats entry (%s), %llu "
+	       "requests, "
+	       "%llu error replies\n",
+	       n, n ? rows[0].name : "-", n ? (unsigned long long)rows[0].st.requests : 0ull,
+	       n ? (unsigned long long)rows[0].st.errors : 0ull);
+}
+
+/* Content sniffing teaches the ports map: how many ports can a client make it learn? */
+static void bound_sniff(void)
+{
+	int fd = wl_map_ports_fd(harness()), learned = 0;
+	struct session none = {0};
+	struct conv c;
+
+	harness_reset();
+	for (uint32_t port = 20000; port < 21000; port++) {
+		fresh_conn(&c, WL_L7_REDIS, &none);
+		c.sport = port;
+		send_text(&c, 0, "*1\r\n$4\r\nPING\r\n");
+	}
+	for (uint32_t port = 0; port < 65536; port++) {
+		uint8_t v = 0;
+
+		if (!bpf_map_lookup_elem(fd, &port, &v) && (v & WL_PORT_LEARNED))
+			learned++;
+	}
+	/* bounded by the ports array (65,536 one-byte entries, allocated whole), nothing less: a
+	 * client can teach every port it reaches (a finding: no budget, no counter) */
+	CHECK(learned <= 65536, "sniff: %d learned ports", learned);
+	printf("sniff: 1,000 RESP-looking first segments to 1,000 unclaimed ports -> %d ports "
+	       "learned "
+	       "(bounded only by the 65,536-entry ports array)\n",
+	       learned);
+}
+
+/* Replies on a connection are paired with that connection's requests only: a second client
+ * whose "server" sends replies (no request pending there) and a blind injection on the first
+ * connection's 4-tuple with a sequence number ahead of the stream change nothing of it. */
+static void bound_replies(void)
+{
+	static struct cmd_row rows[WL_CMD_IDS_MAX];
+	struct wl_counters before;
+	struct session none = {0};
+	struct conv a, b;
+	int n;
+
+	harness_reset();
+	fresh_conn(&a, WL_L7_REDIS, &none);
+	fresh_conn(&b, WL_L7_REDIS, &none);
+	conv_handshake(HOOK_XDP, &a);
+	conv_handshake(HOOK_XDP, &b);
+	send_text(&a, 0, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+	before = harness_counters();
+	/* the other connection's side claims two replies */
+	send_text(&b, 1, "$1\r\nv\r\n$1\r\nv\r\n");
+	n = stats_read(WL_L7_REDIS, rows, WL_CMD_IDS_MAX);
+	CHECK(n == 1 && rows[0].st.responses == 0 &&
+		      harness_counters().l7_unmatched == before.l7_unmatched + 2,
+	      "replies: another connection's replies were paired with this one's requests");
+	/* the real replies */
+	send_text(&a, 1, "$1\r\nv\r\n$-1\r\n");
+	n = stats_read(WL_L7_REDIS, rows, WL_CMD_IDS_MAX);
+	CHECK(n == 1 && !strcmp(rows[0].name, "GET") && rows[0].st.requests == 2 &&
+		      rows[0].st.responses == 2,
+	      "replies: GET counted %llu/%llu after another connection's replies",
+	      n ? (unsigned long long)rows[0].st.requests : 0ull,
+	      n ? (unsigned long long)rows[0].st.responses : 0ull);
+	printf("replies: 2 replies from another connection -> unmatched there, this connection's "
+	       "GET %llu requests %llu responses\n",
+	       n ? (unsigned long long)rows[0].st.requests : 0ull,
+	       n ? (unsigned long long)rows[0].st.responses : 0ull);
+}
+
 /* ---- main ---- */
 
 static int fuzz_proto(int proto, const struct corpus *c, uint64_t want)
@@ -483,6 +596,12 @@ int main(int argc, char **argv)
 	}
 	printf("fuzz: seed %llu, %llu packets per protocol, captures in %s\n", seed,
 	       (unsigned long long)want, dir);
+	bound_names();
+	bound_sniff();
+	bound_replies();
+	fflush(stdout);
+	if (failures)
+		rc = 1;
 	for (int p = 1; p < WL_L7_PROTO_MAX; p++) {
 		const char *name = wl_l7_proto_name(p);
 		int wanted = optind >= argc;
