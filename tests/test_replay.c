@@ -217,56 +217,56 @@ static int port_args(char **argv, int n, char bufs[][1024])
 	return n;
 }
 
-/* Runs argv, returns its stdout (malloc'ed) when it exits 0; NULL after a message otherwise. */
-static char *run_capture(char **argv, const char *path)
+/* Starts argv with its stdout into a temporary file (*out). Returns the pid, or -1. */
+static pid_t spawn_to_file(char **argv, FILE **out)
 {
 	posix_spawn_file_actions_t fa;
-	size_t len = 0, cap = 1 << 16;
-	char *out = malloc(cap);
-	int pipefd[2], status;
-	ssize_t r;
 	pid_t pid;
 
-	if (!out || pipe(pipefd))
-		return NULL;
+	*out = tmpfile();
+	if (!*out)
+		return -1;
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-	posix_spawn_file_actions_addclose(&fa, pipefd[0]);
+	posix_spawn_file_actions_adddup2(&fa, fileno(*out), 1);
 	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ)) {
 		fprintf(stderr, "\n  cannot run %s: %s", argv[0], strerror(errno));
-		posix_spawn_file_actions_destroy(&fa);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		free(out);
-		return NULL;
+		pid = -1;
 	}
 	posix_spawn_file_actions_destroy(&fa);
-	close(pipefd[1]);
-	while ((r = read(pipefd[0], out + len, cap - len - 1)) > 0) {
-		len += r;
-		if (cap - len < 4096) {
-			char *grown = realloc(out, cap *= 2);
+	return pid;
+}
 
-			if (!grown)
-				break;
-			out = grown;
-		}
-	}
-	close(pipefd[0]);
-	out[len] = 0;
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		fprintf(stderr, "\n  %s replay of %s: failed (status %d)", argv[0], path, status);
-		free(out);
+/* Waits for pid; its stdout (malloc'ed) when it exited 0, NULL after a message otherwise. */
+static char *collect(pid_t pid, FILE *out, const char *what)
+{
+	char *text = NULL;
+	long len;
+	int status;
+
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status)) {
+		fprintf(stderr, "\n  wirelens replay of %s: failed", what);
+		fclose(out);
 		return NULL;
 	}
-	return out;
+	if (!fseek(out, 0, SEEK_END) && (len = ftell(out)) >= 0 && !fseek(out, 0, SEEK_SET) &&
+	    (text = malloc(len + 1)) && fread(text, 1, len, out) == (size_t)len)
+		text[len] = 0;
+	else {
+		free(text);
+		text = NULL;
+	}
+	fclose(out);
+	return text;
 }
 
 /*
  * Replays already made: `replay --each` replays several files in one process, each from empty
  * maps as if alone, which saves loading the programs once per capture. The first replay through
  * the CLI replays every shared capture through both hooks with the default ports this way; a
- * test that sets other ports (a capture on a non-default port) gets a replay of its own.
+ * test that sets other ports (a capture on a non-default port) gets a replay of its own, made
+ * for both hooks at once (the test asks for the other hook later). Processes run side by side:
+ * loading the programs (the verifier) is most of their time.
  */
 struct cached {
 	char key[2048]; /* hook, port options, path */
@@ -284,44 +284,50 @@ static void cache_key(char *key, size_t len, char **argv, int n)
 		off += snprintf(key + off, len - off, "%s ", argv[i]);
 }
 
-/* Runs argv (the files last, from index files on) and caches one document per file. */
-static int run_and_cache(char **argv, int files, int n)
+/* Runs the count command lines argvs[k] side by side (each with its files at [files, n)) and
+ * caches one document per file of each. */
+static int run_and_cache(char ***argvs, int count, int files, int n)
 {
-	json_object *docs;
-	char *text;
+	const char *what = n - files == 1 ? argvs[0][files] : "the shared captures";
+	FILE *outs[HOOK_COUNT];
+	pid_t pids[HOOK_COUNT];
+	int err = 0;
 
-	text = run_capture(argv, n - files == 1 ? argv[files] : "the shared captures");
-	if (!text)
-		return -1;
-	docs = json_tokener_parse(text);
-	free(text);
-	if (!docs || !json_object_is_type(docs, json_type_array) ||
-	    (int)json_object_array_length(docs) != n - files) {
-		fprintf(stderr, "\n  replay --each --json: not one document per file");
+	CU_ASSERT_FATAL(count <= HOOK_COUNT);
+	for (int k = 0; k < count; k++)
+		pids[k] = spawn_to_file(argvs[k], &outs[k]);
+	for (int k = 0; k < count; k++) {
+		char **argv = argvs[k], *text = outs[k] ? collect(pids[k], outs[k], what) : NULL;
+		json_object *docs = text ? json_tokener_parse(text) : NULL;
+
+		free(text);
+		if (!docs || !json_object_is_type(docs, json_type_array) ||
+		    (int)json_object_array_length(docs) != n - files) {
+			fprintf(stderr, "\n  replay --each --json of %s: not one document per file",
+				what);
+			json_object_put(docs);
+			err = -1;
+			continue;
+		}
+		cache = realloc(cache, (ncache + n - files) * sizeof(*cache));
+		CU_ASSERT_FATAL(cache != NULL);
+		for (int i = files; i < n; i++) {
+			cache_key(cache[ncache].key, sizeof(cache[0].key), argv, files);
+			snprintf(cache[ncache].key + strlen(cache[ncache].key),
+				 sizeof(cache[0].key) - strlen(cache[ncache].key), "%s", argv[i]);
+			cache[ncache].doc =
+				json_object_get(json_object_array_get_idx(docs, i - files));
+			ncache++;
+		}
 		json_object_put(docs);
-		return -1;
 	}
-	cache = realloc(cache, (ncache + n - files) * sizeof(*cache));
-	CU_ASSERT_FATAL(cache != NULL);
-	for (int i = files; i < n; i++) {
-		char *path = argv[i];
-
-		argv[i] = NULL;
-		cache_key(cache[ncache].key, sizeof(cache[0].key), argv, files);
-		snprintf(cache[ncache].key + strlen(cache[ncache].key),
-			 sizeof(cache[0].key) - strlen(cache[ncache].key), "%s", path);
-		argv[i] = path;
-		cache[ncache].doc = json_object_get(json_object_array_get_idx(docs, i - files));
-		ncache++;
-	}
-	json_object_put(docs);
-	return 0;
+	return err;
 }
 
-/* The options of a replay through hook with the ports of the harness' map, into argv. */
-static int replay_args(const char *bin, enum wl_hook hook, char **argv)
+/* The options of a replay through hook with the ports of the harness' map, into argv (the port
+ * options' text in bufs). */
+static int replay_args(const char *bin, enum wl_hook hook, char **argv, char bufs[][1024])
 {
-	static char portbufs[WL_L7_PROTO_MAX][1024];
 	int n = 0;
 
 	argv[n++] = (char *)bin;
@@ -330,61 +336,64 @@ static int replay_args(const char *bin, enum wl_hook hook, char **argv)
 	argv[n++] = "--each";
 	argv[n++] = "--hook";
 	argv[n++] = (char *)hook_names[hook];
-	return port_args(argv, n, portbufs);
+	return port_args(argv, n, bufs);
 }
+
+static char port_bufs[HOOK_COUNT][WL_L7_PROTO_MAX][1024];
 
 static void prefetch(const char *bin)
 {
 	static int done;
-	char **files = NULL;
-	int nfiles;
+	char **files = NULL, **argvs[HOOK_COUNT];
+	int nfiles, n = 0, first = 0;
 
 	if (done++)
 		return;
 	nfiles = wl_pcap_list(wl_pcap_dir(), &files);
 	if (nfiles <= 0)
 		return;
+	harness_reset(); /* the default ports */
 	for (int h = 0; h < HOOK_COUNT; h++) {
-		char **argv = calloc(ARGS_MAX + nfiles + 1, sizeof(char *));
-		int n, first;
-
-		CU_ASSERT_FATAL(argv != NULL);
-		harness_reset(); /* the default ports */
-		n = first = replay_args(bin, h, argv);
+		argvs[h] = calloc(ARGS_MAX + nfiles + 1, sizeof(char *));
+		CU_ASSERT_FATAL(argvs[h] != NULL);
+		n = first = replay_args(bin, h, argvs[h], port_bufs[h]);
 		for (int f = 0; f < nfiles; f++)
-			if (asprintf(&argv[n++], "%s/%s", wl_pcap_dir(), files[f]) < 0)
+			if (asprintf(&argvs[h][n++], "%s/%s", wl_pcap_dir(), files[f]) < 0)
 				abort();
-		argv[n] = NULL;
-		CU_ASSERT_EQUAL(run_and_cache(argv, first, n), 0);
-		for (int i = first; i < n; i++)
-			free(argv[i]);
-		free(argv);
+		argvs[h][n] = NULL;
 	}
-	harness_reset();
+	CU_ASSERT_EQUAL(run_and_cache(argvs, HOOK_COUNT, first, n), 0);
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (int i = first; i < n; i++)
+			free(argvs[h][i]);
+		free(argvs[h]);
+	}
 	wl_pcap_list_free(files, nfiles);
 }
 
 int wl_replay_cli(const char *bin, const char *path, enum wl_hook hook, struct wl_replay_stats *out)
 {
-	char *argv[ARGS_MAX + 2], key[2048];
+	char *argv[HOOK_COUNT][ARGS_MAX + 2], **argvs[HOOK_COUNT], key[2048];
 	json_object *root = NULL, *files, *v;
-	int n;
+	int n = 0;
 
-	n = replay_args(bin, hook, argv);
-	argv[n] = NULL;
-	cache_key(key, sizeof(key), argv, n);
-	snprintf(key + strlen(key), sizeof(key) - strlen(key), "%s", path);
-	for (int i = 0; i < ncache && !root; i++)
-		if (!strcmp(cache[i].key, key))
-			root = cache[i].doc;
-	if (!root) {
-		argv[n++] = (char *)path;
-		argv[n] = NULL;
-		if (run_and_cache(argv, n - 1, n))
-			return -1;
-		root = cache[ncache - 1].doc;
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		/* this hook first, the other one for later */
+		n = replay_args(bin, h ? !hook : hook, argv[h], port_bufs[h]);
+		argv[h][n] = (char *)path;
+		argv[h][n + 1] = NULL;
+		argvs[h] = argv[h];
 	}
-	if (!json_object_object_get_ex(root, "files", &files) ||
+	cache_key(key, sizeof(key), argv[0], n);
+	snprintf(key + strlen(key), sizeof(key) - strlen(key), "%s", path);
+	for (int pass = 0; pass < 2 && !root; pass++) {
+		for (int i = 0; i < ncache && !root; i++)
+			if (!strcmp(cache[i].key, key))
+				root = cache[i].doc;
+		if (!root && !pass && run_and_cache(argvs, HOOK_COUNT, n, n + 1))
+			return -1;
+	}
+	if (!root || !json_object_object_get_ex(root, "files", &files) ||
 	    json_object_array_length(files) != 1) {
 		fprintf(stderr, "\n  replay --json of %s: not the document README describes", path);
 		return -1;
