@@ -67,6 +67,17 @@ redis_reset
 redis_load ::1
 redis_compare "Redis over ::1" "[::1]:6379"
 
+# the same through a clsact qdisc + cls_bpf filter on lo (kernels before 6.6 have no tcx)
+wl detach lo >/dev/null
+out=$(wl attach lo --tc-mode cls) || fail "attach lo --tc-mode cls: $out"
+check_eq "status: lo's tc-egress is a cls_bpf filter" "cls_bpf" \
+	"$("$WL_BIN" status --json | jq -r --arg ns "$NS" '.attachments[] | select(.iface == "lo" and .netns == $ns) | .mode')"
+redis_reset
+in_ns redis-benchmark -h 127.0.0.1 -n 2000 -c 2 -P 4 -t set,get,incr -q >/dev/null
+redis_compare "Redis over 127.0.0.1, cls_bpf on lo" 127.0.0.1:6379
+wl detach lo >/dev/null
+wl attach lo >/dev/null || fail "attach lo again"
+
 # Both directions of a connection are on lo (ifindex 1), each packet once: with nothing else in
 # the namespace, the flows hold exactly the packets and bytes lo sent once every connection is
 # closed (only TIME-WAIT left). lo's tx counters count each skb once, after eth_type_trans took
