@@ -88,6 +88,46 @@ for hook in xdp tc; do
 	check_eq "$hook: latency not claimed" "null" "$(jq -c '[.commands[].latency] | unique | .[0]' "$tmp/$hook.json")"
 done
 
+# The same frames under the other link types (Linux cooked SLL and SLL2, raw IP, BSD loopback),
+# written from the Ethernet capture: the synthetic Ethernet header makes each count exactly as
+# the Ethernet capture does (flows with their L2 bytes, every command).
+python3 - "$tmp/redis.pcap" "$tmp" <<'PY'
+import struct, sys
+src, out = sys.argv[1], sys.argv[2]
+data = open(src, "rb").read()
+magic = data[:4]
+end = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+recs, off = [], 24
+while off + 16 <= len(data):
+    ts1, ts2, incl, orig = struct.unpack(end + "IIII", data[off:off + 16])
+    recs.append((ts1, ts2, data[off + 16:off + 16 + incl], orig))
+    off += 16 + incl
+def write(name, linktype, header):
+    with open(f"{out}/{name}.pcap", "wb") as f:
+        f.write(magic + data[4:20] + struct.pack(end + "I", linktype))
+        for ts1, ts2, frame, orig in recs:
+            body = header(frame) + frame[14:]
+            f.write(struct.pack(end + "IIII", ts1, ts2, len(body), orig - len(frame) + len(body)))
+            f.write(body)
+etype = lambda fr: fr[12:14]
+write("sll", 113, lambda fr: struct.pack(">HHH", 0, 1, 6) + fr[6:12] + b"\0\0" + etype(fr))
+write("sll2", 276, lambda fr: etype(fr) + b"\0\0" + struct.pack(">IHBB", 2, 1, 0, 6) + fr[6:12] + b"\0\0")
+write("raw", 101, lambda fr: b"")
+write("null", 0, lambda fr: struct.pack("=I", 2 if etype(fr) == b"\x08\x00" else 10))
+PY
+if "$WL_BIN" replay --json --each "$tmp/sll.pcap" "$tmp/sll2.pcap" "$tmp/raw.pcap" "$tmp/null.pcap" >"$tmp/linktypes.json"; then
+	view='{flows: (.flows | map({src, dst, sport, dport, packets, bytes}) | sort_by(.src, .sport, .dst, .dport)), commands: (.commands | map(del(.latency)) | sort_by(.command))}'
+	want=$(jq -c "$view" "$tmp/xdp.json")
+	for i in 0 1 2 3; do
+		lt=$(jq -r ".[$i].files[0] | \"\(.link_type) (\(.rewritten) of \(.frames) rewritten)\"" "$tmp/linktypes.json")
+		got=$(jq -c ".[$i] | $view" "$tmp/linktypes.json")
+		[ -n "$want" ] && [ "$got" = "$want" ] && pass "link type $lt: flows and commands = the Ethernet capture's" ||
+			fail "link type $lt: differs from the Ethernet capture"
+	done
+else
+	fail "replay of the SLL, SLL2, raw and null captures"
+fi
+
 # The text view: the tables of `flows` and `commands`, their headers as live.
 "$WL_BIN" replay "$tmp/redis.pcap" >"$tmp/text" 2>&1
 grep -q '^IFACE  *VLAN  *PROTO' "$tmp/text" && grep -q '^PROTOCOL  *SERVER  *COMMAND' "$tmp/text" &&
