@@ -4,7 +4,8 @@
 #   make check-build  also the test and bench binaries (CUnit, libpcap)
 #   make test    deps + build + every test (CUnit test_run suites, live namespace tests)
 #   make test-kernels  the checks under Debian 12, 13 and sid kernels (qemu; see tests/kernels/run.sh)
-#   make bench   deps + build + benchmarks (prints tables: test_run ns/packet, live pps)
+#   make bench   deps + build + benchmarks (bench/run.sh: test_run ns/packet, live pps, application
+#                throughput, CPU, memory; bench/results.json); QUICK=1: under 2 minutes
 #   make fuzz    deps + build + the test_run fuzzer's long mode (10 million packets per protocol)
 #   make demo    deps + build + attach to a throwaway veth pair, show status and flows
 #   make format  clang-format every C file; make format-check fails on unformatted code (CI)
@@ -170,9 +171,7 @@ test-kernels: deps
 
 bench: deps
 	$(MAKE) check-build
-	$(BUILD)/bench_wirelens
-	bench/pktgen.sh $(BUILD)
-	bench/verifier.sh $(BUILD)
+	QUICK=$(QUICK) bench/run.sh $(BUILD)
 
 # Every protocol program fed 10 million mutated packets (tests/fuzz/fuzz.c), invariants checked.
 fuzz: deps

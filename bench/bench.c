@@ -25,6 +25,7 @@
 #include "bench_pieces.skel.h"
 #include "bench_l7.skel.h"
 #include "live.h"
+#include "mem.h"
 #include "bench_filter.h"
 #include "loader/l7cfg.h"
 #include "loader/progs.h"
@@ -102,8 +103,18 @@ static void header(const char *title, const char *base)
 	       "measured", base, "ratio", "added");
 }
 
+/* bench/report.sh reads every row of a round from $WL_BENCH_ROWS (section, name, unit, value,
+ * baseline) and prints median, min and max over the rounds. */
 static void row(const char *hook, const char *what, double wl, double bare)
 {
+	static FILE *rows;
+
+	if (!rows && getenv("WL_BENCH_ROWS"))
+		rows = fopen(getenv("WL_BENCH_ROWS"), "a");
+	if (rows) {
+		fprintf(rows, "test_run\t%s %s\tns/packet\t%.1f\t%.1f\n", hook, what, wl, bare);
+		fflush(rows);
+	}
 	printf("%-5s %-52s %10.1f %10.1f %8.2fx %+10.1f\n", hook, what, wl, bare,
 	       bare > 0 ? wl / bare : 0, wl - bare);
 }
@@ -130,6 +141,8 @@ struct l7_sample {
 	uint8_t l4;
 	uint8_t payload[160];
 	size_t len;
+	uint8_t reply[160]; /* the server's answer to it (rlen 0: none) */
+	size_t rlen;
 };
 
 static size_t put_text(uint8_t *to, const char *text)
@@ -159,40 +172,65 @@ static void l7_samples(struct l7_sample *t, int *n)
 		0, 5, 'b', 'e', 'n', 'c', 'h', 0xff, 0xff, 0xff, 0xff /* client id, all topics */};
 	static const char pg_q[] = "Q\0\0\0\x0dSELECT 1";
 	static const char my_q[] = "\x09\0\0\0\x03SELECT 1";
+	/* the replies: DNS the same id and question, 0 answers; MySQL an OK packet; PostgreSQL
+	 * CommandComplete + ReadyForQuery; MongoDB OP_MSG {ok: 1.0} responseTo 1; Kafka Metadata v1
+	 * response with correlation id 7, no brokers, no topics */
+	static const uint8_t dns_r[] = {0x12, 0x34, 0x81, 0x80, 0,   1,	  0,   0,   0,	 0,
+					0,    0,    7,	  'e',	'x', 'a', 'm', 'p', 'l', 'e',
+					3,    'c',  'o',  'm',	0,   0,	  1,   0,   1};
+	static const uint8_t my_ok[] = {7, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0};
+	static const char pg_r[] = "C\0\0\0\x0dSELECT 1\0Z\0\0\0\x05I";
+	static const uint8_t mongo_ok[] = {38,	 0,   0, 0, 2, 0, 0, 0, 1,  0,	  0,	0, 0xdd,
+					   0x07, 0,   0, 0, 0, 0, 0, 0, 17, 0,	  0,	0, 0x01,
+					   'o',	 'k', 0, 0, 0, 0, 0, 0, 0,  0xf0, 0x3f, 0};
+	static const uint8_t kafka_r[] = {0, 0, 0, 16, 0, 0, 0, 7, 0, 0,
+					  0, 0, 0, 0,  0, 1, 0, 0, 0, 0};
 	int i = 0;
 
 	t[i] = (struct l7_sample){
 		.name = "memcached: get", .proto = WL_L7_MEMCACHED, .port = 11211, .l4 = 6};
 	t[i].len = put_text(t[i].payload, "get key:0000000001\r\n");
+	t[i].rlen = put_text(t[i].reply, "VALUE key:0000000001 0 3\r\nxxx\r\nEND\r\n");
 	i++;
 	t[i] = (struct l7_sample){.name = "http: GET", .proto = WL_L7_HTTP, .port = 80, .l4 = 6};
 	t[i].len = put_text(t[i].payload, "GET /index.html HTTP/1.1\r\nHost: 198.18.0.2\r\n"
 					  "User-Agent: bench\r\nAccept: */*\r\n\r\n");
+	t[i].rlen = put_text(t[i].reply, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	i++;
 	t[i] = (struct l7_sample){
 		.name = "dns: A query (UDP)", .proto = WL_L7_DNS, .port = 53, .l4 = 17};
 	memcpy(t[i].payload, dns_q, sizeof(dns_q));
 	t[i].len = sizeof(dns_q);
+	memcpy(t[i].reply, dns_r, sizeof(dns_r));
+	t[i].rlen = sizeof(dns_r);
 	i++;
 	t[i] = (struct l7_sample){
 		.name = "mysql: COM_QUERY SELECT", .proto = WL_L7_MYSQL, .port = 3306, .l4 = 6};
 	memcpy(t[i].payload, my_q, sizeof(my_q) - 1);
 	t[i].len = sizeof(my_q) - 1;
+	memcpy(t[i].reply, my_ok, sizeof(my_ok));
+	t[i].rlen = sizeof(my_ok);
 	i++;
 	t[i] = (struct l7_sample){
 		.name = "postgresql: Query SELECT", .proto = WL_L7_POSTGRES, .port = 5432, .l4 = 6};
 	memcpy(t[i].payload, pg_q, sizeof(pg_q)); /* with the string's NUL */
 	t[i].len = sizeof(pg_q);
+	memcpy(t[i].reply, pg_r, sizeof(pg_r) - 1);
+	t[i].rlen = sizeof(pg_r) - 1;
 	i++;
 	t[i] = (struct l7_sample){
 		.name = "mongodb: OP_MSG find", .proto = WL_L7_MONGODB, .port = 27017, .l4 = 6};
 	memcpy(t[i].payload, mongo_find, sizeof(mongo_find));
 	t[i].len = sizeof(mongo_find);
+	memcpy(t[i].reply, mongo_ok, sizeof(mongo_ok));
+	t[i].rlen = sizeof(mongo_ok);
 	i++;
 	t[i] = (struct l7_sample){
 		.name = "kafka: Metadata v1", .proto = WL_L7_KAFKA, .port = 9092, .l4 = 6};
 	memcpy(t[i].payload, kafka_metadata, sizeof(kafka_metadata));
 	t[i].len = sizeof(kafka_metadata);
+	memcpy(t[i].reply, kafka_r, sizeof(kafka_r));
+	t[i].rlen = sizeof(kafka_r);
 	i++;
 	*n = i;
 }
@@ -228,6 +266,54 @@ static struct bench_l7 *bench_l7_load(struct wl_progs *p)
 fail:
 	bench_l7__destroy(b);
 	return NULL;
+}
+
+/* 1M distinct flows in turn through the XDP program whose flow table holds them all (flows_max
+ * 1M, its own load), per call: every packet a different flow, table and buckets cache-cold. */
+#define NFLOWS_1M (1 << 20)
+#define FRAME_1M  128
+static int bench_1m_flows(const struct pkt_spec *s)
+{
+	static uint8_t fr[NFLOWS_1M][FRAME_1M];
+	static size_t fl[NFLOWS_1M];
+	struct wl_load_opts lo = {.flows_max = NFLOWS_1M};
+	struct bench_pass *bare = bench_pass__open_and_load();
+	double t0, each = 0, each_bare = 0;
+	struct wl_progs p;
+	int fd, bfd;
+
+	if (!bare || wl_progs_load(&p, &lo) || wl_l7_config_init(&p))
+		return 1;
+	fd = wl_progs_xdp_fd(&p);
+	bfd = bpf_program__fd(bare->progs.bare_xdp);
+	for (int i = 0; i < NFLOWS_1M; i++) {
+		char src[32];
+		struct pkt_spec f = *s;
+
+		snprintf(src, sizeof(src), "198.18.%d.%d", i / 256 % 256, i % 256);
+		f.src = src;
+		f.sport = 1024 + i / 65536;
+		fl[i] = pkt_build(&f, fr[i], FRAME_1M);
+	}
+	for (int pass = 0; pass < 3; pass++) { /* fill, then wirelens and bare */
+		int prog = pass == 2 ? bfd : fd;
+
+		t0 = now_ns();
+		for (int i = 0; i < NFLOWS_1M; i++) {
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = fr[i], .data_size_in = fl[i],
+				    .repeat = 1);
+
+			bpf_prog_test_run_opts(prog, &o);
+		}
+		if (pass == 1)
+			each = (now_ns() - t0) / NFLOWS_1M;
+		else if (pass == 2)
+			each_bare = (now_ns() - t0) / NFLOWS_1M;
+	}
+	row("xdp", "L2-L4, 1M flows in turn (per-call, flows_max 1M)", each, each_bare);
+	wl_progs_close(&p);
+	bench_pass__destroy(bare);
+	return 0;
 }
 
 /* Processed instructions of every program of an object (the verifier's budget is per program). */
@@ -272,6 +358,8 @@ int main(int argc, char **argv)
 	int only_l7 = argc == 2 && !strcmp(argv[1], "l7"), stats_fd = -1;
 	int only_filter = argc == 2 && !strcmp(argv[1], "filter");
 
+	if (argc == 2 && !strcmp(argv[1], "mem"))
+		return bench_mem_main();
 	if (argc > 1 && !only_l7 && !only_filter)
 		return bench_live_main(argc, argv);
 	wl_libbpf_quiet(false);
@@ -373,6 +461,8 @@ int main(int argc, char **argv)
 		row("xdp", "L2-L4, 100k flows in turn (repeat, key rotated)", r, b);
 		row("xdp", "  of which flow accounting (vs same w/o flow)", r, rp);
 	}
+	if (!getenv("WL_BENCH_NO_1M") && bench_1m_flows(&s))
+		return 1;
 	if (bench_filter(&p, hook_fd, bare_fd))
 		return 1;
 l7:
@@ -574,6 +664,45 @@ l7:
 				row(hook_name[h], what,
 				    run_each_kernel(hook_fd[h], frames, lens, n),
 				    run_each_kernel(bare_fd[h], frames, lens, n));
+			}
+			if (stats_fd < 0 || !t[k].rlen)
+				continue;
+			/* request and reply alternate on one connection (UDP: one port per pair) */
+			{
+				uint32_t cseq = 1000, sseq = 900000;
+
+				for (int i = 0; i < n; i++) {
+					int reply = i & 1;
+					uint16_t cport =
+						t[k].l4 == 17 ? 10000 + i / 2 % 20000 : 40000;
+					struct pkt_spec r = {
+						.family = 4,
+						.src = reply ? "198.18.0.2" : "198.18.0.1",
+						.dst = reply ? "198.18.0.1" : "198.18.0.2",
+						.l4 = t[k].l4,
+						.sport = reply ? t[k].port : cport,
+						.dport = reply ? cport : t[k].port,
+						.tcp_flags = 0x18,
+						.seq = reply ? sseq : cseq,
+						.payload = reply ? t[k].reply : t[k].payload,
+						.payload_len = reply ? t[k].rlen : t[k].len};
+
+					lens[i] = pkt_build(&r, frames[i], FRAME_MAX);
+					if (reply)
+						sseq += t[k].rlen;
+					else
+						cseq += t[k].len;
+				}
+				for (int h = 0; h < 2; h++) {
+					char what[80];
+
+					snprintf(what, sizeof(what),
+						 "%s + reply, alternate (kernel-timed)", t[k].name);
+					wl_map_clear(wl_map_conns_fd(&p));
+					row(hook_name[h], what,
+					    run_each_kernel(hook_fd[h], frames, lens, n),
+					    run_each_kernel(bare_fd[h], frames, lens, n));
+				}
 			}
 		}
 	}

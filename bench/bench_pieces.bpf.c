@@ -25,6 +25,17 @@ struct {
 
 volatile __u64 sink;
 
+/* The outcome counter, its index bounded as wl_process bounds it (6.1/6.12 and clang). */
+static __always_inline void count_outcome(struct wl_counters *cnt, int out)
+{
+	if (out > 0 && out < WL_OUT_END) {
+		__u64 i = out;
+
+		asm volatile("%0 &= 15" : "+r"(i));
+		((__u64 *)cnt)[i]++;
+	}
+}
+
 static __always_inline int parse_only(struct xdp_md *ctx, struct wl_meta *m, struct wl_pkt *p)
 {
 	struct wl_counters *cnt;
@@ -38,8 +49,7 @@ static __always_inline int parse_only(struct xdp_md *ctx, struct wl_meta *m, str
 	cnt->seen++;
 	m->key.ifindex = p->ifindex;
 	out = wl_parse_l2l4(ctx, p, m, cnt);
-	if (out > 0 && out < WL_OUT_END)
-		((__u64 *)cnt)[out]++;
+	count_outcome(cnt, out);
 	return out;
 }
 
@@ -176,8 +186,7 @@ int p_l2l4(struct xdp_md *ctx)
 	out = wl_parse_l2l4(ctx, &p, &m, cnt);
 	if (!out)
 		out = wl_flow_account(&p, &m);
-	if (out > 0 && out < WL_OUT_END)
-		((__u64 *)cnt)[out]++;
+	count_outcome(cnt, out);
 	return XDP_PASS;
 }
 
@@ -242,8 +251,7 @@ int p_rot_l2l4(struct xdp_md *ctx)
 	out = wl_parse_l2l4(ctx, &p, &m, cnt);
 	if (!out && !rotate(&m))
 		out = wl_flow_account(&p, &m);
-	if (out > 0 && out < WL_OUT_END)
-		((__u64 *)cnt)[out]++;
+	count_outcome(cnt, out);
 	return XDP_PASS;
 }
 

@@ -144,6 +144,16 @@ for gen in $GENS; do
 				offered=$(cat "$TMPF")
 			done
 		done
+		# every round's figures for bench/report.sh (wirelens / pass and pass / drop of the round)
+		if [ -n "${WL_BENCH_ROWS:-}" ]; then
+			read -r -a rd <<<"${all[drop]}"
+			read -r -a rp <<<"${all[pass]}"
+			read -r -a rw <<<"${all[wirelens]}"
+			for ((r = 0; r < ROUNDS; r++)); do
+				printf 'live\t%s %s flows: wirelens / XDP_PASS\tpps\t%s\t%s\n' "$gen" "$flows" "${rw[r]}" "${rp[r]}"
+				printf 'live\t%s %s flows: XDP_PASS / XDP_DROP\tpps\t%s\t%s\n' "$gen" "$flows" "${rp[r]}" "${rd[r]}"
+			done >>"$WL_BENCH_ROWS"
+		fi
 		for v in drop pass wirelens; do
 			pps[$v]=$(echo ${all[$v]} | tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 		done

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Application throughput with and without wirelens (make bench, section 3), and the CPU figure.
+#
+#   bench/app.sh BUILD_DIR        (root; QUICK=1: 2 rounds and shorter runs; ROUNDS=n overrides)
+#
+# redis-server (pinned to CPU 1) in a namespace behind a veth, redis-benchmark (CPU 0, 50
+# clients) on the host side: SET and GET at -P 1 and -P 16, in interleaved rounds, each round
+# measuring every variant once:
+#   bare      nothing attached (the baseline of every ratio)
+#   wirelens  `wirelens attach` on the host veth (XDP ingress + TC egress: both directions)
+#   monitor   a `redis-cli MONITOR` reader (Redis' own way to watch commands)
+#   slowlog   slowlog-log-slower-than 0 (every command logged)
+# sysbench oltp_read_only against MariaDB (tests/live/lib.sh start_mariadb): bare vs wirelens.
+# CPU: one more run per pipeline depth with kernel.bpf_stats_enabled=1 and wirelens attached:
+# the entry programs' run_time_ns per request (L7 programs run as tail calls inside them, so
+# their time is included) against redis-server's own utime+stime per request (/proc/PID/stat).
+# Rows go to $WL_BENCH_ROWS (bench/report.sh); the tables are printed by report.sh.
+BUILD=$(cd "${1:-build}" && pwd)
+export WL_BIN=$BUILD/wirelens
+here=$(cd "$(dirname "$0")/../tests/live" && pwd)
+. "$here/lib.sh"
+QUICK=${QUICK:-}
+if [ -n "$QUICK" ]; then
+	ROUNDS=${ROUNDS:-2} N1=30000 N16=200000 SB_SECS=3
+else
+	ROUNDS=${ROUNDS:-5} N1=100000 N16=1000000 SB_SECS=8
+fi
+ROWS=${WL_BENCH_ROWS:-/dev/null}
+[ "$(id -u)" = 0 ] || { echo "app.sh: needs root" >&2; exit 1; }
+for t in redis-server redis-benchmark redis-cli sysbench mariadbd bpftool jq; do
+	command -v $t >/dev/null || { echo "app.sh: $t missing (make deps)" >&2; exit 1; }
+done
+setup_pair
+ip netns exec "$NS" taskset -c 1 redis-server --bind "$SRV_IP" --port 6379 --protected-mode no \
+	--save '' --appendonly no --daemonize yes --pidfile "/tmp/$NS-redis.pid" \
+	--logfile "/tmp/$NS-redis.log"
+on_exit "kill \$(cat /tmp/$NS-redis.pid); rm -f /tmp/$NS-redis.pid /tmp/$NS-redis.log"
+for _ in $(seq 100); do redis-cli -h "$SRV_IP" ping >/dev/null 2>&1 && break; sleep 0.1; done
+RPID=$(cat "/tmp/$NS-redis.pid")
+
+attach() { "$WL_BIN" attach "$HOST_IF" >/dev/null || { echo "app.sh: attach failed" >&2; exit 1; }; }
+detach() { "$WL_BIN" detach "$HOST_IF" >/dev/null; }
+
+# redis_run P -> "SET_rps GET_rps"
+redis_run() {
+	local n=$N1
+	[ "$1" -gt 1 ] && n=$N16
+	taskset -c 0 redis-benchmark -h "$SRV_IP" -c 50 -P "$1" -n "$n" -t set,get --csv 2>/dev/null |
+		tr -d '"' | awk -F, '$1 == "SET" { s = $2 } $1 == "GET" { g = $2 } END { print s + 0, g + 0 }'
+}
+
+redis_variant() { # VARIANT P -> "SET GET"
+	local v=$1 p=$2 mon out
+	case $v in
+	wirelens) attach ;;
+	monitor)
+		redis-cli -h "$SRV_IP" MONITOR >/dev/null &
+		mon=$!
+		# the reader is registered when the server counts a monitor client
+		for _ in $(seq 100); do
+			redis-cli -h "$SRV_IP" CLIENT LIST | grep -q 'cmd=monitor' && break
+			sleep 0.05
+		done
+		;;
+	slowlog) redis-cli -h "$SRV_IP" CONFIG SET slowlog-log-slower-than 0 >/dev/null ;;
+	esac
+	out=$(redis_run "$p")
+	case $v in
+	wirelens) detach ;;
+	monitor) kill "$mon"; wait "$mon" 2>/dev/null ;;
+	slowlog)
+		redis-cli -h "$SRV_IP" CONFIG SET slowlog-log-slower-than 10000 >/dev/null
+		redis-cli -h "$SRV_IP" SLOWLOG RESET >/dev/null
+		;;
+	esac
+	echo "$out"
+}
+
+echo "app.sh: Redis, $ROUNDS interleaved rounds (SET -n $N1 at -P 1, $N16 at -P 16; 50 clients)" >&2
+for ((r = 1; r <= ROUNDS; r++)); do
+	for p in 1 16; do
+		declare -A res=()
+		for v in bare wirelens monitor slowlog; do res[$v]=$(redis_variant $v $p); done
+		for v in bare wirelens monitor slowlog; do
+			read -r s g <<<"${res[$v]}"
+			read -r bs bg <<<"${res[bare]}"
+			printf 'application\tredis SET -P %s: %s\tops/s\t%s\t%s\n' "$p" "$v" "$s" "$bs" >>"$ROWS"
+			printf 'application\tredis GET -P %s: %s\tops/s\t%s\t%s\n' "$p" "$v" "$g" "$bg" >>"$ROWS"
+		done
+		echo "  round $r -P $p: ${res[*]}" >&2
+		unset res
+	done
+done
+
+# CPU per request: hooks (BPF stats) vs redis-server (utime + stime)
+prog_ids() { # the entry programs attached to the host veth (XDP + TC)
+	bpftool -j net show dev "$HOST_IF" | jq -r '.[0] | (.xdp // [])[], (.tc // [])[], (.tcx // [])[] | .id' 2>/dev/null | sort -u
+}
+prog_time() { # sum of run_time_ns over ids
+	local t=0 id
+	for id in "$@"; do
+		t=$((t + $(bpftool -j prog show id "$id" | jq '.run_time_ns // 0')))
+	done
+	echo $t
+}
+srv_ticks() { awk '{ print $14 + $15 }' "/proc/$RPID/stat"; }
+cmds() { redis-cli -h "$SRV_IP" INFO stats | tr -d '\r' | sed -n 's/^total_commands_processed://p'; }
+old_stats=$(sysctl -n kernel.bpf_stats_enabled)
+on_exit "sysctl -q kernel.bpf_stats_enabled=$old_stats"
+sysctl -q kernel.bpf_stats_enabled=1
+attach
+ids=$(prog_ids)
+hz=$(getconf CLK_TCK)
+for p in 1 16; do
+	t0=$(prog_time $ids) c0=$(cmds) k0=$(srv_ticks)
+	redis_run "$p" >/dev/null
+	t1=$(prog_time $ids) c1=$(cmds) k1=$(srv_ticks)
+	req=$((c1 - c0 - 1)) # the INFO itself
+	hook=$(awk -v a="$t0" -v b="$t1" -v n="$req" 'BEGIN { printf "%.0f", (b - a) / n }')
+	srv=$(awk -v a="$k0" -v b="$k1" -v n="$req" -v hz="$hz" 'BEGIN { printf "%.0f", (b - a) * 1e9 / hz / n }')
+	printf 'cpu\tredis -P %s: hooks run_time_ns / redis-server utime+stime, per request\tns/request\t%s\t%s\n' \
+		"$p" "$hook" "$srv" >>"$ROWS"
+	echo "  cpu -P $p: hooks $hook ns/request, redis-server $srv ns/request ($req requests, programs $(echo $ids))" >&2
+done
+sysctl -q kernel.bpf_stats_enabled="$old_stats"
+detach
+
+# MariaDB: sysbench oltp_read_only, bare vs wirelens
+start_mariadb
+SB=(sysbench oltp_read_only --db-driver=mysql --mysql-host="$SRV_IP" --mysql-user=wl
+	--mysql-db=sbtest --tables=2 --table-size=10000 --threads=8)
+"${SB[@]}" prepare >/dev/null 2>&1 || { echo "app.sh: sysbench prepare failed" >&2; exit 1; }
+sb_run() {
+	taskset -c 0 "${SB[@]}" --time="$SB_SECS" run 2>/dev/null |
+		sed -n 's/.*transactions: *[0-9]* *(\([0-9.]*\) per sec.*/\1/p'
+}
+echo "app.sh: MariaDB sysbench oltp_read_only, $ROUNDS rounds of ${SB_SECS}s, 8 threads" >&2
+for ((r = 1; r <= ROUNDS; r++)); do
+	b=$(sb_run)
+	attach
+	w=$(sb_run)
+	detach
+	printf 'application\tmariadb oltp_read_only: bare\ttps\t%s\t%s\n' "$b" "$b" >>"$ROWS"
+	printf 'application\tmariadb oltp_read_only: wirelens\ttps\t%s\t%s\n' "$w" "$b" >>"$ROWS"
+	echo "  round $r: bare $b wirelens $w tps" >&2
+done

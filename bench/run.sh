@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# make bench: the three sections, then the summary (bench/report.sh) and bench/results.json.
+#
+#   bench/run.sh BUILD_DIR      (root)   QUICK=1: fewer rounds, shorter runs (under 2 minutes)
+#
+#   1. ns/packet through BPF_PROG_TEST_RUN: build/bench_wirelens, ROUNDS_TESTRUN runs (3; QUICK
+#      1), the first one's tables printed whole, each row's ratio against a bare program of the
+#      same run;
+#   2. live pps on a veth (bench/pktgen.sh): 1 and 10,000 flows, wirelens / bare XDP_PASS;
+#   3. application throughput (bench/app.sh): Redis and MariaDB, nothing / wirelens / MONITOR /
+#      slow log, and the CPU figure;
+#   then the map memory at the defaults (bench_wirelens mem) and the verifier table.
+set -u
+BUILD=$(cd "${1:-build}" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+QUICK=${QUICK:-}
+export QUICK
+ROWS=$(mktemp /tmp/wlbench-rows.XXXXXX)
+trap 'rm -f "$ROWS"' EXIT
+export WL_BENCH_ROWS=$ROWS
+if [ -n "$QUICK" ]; then
+	TR_ROUNDS=${ROUNDS_TESTRUN:-1} PKT_SECS=1 PKT_ROUNDS=1
+else
+	TR_ROUNDS=${ROUNDS_TESTRUN:-3} PKT_SECS=2 PKT_ROUNDS=3
+fi
+t0=$(date +%s)
+stamp() { echo "[bench] $1 done at +$(($(date +%s) - t0)) s" >&2; }
+
+echo "=== Section 1: test_run ns/packet ($TR_ROUNDS round(s); the first printed whole) ==="
+"$BUILD/bench_wirelens" || exit 1
+for ((r = 2; r <= TR_ROUNDS; r++)); do "$BUILD/bench_wirelens" >/dev/null || exit 1; done
+stamp "section 1"
+echo
+echo "=== Section 2: live packets per second ==="
+ROUNDS=$PKT_ROUNDS "$here/pktgen.sh" "$BUILD" "$PKT_SECS" 1 10000 || exit 1
+stamp "section 2"
+echo
+echo "=== Section 3: application throughput (progress on stderr) ==="
+"$here/app.sh" "$BUILD" || exit 1
+stamp "section 3"
+"$BUILD/bench_wirelens" mem || exit 1
+"$here/verifier.sh" "$BUILD"
+echo
+echo "=== Summary: median, min and max over the rounds ==="
+"$here/report.sh" "$ROWS" "$here/results.json"
+stamp "make bench"
