@@ -1240,14 +1240,10 @@ static int gen_write(const struct wl_filter_fds *f, const struct wl_ruleset *s,
 	for (__u32 kind = 0; !err && kind < 4; kind++) {
 		struct wl_fc_lens l = {};
 		__u32 idx = WL_FC_LENS_IDX(gen, kind);
-		bool used[WL_FC_LENS_MAX] = {};
 
 		for (size_t k = 0; k < t->n_addr; k++)
-			if (t->addr[k].k.kind == kind && t->addr[k].k.len < WL_FC_LENS_MAX)
-				used[t->addr[k].k.len] = true;
-		for (int len = WL_FC_LENS_MAX - 1; len >= 0; len--)
-			if (used[len])
-				l.len[l.n++] = len;
+			if (t->addr[k].k.kind == kind && t->addr[k].k.len <= 128)
+				l.bits[t->addr[k].k.len / 64] |= 1ULL << (t->addr[k].k.len % 64);
 		if (bpf_map_update_elem(f->addr_lens, &idx, &l, BPF_ANY))
 			err = -errno;
 	}

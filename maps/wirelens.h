@@ -511,13 +511,11 @@ struct wl_fc_addr_key {
 };
 WL_ASSERT_SIZE(struct wl_fc_addr_key, 20);
 
-#define WL_FC_LENS_MAX 129 /* lengths 128..0 */
+/* The prefix lengths in use: bit L of bits[L / 64] (0 <= L <= 128). */
 struct wl_fc_lens {
-	__u8 n; /* lengths in len[] */
-	__u8 len[WL_FC_LENS_MAX];
-	__u8 pad[2];
+	__u64 bits[3];
 };
-WL_ASSERT_SIZE(struct wl_fc_lens, 132);
+WL_ASSERT_SIZE(struct wl_fc_lens, 24);
 #define WL_FC_LENS_IDX(gen, kind) ((gen) * 4 + (kind))
 
 struct wl_fc_iface_key {
