@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "attach.h"
+#include "blocked.h"
 #include "l7cfg.h"
 #include "params.h"
 #include "progs.h"
@@ -32,7 +33,7 @@
 static const char *const filter_map_names[] = {
 	"wl_filter_cfg", "wl_rules",	 "wl_rule_stats", "wl_l7_rules",     "wl_filter_gen",
 	"wl_fc_meta",	 "wl_fc_vlan",	 "wl_fc_port",	  "wl_fc_iface",     "wl_fc_addr",
-	"wl_fc_bitmaps", "wl_cmd_names", "wl_cmd_ids",	  "wl_fc_addr_lens",
+	"wl_fc_bitmaps", "wl_cmd_names", "wl_cmd_ids",	  "wl_fc_addr_lens", "wl_blocked",
 };
 #define FILTER_MAPS (sizeof(filter_map_names) / sizeof(filter_map_names[0]))
 _Static_assert(FILTER_MAPS * sizeof(int) == sizeof(struct wl_filter_fds), "one fd per map");
@@ -1361,6 +1362,8 @@ int wl_ruleset_write(const struct wl_filter_fds *f, struct wl_ruleset *s)
 	/* the new set is live: counters that moved on the old one since the copy, then the old
 	 * set goes */
 	stats_catch_up(f, s, gen, copied);
+	/* connections blocked by L7 rules: unblocked with their rule, moved with it (blocked.c) */
+	wl_blocked_sync(f->blocked, f->rules, gen);
 	clear_gen_keys(f, old_gen);
 	clear_gen_slots(f, old_gen, cfg.rules);
 	for (size_t i = 0; i < s->n; i++)

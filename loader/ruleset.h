@@ -36,7 +36,7 @@ struct wl_ruleset {
 /* The filter's maps. */
 struct wl_filter_fds {
 	int cfg, rules, stats, l7, gen, meta, vlan, port, iface, addr, bitmaps, cmd_names, cmd_ids,
-		addr_lens;
+		addr_lens, blocked;
 };
 
 /* From the pins (CLI): 0, or -errno with nothing opened. */
