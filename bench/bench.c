@@ -32,9 +32,10 @@
 #include "tests/pktbuild.h"
 
 #define FRAME_MAX 2048
-#define REPEAT	  300000
 #define SAMPLES	  7
-#define NFLOWS	  100000
+/* make bench QUICK=1 (WL_BENCH_QUICK): fewer runs per figure */
+static int REPEAT = 300000, N_EACH = 20000;
+#define NFLOWS 100000
 
 static double now_ns(void)
 {
@@ -55,8 +56,9 @@ static int cmp_double(const void *a, const void *b)
 static double run_repeat(int fd, const void *frame, size_t len)
 {
 	double v[SAMPLES];
+	int samples = getenv("WL_BENCH_QUICK") ? 3 : SAMPLES;
 
-	for (int s = 0; s < SAMPLES; s++) {
+	for (int s = 0; s < samples; s++) {
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
 			    .repeat = REPEAT);
 
@@ -64,8 +66,8 @@ static double run_repeat(int fd, const void *frame, size_t len)
 			return -1;
 		v[s] = o.duration;
 	}
-	qsort(v, SAMPLES, sizeof(v[0]), cmp_double);
-	return v[SAMPLES / 2];
+	qsort(v, samples, sizeof(v[0]), cmp_double);
+	return v[samples / 2];
 }
 
 static double run_each(int fd, uint8_t (*frames)[FRAME_MAX], const size_t *lens, int n)
@@ -358,6 +360,10 @@ int main(int argc, char **argv)
 	int only_l7 = argc == 2 && !strcmp(argv[1], "l7"), stats_fd = -1;
 	int only_filter = argc == 2 && !strcmp(argv[1], "filter");
 
+	if (getenv("WL_BENCH_QUICK")) {
+		REPEAT = 50000;
+		N_EACH = 4000;
+	}
 	if (argc == 2 && !strcmp(argv[1], "mem"))
 		return bench_mem_main();
 	if (argc > 1 && !only_l7 && !only_filter)
@@ -547,7 +553,7 @@ l7:
 	for (int ncmd = 1; ncmd <= 16; ncmd += 15) {
 		char payload[1600] = "";
 		uint32_t seq = 1000;
-		int n = 20000;
+		int n = N_EACH;
 
 		for (int i = 0; i < ncmd; i++)
 			strcat(payload, cmd);
@@ -589,7 +595,7 @@ l7:
 	if (stats_fd >= 0) {
 		char reqs[1600] = "", oks[100] = "";
 		uint32_t cseq = 1000, sseq = 900000;
-		int n = 20000;
+		int n = N_EACH;
 
 		for (int i = 0; i < 16; i++) {
 			strcat(reqs, cmd);
@@ -631,7 +637,7 @@ l7:
 			__u32 port = t[k].port;
 			__u8 v = t[k].proto;
 			uint32_t seq = 1000;
-			int n = 20000;
+			int n = N_EACH;
 
 			bpf_map_update_elem(wl_map_ports_fd(&p), &port, &v, BPF_ANY);
 			for (int i = 0; i < n; i++) {

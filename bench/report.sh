@@ -53,7 +53,8 @@ for sec in $(cut -f1 "$AGG" | awk '!seen[$0]++'); do
 	printf '%-66s %-10s %6s %12s %12s %12s %12s  %s\n' row unit rounds median min max baseline "ratio (min-max)"
 	awk -F'\t' -v s="$sec" '$1 == s {
 		r = $9 == "" ? "-" : sprintf("%.3f (%.3f-%.3f)", $9, $10, $11)
-		printf "%-66s %-10s %6d %12.6g %12.6g %12.6g %12.6g  %s\n", $2, $3, $4, $5, $6, $7, $8, r
+		b = $8 + 0 > 0 ? sprintf("%12.10g", $8) : sprintf("%12s", "-")
+		printf "%-66s %-10s %6d %12.10g %12.10g %12.10g %s  %s\n", $2, $3, $4, $5, $6, $7, b, r
 	}' "$AGG"
 done
 

@@ -20,6 +20,7 @@ trap 'rm -f "$ROWS"' EXIT
 export WL_BENCH_ROWS=$ROWS
 if [ -n "$QUICK" ]; then
 	TR_ROUNDS=${ROUNDS_TESTRUN:-1} PKT_SECS=1 PKT_ROUNDS=1
+	export WL_BENCH_QUICK=1 WL_BENCH_NO_1M=1 # fewer runs per figure; no 1M-flow row
 else
 	TR_ROUNDS=${ROUNDS_TESTRUN:-3} PKT_SECS=2 PKT_ROUNDS=3
 fi
