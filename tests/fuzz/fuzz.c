@@ -245,7 +245,15 @@ static void fresh_conn(struct conv *c, int proto, const struct session *s)
 {
 	conv_init(c, proto_port(proto));
 	c->cport = next_cport;
-	next_cport = next_cport >= 65000 ? 1024 : next_cport + 1;
+	if (next_cport >= 65000) {
+		/* the client ports wrap: a new connection must not meet an old one's state (its
+		 * requests pending by id would take the new one's replies) */
+		wl_map_clear(wl_map_conns_fd(harness()));
+		wl_map_clear(map_fd("wl_aux"));
+		next_cport = 1024;
+	} else {
+		next_cport++;
+	}
 	c->l4 = s->udp ? 17 : 6;
 	c->cseq = (uint32_t)rnd();
 	c->sseq = (uint32_t)rnd();
