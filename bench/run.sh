@@ -3,7 +3,7 @@
 #
 #   bench/run.sh BUILD_DIR      (root)   QUICK=1: fewer rounds, shorter runs (under 2 minutes)
 #
-#   1. ns/packet through BPF_PROG_TEST_RUN: build/bench_wirelens, ROUNDS_TESTRUN runs (3; QUICK
+#   1. ns/packet through BPF_PROG_TEST_RUN: build/bench_wirelens, ROUNDS_TESTRUN runs (2; QUICK
 #      1), the first one's tables printed whole, each row's ratio against a bare program of the
 #      same run;
 #   2. live pps on a veth (bench/pktgen.sh): 1 and 10,000 flows, wirelens / bare XDP_PASS;
@@ -22,7 +22,7 @@ if [ -n "$QUICK" ]; then
 	TR_ROUNDS=${ROUNDS_TESTRUN:-1} PKT_SECS=1 PKT_ROUNDS=1
 	export WL_BENCH_QUICK=1 WL_BENCH_NO_1M=1 # fewer runs per figure; no 1M-flow row
 else
-	TR_ROUNDS=${ROUNDS_TESTRUN:-3} PKT_SECS=2 PKT_ROUNDS=3
+	TR_ROUNDS=${ROUNDS_TESTRUN:-2} PKT_SECS=2 PKT_ROUNDS=3
 fi
 t0=$(date +%s)
 stamp() { echo "[bench] $1 done at +$(($(date +%s) - t0)) s" >&2; }
