@@ -516,7 +516,7 @@ struct wl_fc_lens {
 	__u64 bits[3];
 };
 WL_ASSERT_SIZE(struct wl_fc_lens, 24);
-#define WL_FC_LENS_IDX(gen, kind) ((gen) * 4 + (kind))
+#define WL_FC_LENS_IDX(gen, kind) ((gen)*4 + (kind))
 
 struct wl_fc_iface_key {
 	__u32 gen;
