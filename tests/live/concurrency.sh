@@ -15,25 +15,16 @@ RUNS=${WL_CONC_RUNS:-5}
 setup_pair
 for q in /sys/class/net/"$HOST_IF"/queues/rx-*/rps_cpus; do echo "$mask" >"$q"; done
 ip netns exec "$NS" sh -c "for q in /sys/class/net/$PEER_IF/queues/rx-*/rps_cpus; do echo $mask > \$q; done"
-ip netns exec "$NS" taskset -c 1 redis-server --bind "$SRV_IP" --port 6379 --protected-mode no --save '' \
-	--appendonly no --daemonize yes --pidfile /tmp/$NS-redis.pid --logfile /tmp/$NS-redis.log
-on_exit "kill \$(cat /tmp/$NS-redis.pid); rm -f /tmp/$NS-redis.pid /tmp/$NS-redis.log"
-for _ in $(seq 50); do redis-cli -h "$SRV_IP" ping >/dev/null 2>&1 && break; sleep 0.1; done
+start_redis taskset -c 1 || exit 1
 "$WL_BIN" attach "$HOST_IF" >/dev/null || { echo "attach failed"; exit 1; }
 
-commandstats() {
-	redis-cli -h "$SRV_IP" INFO commandstats | tr -d '\r' |
-		sed -n 's/^cmdstat_\([^:]*\):calls=\([0-9]*\),.*rejected_calls=\([0-9]*\),failed_calls=\([0-9]*\)/\1 \2 \3 \4/p' |
-		awk '{ printf "%s %d %d\n", toupper($1), $2 + $3, $3 + $4 }' | grep -v -e '^INFO ' -e '^CONFIG|RESETSTAT ' | sort
-}
 for run in $(seq "$RUNS"); do
 	redis-cli -h "$SRV_IP" CONFIG RESETSTAT >/dev/null
 	"$WL_BIN" reset
 	taskset -c 0 redis-benchmark -h "$SRV_IP" -n 60000 -c 8 -P 16 -t set,get,incr,lpush,rpop -q >/dev/null
 	taskset -c 0 redis-benchmark -h "$SRV_IP" -n 20000 -c 8 -P 1 -t set,get -q >/dev/null
-	server=$(commandstats)
-	wl=$("$WL_BIN" commands --json --protocol redis --server "$SRV_IP:6379" |
-		jq -r '.[] | "\(.command) \(.requests) \(.errors)"' | grep -v '^INFO ' | sort)
+	server=$(redis_commandstats)
+	wl=$(redis_wl_commands)
 	if [ -n "$server" ] && [ "$server" = "$wl" ]; then
 		pass "run $run: every command equals INFO commandstats ($(echo $server))"
 	else

@@ -199,10 +199,7 @@ bad=$(for f in $files; do nfdump -r "$f" -N -q -o 'fmt:%ts %te' 'proto udp and d
 	fail "records outside the run: $bad"
 
 # ---- per-command records: a Redis workload, one scan (--once: every count since the start) ----
-ip netns exec "$NS" redis-server --bind "$SRV_IP" --port 6379 --protected-mode no --save '' \
-	--appendonly no --daemonize yes --pidfile /tmp/$NS-redis.pid --logfile /tmp/$NS-redis.log
-on_exit "kill \$(cat /tmp/$NS-redis.pid); rm -f /tmp/$NS-redis.pid /tmp/$NS-redis.log"
-for _ in $(seq 50); do redis-cli -h "$SRV_IP" ping >/dev/null 2>&1 && break; sleep 0.1; done
+start_redis || exit 1
 # (no reset: the first stream's flow is still wanted below; the server is new, so every
 # command counted is this workload's)
 redis-benchmark -h "$SRV_IP" -n 2000 -c 2 -P 4 -t set,get,lpush -q >/dev/null

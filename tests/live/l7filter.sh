@@ -13,10 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 setup_pair
 tmp=$(mktemp -d)
 on_exit "rm -rf $tmp"
-ip netns exec "$NS" redis-server --bind "$SRV_IP" --port 6379 --protected-mode no --save '' \
-	--appendonly no --daemonize yes --pidfile /tmp/$NS-redis.pid --logfile /tmp/$NS-redis.log
-on_exit "kill \$(cat /tmp/$NS-redis.pid); rm -f /tmp/$NS-redis.pid /tmp/$NS-redis.log"
-for _ in $(seq 50); do redis-cli -h "$SRV_IP" ping >/dev/null 2>&1 && break; sleep 0.1; done
+start_redis || exit 1
 rcli() { redis-cli -h "$SRV_IP" "$@"; }
 
 "$WL_BIN" attach "$HOST_IF" >/dev/null || { fail "attach"; finish; exit 1; }

@@ -122,6 +122,34 @@ node_clients() {
 		{ echo "npm ci failed in $dir"; return 1; }
 }
 
+# redis-server in $NS on $SRV_IP:6379, no persistence, stopped when the test exits; returns once
+# it answers (bounded at 30 s: a server that does not start fails the test). start_redis
+# [PREFIX...]: PREFIX runs the server (e.g. taskset -c 1).
+start_redis() {
+	ip netns exec "$NS" "$@" redis-server --bind "$SRV_IP" --port 6379 --protected-mode no \
+		--save '' --appendonly no --daemonize yes --pidfile /tmp/$NS-redis.pid \
+		--logfile /tmp/$NS-redis.log
+	on_exit "kill \$(cat /tmp/$NS-redis.pid); rm -f /tmp/$NS-redis.pid /tmp/$NS-redis.log"
+	for _ in $(seq 300); do redis-cli -h "$SRV_IP" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+	echo "redis-server did not start"
+	return 1
+}
+
+# The server's own count per command, as wirelens counts it: "COMMAND requests errors" lines,
+# sorted (requests = calls + rejected_calls, errors = failed_calls + rejected_calls); INFO and
+# CONFIG|RESETSTAT, the tests' own, left out.
+redis_commandstats() {
+	redis-cli -h "$SRV_IP" INFO commandstats | tr -d '\r' |
+		sed -n 's/^cmdstat_\([^:]*\):calls=\([0-9]*\),.*rejected_calls=\([0-9]*\),failed_calls=\([0-9]*\)/\1 \2 \3 \4/p' |
+		awk '{ printf "%s %d %d\n", toupper($1), $2 + $3, $3 + $4 }' | grep -v -e '^INFO ' -e '^CONFIG|RESETSTAT ' | sort
+}
+
+# wirelens' count of the same: redis_wl_commands
+redis_wl_commands() {
+	"$WL_BIN" commands --json --protocol redis --server "$SRV_IP:6379" |
+		jq -r '.[] | "\(.command) \(.requests) \(.errors)"' | grep -v '^INFO ' | sort
+}
+
 # A private MariaDB in $NS: datadir and unix socket in a temp dir, TCP on $SRV_IP:3306 only, no
 # TLS. Sets dir and sock, defines sql (root over the unix socket: never on the wire), creates the
 # user wl and the database sbtest. Stops the test when the server does not come up.

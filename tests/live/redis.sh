@@ -5,20 +5,14 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 setup_pair
-ip netns exec "$NS" redis-server --bind "$SRV_IP" --port 6379 --protected-mode no --save '' \
-	--appendonly no --daemonize yes --pidfile /tmp/$NS-redis.pid --logfile /tmp/$NS-redis.log
-on_exit "kill \$(cat /tmp/$NS-redis.pid); rm -f /tmp/$NS-redis.pid /tmp/$NS-redis.log"
-for _ in $(seq 50); do redis-cli -h "$SRV_IP" ping >/dev/null 2>&1 && break; sleep 0.1; done
+start_redis || exit 1
 
 "$WL_BIN" attach "$HOST_IF" || { echo "attach failed"; exit 1; }
 
 compare() { # label
 	local label=$1 server wl
-	server=$(redis-cli -h "$SRV_IP" INFO commandstats | tr -d '\r' |
-		sed -n 's/^cmdstat_\([^:]*\):calls=\([0-9]*\),.*rejected_calls=\([0-9]*\),failed_calls=\([0-9]*\)/\1 \2 \3 \4/p' |
-		awk '{ printf "%s %d %d\n", toupper($1), $2 + $3, $3 + $4 }' | grep -v -e '^INFO ' -e '^CONFIG|RESETSTAT ' | sort)
-	wl=$("$WL_BIN" commands --json --protocol redis --server "$SRV_IP:6379" |
-		jq -r '.[] | "\(.command) \(.requests) \(.errors)"' | grep -v '^INFO ' | sort)
+	server=$(redis_commandstats)
+	wl=$(redis_wl_commands)
 	if [ -n "$server" ] && [ "$server" = "$wl" ]; then
 		pass "$label: every command's requests and errors equal INFO commandstats ($(echo "$server" | wc -l) commands)"
 	else
