@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* L2-L4 parsing and flow accounting through both hooks, with exact map contents: every case
  * compares the whole counters struct, so a counter that moves when it should not fails too. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <CUnit/CUnit.h>
@@ -8,34 +9,11 @@
 #include "harness.h"
 #include "pktbuild.h"
 #include "suites.h"
+#include "loader/views.h"
 
 static uint8_t frame[PKT_MAX];
-static const char *const counter_field[] = {
-	"seen",
-	"accounted",
-	"non_ip",
-	"truncated_l2",
-	"truncated_l3",
-	"truncated_l4",
-	"bad_l4",
-	"bad_l3",
-	"bad_ipv6_chain",
-	"vlan_too_deep",
-	"frag_unmatched",
-	"map_full",
-	"denied",
-	"ipv4",
-	"ipv6",
-	"vlan_tagged",
-	"qinq",
-	"frag_v4",
-	"frag_v6",
-	"tcp",
-	"udp",
-	"icmp",
-	"l4_other",
-	"gso_packets",
-};
+/* The L2-L4 part of struct wl_counters: everything before the L7 engine's block. */
+#define WL_L2L4_COUNTERS (offsetof(struct wl_counters, l7_packets) / sizeof(__u64))
 
 /* Compares the L2-L4 part of the counters (the L7 block is checked by its own suite). */
 static void expect_counters(const struct wl_counters *want, const char *what, int h)
@@ -43,11 +21,11 @@ static void expect_counters(const struct wl_counters *want, const char *what, in
 	struct wl_counters got = harness_counters();
 	const __u64 *g = (const __u64 *)&got, *w = (const __u64 *)want;
 
-	for (size_t i = 0; i < sizeof(counter_field) / sizeof(counter_field[0]); i++) {
+	for (size_t i = 0; i < WL_L2L4_COUNTERS; i++) {
 		CU_ASSERT_EQUAL(g[i], w[i]);
 		if (g[i] != w[i])
 			fprintf(stderr, "\n  [%s] %s: counter %s = %llu, expected %llu\n",
-				hook_names[h], what, counter_field[i], (unsigned long long)g[i],
+				hook_names[h], what, wl_counter_names[i], (unsigned long long)g[i],
 				(unsigned long long)w[i]);
 	}
 }
