@@ -34,8 +34,8 @@ struct wl_flow_key {
 	__u16 vlan_inner; /* VLAN id of the inner (QinQ) tag, 0 when none */
 	__u16 l3_proto;	  /* ETH_P_IP or ETH_P_IPV6, host byte order */
 	__u8 l4_proto;	  /* IPPROTO_* */
-	__u8 pad;
-	__u16 src_port; /* host byte order */
+	__u8 netns_id;	  /* network namespace: 0 wirelens' own, else wl_netns[netns_id] */
+	__u16 src_port;	  /* host byte order */
 	__u16 dst_port;
 	__u8 src_addr[16];
 	__u8 dst_addr[16];
@@ -64,7 +64,7 @@ struct wl_frag_key {
 	__u32 id; /* IPv4 identification (16 bits) or IPv6 fragment identification */
 	__u16 l3_proto;
 	__u8 l4_proto;
-	__u8 pad;
+	__u8 netns_id; /* as wl_flow_key.netns_id */
 	__u16 vlan_outer;
 	__u16 vlan_inner;
 	__u8 src_addr[16];
@@ -203,7 +203,7 @@ _Static_assert(WL_L7_PROTO_MAX <= 32, "protocol masks are 32 bits");
 /* Per-command statistics key: protocol, server, command name. */
 struct wl_cmd_key {
 	__u8 l7_proto; /* enum wl_l7_proto */
-	__u8 pad;
+	__u8 netns_id; /* the server's network namespace (wl_flow_key.netns_id) */
 	__u16 l3_proto;
 	__u16 server_port;
 	__u16 pad2;
@@ -249,7 +249,7 @@ struct wl_conn_key {
 	__u32 ifindex;
 	__u16 l3_proto;
 	__u8 l4_proto;
-	__u8 pad;
+	__u8 netns_id; /* as wl_flow_key.netns_id */
 	__u16 client_port;
 	__u16 server_port;
 	__u8 client_addr[16];
@@ -559,7 +559,7 @@ struct wl_blocked_key {
 	__u32 ifindex;
 	__u16 l3_proto;
 	__u8 l4_proto;
-	__u8 pad;
+	__u8 netns_id;	/* as wl_flow_key.netns_id */
 	__u16 src_port; /* host byte order */
 	__u16 dst_port;
 	__u8 src_addr[16];
@@ -648,6 +648,29 @@ struct wl_event {
 };
 WL_ASSERT_SIZE(struct wl_event, 88);
 
+/* ---- Network namespaces ------------------------------------------------------------------ */
+
+/*
+ * Keys carry netns_id (wl_flow_key, wl_frag_key, wl_conn_key, wl_cmd_key, wl_blocked_key): an
+ * ifindex is unique only within its namespace. The loader gives each namespace it attaches in
+ * an id and loads the entry programs once per namespace with the id in their rodata (the
+ * protocol programs get it through the connection key). Id 0 is the namespace of the loader
+ * that created the pins; the byte was padding, always zero, before: pins of an older v4 build
+ * read as id 0 (what they were), so the layout and WL_ABI_VERSION stay.
+ * Ids are not reused while the maps are pinned (entries keyed by an id outlive its
+ * attachments): the 256th namespace is refused at attach.
+ */
+#define WL_NETNS_MAX 256
+
+struct wl_netns_rec {
+	__u64 dev; /* st_dev of the namespace's nsfs file */
+	__u64 ino; /* its inode: the namespace's identity */
+	__u8 used; /* the id is taken */
+	__u8 pad[7];
+	char name[48]; /* as link pins name it: the `ip netns` name, else ino<N>; "" for id 0 */
+};
+WL_ASSERT_SIZE(struct wl_netns_rec, 72);
+
 #ifdef __bpf__
 /* Map definitions: BPF side only. The loader pins each by name under WL_PIN_DIR. */
 struct {
@@ -728,6 +751,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct wl_l7_info);
 } wl_l7_info SEC(".maps");
+
+/* The namespaces of netns ids (index: id). Written by the loader only (loader/netns_ids.c). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WL_NETNS_MAX);
+	__type(key, __u32);
+	__type(value, struct wl_netns_rec);
+} wl_netns SEC(".maps");
 
 /* ---- Filter maps (the L3/L4 classifier's own maps are in parse/filter.h) ---- */
 struct {

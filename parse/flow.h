@@ -8,6 +8,7 @@
 static __always_inline void wl_frag_key_of(const struct wl_meta *m, struct wl_frag_key *fk)
 {
 	fk->ifindex = m->key.ifindex;
+	fk->netns_id = m->key.netns_id;
 	fk->id = m->frag_id;
 	fk->l3_proto = m->key.l3_proto;
 	fk->l4_proto = m->key.l4_proto;

@@ -225,7 +225,7 @@ static __always_inline struct wl_cmd_stats *wl_cmd_stats_get(struct wl_l7_walk *
 	if (!name)
 		return NULL;
 	key->l7_proto = s->job.l7_proto;
-	key->pad = 0;
+	key->netns_id = s->job.ckey.netns_id;
 	key->l3_proto = s->job.ckey.l3_proto;
 	key->server_port = s->job.ckey.server_port;
 	key->pad2 = 0;

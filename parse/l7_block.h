@@ -204,7 +204,7 @@ __noinline int wl_l7_blocked_g(wl_ctx_t *ctx, struct wl_meta *m, struct wl_count
 	k.ifindex = m->key.ifindex;
 	k.l3_proto = m->key.l3_proto;
 	k.l4_proto = m->key.l4_proto;
-	k.pad = 0;
+	k.netns_id = m->key.netns_id;
 	k.src_port = m->key.src_port;
 	k.dst_port = m->key.dst_port;
 	__builtin_memcpy(k.src_addr, m->key.src_addr, 16);
@@ -495,7 +495,7 @@ __noinline int wl_l7_deny_g(wl_ctx_t *ctx, struct wl_l7_state *s, struct wl_coun
 	k.ifindex = j->ckey.ifindex;
 	k.l3_proto = j->ckey.l3_proto;
 	k.l4_proto = j->ckey.l4_proto;
-	k.pad = 0;
+	k.netns_id = j->ckey.netns_id;
 	if (j->is_tcp) {
 		k.src_port = j->ckey.client_port;
 		k.dst_port = j->ckey.server_port;

@@ -125,7 +125,7 @@ static __always_inline void wl_l7_packet(wl_ctx_t *ctx, const struct wl_pkt *p, 
 	job->ckey.ifindex = m->key.ifindex;
 	job->ckey.l3_proto = m->key.l3_proto;
 	job->ckey.l4_proto = m->key.l4_proto;
-	job->ckey.pad = 0;
+	job->ckey.netns_id = m->key.netns_id;
 	if (dir == 0) {
 		job->ckey.client_port = m->key.src_port;
 		job->ckey.server_port = m->key.dst_port;

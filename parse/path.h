@@ -84,6 +84,10 @@ static __always_inline int wl_parse_l2l4(wl_ctx_t *ctx, const struct wl_pkt *p, 
 
 _Static_assert(WL_OUT_END <= 16, "outcome index masked with 15");
 
+/* The network namespace this instance of the entry program serves (maps/wirelens.h, wl_netns):
+ * set in rodata by the loader, which loads the entry programs once per namespace. */
+const volatile __u8 wl_netns_id = 0;
+
 static __always_inline int wl_process(wl_ctx_t *ctx)
 {
 	struct wl_meta m = {};
@@ -98,6 +102,7 @@ static __always_inline int wl_process(wl_ctx_t *ctx)
 	wl_pkt_init(ctx, &p);
 	cnt->seen++;
 	m.key.ifindex = p.ifindex;
+	m.key.netns_id = wl_netns_id;
 	/* Flow times: the tick-granular clock (~4 ns against ~24 for bpf_ktime_get_ns under
 	 * kvm-clock, bench table 1); the L7 engine takes the precise clock for latencies. */
 	m.now = bpf_ktime_get_coarse_ns();
