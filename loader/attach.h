@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <time.h>
 #include "loader/progs.h"
+#include "loader/probe.h" /* wl_xdp_dispatcher_probe */
 
 enum wl_hook_kind {
 	WL_HOOK_XDP,
@@ -26,6 +27,8 @@ int wl_check_env(bool may_mount);
 /* Serialises wirelens commands on one pin root (flock on /run/wirelens/lock[_root]). Returns
  * the fd to close. */
 int wl_lock(void);
+/* The lock file (wl_unpin_all removes it with the last pin). */
+const char *wl_lock_path(void);
 int wl_pins_prepare(void);
 int wl_unpin_all(void);
 int wl_map_open(const char *name);
@@ -114,6 +117,8 @@ struct wl_attach_session {
  * a valid start. */
 int wl_session_prepare(struct wl_attach_session *s, const struct wl_attach_req *r);
 void wl_session_close(struct wl_attach_session *s);
+/* The programs to attach: reused or loaded now, on first need (attach.c). */
+int wl_session_programs(struct wl_attach_session *s);
 
 /* Attaches every requested hook to one interface (all or none) and prints one line,
  * "attached IFACE (xdp native, tc-egress)". 0 when something was attached, 1 when everything
@@ -152,9 +157,5 @@ int wl_links_foreach(int (*fn)(const struct wl_link_pin *pin, void *arg), void *
 /* "native", "skb" for an XDP link (queried in its namespace), "tcx" or "cls_bpf" for TC,
  * "defunct", "?". */
 const char *wl_link_mode(const struct wl_link_pin *pin);
-
-/* Whether libxdp's multi-program dispatcher could work here: it needs freplace programs. Fills
- * why with the reason when it cannot. */
-bool wl_xdp_dispatcher_probe(char *why, size_t len);
 
 #endif

@@ -12,4 +12,8 @@
  * first missing one and the version that brought it, and -ENOTSUP. */
 int wl_probe_kernel(void);
 
+/* Whether libxdp's multi-program dispatcher could work here: it needs freplace programs. Fills
+ * why with the reason when it cannot. */
+bool wl_xdp_dispatcher_probe(char *why, size_t len);
+
 #endif
