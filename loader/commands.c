@@ -14,6 +14,7 @@
 #include "progs.h"
 #include "commands.h"
 #include "l7cfg.h"
+#include "container.h"
 
 static int open_pinned(const char *name)
 {
@@ -256,12 +257,19 @@ int wl_cmd_commands(int argc, char **argv)
 	return err ? 1 : 0;
 }
 
+/* The container that owns the server's address (a command key has no interface). */
+static const struct wl_container *server_container(const struct wl_cmd_key *k)
+{
+	return wl_container_of_addr(k->l3_proto == 0x86DD ? AF_INET6 : AF_INET, k->server_addr);
+}
+
 int wl_commands_show(int fd, const struct wl_commands_view *v, json_object **json_out)
 {
 	struct wl_cmd_row *rows;
 	json_object *arr;
 	size_t n;
 	int err;
+	bool containers = false;
 
 	err = wl_cmd_stats_read(fd, &rows, &n);
 	if (err) {
@@ -270,14 +278,19 @@ int wl_commands_show(int fd, const struct wl_commands_view *v, json_object **jso
 	}
 	qsort(rows, n, sizeof(*rows), cmp_rows);
 	arr = json_object_new_array();
+	/* the CONTAINER column only when a server is in one */
+	for (size_t i = 0; !v->json && !v->replay && i < n; i++)
+		containers |= server_container(&rows[i].key) != NULL;
 	if (!v->json)
-		printf("%-10s %-28s %-20s %10s %10s %8s %12s %12s %9s %9s %9s\n", "PROTOCOL",
+		printf("%-10s %-28s %-20s %10s %10s %8s %12s %12s %9s %9s %9s%s\n", "PROTOCOL",
 		       "SERVER", "COMMAND", "REQUESTS", "RESPONSES", "ERRORS", "REQ_BYTES",
-		       "RESP_BYTES", "AVG_US", "P50_US", "P99_US");
+		       "RESP_BYTES", "AVG_US", "P50_US", "P99_US", containers ? " CONTAINER" : "");
 	for (size_t i = 0; i < n; i++) {
 		const struct wl_cmd_key *k = &rows[i].key;
 		const struct wl_cmd_stats *st = &rows[i].st;
 		struct wl_cmd_labels l;
+		const struct wl_container *ct = v->replay ? NULL : server_container(k);
+		char label[200];
 		double avg = st->responses ? st->latency_sum_ns / 1000.0 / st->responses : 0;
 		double p50 = wl_hist_quantile_us(st->latency_hist, WL_LAT_BUCKETS, 0.50);
 		double p99 = wl_hist_quantile_us(st->latency_hist, WL_LAT_BUCKETS, 0.99);
@@ -313,6 +326,7 @@ int wl_commands_show(int fd, const struct wl_commands_view *v, json_object **jso
 				json_object_object_add(lat, "p99_us", json_object_new_double(p99));
 			}
 			json_object_object_add(o, "latency", lat);
+			json_object_object_add(o, "container", wl_container_json(ct));
 			json_object_array_add(arr, o);
 		} else if (v->replay) {
 			printf("%-10s %-28s %-20s %10llu %10llu %8llu %12llu %12llu %9s %9s %9s\n",
@@ -322,11 +336,13 @@ int wl_commands_show(int fd, const struct wl_commands_view *v, json_object **jso
 			       (unsigned long long)st->response_bytes, "-", "-", "-");
 		} else {
 			printf("%-10s %-28s %-20s %10llu %10llu %8llu %12llu %12llu %9.1f %9.1f "
-			       "%9.1f\n",
+			       "%9.1f%s%s\n",
 			       l.protocol, l.server, l.command, (unsigned long long)st->requests,
 			       (unsigned long long)st->responses, (unsigned long long)st->errors,
 			       (unsigned long long)st->request_bytes,
-			       (unsigned long long)st->response_bytes, avg, p50, p99);
+			       (unsigned long long)st->response_bytes, avg, p50, p99,
+			       containers ? " " : "",
+			       containers ? wl_container_label(ct, label, sizeof(label)) : "");
 		}
 	}
 	if (v->json && json_out) {

@@ -22,6 +22,7 @@
 #include "rules.h"
 #include "iface.h"
 #include "log.h"
+#include "container.h"
 
 const char *const wl_counter_names[] = {
 	"seen",
@@ -552,7 +553,7 @@ int wl_flows_show(int fd, const struct wl_flows_view *v, json_object **json_out)
 	size_t n = 0;
 	json_object *arr;
 	struct wl_iface_names names = {};
-	bool starred = false;
+	bool starred = false, containers = false;
 	int err;
 
 	err = wl_flows_read(fd, &rows, &n);
@@ -565,19 +566,30 @@ int wl_flows_show(int fd, const struct wl_flows_view *v, json_object **json_out)
 	sort_bytes = !v->by_packets;
 	qsort(rows, n, sizeof(*rows), cmp_flows);
 	arr = json_object_new_array();
+	/* the CONTAINER column only when an interface shown belongs to one */
+	for (size_t i = 0; !v->json && !v->replay && i < n && (v->limit < 0 || (int)i < v->limit);
+	     i++) {
+		char ifname[IF_NAMESIZE + 1], netns[64];
+
+		wl_iface_lookup(&names, rows[i].k.ifindex, ifname, netns);
+		containers |= wl_container_of_iface(rows[i].k.ifindex, netns) != NULL;
+	}
 	if (!v->json)
-		printf("%-12s %-9s %-6s %-40s %-40s %10s %12s\n", "IFACE", "VLAN", "PROTO", "SRC",
-		       "DST", "PACKETS", "BYTES");
+		printf("%-12s %-9s %-6s %-40s %-40s %10s %12s%s\n", "IFACE", "VLAN", "PROTO", "SRC",
+		       "DST", "PACKETS", "BYTES", containers ? " CONTAINER" : "");
 	for (size_t i = 0; i < n && (v->limit < 0 || (int)i < v->limit); i++) {
 		const struct wl_flow_key *k = &rows[i].k;
 		const struct wl_flow_stats *s = &rows[i].s;
 		char ifname[IF_NAMESIZE + 1] = "-", netns[64] = "", shown[IF_NAMESIZE + 66],
 					  src[64], dst[64], vlan[16], pbuf[8], first[32], last[32];
 		int af = k->l3_proto == 0x86DD ? AF_INET6 : AF_INET, ivlan;
+		const struct wl_container *ct = NULL;
 
 		/* a replay's frames cross no interface (test_run's device is the loopback) */
-		if (!v->replay)
+		if (!v->replay) {
 			wl_iface_lookup(&names, k->ifindex, ifname, netns);
+			ct = wl_container_of_iface(k->ifindex, netns);
+		}
 		snprintf(shown, sizeof(shown), "%s%s%s", netns, netns[0] ? ":" : "", ifname);
 		inet_ntop(af, k->src_addr, src, sizeof(src));
 		inet_ntop(af, k->dst_addr, dst, sizeof(dst));
@@ -601,6 +613,7 @@ int wl_flows_show(int fd, const struct wl_flows_view *v, json_object **json_out)
 					       v->replay ? NULL : json_object_new_string(ifname));
 			json_object_object_add(o, "netns",
 					       netns[0] ? json_object_new_string(netns) : NULL);
+			json_object_object_add(o, "container", wl_container_json(ct));
 			json_object_object_add(o, "vlan", json_object_new_int(k->vlan_outer));
 			json_object_object_add(o, "vlan_inner", json_object_new_int(k->vlan_inner));
 			if (ivlan >= 0)
@@ -630,15 +643,16 @@ int wl_flows_show(int fd, const struct wl_flows_view *v, json_object **json_out)
 							 : json_object_new_uint64(s->last_seen_ns));
 			json_object_array_add(arr, o);
 		} else {
-			char sa[80], da[80];
+			char sa[80], da[80], label[200];
 
 			snprintf(sa, sizeof(sa), af == AF_INET6 ? "[%s]:%u" : "%s:%u", src,
 				 k->src_port);
 			snprintf(da, sizeof(da), af == AF_INET6 ? "[%s]:%u" : "%s:%u", dst,
 				 k->dst_port);
-			printf("%-12s %-9s %-6s %-40s %-40s %10llu %12llu\n", shown, vlan,
+			printf("%-12s %-9s %-6s %-40s %-40s %10llu %12llu%s%s\n", shown, vlan,
 			       l4_name(k->l4_proto, pbuf), sa, da, (unsigned long long)s->packets,
-			       (unsigned long long)s->bytes);
+			       (unsigned long long)s->bytes, containers ? " " : "",
+			       containers ? wl_container_label(ct, label, sizeof(label)) : "");
 		}
 	}
 	if (v->json && json_out) {
