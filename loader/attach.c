@@ -262,8 +262,8 @@ static void cls_stall(void *arg)
 }
 
 /* TC through a clsact qdisc + cls_bpf filter: the record is pinned at path by tc_cls.c. */
-static int attach_cls(struct wl_attach_session *s, const char *path, const char *ifname,
-		      int ifindex, enum wl_hook_kind h)
+static int attach_cls(int tc_fd, const char *path, const char *ifname, int ifindex,
+		      enum wl_hook_kind h)
 {
 	struct stall_arg sa = {ifname, h};
 	enum wl_hook_kind other = h == WL_HOOK_TC_INGRESS ? WL_HOOK_TC_EGRESS : WL_HOOK_TC_INGRESS;
@@ -272,7 +272,7 @@ static int attach_cls(struct wl_attach_session *s, const char *path, const char 
 	wl_link_path(other_path, sizeof(other_path), ifname, other, wl_netns_tag());
 	wl_pending_path(pending, sizeof(pending), ifname, h, wl_netns_tag());
 	return wl_cls_attach(path, pending, other_path, ifname, ifindex, h == WL_HOOK_TC_INGRESS,
-			     s->tc_fd, cls_stall, &sa);
+			     tc_fd, cls_stall, &sa);
 }
 /* 0 attached, 1 already attached (live pin), -errno with one line printed. */
 static int attach_hook(struct wl_attach_session *s, const struct wl_attach_req *r,
@@ -280,7 +280,7 @@ static int attach_hook(struct wl_attach_session *s, const struct wl_attach_req *
 		       size_t note_len)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts);
-	int fd, prog_fd, type, err;
+	int fd, prog_fd, type, err, xdp_fd, tc_fd;
 	char path[512];
 
 	wl_link_path(path, sizeof(path), ifname, h, wl_netns_tag());
@@ -295,11 +295,11 @@ static int attach_hook(struct wl_attach_session *s, const struct wl_attach_req *
 			return err;
 		}
 	}
-	err = wl_session_programs(s);
+	err = wl_session_entry_fds(s, &xdp_fd, &tc_fd); /* this namespace's (session.c) */
 	if (err)
 		return err;
 	if (h != WL_HOOK_XDP && r->tc_mode == WL_TC_CLS)
-		return attach_cls(s, path, ifname, ifindex, h);
+		return attach_cls(tc_fd, path, ifname, ifindex, h);
 	if (h == WL_HOOK_XDP) {
 		__u32 other = foreign_xdp(ifindex);
 
@@ -313,11 +313,11 @@ static int attach_hook(struct wl_attach_session *s, const struct wl_attach_req *
 		}
 		if (other)
 			bpf_xdp_detach(ifindex, 0, NULL);
-		prog_fd = s->xdp_fd;
+		prog_fd = xdp_fd;
 		type = BPF_XDP;
 		opts.flags = r->skb_mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	} else {
-		prog_fd = s->tc_fd;
+		prog_fd = tc_fd;
 		type = h == WL_HOOK_TC_INGRESS ? WL_BPF_TCX_INGRESS : WL_BPF_TCX_EGRESS;
 	}
 	fd = bpf_link_create(prog_fd, ifindex, type, &opts);
@@ -331,7 +331,7 @@ static int attach_hook(struct wl_attach_session *s, const struct wl_attach_req *
 			note[0] = 0;
 	}
 	if (fd < 0 && h != WL_HOOK_XDP && errno == EINVAL && r->tc_mode == WL_TC_AUTO)
-		return attach_cls(s, path, ifname, ifindex, h); /* no tcx before 6.6 */
+		return attach_cls(tc_fd, path, ifname, ifindex, h); /* no tcx before 6.6 */
 	if (fd < 0) {
 		err = -errno;
 

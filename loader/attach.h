@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <time.h>
 #include "loader/progs.h"
+#include "loader/netns_ids.h"
 #include "loader/probe.h" /* wl_xdp_dispatcher_probe */
 
 enum wl_hook_kind {
@@ -110,6 +111,7 @@ struct wl_attach_session {
 	int xdp_fd, tc_fd;
 	struct wl_load_opts lo;
 	int load_err;
+	struct wl_netns_progs ns; /* the entry programs of one other namespace (netns_ids.h) */
 };
 
 /* Under the lock: checks the requested sizes and prepares the pin directory; the programs are
@@ -119,6 +121,9 @@ int wl_session_prepare(struct wl_attach_session *s, const struct wl_attach_req *
 void wl_session_close(struct wl_attach_session *s);
 /* The programs to attach: reused or loaded now, on first need (attach.c). */
 int wl_session_programs(struct wl_attach_session *s);
+/* The same, then the entry programs of the namespace the process is in now (its netns id's
+ * instance, netns_ids.h): 0 and the fds (the session keeps them), or -errno (one line). */
+int wl_session_entry_fds(struct wl_attach_session *s, int *xdp_fd, int *tc_fd);
 
 /* Attaches every requested hook to one interface (all or none) and prints one line,
  * "attached IFACE (xdp native, tc-egress)". 0 when something was attached, 1 when everything

@@ -131,6 +131,13 @@ int wl_netns_select(const char *arg)
 	return 0;
 }
 
+int wl_netns_original_stat(struct stat *st)
+{
+	int err = save_original();
+
+	return err ? err : fstat(original_fd, st) ? -errno : 0;
+}
+
 const char *wl_netns_tag(void)
 {
 	return current_tag;

@@ -19,6 +19,10 @@ int wl_netns_select(const char *name_or_path);
  * "ino<N>" for another path. */
 const char *wl_netns_tag(void);
 
+/* stat() of the namespace the process started in (the identity of netns id 0, netns_ids.h). */
+struct stat;
+int wl_netns_original_stat(struct stat *st);
+
 /* Runs fn inside the namespace a pin tag names (NULL: the caller's original one), then comes
  * back. -ENOENT when the tag names no namespace that can still be found. */
 int wl_netns_run(const char *tag, int (*fn)(void *arg), void *arg);

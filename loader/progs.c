@@ -467,6 +467,116 @@ fail:
 	return err ? err : -EINVAL;
 }
 
+/* ---- the entry programs of another network namespace ---- */
+
+/* The fd of map `name` for a hook's entry program: p's own, else the pin in pin_dir (-1). */
+static int entry_map_fd(const struct wl_progs *p, int hook, const char *pin_dir, const char *name,
+			bool *owned)
+{
+	struct bpf_map *twin;
+	char path[256];
+
+	*owned = false;
+	if (p) {
+		twin = bpf_object__find_map_by_name(hook_obj(p, hook), name);
+		return twin ? bpf_map__fd(twin) : -1;
+	}
+	if (!pin_dir || snprintf(path, sizeof(path), "%s/%s", pin_dir, name) >= (int)sizeof(path))
+		return -1;
+	*owned = true;
+	return bpf_obj_get(path);
+}
+
+/* Loads one hook's entry program of obj with netns_id, on the maps of p or of the pins. */
+static int entry_load_hook(struct bpf_object *obj, struct bpf_program *prog, int hook,
+			   const struct wl_progs *p, const char *pin_dir, bool verbose)
+{
+	size_t log_len = verbose ? DETAIL_LOG_LEN : STATS_LOG_LEN;
+	char *log = calloc(1, log_len);
+	struct bpf_map *map;
+	int err = 0;
+
+	if (!log)
+		return -ENOMEM;
+	main_only(obj);
+	bpf_object__for_each_map(map, obj)
+	{
+		bool owned;
+		int fd;
+
+		if (bpf_map__is_internal(map))
+			continue;
+		fd = entry_map_fd(p, hook, pin_dir, bpf_map__name(map), &owned);
+		/* every map is the main instance's (its program array included): an entry of its
+		 * own would count apart from everything the views read */
+		err = fd < 0 ? -ENOENT : bpf_map__reuse_fd(map, fd);
+		if (owned && fd >= 0)
+			close(fd);
+		if (err) {
+			fprintf(stderr, "wirelens: map %s for a namespace's %s program: %s\n",
+				bpf_map__name(map), hook == WL_PROG_XDP ? "XDP" : "TC",
+				strerror(-err));
+			goto out;
+		}
+	}
+	main_prog_log(prog, log, log_len, verbose);
+	err = bpf_object__load(obj);
+	if (err && bpf_program__fd(prog) < 0 && log[0])
+		main_prog_refused(bpf_program__name(prog), err, log, verbose);
+	else if (err)
+		object_failed(hook == WL_PROG_XDP ? "XDP" : "TC", err);
+out:
+	free(log);
+	return err;
+}
+
+int wl_entry_load(struct wl_entry *e, __u8 netns_id, const struct wl_progs *p,
+		  const char *pin_dir, bool verbose)
+{
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	e->xdp = wl_xdp__open();
+	e->tc = wl_tc__open();
+	if (!e->xdp || !e->tc) {
+		err = -errno;
+		fprintf(stderr, "wirelens: cannot open BPF objects: %s\n", strerror(-err));
+		goto fail;
+	}
+	e->xdp->rodata->wl_netns_id = netns_id;
+	e->tc->rodata->wl_netns_id = netns_id;
+	err = entry_load_hook(e->xdp->obj, e->xdp->progs.wl_xdp, WL_PROG_XDP, p, pin_dir, verbose);
+	if (!err)
+		err = entry_load_hook(e->tc->obj, e->tc->progs.wl_tc, WL_PROG_TC, p, pin_dir,
+				      verbose);
+	if (err)
+		goto fail;
+	e->insns[WL_PROG_XDP] = prog_verified_insns(wl_entry_xdp_fd(e));
+	e->insns[WL_PROG_TC] = prog_verified_insns(wl_entry_tc_fd(e));
+	return 0;
+fail:
+	wl_entry_close(e);
+	return err ? err : -EINVAL;
+}
+
+void wl_entry_close(struct wl_entry *e)
+{
+	wl_tc__destroy(e->tc);
+	wl_xdp__destroy(e->xdp);
+	e->tc = NULL;
+	e->xdp = NULL;
+}
+
+int wl_entry_xdp_fd(const struct wl_entry *e)
+{
+	return bpf_program__fd(e->xdp->progs.wl_xdp);
+}
+
+int wl_entry_tc_fd(const struct wl_entry *e)
+{
+	return bpf_program__fd(e->tc->progs.wl_tc);
+}
+
 void wl_progs_close(struct wl_progs *p)
 {
 	for (int h = 0; h < WL_PROG_HOOKS; h++)

@@ -42,6 +42,23 @@ struct wl_load_opts {
 int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o);
 void wl_progs_close(struct wl_progs *p);
 
+/*
+ * The entry programs (wl_xdp, wl_tc) of one network namespace: loaded once more with its netns
+ * id in their rodata (maps/wirelens.h, wl_netns), on every map of p, or (p NULL) of the pins in
+ * pin_dir, program arrays included: the protocol programs are shared by every namespace. On
+ * failure returns -errno and prints one line to stderr.
+ */
+struct wl_entry {
+	struct wl_xdp *xdp;
+	struct wl_tc *tc;
+	__u32 insns[WL_PROG_HOOKS]; /* verified_insns */
+};
+int wl_entry_load(struct wl_entry *e, __u8 netns_id, const struct wl_progs *p,
+		  const char *pin_dir, bool verbose);
+void wl_entry_close(struct wl_entry *e);
+int wl_entry_xdp_fd(const struct wl_entry *e);
+int wl_entry_tc_fd(const struct wl_entry *e);
+
 /* wl_l7_info map contents (WL_L7_PROTO_MAX entries). */
 int wl_l7_info_write(int fd, const struct wl_l7_info *info);
 int wl_l7_info_read(int fd, struct wl_l7_info *info);

@@ -156,6 +156,7 @@ out:
 
 static void session_drop_programs(struct wl_attach_session *s)
 {
+	wl_netns_progs_drop(&s->ns); /* loaded on the maps of p or of the pins */
 	if (s->loaded)
 		wl_progs_close(&s->p); /* owns the fds it lent */
 	else {
@@ -266,12 +267,27 @@ int wl_session_programs(struct wl_attach_session *s)
 	return 0;
 }
 
+int wl_session_entry_fds(struct wl_attach_session *s, int *xdp_fd, int *tc_fd)
+{
+	char xdp[512], tc[512];
+	int err = wl_session_programs(s);
+
+	if (err)
+		return err;
+	prog_pin_path(xdp, sizeof(xdp), "wl_xdp");
+	prog_pin_path(tc, sizeof(tc), "wl_tc");
+	return wl_netns_progs_get(&s->ns, s->xdp_fd, s->tc_fd, s->loaded ? &s->p : NULL,
+				  build_id()[0] ? xdp : NULL, build_id()[0] ? tc : NULL,
+				  s->lo.verbose, xdp_fd, tc_fd);
+}
+
 int wl_session_prepare(struct wl_attach_session *s, const struct wl_attach_req *r)
 {
 	int err;
 
 	if (!s->initialised) {
 		s->xdp_fd = s->tc_fd = -1;
+		wl_netns_progs_init(&s->ns);
 		s->initialised = true;
 	}
 	s->lo = r->load;

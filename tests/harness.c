@@ -54,11 +54,21 @@ void harness_reset(void)
 	wl_l7_ports_defaults(wl_map_ports_fd(&progs));
 }
 
+static int entry_fd[HOOK_COUNT] = {-1, -1}; /* harness_use_entry */
+
+void harness_use_entry(int xdp_fd, int tc_fd)
+{
+	entry_fd[HOOK_XDP] = xdp_fd;
+	entry_fd[HOOK_TC] = tc_fd;
+}
+
 int harness_run(enum wl_hook hook, const void *frame, size_t len, const struct run_opts *o)
 {
 	struct __sk_buff skb = {0};
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = frame, .data_size_in = len, .repeat = 1);
-	int fd = hook == HOOK_XDP ? wl_progs_xdp_fd(&progs) : wl_progs_tc_fd(&progs);
+	int fd = entry_fd[hook] >= 0		 ? entry_fd[hook]
+		 : hook == HOOK_XDP ? wl_progs_xdp_fd(&progs)
+				    : wl_progs_tc_fd(&progs);
 
 	if (hook == HOOK_TC && o) {
 		skb.gso_segs = o->gso_segs;

@@ -39,6 +39,10 @@ struct run_opts {
  * if the run failed. */
 int harness_run(enum wl_hook hook, const void *frame, size_t len, const struct run_opts *o);
 
+/* harness_run through other entry programs (another namespace's instance, loader/progs.h
+ * wl_entry_load) until called with -1, -1. */
+void harness_use_entry(int xdp_fd, int tc_fd);
+
 /* Counters summed over CPUs. */
 struct wl_counters harness_counters(void);
 /* Number of flows in the map, and one flow by key (returns 0 if found). */

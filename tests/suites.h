@@ -15,6 +15,7 @@ void register_l7filter_tests(void);
 void register_filter_tests(void);
 void register_events_tests(void);
 void register_export_tests(void);
+void register_netns_tests(void);
 void register_container_tests(void);
 /* One suite per protocol of the registry: tests/test_<name>.c defines register_<name>_tests. */
 #define WL_TEST_SUITE_DECL(name, ENUM, id, ...) void register_##name##_tests(void);
