@@ -76,7 +76,11 @@ static const char man_files[] =
 
 static const char man_environment[] =
 	".TP\n.B WIRELENS_PIN_ROOT\n"
-	"the pin root instead of " WL_PIN_ROOT " (a directory on a bpffs).\n";
+	"the pin root instead of " WL_PIN_ROOT " (a directory on a bpffs).\n"
+	".TP\n.B WIRELENS_HOST_ROOT\n"
+	"where the host's / is (default /): flows and commands read the container runtimes' "
+	"state (their names for containers) under it, e.g. /host for a wirelens running in a "
+	"container (with the host's PID namespace).\n";
 
 static const char man_examples[] =
 	"Attach to eth0 (XDP ingress and TC egress) and show the flows, the largest first:\n"
