@@ -5,7 +5,10 @@
 # WIRELENS_HOST_ROOT the test points wirelens at. wirelens on the host-side veth: flows and
 # commands name the container (id from the cgroup, name from config.v2.json, namespace from
 # /run/netns), only once its process is in that cgroup, and the per-command counts equal INFO
-# commandstats. From inside (--netns on its eth0) its flows name it too.
+# commandstats. From inside (--netns on its eth0) its flows name it too. Then a Kubernetes pod:
+# an unnamed namespace (unshare) with a "pause" process and a redis-server in two
+# cri-containerd-ID.scope cgroups of one kubepods...pod<UID>.slice, named from containerd's CRI
+# annotations: the pod is named, from the host-side veth and from inside (--netns /proc/PID/...).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
@@ -19,9 +22,10 @@ on_exit "rm -rf $ROOT"
 setup_pair
 start_redis || { finish; exit 1; }
 PID=$(cat /tmp/$NS-redis.pid)
-# the cgroup goes after the process (a cgroup with a process in it cannot be removed)
-on_exit "kill $PID; for _ in \$(seq 100); do kill -0 $PID || break; sleep 0.1; done;
-	rmdir $CG2$CGROUP $CG2/wl-test-$$"
+# the cgroups go after their processes (a cgroup with a process in it cannot be removed)
+PIDS=$PID
+on_exit 'kill $PIDS; for p in $PIDS; do for _ in $(seq 100); do kill -0 $p || break; sleep 0.1; done; done;
+	find '"$CG2/wl-test-$$"' -depth -type d -exec rmdir {} +'
 out=$("$WL_BIN" attach "$HOST_IF" 2>&1) || { fail "attach $HOST_IF: $out"; finish; exit 1; }
 workload() {
 	redis-benchmark -h "$SRV_IP" -n 2000 -c 2 -P 4 -t set,get,incr -q >/dev/null
@@ -85,4 +89,54 @@ on_exit "$WL_BIN --netns $NS detach $PEER_IF"
 workload
 check_eq "flows from inside: the container" "[$named]" "$(srv_flows)"
 check_eq "commands from inside: the container" "[$named]" "$(srv_commands)"
+
+# ---- a Kubernetes pod: a namespace with no /run/netns name (unshare), its "pause" process and
+# redis-server each in a cri-containerd-ID.scope of one kubepods...pod<UID>.slice; containerd's
+# OCI config.json of the redis container carries the CRI annotations naming the pod
+unshare --net sleep infinity &
+PAUSE=$!
+PIDS="$PIDS $PAUSE"
+for _ in $(seq 100); do [ "$(readlink /proc/$PAUSE/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break; sleep 0.1; done
+POD_IF=wlk$$ POD_IP=198.19.$ID.2
+ip link add "$POD_IF" type veth peer name eth0 netns "$PAUSE" && on_exit "ip link del $POD_IF"
+ip addr add "198.19.$ID.1/24" dev "$POD_IF" && ip link set "$POD_IF" up
+nsenter -t "$PAUSE" -n sh -c "ip addr add $POD_IP/24 dev eth0 && ip link set eth0 up && ip link set lo up"
+nsenter -t "$PAUSE" -n redis-server --bind "$POD_IP" --port 6379 --protected-mode no --save '' \
+	--appendonly no --daemonize yes --pidfile /tmp/$NS-pod.pid --logfile /tmp/$NS-pod.log
+on_exit "rm -f /tmp/$NS-pod.pid /tmp/$NS-pod.log"
+for _ in $(seq 300); do redis-cli -h "$POD_IP" ping >/dev/null 2>&1 && break; sleep 0.1; done
+POD_PID=$(cat /tmp/$NS-pod.pid)
+PIDS="$PIDS $POD_PID"
+POD_UID=$(cat /proc/sys/kernel/random/uuid)
+POD_CG=/wl-test-$$/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${POD_UID//-/_}.slice
+SANDBOX_ID=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+REDIS_ID=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+mkdir -p "$CG2$POD_CG/cri-containerd-$SANDBOX_ID.scope" "$CG2$POD_CG/cri-containerd-$REDIS_ID.scope"
+echo "$PAUSE" >"$CG2$POD_CG/cri-containerd-$SANDBOX_ID.scope/cgroup.procs"
+echo "$POD_PID" >"$CG2$POD_CG/cri-containerd-$REDIS_ID.scope/cgroup.procs"
+state=$ROOT/run/containerd/io.containerd.runtime.v2.task/k8s.io/$REDIS_ID
+mkdir -p "$state"
+jq -n --arg sid "$SANDBOX_ID" '{ociVersion: "1.1.0", annotations: {
+	"io.kubernetes.cri.container-type": "container", "io.kubernetes.cri.container-name": "redis",
+	"io.kubernetes.cri.sandbox-id": $sid, "io.kubernetes.cri.sandbox-name": "cache-0",
+	"io.kubernetes.cri.sandbox-namespace": "shop"}}' >"$state/config.json"
+pod=$(jq -nc --arg uid "$POD_UID" --arg cg "$POD_CG" \
+	'{runtime: "containerd", id: null, name: "shop/cache-0", pod_uid: $uid, cgroup: $cg, netns: null}')
+pod_check() { # where
+	redis-cli -h "$POD_IP" CONFIG RESETSTAT >/dev/null
+	"$WL_BIN" reset
+	SRV_IP=$POD_IP workload
+	workload # and the docker one's
+	check_eq "pod, $1: flows" "[$pod]" "$(SRV_IP=$POD_IP srv_flows)"
+	check_eq "pod, $1: commands" "[$pod]" "$(SRV_IP=$POD_IP srv_commands)"
+	check_eq "pod, $1: the docker container's flows still its own" "[$named]" "$(srv_flows)"
+	check_eq "pod, $1: per command equal to INFO commandstats" \
+		"$(SRV_IP=$POD_IP redis_commandstats | tr '\n' ' ')" "$(SRV_IP=$POD_IP redis_wl_commands | tr '\n' ' ')"
+}
+out=$("$WL_BIN" attach "$POD_IF" 2>&1) || fail "attach $POD_IF: $out"
+pod_check "host-side veth"
+"$WL_BIN" detach "$POD_IF" >/dev/null
+out=$("$WL_BIN" --netns /proc/$PAUSE/ns/net attach eth0 2>&1) || fail "attach in the pod: $out"
+on_exit "$WL_BIN --netns /proc/$PAUSE/ns/net detach eth0"
+pod_check "its eth0 (--netns /proc/PID/ns/net, no name)"
 finish
