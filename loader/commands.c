@@ -458,8 +458,12 @@ int wl_cmd_ports(int argc, char **argv)
 				return 1;
 			}
 		}
+		/* a learned port set or unset frees its place under the sniffing bound */
+		err = wl_l7_sniff_recount(fd);
+		if (err)
+			fprintf(stderr, "wirelens: recounting learned ports: %s\n", strerror(-err));
 		close(fd);
-		return 0;
+		return err ? 1 : 0;
 	}
 	if (strcmp(argv[1], "list")) {
 		fprintf(stderr,

@@ -191,12 +191,84 @@ int wl_l7_ports_defaults(int ports_fd)
 	return 0;
 }
 
+/* Ports the ports map holds as learned (one batch lookup of the 64 Ki entries). */
+static int learned_count(int ports_fd)
+{
+	__u32 count = 65536, out = 0, *keys = calloc(count, sizeof(*keys));
+	__u8 *vals = calloc(count, 1);
+	int n = 0;
+
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -ENOMEM;
+	}
+	if (bpf_map_lookup_batch(ports_fd, NULL, &out, keys, vals, &count, NULL) &&
+	    errno != ENOENT) {
+		n = -errno;
+	} else {
+		for (__u32 i = 0; i < count; i++)
+			n += !!(vals[i] & WL_PORT_LEARNED);
+	}
+	free(keys);
+	free(vals);
+	return n;
+}
+
+int wl_l7_sniff_set(int sniff_fd, int ports_fd, long learn_max)
+{
+	struct wl_sniff s = {};
+	__u32 zero = 0;
+	int learned = learned_count(ports_fd);
+
+	if (learned < 0)
+		return learned;
+	if (bpf_map_lookup_elem(sniff_fd, &zero, &s))
+		return -errno;
+	if (learn_max >= 0) {
+		s.learn_max = learn_max;
+		s.configured = 1;
+	} else if (!s.configured) {
+		s.learn_max = WL_LEARNED_PORTS_DEFAULT;
+		s.configured = 1;
+	}
+	s.learned = learned;
+	return bpf_map_update_elem(sniff_fd, &zero, &s, BPF_ANY) ? -errno : 0;
+}
+
+int wl_l7_sniff_recount(int ports_fd)
+{
+	int fd = wl_map_open("wl_sniff"), err;
+
+	if (fd < 0)
+		return 0; /* pins of a build without the bound */
+	err = wl_l7_sniff_set(fd, ports_fd, -1);
+	close(fd);
+	return err;
+}
+
+int wl_l7_sniff_read(struct wl_sniff *s)
+{
+	int fd = wl_map_open("wl_sniff"), err = 0;
+	__u32 zero = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &zero, s))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 int wl_l7_config_init(const struct wl_progs *p)
 {
 	int err = wl_l7_names_load(bpf_map__fd(p->xdp->maps.wl_cmd_names),
 				   bpf_map__fd(p->xdp->maps.wl_cmd_ids));
 
-	return err ? err : wl_l7_ports_defaults(wl_map_ports_fd(p));
+	if (!err)
+		err = wl_l7_ports_defaults(wl_map_ports_fd(p));
+	return err ? err : wl_l7_sniff_set(wl_map_sniff_fd(p), wl_map_ports_fd(p), -1);
 }
 
 int wl_map_cmd_stats_fd(const struct wl_progs *p)
@@ -212,6 +284,32 @@ int wl_map_ports_fd(const struct wl_progs *p)
 int wl_map_conns_fd(const struct wl_progs *p)
 {
 	return bpf_map__fd(p->xdp->maps.wl_conns);
+}
+
+int wl_map_sniff_fd(const struct wl_progs *p)
+{
+	return bpf_map__fd(p->xdp->maps.wl_sniff);
+}
+
+/* The sniffing line of `status`: learned ports against the bound, sniffs refused by it. */
+static void sniff_status(json_object *root)
+{
+	struct wl_sniff s;
+
+	if (wl_l7_sniff_read(&s))
+		return; /* pins of a build without the bound */
+	if (root) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "learned_ports", json_object_new_int64(s.learned));
+		json_object_object_add(o, "learned_ports_max", json_object_new_int64(s.learn_max));
+		json_object_object_add(o, "l7_sniff_refused", json_object_new_uint64(s.refused));
+		json_object_object_add(root, "sniffing", o);
+	} else {
+		printf("sniffing: %u of at most %u ports learned (attach --learned-ports-max), "
+		       "l7_sniff_refused %llu\n",
+		       s.learned, s.learn_max, (unsigned long long)s.refused);
+	}
 }
 
 int wl_l7_status(json_object *root)
@@ -261,5 +359,6 @@ int wl_l7_status(json_object *root)
 	}
 	if (root)
 		json_object_object_add(root, "protocols", arr);
+	sniff_status(root);
 	return 0;
 }

@@ -26,12 +26,21 @@ int wl_l7_names_duplicates(void);
 int wl_l7_names_load(int names_fd, int ids_fd);
 /* Sets the default server ports of the parsed protocols where the port has no protocol yet. */
 int wl_l7_ports_defaults(int ports_fd);
-/* Both, on freshly loaded programs. */
+/* The bound of ports content sniffing learns (struct wl_sniff): learn_max >= 0 sets it, < 0
+ * keeps what an earlier attach set (WL_LEARNED_PORTS_DEFAULT on a new map); learned is recounted
+ * from the ports map (after `ports` changed it, or a race counted a port twice). */
+int wl_l7_sniff_set(int sniff_fd, int ports_fd, long learn_max);
+/* wl_l7_sniff_set on the pinned wl_sniff, keeping the bound (0 when there is no such pin). */
+int wl_l7_sniff_recount(int ports_fd);
+/* The pinned wl_sniff entry; -errno when there is none. */
+int wl_l7_sniff_read(struct wl_sniff *s);
+/* Names, default ports and the sniffing bound (kept), on freshly loaded programs. */
 int wl_l7_config_init(const struct wl_progs *p);
 
 int wl_map_cmd_stats_fd(const struct wl_progs *p);
 int wl_map_ports_fd(const struct wl_progs *p);
 int wl_map_conns_fd(const struct wl_progs *p);
+int wl_map_sniff_fd(const struct wl_progs *p);
 
 /* The protocols section of `status`: a table, or a "protocols" array added to root (JSON).
  * Reads the pinned wl_l7_info map; -errno when it cannot. */

@@ -190,6 +190,26 @@ _Static_assert(WL_L7_PROTO_MAX <= 32, "protocol masks are 32 bits");
 
 #define WL_PORT_LEARNED 0x80 /* wl_ports value bit: learned by sniffing, not configured */
 
+/*
+ * Content sniffing's bound (wl_sniff, one entry): a client sending protocol-looking first
+ * payloads to every port must not teach the ports map 65,535 ports. A sniff that recognises a
+ * protocol on a port no protocol claims learns the port while learned < learn_max; past it the
+ * packet is not parsed and counts as refused. The loader sets learn_max at attach
+ * (--learned-ports-max, default WL_LEARNED_PORTS_DEFAULT) and recounts learned when `ports`
+ * changes the map (a learned port set or unset frees its place).
+ */
+#define WL_LEARNED_PORTS_DEFAULT 64
+struct wl_sniff {
+	__u32 learn_max; /* learned ports allowed; 0: sniffing teaches nothing */
+	__u32 learned;	 /* wl_ports entries with WL_PORT_LEARNED (may count a port twice when
+			  * two CPUs learn it at once: the bound errs on the safe side) */
+	__u64 refused;	 /* packets a protocol was recognised in on a port it could not learn */
+	__u8 configured; /* learn_max was set (a new map learns nothing until the loader sets it;
+			  * an attach without --learned-ports-max keeps what an earlier one set) */
+	__u8 pad[7];
+};
+WL_ASSERT_SIZE(struct wl_sniff, 24);
+
 #define WL_CMD_LEN	 24   /* command name, NUL-padded ("CONFIG|GET", "SELECT", "Produce") */
 #define WL_CMD_IDS_MAX	 2048 /* known command names over all protocols */
 #define WL_CMD_OTHER	 0    /* id of "OTHER": names not in the table */
@@ -701,6 +721,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } wl_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wl_sniff);
+} wl_sniff SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -48,14 +48,35 @@ __noinline int wl_l7_sniff_chain(const struct wl_l7_head *h)
 	return 0;
 }
 
+/* Teaches the ports map dport, within the bound of learned ports (struct wl_sniff): the place
+ * is taken before the port is written, so however many CPUs sniff at once no more than
+ * learn_max ports are learned. Returns 0 when refused. */
+static __always_inline int wl_l7_learn(__u32 dport, __u8 proto)
+{
+	__u32 zero = 0;
+	struct wl_sniff *s = bpf_map_lookup_elem(&wl_sniff, &zero);
+	__u8 *v = bpf_map_lookup_elem(&wl_ports, &dport);
+
+	if (!s || !v)
+		return 0;
+	if (__sync_fetch_and_add(&s->learned, 1) >= s->learn_max) {
+		__sync_fetch_and_sub(&s->learned, 1);
+		__sync_fetch_and_add(&s->refused, 1);
+		return 0;
+	}
+	*v = proto | WL_PORT_LEARNED;
+	return 1;
+}
+
 /* A match teaches the ports map, so the rest of this server's traffic is recognised by port and
- * the connection's first segments are not lost. */
+ * the connection's first segments are not lost. A match on a port that cannot be learned is
+ * not parsed: its replies would not be recognised. */
 static __always_inline __u8 wl_l7_sniff(wl_ctx_t *ctx, struct wl_meta *m, __u32 payload_len,
 					__u8 *dir)
 {
 	struct wl_l7_head head = {};
 	__u32 dport = m->key.dst_port;
-	__u8 proto, *v;
+	__u8 proto;
 
 	if (payload_len >= 16) {
 		if (wl_load_bytes(ctx, m->payload_off, head.b, 16))
@@ -65,11 +86,8 @@ static __always_inline __u8 wl_l7_sniff(wl_ctx_t *ctx, struct wl_meta *m, __u32 
 	}
 	head.len = payload_len;
 	proto = wl_l7_sniff_chain(&head);
-	if (!proto)
+	if (!proto || !wl_l7_learn(dport, proto))
 		return 0;
-	v = bpf_map_lookup_elem(&wl_ports, &dport);
-	if (v)
-		*v = proto | WL_PORT_LEARNED;
 	*dir = 0;
 	return proto;
 }

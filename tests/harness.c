@@ -52,6 +52,8 @@ void harness_reset(void)
 	wl_map_clear(wl_map_cmd_stats_fd(&progs));
 	wl_map_clear(wl_map_ports_fd(&progs)); /* ports learned by sniffing go too */
 	wl_l7_ports_defaults(wl_map_ports_fd(&progs));
+	wl_map_clear(wl_map_sniff_fd(&progs)); /* the sniffing bound: the default, none learned */
+	wl_l7_sniff_set(wl_map_sniff_fd(&progs), wl_map_ports_fd(&progs), -1);
 }
 
 static int entry_fd[HOOK_COUNT] = {-1, -1}; /* harness_use_entry */

@@ -473,6 +473,114 @@ static void test_sniffed_port(void)
 	}
 }
 
+/* The learned ports of the ports map, and their count. */
+static int learned_ports(__u8 *learned)
+{
+	int fd = wl_map_ports_fd(harness()), n = 0;
+
+	for (__u32 port = 0; port < 65536; port++) {
+		__u8 v = 0;
+
+		bpf_map_lookup_elem(fd, &port, &v);
+		learned[port] = v & WL_PORT_LEARNED ? v & ~WL_PORT_LEARNED : 0;
+		n += !!learned[port];
+	}
+	return n;
+}
+
+static struct wl_sniff sniff_state(void)
+{
+	struct wl_sniff s = {};
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(wl_map_sniff_fd(harness()), &zero, &s);
+	return s;
+}
+
+/* Issue 14 item 3: RESP-looking first payloads to limit + 10 unclaimed ports teach exactly
+ * `limit` of them (the first ones), the other 10 are refused, counted and not parsed; configured
+ * ports are never touched and go on counting; a port set free again makes room. */
+static void test_sniff_bound(void)
+{
+	static __u8 learned[65536];
+	const int base = 20000, limits[] = {WL_LEARNED_PORTS_DEFAULT, 5};
+
+	for (int h = 0; h < HOOK_COUNT; h++) {
+		for (size_t l = 0; l < sizeof(limits) / sizeof(limits[0]); l++) {
+			int limit = limits[l], ports_fd = wl_map_ports_fd(harness());
+			struct wl_cmd_stats st;
+			struct conv c;
+			__u8 v = 0;
+			__u32 port;
+
+			harness_reset();
+			CU_ASSERT_EQUAL(sniff_state().learn_max, WL_LEARNED_PORTS_DEFAULT);
+			if (limit != WL_LEARNED_PORTS_DEFAULT)
+				CU_ASSERT_EQUAL(wl_l7_sniff_set(wl_map_sniff_fd(harness()),
+								ports_fd, limit),
+						0);
+			port = 7000; /* a configured port beside the defaults */
+			v = WL_L7_REDIS;
+			CU_ASSERT_EQUAL(bpf_map_update_elem(ports_fd, &port, &v, BPF_ANY), 0);
+			for (int i = 0; i < limit + 10; i++) {
+				conv_init(&c, base + i);
+				handshake(h, &c);
+				req(h, &c, set_req);
+				resp(h, &c, "+OK\r\n");
+			}
+			CU_ASSERT_EQUAL(learned_ports(learned), limit);
+			for (int i = 0; i < limit + 10; i++)
+				CU_ASSERT_EQUAL(learned[base + i], i < limit ? WL_L7_REDIS : 0);
+			CU_ASSERT_EQUAL(sniff_state().learned, limit);
+			CU_ASSERT_EQUAL(sniff_state().refused, 10);
+			conv_init(&c, base);
+			EXPECT_CMD_STATS(&c, WL_L7_REDIS, "SET", 1, 1, 0);
+			conv_init(&c, base + limit);
+			CU_ASSERT_NOT_EQUAL(conv_stats(&c, WL_L7_REDIS, "SET", &st), 0);
+			/* configured ports: unchanged, counted; a Redis-looking payload on
+			 * memcached's port stays memcached's */
+			for (port = 1; port < 65536; port++) {
+				bpf_map_lookup_elem(ports_fd, &port, &v);
+				if (v && !(v & WL_PORT_LEARNED))
+					CU_ASSERT_TRUE(port == 7000 || port == 6379 ||
+						       port == 11211 || port == 80 ||
+						       port == 8080 || port == 53 || port == 3306 ||
+						       port == 5432 || port == 27017 ||
+						       port == 9092);
+			}
+			for (int p = 0; p < 2; p++) {
+				conv_init(&c, p ? 7000 : 6379);
+				handshake(h, &c);
+				req(h, &c, set_req);
+				resp(h, &c, "+OK\r\n");
+				EXPECT_CMD_STATS(&c, WL_L7_REDIS, "SET", 1, 1, 0);
+			}
+			conv_init(&c, 11211);
+			handshake(h, &c);
+			req(h, &c, set_req);
+			port = 11211;
+			bpf_map_lookup_elem(ports_fd, &port, &v);
+			CU_ASSERT_EQUAL(v, WL_L7_MEMCACHED);
+			CU_ASSERT_EQUAL(sniff_state().refused, 10);
+			/* `ports unset` of a learned port frees its place (the loader recounts) */
+			port = base;
+			v = 0;
+			CU_ASSERT_EQUAL(bpf_map_update_elem(ports_fd, &port, &v, BPF_ANY), 0);
+			CU_ASSERT_EQUAL(wl_l7_sniff_set(wl_map_sniff_fd(harness()), ports_fd, -1),
+					0);
+			CU_ASSERT_EQUAL(sniff_state().learned, limit - 1);
+			CU_ASSERT_EQUAL(sniff_state().learn_max, limit);
+			conv_init(&c, base + limit + 10);
+			handshake(h, &c);
+			req(h, &c, set_req);
+			resp(h, &c, "+OK\r\n");
+			EXPECT_CMD_STATS(&c, WL_L7_REDIS, "SET", 1, 1, 0);
+			CU_ASSERT_EQUAL(learned_ports(learned), limit);
+			CU_ASSERT_EQUAL(sniff_state().refused, 10);
+		}
+	}
+}
+
 static const char *const tx_cmds[] = {"*1\r\n$5\r\nMULTI\r\n",
 				      "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n",
 				      "*2\r\n$4\r\nINCR\r\n$1\r\nk\r\n", "*1\r\n$4\r\nEXEC\r\n"};
@@ -1093,6 +1201,7 @@ void register_redis_tests(void)
 	CU_add_test(s, "gap_outside_bulk", test_gap_outside_bulk);
 	CU_add_test(s, "malformed", test_malformed);
 	CU_add_test(s, "sniffed_port", test_sniffed_port);
+	CU_add_test(s, "sniff_bound", test_sniff_bound);
 	CU_add_test(s, "transactions", test_transactions);
 	CU_add_test(s, "long_names_split", test_long_names_split);
 	CU_add_test(s, "whole_commands_mixed", test_whole_commands_mixed);

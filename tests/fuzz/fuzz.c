@@ -450,6 +450,8 @@ static void bound_sniff(void)
 {
 	int fd = wl_map_ports_fd(harness()), learned = 0;
 	struct session none = {0};
+	struct wl_sniff s = {};
+	__u32 zero = 0;
 	struct conv c;
 
 	harness_reset();
@@ -464,13 +466,15 @@ static void bound_sniff(void)
 		if (!bpf_map_lookup_elem(fd, &port, &v) && (v & WL_PORT_LEARNED))
 			learned++;
 	}
-	/* bounded by the ports array (65,536 one-byte entries, allocated whole), nothing less: a
-	 * client can teach every port it reaches (a finding: no budget, no counter) */
-	CHECK(learned <= 65536, "sniff: %d learned ports", learned);
+	bpf_map_lookup_elem(wl_map_sniff_fd(harness()), &zero, &s);
+	/* bounded by wl_sniff.learn_max (attach --learned-ports-max), the rest refused */
+	CHECK(learned == WL_LEARNED_PORTS_DEFAULT && s.learned == (__u32)learned &&
+		      s.refused == 1000 - WL_LEARNED_PORTS_DEFAULT,
+	      "sniff: %d learned ports (wl_sniff: %u learned, %llu refused)", learned, s.learned,
+	      (unsigned long long)s.refused);
 	printf("sniff: 1,000 RESP-looking first segments to 1,000 unclaimed ports -> %d ports "
-	       "learned "
-	       "(bounded only by the 65,536-entry ports array)\n",
-	       learned);
+	       "learned (the bound, attach --learned-ports-max), %llu refused\n",
+	       learned, (unsigned long long)s.refused);
 }
 
 /* Replies on a connection are paired with that connection's requests only: a second client
