@@ -293,8 +293,8 @@ struct ns_entry {
 	ino_t ino;
 	char open_path[300]; /* /run/netns/NAME or /proc/PID/ns/net */
 	char name[64];	     /* /run/netns name */
-	int pids[16];	     /* processes in it (enough to meet every container of a pod) */
-	int n_pids;
+	int *pids;	     /* the processes in it (not kept for the host's) */
+	int n_pids, cap_pids;
 	bool examined, is_container, addrs_read;
 	struct wl_container c;
 	ino_t nsid_query; /* the namespace nsid was asked in */
@@ -312,6 +312,10 @@ static struct {
 	bool scanned;
 	dev_t host_dev;
 	ino_t host_ino;
+	/* when wirelens itself runs in a container (its PID 1 in one), that one is the host:
+	 * every namespace made inside it would otherwise carry its name */
+	struct wl_container host_c;
+	bool host_in_container;
 } nss;
 
 static struct ns_entry *ns_find(dev_t dev, ino_t ino, bool add)
@@ -357,6 +361,7 @@ static void ns_scan(void)
 		nss.host_dev = st.st_dev;
 		nss.host_ino = st.st_ino;
 	}
+	nss.host_in_container = container_of_pid(1, &nss.host_c);
 	if ((d = opendir("/run/netns"))) {
 		while ((e = readdir(d))) {
 			struct ns_entry *ns;
@@ -383,8 +388,18 @@ static void ns_scan(void)
 			continue;
 		if (!ns->open_path[0])
 			snprintf(ns->open_path, sizeof(ns->open_path), "%s", path);
-		if (ns->n_pids < (int)(sizeof(ns->pids) / sizeof(ns->pids[0])))
-			ns->pids[ns->n_pids++] = atoi(e->d_name);
+		if (ns->ino == nss.host_ino && ns->dev == nss.host_dev)
+			continue;
+		if (ns->n_pids == ns->cap_pids) {
+			int cap = ns->cap_pids ? 2 * ns->cap_pids : 16, *v;
+
+			v = realloc(ns->pids, cap * sizeof(*v));
+			if (!v)
+				continue;
+			ns->pids = v;
+			ns->cap_pids = cap;
+		}
+		ns->pids[ns->n_pids++] = atoi(e->d_name);
 	}
 	closedir(d);
 }
@@ -406,7 +421,8 @@ static const struct wl_container *ns_container(struct ns_entry *ns)
 		struct wl_container c;
 		bool seen = false;
 
-		if (!container_of_pid(ns->pids[i], &c))
+		if (!container_of_pid(ns->pids[i], &c) ||
+		    (nss.host_in_container && !strcmp(c.cgroup, nss.host_c.cgroup)))
 			continue;
 		for (int k = 0; k < n; k++)
 			seen |= !strcmp(found[k].cgroup, c.cgroup);
@@ -608,15 +624,21 @@ static void iface_namespaces(int ifindex, const char *tag, struct ns_entry **own
 	close(fd);
 }
 
+/* every interface of a large flow table is asked once (watch 'veth*': hundreds) */
+struct iface_cache {
+	int ifindex;
+	char netns[64];
+	const struct wl_container *c; /* in an ns_entry: stays where it is */
+};
+static struct {
+	struct iface_cache *v;
+	size_t n, cap;
+} ifaces;
+
 const struct wl_container *wl_container_of_iface(int ifindex, const char *netns)
 {
-	/* every interface of a large flow table is asked once (watch 'veth*': hundreds) */
-	static struct iface_cache {
-		int ifindex;
-		char netns[64];
-		const struct wl_container *c; /* in an ns_entry: stays where it is */
-	} * cache;
-	static size_t n, cap;
+	struct iface_cache *cache = ifaces.v;
+	size_t n = ifaces.n;
 	struct ns_entry *own, *peer;
 	const struct wl_container *c = NULL;
 
@@ -630,18 +652,19 @@ const struct wl_container *wl_container_of_iface(int ifindex, const char *netns)
 		c = ns_container(own);
 	if (!c && peer)
 		c = ns_container(peer);
-	if (n == cap) {
-		size_t grown_cap = cap ? 2 * cap : 32;
+	if (n == ifaces.cap) {
+		size_t grown_cap = n ? 2 * n : 32;
 		struct iface_cache *grown = realloc(cache, grown_cap * sizeof(*grown));
 
 		if (!grown)
 			return c;
-		cache = grown;
-		cap = grown_cap;
+		ifaces.v = cache = grown;
+		ifaces.cap = grown_cap;
 	}
 	cache[n].ifindex = ifindex;
 	snprintf(cache[n].netns, sizeof(cache[n].netns), "%s", netns);
-	cache[n++].c = c;
+	cache[n].c = c;
+	ifaces.n++;
 	return c;
 }
 
@@ -707,9 +730,10 @@ static int collect_candidate(const struct wl_link_pin *pin, void *arg)
 	return 0;
 }
 
+static struct candidates *cands;
+
 const struct wl_container *wl_container_of_addr(int family, const void *addr)
 {
-	static struct candidates *cands;
 	struct ns_entry *holder = NULL;
 	size_t len = family == AF_INET6 ? 16 : 4;
 	int holders = 0;
@@ -743,6 +767,21 @@ const struct wl_container *wl_container_of_addr(int family, const void *addr)
 			}
 	}
 	return holders == 1 ? ns_container(holder) : NULL;
+}
+
+void wl_container_forget(void)
+{
+	for (size_t i = 0; i < nss.n; i++) {
+		free(nss.v[i]->pids);
+		free(nss.v[i]->addrs);
+		free(nss.v[i]);
+	}
+	free(nss.v);
+	memset(&nss, 0, sizeof(nss));
+	free(ifaces.v);
+	memset(&ifaces, 0, sizeof(ifaces));
+	free(cands);
+	cands = NULL;
 }
 
 /* ---- output ---- */

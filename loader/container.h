@@ -39,6 +39,9 @@ const struct wl_container *wl_container_of_iface(int ifindex, const char *netns)
  * holds it and it is a container's. */
 const struct wl_container *wl_container_of_addr(int family, const void *addr);
 
+/* Forgets what was read (a long-running reader, once per refresh: containers come and go). */
+void wl_container_forget(void);
+
 /* The table column: the name, else runtime:short id, else the pod uid. */
 const char *wl_container_label(const struct wl_container *c, char *buf, size_t len);
 
