@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "l7cfg.h"
 #include "container.h"
+#include "netns_ids.h"
 
 static int open_pinned(const char *name)
 {
@@ -81,6 +82,7 @@ void wl_cmd_labels(const struct wl_cmd_key *k, struct wl_cmd_labels *l)
 	wl_format_server(k, l->server, sizeof(l->server));
 	memcpy(l->command, k->command, WL_CMD_LEN);
 	l->command[WL_CMD_LEN] = 0;
+	snprintf(l->netns, sizeof(l->netns), "%s", wl_netns_id_label(k->netns_id));
 }
 
 /* Parses ADDR, ADDR:PORT, [V6]:PORT or :PORT into a filter. */
@@ -303,11 +305,21 @@ int wl_commands_show(int fd, const struct wl_commands_view *v, json_object **jso
 				    memcmp(k->server_addr, v->filter.server_addr, 16)))
 			continue;
 		wl_cmd_labels(k, &l);
+		if (l.netns[0] && !v->json) { /* as flows name an interface: netns:server */
+			char shown[sizeof(l.netns) + sizeof(l.server)];
+			size_t len = snprintf(shown, sizeof(shown), "%s:%s", l.netns, l.server);
+
+			len = len < sizeof(l.server) ? len : sizeof(l.server) - 1;
+			memcpy(l.server, shown, len);
+			l.server[len] = 0;
+		}
 		if (v->json) {
 			json_object *o = json_object_new_object(), *lat = NULL;
 
 			json_object_object_add(o, "protocol", json_object_new_string(l.protocol));
 			json_object_object_add(o, "server", json_object_new_string(l.server));
+			json_object_object_add(o, "netns",
+					       l.netns[0] ? json_object_new_string(l.netns) : NULL);
 			json_object_object_add(o, "command", json_object_new_string(l.command));
 			json_object_object_add(o, "requests", json_object_new_uint64(st->requests));
 			json_object_object_add(o, "responses",

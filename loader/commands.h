@@ -44,6 +44,7 @@ struct wl_cmd_labels {
 	const char *protocol; /* "unknown" for an id without a name */
 	char server[64];      /* 198.18.0.2:6379, [2001:db8::2]:6379 */
 	char command[WL_CMD_LEN + 1];
+	char netns[64]; /* the server's network namespace: "" for wirelens' own (netns_ids.h) */
 };
 void wl_cmd_labels(const struct wl_cmd_key *k, struct wl_cmd_labels *l);
 

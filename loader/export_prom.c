@@ -85,6 +85,7 @@ static void cmd_labels(FILE *f, const struct wl_cmd_labels *l)
 {
 	put_label(f, "protocol", l->protocol, true);
 	put_label(f, "server", l->server, false);
+	put_label(f, "netns", l->netns, false);
 	put_label(f, "command", l->command, false);
 }
 
@@ -169,6 +170,7 @@ static int write_commands(FILE *f)
 
 struct iface_sum {
 	__u32 ifindex;
+	__u8 netns_id;
 	__u64 packets, bytes, flows;
 };
 
@@ -194,10 +196,13 @@ static int write_interfaces(FILE *f)
 	for (size_t i = 0; i < n; i++) {
 		size_t j = 0;
 
-		while (j < ns && sums[j].ifindex != rows[i].k.ifindex)
+		while (j < ns && (sums[j].ifindex != rows[i].k.ifindex ||
+				  sums[j].netns_id != rows[i].k.netns_id))
 			j++;
-		if (j == ns)
+		if (j == ns) {
+			sums[ns].netns_id = rows[i].k.netns_id;
 			sums[ns++].ifindex = rows[i].k.ifindex;
+		}
 		sums[j].packets += rows[i].s.packets;
 		sums[j].bytes += rows[i].s.bytes;
 		sums[j].flows++;
@@ -217,7 +222,7 @@ static int write_interfaces(FILE *f)
 		for (size_t j = 0; j < ns; j++) {
 			char name[IF_NAMESIZE + 1] = "?", netns[64] = "", idx[16];
 
-			wl_iface_lookup(&names, sums[j].ifindex, name, netns);
+			wl_iface_lookup_in(&names, sums[j].netns_id, sums[j].ifindex, name, netns);
 			snprintf(idx, sizeof(idx), "%u", sums[j].ifindex);
 			fprintf(f, "%s{", fam[m][0]);
 			put_label(f, "interface", name, true);

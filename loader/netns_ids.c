@@ -104,6 +104,28 @@ void wl_netns_id_name(int fd, __u8 id, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", (int)sizeof(rec.name), rec.name);
 }
 
+const char *wl_netns_id_label(__u8 id)
+{
+	static char names[WL_NETNS_MAX][64];
+	static bool read;
+
+	if (!id)
+		return "";
+	if (!read) {
+		int fd = wl_map_open("wl_netns");
+
+		for (int i = 1; i < WL_NETNS_MAX; i++) {
+			wl_netns_id_name(fd, i, names[i], sizeof(names[i]));
+			if (!names[i][0])
+				snprintf(names[i], sizeof(names[i]), "netns%d", i);
+		}
+		if (fd >= 0)
+			close(fd);
+		read = true;
+	}
+	return names[id];
+}
+
 /* Whether a program runs on the pinned maps (an instance pinned before the maps were unpinned and
  * made again must not be reused): it reads the pinned wl_counters. */
 static bool on_pinned_maps(int prog_fd)

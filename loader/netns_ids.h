@@ -23,6 +23,10 @@ int wl_netns_id_here(void);
  * every id reads as ""). */
 void wl_netns_id_name(int fd, __u8 id, char *buf, size_t len);
 
+/* The same from the pinned wl_netns, read once per process: for the views (flows, commands,
+ * export), "" for 0, "netns<id>" for an id the map does not name. */
+const char *wl_netns_id_label(__u8 id);
+
 /* The entry programs for the namespace the process is in now: the main ones (main_xdp,
  * main_tc) for id 0; for another, the instance of this namespace's id, reused from its pins
  * (pin_prefix_xdp "_ns<id>", pin_prefix_tc likewise) when they run on the pinned maps, else

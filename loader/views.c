@@ -23,6 +23,7 @@
 #include "iface.h"
 #include "log.h"
 #include "container.h"
+#include "netns_ids.h"
 
 const char *const wl_counter_names[] = {
 	"seen",
@@ -396,6 +397,24 @@ void wl_iface_lookup(const struct wl_iface_names *t, __u32 ifindex, char *name, 
 		strcpy(name, "?");
 }
 
+void wl_iface_lookup_in(const struct wl_iface_names *t, __u8 netns_id, __u32 ifindex, char *name,
+			char *netns)
+{
+	const char *want = wl_netns_id_label(netns_id);
+
+	if (!netns_id) {
+		wl_iface_lookup(t, ifindex, name, netns);
+		return;
+	}
+	strcpy(name, "?");
+	snprintf(netns, 64, "%s", want);
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].ifindex == ifindex && !strcmp(t->v[i].netns, want)) {
+			strcpy(name, t->v[i].name);
+			return;
+		}
+}
+
 int wl_flows_read(int fd, struct wl_flow_row **out, size_t *n_out)
 {
 	struct wl_flow_key key, next;
@@ -587,7 +606,7 @@ int wl_flows_show(int fd, const struct wl_flows_view *v, json_object **json_out)
 
 		/* a replay's frames cross no interface (test_run's device is the loopback) */
 		if (!v->replay) {
-			wl_iface_lookup(&names, k->ifindex, ifname, netns);
+			wl_iface_lookup_in(&names, k->netns_id, k->ifindex, ifname, netns);
 			ct = wl_container_of_iface(k->ifindex, netns);
 		}
 		snprintf(shown, sizeof(shown), "%s%s%s", netns, netns[0] ? ":" : "", ifname);

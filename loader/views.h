@@ -58,5 +58,10 @@ void wl_iface_names_load(struct wl_iface_names *t);
 void wl_iface_names_free(struct wl_iface_names *t);
 /* name: IF_NAMESIZE + 1 bytes ("?" when unknown), netns: 64 bytes ("" for this namespace). */
 void wl_iface_lookup(const struct wl_iface_names *t, __u32 ifindex, char *name, char *netns);
+/* The same for a key's (netns id, ifindex): an id other than 0 names the namespace (netns_ids.h),
+ * and the interface only from that namespace's attachments ("?" when none: its ifindex means
+ * nothing here). */
+void wl_iface_lookup_in(const struct wl_iface_names *t, __u8 netns_id, __u32 ifindex, char *name,
+			char *netns);
 
 #endif

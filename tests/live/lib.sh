@@ -124,13 +124,14 @@ node_clients() {
 
 # redis-server in $NS on $SRV_IP:6379, no persistence, stopped when the test exits; returns once
 # it answers (bounded at 30 s: a server that does not start fails the test). start_redis
-# [PREFIX...]: PREFIX runs the server (e.g. taskset -c 1).
+# [PREFIX...]: PREFIX runs the server (e.g. taskset -c 1). CLIENT_NS: the namespace its clients
+# are in (redis-cli runs there), when not the host.
 start_redis() {
 	ip netns exec "$NS" "$@" redis-server --bind "$SRV_IP" --port 6379 --protected-mode no \
 		--save '' --appendonly no --daemonize yes --pidfile /tmp/$NS-redis.pid \
 		--logfile /tmp/$NS-redis.log
 	on_exit "kill \$(cat /tmp/$NS-redis.pid); rm -f /tmp/$NS-redis.pid /tmp/$NS-redis.log"
-	for _ in $(seq 300); do redis-cli -h "$SRV_IP" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+	for _ in $(seq 300); do rcli -h "$SRV_IP" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
 	echo "redis-server did not start"
 	return 1
 }
@@ -138,8 +139,10 @@ start_redis() {
 # The server's own count per command, as wirelens counts it: "COMMAND requests errors" lines,
 # sorted (requests = calls + rejected_calls, errors = failed_calls + rejected_calls); INFO and
 # CONFIG|RESETSTAT, the tests' own, left out.
+rcli() { ${CLIENT_NS:+ip netns exec "$CLIENT_NS"} redis-cli "$@"; }
+
 redis_commandstats() {
-	redis-cli -h "$SRV_IP" INFO commandstats | tr -d '\r' |
+	rcli -h "$SRV_IP" INFO commandstats | tr -d '\r' |
 		sed -n 's/^cmdstat_\([^:]*\):calls=\([0-9]*\),.*rejected_calls=\([0-9]*\),failed_calls=\([0-9]*\)/\1 \2 \3 \4/p' |
 		awk '{ printf "%s %d %d\n", toupper($1), $2 + $3, $3 + $4 }' | grep -v -e '^INFO ' -e '^CONFIG|RESETSTAT ' | sort
 }
