@@ -16,6 +16,7 @@
  * starts at the scan that sent the previous record (its packets came after it).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,38 +39,21 @@ enum {
  * and IPv6, so that no record carries the addresses of the other family as zeroes. */
 enum { TID_FLOW4 = 256, TID_FLOW6, TID_CMD4, TID_CMD6, TID_FLOW_MEM = 512, TID_CMD_MEM };
 
+/* One spec per record kind, in the order of the wire: the internal (memory) template takes every
+ * element (flags UINT32_MAX, the record's struct in the same order), the external ones the
+ * elements of their address family (flags 4 / 6 pick the family's elements, 0 is in both). */
 struct flow_rec {
-	uint64_t start_ms, end_ms, packets, octets, obs_point;
-	uint8_t src6[16], dst6[16];
+	uint64_t start_ms, end_ms, packets, octets;
 	uint32_t src4, dst4;
-	uint16_t sport, dport, vlan, vlan_inner, icmp4, icmp6, tcp_flags;
-	uint8_t proto, end_reason;
+	uint8_t src6[16], dst6[16];
+	uint16_t sport, dport, icmp4, icmp6;
+	uint8_t proto;
+	uint16_t tcp_flags, vlan, vlan_inner;
+	uint8_t end_reason;
+	uint64_t obs_point;
 } __attribute__((packed));
 
-static fbInfoElementSpec_t flow_mem_spec[] = {
-	{"flowStartMilliseconds", 8, 0},
-	{"flowEndMilliseconds", 8, 0},
-	{"packetDeltaCount", 8, 0},
-	{"octetDeltaCount", 8, 0},
-	{"observationPointId", 8, 0},
-	{"sourceIPv6Address", 16, 0},
-	{"destinationIPv6Address", 16, 0},
-	{"sourceIPv4Address", 4, 0},
-	{"destinationIPv4Address", 4, 0},
-	{"sourceTransportPort", 2, 0},
-	{"destinationTransportPort", 2, 0},
-	{"vlanId", 2, 0},
-	{"dot1qCustomerVlanId", 2, 0},
-	{"icmpTypeCodeIPv4", 2, 0},
-	{"icmpTypeCodeIPv6", 2, 0},
-	{"tcpControlBits", 2, 0},
-	{"protocolIdentifier", 1, 0},
-	{"flowEndReason", 1, 0},
-	FB_IESPEC_NULL,
-};
-
-/* Wire templates: flags 4 / 6 pick the address family's elements, 0 is in both. */
-static fbInfoElementSpec_t flow_wire_spec[] = {
+static fbInfoElementSpec_t flow_spec[] = {
 	{"flowStartMilliseconds", 8, 0},
 	{"flowEndMilliseconds", 8, 0},
 	{"packetDeltaCount", 8, 0},
@@ -93,11 +77,11 @@ static fbInfoElementSpec_t flow_wire_spec[] = {
 
 struct cmd_rec {
 	uint64_t start_ms, end_ms;
-	uint64_t requests, responses, errors, misses, req_bytes, resp_bytes, latency_ns;
-	uint8_t dst6[16];
 	uint32_t dst4;
+	uint8_t dst6[16];
 	uint16_t dport;
 	fbVarfield_t protocol, command;
+	uint64_t requests, responses, errors, misses, req_bytes, resp_bytes, latency_ns;
 } __attribute__((packed));
 
 #define WL_IE(name, num, len, sem, type, desc)                                                     \
@@ -121,26 +105,8 @@ static fbInfoElement_t wl_elements[] = {
 	FB_IE_NULL,
 };
 
-static fbInfoElementSpec_t cmd_mem_spec[] = {
-	{"flowStartMilliseconds", 8, 0},
-	{"flowEndMilliseconds", 8, 0},
-	{"wirelensRequestDeltaCount", 8, 0},
-	{"wirelensResponseDeltaCount", 8, 0},
-	{"wirelensErrorDeltaCount", 8, 0},
-	{"wirelensMissDeltaCount", 8, 0},
-	{"wirelensRequestOctetDeltaCount", 8, 0},
-	{"wirelensResponseOctetDeltaCount", 8, 0},
-	{"wirelensLatencySumNanoseconds", 8, 0},
-	{"destinationIPv6Address", 16, 0},
-	{"destinationIPv4Address", 4, 0},
-	{"destinationTransportPort", 2, 0},
-	{"wirelensL7Protocol", FB_IE_VARLEN, 0},
-	{"wirelensCommand", FB_IE_VARLEN, 0},
-	FB_IESPEC_NULL,
-};
-
 /* The server is the destination of the requests. */
-static fbInfoElementSpec_t cmd_wire_spec[] = {
+static fbInfoElementSpec_t cmd_spec[] = {
 	{"flowStartMilliseconds", 8, 0},
 	{"flowEndMilliseconds", 8, 0},
 	{"destinationIPv4Address", 4, 4},
@@ -260,18 +226,14 @@ struct wl_ipfix *wl_ipfix_open(const struct wl_ipfix_opts *o)
 	fbInfoModelAddElementArray(x->model, wl_elements);
 	s = x->session = fbSessionAlloc(x->model);
 	fbSessionSetDomain(s, o->domain);
-	if (!add_template(s, true, TID_FLOW_MEM, template_from(x->model, flow_mem_spec, 0, &err),
+	if (!add_template(s, true, TID_FLOW_MEM,
+			  template_from(x->model, flow_spec, UINT32_MAX, &err), &err) ||
+	    !add_template(s, true, TID_CMD_MEM, template_from(x->model, cmd_spec, UINT32_MAX, &err),
 			  &err) ||
-	    !add_template(s, true, TID_CMD_MEM, template_from(x->model, cmd_mem_spec, 0, &err),
-			  &err) ||
-	    !add_template(s, false, TID_FLOW4, template_from(x->model, flow_wire_spec, 4, &err),
-			  &err) ||
-	    !add_template(s, false, TID_FLOW6, template_from(x->model, flow_wire_spec, 6, &err),
-			  &err) ||
-	    !add_template(s, false, TID_CMD4, template_from(x->model, cmd_wire_spec, 4, &err),
-			  &err) ||
-	    !add_template(s, false, TID_CMD6, template_from(x->model, cmd_wire_spec, 6, &err),
-			  &err)) {
+	    !add_template(s, false, TID_FLOW4, template_from(x->model, flow_spec, 4, &err), &err) ||
+	    !add_template(s, false, TID_FLOW6, template_from(x->model, flow_spec, 6, &err), &err) ||
+	    !add_template(s, false, TID_CMD4, template_from(x->model, cmd_spec, 4, &err), &err) ||
+	    !add_template(s, false, TID_CMD6, template_from(x->model, cmd_spec, 6, &err), &err)) {
 		fprintf(stderr, "wirelens: export: ipfix templates: %s\n",
 			err ? err->message : "refused");
 		g_clear_error(&err);
@@ -380,6 +342,12 @@ static bool append(struct scan *sc, uint16_t wire_tid, uint16_t mem_tid, void *r
 	return true;
 }
 
+/* An IPv4 address of a key (network order bytes) as the host-order word libfixbuf sends. */
+static uint32_t ipv4_host(const __u8 *a)
+{
+	return (uint32_t)a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3];
+}
+
 static void flow_record(struct scan *sc, struct flow_state *st, const struct wl_flow_row *r,
 			int reason)
 {
@@ -398,10 +366,8 @@ static void flow_record(struct scan *sc, struct flow_state *st, const struct wl_
 		memcpy(rec.src6, k->src_addr, 16);
 		memcpy(rec.dst6, k->dst_addr, 16);
 	} else {
-		rec.src4 = (__u32)k->src_addr[0] << 24 | k->src_addr[1] << 16 |
-			   k->src_addr[2] << 8 | k->src_addr[3];
-		rec.dst4 = (__u32)k->dst_addr[0] << 24 | k->dst_addr[1] << 16 |
-			   k->dst_addr[2] << 8 | k->dst_addr[3];
+		rec.src4 = ipv4_host(k->src_addr);
+		rec.dst4 = ipv4_host(k->dst_addr);
 	}
 	if (k->l4_proto == 1 || k->l4_proto == 58) {
 		/* the key's ports: echo identifier, type << 8 | code (ICMP has no ports) */
@@ -508,9 +474,7 @@ static void scan_commands(struct scan *sc)
 		if (v6)
 			memcpy(rec.dst6, r->key.server_addr, 16);
 		else
-			rec.dst4 = (__u32)r->key.server_addr[0] << 24 |
-				   r->key.server_addr[1] << 16 | r->key.server_addr[2] << 8 |
-				   r->key.server_addr[3];
+			rec.dst4 = ipv4_host(r->key.server_addr);
 		rec.dport = r->key.server_port;
 		rec.protocol.buf = (uint8_t *)l.protocol;
 		rec.protocol.len = strlen(l.protocol);

@@ -20,9 +20,11 @@
 #include <json-c/json.h>
 
 #include "attach.h"
+#include "fmt.h"
 #include "l7cfg.h"
 #include "log.h"
 #include "progs.h"
+#include "views.h"
 
 enum {
 	LOG_JSON = 'j',
@@ -218,21 +220,6 @@ void wl_log_status(struct json_object *root)
 
 /* ---- the reader ---- */
 
-static const char *const outcome_names[WL_OUT_END] = {
-	[WL_OUT_ACCOUNTED] = "accounted",
-	[WL_OUT_NON_IP] = "non_ip",
-	[WL_OUT_TRUNCATED_L2] = "truncated_l2",
-	[WL_OUT_TRUNCATED_L3] = "truncated_l3",
-	[WL_OUT_TRUNCATED_L4] = "truncated_l4",
-	[WL_OUT_BAD_L4] = "bad_l4",
-	[WL_OUT_BAD_L3] = "bad_l3",
-	[WL_OUT_BAD_IPV6_CHAIN] = "bad_ipv6_chain",
-	[WL_OUT_VLAN_TOO_DEEP] = "vlan_too_deep",
-	[WL_OUT_FRAG_UNMATCHED] = "frag_unmatched",
-	[WL_OUT_MAP_FULL] = "map_full",
-	[WL_OUT_DENIED] = "denied",
-};
-
 struct log_reader {
 	struct log_opts o;
 	int cfg_fd, ids_fd;
@@ -283,41 +270,6 @@ static void format_time(struct log_reader *r, __u64 ts_ns, char *iso, size_t iso
 	snprintf(hms, hms_len, "%s.%06ld", base, usec);
 }
 
-static void format_endpoint(const struct wl_event *e, const __u8 *addr, __u16 port, char *buf,
-			    size_t len, char *bare, size_t bare_len)
-{
-	char a[INET6_ADDRSTRLEN] = "";
-
-	if (e->l3_proto == 0x86DD)
-		inet_ntop(AF_INET6, addr, a, sizeof(a));
-	else if (e->l3_proto == 0x0800)
-		inet_ntop(AF_INET, addr, a, sizeof(a));
-	snprintf(bare, bare_len, "%s", a);
-	if (!a[0])
-		snprintf(buf, len, "-");
-	else if (e->l3_proto == 0x86DD)
-		snprintf(buf, len, "[%s]:%u", a, port);
-	else
-		snprintf(buf, len, "%s:%u", a, port);
-}
-
-static const char *l4_name(__u8 p, char *buf)
-{
-	switch (p) {
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
-	case 1:
-		return "icmp";
-	case 58:
-		return "icmpv6";
-	default:
-		sprintf(buf, "%u", p);
-		return buf;
-	}
-}
-
 static const char *pair_status(const struct wl_event *e)
 {
 	if (!e->errors && !e->misses)
@@ -340,7 +292,8 @@ static int on_record(void *ctx, void *data, size_t size)
 {
 	struct log_reader *r = ctx;
 	const struct wl_event *e = data;
-	char iso[64], hms[48], src[64], dst[64], sa[48], da[48], ifname[IF_NAMESIZE + 1], pbuf[8];
+	char iso[64], hms[48], src[64], dst[64], sa[48], da[48], ifname[IF_NAMESIZE + 1],
+		pbuf[WL_L4_NAME_LEN];
 	const char *hook;
 
 	if (r->draining || size < sizeof(*e))
@@ -352,8 +305,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	r->records++;
 	r->events += e->count;
 	format_time(r, e->ts_ns, iso, sizeof(iso), hms, sizeof(hms));
-	format_endpoint(e, e->src_addr, e->src_port, src, sizeof(src), sa, sizeof(sa));
-	format_endpoint(e, e->dst_addr, e->dst_port, dst, sizeof(dst), da, sizeof(da));
+	wl_endpoint_str(e->l3_proto, e->src_addr, e->src_port, src, sizeof(src), sa, sizeof(sa));
+	wl_endpoint_str(e->l3_proto, e->dst_addr, e->dst_port, dst, sizeof(dst), da, sizeof(da));
 	if (!if_indextoname(e->ifindex, ifname))
 		snprintf(ifname, sizeof(ifname), "if%u", e->ifindex);
 	hook = e->hook == WL_EV_XDP ? "xdp" : "tc";
@@ -397,10 +350,12 @@ static int on_record(void *ctx, void *data, size_t size)
 			       pair_status(e), e->latency_ns / 1000.0, times);
 		}
 	} else {
-		const char *outcome = e->outcome < WL_OUT_END && outcome_names[e->outcome]
-					      ? outcome_names[e->outcome]
+		/* the outcome counters' names: the outcomes are the counters' indexes (wirelens.h)
+		 */
+		const char *outcome = e->outcome >= WL_OUT_ACCOUNTED && e->outcome < WL_OUT_END
+					      ? wl_counter_names[e->outcome]
 					      : "unknown";
-		const char *l4 = e->l3_proto ? l4_name(e->l4_proto, pbuf) : "-";
+		const char *l4 = e->l3_proto ? wl_l4_name(e->l4_proto, pbuf) : "-";
 		int ports = e->l4_proto == 6 || e->l4_proto == 17;
 
 		if (r->o.json) {

@@ -21,6 +21,7 @@
 #include <json-c/json.h>
 
 #include "attach.h"
+#include "fmt.h"
 #include "commands.h"
 #include "l7cfg.h"
 #include "progs.h"
@@ -172,29 +173,21 @@ static int cmp_flow_key(const void *a, const void *b)
 /* Reads the three maps; rows sorted by key so the next snapshot finds them. 0 or -errno. */
 static int snap_take(struct snap *s)
 {
-	int fd, err;
+	int fds[3] = {wl_map_open("wl_cmd_stats"), wl_map_open("wl_flows"),
+		      wl_map_open("wl_counters")};
+	int err = fds[0] < 0 || fds[1] < 0 || fds[2] < 0 ? -ENOENT : 0;
 
 	memset(s, 0, sizeof(*s));
 	s->t_ns = mono_ns();
-	fd = wl_map_open("wl_cmd_stats");
-	if (fd < 0)
-		return -ENOENT;
-	err = wl_cmd_stats_read(fd, &s->cmds, &s->ncmds);
-	close(fd);
-	if (err)
-		return err;
-	fd = wl_map_open("wl_flows");
-	if (fd < 0)
-		return -ENOENT;
-	err = wl_flows_read(fd, &s->flows, &s->nflows);
-	close(fd);
-	if (err)
-		return err;
-	fd = wl_map_open("wl_counters");
-	if (fd < 0)
-		return -ENOENT;
-	err = wl_counters_read(fd, &s->cnt);
-	close(fd);
+	if (!err)
+		err = wl_cmd_stats_read(fds[0], &s->cmds, &s->ncmds);
+	if (!err)
+		err = wl_flows_read(fds[1], &s->flows, &s->nflows);
+	if (!err)
+		err = wl_counters_read(fds[2], &s->cnt);
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	if (err)
 		return err;
 	qsort(s->cmds, s->ncmds, sizeof(*s->cmds), cmp_cmd_key);
@@ -432,37 +425,6 @@ static void render_commands(struct out *o, struct frame *f, const struct top_opt
 			 opt->proto ? wl_l7_proto_name(opt->proto) : "");
 }
 
-static const char *l4_name(__u8 p, char *buf)
-{
-	switch (p) {
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
-	case 1:
-		return "icmp";
-	case 58:
-		return "icmp6";
-	default:
-		snprintf(buf, 16, "%u", p);
-		return buf;
-	}
-}
-
-static void endpoint(const struct wl_flow_key *k, const __u8 *addr, __u16 port, char *buf,
-		     size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (k->l3_proto == 0x86DD) {
-		inet_ntop(AF_INET6, addr, a, sizeof(a));
-		snprintf(buf, len, "[%s]:%u", a, port);
-	} else {
-		inet_ntop(AF_INET, addr, a, sizeof(a));
-		snprintf(buf, len, "%s:%u", a, port);
-	}
-}
-
 static void render_flows(struct out *o, struct frame *f, const struct wl_iface_names *names,
 			 int rows)
 {
@@ -476,10 +438,10 @@ static void render_flows(struct out *o, struct frame *f, const struct wl_iface_n
 		char ifname[IF_NAMESIZE + 1], netns[64], src[64], dst[64], b[3][16];
 
 		wl_iface_lookup(names, k->ifindex, ifname, netns);
-		endpoint(k, k->src_addr, k->src_port, src, sizeof(src));
-		endpoint(k, k->dst_addr, k->dst_port, dst, sizeof(dst));
+		wl_endpoint_str(k->l3_proto, k->src_addr, k->src_port, src, sizeof(src), NULL, 0);
+		wl_endpoint_str(k->l3_proto, k->dst_addr, k->dst_port, dst, sizeof(dst), NULL, 0);
 		out_line(o, "%-9.9s %-5.5s %-21.21s %-21.21s %7s %8s", ifname,
-			 l4_name(k->l4_proto, b[2]), src, dst, human(f->flows[i].pkts, b[0]),
+			 wl_l4_name(k->l4_proto, b[2]), src, dst, human(f->flows[i].pkts, b[0]),
 			 human(f->flows[i].bytes, b[1]));
 		shown++;
 	}
@@ -526,7 +488,7 @@ static void render_json(const struct frame *f, const struct top_opts *opt,
 		wl_iface_lookup(names, k->ifindex, ifname, netns);
 		json_object_object_add(o, "iface", json_object_new_string(ifname));
 		json_object_object_add(o, "proto",
-				       json_object_new_string(l4_name(k->l4_proto, pb)));
+				       json_object_new_string(wl_l4_name(k->l4_proto, pb)));
 		json_object_object_add(
 			o, "src", json_object_new_string(inet_ntop(af, k->src_addr, a, sizeof(a))));
 		json_object_object_add(
@@ -590,6 +552,129 @@ static unsigned int next_proto(const struct frame *f, unsigned int p)
 	return 0;
 }
 
+/* A key on the terminal: 1 when the view changed, -1 to quit, else 0. */
+static int top_key(int ch, struct top_opts *o, struct out *out, const struct frame *f)
+{
+	switch (ch) {
+	case 'q':
+	case 'Q':
+		return -1;
+	case 'c':
+		o->view = VIEW_COMMANDS;
+		return 1;
+	case 'f':
+		o->view = VIEW_FLOWS;
+		return 1;
+	case '\t':
+		o->view = o->view == VIEW_COMMANDS ? VIEW_FLOWS : VIEW_COMMANDS;
+		return 1;
+	case 's':
+		if (o->view == VIEW_COMMANDS)
+			cmd_sort = (cmd_sort + 1) % SORT_CMD_N;
+		else
+			flow_sort = (flow_sort + 1) % SORT_FLOW_N;
+		return 1;
+	case 'p':
+		o->proto = next_proto(f, o->proto);
+		return 1;
+	case 'a':
+		o->proto = 0;
+		return 1;
+	case KEY_RESIZE:
+		getmaxyx(stdscr, out->height, out->width);
+		clear();
+		return 1;
+	}
+	return 0;
+}
+
+/* The terminal view: 0, or one line on stderr and -1. */
+static int curses_start(struct out *out)
+{
+	if (!newterm(NULL, stdout, stdin)) {
+		fprintf(stderr, "wirelens: top: cannot use the terminal (TERM=%s)\n",
+			getenv("TERM") ? getenv("TERM") : "");
+		return -1;
+	}
+	cbreak();
+	noecho();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	timeout(100);
+	getmaxyx(stdscr, out->height, out->width);
+	mvaddstr(0, 0, "wirelens top: first interval...");
+	refresh();
+	return 0;
+}
+
+/* Text mode: whether the next refresh is due; if not, sleeps until it is (or a signal). */
+static bool refresh_due(__u64 next)
+{
+	__u64 now = mono_ns();
+	struct timespec ts;
+
+	if (now >= next)
+		return true;
+	ts.tv_sec = (next - now) / 1000000000ULL;
+	ts.tv_nsec = (next - now) % 1000000000ULL;
+	nanosleep(&ts, NULL);
+	return false;
+}
+
+/* The next frame: the maps read again into cur, the frame of prev..cur, then cur becomes prev
+ * and next the time of the following refresh. 0, or 1 (said on stderr). */
+static int top_tick(struct frame *f, struct snap *prev, struct snap *cur, struct out *out,
+		    __u64 *next, double interval)
+{
+	int err = snap_take(cur);
+
+	if (err) {
+		snap_free(cur);
+		if (out->curses)
+			endwin();
+		out->curses = 0;
+		fprintf(stderr, "wirelens: top: reading the maps: %s\n", strerror(-err));
+		return 1;
+	}
+	frame_free(f);
+	if (frame_make(f, prev, cur))
+		return 1;
+	snap_free(prev);
+	*prev = *cur;
+	memset(cur, 0, sizeof(*cur));
+	*next += (__u64)(interval * 1e9);
+	if (*next < prev->t_ns) /* fell behind (suspended): start again from now */
+		*next = prev->t_ns + (__u64)(interval * 1e9);
+	return 0;
+}
+
+static void top_draw(struct out *out, struct frame *f, const struct top_opts *o,
+		     const struct wl_iface_names *names)
+{
+	if (o->json) {
+		qsort(f->cmds, f->ncmds, sizeof(*f->cmds), cmp_cmd_rate);
+		qsort(f->flows, f->nflows, sizeof(*f->flows), cmp_flow_rate);
+		render_json(f, o, names);
+	} else {
+		render(out, f, o, names);
+	}
+}
+
+/* The first snapshot: 0, or one line on stderr and 1. */
+static int top_first_snap(struct snap *prev)
+{
+	int err = snap_take(prev);
+
+	if (!err)
+		return 0;
+	snap_free(prev);
+	if (err == -ENOENT)
+		wl_explain_no_pins();
+	else
+		fprintf(stderr, "wirelens: top: reading the maps: %s\n", strerror(-err));
+	return 1;
+}
+
 int wl_cmd_top(int argc, char **argv)
 {
 	struct top_opts o = {.interval = 1.0, .view = VIEW_COMMANDS};
@@ -612,132 +697,40 @@ int wl_cmd_top(int argc, char **argv)
 			argv[first]);
 		return 2;
 	}
-	if (wl_check_env(false))
+	if (wl_check_env(false) || top_first_snap(&prev))
 		return 1;
-	err = snap_take(&prev);
-	if (err) {
-		snap_free(&prev);
-		if (err == -ENOENT)
-			wl_explain_no_pins();
-		else
-			fprintf(stderr, "wirelens: top: reading the maps: %s\n", strerror(-err));
-		return 1;
-	}
 	wl_iface_names_load(&names);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	out.curses = !o.json && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
-	if (out.curses) {
-		if (!newterm(NULL, stdout, stdin)) {
-			fprintf(stderr, "wirelens: top: cannot use the terminal (TERM=%s)\n",
-				getenv("TERM") ? getenv("TERM") : "");
-			snap_free(&prev);
-			wl_iface_names_free(&names);
-			return 1;
-		}
-		cbreak();
-		noecho();
-		keypad(stdscr, TRUE);
-		curs_set(0);
-		timeout(100);
-		getmaxyx(stdscr, out.height, out.width);
-		mvaddstr(0, 0, "wirelens top: first interval...");
-		refresh();
-	} else {
-		out.width = 0; /* text: whole lines */
+	if (out.curses && curses_start(&out)) {
+		snap_free(&prev);
+		wl_iface_names_free(&names);
+		return 1;
 	}
+	/* (text: out.width 0, whole lines) */
 	next = prev.t_ns + (__u64)(o.interval * 1e9);
 	while (!stop_requested) {
 		int redraw = 0;
 
 		if (out.curses) {
-			int ch = getch();
-
-			switch (ch) {
-			case 'q':
-			case 'Q':
-				stop_requested = 1;
-				continue;
-			case 'c':
-				o.view = VIEW_COMMANDS;
-				redraw = 1;
+			redraw = top_key(getch(), &o, &out, &f);
+			if (redraw < 0)
 				break;
-			case 'f':
-				o.view = VIEW_FLOWS;
-				redraw = 1;
-				break;
-			case '\t':
-				o.view = o.view == VIEW_COMMANDS ? VIEW_FLOWS : VIEW_COMMANDS;
-				redraw = 1;
-				break;
-			case 's':
-				if (o.view == VIEW_COMMANDS)
-					cmd_sort = (cmd_sort + 1) % SORT_CMD_N;
-				else
-					flow_sort = (flow_sort + 1) % SORT_FLOW_N;
-				redraw = 1;
-				break;
-			case 'p':
-				o.proto = next_proto(&f, o.proto);
-				redraw = 1;
-				break;
-			case 'a':
-				o.proto = 0;
-				redraw = 1;
-				break;
-			case KEY_RESIZE:
-				getmaxyx(stdscr, out.height, out.width);
-				clear();
-				redraw = 1;
-				break;
-			}
-		} else {
-			__u64 now = mono_ns();
-
-			if (now < next) {
-				struct timespec ts = {.tv_sec = (next - now) / 1000000000ULL,
-						      .tv_nsec = (next - now) % 1000000000ULL};
-
-				nanosleep(&ts, NULL);
-				continue; /* a signal may have come */
-			}
+		} else if (!refresh_due(next)) {
+			continue; /* a signal may have come */
 		}
 		if (mono_ns() >= next) {
-			err = snap_take(&cur);
-			if (err) {
-				snap_free(&cur);
-				if (out.curses)
-					endwin();
-				out.curses = 0;
-				fprintf(stderr, "wirelens: top: reading the maps: %s\n",
-					strerror(-err));
-				ret = 1;
+			ret = top_tick(&f, &prev, &cur, &out, &next, o.interval);
+			if (ret)
 				break;
-			}
-			frame_free(&f);
-			if (frame_make(&f, &prev, &cur)) {
-				ret = 1;
-				break;
-			}
-			snap_free(&prev);
-			prev = cur;
-			memset(&cur, 0, sizeof(cur));
-			next += (__u64)(o.interval * 1e9);
-			if (next < prev.t_ns) /* fell behind (suspended): start again from now */
-				next = prev.t_ns + (__u64)(o.interval * 1e9);
 			have_frame = 1;
 			frames++;
 			redraw = 1;
 		}
 		if (redraw && have_frame) {
-			if (o.json) {
-				qsort(f.cmds, f.ncmds, sizeof(*f.cmds), cmp_cmd_rate);
-				qsort(f.flows, f.nflows, sizeof(*f.flows), cmp_flow_rate);
-				render_json(&f, &o, &names);
-			} else {
-				render(&out, &f, &o, &names);
-			}
+			top_draw(&out, &f, &o, &names);
 			if (ferror(stdout))
 				break; /* the reader went away */
 		}
