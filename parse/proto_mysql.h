@@ -713,9 +713,10 @@ __noinline int wl_mysql_req_done(struct wl_conn *conn)
 	d->hdr_len = 0;
 	if (m->cont)
 		return 0; /* the command continues in the next packet */
-	if (m->kind < MK_DATA) {
+	/* a multi-statement query was counted with its first FIFO entry (wl_mysql_verb_done) */
+	if (m->kind < MK_DATA && !(m->flags & MF_MORE)) {
 		wl_mysql_emit_req(&w, m->verb, d->msg_bytes);
-		if (m->kind != MK_NORESP && !(m->flags & MF_MORE))
+		if (m->kind != MK_NORESP)
 			wl_fifo_push(&w, m->fifo, 1);
 	}
 	m->flags &= ~MF_MORE;
@@ -780,9 +781,13 @@ __noinline int wl_mysql_verb_done(struct wl_conn *conn, __u32 c)
 	m->verb = verb;
 	d->state = MS_BODY;
 	/* multi-statements (the client asked for them, or its handshake was not seen): the rest
-	 * of the text is scanned for later statements, whose entries follow this one's */
+	 * of the text is scanned for later statements, whose entries follow this one's. The
+	 * request is counted with its entry, whole (one packet: its length is known), as every
+	 * other command is: a reply taking the entry before the packet ends (segments lost, a
+	 * length lied about) must not find its request uncounted. */
 	if (m->kind == MK_QUERY && c && d->body_left && !m->cont &&
 	    (!(m->flags & MF_CAPS) || (m->caps & MY_CLIENT_MULTI_STMTS))) {
+		wl_mysql_emit_req(&w, m->verb, d->msg_bytes + d->body_left);
 		wl_fifo_push(&w, m->fifo, 1);
 		m->flags |= MF_MORE;
 		m->left = 0;
