@@ -39,6 +39,7 @@ void wl_attach_req_init(struct wl_attach_req *r)
 	r->hooks[WL_HOOK_TC_EGRESS] = true;
 	r->load.pin_dir = wl_pin_dir();
 	r->load.warn = true;
+	r->learned_ports_max = -1;
 }
 
 int wl_attach_option(struct wl_attach_req *r, int opt, const char *arg)
@@ -114,6 +115,21 @@ int wl_attach_option(struct wl_attach_req *r, int opt, const char *arg)
 	case 'v':
 		r->load.verbose = true;
 		return 0;
+	case WL_OPT_LEARNED_PORTS: {
+		char *e;
+		long v;
+
+		errno = 0;
+		v = strtol(arg, &e, 10);
+		if (errno || e == arg || *e || v < 0 || v > 65535) {
+			fprintf(stderr,
+				"wirelens: --learned-ports-max takes 0..65535 ports, not '%s'\n",
+				arg);
+			return 2;
+		}
+		r->learned_ports_max = v;
+		return 0;
+	}
 	case WL_OPT_TC_MODE:
 		if (!strcmp(arg, "auto"))
 			r->tc_mode = WL_TC_AUTO;
@@ -430,6 +446,22 @@ int wl_attach_iface(struct wl_attach_session *s, const struct wl_attach_req *r, 
 			n_added++;
 		else
 			n_already++;
+	}
+	if (r->learned_ports_max >= 0) {
+		/* the bound lives beside the maps: every attachment shares it */
+		int sniff = wl_map_open("wl_sniff"), ports = wl_map_open("wl_ports"), err;
+
+		err = sniff < 0 || ports < 0 ? -errno
+					     : wl_l7_sniff_set(sniff, ports, r->learned_ports_max);
+		if (sniff >= 0)
+			close(sniff);
+		if (ports >= 0)
+			close(ports);
+		if (err) {
+			fprintf(stderr, "wirelens: setting --learned-ports-max: %s\n",
+				strerror(-err));
+			return err;
+		}
 	}
 	if (n_added)
 		printf("attached %s%s%s (%s%s%s)%s\n", ifname, wl_netns_tag() ? " in netns " : "",

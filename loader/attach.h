@@ -55,13 +55,15 @@ struct wl_attach_req {
 	bool force;
 	enum wl_tc_mode tc_mode;
 	struct wl_load_opts load;
+	long learned_ports_max; /* --learned-ports-max; -1: keep the pinned bound (l7cfg.h) */
 };
 
-#define WL_OPT_TC_MODE	 0x100 /* long only */
-#define WL_OPT_PROTOCOLS 0x101
-#define WL_OPT_NO_L7	 0x102
-#define WL_STR_(x)	 #x
-#define WL_STR(x)	 WL_STR_(x)
+#define WL_OPT_TC_MODE	     0x100 /* long only */
+#define WL_OPT_PROTOCOLS     0x101
+#define WL_OPT_NO_L7	     0x102
+#define WL_OPT_LEARNED_PORTS 0x110
+#define WL_STR_(x)	     #x
+#define WL_STR(x)	     WL_STR_(x)
 /* The options attach and watch share: entries of their wl_param tables (params.h). */
 #define WL_ATTACH_PARAMS                                                                           \
 	{"mode", 'm', "native|skb",                                                                \
@@ -81,6 +83,10 @@ struct wl_attach_req {
 		 "load only these protocol parsers (default: all); the set is\n"                   \
 		 "shared by every attachment of the pin root"},                                    \
 		{"no-l7", WL_OPT_NO_L7, NULL, "L2-L4 only: no protocol parser"},                   \
+		{"learned-ports-max", WL_OPT_LEARNED_PORTS, "N",                                   \
+		 "server ports content sniffing may learn (default " WL_STR(                       \
+			 WL_LEARNED_PORTS_DEFAULT) ", 0: none);\n"                                 \
+						   "kept until an attach sets another"},           \
 	{                                                                                          \
 		"verbose", 'v', NULL, "libbpf's messages and the end of a refusing verifier's log" \
 	}
