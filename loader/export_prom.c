@@ -85,7 +85,8 @@ static void cmd_labels(FILE *f, const struct wl_cmd_labels *l)
 {
 	put_label(f, "protocol", l->protocol, true);
 	put_label(f, "server", l->server, false);
-	put_label(f, "netns", l->netns, false);
+	if (l->netns[0]) /* the server's namespace, when not wirelens' own */
+		put_label(f, "netns", l->netns, false);
 	put_label(f, "command", l->command, false);
 }
 
