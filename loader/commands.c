@@ -259,10 +259,12 @@ int wl_cmd_commands(int argc, char **argv)
 	return err ? 1 : 0;
 }
 
-/* The container that owns the server's address (a command key has no interface). */
+/* The container that owns the server's address (a command key has no interface, only the
+ * namespace it was seen in). */
 static const struct wl_container *server_container(const struct wl_cmd_key *k)
 {
-	return wl_container_of_addr(k->l3_proto == 0x86DD ? AF_INET6 : AF_INET, k->server_addr);
+	return wl_container_of_addr(k->l3_proto == 0x86DD ? AF_INET6 : AF_INET, k->server_addr,
+				    wl_netns_id_label(k->netns_id));
 }
 
 int wl_commands_show(int fd, const struct wl_commands_view *v, json_object **json_out)

@@ -732,40 +732,61 @@ static int collect_candidate(const struct wl_link_pin *pin, void *arg)
 
 static struct candidates *cands;
 
-const struct wl_container *wl_container_of_addr(int family, const void *addr)
+/* The addresses of a namespace, read once (fd: the namespace, or -1 to open it). */
+static void ns_read_addrs(struct ns_entry *ns, int fd)
+{
+	int own = -1;
+
+	if (ns->addrs_read)
+		return;
+	ns->addrs_read = true;
+	if (fd < 0 && ns->open_path[0])
+		fd = own = open(ns->open_path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		run_in(fd, read_addrs, ns);
+	if (own >= 0)
+		close(own);
+}
+
+static bool ns_holds(const struct ns_entry *ns, int family, const void *addr)
+{
+	size_t len = family == AF_INET6 ? 16 : 4;
+
+	for (size_t k = 0; k < ns->n_addrs; k++)
+		if (ns->addrs[k].family == family && !memcmp(ns->addrs[k].a, addr, len))
+			return true;
+	return false;
+}
+
+const struct wl_container *wl_container_of_addr(int family, const void *addr, const char *seen_in)
 {
 	struct ns_entry *holder = NULL;
-	size_t len = family == AF_INET6 ? 16 : 4;
-	int holders = 0;
+	int holders = 0, fd;
 
+	/* the namespace the packets were seen in holds the address: the server is there (also
+	 * for 127.0.0.1, which every namespace has) */
+	if (seen_in && (fd = open_tag(seen_in)) >= 0) {
+		struct ns_entry *ns = ns_of_fd(fd);
+
+		if (ns)
+			ns_read_addrs(ns, fd);
+		close(fd);
+		if (ns && ns_holds(ns, family, addr))
+			return ns_container(ns);
+	}
 	if (!cands) {
 		cands = calloc(1, sizeof(*cands));
 		if (!cands)
 			return NULL;
 		wl_links_foreach(collect_candidate, cands);
-		/* ns entries are stable from here on: no namespace is added after the scan but
-		 * through the pins, collected above */
-		for (size_t i = 0; i < cands->n; i++) {
-			struct ns_entry *ns = cands->v[i];
-			int fd = ns->open_path[0] ? open(ns->open_path, O_RDONLY | O_CLOEXEC) : -1;
-
-			if (fd >= 0) {
-				run_in(fd, read_addrs, ns);
-				close(fd);
-			}
-			ns->addrs_read = true;
+		for (size_t i = 0; i < cands->n; i++)
+			ns_read_addrs(cands->v[i], -1);
+	}
+	for (size_t i = 0; i < cands->n; i++)
+		if (ns_holds(cands->v[i], family, addr)) {
+			holder = cands->v[i];
+			holders++;
 		}
-	}
-	for (size_t i = 0; i < cands->n; i++) {
-		struct ns_entry *ns = cands->v[i];
-
-		for (size_t k = 0; k < ns->n_addrs; k++)
-			if (ns->addrs[k].family == family && !memcmp(ns->addrs[k].a, addr, len)) {
-				holder = ns;
-				holders++;
-				break;
-			}
-	}
 	return holders == 1 ? ns_container(holder) : NULL;
 }
 

@@ -34,10 +34,11 @@ int wl_container_parse_cgroup(const char *path, struct wl_container *out);
  * its peer's namespace. NULL when none (the host's own namespace is nobody's container). */
 const struct wl_container *wl_container_of_iface(int ifindex, const char *netns);
 
-/* The container whose namespace holds the address addr (4 or 16 bytes), among the namespaces
- * the attached interfaces are in or lead to (veth peers); NULL unless exactly one namespace
- * holds it and it is a container's. */
-const struct wl_container *wl_container_of_addr(int family, const void *addr);
+/* The container whose namespace holds the address addr (4 or 16 bytes): the namespace the
+ * packets were seen in (seen_in: a pin tag, "" for the caller's own; NULL: unknown) when it
+ * holds it, else the one among the namespaces the attached interfaces are in or lead to (veth
+ * peers) that holds it; NULL when none or several do, or when that namespace is no container's. */
+const struct wl_container *wl_container_of_addr(int family, const void *addr, const char *seen_in);
 
 /* Forgets what was read (a long-running reader, once per refresh: containers come and go). */
 void wl_container_forget(void);

@@ -590,7 +590,7 @@ int wl_flows_show(int fd, const struct wl_flows_view *v, json_object **json_out)
 	     i++) {
 		char ifname[IF_NAMESIZE + 1], netns[64];
 
-		wl_iface_lookup(&names, rows[i].k.ifindex, ifname, netns);
+		wl_iface_lookup_in(&names, rows[i].k.netns_id, rows[i].k.ifindex, ifname, netns);
 		containers |= wl_container_of_iface(rows[i].k.ifindex, netns) != NULL;
 	}
 	if (!v->json)

@@ -139,4 +139,19 @@ pod_check "host-side veth"
 out=$("$WL_BIN" --netns /proc/$PAUSE/ns/net attach eth0 2>&1) || fail "attach in the pod: $out"
 on_exit "$WL_BIN --netns /proc/$PAUSE/ns/net detach eth0"
 pod_check "its eth0 (--netns /proc/PID/ns/net, no name)"
+
+# ---- 127.0.0.1 is in every namespace: a command seen on a container's lo is its own (the
+# namespace the packets were seen in holds the address), for both at once
+redis-cli -h "$SRV_IP" CONFIG SET bind "$SRV_IP 127.0.0.1" >/dev/null
+redis-cli -h "$POD_IP" CONFIG SET bind "$POD_IP 127.0.0.1" >/dev/null
+out=$("$WL_BIN" --netns "$NS" attach lo 2>&1) || fail "attach lo in $NS: $out"
+on_exit "$WL_BIN --netns $NS detach lo"
+out=$("$WL_BIN" --netns /proc/$PAUSE/ns/net attach lo 2>&1) || fail "attach lo in the pod: $out"
+on_exit "$WL_BIN --netns /proc/$PAUSE/ns/net detach lo"
+ip netns exec "$NS" redis-benchmark -h 127.0.0.1 -n 500 -c 1 -t set -q >/dev/null
+nsenter -t "$PAUSE" -n redis-benchmark -h 127.0.0.1 -n 500 -c 1 -t get -q >/dev/null
+expected=$(jq -nc --arg d "$NS" --arg p "ino$(stat -L -c %i /proc/$PAUSE/ns/net)" --arg dn "$CNAME" \
+	'[{netns: $d, container: $dn}, {netns: $p, container: "shop/cache-0"}] | sort')
+check_eq "commands on 127.0.0.1: each namespace's own container" "$expected" \
+	"$("$WL_BIN" commands --json --server 127.0.0.1:6379 | jq -c '[.[] | {netns, container: .container.name}] | unique')"
 finish
