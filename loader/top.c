@@ -412,11 +412,15 @@ static void render_commands(struct out *o, struct frame *f, const struct top_opt
 		 "REQ/s", "ERR/s", "B/s", "P50us", "P99us");
 	for (size_t i = 0; i < f->ncmds && (rows < 0 || shown < rows); i++) {
 		const struct cmd_rate *r = &f->cmds[i];
+		char srv[sizeof(r->l.netns) + sizeof(r->l.server)];
 
 		if (opt->proto && r->l7_proto != opt->proto)
 			continue;
-		out_line(o, "%-10.10s %-19.19s %-16.16s %6s %5s %6s %5s %5s", r->l.protocol,
-			 r->l.server, r->l.command, human(r->req, b[0]), human(r->err, b[1]),
+		/* another namespace's server: NETNS:SERVER, as `commands` shows it */
+		snprintf(srv, sizeof(srv), "%s%s%s", r->l.netns, r->l.netns[0] ? ":" : "",
+			 r->l.server);
+		out_line(o, "%-10.10s %-19.19s %-16.16s %6s %5s %6s %5s %5s", r->l.protocol, srv,
+			 r->l.command, human(r->req, b[0]), human(r->err, b[1]),
 			 human(r->bytes, b[2]), lat(r->p50, b[3]), lat(r->p99, b[4]));
 		shown++;
 	}
@@ -435,12 +439,14 @@ static void render_flows(struct out *o, struct frame *f, const struct wl_iface_n
 		 "BYTES/s");
 	for (size_t i = 0; i < f->nflows && (rows < 0 || shown < rows); i++) {
 		const struct wl_flow_key *k = &f->flows[i].row->k;
-		char ifname[IF_NAMESIZE + 1], netns[64], src[64], dst[64], b[3][16];
+		char ifname[IF_NAMESIZE + 1], netns[64], src[64], dst[64], b[3][16],
+			iface[IF_NAMESIZE + 66];
 
-		wl_iface_lookup(names, k->ifindex, ifname, netns);
+		wl_iface_lookup_in(names, k->netns_id, k->ifindex, ifname, netns);
+		snprintf(iface, sizeof(iface), "%s%s%s", netns, netns[0] ? ":" : "", ifname);
 		wl_endpoint_str(k->l3_proto, k->src_addr, k->src_port, src, sizeof(src), NULL, 0);
 		wl_endpoint_str(k->l3_proto, k->dst_addr, k->dst_port, dst, sizeof(dst), NULL, 0);
-		out_line(o, "%-9.9s %-5.5s %-21.21s %-21.21s %7s %8s", ifname,
+		out_line(o, "%-9.9s %-5.5s %-21.21s %-21.21s %7s %8s", iface,
 			 wl_l4_name(k->l4_proto, b[2]), src, dst, human(f->flows[i].pkts, b[0]),
 			 human(f->flows[i].bytes, b[1]));
 		shown++;
@@ -469,6 +475,8 @@ static void render_json(const struct frame *f, const struct top_opts *opt,
 		o = json_object_new_object();
 		json_object_object_add(o, "protocol", json_object_new_string(r->l.protocol));
 		json_object_object_add(o, "server", json_object_new_string(r->l.server));
+		json_object_object_add(o, "netns",
+				       r->l.netns[0] ? json_object_new_string(r->l.netns) : NULL);
 		json_object_object_add(o, "command", json_object_new_string(r->l.command));
 		json_object_object_add(o, "requests_per_s", json_object_new_double(r->req));
 		json_object_object_add(o, "errors_per_s", json_object_new_double(r->err));
@@ -485,8 +493,9 @@ static void render_json(const struct frame *f, const struct top_opts *opt,
 		int af = k->l3_proto == 0x86DD ? AF_INET6 : AF_INET;
 		json_object *o = json_object_new_object();
 
-		wl_iface_lookup(names, k->ifindex, ifname, netns);
+		wl_iface_lookup_in(names, k->netns_id, k->ifindex, ifname, netns);
 		json_object_object_add(o, "iface", json_object_new_string(ifname));
+		json_object_object_add(o, "netns", netns[0] ? json_object_new_string(netns) : NULL);
 		json_object_object_add(o, "proto",
 				       json_object_new_string(wl_l4_name(k->l4_proto, pb)));
 		json_object_object_add(
@@ -683,20 +692,15 @@ int wl_cmd_top(int argc, char **argv)
 	struct frame f = {};
 	struct out out = {};
 	struct sigaction sa = {.sa_handler = on_signal};
-	int first, err, have_frame = 0, ret = 0;
+	int err, have_frame = 0, ret = 0;
 	long frames = 0;
 	__u64 next;
 
 	cmd_sort = SORT_REQ;
 	flow_sort = SORT_FBYTES;
-	err = wl_params_parse(&wl_top_params, argc, argv, top_option, &o, &first);
+	err = wl_params_parse_no_args(&wl_top_params, argc, argv, top_option, &o);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
-	if (first < argc) {
-		fprintf(stderr, "wirelens: top: unexpected '%s' (wirelens top --help)\n",
-			argv[first]);
-		return 2;
-	}
 	if (wl_check_env(false) || top_first_snap(&prev))
 		return 1;
 	wl_iface_names_load(&names);

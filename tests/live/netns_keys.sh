@@ -95,6 +95,16 @@ ${NS}sb 2" "$(grep '^wirelens_l7_requests_total{' <<<"$prom" | grep 'command="SE
 check_eq "export: interface wls once per namespace" "${NS}sa
 ${NS}sb" "$(grep '^wirelens_interface_flows{interface="wls"' <<<"$prom" | sed -n 's/.*netns="\([^"]*\)".*/\1/p' | sort)"
 
+# top: the namespace of a command's server and of a flow's interface (GETs running in b)
+ip netns exec "${NS}cb" redis-cli -h "$SRV_IP" -r -1 -i 0.01 GET k0 >/dev/null 2>&1 & getter=$!
+on_exit "kill $getter"
+top=$("$WL_BIN" top --once --json --interval 0.5)
+kill $getter
+check_eq "top --json: GET/s of ${NS}sb's server" true \
+	"$(jq --arg ns "${NS}sb" '[.commands[] | select(.command == "GET" and .netns == $ns)][0].requests_per_s > 0' <<<"$top")"
+check_eq "top --json: its flows named by namespace" "wls ${NS}sb" \
+	"$(jq -r '.flows[] | select(.dport == 6379 and .packets_per_s > 0) | "\(.iface) \(.netns)"' <<<"$top" | sort -u)"
+
 # each namespace's links run its own instance of the entry programs
 check_eq "XDP programs of the two namespaces" 2 \
 	"$("$WL_BIN" status --json | jq '[.attachments[] | select(.hook == "xdp") | .prog_id] | unique | length')"
