@@ -467,6 +467,8 @@ int main(int argc, char **argv)
 		row("xdp", "L2-L4, 100k flows in turn (repeat, key rotated)", r, b);
 		row("xdp", "  of which flow accounting (vs same w/o flow)", r, rp);
 	}
+	if (getenv("WL_BENCH_L2L4")) /* tables 1 and 2's L2-L4 rows only (A/B runs) */
+		return 0;
 	if (!getenv("WL_BENCH_NO_1M") && bench_1m_flows(&s))
 		return 1;
 	if (bench_filter(&p, hook_fd, bare_fd))

@@ -443,16 +443,15 @@ __noinline int wl_filter_classes(struct wl_meta *m, __u32 gen, __u32 dir, struct
  * outcome). Returns 1 when the packet is to be dropped. Costs one array lookup while the active
  * set has no L3/L4 rule and the policy is allow.
  */
+/* cfg: the packet's one lookup of wl_filter_cfg (wl_process), NULL when it has no entry. */
 static __always_inline int wl_filter_packet(wl_ctx_t *ctx, const struct wl_pkt *p,
-					    struct wl_meta *m, int out)
+					    struct wl_meta *m, int out,
+					    const struct wl_filter_cfg *cfg)
 {
 	struct wl_filter_q q = {};
-	struct wl_filter_cfg *cfg;
-	__u32 zero = 0;
 	int ret, action;
 	__u64 bytes;
 
-	cfg = bpf_map_lookup_elem(&wl_filter_cfg, &zero);
 	if (!cfg || !cfg->has_l34)
 		return 0;
 	if (out) /* an IP packet that cannot be classified: only the policy applies */

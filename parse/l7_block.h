@@ -260,15 +260,9 @@ __noinline int wl_l7_blocked_g(wl_ctx_t *ctx, struct wl_meta *m, struct wl_count
  * active rule set has L7 rules (the loader removes the blocked entries of rules it removes).
  */
 static __always_inline int wl_l7_blocked(wl_ctx_t *ctx, struct wl_meta *m, struct wl_counters *cnt,
-					 __u32 pkt_len)
+					 __u32 pkt_len, const struct wl_filter_cfg *cfg)
 {
-	struct wl_filter_cfg *cfg;
-	__u32 zero = 0;
-
-	if (m->key.l4_proto != IPPROTO_TCP || m->frag)
-		return WL_L7_GO_ON;
-	cfg = bpf_map_lookup_elem(&wl_filter_cfg, &zero);
-	if (!cfg || !cfg->has_l7)
+	if (!cfg || !cfg->has_l7 || m->key.l4_proto != IPPROTO_TCP || m->frag)
 		return WL_L7_GO_ON;
 	return wl_l7_blocked_g(ctx, m, cnt, pkt_len);
 }

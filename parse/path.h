@@ -90,6 +90,7 @@ const volatile __u8 wl_netns_id = 0;
 
 static __always_inline int wl_process(wl_ctx_t *ctx)
 {
+	struct wl_filter_cfg *cfg;
 	struct wl_meta m = {};
 	struct wl_counters *cnt;
 	struct wl_pkt p;
@@ -99,6 +100,8 @@ static __always_inline int wl_process(wl_ctx_t *ctx)
 	cnt = bpf_map_lookup_elem(&wl_counters, &zero);
 	if (!cnt)
 		return WL_VERDICT_PASS;
+	/* read once for the L3/L4 filter and the L7 block check (has_l34, has_l7) */
+	cfg = bpf_map_lookup_elem(&wl_filter_cfg, &zero);
 	wl_pkt_init(ctx, &p);
 	cnt->seen++;
 	m.key.ifindex = p.ifindex;
@@ -108,9 +111,9 @@ static __always_inline int wl_process(wl_ctx_t *ctx)
 	m.now = bpf_ktime_get_coarse_ns();
 
 	out = wl_parse_l2l4(ctx, &p, &m, cnt);
-	drop = wl_filter_packet(ctx, &p, &m, out);
+	drop = wl_filter_packet(ctx, &p, &m, out, cfg);
 	if (!drop && !out)
-		drop = wl_l7_blocked(ctx, &m, cnt, p.len); /* parse/l7_block.h */
+		drop = wl_l7_blocked(ctx, &m, cnt, p.len, cfg); /* parse/l7_block.h */
 	if (drop && !out)
 		out = WL_OUT_DENIED;
 	if (!out) {
