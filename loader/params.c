@@ -136,3 +136,16 @@ int wl_params_parse(const struct wl_verb_params *v, int argc, char **argv,
 		*first = optind;
 	return 0;
 }
+
+int wl_params_parse_no_args(const struct wl_verb_params *v, int argc, char **argv,
+			    int (*opt)(int key, const char *value, void *ctx), void *ctx)
+{
+	int first, err = wl_params_parse(v, argc, argv, opt, ctx, &first);
+
+	if (!err && first < argc) {
+		fprintf(stderr, "wirelens: %s: unexpected '%s' (wirelens %s --help)\n", v->verb,
+			argv[first], v->verb);
+		err = 2;
+	}
+	return err;
+}

@@ -51,6 +51,12 @@ struct wl_verb_params {
 int wl_params_parse(const struct wl_verb_params *v, int argc, char **argv,
 		    int (*opt)(int key, const char *value, void *ctx), void *ctx, int *first);
 
+/* wl_params_parse for a verb that takes no positional argument: one is an error line
+ * ("wirelens: VERB: unexpected 'ARG' (wirelens VERB --help)") and 2. Returns what
+ * wl_params_parse does. */
+int wl_params_parse_no_args(const struct wl_verb_params *v, int argc, char **argv,
+			    int (*opt)(int key, const char *value, void *ctx), void *ctx);
+
 /* The usage text: "usage: wirelens VERB [options] SYNOPSIS", the summary, every option. */
 void wl_params_usage(const struct wl_verb_params *v, FILE *f);
 
