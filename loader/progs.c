@@ -363,6 +363,17 @@ static void main_only(struct bpf_object *obj)
 		bpf_program__set_autoload(prog, false);
 }
 
+__u32 wl_cmd_stats_default(int ncpu)
+{
+	/* what the kernel charges an entry: the value on every CPU, the key, struct htab_elem
+	 * with its per-CPU pointer and a bucket (744 B with 2 CPUs, bench_wirelens mem) */
+	__u64 entry = (__u64)(ncpu > 0 ? ncpu : 1) * sizeof(struct wl_cmd_stats) +
+		      sizeof(struct wl_cmd_key) + 72;
+	__u64 n = WL_CMD_STATS_BUDGET / entry;
+
+	return n < WL_CMD_STATS_MAX ? (__u32)n : WL_CMD_STATS_MAX;
+}
+
 int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 {
 	size_t log_len = o->verbose ? DETAIL_LOG_LEN : STATS_LOG_LEN;
@@ -388,6 +399,17 @@ int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 		if (err)
 			goto fail;
 	}
+	if (o->conns_max) {
+		err = bpf_map__set_max_entries(p->xdp->maps.wl_conns, o->conns_max);
+		if (err)
+			goto fail;
+	}
+	err = bpf_map__set_max_entries(p->xdp->maps.wl_cmd_stats,
+				       o->cmd_stats_max
+					       ? o->cmd_stats_max
+					       : wl_cmd_stats_default(libbpf_num_possible_cpus()));
+	if (err)
+		goto fail;
 	ring = o->ring_size;
 	if (!ring && getenv("WIRELENS_LOG_RING"))
 		ring = strtoul(getenv("WIRELENS_LOG_RING"), NULL, 0);
@@ -530,8 +552,8 @@ out:
 	return err;
 }
 
-int wl_entry_load(struct wl_entry *e, __u8 netns_id, const struct wl_progs *p,
-		  const char *pin_dir, bool verbose)
+int wl_entry_load(struct wl_entry *e, __u8 netns_id, const struct wl_progs *p, const char *pin_dir,
+		  bool verbose)
 {
 	int err;
 

@@ -26,6 +26,8 @@ struct wl_progs {
 struct wl_load_opts {
 	const char *pin_dir; /* reuse/pin maps there; NULL keeps them private (tests, bench) */
 	__u32 flows_max;     /* 0: WL_FLOWS_DEFAULT */
+	__u32 conns_max;     /* 0: WL_CONNS_DEFAULT */
+	__u32 cmd_stats_max; /* 0: wl_cmd_stats_default(), by the CPU count */
 	bool verbose;	     /* print libbpf's log and the end of a refusing verifier's log */
 	bool l7_select;	     /* load only the protocols of l7_mask (else every protocol) */
 	__u32 l7_mask;	     /* 1 << enum wl_l7_proto per protocol (attach --protocols) */
@@ -40,6 +42,12 @@ struct wl_load_opts {
  * failure of a main program returns -errno and prints one line to stderr.
  */
 int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o);
+
+/* wl_cmd_stats is per-CPU (no cache line shared between CPUs on the L7 path), so its memory
+ * grows with the CPUs: by default it gets the entries that fit in WL_CMD_STATS_BUDGET on ncpu
+ * CPUs, at most WL_CMD_STATS_MAX (16,384 up to 4 CPUs, 1,252 with 64, 419 with 192). */
+#define WL_CMD_STATS_BUDGET (24u << 20)
+__u32 wl_cmd_stats_default(int ncpu);
 void wl_progs_close(struct wl_progs *p);
 
 /*
@@ -53,8 +61,8 @@ struct wl_entry {
 	struct wl_tc *tc;
 	__u32 insns[WL_PROG_HOOKS]; /* verified_insns */
 };
-int wl_entry_load(struct wl_entry *e, __u8 netns_id, const struct wl_progs *p,
-		  const char *pin_dir, bool verbose);
+int wl_entry_load(struct wl_entry *e, __u8 netns_id, const struct wl_progs *p, const char *pin_dir,
+		  bool verbose);
 void wl_entry_close(struct wl_entry *e);
 int wl_entry_xdp_fd(const struct wl_entry *e);
 int wl_entry_tc_fd(const struct wl_entry *e);

@@ -81,6 +81,33 @@ static int flows_max_check(__u32 *want)
 	return 0;
 }
 
+/* The size of a table the maps' pins fix (--conns-max, --cmd-stats-max): with no size asked,
+ * the pinned table's; another size than the pinned one is one clear line (the maps are shared
+ * by every attachment). */
+static int pinned_size_check(const char *map, const char *opt, __u32 *want)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = wl_map_open(map), err;
+
+	if (fd < 0)
+		return 0;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (err)
+		return 0;
+	if (!*want)
+		*want = info.max_entries;
+	if (info.max_entries != *want) {
+		fprintf(stderr,
+			"wirelens: %s is already pinned with %u entries; %s %u needs everything "
+			"detached first (detach --all)\n",
+			map, info.max_entries, opt, *want);
+		return -EEXIST;
+	}
+	return 0;
+}
+
 /* This executable's GNU build id in hex ("" without one): the identity of the programs it
  * embeds, so that programs pinned by this very build can be reused instead of loaded again. */
 static int build_id_note(struct dl_phdr_info *info, size_t size, void *arg)
@@ -293,6 +320,10 @@ int wl_session_prepare(struct wl_attach_session *s, const struct wl_attach_req *
 	s->lo = r->load;
 	s->load_err = 0;
 	err = flows_max_check(&s->lo.flows_max);
+	if (!err)
+		err = pinned_size_check("wl_conns", "--conns-max", &s->lo.conns_max);
+	if (!err)
+		err = pinned_size_check("wl_cmd_stats", "--cmd-stats-max", &s->lo.cmd_stats_max);
 	if (err)
 		return err;
 	err = wl_pins_prepare();

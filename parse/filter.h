@@ -178,9 +178,9 @@ static long wl_filter_step(__u32 i, void *data)
 	if (!r || !r->id || (r->fields & WL_RF_L7))
 		return 0; /* never: the loader puts no L7 rule and no empty slot in a class */
 	st = bpf_map_lookup_elem(&wl_rule_stats, &idx);
-	if (st) {
-		st->packets += w->packets;
-		st->bytes += w->bytes;
+	if (st) { /* one entry for every CPU (maps/wirelens.h): atomic adds */
+		__sync_fetch_and_add(&st->packets, w->packets);
+		__sync_fetch_and_add(&st->bytes, w->bytes);
 	}
 	if (r->action == WL_ACT_COUNT)
 		return 0;

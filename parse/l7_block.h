@@ -168,15 +168,16 @@ __noinline int wl_tcp_to_rst(wl_ctx_t *ctx, __u32 l3_off, __u32 l4_off, __u32 pa
 	return 0;
 }
 
-/* Counts a packet on a rule (the per-CPU stats of its set and slot). */
+/* Counts a packet on a rule (the stats of its set and slot, shared by the CPUs: atomic adds). */
 static __always_inline void wl_rule_count(__u32 idx, __u32 bytes, __u32 conns)
 {
 	struct wl_rule_stats *st = bpf_map_lookup_elem(&wl_rule_stats, &idx);
 
 	if (st) {
-		st->packets++;
-		st->bytes += bytes;
-		st->connections += conns;
+		__sync_fetch_and_add(&st->packets, 1);
+		__sync_fetch_and_add(&st->bytes, bytes);
+		if (conns)
+			__sync_fetch_and_add(&st->connections, conns);
 	}
 }
 

@@ -123,6 +123,33 @@ static void unloaded_protocol_counted(void)
 		CU_ASSERT_EQUAL(bpf_map_update_elem(arrays[h], &key, &fds[h], BPF_ANY), 0);
 }
 
+/* Map sizes at the defaults (issue 19): per-CPU command stats within their budget on any CPU
+ * count, the connection table and the shared rule stats as defined. */
+static void default_sizes(void)
+{
+	struct wl_progs *p = harness();
+	int ncpu = libbpf_num_possible_cpus();
+	struct bpf_map *m;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(wl_cmd_stats_default(1), WL_CMD_STATS_MAX);
+	CU_ASSERT_EQUAL(wl_cmd_stats_default(4), WL_CMD_STATS_MAX);
+	CU_ASSERT_EQUAL(wl_cmd_stats_default(8), 9619);
+	CU_ASSERT_EQUAL(wl_cmd_stats_default(64), 1252);
+	CU_ASSERT_EQUAL(wl_cmd_stats_default(192), 419);
+	for (int n = 1; n <= 1024; n *= 2)
+		CU_ASSERT((__u64)wl_cmd_stats_default(n) *
+				  (n * sizeof(struct wl_cmd_stats) + 120) <=
+			  WL_CMD_STATS_BUDGET);
+	m = p->xdp->maps.wl_cmd_stats;
+	CU_ASSERT_EQUAL(bpf_map__type(m), BPF_MAP_TYPE_PERCPU_HASH);
+	CU_ASSERT_EQUAL(bpf_map__max_entries(m), wl_cmd_stats_default(ncpu));
+	CU_ASSERT_EQUAL(bpf_map__max_entries(p->xdp->maps.wl_conns), WL_CONNS_DEFAULT);
+	m = p->xdp->maps.wl_rule_stats;
+	CU_ASSERT_EQUAL(bpf_map__type(m), BPF_MAP_TYPE_ARRAY);
+	CU_ASSERT_EQUAL(bpf_map__max_entries(m), 2 * WL_RULES_MAX);
+}
+
 void register_loader_tests(void)
 {
 	CU_pSuite s = wl_add_suite("loader");
@@ -131,4 +158,5 @@ void register_loader_tests(void)
 	CU_add_test(s, "info_map_matches", info_map_matches);
 	CU_add_test(s, "registry_matches_enum", registry_matches_enum);
 	CU_add_test(s, "unloaded_protocol_counted", unloaded_protocol_counted);
+	CU_add_test(s, "default_sizes", default_sizes);
 }
