@@ -83,6 +83,7 @@ void wl_cmd_labels(const struct wl_cmd_key *k, struct wl_cmd_labels *l)
 	memcpy(l->command, k->command, WL_CMD_LEN);
 	l->command[WL_CMD_LEN] = 0;
 	snprintf(l->netns, sizeof(l->netns), "%s", wl_netns_id_label(k->netns_id));
+	l->container[0] = 0;
 }
 
 /* Parses ADDR, ADDR:PORT, [V6]:PORT or :PORT into a filter. */
@@ -261,7 +262,7 @@ int wl_cmd_commands(int argc, char **argv)
 
 /* The container that owns the server's address (a command key has no interface, only the
  * namespace it was seen in). */
-static const struct wl_container *server_container(const struct wl_cmd_key *k)
+const struct wl_container *wl_cmd_server_container(const struct wl_cmd_key *k)
 {
 	return wl_container_of_addr(k->l3_proto == 0x86DD ? AF_INET6 : AF_INET, k->server_addr,
 				    wl_netns_id_label(k->netns_id));
@@ -284,7 +285,7 @@ int wl_commands_show(int fd, const struct wl_commands_view *v, json_object **jso
 	arr = json_object_new_array();
 	/* the CONTAINER column only when a server is in one */
 	for (size_t i = 0; !v->json && !v->replay && i < n; i++)
-		containers |= server_container(&rows[i].key) != NULL;
+		containers |= wl_cmd_server_container(&rows[i].key) != NULL;
 	if (!v->json)
 		printf("%-10s %-28s %-20s %10s %10s %8s %12s %12s %9s %9s %9s%s\n", "PROTOCOL",
 		       "SERVER", "COMMAND", "REQUESTS", "RESPONSES", "ERRORS", "REQ_BYTES",
@@ -293,7 +294,7 @@ int wl_commands_show(int fd, const struct wl_commands_view *v, json_object **jso
 		const struct wl_cmd_key *k = &rows[i].key;
 		const struct wl_cmd_stats *st = &rows[i].st;
 		struct wl_cmd_labels l;
-		const struct wl_container *ct = v->replay ? NULL : server_container(k);
+		const struct wl_container *ct = v->replay ? NULL : wl_cmd_server_container(k);
 		char label[200];
 		double avg = st->responses ? st->latency_sum_ns / 1000.0 / st->responses : 0;
 		double p50 = wl_hist_quantile_us(st->latency_hist, WL_LAT_BUCKETS, 0.50);

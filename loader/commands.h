@@ -45,7 +45,11 @@ struct wl_cmd_labels {
 	char server[64];      /* 198.18.0.2:6379, [2001:db8::2]:6379 */
 	char command[WL_CMD_LEN + 1];
 	char netns[64]; /* the server's network namespace: "" for wirelens' own (netns_ids.h) */
+	char container[160]; /* export: the server's container (wl_container_label), or "" */
 };
 void wl_cmd_labels(const struct wl_cmd_key *k, struct wl_cmd_labels *l);
+/* The container that owns a command's server address (container.h), or NULL. */
+struct wl_container;
+const struct wl_container *wl_cmd_server_container(const struct wl_cmd_key *k);
 
 #endif

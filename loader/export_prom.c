@@ -16,6 +16,7 @@
 
 #include "export.h"
 #include "commands.h"
+#include "container.h"
 #include "progs.h"
 #include "views.h"
 
@@ -87,6 +88,8 @@ static void cmd_labels(FILE *f, const struct wl_cmd_labels *l)
 	put_label(f, "server", l->server, false);
 	if (l->netns[0]) /* the server's namespace, when not wirelens' own */
 		put_label(f, "netns", l->netns, false);
+	if (l->container[0]) /* the server's container, when it is in one */
+		put_label(f, "container", l->container, false);
 	put_label(f, "command", l->command, false);
 }
 
@@ -145,8 +148,14 @@ static int write_commands(FILE *f)
 		free(rows);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++)
+	wl_container_forget(); /* containers come and go between scrapes */
+	for (size_t i = 0; i < n; i++) {
+		const struct wl_container *c = wl_cmd_server_container(&rows[i].key);
+
 		wl_cmd_labels(&rows[i].key, &labels[i]);
+		if (c)
+			wl_container_label(c, labels[i].container, sizeof(labels[i].container));
+	}
 #define CMD_COUNTER(name, field, help)                                                             \
 	write_cmd_counter(f, rows, labels, n, name, offsetof(struct wl_cmd_stats, field), help)
 	CMD_COUNTER("wirelens_l7_requests_total", requests, "Requests per command.");

@@ -27,6 +27,18 @@ PIDS=$PID
 on_exit 'kill $PIDS; for p in $PIDS; do for _ in $(seq 100); do kill -0 $p || break; sleep 0.1; done; done;
 	find '"$CG2/wl-test-$$"' -depth -type d -exec rmdir {} +'
 out=$("$WL_BIN" attach "$HOST_IF" 2>&1) || { fail "attach $HOST_IF: $out"; finish; exit 1; }
+# a long-running reader: the exporter, started before there is any container, reads them afresh
+EXP_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+WIRELENS_HOST_ROOT=$ROOT "$WL_BIN" export --prometheus "127.0.0.1:$EXP_PORT" >"$ROOT/export.log" 2>&1 &
+EXP_PID=$!
+on_exit "kill $EXP_PID"
+wait_for "$ROOT/export.log" "^prometheus: http://127.0.0.1:$EXP_PORT/metrics" 100 $EXP_PID ||
+	{ fail "exporter did not start"; cat "$ROOT/export.log"; finish; exit 1; }
+prom_set() { # the container labels of the SET requests to a server ("none" for a series without)
+	curl -sf "http://127.0.0.1:$EXP_PORT/metrics"|
+		grep "^wirelens_l7_requests_total{protocol=\"redis\",server=\"$1:6379\".*command=\"SET\"}" |
+		sed -n '/container="/ { s/.*container="\([^"]*\)".*/\1/p; b }; s/.*/none/p'
+}
 workload() {
 	redis-benchmark -h "$SRV_IP" -n 2000 -c 2 -P 4 -t set,get,incr -q >/dev/null
 	redis-cli -h "$SRV_IP" get >/dev/null 2>&1 # wrong arity: rejected call
@@ -44,6 +56,7 @@ workload
 check_eq "flows: a namespace of a process outside any container: container null" '[null]' "$(srv_flows)"
 check_eq "commands: container null" '[null]' "$(srv_commands)"
 check_eq "flows table: no CONTAINER column" 0 "$("$WL_BIN" flows | head -1 | grep -c CONTAINER)"
+check_eq "prometheus: no container label" none "$(prom_set "$SRV_IP")"
 
 # ---- the same process, moved into a cgroup named as Docker's
 mkdir -p "$CG2$CGROUP" || { fail "mkdir $CG2$CGROUP"; finish; exit 1; }
@@ -69,6 +82,7 @@ redis-cli -h "$SRV_IP" CONFIG RESETSTAT >/dev/null
 workload
 check_eq "flows --json: container id, name, cgroup, netns" "[$named]" "$(srv_flows)"
 check_eq "commands --json: the container owning $SRV_IP" "[$named]" "$(srv_commands)"
+check_eq "prometheus (the same exporter): container label" "$CNAME" "$(prom_set "$SRV_IP")"
 check_eq "commands table: CONTAINER column, the name" "CONTAINER $CNAME" \
 	"$("$WL_BIN" commands --protocol redis | awk -v s="$SRV_IP:" 'NR == 1 { h = $NF } index($0, s) { r[$NF] }
 		END { printf "%s", h; for (x in r) printf " %s", x }')"
@@ -129,6 +143,7 @@ pod_check() { # where
 	workload # and the docker one's
 	check_eq "pod, $1: flows" "[$pod]" "$(SRV_IP=$POD_IP srv_flows)"
 	check_eq "pod, $1: commands" "[$pod]" "$(SRV_IP=$POD_IP srv_commands)"
+	check_eq "pod, $1: prometheus container label" "shop/cache-0" "$(prom_set "$POD_IP")"
 	check_eq "pod, $1: the docker container's flows still its own" "[$named]" "$(srv_flows)"
 	check_eq "pod, $1: per command equal to INFO commandstats" \
 		"$(SRV_IP=$POD_IP redis_commandstats | tr '\n' ' ')" "$(SRV_IP=$POD_IP redis_wl_commands | tr '\n' ' ')"
