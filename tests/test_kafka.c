@@ -442,16 +442,16 @@ static const struct capture_port capture_ports[] = {
  * Kafka error metric. */
 static void test_captures(void)
 {
-	const struct capture_spec spec = {
-		.protocol = "kafka",
-		.l7_proto = WL_L7_KAFKA,
-		.cmd_metric = "request_api",
-		.ports = capture_ports,
-		.nports = sizeof(capture_ports) / sizeof(capture_ports[0]),
-		.files = 5,
+	static const struct capture_spec spec = {
+		.protocol = {.name = "kafka", .l7_proto = WL_L7_KAFKA, .files = 5},
+		.commands = {.metrics = {"request_api"}, .listed = 1},
+		.totals = {{CAPTURE_REQUESTS, "requests"}},
+		.counters = {"l7_malformed"},
+		CAPTURE_PORTS(capture_ports),
+		.figures = {.compared = 30},
 	};
 
-	capture_check(&spec);
+	capture_run(&spec);
 }
 
 void register_kafka_tests(void)

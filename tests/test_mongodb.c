@@ -790,19 +790,17 @@ static const struct capture_exception capture_exceptions[] = {
  * error_reply against the errors wirelens counted; nothing reported that tshark did not see. */
 static void test_captures(void)
 {
-	const struct capture_spec spec = {
-		.protocol = "mongodb",
-		.l7_proto = WL_L7_MONGODB,
-		.cmd_metric = "request_cmd",
-		.error_metric = "error_reply",
-		.ports = capture_ports,
-		.nports = sizeof(capture_ports) / sizeof(capture_ports[0]),
-		.exceptions = capture_exceptions,
-		.nexceptions = sizeof(capture_exceptions) / sizeof(capture_exceptions[0]),
-		.files = 5,
+	static const struct capture_spec spec = {
+		.protocol = {.name = "mongodb", .l7_proto = WL_L7_MONGODB, .files = 5},
+		.commands = {.metrics = {"request_cmd"}, .listed = 1},
+		.totals = {{CAPTURE_REQUESTS, "requests"}, {CAPTURE_ERRORS, "error_reply"}},
+		.counters = {"l7_malformed"},
+		CAPTURE_PORTS(capture_ports),
+		CAPTURE_EXCEPTIONS(capture_exceptions),
+		.figures = {.compared = 41, .excepted = 17},
 	};
 
-	capture_check(&spec);
+	capture_run(&spec);
 }
 
 void register_mongodb_tests(void)

@@ -1416,22 +1416,17 @@ static const struct capture_exception capture_exceptions[] = {
 static void test_captures(void)
 {
 	static const struct capture_spec spec = {
-		.protocol = "mysql",
-		.l7_proto = WL_L7_MYSQL,
-		.files = 5,
-		.cmd_metrics = {"command", "query_verb"},
-		.cmd_name = capture_name,
-		.prepare_metric = "prepare_verb",
-		.execute_metric = "command",
-		.execute_key = "COM_STMT_EXECUTE",
+		.protocol = {.name = "mysql", .l7_proto = WL_L7_MYSQL, .files = 5},
+		.commands = {.metrics = {"command", "query_verb"},
+			     .name = capture_name,
+			     .listed = 1},
+		.prepared = {"prepare_verb", "command", "COM_STMT_EXECUTE"},
 		.totals = {{CAPTURE_REQUESTS, "requests"}, {CAPTURE_ERRORS, "error_code"}},
 		.uncounted = {"TLS", "COMPRESSED"},
-		.listed = 1,
 		.counters = {"l7_malformed"},
-		.ports = capture_ports,
-		.nports = sizeof(capture_ports) / sizeof(capture_ports[0]),
-		.exceptions = capture_exceptions,
-		.nexceptions = sizeof(capture_exceptions) / sizeof(capture_exceptions[0]),
+		CAPTURE_PORTS(capture_ports),
+		CAPTURE_EXCEPTIONS(capture_exceptions),
+		.figures = {.compared = 52, .excepted = 2},
 		.check = capture_check_mysql,
 	};
 
