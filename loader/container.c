@@ -404,6 +404,11 @@ static void ns_scan(void)
 	closedir(d);
 }
 
+static int cmp_label(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 /* Who the namespace belongs to: the containers of its processes (one: that container; several
  * of one pod: the pod; several others: all their names, no id). The host's is nobody's. */
 static const struct wl_container *ns_container(struct ns_entry *ns)
@@ -457,21 +462,20 @@ static const struct wl_container *ns_container(struct ns_entry *ns)
 			}
 		}
 	} else { /* containers sharing one namespace (docker --network container:X) */
+		char labels[8][200];
 		int len = 0;
 
 		ns->c.id[0] = ns->c.pod_uid[0] = ns->c.cgroup[0] = 0;
 		for (int k = 0; k < n; k++) {
-			char label[200];
-
 			read_name(&found[k], false);
 			if (strcmp(found[k].runtime, ns->c.runtime))
 				snprintf(ns->c.runtime, sizeof(ns->c.runtime), "mixed");
-			len += snprintf(ns->c.name + len, sizeof(ns->c.name) - len, "%s%s",
-					k ? "," : "",
-					wl_container_label(&found[k], label, sizeof(label)));
-			if (len >= (int)sizeof(ns->c.name))
-				break;
+			wl_container_label(&found[k], labels[k], sizeof(labels[k]));
 		}
+		qsort(labels, n, sizeof(labels[0]), cmp_label); /* the same names every time */
+		for (int k = 0; k < n && len < (int)sizeof(ns->c.name); k++)
+			len += snprintf(ns->c.name + len, sizeof(ns->c.name) - len, "%s%s",
+					k ? "," : "", labels[k]);
 	}
 	snprintf(ns->c.netns, sizeof(ns->c.netns), "%s", ns->name);
 	ns->is_container = true;

@@ -169,4 +169,25 @@ expected=$(jq -nc --arg d "$NS" --arg p "ino$(stat -L -c %i /proc/$PAUSE/ns/net)
 	'[{netns: $d, container: $dn}, {netns: $p, container: "shop/cache-0"}] | sort')
 check_eq "commands on 127.0.0.1: each namespace's own container" "$expected" \
 	"$("$WL_BIN" commands --json --server 127.0.0.1:6379 | jq -c '[.[] | {netns, container: .container.name}] | unique')"
+
+# ---- IPv6: the server's v6 address is the container's too
+redis-cli -h "$SRV_IP" CONFIG SET bind "$SRV_IP 127.0.0.1 $SRV_IP6" >/dev/null
+redis-cli -h "$SRV_IP6" set k v >/dev/null
+check_eq "commands on [$SRV_IP6]:6379: the container" "[\"$CNAME\"]" \
+	"$("$WL_BIN" commands --json --server "[$SRV_IP6]:6379" | jq -c '[.[] | .container.name] | unique')"
+
+# ---- a second container joins the namespace (docker run --network container:X): both named,
+# no single id
+ip netns exec "$NS" sleep infinity &
+JOINED=$!
+PIDS="$PIDS $JOINED"
+for _ in $(seq 100); do [ "$(stat -L -c %i /proc/$JOINED/ns/net)" = "$(stat -L -c %i /run/netns/$NS)" ] && break; sleep 0.1; done
+CID2=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+mkdir -p "$CG2/wl-test-$$/docker-$CID2.scope"
+echo "$JOINED" >"$CG2/wl-test-$$/docker-$CID2.scope/cgroup.procs"
+shared=$(jq -nc --arg ns "$NS" --arg name "docker:${CID2:0:12},$CNAME" \
+	'{runtime: "docker", id: null, name: $name, pod_uid: null, cgroup: null, netns: $ns}')
+"$WL_BIN" reset
+workload
+check_eq "two containers in one namespace: both named" "[$shared]" "$(srv_flows)"
 finish
