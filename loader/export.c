@@ -241,16 +241,11 @@ int wl_cmd_export(int argc, char **argv)
 	struct wl_prom *prom = NULL;
 	struct wl_ipfix *ipfix = NULL;
 	sigset_t stop;
-	int err, first, sig = 0;
+	int err, sig = 0;
 
-	err = wl_params_parse(&wl_export_params, argc, argv, export_option, &o, &first);
+	err = wl_params_parse_no_args(&wl_export_params, argc, argv, export_option, &o);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
-	if (first < argc) {
-		fprintf(stderr, "wirelens: export: unexpected '%s' (wirelens export --help)\n",
-			argv[first]);
-		return 2;
-	}
 	if (!o.prom && !o.ipfix) {
 		fprintf(stderr, "wirelens: export needs --prometheus or --ipfix (or both) "
 				"(wirelens export --help)\n");

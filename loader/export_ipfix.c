@@ -387,22 +387,30 @@ static void flow_record(struct scan *sc, struct flow_state *st, const struct wl_
 	wl_ipfix_flow_sent(&st->f, &r->s, sc->mono);
 }
 
+/* States the scan did not meet: their entries are gone from the map. */
+static gboolean flow_unseen(gpointer key, gpointer state, gpointer scan)
+{
+	(void)key;
+	return ((struct flow_state *)state)->scan != *(__u32 *)scan;
+}
+static gboolean cmd_unseen(gpointer key, gpointer state, gpointer scan)
+{
+	(void)key;
+	return ((struct cmd_state *)state)->scan != *(__u32 *)scan;
+}
+
 static void scan_flows(struct scan *sc, bool final)
 {
 	struct wl_ipfix *x = sc->x;
 	const __u64 idle = x->o.idle_s * 1000000000ULL, active = x->o.active_s * 1000000000ULL;
 	struct wl_flow_row *rows;
-	GHashTableIter it;
-	gpointer v;
 	size_t n;
-	int fd = wl_export_map_open("wl_flows");
+	int fd = wl_export_map_open("wl_flows"), err = fd < 0 ? fd : wl_flows_read(fd, &rows, &n);
 
-	if (fd < 0 || wl_flows_read(fd, &rows, &n)) {
-		if (fd >= 0)
-			close(fd);
+	if (fd >= 0)
+		close(fd);
+	if (err)
 		return; /* nothing attached (yet): nothing to send */
-	}
-	close(fd);
 	for (size_t i = 0; i < n; i++) {
 		const struct wl_flow_row *r = &rows[i];
 		struct flow_state *st = g_hash_table_lookup(x->flows, &r->k);
@@ -421,34 +429,58 @@ static void scan_flows(struct scan *sc, bool final)
 			flow_record(sc, st, r, reason);
 	}
 	/* flows gone from the map (evicted, reset, detached) */
-	g_hash_table_iter_init(&it, x->flows);
-	while (g_hash_table_iter_next(&it, NULL, &v))
-		if (((struct flow_state *)v)->scan != x->scan)
-			g_hash_table_iter_remove(&it);
+	g_hash_table_foreach_remove(x->flows, flow_unseen, &x->scan);
 	free(rows);
+}
+
+/* One command's record: the deltas since the last one sent. false when the buffer refused it. */
+static bool cmd_record(struct scan *sc, struct cmd_state *st, const struct wl_cmd_row *r)
+{
+	struct cmd_rec rec = {};
+	struct wl_cmd_labels l;
+	bool v6 = r->key.l3_proto == 0x86DD;
+
+	wl_cmd_labels(&r->key, &l);
+	rec.start_ms = sc->x->last_scan_wall / 1000000;
+	rec.end_ms = sc->wall / 1000000;
+	rec.requests = r->st.requests - st->sent.requests;
+	rec.responses = r->st.responses - st->sent.responses;
+	rec.errors = r->st.errors - st->sent.errors;
+	rec.misses = r->st.misses - st->sent.misses;
+	rec.req_bytes = r->st.request_bytes - st->sent.request_bytes;
+	rec.resp_bytes = r->st.response_bytes - st->sent.response_bytes;
+	rec.latency_ns = r->st.latency_sum_ns - st->sent.latency_sum_ns;
+	if (v6)
+		memcpy(rec.dst6, r->key.server_addr, 16);
+	else
+		rec.dst4 = ipv4_host(r->key.server_addr);
+	rec.dport = r->key.server_port;
+	rec.protocol.buf = (uint8_t *)l.protocol;
+	rec.protocol.len = strlen(l.protocol);
+	rec.command.buf = (uint8_t *)l.command;
+	rec.command.len = strlen(l.command);
+	if (!append(sc, v6 ? TID_CMD6 : TID_CMD4, TID_CMD_MEM, &rec, sizeof(rec)))
+		return false;
+	st->sent = r->st;
+	sc->cmd_records++;
+	return true;
 }
 
 static void scan_commands(struct scan *sc)
 {
 	struct wl_ipfix *x = sc->x;
 	struct wl_cmd_row *rows;
-	GHashTableIter it;
-	gpointer v;
 	size_t n;
-	int fd = wl_export_map_open("wl_cmd_stats");
+	int fd = wl_export_map_open("wl_cmd_stats"),
+	    err = fd < 0 ? fd : wl_cmd_stats_read(fd, &rows, &n);
 
-	if (fd < 0 || wl_cmd_stats_read(fd, &rows, &n)) {
-		if (fd >= 0)
-			close(fd);
+	if (fd >= 0)
+		close(fd);
+	if (err)
 		return;
-	}
-	close(fd);
 	for (size_t i = 0; i < n; i++) {
 		const struct wl_cmd_row *r = &rows[i];
 		struct cmd_state *st = g_hash_table_lookup(x->cmds, &r->key);
-		struct wl_cmd_labels l;
-		struct cmd_rec rec = {};
-		bool v6 = r->key.l3_proto == 0x86DD;
 
 		if (!st) {
 			st = g_new0(struct cmd_state, 1);
@@ -461,34 +493,10 @@ static void scan_commands(struct scan *sc)
 		if (r->st.requests == st->sent.requests && r->st.responses == st->sent.responses &&
 		    r->st.errors == st->sent.errors && r->st.misses == st->sent.misses)
 			continue;
-		wl_cmd_labels(&r->key, &l);
-		rec.start_ms = x->last_scan_wall / 1000000;
-		rec.end_ms = sc->wall / 1000000;
-		rec.requests = r->st.requests - st->sent.requests;
-		rec.responses = r->st.responses - st->sent.responses;
-		rec.errors = r->st.errors - st->sent.errors;
-		rec.misses = r->st.misses - st->sent.misses;
-		rec.req_bytes = r->st.request_bytes - st->sent.request_bytes;
-		rec.resp_bytes = r->st.response_bytes - st->sent.response_bytes;
-		rec.latency_ns = r->st.latency_sum_ns - st->sent.latency_sum_ns;
-		if (v6)
-			memcpy(rec.dst6, r->key.server_addr, 16);
-		else
-			rec.dst4 = ipv4_host(r->key.server_addr);
-		rec.dport = r->key.server_port;
-		rec.protocol.buf = (uint8_t *)l.protocol;
-		rec.protocol.len = strlen(l.protocol);
-		rec.command.buf = (uint8_t *)l.command;
-		rec.command.len = strlen(l.command);
-		if (!append(sc, v6 ? TID_CMD6 : TID_CMD4, TID_CMD_MEM, &rec, sizeof(rec)))
+		if (!cmd_record(sc, st, r))
 			break;
-		st->sent = r->st;
-		sc->cmd_records++;
 	}
-	g_hash_table_iter_init(&it, x->cmds);
-	while (g_hash_table_iter_next(&it, NULL, &v))
-		if (((struct cmd_state *)v)->scan != x->scan)
-			g_hash_table_iter_remove(&it);
+	g_hash_table_foreach_remove(x->cmds, cmd_unseen, &x->scan);
 	free(rows);
 }
 

@@ -175,6 +175,15 @@ bool wl_log_reader_active(const struct wl_log_cfg *cfg)
 	       (kill(cfg->reader_pid, 0) == 0 || errno == EPERM);
 }
 
+/* What the ring could not take or kept out: status --json "log" and the reader's summary. */
+static void json_add_losses(json_object *o, const struct wl_log_stats *s)
+{
+	json_object_object_add(o, "lost_events", json_object_new_uint64(s->lost_events));
+	json_object_object_add(o, "lost_records", json_object_new_uint64(s->lost_records));
+	json_object_object_add(o, "sampled_events", json_object_new_uint64(s->sampled_events));
+	json_object_object_add(o, "thinned_events", json_object_new_uint64(s->thinned_events));
+}
+
 void wl_log_status(struct json_object *root)
 {
 	struct wl_log_stats st;
@@ -196,12 +205,7 @@ void wl_log_status(struct json_object *root)
 								      : "pairs"));
 		json_object_object_add(o, "records", json_object_new_uint64(st.records));
 		json_object_object_add(o, "events", json_object_new_uint64(st.events));
-		json_object_object_add(o, "lost_records", json_object_new_uint64(st.lost_records));
-		json_object_object_add(o, "lost_events", json_object_new_uint64(st.lost_events));
-		json_object_object_add(o, "sampled_events",
-				       json_object_new_uint64(st.sampled_events));
-		json_object_object_add(o, "thinned_events",
-				       json_object_new_uint64(st.thinned_events));
+		json_add_losses(o, &st);
 		json_object_object_add(root, "log", o);
 		return;
 	}
@@ -288,6 +292,20 @@ static void print_json(json_object *o)
 	json_object_put(o);
 }
 
+/* The fields every event's JSON line starts with. */
+static json_object *event_json(const char *type, const struct wl_event *e, const char *iso,
+			       const char *hook, const char *ifname)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "type", json_object_new_string(type));
+	json_object_object_add(o, "time", json_object_new_string(iso));
+	json_object_object_add(o, "ts_ns", json_object_new_uint64(e->ts_ns));
+	json_object_object_add(o, "hook", json_object_new_string(hook));
+	json_object_object_add(o, "iface", json_object_new_string(ifname));
+	return o;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct log_reader *r = ctx;
@@ -316,14 +334,9 @@ static int on_record(void *ctx, void *data, size_t size)
 		if (!proto)
 			proto = "unknown";
 		if (r->o.json) {
-			json_object *o = json_object_new_object();
+			json_object *o = event_json("pair", e, iso, hook, ifname);
 			char us[32];
 
-			json_object_object_add(o, "type", json_object_new_string("pair"));
-			json_object_object_add(o, "time", json_object_new_string(iso));
-			json_object_object_add(o, "ts_ns", json_object_new_uint64(e->ts_ns));
-			json_object_object_add(o, "hook", json_object_new_string(hook));
-			json_object_object_add(o, "iface", json_object_new_string(ifname));
 			json_object_object_add(o, "client", json_object_new_string(src));
 			json_object_object_add(o, "server", json_object_new_string(dst));
 			json_object_object_add(o, "protocol", json_object_new_string(proto));
@@ -350,8 +363,7 @@ static int on_record(void *ctx, void *data, size_t size)
 			       pair_status(e), e->latency_ns / 1000.0, times);
 		}
 	} else {
-		/* the outcome counters' names: the outcomes are the counters' indexes (wirelens.h)
-		 */
+		/* the outcomes are the counters' indexes (wirelens.h) */
 		const char *outcome = e->outcome >= WL_OUT_ACCOUNTED && e->outcome < WL_OUT_END
 					      ? wl_counter_names[e->outcome]
 					      : "unknown";
@@ -359,13 +371,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		int ports = e->l4_proto == 6 || e->l4_proto == 17;
 
 		if (r->o.json) {
-			json_object *o = json_object_new_object();
+			json_object *o = event_json("packet", e, iso, hook, ifname);
 
-			json_object_object_add(o, "type", json_object_new_string("packet"));
-			json_object_object_add(o, "time", json_object_new_string(iso));
-			json_object_object_add(o, "ts_ns", json_object_new_uint64(e->ts_ns));
-			json_object_object_add(o, "hook", json_object_new_string(hook));
-			json_object_object_add(o, "iface", json_object_new_string(ifname));
 			json_object_object_add(o, "proto", json_object_new_string(l4));
 			json_object_object_add(o, "src", sa[0] ? json_object_new_string(sa) : NULL);
 			json_object_object_add(o, "dst", da[0] ? json_object_new_string(da) : NULL);
@@ -432,12 +439,7 @@ static void report_lost(struct log_reader *r, int final)
 				       json_object_new_string(final ? "summary" : "lost"));
 		json_object_object_add(o, "events", json_object_new_uint64(r->events));
 		json_object_object_add(o, "records", json_object_new_uint64(r->records));
-		json_object_object_add(o, "lost_events", json_object_new_uint64(d.lost_events));
-		json_object_object_add(o, "lost_records", json_object_new_uint64(d.lost_records));
-		json_object_object_add(o, "sampled_events",
-				       json_object_new_uint64(d.sampled_events));
-		json_object_object_add(o, "thinned_events",
-				       json_object_new_uint64(d.thinned_events));
+		json_add_losses(o, &d);
 		print_json(o);
 	} else if (final) {
 		fprintf(stderr,
@@ -460,17 +462,12 @@ int wl_cmd_log(int argc, char **argv)
 	struct wl_log_cfg cur;
 	struct timespec mono, real;
 	struct sigaction sa = {.sa_handler = on_signal};
-	int first, err, ring_fd = -1, ret = 1;
+	int err, ring_fd = -1, ret = 1;
 	__u64 start, next_renew;
 
-	err = wl_params_parse(&wl_log_params, argc, argv, log_option, &o, &first);
+	err = wl_params_parse_no_args(&wl_log_params, argc, argv, log_option, &o);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
-	if (first < argc) {
-		fprintf(stderr, "wirelens: log: unexpected '%s' (wirelens log --help)\n",
-			argv[first]);
-		return 2;
-	}
 	if (o.packets && o.l7_mask) {
 		fprintf(stderr, "wirelens: log: --protocol selects pairs, not packets\n");
 		return 2;
