@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include <CUnit/CUnit.h>
 
+#include "capture_cmds.h"
 #include "harness.h"
 #include "l7conv.h"
 #include "pcap_replay.h"
@@ -1062,10 +1063,7 @@ static void test_runs_across_packets(void)
 
 /* Server ports of the captures that do not use 6379 (from oracle.sh): what a user would set
  * with `wirelens ports set redis=...`. */
-static const struct {
-	const char *file;
-	uint32_t port;
-} capture_ports[] = {
+static const struct capture_port capture_ports[] = {
 	{"redis/django-cloud.pcapng", 10625},
 };
 
@@ -1077,112 +1075,16 @@ static const struct {
  */
 static void test_captures(void)
 {
-	const char *dir = wl_pcap_dir();
-	struct wl_expected_row *rows = NULL;
-	int nrows = wl_expected_load(dir, &rows), files = 0;
+	static const struct capture_spec spec = {
+		.protocol = {.name = "redis", .l7_proto = WL_L7_REDIS, .files = 8},
+		.commands = {.metrics = {"request_cmd", "inline_request_cmd"}, .listed = 1},
+		.totals = {{CAPTURE_REQUESTS, "requests"}, {CAPTURE_ERRORS, "error_reply"}},
+		.counters = {"l7_malformed"},
+		CAPTURE_PORTS(capture_ports),
+		.figures = {.compared = 39},
+	};
 
-	CU_ASSERT_FATAL(nrows > 0);
-	for (int h = 0; h < HOOK_COUNT; h++) {
-		for (int i = 0; i < nrows; i++) {
-			const char *file = rows[i].file;
-			struct wl_replay_stats st;
-			char names[64][WL_CMD_LEN];
-			uint64_t want_requests = 0, want_errors = 0, got_requests = 0,
-				 got_errors = 0;
-			int n, fresh = 1, want_names = 0;
-			char path[512];
-
-			if (strcmp(rows[i].protocol, "redis"))
-				continue;
-			for (int j = 0; j < i; j++)
-				if (!strcmp(rows[j].file, file) &&
-				    !strcmp(rows[j].protocol, "redis"))
-					fresh = 0;
-			if (!fresh)
-				continue;
-			files++;
-			harness_reset();
-			for (size_t p = 0; p < sizeof(capture_ports) / sizeof(capture_ports[0]);
-			     p++) {
-				if (!strcmp(capture_ports[p].file, file)) {
-					__u8 v = WL_L7_REDIS;
-
-					bpf_map_update_elem(wl_map_ports_fd(harness()),
-							    &capture_ports[p].port, &v, BPF_ANY);
-				}
-			}
-			snprintf(path, sizeof(path), "%s/%s", dir, file);
-			CU_ASSERT_EQUAL_FATAL(wl_pcap_replay(path, h, &st), 0);
-			if (st.too_big) {
-				/* TC test_run takes linear skbs of about a page; the stream would
-				 * have holes. Large nonlinear skbs on TC are covered by
-				 * live/redis.sh (GSO). */
-				CU_ASSERT_EQUAL(h, HOOK_TC);
-				fprintf(stderr,
-					"\n  [%s] %s: skipped, %llu frames above the test_run "
-					"limit",
-					hook_names[h], file, (unsigned long long)st.too_big);
-				continue;
-			}
-			for (int j = 0; j < nrows; j++) {
-				const struct wl_expected_row *r = &rows[j];
-				struct wl_cmd_stats cs;
-				uint64_t want;
-
-				if (strcmp(r->file, file) || strcmp(r->protocol, "redis"))
-					continue;
-				if (!strcmp(r->metric, "requests"))
-					want_requests = r->value;
-				else if (!strcmp(r->metric, "error_reply"))
-					want_errors += r->value;
-				if (strcmp(r->metric, "request_cmd") &&
-				    strcmp(r->metric, "inline_request_cmd"))
-					continue;
-				want = r->value;
-				for (int k = 0; k < nrows;
-				     k++) /* the other form of the same name */
-					if (k != j && !strcmp(rows[k].file, file) &&
-					    !strcmp(rows[k].protocol, "redis") &&
-					    !strcmp(rows[k].key, r->key) &&
-					    (!strcmp(rows[k].metric, "request_cmd") ||
-					     !strcmp(rows[k].metric, "inline_request_cmd")))
-						want += rows[k].value;
-				want_names++;
-				conv_stats_any_server(WL_L7_REDIS, r->key, &cs);
-				CU_ASSERT_EQUAL(cs.requests, want);
-				if (cs.requests != want)
-					fprintf(stderr,
-						"\n  [%s] %s %s: tshark %llu, wirelens %llu",
-						hook_names[h], file, r->key,
-						(unsigned long long)want,
-						(unsigned long long)cs.requests);
-			}
-			n = conv_stats_names(WL_L7_REDIS, names, 64);
-			for (int k = 0; k < n; k++) {
-				struct wl_cmd_stats cs;
-
-				conv_stats_any_server(WL_L7_REDIS, names[k], &cs);
-				got_requests += cs.requests;
-				got_errors += cs.errors;
-			}
-			/* both forms of one name are one row pair: count names, not rows */
-			CU_ASSERT(n <= want_names);
-			CU_ASSERT_EQUAL(got_requests, want_requests ? want_requests : got_requests);
-			CU_ASSERT_EQUAL(got_errors, want_errors);
-			if (got_errors != want_errors ||
-			    (want_requests && got_requests != want_requests))
-				fprintf(stderr,
-					"\n  [%s] %s: requests tshark %llu wirelens %llu, errors "
-					"tshark "
-					"%llu wirelens %llu",
-					hook_names[h], file, (unsigned long long)want_requests,
-					(unsigned long long)got_requests,
-					(unsigned long long)want_errors,
-					(unsigned long long)got_errors);
-		}
-	}
-	CU_ASSERT(files == 2 * 8);
-	free(rows);
+	capture_run(&spec);
 }
 
 void register_redis_tests(void)
