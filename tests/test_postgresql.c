@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include <CUnit/CUnit.h>
 
+#include "capture_cmds.h"
 #include "harness.h"
 #include "l7conv.h"
 #include "pcap_replay.h"
@@ -1412,170 +1413,63 @@ static void test_sniffed_port(void)
 }
 
 /* Server ports of the captures that do not use 5432 (from oracle.sh). */
-static const struct {
-	const char *file;
-	uint32_t port;
-} capture_ports[] = {
+static const struct capture_port capture_ports[] = {
 	{"postgresql/pgsql-all.pcap", 8000},
 };
 
-/*
- * Where the server's report differs from the statement's first keyword, seen in the capture:
- * a COMMIT in an aborted transaction is answered with the tag ROLLBACK.
- */
-static const struct {
-	const char *file, *keyword, *tag;
-	uint64_t count;
-} capture_tags[] = {
-	{"postgresql/pgsql-simple-query-rollback_input.pcap", "COMMIT", "ROLLBACK", 1},
+/* Where the server's report differs from the statement's first keyword, seen in the capture:
+ * a COMMIT in an aborted transaction is answered with the tag ROLLBACK. */
+static const struct capture_exception capture_exceptions[] = {
+	{"postgresql/pgsql-simple-query-rollback_input.pcap", "simple_query_verb", "COMMIT", 2,
+	 "one of the 3 COMMITs is in an aborted transaction: tag ROLLBACK"},
+	{"postgresql/pgsql-simple-query-rollback_input.pcap", "simple_query_verb", "ROLLBACK", 1,
+	 "the COMMIT answered with the tag ROLLBACK"},
 };
 
-static uint64_t expected_row(const struct wl_expected_row *rows, int nrows, const char *file,
-			     const char *metric, const char *key)
+/* Every statement is answered; GSSENC: pgsql.pcap's two GSSENCRequests are answered 'G' (seen
+ * in the capture), so the pseudo command equals the "GSS encrypt request" rows there; TLS and
+ * CANCEL are not in these captures. */
+static void capture_check_postgresql(const struct capture_file *f)
 {
-	uint64_t v = 0;
+	char names[CAPTURE_NAMES_MAX][WL_CMD_LEN];
+	int n = capture_names(f, names);
 
-	for (int j = 0; j < nrows; j++)
-		if (!strcmp(rows[j].file, file) && !strcmp(rows[j].protocol, "postgresql") &&
-		    !strcmp(rows[j].metric, metric) && (!key || !strcmp(rows[j].key, key)))
-			v += rows[j].value;
-	return v;
+	for (int k = 0; k < n; k++) {
+		struct wl_cmd_stats cs = capture_cmd(f, names[k]);
+
+		capture_expect(f, "responses of a command", cs.responses, cs.requests);
+		if (!strcmp(names[k], "GSSENC"))
+			capture_expect(f, "GSSENC", cs.requests,
+				       capture_want(f, "frontend_msg", "GSS encrypt request"));
+		else
+			CU_ASSERT(strcmp(names[k], "TLS") && strcmp(names[k], "CANCEL"));
+	}
 }
 
 /*
  * The real captures against EXPECTED.tsv (tshark). wirelens counts one request per statement
  * the server reports on: their total equals the CommandComplete + ErrorResponse messages, the
- * errors the ErrorResponses. Per verb: files of simple queries only equal simple_query_verb
- * (but for the tags of capture_tags); a file of extended queries with one Parse verb counts
- * every Execute under it. GSSENC: pgsql.pcap's two GSSENCRequests are answered 'G' (seen in
- * the capture), so the pseudo command equals the "GSS encrypt request" rows there.
+ * errors the ErrorResponses. Per verb: simple_query_verb rows (but for the tags above); a file
+ * of extended queries with one Parse verb counts every Execute under it.
  */
 static void test_captures(void)
 {
-	const char *dir = wl_pcap_dir();
-	struct wl_expected_row *rows = NULL;
-	int nrows = wl_expected_load(dir, &rows), files = 0;
+	static const struct capture_spec spec = {
+		.protocol = {.name = "postgresql", .l7_proto = WL_L7_POSTGRES, .files = 5},
+		.commands = {.metrics = {"simple_query_verb"}},
+		.prepared = {"parse_verb", "frontend_msg", "Execute"},
+		.totals = {{CAPTURE_REQUESTS, "backend_msg", "Command completion"},
+			   {CAPTURE_REQUESTS, "backend_msg", "Error"},
+			   {CAPTURE_ERRORS, "backend_msg", "Error"}},
+		.uncounted = {"GSSENC"},
+		.counters = {"l7_malformed", "l7_unmatched"},
+		CAPTURE_PORTS(capture_ports),
+		CAPTURE_EXCEPTIONS(capture_exceptions),
+		.figures = {.compared = 44, .excepted = 4},
+		.check = capture_check_postgresql,
+	};
 
-	CU_ASSERT_FATAL(nrows > 0);
-	for (int h = 0; h < HOOK_COUNT; h++) {
-		for (int i = 0; i < nrows; i++) {
-			uint64_t want_total, want_err, got_total = 0, got_err = 0, simple, parses,
-						       executes;
-			const char *file = rows[i].file;
-			struct wl_replay_stats st;
-			char names[64][WL_CMD_LEN], path[512];
-			int n, fresh = 1, parse_keys = 0;
-			struct wl_cmd_stats cs;
-
-			if (strcmp(rows[i].protocol, "postgresql"))
-				continue;
-			for (int j = 0; j < i; j++)
-				if (!strcmp(rows[j].file, file) &&
-				    !strcmp(rows[j].protocol, "postgresql"))
-					fresh = 0;
-			if (!fresh)
-				continue;
-			files++;
-			harness_reset();
-			for (size_t p = 0; p < sizeof(capture_ports) / sizeof(capture_ports[0]);
-			     p++) {
-				if (!strcmp(capture_ports[p].file, file)) {
-					__u8 v = WL_L7_POSTGRES;
-
-					bpf_map_update_elem(wl_map_ports_fd(harness()),
-							    &capture_ports[p].port, &v, BPF_ANY);
-				}
-			}
-			snprintf(path, sizeof(path), "%s/%s", dir, file);
-			CU_ASSERT_EQUAL_FATAL(wl_pcap_replay(path, h, &st), 0);
-			if (st.too_big) {
-				/* TC test_run takes linear skbs of about a page: the stream would
-				 * have holes (large skbs on TC: live/postgresql.sh) */
-				CU_ASSERT_EQUAL(h, HOOK_TC);
-				fprintf(stderr,
-					"\n  [%s] %s: skipped, %llu frames above the test_run "
-					"limit",
-					hook_names[h], file, (unsigned long long)st.too_big);
-				continue;
-			}
-			want_total = expected_row(rows, nrows, file, "backend_msg",
-						  "Command completion") +
-				     expected_row(rows, nrows, file, "backend_msg", "Error");
-			want_err = expected_row(rows, nrows, file, "backend_msg", "Error");
-			simple = expected_row(rows, nrows, file, "simple_query_verb", NULL);
-			parses = expected_row(rows, nrows, file, "parse_verb", NULL);
-			executes = expected_row(rows, nrows, file, "frontend_msg", "Execute");
-			n = conv_stats_names(WL_L7_POSTGRES, names, 64);
-			for (int k = 0; k < n; k++) {
-				conv_stats_any_server(WL_L7_POSTGRES, names[k], &cs);
-				CU_ASSERT_EQUAL(cs.requests, cs.responses);
-				if (!strcmp(names[k], "GSSENC")) {
-					CU_ASSERT_EQUAL(cs.requests,
-							expected_row(rows, nrows, file,
-								     "frontend_msg",
-								     "GSS encrypt request"));
-					continue;
-				}
-				CU_ASSERT(strcmp(names[k], "TLS") && strcmp(names[k], "CANCEL"));
-				got_total += cs.requests;
-				got_err += cs.errors;
-			}
-			CU_ASSERT_EQUAL(got_total, want_total);
-			CU_ASSERT_EQUAL(got_err, want_err);
-			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
-			CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
-			if (got_total != want_total || got_err != want_err)
-				fprintf(stderr,
-					"\n  [%s] %s: tshark statements %llu errors %llu, wirelens "
-					"%llu %llu",
-					hook_names[h], file, (unsigned long long)want_total,
-					(unsigned long long)want_err, (unsigned long long)got_total,
-					(unsigned long long)got_err);
-			for (int j = 0; j < nrows; j++) {
-				const struct wl_expected_row *r = &rows[j];
-
-				if (!strcmp(r->file, file) && !strcmp(r->protocol, "postgresql") &&
-				    !strcmp(r->metric, "parse_verb")) {
-					parse_keys++;
-				}
-			}
-			for (int j = 0; j < nrows; j++) {
-				const struct wl_expected_row *r = &rows[j];
-				uint64_t want = r->value, got;
-
-				if (strcmp(r->file, file) || strcmp(r->protocol, "postgresql"))
-					continue;
-				if (!strcmp(r->metric, "parse_verb") && !simple && parse_keys == 1)
-					want = executes;
-				else if (strcmp(r->metric, "simple_query_verb") || parses)
-					continue;
-				for (size_t t = 0;
-				     t < sizeof(capture_tags) / sizeof(capture_tags[0]); t++) {
-					if (strcmp(capture_tags[t].file, file))
-						continue;
-					if (!strcmp(capture_tags[t].keyword, r->key))
-						want -= capture_tags[t].count;
-				}
-				conv_stats_any_server(WL_L7_POSTGRES, r->key, &cs);
-				got = cs.requests;
-				for (size_t t = 0;
-				     t < sizeof(capture_tags) / sizeof(capture_tags[0]); t++) {
-					if (strcmp(capture_tags[t].file, file))
-						continue;
-					if (!strcmp(capture_tags[t].tag, r->key))
-						got -= capture_tags[t].count;
-				}
-				CU_ASSERT_EQUAL(got, want);
-				if (got != want)
-					fprintf(stderr,
-						"\n  [%s] %s %s: tshark %llu, wirelens %llu",
-						hook_names[h], file, r->key,
-						(unsigned long long)want, (unsigned long long)got);
-			}
-		}
-	}
-	CU_ASSERT(files == 2 * 5);
-	free(rows);
+	capture_run(&spec);
 }
 
 void register_postgresql_tests(void)
