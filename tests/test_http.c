@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <CUnit/CUnit.h>
 
+#include "capture_cmds.h"
 #include "harness.h"
 #include "l7conv.h"
 #include "pcap_replay.h"
@@ -630,6 +631,16 @@ static void test_sniffed_port_and_ipv6(void)
 	}
 }
 
+static int server_error(const char *code)
+{
+	return atoi(code) >= 500;
+}
+
+static int not_found(const char *code)
+{
+	return atoi(code) == 404;
+}
+
 /*
  * The real captures against EXPECTED.tsv (tshark): per method, request_method rows equal the
  * requests wirelens counts; the response_code rows summed equal the responses, 5xx rows the
@@ -637,95 +648,18 @@ static void test_sniffed_port_and_ipv6(void)
  */
 static void test_captures(void)
 {
-	const char *dir = wl_pcap_dir();
-	struct wl_expected_row *rows = NULL;
-	int nrows = wl_expected_load(dir, &rows), files = 0;
+	static const struct capture_spec spec = {
+		.protocol = {.name = "http", .l7_proto = WL_L7_HTTP, .files = 7},
+		.commands = {.metrics = {"request_method"}, .listed = 1},
+		.totals = {{CAPTURE_REQUESTS, "request_method"},
+			   {CAPTURE_RESPONSES, "response_code"},
+			   {CAPTURE_ERRORS, "response_code", NULL, server_error},
+			   {CAPTURE_MISSES, "response_code", NULL, not_found}},
+		.counters = {"l7_malformed"},
+		.figures = {.compared = 48},
+	};
 
-	CU_ASSERT_FATAL(nrows > 0);
-	for (int h = 0; h < HOOK_COUNT; h++) {
-		for (int i = 0; i < nrows; i++) {
-			uint64_t want_resp = 0, want_err = 0, want_miss = 0, got_req = 0,
-				 got_resp = 0, got_err = 0, got_miss = 0, want_req = 0;
-			struct wl_replay_stats rs;
-			char names[32][WL_CMD_LEN], path[512];
-			const char *file = rows[i].file;
-			int n, fresh = 1;
-
-			if (strcmp(rows[i].protocol, "http"))
-				continue;
-			for (int j = 0; j < i; j++)
-				if (!strcmp(rows[j].file, file) &&
-				    !strcmp(rows[j].protocol, "http"))
-					fresh = 0;
-			if (!fresh)
-				continue;
-			files++;
-			harness_reset();
-			snprintf(path, sizeof(path), "%s/%s", dir, file);
-			CU_ASSERT_EQUAL_FATAL(wl_pcap_replay(path, h, &rs), 0);
-			if (rs.too_big) {
-				CU_ASSERT_EQUAL(h, HOOK_TC);
-				fprintf(stderr,
-					"\n  [%s] %s: skipped, %llu frames above the test_run "
-					"limit",
-					hook_names[h], file, (unsigned long long)rs.too_big);
-				continue;
-			}
-			for (int j = 0; j < nrows; j++) {
-				const struct wl_expected_row *r = &rows[j];
-				struct wl_cmd_stats cs;
-
-				if (strcmp(r->file, file) || strcmp(r->protocol, "http"))
-					continue;
-				if (!strcmp(r->metric, "response_code")) {
-					int code = atoi(r->key);
-
-					want_resp += r->value;
-					want_err += code >= 500 ? r->value : 0;
-					want_miss += code == 404 ? r->value : 0;
-					continue;
-				}
-				if (strcmp(r->metric, "request_method"))
-					continue;
-				want_req += r->value;
-				conv_stats_any_server(WL_L7_HTTP, r->key, &cs);
-				CU_ASSERT_EQUAL(cs.requests, r->value);
-				if (cs.requests != r->value)
-					fprintf(stderr,
-						"\n  [%s] %s %s: tshark %llu, wirelens %llu",
-						hook_names[h], file, r->key,
-						(unsigned long long)r->value,
-						(unsigned long long)cs.requests);
-			}
-			n = conv_stats_names(WL_L7_HTTP, names, 32);
-			for (int k = 0; k < n; k++) {
-				struct wl_cmd_stats cs;
-
-				conv_stats_any_server(WL_L7_HTTP, names[k], &cs);
-				got_req += cs.requests;
-				got_resp += cs.responses;
-				got_err += cs.errors;
-				got_miss += cs.misses;
-			}
-			CU_ASSERT_EQUAL(got_req, want_req);
-			CU_ASSERT_EQUAL(got_resp, want_resp);
-			CU_ASSERT_EQUAL(got_err, want_err);
-			CU_ASSERT_EQUAL(got_miss, want_miss);
-			if (got_req != want_req || got_resp != want_resp || got_err != want_err ||
-			    got_miss != want_miss)
-				fprintf(stderr,
-					"\n  [%s] %s: tshark req %llu resp %llu err %llu miss "
-					"%llu, "
-					"wirelens %llu %llu %llu %llu",
-					hook_names[h], file, (unsigned long long)want_req,
-					(unsigned long long)want_resp, (unsigned long long)want_err,
-					(unsigned long long)want_miss, (unsigned long long)got_req,
-					(unsigned long long)got_resp, (unsigned long long)got_err,
-					(unsigned long long)got_miss);
-		}
-	}
-	CU_ASSERT(files == 2 * 7);
-	free(rows);
+	capture_run(&spec);
 }
 
 void register_http_tests(void)
