@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <CUnit/CUnit.h>
 
+#include "capture_cmds.h"
 #include "harness.h"
 #include "l7conv.h"
 #include "pktbuild.h"
@@ -461,119 +462,48 @@ static void test_sniffed_tcp_port_and_ipv6(void)
  *  - dns.pcap: frames 4-5 are PPPoE in QinQ (not parsed by the L2-L4 path): one A query and
  *    its response; frame 1 answers a query sent before the capture began (l7_unmatched).
  */
-static const struct {
-	const char *file;
-	uint64_t lost_requests;
-	const char *lost_qtype; /* the QTYPE of the lost requests */
-	uint64_t lost_responses, lost_errors, unmatched;
-} unseen[] = {
-	{"dns/dns.pcap", 1, "A", 2, 0, 1},
+static const struct capture_exception capture_exceptions[] = {
+	{"dns/dns.pcap", "query_qtype", "A", 0, "the A query in PPPoE (tshark: 1)"},
+	{"dns/dns.pcap", "query_transport", "udp", 1, "the A query in PPPoE (tshark: 2)"},
+	{"dns/dns.pcap", "response_rcode", "NOERROR", 1,
+	 "the PPPoE response, and frame 1's to a query before the capture (tshark: 3)"},
+	{"dns/dns.pcap", "l7_unmatched", "-", 1, "frame 1 answers a query before the capture"},
 };
+
+static int rcode_error(const char *rcode)
+{
+	return strcmp(rcode, "NOERROR") != 0;
+}
+
+/* tshark's own figures agree: every query has one QTYPE and one transport. */
+static void capture_check_dns(const struct capture_file *f)
+{
+	capture_expect(f, "query_qtype rows (tshark) against query_transport rows",
+		       capture_oracle(f, "query_qtype", NULL),
+		       capture_oracle(f, "query_transport", NULL));
+}
 
 /*
  * The real captures against EXPECTED.tsv (tshark): per QTYPE, query_qtype rows equal the
  * requests; query_transport rows summed equal all requests; response_rcode rows summed equal
- * the responses and the non-NOERROR rows the errors, minus what wirelens cannot see (above).
+ * the responses and the non-NOERROR rows the errors, but for what wirelens cannot see (above).
  */
 static void test_captures(void)
 {
-	const char *dir = wl_pcap_dir();
-	struct wl_expected_row *rows = NULL;
-	int nrows = wl_expected_load(dir, &rows), files = 0;
+	static const struct capture_spec spec = {
+		.protocol = {.name = "dns", .l7_proto = WL_L7_DNS, .files = 6},
+		.commands = {.metrics = {"query_qtype"}, .listed = 1},
+		.totals = {{CAPTURE_REQUESTS, "query_transport"},
+			   {CAPTURE_RESPONSES, "response_rcode"},
+			   {CAPTURE_ERRORS, "response_rcode", NULL, rcode_error}},
+		.counters = {"l7_unmatched", "l7_malformed"},
+		.too_big = CAPTURE_TOO_BIG_COUNTED,
+		CAPTURE_EXCEPTIONS(capture_exceptions),
+		.figures = {.compared = 64, .excepted = 8},
+		.check = capture_check_dns,
+	};
 
-	CU_ASSERT_FATAL(nrows > 0);
-	for (int h = 0; h < HOOK_COUNT; h++) {
-		for (int i = 0; i < nrows; i++) {
-			uint64_t want_req = 0, want_resp = 0, want_err = 0, want_qt = 0,
-				 got_req = 0, got_resp = 0, got_err = 0, want_unmatched = 0;
-			struct wl_replay_stats rs;
-			char names[32][WL_CMD_LEN], path[512];
-			const char *file = rows[i].file;
-			int n, fresh = 1;
-
-			if (strcmp(rows[i].protocol, "dns"))
-				continue;
-			for (int j = 0; j < i; j++)
-				if (!strcmp(rows[j].file, file) && !strcmp(rows[j].protocol, "dns"))
-					fresh = 0;
-			if (!fresh)
-				continue;
-			files++;
-			harness_reset();
-			snprintf(path, sizeof(path), "%s/%s", dir, file);
-			CU_ASSERT_EQUAL_FATAL(wl_pcap_replay(path, h, &rs), 0);
-			if (rs.too_big)
-				fprintf(stderr, "\n  [%s] %s: %llu frames above the test_run limit",
-					hook_names[h], file, (unsigned long long)rs.too_big);
-			for (int j = 0; j < nrows; j++) {
-				const struct wl_expected_row *r = &rows[j];
-				struct wl_cmd_stats cs;
-
-				if (strcmp(r->file, file) || strcmp(r->protocol, "dns"))
-					continue;
-				if (!strcmp(r->metric, "query_transport")) {
-					want_req += r->value;
-				} else if (!strcmp(r->metric, "response_rcode")) {
-					want_resp += r->value;
-					if (strcmp(r->key, "NOERROR"))
-						want_err += r->value;
-				} else if (!strcmp(r->metric, "query_qtype")) {
-					uint64_t want = r->value;
-
-					want_qt += r->value;
-					for (size_t f = 0; f < sizeof(unseen) / sizeof(unseen[0]);
-					     f++)
-						if (!strcmp(unseen[f].file, file) &&
-						    unseen[f].lost_qtype &&
-						    !strcmp(unseen[f].lost_qtype, r->key))
-							want -= unseen[f].lost_requests;
-					conv_stats_any_server(WL_L7_DNS, r->key, &cs);
-					CU_ASSERT_EQUAL(cs.requests, want);
-					if (cs.requests != want)
-						fprintf(stderr,
-							"\n  [%s] %s %s: tshark %llu, wirelens "
-							"%llu",
-							hook_names[h], file, r->key,
-							(unsigned long long)r->value,
-							(unsigned long long)cs.requests);
-				}
-			}
-			CU_ASSERT_EQUAL(want_qt, want_req);
-			for (size_t f = 0; f < sizeof(unseen) / sizeof(unseen[0]); f++) {
-				if (!strcmp(unseen[f].file, file)) {
-					want_req -= unseen[f].lost_requests;
-					want_resp -= unseen[f].lost_responses;
-					want_err -= unseen[f].lost_errors;
-					want_unmatched = unseen[f].unmatched;
-				}
-			}
-			CU_ASSERT_EQUAL(harness_counters().l7_unmatched, want_unmatched);
-			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
-			n = conv_stats_names(WL_L7_DNS, names, 32);
-			for (int k = 0; k < n; k++) {
-				struct wl_cmd_stats cs;
-
-				conv_stats_any_server(WL_L7_DNS, names[k], &cs);
-				got_req += cs.requests;
-				got_resp += cs.responses;
-				got_err += cs.errors;
-			}
-			CU_ASSERT_EQUAL(got_req, want_req);
-			CU_ASSERT_EQUAL(got_resp, want_resp);
-			CU_ASSERT_EQUAL(got_err, want_err);
-			if (got_req != want_req || got_resp != want_resp || got_err != want_err)
-				fprintf(stderr,
-					"\n  [%s] %s: tshark req %llu resp %llu err %llu, wirelens "
-					"%llu %llu %llu (unmatched %llu)",
-					hook_names[h], file, (unsigned long long)want_req,
-					(unsigned long long)want_resp, (unsigned long long)want_err,
-					(unsigned long long)got_req, (unsigned long long)got_resp,
-					(unsigned long long)got_err,
-					(unsigned long long)harness_counters().l7_unmatched);
-		}
-	}
-	CU_ASSERT(files == 2 * 6);
-	free(rows);
+	capture_run(&spec);
 }
 
 void register_dns_tests(void)
