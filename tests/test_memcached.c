@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include <CUnit/CUnit.h>
 
+#include "capture_cmds.h"
 #include "harness.h"
 #include "l7conv.h"
 #include "pcap_replay.h"
@@ -798,117 +799,47 @@ static void test_sniffed_port(void)
  * command of a segment. The figures below are the command lines of the reassembled client stream
  * counted independently (a python line split of the capture, every line single-key).
  */
-static const struct {
-	const char *file, *cmd;
-	uint64_t lines;
-} tshark_undercount[] = {
-	{"memcached/memcached-userdata.pcap", "get", 10041},
-	{"memcached/memcached-userdata.pcap", "gets", 112},
+static const struct capture_exception capture_exceptions[] = {
+	{"memcached/memcached-userdata.pcap", "text_request_cmd", "get", 10041,
+	 "tshark counts one command per segment (10038)"},
+	{"memcached/memcached-userdata.pcap", "text_request_cmd", "gets", 112,
+	 "tshark counts one command per segment (99)"},
 };
+
+/* text_response: tshark counts a reply's status word only when the reply is that word alone:
+ * END rows are the get/gets replies where the key missed, the other words one per reply of the
+ * other commands (stats excepted: its END follows STAT lines). */
+static void capture_check_memcached(const struct capture_file *f)
+{
+	static const char *const gets[] = {"get", "gets", NULL}, *const others_not[] = {
+									 "get", "gets", "stats",
+									 NULL};
+	uint64_t end = capture_want(f, "text_response", "END");
+
+	capture_expect(f, "END replies: get/gets misses", capture_sum(f, gets, NULL).misses, end);
+	capture_expect(f, "other replies", capture_sum(f, NULL, others_not).responses,
+		       capture_want(f, "text_response", NULL) - end);
+}
 
 /*
  * The real captures against EXPECTED.tsv (tshark). text_request_cmd: command lines per command;
  * every line in these captures has one key, so lines equal wirelens' requests (per key), and the
- * set of commands is the same. text_response: tshark counts a reply's status word only when the
- * reply is that word alone (END of a VALUE block, STAT lines are not counted): END rows are the
- * get/gets replies where the key missed (= wirelens misses), the other words (STORED) one per
- * reply of the other commands (stats excepted: its END follows STAT lines).
+ * set of commands is the same; the replies as above.
  */
 static void test_captures(void)
 {
-	const char *dir = wl_pcap_dir();
-	struct wl_expected_row *rows = NULL;
-	int nrows = wl_expected_load(dir, &rows), files = 0, matched = 0, corrected = 0;
+	static const struct capture_spec spec = {
+		.protocol = {.name = "memcached", .l7_proto = WL_L7_MEMCACHED, .files = 3},
+		.commands = {.metrics = {"text_request_cmd"}, .listed = 1},
+		.counters = {"l7_malformed", "l7_unmatched"},
+		.too_big = CAPTURE_TOO_BIG_NONE,
+		CAPTURE_EXCEPTIONS(capture_exceptions),
+		/* 7 text_request_cmd rows per hook, 2 of them corrected as above */
+		.figures = {.compared = 2 * 5, .excepted = 2 * 2},
+		.check = capture_check_memcached,
+	};
 
-	CU_ASSERT_FATAL(nrows > 0);
-	for (int h = 0; h < HOOK_COUNT; h++) {
-		for (int i = 0; i < nrows; i++) {
-			const char *file = rows[i].file;
-			struct wl_replay_stats st;
-			char names[64][WL_CMD_LEN];
-			uint64_t want_end = 0, want_other = 0, got_miss = 0, got_other = 0;
-			int n, fresh = 1, want_names = 0;
-			char path[512];
-
-			if (strcmp(rows[i].protocol, "memcached"))
-				continue;
-			for (int j = 0; j < i; j++)
-				if (!strcmp(rows[j].file, file) &&
-				    !strcmp(rows[j].protocol, "memcached"))
-					fresh = 0;
-			if (!fresh)
-				continue;
-			files++;
-			harness_reset();
-			snprintf(path, sizeof(path), "%s/%s", dir, file);
-			CU_ASSERT_EQUAL_FATAL(wl_pcap_replay(path, h, &st), 0);
-			CU_ASSERT_EQUAL(st.too_big, 0);
-			for (int j = 0; j < nrows; j++) {
-				const struct wl_expected_row *r = &rows[j];
-				struct wl_cmd_stats cs;
-				uint64_t want = r->value;
-
-				if (strcmp(r->file, file) || strcmp(r->protocol, "memcached"))
-					continue;
-				if (!strcmp(r->metric, "text_response")) {
-					if (!strcmp(r->key, "END"))
-						want_end += r->value;
-					else
-						want_other += r->value;
-					continue;
-				}
-				if (strcmp(r->metric, "text_request_cmd"))
-					continue;
-				want_names++;
-				for (size_t u = 0;
-				     u < sizeof(tshark_undercount) / sizeof(tshark_undercount[0]);
-				     u++)
-					if (!strcmp(tshark_undercount[u].file, file) &&
-					    !strcmp(tshark_undercount[u].cmd, r->key))
-						want = tshark_undercount[u].lines;
-				conv_stats_any_server(WL_L7_MEMCACHED, r->key, &cs);
-				CU_ASSERT_EQUAL(cs.requests, want);
-				if (cs.requests == r->value)
-					matched++;
-				else if (cs.requests == want)
-					corrected++;
-				else
-					fprintf(stderr,
-						"\n  [%s] %s %s: tshark %llu, expected %llu, "
-						"wirelens %llu",
-						hook_names[h], file, r->key,
-						(unsigned long long)r->value,
-						(unsigned long long)want,
-						(unsigned long long)cs.requests);
-			}
-			n = conv_stats_names(WL_L7_MEMCACHED, names, 64);
-			for (int k = 0; k < n; k++) {
-				struct wl_cmd_stats cs;
-
-				conv_stats_any_server(WL_L7_MEMCACHED, names[k], &cs);
-				if (!strcmp(names[k], "get") || !strcmp(names[k], "gets"))
-					got_miss += cs.misses;
-				else if (strcmp(names[k], "stats"))
-					got_other += cs.responses;
-			}
-			CU_ASSERT_EQUAL(n, want_names);
-			CU_ASSERT_EQUAL(got_miss, want_end);
-			CU_ASSERT_EQUAL(got_other, want_other);
-			if (got_miss == want_end)
-				matched += !!want_end;
-			if (got_other == want_other)
-				matched += !!want_other;
-			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
-			CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
-		}
-	}
-	/* 10 rows per hook: 7 text_request_cmd (2 of them corrected as above), 3 text_response */
-	CU_ASSERT_EQUAL(files, 2 * 3);
-	CU_ASSERT_EQUAL(matched, 2 * 8);
-	CU_ASSERT_EQUAL(corrected, 2 * 2);
-	if (matched != 2 * 8 || corrected != 2 * 2)
-		fprintf(stderr, "\n  matched %d corrected %d", matched, corrected);
-	free(rows);
+	capture_run(&spec);
 }
 
 /* ---- multi-key lines: the key count of each line carried to its reply ---- */
