@@ -290,7 +290,51 @@ static int attach_cls(int tc_fd, const char *path, const char *ifname, int ifind
 	return wl_cls_attach(path, pending, other_path, ifname, ifindex, h == WL_HOOK_TC_INGRESS,
 			     tc_fd, cls_stall, &sa);
 }
-/* 0 attached, 1 already attached (live pin), -errno with one line printed. */
+/* A live link running another program than the one this session attaches (another build's,
+ * after an upgrade of wirelens): the link gets the new program in place, the old one named as
+ * the expected one (BPF_F_REPLACE: a concurrent change fails instead of being undone). There is
+ * no moment without a program, so no packet goes uncounted, and XDP is never removed from the
+ * interface (removing the last XDP program makes a veth drop its NAPI ring, and many drivers
+ * reset their queues). 1: the link runs this program already (or is a cls_bpf filter, left
+ * as it is), 2: replaced (note says from what), -errno with one line printed. */
+static int update_live(struct wl_attach_session *s, const char *path, const char *ifname,
+		       enum wl_hook_kind h, char *note, size_t note_len)
+{
+	LIBBPF_OPTS(bpf_link_update_opts, uo, .flags = BPF_F_REPLACE);
+	struct wl_link_pin pin = {.path = path, .netns = wl_netns_tag()};
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int xdp_fd, tc_fd, prog_fd, old_fd, err;
+
+	err = wl_session_entry_fds(s, &xdp_fd, &tc_fd);
+	if (err)
+		return err;
+	prog_fd = h == WL_HOOK_XDP ? xdp_fd : tc_fd;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return 1;
+	wl_link_pin_fill(&pin);
+	if (pin.fd < 0 || pin.cls || !pin.prog_id || pin.prog_id == info.id) {
+		if (pin.fd >= 0)
+			close(pin.fd);
+		return 1;
+	}
+	old_fd = bpf_prog_get_fd_by_id(pin.prog_id);
+	uo.old_prog_fd = old_fd;
+	err = old_fd < 0 || bpf_link_update(pin.fd, prog_fd, &uo) ? -errno : 0;
+	if (old_fd >= 0)
+		close(old_fd);
+	close(pin.fd);
+	if (err) {
+		fprintf(stderr, "wirelens: %s: replacing program %u of the %s link: %s\n", ifname,
+			pin.prog_id, wl_hook_name(h), strerror(-err));
+		return err;
+	}
+	snprintf(note, note_len, "program %u replaced in place", pin.prog_id);
+	return 2;
+}
+
+/* 0 attached, 1 already attached (live pin), 2 live pin given this build's program,
+ * -errno with one line printed. */
 static int attach_hook(struct wl_attach_session *s, const struct wl_attach_req *r,
 		       const char *ifname, int ifindex, enum wl_hook_kind h, char *note,
 		       size_t note_len)
@@ -302,7 +346,7 @@ static int attach_hook(struct wl_attach_session *s, const struct wl_attach_req *
 	wl_link_path(path, sizeof(path), ifname, h, wl_netns_tag());
 	if (!access(path, F_OK)) {
 		if (pin_is_live(path, ifindex))
-			return 1;
+			return update_live(s, path, ifname, h, note, note_len);
 		/* stale: a cls_bpf record's leftovers (filter, qdisc) go with it */
 		err = wl_unpin(path, wl_netns_tag());
 		if (err) {
@@ -432,6 +476,8 @@ int wl_attach_iface(struct wl_attach_session *s, const struct wl_attach_req *r, 
 			return ret;
 		}
 		made[h] = ret == 0;
+		if (ret == 2) /* replaced in place: said as attached */
+			ret = 0;
 		buf = ret == 0 ? added : already;
 		mode = mode_now(ifname, h);
 		if (h != WL_HOOK_XDP)
