@@ -23,6 +23,7 @@
 #include "pins.h"
 #include "netns.h"
 #include "tc_cls.h"
+#include "faults.h"
 
 static const char *const hook_names[WL_HOOKS] = {"xdp", "tc-ingress", "tc-egress"};
 
@@ -53,10 +54,33 @@ void wl_pending_path(char *buf, size_t len, const char *ifname, enum wl_hook_kin
 		 netns ? "@" : "", netns ? netns : "");
 }
 
+/* What a detach killed while unpinning left: map pins without wl_counters (wl_unpin_all removes
+ * it first) and no link. They go before anything reuses them: maps of a half-removed set would
+ * be mixed with new ones (old rules under a new configuration, a program on old maps). */
+static void sweep_unpin_leftovers(void)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d;
+
+	if (wl_maps_pinned() || wl_links_count())
+		return;
+	d = opendir(wl_pin_dir());
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "links"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", wl_pin_dir(), e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 int wl_pins_prepare(void)
 {
 	char path[256];
 
+	sweep_unpin_leftovers();
 	if (mkdir(wl_pin_root(), 0700) && errno != EEXIST)
 		return -errno;
 	if (mkdir(wl_pin_dir(), 0700) && errno != EEXIST)
@@ -85,21 +109,33 @@ bool wl_maps_pinned(void)
 	return true;
 }
 
-/* Removes every map pin and the directories, once nothing is attached. */
+/* Removes every map pin and the directories, once nothing is attached. In an order a kill at
+ * any point leaves repairable: the programs' pins first (no later attach reuses a program
+ * whose maps are half gone), then wl_counters (without it the maps count as not pinned:
+ * status and rule say nothing is attached, and the next attach or detach sweeps the rest). */
 int wl_unpin_all(void)
 {
 	char path[512];
 	struct dirent *e;
-	DIR *d = opendir(wl_pin_dir());
+	DIR *d;
 
-	if (d) {
-		while ((e = readdir(d))) {
-			if (e->d_name[0] == '.' || !strcmp(e->d_name, "links"))
+	wl_test_stall("detach-links");
+	for (int pass = 0; pass < 3; pass++) {
+		d = opendir(wl_pin_dir());
+		while (d && (e = readdir(d))) {
+			bool prog = strstr(e->d_name, "_prog_") != NULL,
+			     counters = !strcmp(e->d_name, "wl_counters");
+
+			if (e->d_name[0] == '.' || !strcmp(e->d_name, "links") ||
+			    (pass == 0 && !prog) || (pass == 1 && !counters))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", wl_pin_dir(), e->d_name);
 			unlink(path);
 		}
-		closedir(d);
+		if (d)
+			closedir(d);
+		if (pass == 1)
+			wl_test_stall("detach-unpin");
 	}
 	snprintf(path, sizeof(path), "%s/links", wl_pin_dir());
 	rmdir(path);
@@ -292,6 +328,8 @@ int wl_detach_iface(const char *ifname, char *what, size_t len)
 		used += snprintf(what + used, used < len ? len - used : 0, "%s%s", n ? ", " : "",
 				 hook_names[h]);
 		n++;
+		wl_test_stall(
+			"detach-hook"); /* each hook goes whole: a kill here leaves the rest */
 	}
 	return n;
 }

@@ -79,12 +79,23 @@ const struct wl_verb_params wl_rule_params = {
 	.subs = rule_subs,
 };
 
-/* Opens the filter maps and takes the lock for a change (lock < 0: read only). */
+/* Under the lock: what a rule command killed half-way left (ruleset.h). */
+static void rules_repair(const struct wl_filter_fds *f)
+{
+	int err = wl_ruleset_repair(f);
+
+	if (err)
+		fprintf(stderr, "wirelens: warning: cannot clear the inactive rule set: %s\n",
+			strerror(-err));
+}
+
+/* Opens the filter maps and takes the lock (lock NULL: neither lock nor repair). The maps
+ * count as pinned while wl_counters is (a detach killed while unpinning leaves others). */
 static int rules_open(struct wl_filter_fds *f, int *lock)
 {
 	if (wl_check_env(false))
 		return 1;
-	if (wl_filter_fds_open(f)) {
+	if (!wl_maps_pinned() || wl_filter_fds_open(f)) {
 		wl_explain_no_pins();
 		return 1;
 	}
@@ -94,6 +105,7 @@ static int rules_open(struct wl_filter_fds *f, int *lock)
 			wl_filter_fds_close(f);
 			return 1;
 		}
+		rules_repair(f);
 	}
 	return 0;
 }
@@ -147,6 +159,7 @@ static int cmd_add(int argc, char **argv)
 		free(e);
 		return 1;
 	}
+	rules_repair(&f);
 	err = wl_ruleset_read(&f, &s);
 	if (err) {
 		fprintf(stderr, "wirelens: cannot read the rules: %s\n", strerror(-err));
@@ -426,7 +439,7 @@ static int cmd_list(int argc, char **argv)
 {
 	struct wl_filter_fds f;
 	struct wl_ruleset s;
-	int first, json = 0, err;
+	int first, json = 0, err, lock;
 	json_object *arr = NULL;
 
 	err = wl_params_parse(&rule_list_params, argc, argv, NULL, NULL, &first);
@@ -438,9 +451,10 @@ static int cmd_list(int argc, char **argv)
 		fprintf(stderr, "wirelens: rule list takes only --json\n");
 		return 2;
 	}
-	if (rules_open(&f, NULL))
+	if (rules_open(&f, &lock)) /* the lock: a killed change is repaired first */
 		return 1;
 	err = wl_ruleset_read(&f, &s);
+	close(lock); /* the maps stay open: L7 rules' names come from them */
 	if (err) {
 		fprintf(stderr, "wirelens: cannot read the rules: %s\n", strerror(-err));
 		wl_filter_fds_close(&f);

@@ -24,6 +24,7 @@
 #include "progs.h"
 #include "ruleset.h"
 #include "wl_xdp.skel.h"
+#include "faults.h"
 
 #define ETH_P_IP_H   0x0800
 #define ETH_P_IPV6_H 0x86DD
@@ -1284,6 +1285,33 @@ static void stats_catch_up(const struct wl_filter_fds *f, const struct wl_rulese
 	free(cur);
 }
 
+int wl_ruleset_repair(const struct wl_filter_fds *f)
+{
+	struct wl_rule r;
+	struct wl_filter_cfg cfg;
+	__u32 inactive, n = 0;
+	int err = cfg_read(f, &cfg);
+
+	if (err)
+		return err;
+	inactive = (cfg.gen & 1) ^ 1;
+	/* a set fills its slots from 0: the inactive one's are in use up to the first empty one */
+	while (n < WL_RULES_MAX) {
+		__u32 idx = inactive * WL_RULES_MAX + n;
+
+		if (bpf_map_lookup_elem(f->rules, &idx, &r) || !r.id)
+			break;
+		n++;
+	}
+	err = clear_gen_keys(f, inactive);
+	if (!err)
+		err = clear_gen_slots(f, inactive, n);
+	/* blocked connections follow the active set (a change killed before it synced them) */
+	if (!err)
+		wl_blocked_sync(f->blocked, f->rules, cfg.gen & 1);
+	return err;
+}
+
 int wl_ruleset_write(const struct wl_filter_fds *f, struct wl_ruleset *s)
 {
 	struct wl_filter_cfg cfg, next;
@@ -1350,6 +1378,9 @@ int wl_ruleset_write(const struct wl_filter_fds *f, struct wl_ruleset *s)
 	next.has_l7 = has_l7;
 	next.rules = s->n;
 	next.next_id = s->next_id ? s->next_id : 1;
+	/* a kill up to here leaves the old set active, whole; the inactive one's leftovers are
+	 * cleared by the next rule command (wl_ruleset_repair) */
+	wl_test_stall("rule-written");
 	if (bpf_map_update_elem(f->cfg, &zero, &next, BPF_ANY)) {
 		err = -errno;
 		fprintf(stderr, "wirelens: cannot switch to the new rule set: %s\n",
@@ -1359,8 +1390,10 @@ int wl_ruleset_write(const struct wl_filter_fds *f, struct wl_ruleset *s)
 		free(copied);
 		return err;
 	}
-	/* the new set is live: counters that moved on the old one since the copy, then the old
-	 * set goes */
+	/* the new set is live (ids up to next_id are spent with it): counters that moved on the
+	 * old one since the copy, then the old set goes; a kill from here on leaves the new set
+	 * active and the old one for wl_ruleset_repair */
+	wl_test_stall("rule-flipped");
 	stats_catch_up(f, s, gen, copied);
 	/* connections blocked by L7 rules: unblocked with their rule, moved with it (blocked.c) */
 	wl_blocked_sync(f->blocked, f->rules, gen);

@@ -56,6 +56,11 @@ int wl_ruleset_add(struct wl_ruleset *s, const struct wl_rule_ent *e);
  * Counters of rules kept (old_idx >= 0) carry over. On error (one line on stderr) the active
  * set is unchanged. */
 int wl_ruleset_write(const struct wl_filter_fds *f, struct wl_ruleset *s);
+/* Under the lock, before a rule command reads or changes the set: clears the inactive
+ * generation (what a change killed before or after its flip left there) and syncs the blocked
+ * connections with the active set. The active set itself is always whole: the flip is one
+ * write of wl_filter_cfg (gen, rules, next_id together). */
+int wl_ruleset_repair(const struct wl_filter_fds *f);
 
 /*
  * Parses a `rule add` argument list (argv[0] is not an option) into e. Errors: one line

@@ -31,6 +31,7 @@
 
 #include "netns.h"
 #include "tc_cls.h"
+#include "faults.h"
 
 #define CLS_HANDLE     1 /* the filter's handle; never 0 (a delete without handle empties the prio) */
 #define QDISC_PARENT   TC_H_CLSACT
@@ -460,6 +461,9 @@ int wl_cls_detach(const char *path, const char *netns)
 	}
 	if (err)
 		return err;
+	/* filter (and qdisc) gone, record still pinned: the next attach or detach finds the
+	 * filter missing and removes the record */
+	wl_test_stall("detach-cls");
 	return unlink(path) && errno != ENOENT ? -errno : 0;
 }
 
