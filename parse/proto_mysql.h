@@ -41,12 +41,12 @@
 #ifndef WL_PARSE_PROTO_MYSQL_H
 #define WL_PARSE_PROTO_MYSQL_H
 
-#include "l7.h"
+#include "sql.h"
+#include "mysql_coms.h"
 
 #define WL_MYSQL_PKT_MAX     0xffffff /* a payload this long continues in the next packet */
 #define WL_MYSQL_COLS_MAX    4096     /* the servers' own limit on columns per table/result */
 #define WL_MYSQL_SCAN_MAX    512      /* statement bytes scanned for the first keyword */
-#define WL_MYSQL_SCAN_STEP   64	      /* statement bytes scanned per step */
 #define WL_MYSQL_RESP_TAKE   28	      /* response payload bytes read: OK packet's status */
 #define WL_MYSQL_HELLO_TAKE  32	      /* handshake response bytes read: capability flags */
 #define WL_MYSQL_GREET_BLOCK 31	      /* greeting bytes after the version string */
@@ -145,37 +145,6 @@ enum {
 	RG_INFILE,   /* after a LOCAL INFILE request: the final OK or ERR */
 };
 
-/* statement scanner (priv) */
-enum {
-	SC_WS = 0, /* blanks, '(' */
-	SC_SLASH,  /* '/' seen */
-	SC_CSTART, /* slash-star seen */
-	SC_CMARIA, /* slash-star-M seen: slash-star-M-! is MariaDB's executable comment */
-	SC_COMMENT,
-	SC_CSTAR, /* '*' inside a comment */
-	SC_EXEC,  /* slash-star-!: version digits, then the statement itself */
-	SC_DASH,  /* '-' seen */
-	SC_DASH2, /* "--" seen: a comment if a blank follows */
-	SC_LINE,  /* comment to the end of the line */
-	SC_WORD,  /* the keyword */
-	SC_DONE,
-	SC_ATTR0, /* COM_QUERY with query attributes (MySQL 8): parameter count 0 ... */
-	SC_ATTR1, /* ... and parameter set count 1 precede the text */
-	/* multi-statements: the rest of a statement, up to the ';' that starts the next one */
-	SC_B,	     /* statement text */
-	SC_BSLASH,   /* '/' seen */
-	SC_BCOMMENT, /* inside a comment */
-	SC_BCSTAR,   /* '*' inside a comment */
-	SC_BDASH,    /* '-' seen */
-	SC_BDASH2,   /* "--" seen */
-	SC_BLINE,    /* comment to the end of the line */
-	SC_SQ,	     /* 'string' */
-	SC_SQESC,    /* backslash in a 'string' */
-	SC_DQ,	     /* "string" */
-	SC_DQESC,    /* backslash in a "string" */
-	SC_BT,	     /* `identifier` */
-};
-
 /* priv flags */
 #define MF_CAPS	    0x01 /* capability flags known (handshake seen) */
 #define MF_TLS	    0x02 /* request side: SSL request seen */
@@ -186,23 +155,20 @@ enum {
 #define MF_NEXT	    0x40 /* response: a statement of a multi-statement query ends with this packet */
 #define MF_MORE	    0x80 /* request: first statement pushed, later ones scanned for */
 
-/* MySQL's own per-direction state, in wl_l7_dir.priv. The name is 8-byte aligned: it is
- * compared and copied as three words. */
+/* MySQL's own per-direction state, in wl_l7_dir.priv. */
 struct wl_mysql_dir {
-	char name[WL_CMD_LEN] __attribute__((aligned(8)));
-	__u32 caps;   /* request: client capabilities; response: server capabilities */
-	__u32 left;   /* response: definition packets still to skip */
-	__u32 left2;  /* response: column definitions after the parameter definitions */
-	__u32 budget; /* request: statement bytes still scanned for the keyword */
-	__u16 verb;   /* request: stats id of the command; response: prepared statement's verb */
-	__u16 fifo;   /* request: FIFO entry of the command */
+	struct wl_sql_kw kw; /* request: the statement's keyword; either: a name looked up */
+	__u32 caps;	     /* request: client capabilities; response: server capabilities */
+	__u32 left;	     /* response: definition packets still to skip */
+	__u32 left2;	     /* response: column definitions after the parameter definitions */
+	__u32 budget;	     /* request: statement bytes still scanned for the keyword */
+	__u16 verb; /* request: stats id of the command; response: prepared statement's verb */
+	__u16 fifo; /* request: FIFO entry of the command */
 	__u8 phase;
 	__u8 grammar;
 	__u8 kind;
 	__u8 seq;  /* sequence id of the last packet */
 	__u8 cont; /* the last packet had 0xffffff bytes: the next one continues it */
-	__u8 scan;
-	__u8 name_len;
 	__u8 flags;
 };
 _Static_assert(sizeof(struct wl_mysql_dir) <= WL_L7_PRIV_MAX, "MySQL state fits in priv");
@@ -219,21 +185,8 @@ _Static_assert(sizeof(struct wl_mysql_dir) <= WL_L7_PRIV_MAX, "MySQL state fits 
  * Calls nest at most 7 frames deep (the verifier's limit; a bpf_loop callback is a frame):
  * wl_l7_mysql -> wl_mysql_parse_g -> callback -> wl_mysql_resp_step -> wl_mysql_resp_hdr ->
  * wl_mysql_gram_eof -> wl_mysql_resp_emit (and ... wl_mysql_resp_step -> wl_mysql_resp_done ->
- * wl_mysql_next_stmt -> wl_mysql_resp_emit / wl_fifo_pop_g / wl_mysql_flush).
+ * wl_mysql_next_stmt -> wl_mysql_resp_emit / wl_fifo_pop_g / wl_sql_flush).
  */
-
-static __always_inline int wl_mysql_walk(struct wl_l7_walk *w, wl_ctx_t *ctx, struct wl_conn *conn,
-					 __u32 dir)
-{
-	__u32 zero = 0;
-
-	w->ctx = ctx;
-	w->conn = conn;
-	w->d = conn ? &conn->dir[dir & 1] : 0;
-	w->cnt = bpf_map_lookup_elem(&wl_counters, &zero);
-	w->s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
-	return conn && w->cnt && w->s;
-}
 
 static __always_inline __u32 wl_mysql_u24(const __u8 *p)
 {
@@ -243,14 +196,6 @@ static __always_inline __u32 wl_mysql_u24(const __u8 *p)
 static __always_inline __u32 wl_mysql_u32(const __u8 *p)
 {
 	return p[0] | (__u32)p[1] << 8 | (__u32)p[2] << 16 | (__u32)p[3] << 24;
-}
-
-static __always_inline void wl_mysql_name_clear(struct wl_mysql_dir *m)
-{
-	__u64 *n = (__u64 *)m->name;
-
-	n[0] = n[1] = n[2] = 0;
-	m->name_len = 0;
 }
 
 /*
@@ -304,130 +249,29 @@ __noinline int wl_mysql_cmd_kind(__u32 cmd, __u32 len)
 	}
 }
 
-#define MY_NAME(m, s)	     __builtin_memcpy((m)->name, s, sizeof(s))
 #define MY_PSEUDO_TLS	     0x100
 #define MY_PSEUDO_COMPRESSED 0x101
 #define MY_KEYWORD	     0x200 /* wl_mysql_lookup: the keyword captured in name */
 
-/* The command's name as loader/names/mysql.h spells it (inside the global wl_mysql_lookup). */
-static __always_inline void wl_mysql_com_name(struct wl_mysql_dir *m, __u32 cmd)
+/* Command names by row (parse/mysql_coms.h), NUL-padded to WL_CMD_LEN; 64 rows so that a
+ * masked index stays inside, the rows past the list and the last one name OTHER. */
+static const char wl_mysql_com_names[64][WL_CMD_LEN]
+	__attribute__((aligned(8))) = {WL_MYSQL_COM_NAMES, [WL_MYSQL_ROWS... 63] = "OTHER"};
+
+/* The row of a command byte or pseudo command (OTHER's for any other). */
+static __always_inline __u32 wl_mysql_com_row(__u32 cmd)
 {
-	wl_mysql_name_clear(m);
-	switch (cmd) {
-	case 0x00:
-		MY_NAME(m, "COM_SLEEP");
-		break;
-	case 0x01:
-		MY_NAME(m, "COM_QUIT");
-		break;
-	case 0x02:
-		MY_NAME(m, "COM_INIT_DB");
-		break;
-	case 0x03:
-		MY_NAME(m, "COM_QUERY");
-		break;
-	case 0x04:
-		MY_NAME(m, "COM_FIELD_LIST");
-		break;
-	case 0x05:
-		MY_NAME(m, "COM_CREATE_DB");
-		break;
-	case 0x06:
-		MY_NAME(m, "COM_DROP_DB");
-		break;
-	case 0x07:
-		MY_NAME(m, "COM_REFRESH");
-		break;
-	case 0x08:
-		MY_NAME(m, "COM_SHUTDOWN");
-		break;
-	case 0x09:
-		MY_NAME(m, "COM_STATISTICS");
-		break;
-	case 0x0a:
-		MY_NAME(m, "COM_PROCESS_INFO");
-		break;
-	case 0x0b:
-		MY_NAME(m, "COM_CONNECT");
-		break;
-	case 0x0c:
-		MY_NAME(m, "COM_PROCESS_KILL");
-		break;
-	case 0x0d:
-		MY_NAME(m, "COM_DEBUG");
-		break;
-	case 0x0e:
-		MY_NAME(m, "COM_PING");
-		break;
-	case 0x0f:
-		MY_NAME(m, "COM_TIME");
-		break;
-	case 0x10:
-		MY_NAME(m, "COM_DELAYED_INSERT");
-		break;
-	case 0x11:
-		MY_NAME(m, "COM_CHANGE_USER");
-		break;
-	case 0x12:
-		MY_NAME(m, "COM_BINLOG_DUMP");
-		break;
-	case 0x13:
-		MY_NAME(m, "COM_TABLE_DUMP");
-		break;
-	case 0x14:
-		MY_NAME(m, "COM_CONNECT_OUT");
-		break;
-	case 0x15:
-		MY_NAME(m, "COM_REGISTER_SLAVE");
-		break;
-	case 0x16:
-		MY_NAME(m, "COM_STMT_PREPARE");
-		break;
-	case 0x17:
-		MY_NAME(m, "COM_STMT_EXECUTE");
-		break;
-	case 0x18:
-		MY_NAME(m, "COM_STMT_SEND_LONG_DATA");
-		break;
-	case 0x19:
-		MY_NAME(m, "COM_STMT_CLOSE");
-		break;
-	case 0x1a:
-		MY_NAME(m, "COM_STMT_RESET");
-		break;
-	case 0x1b:
-		MY_NAME(m, "COM_SET_OPTION");
-		break;
-	case 0x1c:
-		MY_NAME(m, "COM_STMT_FETCH");
-		break;
-	case 0x1d:
-		MY_NAME(m, "COM_DAEMON");
-		break;
-	case 0x1e:
-		MY_NAME(m, "COM_BINLOG_DUMP_GTID");
-		break;
-	case 0x1f:
-		MY_NAME(m, "COM_RESET_CONNECTION");
-		break;
-	case 0xfa:
-		MY_NAME(m, "COM_STMT_BULK_EXECUTE");
-		break;
-	case MY_PSEUDO_TLS:
-		MY_NAME(m, "TLS");
-		break;
-	case MY_PSEUDO_COMPRESSED:
-		MY_NAME(m, "COMPRESSED");
-		break;
-	default:
-		MY_NAME(m, "OTHER");
-		break;
-	}
+	if (cmd < WL_MYSQL_COM_BYTES)
+		return cmd;
+	return cmd == MY_COM_STMT_BULK_EXECUTE ? WL_MYSQL_ROW_BULK
+	       : cmd == MY_PSEUDO_TLS	       ? WL_MYSQL_ROW_TLS
+	       : cmd == MY_PSEUDO_COMPRESSED   ? WL_MYSQL_ROW_COMPRESS
+					       : WL_MYSQL_ROWS;
 }
 
 /*
- * The command id of a command's name (which: its command byte or a pseudo command, the name
- * written to m->name) or, which = MY_KEYWORD, of the keyword captured in m->name (OTHER when
+ * The command id of a command's name (which: its command byte or a pseudo command, named by
+ * wl_mysql_com_names) or, which = MY_KEYWORD, of the keyword captured in m->kw.name (OTHER when
  * there is none). Global: verified once.
  */
 __noinline int wl_mysql_lookup(struct wl_mysql_dir *m, __u32 which)
@@ -439,235 +283,18 @@ __noinline int wl_mysql_lookup(struct wl_mysql_dir *m, __u32 which)
 	w.s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
 	if (!m || !w.s)
 		return WL_CMD_OTHER;
-	if (which == MY_KEYWORD) {
-		if (!m->name_len || m->name_len >= WL_CMD_LEN)
-			return WL_CMD_OTHER;
-	} else {
-		wl_mysql_com_name(m, which);
-	}
-	return wl_cmd_lookup(&w, m->name, &flags);
+	if (which != MY_KEYWORD)
+		return wl_cmd_lookup(&w, wl_mysql_com_names[wl_mysql_com_row(which) & 63], &flags);
+	if (!m->kw.len || m->kw.len >= WL_CMD_LEN)
+		return WL_CMD_OTHER;
+	return wl_cmd_lookup(&w, m->kw.name, &flags);
 }
 
-static __always_inline int wl_mysql_is_alpha(__u8 c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static __always_inline int wl_mysql_is_blank(__u8 c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
-/*
- * One byte c of a statement, looking for its first keyword: blanks, '(', comments (/ * * /,
- * -- , #) skipped, executable comments (/ *! / *M!) entered. Global: verified once, not once per
- * byte of the scan loop.
- */
-__noinline int wl_mysql_scan_byte(struct wl_mysql_dir *m, __u32 c)
-{
-	__u8 st;
-
-	if (!m)
-		return 0;
-	st = m->scan;
-	if (st >= SC_B) { /* multi-statements: looking for the ';' after a statement */
-		switch (st) {
-		case SC_BSLASH:
-			if (c == '*') {
-				m->scan = SC_BCOMMENT;
-				return 0;
-			}
-			break; /* c is statement text */
-		case SC_BCOMMENT:
-			if (c == '*')
-				m->scan = SC_BCSTAR;
-			return 0;
-		case SC_BCSTAR:
-			m->scan = c == '/' ? SC_B : c == '*' ? SC_BCSTAR : SC_BCOMMENT;
-			return 0;
-		case SC_BDASH:
-			if (c == '-') {
-				m->scan = SC_BDASH2;
-				return 0;
-			}
-			break;
-		case SC_BDASH2:
-			if (wl_mysql_is_blank(c)) {
-				m->scan = c == '\n' ? SC_B : SC_BLINE;
-				return 0;
-			}
-			break;
-		case SC_BLINE:
-			if (c == '\n')
-				m->scan = SC_B;
-			return 0;
-		case SC_SQ:
-			m->scan = c == '\\' ? SC_SQESC : c == '\'' ? SC_B : SC_SQ;
-			return 0;
-		case SC_DQ:
-			m->scan = c == '\\' ? SC_DQESC : c == '"' ? SC_B : SC_DQ;
-			return 0;
-		case SC_SQESC:
-			m->scan = SC_SQ;
-			return 0;
-		case SC_DQESC:
-			m->scan = SC_DQ;
-			return 0;
-		case SC_BT:
-			if (c == '`')
-				m->scan = SC_B;
-			return 0;
-		default:
-			break;
-		}
-		st = c == ';'	 ? SC_WS
-		     : c == '\'' ? SC_SQ
-		     : c == '"'	 ? SC_DQ
-		     : c == '`'	 ? SC_BT
-		     : c == '/'	 ? SC_BSLASH
-		     : c == '-'	 ? SC_BDASH
-		     : c == '#'	 ? SC_BLINE
-				 : SC_B;
-		if (st == SC_WS) /* the next statement: its keyword */
-			wl_mysql_name_clear(m);
-		m->scan = st;
-		return 0;
-	}
-	switch (st) {
-	case SC_ATTR0:
-		if (c == 0) {
-			st = SC_ATTR1;
-			break;
-		}
-		/* fallthrough: no attributes (or a client without them) */
-	case SC_WS:
-	case SC_EXEC:
-		if (st == SC_EXEC && c >= '0' && c <= '9')
-			break;
-		if (wl_mysql_is_blank(c) || c == '(')
-			st = SC_WS;
-		else if (c == '/')
-			st = SC_SLASH;
-		else if (c == '-')
-			st = SC_DASH;
-		else if (c == '#')
-			st = SC_LINE;
-		else if (wl_mysql_is_alpha(c)) {
-			m->name[0] = wl_upper(c);
-			m->name_len = 1;
-			st = SC_WORD;
-		} else
-			st = SC_DONE;
-		break;
-	case SC_SLASH:
-		st = c == '*' ? SC_CSTART : SC_DONE;
-		break;
-	case SC_ATTR1:
-		st = c == 1 ? SC_WS : SC_DONE;
-		break;
-	case SC_CSTART:
-		st = c == '!' ? SC_EXEC : c == 'M' ? SC_CMARIA : c == '*' ? SC_CSTAR : SC_COMMENT;
-		break;
-	case SC_CMARIA:
-		st = c == '!' ? SC_EXEC : c == '*' ? SC_CSTAR : SC_COMMENT;
-		break;
-	case SC_COMMENT:
-		if (c == '*')
-			st = SC_CSTAR;
-		break;
-	case SC_CSTAR:
-		st = c == '/' ? SC_WS : c == '*' ? SC_CSTAR : SC_COMMENT;
-		break;
-	case SC_DASH:
-		st = c == '-' ? SC_DASH2 : SC_DONE;
-		break;
-	case SC_DASH2:
-		st = wl_mysql_is_blank(c) ? (c == '\n' ? SC_WS : SC_LINE) : SC_DONE;
-		break;
-	case SC_LINE:
-		if (c == '\n')
-			st = SC_WS;
-		break;
-	case SC_WORD:
-		if (!wl_mysql_is_alpha(c)) {
-			st = SC_DONE;
-			break;
-		}
-		if (m->name_len >= WL_CMD_LEN - 1) {
-			m->name_len = 0xff; /* longer than any keyword: OTHER */
-			st = SC_DONE;
-			break;
-		}
-		m->name[m->name_len & 31] = wl_upper(c);
-		m->name_len++;
-		break;
-	}
-	m->scan = st;
-	return 0;
-}
-
-/*
- * Scans statement bytes at window index pos (below lim) for the first keyword. State in
- * m->scan / m->name, so a statement cut by a segment boundary resumes. Returns the bytes used
- * (m->scan is SC_DONE when the keyword ended). A global function: verified once.
- */
-__noinline __u32 wl_mysql_scan(struct wl_l7_state *s, struct wl_mysql_dir *m, __u32 pos, __u32 lim)
-{
-	__u32 k;
-
-	if (!s || !m)
-		return 0;
-	for (k = 0; k < WL_MYSQL_SCAN_STEP; k++) {
-		__u32 i = pos + k;
-
-		if (i >= lim || *(volatile __u8 *)&m->scan == SC_DONE)
-			break;
-		wl_mysql_scan_byte(m, s->buf[i & (WL_L7_WINDOW - 1)]);
-	}
-	return k;
-}
-
-/*
- * wl_l7_hdr_take as a global function: verified once with need unknown, so the successive
- * takes of one header (4 bytes, then the bytes the length allows) cannot let the compiler
- * fold away the bound checks the verifier relies on.
- */
-__noinline int wl_mysql_take(wl_ctx_t *ctx, struct wl_l7_state *s, struct wl_l7_dir *d, __u32 need)
-{
-	struct wl_l7_walk w = {.ctx = ctx, .s = s, .d = d};
-
-	if (!ctx || !s || !d)
-		return 0;
-	return wl_l7_hdr_take(&w, d, need);
-}
-
-#define MY_TAKE(w, d, need) wl_mysql_take((w)->ctx, (w)->s, (d), (need))
-
-/* The runs of events go to the stats map here: verified once, not once per emitting path. */
-__noinline int wl_mysql_flush(struct wl_conn *conn, __u32 resp)
-{
-	struct wl_l7_walk w;
-
-	if (!wl_mysql_walk(&w, 0, conn, resp))
-		return 0;
-	if (resp)
-		wl_run_flush_resp(&w);
-	else
-		wl_run_flush_req(&w);
-	return 0;
-}
-
-/* wl_emit_request with the flush above. */
+/* A request of command id: the L7 rules, then counted. */
 static __always_inline void wl_mysql_emit_req(struct wl_l7_walk *w, __u16 id, __u32 bytes)
 {
-	struct wl_l7_run *r = &w->s->req;
-
 	wl_l7_rule_check(w->s, id); /* L7 rules (l7_block.h) */
-	if (r->id != id || r->count >= 0xffff)
-		wl_mysql_flush(w->conn, 0);
-	r->id = id;
-	r->count++;
-	r->bytes += bytes;
+	wl_sql_emit_req(w, id, bytes);
 }
 
 static __always_inline int wl_mysql_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d,
@@ -705,7 +332,7 @@ __noinline int wl_mysql_req_done(struct wl_conn *conn)
 	struct wl_l7_dir *d;
 	struct wl_mysql_dir *m;
 
-	if (!wl_mysql_walk(&w, 0, conn, 0))
+	if (!wl_sql_walk(&w, 0, conn, 0))
 		return 0;
 	d = w.d;
 	m = M(d);
@@ -732,7 +359,7 @@ static __always_inline void wl_mysql_verb_more(struct wl_l7_walk *w, struct wl_l
 					       struct wl_mysql_dir *m, __u32 c, __u16 verb,
 					       __u32 call)
 {
-	if (m->name_len || (c && c != ';')) { /* not an empty statement */
+	if (m->kw.len || (c && c != ';')) {   /* not an empty statement */
 		wl_l7_rule_check(w->s, verb); /* L7 rules see every statement of the text */
 		wl_fifo_push(w,
 			     ((call ? MK_MORE_CALL : MK_MORE) << MY_FIFO_ID_BITS) |
@@ -744,8 +371,8 @@ static __always_inline void wl_mysql_verb_more(struct wl_l7_walk *w, struct wl_l
 		d->state = MS_BODY; /* the rest is not looked at */
 		return;
 	}
-	m->scan = SC_B;
-	wl_mysql_scan_byte(m, c);
+	m->kw.state = WL_SQL_B;
+	wl_sql_byte(&m->kw, c, WL_SQL_MYSQL);
 }
 
 /* The statement's keyword is known (or given up): the command's ids. c: the byte that ended
@@ -758,14 +385,14 @@ __noinline int wl_mysql_verb_done(struct wl_conn *conn, __u32 c)
 	__u32 kind, call;
 	__u16 verb;
 
-	if (!wl_mysql_walk(&w, 0, conn, 0))
+	if (!wl_sql_walk(&w, 0, conn, 0))
 		return 0;
 	d = w.d;
 	m = M(d);
-	if (m->scan != SC_DONE && m->scan != SC_WORD)
-		m->name_len = 0; /* no keyword */
+	if (m->kw.state != WL_SQL_DONE && m->kw.state != WL_SQL_WORD)
+		m->kw.len = 0; /* no keyword */
 	verb = wl_mysql_lookup(m, MY_KEYWORD);
-	call = m->name_len == 4 && *(__u64 *)m->name == 0x4c4c4143; /* "CALL" */
+	call = m->kw.len == 4 && *(__u64 *)m->kw.name == 0x4c4c4143; /* "CALL" */
 	if (m->flags & MF_MORE) {
 		wl_mysql_verb_more(&w, d, m, c, verb, call);
 		return 0;
@@ -792,8 +419,8 @@ __noinline int wl_mysql_verb_done(struct wl_conn *conn, __u32 c)
 		m->flags |= MF_MORE;
 		m->left = 0;
 		m->budget = WL_MYSQL_MULTI_MAX;
-		m->scan = SC_B;
-		wl_mysql_scan_byte(m, c);
+		m->kw.state = WL_SQL_B;
+		wl_sql_byte(&m->kw, c, WL_SQL_MYSQL);
 		d->state = MS_VERB;
 	}
 	return 0;
@@ -808,13 +435,13 @@ __noinline int wl_mysql_req_cmd(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len)
 	struct wl_aux_val *v;
 	__u32 need, cmd, kind;
 
-	if (!wl_mysql_walk(&w, ctx, conn, 0))
+	if (!wl_sql_walk(&w, ctx, conn, 0))
 		return 1;
 	d = w.d;
 	m = M(d);
 	if (len == 0)
 		return wl_mysql_malformed(&w, d, m);
-	if (!MY_TAKE(&w, d, 5))
+	if (!WL_SQL_TAKE(&w, d, 5))
 		return 1;
 	cmd = d->hdr[4];
 	kind = wl_mysql_cmd_kind(cmd, len);
@@ -826,7 +453,7 @@ __noinline int wl_mysql_req_cmd(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len)
 	       : cmd == MY_COM_STMT_BULK_EXECUTE ? 9
 	       : cmd == MY_COM_SET_OPTION	 ? 7
 						 : 5;
-	if (!MY_TAKE(&w, d, need))
+	if (!WL_SQL_TAKE(&w, d, need))
 		return 1;
 	/* MYSQL_OPTION_MULTI_STATEMENTS_ON (0) / _OFF (1): what CLIENT_MULTI_STATEMENTS says from
 	 * now on (mysqlnd's multi_query turns it on around its query) */
@@ -846,8 +473,8 @@ __noinline int wl_mysql_req_cmd(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len)
 	d->body_left = len - (need - 4);
 	d->hdr_len = 0;
 	if (cmd == MY_COM_QUERY || cmd == MY_COM_STMT_PREPARE) {
-		wl_mysql_name_clear(m);
-		m->scan = cmd == MY_COM_QUERY ? SC_ATTR0 : SC_WS;
+		wl_sql_kw_clear(&m->kw);
+		m->kw.state = cmd == MY_COM_QUERY ? WL_SQL_ATTR0 : WL_SQL_WS;
 		m->budget = WL_MYSQL_SCAN_MAX;
 		d->state = MS_VERB; /* an empty statement: wl_mysql_req_step ends it */
 		return 0;
@@ -870,14 +497,14 @@ __noinline int wl_mysql_req_hello(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len
 	struct wl_mysql_dir *m, *srv;
 	__u32 caps, both;
 
-	if (!wl_mysql_walk(&w, ctx, conn, 0))
+	if (!wl_sql_walk(&w, ctx, conn, 0))
 		return 1;
 	d = w.d;
 	m = M(d);
 	srv = M(&conn->dir[1]);
 	if (len < 32)
 		return wl_mysql_malformed(&w, d, m);
-	if (!MY_TAKE(&w, d, 4 + WL_MYSQL_HELLO_TAKE))
+	if (!WL_SQL_TAKE(&w, d, 4 + WL_MYSQL_HELLO_TAKE))
 		return 1;
 	caps = wl_mysql_u32(d->hdr + 4);
 	if (!(caps & MY_CLIENT_PROTOCOL_41))
@@ -916,11 +543,11 @@ __noinline int wl_mysql_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 	__u32 len;
 	__u8 seq;
 
-	if (!wl_mysql_walk(&w, ctx, conn, 0))
+	if (!wl_sql_walk(&w, ctx, conn, 0))
 		return 1;
 	d = w.d;
 	m = M(d);
-	if (!MY_TAKE(&w, d, 4))
+	if (!WL_SQL_TAKE(&w, d, 4))
 		return 1;
 	len = wl_mysql_u24(d->hdr);
 	seq = d->hdr[3];
@@ -958,7 +585,7 @@ __noinline int wl_mysql_req_verb(wl_ctx_t *ctx, struct wl_conn *conn)
 	struct wl_mysql_dir *m;
 	__u32 avail, n, pos;
 
-	if (!wl_mysql_walk(&w, ctx, conn, 0))
+	if (!wl_sql_walk(&w, ctx, conn, 0))
 		return 1;
 	s = w.s;
 	d = w.d;
@@ -971,16 +598,16 @@ __noinline int wl_mysql_req_verb(wl_ctx_t *ctx, struct wl_conn *conn)
 	if (avail > m->budget)
 		avail = m->budget;
 	pos = s->off - s->win_off;
-	n = wl_mysql_scan(s, m, pos, pos + avail);
+	n = wl_sql_scan_mysql(s, &m->kw, pos, pos + avail);
 	s->off += n;
 	d->msg_bytes += n;
 	d->body_left -= n;
 	m->budget -= n;
-	if (m->scan == SC_DONE) {
+	if (m->kw.state == WL_SQL_DONE) {
 		/* the byte that ended the keyword (a later statement's scan starts with it) */
 		wl_mysql_verb_done(conn, n ? s->buf[(pos + n - 1) & (WL_L7_WINDOW - 1)] : 0);
 	} else if (m->budget == 0 || d->body_left == 0 || n == 0) {
-		if (!(m->flags & MF_MORE) || m->scan == SC_WORD)
+		if (!(m->flags & MF_MORE) || m->kw.state == WL_SQL_WORD)
 			wl_mysql_verb_done(conn, 0);
 		else
 			d->state = MS_BODY; /* no further statement */
@@ -995,7 +622,7 @@ __noinline int wl_mysql_req_step(wl_ctx_t *ctx, struct wl_conn *conn)
 	struct wl_l7_walk w;
 	struct wl_l7_dir *d;
 
-	if (!wl_mysql_walk(&w, ctx, conn, 0))
+	if (!wl_sql_walk(&w, ctx, conn, 0))
 		return 1;
 	d = w.d;
 	switch (d->state) {
@@ -1092,7 +719,7 @@ __noinline int wl_mysql_resp_emit(struct wl_conn *conn, __u32 bytes)
 	struct wl_l7_dir *d;
 	struct wl_mysql_dir *m;
 
-	if (!wl_mysql_walk(&w, 0, conn, 1))
+	if (!wl_sql_walk(&w, 0, conn, 1))
 		return 0;
 	d = w.d;
 	m = M(d);
@@ -1156,7 +783,7 @@ __noinline int wl_mysql_gram_idle(struct wl_conn *conn)
 	__u64 lat = 0;
 	__u16 e;
 
-	if (!wl_mysql_walk(&w, 0, conn, 1))
+	if (!wl_sql_walk(&w, 0, conn, 1))
 		return MG_BAD;
 	d = w.d;
 	m = M(d);
@@ -1194,7 +821,7 @@ __noinline int wl_mysql_gram_first(struct wl_conn *conn, __u32 len)
 	__u32 n, size;
 	__u8 b0;
 
-	if (!wl_mysql_walk(&w, 0, conn, 1))
+	if (!wl_sql_walk(&w, 0, conn, 1))
 		return MG_BAD;
 	d = w.d;
 	m = M(d);
@@ -1287,7 +914,7 @@ __noinline int wl_mysql_gram_eof(struct wl_conn *conn, __u32 len, __u32 taken)
 	int mode, eof;
 	__u8 st;
 
-	if (!wl_mysql_walk(&w, 0, conn, 1))
+	if (!wl_sql_walk(&w, 0, conn, 1))
 		return MG_BAD;
 	d = w.d;
 	m = M(d);
@@ -1422,7 +1049,7 @@ __noinline int wl_mysql_next_stmt(struct wl_conn *conn)
 	__u64 lat = 0;
 	__u16 e, kind;
 
-	if (!wl_mysql_walk(&w, 0, conn, 1))
+	if (!wl_sql_walk(&w, 0, conn, 1))
 		return 0;
 	d = w.d;
 	m = M(d);
@@ -1477,13 +1104,13 @@ __noinline int wl_mysql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 	__u32 len, take;
 	__u8 seq;
 
-	if (!wl_mysql_walk(&w, ctx, conn, 1))
+	if (!wl_sql_walk(&w, ctx, conn, 1))
 		return 1;
 	d = w.d;
 	m = M(d);
 	if (d->hdr_len == 0 && m->grammar == RG_IDLE && !m->cont)
 		d->msg_bytes = 0;
-	if (!MY_TAKE(&w, d, 4))
+	if (!WL_SQL_TAKE(&w, d, 4))
 		return 1;
 	len = wl_mysql_u24(d->hdr);
 	seq = d->hdr[3];
@@ -1498,7 +1125,7 @@ __noinline int wl_mysql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 	if (len == 0)
 		return wl_mysql_malformed(&w, d, m);
 	if (m->phase == MP_START) { /* the server's greeting */
-		if (!MY_TAKE(&w, d, 5))
+		if (!WL_SQL_TAKE(&w, d, 5))
 			return 1;
 		if (seq != 0)
 			return wl_mysql_malformed(&w, d, m);
@@ -1515,7 +1142,7 @@ __noinline int wl_mysql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 		return 0;
 	}
 	take = len < WL_MYSQL_RESP_TAKE ? len : WL_MYSQL_RESP_TAKE;
-	if (!MY_TAKE(&w, d, 4 + take))
+	if (!WL_SQL_TAKE(&w, d, 4 + take))
 		return 1;
 	m->cont = len == WL_MYSQL_PKT_MAX;
 	d->body_left = len - take;
@@ -1548,7 +1175,7 @@ __noinline int wl_mysql_greeting(wl_ctx_t *ctx, struct wl_conn *conn)
 	struct wl_l7_dir *d;
 	struct wl_mysql_dir *m;
 
-	if (!wl_mysql_walk(&w, ctx, conn, 1))
+	if (!wl_sql_walk(&w, ctx, conn, 1))
 		return 1;
 	s = w.s;
 	d = w.d;
@@ -1570,7 +1197,7 @@ __noinline int wl_mysql_greeting(wl_ctx_t *ctx, struct wl_conn *conn)
 		}
 		return s->off >= s->end;
 	}
-	if (!MY_TAKE(&w, d, WL_MYSQL_GREET_BLOCK))
+	if (!WL_SQL_TAKE(&w, d, WL_MYSQL_GREET_BLOCK))
 		return 1;
 	d->body_left -= WL_MYSQL_GREET_BLOCK;
 	m->caps = d->hdr[13] | (__u32)d->hdr[14] << 8 | (__u32)d->hdr[18] << 16 |
@@ -1588,7 +1215,7 @@ __noinline int wl_mysql_resp_step(wl_ctx_t *ctx, struct wl_conn *conn)
 	struct wl_l7_walk w;
 	struct wl_l7_dir *d;
 
-	if (!wl_mysql_walk(&w, ctx, conn, 1))
+	if (!wl_sql_walk(&w, ctx, conn, 1))
 		return 1;
 	d = w.d;
 	switch (d->state) {
@@ -1668,7 +1295,7 @@ __noinline int wl_mysql_parse_g(wl_ctx_t *ctx, struct wl_conn *conn)
 	struct wl_mysql_dir *m;
 	__u32 dir;
 
-	if (!wl_mysql_walk(&w, ctx, conn, 0))
+	if (!wl_sql_walk(&w, ctx, conn, 0))
 		return 0;
 	dir = w.s->job.dir & 1;
 	w.d = &conn->dir[dir];
@@ -1709,7 +1336,7 @@ static __always_inline int wl_mysql_sniff(const __u8 *h, __u32 len)
 		return plen + 4 == len && plen >= 32 && (b5 & (MY_CLIENT_PROTOCOL_41 >> 8)) &&
 		       (b5 & (MY_CLIENT_SECURE_CONN >> 8)) && !b13 && !b14 && !b15;
 	if (b3 == 0 && b4 == MY_COM_QUERY)
-		return plen + 4 == len && wl_mysql_is_alpha(b5) && wl_mysql_is_alpha(b6);
+		return plen + 4 == len && wl_char_is_alpha(b5) && wl_char_is_alpha(b6);
 	return 0;
 }
 

@@ -42,7 +42,7 @@
 #ifndef WL_PARSE_PROTO_POSTGRESQL_H
 #define WL_PARSE_PROTO_POSTGRESQL_H
 
-#include "l7.h"
+#include "sql.h"
 
 #define WL_PG_LEN_MAX	  0x3fffffff /* MaxAllocSize: no message is longer */
 #define WL_PG_STARTUP_MAX 10000	     /* MAX_STARTUP_PACKET_LENGTH */
@@ -86,17 +86,6 @@ enum {
 
 /* scanner (request) */
 enum { PSM_NAME = 0, PSM_VERB };
-enum {
-	PSC_WS = 0, /* blanks, '(' */
-	PSC_SLASH,  /* '/' seen */
-	PSC_COMMENT,
-	PSC_CSTAR,  /* '*' inside a comment */
-	PSC_CSLASH, /* '/' inside a comment: a nested one may start */
-	PSC_DASH,   /* '-' seen */
-	PSC_LINE,   /* "--" comment to the end of the line */
-	PSC_WORD,   /* the keyword */
-	PSC_DONE,
-};
 
 #define PF_IGNORE 0x01 /* response: the connection is encrypted */
 #define PF_NAMED  0x02 /* request: the name just hashed is not empty */
@@ -108,10 +97,10 @@ enum {
 /* PostgreSQL's own per-direction state, in wl_l7_dir.priv. The name is 8-byte aligned: it is
  * compared and copied as three words. */
 struct wl_pg_dir {
-	__u64 req_bytes;       /* request: bytes of messages after the start; response: reported */
-	__u64 req_ts;	       /* response: when the request being answered was seen */
-	char name[WL_CMD_LEN]; /* the keyword (or tag word) captured */
-	__u32 hash;	       /* request: name being hashed */
+	__u64 req_bytes;      /* request: bytes of messages after the start; response: reported */
+	__u64 req_ts;	      /* response: when the request being answered was seen */
+	struct wl_sql_kw kw;  /* the keyword (or tag word) captured */
+	__u32 hash;	      /* request: name being hashed */
 	__u32 hash2;	      /* request: the first name of the message (Parse stmt, Bind portal) */
 	__u32 budget;	      /* request: keyword bytes still scanned */
 	__u16 verb;	      /* response: verb of the Query (or FunctionCall) being answered */
@@ -121,18 +110,15 @@ struct wl_pg_dir {
 	__u16 nstmt;	      /* response: statements reported in the current Query */
 	__u16 tag;	      /* response: verb of the CommandComplete being read */
 	__u8 phase;
-	__u8 type; /* the message being walked */
-	__u8 part; /* request: which string of the message is scanned */
-	__u8 mode; /* request: PSM_NAME or PSM_VERB */
-	__u8 scan;
-	__u8 depth; /* request: comment nesting */
-	__u8 name_len;
+	__u8 type;  /* the message being walked */
+	__u8 part;  /* request: which string of the message is scanned */
+	__u8 mode;  /* request: PSM_NAME or PSM_VERB */
 	__u8 ctx;   /* response: PC_* */
 	__u8 flags; /* PF_* */
 	__u8 enc;   /* request: SSL/GSS requests sent; response: those answered */
 };
 _Static_assert(sizeof(struct wl_pg_dir) <= WL_L7_PRIV_MAX, "PostgreSQL state fits in priv");
-_Static_assert(__builtin_offsetof(struct wl_pg_dir, name) % 8 == 0, "name is word aligned");
+_Static_assert(__builtin_offsetof(struct wl_pg_dir, kw) % 8 == 0, "the name is word aligned");
 #define PG(d) ((struct wl_pg_dir *)(d)->priv)
 
 /*
@@ -146,46 +132,13 @@ _Static_assert(__builtin_offsetof(struct wl_pg_dir, name) % 8 == 0, "name is wor
  * The scratch and counters are looked up again inside (real map values: usable as helper keys).
  * Calls nest at most 7 frames deep (the verifier's limit; a bpf_loop callback is a frame):
  * wl_l7_postgresql -> wl_pg_parse -> callback -> wl_pg_resp_step -> wl_pg_resp_done -> wl_pg_report
- * -> wl_pg_flush.
+ * -> wl_sql_flush.
  */
-
-static __always_inline int wl_pg_walk(struct wl_l7_walk *w, wl_ctx_t *ctx, struct wl_conn *conn,
-				      __u32 dir)
-{
-	__u32 zero = 0;
-
-	w->ctx = ctx;
-	w->conn = conn;
-	w->d = conn ? &conn->dir[dir & 1] : 0;
-	w->cnt = bpf_map_lookup_elem(&wl_counters, &zero);
-	w->s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
-	return conn && w->cnt && w->s;
-}
 
 static __always_inline __u32 wl_pg_be32(const __u8 *p)
 {
 	return (__u32)p[0] << 24 | (__u32)p[1] << 16 | (__u32)p[2] << 8 | p[3];
 }
-
-static __always_inline int wl_pg_is_alpha(__u8 c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static __always_inline int wl_pg_is_blank(__u8 c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
-static __always_inline void wl_pg_name_clear(struct wl_pg_dir *p)
-{
-	__u64 *n = (__u64 *)p->name;
-
-	n[0] = n[1] = n[2] = 0;
-	p->name_len = 0;
-}
-
-#define PG_NAME(p, s) __builtin_memcpy((p)->name, s, sizeof(s))
 
 /* Is this a client message type, and its length possible for it? Global: the caller learns
  * nothing about len from each case (no path per message type). */
@@ -279,151 +232,42 @@ __noinline int wl_pg_start_ok(__u32 len, __u32 code)
 }
 
 /*
- * One byte c of a statement's first keyword (PSM_VERB): blanks, '(', nested slash-star comments
- * and -- comments skipped. Global: verified once, not once per byte of the scan loop.
+ * Hashes a NUL-terminated name (PSM_NAME) at window index pos (below lim), its NUL consumed.
+ * State in p, so a name cut by a segment boundary resumes. Returns the bytes used (p->kw.state
+ * is WL_SQL_DONE at the NUL). A global function: verified once.
  */
-__noinline int wl_pg_verb_byte(struct wl_pg_dir *p, __u32 c)
+__noinline __u32 wl_pg_name_scan(struct wl_l7_state *s, struct wl_pg_dir *p, __u32 pos, __u32 lim)
 {
-	__u8 st;
-
-	if (!p)
-		return 0;
-	st = p->scan;
-	switch (st) {
-	case PSC_WS:
-		if (wl_pg_is_blank(c) || c == '(')
-			st = PSC_WS;
-		else if (c == '/')
-			st = PSC_SLASH;
-		else if (c == '-')
-			st = PSC_DASH;
-		else if (wl_pg_is_alpha(c)) {
-			p->name[0] = wl_upper(c);
-			p->name_len = 1;
-			st = PSC_WORD;
-		} else
-			st = PSC_DONE;
-		break;
-	case PSC_SLASH:
-		if (c == '*') {
-			p->depth = 1;
-			st = PSC_COMMENT;
-		} else
-			st = PSC_DONE;
-		break;
-	case PSC_COMMENT:
-		st = c == '*' ? PSC_CSTAR : c == '/' ? PSC_CSLASH : PSC_COMMENT;
-		break;
-	case PSC_CSTAR:
-		if (c == '/') {
-			p->depth--;
-			st = p->depth ? PSC_COMMENT : PSC_WS;
-		} else
-			st = c == '*' ? PSC_CSTAR : PSC_COMMENT;
-		break;
-	case PSC_CSLASH:
-		if (c == '*') {
-			if (p->depth < 0xff)
-				p->depth++;
-			st = PSC_COMMENT;
-		} else
-			st = c == '/' ? PSC_CSLASH : PSC_COMMENT;
-		break;
-	case PSC_DASH:
-		st = c == '-' ? PSC_LINE : PSC_DONE;
-		break;
-	case PSC_LINE:
-		if (c == '\n')
-			st = PSC_WS;
-		break;
-	case PSC_WORD:
-		if (!wl_pg_is_alpha(c)) {
-			st = PSC_DONE;
-			break;
-		}
-		if (p->name_len >= WL_CMD_LEN - 1) {
-			p->name_len = 0xff; /* longer than any keyword: OTHER */
-			st = PSC_DONE;
-			break;
-		}
-		p->name[p->name_len & 31] = wl_upper(c);
-		p->name_len++;
-		break;
-	}
-	p->scan = st;
-	return 0;
-}
-
-/*
- * Scans message bytes at window index pos (below lim): in PSM_NAME a NUL-terminated name is
- * hashed (its NUL consumed), in PSM_VERB the first keyword of a statement is captured. State in
- * p, so a string cut by a segment boundary resumes. Returns the bytes used (p->scan is
- * PSC_DONE when finished). A global function: verified once.
- */
-__noinline __u32 wl_pg_scan(struct wl_l7_state *s, struct wl_pg_dir *p, __u32 pos, __u32 lim)
-{
-	__u32 k;
+	__u32 k, h;
 
 	if (!s || !p)
 		return 0;
-	if (p->mode == PSM_NAME) {
-		__u32 h = p->hash;
-
-		for (k = 0; k < WL_PG_SCAN_STEP; k++) {
-			__u32 i = pos + k;
-			__u8 c;
-
-			if (i >= lim)
-				break;
-			c = s->buf[i & (WL_L7_WINDOW - 1)];
-			if (c == 0) {
-				p->scan = PSC_DONE;
-				k++;
-				break;
-			}
-			h = (h ^ c) * PG_FNV_PRIME;
-			p->flags |= PF_NAMED;
-		}
-		p->hash = h;
-		return k;
-	}
+	h = p->hash;
 	for (k = 0; k < WL_PG_SCAN_STEP; k++) {
 		__u32 i = pos + k;
 		__u8 c;
 
-		if (i >= lim || *(volatile __u8 *)&p->scan == PSC_DONE)
+		if (i >= lim)
 			break;
 		c = s->buf[i & (WL_L7_WINDOW - 1)];
-		if (c == 0) { /* the end of the query string */
-			p->scan = PSC_DONE;
+		if (c == 0) {
+			p->kw.state = WL_SQL_DONE;
+			k++;
 			break;
 		}
-		wl_pg_verb_byte(p, c);
+		h = (h ^ c) * PG_FNV_PRIME;
+		p->flags |= PF_NAMED;
 	}
+	p->hash = h;
 	return k;
 }
-
-/*
- * wl_l7_hdr_take as a global function: verified once with need unknown, so the successive
- * takes of one header cannot let the compiler fold away the verifier's bound checks.
- */
-__noinline int wl_pg_take(wl_ctx_t *ctx, struct wl_l7_state *s, struct wl_l7_dir *d, __u32 need)
-{
-	struct wl_l7_walk w = {.ctx = ctx, .s = s, .d = d};
-
-	if (!ctx || !s || !d)
-		return 0;
-	return wl_l7_hdr_take(&w, d, need);
-}
-
-#define PG_TAKE(w, d, need) wl_pg_take((w)->ctx, (w)->s, (d), (need))
 
 /* Pseudo commands: names looked up by wl_pg_lookup */
 enum { PG_FIX_NONE = 0, PG_FIX_CANCEL, PG_FIX_FCALL, PG_FIX_TLS, PG_FIX_GSSENC };
 
 /*
- * The command id of the keyword captured in p->name (OTHER when there is none) or, fixed
- * given, of that pseudo command's name (written to p->name). Global: verified once.
+ * The command id of the keyword captured in p->kw.name (OTHER when there is none) or, fixed
+ * given, of that pseudo command's name (written to p->kw.name). Global: verified once.
  */
 __noinline int wl_pg_lookup(struct wl_pg_dir *p, __u32 fixed)
 {
@@ -436,55 +280,30 @@ __noinline int wl_pg_lookup(struct wl_pg_dir *p, __u32 fixed)
 		return WL_CMD_OTHER;
 	switch (fixed) {
 	case PG_FIX_NONE:
-		if (!p->name_len || p->name_len >= WL_CMD_LEN)
+		if (!p->kw.len || p->kw.len >= WL_CMD_LEN)
 			return WL_CMD_OTHER;
 		break;
 	case PG_FIX_CANCEL:
-		wl_pg_name_clear(p);
-		PG_NAME(p, "CANCEL");
+		wl_sql_kw_clear(&p->kw);
+		WL_SQL_NAME(&p->kw, "CANCEL");
 		break;
 	case PG_FIX_FCALL:
-		wl_pg_name_clear(p);
-		PG_NAME(p, "FUNCTION_CALL");
+		wl_sql_kw_clear(&p->kw);
+		WL_SQL_NAME(&p->kw, "FUNCTION_CALL");
 		break;
 	case PG_FIX_TLS:
-		wl_pg_name_clear(p);
-		PG_NAME(p, "TLS");
+		wl_sql_kw_clear(&p->kw);
+		WL_SQL_NAME(&p->kw, "TLS");
 		break;
 	default:
-		wl_pg_name_clear(p);
-		PG_NAME(p, "GSSENC");
+		wl_sql_kw_clear(&p->kw);
+		WL_SQL_NAME(&p->kw, "GSSENC");
 		break;
 	}
-	return wl_cmd_lookup(&w, p->name, &flags);
+	return wl_cmd_lookup(&w, p->kw.name, &flags);
 }
 
-/* The runs of events go to the stats map here: verified once, not once per emitting path. */
-__noinline int wl_pg_flush(struct wl_conn *conn, __u32 resp)
-{
-	struct wl_l7_walk w;
-
-	if (!wl_pg_walk(&w, 0, conn, resp))
-		return 0;
-	if (resp)
-		wl_run_flush_resp(&w);
-	else
-		wl_run_flush_req(&w);
-	return 0;
-}
-
-/* wl_emit_request / wl_emit_response with the flushes above. */
-static __always_inline void wl_pg_emit_req(struct wl_l7_walk *w, __u16 id, __u32 bytes)
-{
-	struct wl_l7_run *r = &w->s->req;
-
-	if (r->id != id || r->count >= 0xffff)
-		wl_pg_flush(w->conn, 0);
-	r->id = id;
-	r->count++;
-	r->bytes += bytes;
-}
-
+/* wl_emit_response with wl_sql_flush (requests: wl_sql_emit_req). */
 static __always_inline void wl_pg_emit_resp(struct wl_l7_walk *w, __u16 id, __u64 lat_ns, int error,
 					    __u32 bytes)
 {
@@ -495,7 +314,7 @@ static __always_inline void wl_pg_emit_resp(struct wl_l7_walk *w, __u16 id, __u6
 		return;
 	}
 	if (r->id != id || r->lat_ns != lat_ns)
-		wl_pg_flush(w->conn, 1);
+		wl_sql_flush(w->conn, 1);
 	r->id = id;
 	r->lat_ns = lat_ns;
 	r->count++;
@@ -537,12 +356,12 @@ static __always_inline void wl_pg_req_done(struct wl_l7_dir *d, struct wl_pg_dir
 static __always_inline void wl_pg_scan_start(struct wl_pg_dir *p, __u8 mode, __u32 seed)
 {
 	p->mode = mode;
-	p->scan = PSC_WS;
-	p->depth = 0;
+	p->kw.state = WL_SQL_WS;
+	p->kw.depth = 0;
 	p->hash = seed;
 	p->flags &= ~PF_NAMED;
 	p->budget = WL_PG_SCAN_MAX;
-	wl_pg_name_clear(p);
+	wl_sql_kw_clear(&p->kw);
 }
 
 /* The verb a statement (Bind) or portal (Execute) was given: a named one's from wl_aux. */
@@ -566,7 +385,7 @@ __noinline int wl_pg_part_done(struct wl_conn *conn)
 	struct wl_pg_dir *p;
 	__u16 verb;
 
-	if (!wl_pg_walk(&w, 0, conn, 0))
+	if (!wl_sql_walk(&w, 0, conn, 0))
 		return 0;
 	d = w.d;
 	p = PG(d);
@@ -623,12 +442,12 @@ __noinline int wl_pg_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 	__u32 len, code;
 	__u8 type;
 
-	if (!wl_pg_walk(&w, ctx, conn, 0))
+	if (!wl_sql_walk(&w, ctx, conn, 0))
 		return 1;
 	d = w.d;
 	p = PG(d);
 	if (p->phase == PH_START) {
-		if (!PG_TAKE(&w, d, 8))
+		if (!WL_SQL_TAKE(&w, d, 8))
 			return 1;
 		len = wl_pg_be32(d->hdr);
 		code = wl_pg_be32(d->hdr + 4);
@@ -641,14 +460,14 @@ __noinline int wl_pg_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 		if (code == PG_CODE_SSL || code == PG_CODE_GSSENC) {
 			p->enc++; /* the server answers one byte */
 		} else if (code == PG_CODE_CANCEL) {
-			wl_pg_emit_req(&w, wl_pg_lookup(p, PG_FIX_CANCEL), len);
+			wl_sql_emit_req(&w, wl_pg_lookup(p, PG_FIX_CANCEL), len);
 		} else {
 			p->phase = PH_CMD;
 			p->unnamed_stmt = p->unnamed_portal = p->batch_verb = WL_CMD_OTHER;
 		}
 		return 0;
 	}
-	if (!PG_TAKE(&w, d, 5))
+	if (!WL_SQL_TAKE(&w, d, 5))
 		return 1;
 	type = d->hdr[0];
 	len = wl_pg_be32(d->hdr + 1);
@@ -701,7 +520,7 @@ __noinline int wl_pg_req_scan(wl_ctx_t *ctx, struct wl_conn *conn)
 	__u32 avail, n, pos;
 	int verb;
 
-	if (!wl_pg_walk(&w, ctx, conn, 0))
+	if (!wl_sql_walk(&w, ctx, conn, 0))
 		return 1;
 	s = w.s;
 	d = w.d;
@@ -715,18 +534,19 @@ __noinline int wl_pg_req_scan(wl_ctx_t *ctx, struct wl_conn *conn)
 	if (verb && avail > p->budget)
 		avail = p->budget;
 	pos = s->off - s->win_off;
-	n = wl_pg_scan(s, p, pos, pos + avail);
+	n = verb ? wl_sql_scan_pg(s, &p->kw, pos, pos + avail)
+		 : wl_pg_name_scan(s, p, pos, pos + avail);
 	s->off += n;
 	d->msg_bytes += n;
 	d->body_left -= n;
 	if (verb) {
 		p->budget -= n;
-		if (p->scan == PSC_DONE || p->budget == 0 || d->body_left == 0 || n == 0) {
-			if (p->scan != PSC_DONE && p->scan != PSC_WORD)
-				p->name_len = 0; /* no keyword */
+		if (p->kw.state == WL_SQL_DONE || p->budget == 0 || d->body_left == 0 || n == 0) {
+			if (p->kw.state != WL_SQL_DONE && p->kw.state != WL_SQL_WORD)
+				p->kw.len = 0; /* no keyword */
 			wl_pg_part_done(conn);
 		}
-	} else if (p->scan == PSC_DONE) {
+	} else if (p->kw.state == WL_SQL_DONE) {
 		wl_pg_part_done(conn);
 	} else if (d->body_left == 0 || n == 0) {
 		return wl_pg_malformed(&w, d, p); /* a name without its NUL */
@@ -742,7 +562,7 @@ __noinline int wl_pg_req_step(wl_ctx_t *ctx, struct wl_conn *conn)
 	struct wl_l7_dir *d;
 	__u8 st;
 
-	if (!wl_pg_walk(&w, ctx, conn, 0))
+	if (!wl_sql_walk(&w, ctx, conn, 0))
 		return 1;
 	d = w.d;
 	st = d->state;
@@ -814,7 +634,7 @@ __noinline int wl_pg_pop(struct wl_conn *conn)
 	__u64 lat = 0;
 	__u16 e;
 
-	if (!wl_pg_walk(&w, 0, conn, 1))
+	if (!wl_sql_walk(&w, 0, conn, 1))
 		return WL_CMD_NONE;
 	e = wl_fifo_pop(&w, &lat);
 	PG(w.d)->req_ts = w.s->job.now - lat;
@@ -829,14 +649,14 @@ __noinline int wl_pg_report(struct wl_conn *conn, __u32 verb, __u32 error)
 	struct wl_pg_dir *p, *q;
 	__u64 total, now;
 
-	if (!wl_pg_walk(&w, 0, conn, 1))
+	if (!wl_sql_walk(&w, 0, conn, 1))
 		return 0;
 	d = w.d;
 	p = PG(d);
 	q = PG(&conn->dir[0]);
 	total = *(volatile __u64 *)&q->req_bytes;
 	now = w.s->job.now;
-	wl_pg_emit_req(&w, verb, total - p->req_bytes);
+	wl_sql_emit_req(&w, verb, total - p->req_bytes);
 	p->req_bytes = total;
 	wl_pg_emit_resp(&w, verb, now > p->req_ts ? now - p->req_ts : 0, error, d->msg_bytes);
 	d->msg_bytes = 0;
@@ -934,7 +754,7 @@ __noinline int wl_pg_ready_take(struct wl_conn *conn)
 	struct wl_l7_walk w;
 	__u16 e;
 
-	if (!wl_pg_walk(&w, 0, conn, 1))
+	if (!wl_sql_walk(&w, 0, conn, 1))
 		return 0;
 	if (wl_pg_peek(conn) == WL_CMD_NONE) {
 		w.cnt->l7_unmatched++;
@@ -964,7 +784,7 @@ __noinline int wl_pg_resp_done(struct wl_conn *conn)
 	struct wl_l7_dir *d;
 	struct wl_pg_dir *p;
 
-	if (!wl_pg_walk(&w, 0, conn, 1))
+	if (!wl_sql_walk(&w, 0, conn, 1))
 		return 0;
 	d = w.d;
 	p = PG(d);
@@ -1017,17 +837,17 @@ __noinline int wl_pg_tag_verb(struct wl_l7_dir *d, __u32 n)
 	if (!d)
 		return WL_CMD_OTHER;
 	p = PG(d);
-	wl_pg_name_clear(p);
+	wl_sql_kw_clear(&p->kw);
 	for (__u32 k = 0; k < WL_CMD_LEN - 1; k++) {
 		__u8 c;
 
 		if (k >= n)
 			break;
 		c = d->hdr[(5 + k) & (WL_L7_HDR_MAX - 1)];
-		if (!wl_pg_is_alpha(c))
+		if (!wl_char_is_alpha(c))
 			break;
-		p->name[k] = wl_upper(c);
-		p->name_len = k + 1;
+		p->kw.name[k] = wl_upper(c);
+		p->kw.len = k + 1;
 	}
 	return wl_pg_lookup(p, PG_FIX_NONE);
 }
@@ -1041,14 +861,14 @@ __noinline int wl_pg_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 	__u32 len, take;
 	__u8 type;
 
-	if (!wl_pg_walk(&w, ctx, conn, 1))
+	if (!wl_sql_walk(&w, ctx, conn, 1))
 		return 1;
 	d = w.d;
 	p = PG(d);
 	q = PG(&conn->dir[0]);
 	if (p->phase == PH_START && *(volatile __u8 *)&q->enc != p->enc) {
 		/* the one-byte answer to SSLRequest / GSSENCRequest */
-		if (!PG_TAKE(&w, d, 1))
+		if (!WL_SQL_TAKE(&w, d, 1))
 			return 1;
 		p->enc++;
 		d->hdr_len = 0;
@@ -1065,7 +885,7 @@ __noinline int wl_pg_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 		d->state = PS_IGNORE;
 		return 1;
 	}
-	if (!PG_TAKE(&w, d, 5))
+	if (!WL_SQL_TAKE(&w, d, 5))
 		return 1;
 	type = d->hdr[0];
 	len = wl_pg_be32(d->hdr + 1);
@@ -1074,7 +894,7 @@ __noinline int wl_pg_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 	take = 0;
 	if (type == 'C') {
 		take = len - 4 < WL_PG_TAG_TAKE ? len - 4 : WL_PG_TAG_TAKE;
-		if (!PG_TAKE(&w, d, 5 + take))
+		if (!WL_SQL_TAKE(&w, d, 5 + take))
 			return 1;
 		p->tag = wl_pg_tag_verb(d, take);
 	}
@@ -1092,7 +912,7 @@ __noinline int wl_pg_resp_step(wl_ctx_t *ctx, struct wl_conn *conn)
 	struct wl_l7_walk w;
 	struct wl_l7_dir *d;
 
-	if (!wl_pg_walk(&w, ctx, conn, 1))
+	if (!wl_sql_walk(&w, ctx, conn, 1))
 		return 1;
 	d = w.d;
 	if (d->state == PS_HDR) {
@@ -1174,7 +994,7 @@ __noinline int wl_pg_parse(wl_ctx_t *ctx, struct wl_conn *conn)
 	struct wl_l7_walk w;
 	__u32 dir;
 
-	if (!wl_pg_walk(&w, ctx, conn, 0))
+	if (!wl_sql_walk(&w, ctx, conn, 0))
 		return 0;
 	dir = w.s->job.dir & 1;
 	w.d = &conn->dir[dir];

@@ -6,6 +6,8 @@
  * not parsed (SSL request, compressed protocol). Names not listed count as OTHER.
  * How they line up with the server's Com_* status variables: tests/live/mysql.sh (com_map).
  */
+#include "parse/mysql_coms.h"
+
 static const char *const mysql_commands[] = {
 	"OTHER",
 	/* statements: first keyword */
@@ -67,41 +69,6 @@ static const char *const mysql_commands[] = {
 	"HELP",
 	"SHUTDOWN",
 	"BACKUP",
-	/* commands */
-	"COM_SLEEP",
-	"COM_QUIT",
-	"COM_INIT_DB",
-	"COM_QUERY",
-	"COM_FIELD_LIST",
-	"COM_CREATE_DB",
-	"COM_DROP_DB",
-	"COM_REFRESH",
-	"COM_SHUTDOWN",
-	"COM_STATISTICS",
-	"COM_PROCESS_INFO",
-	"COM_CONNECT",
-	"COM_PROCESS_KILL",
-	"COM_DEBUG",
-	"COM_PING",
-	"COM_TIME",
-	"COM_DELAYED_INSERT",
-	"COM_CHANGE_USER",
-	"COM_BINLOG_DUMP",
-	"COM_TABLE_DUMP",
-	"COM_CONNECT_OUT",
-	"COM_REGISTER_SLAVE",
-	"COM_STMT_PREPARE",
-	"COM_STMT_EXECUTE",
-	"COM_STMT_SEND_LONG_DATA",
-	"COM_STMT_CLOSE",
-	"COM_STMT_RESET",
-	"COM_SET_OPTION",
-	"COM_STMT_FETCH",
-	"COM_DAEMON",
-	"COM_BINLOG_DUMP_GTID",
-	"COM_RESET_CONNECTION",
-	"COM_STMT_BULK_EXECUTE",
-	/* connections not parsed further */
-	"TLS",
-	"COMPRESSED",
+	/* commands by command byte, then TLS and COMPRESSED (parse/mysql_coms.h) */
+	WL_MYSQL_COM_NAMES,
 };
