@@ -94,6 +94,25 @@ int wl_attach_option(struct wl_attach_req *r, int opt, const char *arg)
 		r->load.flows_max = v;
 		return 0;
 	}
+	case WL_OPT_CONNS_MAX:
+	case WL_OPT_CMD_STATS_MAX: {
+		const char *name = opt == WL_OPT_CONNS_MAX ? "--conns-max" : "--cmd-stats-max";
+		char *e;
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(arg, &e, 10);
+		if (errno || e == arg || *e || arg[0] == '-' || !v || v > (1ULL << 24)) {
+			fprintf(stderr, "wirelens: %s takes 1..16777216 entries, not '%s'\n", name,
+				arg);
+			return 2;
+		}
+		if (opt == WL_OPT_CONNS_MAX)
+			r->load.conns_max = v;
+		else
+			r->load.cmd_stats_max = v;
+		return 0;
+	}
 	case 'F':
 		r->force = true;
 		return 0;

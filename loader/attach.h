@@ -62,6 +62,8 @@ struct wl_attach_req {
 #define WL_OPT_PROTOCOLS     0x101
 #define WL_OPT_NO_L7	     0x102
 #define WL_OPT_LEARNED_PORTS 0x110
+#define WL_OPT_CONNS_MAX     0x111
+#define WL_OPT_CMD_STATS_MAX 0x112
 #define WL_STR_(x)	     #x
 #define WL_STR(x)	     WL_STR_(x)
 /* The options attach and watch share: entries of their wl_param tables (params.h). */
@@ -75,6 +77,12 @@ struct wl_attach_req {
 		{"flows-max", 'f', "N",                                                            \
 		 "flow table entries (default " WL_STR(                                            \
 			 WL_FLOWS_DEFAULT) "; fixed while anything is attached)"},                 \
+		{"conns-max", WL_OPT_CONNS_MAX, "N",                                               \
+		 "tracked L7 connections (default " WL_STR(                                        \
+			 WL_CONNS_DEFAULT) "; fixed while anything is attached)"},                 \
+		{"cmd-stats-max", WL_OPT_CMD_STATS_MAX, "N",                                       \
+		 "per-command statistics entries (default: 16384 up to 4 CPUs,\n"                  \
+		 "fewer beyond, within 24 MiB; fixed while anything is attached)"},                \
 		{"force", 'F', NULL, "replace another XDP program on the interface"},              \
 		{"tc-mode", WL_OPT_TC_MODE, "auto|tcx|cls",                                        \
 		 "tcx links (Linux 6.6+) or cls (clsact qdisc + cls_bpf filter);\n"                \

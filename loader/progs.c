@@ -42,6 +42,31 @@ static int pin_map(struct bpf_map *map, const char *dir)
 	return bpf_map__set_pin_path(map, path);
 }
 
+/*
+ * wl_rule_stats pinned by an earlier build of this ABI is a per-CPU array: it is used as it is
+ * until detach --all (the programs' atomic adds count right in a CPU's slot, and readers sum
+ * the CPUs of what a lookup returns either way), rather than refused as incompatible.
+ */
+static int adopt_pinned_type(struct bpf_map *map, const char *dir)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[256];
+	int fd, err = 0;
+
+	if (!dir ||
+	    snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map)) >= (int)sizeof(path))
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_MAP_TYPE_PERCPU_ARRAY &&
+	    bpf_map__type(map) == BPF_MAP_TYPE_ARRAY)
+		err = bpf_map__set_type(map, info.type);
+	close(fd);
+	return err;
+}
+
 /* ---- the verifier's word ---- */
 
 /*
@@ -404,6 +429,9 @@ int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 		if (err)
 			goto fail;
 	}
+	err = adopt_pinned_type(p->xdp->maps.wl_rule_stats, o->pin_dir);
+	if (err)
+		goto fail;
 	err = bpf_map__set_max_entries(p->xdp->maps.wl_cmd_stats,
 				       o->cmd_stats_max
 					       ? o->cmd_stats_max
