@@ -95,6 +95,7 @@ __noinline int wl_log_pair_g(struct wl_l7_state *s)
 	e->l3_proto = s->job.ckey.l3_proto;
 	e->cmd_id = r->id;
 	e->ifindex = s->job.ckey.ifindex;
+	e->netns_id = s->job.ckey.netns_id;
 	e->src_port = s->job.ckey.client_port;
 	e->dst_port = s->job.ckey.server_port;
 	__builtin_memcpy(e->src_addr, s->job.ckey.client_addr, 16);
@@ -137,6 +138,7 @@ __noinline int wl_log_packet_g(const struct wl_meta *m, __u32 len, __u32 outcome
 	e->l3_proto = m->key.l3_proto;
 	e->cmd_id = 0;
 	e->ifindex = m->key.ifindex;
+	e->netns_id = m->key.netns_id;
 	e->src_port = m->key.src_port;
 	e->dst_port = m->key.dst_port;
 	__builtin_memcpy(e->src_addr, m->key.src_addr, 16);
