@@ -1,7 +1,7 @@
 # wirelens: XDP/TC dataplane + loader CLI.
 #   make deps    install the Debian packages needed (build, tests, demo)
 #   make         build BPF objects, skeletons and build/wirelens (the CLI alone)
-#   make check-build  also the test and bench binaries (CUnit, libpcap)
+#   make check-build  also the test, bench and fuzz binaries (CUnit), verify_progs, ipfix_print
 #   make test    deps + build + every test (CUnit test_run suites, live namespace tests)
 #   make test-kernels  the checks under Debian 12, 13 and sid kernels (qemu; see tests/kernels/run.sh)
 #   make bench   deps + build + benchmarks (bench/run.sh: test_run ns/packet, live pps, application
@@ -24,10 +24,12 @@ ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -std=gnu11 -I$(BUILD) -I. -D_GNU_SOURCE
+# libpcap: replay reads captures (loader/capture.c)
 LDLIBS   := -lxdp -lbpf -lnl-route-3 -lnl-3 -ljson-c -lpcap -lelf -lz -lm
 # the exporters: libmicrohttpd (Prometheus), libfixbuf (IPFIX, on glib)
 FIXBUF_CFLAGS := $(shell pkg-config --cflags libfixbuf 2>/dev/null)
-LDLIBS   += -lmicrohttpd $(shell pkg-config --libs libfixbuf 2>/dev/null || echo -lfixbuf -lglib-2.0)
+FIXBUF_LIBS   := $(shell pkg-config --libs libfixbuf 2>/dev/null || echo -lfixbuf -lglib-2.0)
+LDLIBS   += -lmicrohttpd $(FIXBUF_LIBS)
 NL_CFLAGS := $(shell pkg-config --cflags libnl-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 # wirelens top
 LDLIBS   += -lncurses
@@ -64,26 +66,26 @@ all: $(BUILD)/wirelens $(BUILD)/wirelens.8
 check-build: all $(BUILD)/test_wirelens $(BUILD)/bench_wirelens $(BUILD)/verify_progs $(BUILD)/fuzz_wirelens $(BUILD)/ipfix_print
 
 $(BUILD)/.dirs:
-	mkdir -p $(BUILD)/loader $(BUILD)/tests $(BUILD)/bench && touch $@
+	$(Q)mkdir -p $(BUILD)/loader $(BUILD)/tests $(BUILD)/bench && touch $@
 
 # The protocol parsers and name tables, every one there is: a new protocol adds its files and its
 # registry line (maps/wirelens.h), no include list.
 $(BUILD)/wl_proto_parsers.h: $(wildcard parse/proto_*.h) Makefile | $(BUILD)/.dirs
-	@for f in $(sort $(wildcard parse/proto_*.h)); do echo "#include \"$$f\""; done > $@.tmp && mv $@.tmp $@
+	$(Q)for f in $(sort $(wildcard parse/proto_*.h)); do echo "#include \"$$f\""; done > $@.tmp && mv $@.tmp $@
 $(BUILD)/wl_proto_names.h: $(wildcard loader/names/*.h) Makefile | $(BUILD)/.dirs
-	@for f in $(sort $(wildcard loader/names/*.h)); do echo "#include \"$$f\""; done > $@.tmp && mv $@.tmp $@
+	$(Q)for f in $(sort $(wildcard loader/names/*.h)); do echo "#include \"$$f\""; done > $@.tmp && mv $@.tmp $@
 
 # `wirelens --version`: the version and the commit built (GIT_COMMIT=... from outside git, e.g. a
 # source package; "unknown" otherwise); rewritten only when it changes.
 GIT_COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 $(BUILD)/wl_version.h: FORCE | $(BUILD)/.dirs
-	@printf '#define WL_VERSION "%s"\n#define WL_GIT_COMMIT "%s"\n' '$(VERSION)' '$(GIT_COMMIT)' > $@.tmp
-	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+	$(Q)printf '#define WL_VERSION "%s"\n#define WL_GIT_COMMIT "%s"\n' '$(VERSION)' '$(GIT_COMMIT)' > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
 $(BUILD)/loader/docs.o: $(BUILD)/wl_version.h
 
 # vmlinux.h from the running kernel's BTF.
 $(BUILD)/vmlinux.h: | $(BUILD)/.dirs
-	@test -r /sys/kernel/btf/vmlinux || { echo "kernel has no BTF (/sys/kernel/btf/vmlinux)" >&2; exit 1; }
+	$(Q)test -r /sys/kernel/btf/vmlinux || { echo "kernel has no BTF (/sys/kernel/btf/vmlinux)" >&2; exit 1; }
 	$(call msg,BTF,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
@@ -92,6 +94,9 @@ vpath %.bpf.c xdp tc bench
 $(BUILD)/%.bpf.o: %.bpf.c $(PARSE_HDRS) $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# kept after the skeletons are made: verify_progs OBJ.bpf.o, bpftool and veristat read them
+.SECONDARY: $(BPF_OBJS) $(patsubst bench/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard bench/*.bpf.c))
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
@@ -117,12 +122,12 @@ $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard loader/*.h) maps/
 
 $(BUILD)/test_wirelens: $(TEST_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcunit -lpcap
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
 # A second IPFIX consumer for the live export tests (libfixbuf's collecting side).
 $(BUILD)/ipfix_print: tests/tools/ipfix_print.c | $(BUILD)/.dirs
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(FIXBUF_CFLAGS) -o $@ $< $(shell pkg-config --libs libfixbuf 2>/dev/null)
+	$(Q)$(CC) $(CFLAGS) $(FIXBUF_CFLAGS) -o $@ $< $(FIXBUF_LIBS)
 
 # Loads every program alone and prints its verified instructions (tests/run.sh, test-kernels).
 $(BUILD)/verify_progs: tests/kernels/verify_progs.c $(SKELS) | $(BUILD)/.dirs
@@ -133,7 +138,7 @@ $(BUILD)/verify_progs: tests/kernels/verify_progs.c $(SKELS) | $(BUILD)/.dirs
 FUZZ_OBJS := $(BUILD)/tests/harness.o $(BUILD)/tests/l7conv.o $(BUILD)/tests/pktbuild.o
 $(BUILD)/fuzz_wirelens: tests/fuzz/fuzz.c tests/fuzz/seeds.c tests/fuzz/seeds.h $(FUZZ_OBJS) $(LIB_OBJS) $(SKELS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(NL_CFLAGS) -o $@ tests/fuzz/fuzz.c tests/fuzz/seeds.c $(FUZZ_OBJS) $(LIB_OBJS) $(LDLIBS) -lpcap
+	$(Q)$(CC) $(CFLAGS) $(NL_CFLAGS) -o $@ tests/fuzz/fuzz.c tests/fuzz/seeds.c $(FUZZ_OBJS) $(LIB_OBJS) $(LDLIBS)
 
 BENCH_SKELS := $(patsubst bench/%.bpf.c,$(BUILD)/%.skel.h,$(wildcard bench/*.bpf.c))
 $(BUILD)/bench_wirelens: $(BENCH_SRCS) $(LIB_OBJS) $(BENCH_SKELS) $(SKELS) $(wildcard tests/*.h)
