@@ -52,6 +52,30 @@ struct filter_case {
 		.tcp_flags = 0x02                                                                  \
 	}
 
+#define ICMP4(s, d)                                                                                \
+	{                                                                                          \
+		.family = 4, .src = s, .dst = d, .l4 = 1, .icmp_type = 8, .icmp_id = 7             \
+	}
+#define ICMP6(s, d)                                                                                \
+	{                                                                                          \
+		.family = 6, .src = s, .dst = d, .l4 = 58, .icmp_type = 128, .icmp_id = 7          \
+	}
+/* UDP without payload behind one VLAN tag, or two (QinQ: outer first). */
+#define VLAN_UDP4(tag, s, d, sp, dp)                                                               \
+	{                                                                                          \
+		.nvlan = 1, .vlan_id = {tag}, .family = 4, .src = s, .dst = d, .l4 = 17,           \
+		.sport = sp, .dport = dp                                                           \
+	}
+#define QINQ_UDP4(outer, inner, s, d, sp, dp)                                                      \
+	{                                                                                          \
+		.nvlan = 2, .vlan_id = {outer, inner}, .family = 4, .src = s, .dst = d, .l4 = 17,  \
+		.sport = sp, .dport = dp                                                           \
+	}
+/* A /24 exception inside a denied /16, and a /25 counted inside the exception. */
+#define NESTED_PREFIXES                                                                            \
+	"--src 198.18.0.0/16 --action deny", "--src 198.18.7.0/24 --action allow --priority 1",    \
+		"--src 198.18.7.128/25 --action count --priority 2"
+
 static const struct filter_case cases[] = {
 	{"no rule: everything passes",
 	 {NULL},
@@ -122,34 +146,19 @@ static const struct filter_case cases[] = {
 	{"ports only match packets with ports: ICMP passes",
 	 {"--dport 0-65535 --action deny"},
 	 false,
-	 {.family = 4,
-	  .src = "198.18.0.1",
-	  .dst = "198.18.0.2",
-	  .l4 = 1,
-	  .icmp_type = 8,
-	  .icmp_id = 7},
+	 ICMP4("198.18.0.1", "198.18.0.2"),
 	 ALL(false),
 	 ALL(0)},
 	{"icmp",
 	 {"--proto icmp --action deny"},
 	 false,
-	 {.family = 4,
-	  .src = "198.18.0.1",
-	  .dst = "198.18.0.2",
-	  .l4 = 1,
-	  .icmp_type = 8,
-	  .icmp_id = 7},
+	 ICMP4("198.18.0.1", "198.18.0.2"),
 	 ALL(true),
 	 ALL(1)},
 	{"icmpv6 with a v6 prefix",
 	 {"--proto icmpv6 --src 2001:db8::/32 --action deny"},
 	 false,
-	 {.family = 6,
-	  .src = "2001:db8::1",
-	  .dst = "2001:db8::2",
-	  .l4 = 58,
-	  .icmp_type = 128,
-	  .icmp_id = 7},
+	 ICMP6("2001:db8::1", "2001:db8::2"),
 	 ALL(true),
 	 ALL(1)},
 	{"other L4 protocol by number",
@@ -161,27 +170,13 @@ static const struct filter_case cases[] = {
 	{"vlan: tagged 100",
 	 {"--vlan 100 --action deny"},
 	 false,
-	 {.nvlan = 1,
-	  .vlan_id = {100},
-	  .family = 4,
-	  .src = "198.18.0.1",
-	  .dst = "198.18.0.2",
-	  .l4 = 17,
-	  .sport = 1,
-	  .dport = 2},
+	 VLAN_UDP4(100, "198.18.0.1", "198.18.0.2", 1, 2),
 	 ALL(true),
 	 ALL(1)},
 	{"vlan: tagged 200",
 	 {"--vlan 100 --action deny"},
 	 false,
-	 {.nvlan = 1,
-	  .vlan_id = {200},
-	  .family = 4,
-	  .src = "198.18.0.1",
-	  .dst = "198.18.0.2",
-	  .l4 = 17,
-	  .sport = 1,
-	  .dport = 2},
+	 VLAN_UDP4(200, "198.18.0.1", "198.18.0.2", 1, 2),
 	 ALL(false),
 	 ALL(0)},
 	{"vlan: untagged",
@@ -193,14 +188,7 @@ static const struct filter_case cases[] = {
 	{"vlan: QinQ matches the outer tag",
 	 {"--vlan 300 --action deny", "--vlan 100 --action count"},
 	 false,
-	 {.nvlan = 2,
-	  .vlan_id = {300, 100},
-	  .family = 4,
-	  .src = "198.18.0.1",
-	  .dst = "198.18.0.2",
-	  .l4 = 17,
-	  .sport = 1,
-	  .dport = 2},
+	 QINQ_UDP4(300, 100, "198.18.0.1", "198.18.0.2", 1, 2),
 	 ALL(true),
 	 ALL(1)},
 	{"direction in: XDP and TC ingress",
@@ -248,15 +236,13 @@ static const struct filter_case cases[] = {
 	 ALL(false),
 	 ALL(1)},
 	{"nested prefixes: the /24 exception inside a denied /16",
-	 {"--src 198.18.0.0/16 --action deny", "--src 198.18.7.0/24 --action allow --priority 1",
-	  "--src 198.18.7.128/25 --action count --priority 2"},
+	 {NESTED_PREFIXES},
 	 false,
 	 UDP4("198.18.7.200", "198.19.0.2", 1, 2),
 	 ALL(false),
 	 ALL(6)},
 	{"nested prefixes: outside the exception",
-	 {"--src 198.18.0.0/16 --action deny", "--src 198.18.7.0/24 --action allow --priority 1",
-	  "--src 198.18.7.128/25 --action count --priority 2"},
+	 {NESTED_PREFIXES},
 	 false,
 	 UDP4("198.18.8.200", "198.19.0.2", 1, 2),
 	 ALL(true),
@@ -308,14 +294,7 @@ static const struct filter_case cases[] = {
 	 {"--iface lo --dir in --src 198.18.0.0/24 --dst 198.18.1.0/24 --proto udp --sport 1-9 "
 	  "--dport 2 --vlan 7 --action deny"},
 	 false,
-	 {.nvlan = 1,
-	  .vlan_id = {7},
-	  .family = 4,
-	  .src = "198.18.0.1",
-	  .dst = "198.18.1.2",
-	  .l4 = 17,
-	  .sport = 9,
-	  .dport = 2},
+	 VLAN_UDP4(7, "198.18.0.1", "198.18.1.2", 9, 2),
 	 {true, false, true},
 	 {1, 0, 1}},
 };
