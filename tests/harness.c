@@ -68,9 +68,9 @@ int harness_run(enum wl_hook hook, const void *frame, size_t len, const struct r
 {
 	struct __sk_buff skb = {0};
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = frame, .data_size_in = len, .repeat = 1);
-	int fd = entry_fd[hook] >= 0		 ? entry_fd[hook]
-		 : hook == HOOK_XDP ? wl_progs_xdp_fd(&progs)
-				    : wl_progs_tc_fd(&progs);
+	int fd = entry_fd[hook] >= 0 ? entry_fd[hook]
+		 : hook == HOOK_XDP  ? wl_progs_xdp_fd(&progs)
+				     : wl_progs_tc_fd(&progs);
 
 	if (hook == HOOK_TC && o) {
 		skb.gso_segs = o->gso_segs;
