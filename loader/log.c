@@ -25,6 +25,7 @@
 #include "log.h"
 #include "progs.h"
 #include "views.h"
+#include "netns_ids.h"
 
 enum {
 	LOG_JSON = 'j',
@@ -303,6 +304,9 @@ static json_object *event_json(const char *type, const struct wl_event *e, const
 	json_object_object_add(o, "ts_ns", json_object_new_uint64(e->ts_ns));
 	json_object_object_add(o, "hook", json_object_new_string(hook));
 	json_object_object_add(o, "iface", json_object_new_string(ifname));
+	json_object_object_add(o, "netns",
+			       e->netns_id ? json_object_new_string(wl_netns_id_label(e->netns_id))
+					   : NULL);
 	return o;
 }
 
@@ -325,8 +329,19 @@ static int on_record(void *ctx, void *data, size_t size)
 	format_time(r, e->ts_ns, iso, sizeof(iso), hms, sizeof(hms));
 	wl_endpoint_str(e->l3_proto, e->src_addr, e->src_port, src, sizeof(src), sa, sizeof(sa));
 	wl_endpoint_str(e->l3_proto, e->dst_addr, e->dst_port, dst, sizeof(dst), da, sizeof(da));
-	if (!if_indextoname(e->ifindex, ifname))
+	if (e->netns_id) {
+		/* another namespace's interface: named from its attachments, not from here */
+		static struct wl_iface_names names;
+		static bool names_read;
+		char ns[64];
+
+		if (!names_read)
+			wl_iface_names_load(&names);
+		names_read = true;
+		wl_iface_lookup_in(&names, e->netns_id, e->ifindex, ifname, ns);
+	} else if (!if_indextoname(e->ifindex, ifname)) {
 		snprintf(ifname, sizeof(ifname), "if%u", e->ifindex);
+	}
 	hook = e->hook == WL_EV_XDP ? "xdp" : "tc";
 	if (e->kind == WL_EV_PAIR) {
 		const char *proto = wl_l7_proto_name(e->l7_proto), *cmd = cmd_name(r, e->cmd_id);
@@ -382,7 +397,11 @@ static int on_record(void *ctx, void *data, size_t size)
 			json_object_object_add(o, "outcome", json_object_new_string(outcome));
 			print_json(o);
 		} else {
-			printf("%s %-3s %-10s %-6s %s -> %s len %u%s%s\n", hms, hook, ifname, l4,
+			char where[IF_NAMESIZE + 66];
+
+			snprintf(where, sizeof(where), "%s%s%s", wl_netns_id_label(e->netns_id),
+				 e->netns_id ? ":" : "", ifname);
+			printf("%s %-3s %-10s %-6s %s -> %s len %u%s%s\n", hms, hook, where, l4,
 			       ports ? src : (sa[0] ? sa : "-"), ports ? dst : (da[0] ? da : "-"),
 			       e->bytes, e->outcome == WL_OUT_ACCOUNTED ? "" : " ",
 			       e->outcome == WL_OUT_ACCOUNTED ? "" : outcome);

@@ -74,7 +74,7 @@ check_eq "summary: events == sum of counts, nothing lost" \
 	"$(jq -r 'select(.type == "pair") | .count' "$out/pairs.out" | awk '{ s += $1 } END { print s }') 0 0 0" \
 	"$(echo "$summary" | jq -r '"\(.events) \(.lost_events) \(.sampled_events) \(.thinned_events)"')"
 check_eq "no payload: field names of a pair" \
-	"client,command,count,errors,hook,iface,latency_ns,latency_us,misses,protocol,response_bytes,server,status,time,ts_ns,type" \
+	"client,command,count,errors,hook,iface,latency_ns,latency_us,misses,netns,protocol,response_bytes,server,status,time,ts_ns,type" \
 	"$(jq -r 'select(.type == "pair") | keys | join(",")' "$out/pairs.out" | sort -u)"
 grep -q -e '"k1"' -e 'v1' "$out/pairs.out" && fail "a key or value in the log" || pass "no key or value in the log"
 

@@ -95,11 +95,21 @@ ${NS}sb 2" "$(grep '^wirelens_l7_requests_total{' <<<"$prom" | grep 'command="SE
 check_eq "export: interface wls once per namespace" "${NS}sa
 ${NS}sb" "$(grep '^wirelens_interface_flows{interface="wls"' <<<"$prom" | sed -n 's/.*netns="\([^"]*\)".*/\1/p' | sort)"
 
-# top: the namespace of a command's server and of a flow's interface (GETs running in b)
+# top and log: the namespace of a command's server and of a flow's interface (GETs running in b)
+"$WL_BIN" log --json --count 5 >"/tmp/$NS-log" 2>&1 & reader=$!
+on_exit "kill $reader; rm -f /tmp/$NS-log"
+for _ in $(seq 300); do # until the reader holds the event log's lease
+	[ "$("$WL_BIN" status --json | jq -r '.log.reader_pid')" = "$reader" ] && break
+	kill -0 $reader 2>/dev/null || break
+	sleep 0.1
+done
 ip netns exec "${NS}cb" redis-cli -h "$SRV_IP" -r -1 -i 0.01 GET k0 >/dev/null 2>&1 & getter=$!
 on_exit "kill $getter"
 top=$("$WL_BIN" top --once --json --interval 0.5)
+wait $reader
 kill $getter
+check_eq "log --json: 5 GET pairs on wls in ${NS}sb" "5 GET wls ${NS}sb" \
+	"$(jq -r 'select(.type == "pair") | "\(.command) \(.iface) \(.netns)"' "/tmp/$NS-log" | sort | uniq -c | xargs)"
 check_eq "top --json: GET/s of ${NS}sb's server" true \
 	"$(jq --arg ns "${NS}sb" '[.commands[] | select(.command == "GET" and .netns == $ns)][0].requests_per_s > 0' <<<"$top")"
 check_eq "top --json: its flows named by namespace" "wls ${NS}sb" \
