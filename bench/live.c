@@ -3,6 +3,8 @@
  * The live half of the benchmark, driven by bench/pktgen.sh (which makes the namespaces):
  *   bench_wirelens live-attach IFACE drop|pass|wirelens   native XDP on IFACE, left attached
  *   bench_wirelens live-gen IFACE DST_MAC SECONDS FLOWS     send UDP frames out of IFACE
+ *       for SECONDS, or until SIGUSR1 (taken between two batches, so the count stays exact:
+ *       tests/live/faults_detach.sh)
  *   bench_wirelens live-flood IFACE DST_MAC DST_IP DPORT COUNT syn|udp
  *       send COUNT frames, each from a new random source (198.19.0.0/16) and port: a SYN flood
  *       or one-packet UDP flows (tests/live/flood.sh)
@@ -12,6 +14,7 @@
  */
 #include <errno.h>
 #include <net/if.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,9 +90,15 @@ static int live_gen(const char *ifname, const char *dmac, double seconds, unsign
 	unsigned mac[6];
 	unsigned long long sent = 0;
 	struct bench_gen *g;
+	sigset_t stop;
 	double t0, t;
 	size_t len;
 
+	/* SIGUSR1 ends the stream: blocked, so it never interrupts a batch (test_run would stop
+	 * with EINTR and not say how many frames it sent), and looked for between batches */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
 	if (!ifindex || sscanf(dmac, "%x:%x:%x:%x:%x:%x", &mac[0], &mac[1], &mac[2], &mac[3],
 			       &mac[4], &mac[5]) != 6) {
 		fprintf(stderr, "live-gen: bad interface %s or MAC %s\n", ifname, dmac);
@@ -117,6 +126,12 @@ static int live_gen(const char *ifname, const char *dmac, double seconds, unsign
 		}
 		sent += 1 << 18;
 		t = now_s();
+		{
+			sigset_t pending;
+
+			if (!sigpending(&pending) && sigismember(&pending, SIGUSR1))
+				break;
+		}
 	} while (t - t0 < seconds);
 	printf("sent %llu frames of %zu B in %.2f s: %.2f Mpps offered\n", sent, len, t - t0,
 	       sent / (t - t0) / 1e6);
