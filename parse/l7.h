@@ -3,7 +3,46 @@
  * The L7 engine shared by every protocol parser: connection state, TCP sequence tracking
  * (retransmissions skipped, gaps resynchronised), a payload window copied out of the packet
  * (works on linear data, XDP fragments and nonlinear GSO skbs alike), the pending-request FIFO
- * (request side produces, response side consumes) and per-command statistics.
+ * (request side produces, response side consumes) and per-command statistics. The engine knows
+ * no protocol: a protocol is parse/proto_<name>.h and one line of WL_L7_PROTOCOLS.
+ *
+ * The parser contract.
+ *  - wl_<name>_sniff(head, len): does a client's first payload on a port no protocol claims
+ *    start like this protocol? head: its first 16 bytes (zero-padded), len: the payload's length.
+ *    No maps, no state: it runs in the main program (l7_dispatch.h); the first protocol of the
+ *    registry that says yes learns the port.
+ *  - wl_<name>_parse(w): runs in the protocol's own program (l7_conn.h), once per packet with
+ *    new payload bytes [s->off, s->end) (retransmitted bytes trimmed off; a protocol of
+ *    WL_L7_FIN_PROTOS also on a bare FIN, with off == end). w->d is the packet's direction
+ *    (s->job.dir: 0 client->server requests, 1 replies). It walks every message of the bytes in
+ *    bounded steps (bpf_loop), counts complete ones with wl_emit_request / wl_emit_response
+ *    and leaves the direction resumable after any byte: the next segment goes on from there.
+ *  - d->state is the parser's own, but for two values: 0 is a message boundary (a new
+ *    direction, or one after a SYN, starts there), WL_L7_RESYNC lost sync (set by the engine
+ *    after missing bytes or when joining mid-stream, by the parser on malformed input): the
+ *    parser leaves it only at a segment that begins like a message, resetting its own state
+ *    then, and counts l7_resync_skip for one that does not.
+ *  - d->flags: WL_DIR_* below: SEQ_VALID is the engine's, ERROR and STARTED mean the same in
+ *    every parser, P0..P4 are the protocol's own (it names them in its header). At a message
+ *    boundary a parser keeps SEQ_VALID only. body_left, msg_bytes, hdr/hdr_len belong to the
+ *    shared helpers (wl_l7_body_skip, wl_l7_hdr_take); cur_id and msg_ts_ns to the parser.
+ *  - d->priv: WL_L7_PRIV_MAX (128) bytes per direction for the parser's own state (a struct
+ *    wl_<name>_dir, _Static_assert'ed to fit), zero in a new connection, kept across packets.
+ *    s->priv: WL_L7_SCRATCH_PRIV per-CPU bytes of working memory, shared by every protocol in
+ *    turn: what a parser keeps there from one packet to the next carries its protocol's tag.
+ *  - The FIFO: the engine pushes each run of requests when it is flushed, and the response side
+ *    pops them (wl_fifo_pop) in order. A parser that pushes its own entries (wl_fifo_push: not
+ *    every request is answered, or entries carry more than the command) or matches replies by
+ *    id (wl_pending_put/take) sets s->parser_pushes in its _parse.
+ *  - Gaps: at the end of its walk a parser calls wl_l7_gap_mark to say the direction is
+ *    skipping an opaque body by length (bytes lost inside it are then absorbed) and may call
+ *    wl_l7_gap_mark_open to say it can resume its open message after lost bytes (it then finds
+ *    state WL_L7_GAPPED); after any other gap the direction is in WL_L7_RESYNC.
+ *  - No payload outlives the packet: names reach the maps only as the ids of known commands;
+ *    hdr keeps a header cut by the segment's end and nothing else (the engine wipes the window).
+ *  - Each program is verified on its own budget, <= 400k instructions on every kernel of the
+ *    matrix: pieces that run per byte or per message are global (__noinline) functions,
+ *    verified once (see proto_http.h and proto_memcached.h for how).
  */
 #ifndef WL_PARSE_L7_H
 #define WL_PARSE_L7_H
@@ -13,19 +52,23 @@
 #define WL_L7_STEPS_MAX 8192   /* parser steps per packet (bpf_loop iterations) */
 #define WL_CMD_NONE	0xffff /* response with no pending request */
 #define WL_L7_RESYNC	0xff   /* wl_l7_dir.state: lost sync, waiting for a message boundary */
+#define WL_L7_GAPPED                                                                               \
+	0xfe /* wl_l7_dir.state: bytes of the open message were lost (only                         \
+	      * for a parser that marked it resumable: wl_l7_gap_mark_open) */
 /* Protocols whose parser also runs on a bare FIN (empty payload): a message may end at the
  * close (an HTTP response without a length). */
 #define WL_L7_FIN_PROTOS (1u << WL_L7_HTTP)
 
 /* wl_l7_dir.flags */
-#define WL_DIR_SEQ_VALID 0x01
+#define WL_DIR_SEQ_VALID 0x01 /* the engine: next_seq is known */
 #define WL_DIR_ERROR	 0x02 /* response: the reply is an error */
-#define WL_DIR_PUSH	 0x04 /* response: out-of-band push, not a reply */
-#define WL_DIR_ATTR	 0x08 /* response: attribute preceding the reply */
-#define WL_DIR_STARTED	 0x10 /* response: the reply's first byte was seen */
-#define WL_DIR_NEG	 0x20 /* a negative number is being read */
-#define WL_DIR_AGG	 0x40 /* the number read is an aggregate count (else a bulk length) */
-#define WL_DIR_CONTAINER 0x80 /* request: the command keeps its subcommand */
+#define WL_DIR_STARTED	 0x04 /* response: the reply's first byte was seen */
+/* the protocol's own flags, named in its header */
+#define WL_DIR_P0 0x08
+#define WL_DIR_P1 0x10
+#define WL_DIR_P2 0x20
+#define WL_DIR_P3 0x40
+#define WL_DIR_P4 0x80
 
 /* What the L2-L4 path hands to the engine. */
 struct wl_l7_job {
@@ -67,6 +110,8 @@ struct wl_l7_run {
 	__u64 lat_ns; /* latency of every event of the run (same request and response packets) */
 };
 
+#define WL_L7_SCRATCH_PRIV 64 /* wl_l7_state.priv: a protocol's per-CPU working memory */
+
 /*
  * Per-CPU working memory of the engine. Kept out of the BPF stack (512 bytes for all frames)
  * and, being map memory, not tracked value by value by the verifier, which keeps the parser
@@ -84,19 +129,12 @@ struct wl_l7_state {
 	char last_name[WL_CMD_LEN]; /* last name resolved, to skip repeated lookups */
 	__u16 last_id;
 	__u16 last_flags;
-	__u8 done;  /* the step completed a message */
-	__u8 by_id; /* set by parsers that match responses by id: requests skip the FIFO */
+	__u8 done;	    /* the step completed a message */
+	__u8 parser_pushes; /* the parser pushes its own FIFO entries (or matches by id): the
+			     * engine pushes none for the request runs */
 	__u8 pad[6];
-	/* whole-message fast paths: where the name lies in the window, and the last raw (not
-	 * upper-cased) name resolved, so a repeated command costs no case folding or lookup */
-	__u32 fast_name_pos;
-	__u32 fast_name_len;
-	__u64 raw_name[2];
-	__u32 raw_len; /* 0: nothing cached */
-	__u16 raw_id;
-	__u16 raw_flags;
-	__u8 raw_proto;
-	__u8 pad2[7];
+	/* the running protocol's own working memory (see the contract above) */
+	__u8 priv[WL_L7_SCRATCH_PRIV] __attribute__((aligned(8)));
 	__u64 fifo_lat; /* wl_fifo_pop_g's answer: how long the request waited */
 	struct wl_cmd_key cmd_key;
 	struct wl_cmd_name_key name_key;
@@ -177,38 +215,38 @@ static __always_inline __u32 wl_win_ensure(struct wl_l7_walk *w, __u32 want)
 	return avail;
 }
 
+/* Where the window stands for a piece from s->off, made as wl_win_ensure(w, want) makes it:
+ * *pos is s->off's index in it; returns the index after its last byte (<= WL_L7_WINDOW), 0 when
+ * no byte is available. */
+static __always_inline __u32 wl_win_span(struct wl_l7_walk *w, __u32 want, __u32 *pos)
+{
+	__u32 avail = wl_win_ensure(w, want), lim;
+
+	if (!avail)
+		return 0;
+	*pos = w->s->off - w->s->win_off;
+	lim = *pos + avail;
+	return lim > WL_L7_WINDOW ? 0 : lim;
+}
+
 /* The byte at s->off (the caller made sure the window covers it). */
 static __always_inline __u8 wl_win_byte(struct wl_l7_walk *w)
 {
 	return w->s->buf[(w->s->off - w->s->win_off) & (WL_L7_WINDOW - 1)];
 }
 
-static __always_inline __u32 wl_log2_u64(__u64 v)
+/* floor(log2(v)), 0 for 0: a binary search over the bit position. Global: verified once. */
+__noinline int wl_log2_u64(__u64 v)
 {
 	__u32 r = 0;
 
-	if (v >> 32) {
-		v >>= 32;
-		r += 32;
+#pragma unroll
+	for (__u32 shift = 32; shift; shift >>= 1) {
+		if (v >> shift) {
+			v >>= shift;
+			r += shift;
+		}
 	}
-	if (v >> 16) {
-		v >>= 16;
-		r += 16;
-	}
-	if (v >> 8) {
-		v >>= 8;
-		r += 8;
-	}
-	if (v >> 4) {
-		v >>= 4;
-		r += 4;
-	}
-	if (v >> 2) {
-		v >>= 2;
-		r += 2;
-	}
-	if (v >> 1)
-		r += 1;
 	return r;
 }
 
@@ -432,7 +470,7 @@ static __always_inline void wl_run_flush_req(struct wl_l7_walk *w)
 		st->requests += r->count;
 		st->request_bytes += r->bytes;
 	}
-	if (w->s->job.dir == 0 && !w->s->by_id)
+	if (w->s->job.dir == 0 && !w->s->parser_pushes)
 		wl_fifo_push(w, r->id, r->count);
 	r->id = WL_CMD_NONE;
 	r->count = 0;
@@ -499,6 +537,23 @@ static __always_inline void wl_emit_response(struct wl_l7_walk *w, __u16 id, __u
 }
 
 /* Resolves a command name to its id (WL_CMD_OTHER when unknown); remembers the last one. */
+static __always_inline __u16 wl_cmd_lookup(struct wl_l7_walk *w, const char *name, __u16 *flags);
+
+/* The same from a global function, which has no walk: the scratch from its map (its name_key is
+ * the lookup's key, and Linux 6.1 takes no map key from a global function's argument). */
+static __always_inline __u16 wl_cmd_lookup_scratch(const char *name)
+{
+	struct wl_l7_walk w = {};
+	__u32 zero = 0;
+	__u16 flags;
+
+	w.s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
+	if (!w.s)
+		return WL_CMD_OTHER;
+	return wl_cmd_lookup(&w, name, &flags);
+}
+
+/* Resolves a command name to its id (WL_CMD_OTHER when unknown); remembers the last one. */
 static __always_inline __u16 wl_cmd_lookup(struct wl_l7_walk *w, const char *name, __u16 *flags)
 {
 	struct wl_l7_state *s = w->s;
@@ -561,19 +616,30 @@ static __always_inline int wl_l7_hdr_take(struct wl_l7_walk *w, struct wl_l7_dir
 	return d->hdr_len >= need;
 }
 
-/* Skips up to d->body_left bytes of the current message. Returns 1 when the body is done. */
-static __always_inline int wl_l7_body_skip(struct wl_l7_walk *w, struct wl_l7_dir *d)
+/* Skips the current message's body (d->body_left bytes, unread) up to its last `keep` bytes,
+ * as far as the payload goes. Returns 1 when only those are left. */
+static __always_inline int wl_l7_body_skip_to(struct wl_l7_walk *w, struct wl_l7_dir *d, __u32 keep)
 {
 	struct wl_l7_state *s = w->s;
-	__u32 n = d->body_left;
+	__u32 n = d->body_left - keep;
 
 	if (n > s->end - s->off)
 		n = s->end - s->off;
 	s->off += n;
 	d->msg_bytes += n;
 	d->body_left -= n;
-	return d->body_left == 0;
+	return d->body_left == keep;
 }
+
+/* Skips up to d->body_left bytes of the current message. Returns 1 when the body is done. */
+static __always_inline int wl_l7_body_skip(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	return wl_l7_body_skip_to(w, d, 0);
+}
+
+/* wl_l7_dir.skipping: what the parser said of the direction at the end of its last packet */
+#define WL_L7_GAP_BODY 0x01 /* skipping an opaque body by length (body_left, skip_keep) */
+#define WL_L7_GAP_OPEN 0x02 /* its open message can be resumed after lost bytes */
 
 /*
  * Opting in to gap absorption: a parser calls this at the end of its walk over each packet,
@@ -584,8 +650,21 @@ static __always_inline int wl_l7_body_skip(struct wl_l7_walk *w, struct wl_l7_di
  */
 static __always_inline void wl_l7_gap_mark(struct wl_l7_dir *d, int skipping, __u8 keep)
 {
-	d->skipping = !!skipping;
+	d->skipping = skipping ? WL_L7_GAP_BODY : 0;
 	d->skip_keep = keep;
+}
+
+/*
+ * Opting in to resuming a message after lost bytes (after wl_l7_gap_mark): when bytes are
+ * missing before the next segment (and not absorbed in a body), the message stays open, its
+ * flags kept and its msg_bytes counting the missing bytes, and the parser finds the direction
+ * in state WL_L7_GAPPED instead of WL_L7_RESYNC (e.g. a memcached multi-get reply goes on at its
+ * next VALUE line).
+ */
+static __always_inline void wl_l7_gap_mark_open(struct wl_l7_dir *d, int resumable)
+{
+	if (resumable)
+		d->skipping |= WL_L7_GAP_OPEN;
 }
 
 /* Requests answered by id (not in order): remember one... */

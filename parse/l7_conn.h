@@ -29,8 +29,39 @@ static __always_inline void wl_l7_dir_init(struct wl_l7_dir *d, __u32 next_seq, 
  * the bytes of it that it still reads (see wl_l7_gap_mark)? */
 static __always_inline int wl_l7_gap_inside_body(const struct wl_l7_dir *d, __u32 lost)
 {
-	return d->skipping && d->state != WL_L7_RESYNC && d->body_left > d->skip_keep &&
-	       lost < d->body_left - d->skip_keep;
+	return (d->skipping & WL_L7_GAP_BODY) && d->state != WL_L7_RESYNC &&
+	       d->body_left > d->skip_keep && lost < d->body_left - d->skip_keep;
+}
+
+/* `lost` bytes are missing before this segment (at seq). Inside a body the parser skips
+ * unread they are counted as skipped and the direction stays in sync (the late copy, if any,
+ * is then a retransmission); else the open message is lost, unless the parser can resume it
+ * (wl_l7_gap_mark_open). Global: verified once. */
+__noinline int wl_l7_gap(struct wl_l7_dir *d, struct wl_counters *cnt, __u32 seq, __u32 lost)
+{
+	__u8 open, flags;
+	__u32 msg_bytes;
+
+	if (!d || !cnt)
+		return 0;
+	open = d->skipping & WL_L7_GAP_OPEN;
+	flags = d->flags;
+	msg_bytes = d->msg_bytes;
+	cnt->l7_gap++;
+	if (wl_l7_gap_inside_body(d, lost)) {
+		cnt->l7_gap_absorbed++;
+		d->body_left -= lost;
+		d->msg_bytes += lost;
+		d->next_seq = seq;
+		return 0;
+	}
+	wl_l7_dir_init(d, seq, 0);
+	if (open) {
+		d->state = WL_L7_GAPPED;
+		d->flags = flags;
+		d->msg_bytes = msg_bytes + lost;
+	}
+	return 0;
 }
 
 /* A SYN or SYN-ACK without payload on a connection without state: its ISN, by direction. A
@@ -57,15 +88,157 @@ static __always_inline void wl_l7_syn_note(const struct wl_l7_job *job, int dir)
 	hs->seen |= 1u << dir;
 }
 
+/* A datagram is a whole message: nothing carries over, so UDP (DNS clients use a fresh source
+ * port per query) takes no connection entry and cannot push the long-lived TCP connections out
+ * of the LRU. Requests are matched by id. Its state lives in the scratch (wiped after it). */
+static __always_inline struct wl_conn *wl_l7_dgram_conn(struct wl_l7_state *s, int dir)
+{
+	struct wl_conn *conn = &s->conn_init;
+	struct wl_l7_dir *d = &conn->dir[dir];
+
+	conn->l7_proto = s->job.l7_proto;
+	conn->fifo_head = 0;
+	conn->fifo_tail = 0;
+	conn->fifo_taken = 0;
+	__builtin_memset(d, 0, sizeof(*d));
+	d->flags = WL_DIR_SEQ_VALID;
+	return conn;
+}
+
+/* A TCP connection's first segment with payload: its state in wl_conns (NULL when the table is
+ * full). A handshake seen before it (wl_l7_syns) or this segment's SYN puts both directions on
+ * a message boundary. */
+static __always_inline struct wl_conn *wl_l7_conn_new(struct wl_l7_state *s,
+						      struct wl_counters *cnt, int dir)
+{
+	struct wl_l7_job *job = &s->job;
+	struct wl_conn *fresh = &s->conn_init;
+	int syn = job->tcp_flags & WL_TCP_SYN;
+	struct wl_l7_syn *hs = NULL;
+	int synced;
+
+	if (!syn)
+		hs = bpf_map_lookup_elem(&wl_l7_syns, &job->ckey);
+	synced = syn || hs;
+	/* the FIFO's entries are never read before they are written (head == tail), and clang
+	 * inlines no memset of the whole 1.5 KB */
+	__builtin_memset(fresh, 0, __builtin_offsetof(struct wl_conn, fifo));
+	__builtin_memset(fresh->dir, 0, sizeof(fresh->dir));
+	fresh->l7_proto = job->l7_proto;
+	/* Seen from the handshake: both directions start on a message boundary, each at its ISN + 1
+	 * when the handshake showed it, else learnt from its first segment. */
+	wl_l7_dir_init(&fresh->dir[dir], job->seq, synced);
+	wl_l7_dir_init(&fresh->dir[!dir], 0, synced);
+	fresh->dir[!dir].flags = 0;
+	if (hs) {
+		if (hs->seen & (1u << dir))
+			fresh->dir[dir].next_seq = hs->isn[dir] + 1;
+		if (hs->seen & (1u << !dir)) {
+			fresh->dir[!dir].next_seq = hs->isn[!dir] + 1;
+			fresh->dir[!dir].flags = WL_DIR_SEQ_VALID;
+		}
+	}
+	if (bpf_map_update_elem(&wl_conns, &job->ckey, fresh, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&wl_conns, &job->ckey)) {
+		cnt->l7_conn_full++;
+		return NULL;
+	}
+	cnt->conns_new++;
+	if (hs)
+		bpf_map_delete_elem(&wl_l7_syns, &job->ckey);
+	return bpf_map_lookup_elem(&wl_conns, &job->ckey);
+}
+
+/* A build may rewind a direction before its sequence number is checked (bench/bench_l7.bpf.c:
+ * every test_run repeat of a frame is then new data); the shipped programs do not. */
+#ifndef WL_L7_BENCH_REWIND
+#define WL_L7_BENCH_REWIND(conn, d, job, dir)
+#endif
+
+/*
+ * TCP: a SYN starts its direction (and a pure SYN the connection) anew, a RST ends the
+ * connection; then the segment's place in the stream: missing bytes before it are a gap, bytes
+ * already seen are trimmed off (*start, *len). Returns 1 when there is something to parse.
+ */
+static __always_inline int wl_l7_seq_track(struct wl_l7_job *job, struct wl_conn *conn, int dir,
+					   struct wl_counters *cnt, __u32 *start, __u32 *len)
+{
+	struct wl_l7_dir *d = &conn->dir[dir];
+	__s32 diff;
+
+	if ((job->tcp_flags & (WL_TCP_SYN | WL_TCP_ACK)) == WL_TCP_SYN) {
+		/* A new connection on a 4-tuple seen before (the old one closed by FIN or lost):
+		 * its unanswered requests and parser states do not carry over. */
+		__builtin_memset(conn->dir, 0, sizeof(conn->dir));
+		conn->fifo_head = conn->fifo_tail;
+		conn->fifo_taken = 0;
+	}
+	if (job->tcp_flags & WL_TCP_SYN) {
+		/* SYN or SYN-ACK: this direction starts here, on a boundary. */
+		wl_l7_dir_init(d, job->seq + 1, 1);
+		if (!*len)
+			return 0;
+	}
+	if (job->tcp_flags & WL_TCP_RST) {
+		if (!bpf_map_delete_elem(&wl_conns, &job->ckey))
+			cnt->conns_closed++;
+		return 0;
+	}
+	if (!(d->flags & WL_DIR_SEQ_VALID)) {
+		d->next_seq = job->seq;
+		d->flags |= WL_DIR_SEQ_VALID;
+	}
+	WL_L7_BENCH_REWIND(conn, d, job, dir);
+	diff = (__s32)(job->seq - d->next_seq);
+	if (diff > 0) {
+		wl_l7_gap(d, cnt, job->seq, diff);
+	} else if (diff < 0) {
+		__u32 seen = -diff;
+
+		cnt->l7_retransmit++;
+		if (seen >= *len)
+			return 0;
+		*start += seen;
+		*len -= seen;
+	}
+	d->next_seq += *len + ((job->tcp_flags & WL_TCP_FIN) ? 1 : 0);
+	/* a bare FIN goes on only to protocols whose messages can end at the close (the parser
+	 * then sees an empty payload, off == end) */
+	return *len ||
+	       ((job->tcp_flags & WL_TCP_FIN) && ((1u << (job->l7_proto & 31)) & WL_L7_FIN_PROTOS));
+}
+
+/* The walk over [start, start + len) of the packet: the window empty, no runs of events yet. */
+static __always_inline void wl_l7_walk_init(struct wl_l7_walk *w, wl_ctx_t *ctx,
+					    struct wl_conn *conn, int dir, struct wl_l7_state *s,
+					    struct wl_counters *cnt, __u32 start, __u32 len)
+{
+	w->ctx = ctx;
+	w->conn = conn;
+	w->d = &conn->dir[dir];
+	w->s = s;
+	w->cnt = cnt;
+	s->off = start;
+	s->end = start + len;
+	s->win_off = 0;
+	s->win_len = 0;
+	s->req.id = WL_CMD_NONE;
+	s->req.count = 0;
+	s->req.bytes = 0;
+	s->resp.id = WL_CMD_NONE;
+	s->resp.count = 0;
+	s->last_id = WL_CMD_NONE;
+	s->parser_pushes = 0;
+}
+
 /* Sets up the walk over this packet's new payload bytes. Returns 1 when there is something to
  * parse. The job was left in the per-CPU scratch by the L2-L4 path before the tail call. */
 static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp)
 {
 	struct wl_l7_walk w = {};
+	struct wl_counters *cnt;
 	struct wl_l7_state *s;
 	struct wl_l7_job *job;
-	struct wl_counters *cnt;
-	struct wl_l7_dir *d;
 	struct wl_conn *conn;
 	__u32 zero = 0, start, len;
 	int dir;
@@ -78,160 +251,31 @@ static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp)
 	dir = job->dir & 1;
 	start = job->payload_off;
 	len = job->payload_len;
-
 	if (!job->is_tcp) {
-		/* A datagram is a whole message: nothing carries over, so UDP (DNS clients use a
-		 * fresh source port per query) takes no connection entry and cannot push the
-		 * long-lived TCP connections out of the LRU. Requests are matched by id. */
 		if (!len)
 			return 0;
-		conn = &s->conn_init;
-		conn->l7_proto = job->l7_proto;
-		conn->fifo_head = 0;
-		conn->fifo_tail = 0;
-		conn->fifo_taken = 0;
-		d = &conn->dir[dir];
-		__builtin_memset(d, 0, sizeof(*d));
-		d->flags = WL_DIR_SEQ_VALID;
-		goto parse;
-	}
-	conn = bpf_map_lookup_elem(&wl_conns, &job->ckey);
-	if (!conn) {
-		struct wl_conn *fresh = &s->conn_init;
-		int syn = job->tcp_flags & WL_TCP_SYN;
-		struct wl_l7_syn *hs = NULL;
-		int synced;
-
-		if (!len) {
-			/* A handshake packet: only its sequence number is kept (wl_l7_syns), so a
-			 * SYN flood never pushes established connections out of wl_conns. */
-			if (syn)
-				wl_l7_syn_note(job, dir);
-			return 0;
-		}
-		if (!syn)
-			hs = bpf_map_lookup_elem(&wl_l7_syns, &job->ckey);
-		synced = syn || hs;
-		/* the FIFO's entries are never read before they are written (head == tail), and
-		 * clang inlines no memset of the whole 1.5 KB */
-		__builtin_memset(fresh, 0, __builtin_offsetof(struct wl_conn, fifo));
-		__builtin_memset(fresh->dir, 0, sizeof(fresh->dir));
-		fresh->l7_proto = job->l7_proto;
-		/* Seen from the handshake: both directions start on a message boundary, each at its
-		 * ISN + 1 when the handshake showed it, else learnt from its first segment. */
-		wl_l7_dir_init(&fresh->dir[dir], job->seq, synced);
-		wl_l7_dir_init(&fresh->dir[!dir], 0, synced);
-		fresh->dir[!dir].flags = 0;
-		if (hs) {
-			if (hs->seen & (1u << dir))
-				fresh->dir[dir].next_seq = hs->isn[dir] + 1;
-			if (hs->seen & (1u << !dir)) {
-				fresh->dir[!dir].next_seq = hs->isn[!dir] + 1;
-				fresh->dir[!dir].flags = WL_DIR_SEQ_VALID;
-			}
-		}
-		if (bpf_map_update_elem(&wl_conns, &job->ckey, fresh, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&wl_conns, &job->ckey)) {
-			cnt->l7_conn_full++;
-			return 0;
-		}
-		cnt->conns_new++;
-		if (hs)
-			bpf_map_delete_elem(&wl_l7_syns, &job->ckey);
+		conn = wl_l7_dgram_conn(s, dir);
+	} else {
 		conn = bpf_map_lookup_elem(&wl_conns, &job->ckey);
-		if (!conn)
-			return 0;
-	}
-	d = &conn->dir[dir];
-
-	if (job->is_tcp) {
-		__s32 diff;
-
-		if ((job->tcp_flags & (WL_TCP_SYN | WL_TCP_ACK)) == WL_TCP_SYN) {
-			/* A new connection on a 4-tuple seen before (the old one closed by FIN or
-			 * lost): its unanswered requests and parser states do not carry over. */
-			__builtin_memset(conn->dir, 0, sizeof(conn->dir));
-			conn->fifo_head = conn->fifo_tail;
-			conn->fifo_taken = 0;
-		}
-		if (job->tcp_flags & WL_TCP_SYN) {
-			/* SYN or SYN-ACK: this direction starts here, on a boundary. */
-			wl_l7_dir_init(d, job->seq + 1, 1);
-			if (!len)
+		if (!conn) {
+			if (!len) {
+				/* A handshake packet: only its sequence number is kept
+				 * (wl_l7_syns), so a SYN flood never pushes established
+				 * connections out of wl_conns. */
+				if (job->tcp_flags & WL_TCP_SYN)
+					wl_l7_syn_note(job, dir);
 				return 0;
-		}
-		if (job->tcp_flags & WL_TCP_RST) {
-			if (!bpf_map_delete_elem(&wl_conns, &job->ckey))
-				cnt->conns_closed++;
-			return 0;
-		}
-		if (!(d->flags & WL_DIR_SEQ_VALID)) {
-			d->next_seq = job->seq;
-			d->flags |= WL_DIR_SEQ_VALID;
-		}
-#ifdef WL_BENCH_REWIND
-		/* bench/bench_l7.bpf.c only: every repeat is new data, and replies find requests
-		 * pending (the first FIFO entry, pushed by a real request before) */
-		d->next_seq = job->seq;
-		if (dir) {
-			conn->fifo_head = 0;
-			conn->fifo_tail = 1;
-			conn->fifo_taken = 0;
-			conn->fifo[0].count = 64;
-		}
-#endif
-		diff = (__s32)(job->seq - d->next_seq);
-		if (diff > 0) {
-			cnt->l7_gap++;
-			if (wl_l7_gap_inside_body(d, diff)) {
-				/* Bytes are missing inside a body the parser skips unread: count
-				 * them as skipped and stay in sync (the late copy, if any, is then
-				 * a retransmission). */
-				cnt->l7_gap_absorbed++;
-				d->body_left -= diff;
-				d->msg_bytes += diff;
-				d->next_seq = job->seq;
-			} else {
-				/* Bytes are missing: whatever message was open is lost. */
-				wl_l7_dir_init(d, job->seq, 0);
 			}
-		} else if (diff < 0) {
-			__u32 seen = -diff;
-
-			cnt->l7_retransmit++;
-			if (seen >= len)
+			conn = wl_l7_conn_new(s, cnt, dir);
+			if (!conn)
 				return 0;
-			start += seen;
-			len -= seen;
 		}
-		d->next_seq += len + ((job->tcp_flags & WL_TCP_FIN) ? 1 : 0);
+		if (!wl_l7_seq_track(job, conn, dir, cnt, &start, &len))
+			return 0;
 	}
-	/* a bare FIN goes on only to protocols whose messages can end at the close (the parser
-	 * then sees an empty payload, off == end) */
-	if (!len &&
-	    (!(job->tcp_flags & WL_TCP_FIN) || !((1u << (job->l7_proto & 31)) & WL_L7_FIN_PROTOS)))
-		return 0;
-parse:
 	if (len)
 		cnt->l7_packets++;
-
-	w.ctx = ctx;
-	w.conn = conn;
-	w.d = d;
-	w.s = s;
-	w.cnt = cnt;
-	s->off = start;
-	s->end = start + len;
-	s->win_off = 0;
-	s->win_len = 0;
-	s->req.id = WL_CMD_NONE;
-	s->req.count = 0;
-	s->req.bytes = 0;
-	s->resp.id = WL_CMD_NONE;
-	s->resp.count = 0;
-	s->last_id = WL_CMD_NONE;
-	s->by_id = 0;
-
+	wl_l7_walk_init(&w, ctx, conn, dir, s, cnt, start, len);
 	*wp = w;
 	return 1;
 }

@@ -28,7 +28,7 @@ enum wl_dns_state {
 	DN_RESYNC = WL_L7_RESYNC,
 };
 
-#define WL_DIR_NODATA WL_DIR_NEG /* response: NOERROR without an answer (a miss) */
+#define WL_DIR_NODATA WL_DIR_P0 /* response: NOERROR without an answer (a miss) */
 
 struct wl_dns_dir {
 	__u32 msg_len;	 /* the whole message, with the TCP length */
@@ -351,7 +351,7 @@ static __always_inline void wl_dns_parse(struct wl_l7_walk *w)
 	__u32 have = w->s->end - w->s->off;
 	int frag = 0;
 
-	w->s->by_id = 1;
+	w->s->parser_pushes = 1;
 	if (!w->s->job.is_tcp) {
 		/* one message per datagram: its length is the datagram's (of which a first IP
 		 * fragment holds the start: header and question, what DNS needs) */

@@ -68,9 +68,9 @@ enum wl_http_hkind {
 #define HM_TOOLONG   0x10 /* request: method longer than a command name */
 #define HM_HAVE_DIGS 0x20 /* a number being read has at least one digit */
 
-/* wl_l7_dir.flags of a response: what the request being answered was */
-#define WL_DIR_HEAD    WL_DIR_ATTR	/* HEAD: the response has no body */
-#define WL_DIR_CONNECT WL_DIR_CONTAINER /* CONNECT: a 2xx opens a tunnel */
+/* HTTP's own wl_l7_dir.flags, of a response: what the request being answered was */
+#define WL_HTTP_HEAD	WL_DIR_P0 /* HEAD: the response has no body */
+#define WL_HTTP_CONNECT WL_DIR_P1 /* CONNECT: a 2xx opens a tunnel */
 
 /* HTTP's own per-direction state, in wl_l7_dir.priv. */
 struct wl_http_dir {
@@ -233,7 +233,7 @@ static __always_inline void wl_http_resp_done(struct wl_l7_walk *w, struct wl_l7
 	wl_emit_response(w, d->cur_id, d->msg_ts_ns, HP(d)->status >= 500, HP(d)->status == 404,
 			 d->msg_bytes);
 	st = HP(d)->status; /* read again: see wl_http_req_done */
-	if (st == 101 || ((d->flags & WL_DIR_CONNECT) && st >= 200 && st < 300)) {
+	if (st == 101 || ((d->flags & WL_HTTP_CONNECT) && st >= 200 && st < 300)) {
 		wl_http_reset(d);
 		d->state = HT_TUNNEL;
 	} else {
@@ -279,9 +279,9 @@ static __always_inline void wl_http_req_kind(struct wl_l7_dir *d, __u16 id)
 	v = *(__u64 *)n->command;
 	/* little-endian "HEAD\0\0\0\0" and "CONNECT\0" */
 	if (v == 0x44414548ull)
-		d->flags |= WL_DIR_HEAD;
+		d->flags |= WL_HTTP_HEAD;
 	else if (v == 0x005443454e4e4f43ull)
-		d->flags |= WL_DIR_CONNECT;
+		d->flags |= WL_HTTP_CONNECT;
 }
 
 /* The response's header block ended: returns HX_MSG when it has no body. */
@@ -299,8 +299,8 @@ static __always_inline int wl_http_resp_headers_done(struct wl_l7_walk *w, struc
 	d->cur_id = wl_fifo_pop(w, &lat);
 	d->msg_ts_ns = lat;
 	wl_http_req_kind(d, d->cur_id);
-	if ((d->flags & WL_DIR_HEAD) || st == 101 || st == 204 || st == 304 ||
-	    ((d->flags & WL_DIR_CONNECT) && st < 300))
+	if ((d->flags & WL_HTTP_HEAD) || st == 101 || st == 204 || st == 304 ||
+	    ((d->flags & WL_HTTP_CONNECT) && st < 300))
 		return HX_MSG; /* no body */
 	if (HP(d)->mflags & HM_CHUNKED) {
 		d->state = HT_CHUNK_SIZE;
@@ -625,9 +625,31 @@ static __always_inline int wl_http_chunk_byte(struct wl_l7_dir *d, __u8 c)
 		if (c == '\n')
 			return HX_MSG;
 		return wl_http_line_rest(d, HA_TRL);
+	case HT_TRL_END_LF:
+		return c == '\n' ? HX_MSG : HX_MALFORMED;
 	default:
 		return HX_NONE;
 	}
+}
+
+/* A byte of the start line: the request method, or the response's "HTTP/1.x" and status. */
+static __always_inline int wl_http_start_byte(struct wl_l7_dir *d, __u8 c, int resp)
+{
+	if (d->state == HT_IDLE)
+		return wl_http_idle_byte(d, c, resp);
+	if (d->state == HT_METHOD)
+		return wl_http_method_byte(d, c);
+	return wl_http_status_byte(d, c);
+}
+
+/* A byte of the header block: a header name, a value we read, or the LF of the empty line. */
+static __always_inline int wl_http_header_byte(struct wl_l7_dir *d, __u8 c, int resp)
+{
+	if (d->state == HT_HDR_VALUE)
+		return wl_http_value_byte(d, c);
+	if (d->state == HT_HDR_END_LF)
+		return c == '\n' ? HX_HDRS : HX_MALFORMED;
+	return wl_http_name_byte(d, c, resp);
 }
 
 /*
@@ -640,27 +662,12 @@ __noinline int wl_http_byte(struct wl_l7_dir *d, __u32 c, __u32 resp)
 	if (!d)
 		return HX_NONE;
 	c &= 0xff;
-	switch (d->state) {
-	case HT_IDLE:
-		return wl_http_idle_byte(d, c, resp);
-	case HT_METHOD:
-		return wl_http_method_byte(d, c);
-	case HT_PROTO:
-	case HT_CODE:
-		return wl_http_status_byte(d, c);
-	case HT_HDR_START:
-	case HT_HDR_NAME:
-		return wl_http_name_byte(d, c, resp);
-	case HT_HDR_VALUE:
-		return wl_http_value_byte(d, c);
-	case HT_HDR_END_LF:
-	case HT_TRL_END_LF:
-		if (c != '\n')
-			return HX_MALFORMED;
-		return d->state == HT_HDR_END_LF ? HX_HDRS : HX_MSG;
-	default:
-		return wl_http_chunk_byte(d, c);
-	}
+	/* the walk (wl_http_step) takes HT_LINE_REST and the body states itself */
+	if (d->state <= HT_CODE)
+		return wl_http_start_byte(d, c, resp);
+	if (d->state < HT_BODY)
+		return wl_http_header_byte(d, c, resp);
+	return wl_http_chunk_byte(d, c);
 }
 
 /* ---- the walk ---- */

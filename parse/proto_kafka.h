@@ -296,7 +296,7 @@ static __always_inline void wl_kafka_resync(struct wl_l7_walk *w, struct wl_l7_d
 
 static __always_inline void wl_kafka_parse(struct wl_l7_walk *w)
 {
-	w->s->by_id = 1;
+	w->s->parser_pushes = 1;
 	wl_kafka_resync(w, w->d);
 	if (w->d->state == KF_RESYNC)
 		return;

@@ -25,7 +25,7 @@
  * Bytes that never reach the hook in order (a gap) cost nothing when they fall inside a data
  * block or binary body (skipped by length anyway); inside a VALUE/STAT block reply, the reply
  * still answers all its keys and resumes at its next VALUE/STAT line or END (keys whose VALUE
- * line was in the gap count as misses). See wl_mc_gap.
+ * line was in the gap count as misses). See wl_mc_gap_mark.
  */
 #ifndef WL_PARSE_PROTO_MEMCACHED_H
 #define WL_PARSE_PROTO_MEMCACHED_H
@@ -101,12 +101,6 @@ struct wl_mc_dir {
 	__u8 noreply;	     /* request: the command reading its data block expects no reply */
 	__u8 end_after_data; /* response: the data block ends the reply (meta VA) */
 	__u8 seek;	     /* response: a reply lost bytes; resume at its next VALUE/STAT/END */
-	/* where the last packet left this direction, to measure and bridge a gap after it */
-	__u8 seen_state;
-	__u8 seen_flags;
-	__u32 seen_seq; /* TCP sequence number after it */
-	__u32 seen_body;
-	__u32 seen_msg;
 };
 _Static_assert(sizeof(struct wl_mc_dir) <= WL_L7_PRIV_MAX, "memcached state fits in priv");
 #define MC(d) ((struct wl_mc_dir *)(d)->priv)
@@ -234,25 +228,19 @@ static __always_inline int wl_mc_walk(struct wl_l7_walk *w, wl_ctx_t *ctx, struc
 	return w->cnt && w->s;
 }
 
-/* The runs of events go to the stats map in global functions: verified once, not once per
- * path that emits an event. Requests: no FIFO push here (by_id: the parser pushes its own). */
-__noinline int wl_mc_flush_req(struct wl_conn *conn)
+/* The runs of events (requests, or responses when resp) go to the stats map in a global
+ * function: verified once, not once per path that emits an event. Requests: no FIFO push here
+ * (parser_pushes: wl_mc_push does). */
+__noinline int wl_mc_flush(struct wl_conn *conn, int resp)
 {
 	struct wl_l7_walk w;
 
 	if (!conn || !wl_mc_walk(&w, 0, conn))
 		return 0;
-	wl_run_flush_req(&w);
-	return 0;
-}
-
-__noinline int wl_mc_flush_resp(struct wl_conn *conn)
-{
-	struct wl_l7_walk w;
-
-	if (!conn || !wl_mc_walk(&w, 0, conn))
-		return 0;
-	wl_run_flush_resp(&w);
+	if (resp)
+		wl_run_flush_resp(&w);
+	else
+		wl_run_flush_req(&w);
 	return 0;
 }
 
@@ -263,7 +251,7 @@ static __always_inline void wl_mc_requests(struct wl_l7_walk *w, __u16 id, __u32
 
 	wl_l7_rule_check(w->s, id); /* L7 rules (l7_block.h) */
 	if (r->id != id || r->count >= 0xffff)
-		wl_mc_flush_req(w->conn);
+		wl_mc_flush(w->conn, 0);
 	r->id = id;
 	r->count += n;
 	r->bytes += bytes;
@@ -280,7 +268,7 @@ static __always_inline void wl_mc_responses(struct wl_l7_walk *w, __u16 id, __u6
 		return;
 	}
 	if (r->id != id || r->lat_ns != lat_ns)
-		wl_mc_flush_resp(w->conn);
+		wl_mc_flush(w->conn, 1);
 	r->id = id;
 	r->lat_ns = lat_ns;
 	r->count += n;
@@ -354,15 +342,7 @@ static __always_inline void wl_mc_msg_done(struct wl_l7_dir *d)
 /* The command id of the name in m->name (WL_CMD_OTHER when unknown). Global: verified once. */
 __noinline int wl_mc_lookup_g(struct wl_mc_dir *m)
 {
-	struct wl_l7_walk w = {};
-	__u32 zero = 0;
-	__u16 flags;
-
-	/* the scratch from its map: its name_key is the lookup's key */
-	w.s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
-	if (!m || !w.s)
-		return WL_CMD_OTHER;
-	return wl_cmd_lookup(&w, m->name, &flags);
+	return m ? wl_cmd_lookup_scratch(m->name) : WL_CMD_OTHER;
 }
 
 /* ---- text requests ---- */
@@ -401,6 +381,18 @@ static __always_inline int wl_mc_kind(const struct wl_mc_dir *m)
 	return MCK_OTHER;
 }
 
+/* Token counts memcached accepts for each command kind (else it answers ERROR): the least and
+ * the most (MC_ANY: no bound). 24 bytes: in .rodata (libbpf takes no .rodata.cst32). */
+#define MC_ANY 0xff
+static const struct {
+	__u8 lo, hi;
+} wl_mc_tokens[MCK_MSET + 1] = {
+	[MCK_OTHER] = {0, MC_ANY}, [MCK_GET] = {2, MC_ANY},  [MCK_GAT] = {2, MC_ANY},
+	[MCK_STORE] = {5, 6},	   [MCK_CAS] = {6, 7},	     [MCK_ARITH] = {3, 4},
+	[MCK_TOUCH] = {3, 4},	   [MCK_DELETE] = {2, 4},    [MCK_FLUSH] = {1, 3},
+	[MCK_VERBOSITY] = {2, 3},  [MCK_QUIT] = {0, MC_ANY}, [MCK_MSET] = {3, MC_ANY},
+};
+
 /* A storage command whose data block follows (no response expected when noreply). */
 static __always_inline void wl_mc_req_data_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
 						struct wl_mc_dir *m)
@@ -417,44 +409,18 @@ static __always_inline void wl_mc_req_data_done(struct wl_l7_walk *w, struct wl_
 static __always_inline void wl_mc_req_line(struct wl_l7_walk *w, struct wl_l7_dir *d,
 					   struct wl_mc_dir *m)
 {
-	__u32 nt = m->ntok, n = 1, lo = 0, hi = 0xffffffff, data = 0;
+	__u32 nt = m->ntok, n = 1, data = 0;
 	int kind = wl_mc_kind(m), noreply = 0, expect = 1, ok;
+	__u8 lo, hi;
 	__u16 id;
 
 	/* a first token too long for the name buffer is no command memcached knows */
 	id = nt && m->name[WL_CMD_LEN - 2] == 0 ? wl_mc_lookup_g(m) : WL_CMD_OTHER;
-	/* token counts memcached accepts for each command (else it answers ERROR) */
-	switch (kind) {
-	case MCK_GET:
-	case MCK_GAT:
-		lo = 2;
-		break;
-	case MCK_STORE:
-		lo = 5, hi = 6;
-		break;
-	case MCK_CAS:
-		lo = 6, hi = 7;
-		break;
-	case MCK_ARITH:
-	case MCK_TOUCH:
-		lo = 3, hi = 4;
-		break;
-	case MCK_DELETE:
-		lo = 2, hi = 4;
-		break;
-	case MCK_FLUSH:
-		lo = 1, hi = 3;
-		break;
-	case MCK_VERBOSITY:
-		lo = 2, hi = 3;
-		break;
-	case MCK_MSET:
-		lo = 3;
-		break;
-	default:
-		break;
-	}
-	ok = nt >= lo && nt <= hi;
+	if (kind < 0 || kind > MCK_MSET)
+		kind = MCK_OTHER;
+	lo = wl_mc_tokens[kind].lo;
+	hi = wl_mc_tokens[kind].hi;
+	ok = nt >= lo && (hi == MC_ANY || nt <= hi);
 	if (ok && kind == MCK_GET)
 		n = nt - 1;
 	else if (ok && kind == MCK_GAT && nt > 2)
@@ -491,126 +457,39 @@ static __always_inline void wl_mc_req_line(struct wl_l7_walk *w, struct wl_l7_di
 
 /* ---- binary ---- */
 
-/* The command name of a binary opcode (as the text protocol names it), into m->name. */
+/* The names of the binary opcodes 0x00..0x24, as the text protocol names them ("" : none). 16
+ * bytes a row, 8-aligned: a name is two 64-bit loads. */
+static const char wl_mc_bin_names[][16] __attribute__((aligned(8))) = {
+	"get",	      "set",	   "add",
+	"replace",    "delete",	   "incr",
+	"decr",	      "quit",	   "flush_all",
+	"getq",	      "noop",	   "version",
+	"getk",	      "getkq",	   "append",
+	"prepend",    "stats",	   "setq",
+	"addq",	      "replaceq",  "deleteq",
+	"incrq",      "decrq",	   "quitq",
+	"flush_allq", "appendq",   "prependq",
+	"verbosity",  "touch",	   "gat",
+	"gatq",	      "",	   "sasl_list_mechs",
+	"sasl_auth",  "sasl_step", "gatk",
+	"gatkq",
+};
+#define WL_MC_BIN_OPS (sizeof(wl_mc_bin_names) / sizeof(wl_mc_bin_names[0]))
+
+/* The command name of a binary opcode, into m->name ("OTHER" for an unknown one). */
 static __always_inline void wl_mc_bin_name(struct wl_mc_dir *m, __u8 op)
 {
-	__u64 *n = (__u64 *)m->name, a = 0, b = 0;
+	__u64 *n = (__u64 *)m->name;
+	const __u64 *row;
 
-	switch (op) {
-	case 0x00:
-		a = MC8("get");
-		break;
-	case 0x01:
-		a = MC8("set");
-		break;
-	case 0x02:
-		a = MC8("add");
-		break;
-	case 0x03:
-		a = MC8("replace");
-		break;
-	case 0x04:
-		a = MC8("delete");
-		break;
-	case 0x05:
-		a = MC8("incr");
-		break;
-	case 0x06:
-		a = MC8("decr");
-		break;
-	case 0x07:
-		a = MC8("quit");
-		break;
-	case 0x08:
-		a = MC8("flush_all"), b = MC8H("flush_all");
-		break;
-	case 0x09:
-		a = MC8("getq");
-		break;
-	case 0x0a:
-		a = MC8("noop");
-		break;
-	case 0x0b:
-		a = MC8("version");
-		break;
-	case 0x0c:
-		a = MC8("getk");
-		break;
-	case 0x0d:
-		a = MC8("getkq");
-		break;
-	case 0x0e:
-		a = MC8("append");
-		break;
-	case 0x0f:
-		a = MC8("prepend");
-		break;
-	case 0x10:
-		a = MC8("stats");
-		break;
-	case 0x11:
-		a = MC8("setq");
-		break;
-	case 0x12:
-		a = MC8("addq");
-		break;
-	case 0x13:
-		a = MC8("replaceq");
-		break;
-	case 0x14:
-		a = MC8("deleteq");
-		break;
-	case 0x15:
-		a = MC8("incrq");
-		break;
-	case 0x16:
-		a = MC8("decrq");
-		break;
-	case 0x17:
-		a = MC8("quitq");
-		break;
-	case 0x18:
-		a = MC8("flush_allq"), b = MC8H("flush_allq");
-		break;
-	case 0x19:
-		a = MC8("appendq");
-		break;
-	case 0x1a:
-		a = MC8("prependq");
-		break;
-	case 0x1b:
-		a = MC8("verbosity"), b = MC8H("verbosity");
-		break;
-	case 0x1c:
-		a = MC8("touch");
-		break;
-	case 0x1d:
-		a = MC8("gat");
-		break;
-	case 0x1e:
-		a = MC8("gatq");
-		break;
-	case 0x20:
-		a = MC8("sasl_list_mechs"), b = MC8H("sasl_list_mechs");
-		break;
-	case 0x21:
-		a = MC8("sasl_auth"), b = MC8H("sasl_auth");
-		break;
-	case 0x22:
-		a = MC8("sasl_step"), b = MC8H("sasl_step");
-		break;
-	case 0x23:
-		a = MC8("gatk");
-		break;
-	case 0x24:
-		a = MC8("gatkq");
-		break;
-	default:
-		a = MC8("OTHER");
-		break;
+	if (op < WL_MC_BIN_OPS && wl_mc_bin_names[op][0]) {
+		row = (const __u64 *)wl_mc_bin_names[op];
+		n[0] = row[0];
+		n[1] = row[1];
+	} else {
+		n[0] = MC8("OTHER");
+		n[1] = 0;
 	}
-	n[0] = a;
-	n[1] = b;
 	n[2] = 0;
 }
 
@@ -822,6 +701,21 @@ static __always_inline void wl_mc_resp_done(struct wl_l7_walk *w, struct wl_l7_d
 	wl_mc_msg_done(d);
 }
 
+/* A VALUE line (the length in token 3) or a meta VA line (token 1, and the data block ends the
+ * reply): the data block follows. */
+static __always_inline void wl_mc_value_line(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					     struct wl_mc_dir *m, __u32 tok, int last)
+{
+	if (m->ntok <= tok || ((m->num_bad | m->neg) & (1u << tok))) {
+		wl_mc_malformed(w, d);
+		return;
+	}
+	m->items++;
+	m->end_after_data = last;
+	d->body_left = m->val[tok & 3] + 2;
+	d->state = MC_DATA;
+}
+
 static __always_inline void wl_mc_resp_line(struct wl_l7_walk *w, struct wl_l7_dir *d,
 					    struct wl_mc_dir *m)
 {
@@ -841,106 +735,67 @@ static __always_inline void wl_mc_resp_line(struct wl_l7_walk *w, struct wl_l7_d
 		wl_mc_malformed(w, d); /* memcached sends no blank lines */
 		return;
 	}
-	switch (kind) {
-	case MCR_VALUE:
-		if (m->ntok < 4 || (m->num_bad & 0x8) || (m->neg & 0x8))
-			goto malformed;
-		m->items++;
-		m->end_after_data = 0;
-		d->body_left = m->val[3] + 2;
-		d->state = MC_DATA;
+	if (kind == MCR_VALUE || kind == MCR_VA) {
+		wl_mc_value_line(w, d, m, kind == MCR_VALUE ? 3 : 1, kind == MCR_VA);
 		return;
-	case MCR_VA:
-		if (m->ntok < 2 || (m->num_bad & 0x2) || (m->neg & 0x2))
-			goto malformed;
-		m->items++;
-		m->end_after_data = 1;
-		d->body_left = m->val[1] + 2;
-		d->state = MC_DATA;
-		return;
-	case MCR_ITEM:
+	}
+	if (kind == MCR_ITEM) {
 		m->items++;
 		d->state = MC_IDLE; /* the block goes on */
 		return;
-	case MCR_END:
-		wl_mc_resp_done(w, d, m, 0, -1);
-		return;
-	case MCR_ERROR:
-		wl_mc_resp_done(w, d, m, 1, 0);
-		return;
-	case MCR_MISS:
-		wl_mc_resp_done(w, d, m, 0, 1);
-		return;
-	default:
-		wl_mc_resp_done(w, d, m, 0, 0);
-		return;
 	}
-malformed:
-	wl_mc_malformed(w, d);
+	/* the reply's last line: END (the keys without a VALUE are misses), an error, a miss, or
+	 * a one-line reply */
+	wl_mc_resp_done(w, d, m, kind == MCR_ERROR, kind == MCR_END ? -1 : kind == MCR_MISS);
 }
 
 /* ---- steps ---- */
 
-/*
- * One step of either direction: a whole data block or binary body skip, a binary header, or a
- * text line (or what of it the window holds). Returns 1 (stop) at the end of the payload.
- */
-static __always_inline long wl_mc_step(struct wl_l7_walk *w, int resp)
+/* A data block or binary body was skipped to its end: what it ends. */
+static __always_inline void wl_mc_body_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					    struct wl_mc_dir *m, int resp)
+{
+	if (d->state == MC_BIN_BODY)
+		wl_mc_msg_done(d);
+	else if (!resp)
+		wl_mc_req_data_done(w, d, m);
+	else if (m->end_after_data)
+		wl_mc_resp_done(w, d, m, 0, 0);
+	else
+		d->state = MC_IDLE; /* the next VALUE, or END */
+}
+
+/* The first byte of a message (the window covers it): a binary header or a text line. */
+static __always_inline void wl_mc_msg_start(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					    struct wl_mc_dir *m, int resp)
+{
+	__u8 c = wl_win_byte(w);
+
+	if (!(d->flags & WL_DIR_STARTED))
+		d->msg_bytes = 0;
+	if (c == (resp ? WL_MC_RESP_MAGIC : WL_MC_REQ_MAGIC) && !m->seek) {
+		d->hdr_len = 0;
+		d->state = MC_BIN_HDR;
+		return;
+	}
+	if (resp && !(d->flags & WL_DIR_STARTED))
+		wl_mc_resp_start(w, d, m);
+	wl_mc_line_reset(m);
+	d->state = MC_LINE;
+}
+
+/* A text line, or what of it the window holds (up to WL_MC_SCAN_CHUNK bytes). Returns 1 to
+ * stop. */
+static __always_inline long wl_mc_line_step(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					    struct wl_mc_dir *m, int resp)
 {
 	struct wl_l7_state *s = w->s;
-	struct wl_l7_dir *d = w->d;
-	struct wl_mc_dir *m = MC(d);
-	__u32 avail, pos, lim, wlim, next, n;
+	__u32 pos, lim, wlim, next, n;
 
-	if (d->state == MC_DATA || d->state == MC_BIN_BODY) {
-		if (!wl_l7_body_skip(w, d))
-			return 1;
-		if (d->state == MC_BIN_BODY)
-			wl_mc_msg_done(d);
-		else if (!resp)
-			wl_mc_req_data_done(w, d, m);
-		else if (m->end_after_data)
-			wl_mc_resp_done(w, d, m, 0, 0);
-		else
-			d->state = MC_IDLE; /* the next VALUE, or END */
-		return s->off >= s->end;
-	}
-	if (d->state == MC_RESYNC || !wl_win_avail(w))
+	wlim = wl_win_span(w, 0, &pos);
+	if (!wlim)
 		return 1;
-	if (d->state == MC_IDLE) {
-		__u8 c = wl_win_byte(w);
-
-		if (!(d->flags & WL_DIR_STARTED))
-			d->msg_bytes = 0;
-		if (c == (resp ? WL_MC_RESP_MAGIC : WL_MC_REQ_MAGIC) && !m->seek) {
-			d->hdr_len = 0;
-			d->state = MC_BIN_HDR;
-		} else {
-			if (resp && !(d->flags & WL_DIR_STARTED))
-				wl_mc_resp_start(w, d, m);
-			wl_mc_line_reset(m);
-			d->state = MC_LINE;
-		}
-	}
-	if (d->state == MC_BIN_HDR) {
-		if (!wl_l7_hdr_take(w, d, WL_MC_BIN_HDR))
-			return 1;
-		if (resp)
-			wl_mc_resp_bin(w, d, m);
-		else
-			wl_mc_req_bin(w, d, m);
-		return s->off >= s->end;
-	}
-	if (d->state != MC_LINE)
-		return 1;
-	avail = wl_win_avail(w);
-	if (!avail)
-		return 1;
-	pos = s->off - s->win_off;
-	lim = pos + avail;
-	if (lim > WL_L7_WINDOW)
-		return 1;
-	wlim = lim;
+	lim = wlim;
 	if (lim > pos + WL_MC_SCAN_CHUNK)
 		lim = pos + WL_MC_SCAN_CHUNK;
 	next = wl_mc_scan(s, m, pos, lim);
@@ -964,6 +819,40 @@ static __always_inline long wl_mc_step(struct wl_l7_walk *w, int resp)
 	else
 		wl_mc_req_line(w, d, m);
 	return s->off >= s->end;
+}
+
+/*
+ * One step of either direction: a whole data block or binary body skip, a binary header, or a
+ * text line (or what of it the window holds). Returns 1 (stop) at the end of the payload.
+ */
+static __always_inline long wl_mc_step(struct wl_l7_walk *w, int resp)
+{
+	struct wl_l7_state *s = w->s;
+	struct wl_l7_dir *d = w->d;
+	struct wl_mc_dir *m = MC(d);
+
+	if (d->state == MC_DATA || d->state == MC_BIN_BODY) {
+		if (!wl_l7_body_skip(w, d))
+			return 1;
+		wl_mc_body_done(w, d, m, resp);
+		return s->off >= s->end;
+	}
+	if (d->state == MC_RESYNC || !wl_win_avail(w))
+		return 1;
+	if (d->state == MC_IDLE)
+		wl_mc_msg_start(w, d, m, resp);
+	if (d->state == MC_BIN_HDR) {
+		if (!wl_l7_hdr_take(w, d, WL_MC_BIN_HDR))
+			return 1;
+		if (resp)
+			wl_mc_resp_bin(w, d, m);
+		else
+			wl_mc_req_bin(w, d, m);
+		return s->off >= s->end;
+	}
+	if (d->state != MC_LINE)
+		return 1;
+	return wl_mc_line_step(w, d, m, resp);
 }
 
 /*
@@ -1011,43 +900,28 @@ static long wl_mc_resp_step(__u32 i, void *arg)
 
 /*
  * Bytes lost before the hook (or overtaken by later segments: the late copy is then skipped as a
- * retransmission) set the direction to MC_RESYNC. What they cost depends on where they fell:
- * inside a data block or binary body being skipped, nothing (the rest is skipped by length);
- * inside a VALUE/STAT block, the reply stays open (its keys left the FIFO when it started) and
- * resumes at its next VALUE/STAT line or END: its keys are all answered, those whose VALUE was
- * lost count as misses. Without this, one lost segment of a large multi-get reply lost every
- * key of the line, and the resync could start a "reply" inside a data block.
+ * retransmission) cost nothing inside a data block or binary body being skipped (the engine
+ * absorbs them: wl_l7_gap_mark). Inside a VALUE/STAT block, the reply stays open (its keys left
+ * the FIFO when it started; wl_l7_gap_mark_open) and resumes at its next VALUE/STAT line or
+ * END: its keys are all answered, those whose VALUE was lost count as misses. Without this, one
+ * lost segment of a large multi-get reply lost every key of the line, and the resync could
+ * start a "reply" inside a data block.
  */
-static __always_inline void wl_mc_gap(struct wl_l7_walk *w, struct wl_l7_dir *d,
-				      struct wl_mc_dir *m)
+static __always_inline void wl_mc_gap_mark(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					   struct wl_mc_dir *m)
 {
-	__u32 lost = w->s->job.seq - m->seen_seq; /* no bytes were trimmed off a gap's segment */
-	__u8 st = m->seen_state;
-
-	if (d->state != MC_RESYNC || !w->s->job.is_tcp || (__s32)lost <= 0)
-		return;
-	if ((st == MC_DATA || st == MC_BIN_BODY) && lost < m->seen_body) {
-		d->state = st;
-		d->body_left = m->seen_body - lost;
-	} else if (w->s->job.dir && (m->seen_flags & WL_DIR_STARTED) && m->items &&
-		   !m->end_after_data) {
-		d->state = MC_IDLE;
-		m->seek = 1;
-	} else {
-		return;
-	}
-	d->flags = m->seen_flags;
-	d->msg_bytes = m->seen_msg + lost;
+	wl_l7_gap_mark(d, d->state == MC_DATA || d->state == MC_BIN_BODY, 0);
+	wl_l7_gap_mark_open(d, w->s->job.dir && (d->flags & WL_DIR_STARTED) && m->items &&
+				       !m->end_after_data);
 }
 
-/* Where this packet leaves the direction (the engine resets it on a gap). */
-static __always_inline void wl_mc_seen(struct wl_l7_dir *d, struct wl_mc_dir *m)
+/* A reply that lost bytes goes on at its next VALUE/STAT line or END (see wl_mc_gap_mark). */
+static __always_inline void wl_mc_gap_resume(struct wl_l7_dir *d, struct wl_mc_dir *m)
 {
-	m->seen_seq = d->next_seq;
-	m->seen_state = d->state;
-	m->seen_flags = d->flags;
-	m->seen_body = d->body_left;
-	m->seen_msg = d->msg_bytes;
+	if (d->state != WL_L7_GAPPED)
+		return;
+	d->state = MC_IDLE;
+	m->seek = 1;
 }
 
 /* A segment may restart a stream that lost sync if it begins like a message. */
@@ -1063,13 +937,15 @@ static __always_inline void wl_mc_resync(struct wl_l7_walk *w, struct wl_l7_dir 
 	if (w->s->job.dir
 		    ? (c == WL_MC_RESP_MAGIC || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
 		    : (c == WL_MC_REQ_MAGIC || (c >= 'a' && c <= 'z'))) {
+		struct wl_mc_dir *m = MC(d);
+
+		wl_mc_msg_done(d);
 		d->flags &= WL_DIR_SEQ_VALID;
 		d->body_left = 0;
-		MC(d)->items = 0;
-		MC(d)->keys = 1;
-		MC(d)->acc_bytes = 0;
-		MC(d)->seek = 0;
-		wl_mc_msg_done(d);
+		m->items = 0;
+		m->keys = 1;
+		m->acc_bytes = 0;
+		m->seek = 0;
 		return;
 	}
 	w->cnt->l7_resync_skip++;
@@ -1078,8 +954,8 @@ static __always_inline void wl_mc_resync(struct wl_l7_walk *w, struct wl_l7_dir 
 static __always_inline void wl_memcached_parse(struct wl_l7_walk *w)
 {
 	/* requests are pushed to the FIFO here (noreply ones are not), not by the engine */
-	w->s->by_id = 1;
-	wl_mc_gap(w, w->d, MC(w->d));
+	w->s->parser_pushes = 1;
+	wl_mc_gap_resume(w->d, MC(w->d));
 	wl_mc_resync(w, w->d);
 	if (w->s->job.dir) {
 		bpf_loop(WL_L7_STEPS_MAX, wl_mc_resp_step, w, 0);
@@ -1087,7 +963,7 @@ static __always_inline void wl_memcached_parse(struct wl_l7_walk *w)
 		bpf_loop(WL_L7_STEPS_MAX, wl_mc_req_step, w, 0);
 		wl_mc_push_flush(w, MC(w->d));
 	}
-	wl_mc_seen(w->d, MC(w->d));
+	wl_mc_gap_mark(w, w->d, MC(w->d));
 }
 
 /* Does a client's first payload look like memcached? head: its first 16 bytes (zero-padded).

@@ -601,7 +601,7 @@ static __always_inline void wl_mongo_resync(struct wl_l7_walk *w, struct wl_l7_d
 
 static __always_inline void wl_mongodb_parse(struct wl_l7_walk *w)
 {
-	w->s->by_id = 1;
+	w->s->parser_pushes = 1;
 	wl_mongo_resync(w, w->d);
 	if (w->d->state == MG_RESYNC)
 		return;

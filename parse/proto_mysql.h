@@ -1300,7 +1300,7 @@ __noinline int wl_mysql_parse_g(wl_ctx_t *ctx, struct wl_conn *conn)
 	dir = w.s->job.dir & 1;
 	w.d = &conn->dir[dir];
 	m = M(w.d);
-	w.s->by_id = 1; /* this parser pushes its requests itself (with their kind) */
+	w.s->parser_pushes = 1; /* this parser pushes its requests itself (with their kind) */
 	if (M(&conn->dir[0])->flags & MF_IGNORE)
 		m->flags |= MF_IGNORE;
 	if (m->flags & MF_IGNORE) {

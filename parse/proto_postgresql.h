@@ -998,7 +998,7 @@ __noinline int wl_pg_parse(wl_ctx_t *ctx, struct wl_conn *conn)
 		return 0;
 	dir = w.s->job.dir & 1;
 	w.d = &conn->dir[dir];
-	w.s->by_id = 1; /* this parser pushes its requests itself (with their kind) */
+	w.s->parser_pushes = 1; /* this parser pushes its requests itself (with their kind) */
 	if (PG(&conn->dir[1])->flags & PF_IGNORE) {
 		w.d->state = PS_IGNORE;
 		return 0;

@@ -32,7 +32,13 @@ enum wl_redis_resp_state {
 	RS_RESYNC = WL_L7_RESYNC,
 };
 
-#define WL_DIR_PAIRS WL_DIR_CONTAINER
+/* Redis' own wl_l7_dir.flags */
+#define WL_REDIS_PUSH	   WL_DIR_P0 /* response: out-of-band push (>), not a reply */
+#define WL_REDIS_ATTR	   WL_DIR_P1 /* response: attribute (|) preceding the reply */
+#define WL_REDIS_NEG	   WL_DIR_P2 /* a negative number is being read */
+#define WL_REDIS_AGG	   WL_DIR_P3 /* the number read is an aggregate count (else a bulk length) */
+#define WL_REDIS_CONTAINER WL_DIR_P4 /* request: the command keeps its subcommand */
+#define WL_REDIS_PAIRS	   WL_DIR_P4 /* response: aggregate of pairs (% map, | attribute) */
 
 #define WL_REDIS_TX_MAX	 16   /* queued commands remembered per transaction */
 #define WL_REDIS_TX_LOST 0xff /* tx_len: the transaction outgrew tx[]: not attributed */
@@ -62,8 +68,23 @@ struct wl_redis_dir {
 	};
 };
 _Static_assert(sizeof(struct wl_redis_dir) <= WL_L7_PRIV_MAX, "Redis state fits in priv");
-#define R(d)                                                                                       \
-	((struct wl_redis_dir *)(d)->priv) /* response: aggregate of pairs (% map, | attribute) */
+#define R(d) ((struct wl_redis_dir *)(d)->priv)
+
+/* Redis' own per-CPU working memory, in wl_l7_state.priv: for the whole-command fast path,
+ * where the name lies in the window, and the last raw (not upper-cased) name resolved, so a
+ * repeated command costs no case folding or lookup. */
+struct wl_redis_scratch {
+	__u32 fast_name_pos;
+	__u32 fast_name_len;
+	__u64 raw_name[2];
+	__u32 raw_len; /* 0: nothing cached */
+	__u16 raw_id;
+	__u16 raw_flags;
+	__u8 raw_proto; /* WL_L7_REDIS: the cache is Redis' (the area is every protocol's) */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct wl_redis_scratch) <= WL_L7_SCRATCH_PRIV, "Redis scratch fits");
+#define RS(s) ((struct wl_redis_scratch *)(s)->priv)
 
 static __always_inline int wl_is_digit(__u8 c)
 {
@@ -129,7 +150,7 @@ static __always_inline void wl_redis_req_done(struct wl_l7_walk *w, struct wl_l7
 
 	if (d->state == RQ_INLINE_NAME || d->state == RQ_INLINE_REST)
 		id = wl_cmd_lookup(w, R(d)->name, &flags);
-	if ((d->flags & WL_DIR_CONTAINER) && R(d)->sub_len) {
+	if ((d->flags & WL_REDIS_CONTAINER) && R(d)->sub_len) {
 		/* "CONFIG" + "GET" -> "CONFIG|GET", built in place when it fits */
 		__u32 n = R(d)->name_len, s = R(d)->sub_len;
 
@@ -160,7 +181,7 @@ static __always_inline void wl_redis_req_elem_done(struct wl_l7_walk *w, struct 
 
 		d->cur_id = wl_cmd_lookup(w, R(d)->name, &flags);
 		if (flags & WL_CMD_F_CONTAINER)
-			d->flags |= WL_DIR_CONTAINER;
+			d->flags |= WL_REDIS_CONTAINER;
 	}
 	R(d)->elem_idx++;
 	if (R(d)->elem_idx >= R(d)->elems)
@@ -175,7 +196,7 @@ static __always_inline int wl_redis_capturing(const struct wl_l7_dir *d)
 		return 1; /* the CRLF: walked byte by byte to find the element's end */
 	if (R(d)->elem_idx == 0)
 		return R(d)->name_len < WL_CMD_LEN - 1;
-	if (R(d)->elem_idx == 1 && (d->flags & WL_DIR_CONTAINER))
+	if (R(d)->elem_idx == 1 && (d->flags & WL_REDIS_CONTAINER))
 		return R(d)->sub_len < sizeof(R(d)->sub) - 1;
 	return 0;
 }
@@ -386,10 +407,10 @@ static __always_inline void wl_redis_resp_value_done(struct wl_l7_walk *w, struc
 	}
 	if (R(d)->depth)
 		return;
-	if (d->flags & WL_DIR_PUSH) {
-		d->flags &= ~WL_DIR_PUSH;
-	} else if (d->flags & WL_DIR_ATTR) {
-		d->flags &= ~WL_DIR_ATTR; /* the reply itself follows */
+	if (d->flags & WL_REDIS_PUSH) {
+		d->flags &= ~WL_REDIS_PUSH;
+	} else if (d->flags & WL_REDIS_ATTR) {
+		d->flags &= ~WL_REDIS_ATTR; /* the reply itself follows */
 		return;
 	} else {
 		wl_emit_response(w, d->cur_id, d->msg_ts_ns, d->flags & WL_DIR_ERROR, 0,
@@ -406,12 +427,12 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 	switch (d->state) {
 	case RS_IDLE:
 		if (R(d)->depth == 0) {
-			if (!(d->flags & (WL_DIR_STARTED | WL_DIR_ATTR)))
+			if (!(d->flags & (WL_DIR_STARTED | WL_REDIS_ATTR)))
 				d->msg_bytes = 1;
 			if (c == '>') {
-				d->flags |= WL_DIR_PUSH;
+				d->flags |= WL_REDIS_PUSH;
 			} else if (c == '|') {
-				d->flags |= WL_DIR_ATTR;
+				d->flags |= WL_REDIS_ATTR;
 			} else if (!(d->flags & WL_DIR_STARTED)) {
 				__u64 lat = 0;
 
@@ -438,7 +459,7 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 		case '$':
 		case '!':
 		case '=':
-			d->flags &= ~(WL_DIR_AGG | WL_DIR_NEG | WL_DIR_PAIRS);
+			d->flags &= ~(WL_REDIS_AGG | WL_REDIS_NEG | WL_REDIS_PAIRS);
 			R(d)->num = 0;
 			d->state = RS_LEN;
 			return 0;
@@ -447,8 +468,8 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 		case '>':
 		case '%':
 		case '|':
-			d->flags &= ~(WL_DIR_NEG | WL_DIR_PAIRS);
-			d->flags |= WL_DIR_AGG | ((c == '%' || c == '|') ? WL_DIR_PAIRS : 0);
+			d->flags &= ~(WL_REDIS_NEG | WL_REDIS_PAIRS);
+			d->flags |= WL_REDIS_AGG | ((c == '%' || c == '|') ? WL_REDIS_PAIRS : 0);
 			R(d)->num = 0;
 			d->state = RS_LEN;
 			return 0;
@@ -467,7 +488,7 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 		if (wl_is_digit(c))
 			return wl_redis_digit(d, c) ? wl_redis_malformed(w, d, 1) : 0;
 		if (c == '-' && R(d)->num == 0) {
-			d->flags |= WL_DIR_NEG;
+			d->flags |= WL_REDIS_NEG;
 			return 0;
 		}
 		if (c == '?') /* RESP3 streamed aggregate: not produced by Redis itself */
@@ -476,8 +497,8 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 			return 0;
 		if (c != '\n')
 			return wl_redis_malformed(w, d, 1);
-		if (!(d->flags & WL_DIR_AGG)) {
-			if (d->flags & WL_DIR_NEG) { /* $-1: null bulk */
+		if (!(d->flags & WL_REDIS_AGG)) {
+			if (d->flags & WL_REDIS_NEG) { /* $-1: null bulk */
 				w->s->done = 1;
 				return 1;
 			}
@@ -485,14 +506,14 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 			d->state = RS_BODY;
 			return 1;
 		}
-		if ((d->flags & WL_DIR_NEG) || R(d)->num == 0) { /* *-1, *0: empty */
+		if ((d->flags & WL_REDIS_NEG) || R(d)->num == 0) { /* *-1, *0: empty */
 			w->s->done = 1;
 			return 1;
 		}
 		if (R(d)->depth >= WL_NEST_MAX)
 			return wl_redis_malformed(w, d, 1);
 		R(d)->stack[R(d)->depth & (WL_NEST_MAX - 1)] =
-			(d->flags & WL_DIR_PAIRS) ? R(d)->num * 2 : R(d)->num;
+			(d->flags & WL_REDIS_PAIRS) ? R(d)->num * 2 : R(d)->num;
 		R(d)->depth++;
 		d->state = RS_IDLE;
 		return 0;
@@ -603,16 +624,12 @@ static __always_inline int wl_redis_req_fast(struct wl_l7_walk *w, struct wl_l7_
 {
 	struct wl_l7_state *s = w->s;
 	struct wl_redis_dir *r = R(d);
-	__u32 avail, pos, lim, num = 0, next, end;
+	__u32 pos, lim, num = 0, next, end;
 	int progress = 0;
 	__u64 nn;
 
-	avail = wl_win_ensure(w, 64);
-	if (!avail)
-		return 0;
-	pos = s->off - s->win_off;
-	lim = pos + avail;
-	if (lim > WL_L7_WINDOW)
+	lim = wl_win_span(w, 64, &pos);
+	if (!lim)
 		return 0;
 	for (int p = 0; p < WL_REDIS_FAST_PIECES; p++) {
 		int elem = 0;
@@ -640,7 +657,7 @@ static __always_inline int wl_redis_req_fast(struct wl_l7_walk *w, struct wl_l7_
 				break;
 			end = next + num + 2;
 			capture_name = r->elem_idx == 0;
-			capture_sub = r->elem_idx == 1 && (d->flags & WL_DIR_CONTAINER);
+			capture_sub = r->elem_idx == 1 && (d->flags & WL_REDIS_CONTAINER);
 			if (end > lim) {
 				if (capture_name || capture_sub)
 					break; /* the byte path captures what the window lacks */
@@ -685,15 +702,11 @@ static __always_inline int wl_redis_req_fast(struct wl_l7_walk *w, struct wl_l7_
 static __always_inline int wl_redis_resp_fast(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
 	struct wl_l7_state *s = w->s;
-	__u32 avail, pos, lim, next;
+	__u32 pos, lim, next;
 	__u64 nn;
 
-	avail = wl_win_avail(w);
-	if (!avail)
-		return 0;
-	pos = s->off - s->win_off;
-	lim = pos + avail;
-	if (lim > WL_L7_WINDOW)
+	lim = wl_win_span(w, 0, &pos);
+	if (!lim)
 		return 0;
 	if (d->state == RS_LINE) {
 		next = wl_redis_line_end(s, pos, lim);
@@ -702,7 +715,7 @@ static __always_inline int wl_redis_resp_fast(struct wl_l7_walk *w, struct wl_l7
 		if (R(d)->queued)
 			R(d)->queued = wl_redis_queued_rest(s, pos, next - pos, R(d)->queued);
 		s->done = 1;
-	} else if (d->state == RS_LEN && !(d->flags & (WL_DIR_AGG | WL_DIR_NEG))) {
+	} else if (d->state == RS_LEN && !(d->flags & (WL_REDIS_AGG | WL_REDIS_NEG))) {
 		nn = wl_redis_num_at(s, pos, lim);
 		next = nn >> 32;
 		if (!next)
@@ -775,7 +788,7 @@ __noinline __u32 wl_redis_bulk_at(struct wl_l7_state *s, __u32 p, __u32 lim)
  * The length of the whole request at window index pos when every byte of it lies below lim
  * and it is a well-formed array of at most WL_REDIS_FAST_ARGS bulk strings; 0 otherwise (the
  * piece and byte paths then take it, malformed input included). The first element's window
- * index and length go to s->fast_name_pos/len. Global: verified once.
+ * index and length go to the scratch (fast_name_pos/len). Global: verified once.
  */
 __noinline __u32 wl_redis_cmd_len(struct wl_l7_state *s, __u32 pos, __u32 lim)
 {
@@ -802,8 +815,8 @@ __noinline __u32 wl_redis_cmd_len(struct wl_l7_state *s, __u32 pos, __u32 lim)
 	r = wl_redis_bulk_at(s, p, lim);
 	if (!r)
 		return 0;
-	s->fast_name_pos = p + (r >> 16);
-	s->fast_name_len = (r & 0xffff) - 2 - s->fast_name_pos;
+	RS(s)->fast_name_pos = p + (r >> 16);
+	RS(s)->fast_name_len = (r & 0xffff) - 2 - RS(s)->fast_name_pos;
 	p = r & 0xffff;
 	for (__u32 e = 1; e < WL_REDIS_FAST_ARGS; e++) {
 		if (e >= n)
@@ -828,6 +841,7 @@ static __always_inline __u16 wl_redis_fast_id(struct wl_l7_walk *w, struct wl_l7
 					      __u32 len, __u16 *flags)
 {
 	struct wl_l7_state *s = w->s;
+	struct wl_redis_scratch *rs = RS(s);
 	__u64 n0 = 0, n1 = 0;
 	__u16 id;
 
@@ -840,10 +854,10 @@ static __always_inline __u16 wl_redis_fast_id(struct wl_l7_walk *w, struct wl_l7
 		} else if (len < 16) {
 			n1 &= (1ull << ((len - 8) * 8)) - 1;
 		}
-		if (s->raw_len == len && s->raw_proto == WL_L7_REDIS && s->raw_name[0] == n0 &&
-		    s->raw_name[1] == n1) {
-			*flags = s->raw_flags;
-			return s->raw_id;
+		if (rs->raw_len == len && rs->raw_proto == WL_L7_REDIS && rs->raw_name[0] == n0 &&
+		    rs->raw_name[1] == n1) {
+			*flags = rs->raw_flags;
+			return rs->raw_id;
 		}
 	}
 	wl_redis_capture(s, pos, len, R(d), 0);
@@ -851,12 +865,12 @@ static __always_inline __u16 wl_redis_fast_id(struct wl_l7_walk *w, struct wl_l7
 	wl_redis_req_reset(d);
 	/* only a name of the table is remembered across packets: an unknown one is payload */
 	if (len && len <= 16 && id != WL_CMD_OTHER) {
-		s->raw_name[0] = n0;
-		s->raw_name[1] = n1;
-		s->raw_len = len;
-		s->raw_id = id;
-		s->raw_flags = *flags;
-		s->raw_proto = WL_L7_REDIS;
+		rs->raw_name[0] = n0;
+		rs->raw_name[1] = n1;
+		rs->raw_len = len;
+		rs->raw_id = id;
+		rs->raw_flags = *flags;
+		rs->raw_proto = WL_L7_REDIS;
 	}
 	return id;
 }
@@ -875,11 +889,9 @@ static long wl_redis_cmd_whole(__u32 i, void *arg)
 	__u32 avail, pos, lim, len;
 	__u16 id, flags;
 
-	avail = wl_win_avail(w);
-	if (!avail)
+	lim = wl_win_span(w, 0, &pos);
+	if (!lim)
 		return 1;
-	pos = s->off - s->win_off;
-	lim = pos + avail;
 	len = wl_redis_cmd_len(s, pos, lim);
 	if (!len) {
 		avail = wl_win_restart(w);
@@ -887,7 +899,7 @@ static long wl_redis_cmd_whole(__u32 i, void *arg)
 		if (!len)
 			return 1;
 	}
-	id = wl_redis_fast_id(w, d, s->fast_name_pos, s->fast_name_len, &flags);
+	id = wl_redis_fast_id(w, d, RS(s)->fast_name_pos, RS(s)->fast_name_len, &flags);
 	if (flags & WL_CMD_F_CONTAINER)
 		return 1;
 	wl_emit_request(w, id, len);
@@ -896,10 +908,12 @@ static long wl_redis_cmd_whole(__u32 i, void *arg)
 	return s->off >= s->end;
 }
 
-static __always_inline int wl_redis_req_whole(struct wl_l7_walk *w)
+/* Runs a whole-message callback (one message a call) over the window. Returns 1 when it took
+ * any. */
+static __always_inline int wl_redis_whole(struct wl_l7_walk *w, void *callback)
 {
 	w->s->done = 0;
-	bpf_loop(WL_REDIS_FAST_CMDS, wl_redis_cmd_whole, w, 0);
+	bpf_loop(WL_REDIS_FAST_CMDS, callback, w, 0);
 	if (!w->s->done)
 		return 0;
 	w->s->done = 0;
@@ -923,12 +937,8 @@ static long wl_redis_reply_whole(__u32 i, void *arg)
 	__u16 id;
 	__u8 c0;
 
-	avail = wl_win_avail(w);
-	if (!avail)
-		return 1;
-	pos = s->off - s->win_off;
-	lim = pos + avail;
-	if (lim > WL_L7_WINDOW)
+	lim = wl_win_span(w, 0, &pos);
+	if (!lim)
 		return 1;
 	if (pos + 4 > lim || pos + 64 > WL_L7_WINDOW) {
 		/* near the window's end: start the window here when the payload goes on */
@@ -963,14 +973,9 @@ static long wl_redis_reply_whole(__u32 i, void *arg)
 static __always_inline int wl_redis_resp_whole(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
 	if (R(d)->depth || R(d)->tx_len ||
-	    (d->flags & (WL_DIR_STARTED | WL_DIR_ATTR | WL_DIR_PUSH)))
+	    (d->flags & (WL_DIR_STARTED | WL_REDIS_ATTR | WL_REDIS_PUSH)))
 		return 0;
-	w->s->done = 0;
-	bpf_loop(WL_REDIS_FAST_CMDS, wl_redis_reply_whole, w, 0);
-	if (!w->s->done)
-		return 0;
-	w->s->done = 0;
-	return 1;
+	return wl_redis_whole(w, wl_redis_reply_whole);
 }
 
 /* One request step: skip a body by length, or walk one header byte. Returns 1 (stop) at the
@@ -984,18 +989,12 @@ static long wl_redis_req_step(__u32 i, void *arg)
 	__u8 c;
 
 	if (d->state == RQ_BULK_BODY && !wl_redis_capturing(d)) {
-		__u32 n = d->body_left - 2; /* the CRLF is walked byte by byte */
-
-		if (n > s->end - s->off)
-			n = s->end - s->off;
-		s->off += n;
-		d->msg_bytes += n;
-		d->body_left -= n;
+		wl_l7_body_skip_to(w, d, 2); /* the CRLF is walked byte by byte */
 		return s->off >= s->end;
 	}
 	if (d->state == RQ_RESYNC || !wl_win_avail(w))
 		return 1;
-	if (d->state == RQ_IDLE && d->msg_bytes == 0 && wl_redis_req_whole(w))
+	if (d->state == RQ_IDLE && d->msg_bytes == 0 && wl_redis_whole(w, wl_redis_cmd_whole))
 		return s->off >= s->end;
 	if ((d->state == RQ_IDLE || d->state == RQ_BULK_START) && wl_redis_req_fast(w, d))
 		return s->off >= s->end;
@@ -1018,14 +1017,7 @@ static long wl_redis_resp_step(__u32 i, void *arg)
 
 	s->done = 0;
 	if (d->state == RS_BODY) {
-		__u32 n = d->body_left;
-
-		if (n > s->end - s->off)
-			n = s->end - s->off;
-		s->off += n;
-		d->msg_bytes += n;
-		d->body_left -= n;
-		if (d->body_left == 0)
+		if (wl_l7_body_skip(w, d))
 			s->done = 1;
 	} else {
 		if (d->state == RS_RESYNC || !wl_win_avail(w))
