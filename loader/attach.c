@@ -42,8 +42,54 @@ void wl_attach_req_init(struct wl_attach_req *r)
 	r->learned_ports_max = -1;
 }
 
+/* --hooks HOOK,...: 0, or one error line and 2. */
+static int hooks_arg(struct wl_attach_req *r, const char *arg)
+{
+	char buf[128], *tok, *save = NULL;
+	int n = 0;
+
+	memset(r->hooks, 0, sizeof(r->hooks));
+	r->hooks_given = true;
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int h = wl_hook_by_name(tok);
+
+		if (h < 0) {
+			fprintf(stderr,
+				"wirelens: unknown hook '%s' (xdp, tc-egress, tc-ingress)\n", tok);
+			return 2;
+		}
+		r->hooks[h] = true;
+		n++;
+	}
+	if (!n) {
+		fprintf(stderr, "wirelens: --hooks needs xdp, tc-egress or tc-ingress\n");
+		return 2;
+	}
+	return 0;
+}
+
+/* A whole number min..max for option name, counting unit ("entries", "ports"): 0, or one error
+ * line and 2. */
+static int count_arg(const char *name, const char *arg, unsigned long long min,
+		     unsigned long long max, const char *unit, unsigned long long *v)
+{
+	char *e;
+
+	errno = 0;
+	*v = strtoull(arg, &e, 10);
+	if (errno || e == arg || *e || arg[0] == '-' || *v < min || *v > max) {
+		fprintf(stderr, "wirelens: %s takes %llu..%llu %s, not '%s'\n", name, min, max,
+			unit, arg);
+		return 2;
+	}
+	return 0;
+}
+
 int wl_attach_option(struct wl_attach_req *r, int opt, const char *arg)
 {
+	unsigned long long v;
+
 	switch (opt) {
 	case 'm':
 		if (strcmp(arg, "native") && strcmp(arg, "skb")) {
@@ -53,66 +99,23 @@ int wl_attach_option(struct wl_attach_req *r, int opt, const char *arg)
 		r->skb_mode = !strcmp(arg, "skb");
 		r->mode_given = true;
 		return 0;
-	case 'k': {
-		char buf[128], *tok, *save = NULL;
-		int n = 0;
-
-		memset(r->hooks, 0, sizeof(r->hooks));
-		r->hooks_given = true;
-		snprintf(buf, sizeof(buf), "%s", arg);
-		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			int h = wl_hook_by_name(tok);
-
-			if (h < 0) {
-				fprintf(stderr,
-					"wirelens: unknown hook '%s' (xdp, tc-egress, "
-					"tc-ingress)\n",
-					tok);
-				return 2;
-			}
-			r->hooks[h] = true;
-			n++;
-		}
-		if (!n) {
-			fprintf(stderr, "wirelens: --hooks needs xdp, tc-egress or tc-ingress\n");
+	case 'k':
+		return hooks_arg(r, arg);
+	case 'f':
+		if (count_arg("--flows-max", arg, 1, 1ULL << 31, "entries", &v))
 			return 2;
-		}
-		return 0;
-	}
-	case 'f': {
-		char *e;
-		unsigned long long v;
-
-		errno = 0;
-		v = strtoull(arg, &e, 10);
-		if (errno || e == arg || *e || arg[0] == '-' || !v || v > (1ULL << 31)) {
-			fprintf(stderr,
-				"wirelens: --flows-max takes 1..2147483648 entries, not '%s'\n",
-				arg);
-			return 2;
-		}
 		r->load.flows_max = v;
 		return 0;
-	}
 	case WL_OPT_CONNS_MAX:
-	case WL_OPT_CMD_STATS_MAX: {
-		const char *name = opt == WL_OPT_CONNS_MAX ? "--conns-max" : "--cmd-stats-max";
-		char *e;
-		unsigned long long v;
-
-		errno = 0;
-		v = strtoull(arg, &e, 10);
-		if (errno || e == arg || *e || arg[0] == '-' || !v || v > (1ULL << 24)) {
-			fprintf(stderr, "wirelens: %s takes 1..16777216 entries, not '%s'\n", name,
-				arg);
+		if (count_arg("--conns-max", arg, 1, 1ULL << 24, "entries", &v))
 			return 2;
-		}
-		if (opt == WL_OPT_CONNS_MAX)
-			r->load.conns_max = v;
-		else
-			r->load.cmd_stats_max = v;
+		r->load.conns_max = v;
 		return 0;
-	}
+	case WL_OPT_CMD_STATS_MAX:
+		if (count_arg("--cmd-stats-max", arg, 1, 1ULL << 24, "entries", &v))
+			return 2;
+		r->load.cmd_stats_max = v;
+		return 0;
 	case 'F':
 		r->force = true;
 		return 0;
@@ -134,21 +137,11 @@ int wl_attach_option(struct wl_attach_req *r, int opt, const char *arg)
 	case 'v':
 		r->load.verbose = true;
 		return 0;
-	case WL_OPT_LEARNED_PORTS: {
-		char *e;
-		long v;
-
-		errno = 0;
-		v = strtol(arg, &e, 10);
-		if (errno || e == arg || *e || v < 0 || v > 65535) {
-			fprintf(stderr,
-				"wirelens: --learned-ports-max takes 0..65535 ports, not '%s'\n",
-				arg);
+	case WL_OPT_LEARNED_PORTS:
+		if (count_arg("--learned-ports-max", arg, 0, 65535, "ports", &v))
 			return 2;
-		}
 		r->learned_ports_max = v;
 		return 0;
-	}
 	case WL_OPT_TC_MODE:
 		if (!strcmp(arg, "auto"))
 			r->tc_mode = WL_TC_AUTO;
