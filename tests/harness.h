@@ -45,6 +45,16 @@ void harness_use_entry(int xdp_fd, int tc_fd);
 
 /* Counters summed over CPUs. */
 struct wl_counters harness_counters(void);
+/* Asserts one counter (a field of struct wl_counters) and says the value on a mismatch (for
+ * files that include CUnit). */
+#define EXPECT_COUNTER(field, v)                                                                   \
+	do {                                                                                       \
+		struct wl_counters k_ = harness_counters();                                        \
+		CU_ASSERT_EQUAL(k_.field, (v));                                                    \
+		if (k_.field != (v))                                                               \
+			fprintf(stderr, "\n  [%s:%d] " #field " = %llu, want %llu\n", __FILE__,    \
+				__LINE__, (unsigned long long)k_.field, (unsigned long long)(v));  \
+	} while (0)
 /* Number of flows in the map, and one flow by key (returns 0 if found). */
 int harness_flow_count(void);
 int harness_flow_get(const struct wl_flow_key *key, struct wl_flow_stats *out);

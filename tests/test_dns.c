@@ -22,15 +22,6 @@
 		CU_ASSERT_EQUAL(sm_.misses, (mi));                                                 \
 	} while (0)
 
-#define EXPECT_COUNTER(field, v)                                                                   \
-	do {                                                                                       \
-		struct wl_counters k_ = harness_counters();                                        \
-		CU_ASSERT_EQUAL(k_.field, (v));                                                    \
-		if (k_.field != (v))                                                               \
-			fprintf(stderr, "\n  [%s:%d] " #field " = %llu, want %llu\n", __FILE__,    \
-				__LINE__, (unsigned long long)k_.field, (unsigned long long)(v));  \
-	} while (0)
-
 enum { TC_BIT = 0x0200 };
 
 /* A message: [2-byte length when tcp] header, question name/type/class, then `extra` bytes of

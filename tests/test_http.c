@@ -24,15 +24,6 @@
 		CU_ASSERT_EQUAL(sm_.misses, (mi));                                                 \
 	} while (0)
 
-#define EXPECT_COUNTER(field, v)                                                                   \
-	do {                                                                                       \
-		struct wl_counters k_ = harness_counters();                                        \
-		CU_ASSERT_EQUAL(k_.field, (v));                                                    \
-		if (k_.field != (v))                                                               \
-			fprintf(stderr, "\n  [%s:%d] " #field " = %llu, want %llu\n", __FILE__,    \
-				__LINE__, (unsigned long long)k_.field, (unsigned long long)(v));  \
-	} while (0)
-
 static void start(enum wl_hook h, struct conv *c, uint16_t port)
 {
 	harness_reset();
