@@ -37,7 +37,7 @@ struct wl_dns_dir {
 	__u16 id; /* query id */
 };
 _Static_assert(sizeof(struct wl_dns_dir) <= WL_L7_PRIV_MAX, "DNS state fits in priv");
-#define DP(d) ((struct wl_dns_dir *)(d)->priv)
+#define DN(d) ((struct wl_dns_dir *)(d)->priv)
 
 /* QTYPE mnemonics as unbound's num.query.type.* spells them (sldns), by a compact index
  * (wl_dns_type_index). 128 rows so that a masked index is provably inside. Empty: OTHER. */
@@ -161,8 +161,8 @@ static __always_inline void wl_dns_reset(struct wl_l7_dir *d)
 	d->hdr_len = 0;
 	d->msg_bytes = 0;
 	d->body_left = 0;
-	DP(d)->qname_len = 0;
-	DP(d)->labels = 0;
+	DN(d)->qname_len = 0;
+	DN(d)->labels = 0;
 }
 
 static __always_inline long wl_dns_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d)
@@ -176,9 +176,9 @@ static __always_inline long wl_dns_malformed(struct wl_l7_walk *w, struct wl_l7_
 /* The rest of the message is skipped. */
 static __always_inline long wl_dns_to_body(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
-	if (d->msg_bytes > DP(d)->msg_len)
+	if (d->msg_bytes > DN(d)->msg_len)
 		return wl_dns_malformed(w, d); /* the question runs past the message */
-	d->body_left = DP(d)->msg_len - d->msg_bytes;
+	d->body_left = DN(d)->msg_len - d->msg_bytes;
 	d->state = DN_BODY;
 	return 0;
 }
@@ -197,11 +197,11 @@ static __always_inline long wl_dns_hdr_done(struct wl_l7_walk *w, struct wl_l7_d
 
 		if (len < WL_DNS_HDR)
 			return wl_dns_malformed(w, d);
-		DP(d)->msg_len = len + 2;
+		DN(d)->msg_len = len + 2;
 	}
 	if (!!(fl & 0x8000) != !!resp || ((fl >> 11) & 0xf) > 6)
 		return wl_dns_malformed(w, d); /* QR against the direction, unknown opcode */
-	DP(d)->id = id;
+	DN(d)->id = id;
 	if (resp) {
 		__u16 rcode = fl & 0xf;
 
@@ -232,7 +232,7 @@ static __always_inline void wl_dns_emit(struct wl_l7_walk *w, struct wl_l7_dir *
 	else {
 		/* pending only once the query is whole: one cut or broken after its question is
 		 * not counted, so neither may its answer be (the fuzzer found answers > queries) */
-		wl_pending_put(w, DP(d)->id, d->cur_id);
+		wl_pending_put(w, DN(d)->id, d->cur_id);
 		wl_emit_request(w, d->cur_id, bytes);
 	}
 	wl_dns_reset(d);
@@ -265,10 +265,10 @@ static __always_inline long wl_dns_step(struct wl_l7_walk *w, int resp)
 		}
 		if (c > 63) /* a compression pointer cannot point before the first name */
 			return wl_dns_malformed(w, d);
-		DP(d)->qname_len += c + 1;
-		DP(d)->labels++;
-		if (DP(d)->qname_len >= WL_DNS_QNAME_MAX || DP(d)->labels > WL_DNS_LABELS_MAX ||
-		    d->msg_bytes + c > DP(d)->msg_len)
+		DN(d)->qname_len += c + 1;
+		DN(d)->labels++;
+		if (DN(d)->qname_len >= WL_DNS_QNAME_MAX || DN(d)->labels > WL_DNS_LABELS_MAX ||
+		    d->msg_bytes + c > DN(d)->msg_len)
 			return wl_dns_malformed(w, d);
 		d->body_left = c;
 		d->state = DN_QSKIP;
@@ -357,7 +357,7 @@ static __always_inline void wl_dns_parse(struct wl_l7_walk *w)
 		 * fragment holds the start: header and question, what DNS needs) */
 		wl_dns_reset(d);
 		frag = w->s->job.dgram_len > have;
-		DP(d)->msg_len = frag ? w->s->job.dgram_len : have;
+		DN(d)->msg_len = frag ? w->s->job.dgram_len : have;
 	}
 	wl_dns_resync(w, d);
 	if (d->state == DN_RESYNC)
@@ -370,7 +370,7 @@ static __always_inline void wl_dns_parse(struct wl_l7_walk *w)
 		return;
 	if (frag && d->state == DN_BODY)
 		wl_dns_emit(w, d, w->s->job.dir,
-			    DP(d)->msg_len); /* the rest is in later fragments */
+			    DN(d)->msg_len); /* the rest is in later fragments */
 	else if ((d->state != DN_HDR || d->hdr_len) && d->state != DN_RESYNC)
 		w->cnt->l7_malformed++; /* a datagram shorter than its message */
 }

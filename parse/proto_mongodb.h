@@ -44,7 +44,7 @@
 				      follows (exhaust reply) */
 #define WL_MONGO_QUERY_FAILURE 0x2 /* OP_REPLY responseFlags */
 
-enum wl_mongo_state {
+enum wl_mongodb_state {
 	MG_HDR = 0, /* gathering the MsgHeader */
 	MG_FIXED,   /* gathering the opcode's fixed fields after it (d->hdr) */
 	MG_CSTR,    /* a cstring, byte by byte */
@@ -59,14 +59,14 @@ enum wl_mongo_state {
 };
 
 /* What the bytes gathered by MG_FIXED are. */
-enum wl_mongo_fixed {
-	FX_MSG_KIND = 1, /* OP_MSG flagBits + a section kind (or a section kind alone) */
-	FX_MSG_SEQ,	 /* a kind-1 section's size */
-	FX_QUERY,	 /* OP_QUERY flags */
-	FX_REPLY,	 /* OP_REPLY responseFlags, cursorID, startingFrom, numberReturned */
+enum wl_mongodb_fixed {
+	MG_FX_MSG_KIND = 1, /* OP_MSG flagBits + a section kind (or a section kind alone) */
+	MG_FX_MSG_SEQ,	    /* a kind-1 section's size */
+	MG_FX_QUERY,	    /* OP_QUERY flags */
+	MG_FX_REPLY,	    /* OP_REPLY responseFlags, cursorID, startingFrom, numberReturned */
 };
 
-struct wl_mongo_dir {
+struct wl_mongodb_dir {
 	__u32 msg_len;
 	__u32 req_id;
 	__u32 resp_to;
@@ -81,21 +81,21 @@ struct wl_mongo_dir {
 	__u8 elems;
 	__u8 name_len;
 	__u8 name_long; /* the name did not fit */
-	__u8 fixed;	/* enum wl_mongo_fixed */
+	__u8 fixed;	/* enum wl_mongodb_fixed */
 	__u8 after;	/* state after MG_SKIP */
 	__u8 cstr;	/* cstrings left before the command name (OP_COMMAND) */
 	__u8 pad[7];
 	char name[32]; /* the element or command name (NUL-padded, 23 bytes at most) */
 };
-_Static_assert(sizeof(struct wl_mongo_dir) <= WL_L7_PRIV_MAX, "MongoDB state fits in priv");
-#define MG(d) ((struct wl_mongo_dir *)(d)->priv)
+_Static_assert(sizeof(struct wl_mongodb_dir) <= WL_L7_PRIV_MAX, "MongoDB state fits in priv");
+#define MG(d) ((struct wl_mongodb_dir *)(d)->priv)
 
 static __always_inline __u32 wl_le32(const __u8 *p)
 {
 	return p[0] | ((__u32)p[1] << 8) | ((__u32)p[2] << 16) | ((__u32)p[3] << 24);
 }
 
-static __always_inline void wl_mongo_name_clear(struct wl_l7_dir *d)
+static __always_inline void wl_mongodb_name_clear(struct wl_l7_dir *d)
 {
 	__u64 *n = (__u64 *)MG(d)->name;
 
@@ -105,13 +105,13 @@ static __always_inline void wl_mongo_name_clear(struct wl_l7_dir *d)
 }
 
 /* A fixed command name (at most 23 bytes). */
-#define wl_mongo_name_set(d, lit)                                                                  \
+#define wl_mongodb_name_set(d, lit)                                                                \
 	do {                                                                                       \
-		wl_mongo_name_clear(d);                                                            \
+		wl_mongodb_name_clear(d);                                                          \
 		__builtin_memcpy(MG(d)->name, lit, sizeof(lit));                                   \
 	} while (0)
 
-static __always_inline void wl_mongo_reset(struct wl_l7_dir *d)
+static __always_inline void wl_mongodb_reset(struct wl_l7_dir *d)
 {
 	d->state = MG_HDR;
 	d->flags &= WL_DIR_SEQ_VALID;
@@ -120,18 +120,18 @@ static __always_inline void wl_mongo_reset(struct wl_l7_dir *d)
 	d->body_left = 0;
 	MG(d)->elems = 0;
 	MG(d)->tail = 0;
-	wl_mongo_name_clear(d);
+	wl_mongodb_name_clear(d);
 }
 
-static __always_inline long wl_mongo_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d)
+static __always_inline long wl_mongodb_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
 	w->cnt->l7_malformed++;
-	wl_mongo_reset(d);
+	wl_mongodb_reset(d);
 	d->state = MG_RESYNC;
 	return 1;
 }
 
-static __always_inline int wl_mongo_op_known(__u32 op, int resp)
+static __always_inline int wl_mongodb_op_known(__u32 op, int resp)
 {
 	if (resp)
 		return op == WL_OP_MSG || op == WL_OP_REPLY || op == WL_OP_COMMANDREPLY ||
@@ -142,48 +142,48 @@ static __always_inline int wl_mongo_op_known(__u32 op, int resp)
 }
 
 /* Resolves the name in MG(d)->name (OTHER when it did not fit). */
-static __always_inline void wl_mongo_name_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
+static __always_inline void wl_mongodb_name_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
 	__u16 flags;
 
 	if (MG(d)->name_long)
-		wl_mongo_name_clear(d); /* "" is not in the table: OTHER */
+		wl_mongodb_name_clear(d); /* "" is not in the table: OTHER */
 	d->cur_id = wl_cmd_lookup(w, MG(d)->name, &flags);
 }
 
 /* A document's length comes next. */
-static __always_inline void wl_mongo_doc_begin(struct wl_l7_dir *d)
+static __always_inline void wl_mongodb_doc_begin(struct wl_l7_dir *d)
 {
 	MG(d)->num = 0;
 	MG(d)->num_len = 0;
 	d->state = MG_DOC;
 }
 
-static __always_inline void wl_mongo_rest(struct wl_l7_dir *d)
+static __always_inline void wl_mongodb_rest(struct wl_l7_dir *d)
 {
 	d->body_left = MG(d)->msg_len - d->msg_bytes;
 	d->state = MG_REST;
 }
 
 /* Gathers `need` message bytes in d->hdr, checking they are inside the message. */
-static __always_inline long wl_mongo_fixed(struct wl_l7_walk *w, struct wl_l7_dir *d, __u32 need,
-					   __u8 what)
+static __always_inline long wl_mongodb_fixed(struct wl_l7_walk *w, struct wl_l7_dir *d, __u32 need,
+					     __u8 what)
 {
 	if (need > WL_L7_HDR_MAX || d->msg_bytes - d->hdr_len + need > MG(d)->msg_len)
-		return wl_mongo_malformed(w, d);
+		return wl_mongodb_malformed(w, d);
 	MG(d)->fixed = what;
 	d->state = MG_FIXED;
 	return 0;
 }
 
 /* The MsgHeader is complete. */
-static __always_inline long wl_mongo_start(struct wl_l7_walk *w, struct wl_l7_dir *d, int resp)
+static __always_inline long wl_mongodb_start(struct wl_l7_walk *w, struct wl_l7_dir *d, int resp)
 {
 	__u32 len = wl_le32(&d->hdr[0]), op = wl_le32(&d->hdr[12]);
 	__u64 lat = 0;
 
-	if (len < WL_MONGO_HDR || len > WL_MONGO_LEN_MAX || !wl_mongo_op_known(op, resp))
-		return wl_mongo_malformed(w, d);
+	if (len < WL_MONGO_HDR || len > WL_MONGO_LEN_MAX || !wl_mongodb_op_known(op, resp))
+		return wl_mongodb_malformed(w, d);
 	MG(d)->msg_len = len;
 	MG(d)->req_id = wl_le32(&d->hdr[4]);
 	MG(d)->resp_to = wl_le32(&d->hdr[8]);
@@ -193,123 +193,124 @@ static __always_inline long wl_mongo_start(struct wl_l7_walk *w, struct wl_l7_di
 		d->cur_id = wl_pending_take(w, MG(d)->resp_to, &lat);
 		d->msg_ts_ns = lat;
 		if (op == WL_OP_MSG)
-			return wl_mongo_fixed(w, d, 21, FX_MSG_KIND);
+			return wl_mongodb_fixed(w, d, 21, MG_FX_MSG_KIND);
 		if (op == WL_OP_REPLY)
-			return wl_mongo_fixed(w, d, 36, FX_REPLY);
+			return wl_mongodb_fixed(w, d, 36, MG_FX_REPLY);
 		if (op == WL_OP_COMMANDREPLY) {
-			wl_mongo_doc_begin(d);
+			wl_mongodb_doc_begin(d);
 			return 0;
 		}
-		wl_mongo_rest(d); /* compressed */
+		wl_mongodb_rest(d); /* compressed */
 		return 0;
 	}
 	switch (op) {
 	case WL_OP_MSG:
-		return wl_mongo_fixed(w, d, 21, FX_MSG_KIND);
+		return wl_mongodb_fixed(w, d, 21, MG_FX_MSG_KIND);
 	case WL_OP_QUERY:
-		return wl_mongo_fixed(w, d, 20, FX_QUERY);
+		return wl_mongodb_fixed(w, d, 20, MG_FX_QUERY);
 	case WL_OP_COMMAND:
 		MG(d)->cstr = 1; /* database, then commandName */
 		MG(d)->tail = 0;
 		d->state = MG_CSTR;
 		return 0;
 	case WL_OP_UPDATE:
-		wl_mongo_name_set(d, "update");
+		wl_mongodb_name_set(d, "update");
 		break;
 	case WL_OP_INSERT:
-		wl_mongo_name_set(d, "insert");
+		wl_mongodb_name_set(d, "insert");
 		break;
 	case WL_OP_GET_MORE:
-		wl_mongo_name_set(d, "getMore");
+		wl_mongodb_name_set(d, "getMore");
 		break;
 	case WL_OP_DELETE:
-		wl_mongo_name_set(d, "delete");
+		wl_mongodb_name_set(d, "delete");
 		break;
 	case WL_OP_KILL_CURSORS:
-		wl_mongo_name_set(d, "killCursors");
+		wl_mongodb_name_set(d, "killCursors");
 		break;
 	default:
-		wl_mongo_name_set(d, "compressed");
+		wl_mongodb_name_set(d, "compressed");
 		break;
 	}
-	wl_mongo_name_done(w, d);
-	wl_mongo_rest(d);
+	wl_mongodb_name_done(w, d);
+	wl_mongodb_rest(d);
 	return 0;
 }
 
 /* The fixed bytes asked for are in d->hdr. */
-static __always_inline long wl_mongo_fixed_done(struct wl_l7_walk *w, struct wl_l7_dir *d, int resp)
+static __always_inline long wl_mongodb_fixed_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						  int resp)
 {
 	__u32 kind, size;
 
 	switch (MG(d)->fixed) {
-	case FX_MSG_KIND:
+	case MG_FX_MSG_KIND:
 		if (d->hdr_len == 21)
 			MG(d)->flags = wl_le32(&d->hdr[16]);
 		kind = d->hdr[20];
 		if (kind == 0) {
-			wl_mongo_doc_begin(d);
+			wl_mongodb_doc_begin(d);
 			return 0;
 		}
 		if (kind != 1)
-			return wl_mongo_malformed(w, d);
-		return wl_mongo_fixed(w, d, 25, FX_MSG_SEQ);
-	case FX_MSG_SEQ:
+			return wl_mongodb_malformed(w, d);
+		return wl_mongodb_fixed(w, d, 25, MG_FX_MSG_SEQ);
+	case MG_FX_MSG_SEQ:
 		size = wl_le32(&d->hdr[21]);
 		if (size < 4 || d->msg_bytes - 4 + size > MG(d)->msg_len)
-			return wl_mongo_malformed(w, d);
+			return wl_mongodb_malformed(w, d);
 		d->body_left = size - 4;
 		d->hdr_len = 20; /* the next section's kind goes to hdr[20] */
-		MG(d)->fixed = FX_MSG_KIND;
+		MG(d)->fixed = MG_FX_MSG_KIND;
 		MG(d)->after = MG_FIXED;
 		d->state = MG_SKIP;
 		/* no kind-0 section left (only a checksum, or nothing): OTHER */
 		if (d->msg_bytes + d->body_left + 1 > MG(d)->msg_len ||
 		    ((MG(d)->flags & 1) && d->msg_bytes + d->body_left + 5 > MG(d)->msg_len)) {
 			if (!resp)
-				wl_mongo_name_done(w, d);
-			wl_mongo_rest(d);
+				wl_mongodb_name_done(w, d);
+			wl_mongodb_rest(d);
 		}
 		return 0;
-	case FX_QUERY:
+	case MG_FX_QUERY:
 		MG(d)->cstr = 0;
 		MG(d)->tail = 0;
 		d->state = MG_CSTR;
 		return 0;
-	case FX_REPLY:
+	case MG_FX_REPLY:
 		MG(d)->flags = wl_le32(&d->hdr[16]);
 		if (MG(d)->flags & WL_MONGO_QUERY_FAILURE)
 			d->flags |= WL_DIR_ERROR;
 		if (wl_le32(&d->hdr[32]) == 0) { /* numberReturned */
-			wl_mongo_rest(d);
+			wl_mongodb_rest(d);
 			return 0;
 		}
-		wl_mongo_doc_begin(d);
+		wl_mongodb_doc_begin(d);
 		return 0;
 	default:
-		return wl_mongo_malformed(w, d);
+		return wl_mongodb_malformed(w, d);
 	}
 }
 
 /* ".$cmd" as the last five bytes of a cstring (tail holds them, last byte lowest). */
 #define WL_MONGO_DOLLAR_CMD 0x2e24636d64ULL
 
-static __always_inline long wl_mongo_cstr_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
+static __always_inline long wl_mongodb_cstr_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
 	if (MG(d)->opcode == WL_OP_COMMAND) {
 		if (MG(d)->cstr) { /* the database: the command name follows */
 			MG(d)->cstr = 0;
-			wl_mongo_name_clear(d);
+			wl_mongodb_name_clear(d);
 			return 0;
 		}
-		wl_mongo_name_done(w, d);
-		wl_mongo_rest(d);
+		wl_mongodb_name_done(w, d);
+		wl_mongodb_rest(d);
 		return 0;
 	}
 	/* OP_QUERY's collection */
 	if ((MG(d)->tail & 0xffffffffffULL) == WL_MONGO_DOLLAR_CMD) {
 		if (d->msg_bytes + 8 > MG(d)->msg_len)
-			return wl_mongo_malformed(w, d);
+			return wl_mongodb_malformed(w, d);
 		d->body_left = 8; /* numberToSkip, numberToReturn */
 		MG(d)->after = MG_DOC;
 		MG(d)->num = 0;
@@ -317,9 +318,9 @@ static __always_inline long wl_mongo_cstr_done(struct wl_l7_walk *w, struct wl_l
 		d->state = MG_SKIP;
 		return 0;
 	}
-	wl_mongo_name_set(d, "find");
-	wl_mongo_name_done(w, d);
-	wl_mongo_rest(d);
+	wl_mongodb_name_set(d, "find");
+	wl_mongodb_name_done(w, d);
+	wl_mongodb_rest(d);
 	return 0;
 }
 
@@ -360,14 +361,15 @@ static __always_inline int wl_bson_fixed_size(__u8 t)
 }
 
 /* An element's name is complete. */
-static __always_inline long wl_mongo_ename_done(struct wl_l7_walk *w, struct wl_l7_dir *d, int resp)
+static __always_inline long wl_mongodb_ename_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						  int resp)
 {
 	__u8 t = MG(d)->etype;
 	int size, is_ok;
 
 	if (!resp) { /* the command: the body's first element */
-		wl_mongo_name_done(w, d);
-		wl_mongo_rest(d);
+		wl_mongodb_name_done(w, d);
+		wl_mongodb_rest(d);
 		return 0;
 	}
 	is_ok = !MG(d)->name_long && MG(d)->name_len == 2 && MG(d)->name[0] == 'o' &&
@@ -380,12 +382,12 @@ static __always_inline long wl_mongo_ename_done(struct wl_l7_walk *w, struct wl_
 			MG(d)->num_need = size;
 			d->state = MG_EVAL;
 		} else {
-			wl_mongo_rest(d); /* "ok" of another type: not an error we know */
+			wl_mongodb_rest(d); /* "ok" of another type: not an error we know */
 		}
 		return 0;
 	}
 	if (size == -2) {
-		wl_mongo_rest(d);
+		wl_mongodb_rest(d);
 		return 0;
 	}
 	if (size == -1) {
@@ -395,7 +397,7 @@ static __always_inline long wl_mongo_ename_done(struct wl_l7_walk *w, struct wl_
 		return 0;
 	}
 	if (d->msg_bytes + size > MG(d)->doc_end)
-		return wl_mongo_malformed(w, d);
+		return wl_mongodb_malformed(w, d);
 	d->body_left = size;
 	MG(d)->after = MG_ETYPE;
 	d->state = size ? MG_SKIP : MG_ETYPE;
@@ -403,15 +405,15 @@ static __always_inline long wl_mongo_ename_done(struct wl_l7_walk *w, struct wl_
 }
 
 /* One byte of the message (already counted in msg_bytes). Returns 1 to end the step. */
-static __always_inline long wl_mongo_byte(struct wl_l7_walk *w, struct wl_l7_dir *d, __u8 c,
-					  int resp)
+static __always_inline long wl_mongodb_byte(struct wl_l7_walk *w, struct wl_l7_dir *d, __u8 c,
+					    int resp)
 {
 	__u32 v, skip;
 
 	switch (d->state) {
 	case MG_CSTR:
 		if (c == 0)
-			return wl_mongo_cstr_done(w, d);
+			return wl_mongodb_cstr_done(w, d);
 		MG(d)->tail = (MG(d)->tail << 8) | c;
 		if (MG(d)->name_len < WL_CMD_LEN - 1)
 			MG(d)->name[MG(d)->name_len++ & 31] = c;
@@ -427,7 +429,7 @@ static __always_inline long wl_mongo_byte(struct wl_l7_walk *w, struct wl_l7_dir
 		if (d->state == MG_DOC) {
 			/* the length counts itself and the final NUL */
 			if (v < 5 || d->msg_bytes - 4 + v > MG(d)->msg_len)
-				return wl_mongo_malformed(w, d);
+				return wl_mongodb_malformed(w, d);
 			MG(d)->doc_end = d->msg_bytes - 4 + v;
 			MG(d)->elems = 0;
 			d->state = MG_ETYPE;
@@ -438,7 +440,7 @@ static __always_inline long wl_mongo_byte(struct wl_l7_walk *w, struct wl_l7_dir
 		case 0x04:
 		case 0x0f:
 			if (v < 5)
-				return wl_mongo_malformed(w, d);
+				return wl_mongodb_malformed(w, d);
 			skip = v - 4;
 			break;
 		case 0x05: /* subtype byte, then v bytes */
@@ -449,7 +451,7 @@ static __always_inline long wl_mongo_byte(struct wl_l7_walk *w, struct wl_l7_dir
 			break;
 		}
 		if (d->msg_bytes > MG(d)->doc_end || skip > MG(d)->doc_end - d->msg_bytes)
-			return wl_mongo_malformed(w, d);
+			return wl_mongodb_malformed(w, d);
 		d->body_left = skip;
 		MG(d)->after = MG_ETYPE;
 		d->state = skip ? MG_SKIP : MG_ETYPE;
@@ -459,20 +461,20 @@ static __always_inline long wl_mongo_byte(struct wl_l7_walk *w, struct wl_l7_dir
 		    d->msg_bytes >= MG(d)->doc_end) {
 			/* end of the document: no command name / no "ok" */
 			if (!resp)
-				wl_mongo_name_done(w, d);
-			wl_mongo_rest(d);
+				wl_mongodb_name_done(w, d);
+			wl_mongodb_rest(d);
 			return 0;
 		}
 		MG(d)->elems++;
 		MG(d)->etype = c;
-		wl_mongo_name_clear(d);
+		wl_mongodb_name_clear(d);
 		d->state = MG_ENAME;
 		return 0;
 	case MG_ENAME:
 		if (c == 0)
-			return wl_mongo_ename_done(w, d, resp);
+			return wl_mongodb_ename_done(w, d, resp);
 		if (d->msg_bytes >= MG(d)->doc_end)
-			return wl_mongo_malformed(w, d);
+			return wl_mongodb_malformed(w, d);
 		if (MG(d)->name_len < WL_CMD_LEN - 1)
 			MG(d)->name[MG(d)->name_len++ & 31] = c;
 		else
@@ -485,7 +487,7 @@ static __always_inline long wl_mongo_byte(struct wl_l7_walk *w, struct wl_l7_dir
 		/* double 0.0 or -0.0, int32/int64 0, false */
 		if ((MG(d)->etype == 0x01 ? MG(d)->num << 1 : MG(d)->num) == 0)
 			d->flags |= WL_DIR_ERROR;
-		wl_mongo_rest(d);
+		wl_mongodb_rest(d);
 		return 0;
 	default:
 		return 1;
@@ -493,7 +495,7 @@ static __always_inline long wl_mongo_byte(struct wl_l7_walk *w, struct wl_l7_dir
 }
 
 /* The message is complete. */
-static __always_inline void wl_mongo_done(struct wl_l7_walk *w, struct wl_l7_dir *d, int resp)
+static __always_inline void wl_mongodb_done(struct wl_l7_walk *w, struct wl_l7_dir *d, int resp)
 {
 	__u32 op = MG(d)->opcode;
 
@@ -512,10 +514,10 @@ static __always_inline void wl_mongo_done(struct wl_l7_walk *w, struct wl_l7_dir
 		    op != WL_OP_KILL_CURSORS)
 			wl_pending_put(w, MG(d)->req_id, d->cur_id);
 	}
-	wl_mongo_reset(d);
+	wl_mongodb_reset(d);
 }
 
-static __always_inline long wl_mongo_step(struct wl_l7_walk *w, int resp)
+static __always_inline long wl_mongodb_step(struct wl_l7_walk *w, int resp)
 {
 	struct wl_l7_state *s = w->s;
 	struct wl_l7_dir *d = w->d;
@@ -525,16 +527,16 @@ static __always_inline long wl_mongo_step(struct wl_l7_walk *w, int resp)
 	case MG_HDR:
 		if (!wl_l7_hdr_take(w, d, WL_MONGO_HDR))
 			return 1;
-		wl_mongo_start(w, d, resp);
+		wl_mongodb_start(w, d, resp);
 		break;
 	case MG_FIXED:
 		if (!wl_l7_hdr_take(w, d,
-				    MG(d)->fixed == FX_MSG_SEQ ? 25
-				    : MG(d)->fixed == FX_REPLY ? 36
-				    : MG(d)->fixed == FX_QUERY ? 20
-							       : 21))
+				    MG(d)->fixed == MG_FX_MSG_SEQ ? 25
+				    : MG(d)->fixed == MG_FX_REPLY ? 36
+				    : MG(d)->fixed == MG_FX_QUERY ? 20
+								  : 21))
 			return 1;
-		wl_mongo_fixed_done(w, d, resp);
+		wl_mongodb_fixed_done(w, d, resp);
 		break;
 	case MG_SKIP:
 		if (!wl_l7_body_skip(w, d))
@@ -544,7 +546,7 @@ static __always_inline long wl_mongo_step(struct wl_l7_walk *w, int resp)
 	case MG_REST:
 		if (!wl_l7_body_skip(w, d))
 			return 1;
-		wl_mongo_done(w, d, resp);
+		wl_mongodb_done(w, d, resp);
 		break;
 	case MG_RESYNC:
 		return 1;
@@ -554,23 +556,23 @@ static __always_inline long wl_mongo_step(struct wl_l7_walk *w, int resp)
 		c = wl_win_byte(w);
 		s->off++;
 		d->msg_bytes++;
-		wl_mongo_byte(w, d, c, resp);
+		wl_mongodb_byte(w, d, c, resp);
 		/* the message may not end inside a string or an element header */
 		if (d->state >= MG_CSTR && d->state <= MG_EVAL && d->msg_bytes >= MG(d)->msg_len)
-			return wl_mongo_malformed(w, d);
+			return wl_mongodb_malformed(w, d);
 		break;
 	}
 	return s->off >= s->end && d->state != MG_REST;
 }
 
-static long wl_mongo_req_step(__u32 i, void *arg)
+static long wl_mongodb_req_step(__u32 i, void *arg)
 {
-	return wl_mongo_step(arg, 0);
+	return wl_mongodb_step(arg, 0);
 }
 
-static long wl_mongo_resp_step(__u32 i, void *arg)
+static long wl_mongodb_resp_step(__u32 i, void *arg)
 {
-	return wl_mongo_step(arg, 1);
+	return wl_mongodb_step(arg, 1);
 }
 
 /*
@@ -578,7 +580,7 @@ static long wl_mongo_resp_step(__u32 i, void *arg)
  * length, an opcode of this direction, and responseTo 0 (requests) or a pending requestID
  * (replies).
  */
-static __always_inline void wl_mongo_resync(struct wl_l7_walk *w, struct wl_l7_dir *d)
+static __always_inline void wl_mongodb_resync(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
 	__u8 *b = w->s->buf;
 	int resp = w->s->job.dir;
@@ -590,9 +592,10 @@ static __always_inline void wl_mongo_resync(struct wl_l7_walk *w, struct wl_l7_d
 		len = wl_le32(&b[0]);
 		to = wl_le32(&b[8]);
 		op = wl_le32(&b[12]);
-		if (len >= WL_MONGO_HDR && len <= WL_MONGO_LEN_MAX && wl_mongo_op_known(op, resp) &&
+		if (len >= WL_MONGO_HDR && len <= WL_MONGO_LEN_MAX &&
+		    wl_mongodb_op_known(op, resp) &&
 		    (resp ? !!wl_aux_get(w, WL_AUX_PENDING, to) : to == 0)) {
-			wl_mongo_reset(d);
+			wl_mongodb_reset(d);
 			return;
 		}
 	}
@@ -602,13 +605,13 @@ static __always_inline void wl_mongo_resync(struct wl_l7_walk *w, struct wl_l7_d
 static __always_inline void wl_mongodb_parse(struct wl_l7_walk *w)
 {
 	w->s->parser_pushes = 1;
-	wl_mongo_resync(w, w->d);
+	wl_mongodb_resync(w, w->d);
 	if (w->d->state == MG_RESYNC)
 		return;
 	if (w->s->job.dir)
-		bpf_loop(WL_L7_STEPS_MAX, wl_mongo_resp_step, w, 0);
+		bpf_loop(WL_L7_STEPS_MAX, wl_mongodb_resp_step, w, 0);
 	else
-		bpf_loop(WL_L7_STEPS_MAX, wl_mongo_req_step, w, 0);
+		bpf_loop(WL_L7_STEPS_MAX, wl_mongodb_req_step, w, 0);
 }
 
 /* Does a client's first payload look like MongoDB? A whole OP_MSG or OP_QUERY request in the

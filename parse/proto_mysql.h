@@ -24,14 +24,16 @@
  *  Multi-statements: a COM_QUERY of a client with CLIENT_MULTI_STATEMENTS (or COM_SET_OPTION
  *  MULTI_STATEMENTS_ON since, or whose handshake was not seen) is scanned past its first
  *  keyword, up to WL_MYSQL_MULTI_MAX bytes, for the ';' that start later statements (not inside
- * 'strings', "strings", `identifiers`, comments); the first statement's entry is pushed when its
- * keyword is known, each later one's (kind MK_MORE, at most WL_MYSQL_MORE_MAX) when its keyword is.
- * The server answers each statement with its own result, SERVER_MORE_RESULTS_EXISTS set while more
- * follow: a result so ended ends its statement (a CALL's result sets go on up to the CALL's own OK,
- * Com_call_procedure once), and when the next FIFO entry is a later statement it is counted there,
- * request and response, under its own verb (the text's bytes count once, with the first statement).
- * An error ends the batch: the server runs nothing after it, the remaining entries are dropped
- * uncounted. Without a later statement's entry the results go on as one response (as a CALL's).
+ *  'strings', "strings", `identifiers`, comments: parse/sql.h); the first statement's entry is
+ *  pushed, and its request counted, when its keyword is known, each later one's (kind
+ *  MY_KIND_MORE, at most WL_MYSQL_MORE_MAX) when its keyword is. The server answers each
+ *  statement with its own result, SERVER_MORE_RESULTS_EXISTS set while more follow: a result so
+ *  ended ends its statement (a CALL's result sets go on up to the CALL's own OK,
+ *  Com_call_procedure once), and when the next FIFO entry is a later statement it is counted
+ *  there, request and response, under its own verb (the text's bytes count once, with the first
+ *  statement). An error ends the batch: the server runs nothing after it, the remaining entries
+ *  are dropped uncounted. Without a later statement's entry the results go on as one response
+ *  (as a CALL's).
  *  Server-side cursors: a COM_STMT_EXECUTE whose flags ask for one (CURSOR_TYPE_READ_ONLY), when
  *  the server opens it, is answered by the definitions and one terminator whose status has
  *  SERVER_STATUS_CURSOR_EXISTS (the EOF after the definitions, or with CLIENT_DEPRECATE_EOF an OK
@@ -97,63 +99,64 @@ enum wl_mysql_com {
 
 /* What the response to a command looks like (travels in the FIFO entry's top bits). */
 enum wl_mysql_kind {
-	MK_GENERIC = 0, /* one packet: OK, ERR, EOF, a string (COM_STATISTICS) */
-	MK_QUERY,	/* OK, ERR, LOCAL INFILE or text result sets, chained by MORE_RESULTS */
-	MK_EXECUTE,	/* OK, ERR or binary result sets */
-	MK_CURSOR,	/* COM_STMT_EXECUTE asking for a cursor: as MK_EXECUTE, or (cursor opened)
-			 * definitions + a terminator with SERVER_STATUS_CURSOR_EXISTS, no rows */
-	MK_PREPARE,	/* STMT_PREPARE_OK + parameter and column definitions, or ERR */
-	MK_FIELD_LIST,	/* column definitions up to EOF */
-	MK_FETCH,	/* rows up to EOF */
-	MK_AUTH,	/* COM_CHANGE_USER: auth switch / more data ... OK or ERR */
-	MK_STREAM,	/* binlog dump: the server streams forever */
-	MK_NORESP,	/* no response: never pushed */
-	MK_DATA,	/* not a command: auth data, LOCAL INFILE contents */
-	MK_BAD,
+	MY_KIND_GENERIC = 0, /* one packet: OK, ERR, EOF, a string (COM_STATISTICS) */
+	MY_KIND_QUERY,	    /* OK, ERR, LOCAL INFILE or text result sets, chained by MORE_RESULTS */
+	MY_KIND_EXECUTE,    /* OK, ERR or binary result sets */
+	MY_KIND_CURSOR,	    /* COM_STMT_EXECUTE asking for a cursor: as MY_KIND_EXECUTE, or (cursor
+			     * opened) definitions + a terminator with SERVER_STATUS_CURSOR_EXISTS,
+			     * no rows */
+	MY_KIND_PREPARE,    /* STMT_PREPARE_OK + parameter and column definitions, or ERR */
+	MY_KIND_FIELD_LIST, /* column definitions up to EOF */
+	MY_KIND_FETCH,	    /* rows up to EOF */
+	MY_KIND_AUTH,	    /* COM_CHANGE_USER: auth switch / more data ... OK or ERR */
+	MY_KIND_STREAM,	    /* binlog dump: the server streams forever */
+	MY_KIND_NORESP,	    /* no response: never pushed */
+	MY_KIND_DATA,	    /* not a command: auth data, LOCAL INFILE contents */
+	MY_KIND_BAD,
 	/* FIFO entries only: a COM_QUERY whose (first) statement is a CALL, and the later
 	 * statements of a multi-statement COM_QUERY (pushed after its first entry) */
-	MK_CALL,
-	MK_MORE,
-	MK_MORE_CALL,
+	MY_KIND_CALL,
+	MY_KIND_MORE,
+	MY_KIND_MORE_CALL,
 };
 #define MY_FIFO_ID_BITS 11 /* WL_CMD_IDS_MAX = 2048 */
 _Static_assert(WL_CMD_IDS_MAX <= (1 << MY_FIFO_ID_BITS), "command ids fit in a FIFO entry");
 
 /* d->state: where in the packet */
 enum wl_mysql_state {
-	MS_HDR = 0,	/* at a packet boundary: gathering the header */
-	MS_BODY,	/* skipping the rest of the payload (d->body_left) */
-	MS_VERB,	/* request: scanning a statement for its first keyword */
-	MS_GREET_VER,	/* response: the greeting's version string */
-	MS_GREET_BLOCK, /* response: the greeting's capability block */
-	MS_IGNORE,	/* TLS or compressed: nothing more is parsed */
-	MS_RESYNC = WL_L7_RESYNC,
+	MY_ST_HDR = 0,	   /* at a packet boundary: gathering the header */
+	MY_ST_BODY,	   /* skipping the rest of the payload (d->body_left) */
+	MY_ST_VERB,	   /* request: scanning a statement for its first keyword */
+	MY_ST_GREET_VER,   /* response: the greeting's version string */
+	MY_ST_GREET_BLOCK, /* response: the greeting's capability block */
+	MY_ST_IGNORE,	   /* TLS or compressed: nothing more is parsed */
+	MY_ST_RESYNC = WL_L7_RESYNC,
 };
 
 /* connection phase (priv) */
-enum { MP_START = 0, MP_AUTH, MP_CMD };
+enum { MY_PHASE_START = 0, MY_PHASE_AUTH, MY_PHASE_CMD };
 
 /* response grammar (priv) */
 enum {
-	RG_IDLE = 0, /* the next packet starts a response */
-	RG_FIRST,    /* first packet of a result (also after MORE_RESULTS) */
-	RG_PDEFS,    /* prepare: parameter definitions */
-	RG_PEOF,     /* prepare: EOF after the parameters */
-	RG_CDEFS,    /* column definitions */
-	RG_CEOF,     /* EOF after the column definitions */
-	RG_ROWS,     /* rows up to EOF / OK terminator */
-	RG_INFILE,   /* after a LOCAL INFILE request: the final OK or ERR */
+	MY_GRAM_IDLE = 0, /* the next packet starts a response */
+	MY_GRAM_FIRST,	  /* first packet of a result (also after MORE_RESULTS) */
+	MY_GRAM_PDEFS,	  /* prepare: parameter definitions */
+	MY_GRAM_PEOF,	  /* prepare: EOF after the parameters */
+	MY_GRAM_CDEFS,	  /* column definitions */
+	MY_GRAM_CEOF,	  /* EOF after the column definitions */
+	MY_GRAM_ROWS,	  /* rows up to EOF / OK terminator */
+	MY_GRAM_INFILE,	  /* after a LOCAL INFILE request: the final OK or ERR */
 };
 
 /* priv flags */
-#define MF_CAPS	    0x01 /* capability flags known (handshake seen) */
-#define MF_TLS	    0x02 /* request side: SSL request seen */
-#define MF_COMPRESS 0x04 /* request side: compression negotiated */
-#define MF_IGNORE   0x08 /* nothing more to parse on this connection */
-#define MF_ERROR    0x10 /* response: ends with an error */
-#define MF_END	    0x20 /* response: complete at the end of this packet */
-#define MF_NEXT	    0x40 /* response: a statement of a multi-statement query ends with this packet */
-#define MF_MORE	    0x80 /* request: first statement pushed, later ones scanned for */
+#define MY_F_CAPS     0x01 /* capability flags known (handshake seen) */
+#define MY_F_TLS      0x02 /* request side: SSL request seen */
+#define MY_F_COMPRESS 0x04 /* request side: compression negotiated */
+#define MY_F_IGNORE   0x08 /* nothing more to parse on this connection */
+#define MY_F_ERROR    0x10 /* response: ends with an error */
+#define MY_F_END      0x20 /* response: complete at the end of this packet */
+#define MY_F_NEXT     0x40 /* response: one of several statements ends with this packet */
+#define MY_F_MORE     0x80 /* request: first statement pushed, later ones scanned for */
 
 /* MySQL's own per-direction state, in wl_l7_dir.priv. */
 struct wl_mysql_dir {
@@ -172,7 +175,7 @@ struct wl_mysql_dir {
 	__u8 flags;
 };
 _Static_assert(sizeof(struct wl_mysql_dir) <= WL_L7_PRIV_MAX, "MySQL state fits in priv");
-#define M(d) ((struct wl_mysql_dir *)(d)->priv)
+#define MY(d) ((struct wl_mysql_dir *)(d)->priv)
 
 /*
  * How the parser is laid out for the verifier. Each bpf_loop callback is a thin call of a step
@@ -199,7 +202,7 @@ static __always_inline __u32 wl_mysql_u32(const __u8 *p)
 }
 
 /*
- * Kind of the response a command gets, or MK_BAD for bytes that cannot be a command (unknown
+ * Kind of the response a command gets, or MY_KIND_BAD for bytes that cannot be a command (unknown
  * command byte, or a length that commands of fixed size never have). Global: the caller learns
  * nothing about len from each case (no path per command).
  */
@@ -207,45 +210,45 @@ __noinline int wl_mysql_cmd_kind(__u32 cmd, __u32 len)
 {
 	switch (cmd) {
 	case MY_COM_QUIT:
-		return len == 1 ? MK_NORESP : MK_BAD;
+		return len == 1 ? MY_KIND_NORESP : MY_KIND_BAD;
 	case MY_COM_STATISTICS:
 	case MY_COM_DEBUG:
 	case MY_COM_PING:
 	case MY_COM_TIME:
 	case MY_COM_RESET_CONNECTION:
-		return len == 1 ? MK_GENERIC : MK_BAD;
+		return len == 1 ? MY_KIND_GENERIC : MY_KIND_BAD;
 	case MY_COM_PROCESS_INFO:
-		return len == 1 ? MK_QUERY : MK_BAD;
+		return len == 1 ? MY_KIND_QUERY : MY_KIND_BAD;
 	case MY_COM_REFRESH:
-		return len == 2 ? MK_GENERIC : MK_BAD;
+		return len == 2 ? MY_KIND_GENERIC : MY_KIND_BAD;
 	case MY_COM_SET_OPTION:
-		return len == 3 ? MK_GENERIC : MK_BAD;
+		return len == 3 ? MY_KIND_GENERIC : MY_KIND_BAD;
 	case MY_COM_PROCESS_KILL:
 	case MY_COM_STMT_RESET:
-		return len == 5 ? MK_GENERIC : MK_BAD;
+		return len == 5 ? MY_KIND_GENERIC : MY_KIND_BAD;
 	case MY_COM_STMT_CLOSE:
-		return len == 5 ? MK_NORESP : MK_BAD;
+		return len == 5 ? MY_KIND_NORESP : MY_KIND_BAD;
 	case MY_COM_STMT_FETCH:
-		return len == 9 ? MK_FETCH : MK_BAD;
+		return len == 9 ? MY_KIND_FETCH : MY_KIND_BAD;
 	case MY_COM_STMT_SEND_LONG_DATA:
-		return len >= 7 ? MK_NORESP : MK_BAD;
+		return len >= 7 ? MY_KIND_NORESP : MY_KIND_BAD;
 	case MY_COM_STMT_EXECUTE:
-		return len >= 10 ? MK_EXECUTE : MK_BAD;
+		return len >= 10 ? MY_KIND_EXECUTE : MY_KIND_BAD;
 	case MY_COM_STMT_BULK_EXECUTE:
-		return len >= 7 ? MK_EXECUTE : MK_BAD;
+		return len >= 7 ? MY_KIND_EXECUTE : MY_KIND_BAD;
 	case MY_COM_QUERY:
-		return MK_QUERY;
+		return MY_KIND_QUERY;
 	case MY_COM_STMT_PREPARE:
-		return MK_PREPARE;
+		return MY_KIND_PREPARE;
 	case MY_COM_FIELD_LIST:
-		return MK_FIELD_LIST;
+		return MY_KIND_FIELD_LIST;
 	case MY_COM_CHANGE_USER:
-		return MK_AUTH;
+		return MY_KIND_AUTH;
 	case MY_COM_BINLOG_DUMP:
 	case MY_COM_BINLOG_DUMP_GTID:
-		return MK_STREAM;
+		return MY_KIND_STREAM;
 	default:
-		return cmd <= MY_COM_RESET_CONNECTION ? MK_GENERIC : MK_BAD;
+		return cmd <= MY_COM_RESET_CONNECTION ? MY_KIND_GENERIC : MY_KIND_BAD;
 	}
 }
 
@@ -301,14 +304,14 @@ static __always_inline int wl_mysql_malformed(struct wl_l7_walk *w, struct wl_l7
 					      struct wl_mysql_dir *m)
 {
 	w->cnt->l7_malformed++;
-	d->state = MS_RESYNC;
+	d->state = MY_ST_RESYNC;
 	d->hdr_len = 0;
 	d->body_left = 0;
 	d->msg_bytes = 0;
 	m->cont = 0;
-	m->grammar = RG_IDLE;
-	m->flags &= ~(MF_END | MF_ERROR | MF_NEXT | MF_MORE);
-	m->kind = MK_DATA;
+	m->grammar = MY_GRAM_IDLE;
+	m->flags &= ~(MY_F_END | MY_F_ERROR | MY_F_NEXT | MY_F_MORE);
+	m->kind = MY_KIND_DATA;
 	return 1;
 }
 
@@ -317,8 +320,8 @@ static __always_inline void wl_mysql_pseudo(struct wl_l7_walk *w, struct wl_l7_d
 					    struct wl_mysql_dir *m, __u32 which)
 {
 	wl_mysql_emit_req(w, wl_mysql_lookup(m, which), d->msg_bytes + d->body_left);
-	m->flags |= MF_IGNORE;
-	d->state = MS_IGNORE;
+	m->flags |= MY_F_IGNORE;
+	d->state = MY_ST_IGNORE;
 	w->s->off = w->s->end;
 }
 
@@ -335,19 +338,19 @@ __noinline int wl_mysql_req_done(struct wl_conn *conn)
 	if (!wl_sql_walk(&w, 0, conn, 0))
 		return 0;
 	d = w.d;
-	m = M(d);
-	d->state = MS_HDR;
+	m = MY(d);
+	d->state = MY_ST_HDR;
 	d->hdr_len = 0;
 	if (m->cont)
 		return 0; /* the command continues in the next packet */
 	/* a multi-statement query was counted with its first FIFO entry (wl_mysql_verb_done) */
-	if (m->kind < MK_DATA && !(m->flags & MF_MORE)) {
+	if (m->kind < MY_KIND_DATA && !(m->flags & MY_F_MORE)) {
 		wl_mysql_emit_req(&w, m->verb, d->msg_bytes);
-		if (m->kind != MK_NORESP)
+		if (m->kind != MY_KIND_NORESP)
 			wl_fifo_push(&w, m->fifo, 1);
 	}
-	m->flags &= ~MF_MORE;
-	m->kind = MK_DATA;
+	m->flags &= ~MY_F_MORE;
+	m->kind = MY_KIND_DATA;
 	d->msg_bytes = 0;
 	return 0;
 }
@@ -362,13 +365,13 @@ static __always_inline void wl_mysql_verb_more(struct wl_l7_walk *w, struct wl_l
 	if (m->kw.len || (c && c != ';')) {   /* not an empty statement */
 		wl_l7_rule_check(w->s, verb); /* L7 rules see every statement of the text */
 		wl_fifo_push(w,
-			     ((call ? MK_MORE_CALL : MK_MORE) << MY_FIFO_ID_BITS) |
+			     ((call ? MY_KIND_MORE_CALL : MY_KIND_MORE) << MY_FIFO_ID_BITS) |
 				     (verb & ((1 << MY_FIFO_ID_BITS) - 1)),
 			     1);
 		m->left++;
 	}
 	if (!c || m->left >= WL_MYSQL_MORE_MAX || !m->budget) {
-		d->state = MS_BODY; /* the rest is not looked at */
+		d->state = MY_ST_BODY; /* the rest is not looked at */
 		return;
 	}
 	m->kw.state = WL_SQL_B;
@@ -388,40 +391,40 @@ __noinline int wl_mysql_verb_done(struct wl_conn *conn, __u32 c)
 	if (!wl_sql_walk(&w, 0, conn, 0))
 		return 0;
 	d = w.d;
-	m = M(d);
+	m = MY(d);
 	if (m->kw.state != WL_SQL_DONE && m->kw.state != WL_SQL_WORD)
 		m->kw.len = 0; /* no keyword */
 	verb = wl_mysql_lookup(m, MY_KEYWORD);
 	call = m->kw.len == 4 && *(__u64 *)m->kw.name == 0x4c4c4143; /* "CALL" */
-	if (m->flags & MF_MORE) {
+	if (m->flags & MY_F_MORE) {
 		wl_mysql_verb_more(&w, d, m, c, verb, call);
 		return 0;
 	}
-	kind = m->kind == MK_QUERY && call ? MK_CALL : m->kind;
+	kind = m->kind == MY_KIND_QUERY && call ? MY_KIND_CALL : m->kind;
 	m->fifo = (kind << MY_FIFO_ID_BITS) | (verb & ((1 << MY_FIFO_ID_BITS) - 1));
-	if (m->kind == MK_PREPARE) {
+	if (m->kind == MY_KIND_PREPARE) {
 		/* counted as COM_STMT_PREPARE; the verb travels to the response, and is kept as
 		 * the statement "-1" (MariaDB's id for the last prepared, used by pipelines) */
 		wl_aux_set(&w, WL_AUX_STMT, 0xffffffff, verb, 0);
 		verb = wl_mysql_lookup(m, MY_COM_STMT_PREPARE);
 	}
 	m->verb = verb;
-	d->state = MS_BODY;
+	d->state = MY_ST_BODY;
 	/* multi-statements (the client asked for them, or its handshake was not seen): the rest
 	 * of the text is scanned for later statements, whose entries follow this one's. The
 	 * request is counted with its entry, whole (one packet: its length is known), as every
 	 * other command is: a reply taking the entry before the packet ends (segments lost, a
 	 * length lied about) must not find its request uncounted. */
-	if (m->kind == MK_QUERY && c && d->body_left && !m->cont &&
-	    (!(m->flags & MF_CAPS) || (m->caps & MY_CLIENT_MULTI_STMTS))) {
+	if (m->kind == MY_KIND_QUERY && c && d->body_left && !m->cont &&
+	    (!(m->flags & MY_F_CAPS) || (m->caps & MY_CLIENT_MULTI_STMTS))) {
 		wl_mysql_emit_req(&w, m->verb, d->msg_bytes + d->body_left);
 		wl_fifo_push(&w, m->fifo, 1);
-		m->flags |= MF_MORE;
+		m->flags |= MY_F_MORE;
 		m->left = 0;
 		m->budget = WL_MYSQL_MULTI_MAX;
 		m->kw.state = WL_SQL_B;
 		wl_sql_byte(&m->kw, c, WL_SQL_MYSQL);
-		d->state = MS_VERB;
+		d->state = MY_ST_VERB;
 	}
 	return 0;
 }
@@ -438,14 +441,14 @@ __noinline int wl_mysql_req_cmd(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len)
 	if (!wl_sql_walk(&w, ctx, conn, 0))
 		return 1;
 	d = w.d;
-	m = M(d);
+	m = MY(d);
 	if (len == 0)
 		return wl_mysql_malformed(&w, d, m);
 	if (!WL_SQL_TAKE(&w, d, 5))
 		return 1;
 	cmd = d->hdr[4];
 	kind = wl_mysql_cmd_kind(cmd, len);
-	if (kind == MK_BAD)
+	if (kind == MY_KIND_BAD)
 		return wl_mysql_malformed(&w, d, m);
 	/* executes: the statement id (and COM_STMT_EXECUTE's flags byte); COM_SET_OPTION: its
 	 * option */
@@ -464,11 +467,11 @@ __noinline int wl_mysql_req_cmd(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len)
 			m->caps &= ~MY_CLIENT_MULTI_STMTS;
 	}
 	if (need == 10 && (d->hdr[9] & MY_CURSOR_TYPE_READ_ONLY))
-		kind = MK_CURSOR;
-	m->phase = MP_CMD;
+		kind = MY_KIND_CURSOR;
+	m->phase = MY_PHASE_CMD;
 	m->seq = 0;
 	m->kind = kind;
-	m->flags &= ~MF_MORE;
+	m->flags &= ~MY_F_MORE;
 	m->cont = len == WL_MYSQL_PKT_MAX;
 	d->body_left = len - (need - 4);
 	d->hdr_len = 0;
@@ -476,7 +479,7 @@ __noinline int wl_mysql_req_cmd(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len)
 		wl_sql_kw_clear(&m->kw);
 		m->kw.state = cmd == MY_COM_QUERY ? WL_SQL_ATTR0 : WL_SQL_WS;
 		m->budget = WL_MYSQL_SCAN_MAX;
-		d->state = MS_VERB; /* an empty statement: wl_mysql_req_step ends it */
+		d->state = MY_ST_VERB; /* an empty statement: wl_mysql_req_step ends it */
 		return 0;
 	}
 	v = 0;
@@ -484,7 +487,7 @@ __noinline int wl_mysql_req_cmd(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len)
 		v = wl_aux_get(&w, WL_AUX_STMT, wl_mysql_u32(d->hdr + 5));
 	m->verb = v ? v->cmd_id : wl_mysql_lookup(m, cmd);
 	m->fifo = (kind << MY_FIFO_ID_BITS) | (m->verb & ((1 << MY_FIFO_ID_BITS) - 1));
-	d->state = MS_BODY;
+	d->state = MY_ST_BODY;
 	return 0;
 }
 
@@ -500,8 +503,8 @@ __noinline int wl_mysql_req_hello(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len
 	if (!wl_sql_walk(&w, ctx, conn, 0))
 		return 1;
 	d = w.d;
-	m = M(d);
-	srv = M(&conn->dir[1]);
+	m = MY(d);
+	srv = MY(&conn->dir[1]);
 	if (len < 32)
 		return wl_mysql_malformed(&w, d, m);
 	if (!WL_SQL_TAKE(&w, d, 4 + WL_MYSQL_HELLO_TAKE))
@@ -510,23 +513,23 @@ __noinline int wl_mysql_req_hello(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len
 	if (!(caps & MY_CLIENT_PROTOCOL_41))
 		return wl_mysql_malformed(&w, d, m);
 	both = caps;
-	if (srv->flags & MF_CAPS)
+	if (srv->flags & MY_F_CAPS)
 		both &= srv->caps;
 	m->caps = caps;
-	m->flags |= MF_CAPS;
-	m->phase = MP_AUTH;
+	m->flags |= MY_F_CAPS;
+	m->phase = MY_PHASE_AUTH;
 	m->seq = 1;
-	m->kind = MK_DATA;
+	m->kind = MY_KIND_DATA;
 	d->body_left = len - WL_MYSQL_HELLO_TAKE;
 	d->hdr_len = 0;
-	d->state = MS_BODY;
+	d->state = MY_ST_BODY;
 	if (both & MY_CLIENT_SSL) {
-		m->flags |= MF_TLS;
+		m->flags |= MY_F_TLS;
 		wl_mysql_pseudo(&w, d, m, MY_PSEUDO_TLS);
 		return 1;
 	}
 	if (both & (MY_CLIENT_COMPRESS | MY_CLIENT_ZSTD)) {
-		m->flags |= MF_COMPRESS;
+		m->flags |= MY_F_COMPRESS;
 		wl_mysql_pseudo(&w, d, m, MY_PSEUDO_COMPRESSED);
 		return 1;
 	}
@@ -546,7 +549,7 @@ __noinline int wl_mysql_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 	if (!wl_sql_walk(&w, ctx, conn, 0))
 		return 1;
 	d = w.d;
-	m = M(d);
+	m = MY(d);
 	if (!WL_SQL_TAKE(&w, d, 4))
 		return 1;
 	len = wl_mysql_u24(d->hdr);
@@ -556,23 +559,23 @@ __noinline int wl_mysql_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 		m->seq = seq;
 		d->body_left = len;
 		d->hdr_len = 0;
-		d->state = MS_BODY;
+		d->state = MY_ST_BODY;
 		return 0;
 	}
 	if (seq == 0)
 		return wl_mysql_req_cmd(ctx, conn, len);
-	if (seq == 1 && m->phase == MP_START)
+	if (seq == 1 && m->phase == MY_PHASE_START)
 		return wl_mysql_req_hello(ctx, conn, len);
 	/* data of an exchange in progress (auth, LOCAL INFILE, COM_CHANGE_USER): the client
 	 * answers the server's packet (+2) or sends its next one (+1) */
-	if (m->phase == MP_START || (seq != (__u8)(m->seq + 1) && seq != (__u8)(m->seq + 2)))
+	if (m->phase == MY_PHASE_START || (seq != (__u8)(m->seq + 1) && seq != (__u8)(m->seq + 2)))
 		return wl_mysql_malformed(&w, d, m);
 	m->seq = seq;
-	m->kind = MK_DATA;
+	m->kind = MY_KIND_DATA;
 	m->cont = len == WL_MYSQL_PKT_MAX;
 	d->body_left = len;
 	d->hdr_len = 0;
-	d->state = MS_BODY;
+	d->state = MY_ST_BODY;
 	return 0;
 }
 
@@ -589,7 +592,7 @@ __noinline int wl_mysql_req_verb(wl_ctx_t *ctx, struct wl_conn *conn)
 		return 1;
 	s = w.s;
 	d = w.d;
-	m = M(d);
+	m = MY(d);
 	avail = wl_win_avail(&w);
 	if (!avail)
 		return 1;
@@ -607,10 +610,10 @@ __noinline int wl_mysql_req_verb(wl_ctx_t *ctx, struct wl_conn *conn)
 		/* the byte that ended the keyword (a later statement's scan starts with it) */
 		wl_mysql_verb_done(conn, n ? s->buf[(pos + n - 1) & (WL_L7_WINDOW - 1)] : 0);
 	} else if (m->budget == 0 || d->body_left == 0 || n == 0) {
-		if (!(m->flags & MF_MORE) || m->kw.state == WL_SQL_WORD)
+		if (!(m->flags & MY_F_MORE) || m->kw.state == WL_SQL_WORD)
 			wl_mysql_verb_done(conn, 0);
 		else
-			d->state = MS_BODY; /* no further statement */
+			d->state = MY_ST_BODY; /* no further statement */
 	}
 	return 0;
 }
@@ -626,21 +629,21 @@ __noinline int wl_mysql_req_step(wl_ctx_t *ctx, struct wl_conn *conn)
 		return 1;
 	d = w.d;
 	switch (d->state) {
-	case MS_HDR:
+	case MY_ST_HDR:
 		if (wl_mysql_req_hdr(ctx, conn))
 			return 1;
-		if (d->state == MS_VERB && d->body_left == 0)
+		if (d->state == MY_ST_VERB && d->body_left == 0)
 			wl_mysql_verb_done(conn, 0);
-		if (d->state == MS_BODY && d->body_left == 0)
+		if (d->state == MY_ST_BODY && d->body_left == 0)
 			wl_mysql_req_done(conn);
 		break;
-	case MS_VERB:
+	case MY_ST_VERB:
 		if (wl_mysql_req_verb(ctx, conn))
 			return 1;
-		if (d->state == MS_BODY && d->body_left == 0)
+		if (d->state == MY_ST_BODY && d->body_left == 0)
 			wl_mysql_req_done(conn);
 		break;
-	case MS_BODY:
+	case MY_ST_BODY:
 		if (wl_l7_body_skip(&w, d))
 			wl_mysql_req_done(conn);
 		break;
@@ -650,12 +653,7 @@ __noinline int wl_mysql_req_step(wl_ctx_t *ctx, struct wl_conn *conn)
 	return w.s->off >= w.s->end;
 }
 
-static long wl_mysql_req_cb(__u32 i, void *arg)
-{
-	struct wl_l7_walk *w = arg;
-
-	return wl_mysql_req_step(w->ctx, w->conn) ? 1 : 0;
-}
+WL_SQL_STEP_CB(wl_mysql_req_cb, wl_mysql_req_step)
 
 /* ---- responses ---- */
 
@@ -695,20 +693,20 @@ __noinline int wl_mysql_status(struct wl_l7_dir *d, __u32 len, __u32 term)
  * handshake was not seen: an EOF is recognised by its exact size). */
 static __always_inline int wl_mysql_eof_mode(struct wl_conn *conn, struct wl_mysql_dir *m)
 {
-	struct wl_mysql_dir *cli = M(&conn->dir[0]);
+	struct wl_mysql_dir *cli = MY(&conn->dir[0]);
 	__u32 caps;
 
-	if (!(cli->flags & MF_CAPS))
+	if (!(cli->flags & MY_F_CAPS))
 		return 2;
 	caps = cli->caps;
-	if (m->flags & MF_CAPS)
+	if (m->flags & MY_F_CAPS)
 		caps &= m->caps;
 	return caps & MY_CLIENT_DEPRECATE_EOF ? 0 : 1;
 }
 
 static __always_inline void wl_mysql_end(struct wl_mysql_dir *m, int error)
 {
-	m->flags |= MF_END | (error ? MF_ERROR : 0);
+	m->flags |= MY_F_END | (error ? MY_F_ERROR : 0);
 }
 
 /* The response is complete: bytes of it counted. Global: verified once (the flush inline: it
@@ -722,34 +720,34 @@ __noinline int wl_mysql_resp_emit(struct wl_conn *conn, __u32 bytes)
 	if (!wl_sql_walk(&w, 0, conn, 1))
 		return 0;
 	d = w.d;
-	m = M(d);
-	wl_emit_response(&w, d->cur_id, d->msg_ts_ns, m->flags & MF_ERROR, 0, bytes);
-	m->flags &= ~(MF_END | MF_ERROR);
-	m->grammar = RG_IDLE;
+	m = MY(d);
+	wl_emit_response(&w, d->cur_id, d->msg_ts_ns, m->flags & MY_F_ERROR, 0, bytes);
+	m->flags &= ~(MY_F_END | MY_F_ERROR);
+	m->grammar = MY_GRAM_IDLE;
 	return 0;
 }
 
-/* After the definitions of state st (RG_PDEFS or RG_CDEFS): what comes next. */
+/* After the definitions of state st (MY_GRAM_PDEFS or MY_GRAM_CDEFS): what comes next. */
 static __always_inline void wl_mysql_defs_done(struct wl_conn *conn, struct wl_mysql_dir *m,
 					       __u8 st)
 {
 	if (wl_mysql_eof_mode(conn, m)) {
-		m->grammar = st == RG_PDEFS ? RG_PEOF : RG_CEOF;
+		m->grammar = st == MY_GRAM_PDEFS ? MY_GRAM_PEOF : MY_GRAM_CEOF;
 		return;
 	}
-	if (st == RG_PDEFS && m->left2) {
+	if (st == MY_GRAM_PDEFS && m->left2) {
 		m->left = m->left2;
 		m->left2 = 0;
-		m->grammar = RG_CDEFS;
-	} else if (m->kind == MK_PREPARE) {
+		m->grammar = MY_GRAM_CDEFS;
+	} else if (m->kind == MY_KIND_PREPARE) {
 		wl_mysql_end(m, 0);
 	} else {
-		m->grammar = RG_ROWS;
+		m->grammar = MY_GRAM_ROWS;
 	}
 }
 
 /* What a grammar step says about the packet. */
-enum { MG_DONE = 0, MG_AGAIN = 1, MG_BAD = 2 };
+enum { MY_STEP_DONE = 0, MY_STEP_AGAIN = 1, MY_STEP_BAD = 2 };
 
 /* The later statements of a multi-statement query that the server did not run (an error ended
  * the batch): their FIFO entries are dropped (never counted). */
@@ -762,8 +760,8 @@ static __always_inline void wl_mysql_fifo_drop(struct wl_conn *conn)
 	for (k = 0; k < WL_MYSQL_MORE_MAX; k++) {
 		if (!wl_fifo_head(conn, &v, &left) || v.cmd_id == WL_FIFO_LOST)
 			break;
-		if ((v.cmd_id >> MY_FIFO_ID_BITS) != MK_MORE &&
-		    (v.cmd_id >> MY_FIFO_ID_BITS) != MK_MORE_CALL)
+		if ((v.cmd_id >> MY_FIFO_ID_BITS) != MY_KIND_MORE &&
+		    (v.cmd_id >> MY_FIFO_ID_BITS) != MY_KIND_MORE_CALL)
 			break;
 		wl_fifo_take(conn, left);
 	}
@@ -771,10 +769,11 @@ static __always_inline void wl_mysql_fifo_drop(struct wl_conn *conn)
 
 static __always_inline int wl_mysql_is_query(__u8 kind)
 {
-	return kind == MK_QUERY || kind == MK_CALL;
+	return kind == MY_KIND_QUERY || kind == MY_KIND_CALL;
 }
 
-/* RG_IDLE: the packet starts a response: to the FIFO's oldest command. Global: verified once. */
+/* MY_GRAM_IDLE: the packet starts a response: to the FIFO's oldest command. Global: verified once.
+ */
 __noinline int wl_mysql_gram_idle(struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
@@ -784,35 +783,36 @@ __noinline int wl_mysql_gram_idle(struct wl_conn *conn)
 	__u16 e;
 
 	if (!wl_sql_walk(&w, 0, conn, 1))
-		return MG_BAD;
+		return MY_STEP_BAD;
 	d = w.d;
-	m = M(d);
+	m = MY(d);
 	if (m->seq == 0) /* 1, or more after a command of several packets */
-		return MG_BAD;
+		return MY_STEP_BAD;
 	wl_mysql_fifo_drop(conn);
 	e = wl_fifo_pop(&w, &lat);
 	d->msg_ts_ns = lat;
 	if (e == WL_CMD_NONE) {
-		m->kind = MK_QUERY; /* the most general answer */
+		m->kind = MY_KIND_QUERY; /* the most general answer */
 		d->cur_id = WL_CMD_NONE;
 	} else {
 		m->kind = e >> MY_FIFO_ID_BITS;
 		d->cur_id = e & ((1 << MY_FIFO_ID_BITS) - 1);
-		if (m->kind == MK_MORE || m->kind == MK_MORE_CALL) /* past the drop's reach */
-			m->kind = MK_QUERY;
+		if (m->kind == MY_KIND_MORE ||
+		    m->kind == MY_KIND_MORE_CALL) /* past the drop's reach */
+			m->kind = MY_KIND_QUERY;
 	}
-	if (m->kind == MK_PREPARE) {
+	if (m->kind == MY_KIND_PREPARE) {
 		m->verb = d->cur_id;
 		d->cur_id = wl_mysql_lookup(m, MY_COM_STMT_PREPARE);
-	} else if (m->kind == MK_STREAM) {
-		m->flags |= MF_IGNORE; /* replication events from here on */
-		return MG_DONE;
+	} else if (m->kind == MY_KIND_STREAM) {
+		m->flags |= MY_F_IGNORE; /* replication events from here on */
+		return MY_STEP_DONE;
 	}
-	m->grammar = RG_FIRST;
-	return MG_AGAIN;
+	m->grammar = MY_GRAM_FIRST;
+	return MY_STEP_AGAIN;
 }
 
-/* RG_FIRST: the first packet of a result (also after MORE_RESULTS). Global: verified once. */
+/* MY_GRAM_FIRST: the first packet of a result (also after MORE_RESULTS). Global: verified once. */
 __noinline int wl_mysql_gram_first(struct wl_conn *conn, __u32 len)
 {
 	struct wl_l7_walk w;
@@ -822,25 +822,25 @@ __noinline int wl_mysql_gram_first(struct wl_conn *conn, __u32 len)
 	__u8 b0;
 
 	if (!wl_sql_walk(&w, 0, conn, 1))
-		return MG_BAD;
+		return MY_STEP_BAD;
 	d = w.d;
-	m = M(d);
+	m = MY(d);
 	b0 = d->hdr[4];
 	if (b0 == 0xff) {
 		wl_mysql_end(m, 1);
-		return MG_DONE;
+		return MY_STEP_DONE;
 	}
 	switch (m->kind) {
-	case MK_GENERIC:
+	case MY_KIND_GENERIC:
 		wl_mysql_end(m, 0);
-		return MG_DONE;
-	case MK_AUTH: /* 0xfe auth switch, 0x01 more data: the exchange goes on */
+		return MY_STEP_DONE;
+	case MY_KIND_AUTH: /* 0xfe auth switch, 0x01 more data: the exchange goes on */
 		if (b0 == 0x00)
 			wl_mysql_end(m, 0);
-		return MG_DONE;
-	case MK_PREPARE:
+		return MY_STEP_DONE;
+	case MY_KIND_PREPARE:
 		if (b0 != 0x00 || len < 12)
-			return MG_BAD;
+			return MY_STEP_BAD;
 		wl_aux_set(&w, WL_AUX_STMT, wl_mysql_u32(d->hdr + 5), m->verb, 0);
 		m->left2 = d->hdr[9] | d->hdr[10] << 8; /* columns */
 		m->left = d->hdr[11] | d->hdr[12] << 8; /* parameters */
@@ -848,40 +848,40 @@ __noinline int wl_mysql_gram_first(struct wl_conn *conn, __u32 len)
 		if (len == 13 && d->hdr[16] == 0)
 			m->left = m->left2 = 0;
 		if (m->left) {
-			m->grammar = RG_PDEFS;
+			m->grammar = MY_GRAM_PDEFS;
 		} else if (m->left2) {
 			m->left = m->left2;
 			m->left2 = 0;
-			m->grammar = RG_CDEFS;
+			m->grammar = MY_GRAM_CDEFS;
 		} else {
 			wl_mysql_end(m, 0);
 		}
-		return MG_DONE;
-	case MK_FIELD_LIST:
-	case MK_FETCH:
-		m->grammar = RG_ROWS;
-		return MG_AGAIN;
+		return MY_STEP_DONE;
+	case MY_KIND_FIELD_LIST:
+	case MY_KIND_FETCH:
+		m->grammar = MY_GRAM_ROWS;
+		return MY_STEP_AGAIN;
 	default:
 		break;
 	}
 	if (b0 == 0x00) {
 		if (wl_mysql_status(d, len, 0) & MY_SERVER_MORE_RESULTS) {
-			m->grammar = RG_FIRST;
+			m->grammar = MY_GRAM_FIRST;
 			if (wl_mysql_is_query(
 				    m->kind)) /* a statement (also a CALL) ends at an OK */
-				m->flags |= MF_NEXT;
+				m->flags |= MY_F_NEXT;
 		} else {
 			wl_mysql_end(m, 0);
 		}
-		return MG_DONE;
+		return MY_STEP_DONE;
 	}
 	if (b0 == 0xfb && wl_mysql_is_query(m->kind)) {
-		m->grammar = RG_INFILE;
-		return MG_DONE;
+		m->grammar = MY_GRAM_INFILE;
+		return MY_STEP_DONE;
 	}
 	if (b0 == 0xfe) {
 		wl_mysql_end(m, 0);
-		return MG_DONE;
+		return MY_STEP_DONE;
 	}
 	/* a result set: column count (then, with metadata caching, a byte telling whether the
 	 * definitions follow) */
@@ -891,20 +891,20 @@ __noinline int wl_mysql_gram_first(struct wl_conn *conn, __u32 len)
 	else if (size == 3)
 		n = d->hdr[5] | d->hdr[6] << 8;
 	else
-		return MG_BAD;
+		return MY_STEP_BAD;
 	if (n == 0 || n > WL_MYSQL_COLS_MAX || len > size + 1)
-		return MG_BAD;
+		return MY_STEP_BAD;
 	m->left = n;
 	if (len == size + 1 && d->hdr[(4 + size) & 63] == 0)
 		m->left = 0;
 	if (m->left)
-		m->grammar = RG_CDEFS;
+		m->grammar = MY_GRAM_CDEFS;
 	else
-		wl_mysql_defs_done(conn, m, RG_CDEFS);
-	return MG_DONE;
+		wl_mysql_defs_done(conn, m, MY_GRAM_CDEFS);
+	return MY_STEP_DONE;
 }
 
-/* RG_PEOF / RG_CEOF: the EOF after definitions, or (handshake unseen) the packet of what
+/* MY_GRAM_PEOF / MY_GRAM_CEOF: the EOF after definitions, or (handshake unseen) the packet of what
  * follows. Global: verified once. */
 __noinline int wl_mysql_gram_eof(struct wl_conn *conn, __u32 len, __u32 taken)
 {
@@ -915,34 +915,34 @@ __noinline int wl_mysql_gram_eof(struct wl_conn *conn, __u32 len, __u32 taken)
 	__u8 st;
 
 	if (!wl_sql_walk(&w, 0, conn, 1))
-		return MG_BAD;
+		return MY_STEP_BAD;
 	d = w.d;
-	m = M(d);
+	m = MY(d);
 	mode = wl_mysql_eof_mode(conn, m);
 	eof = d->hdr[4] == 0xfe && (mode == 1 ? len < 9 : len == 5);
 	st = m->grammar;
 	if (!eof && mode == 1)
-		return MG_BAD;
-	if (st == RG_PEOF && m->left2) {
+		return MY_STEP_BAD;
+	if (st == MY_GRAM_PEOF && m->left2) {
 		m->left = m->left2;
 		m->left2 = 0;
-		m->grammar = RG_CDEFS;
-	} else if (eof && m->kind == MK_CURSOR &&
+		m->grammar = MY_GRAM_CDEFS;
+	} else if (eof && m->kind == MY_KIND_CURSOR &&
 		   (wl_mysql_status(d, len, 1) & MY_SERVER_CURSOR_EXISTS)) {
 		/* a cursor opened: the rows come in answers to COM_STMT_FETCH (with
-		 * CLIENT_DEPRECATE_EOF this terminator is the OK that RG_ROWS ends at) */
+		 * CLIENT_DEPRECATE_EOF this terminator is the OK that MY_GRAM_ROWS ends at) */
 		wl_mysql_end(m, 0);
-	} else if (m->kind == MK_PREPARE) {
+	} else if (m->kind == MY_KIND_PREPARE) {
 		if (!eof) { /* the next response already */
 			wl_mysql_resp_emit(conn, d->msg_bytes - taken);
 			d->msg_bytes = taken;
-			return MG_AGAIN;
+			return MY_STEP_AGAIN;
 		}
 		wl_mysql_end(m, 0);
 	} else {
-		m->grammar = RG_ROWS;
+		m->grammar = MY_GRAM_ROWS;
 	}
-	return eof ? MG_DONE : MG_AGAIN;
+	return eof ? MY_STEP_DONE : MY_STEP_AGAIN;
 }
 
 /* One look at the packet in the response's grammar state: the states of one packet are cheap
@@ -954,56 +954,56 @@ static __always_inline int wl_mysql_gram_step(struct wl_conn *conn, struct wl_l7
 	__u8 b0 = d->hdr[4];
 
 	/* MariaDB progress report (ERR with code 0xffff, CLIENT_PROGRESS): not an answer */
-	if (m->grammar != RG_IDLE && b0 == 0xff && len >= 3 && d->hdr[5] == 0xff &&
+	if (m->grammar != MY_GRAM_IDLE && b0 == 0xff && len >= 3 && d->hdr[5] == 0xff &&
 	    d->hdr[6] == 0xff)
-		return MG_DONE;
+		return MY_STEP_DONE;
 	switch (m->grammar) {
-	case RG_IDLE:
+	case MY_GRAM_IDLE:
 		return wl_mysql_gram_idle(conn);
-	case RG_FIRST:
+	case MY_GRAM_FIRST:
 		return wl_mysql_gram_first(conn, len);
-	case RG_PDEFS:
-	case RG_CDEFS:
+	case MY_GRAM_PDEFS:
+	case MY_GRAM_CDEFS:
 		if (b0 == 0xff)
 			wl_mysql_end(m, 1);
 		else if (m->left <= 1)
 			wl_mysql_defs_done(conn, m, m->grammar);
 		else
 			m->left--;
-		return MG_DONE;
-	case RG_PEOF:
-	case RG_CEOF:
+		return MY_STEP_DONE;
+	case MY_GRAM_PEOF:
+	case MY_GRAM_CEOF:
 		return wl_mysql_gram_eof(conn, len, taken);
-	case RG_ROWS:
+	case MY_GRAM_ROWS:
 		if (b0 == 0xff) {
 			wl_mysql_end(m, 1);
 		} else if (b0 == 0xfe && len < WL_MYSQL_PKT_MAX) {
 			if (wl_mysql_status(d, len, 1) & MY_SERVER_MORE_RESULTS) {
-				m->grammar = RG_FIRST;
+				m->grammar = MY_GRAM_FIRST;
 				/* a statement's result set (a CALL's go on up to its OK) */
-				if (m->kind == MK_QUERY)
-					m->flags |= MF_NEXT;
+				if (m->kind == MY_KIND_QUERY)
+					m->flags |= MY_F_NEXT;
 			} else {
 				wl_mysql_end(m, 0);
 			}
 		}
-		return MG_DONE;
-	case RG_INFILE:
+		return MY_STEP_DONE;
+	case MY_GRAM_INFILE:
 		if (b0 == 0xff) {
 			wl_mysql_end(m, 1);
 		} else if (b0 == 0x00) {
 			if (wl_mysql_status(d, len, 0) & MY_SERVER_MORE_RESULTS) {
-				m->grammar = RG_FIRST;
-				m->flags |= MF_NEXT;
+				m->grammar = MY_GRAM_FIRST;
+				m->flags |= MY_F_NEXT;
 			} else {
 				wl_mysql_end(m, 0);
 			}
 		} else {
-			return MG_BAD;
+			return MY_STEP_BAD;
 		}
-		return MG_DONE;
+		return MY_STEP_DONE;
 	default:
-		return MG_BAD;
+		return MY_STEP_BAD;
 	}
 }
 
@@ -1017,22 +1017,23 @@ static __always_inline int wl_mysql_grammar(struct wl_conn *conn, struct wl_l7_d
 {
 	int r;
 
-	if (m->kind == MK_AUTH && m->grammar == RG_FIRST) {
+	if (m->kind == MY_KIND_AUTH && m->grammar == MY_GRAM_FIRST) {
 		if (seq <= m->seq) /* the client answers in between: +2 */
 			return -1;
-	} else if (m->grammar != RG_IDLE && m->grammar != RG_INFILE && seq != (__u8)(m->seq + 1)) {
+	} else if (m->grammar != MY_GRAM_IDLE && m->grammar != MY_GRAM_INFILE &&
+		   seq != (__u8)(m->seq + 1)) {
 		/* only a definition EOF the handshake could not announce may be missing (after
 		 * the columns, or after the parameters of a statement without columns) */
-		if (!((m->grammar == RG_CEOF || (m->grammar == RG_PEOF && !m->left2)) &&
-		      m->kind == MK_PREPARE && seq == 1))
+		if (!((m->grammar == MY_GRAM_CEOF || (m->grammar == MY_GRAM_PEOF && !m->left2)) &&
+		      m->kind == MY_KIND_PREPARE && seq == 1))
 			return -1;
 	}
 	m->seq = seq;
 	/* a packet is looked at again when it turns out to belong to what follows */
 	for (int k = 0; k < 5; k++) {
 		r = wl_mysql_gram_step(conn, d, m, len, taken);
-		if (r != MG_AGAIN)
-			return r == MG_DONE ? 0 : -1;
+		if (r != MY_STEP_AGAIN)
+			return r == MY_STEP_DONE ? 0 : -1;
 	}
 	return -1;
 }
@@ -1052,20 +1053,21 @@ __noinline int wl_mysql_next_stmt(struct wl_conn *conn)
 	if (!wl_sql_walk(&w, 0, conn, 1))
 		return 0;
 	d = w.d;
-	m = M(d);
-	m->flags &= ~MF_NEXT;
+	m = MY(d);
+	m->flags &= ~MY_F_NEXT;
 	e = wl_fifo_peek(conn);
 	kind = e >> MY_FIFO_ID_BITS;
-	if (e == WL_CMD_NONE || e == WL_FIFO_LOST || (kind != MK_MORE && kind != MK_MORE_CALL))
+	if (e == WL_CMD_NONE || e == WL_FIFO_LOST ||
+	    (kind != MY_KIND_MORE && kind != MY_KIND_MORE_CALL))
 		return 0;
-	m->flags |= MF_END;
+	m->flags |= MY_F_END;
 	wl_mysql_resp_emit(conn, d->msg_bytes);
 	d->msg_bytes = 0;
 	e = wl_fifo_pop(&w, &lat);
 	d->msg_ts_ns = lat;
 	d->cur_id = e & ((1 << MY_FIFO_ID_BITS) - 1);
-	m->kind = kind == MK_MORE_CALL ? MK_CALL : MK_QUERY;
-	m->grammar = RG_FIRST;
+	m->kind = kind == MY_KIND_MORE_CALL ? MY_KIND_CALL : MY_KIND_QUERY;
+	m->grammar = MY_GRAM_FIRST;
 	wl_mysql_emit_req(&w, d->cur_id, 0);
 	return 0;
 }
@@ -1079,19 +1081,19 @@ __noinline int wl_mysql_resp_done(struct wl_conn *conn)
 	if (!conn)
 		return 0;
 	d = &conn->dir[1];
-	m = M(d);
-	d->state = MS_HDR;
+	m = MY(d);
+	d->state = MY_ST_HDR;
 	d->hdr_len = 0;
 	if (m->cont)
 		return 0;
-	if (m->flags & MF_END) {
+	if (m->flags & MY_F_END) {
 		wl_mysql_resp_emit(conn, d->msg_bytes);
 		d->msg_bytes = 0;
-	} else if (m->flags & MF_NEXT) {
+	} else if (m->flags & MY_F_NEXT) {
 		wl_mysql_next_stmt(conn);
 	}
-	if (m->flags & MF_IGNORE)
-		d->state = MS_IGNORE;
+	if (m->flags & MY_F_IGNORE)
+		d->state = MY_ST_IGNORE;
 	return 0;
 }
 
@@ -1107,8 +1109,8 @@ __noinline int wl_mysql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 	if (!wl_sql_walk(&w, ctx, conn, 1))
 		return 1;
 	d = w.d;
-	m = M(d);
-	if (d->hdr_len == 0 && m->grammar == RG_IDLE && !m->cont)
+	m = MY(d);
+	if (d->hdr_len == 0 && m->grammar == MY_GRAM_IDLE && !m->cont)
 		d->msg_bytes = 0;
 	if (!WL_SQL_TAKE(&w, d, 4))
 		return 1;
@@ -1119,12 +1121,12 @@ __noinline int wl_mysql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 		m->seq = seq;
 		d->body_left = len;
 		d->hdr_len = 0;
-		d->state = MS_BODY;
+		d->state = MY_ST_BODY;
 		return 0;
 	}
 	if (len == 0)
 		return wl_mysql_malformed(&w, d, m);
-	if (m->phase == MP_START) { /* the server's greeting */
+	if (m->phase == MY_PHASE_START) { /* the server's greeting */
 		if (!WL_SQL_TAKE(&w, d, 5))
 			return 1;
 		if (seq != 0)
@@ -1133,12 +1135,12 @@ __noinline int wl_mysql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 		m->cont = len == WL_MYSQL_PKT_MAX;
 		d->body_left = len - 1;
 		d->hdr_len = 0;
-		d->state = MS_BODY;
+		d->state = MY_ST_BODY;
 		if (d->hdr[4] == 0xff)
 			return 0; /* refused (too many connections ...): the server closes */
 		if (d->hdr[4] != 0x0a)
 			return wl_mysql_malformed(&w, d, m);
-		d->state = MS_GREET_VER;
+		d->state = MY_ST_GREET_VER;
 		return 0;
 	}
 	take = len < WL_MYSQL_RESP_TAKE ? len : WL_MYSQL_RESP_TAKE;
@@ -1147,17 +1149,17 @@ __noinline int wl_mysql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 	m->cont = len == WL_MYSQL_PKT_MAX;
 	d->body_left = len - take;
 	d->hdr_len = 0;
-	d->state = MS_BODY;
-	if (m->phase == MP_AUTH) {
-		struct wl_mysql_dir *cli = M(&conn->dir[0]);
+	d->state = MY_ST_BODY;
+	if (m->phase == MY_PHASE_AUTH) {
+		struct wl_mysql_dir *cli = MY(&conn->dir[0]);
 
 		if (seq <= m->seq && m->seq)
 			return wl_mysql_malformed(&w, d, m);
 		m->seq = seq;
 		if (d->hdr[4] == 0x00) { /* authenticated */
-			m->phase = MP_CMD;
-			if (cli->flags & MF_COMPRESS)
-				m->flags |= MF_IGNORE;
+			m->phase = MY_PHASE_CMD;
+			if (cli->flags & MY_F_COMPRESS)
+				m->flags |= MY_F_IGNORE;
 		}
 		return 0;
 	}
@@ -1179,8 +1181,8 @@ __noinline int wl_mysql_greeting(wl_ctx_t *ctx, struct wl_conn *conn)
 		return 1;
 	s = w.s;
 	d = w.d;
-	m = M(d);
-	if (d->state == MS_GREET_VER) {
+	m = MY(d);
+	if (d->state == MY_ST_GREET_VER) {
 		__u8 c;
 
 		if (!wl_win_avail(&w))
@@ -1193,7 +1195,7 @@ __noinline int wl_mysql_greeting(wl_ctx_t *ctx, struct wl_conn *conn)
 		d->body_left--;
 		if (c == 0) {
 			d->hdr_len = 0;
-			d->state = MS_GREET_BLOCK;
+			d->state = MY_ST_GREET_BLOCK;
 		}
 		return s->off >= s->end;
 	}
@@ -1202,10 +1204,10 @@ __noinline int wl_mysql_greeting(wl_ctx_t *ctx, struct wl_conn *conn)
 	d->body_left -= WL_MYSQL_GREET_BLOCK;
 	m->caps = d->hdr[13] | (__u32)d->hdr[14] << 8 | (__u32)d->hdr[18] << 16 |
 		  (__u32)d->hdr[19] << 24;
-	m->flags |= MF_CAPS;
-	m->phase = MP_AUTH;
+	m->flags |= MY_F_CAPS;
+	m->phase = MY_PHASE_AUTH;
 	d->hdr_len = 0;
-	d->state = MS_BODY;
+	d->state = MY_ST_BODY;
 	return s->off >= s->end;
 }
 
@@ -1219,18 +1221,18 @@ __noinline int wl_mysql_resp_step(wl_ctx_t *ctx, struct wl_conn *conn)
 		return 1;
 	d = w.d;
 	switch (d->state) {
-	case MS_HDR:
+	case MY_ST_HDR:
 		if (wl_mysql_resp_hdr(ctx, conn))
 			return 1;
-		if (d->state == MS_BODY && d->body_left == 0)
+		if (d->state == MY_ST_BODY && d->body_left == 0)
 			wl_mysql_resp_done(conn);
 		break;
-	case MS_BODY:
+	case MY_ST_BODY:
 		if (wl_l7_body_skip(&w, d))
 			wl_mysql_resp_done(conn);
 		break;
-	case MS_GREET_VER:
-	case MS_GREET_BLOCK:
+	case MY_ST_GREET_VER:
+	case MY_ST_GREET_BLOCK:
 		if (wl_mysql_greeting(ctx, conn))
 			return 1;
 		break;
@@ -1240,12 +1242,7 @@ __noinline int wl_mysql_resp_step(wl_ctx_t *ctx, struct wl_conn *conn)
 	return w.s->off >= w.s->end;
 }
 
-static long wl_mysql_resp_cb(__u32 i, void *arg)
-{
-	struct wl_l7_walk *w = arg;
-
-	return wl_mysql_resp_step(w->ctx, w->conn) ? 1 : 0;
-}
+WL_SQL_STEP_CB(wl_mysql_resp_cb, wl_mysql_resp_step)
 
 /* Lost sync: a segment may restart the stream if it begins like a command (requests) or like
  * the first packet of a response (responses). */
@@ -1256,7 +1253,7 @@ static __always_inline void wl_mysql_resync(struct wl_l7_walk *w, struct wl_l7_d
 	__u32 avail, pos, len;
 	__u8 b[5];
 
-	if (d->state != MS_RESYNC)
+	if (d->state != MY_ST_RESYNC)
 		return;
 	avail = wl_win_avail(w);
 	if (avail >= 5) {
@@ -1265,17 +1262,17 @@ static __always_inline void wl_mysql_resync(struct wl_l7_walk *w, struct wl_l7_d
 			b[k] = s->buf[(pos + k) & (WL_L7_WINDOW - 1)];
 		len = wl_mysql_u24(b);
 		if (s->job.dir == 0) {
-			if (b[3] == 0 && len && wl_mysql_cmd_kind(b[4], len) != MK_BAD) {
-				d->state = MS_HDR;
-				m->phase = MP_CMD;
+			if (b[3] == 0 && len && wl_mysql_cmd_kind(b[4], len) != MY_KIND_BAD) {
+				d->state = MY_ST_HDR;
+				m->phase = MY_PHASE_CMD;
 			}
 		} else if (b[3] == 1 && len &&
 			   (b[4] == 0x00 || b[4] == 0xff || (len <= 3 && b[4] < 0xfb))) {
-			d->state = MS_HDR;
-			m->phase = MP_CMD;
+			d->state = MY_ST_HDR;
+			m->phase = MY_PHASE_CMD;
 		}
 	}
-	if (d->state == MS_RESYNC) {
+	if (d->state == MY_ST_RESYNC) {
 		w->cnt->l7_resync_skip++;
 		return;
 	}
@@ -1283,9 +1280,9 @@ static __always_inline void wl_mysql_resync(struct wl_l7_walk *w, struct wl_l7_d
 	d->body_left = 0;
 	d->msg_bytes = 0;
 	m->cont = 0;
-	m->grammar = RG_IDLE;
-	m->kind = MK_DATA;
-	m->flags &= ~(MF_END | MF_ERROR | MF_NEXT | MF_MORE);
+	m->grammar = MY_GRAM_IDLE;
+	m->kind = MY_KIND_DATA;
+	m->flags &= ~(MY_F_END | MY_F_ERROR | MY_F_NEXT | MY_F_MORE);
 }
 
 /* The walk over one packet. Global: verified once, whatever the engine's state before it. */
@@ -1293,25 +1290,19 @@ __noinline int wl_mysql_parse_g(wl_ctx_t *ctx, struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
 	struct wl_mysql_dir *m;
-	__u32 dir;
+	int dir = wl_sql_packet(&w, ctx, conn);
 
-	if (!wl_sql_walk(&w, ctx, conn, 0))
+	if (dir < 0)
 		return 0;
-	dir = w.s->job.dir & 1;
-	w.d = &conn->dir[dir];
-	m = M(w.d);
-	w.s->parser_pushes = 1; /* this parser pushes its requests itself (with their kind) */
-	if (M(&conn->dir[0])->flags & MF_IGNORE)
-		m->flags |= MF_IGNORE;
-	if (m->flags & MF_IGNORE) {
-		w.d->state = MS_IGNORE;
+	m = MY(w.d);
+	if (MY(&conn->dir[0])->flags & MY_F_IGNORE)
+		m->flags |= MY_F_IGNORE;
+	if (m->flags & MY_F_IGNORE) {
+		w.d->state = MY_ST_IGNORE;
 		return 0;
 	}
 	wl_mysql_resync(&w, w.d, m);
-	if (dir)
-		bpf_loop(WL_L7_STEPS_MAX, wl_mysql_resp_cb, &w, 0);
-	else
-		bpf_loop(WL_L7_STEPS_MAX, wl_mysql_req_cb, &w, 0);
+	WL_SQL_STEPS(&w, dir, wl_mysql_req_cb, wl_mysql_resp_cb);
 	return 0;
 }
 

@@ -62,41 +62,41 @@
 _Static_assert(WL_CMD_IDS_MAX <= (1 << PG_FIFO_ID_BITS), "command ids fit in a FIFO entry");
 
 /* FIFO entry kinds (an overflowed entry is WL_CMD_OTHER: a Query named OTHER) */
-enum { PK_QUERY = 0, PK_EXEC = 1, PK_SYNC = 2, PK_FLUSH = 3 };
+enum { PG_KIND_QUERY = 0, PG_KIND_EXEC = 1, PG_KIND_SYNC = 2, PG_KIND_FLUSH = 3 };
 
 /* d->state */
-enum wl_pg_state {
-	PS_HDR = 0, /* at a message boundary: gathering the header */
-	PS_BODY,    /* skipping the rest of the body (d->body_left) */
-	PS_SCAN,    /* request: a name or the statement's first keyword */
-	PS_IGNORE,  /* encrypted: nothing more is parsed */
-	PS_RESYNC = WL_L7_RESYNC,
+enum wl_postgresql_state {
+	PG_ST_HDR = 0, /* at a message boundary: gathering the header */
+	PG_ST_BODY,    /* skipping the rest of the body (d->body_left) */
+	PG_ST_SCAN,    /* request: a name or the statement's first keyword */
+	PG_ST_IGNORE,  /* encrypted: nothing more is parsed */
+	PG_ST_RESYNC = WL_L7_RESYNC,
 };
 
 /* connection phase */
-enum { PH_START = 0, PH_CMD };
+enum { PG_PHASE_START = 0, PG_PHASE_CMD };
 
 /* response: what the messages being read answer */
 enum {
-	PC_NONE = 0, /* between requests (extended protocol: Executes are taken one by one) */
-	PC_QUERY,    /* a Query or FunctionCall, up to its ReadyForQuery */
-	PC_SKIP,     /* an Execute failed: the batch is skipped up to its Sync */
-	PC_SYNCED,   /* an error took the batch's Sync: its ReadyForQuery follows */
+	PG_CTX_NONE = 0, /* between requests (extended protocol: Executes are taken one by one) */
+	PG_CTX_QUERY,	 /* a Query or FunctionCall, up to its ReadyForQuery */
+	PG_CTX_SKIP,	 /* an Execute failed: the batch is skipped up to its Sync */
+	PG_CTX_SYNCED,	 /* an error took the batch's Sync: its ReadyForQuery follows */
 };
 
 /* scanner (request) */
-enum { PSM_NAME = 0, PSM_VERB };
+enum { PG_SCAN_NAME = 0, PG_SCAN_VERB };
 
-#define PF_IGNORE 0x01 /* response: the connection is encrypted */
-#define PF_NAMED  0x02 /* request: the name just hashed is not empty */
-#define PF_PNAMED 0x04 /* request: Bind's portal is named */
-#define PF_UNRUN                                                                                   \
+#define PG_F_IGNORE 0x01 /* response: the connection is encrypted */
+#define PG_F_NAMED  0x02 /* request: the name just hashed is not empty */
+#define PG_F_PNAMED 0x04 /* request: Bind's portal is named */
+#define PG_F_UNRUN                                                                                 \
 	0x08 /* request: a Parse, Bind, Describe or Close since the last Execute, Sync or          \
 	      * Flush (a Flush then pushes an entry: its batch may fail before the Sync) */
 
 /* PostgreSQL's own per-direction state, in wl_l7_dir.priv. The name is 8-byte aligned: it is
  * compared and copied as three words. */
-struct wl_pg_dir {
+struct wl_postgresql_dir {
 	__u64 req_bytes;      /* request: bytes of messages after the start; response: reported */
 	__u64 req_ts;	      /* response: when the request being answered was seen */
 	struct wl_sql_kw kw;  /* the keyword (or tag word) captured */
@@ -112,14 +112,15 @@ struct wl_pg_dir {
 	__u8 phase;
 	__u8 type;  /* the message being walked */
 	__u8 part;  /* request: which string of the message is scanned */
-	__u8 mode;  /* request: PSM_NAME or PSM_VERB */
-	__u8 ctx;   /* response: PC_* */
-	__u8 flags; /* PF_* */
+	__u8 mode;  /* request: PG_SCAN_NAME or PG_SCAN_VERB */
+	__u8 ctx;   /* response: PG_CTX_* */
+	__u8 flags; /* PG_F_* */
 	__u8 enc;   /* request: SSL/GSS requests sent; response: those answered */
 };
-_Static_assert(sizeof(struct wl_pg_dir) <= WL_L7_PRIV_MAX, "PostgreSQL state fits in priv");
-_Static_assert(__builtin_offsetof(struct wl_pg_dir, kw) % 8 == 0, "the name is word aligned");
-#define PG(d) ((struct wl_pg_dir *)(d)->priv)
+_Static_assert(sizeof(struct wl_postgresql_dir) <= WL_L7_PRIV_MAX, "PostgreSQL state fits in priv");
+_Static_assert(__builtin_offsetof(struct wl_postgresql_dir, kw) % 8 == 0,
+	       "the name is word aligned");
+#define PG(d) ((struct wl_postgresql_dir *)(d)->priv)
 
 /*
  * How the parser is laid out for the verifier. Each bpf_loop callback is a thin call of a step
@@ -131,18 +132,19 @@ _Static_assert(__builtin_offsetof(struct wl_pg_dir, kw) % 8 == 0, "the name is w
  * figures no longer depend on how well a kernel's verifier prunes long inlined bodies.
  * The scratch and counters are looked up again inside (real map values: usable as helper keys).
  * Calls nest at most 7 frames deep (the verifier's limit; a bpf_loop callback is a frame):
- * wl_l7_postgresql -> wl_pg_parse -> callback -> wl_pg_resp_step -> wl_pg_resp_done -> wl_pg_report
+ * wl_l7_postgresql -> wl_postgresql_parse_g -> callback -> wl_postgresql_resp_step ->
+ * wl_postgresql_resp_done -> wl_postgresql_report
  * -> wl_sql_flush.
  */
 
-static __always_inline __u32 wl_pg_be32(const __u8 *p)
+static __always_inline __u32 wl_postgresql_be32(const __u8 *p)
 {
 	return (__u32)p[0] << 24 | (__u32)p[1] << 16 | (__u32)p[2] << 8 | p[3];
 }
 
 /* Is this a client message type, and its length possible for it? Global: the caller learns
  * nothing about len from each case (no path per message type). */
-__noinline int wl_pg_req_ok(__u32 type, __u32 len)
+__noinline int wl_postgresql_req_ok(__u32 type, __u32 len)
 {
 	if (len < 4 || len > WL_PG_LEN_MAX)
 		return 0;
@@ -175,7 +177,7 @@ __noinline int wl_pg_req_ok(__u32 type, __u32 len)
 }
 
 /* Is this a server message type, and its length possible for it? Global, as above. */
-__noinline int wl_pg_resp_ok(__u32 type, __u32 len)
+__noinline int wl_postgresql_resp_ok(__u32 type, __u32 len)
 {
 	if (len < 4 || len > WL_PG_LEN_MAX)
 		return 0;
@@ -222,7 +224,7 @@ __noinline int wl_pg_resp_ok(__u32 type, __u32 len)
 }
 
 /* Untyped first messages of a connection: length, code. Global, as above. */
-__noinline int wl_pg_start_ok(__u32 len, __u32 code)
+__noinline int wl_postgresql_start_ok(__u32 len, __u32 code)
 {
 	if (code == PG_CODE_SSL || code == PG_CODE_GSSENC)
 		return len == 8;
@@ -232,11 +234,12 @@ __noinline int wl_pg_start_ok(__u32 len, __u32 code)
 }
 
 /*
- * Hashes a NUL-terminated name (PSM_NAME) at window index pos (below lim), its NUL consumed.
+ * Hashes a NUL-terminated name (PG_SCAN_NAME) at window index pos (below lim), its NUL consumed.
  * State in p, so a name cut by a segment boundary resumes. Returns the bytes used (p->kw.state
  * is WL_SQL_DONE at the NUL). A global function: verified once.
  */
-__noinline __u32 wl_pg_name_scan(struct wl_l7_state *s, struct wl_pg_dir *p, __u32 pos, __u32 lim)
+__noinline __u32 wl_postgresql_name_scan(struct wl_l7_state *s, struct wl_postgresql_dir *p,
+					 __u32 pos, __u32 lim)
 {
 	__u32 k, h;
 
@@ -256,20 +259,20 @@ __noinline __u32 wl_pg_name_scan(struct wl_l7_state *s, struct wl_pg_dir *p, __u
 			break;
 		}
 		h = (h ^ c) * PG_FNV_PRIME;
-		p->flags |= PF_NAMED;
+		p->flags |= PG_F_NAMED;
 	}
 	p->hash = h;
 	return k;
 }
 
-/* Pseudo commands: names looked up by wl_pg_lookup */
+/* Pseudo commands: names looked up by wl_postgresql_lookup */
 enum { PG_FIX_NONE = 0, PG_FIX_CANCEL, PG_FIX_FCALL, PG_FIX_TLS, PG_FIX_GSSENC };
 
 /*
  * The command id of the keyword captured in p->kw.name (OTHER when there is none) or, fixed
  * given, of that pseudo command's name (written to p->kw.name). Global: verified once.
  */
-__noinline int wl_pg_lookup(struct wl_pg_dir *p, __u32 fixed)
+__noinline int wl_postgresql_lookup(struct wl_postgresql_dir *p, __u32 fixed)
 {
 	struct wl_l7_walk w = {};
 	__u32 zero = 0;
@@ -304,8 +307,8 @@ __noinline int wl_pg_lookup(struct wl_pg_dir *p, __u32 fixed)
 }
 
 /* wl_emit_response with wl_sql_flush (requests: wl_sql_emit_req). */
-static __always_inline void wl_pg_emit_resp(struct wl_l7_walk *w, __u16 id, __u64 lat_ns, int error,
-					    __u32 bytes)
+static __always_inline void wl_postgresql_emit_resp(struct wl_l7_walk *w, __u16 id, __u64 lat_ns,
+						    int error, __u32 bytes)
 {
 	struct wl_l7_run *r = &w->s->resp;
 
@@ -322,19 +325,19 @@ static __always_inline void wl_pg_emit_resp(struct wl_l7_walk *w, __u16 id, __u6
 	r->bytes += bytes;
 }
 
-static __always_inline int wl_pg_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					   struct wl_pg_dir *p)
+static __always_inline int wl_postgresql_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						   struct wl_postgresql_dir *p)
 {
 	w->cnt->l7_malformed++;
-	d->state = PS_RESYNC;
+	d->state = PG_ST_RESYNC;
 	d->hdr_len = 0;
 	d->body_left = 0;
 	d->msg_bytes = 0;
-	p->ctx = PC_NONE;
+	p->ctx = PG_CTX_NONE;
 	return 1;
 }
 
-static __always_inline void wl_pg_push(struct wl_l7_walk *w, __u32 kind, __u16 verb)
+static __always_inline void wl_postgresql_push(struct wl_l7_walk *w, __u32 kind, __u16 verb)
 {
 	/* L7 rules: a Query's or an Execute's verb (requests are counted with their response,
 	 * which a denied one never gets) */
@@ -344,33 +347,34 @@ static __always_inline void wl_pg_push(struct wl_l7_walk *w, __u32 kind, __u16 v
 
 /* ---- requests ---- */
 
-static __always_inline void wl_pg_req_done(struct wl_l7_dir *d, struct wl_pg_dir *p)
+static __always_inline void wl_postgresql_req_done(struct wl_l7_dir *d, struct wl_postgresql_dir *p)
 {
 	if (p->type) /* not the untyped start messages */
 		p->req_bytes += d->msg_bytes;
 	d->msg_bytes = 0;
 	d->hdr_len = 0;
-	d->state = PS_HDR;
+	d->state = PG_ST_HDR;
 }
 
-static __always_inline void wl_pg_scan_start(struct wl_pg_dir *p, __u8 mode, __u32 seed)
+static __always_inline void wl_postgresql_scan_start(struct wl_postgresql_dir *p, __u8 mode,
+						     __u32 seed)
 {
 	p->mode = mode;
 	p->kw.state = WL_SQL_WS;
 	p->kw.depth = 0;
 	p->hash = seed;
-	p->flags &= ~PF_NAMED;
+	p->flags &= ~PG_F_NAMED;
 	p->budget = WL_PG_SCAN_MAX;
 	wl_sql_kw_clear(&p->kw);
 }
 
 /* The verb a statement (Bind) or portal (Execute) was given: a named one's from wl_aux. */
-static __always_inline __u16 wl_pg_named_verb(struct wl_l7_walk *w, struct wl_pg_dir *p,
-					      __u16 unnamed)
+static __always_inline __u16 wl_postgresql_named_verb(struct wl_l7_walk *w,
+						      struct wl_postgresql_dir *p, __u16 unnamed)
 {
 	struct wl_aux_val *v;
 
-	if (!(p->flags & PF_NAMED))
+	if (!(p->flags & PG_F_NAMED))
 		return unnamed;
 	v = wl_aux_get(w, WL_AUX_STMT, p->hash);
 	return v ? v->cmd_id : WL_CMD_OTHER;
@@ -378,21 +382,21 @@ static __always_inline __u16 wl_pg_named_verb(struct wl_l7_walk *w, struct wl_pg
 
 /* A string of the request message is complete: the next one, or what the message means.
  * Global: verified once. */
-__noinline int wl_pg_part_done(struct wl_conn *conn)
+__noinline int wl_postgresql_part_done(struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
 	struct wl_l7_dir *d;
-	struct wl_pg_dir *p;
+	struct wl_postgresql_dir *p;
 	__u16 verb;
 
 	if (!wl_sql_walk(&w, 0, conn, 0))
 		return 0;
 	d = w.d;
 	p = PG(d);
-	d->state = PS_BODY;
+	d->state = PG_ST_BODY;
 	switch (p->type) {
 	case 'Q':
-		wl_pg_push(&w, PK_QUERY, wl_pg_lookup(p, PG_FIX_NONE));
+		wl_postgresql_push(&w, PG_KIND_QUERY, wl_postgresql_lookup(p, PG_FIX_NONE));
 		return 0;
 	case 'P':
 	case 'B':
@@ -400,23 +404,23 @@ __noinline int wl_pg_part_done(struct wl_conn *conn)
 			/* Parse: the statement's name, its query follows; Bind: the portal's
 			 * name, the statement's follows */
 			p->hash2 = p->hash;
-			if (p->flags & PF_NAMED)
-				p->flags |= PF_PNAMED;
+			if (p->flags & PG_F_NAMED)
+				p->flags |= PG_F_PNAMED;
 			else
-				p->flags &= ~PF_PNAMED;
+				p->flags &= ~PG_F_PNAMED;
 			p->part = 1;
 			if (p->type == 'P')
-				wl_pg_scan_start(p, PSM_VERB, 0);
+				wl_postgresql_scan_start(p, PG_SCAN_VERB, 0);
 			else
-				wl_pg_scan_start(p, PSM_NAME, PG_SEED_STMT);
-			d->state = PS_SCAN;
+				wl_postgresql_scan_start(p, PG_SCAN_NAME, PG_SEED_STMT);
+			d->state = PG_ST_SCAN;
 			return 0;
 		}
 		if (p->type == 'P')
-			verb = wl_pg_lookup(p, PG_FIX_NONE);
+			verb = wl_postgresql_lookup(p, PG_FIX_NONE);
 		else
-			verb = wl_pg_named_verb(&w, p, p->unnamed_stmt);
-		if (p->flags & PF_PNAMED)
+			verb = wl_postgresql_named_verb(&w, p, p->unnamed_stmt);
+		if (p->flags & PG_F_PNAMED)
 			wl_aux_set(&w, WL_AUX_STMT, p->hash2, verb, 0);
 		else if (p->type == 'P')
 			p->unnamed_stmt = verb;
@@ -425,7 +429,8 @@ __noinline int wl_pg_part_done(struct wl_conn *conn)
 		p->batch_verb = verb;
 		return 0;
 	case 'E':
-		wl_pg_push(&w, PK_EXEC, wl_pg_named_verb(&w, p, p->unnamed_portal));
+		wl_postgresql_push(&w, PG_KIND_EXEC,
+				   wl_postgresql_named_verb(&w, p, p->unnamed_portal));
 		return 0;
 	default:
 		return 0;
@@ -434,11 +439,11 @@ __noinline int wl_pg_part_done(struct wl_conn *conn)
 
 /* At a request message boundary: gathers the header and decides. Returns 1 to end the walk.
  * Global: verified once. */
-__noinline int wl_pg_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
+__noinline int wl_postgresql_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
 	struct wl_l7_dir *d;
-	struct wl_pg_dir *p;
+	struct wl_postgresql_dir *p;
 	__u32 len, code;
 	__u8 type;
 
@@ -446,23 +451,23 @@ __noinline int wl_pg_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 		return 1;
 	d = w.d;
 	p = PG(d);
-	if (p->phase == PH_START) {
+	if (p->phase == PG_PHASE_START) {
 		if (!WL_SQL_TAKE(&w, d, 8))
 			return 1;
-		len = wl_pg_be32(d->hdr);
-		code = wl_pg_be32(d->hdr + 4);
-		if (!wl_pg_start_ok(len, code))
-			return wl_pg_malformed(&w, d, p);
+		len = wl_postgresql_be32(d->hdr);
+		code = wl_postgresql_be32(d->hdr + 4);
+		if (!wl_postgresql_start_ok(len, code))
+			return wl_postgresql_malformed(&w, d, p);
 		d->body_left = len - 8;
 		d->hdr_len = 0;
-		d->state = PS_BODY;
+		d->state = PG_ST_BODY;
 		p->type = 0;
 		if (code == PG_CODE_SSL || code == PG_CODE_GSSENC) {
 			p->enc++; /* the server answers one byte */
 		} else if (code == PG_CODE_CANCEL) {
-			wl_sql_emit_req(&w, wl_pg_lookup(p, PG_FIX_CANCEL), len);
+			wl_sql_emit_req(&w, wl_postgresql_lookup(p, PG_FIX_CANCEL), len);
 		} else {
-			p->phase = PH_CMD;
+			p->phase = PG_PHASE_CMD;
 			p->unnamed_stmt = p->unnamed_portal = p->batch_verb = WL_CMD_OTHER;
 		}
 		return 0;
@@ -470,40 +475,41 @@ __noinline int wl_pg_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 	if (!WL_SQL_TAKE(&w, d, 5))
 		return 1;
 	type = d->hdr[0];
-	len = wl_pg_be32(d->hdr + 1);
-	if (!wl_pg_req_ok(type, len))
-		return wl_pg_malformed(&w, d, p);
+	len = wl_postgresql_be32(d->hdr + 1);
+	if (!wl_postgresql_req_ok(type, len))
+		return wl_postgresql_malformed(&w, d, p);
 	p->type = type;
 	p->part = 0;
 	if (type == 'P' || type == 'B' || type == 'D' || type == 'C')
-		p->flags |= PF_UNRUN;
+		p->flags |= PG_F_UNRUN;
 	else if (type == 'E' || type == 'S')
-		p->flags &= ~PF_UNRUN;
+		p->flags &= ~PG_F_UNRUN;
 	d->body_left = len - 4;
 	d->hdr_len = 0;
-	d->state = PS_BODY;
+	d->state = PG_ST_BODY;
 	switch (type) {
 	case 'Q':
-		wl_pg_scan_start(p, PSM_VERB, 0);
-		d->state = PS_SCAN;
+		wl_postgresql_scan_start(p, PG_SCAN_VERB, 0);
+		d->state = PG_ST_SCAN;
 		break;
 	case 'P':
 	case 'B':
 	case 'E':
-		wl_pg_scan_start(p, PSM_NAME, type == 'P' ? PG_SEED_STMT : PG_SEED_PORTAL);
-		d->state = PS_SCAN;
+		wl_postgresql_scan_start(p, PG_SCAN_NAME,
+					 type == 'P' ? PG_SEED_STMT : PG_SEED_PORTAL);
+		d->state = PG_ST_SCAN;
 		break;
 	case 'S':
-		wl_pg_push(&w, PK_SYNC, p->batch_verb);
+		wl_postgresql_push(&w, PG_KIND_SYNC, p->batch_verb);
 		p->batch_verb = WL_CMD_OTHER;
 		break;
 	case 'H': /* an error before the Sync answers this Flush (describe-first drivers) */
-		if (p->flags & PF_UNRUN)
-			wl_pg_push(&w, PK_FLUSH, p->batch_verb);
-		p->flags &= ~PF_UNRUN;
+		if (p->flags & PG_F_UNRUN)
+			wl_postgresql_push(&w, PG_KIND_FLUSH, p->batch_verb);
+		p->flags &= ~PG_F_UNRUN;
 		break;
 	case 'F':
-		wl_pg_push(&w, PK_QUERY, wl_pg_lookup(p, PG_FIX_FCALL));
+		wl_postgresql_push(&w, PG_KIND_QUERY, wl_postgresql_lookup(p, PG_FIX_FCALL));
 		break;
 	}
 	return 0;
@@ -511,12 +517,12 @@ __noinline int wl_pg_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 
 /* Scans a name or a keyword of the request message in the window. Returns 1 to end the walk.
  * Global: verified once. */
-__noinline int wl_pg_req_scan(wl_ctx_t *ctx, struct wl_conn *conn)
+__noinline int wl_postgresql_req_scan(wl_ctx_t *ctx, struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
 	struct wl_l7_state *s;
 	struct wl_l7_dir *d;
-	struct wl_pg_dir *p;
+	struct wl_postgresql_dir *p;
 	__u32 avail, n, pos;
 	int verb;
 
@@ -528,14 +534,14 @@ __noinline int wl_pg_req_scan(wl_ctx_t *ctx, struct wl_conn *conn)
 	avail = wl_win_avail(&w);
 	if (!avail)
 		return 1;
-	verb = p->mode == PSM_VERB;
+	verb = p->mode == PG_SCAN_VERB;
 	if (avail > d->body_left)
 		avail = d->body_left;
 	if (verb && avail > p->budget)
 		avail = p->budget;
 	pos = s->off - s->win_off;
 	n = verb ? wl_sql_scan_pg(s, &p->kw, pos, pos + avail)
-		 : wl_pg_name_scan(s, p, pos, pos + avail);
+		 : wl_postgresql_name_scan(s, p, pos, pos + avail);
 	s->off += n;
 	d->msg_bytes += n;
 	d->body_left -= n;
@@ -544,19 +550,19 @@ __noinline int wl_pg_req_scan(wl_ctx_t *ctx, struct wl_conn *conn)
 		if (p->kw.state == WL_SQL_DONE || p->budget == 0 || d->body_left == 0 || n == 0) {
 			if (p->kw.state != WL_SQL_DONE && p->kw.state != WL_SQL_WORD)
 				p->kw.len = 0; /* no keyword */
-			wl_pg_part_done(conn);
+			wl_postgresql_part_done(conn);
 		}
 	} else if (p->kw.state == WL_SQL_DONE) {
-		wl_pg_part_done(conn);
+		wl_postgresql_part_done(conn);
 	} else if (d->body_left == 0 || n == 0) {
-		return wl_pg_malformed(&w, d, p); /* a name without its NUL */
+		return wl_postgresql_malformed(&w, d, p); /* a name without its NUL */
 	}
 	return 0;
 }
 
 /* One request step: a header, a piece of a scanned string, or a body skip. Returns 1 to end
  * the walk. Global: verified once. */
-__noinline int wl_pg_req_step(wl_ctx_t *ctx, struct wl_conn *conn)
+__noinline int wl_postgresql_req_step(wl_ctx_t *ctx, struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
 	struct wl_l7_dir *d;
@@ -566,34 +572,29 @@ __noinline int wl_pg_req_step(wl_ctx_t *ctx, struct wl_conn *conn)
 		return 1;
 	d = w.d;
 	st = d->state;
-	if (st == PS_HDR) {
-		if (wl_pg_req_hdr(ctx, conn))
+	if (st == PG_ST_HDR) {
+		if (wl_postgresql_req_hdr(ctx, conn))
 			return 1;
-	} else if (st == PS_SCAN) {
-		if (wl_pg_req_scan(ctx, conn))
+	} else if (st == PG_ST_SCAN) {
+		if (wl_postgresql_req_scan(ctx, conn))
 			return 1;
 	}
-	if (d->state == PS_BODY && wl_l7_body_skip(&w, d))
-		wl_pg_req_done(d, PG(d));
+	if (d->state == PG_ST_BODY && wl_l7_body_skip(&w, d))
+		wl_postgresql_req_done(d, PG(d));
 	st = d->state;
-	if (st != PS_HDR && st != PS_BODY && st != PS_SCAN)
+	if (st != PG_ST_HDR && st != PG_ST_BODY && st != PG_ST_SCAN)
 		return 1;
 	return w.s->off >= w.s->end;
 }
 
-static long wl_pg_req_cb(__u32 i, void *arg)
-{
-	struct wl_l7_walk *w = arg;
-
-	return wl_pg_req_step(w->ctx, w->conn) ? 1 : 0;
-}
+WL_SQL_STEP_CB(wl_postgresql_req_cb, wl_postgresql_req_step)
 
 /* ---- responses ---- */
 
 /* The command of the FIFO's oldest entry, without taking it; WL_CMD_NONE when empty,
  * WL_FIFO_LOST for a message lost to an overflow (taken as an Execute of no known command).
  * Global: verified once. */
-__noinline int wl_pg_peek(struct wl_conn *c)
+__noinline int wl_postgresql_peek(struct wl_conn *c)
 {
 	if (!c)
 		return WL_CMD_NONE;
@@ -605,7 +606,7 @@ __noinline int wl_pg_peek(struct wl_conn *c)
  * the Flush's answer or pipelined behind it: an error then is that request's). A Flush with
  * nothing behind it stays: the client waits for its answer, which may be an error (the Sync
  * follows it). Global: verified once. */
-__noinline int wl_pg_head(struct wl_conn *c)
+__noinline int wl_postgresql_head(struct wl_conn *c)
 {
 	struct wl_pending v;
 	__u64 left;
@@ -615,7 +616,7 @@ __noinline int wl_pg_head(struct wl_conn *c)
 	for (int k = 0; k < 4; k++) {
 		if (!wl_fifo_head(c, &v, &left))
 			return WL_CMD_NONE;
-		if (v.cmd_id == WL_FIFO_LOST || (v.cmd_id >> PG_FIFO_ID_BITS) != PK_FLUSH)
+		if (v.cmd_id == WL_FIFO_LOST || (v.cmd_id >> PG_FIFO_ID_BITS) != PG_KIND_FLUSH)
 			return v.cmd_id;
 		if (left > 1) /* a run of Flushes: all but its last were answered */
 			wl_fifo_take(c, left - 1);
@@ -628,7 +629,7 @@ __noinline int wl_pg_head(struct wl_conn *c)
 
 /* Takes the FIFO's oldest entry (WL_CMD_NONE when empty); when it was sent goes to
  * p->req_ts. Global: verified once. */
-__noinline int wl_pg_pop(struct wl_conn *conn)
+__noinline int wl_postgresql_pop(struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
 	__u64 lat = 0;
@@ -642,11 +643,11 @@ __noinline int wl_pg_pop(struct wl_conn *conn)
 }
 
 /* One statement reported: a request and its response. Global: verified once. */
-__noinline int wl_pg_report(struct wl_conn *conn, __u32 verb, __u32 error)
+__noinline int wl_postgresql_report(struct wl_conn *conn, __u32 verb, __u32 error)
 {
 	struct wl_l7_walk w;
 	struct wl_l7_dir *d;
-	struct wl_pg_dir *p, *q;
+	struct wl_postgresql_dir *p, *q;
 	__u64 total, now;
 
 	if (!wl_sql_walk(&w, 0, conn, 1))
@@ -658,44 +659,46 @@ __noinline int wl_pg_report(struct wl_conn *conn, __u32 verb, __u32 error)
 	now = w.s->job.now;
 	wl_sql_emit_req(&w, verb, total - p->req_bytes);
 	p->req_bytes = total;
-	wl_pg_emit_resp(&w, verb, now > p->req_ts ? now - p->req_ts : 0, error, d->msg_bytes);
+	wl_postgresql_emit_resp(&w, verb, now > p->req_ts ? now - p->req_ts : 0, error,
+				d->msg_bytes);
 	d->msg_bytes = 0;
 	return 0;
 }
 
 /* A message that only a request can cause: at a request's first one, a Query is taken. */
-static __always_inline void wl_pg_begin(struct wl_conn *conn, struct wl_pg_dir *p)
+static __always_inline void wl_postgresql_begin(struct wl_conn *conn, struct wl_postgresql_dir *p)
 {
 	__u16 e;
 
-	if (p->ctx != PC_NONE)
+	if (p->ctx != PG_CTX_NONE)
 		return;
-	e = wl_pg_head(conn);
-	if (e == WL_CMD_NONE || (e >> PG_FIFO_ID_BITS) != PK_QUERY)
+	e = wl_postgresql_head(conn);
+	if (e == WL_CMD_NONE || (e >> PG_FIFO_ID_BITS) != PG_KIND_QUERY)
 		return;
-	e = wl_pg_pop(conn);
+	e = wl_postgresql_pop(conn);
 	p->verb = e & PG_FIFO_ID_MASK;
 	p->nstmt = 0;
-	p->ctx = PC_QUERY;
+	p->ctx = PG_CTX_QUERY;
 }
 
 /* CommandComplete (verb from its tag), FunctionCallResponse, EmptyQueryResponse,
  * PortalSuspended (report 0: the statement was not completed or was empty). */
-static __always_inline void wl_pg_complete(struct wl_l7_walk *w, struct wl_pg_dir *p, __u16 verb,
-					   int report)
+static __always_inline void
+wl_postgresql_complete(struct wl_l7_walk *w, struct wl_postgresql_dir *p, __u16 verb, int report)
 {
 	__u16 e;
 
-	wl_pg_begin(w->conn, p);
-	if (p->ctx == PC_NONE) {
-		e = wl_pg_head(w->conn);
-		if (e == WL_CMD_NONE || (e != WL_FIFO_LOST && (e >> PG_FIFO_ID_BITS) != PK_EXEC)) {
+	wl_postgresql_begin(w->conn, p);
+	if (p->ctx == PG_CTX_NONE) {
+		e = wl_postgresql_head(w->conn);
+		if (e == WL_CMD_NONE ||
+		    (e != WL_FIFO_LOST && (e >> PG_FIFO_ID_BITS) != PG_KIND_EXEC)) {
 			if (report)
 				w->cnt->l7_unmatched++;
 			return;
 		}
-		wl_pg_pop(w->conn);
-	} else if (p->ctx != PC_QUERY) {
+		wl_postgresql_pop(w->conn);
+	} else if (p->ctx != PG_CTX_QUERY) {
 		if (report)
 			w->cnt->l7_unmatched++;
 		return;
@@ -703,97 +706,97 @@ static __always_inline void wl_pg_complete(struct wl_l7_walk *w, struct wl_pg_di
 	if (!report)
 		return;
 	p->nstmt++;
-	wl_pg_report(w->conn, verb, 0);
+	wl_postgresql_report(w->conn, verb, 0);
 }
 
-static __always_inline void wl_pg_error(struct wl_l7_walk *w, struct wl_pg_dir *p)
+static __always_inline void wl_postgresql_error(struct wl_l7_walk *w, struct wl_postgresql_dir *p)
 {
 	__u16 e, verb;
 
-	if (p->ctx == PC_QUERY) {
+	if (p->ctx == PG_CTX_QUERY) {
 		verb = p->nstmt ? WL_CMD_OTHER : p->verb;
 		p->nstmt++;
-		wl_pg_report(w->conn, verb, 1);
+		wl_postgresql_report(w->conn, verb, 1);
 		return;
 	}
-	e = p->ctx == PC_NONE ? wl_pg_head(w->conn) : WL_CMD_NONE;
+	e = p->ctx == PG_CTX_NONE ? wl_postgresql_head(w->conn) : WL_CMD_NONE;
 	if (e == WL_CMD_NONE || e == WL_FIFO_LOST) {
 		/* no request waits (a FATAL on an idle connection), or it was lost to an overflow
 		 * (then it was an Execute, whose Sync follows: counted under no command) */
 		if (e == WL_FIFO_LOST) {
-			wl_pg_pop(w->conn);
-			p->ctx = PC_SKIP;
+			wl_postgresql_pop(w->conn);
+			p->ctx = PG_CTX_SKIP;
 		}
 		w->cnt->l7_unmatched++;
 		return;
 	}
-	e = wl_pg_pop(w->conn);
+	e = wl_postgresql_pop(w->conn);
 	verb = e & PG_FIFO_ID_MASK;
 	switch (e >> PG_FIFO_ID_BITS) {
-	case PK_QUERY:
-		p->ctx = PC_QUERY;
+	case PG_KIND_QUERY:
+		p->ctx = PG_CTX_QUERY;
 		p->verb = verb;
 		p->nstmt = 1;
 		break;
-	case PK_EXEC:
-	case PK_FLUSH: /* the batch failed before its Sync, which is still to come */
-		p->ctx = PC_SKIP;
+	case PG_KIND_EXEC:
+	case PG_KIND_FLUSH: /* the batch failed before its Sync, which is still to come */
+		p->ctx = PG_CTX_SKIP;
 		break;
 	default:
-		p->ctx = PC_SYNCED;
+		p->ctx = PG_CTX_SYNCED;
 		break;
 	}
-	wl_pg_report(w->conn, verb, 1);
+	wl_postgresql_report(w->conn, verb, 1);
 }
 
 /* ReadyForQuery ending an extended batch: takes one of its requests. Returns 1 when it was an
  * Execute (never run after an error: dropped, not counted) or a Flush (answered), 0 at the Sync (or
  * a Query answered by nothing but this) or when nothing is pending. Global: verified once. */
-__noinline int wl_pg_ready_take(struct wl_conn *conn)
+__noinline int wl_postgresql_ready_take(struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
 	__u16 e;
 
 	if (!wl_sql_walk(&w, 0, conn, 1))
 		return 0;
-	if (wl_pg_peek(conn) == WL_CMD_NONE) {
+	if (wl_postgresql_peek(conn) == WL_CMD_NONE) {
 		w.cnt->l7_unmatched++;
 		return 0;
 	}
-	e = wl_pg_pop(conn);
-	return (e >> PG_FIFO_ID_BITS) == PK_EXEC || (e >> PG_FIFO_ID_BITS) == PK_FLUSH;
+	e = wl_postgresql_pop(conn);
+	return (e >> PG_FIFO_ID_BITS) == PG_KIND_EXEC || (e >> PG_FIFO_ID_BITS) == PG_KIND_FLUSH;
 }
 
 /* ReadyForQuery: the request being answered is over; an extended batch ends at its Sync. */
-static __always_inline void wl_pg_ready(struct wl_l7_walk *w, struct wl_pg_dir *p)
+static __always_inline void wl_postgresql_ready(struct wl_l7_walk *w, struct wl_postgresql_dir *p)
 {
-	if (p->ctx == PC_QUERY || p->ctx == PC_SYNCED) {
-		p->ctx = PC_NONE;
+	if (p->ctx == PG_CTX_QUERY || p->ctx == PG_CTX_SYNCED) {
+		p->ctx = PG_CTX_NONE;
 		return;
 	}
-	p->ctx = PC_NONE;
+	p->ctx = PG_CTX_NONE;
 	for (int k = 0; k < WL_FIFO_LEN; k++)
-		if (!wl_pg_ready_take(w->conn))
+		if (!wl_postgresql_ready_take(w->conn))
 			return;
 }
 
 /* A response message is complete (its body skipped). Global: verified once. */
-__noinline int wl_pg_resp_done(struct wl_conn *conn)
+__noinline int wl_postgresql_resp_done(struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
 	struct wl_l7_dir *d;
-	struct wl_pg_dir *p;
+	struct wl_postgresql_dir *p;
 
 	if (!wl_sql_walk(&w, 0, conn, 1))
 		return 0;
 	d = w.d;
 	p = PG(d);
-	d->state = PS_HDR;
+	d->state = PG_ST_HDR;
 	d->hdr_len = 0;
-	if (p->phase == PH_START) {
+	if (p->phase == PG_PHASE_START) {
 		if (p->type == 'Z') {
-			p->phase = PH_CMD;
-			p->ctx = PC_NONE;
+			p->phase = PG_PHASE_CMD;
+			p->ctx = PG_CTX_NONE;
 			d->msg_bytes = 0;
 		}
 		return 0;
@@ -804,25 +807,25 @@ __noinline int wl_pg_resp_done(struct wl_conn *conn)
 	case 'A':
 		break;
 	case 'Z': /* its bytes belong to no statement */
-		wl_pg_ready(&w, p);
+		wl_postgresql_ready(&w, p);
 		d->msg_bytes = 0;
 		break;
 	case 'C':
-		wl_pg_complete(&w, p, p->tag, 1);
+		wl_postgresql_complete(&w, p, p->tag, 1);
 		break;
 	case 'V': /* a FunctionCall's result: named as the call */
-		wl_pg_begin(conn, p);
-		wl_pg_complete(&w, p, p->verb, 1);
+		wl_postgresql_begin(conn, p);
+		wl_postgresql_complete(&w, p, p->verb, 1);
 		break;
 	case 'I':
 	case 's':
-		wl_pg_complete(&w, p, 0, 0);
+		wl_postgresql_complete(&w, p, 0, 0);
 		break;
 	case 'E':
-		wl_pg_error(&w, p);
+		wl_postgresql_error(&w, p);
 		break;
 	default:
-		wl_pg_begin(conn, p);
+		wl_postgresql_begin(conn, p);
 		break;
 	}
 	return 0;
@@ -830,9 +833,9 @@ __noinline int wl_pg_resp_done(struct wl_conn *conn)
 
 /* The verb of the first word of a CommandComplete tag held in d->hdr from index 5, n bytes.
  * Global: verified once. */
-__noinline int wl_pg_tag_verb(struct wl_l7_dir *d, __u32 n)
+__noinline int wl_postgresql_tag_verb(struct wl_l7_dir *d, __u32 n)
 {
-	struct wl_pg_dir *p;
+	struct wl_postgresql_dir *p;
 
 	if (!d)
 		return WL_CMD_OTHER;
@@ -849,15 +852,15 @@ __noinline int wl_pg_tag_verb(struct wl_l7_dir *d, __u32 n)
 		p->kw.name[k] = wl_upper(c);
 		p->kw.len = k + 1;
 	}
-	return wl_pg_lookup(p, PG_FIX_NONE);
+	return wl_postgresql_lookup(p, PG_FIX_NONE);
 }
 
 /* At a response message boundary. Returns 1 to end the walk. Global: verified once. */
-__noinline int wl_pg_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
+__noinline int wl_postgresql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
 	struct wl_l7_dir *d;
-	struct wl_pg_dir *p, *q;
+	struct wl_postgresql_dir *p, *q;
 	__u32 len, take;
 	__u8 type;
 
@@ -866,7 +869,7 @@ __noinline int wl_pg_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 	d = w.d;
 	p = PG(d);
 	q = PG(&conn->dir[0]);
-	if (p->phase == PH_START && *(volatile __u8 *)&q->enc != p->enc) {
+	if (p->phase == PG_PHASE_START && *(volatile __u8 *)&q->enc != p->enc) {
 		/* the one-byte answer to SSLRequest / GSSENCRequest */
 		if (!WL_SQL_TAKE(&w, d, 1))
 			return 1;
@@ -877,37 +880,38 @@ __noinline int wl_pg_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 		if (type == 'N')
 			return 0;
 		if (type != 'S' && type != 'G')
-			return wl_pg_malformed(&w, d, p);
+			return wl_postgresql_malformed(&w, d, p);
 		/* encrypted from here on: counted, then left alone */
 		p->req_ts = w.s->job.now;
-		wl_pg_report(conn, wl_pg_lookup(p, type == 'S' ? PG_FIX_TLS : PG_FIX_GSSENC), 0);
-		p->flags |= PF_IGNORE;
-		d->state = PS_IGNORE;
+		wl_postgresql_report(
+			conn, wl_postgresql_lookup(p, type == 'S' ? PG_FIX_TLS : PG_FIX_GSSENC), 0);
+		p->flags |= PG_F_IGNORE;
+		d->state = PG_ST_IGNORE;
 		return 1;
 	}
 	if (!WL_SQL_TAKE(&w, d, 5))
 		return 1;
 	type = d->hdr[0];
-	len = wl_pg_be32(d->hdr + 1);
-	if (!wl_pg_resp_ok(type, len))
-		return wl_pg_malformed(&w, d, p);
+	len = wl_postgresql_be32(d->hdr + 1);
+	if (!wl_postgresql_resp_ok(type, len))
+		return wl_postgresql_malformed(&w, d, p);
 	take = 0;
 	if (type == 'C') {
 		take = len - 4 < WL_PG_TAG_TAKE ? len - 4 : WL_PG_TAG_TAKE;
 		if (!WL_SQL_TAKE(&w, d, 5 + take))
 			return 1;
-		p->tag = wl_pg_tag_verb(d, take);
+		p->tag = wl_postgresql_tag_verb(d, take);
 	}
 	p->type = type;
 	d->body_left = len - 4 - take;
 	d->hdr_len = 0;
-	d->state = PS_BODY;
+	d->state = PG_ST_BODY;
 	return 0;
 }
 
 /* One response step: a header or a body skip. Returns 1 to end the walk. Global: verified
  * once. */
-__noinline int wl_pg_resp_step(wl_ctx_t *ctx, struct wl_conn *conn)
+__noinline int wl_postgresql_resp_step(wl_ctx_t *ctx, struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
 	struct wl_l7_dir *d;
@@ -915,56 +919,52 @@ __noinline int wl_pg_resp_step(wl_ctx_t *ctx, struct wl_conn *conn)
 	if (!wl_sql_walk(&w, ctx, conn, 1))
 		return 1;
 	d = w.d;
-	if (d->state == PS_HDR) {
-		if (wl_pg_resp_hdr(ctx, conn))
+	if (d->state == PG_ST_HDR) {
+		if (wl_postgresql_resp_hdr(ctx, conn))
 			return 1;
-		if (d->state == PS_HDR) /* a one-byte answer */
+		if (d->state == PG_ST_HDR) /* a one-byte answer */
 			return w.s->off >= w.s->end;
 	}
-	if (d->state != PS_BODY)
+	if (d->state != PG_ST_BODY)
 		return 1;
 	if (wl_l7_body_skip(&w, d))
-		wl_pg_resp_done(conn);
+		wl_postgresql_resp_done(conn);
 	return w.s->off >= w.s->end;
 }
 
-static long wl_pg_resp_cb(__u32 i, void *arg)
-{
-	struct wl_l7_walk *w = arg;
-
-	return wl_pg_resp_step(w->ctx, w->conn) ? 1 : 0;
-}
+WL_SQL_STEP_CB(wl_postgresql_resp_cb, wl_postgresql_resp_step)
 
 /* Lost sync: a segment may restart the stream if it begins like a message of its direction
  * (or, client side, like a connection's first message). */
-static __always_inline void wl_pg_resync(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					 struct wl_pg_dir *p)
+static __always_inline void wl_postgresql_resync(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						 struct wl_postgresql_dir *p)
 {
 	struct wl_l7_state *s = w->s;
 	__u32 avail, pos, len;
 	__u8 b[8];
 	int ok = 0;
 
-	if (d->state != PS_RESYNC)
+	if (d->state != PG_ST_RESYNC)
 		return;
 	avail = wl_win_avail(w);
 	if (avail >= 5) {
 		pos = s->off - s->win_off;
 		for (int k = 0; k < 8; k++)
 			b[k] = s->buf[(pos + k) & (WL_L7_WINDOW - 1)];
-		len = wl_pg_be32(b + 1);
+		len = wl_postgresql_be32(b + 1);
 		if (s->job.dir == 0) {
 			if (avail >= 8 && !b[0] &&
-			    wl_pg_start_ok(wl_pg_be32(b), wl_pg_be32(b + 4))) {
-				p->phase = PH_START;
+			    wl_postgresql_start_ok(wl_postgresql_be32(b),
+						   wl_postgresql_be32(b + 4))) {
+				p->phase = PG_PHASE_START;
 				ok = 1;
-			} else if (wl_pg_req_ok(b[0], len)) {
-				p->phase = PH_CMD;
+			} else if (wl_postgresql_req_ok(b[0], len)) {
+				p->phase = PG_PHASE_CMD;
 				ok = 1;
 			}
-		} else if (wl_pg_resp_ok(b[0], len)) {
+		} else if (wl_postgresql_resp_ok(b[0], len)) {
 			/* authentication: still in the connection's start */
-			p->phase = b[0] == 'R' ? PH_START : PH_CMD;
+			p->phase = b[0] == 'R' ? PG_PHASE_START : PG_PHASE_CMD;
 			ok = 1;
 		}
 	}
@@ -973,7 +973,7 @@ static __always_inline void wl_pg_resync(struct wl_l7_walk *w, struct wl_l7_dir 
 		pos = s->off - s->win_off;
 		b[0] = s->buf[pos & (WL_L7_WINDOW - 1)];
 		if (b[0] == 'S' || b[0] == 'N' || b[0] == 'G') {
-			p->phase = PH_START;
+			p->phase = PG_PHASE_START;
 			ok = 1;
 		}
 	}
@@ -981,39 +981,33 @@ static __always_inline void wl_pg_resync(struct wl_l7_walk *w, struct wl_l7_dir 
 		w->cnt->l7_resync_skip++;
 		return;
 	}
-	d->state = PS_HDR;
+	d->state = PG_ST_HDR;
 	d->hdr_len = 0;
 	d->body_left = 0;
 	d->msg_bytes = 0;
-	p->ctx = PC_NONE;
+	p->ctx = PG_CTX_NONE;
 }
 
 /* The walk over one packet. Global: verified once, whatever the engine's state before it. */
-__noinline int wl_pg_parse(wl_ctx_t *ctx, struct wl_conn *conn)
+__noinline int wl_postgresql_parse_g(wl_ctx_t *ctx, struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
-	__u32 dir;
+	int dir = wl_sql_packet(&w, ctx, conn);
 
-	if (!wl_sql_walk(&w, ctx, conn, 0))
+	if (dir < 0)
 		return 0;
-	dir = w.s->job.dir & 1;
-	w.d = &conn->dir[dir];
-	w.s->parser_pushes = 1; /* this parser pushes its requests itself (with their kind) */
-	if (PG(&conn->dir[1])->flags & PF_IGNORE) {
-		w.d->state = PS_IGNORE;
+	if (PG(&conn->dir[1])->flags & PG_F_IGNORE) {
+		w.d->state = PG_ST_IGNORE;
 		return 0;
 	}
-	wl_pg_resync(&w, w.d, PG(w.d));
-	if (dir)
-		bpf_loop(WL_L7_STEPS_MAX, wl_pg_resp_cb, &w, 0);
-	else
-		bpf_loop(WL_L7_STEPS_MAX, wl_pg_req_cb, &w, 0);
+	wl_postgresql_resync(&w, w.d, PG(w.d));
+	WL_SQL_STEPS(&w, dir, wl_postgresql_req_cb, wl_postgresql_resp_cb);
 	return 0;
 }
 
 static __always_inline void wl_postgresql_parse(struct wl_l7_walk *w)
 {
-	wl_pg_parse(w->ctx, w->conn);
+	wl_postgresql_parse_g(w->ctx, w->conn);
 }
 
 /*

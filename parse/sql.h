@@ -361,4 +361,37 @@ static __always_inline void wl_sql_emit_req(struct wl_l7_walk *w, __u16 id, __u3
 	r->bytes += bytes;
 }
 
+/* The start of a parser's walk over one packet: the packet's direction (-1 without the maps),
+ * w->d its state. These parsers push their requests themselves (with their kind). */
+static __always_inline int wl_sql_packet(struct wl_l7_walk *w, wl_ctx_t *ctx, struct wl_conn *conn)
+{
+	__u32 dir;
+
+	if (!wl_sql_walk(w, ctx, conn, 0))
+		return -1;
+	dir = w->s->job.dir & 1;
+	w->d = &conn->dir[dir];
+	w->s->parser_pushes = 1;
+	return dir;
+}
+
+/* A bpf_loop callback: one step (a global function) of a direction; 1 ends the walk. */
+#define WL_SQL_STEP_CB(name, step)                                                                 \
+	static long name(__u32 i, void *arg)                                                       \
+	{                                                                                          \
+		struct wl_l7_walk *w = arg;                                                        \
+                                                                                                   \
+		return step(w->ctx, w->conn) ? 1 : 0;                                              \
+	}
+
+/* The steps over the packet, by direction (each loop its own callback: a constant for the
+ * verifier). */
+#define WL_SQL_STEPS(w, dir, req_cb, resp_cb)                                                      \
+	do {                                                                                       \
+		if (dir)                                                                           \
+			bpf_loop(WL_L7_STEPS_MAX, resp_cb, (w), 0);                                \
+		else                                                                               \
+			bpf_loop(WL_L7_STEPS_MAX, req_cb, (w), 0);                                 \
+	} while (0)
+
 #endif /* WL_PARSE_SQL_H */
