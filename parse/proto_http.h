@@ -19,6 +19,7 @@
 #define WL_PARSE_PROTO_HTTP_H
 
 #include "l7.h"
+#include "chars.h"
 
 #define WL_HTTP_BODY_MAX   (1ull << 40) /* larger Content-Length or chunk sizes are malformed */
 #define WL_HTTP_HDRS_MAX   (64u << 10)	/* a start line + header block longer than this is junk */
@@ -92,7 +93,7 @@ _Static_assert(sizeof(struct wl_http_dir) <= WL_L7_PRIV_MAX, "HTTP state fits in
 static __always_inline int wl_http_tchar(__u8 c)
 {
 	/* RFC 9110 token characters */
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+	if (wl_char_is_alnum(c))
 		return 1;
 	switch (c) {
 	case '!':

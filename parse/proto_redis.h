@@ -10,6 +10,7 @@
 #define WL_PARSE_PROTO_REDIS_H
 
 #include "l7.h"
+#include "chars.h"
 
 #define WL_REDIS_NUM_MAX (1u << 30) /* larger lengths or counts are malformed */
 
@@ -85,16 +86,6 @@ struct wl_redis_scratch {
 };
 _Static_assert(sizeof(struct wl_redis_scratch) <= WL_L7_SCRATCH_PRIV, "Redis scratch fits");
 #define RS(s) ((struct wl_redis_scratch *)(s)->priv)
-
-static __always_inline int wl_is_digit(__u8 c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static __always_inline int wl_is_alpha(__u8 c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
 
 static __always_inline void wl_redis_req_reset(struct wl_l7_dir *d)
 {
@@ -215,7 +206,7 @@ static __always_inline int wl_redis_req_byte(struct wl_l7_walk *w, struct wl_l7_
 			d->msg_bytes = 0; /* blank lines between commands */
 			return 0;
 		}
-		if (wl_is_alpha(c)) {
+		if (wl_char_is_alpha(c)) {
 			R(d)->name[0] = wl_upper(c);
 			R(d)->name_len = 1;
 			d->state = RQ_INLINE_NAME;
@@ -224,7 +215,7 @@ static __always_inline int wl_redis_req_byte(struct wl_l7_walk *w, struct wl_l7_
 		return wl_redis_malformed(w, d, 0);
 	case RQ_ARRAY_LEN:
 	case RQ_BULK_LEN:
-		if (wl_is_digit(c))
+		if (wl_char_is_digit(c))
 			return wl_redis_digit(d, c) ? wl_redis_malformed(w, d, 0) : 0;
 		if (c == '\r')
 			return 0;
@@ -485,7 +476,7 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 		}
 		return 0;
 	case RS_LEN:
-		if (wl_is_digit(c))
+		if (wl_char_is_digit(c))
 			return wl_redis_digit(d, c) ? wl_redis_malformed(w, d, 1) : 0;
 		if (c == '-' && R(d)->num == 0) {
 			d->flags |= WL_REDIS_NEG;
@@ -549,7 +540,7 @@ __noinline __u64 wl_redis_num_at(struct wl_l7_state *s, __u32 pos, __u32 lim)
 				return 0;
 			return ((__u64)(i + 2) << 32) | n;
 		}
-		if (!wl_is_digit(c) || n > WL_REDIS_NUM_MAX / 10)
+		if (!wl_char_is_digit(c) || n > WL_REDIS_NUM_MAX / 10)
 			return 0;
 		n = n * 10 + (c - '0');
 	}
@@ -1088,11 +1079,11 @@ static __always_inline int wl_redis_sniff(const __u8 *h, __u32 len)
 	/* every byte read once into a scalar: no computed stack addresses for the verifier */
 	__u8 b0 = h[0], b1 = h[1], b2 = h[2], b3 = h[3], b4 = h[4], b5 = h[5];
 
-	if (len < 6 || b0 != '*' || !wl_is_digit(b1))
+	if (len < 6 || b0 != '*' || !wl_char_is_digit(b1))
 		return 0;
 	if (b2 == '\r')
 		return b3 == '\n' && b4 == '$';
-	return wl_is_digit(b2) && b3 == '\r' && b4 == '\n' && b5 == '$';
+	return wl_char_is_digit(b2) && b3 == '\r' && b4 == '\n' && b5 == '$';
 }
 
 #endif /* WL_PARSE_PROTO_REDIS_H */
