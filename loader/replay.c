@@ -195,7 +195,7 @@ static void file_text(const char *path, const struct wl_replay_stats *st)
 static int reset_maps(const struct wl_progs *p, const struct replay_opts *o)
 {
 	static const char *const state[] = {"wl_flows",	    "wl_counters", "wl_frags", "wl_conns",
-					    "wl_cmd_stats", "wl_aux",	   "wl_ports"};
+					    "wl_cmd_stats", "wl_aux",	   "wl_ports", "wl_sniff"};
 	int fd;
 
 	for (size_t i = 0; i < sizeof(state) / sizeof(state[0]); i++) {
@@ -210,7 +210,8 @@ static int reset_maps(const struct wl_progs *p, const struct replay_opts *o)
 	for (int i = 0; i < o->nports; i++)
 		if (bpf_map_update_elem(fd, &o->ports[i].port, &o->ports[i].proto, BPF_ANY))
 			return -1;
-	return 0;
+	/* the sniffing bound as an attach's default, nothing learned */
+	return wl_l7_sniff_set(wl_map_sniff_fd(p), fd, -1) ? -1 : 0;
 }
 
 /* One replay document (JSON) or text report: the files' summaries, counters, flows, commands. */
