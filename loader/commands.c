@@ -16,6 +16,7 @@
 #include "l7cfg.h"
 #include "container.h"
 #include "netns_ids.h"
+#include "views.h"
 
 static int open_pinned(const char *name)
 {
@@ -84,6 +85,14 @@ void wl_cmd_labels(const struct wl_cmd_key *k, struct wl_cmd_labels *l)
 	l->command[WL_CMD_LEN] = 0;
 	snprintf(l->netns, sizeof(l->netns), "%s", wl_netns_id_label(k->netns_id));
 	l->container[0] = 0;
+}
+
+void wl_cmd_labels_json(json_object *o, const struct wl_cmd_labels *l)
+{
+	json_object_object_add(o, "protocol", json_object_new_string(l->protocol));
+	json_object_object_add(o, "server", json_object_new_string(l->server));
+	json_object_object_add(o, "netns", l->netns[0] ? json_object_new_string(l->netns) : NULL);
+	json_object_object_add(o, "command", json_object_new_string(l->command));
 }
 
 /* Parses ADDR, ADDR:PORT, [V6]:PORT or :PORT into a filter. */
@@ -237,16 +246,11 @@ int wl_cmd_commands(int argc, char **argv)
 {
 	struct commands_opts o = {};
 	struct wl_commands_view v = {};
-	int fd, err, first;
+	int fd, err;
 
-	err = wl_params_parse(&wl_commands_params, argc, argv, commands_option, &o, &first);
+	err = wl_params_parse_no_args(&wl_commands_params, argc, argv, commands_option, &o);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
-	if (first < argc) {
-		fprintf(stderr, "wirelens: commands: unexpected '%s' (wirelens commands --help)\n",
-			argv[first]);
-		return 2;
-	}
 	v.json = o.json;
 	v.has_addr = o.has_addr;
 	v.has_port = o.has_port;
@@ -268,108 +272,154 @@ const struct wl_container *wl_cmd_server_container(const struct wl_cmd_key *k)
 				    wl_netns_id_label(k->netns_id));
 }
 
-int wl_commands_show(int fd, const struct wl_commands_view *v, json_object **json_out)
+/* A row of the commands view: the entry and what the view derived from it. */
+struct cmd_line {
+	const struct wl_cmd_row *r;
+	struct wl_cmd_labels l;
+	char shown[sizeof(((struct wl_cmd_labels *)0)->server)]; /* the table's netns:server */
+	const struct wl_container *ct;
+	double avg, p50, p99; /* latency, us */
+};
+
+struct cmd_lines {
+	struct wl_cmd_row *rows; /* the whole map, sorted */
+	struct cmd_line *v;	 /* the rows the filters keep */
+	size_t n;
+	bool containers; /* a server of the map is in a container (the table's CONTAINER column) */
+};
+
+static bool cmd_filtered_out(const struct wl_commands_view *v, const struct wl_cmd_key *k)
 {
-	struct wl_cmd_row *rows;
-	json_object *arr;
+	if (v->proto && k->l7_proto != v->proto)
+		return true;
+	if (v->has_port && k->server_port != v->filter.server_port)
+		return true;
+	return v->has_addr && (k->l3_proto != v->filter.l3_proto ||
+			       memcmp(k->server_addr, v->filter.server_addr, 16));
+}
+
+static void cmd_line_fill(struct cmd_line *c, const struct wl_cmd_row *r)
+{
+	const struct wl_cmd_stats *st = &r->st;
+	struct wl_cmd_labels *l = &c->l;
+
+	c->r = r;
+	c->avg = st->responses ? st->latency_sum_ns / 1000.0 / st->responses : 0;
+	c->p50 = wl_hist_quantile_us(st->latency_hist, WL_LAT_BUCKETS, 0.50);
+	c->p99 = wl_hist_quantile_us(st->latency_hist, WL_LAT_BUCKETS, 0.99);
+	wl_cmd_labels(&r->key, l);
+	snprintf(c->shown, sizeof(c->shown), "%s", l->server);
+	if (l->netns[0]) { /* as flows name an interface: netns:server */
+		char shown[sizeof(l->netns) + sizeof(l->server)];
+		size_t len = snprintf(shown, sizeof(shown), "%s:%s", l->netns, l->server);
+
+		len = len < sizeof(c->shown) ? len : sizeof(c->shown) - 1;
+		memcpy(c->shown, shown, len);
+		c->shown[len] = 0;
+	}
+}
+
+/* Reads and sorts the map, keeps the rows the filters let through. -1 after one line. */
+static int commands_collect(int fd, const struct wl_commands_view *v, struct cmd_lines *cl)
+{
 	size_t n;
 	int err;
-	bool containers = false;
 
-	err = wl_cmd_stats_read(fd, &rows, &n);
+	err = wl_cmd_stats_read(fd, &cl->rows, &n);
 	if (err) {
 		fprintf(stderr, "wirelens: reading command statistics: %s\n", strerror(-err));
 		return -1;
 	}
-	qsort(rows, n, sizeof(*rows), cmp_rows);
-	arr = json_object_new_array();
-	/* the CONTAINER column only when a server is in one */
-	for (size_t i = 0; !v->json && !v->replay && i < n; i++)
-		containers |= wl_cmd_server_container(&rows[i].key) != NULL;
-	if (!v->json)
-		printf("%-10s %-28s %-20s %10s %10s %8s %12s %12s %9s %9s %9s%s\n", "PROTOCOL",
-		       "SERVER", "COMMAND", "REQUESTS", "RESPONSES", "ERRORS", "REQ_BYTES",
-		       "RESP_BYTES", "AVG_US", "P50_US", "P99_US", containers ? " CONTAINER" : "");
+	qsort(cl->rows, n, sizeof(*cl->rows), cmp_rows);
+	cl->v = calloc(n ? n : 1, sizeof(*cl->v));
+	if (!cl->v) {
+		fprintf(stderr, "wirelens: reading command statistics: %s\n", strerror(ENOMEM));
+		free(cl->rows);
+		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
-		const struct wl_cmd_key *k = &rows[i].key;
-		const struct wl_cmd_stats *st = &rows[i].st;
-		struct wl_cmd_labels l;
+		const struct wl_cmd_key *k = &cl->rows[i].key;
 		const struct wl_container *ct = v->replay ? NULL : wl_cmd_server_container(k);
-		char label[200];
-		double avg = st->responses ? st->latency_sum_ns / 1000.0 / st->responses : 0;
-		double p50 = wl_hist_quantile_us(st->latency_hist, WL_LAT_BUCKETS, 0.50);
-		double p99 = wl_hist_quantile_us(st->latency_hist, WL_LAT_BUCKETS, 0.99);
 
-		if (v->proto && k->l7_proto != v->proto)
+		cl->containers |= ct != NULL;
+		if (cmd_filtered_out(v, k))
 			continue;
-		if (v->has_port && k->server_port != v->filter.server_port)
-			continue;
-		if (v->has_addr && (k->l3_proto != v->filter.l3_proto ||
-				    memcmp(k->server_addr, v->filter.server_addr, 16)))
-			continue;
-		wl_cmd_labels(k, &l);
-		if (l.netns[0] && !v->json) { /* as flows name an interface: netns:server */
-			char shown[sizeof(l.netns) + sizeof(l.server)];
-			size_t len = snprintf(shown, sizeof(shown), "%s:%s", l.netns, l.server);
-
-			len = len < sizeof(l.server) ? len : sizeof(l.server) - 1;
-			memcpy(l.server, shown, len);
-			l.server[len] = 0;
-		}
-		if (v->json) {
-			json_object *o = json_object_new_object(), *lat = NULL;
-
-			json_object_object_add(o, "protocol", json_object_new_string(l.protocol));
-			json_object_object_add(o, "server", json_object_new_string(l.server));
-			json_object_object_add(o, "netns",
-					       l.netns[0] ? json_object_new_string(l.netns) : NULL);
-			json_object_object_add(o, "command", json_object_new_string(l.command));
-			json_object_object_add(o, "requests", json_object_new_uint64(st->requests));
-			json_object_object_add(o, "responses",
-					       json_object_new_uint64(st->responses));
-			json_object_object_add(o, "errors", json_object_new_uint64(st->errors));
-			json_object_object_add(o, "misses", json_object_new_uint64(st->misses));
-			json_object_object_add(o, "request_bytes",
-					       json_object_new_uint64(st->request_bytes));
-			json_object_object_add(o, "response_bytes",
-					       json_object_new_uint64(st->response_bytes));
-			/* a replay's latencies would time the replay, not the capture: null */
-			if (!v->replay) {
-				lat = json_object_new_object();
-				json_object_object_add(lat, "avg_us", json_object_new_double(avg));
-				json_object_object_add(lat, "p50_us", json_object_new_double(p50));
-				json_object_object_add(lat, "p99_us", json_object_new_double(p99));
-			}
-			json_object_object_add(o, "latency", lat);
-			json_object_object_add(o, "container", wl_container_json(ct));
-			json_object_array_add(arr, o);
-		} else if (v->replay) {
-			printf("%-10s %-28s %-20s %10llu %10llu %8llu %12llu %12llu %9s %9s %9s\n",
-			       l.protocol, l.server, l.command, (unsigned long long)st->requests,
-			       (unsigned long long)st->responses, (unsigned long long)st->errors,
-			       (unsigned long long)st->request_bytes,
-			       (unsigned long long)st->response_bytes, "-", "-", "-");
-		} else {
-			printf("%-10s %-28s %-20s %10llu %10llu %8llu %12llu %12llu %9.1f %9.1f "
-			       "%9.1f%s%s\n",
-			       l.protocol, l.server, l.command, (unsigned long long)st->requests,
-			       (unsigned long long)st->responses, (unsigned long long)st->errors,
-			       (unsigned long long)st->request_bytes,
-			       (unsigned long long)st->response_bytes, avg, p50, p99,
-			       containers ? " " : "",
-			       containers ? wl_container_label(ct, label, sizeof(label)) : "");
-		}
+		cmd_line_fill(&cl->v[cl->n], &cl->rows[i]);
+		cl->v[cl->n++].ct = ct;
 	}
-	if (v->json && json_out) {
-		*json_out = arr;
-		arr = NULL;
-	} else if (v->json) {
-		printf("%s\n",
-		       json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
-								   JSON_C_TO_STRING_NOSLASHESCAPE));
+	return 0;
+}
+
+static json_object *commands_json(const struct cmd_lines *cl, bool replay)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < cl->n; i++) {
+		const struct cmd_line *c = &cl->v[i];
+		const struct wl_cmd_stats *st = &c->r->st;
+		json_object *o = json_object_new_object(), *lat = NULL;
+
+		wl_cmd_labels_json(o, &c->l);
+		json_object_object_add(o, "requests", json_object_new_uint64(st->requests));
+		json_object_object_add(o, "responses", json_object_new_uint64(st->responses));
+		json_object_object_add(o, "errors", json_object_new_uint64(st->errors));
+		json_object_object_add(o, "misses", json_object_new_uint64(st->misses));
+		json_object_object_add(o, "request_bytes",
+				       json_object_new_uint64(st->request_bytes));
+		json_object_object_add(o, "response_bytes",
+				       json_object_new_uint64(st->response_bytes));
+		/* a replay's latencies would time the replay, not the capture: null */
+		if (!replay) {
+			lat = json_object_new_object();
+			json_object_object_add(lat, "avg_us", json_object_new_double(c->avg));
+			json_object_object_add(lat, "p50_us", json_object_new_double(c->p50));
+			json_object_object_add(lat, "p99_us", json_object_new_double(c->p99));
+		}
+		json_object_object_add(o, "latency", lat);
+		json_object_object_add(o, "container", wl_container_json(c->ct));
+		json_object_array_add(arr, o);
 	}
-	json_object_put(arr);
-	free(rows);
+	return arr;
+}
+
+static void commands_table(const struct cmd_lines *cl, bool replay)
+{
+	bool containers = cl->containers && !replay;
+
+	printf("%-10s %-28s %-20s %10s %10s %8s %12s %12s %9s %9s %9s%s\n", "PROTOCOL", "SERVER",
+	       "COMMAND", "REQUESTS", "RESPONSES", "ERRORS", "REQ_BYTES", "RESP_BYTES", "AVG_US",
+	       "P50_US", "P99_US", containers ? " CONTAINER" : "");
+	for (size_t i = 0; i < cl->n; i++) {
+		const struct cmd_line *c = &cl->v[i];
+		const struct wl_cmd_stats *st = &c->r->st;
+		char avg[32] = "-", p50[32] = "-", p99[32] = "-", label[200];
+
+		if (!replay) { /* a replay's latencies would time the replay */
+			snprintf(avg, sizeof(avg), "%.1f", c->avg);
+			snprintf(p50, sizeof(p50), "%.1f", c->p50);
+			snprintf(p99, sizeof(p99), "%.1f", c->p99);
+		}
+		printf("%-10s %-28s %-20s %10llu %10llu %8llu %12llu %12llu %9s %9s %9s%s%s\n",
+		       c->l.protocol, c->shown, c->l.command, (unsigned long long)st->requests,
+		       (unsigned long long)st->responses, (unsigned long long)st->errors,
+		       (unsigned long long)st->request_bytes,
+		       (unsigned long long)st->response_bytes, avg, p50, p99, containers ? " " : "",
+		       containers ? wl_container_label(c->ct, label, sizeof(label)) : "");
+	}
+}
+
+int wl_commands_show(int fd, const struct wl_commands_view *v, json_object **json_out)
+{
+	struct cmd_lines cl = {};
+
+	if (commands_collect(fd, v, &cl))
+		return -1;
+	if (v->json)
+		wl_json_array_out(commands_json(&cl, v->replay), json_out);
+	else
+		commands_table(&cl, v->replay);
+	free(cl.v);
+	free(cl.rows);
 	return 0;
 }
 
@@ -397,9 +447,163 @@ static int ports_option(int key, const char *value, void *ctx)
 	return 0;
 }
 
+/* A port to set (proto: its protocol) or unset (proto 0). */
+struct port_change {
+	__u32 port;
+	__u8 proto;
+};
+#define PORT_CHANGES_MAX 512
+
+/* The PROTO=PORT[,PORT...] (set) or PORT[,PORT...] (unset) of one argument, added to todo.
+ * 0, or 2 after one line on stderr. */
+static int ports_parse_arg(const char *arg, bool set, struct port_change *todo, int *n)
+{
+	char buf[256], *list = buf, *tok, *save = NULL;
+	unsigned int proto = 0;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	if (set) {
+		char *eq = strchr(buf, '=');
+
+		if (!eq) {
+			fprintf(stderr, "wirelens: expected PROTO=PORT[,PORT], got '%s'\n", arg);
+			return 2;
+		}
+		*eq = 0;
+		proto = wl_l7_proto_by_name(buf);
+		if (!proto) {
+			fprintf(stderr, "wirelens: unknown protocol '%s'\n", buf);
+			return 2;
+		}
+		list = eq + 1;
+	}
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *e;
+		long p = strtol(tok, &e, 10);
+
+		if (*e || p < 1 || p > 65535 || *n >= PORT_CHANGES_MAX) {
+			fprintf(stderr, "wirelens: bad port '%s'\n", tok);
+			return 2;
+		}
+		todo[*n].port = p;
+		todo[*n].proto = proto;
+		++*n;
+	}
+	return 0;
+}
+
+/* ports set|unset ARG...: everything validated before anything changes. */
+static int ports_change(int argc, char **argv)
+{
+	bool set = !strcmp(argv[1], "set");
+	struct port_change todo[PORT_CHANGES_MAX];
+	int n = 0, fd, err;
+
+	if (argc < 3) {
+		fprintf(stderr, "wirelens: ports %s needs %s (wirelens ports --help)\n", argv[1],
+			set ? "PROTO=PORT[,PORT...]" : "PORT...");
+		return 2;
+	}
+	for (int i = 2; i < argc; i++) {
+		err = ports_parse_arg(argv[i], set, todo, &n);
+		if (err)
+			return err;
+	}
+	fd = open_pinned("wl_ports");
+	if (fd < 0)
+		return 1;
+	for (int i = 0; i < n; i++) {
+		if (bpf_map_update_elem(fd, &todo[i].port, &todo[i].proto, BPF_ANY)) {
+			fprintf(stderr, "wirelens: setting port %u: %s\n", todo[i].port,
+				strerror(errno));
+			close(fd);
+			return 1;
+		}
+	}
+	/* a learned port set or unset frees its place under the sniffing bound */
+	err = wl_l7_sniff_recount(fd);
+	if (err)
+		fprintf(stderr, "wirelens: recounting learned ports: %s\n", strerror(-err));
+	close(fd);
+	return err ? 1 : 0;
+}
+
+/* A row of `ports list`. */
+struct port_row {
+	__u32 port;
+	const char *protocol; /* "unknown" for an id without a name */
+	bool learned;
+};
+
+/* The ports with a protocol, in port order; *rows: 65535 places (the caller frees). */
+static size_t ports_collect(int fd, struct port_row *rows)
+{
+	size_t n = 0;
+
+	for (__u32 port = 1; port < 65536; port++) {
+		__u8 v = 0;
+		const char *name;
+
+		if (bpf_map_lookup_elem(fd, &port, &v) || !v)
+			continue;
+		name = wl_l7_proto_name(v & ~WL_PORT_LEARNED);
+		rows[n].port = port;
+		rows[n].protocol = name ? name : "unknown";
+		rows[n++].learned = v & WL_PORT_LEARNED;
+	}
+	return n;
+}
+
+static void ports_table(const struct port_row *rows, size_t n)
+{
+	printf("%-6s %-12s %s\n", "PORT", "PROTOCOL", "SOURCE");
+	for (size_t i = 0; i < n; i++)
+		printf("%-6u %-12s %s\n", rows[i].port, rows[i].protocol,
+		       rows[i].learned ? "learned (content)" : "configured");
+}
+
+static json_object *ports_json(const struct port_row *rows, size_t n)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "port", json_object_new_int(rows[i].port));
+		json_object_object_add(o, "protocol", json_object_new_string(rows[i].protocol));
+		json_object_object_add(o, "learned", json_object_new_boolean(rows[i].learned));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static int ports_list(bool json)
+{
+	struct port_row *rows = calloc(65535, sizeof(*rows));
+	int fd = open_pinned("wl_ports");
+	size_t n;
+
+	if (fd < 0 || !rows) {
+		if (!rows)
+			fprintf(stderr, "wirelens: ports: %s\n", strerror(ENOMEM));
+		if (fd >= 0)
+			close(fd);
+		free(rows);
+		return 1;
+	}
+	n = ports_collect(fd, rows);
+	close(fd);
+	if (json)
+		wl_json_array_out(ports_json(rows, n), NULL);
+	else
+		ports_table(rows, n);
+	free(rows);
+	return 0;
+}
+
 int wl_cmd_ports(int argc, char **argv)
 {
-	int fd, json = 0, first, err;
+	int json = 0, first, err;
 
 	err = wl_params_parse(&wl_ports_params, argc, argv, ports_option, &json, &first);
 	if (err)
@@ -412,79 +616,12 @@ int wl_cmd_ports(int argc, char **argv)
 			"wirelens: ports needs list, set or unset (wirelens ports --help)\n");
 		return 2;
 	}
-	if (!strcmp(argv[1], "set") || !strcmp(argv[1], "unset")) {
-		int set = !strcmp(argv[1], "set");
-		/* validate everything before changing anything */
-		struct {
-			__u32 port;
-			__u8 proto;
-		} todo[512];
-		int n = 0;
-
-		if (argc < 3) {
-			fprintf(stderr, "wirelens: ports %s needs %s (wirelens ports --help)\n",
-				argv[1], set ? "PROTO=PORT[,PORT...]" : "PORT...");
-			return 2;
-		}
-		for (int i = 2; i < argc; i++) {
-			char buf[256], *list = buf, *tok, *save = NULL;
-			unsigned int proto = 0;
-
-			snprintf(buf, sizeof(buf), "%s", argv[i]);
-			if (set) {
-				char *eq = strchr(buf, '=');
-
-				if (!eq) {
-					fprintf(stderr,
-						"wirelens: expected PROTO=PORT[,PORT], got '%s'\n",
-						argv[i]);
-					return 2;
-				}
-				*eq = 0;
-				proto = wl_l7_proto_by_name(buf);
-				if (!proto) {
-					fprintf(stderr, "wirelens: unknown protocol '%s'\n", buf);
-					return 2;
-				}
-				list = eq + 1;
-			}
-			for (tok = strtok_r(list, ",", &save); tok;
-			     tok = strtok_r(NULL, ",", &save)) {
-				char *e;
-				long p = strtol(tok, &e, 10);
-
-				if (*e || p < 1 || p > 65535 || n >= 512) {
-					fprintf(stderr, "wirelens: bad port '%s'\n", tok);
-					return 2;
-				}
-				todo[n].port = p;
-				todo[n].proto = proto;
-				n++;
-			}
-		}
-		fd = open_pinned("wl_ports");
-		if (fd < 0)
-			return 1;
-		for (int i = 0; i < n; i++) {
-			if (bpf_map_update_elem(fd, &todo[i].port, &todo[i].proto, BPF_ANY)) {
-				fprintf(stderr, "wirelens: setting port %u: %s\n", todo[i].port,
-					strerror(errno));
-				close(fd);
-				return 1;
-			}
-		}
-		/* a learned port set or unset frees its place under the sniffing bound */
-		err = wl_l7_sniff_recount(fd);
-		if (err)
-			fprintf(stderr, "wirelens: recounting learned ports: %s\n", strerror(-err));
-		close(fd);
-		return err ? 1 : 0;
-	}
+	if (!strcmp(argv[1], "set") || !strcmp(argv[1], "unset"))
+		return ports_change(argc, argv);
 	if (strcmp(argv[1], "list")) {
 		fprintf(stderr,
 			"wirelens: ports: unknown sub-verb '%s': list, set or unset (wirelens "
-			"ports "
-			"--help)\n",
+			"ports --help)\n",
 			argv[1]);
 		return 2;
 	}
@@ -493,41 +630,5 @@ int wl_cmd_ports(int argc, char **argv)
 			argv[2]);
 		return 2;
 	}
-	fd = open_pinned("wl_ports");
-	if (fd < 0)
-		return 1;
-	{
-		json_object *arr = json_object_new_array();
-
-		if (!json)
-			printf("%-6s %-12s %s\n", "PORT", "PROTOCOL", "SOURCE");
-		for (__u32 port = 1; port < 65536; port++) {
-			__u8 v = 0;
-			const char *name;
-
-			if (bpf_map_lookup_elem(fd, &port, &v) || !v)
-				continue;
-			name = wl_l7_proto_name(v & ~WL_PORT_LEARNED);
-			if (!name)
-				name = "unknown";
-			if (json) {
-				json_object *o = json_object_new_object();
-
-				json_object_object_add(o, "port", json_object_new_int(port));
-				json_object_object_add(o, "protocol", json_object_new_string(name));
-				json_object_object_add(
-					o, "learned", json_object_new_boolean(v & WL_PORT_LEARNED));
-				json_object_array_add(arr, o);
-			} else {
-				printf("%-6u %-12s %s\n", port, name,
-				       (v & WL_PORT_LEARNED) ? "learned (content)" : "configured");
-			}
-		}
-		if (json)
-			printf("%s\n",
-			       json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY));
-		json_object_put(arr);
-	}
-	close(fd);
-	return 0;
+	return ports_list(json);
 }

@@ -48,6 +48,8 @@ struct wl_cmd_labels {
 	char container[160]; /* export: the server's container (wl_container_label), or "" */
 };
 void wl_cmd_labels(const struct wl_cmd_key *k, struct wl_cmd_labels *l);
+/* Adds the labels to a JSON object as `commands --json` names them (netns null for our own). */
+void wl_cmd_labels_json(json_object *o, const struct wl_cmd_labels *l);
 /* The container that owns a command's server address (container.h), or NULL. */
 struct wl_container;
 const struct wl_container *wl_cmd_server_container(const struct wl_cmd_key *k);

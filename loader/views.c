@@ -24,6 +24,7 @@
 #include "log.h"
 #include "container.h"
 #include "netns_ids.h"
+#include "fmt.h"
 
 const char *const wl_counter_names[] = {
 	"seen",
@@ -117,60 +118,116 @@ static void time_to_iso(time_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-struct status_ctx {
-	json_object *arr;
-	int json, n;
+/* What `status` shows, read once: the table and the JSON are both made from it. */
+struct status_link {
+	struct wl_link_pin pin; /* ifname and netns: copies (owned), path: not kept */
+	const char *mode;
+	char since[32];
 };
 
-static int status_link(const struct wl_link_pin *pin, void *arg)
+struct status_map {
+	const char *name;
+	int entries;
+	__u32 max;
+	long long evicted; /* -1: not an LRU table wirelens counts */
+};
+
+static const char *const status_maps[] = {"wl_flows", "wl_conns", "wl_cmd_stats", "wl_frags"};
+#define STATUS_MAPS (sizeof(status_maps) / sizeof(status_maps[0]))
+
+struct status_view {
+	bool dispatcher; /* libxdp's dispatcher works here (unused: why says what it is not) */
+	char why[160];
+	struct status_link *links;
+	size_t n_links, cap_links;
+	struct status_map maps[STATUS_MAPS];
+	bool have_cnt;
+	struct wl_counters cnt;
+};
+
+static int status_collect_link(const struct wl_link_pin *pin, void *arg)
 {
-	struct status_ctx *c = arg;
-	const char *mode = wl_link_mode(pin);
-	char since[32];
+	struct status_view *s = arg;
+	struct status_link *l;
 
-	time_to_iso(pin->since, since, sizeof(since));
-	c->n++;
-	if (c->json) {
-		json_object *o = json_object_new_object();
+	if (s->n_links == s->cap_links) {
+		size_t cap = s->cap_links ? 2 * s->cap_links : 16;
+		struct status_link *v = realloc(s->links, cap * sizeof(*v));
 
-		json_object_object_add(o, "iface", json_object_new_string(pin->ifname));
-		json_object_object_add(o, "netns",
-				       pin->netns ? json_object_new_string(pin->netns) : NULL);
-		json_object_object_add(o, "ifindex", json_object_new_int(pin->ifindex));
-		json_object_object_add(o, "hook", json_object_new_string(wl_hook_name(pin->hook)));
-		json_object_object_add(o, "mode", json_object_new_string(mode));
-		json_object_object_add(o, "link_id",
-				       pin->cls ? NULL : json_object_new_int(pin->link_id));
-		json_object_object_add(o, "prog_id", json_object_new_int(pin->prog_id));
-		if (pin->cls) {
-			json_object_object_add(o, "tc_prio", json_object_new_int(pin->tc_prio));
-			json_object_object_add(o, "tc_handle", json_object_new_int(pin->tc_handle));
-		}
-		json_object_object_add(o, "attached", json_object_new_boolean(pin->attached));
-		if (pin->pending)
-			json_object_object_add(o, "interrupted", json_object_new_boolean(true));
-		json_object_object_add(o, "since", json_object_new_string(since));
-		json_object_object_add(o, "since_epoch", json_object_new_int64(pin->since));
-		json_object_array_add(c->arr, o);
-	} else {
-		char link[16] = "-";
-
-		if (!pin->cls)
-			snprintf(link, sizeof(link), "%u", pin->link_id);
-		printf("  %-16s %-12s %-11s %-8s %-6s %-6u %s%s\n", pin->ifname,
-		       pin->netns ? pin->netns : "-", wl_hook_name(pin->hook), mode, link,
-		       pin->prog_id, since,
-		       pin->pending ? "  (attach interrupted: the next attach or detach removes "
-				      "its filter)"
-		       : !pin->ifindex && (pin->link_id || pin->cls)
-			       ? "  (interface gone: wirelens detach removes the pin)"
-		       : !pin->attached && pin->cls
-			       ? "  (stale: the filter is gone or its attach did not finish; "
-				 "attach or detach repairs)"
-		       : !pin->attached ? "  (stale pin)"
-					: "");
+		if (!v)
+			return -ENOMEM;
+		s->links = v;
+		s->cap_links = cap;
 	}
+	l = &s->links[s->n_links];
+	l->pin = *pin;
+	l->pin.path = NULL;
+	l->pin.fd = -1; /* wl_links_foreach closes it */
+	l->pin.ifname = strdup(pin->ifname);
+	l->pin.netns = pin->netns ? strdup(pin->netns) : NULL;
+	if (!l->pin.ifname || (pin->netns && !l->pin.netns)) {
+		free((char *)l->pin.ifname);
+		free((char *)l->pin.netns);
+		return -ENOMEM;
+	}
+	l->mode = wl_link_mode(pin);
+	time_to_iso(pin->since, l->since, sizeof(l->since));
+	s->n_links++;
 	return 0;
+}
+
+static void status_free(struct status_view *s)
+{
+	for (size_t i = 0; i < s->n_links; i++) {
+		free((char *)s->links[i].pin.ifname);
+		free((char *)s->links[i].pin.netns);
+	}
+	free(s->links);
+}
+
+static json_object *status_link_json(const struct status_link *l)
+{
+	const struct wl_link_pin *pin = &l->pin;
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "iface", json_object_new_string(pin->ifname));
+	json_object_object_add(o, "netns", pin->netns ? json_object_new_string(pin->netns) : NULL);
+	json_object_object_add(o, "ifindex", json_object_new_int(pin->ifindex));
+	json_object_object_add(o, "hook", json_object_new_string(wl_hook_name(pin->hook)));
+	json_object_object_add(o, "mode", json_object_new_string(l->mode));
+	json_object_object_add(o, "link_id", pin->cls ? NULL : json_object_new_int(pin->link_id));
+	json_object_object_add(o, "prog_id", json_object_new_int(pin->prog_id));
+	if (pin->cls) {
+		json_object_object_add(o, "tc_prio", json_object_new_int(pin->tc_prio));
+		json_object_object_add(o, "tc_handle", json_object_new_int(pin->tc_handle));
+	}
+	json_object_object_add(o, "attached", json_object_new_boolean(pin->attached));
+	if (pin->pending)
+		json_object_object_add(o, "interrupted", json_object_new_boolean(true));
+	json_object_object_add(o, "since", json_object_new_string(l->since));
+	json_object_object_add(o, "since_epoch", json_object_new_int64(pin->since));
+	return o;
+}
+
+static void status_link_line(const struct status_link *l)
+{
+	const struct wl_link_pin *pin = &l->pin;
+	char link[16] = "-";
+
+	if (!pin->cls)
+		snprintf(link, sizeof(link), "%u", pin->link_id);
+	printf("  %-16s %-12s %-11s %-8s %-6s %-6u %s%s\n", pin->ifname,
+	       pin->netns ? pin->netns : "-", wl_hook_name(pin->hook), l->mode, link, pin->prog_id,
+	       l->since,
+	       pin->pending ? "  (attach interrupted: the next attach or detach removes "
+			      "its filter)"
+	       : !pin->ifindex && (pin->link_id || pin->cls)
+		       ? "  (interface gone: wirelens detach removes the pin)"
+	       : !pin->attached && pin->cls
+		       ? "  (stale: the filter is gone or its attach did not finish; "
+			 "attach or detach repairs)"
+	       : !pin->attached ? "  (stale pin)"
+				: "");
 }
 
 enum { VIEW_JSON = 'j', VIEW_SORT = 's', VIEW_LIMIT = 'l' };
@@ -211,129 +268,133 @@ static long long map_evicted(const char *name, const struct wl_counters *cnt, in
 	return gone > 0 ? gone : 0;
 }
 
+/* Reads what status shows: the dispatcher probe, the attachments, the maps, the counters.
+ * -1 after one line on stderr when the counters map is not pinned. */
+static int status_collect(struct status_view *s)
+{
+	int fd = wl_map_open("wl_counters"), err;
+
+	if (fd < 0) {
+		wl_explain_no_pins();
+		return -1;
+	}
+	s->dispatcher = wl_xdp_dispatcher_probe(s->why, sizeof(s->why));
+	err = wl_links_foreach(status_collect_link, s);
+	if (err == -ENOMEM) {
+		fprintf(stderr, "wirelens: status: %s\n", strerror(ENOMEM));
+		close(fd);
+		return -1;
+	}
+	s->have_cnt = !wl_counters_read(fd, &s->cnt);
+	close(fd);
+	for (size_t i = 0; i < STATUS_MAPS; i++) {
+		struct status_map *m = &s->maps[i];
+
+		m->name = status_maps[i];
+		m->entries = wl_map_fill(m->name, &m->max);
+		m->evicted = s->have_cnt ? map_evicted(m->name, &s->cnt, m->entries) : -1;
+	}
+	return 0;
+}
+
+static void status_table(const struct status_view *s)
+{
+	const __u64 *v = (const __u64 *)&s->cnt;
+
+	if (s->dispatcher)
+		printf("xdp mode: single program: libxdp dispatcher works here but is not used "
+		       "(it attaches through netlink, not as a pinned link)\n");
+	else
+		printf("xdp mode: single program: libxdp dispatcher unavailable (%s)\n", s->why);
+	printf("attachments:\n  %-16s %-12s %-11s %-8s %-6s %-6s %s\n", "IFACE", "NETNS", "HOOK",
+	       "MODE", "LINK", "PROG", "SINCE");
+	for (size_t i = 0; i < s->n_links; i++)
+		status_link_line(&s->links[i]);
+	if (!s->n_links)
+		printf("  (none: maps kept pinned)\n");
+	wl_attach_notes(stdout, NULL, false); /* what is counted where: lo's hook, twice */
+	wl_abi_notes(stdout, NULL);
+	printf("maps:\n");
+	for (size_t i = 0; i < STATUS_MAPS; i++) {
+		const struct status_map *m = &s->maps[i];
+
+		if (m->evicted >= 0)
+			printf("  %-14s %8d / %-8u evicted %lld\n", m->name, m->entries, m->max,
+			       m->evicted);
+		else
+			printf("  %-14s %8d / %-8u\n", m->name, m->entries, m->max);
+	}
+	wl_l7_status(NULL);
+	wl_rules_status(NULL); /* filter: rule count and policy */
+	if (s->have_cnt) {
+		printf("counters:\n");
+		for (size_t i = 0; i < sizeof(s->cnt) / sizeof(__u64); i++)
+			printf("  %-18s %llu\n", wl_counter_names[i], (unsigned long long)v[i]);
+	}
+	wl_log_status(NULL);
+}
+
+static void status_json(const struct status_view *s)
+{
+	json_object *root = json_object_new_object(), *notes = json_object_new_array(),
+		    *links = json_object_new_array(), *maps = json_object_new_object(),
+		    *dj = json_object_new_object();
+
+	wl_attach_notes(NULL, notes, false); /* what is counted where: lo's hook, twice */
+	wl_abi_notes(NULL, notes);
+	json_object_object_add(root, "notes", notes);
+	json_object_object_add(root, "xdp_mode", json_object_new_string("single program"));
+	json_object_object_add(dj, "available", json_object_new_boolean(s->dispatcher));
+	json_object_object_add(dj, "used", json_object_new_boolean(false));
+	json_object_object_add(dj, "reason",
+			       json_object_new_string(s->dispatcher
+							      ? "not used: it attaches through "
+								"netlink, not as a pinned link"
+							      : s->why));
+	json_object_object_add(root, "xdp_dispatcher", dj);
+	for (size_t i = 0; i < s->n_links; i++)
+		json_object_array_add(links, status_link_json(&s->links[i]));
+	json_object_object_add(root, "attachments", links);
+	for (size_t i = 0; i < STATUS_MAPS; i++) {
+		const struct status_map *m = &s->maps[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "entries", json_object_new_int(m->entries));
+		json_object_object_add(o, "max_entries", json_object_new_int(m->max));
+		if (m->evicted >= 0)
+			json_object_object_add(o, "evicted", json_object_new_int64(m->evicted));
+		json_object_object_add(maps, m->name, o);
+	}
+	json_object_object_add(root, "maps", maps);
+	json_object_object_add(root, "counters",
+			       s->have_cnt ? wl_counters_json(&s->cnt) : json_object_new_object());
+	wl_l7_status(root);
+	wl_rules_status(root); /* filter: rule count and policy */
+	wl_log_status(root);
+	printf("%s\n", json_object_to_json_string_ext(
+			       root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+}
+
 int wl_cmd_status(int argc, char **argv)
 {
-	static const char *const maps[] = {"wl_flows", "wl_conns", "wl_cmd_stats", "wl_frags"};
-	struct status_ctx c = {};
-	struct wl_counters cnt;
-	json_object *root, *mj, *cj, *dj;
-	char why[160];
-	bool dispatcher, have_cnt;
-	int fd, first, err;
+	struct status_view s = {};
+	int json = 0, first, err;
 
-	err = wl_params_parse(&wl_status_params, argc, argv, json_option, &c.json, &first);
+	err = wl_params_parse(&wl_status_params, argc, argv, json_option, &json, &first);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
 	if (first < argc) {
 		fprintf(stderr, "wirelens: status takes only --json (wirelens status --help)\n");
 		return 2;
 	}
-	if (wl_check_env(false))
+	if (wl_check_env(false) || status_collect(&s))
 		return 1;
-	fd = wl_map_open("wl_counters");
-	if (fd < 0) {
-		wl_explain_no_pins();
-		return 1;
-	}
-	root = json_object_new_object();
-	mj = json_object_new_object();
-	cj = json_object_new_object();
-	dj = json_object_new_object();
-	c.arr = json_object_new_array();
-	dispatcher = wl_xdp_dispatcher_probe(why, sizeof(why));
-	if (!c.json) {
-		if (dispatcher)
-			printf("xdp mode: single program: libxdp dispatcher works here but is not "
-			       "used "
-			       "(it attaches through netlink, not as a pinned link)\n");
-		else
-			printf("xdp mode: single program: libxdp dispatcher unavailable (%s)\n",
-			       why);
-		printf("attachments:\n  %-16s %-12s %-11s %-8s %-6s %-6s %s\n", "IFACE", "NETNS",
-		       "HOOK", "MODE", "LINK", "PROG", "SINCE");
-	}
-	wl_links_foreach(status_link, &c);
-	if (!c.json && !c.n)
-		printf("  (none: maps kept pinned)\n");
-	if (c.json) { /* what is counted where: lo's hook, attachments that count twice */
-		json_object *notes = json_object_new_array();
-
-		wl_attach_notes(NULL, notes, false);
-		wl_abi_notes(NULL, notes);
-		json_object_object_add(root, "notes", notes);
-	} else {
-		wl_attach_notes(stdout, NULL, false);
-		wl_abi_notes(stdout, NULL);
-	}
-	if (!c.json)
-		printf("maps:\n");
-	have_cnt = !wl_counters_read(fd, &cnt);
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		__u32 max;
-		int n = wl_map_fill(maps[i], &max);
-		long long evicted = have_cnt ? map_evicted(maps[i], &cnt, n) : -1;
-
-		if (c.json) {
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "entries", json_object_new_int(n));
-			json_object_object_add(o, "max_entries", json_object_new_int(max));
-			if (evicted >= 0)
-				json_object_object_add(o, "evicted",
-						       json_object_new_int64(evicted));
-			json_object_object_add(mj, maps[i], o);
-		} else if (evicted >= 0) {
-			printf("  %-14s %8d / %-8u evicted %lld\n", maps[i], n, max, evicted);
-		} else {
-			printf("  %-14s %8d / %-8u\n", maps[i], n, max);
-		}
-	}
-	if (!c.json) {
-		wl_l7_status(NULL);
-		wl_rules_status(NULL); /* filter: rule count and policy */
-	}
-	if (have_cnt) {
-		const __u64 *v = (const __u64 *)&cnt;
-
-		if (c.json) {
-			json_object_put(cj);
-			cj = wl_counters_json(&cnt);
-		} else {
-			printf("counters:\n");
-			for (size_t i = 0; i < sizeof(cnt) / sizeof(__u64); i++)
-				printf("  %-18s %llu\n", wl_counter_names[i],
-				       (unsigned long long)v[i]);
-		}
-	}
-	close(fd);
-	if (!c.json)
-		wl_log_status(NULL);
-	if (c.json) {
-		json_object_object_add(root, "xdp_mode", json_object_new_string("single program"));
-		json_object_object_add(dj, "available", json_object_new_boolean(dispatcher));
-		json_object_object_add(dj, "used", json_object_new_boolean(false));
-		json_object_object_add(
-			dj, "reason",
-			json_object_new_string(dispatcher ? "not used: it attaches through "
-							    "netlink, not as a pinned link"
-							  : why));
-		json_object_object_add(root, "xdp_dispatcher", dj);
-		json_object_object_add(root, "attachments", c.arr);
-		json_object_object_add(root, "maps", mj);
-		json_object_object_add(root, "counters", cj);
-		wl_l7_status(root);
-		wl_rules_status(root); /* filter: rule count and policy */
-		wl_log_status(root);
-		printf("%s\n",
-		       json_object_to_json_string_ext(
-			       root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	} else {
-		json_object_put(c.arr);
-		json_object_put(mj);
-		json_object_put(cj);
-		json_object_put(dj);
-	}
-	json_object_put(root);
+	if (json)
+		status_json(&s);
+	else
+		status_table(&s);
+	status_free(&s);
 	return 0;
 }
 
@@ -456,23 +517,6 @@ static int cmp_flows(const void *a, const void *b)
 	return vx < vy ? 1 : vx > vy ? -1 : 0;
 }
 
-static const char *l4_name(__u8 p, char *buf)
-{
-	switch (p) {
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
-	case 1:
-		return "icmp";
-	case 58:
-		return "icmpv6";
-	default:
-		sprintf(buf, "%u", p);
-		return buf;
-	}
-}
-
 /* CLOCK_MONOTONIC ns -> ISO 8601 wall clock. */
 static void mono_to_iso(__u64 ns, char *buf, size_t len)
 {
@@ -540,17 +584,12 @@ int wl_cmd_flows(int argc, char **argv)
 {
 	struct flows_opts o = {.limit = -1};
 	struct wl_flows_view v = {};
-	int fd, first, err;
+	int fd, err;
 
 	sort_bytes = 1;
-	err = wl_params_parse(&wl_flows_params, argc, argv, flows_option, &o, &first);
+	err = wl_params_parse_no_args(&wl_flows_params, argc, argv, flows_option, &o);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
-	if (first < argc) {
-		fprintf(stderr, "wirelens: flows: unexpected '%s' (wirelens flows --help)\n",
-			argv[first]);
-		return 2;
-	}
 	if (wl_check_env(false))
 		return 1;
 	fd = wl_map_open("wl_flows");
@@ -566,126 +605,187 @@ int wl_cmd_flows(int argc, char **argv)
 	return err ? 1 : 0;
 }
 
-int wl_flows_show(int fd, const struct wl_flows_view *v, json_object **json_out)
+void wl_json_array_out(json_object *arr, json_object **json_out)
 {
-	struct wl_flow_row *rows = NULL;
-	size_t n = 0;
-	json_object *arr;
+	if (json_out) {
+		*json_out = arr;
+		return;
+	}
+	printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(arr);
+}
+
+/* A row of the flows view: the entry and what the view looked up for it. */
+struct flow_line {
+	const struct wl_flow_row *r;
+	char ifname[IF_NAMESIZE + 1]; /* "-" in a replay */
+	char netns[64];		      /* "" for this namespace */
+	const struct wl_container *ct;
+	int ivlan; /* the VLAN id of the sub-interface it was seen on, -1: none */
+};
+
+struct flow_lines {
+	struct wl_flow_row *rows; /* the whole table, sorted */
+	struct flow_line *v;	  /* the rows shown (--limit) */
+	size_t n;
+};
+
+/* Reads, sorts and limits the rows, and names their interfaces. -1 after one line on stderr. */
+static int flows_collect(int fd, const struct wl_flows_view *v, struct flow_lines *fl)
+{
 	struct wl_iface_names names = {};
-	bool starred = false, containers = false;
+	size_t n = 0;
 	int err;
 
-	err = wl_flows_read(fd, &rows, &n);
+	err = wl_flows_read(fd, &fl->rows, &n);
 	if (err) {
 		fprintf(stderr, "wirelens: flows: %s\n", strerror(-err));
 		return -1;
 	}
+	sort_bytes = !v->by_packets;
+	qsort(fl->rows, n, sizeof(*fl->rows), cmp_flows);
+	if (v->limit >= 0 && (size_t)v->limit < n)
+		n = v->limit;
+	fl->v = calloc(n ? n : 1, sizeof(*fl->v));
+	if (!fl->v) {
+		fprintf(stderr, "wirelens: flows: %s\n", strerror(ENOMEM));
+		free(fl->rows);
+		return -1;
+	}
+	fl->n = n;
 	if (!v->replay)
 		wl_iface_names_load(&names);
-	sort_bytes = !v->by_packets;
-	qsort(rows, n, sizeof(*rows), cmp_flows);
-	arr = json_object_new_array();
-	/* the CONTAINER column only when an interface shown belongs to one */
-	for (size_t i = 0; !v->json && !v->replay && i < n && (v->limit < 0 || (int)i < v->limit);
-	     i++) {
-		char ifname[IF_NAMESIZE + 1], netns[64];
+	for (size_t i = 0; i < n; i++) {
+		struct flow_line *l = &fl->v[i];
+		const struct wl_flow_key *k = &fl->rows[i].k;
 
-		wl_iface_lookup_in(&names, rows[i].k.netns_id, rows[i].k.ifindex, ifname, netns);
-		containers |= wl_container_of_iface(rows[i].k.ifindex, netns) != NULL;
-	}
-	if (!v->json)
-		printf("%-12s %-9s %-6s %-40s %-40s %10s %12s%s\n", "IFACE", "VLAN", "PROTO", "SRC",
-		       "DST", "PACKETS", "BYTES", containers ? " CONTAINER" : "");
-	for (size_t i = 0; i < n && (v->limit < 0 || (int)i < v->limit); i++) {
-		const struct wl_flow_key *k = &rows[i].k;
-		const struct wl_flow_stats *s = &rows[i].s;
-		char ifname[IF_NAMESIZE + 1] = "-", netns[64] = "", shown[IF_NAMESIZE + 66],
-					  src[64], dst[64], vlan[16], pbuf[8], first[32], last[32];
-		int af = k->l3_proto == 0x86DD ? AF_INET6 : AF_INET, ivlan;
-		const struct wl_container *ct = NULL;
-
+		l->r = &fl->rows[i];
+		strcpy(l->ifname, "-");
+		l->ivlan = -1;
 		/* a replay's frames cross no interface (test_run's device is the loopback) */
-		if (!v->replay) {
-			wl_iface_lookup_in(&names, k->netns_id, k->ifindex, ifname, netns);
-			ct = wl_container_of_iface(k->ifindex, netns);
-		}
-		snprintf(shown, sizeof(shown), "%s%s%s", netns, netns[0] ? ":" : "", ifname);
-		inet_ntop(af, k->src_addr, src, sizeof(src));
-		inet_ntop(af, k->dst_addr, dst, sizeof(dst));
-		if (k->vlan_inner)
-			snprintf(vlan, sizeof(vlan), "%u.%u", k->vlan_outer, k->vlan_inner);
-		else
-			snprintf(vlan, sizeof(vlan), "%u", k->vlan_outer);
+		if (v->replay)
+			continue;
+		wl_iface_lookup_in(&names, k->netns_id, k->ifindex, l->ifname, l->netns);
+		l->ct = wl_container_of_iface(k->ifindex, l->netns);
 		/* on a VLAN sub-interface the tag is off the packet: its id comes from netlink */
-		ivlan = v->replay ? -1 : wl_iface_vlan_of(k->ifindex, netns);
-		if (!k->vlan_outer && ivlan >= 0) {
-			snprintf(vlan, sizeof(vlan), "%d*", ivlan);
-			starred = true;
-		}
+		l->ivlan = wl_iface_vlan_of(k->ifindex, l->netns);
+	}
+	wl_iface_names_free(&names);
+	return 0;
+}
+
+static void flow_addrs(const struct wl_flow_key *k, char *src, char *dst, size_t len)
+{
+	int af = k->l3_proto == 0x86DD ? AF_INET6 : AF_INET;
+
+	inet_ntop(af, k->src_addr, src, len);
+	inet_ntop(af, k->dst_addr, dst, len);
+}
+
+static json_object *flows_json(const struct flow_lines *fl, bool replay)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < fl->n; i++) {
+		const struct flow_line *l = &fl->v[i];
+		const struct wl_flow_key *k = &l->r->k;
+		const struct wl_flow_stats *s = &l->r->s;
+		json_object *o = json_object_new_object();
+		char src[64], dst[64], pbuf[WL_L4_NAME_LEN], first[32], last[32];
+
+		flow_addrs(k, src, dst, sizeof(src));
 		mono_to_iso(s->first_seen_ns, first, sizeof(first));
 		mono_to_iso(s->last_seen_ns, last, sizeof(last));
-		if (v->json) {
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "ifindex", json_object_new_int(k->ifindex));
-			json_object_object_add(o, "iface",
-					       v->replay ? NULL : json_object_new_string(ifname));
-			json_object_object_add(o, "netns",
-					       netns[0] ? json_object_new_string(netns) : NULL);
-			json_object_object_add(o, "container", wl_container_json(ct));
-			json_object_object_add(o, "vlan", json_object_new_int(k->vlan_outer));
-			json_object_object_add(o, "vlan_inner", json_object_new_int(k->vlan_inner));
-			if (ivlan >= 0)
-				json_object_object_add(o, "iface_vlan", json_object_new_int(ivlan));
-			json_object_object_add(o, "proto",
-					       json_object_new_string(l4_name(k->l4_proto, pbuf)));
-			json_object_object_add(o, "src", json_object_new_string(src));
-			json_object_object_add(o, "dst", json_object_new_string(dst));
-			json_object_object_add(o, "sport", json_object_new_int(k->src_port));
-			json_object_object_add(o, "dport", json_object_new_int(k->dst_port));
-			json_object_object_add(o, "packets", json_object_new_uint64(s->packets));
-			json_object_object_add(o, "bytes", json_object_new_uint64(s->bytes));
-			json_object_object_add(o, "tcp_syn", json_object_new_int(s->tcp_syn));
-			json_object_object_add(o, "tcp_fin", json_object_new_int(s->tcp_fin));
-			json_object_object_add(o, "tcp_rst", json_object_new_int(s->tcp_rst));
-			json_object_object_add(o, "fragments", json_object_new_int(s->fragments));
-			/* a replay's clock is the replay's, not the capture's: no times */
-			json_object_object_add(o, "first_seen",
-					       v->replay ? NULL : json_object_new_string(first));
-			json_object_object_add(o, "last_seen",
-					       v->replay ? NULL : json_object_new_string(last));
-			json_object_object_add(
-				o, "first_seen_ns",
-				v->replay ? NULL : json_object_new_uint64(s->first_seen_ns));
-			json_object_object_add(o, "last_seen_ns",
-					       v->replay ? NULL
-							 : json_object_new_uint64(s->last_seen_ns));
-			json_object_array_add(arr, o);
-		} else {
-			char sa[80], da[80], label[200];
-
-			snprintf(sa, sizeof(sa), af == AF_INET6 ? "[%s]:%u" : "%s:%u", src,
-				 k->src_port);
-			snprintf(da, sizeof(da), af == AF_INET6 ? "[%s]:%u" : "%s:%u", dst,
-				 k->dst_port);
-			printf("%-12s %-9s %-6s %-40s %-40s %10llu %12llu%s%s\n", shown, vlan,
-			       l4_name(k->l4_proto, pbuf), sa, da, (unsigned long long)s->packets,
-			       (unsigned long long)s->bytes, containers ? " " : "",
-			       containers ? wl_container_label(ct, label, sizeof(label)) : "");
-		}
+		json_object_object_add(o, "ifindex", json_object_new_int(k->ifindex));
+		json_object_object_add(o, "iface",
+				       replay ? NULL : json_object_new_string(l->ifname));
+		json_object_object_add(o, "netns",
+				       l->netns[0] ? json_object_new_string(l->netns) : NULL);
+		json_object_object_add(o, "container", wl_container_json(l->ct));
+		json_object_object_add(o, "vlan", json_object_new_int(k->vlan_outer));
+		json_object_object_add(o, "vlan_inner", json_object_new_int(k->vlan_inner));
+		if (l->ivlan >= 0)
+			json_object_object_add(o, "iface_vlan", json_object_new_int(l->ivlan));
+		json_object_object_add(o, "proto",
+				       json_object_new_string(wl_l4_name(k->l4_proto, pbuf)));
+		json_object_object_add(o, "src", json_object_new_string(src));
+		json_object_object_add(o, "dst", json_object_new_string(dst));
+		json_object_object_add(o, "sport", json_object_new_int(k->src_port));
+		json_object_object_add(o, "dport", json_object_new_int(k->dst_port));
+		json_object_object_add(o, "packets", json_object_new_uint64(s->packets));
+		json_object_object_add(o, "bytes", json_object_new_uint64(s->bytes));
+		json_object_object_add(o, "tcp_syn", json_object_new_int(s->tcp_syn));
+		json_object_object_add(o, "tcp_fin", json_object_new_int(s->tcp_fin));
+		json_object_object_add(o, "tcp_rst", json_object_new_int(s->tcp_rst));
+		json_object_object_add(o, "fragments", json_object_new_int(s->fragments));
+		/* a replay's clock is the replay's, not the capture's: no times */
+		json_object_object_add(o, "first_seen",
+				       replay ? NULL : json_object_new_string(first));
+		json_object_object_add(o, "last_seen",
+				       replay ? NULL : json_object_new_string(last));
+		json_object_object_add(o, "first_seen_ns",
+				       replay ? NULL : json_object_new_uint64(s->first_seen_ns));
+		json_object_object_add(o, "last_seen_ns",
+				       replay ? NULL : json_object_new_uint64(s->last_seen_ns));
+		json_object_array_add(arr, o);
 	}
-	if (v->json && json_out) {
-		*json_out = arr;
-		arr = NULL;
-	} else if (v->json) {
-		printf("%s\n",
-		       json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
-								   JSON_C_TO_STRING_NOSLASHESCAPE));
-	}
-	if (!v->json && starred)
+	return arr;
+}
+
+/* One table line; true when its VLAN is the sub-interface's (starred). */
+static bool flow_line_print(const struct flow_line *l, bool containers)
+{
+	const struct wl_flow_key *k = &l->r->k;
+	const struct wl_flow_stats *s = &l->r->s;
+	const char *ep = k->l3_proto == 0x86DD ? "[%s]:%u" : "%s:%u";
+	char shown[IF_NAMESIZE + 66], src[64], dst[64], sa[80], da[80], vlan[16],
+		pbuf[WL_L4_NAME_LEN], label[200];
+	bool starred = !k->vlan_outer && l->ivlan >= 0;
+
+	snprintf(shown, sizeof(shown), "%s%s%s", l->netns, l->netns[0] ? ":" : "", l->ifname);
+	flow_addrs(k, src, dst, sizeof(src));
+	snprintf(sa, sizeof(sa), ep, src, k->src_port);
+	snprintf(da, sizeof(da), ep, dst, k->dst_port);
+	if (starred)
+		snprintf(vlan, sizeof(vlan), "%d*", l->ivlan);
+	else if (k->vlan_inner)
+		snprintf(vlan, sizeof(vlan), "%u.%u", k->vlan_outer, k->vlan_inner);
+	else
+		snprintf(vlan, sizeof(vlan), "%u", k->vlan_outer);
+	printf("%-12s %-9s %-6s %-40s %-40s %10llu %12llu%s%s\n", shown, vlan,
+	       wl_l4_name(k->l4_proto, pbuf), sa, da, (unsigned long long)s->packets,
+	       (unsigned long long)s->bytes, containers ? " " : "",
+	       containers ? wl_container_label(l->ct, label, sizeof(label)) : "");
+	return starred;
+}
+
+static void flows_table(const struct flow_lines *fl)
+{
+	bool starred = false, containers = false;
+
+	/* the CONTAINER column only when an interface shown belongs to one */
+	for (size_t i = 0; i < fl->n; i++)
+		containers |= fl->v[i].ct != NULL;
+	printf("%-12s %-9s %-6s %-40s %-40s %10s %12s%s\n", "IFACE", "VLAN", "PROTO", "SRC", "DST",
+	       "PACKETS", "BYTES", containers ? " CONTAINER" : "");
+	for (size_t i = 0; i < fl->n; i++)
+		starred |= flow_line_print(&fl->v[i], containers);
+	if (starred)
 		printf("* the VLAN id of the sub-interface (the tag is off the packet there)\n");
-	json_object_put(arr);
-	free(rows);
-	wl_iface_names_free(&names);
+}
+
+int wl_flows_show(int fd, const struct wl_flows_view *v, json_object **json_out)
+{
+	struct flow_lines fl = {};
+
+	if (flows_collect(fd, v, &fl))
+		return -1;
+	if (v->json)
+		wl_json_array_out(flows_json(&fl, v->replay), json_out);
+	else
+		flows_table(&fl);
+	free(fl.v);
+	free(fl.rows);
 	return 0;
 }

@@ -25,6 +25,9 @@ struct wl_flows_view {
 /* Prints the table or the JSON array; with json_out (and v->json) hands the array over instead.
  * Returns 0, or -1 after one line on stderr. */
 int wl_flows_show(int fd, const struct wl_flows_view *v, json_object **json_out);
+/* Prints a view's JSON array (pretty, '/' unescaped) and frees it, or hands it over to *json_out
+ * when json_out is not NULL. */
+void wl_json_array_out(json_object *arr, json_object **json_out);
 /* The "counters" object of `status --json` and `replay --json`: every counter by name. */
 json_object *wl_counters_json(const struct wl_counters *c);
 
