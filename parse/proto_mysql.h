@@ -286,8 +286,14 @@ __noinline int wl_mysql_lookup(struct wl_mysql_dir *m, __u32 which)
 	w.s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
 	if (!m || !w.s)
 		return WL_CMD_OTHER;
-	if (which != MY_KEYWORD)
-		return wl_cmd_lookup(&w, wl_mysql_com_names[wl_mysql_com_row(which) & 63], &flags);
+	if (which != MY_KEYWORD) {
+		__u32 row = wl_mysql_com_row(which);
+
+		/* the mask stays in the code: the compiler knows row < 64 and would drop it, and
+		 * 6.1's verifier keeps no bound of the chain of conditionals that made it */
+		asm volatile("%0 &= 63" : "+r"(row));
+		return wl_cmd_lookup(&w, wl_mysql_com_names[row], &flags);
+	}
 	if (!m->kw.len || m->kw.len >= WL_CMD_LEN)
 		return WL_CMD_OTHER;
 	return wl_cmd_lookup(&w, m->kw.name, &flags);

@@ -288,19 +288,13 @@ static __always_inline __u32 wl_sql_scan(struct wl_l7_state *s, struct wl_sql_kw
 /* The scan loop once per dialect, each a global function verified once: with the dialect a
  * constant, MySQL's loop has no NUL test (unknown, it would double the paths the verifier walks
  * in every one of the loop's iterations). */
-__noinline __u32 wl_sql_scan_mysql(struct wl_l7_state *s, struct wl_sql_kw *k, __u32 pos, __u32 lim)
-{
-	if (!s || !k)
-		return 0;
-	return wl_sql_scan(s, k, pos, lim, WL_SQL_MYSQL);
-}
-
-__noinline __u32 wl_sql_scan_pg(struct wl_l7_state *s, struct wl_sql_kw *k, __u32 pos, __u32 lim)
-{
-	if (!s || !k)
-		return 0;
-	return wl_sql_scan(s, k, pos, lim, WL_SQL_PG);
-}
+#define WL_SQL_SCAN_DIALECT(name, dialect)                                                         \
+	__noinline __u32 name(struct wl_l7_state *s, struct wl_sql_kw *k, __u32 pos, __u32 lim)    \
+	{                                                                                          \
+		return s && k ? wl_sql_scan(s, k, pos, lim, dialect) : 0;                          \
+	}
+WL_SQL_SCAN_DIALECT(wl_sql_scan_mysql, WL_SQL_MYSQL)
+WL_SQL_SCAN_DIALECT(wl_sql_scan_pg, WL_SQL_PG)
 
 /* ---- the global-function plumbing of both SQL parsers ---- */
 

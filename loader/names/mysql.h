@@ -7,6 +7,7 @@
  * How they line up with the server's Com_* status variables: tests/live/mysql.sh (com_map).
  */
 #include "parse/mysql_coms.h"
+#include "loader/names/sql_verbs.h"
 
 static const char *const mysql_commands[] = {
 	"OTHER",
@@ -19,12 +20,7 @@ static const char *const mysql_commands[] = {
 	"WITH",
 	"VALUES",
 	"TABLE",
-	"BEGIN",
-	"START",
-	"COMMIT",
-	"ROLLBACK",
-	"SAVEPOINT",
-	"RELEASE",
+	WL_SQL_TX_VERBS,
 	"XA",
 	"SET",
 	"SHOW",

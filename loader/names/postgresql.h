@@ -8,6 +8,7 @@
  * not parsed further), CANCEL (CancelRequest), FUNCTION_CALL (fast-path FunctionCall).
  * Names not listed count as OTHER.
  */
+#include "loader/names/sql_verbs.h"
 static const char *const postgresql_commands[] = {
 	"OTHER",
 	/* command tags (first word) */
@@ -19,12 +20,7 @@ static const char *const postgresql_commands[] = {
 	"COPY",
 	"FETCH",
 	"MOVE",
-	"BEGIN",
-	"START",
-	"COMMIT",
-	"ROLLBACK",
-	"SAVEPOINT",
-	"RELEASE",
+	WL_SQL_TX_VERBS,
 	"PREPARE",
 	"EXECUTE",
 	"DEALLOCATE",
