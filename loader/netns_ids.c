@@ -16,6 +16,7 @@
 
 #include "netns_ids.h"
 #include "attach.h"
+#include "pins.h"
 #include "netns.h"
 
 static int rec_write(int fd, __u32 id, const struct stat *st, const char *name)
@@ -126,28 +127,6 @@ const char *wl_netns_id_label(__u8 id)
 	return names[id];
 }
 
-/* Whether a program runs on the pinned maps (an instance pinned before the maps were unpinned and
- * made again must not be reused): it reads the pinned wl_counters. */
-static bool on_pinned_maps(int prog_fd)
-{
-	struct bpf_prog_info info = {};
-	struct bpf_map_info minfo = {};
-	__u32 len = sizeof(info), mlen = sizeof(minfo), ids[64];
-	int map_fd = wl_map_open("wl_counters");
-	bool found = false;
-
-	if (map_fd < 0)
-		return false;
-	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
-	info.map_ids = (__u64)(unsigned long)ids;
-	if (!bpf_obj_get_info_by_fd(map_fd, &minfo, &mlen) &&
-	    !bpf_obj_get_info_by_fd(prog_fd, &info, &len))
-		for (__u32 i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
-			found |= ids[i] == minfo.id;
-	close(map_fd);
-	return found;
-}
-
 void wl_netns_progs_init(struct wl_netns_progs *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -191,8 +170,8 @@ int wl_netns_progs_get(struct wl_netns_progs *c, int main_xdp, int main_tc,
 		/* no pins without a build id to tell builds apart */
 		c->xdp_fd = pin_prefix_xdp ? bpf_obj_get(xdp_path) : -1;
 		c->tc_fd = pin_prefix_tc ? bpf_obj_get(tc_path) : -1;
-		if (c->xdp_fd < 0 || c->tc_fd < 0 || !on_pinned_maps(c->xdp_fd) ||
-		    !on_pinned_maps(c->tc_fd)) {
+		if (c->xdp_fd < 0 || c->tc_fd < 0 || !wl_prog_uses_pinned_maps(c->xdp_fd) ||
+		    !wl_prog_uses_pinned_maps(c->tc_fd)) {
 			wl_netns_progs_drop(c);
 			err = wl_entry_load(&c->entry, id, p, p ? NULL : wl_pin_dir(), verbose);
 			if (err)

@@ -3,6 +3,7 @@
 #ifndef WL_LOADER_PINS_H
 #define WL_LOADER_PINS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "loader/attach.h"
 
@@ -18,5 +19,8 @@ void wl_link_pin_fill(struct wl_link_pin *pin);
 int wl_unpin(const char *path, const char *netns);
 /* Under the lock no attach is running: pending records are of killed ones. Their filters go. */
 void wl_pins_sweep_pending(void);
+/* Whether a program reads the pinned counters map, i.e. was loaded against the pinned maps (a
+ * program pinned before the maps were unpinned and made again must not be reused). */
+bool wl_prog_uses_pinned_maps(int prog_fd);
 
 #endif

@@ -930,13 +930,110 @@ static int build_ports(struct gen_tables *t, const struct wl_ruleset *s, const s
 	return err;
 }
 
+/* meta: direction x family x protocol, each a class of the rules it lets through */
+static int build_meta(struct gen_tables *t, const struct wl_ruleset *s, struct wl_fbm *b)
+{
+	long cls;
+
+	for (int d = 0; d < 2; d++)
+		for (int v6 = 0; v6 < 2; v6++)
+			for (int l4 = 0; l4 < 256; l4++) {
+				memset(b, 0, sizeof(*b));
+				for (size_t i = 0; i < s->n; i++) {
+					const struct wl_rule *r = &s->rules[i].r;
+
+					if (!is_l34(r) ||
+					    !(r->dirs & (d ? WL_RULE_OUT : WL_RULE_IN)))
+						continue;
+					if (r->l3_proto &&
+					    r->l3_proto != (v6 ? ETH_P_IPV6_H : ETH_P_IP_H))
+						continue;
+					if ((r->fields & WL_RF_PROTO) && r->l4_proto != l4)
+						continue;
+					if ((r->fields & (WL_RF_SPORT | WL_RF_DPORT)) &&
+					    l4 != IPPROTO_TCP && l4 != IPPROTO_UDP)
+						continue; /* a port condition needs ports */
+					fbm_set(b, i);
+				}
+				cls = class_of(&t->cls[WL_FF_META], b);
+				if (cls < 0)
+					return cls;
+				t->meta[d * 512 + v6 * 256 + l4] = cls;
+			}
+	return 0;
+}
+
+/* interfaces named by a rule: each its class over the rules without an interface condition */
+static int build_ifaces(struct gen_tables *t, const struct wl_ruleset *s, const struct wl_fbm *any,
+			struct wl_fbm *b)
+{
+	long cls;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct wl_rule *r = &s->rules[i].r;
+		int k;
+
+		if (!is_l34(r))
+			continue;
+		if (r->fields & WL_RF_IFACE) {
+			for (k = 0; k < t->n_iface && t->iface[k].ifindex != r->ifindex; k++)
+				;
+			if (k == t->n_iface) {
+				if (k >= 1024) {
+					fprintf(stderr, "wirelens: more than 1024 interfaces named "
+							"by rules\n");
+					return -E2BIG;
+				}
+				t->iface[t->n_iface++].ifindex = r->ifindex;
+			}
+		}
+	}
+	for (int k = 0; k < t->n_iface; k++) {
+		*b = any[WL_FF_IFACE];
+		for (size_t i = 0; i < s->n; i++)
+			if (is_l34(&s->rules[i].r) && (s->rules[i].r.fields & WL_RF_IFACE) &&
+			    s->rules[i].r.ifindex == t->iface[k].ifindex)
+				fbm_set(b, i);
+		cls = class_of(&t->cls[WL_FF_IFACE], b);
+		if (cls < 0)
+			return cls;
+		t->iface[k].cls = cls;
+	}
+	return 0;
+}
+
+/* VLANs named by a rule, the same way */
+static int build_vlans(struct gen_tables *t, const struct wl_ruleset *s, const struct wl_fbm *any,
+		       struct wl_fbm *b)
+{
+	long cls;
+
+	if (t->fields & (1u << WL_FF_VLAN)) {
+		for (size_t i = 0; i < s->n; i++) {
+			const struct wl_rule *r = &s->rules[i].r;
+
+			if (!is_l34(r) || !(r->fields & WL_RF_VLAN) || t->vlan[r->vlan])
+				continue;
+			*b = any[WL_FF_VLAN];
+			for (size_t j = 0; j < s->n; j++)
+				if (is_l34(&s->rules[j].r) && (s->rules[j].r.fields & WL_RF_VLAN) &&
+				    s->rules[j].r.vlan == r->vlan)
+					fbm_set(b, j);
+			cls = class_of(&t->cls[WL_FF_VLAN], b);
+			if (cls < 0)
+				return cls;
+			t->vlan[r->vlan] = cls;
+		}
+	}
+	return 0;
+}
+
 static int build_tables(struct gen_tables *t, const struct wl_ruleset *s)
 {
 	struct wl_fbm *any = calloc(WL_FF_N, sizeof(*any)), *b = calloc(1, sizeof(*b));
 	static const __u16 field_bit[WL_FF_N] = {0,	    WL_RF_IFACE, WL_RF_VLAN, WL_RF_SRC,
 						 WL_RF_DST, WL_RF_SPORT, WL_RF_DPORT};
 	int err = 0;
-	long cls;
 
 	memset(t, 0, sizeof(*t));
 	t->port = calloc(2 * 65536, sizeof(*t->port));
@@ -963,87 +1060,11 @@ static int build_tables(struct gen_tables *t, const struct wl_ruleset *s)
 			err = -ENOMEM;
 			goto out;
 		}
-	/* meta: direction x family x protocol */
-	for (int d = 0; d < 2; d++)
-		for (int v6 = 0; v6 < 2; v6++)
-			for (int l4 = 0; l4 < 256; l4++) {
-				memset(b, 0, sizeof(*b));
-				for (size_t i = 0; i < s->n; i++) {
-					const struct wl_rule *r = &s->rules[i].r;
-
-					if (!is_l34(r) ||
-					    !(r->dirs & (d ? WL_RULE_OUT : WL_RULE_IN)))
-						continue;
-					if (r->l3_proto &&
-					    r->l3_proto != (v6 ? ETH_P_IPV6_H : ETH_P_IP_H))
-						continue;
-					if ((r->fields & WL_RF_PROTO) && r->l4_proto != l4)
-						continue;
-					if ((r->fields & (WL_RF_SPORT | WL_RF_DPORT)) &&
-					    l4 != IPPROTO_TCP && l4 != IPPROTO_UDP)
-						continue; /* a port condition needs ports */
-					fbm_set(b, i);
-				}
-				cls = class_of(&t->cls[WL_FF_META], b);
-				if (cls < 0) {
-					err = cls;
-					goto out;
-				}
-				t->meta[d * 512 + v6 * 256 + l4] = cls;
-			}
-	/* interfaces and VLANs named by a rule */
-	for (size_t i = 0; i < s->n; i++) {
-		const struct wl_rule *r = &s->rules[i].r;
-		int k;
-
-		if (!is_l34(r))
-			continue;
-		if (r->fields & WL_RF_IFACE) {
-			for (k = 0; k < t->n_iface && t->iface[k].ifindex != r->ifindex; k++)
-				;
-			if (k == t->n_iface) {
-				if (k >= 1024) {
-					fprintf(stderr, "wirelens: more than 1024 interfaces named "
-							"by rules\n");
-					err = -E2BIG;
-					goto out;
-				}
-				t->iface[t->n_iface++].ifindex = r->ifindex;
-			}
-		}
-	}
-	for (int k = 0; k < t->n_iface; k++) {
-		*b = any[WL_FF_IFACE];
-		for (size_t i = 0; i < s->n; i++)
-			if (is_l34(&s->rules[i].r) && (s->rules[i].r.fields & WL_RF_IFACE) &&
-			    s->rules[i].r.ifindex == t->iface[k].ifindex)
-				fbm_set(b, i);
-		cls = class_of(&t->cls[WL_FF_IFACE], b);
-		if (cls < 0) {
-			err = cls;
-			goto out;
-		}
-		t->iface[k].cls = cls;
-	}
-	if (t->fields & (1u << WL_FF_VLAN)) {
-		for (size_t i = 0; i < s->n; i++) {
-			const struct wl_rule *r = &s->rules[i].r;
-
-			if (!is_l34(r) || !(r->fields & WL_RF_VLAN) || t->vlan[r->vlan])
-				continue;
-			*b = any[WL_FF_VLAN];
-			for (size_t j = 0; j < s->n; j++)
-				if (is_l34(&s->rules[j].r) && (s->rules[j].r.fields & WL_RF_VLAN) &&
-				    s->rules[j].r.vlan == r->vlan)
-					fbm_set(b, j);
-			cls = class_of(&t->cls[WL_FF_VLAN], b);
-			if (cls < 0) {
-				err = cls;
-				goto out;
-			}
-			t->vlan[r->vlan] = cls;
-		}
-	}
+	err = build_meta(t, s, b);
+	if (!err)
+		err = build_ifaces(t, s, any, b);
+	if (!err)
+		err = build_vlans(t, s, any, b);
 	for (int f = WL_FF_SRC; f <= WL_FF_DST && !err; f++)
 		for (int v6 = 0; v6 < 2 && !err; v6++)
 			err = build_addr(t, s, &any[f], f, v6);

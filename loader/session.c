@@ -157,8 +157,7 @@ static void prog_pin_path(char *buf, size_t len, const char *prog)
 	snprintf(buf, len, "%s/%s_prog_%s", wl_pin_dir(), prog, build_id());
 }
 
-/* Whether a program reads the pinned counters map, i.e. was loaded against the pinned maps. */
-static bool prog_uses_pinned_maps(int prog_fd)
+bool wl_prog_uses_pinned_maps(int prog_fd)
 {
 	struct bpf_prog_info info = {};
 	struct bpf_map_info minfo = {};
@@ -230,7 +229,7 @@ static bool session_reuse_pinned(struct wl_attach_session *s)
 	xdp = bpf_obj_get(path);
 	prog_pin_path(path, sizeof(path), "wl_tc");
 	tc = bpf_obj_get(path);
-	if (xdp >= 0 && tc >= 0 && prog_uses_pinned_maps(xdp) && prog_uses_pinned_maps(tc)) {
+	if (xdp >= 0 && tc >= 0 && wl_prog_uses_pinned_maps(xdp) && wl_prog_uses_pinned_maps(tc)) {
 		s->xdp_fd = xdp;
 		s->tc_fd = tc;
 		return true;
