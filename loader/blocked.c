@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Connections blocked by L7 rules: unblocked with their rule, moved with it across sets. */
+/* Connections blocked by L7 rules: their stats index moved with their rule across sets. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +25,9 @@ static int by_id(const void *a, const void *b)
 int wl_blocked_sync(int blocked_fd, int rules_fd, __u8 gen)
 {
 	struct id_slot *ids = calloc(WL_RULES_MAX, sizeof(*ids));
-	struct wl_blocked_key key, next, *gone = NULL;
-	size_t n = 0, ngone = 0, cap = 0;
-	int err = 0, more;
+	struct wl_blocked_key key, next;
+	size_t n = 0;
+	int err = 0, orphaned = 0, more;
 
 	if (!ids)
 		return -ENOMEM;
@@ -43,41 +43,29 @@ int wl_blocked_sync(int blocked_fd, int rules_fd, __u8 gen)
 			ids[n++] = (struct id_slot){.id = r.id, .slot = slot};
 	}
 	qsort(ids, n, sizeof(*ids), by_id);
-	/* walk first, delete after: deleting while walking a hash restarts the walk */
+	/* updates in place do not disturb the walk (no entry added or deleted) */
 	more = !bpf_map_get_next_key(blocked_fd, NULL, &key);
 	while (more) {
 		struct wl_blocked b;
 		struct id_slot want, *found;
+		__u32 idx;
 
 		more = !bpf_map_get_next_key(blocked_fd, &key, &next);
 		if (!bpf_map_lookup_elem(blocked_fd, &key, &b)) {
 			want.id = b.rule_id;
 			found = n ? bsearch(&want, ids, n, sizeof(*ids), by_id) : NULL;
-			if (found) {
-				b.rule_idx = (gen & 1) * WL_RULES_MAX + found->slot;
+			idx = found ? (gen & 1) * WL_RULES_MAX + found->slot : WL_BLOCKED_NO_RULE;
+			if (!found && b.rule_idx != WL_BLOCKED_NO_RULE)
+				orphaned++;
+			if (idx != b.rule_idx) {
+				b.rule_idx = idx;
 				bpf_map_update_elem(blocked_fd, &key, &b, BPF_EXIST);
-			} else {
-				if (ngone == cap) {
-					struct wl_blocked_key *g;
-
-					cap = cap ? 2 * cap : 64;
-					g = realloc(gone, cap * sizeof(*g));
-					if (!g) {
-						err = -ENOMEM;
-						goto out;
-					}
-					gone = g;
-				}
-				gone[ngone++] = key;
 			}
 		}
 		key = next;
 	}
-	for (size_t i = 0; i < ngone; i++)
-		bpf_map_delete_elem(blocked_fd, &gone[i]);
-	err = (int)ngone;
+	err = orphaned;
 out:
-	free(gone);
 	free(ids);
 	return err;
 }

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "attach.h"
+#include "blocked.h"
 #include "params.h"
 #include "progs.h"
 #include "rules.h"
@@ -544,6 +545,7 @@ void wl_rules_status(json_object *root)
 	struct wl_filter_fds f;
 	struct wl_ruleset s;
 	size_t l7 = 0;
+	int blocked;
 
 	if (wl_filter_fds_open(&f))
 		return;
@@ -553,6 +555,8 @@ void wl_rules_status(json_object *root)
 	}
 	for (size_t i = 0; i < s.n; i++)
 		l7 += !!(s.rules[i].r.fields & WL_RF_L7);
+	blocked = wl_blocked_count(f.blocked); /* two entries per connection */
+	blocked = blocked > 0 ? blocked / 2 : 0;
 	if (root) {
 		json_object *o = json_object_new_object();
 
@@ -560,10 +564,14 @@ void wl_rules_status(json_object *root)
 		json_object_object_add(o, "l7_rules", json_object_new_int64(l7));
 		json_object_object_add(o, "policy",
 				       json_object_new_string(wl_action_name(s.policy)));
+		json_object_object_add(o, "blocked_connections", json_object_new_int64(blocked));
 		json_object_object_add(root, "filter", o);
 	} else {
-		printf("filter: %zu rules (%zu L3/L4, %zu L7), policy %s\n", s.n, s.n - l7, l7,
+		printf("filter: %zu rules (%zu L3/L4, %zu L7), policy %s", s.n, s.n - l7, l7,
 		       wl_action_name(s.policy));
+		if (blocked)
+			printf(", %d connection%s blocked", blocked, blocked == 1 ? "" : "s");
+		printf("\n");
 	}
 	wl_ruleset_free(&s);
 	wl_filter_fds_close(&f);

@@ -1397,6 +1397,9 @@ int wl_ruleset_write(const struct wl_filter_fds *f, struct wl_ruleset *s)
 	next.policy = s->policy;
 	next.has_l34 = t.has_l34 || s->policy == WL_ACT_DENY;
 	next.has_l7 = has_l7;
+	/* blocks outlive their rules (blocked.c); one made by the old set after the count is
+	 * covered by the old set's has_l7, re-examined at the next change */
+	next.check_blocked = cfg.has_l7 || wl_blocked_count(f->blocked) > 0;
 	next.rules = s->n;
 	next.next_id = s->next_id ? s->next_id : 1;
 	/* a kill up to here leaves the old set active, whole; the inactive one's leftovers are
@@ -1416,7 +1419,7 @@ int wl_ruleset_write(const struct wl_filter_fds *f, struct wl_ruleset *s)
 	 * active and the old one for wl_ruleset_repair */
 	wl_test_stall("rule-flipped");
 	stats_catch_up(f, s, gen, copied);
-	/* connections blocked by L7 rules: unblocked with their rule, moved with it (blocked.c) */
+	/* connections blocked by L7 rules: their stats index follows their rule (blocked.c) */
 	wl_blocked_sync(f->blocked, f->rules, gen);
 	clear_gen_keys(f, old_gen);
 	clear_gen_slots(f, old_gen, cfg.rules);

@@ -469,7 +469,9 @@ struct wl_filter_cfg {
 	__u8 has_l7;   /* the active set has L7 rules: protocol programs look commands up */
 	__u32 rules;   /* rules in the active set */
 	__u32 next_id; /* the id the next `rule add` gets (ids are never reused while pinned) */
-	__u32 pad;
+	__u8 check_blocked; /* besides has_l7, the main path looks TCP packets up in wl_blocked:
+			     * blocks may be left from removed L7 rules (0 in older loaders) */
+	__u8 pad[3];
 };
 WL_ASSERT_SIZE(struct wl_filter_cfg, 16);
 
@@ -571,10 +573,12 @@ WL_ASSERT_SIZE(struct wl_l7_rule_val, 20);
  * Connections blocked by an L7 deny or reject rule (LRU hash, parse/l7_block.h): one entry per
  * direction, keyed by the packet's own source and destination, so the main path finds either
  * direction with one lookup of the packet's 5-tuple. An entry lives until a RST is seen, FINs
- * were seen both ways, the LRU drops it, or the loader removes it with its rule
- * (loader/blocked.c: wl_blocked_sync after every rule set change).
+ * were seen both ways, the client opens a new connection on the 4-tuple (a bare SYN), or the
+ * LRU drops it; it outlives its rule (loader/blocked.c: wl_blocked_sync after every rule set
+ * change points rule_idx at the rule's new slot, or WL_BLOCKED_NO_RULE).
  */
-#define WL_BLOCKED_MAX 8192
+#define WL_BLOCKED_MAX	   8192
+#define WL_BLOCKED_NO_RULE 0xffffffffu /* rule_idx of a block whose rule was removed */
 
 struct wl_blocked_key {
 	__u32 ifindex;
@@ -591,7 +595,7 @@ WL_ASSERT_SIZE(struct wl_blocked_key, 44);
 struct wl_blocked {
 	__u32 rule_id;	  /* the rule that blocked the connection */
 	__u32 rule_idx;	  /* its stats index (gen * WL_RULES_MAX + slot), kept current by the
-			   * loader when the set changes */
+			   * loader when the set changes; WL_BLOCKED_NO_RULE once removed */
 	__u8 action;	  /* WL_ACT_DENY or WL_ACT_REJECT */
 	__u8 from_client; /* the key's source is the connection's client */
 	__u8 fin;	  /* a FIN came from the key's source */

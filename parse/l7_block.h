@@ -190,7 +190,9 @@ static __always_inline void wl_rule_count(__u32 idx, __u32 bytes, __u32 conns)
  * The main path's check, for a TCP packet of a connection an L7 rule blocked: WL_L7_GO_ON, or
  * WL_L7_DROP, or WL_L7_REPLY for a rejected connection's client (its packet rewritten into a
  * RST to it). A RST of either side ends the block and goes on (it carries no byte and lets the
- * other end release the connection); so do FINs seen both ways (still dropped).
+ * other end release the connection), as does a client's bare SYN (a new connection reusing the
+ * 4-tuple: the blocked one is gone); so do FINs seen both ways (still dropped). A block outlives
+ * its rule: the client's retransmission of the denied segment never reaches the server.
  * Global: verified once.
  */
 __noinline int wl_l7_blocked_g(wl_ctx_t *ctx, struct wl_meta *m, struct wl_counters *cnt,
@@ -213,8 +215,10 @@ __noinline int wl_l7_blocked_g(wl_ctx_t *ctx, struct wl_meta *m, struct wl_count
 	b = bpf_map_lookup_elem(&wl_blocked, &k);
 	if (!b)
 		return WL_L7_GO_ON;
-	if (m->tcp_flags & (WL_TCP_RST | WL_TCP_FIN)) {
-		int rst = m->tcp_flags & WL_TCP_RST;
+	if (m->tcp_flags & (WL_TCP_RST | WL_TCP_FIN | WL_TCP_SYN)) {
+		/* a bare SYN opens a new connection on the 4-tuple: the old one is gone */
+		int rst = (m->tcp_flags & WL_TCP_RST) ||
+			  (m->tcp_flags & (WL_TCP_SYN | WL_TCP_ACK)) == WL_TCP_SYN;
 
 		if (!rst)
 			b->fin = 1;
@@ -258,12 +262,13 @@ __noinline int wl_l7_blocked_g(wl_ctx_t *ctx, struct wl_meta *m, struct wl_count
  * For the main path (parse/path.h), after L2-L4 parsing of a packet no other filter dropped:
  * WL_L7_GO_ON unless the packet belongs to a connection an L7 rule blocked (the caller then
  * counts the outcome `denied` and returns wl_l7_drop_verdict). Looks at nothing unless the
- * active rule set has L7 rules (the loader removes the blocked entries of rules it removes).
+ * active rule set has L7 rules or blocks may be left from removed ones (check_blocked).
  */
 static __always_inline int wl_l7_blocked(wl_ctx_t *ctx, struct wl_meta *m, struct wl_counters *cnt,
 					 __u32 pkt_len, const struct wl_filter_cfg *cfg)
 {
-	if (!cfg || !cfg->has_l7 || m->key.l4_proto != IPPROTO_TCP || m->frag)
+	if (!cfg || !(cfg->has_l7 | cfg->check_blocked) || m->key.l4_proto != IPPROTO_TCP ||
+	    m->frag)
 		return WL_L7_GO_ON;
 	return wl_l7_blocked_g(ctx, m, cnt, pkt_len);
 }

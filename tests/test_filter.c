@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <CUnit/CUnit.h>
+#include <bpf/bpf.h>
 
 #include "harness.h"
 #include "pktbuild.h"
@@ -645,6 +646,40 @@ static void test_bad_rules(void)
 	free(e);
 }
 
+/* Blocks outlive their L7 rules (loader/blocked.c): after the last L7 rule goes, the main path
+ * keeps looking packets up in wl_blocked (check_blocked) while the set before had L7 rules or
+ * blocks are left, and stops once neither holds. */
+static __u8 cfg_check_blocked(void)
+{
+	struct wl_filter_cfg cfg = {};
+	__u32 zero = 0;
+
+	CU_ASSERT_EQUAL(bpf_map_lookup_elem(fds.cfg, &zero, &cfg), 0);
+	return cfg.check_blocked;
+}
+
+static void test_blocks_outlive_rules(void)
+{
+	static const char *const l7[] = {"--l7 redis:FLUSHALL --action deny"};
+	struct wl_blocked_key k = {.ifindex = TEST_IFINDEX, .l3_proto = 0x0800, .l4_proto = 6};
+	struct wl_blocked b = {.rule_id = 1, .action = WL_ACT_DENY, .from_client = 1};
+
+	CU_ASSERT_FATAL(fds_init() == 0);
+	harness_reset();
+	CU_ASSERT_FATAL(write_set(l7, 1, false, NULL) == 0);
+	CU_ASSERT_EQUAL(cfg_check_blocked(), 0); /* has_l7 covers it */
+	CU_ASSERT_EQUAL(bpf_map_update_elem(fds.blocked, &k, &b, BPF_ANY), 0);
+	CU_ASSERT_FATAL(write_set(NULL, 0, false, NULL) == 0);
+	CU_ASSERT_EQUAL(cfg_check_blocked(), 1); /* the set before had L7 rules */
+	CU_ASSERT_FATAL(write_set(NULL, 0, false, NULL) == 0);
+	CU_ASSERT_EQUAL(cfg_check_blocked(), 1); /* a block is left */
+	CU_ASSERT_EQUAL(bpf_map_lookup_elem(fds.blocked, &k, &b), 0);
+	CU_ASSERT_EQUAL(b.rule_idx, WL_BLOCKED_NO_RULE);
+	CU_ASSERT_EQUAL(bpf_map_delete_elem(fds.blocked, &k), 0);
+	CU_ASSERT_FATAL(write_set(NULL, 0, false, NULL) == 0);
+	CU_ASSERT_EQUAL(cfg_check_blocked(), 0);
+}
+
 void register_filter_tests(void)
 {
 	CU_pSuite s = wl_add_suite("filter");
@@ -654,4 +689,5 @@ void register_filter_tests(void)
 	CU_add_test(s, "change_keeps_counters", test_change_keeps_counters);
 	CU_add_test(s, "many_rules", test_many_rules);
 	CU_add_test(s, "bad_rules", test_bad_rules);
+	CU_add_test(s, "blocks_outlive_rules", test_blocks_outlive_rules);
 }

@@ -732,15 +732,19 @@ static void test_http(void)
 }
 
 /* The loader's side: a rule that moves to another set keeps its connections blocked (its stats
- * index follows it), a rule removed from the set unblocks them. */
-static void test_unblock_with_rule(void)
+ * index follows it); a rule removed from the set leaves them blocked too (the client's
+ * retransmission of the denied segment must never reach the server), counted on no rule, until a
+ * RST or the client's new SYN on the 4-tuple. */
+static void test_block_outlives_rule(void)
 {
 	for (int h = 0; h < HOOK_COUNT; h++) {
+		struct wl_filter_cfg cfg = {.policy = WL_ACT_ALLOW, .check_blocked = 1};
 		struct wl_blocked_key k;
+		struct wl_rule_stats rs, before;
 		struct wl_blocked b;
 		struct wl_rule r;
 		struct conv c;
-		__u32 idx;
+		__u32 idx, zero = 0;
 
 		setup_case();
 		rule_simple(2, WL_L7_REDIS, "FLUSHALL", WL_ACT_DENY);
@@ -760,13 +764,28 @@ static void test_unblock_with_rule(void)
 		CU_ASSERT_EQUAL(b.rule_idx, WL_RULES_MAX + 9);
 		CU_ASSERT_EQUAL(b.rule_id, r.id);
 		CU_ASSERT_EQUAL(conv_req(h, &c, get_req), VERDICT_DROP(h));
-		/* set 0 without it: unblocked, traffic goes on */
+		/* set 0 without it, no L7 rule left (as `rule flush` leaves it): still blocked, on
+		 * no rule; a retransmission of the denied segment is dropped */
 		memset(&r, 0, sizeof(r));
 		idx = 2;
 		CU_ASSERT_EQUAL(bpf_map_update_elem(map_fd("wl_rules"), &idx, &r, 0), 0);
 		CU_ASSERT_EQUAL(wl_blocked_sync(map_fd("wl_blocked"), map_fd("wl_rules"), 0), 2);
+		CU_ASSERT_EQUAL(wl_blocked_sync(map_fd("wl_blocked"), map_fd("wl_rules"), 0), 0);
+		CU_ASSERT_EQUAL(bpf_map_update_elem(map_fd("wl_filter_cfg"), &zero, &cfg, 0), 0);
+		CU_ASSERT_EQUAL(wl_blocked_count(map_fd("wl_blocked")), 2);
+		CU_ASSERT_EQUAL(bpf_map_lookup_elem(map_fd("wl_blocked"), &k, &b), 0);
+		CU_ASSERT_EQUAL(b.rule_idx, WL_BLOCKED_NO_RULE);
+		before = rule_stats(2);
+		CU_ASSERT_EQUAL(conv_reseg(h, &c, 0, flushall_req, strlen(flushall_req),
+					   strlen(flushall_req) + strlen(get_req)),
+				VERDICT_DROP(h));
+		CU_ASSERT_EQUAL(conv_resp(h, &c, "+OK\r\n"), VERDICT_DROP(h));
+		rs = rule_stats(2); /* slot 2 of set 0 is nobody's now */
+		CU_ASSERT_EQUAL(rs.packets, before.packets);
+		CU_ASSERT_TRUE(stats_absent(&c, WL_L7_REDIS, "FLUSHALL"));
+		/* the client opens a new connection on the same 4-tuple: the block ends there */
+		CU_ASSERT_EQUAL(conv_seg(h, &c, 0, NULL, 0, 0x02), VERDICT_PASS(h));
 		CU_ASSERT_EQUAL(wl_blocked_count(map_fd("wl_blocked")), 0);
-		CU_ASSERT_EQUAL(conv_resp(h, &c, "+OK\r\n"), VERDICT_PASS(h));
 		filter_clear();
 	}
 }
@@ -787,5 +806,5 @@ void register_l7filter_tests(void)
 	CU_add_test(s, "mongodb", test_mongodb);
 	CU_add_test(s, "kafka", test_kafka);
 	CU_add_test(s, "http", test_http);
-	CU_add_test(s, "unblock_with_rule", test_unblock_with_rule);
+	CU_add_test(s, "block_outlives_rule", test_block_outlives_rule);
 }

@@ -48,6 +48,9 @@ wl_set=$("$WL_BIN" commands --json --protocol redis --server "$SRV_IP:6379" |
 	jq -r '[.[] | select(.command == "SET" or .command == "FLUSHALL")] | map("\(.command)=\(.requests)") | sort | join(" ")')
 check_eq "redis deny: wirelens counts (SET x 11 + DBSIZE.., no FLUSHALL)" "SET=11" "$wl_set"
 "$WL_BIN" rule flush >/dev/null || fail "rule flush"
+# the block outlives its rule: the client retransmits FLUSHALL for minutes, it must never land
+check_eq "redis deny: the connection stays blocked after the flush" 1 \
+	"$("$WL_BIN" status --json | jq -r .filter.blocked_connections)"
 
 # ---- 2. redis: FLUSHALL rejected: a reset at once, the server's connection gone
 id=$("$WL_BIN" rule add --l7 redis:FLUSHALL --action reject) || fail "rule add reject"
