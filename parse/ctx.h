@@ -115,4 +115,16 @@ struct wl_cursor {
 	void *end;
 };
 
+/* A header of hlen bytes at the cursor whose fixed part (min bytes) is in the packet: 0 when it
+ * all is, else bad (hlen below its fixed part) or truncated (past the packet's end). */
+static __always_inline int wl_cursor_hdr(struct wl_cursor *c, __u32 hlen, __u32 min, int bad,
+					 int truncated)
+{
+	if (hlen < min)
+		return bad;
+	if (c->pos + hlen > c->end)
+		return truncated;
+	return 0;
+}
+
 #endif /* WL_PARSE_CTX_H */

@@ -188,18 +188,6 @@ static long wl_filter_step(__u32 i, void *data)
 	return 1;
 }
 
-/* The mask of the first len bits of 32-bit word w of an address, network byte order. */
-static __always_inline __u32 wl_fc_mask(__u32 len, __u32 w)
-{
-	__u32 bits = len > w * 32 ? len - w * 32 : 0;
-
-	if (bits >= 32)
-		return ~0u;
-	if (!bits)
-		return 0;
-	return bpf_htonl(~0u << (32 - bits));
-}
-
 /* Index of the highest set bit of x (x != 0), without branches: smear, then popcount - 1. */
 static __always_inline __u32 wl_msb64(__u64 x)
 {
@@ -254,7 +242,7 @@ static long wl_fc_addr_step(__u32 i, void *data)
 
 		/* lengths come longest first: masking what the last step left is enough */
 		__builtin_memcpy(&v, &s->key.addr[w * 4], 4);
-		v &= wl_fc_mask(len, w);
+		v &= wl_prefix_mask(len, w);
 		__builtin_memcpy(&s->key.addr[w * 4], &v, 4);
 	}
 	cls = bpf_map_lookup_elem(&wl_fc_addr, &s->key);

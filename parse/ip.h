@@ -37,6 +37,7 @@ static __always_inline int wl_parse_ipv4(struct wl_cursor *c, __u32 pkt_len, __u
 	struct iphdr *iph = c->pos;
 	__u32 hlen, tot_len;
 	__u16 frag_off;
+	int out;
 
 	if ((void *)(iph + 1) > c->end)
 		return WL_OUT_TRUNCATED_L3;
@@ -44,10 +45,9 @@ static __always_inline int wl_parse_ipv4(struct wl_cursor *c, __u32 pkt_len, __u
 	if (iph->version != 4)
 		return WL_OUT_BAD_L3;
 	hlen = iph->ihl * 4;
-	if (hlen < sizeof(*iph))
-		return WL_OUT_BAD_L3;
-	if (c->pos + hlen > c->end)
-		return WL_OUT_TRUNCATED_L3;
+	out = wl_cursor_hdr(c, hlen, sizeof(*iph), WL_OUT_BAD_L3, WL_OUT_TRUNCATED_L3);
+	if (out)
+		return out;
 	tot_len = bpf_ntohs(iph->tot_len);
 	/* A GSO skb above 64 KB (BIG TCP) carries tot_len 0: trust the packet length then. */
 	if (tot_len == 0 && gso_segs > 1)

@@ -29,14 +29,14 @@ static __always_inline int wl_parse_tcp(struct wl_cursor *c, struct wl_meta *m)
 {
 	struct tcphdr *th = c->pos;
 	__u32 hlen;
+	int out;
 
 	if ((void *)(th + 1) > c->end)
 		return WL_OUT_TRUNCATED_L4;
 	hlen = th->doff * 4;
-	if (hlen < sizeof(*th))
-		return WL_OUT_BAD_L4;
-	if (c->pos + hlen > c->end)
-		return WL_OUT_TRUNCATED_L4;
+	out = wl_cursor_hdr(c, hlen, sizeof(*th), WL_OUT_BAD_L4, WL_OUT_TRUNCATED_L4);
+	if (out)
+		return out;
 	m->key.src_port = bpf_ntohs(th->source);
 	m->key.dst_port = bpf_ntohs(th->dest);
 	m->tcp_flags = ((__u8 *)th)[13];

@@ -285,19 +285,6 @@ static __always_inline int wl_l7_drop_verdict(int drop)
 
 /* ---- the protocol programs' side ---- */
 
-/* The mask of a prefix of len bits over the 32-bit word w (0..3) of an address, in network
- * byte order: straight-line, no loop for the verifier to walk. */
-static __always_inline __u32 wl_l7_pfx_mask(__u32 len, __u32 w)
-{
-	__u32 bits = len > w * 32 ? len - w * 32 : 0;
-
-	if (bits >= 32)
-		return ~0u;
-	if (!bits)
-		return 0;
-	return bpf_htonl(~0u << (32 - bits));
-}
-
 /* addr and pfx are 4-byte aligned (wl_conn_key, wl_rule): read in place, nothing on the stack */
 static __always_inline int wl_l7_prefix_match(const __u8 *addr, const __u8 *pfx, __u32 len)
 {
@@ -307,13 +294,13 @@ static __always_inline int wl_l7_prefix_match(const __u8 *addr, const __u8 *pfx,
 
 	/* one word after the other (the barriers keep clang from loading everything first):
 	 * few live values, no stack slots; 6.1 counts this frame in the parsers' call chains */
-	diff = (a[0] ^ p[0]) & wl_l7_pfx_mask(len, 0);
+	diff = (a[0] ^ p[0]) & wl_prefix_mask(len, 0);
 	asm volatile("" : "+r"(diff), "+r"(len)::"memory");
-	diff |= (a[1] ^ p[1]) & wl_l7_pfx_mask(len, 1);
+	diff |= (a[1] ^ p[1]) & wl_prefix_mask(len, 1);
 	asm volatile("" : "+r"(diff), "+r"(len)::"memory");
-	diff |= (a[2] ^ p[2]) & wl_l7_pfx_mask(len, 2);
+	diff |= (a[2] ^ p[2]) & wl_prefix_mask(len, 2);
 	asm volatile("" : "+r"(diff), "+r"(len)::"memory");
-	diff |= (a[3] ^ p[3]) & wl_l7_pfx_mask(len, 3);
+	diff |= (a[3] ^ p[3]) & wl_prefix_mask(len, 3);
 	return !diff;
 }
 
@@ -474,6 +461,19 @@ static __always_inline void wl_l7_discard(struct wl_l7_state *s)
 	}
 }
 
+/* Blocks one direction of connection c: k (its ifindex, protocols and namespace filled) gets
+ * the addresses and ports of that direction's source (the client's when from_client). */
+static __always_inline void wl_l7_block_side(struct wl_blocked_key *k, struct wl_blocked *b,
+					     const struct wl_conn_key *c, int from_client)
+{
+	k->src_port = from_client ? c->client_port : c->server_port;
+	k->dst_port = from_client ? c->server_port : c->client_port;
+	__builtin_memcpy(k->src_addr, from_client ? c->client_addr : c->server_addr, 16);
+	__builtin_memcpy(k->dst_addr, from_client ? c->server_addr : c->client_addr, 16);
+	b->from_client = from_client;
+	bpf_map_update_elem(&wl_blocked, k, b, BPF_ANY);
+}
+
 /*
  * The end of a protocol program: a denied request blocks its connection (both directions) and
  * the packet is dropped, or with reject goes on as a RST to the server. Global: verified once.
@@ -497,23 +497,13 @@ __noinline int wl_l7_deny_g(wl_ctx_t *ctx, struct wl_l7_state *s, struct wl_coun
 	k.l4_proto = j->ckey.l4_proto;
 	k.netns_id = j->ckey.netns_id;
 	if (j->is_tcp) {
-		k.src_port = j->ckey.client_port;
-		k.dst_port = j->ckey.server_port;
-		__builtin_memcpy(k.src_addr, j->ckey.client_addr, 16);
-		__builtin_memcpy(k.dst_addr, j->ckey.server_addr, 16);
-		b.from_client = 1;
-		bpf_map_update_elem(&wl_blocked, &k, &b, BPF_ANY);
+		wl_l7_block_side(&k, &b, &j->ckey, 1);
 		/* the parser's state of this connection is of no use any more: k is its key too
 		 * (same layout, client -> server), and on the stack (6.1 takes no map key from
 		 * memory behind a global function's argument) */
 		_Static_assert(sizeof(k) == sizeof(struct wl_conn_key), "same layout");
 		bpf_map_delete_elem(&wl_conns, &k);
-		k.src_port = j->ckey.server_port;
-		k.dst_port = j->ckey.client_port;
-		__builtin_memcpy(k.src_addr, j->ckey.server_addr, 16);
-		__builtin_memcpy(k.dst_addr, j->ckey.client_addr, 16);
-		b.from_client = 0;
-		bpf_map_update_elem(&wl_blocked, &k, &b, BPF_ANY);
+		wl_l7_block_side(&k, &b, &j->ckey, 0);
 	}
 	wl_rule_count(j->deny_idx, j->pkt_len, 1);
 	if (j->deny != WL_ACT_REJECT || !j->is_tcp || j->gso)

@@ -28,4 +28,17 @@ struct wl_meta {
 	__u64 now;     /* bpf_ktime_get_coarse_ns() of this packet (flow first/last seen) */
 };
 
+/* The mask of the first len bits of an address over its 32-bit word w (0..3), in network byte
+ * order: straight-line, no loop for the verifier to walk. */
+static __always_inline __u32 wl_prefix_mask(__u32 len, __u32 w)
+{
+	__u32 bits = len > w * 32 ? len - w * 32 : 0;
+
+	if (bits >= 32)
+		return ~0u;
+	if (!bits)
+		return 0;
+	return bpf_htonl(~0u << (32 - bits));
+}
+
 #endif /* WL_PARSE_META_H */
