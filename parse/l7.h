@@ -582,6 +582,22 @@ static __always_inline char wl_upper(char c)
 	return (c >= 'a' && c <= 'z') ? c - 'a' + 'A' : c;
 }
 
+/* Integers as the wire holds them, from bytes already bounds-checked (d->hdr, the window). */
+static __always_inline __u16 wl_be16(const __u8 *p)
+{
+	return ((__u16)p[0] << 8) | p[1];
+}
+
+static __always_inline __u32 wl_be32(const __u8 *p)
+{
+	return ((__u32)p[0] << 24) | ((__u32)p[1] << 16) | ((__u32)p[2] << 8) | p[3];
+}
+
+static __always_inline __u32 wl_le32(const __u8 *p)
+{
+	return p[0] | ((__u32)p[1] << 8) | ((__u32)p[2] << 16) | ((__u32)p[3] << 24);
+}
+
 /*
  * Gathers the first `need` bytes of a message into d->hdr, across segment boundaries:
  * returns 1 when d->hdr holds them (s->off then points past them), 0 when the payload ended
@@ -636,6 +652,51 @@ static __always_inline int wl_l7_body_skip(struct wl_l7_walk *w, struct wl_l7_di
 {
 	return wl_l7_body_skip_to(w, d, 0);
 }
+
+/* Back to a message boundary (state 0): the shared helpers' fields cleared, of the flags only
+ * the engine's kept. The parser clears its own state after it. */
+static __always_inline void wl_l7_msg_reset(struct wl_l7_dir *d)
+{
+	d->state = 0;
+	d->flags &= WL_DIR_SEQ_VALID;
+	d->hdr_len = 0;
+	d->msg_bytes = 0;
+	d->body_left = 0;
+}
+
+/* Malformed input (the parser's state reset): counted, and the direction loses sync. Returns 1,
+ * a step's "end the walk". */
+static __always_inline long wl_l7_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d)
+{
+	w->cnt->l7_malformed++;
+	d->state = WL_L7_RESYNC;
+	return 1;
+}
+
+/* The packet's steps: a bpf_loop over its direction's callback (each direction its own: a
+ * constant for the verifier). A direction still out of sync after the parser's resync has
+ * nothing to walk. */
+static __always_inline void wl_l7_steps(struct wl_l7_walk *w, long (*req_cb)(__u32, void *),
+					long (*resp_cb)(__u32, void *))
+{
+	if (w->d->state == WL_L7_RESYNC)
+		return;
+	if (w->s->job.dir)
+		bpf_loop(WL_L7_STEPS_MAX, resp_cb, w, 0);
+	else
+		bpf_loop(WL_L7_STEPS_MAX, req_cb, w, 0);
+}
+
+/* The two bpf_loop callbacks of a parser whose step takes the walk and its direction. */
+#define WL_L7_STEP_CBS(req_cb, resp_cb, step)                                                      \
+	static long req_cb(__u32 i, void *arg)                                                     \
+	{                                                                                          \
+		return step(arg, 0);                                                               \
+	}                                                                                          \
+	static long resp_cb(__u32 i, void *arg)                                                    \
+	{                                                                                          \
+		return step(arg, 1);                                                               \
+	}
 
 /* wl_l7_dir.skipping: what the parser said of the direction at the end of its last packet */
 #define WL_L7_GAP_BODY 0x01 /* skipping an opaque body by length (body_left, skip_keep) */

@@ -148,29 +148,18 @@ static __always_inline __u32 wl_dns_type_index(__u32 t)
 	return 0;
 }
 
-static __always_inline __u16 wl_dns_be16(const __u8 *p)
-{
-	return ((__u16)p[0] << 8) | p[1];
-}
-
 /* Back to a message boundary. */
 static __always_inline void wl_dns_reset(struct wl_l7_dir *d)
 {
-	d->state = DN_HDR;
-	d->flags &= WL_DIR_SEQ_VALID;
-	d->hdr_len = 0;
-	d->msg_bytes = 0;
-	d->body_left = 0;
+	wl_l7_msg_reset(d);
 	DN(d)->qname_len = 0;
 	DN(d)->labels = 0;
 }
 
 static __always_inline long wl_dns_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
-	w->cnt->l7_malformed++;
 	wl_dns_reset(d);
-	d->state = DN_RESYNC;
-	return 1;
+	return wl_l7_malformed(w, d);
 }
 
 /* The rest of the message is skipped. */
@@ -188,12 +177,12 @@ static __always_inline long wl_dns_hdr_done(struct wl_l7_walk *w, struct wl_l7_d
 					    __u32 base)
 {
 	__u8 *h = &d->hdr[base & 2];
-	__u16 id = wl_dns_be16(&h[0]), fl = wl_dns_be16(&h[2]), qd = wl_dns_be16(&h[4]);
-	__u16 an = wl_dns_be16(&h[6]);
+	__u16 id = wl_be16(&h[0]), fl = wl_be16(&h[2]), qd = wl_be16(&h[4]);
+	__u16 an = wl_be16(&h[6]);
 	__u64 lat = 0;
 
 	if (base) {
-		__u32 len = wl_dns_be16(&d->hdr[0]);
+		__u32 len = wl_be16(&d->hdr[0]);
 
 		if (len < WL_DNS_HDR)
 			return wl_dns_malformed(w, d);
@@ -286,8 +275,7 @@ static __always_inline long wl_dns_step(struct wl_l7_walk *w, int resp)
 		if (!wl_l7_hdr_take(w, d, at + 2))
 			return 1;
 		d->cur_id = wl_cmd_lookup(
-			w,
-			wl_dns_type_names[wl_dns_type_index(wl_dns_be16(&d->hdr[at & 15])) & 127],
+			w, wl_dns_type_names[wl_dns_type_index(wl_be16(&d->hdr[at & 15])) & 127],
 			&flags);
 		if (wl_dns_to_body(w, d))
 			return 1;
@@ -304,15 +292,7 @@ static __always_inline long wl_dns_step(struct wl_l7_walk *w, int resp)
 	return s->off >= s->end;
 }
 
-static long wl_dns_req_step(__u32 i, void *arg)
-{
-	return wl_dns_step(arg, 0);
-}
-
-static long wl_dns_resp_step(__u32 i, void *arg)
-{
-	return wl_dns_step(arg, 1);
-}
+WL_L7_STEP_CBS(wl_dns_req_step, wl_dns_resp_step, wl_dns_step)
 
 /*
  * TCP that lost sync (joined mid-stream, or a gap): a segment restarts the stream when it
@@ -327,16 +307,16 @@ static __always_inline void wl_dns_resync(struct wl_l7_walk *w, struct wl_l7_dir
 	if (d->state != DN_RESYNC)
 		return;
 	if (wl_win_avail(w) >= 2 + WL_DNS_HDR) {
-		__u16 len = wl_dns_be16(&b[0]), fl = wl_dns_be16(&b[4]);
-		__u16 qd = wl_dns_be16(&b[6]), an = wl_dns_be16(&b[8]), ns = wl_dns_be16(&b[10]);
-		__u16 ar = wl_dns_be16(&b[12]);
+		__u16 len = wl_be16(&b[0]), fl = wl_be16(&b[4]);
+		__u16 qd = wl_be16(&b[6]), an = wl_be16(&b[8]), ns = wl_be16(&b[10]);
+		__u16 ar = wl_be16(&b[12]);
 
 		if (!w->s->job.dir)
 			ok = len >= WL_DNS_HDR + 5 && !(fl & 0xf800) && qd == 1 && !an && !ns &&
 			     ar <= 2;
 		else
 			ok = len >= WL_DNS_HDR && (fl & 0x8000) &&
-			     wl_aux_get(w, WL_AUX_PENDING, wl_dns_be16(&b[2]));
+			     wl_aux_get(w, WL_AUX_PENDING, wl_be16(&b[2]));
 	}
 	if (ok)
 		wl_dns_reset(d);

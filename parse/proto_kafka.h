@@ -130,33 +130,17 @@ static __always_inline int wl_kafka_err_pos(__u32 api, __u32 ver)
 	}
 }
 
-static __always_inline __u32 wl_kafka_be32(const __u8 *p)
-{
-	return ((__u32)p[0] << 24) | ((__u32)p[1] << 16) | ((__u32)p[2] << 8) | p[3];
-}
-
-static __always_inline __u16 wl_kafka_be16(const __u8 *p)
-{
-	return ((__u16)p[0] << 8) | p[1];
-}
-
 /* Back to a message boundary. */
 static __always_inline void wl_kafka_reset(struct wl_l7_dir *d)
 {
-	d->state = KF_HDR;
-	d->flags &= WL_DIR_SEQ_VALID;
-	d->hdr_len = 0;
-	d->msg_bytes = 0;
-	d->body_left = 0;
+	wl_l7_msg_reset(d);
 	KF(d)->need = 0;
 }
 
 static __always_inline long wl_kafka_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
-	w->cnt->l7_malformed++;
 	wl_kafka_reset(d);
-	d->state = KF_RESYNC;
-	return 1;
+	return wl_l7_malformed(w, d);
 }
 
 static long wl_kafka_req_step(__u32 i, void *arg)
@@ -171,10 +155,10 @@ static long wl_kafka_req_step(__u32 i, void *arg)
 
 		if (!wl_l7_hdr_take(w, d, WL_KAFKA_REQ_HDR))
 			return 1;
-		len = wl_kafka_be32(&d->hdr[0]);
-		api = wl_kafka_be16(&d->hdr[4]);
-		ver = wl_kafka_be16(&d->hdr[6]);
-		corr = wl_kafka_be32(&d->hdr[8]);
+		len = wl_be32(&d->hdr[0]);
+		api = wl_be16(&d->hdr[4]);
+		ver = wl_be16(&d->hdr[6]);
+		corr = wl_be32(&d->hdr[8]);
 		/* negative (as int32), zero, shorter than the fixed header, or absurd */
 		if (len < WL_KAFKA_REQ_HDR - 4 || len > WL_KAFKA_LEN_MAX ||
 		    api >= WL_KAFKA_API_MAX || ver > WL_KAFKA_VER_MAX)
@@ -200,7 +184,7 @@ static long wl_kafka_req_step(__u32 i, void *arg)
 /* The response header is complete: find its request and where its error_code is. */
 static __always_inline long wl_kafka_resp_start(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
-	__u32 len = wl_kafka_be32(&d->hdr[0]), corr = wl_kafka_be32(&d->hdr[4]);
+	__u32 len = wl_be32(&d->hdr[0]), corr = wl_be32(&d->hdr[4]);
 	struct wl_aux_val *v;
 	__u64 lat = 0;
 	__u32 need = 0;
@@ -278,7 +262,7 @@ static __always_inline void wl_kafka_resync(struct wl_l7_walk *w, struct wl_l7_d
 		return;
 	avail = wl_win_avail(w);
 	if (avail >= (w->s->job.dir ? WL_KAFKA_RESP_HDR : WL_KAFKA_REQ_HDR)) {
-		len = wl_kafka_be32(&b[0]);
+		len = wl_be32(&b[0]);
 		if (!w->s->job.dir) {
 			if (len >= WL_KAFKA_REQ_HDR - 4 && len <= WL_KAFKA_LEN_MAX && !b[4] &&
 			    b[5] < WL_KAFKA_API_MAX && !b[6] && b[7] <= WL_KAFKA_VER_MAX) {
@@ -286,7 +270,7 @@ static __always_inline void wl_kafka_resync(struct wl_l7_walk *w, struct wl_l7_d
 				return;
 			}
 		} else if (len >= WL_KAFKA_RESP_HDR - 4 && len <= WL_KAFKA_LEN_MAX &&
-			   wl_aux_get(w, WL_AUX_PENDING, wl_kafka_be32(&b[4]))) {
+			   wl_aux_get(w, WL_AUX_PENDING, wl_be32(&b[4]))) {
 			wl_kafka_reset(d);
 			return;
 		}
@@ -298,12 +282,7 @@ static __always_inline void wl_kafka_parse(struct wl_l7_walk *w)
 {
 	w->s->parser_pushes = 1;
 	wl_kafka_resync(w, w->d);
-	if (w->d->state == KF_RESYNC)
-		return;
-	if (w->s->job.dir)
-		bpf_loop(WL_L7_STEPS_MAX, wl_kafka_resp_step, w, 0);
-	else
-		bpf_loop(WL_L7_STEPS_MAX, wl_kafka_req_step, w, 0);
+	wl_l7_steps(w, wl_kafka_req_step, wl_kafka_resp_step);
 }
 
 /* Does a client's first payload look like Kafka? A whole request in the segment: length equal to

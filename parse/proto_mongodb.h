@@ -90,11 +90,6 @@ struct wl_mongodb_dir {
 _Static_assert(sizeof(struct wl_mongodb_dir) <= WL_L7_PRIV_MAX, "MongoDB state fits in priv");
 #define MG(d) ((struct wl_mongodb_dir *)(d)->priv)
 
-static __always_inline __u32 wl_le32(const __u8 *p)
-{
-	return p[0] | ((__u32)p[1] << 8) | ((__u32)p[2] << 16) | ((__u32)p[3] << 24);
-}
-
 static __always_inline void wl_mongodb_name_clear(struct wl_l7_dir *d)
 {
 	__u64 *n = (__u64 *)MG(d)->name;
@@ -113,11 +108,7 @@ static __always_inline void wl_mongodb_name_clear(struct wl_l7_dir *d)
 
 static __always_inline void wl_mongodb_reset(struct wl_l7_dir *d)
 {
-	d->state = MG_HDR;
-	d->flags &= WL_DIR_SEQ_VALID;
-	d->hdr_len = 0;
-	d->msg_bytes = 0;
-	d->body_left = 0;
+	wl_l7_msg_reset(d);
 	MG(d)->elems = 0;
 	MG(d)->tail = 0;
 	wl_mongodb_name_clear(d);
@@ -125,10 +116,8 @@ static __always_inline void wl_mongodb_reset(struct wl_l7_dir *d)
 
 static __always_inline long wl_mongodb_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
-	w->cnt->l7_malformed++;
 	wl_mongodb_reset(d);
-	d->state = MG_RESYNC;
-	return 1;
+	return wl_l7_malformed(w, d);
 }
 
 static __always_inline int wl_mongodb_op_known(__u32 op, int resp)
@@ -565,15 +554,7 @@ static __always_inline long wl_mongodb_step(struct wl_l7_walk *w, int resp)
 	return s->off >= s->end && d->state != MG_REST;
 }
 
-static long wl_mongodb_req_step(__u32 i, void *arg)
-{
-	return wl_mongodb_step(arg, 0);
-}
-
-static long wl_mongodb_resp_step(__u32 i, void *arg)
-{
-	return wl_mongodb_step(arg, 1);
-}
+WL_L7_STEP_CBS(wl_mongodb_req_step, wl_mongodb_resp_step, wl_mongodb_step)
 
 /*
  * Lost sync: a segment restarts the stream when it begins with a plausible MsgHeader: a sane
@@ -606,12 +587,7 @@ static __always_inline void wl_mongodb_parse(struct wl_l7_walk *w)
 {
 	w->s->parser_pushes = 1;
 	wl_mongodb_resync(w, w->d);
-	if (w->d->state == MG_RESYNC)
-		return;
-	if (w->s->job.dir)
-		bpf_loop(WL_L7_STEPS_MAX, wl_mongodb_resp_step, w, 0);
-	else
-		bpf_loop(WL_L7_STEPS_MAX, wl_mongodb_req_step, w, 0);
+	wl_l7_steps(w, wl_mongodb_req_step, wl_mongodb_resp_step);
 }
 
 /* Does a client's first payload look like MongoDB? A whole OP_MSG or OP_QUERY request in the
