@@ -359,7 +359,7 @@ void capture_run(const struct capture_spec *spec)
 	struct tally t = {0};
 
 	CU_ASSERT_FATAL(nrows > 0 && used != NULL);
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (int i = 0; i < nrows; i++) {
 			struct capture_file f = {.spec = spec,
 						 .file = rows[i].file,

@@ -13,6 +13,8 @@ enum wl_hook {
 };
 #define HOOK_COUNT 2
 extern const char *const hook_names[HOOK_COUNT];
+/* Runs the statement after it once per hook, h being XDP then TC. */
+#define FOR_EACH_HOOK(h) for (enum wl_hook h = HOOK_XDP; h < HOOK_COUNT; h++)
 
 /* One shared load for the whole test binary (both programs, private maps). */
 struct wl_progs *harness(void);

@@ -96,7 +96,7 @@ static void exchange(enum wl_hook h, struct conv *c, uint16_t id, const char *na
 
 static void test_udp_types_and_rcodes(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct wl_cmd_stats st;
 		struct conv c;
 		uint8_t m[600];
@@ -142,7 +142,7 @@ static void test_udp_types_and_rcodes(void)
 /* Answers come by id, in any order; the same id on two client ports are two queries. */
 static void test_udp_matching(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv a, b;
 		uint8_t m[600];
 
@@ -206,7 +206,7 @@ static void send_fragmented(enum wl_hook h, const struct conv *c, int from_serve
  * handed to a parser. */
 static void test_udp_fragmented_response(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (int fam = 4; fam <= 6; fam += 2) {
 			struct conv c;
 			uint8_t m[2048];
@@ -258,7 +258,7 @@ static void test_tcp_every_offset(void)
 	rl += answer(rs + rl, 1, 2, "www.example.org", 28, 0, 3, 0);
 	rl += answer(rs + rl, 1, 1, "www.example.org", 1, 0, 2, 0);
 	rl += answer(rs + rl, 1, 3, "missing.example.org", 16, 3, 0, 0);
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		/* all in one segment each way */
@@ -307,7 +307,7 @@ static void test_tcp_large_and_many(void)
 	static uint8_t big[40000], many[64 * 64];
 	size_t bl, ml = 0;
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		uint8_t m[600];
 
@@ -337,7 +337,7 @@ static void test_tcp_large_and_many(void)
 /* TCP joined mid-stream and after a gap: the next message start is found again. */
 static void test_tcp_resync(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		uint8_t m[600];
 		size_t n;
@@ -365,7 +365,7 @@ static void test_tcp_resync(void)
 
 static void test_malformed(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (int k = 0; k < 8; k++) {
 			struct conv c;
 			uint8_t m[600];
@@ -430,7 +430,7 @@ static void test_malformed(void)
 
 static void test_sniffed_tcp_port_and_ipv6(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();

@@ -165,7 +165,7 @@ static void expect_pair(enum wl_hook h, const struct wl_event *e, const char *cm
 /* A reader: one record per run of pairs, exactly what the conversation completed. */
 static void test_pairs(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct wl_log_stats st;
 		struct conv c;
 
@@ -200,7 +200,7 @@ static void test_off(void)
 		{60000000000ULL, WL_LOG_PAIRS, 1u << WL_L7_MYSQL}, /* --protocol mysql */
 	};
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			struct wl_log_stats st;
 			struct conv c;
@@ -227,7 +227,7 @@ static void test_off(void)
 /* 1 in N: what is not written is counted as sampled, and the sum is exact. */
 static void test_sampled(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct wl_log_stats st;
 		struct conv c;
 		__u64 events = 0;
@@ -249,7 +249,7 @@ static void test_sampled(void)
 /* --packets: one record per packet with its addresses, ports, length and outcome. */
 static void test_packets(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		__u8 cli[16] = {}, srv[16] = {};
 		struct conv c;
 

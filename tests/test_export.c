@@ -22,7 +22,7 @@ static void test_octets_exact(void)
 	static const char payload[300];
 	const size_t payload_lens[] = {0, 1, 300};
 
-	for (int h = 0; h < HOOK_COUNT; h++)
+	FOR_EACH_HOOK(h)
 		for (int fam = 4; fam <= 6; fam += 2)
 			for (int nvlan = 0; nvlan <= 2; nvlan++)
 				for (size_t pi = 0; pi < 3; pi++) {

@@ -52,7 +52,7 @@ static void test_methods_and_status(void)
 	static const char err[] =
 		"HTTP/1.1 500 Internal Server Error\r\nCONTENT-LENGTH: 3\r\n\r\nerr";
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct wl_cmd_stats st;
 
@@ -104,7 +104,7 @@ static void test_split_every_offset(void)
 {
 	size_t rl = strlen(get_req), pl = strlen(ok_resp);
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t cut = 1; cut < (rl > pl ? rl : pl); cut++) {
 			size_t qc = cut < rl ? cut : rl - 1, pc = cut < pl ? cut : pl - 1;
 			struct wl_cmd_stats st;
@@ -146,7 +146,7 @@ static void test_pipelined(void)
 		strcat(resps, i == 9 ? "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n"
 				     : "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok");
 	}
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		size_t rl = strlen(reqs), pl = strlen(resps);
 		struct conv c;
 
@@ -180,7 +180,7 @@ static void test_chunked_every_offset(void)
 				   "X-Trailer: 1\r\nChecksum: abc\r\n\r\n";
 	size_t rl = strlen(req), pl = strlen(resp);
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t cut = 1; cut < pl; cut++) {
 			size_t qc = cut < rl ? cut : rl - 1;
 			struct wl_cmd_stats st;
@@ -211,7 +211,7 @@ static void test_large_bodies(void)
 
 	hl = sprintf(msg, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", blen);
 	memset(msg + hl, 'b', blen);
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct wl_cmd_stats st;
 		struct conv c;
 
@@ -235,7 +235,7 @@ static void test_large_bodies(void)
 		hl += sprintf(msg + hl, "\r\n");
 	}
 	hl += sprintf(msg + hl, "0\r\n\r\n");
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct wl_cmd_stats st;
 		struct conv c;
 
@@ -259,7 +259,7 @@ static void test_expect_continue(void)
 	static const char hdrs[] = "PUT /f HTTP/1.1\r\nContent-Length: 4\r\nExpect: 100-continue"
 				   "\r\n\r\n";
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		start(h, &c, PORT);
@@ -285,7 +285,7 @@ static void test_until_close(void)
 		"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nbody ";
 	static const char bad_gw[] = "HTTP/1.1 502 Bad Gateway\r\n\r\nbad";
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct wl_cmd_stats st;
 		struct conv c;
 
@@ -317,7 +317,7 @@ static void test_tunnels(void)
 {
 	static const char ws_frame[] = "\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58GET / HTTP/1.1";
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		start(h, &c, PORT);
@@ -334,7 +334,7 @@ static void test_tunnels(void)
 		EXPECT_COUNTER(l7_malformed, 0);
 	}
 	/* CONNECT on a known port */
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		start(h, &c, 80);
@@ -350,7 +350,7 @@ static void test_tunnels(void)
 
 static void test_retransmit_and_gap(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		uint32_t saved;
 
@@ -419,7 +419,7 @@ static void test_gap_inside_body(void)
 	char *rch = with_body("HTTP/1.1 200 OK\r\nServer: t\r\n", 8192, 1, &rch_len);
 
 	for (int late = 0; late < 2; late++) {
-		for (int h = 0; h < HOOK_COUNT; h++) {
+		FOR_EACH_HOOK(h) {
 			struct conv c;
 
 			start(h, &c, PORT);
@@ -469,7 +469,7 @@ static void test_gap_outside_body(void)
 	nseg = (clen + 1447) / 1448;
 	memset(half, 'b', 50);
 	half[50] = 0;
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		/* segment 1 holds a chunk size line: the response is lost, every later segment
@@ -527,7 +527,7 @@ static void test_gap_outside_body(void)
 /* Joined mid-stream (no handshake): the first segments that start a message are parsed. */
 static void test_mid_stream(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -567,7 +567,7 @@ static void test_malformed(void)
 		{"GET / HTTP/1.1\r\n\r\n", "ICY 200 OK\r\n\r\n", 0},
 	};
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			struct conv c;
 
@@ -606,7 +606,7 @@ static void test_malformed(void)
 
 static void test_sniffed_port_and_ipv6(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();

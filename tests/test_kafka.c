@@ -88,7 +88,7 @@ static void test_request_types(void)
 {
 	uint8_t q[256], r[256];
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct wl_counters cnt;
 		size_t ql, rl;
@@ -161,7 +161,7 @@ static void test_errors(void)
 	};
 	uint8_t q[128], r[128];
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			struct conv c;
 
@@ -184,7 +184,7 @@ static void test_out_of_order(void)
 {
 	uint8_t q[512], r[512];
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		size_t ql = 0, rl = 0;
 
@@ -207,7 +207,7 @@ static void test_many_per_segment(void)
 {
 	uint8_t q[32 * 40], r[32 * 40];
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		size_t ql = 0, rl = 0;
 
@@ -229,7 +229,7 @@ static void test_split_every_offset(void)
 	uint8_t q[64], r[64];
 	size_t ql = kreq(q, 11, 7, 77, 20), rl = kresp(r, 77, 1, 4, 79, 10);
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t cut = 1; cut < ql; cut++) {
 			struct conv c;
 			size_t rc = cut < rl ? cut : rl - 1;
@@ -264,7 +264,7 @@ static void test_large_bodies(void)
 	uint8_t *q = malloc(big + 64), *r = malloc(big + 64);
 	size_t ql = kreq(q, 0, 9, 5, big), rl = kresp(r, 5, 1, 0, 0, big);
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		start(h, &c);
@@ -295,7 +295,7 @@ static void test_retransmit_gap_resync(void)
 {
 	uint8_t q[64], r[64];
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct wl_counters cnt;
 		uint32_t saved;
@@ -329,7 +329,7 @@ static void test_mid_stream(void)
 {
 	uint8_t q[64], r[64];
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -347,7 +347,7 @@ static void test_unmatched(void)
 {
 	uint8_t r[64];
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		start(h, &c);
@@ -376,7 +376,7 @@ static void test_malformed(void)
 	};
 	uint8_t q[64], r[64];
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			struct conv c;
 
@@ -418,7 +418,7 @@ static void test_sniffed_port(void)
 {
 	uint8_t q[64], r[64];
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();

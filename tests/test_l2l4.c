@@ -78,7 +78,7 @@ static void expect_one_flow(int h, const struct pkt_spec *s, size_t len,
 
 static void test_header_combinations(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (int fam = 4; fam <= 6; fam += 2) {
 			for (int nvlan = 0; nvlan <= 2; nvlan++) {
 				const uint8_t l4s[] = {6, 17, fam == 4 ? 1 : 58, 47};
@@ -142,7 +142,7 @@ static void test_truncated_every_length(void)
 	specs[2].nvlan = 2;
 	specs[2].ipv4_opt_len = 8;
 	specs[1].payload_len = 5;
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (int si = 0; si < 3; si++) {
 			struct pkt_layout lo;
 			size_t full = pkt_build_layout(&specs[si], frame, sizeof(frame), &lo);
@@ -197,7 +197,7 @@ static void test_truncated_every_length(void)
 /* The kernel refuses frames shorter than an Ethernet header: nothing may be counted. */
 static void test_shorter_than_ethernet(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct wl_counters zero = {0};
 
 		harness_reset();
@@ -209,7 +209,7 @@ static void test_shorter_than_ethernet(void)
 
 static void test_malformed_l3_l4(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct {
 			struct pkt_spec s;
 			int outcome; /* index in the counters struct */
@@ -256,7 +256,7 @@ static void test_malformed_l3_l4(void)
 
 static void test_non_ip(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct pkt_spec s = udp4();
 		struct wl_counters want = {.seen = 1, .non_ip = 1};
 		size_t len;
@@ -275,7 +275,7 @@ static void test_payload_sizes(void)
 	static uint8_t big[9000];
 	const size_t sizes[] = {0, 1, 1472, 3000, 8900};
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 			struct pkt_spec s = udp4();
 			struct wl_counters want = {.seen = 1, .accounted = 1, .ipv4 = 1, .udp = 1};
@@ -308,7 +308,7 @@ static void test_payload_sizes(void)
 
 static void test_fragments(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (int fam = 4; fam <= 6; fam += 2) {
 			struct pkt_spec first = fam == 4 ? udp4() : tcp6(), later, orphan;
 			struct wl_counters want = {0};
@@ -379,7 +379,7 @@ static void test_tc_gso(void)
 
 static void test_udp_v4_smoke(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct pkt_spec s = udp4();
 		size_t len = pkt_build(&s, frame, sizeof(frame));
 		struct wl_flow_key k = flow_key(TEST_IFINDEX, 4, s.src, s.dst, 17, 1000, 2000);
@@ -394,7 +394,7 @@ static void test_udp_v4_smoke(void)
 
 static void test_ipv6_chain_at_bound(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct pkt_spec s = tcp6();
 		struct wl_counters want = {.seen = 1, .accounted = 1, .ipv6 = 1, .tcp = 1};
 		struct wl_flow_key k = flow_key(TEST_IFINDEX, 6, s.src, s.dst, 6, 3000, 80);

@@ -166,7 +166,7 @@ static void test_redis_deny(void)
 	char pipelined[128];
 
 	snprintf(pipelined, sizeof(pipelined), "%s%s", get_req, flushall_req);
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c, other;
 		struct wl_rule_stats rs;
 		int v;
@@ -236,7 +236,7 @@ static void test_redis_allow_scope(void)
 		{"198.18.0.1", 32, 1},
 	};
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			struct wl_rule allow = {.action = WL_ACT_ALLOW,
 						.l7_proto = WL_L7_REDIS,
@@ -279,7 +279,7 @@ static void test_redis_allow_scope(void)
 /* count goes on to the next rule; the scope by server port; per-direction scope. */
 static void test_redis_count_then_deny(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct wl_rule cnt = {.action = WL_ACT_COUNT, .l7_proto = WL_L7_REDIS};
 		struct wl_rule deny = {.action = WL_ACT_DENY,
 				       .l7_proto = WL_L7_REDIS,
@@ -317,7 +317,7 @@ static void test_redis_subcommand(void)
 	static const char cfg_set[] =
 		"*4\r\n$6\r\nconfig\r\n$3\r\nset\r\n$7\r\nmaxconn\r\n$2\r\n10\r\n";
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		setup_case();
@@ -339,7 +339,7 @@ static void test_redis_subcommand(void)
 /* has_l7 = 0: the same rules in the maps change nothing (and nothing is looked up). */
 static void test_rules_off(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		setup_case();
@@ -427,7 +427,7 @@ static uint32_t be32_at(const uint8_t *p)
 
 static void test_reject(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		uint8_t in[512], out[512];
 		struct pkt_spec s = {.family = 4, .l4 = 6, .tcp_flags = 0x18};
 		struct conv c;
@@ -498,7 +498,7 @@ static void expect_denied(enum wl_hook h, struct conv *c, const void *req, size_
 
 static void test_memcached(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		setup_case();
@@ -575,7 +575,7 @@ static void my_login(enum wl_hook h, struct conv *c, uint16_t cport)
 
 static void test_mysql(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		uint8_t b[256];
 		size_t bn = 0;
 		struct conv c;
@@ -625,7 +625,7 @@ static void test_postgresql(void)
 	static const uint8_t server[] = "R\x00\x00\x00\x08\x00\x00\x00\x00"
 					"Z\x00\x00\x00\x05I";
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		uint8_t b[128];
 		struct conv c;
 		size_t n;
@@ -659,7 +659,7 @@ static void le32_put(uint8_t *p, uint32_t v)
 
 static void test_mongodb(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		uint8_t m[128];
 		size_t n = 21, d = 21;
 		struct conv c;
@@ -696,7 +696,7 @@ static void test_mongodb(void)
 
 static void test_kafka(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		uint8_t k[32] = {0, 0, 0, 20, 0, 20, 0, 4, 0, 0, 0, 9, 0, 2, 'w', 'l'};
 		struct conv c;
 
@@ -712,7 +712,7 @@ static void test_kafka(void)
 
 static void test_http(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		static const char del[] = "DELETE /a HTTP/1.1\r\nHost: x\r\n\r\n";
 		struct conv c;
 
@@ -737,7 +737,7 @@ static void test_http(void)
  * RST or the client's new SYN on the 4-tuple. */
 static void test_block_outlives_rule(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct wl_filter_cfg cfg = {.policy = WL_ACT_ALLOW, .check_blocked = 1};
 		struct wl_blocked_key k;
 		struct wl_rule_stats rs, before;

@@ -89,7 +89,7 @@ static void unloaded_protocol_counted(void)
 	__u32 key = WL_L7_REDIS;
 	int fds[HOOK_COUNT];
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct bpf_program *prog;
 
 		fds[h] = -1;
@@ -99,7 +99,7 @@ static void unloaded_protocol_counted(void)
 		CU_ASSERT_TRUE_FATAL(fds[h] >= 0);
 		CU_ASSERT_EQUAL_FATAL(bpf_map_delete_elem(arrays[h], &key), 0);
 	}
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct wl_cmd_stats st;
 		struct wl_counters c;
 		struct conv cv;
@@ -119,7 +119,7 @@ static void unloaded_protocol_counted(void)
 		CU_ASSERT_NOT_EQUAL(conv_stats(&cv, WL_L7_REDIS, "PING", &st), 0);
 		CU_ASSERT_EQUAL(conv_stats(&cv, WL_L7_MEMCACHED, "get", &st), 0);
 	}
-	for (int h = 0; h < HOOK_COUNT; h++)
+	FOR_EACH_HOOK(h)
 		CU_ASSERT_EQUAL(bpf_map_update_elem(arrays[h], &key, &fds[h], BPF_ANY), 0);
 }
 

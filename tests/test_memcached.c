@@ -72,7 +72,7 @@ static void start(enum wl_hook h, struct conv *c)
 
 static void test_text_commands(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct wl_counters cnt;
 
@@ -160,7 +160,7 @@ static void test_text_commands(void)
  * are pipelined in one segment and their FIFO runs merge. */
 static void test_multi_get(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		start(h, &c);
@@ -185,7 +185,7 @@ static void test_multi_get(void)
 /* noreply commands and quit get no reply: the next reply belongs to the next command. */
 static void test_noreply(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		start(h, &c);
@@ -218,7 +218,7 @@ static void test_noreply(void)
 
 static void test_errors(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		start(h, &c);
@@ -244,7 +244,7 @@ static void test_split_every_offset(void)
 	static const char resps[] = "STORED\r\nVALUE key 5 10\r\n0123456789\r\nEND\r\n2\r\n";
 	size_t rl = strlen(reqs), pl = strlen(resps);
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t cut = 1; cut < rl || cut < pl; cut++) {
 			struct conv c;
 			size_t qc = cut < rl ? cut : rl - 1, pc = cut < pl ? cut : pl - 1;
@@ -292,7 +292,7 @@ static void test_large_value(void)
 	memset(p, 'v', vlen);
 	memcpy(p + vlen, "\r\nEND\r\n", 7);
 	rlen = p + vlen + 7 - rsp;
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		start(h, &c);
@@ -342,7 +342,7 @@ static void test_long_lines(void)
 		n += snprintf(big + n, sizeof(big) - n, " %04d", k);
 	snprintf(big + n, sizeof(big) - n, "\r\n");
 	CU_ASSERT_TRUE(strlen(big) > 2048);
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t cut = 0; cut < rl; cut++) {
 			struct conv c;
 			size_t pc = cut % pl;
@@ -390,7 +390,7 @@ static void test_pipelined(void)
 		strcat(reqs, "set k 0 0 2\r\nab\r\nget k\r\ndelete k\r\nget k\r\n");
 		strcat(resps, "STORED\r\nVALUE k 0 2\r\nab\r\nEND\r\nDELETED\r\nEND\r\n");
 	}
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		start(h, &c);
@@ -407,7 +407,7 @@ static void test_pipelined(void)
 		strcat(reqs, "set k 0 0 2\r\nab\r\nget k\r\ndelete k\r\nget k\r\n");
 		strcat(resps, "STORED\r\nVALUE k 0 2\r\nab\r\nEND\r\nDELETED\r\nEND\r\n");
 	}
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		start(h, &c);
@@ -423,7 +423,7 @@ static void test_pipelined(void)
 
 static void test_retransmit_and_gap(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct wl_counters cnt;
 		uint32_t saved;
@@ -475,7 +475,7 @@ static void test_retransmit_and_gap(void)
 /* Mid-stream join (no handshake): the first segment starting a command resynchronises. */
 static void test_midstream(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -498,7 +498,7 @@ static void test_malformed(void)
 
 	memset(longline, 'x', sizeof(longline) - 1);
 	longline[sizeof(longline) - 1] = 0;
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			struct conv c;
 
@@ -594,7 +594,7 @@ static void test_binary(void)
 {
 	static uint8_t q[8192], r[8192];
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		size_t nq = 0, nr = 0;
 
@@ -654,7 +654,7 @@ static void test_binary_quiet(void)
 {
 	static uint8_t q[4096], r[4096];
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		size_t nq = 0, nr = 0;
 
@@ -698,7 +698,7 @@ static void test_binary_split_every_offset(void)
 	REQ(q, nq, 0x00, "key", 0, 0);
 	RSP(r, nr, 0x01, NULL, 0, 0, 0);
 	RSP(r, nr, 0x00, NULL, 4, 30, 0);
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t cut = 1; cut < nq || cut < nr; cut++) {
 			struct conv c;
 			size_t qc = cut < nq ? cut : nq - 1, rc = cut < nr ? cut : nr - 1;
@@ -717,7 +717,7 @@ static void test_binary_split_every_offset(void)
 
 static void test_binary_malformed(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		uint8_t q[128];
 		size_t nq;
 		struct conv c;
@@ -756,7 +756,7 @@ static void test_binary_malformed(void)
 
 static void test_sniffed_port(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		uint8_t q[64];
 		size_t nq;
@@ -953,7 +953,7 @@ static void test_multi_get_pipelined(void)
 		{1, cuts_a, 1},	   {500, cuts_c, 1},
 	};
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t p = 0; p < sizeof(plans) / sizeof(plans[0]); p++) {
 			struct conv c;
 			struct wl_counters cnt;
@@ -1000,7 +1000,7 @@ static void test_multi_get_overflow(void)
 {
 	static char req[16384], resp[32768];
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		uint64_t keys[2] = {0}, misses[2] = {0}, all[2] = {0}, lost = 0, lost_lines = 0;
 		size_t ql = 0, rl = 0, at = 0, sent = 0;
 		struct conv c;
@@ -1081,7 +1081,7 @@ static void test_multi_get_gap(void)
 	static char big[8192];
 	size_t n;
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct wl_counters cnt;
 		struct conv c;
 
@@ -1148,7 +1148,7 @@ static void test_binary_gap(void)
 {
 	static uint8_t q[8192], r[64];
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		size_t nq = 0, nr = 0;
 		struct conv c;
 
@@ -1172,7 +1172,7 @@ static void test_binary_gap(void)
  */
 static void test_multi_get_stale_count(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		start(h, &c);

@@ -288,7 +288,7 @@ static void test_op_msg_commands(void)
 		"delete",      "aggregate", "getMore",	     "count", "distinct", "findAndModify",
 		"endSessions", "saslStart", "createIndexes", "drop"};
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct bson b, ok;
 		size_t ql, rl;
@@ -320,7 +320,7 @@ static void test_op_msg_commands(void)
 /* "ok": 0 as every numeric type, found after elements of every skippable kind. */
 static void test_reply_errors(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct bson cmd, rep, sub, arr;
 		int id = 1;
@@ -383,7 +383,7 @@ static void test_reply_errors(void)
 
 static void test_legacy(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct bson b, ok, bad;
 		size_t n;
@@ -433,7 +433,7 @@ static void test_legacy(void)
 
 static void test_compressed_and_sequences(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct bson b, ok;
 		size_t ql;
@@ -462,7 +462,7 @@ static void test_compressed_and_sequences(void)
 /* Fire-and-forget requests wait for nothing; an exhaust reply chain answers one request. */
 static void test_more_to_come(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct bson b, ok;
 
@@ -484,7 +484,7 @@ static void test_more_to_come(void)
 
 static void test_out_of_order_and_many(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct bson b, ok, bad;
 		size_t ql = 0, rl = 0;
@@ -524,7 +524,7 @@ static void test_split_every_offset(void)
 	bs_double(&rep, "ok", 0.0);
 	bs_end(&rep);
 	rl = op_msg(r, 8, 7, 0, &rep, 0);
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t cut = 1; cut < (ql > rl ? ql : rl); cut++) {
 			struct conv c;
 			size_t qc = cut < ql ? cut : ql - 1, rc = cut < rl ? cut : rl - 1;
@@ -571,7 +571,7 @@ static void test_large(void)
 	bs_double(&rep, "ok", 0.0);
 	bs_end(&rep);
 	rl = op_msg(r, 2, 1, 0, &rep, 0);
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		size_t n;
 
@@ -615,7 +615,7 @@ static void test_large(void)
 
 static void test_retransmit_gap_resync(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct bson b, ok;
 		struct wl_counters cnt;
@@ -649,7 +649,7 @@ static void test_retransmit_gap_resync(void)
 
 static void test_mid_stream_and_sniff(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct bson b, ok;
 
@@ -707,7 +707,7 @@ static void test_malformed(void)
 	memset(bad[nb] + 16, 0, 4);
 	blen[nb++] = 40;
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (int i = 0; i < nb; i++) {
 			struct conv c;
 

@@ -331,7 +331,7 @@ static void expect_clean(void)
 /* Login (with and without CLIENT_DEPRECATE_EOF), a query with a result set, ping, quit. */
 static void test_login_query_quit(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (int dep = 0; dep < 2; dep++) {
 			struct conv c;
 			struct mb b = {0}, r = {0};
@@ -409,7 +409,7 @@ static void test_query_verbs(void)
 		{"SUPERCALIFRAGILISTICEXPIALIDOCIOUS 1", "OTHER"},
 	};
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
 			struct conv c;
 			struct mb b = {0};
@@ -438,7 +438,7 @@ static void test_query_verbs(void)
 /* Every command with its kind of response. */
 static void test_commands(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct mb b = {0};
 
@@ -540,7 +540,7 @@ static void test_resultset_every_header_split(void)
 		hdrs[nh++] = r.n;
 		mb_term(&r, seq++, 2, 1);
 	}
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t i = 0; i < nh; i++) {
 			for (size_t d = 0; d < 6; d++) {
 				size_t cut = hdrs[i] + d;
@@ -588,7 +588,7 @@ static void test_requests_split_and_pipelined(void)
 	mb_query(&q, 0x03, "/* a comment long enough */ SELECT * FROM t1 WHERE id = 1");
 	mb_query(&q, 0x03, "UPDATE t1 SET a = 2");
 	mb_cmd(&q, 0x0e, "", 0);
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t cut = 1; cut < q.n; cut++) {
 			struct conv c;
 			struct mb r = {0};
@@ -623,7 +623,7 @@ static void test_requests_split_and_pipelined(void)
  * to its OK); an error ends the batch. */
 static void test_multi_results(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (int dep = 0; dep < 2; dep++) {
 			struct conv c;
 			struct mb b = {0};
@@ -683,7 +683,7 @@ static void test_multi_statements(void)
 	mb_query(&q, 0x03, "CALL p(1);SELECT 2;");
 	mb_query(&q, 0x03, "COMMIT");
 	mb_cmd(&q, 0x0e, "", 0);
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (int dep = 0; dep < 2; dep++) {
 			for (size_t cut = 1; cut < q.n; cut++) {
 				struct conv c;
@@ -731,7 +731,7 @@ static void test_multi_statements(void)
 			}
 		}
 	}
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct mb b = {0};
 
@@ -785,7 +785,7 @@ static void test_multi_statement_unfinished(void)
 	static const char sql[] = "SHOW DATABASES; SELECT 1; /* the part never seen */";
 	const size_t seen = 4 + 1 + strlen("SHOW DATABASES; SELECT 1;");
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (int dep = 0; dep < 2; dep++) {
 			struct conv c;
 			struct mb q = {0}, b = {0};
@@ -828,7 +828,7 @@ static void test_multi_statement_unfinished(void)
 /* Prepare, execute (counted under the statement's verb), reset, close (no response). */
 static void test_prepared_statements(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (int dep = 0; dep < 2; dep++) {
 			struct conv c;
 			struct mb b = {0};
@@ -913,7 +913,7 @@ static void send_count(enum wl_hook h, struct conv *c, int from_server, struct m
  */
 static void test_cursor_fetch(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (int mode = 0; mode < 4; mode++) {
 			int dep = mode & 1, joined = mode & 2;
 			size_t sel_bytes = 0, fetch_bytes = 0;
@@ -1048,7 +1048,7 @@ static void test_cursor_pipelined_split(void)
 		mb_fetch_resp(&r, 1, ST_LAST, dep, &terms[nt++]);
 		mb_ok(&r, 1, 2, 0);
 		mb_ok(&r, 1, 2, 0);
-		for (int h = 0; h < HOOK_COUNT; h++) {
+		FOR_EACH_HOOK(h) {
 			/* way 0: requests cut at cut; way 1: responses cut at cut */
 			for (int way = 0; way < 2; way++) {
 				size_t ncuts = way ? nt * (rterm_len + 1) : q.n;
@@ -1097,7 +1097,7 @@ static void test_cursor_pipelined_split(void)
 /* Errors: ERR to a query, ERR in the middle of rows. */
 static void test_errors(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct mb b = {0};
 
@@ -1132,7 +1132,7 @@ static void test_errors(void)
 /* LOAD DATA LOCAL INFILE: the client's file contents are not commands; progress reports. */
 static void test_local_infile(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct mb b = {0};
 
@@ -1181,7 +1181,7 @@ static void test_tls_and_compressed(void)
 {
 	static const uint8_t junk[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 random bytes";
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (int compr = 0; compr < 2; compr++) {
 			struct conv c;
 			struct mb b = {0};
@@ -1212,7 +1212,7 @@ static void test_packet_continuation(void)
 	memset(sql + 24, 'x', total - 24);
 	mb_pkt(&b, 0, sql, 0xffffff);
 	mb_pkt(&b, 1, sql + 0xffffff, total - 0xffffff);
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct mb r = {0};
 		struct wl_cmd_stats st;
@@ -1235,7 +1235,7 @@ static void test_packet_continuation(void)
 
 static void test_retransmit_gap_resync(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct mb b = {0};
 		struct wl_counters cnt;
@@ -1289,7 +1289,7 @@ static void test_malformed(void)
 		 13},
 	};
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			struct conv c;
 			struct mb b = {0};
@@ -1344,7 +1344,7 @@ static void test_malformed(void)
 /* A server on a port no protocol claims: the handshake response teaches the port. */
 static void test_sniffed_port(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct mb b = {0};
 

@@ -87,7 +87,7 @@ static void test_same_frames_two_namespaces(void)
 		CU_FAIL("the netns 3 instance of the entry programs did not load");
 		return;
 	}
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct wl_flow_key k =
 			flow_key(TEST_IFINDEX, 4, CONV_CLI, CONV_SRV, 6, CONV_CPORT, 6379);
 		struct wl_flow_stats fs[2];
@@ -136,7 +136,7 @@ static void test_instance_shares_maps(void)
 		CU_FAIL("the netns 3 instance of the entry programs did not load");
 		return;
 	}
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		int fa = h == HOOK_XDP ? wl_progs_xdp_fd(harness()) : wl_progs_tc_fd(harness());
 		int fb = h == HOOK_XDP ? wl_entry_xdp_fd(&other) : wl_entry_tc_fd(&other);
 

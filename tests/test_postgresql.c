@@ -304,7 +304,7 @@ static struct mb rq, rs;
 
 static void test_startup_and_simple(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct wl_cmd_stats st;
 		size_t qlen, rlen;
 		struct conv c;
@@ -337,7 +337,7 @@ static void test_startup_and_simple(void)
 
 static void test_auth_sasl_and_async(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		size_t at;
 
@@ -398,7 +398,7 @@ static void test_tls_and_gss(void)
 {
 	static const char hello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03random";
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -450,7 +450,7 @@ static void test_tls_and_gss(void)
 
 static void test_cancel(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -470,7 +470,7 @@ static void test_cancel(void)
 /* Several statements in one Query: one request per statement the server reports on. */
 static void test_multi_statement(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -530,7 +530,7 @@ static void test_multi_statement(void)
 /* Extended protocol: unnamed and named statements, portals, pipelines, errors. */
 static void test_extended(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -706,7 +706,7 @@ static void pgjs_run(struct mb *m, const char *name)
 
 static void test_describe_first(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -787,7 +787,7 @@ static void test_describe_first(void)
  * Parse/Describe/Flush and the rest of the batch at once. */
 static void test_describe_first_pipelined(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -847,7 +847,7 @@ static void test_describe_first_pipelined(void)
  * transaction is aborted", 25P02) in every form a driver sends them, then ROLLBACK. */
 static void test_aborted_transaction(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -950,7 +950,7 @@ static void test_describe_first_split(void)
 	msg_empty(&resp2, '1');
 	param_desc(&resp2);
 	row_desc(&resp2);
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		size_t max = req1.n > resp1.n ? req1.n : resp1.n;
 
 		for (size_t cut = 1; cut < max; cut++) {
@@ -980,7 +980,7 @@ static void test_describe_first_split(void)
 
 static void test_copy_and_function_call(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		size_t at;
 
@@ -1066,7 +1066,7 @@ static void test_split_every_offset(void)
 	msg_empty(&resp, '2');
 	complete(&resp, "UPDATE 1");
 	ready(&resp);
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		size_t max = req.n > resp.n ? req.n : resp.n;
 
 		for (size_t cut = 1; cut < max; cut++) {
@@ -1098,7 +1098,7 @@ static void test_split_startup(void)
 	server_start(&resp);
 	complete(&resp, "SELECT 1");
 	ready(&resp);
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t cut = 1; cut < req.n || cut < resp.n; cut++) {
 			size_t qc = cut < req.n ? cut : req.n - 1;
 			size_t pc = cut < resp.n ? cut : resp.n - 1;
@@ -1120,7 +1120,7 @@ static void test_split_startup(void)
 /* Every message byte by byte: one segment per byte. */
 static void test_byte_by_byte(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -1154,7 +1154,7 @@ static void test_large_bodies(void)
 
 	memset(big, ' ', sizeof(big) - 1);
 	memcpy(big + 12000, "update t set x = 'long'", 23); /* past the keyword budget */
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct wl_cmd_stats st;
 		size_t rlen;
 		struct conv c;
@@ -1194,7 +1194,7 @@ static void test_large_bodies(void)
 
 static void test_pipelined_queries(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -1222,7 +1222,7 @@ static void test_pipelined_queries(void)
 
 static void test_retransmit_and_gap(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct wl_counters cnt;
 		uint32_t saved;
 		struct conv c;
@@ -1258,7 +1258,7 @@ static void test_retransmit_and_gap(void)
 /* Joined mid-stream (no SYN, no startup): the first segments start on a message boundary. */
 static void test_mid_stream(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -1284,7 +1284,7 @@ static void test_mid_stream(void)
 
 static void test_unmatched(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -1315,7 +1315,7 @@ static void test_malformed(void)
 		{'!', 0, 0, 0, 4},	   /* unknown type */
 	};
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t i = 0; i < sizeof(bad_len) / sizeof(bad_len[0]); i++) {
 			struct conv c;
 
@@ -1385,7 +1385,7 @@ static void test_malformed(void)
 
 static void test_sniffed_port(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();

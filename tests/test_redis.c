@@ -80,7 +80,7 @@ static void test_set_get(void)
 	static const char get_req[] = "*2\r\n$3\r\nget\r\n$3\r\nkey\r\n";
 	static const char get_resp[] = "$5\r\nvalue\r\n";
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct wl_cmd_stats st;
 
@@ -108,7 +108,7 @@ static void test_pipelined_16(void)
 		strcat(reqs, set_req);
 		strcat(resps, "+OK\r\n");
 	}
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -127,7 +127,7 @@ static void test_split_every_offset(void)
 	static const char reply[] = "*2\r\n$3\r\nabc\r\n:42\r\n";
 	size_t rl = strlen(set_req), pl = strlen(reply);
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t cut = 1; cut < rl; cut++) {
 			struct conv c;
 
@@ -149,7 +149,7 @@ static void test_error_replies(void)
 	static const char wrongtype[] = "-WRONGTYPE Operation against a key holding the wrong kind "
 					"of value\r\n";
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -164,7 +164,7 @@ static void test_error_replies(void)
 
 static void test_inline_and_container(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -185,7 +185,7 @@ static void test_inline_and_container(void)
 
 static void test_nested_resp3_and_push(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -217,7 +217,7 @@ static void test_large_value_across_segments(void)
 	memset(p, 'v', vlen);
 	memcpy(p + vlen, "\r\n", 2);
 	len = p + vlen + 2 - msg;
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -235,7 +235,7 @@ static void test_retransmit_and_gap(void)
 {
 	static const char get_req[] = "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct wl_counters cnt;
 		uint32_t saved;
@@ -297,7 +297,7 @@ static void test_gap_inside_bulk(void)
 	char *set = big_set(10240, &set_len), *bulk = big_bulk(10240, &bulk_len);
 
 	for (int late = 0; late < 2; late++) {
-		for (int h = 0; h < HOOK_COUNT; h++) {
+		FOR_EACH_HOOK(h) {
 			struct wl_counters cnt;
 			struct conv c;
 
@@ -337,7 +337,7 @@ static void test_gap_outside_bulk(void)
 	static const char get_req[] = "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
 	char v10[11] = "vvvvvvvvvv";
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct wl_counters cnt;
 		struct conv c;
 
@@ -428,7 +428,7 @@ static void test_malformed(void)
 		"\x01\x02\x03\x04garbage\r\n" /* not RESP */
 	};
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			struct conv c;
 
@@ -462,7 +462,7 @@ static void test_malformed(void)
 
 static void test_sniffed_port(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -506,7 +506,7 @@ static void test_sniff_bound(void)
 	static __u8 learned[65536];
 	const int base = 20000, limits[] = {WL_LEARNED_PORTS_DEFAULT, 5};
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t l = 0; l < sizeof(limits) / sizeof(limits[0]); l++) {
 			int limit = limits[l], ports_fd = wl_map_ports_fd(harness());
 			struct wl_cmd_stats st;
@@ -590,7 +590,7 @@ static const char *const tx_cmds[] = {"*1\r\n$5\r\nMULTI\r\n",
  * that never run (DISCARD, aborted EXEC) are no calls. "+QUEUED" may be split anywhere. */
 static void test_transactions(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (int cut = 0; cut < 10; cut++) {
 			struct conv c;
 
@@ -652,7 +652,7 @@ static void test_transactions(void)
  * boundary) keep every byte. */
 static void test_long_names_split(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		const char *resp_cmd = "*2\r\n$16\r\nZREVRANGEBYSCORE\r\n$1\r\nk\r\n";
 		size_t len = strlen(resp_cmd);
 		struct conv c;
@@ -712,7 +712,7 @@ static void test_whole_commands_mixed(void)
 	geo_b += resp_cmd(stream, 3, (const char *[]){"GEORADIUSBYMEMBER_RO", "g", "m"});
 	other_b += resp_cmd(stream, 2, (const char *[]){"FOOBAR", "x"});
 	set_b += resp_cmd(stream, 3, (const char *[]){"set", "k", "3"});
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (size_t step = 0; step <= 7; step += 7) {
 			size_t len = strlen(stream);
 			struct conv c;
@@ -778,7 +778,7 @@ static void test_whole_replies_mixed(void)
 	strcat(reps, "+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n");
 	resp_cmd(reqs, 1, (const char *[]){"PING"});
 	strcat(reps, "+PONG\r\n");
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		static const size_t steps[] = {0, 2, 3, 5, 7};
 
 		for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
@@ -813,7 +813,7 @@ static void test_whole_replies_mixed(void)
  * closed by FIN) and half-read reply do not shift the new one's pairing. */
 static void test_port_reuse(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct conv c;
 
 		harness_reset();
@@ -890,7 +890,7 @@ static void test_deep_pipelines(void)
 			}
 		}
 		pipe_add(&b, p_lpush, e_type);
-		for (int h = 0; h < HOOK_COUNT; h++) {
+		FOR_EACH_HOOK(h) {
 			struct wl_counters cnt;
 			struct conv c;
 
@@ -943,7 +943,7 @@ static void test_alternating_runs(void)
 				pipe_add(&b, p_set, "+OK\r\n");
 		}
 		pipe_add(&b, p_lpush, e_type);
-		for (int h = 0; h < HOOK_COUNT; h++) {
+		FOR_EACH_HOOK(h) {
 			struct conv c;
 
 			harness_reset();
@@ -1000,7 +1000,7 @@ static void test_overflow_unattributed(void)
 			first10 = b.rl;
 	}
 	pipe_add(&b, p_lpush, e_type);
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		struct wl_counters cnt;
 		struct conv c;
 
@@ -1040,7 +1040,7 @@ static void test_overflow_unattributed(void)
  */
 static void test_runs_across_packets(void)
 {
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		char reps[200 * 5 + 64] = "";
 		struct conv c;
 

@@ -353,7 +353,7 @@ static void prefetch(const char *bin)
 	if (nfiles <= 0)
 		return;
 	harness_reset(); /* the default ports */
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		argvs[h] = calloc(ARGS_MAX + nfiles + 1, sizeof(char *));
 		CU_ASSERT_FATAL(argvs[h] != NULL);
 		n = first = replay_args(bin, h, argvs[h], port_bufs[h]);
@@ -363,7 +363,7 @@ static void prefetch(const char *bin)
 		argvs[h][n] = NULL;
 	}
 	CU_ASSERT_EQUAL(run_and_cache(argvs, HOOK_COUNT, first, n), 0);
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		for (int i = first; i < n; i++)
 			free(argvs[h][i]);
 		free(argvs[h]);
@@ -377,7 +377,7 @@ int wl_replay_cli(const char *bin, const char *path, enum wl_hook hook, struct w
 	json_object *root = NULL, *files, *v;
 	int n = 0;
 
-	for (int h = 0; h < HOOK_COUNT; h++) {
+	FOR_EACH_HOOK(h) {
 		/* this hook first, the other one for later */
 		n = replay_args(bin, h ? !hook : hook, argv[h], port_bufs[h]);
 		argv[h][n] = (char *)path;
