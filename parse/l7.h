@@ -536,6 +536,69 @@ static __always_inline void wl_emit_response(struct wl_l7_walk *w, __u16 id, __u
 	r->bytes += bytes;
 }
 
+/*
+ * The walk of a global function: the scratch and counters from their maps (real map values,
+ * usable as helper keys), the connection as given (opaque bytes to the verifier) and its
+ * direction dir's state. 0 without them.
+ */
+static __always_inline int wl_l7_walk_g(struct wl_l7_walk *w, wl_ctx_t *ctx, struct wl_conn *conn,
+					__u32 dir)
+{
+	__u32 zero = 0;
+
+	w->ctx = ctx;
+	w->conn = conn;
+	w->d = conn ? &conn->dir[dir & 1] : 0;
+	w->cnt = bpf_map_lookup_elem(&wl_counters, &zero);
+	w->s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
+	return conn && w->cnt && w->s;
+}
+
+/* The runs of events (requests, or responses when resp) go to the stats map in a global
+ * function: verified once, not once per path of a parser that emits an event. */
+__noinline int wl_l7_flush_g(struct wl_conn *conn, __u32 resp)
+{
+	struct wl_l7_walk w;
+
+	if (!wl_l7_walk_g(&w, 0, conn, resp))
+		return 0;
+	if (resp)
+		wl_run_flush_resp(&w);
+	else
+		wl_run_flush_req(&w);
+	return 0;
+}
+
+/* wl_emit_request's run for parsers that count with wl_l7_flush_g: the run of requests of id,
+ * the one before flushed when it was another command's or full. The caller adds the events. */
+static __always_inline struct wl_l7_run *wl_l7_req_run(struct wl_l7_walk *w, __u16 id)
+{
+	struct wl_l7_run *r = &w->s->req;
+
+	if (r->id != id || r->count >= 0xffff)
+		wl_l7_flush_g(w->conn, 0);
+	r->id = id;
+	return r;
+}
+
+/* The same for responses to id that waited lat_ns (0 for a reply to no known command: counted
+ * unmatched). */
+static __always_inline struct wl_l7_run *wl_l7_resp_run(struct wl_l7_walk *w, __u16 id,
+							__u64 lat_ns)
+{
+	struct wl_l7_run *r = &w->s->resp;
+
+	if (id == WL_CMD_NONE || id == WL_FIFO_LOST) {
+		w->cnt->l7_unmatched++;
+		return 0;
+	}
+	if (r->id != id || r->lat_ns != lat_ns)
+		wl_l7_flush_g(w->conn, 1);
+	r->id = id;
+	r->lat_ns = lat_ns;
+	return r;
+}
+
 /* Resolves a command name to its id (WL_CMD_OTHER when unknown); remembers the last one. */
 static __always_inline __u16 wl_cmd_lookup(struct wl_l7_walk *w, const char *name, __u16 *flags);
 

@@ -212,47 +212,13 @@ __noinline __u32 wl_mc_scan(struct wl_l7_state *s, struct wl_mc_dir *m, __u32 po
 
 /* ---- events ---- */
 
-/*
- * The walk of a global function: the scratch and counters from their maps (real map values,
- * usable as helper keys), the connection as given (opaque bytes to the verifier).
- */
-static __always_inline int wl_mc_walk(struct wl_l7_walk *w, wl_ctx_t *ctx, struct wl_conn *conn)
-{
-	__u32 zero = 0;
-
-	w->ctx = ctx;
-	w->conn = conn;
-	w->d = 0;
-	w->cnt = bpf_map_lookup_elem(&wl_counters, &zero);
-	w->s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
-	return w->cnt && w->s;
-}
-
-/* The runs of events (requests, or responses when resp) go to the stats map in a global
- * function: verified once, not once per path that emits an event. Requests: no FIFO push here
- * (parser_pushes: wl_mc_push does). */
-__noinline int wl_mc_flush(struct wl_conn *conn, int resp)
-{
-	struct wl_l7_walk w;
-
-	if (!conn || !wl_mc_walk(&w, 0, conn))
-		return 0;
-	if (resp)
-		wl_run_flush_resp(&w);
-	else
-		wl_run_flush_req(&w);
-	return 0;
-}
-
 /* n requests of command id (the keys of a multi-get), bytes for all of them. */
 static __always_inline void wl_mc_requests(struct wl_l7_walk *w, __u16 id, __u32 n, __u32 bytes)
 {
-	struct wl_l7_run *r = &w->s->req;
+	struct wl_l7_run *r;
 
 	wl_l7_rule_check(w->s, id); /* L7 rules (l7_block.h) */
-	if (r->id != id || r->count >= 0xffff)
-		wl_mc_flush(w->conn, 0);
-	r->id = id;
+	r = wl_l7_req_run(w, id);
 	r->count += n;
 	r->bytes += bytes;
 }
@@ -261,16 +227,10 @@ static __always_inline void wl_mc_requests(struct wl_l7_walk *w, __u16 id, __u32
 static __always_inline void wl_mc_responses(struct wl_l7_walk *w, __u16 id, __u64 lat_ns, __u32 n,
 					    __u32 errors, __u32 misses, __u32 bytes)
 {
-	struct wl_l7_run *r = &w->s->resp;
+	struct wl_l7_run *r = wl_l7_resp_run(w, id, lat_ns);
 
-	if (id == WL_CMD_NONE || id == WL_FIFO_LOST) {
-		w->cnt->l7_unmatched++;
+	if (!r)
 		return;
-	}
-	if (r->id != id || r->lat_ns != lat_ns)
-		wl_mc_flush(w->conn, 1);
-	r->id = id;
-	r->lat_ns = lat_ns;
 	r->count += n;
 	r->errors += errors;
 	r->misses += misses;
@@ -554,7 +514,7 @@ __noinline int wl_mc_bin_answer_g(struct wl_conn *c, __u32 rid, __u32 error, __u
 {
 	struct wl_l7_walk wk, *w = &wk;
 
-	if (!c || !wl_mc_walk(w, 0, c))
+	if (!wl_l7_walk_g(w, 0, c, 1))
 		return 0;
 	for (int k = 0; k < 8; k++) {
 		struct wl_pending e;

@@ -188,7 +188,7 @@ _Static_assert(sizeof(struct wl_mysql_dir) <= WL_L7_PRIV_MAX, "MySQL state fits 
  * Calls nest at most 7 frames deep (the verifier's limit; a bpf_loop callback is a frame):
  * wl_l7_mysql -> wl_mysql_parse_g -> callback -> wl_mysql_resp_step -> wl_mysql_resp_hdr ->
  * wl_mysql_gram_eof -> wl_mysql_resp_emit (and ... wl_mysql_resp_step -> wl_mysql_resp_done ->
- * wl_mysql_next_stmt -> wl_mysql_resp_emit / wl_fifo_pop_g / wl_sql_flush).
+ * wl_mysql_next_stmt -> wl_mysql_resp_emit / wl_fifo_pop_g / wl_l7_flush_g).
  */
 
 static __always_inline __u32 wl_mysql_u24(const __u8 *p)
@@ -341,7 +341,7 @@ __noinline int wl_mysql_req_done(struct wl_conn *conn)
 	struct wl_l7_dir *d;
 	struct wl_mysql_dir *m;
 
-	if (!wl_sql_walk(&w, 0, conn, 0))
+	if (!wl_l7_walk_g(&w, 0, conn, 0))
 		return 0;
 	d = w.d;
 	m = MY(d);
@@ -394,7 +394,7 @@ __noinline int wl_mysql_verb_done(struct wl_conn *conn, __u32 c)
 	__u32 kind, call;
 	__u16 verb;
 
-	if (!wl_sql_walk(&w, 0, conn, 0))
+	if (!wl_l7_walk_g(&w, 0, conn, 0))
 		return 0;
 	d = w.d;
 	m = MY(d);
@@ -444,7 +444,7 @@ __noinline int wl_mysql_req_cmd(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len)
 	struct wl_aux_val *v;
 	__u32 need, cmd, kind;
 
-	if (!wl_sql_walk(&w, ctx, conn, 0))
+	if (!wl_l7_walk_g(&w, ctx, conn, 0))
 		return 1;
 	d = w.d;
 	m = MY(d);
@@ -506,7 +506,7 @@ __noinline int wl_mysql_req_hello(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len
 	struct wl_mysql_dir *m, *srv;
 	__u32 caps, both;
 
-	if (!wl_sql_walk(&w, ctx, conn, 0))
+	if (!wl_l7_walk_g(&w, ctx, conn, 0))
 		return 1;
 	d = w.d;
 	m = MY(d);
@@ -552,7 +552,7 @@ __noinline int wl_mysql_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 	__u32 len;
 	__u8 seq;
 
-	if (!wl_sql_walk(&w, ctx, conn, 0))
+	if (!wl_l7_walk_g(&w, ctx, conn, 0))
 		return 1;
 	d = w.d;
 	m = MY(d);
@@ -594,7 +594,7 @@ __noinline int wl_mysql_req_verb(wl_ctx_t *ctx, struct wl_conn *conn)
 	struct wl_mysql_dir *m;
 	__u32 avail, n, pos;
 
-	if (!wl_sql_walk(&w, ctx, conn, 0))
+	if (!wl_l7_walk_g(&w, ctx, conn, 0))
 		return 1;
 	s = w.s;
 	d = w.d;
@@ -631,7 +631,7 @@ __noinline int wl_mysql_req_step(wl_ctx_t *ctx, struct wl_conn *conn)
 	struct wl_l7_walk w;
 	struct wl_l7_dir *d;
 
-	if (!wl_sql_walk(&w, ctx, conn, 0))
+	if (!wl_l7_walk_g(&w, ctx, conn, 0))
 		return 1;
 	d = w.d;
 	switch (d->state) {
@@ -723,7 +723,7 @@ __noinline int wl_mysql_resp_emit(struct wl_conn *conn, __u32 bytes)
 	struct wl_l7_dir *d;
 	struct wl_mysql_dir *m;
 
-	if (!wl_sql_walk(&w, 0, conn, 1))
+	if (!wl_l7_walk_g(&w, 0, conn, 1))
 		return 0;
 	d = w.d;
 	m = MY(d);
@@ -788,7 +788,7 @@ __noinline int wl_mysql_gram_idle(struct wl_conn *conn)
 	__u64 lat = 0;
 	__u16 e;
 
-	if (!wl_sql_walk(&w, 0, conn, 1))
+	if (!wl_l7_walk_g(&w, 0, conn, 1))
 		return MY_STEP_BAD;
 	d = w.d;
 	m = MY(d);
@@ -827,7 +827,7 @@ __noinline int wl_mysql_gram_first(struct wl_conn *conn, __u32 len)
 	__u32 n, size;
 	__u8 b0;
 
-	if (!wl_sql_walk(&w, 0, conn, 1))
+	if (!wl_l7_walk_g(&w, 0, conn, 1))
 		return MY_STEP_BAD;
 	d = w.d;
 	m = MY(d);
@@ -920,7 +920,7 @@ __noinline int wl_mysql_gram_eof(struct wl_conn *conn, __u32 len, __u32 taken)
 	int mode, eof;
 	__u8 st;
 
-	if (!wl_sql_walk(&w, 0, conn, 1))
+	if (!wl_l7_walk_g(&w, 0, conn, 1))
 		return MY_STEP_BAD;
 	d = w.d;
 	m = MY(d);
@@ -1056,7 +1056,7 @@ __noinline int wl_mysql_next_stmt(struct wl_conn *conn)
 	__u64 lat = 0;
 	__u16 e, kind;
 
-	if (!wl_sql_walk(&w, 0, conn, 1))
+	if (!wl_l7_walk_g(&w, 0, conn, 1))
 		return 0;
 	d = w.d;
 	m = MY(d);
@@ -1112,7 +1112,7 @@ __noinline int wl_mysql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 	__u32 len, take;
 	__u8 seq;
 
-	if (!wl_sql_walk(&w, ctx, conn, 1))
+	if (!wl_l7_walk_g(&w, ctx, conn, 1))
 		return 1;
 	d = w.d;
 	m = MY(d);
@@ -1183,7 +1183,7 @@ __noinline int wl_mysql_greeting(wl_ctx_t *ctx, struct wl_conn *conn)
 	struct wl_l7_dir *d;
 	struct wl_mysql_dir *m;
 
-	if (!wl_sql_walk(&w, ctx, conn, 1))
+	if (!wl_l7_walk_g(&w, ctx, conn, 1))
 		return 1;
 	s = w.s;
 	d = w.d;
@@ -1223,7 +1223,7 @@ __noinline int wl_mysql_resp_step(wl_ctx_t *ctx, struct wl_conn *conn)
 	struct wl_l7_walk w;
 	struct wl_l7_dir *d;
 
-	if (!wl_sql_walk(&w, ctx, conn, 1))
+	if (!wl_l7_walk_g(&w, ctx, conn, 1))
 		return 1;
 	d = w.d;
 	switch (d->state) {

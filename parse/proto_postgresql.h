@@ -134,7 +134,7 @@ _Static_assert(__builtin_offsetof(struct wl_postgresql_dir, kw) % 8 == 0,
  * Calls nest at most 7 frames deep (the verifier's limit; a bpf_loop callback is a frame):
  * wl_l7_postgresql -> wl_postgresql_parse_g -> callback -> wl_postgresql_resp_step ->
  * wl_postgresql_resp_done -> wl_postgresql_report
- * -> wl_sql_flush.
+ * -> wl_l7_flush_g.
  */
 
 static __always_inline __u32 wl_postgresql_be32(const __u8 *p)
@@ -306,20 +306,14 @@ __noinline int wl_postgresql_lookup(struct wl_postgresql_dir *p, __u32 fixed)
 	return wl_cmd_lookup(&w, p->kw.name, &flags);
 }
 
-/* wl_emit_response with wl_sql_flush (requests: wl_sql_emit_req). */
+/* wl_emit_response with the global flush (requests: wl_sql_emit_req). */
 static __always_inline void wl_postgresql_emit_resp(struct wl_l7_walk *w, __u16 id, __u64 lat_ns,
 						    int error, __u32 bytes)
 {
-	struct wl_l7_run *r = &w->s->resp;
+	struct wl_l7_run *r = wl_l7_resp_run(w, id, lat_ns);
 
-	if (id == WL_CMD_NONE) {
-		w->cnt->l7_unmatched++;
+	if (!r)
 		return;
-	}
-	if (r->id != id || r->lat_ns != lat_ns)
-		wl_sql_flush(w->conn, 1);
-	r->id = id;
-	r->lat_ns = lat_ns;
 	r->count++;
 	r->errors += !!error;
 	r->bytes += bytes;
@@ -389,7 +383,7 @@ __noinline int wl_postgresql_part_done(struct wl_conn *conn)
 	struct wl_postgresql_dir *p;
 	__u16 verb;
 
-	if (!wl_sql_walk(&w, 0, conn, 0))
+	if (!wl_l7_walk_g(&w, 0, conn, 0))
 		return 0;
 	d = w.d;
 	p = PG(d);
@@ -447,7 +441,7 @@ __noinline int wl_postgresql_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 	__u32 len, code;
 	__u8 type;
 
-	if (!wl_sql_walk(&w, ctx, conn, 0))
+	if (!wl_l7_walk_g(&w, ctx, conn, 0))
 		return 1;
 	d = w.d;
 	p = PG(d);
@@ -526,7 +520,7 @@ __noinline int wl_postgresql_req_scan(wl_ctx_t *ctx, struct wl_conn *conn)
 	__u32 avail, n, pos;
 	int verb;
 
-	if (!wl_sql_walk(&w, ctx, conn, 0))
+	if (!wl_l7_walk_g(&w, ctx, conn, 0))
 		return 1;
 	s = w.s;
 	d = w.d;
@@ -568,7 +562,7 @@ __noinline int wl_postgresql_req_step(wl_ctx_t *ctx, struct wl_conn *conn)
 	struct wl_l7_dir *d;
 	__u8 st;
 
-	if (!wl_sql_walk(&w, ctx, conn, 0))
+	if (!wl_l7_walk_g(&w, ctx, conn, 0))
 		return 1;
 	d = w.d;
 	st = d->state;
@@ -635,7 +629,7 @@ __noinline int wl_postgresql_pop(struct wl_conn *conn)
 	__u64 lat = 0;
 	__u16 e;
 
-	if (!wl_sql_walk(&w, 0, conn, 1))
+	if (!wl_l7_walk_g(&w, 0, conn, 1))
 		return WL_CMD_NONE;
 	e = wl_fifo_pop(&w, &lat);
 	PG(w.d)->req_ts = w.s->job.now - lat;
@@ -650,7 +644,7 @@ __noinline int wl_postgresql_report(struct wl_conn *conn, __u32 verb, __u32 erro
 	struct wl_postgresql_dir *p, *q;
 	__u64 total, now;
 
-	if (!wl_sql_walk(&w, 0, conn, 1))
+	if (!wl_l7_walk_g(&w, 0, conn, 1))
 		return 0;
 	d = w.d;
 	p = PG(d);
@@ -757,7 +751,7 @@ __noinline int wl_postgresql_ready_take(struct wl_conn *conn)
 	struct wl_l7_walk w;
 	__u16 e;
 
-	if (!wl_sql_walk(&w, 0, conn, 1))
+	if (!wl_l7_walk_g(&w, 0, conn, 1))
 		return 0;
 	if (wl_postgresql_peek(conn) == WL_CMD_NONE) {
 		w.cnt->l7_unmatched++;
@@ -787,7 +781,7 @@ __noinline int wl_postgresql_resp_done(struct wl_conn *conn)
 	struct wl_l7_dir *d;
 	struct wl_postgresql_dir *p;
 
-	if (!wl_sql_walk(&w, 0, conn, 1))
+	if (!wl_l7_walk_g(&w, 0, conn, 1))
 		return 0;
 	d = w.d;
 	p = PG(d);
@@ -864,7 +858,7 @@ __noinline int wl_postgresql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 	__u32 len, take;
 	__u8 type;
 
-	if (!wl_sql_walk(&w, ctx, conn, 1))
+	if (!wl_l7_walk_g(&w, ctx, conn, 1))
 		return 1;
 	d = w.d;
 	p = PG(d);
@@ -916,7 +910,7 @@ __noinline int wl_postgresql_resp_step(wl_ctx_t *ctx, struct wl_conn *conn)
 	struct wl_l7_walk w;
 	struct wl_l7_dir *d;
 
-	if (!wl_sql_walk(&w, ctx, conn, 1))
+	if (!wl_l7_walk_g(&w, ctx, conn, 1))
 		return 1;
 	d = w.d;
 	if (d->state == PG_ST_HDR) {

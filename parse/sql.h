@@ -298,20 +298,6 @@ WL_SQL_SCAN_DIALECT(wl_sql_scan_pg, WL_SQL_PG)
 
 /* ---- the global-function plumbing of both SQL parsers ---- */
 
-/* The walk of one step of a global function: its connection, direction and the maps. */
-static __always_inline int wl_sql_walk(struct wl_l7_walk *w, wl_ctx_t *ctx, struct wl_conn *conn,
-				       __u32 dir)
-{
-	__u32 zero = 0;
-
-	w->ctx = ctx;
-	w->conn = conn;
-	w->d = conn ? &conn->dir[dir & 1] : 0;
-	w->cnt = bpf_map_lookup_elem(&wl_counters, &zero);
-	w->s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
-	return conn && w->cnt && w->s;
-}
-
 /*
  * wl_l7_hdr_take as a global function: verified once with need unknown, so the successive
  * takes of one header (the fixed part, then the bytes the length allows) cannot let the
@@ -328,29 +314,12 @@ __noinline int wl_sql_take(wl_ctx_t *ctx, struct wl_l7_state *s, struct wl_l7_di
 
 #define WL_SQL_TAKE(w, d, need) wl_sql_take((w)->ctx, (w)->s, (d), (need))
 
-/* The runs of events go to the stats map here: verified once, not once per emitting path. */
-__noinline int wl_sql_flush(struct wl_conn *conn, __u32 resp)
-{
-	struct wl_l7_walk w;
-
-	if (!wl_sql_walk(&w, 0, conn, resp))
-		return 0;
-	if (resp)
-		wl_run_flush_resp(&w);
-	else
-		wl_run_flush_req(&w);
-	return 0;
-}
-
-/* wl_emit_request with the flush above (the caller checks the L7 rules where it knows the
+/* wl_emit_request with the global flush (the caller checks the L7 rules where it knows the
  * command). */
 static __always_inline void wl_sql_emit_req(struct wl_l7_walk *w, __u16 id, __u32 bytes)
 {
-	struct wl_l7_run *r = &w->s->req;
+	struct wl_l7_run *r = wl_l7_req_run(w, id);
 
-	if (r->id != id || r->count >= 0xffff)
-		wl_sql_flush(w->conn, 0);
-	r->id = id;
 	r->count++;
 	r->bytes += bytes;
 }
@@ -361,7 +330,7 @@ static __always_inline int wl_sql_packet(struct wl_l7_walk *w, wl_ctx_t *ctx, st
 {
 	__u32 dir;
 
-	if (!wl_sql_walk(w, ctx, conn, 0))
+	if (!wl_l7_walk_g(w, ctx, conn, 0))
 		return -1;
 	dir = w->s->job.dir & 1;
 	w->d = &conn->dir[dir];
