@@ -117,17 +117,15 @@ static size_t to_ethernet(int dlt, const uint8_t *rec, size_t len, uint8_t *out,
 		break;
 	}
 	case DLT_LINUX_SLL:
-		hdr = 16;
+	case DLT_LINUX_SLL2: {
+		const uint8_t *proto = dlt == DLT_LINUX_SLL ? rec + 14 : rec;
+
+		hdr = dlt == DLT_LINUX_SLL ? 16 : 20;
 		if (len < hdr)
 			return 0;
-		type = (uint16_t)rec[14] << 8 | rec[15];
+		type = (uint16_t)proto[0] << 8 | proto[1];
 		break;
-	case DLT_LINUX_SLL2:
-		hdr = 20;
-		if (len < hdr)
-			return 0;
-		type = (uint16_t)rec[0] << 8 | rec[1];
-		break;
+	}
 	case DLT_RAW:
 	case DLT_IPV4:
 	case DLT_IPV6:

@@ -247,6 +247,17 @@ int wl_l7_sniff_recount(int ports_fd)
 	return err;
 }
 
+int wl_l7_info_read_pinned(struct wl_l7_info *info)
+{
+	int fd = wl_map_open("wl_l7_info"), err;
+
+	if (fd < 0)
+		return fd;
+	err = wl_l7_info_read(fd, info);
+	close(fd);
+	return err;
+}
+
 int wl_l7_sniff_read(struct wl_sniff *s)
 {
 	int fd = wl_map_open("wl_sniff"), err = 0;
@@ -269,26 +280,6 @@ int wl_l7_config_init(const struct wl_progs *p)
 	if (!err)
 		err = wl_l7_ports_defaults(wl_map_ports_fd(p));
 	return err ? err : wl_l7_sniff_set(wl_map_sniff_fd(p), wl_map_ports_fd(p), -1);
-}
-
-int wl_map_cmd_stats_fd(const struct wl_progs *p)
-{
-	return bpf_map__fd(p->xdp->maps.wl_cmd_stats);
-}
-
-int wl_map_ports_fd(const struct wl_progs *p)
-{
-	return bpf_map__fd(p->xdp->maps.wl_ports);
-}
-
-int wl_map_conns_fd(const struct wl_progs *p)
-{
-	return bpf_map__fd(p->xdp->maps.wl_conns);
-}
-
-int wl_map_sniff_fd(const struct wl_progs *p)
-{
-	return bpf_map__fd(p->xdp->maps.wl_sniff);
 }
 
 /* The sniffing line of `status`: learned ports against the bound, sniffs refused by it. */
@@ -315,15 +306,12 @@ static void sniff_status(json_object *root)
 int wl_l7_status(json_object *root)
 {
 	struct wl_l7_info info[WL_L7_PROTO_MAX];
-	json_object *arr = root ? json_object_new_array() : NULL;
-	int fd = wl_map_open("wl_l7_info"), err;
+	json_object *arr;
+	int err = wl_l7_info_read_pinned(info);
 
-	if (fd < 0)
-		return fd;
-	err = wl_l7_info_read(fd, info);
-	close(fd);
 	if (err)
 		return err;
+	arr = root ? json_object_new_array() : NULL;
 	if (!root)
 		printf("protocols:\n");
 	for (size_t i = 0; i < ARRAY_LEN(protos); i++) {

@@ -32,15 +32,12 @@ int wl_l7_ports_defaults(int ports_fd);
 int wl_l7_sniff_set(int sniff_fd, int ports_fd, long learn_max);
 /* wl_l7_sniff_set on the pinned wl_sniff, keeping the bound (0 when there is no such pin). */
 int wl_l7_sniff_recount(int ports_fd);
+/* The pinned wl_l7_info (WL_L7_PROTO_MAX entries); -errno when there is none. */
+int wl_l7_info_read_pinned(struct wl_l7_info *info);
 /* The pinned wl_sniff entry; -errno when there is none. */
 int wl_l7_sniff_read(struct wl_sniff *s);
 /* Names, default ports and the sniffing bound (kept), on freshly loaded programs. */
 int wl_l7_config_init(const struct wl_progs *p);
-
-int wl_map_cmd_stats_fd(const struct wl_progs *p);
-int wl_map_ports_fd(const struct wl_progs *p);
-int wl_map_conns_fd(const struct wl_progs *p);
-int wl_map_sniff_fd(const struct wl_progs *p);
 
 /* The protocols section of `status`: a table, or a "protocols" array added to root (JSON).
  * Reads the pinned wl_l7_info map; -errno when it cannot. */

@@ -346,6 +346,35 @@ int wl_l7_info_read(int fd, struct wl_l7_info *info)
 
 /* ---- the main programs ---- */
 
+/* The main objects of a hook pair (wl_progs, wl_entry), opened: 0, or -errno after one line. */
+static int main_objs_open(struct wl_xdp **xdp, struct wl_tc **tc)
+{
+	int err;
+
+	*xdp = wl_xdp__open();
+	*tc = wl_tc__open();
+	if (*xdp && *tc)
+		return 0;
+	err = -errno;
+	fprintf(stderr, "wirelens: cannot open BPF objects: %s\n", strerror(-err));
+	return err;
+}
+
+/* The main objects of a hook pair (wl_progs, wl_entry): destroyed, their pointers cleared. */
+static void main_objs_close(struct wl_xdp **xdp, struct wl_tc **tc)
+{
+	wl_tc__destroy(*tc);
+	wl_xdp__destroy(*xdp);
+	*tc = NULL;
+	*xdp = NULL;
+}
+
+/* The entry program of a hook (WL_PROG_XDP, WL_PROG_TC) in a pair of main objects. */
+static int main_prog_fd(const struct wl_xdp *xdp, const struct wl_tc *tc, int hook)
+{
+	return bpf_program__fd(hook == WL_PROG_XDP ? xdp->progs.wl_xdp : tc->progs.wl_tc);
+}
+
 /* Sets up the log of a main program: statistics, or everything with --verbose. */
 static void main_prog_log(struct bpf_program *prog, char *log, size_t len, bool verbose)
 {
@@ -379,6 +408,22 @@ static void object_failed(const char *hook, int err)
 			strerror(-err));
 }
 
+/* A main object's load: one line on stderr when it failed (the verifier's, or the object's),
+ * its program's verified instructions in *insns when it did not. Returns err. */
+static int main_prog_loaded(int err, const struct bpf_program *prog, const char *hook, char *log,
+			    bool verbose, __u32 *insns)
+{
+	if (err) {
+		if (bpf_program__fd(prog) < 0 && log[0])
+			main_prog_refused(bpf_program__name(prog), err, log, verbose);
+		else
+			object_failed(hook, err);
+		return err;
+	}
+	*insns = prog_verified_insns(bpf_program__fd(prog));
+	return 0;
+}
+
 /* Turns off every protocol program of a main object: they load one object each. */
 static void main_only(struct bpf_object *obj)
 {
@@ -410,13 +455,9 @@ int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 	memset(p, 0, sizeof(*p));
 	if (!log)
 		goto fail;
-	p->xdp = wl_xdp__open();
-	p->tc = wl_tc__open();
-	if (!p->xdp || !p->tc) {
-		err = -errno;
-		fprintf(stderr, "wirelens: cannot open BPF objects: %s\n", strerror(-err));
+	err = main_objs_open(&p->xdp, &p->tc);
+	if (err)
 		goto fail;
-	}
 	main_only(p->xdp->obj);
 	main_only(p->tc->obj);
 	if (o->flows_max) {
@@ -463,15 +504,10 @@ int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 			goto fail;
 	}
 	main_prog_log(p->xdp->progs.wl_xdp, log, log_len, o->verbose);
-	err = wl_xdp__load(p->xdp);
-	if (err) {
-		if (bpf_program__fd(p->xdp->progs.wl_xdp) < 0 && log[0])
-			main_prog_refused("wl_xdp", err, log, o->verbose);
-		else
-			object_failed("XDP", err);
+	err = main_prog_loaded(wl_xdp__load(p->xdp), p->xdp->progs.wl_xdp, "XDP", log, o->verbose,
+			       &p->main_insns[WL_PROG_XDP]);
+	if (err)
 		goto fail;
-	}
-	p->main_insns[WL_PROG_XDP] = prog_verified_insns(wl_progs_xdp_fd(p));
 	/* The TC object uses the very same maps. */
 	bpf_object__for_each_map(map, p->tc->obj)
 	{
@@ -494,15 +530,10 @@ int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 	}
 	log[0] = 0;
 	main_prog_log(p->tc->progs.wl_tc, log, log_len, o->verbose);
-	err = wl_tc__load(p->tc);
-	if (err) {
-		if (bpf_program__fd(p->tc->progs.wl_tc) < 0 && log[0])
-			main_prog_refused("wl_tc", err, log, o->verbose);
-		else
-			object_failed("TC", err);
+	err = main_prog_loaded(wl_tc__load(p->tc), p->tc->progs.wl_tc, "TC", log, o->verbose,
+			       &p->main_insns[WL_PROG_TC]);
+	if (err)
 		goto fail;
-	}
-	p->main_insns[WL_PROG_TC] = prog_verified_insns(wl_progs_tc_fd(p));
 	err = l7_load_all(p, o);
 	if (err) {
 		fprintf(stderr, "wirelens: cannot install the protocol programs: %s\n",
@@ -586,13 +617,9 @@ int wl_entry_load(struct wl_entry *e, __u8 netns_id, const struct wl_progs *p, c
 	int err;
 
 	memset(e, 0, sizeof(*e));
-	e->xdp = wl_xdp__open();
-	e->tc = wl_tc__open();
-	if (!e->xdp || !e->tc) {
-		err = -errno;
-		fprintf(stderr, "wirelens: cannot open BPF objects: %s\n", strerror(-err));
+	err = main_objs_open(&e->xdp, &e->tc);
+	if (err)
 		goto fail;
-	}
 	e->xdp->rodata->wl_netns_id = netns_id;
 	e->tc->rodata->wl_netns_id = netns_id;
 	err = entry_load_hook(e->xdp->obj, e->xdp->progs.wl_xdp, WL_PROG_XDP, p, pin_dir, verbose);
@@ -611,20 +638,12 @@ fail:
 
 void wl_entry_close(struct wl_entry *e)
 {
-	wl_tc__destroy(e->tc);
-	wl_xdp__destroy(e->xdp);
-	e->tc = NULL;
-	e->xdp = NULL;
+	main_objs_close(&e->xdp, &e->tc);
 }
 
-int wl_entry_xdp_fd(const struct wl_entry *e)
+int wl_entry_prog_fd(const struct wl_entry *e, int hook)
 {
-	return bpf_program__fd(e->xdp->progs.wl_xdp);
-}
-
-int wl_entry_tc_fd(const struct wl_entry *e)
-{
-	return bpf_program__fd(e->tc->progs.wl_tc);
+	return main_prog_fd(e->xdp, e->tc, hook);
 }
 
 void wl_progs_close(struct wl_progs *p)
@@ -634,35 +653,17 @@ void wl_progs_close(struct wl_progs *p)
 			bpf_object__close(p->l7_obj[h][proto]);
 			p->l7_obj[h][proto] = NULL;
 		}
-	wl_tc__destroy(p->tc);
-	wl_xdp__destroy(p->xdp);
-	p->tc = NULL;
-	p->xdp = NULL;
+	main_objs_close(&p->xdp, &p->tc);
 }
 
-int wl_progs_xdp_fd(const struct wl_progs *p)
+int wl_progs_prog_fd(const struct wl_progs *p, int hook)
 {
-	return bpf_program__fd(p->xdp->progs.wl_xdp);
+	return main_prog_fd(p->xdp, p->tc, hook);
 }
 
-int wl_progs_tc_fd(const struct wl_progs *p)
+int wl_progs_map_fd(const struct wl_progs *p, const char *name)
 {
-	return bpf_program__fd(p->tc->progs.wl_tc);
-}
-
-int wl_map_flows_fd(const struct wl_progs *p)
-{
-	return bpf_map__fd(p->xdp->maps.wl_flows);
-}
-
-int wl_map_counters_fd(const struct wl_progs *p)
-{
-	return bpf_map__fd(p->xdp->maps.wl_counters);
-}
-
-int wl_map_frags_fd(const struct wl_progs *p)
-{
-	return bpf_map__fd(p->xdp->maps.wl_frags);
+	return bpf_object__find_map_fd_by_name(p->xdp->obj, name);
 }
 
 int wl_counters_read(int fd, struct wl_counters *sum)

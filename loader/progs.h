@@ -64,20 +64,30 @@ struct wl_entry {
 int wl_entry_load(struct wl_entry *e, __u8 netns_id, const struct wl_progs *p, const char *pin_dir,
 		  bool verbose);
 void wl_entry_close(struct wl_entry *e);
-int wl_entry_xdp_fd(const struct wl_entry *e);
-int wl_entry_tc_fd(const struct wl_entry *e);
+/* The entry program of a hook: WL_PROG_XDP or WL_PROG_TC. */
+int wl_entry_prog_fd(const struct wl_entry *e, int hook);
+#define wl_entry_xdp_fd(e) wl_entry_prog_fd(e, WL_PROG_XDP)
+#define wl_entry_tc_fd(e)  wl_entry_prog_fd(e, WL_PROG_TC)
 
 /* wl_l7_info map contents (WL_L7_PROTO_MAX entries). */
 int wl_l7_info_write(int fd, const struct wl_l7_info *info);
 int wl_l7_info_read(int fd, struct wl_l7_info *info);
 
-int wl_progs_xdp_fd(const struct wl_progs *p);
-int wl_progs_tc_fd(const struct wl_progs *p);
+/* The main program of a hook: WL_PROG_XDP or WL_PROG_TC. */
+int wl_progs_prog_fd(const struct wl_progs *p, int hook);
+#define wl_progs_xdp_fd(p) wl_progs_prog_fd(p, WL_PROG_XDP)
+#define wl_progs_tc_fd(p)  wl_progs_prog_fd(p, WL_PROG_TC)
 
-/* Map fds (owned by the XDP object; the TC object reuses them). */
-int wl_map_flows_fd(const struct wl_progs *p);
-int wl_map_counters_fd(const struct wl_progs *p);
-int wl_map_frags_fd(const struct wl_progs *p);
+/* A map's fd by its name ("wl_flows"): the XDP object owns the maps, the TC object and the
+ * protocol programs reuse them. The maps the tests and replay read by name: */
+int wl_progs_map_fd(const struct wl_progs *p, const char *name);
+#define wl_map_flows_fd(p)     wl_progs_map_fd(p, "wl_flows")
+#define wl_map_counters_fd(p)  wl_progs_map_fd(p, "wl_counters")
+#define wl_map_frags_fd(p)     wl_progs_map_fd(p, "wl_frags")
+#define wl_map_cmd_stats_fd(p) wl_progs_map_fd(p, "wl_cmd_stats")
+#define wl_map_ports_fd(p)     wl_progs_map_fd(p, "wl_ports")
+#define wl_map_conns_fd(p)     wl_progs_map_fd(p, "wl_conns")
+#define wl_map_sniff_fd(p)     wl_progs_map_fd(p, "wl_sniff")
 
 /* Reading maps: per-CPU values summed. */
 int wl_counters_read(int fd, struct wl_counters *sum);

@@ -200,15 +200,10 @@ static void session_drop_programs(struct wl_attach_session *s)
 static bool l7_set_pinned(const struct wl_load_opts *o)
 {
 	struct wl_l7_info info[WL_L7_PROTO_MAX];
-	int fd = wl_map_open("wl_l7_info"), err;
 
 	if (!o->l7_select)
 		return true;
-	if (fd < 0)
-		return false;
-	err = wl_l7_info_read(fd, info);
-	close(fd);
-	if (err)
+	if (wl_l7_info_read_pinned(info))
 		return false;
 	for (unsigned int p = 1; p < WL_L7_PROTO_MAX; p++)
 		if (!!info[p].wanted != !!(o->l7_mask & (1u << p)))
