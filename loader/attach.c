@@ -21,6 +21,7 @@
 
 #include "progs.h"
 #include "attach.h"
+#include "params.h"
 #include "pins.h"
 #include "l7cfg.h"
 #include "netns.h"
@@ -142,18 +143,18 @@ int wl_attach_option(struct wl_attach_req *r, int opt, const char *arg)
 			return 2;
 		r->learned_ports_max = v;
 		return 0;
-	case WL_OPT_TC_MODE:
-		if (!strcmp(arg, "auto"))
-			r->tc_mode = WL_TC_AUTO;
-		else if (!strcmp(arg, "tcx"))
-			r->tc_mode = WL_TC_TCX;
-		else if (!strcmp(arg, "cls"))
-			r->tc_mode = WL_TC_CLS;
-		else {
+	case WL_OPT_TC_MODE: {
+		static const struct wl_param_word modes[] = {
+			{"auto", WL_TC_AUTO}, {"tcx", WL_TC_TCX}, {"cls", WL_TC_CLS}, {}};
+		int mode;
+
+		if (wl_params_word(arg, modes, &mode)) {
 			fprintf(stderr, "wirelens: --tc-mode auto|tcx|cls, not '%s'\n", arg);
 			return 2;
 		}
+		r->tc_mode = mode;
 		return 0;
+	}
 	}
 	return -1;
 }

@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
+#include "verbs.h"
 #include "progs.h"
 #include "commands.h"
 #include "l7cfg.h"
@@ -192,7 +193,7 @@ static const struct wl_param commands_params[] = {
 	{"protocol", CMD_PROTOCOL, "PROTO", "only this protocol's commands"},
 	{"server", CMD_SERVER, "ADDR[:PORT]",
 	 "only this server: 198.18.0.2, 198.18.0.2:6379, [2001:db8::1]:6379\nor :6379"},
-	{NULL, 0, NULL, NULL},
+	{},
 };
 
 static void protocols_note(FILE *f)
@@ -202,7 +203,6 @@ static void protocols_note(FILE *f)
 
 const struct wl_verb_params wl_commands_params = {
 	.verb = "commands",
-	.synopsis = "",
 	.summary = "per-command statistics of the application protocols seen: requests,\n"
 		   "  responses, errors, bytes and latency (request seen -> first response byte)",
 	.params = commands_params,
@@ -319,6 +319,14 @@ static void cmd_line_fill(struct cmd_line *c, const struct wl_cmd_row *r)
 	}
 }
 
+/* The counts of a command, after its labels, as `commands --json` prints them. */
+#define CMD_FIELD(member) WL_JSON_FIELD(struct wl_cmd_stats, member)
+static const struct wl_json_field cmd_stats_json[] = {
+	CMD_FIELD(requests), CMD_FIELD(responses),     CMD_FIELD(errors),
+	CMD_FIELD(misses),   CMD_FIELD(request_bytes), CMD_FIELD(response_bytes),
+};
+#undef CMD_FIELD
+
 /* Reads and sorts the map, keeps the rows the filters let through. -1 after one line. */
 static int commands_collect(int fd, const struct wl_commands_view *v, struct cmd_lines *cl)
 {
@@ -360,14 +368,7 @@ static json_object *commands_json(const struct cmd_lines *cl, bool replay)
 		json_object *o = json_object_new_object(), *lat = NULL;
 
 		wl_cmd_labels_json(o, &c->l);
-		json_object_object_add(o, "requests", json_object_new_uint64(st->requests));
-		json_object_object_add(o, "responses", json_object_new_uint64(st->responses));
-		json_object_object_add(o, "errors", json_object_new_uint64(st->errors));
-		json_object_object_add(o, "misses", json_object_new_uint64(st->misses));
-		json_object_object_add(o, "request_bytes",
-				       json_object_new_uint64(st->request_bytes));
-		json_object_object_add(o, "response_bytes",
-				       json_object_new_uint64(st->response_bytes));
+		WL_JSON_ADD_FIELDS(o, st, cmd_stats_json);
 		/* a replay's latencies would time the replay, not the capture: null */
 		if (!replay) {
 			lat = json_object_new_object();
@@ -425,7 +426,7 @@ int wl_commands_show(int fd, const struct wl_commands_view *v, json_object **jso
 
 static const struct wl_param ports_params[] = {
 	{"json", CMD_JSON, NULL, "JSON output (list)"},
-	{NULL, 0, NULL, NULL},
+	{},
 };
 
 const struct wl_verb_params wl_ports_params = {

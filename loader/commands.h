@@ -9,12 +9,6 @@
 #include <linux/types.h>
 #include "maps/wirelens.h"
 
-#include "params.h"
-
-extern const struct wl_verb_params wl_commands_params, wl_ports_params;
-int wl_cmd_commands(int argc, char **argv);
-int wl_cmd_ports(int argc, char **argv);
-
 /* The commands view over a wl_cmd_stats map (fd): what `commands` and `replay` print. */
 struct wl_commands_view {
 	bool json;

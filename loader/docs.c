@@ -24,7 +24,7 @@ static const struct wl_param global_params[] = {
 	 "work on the interfaces of that network namespace (/run/netns/NAME\n"
 	 "or PATH); the pins stay in this bpffs. Before or after the verb"},
 	{"version", 'V', NULL, "version, git commit and map ABI version"},
-	{NULL, 0, NULL, NULL},
+	{},
 };
 
 const struct wl_verb_params wl_global_params = {

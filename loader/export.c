@@ -14,8 +14,11 @@
 #include <netdb.h>
 #include <bpf/bpf.h>
 
+#include "verbs.h"
 #include "export.h"
 #include "progs.h"
+#include "commands.h"
+#include "views.h"
 
 enum {
 	EXP_PROMETHEUS = 'p',
@@ -44,12 +47,11 @@ static const struct wl_param export_params[] = {
 	 "print the Prometheus exposition on stdout and exit (no server);\n"
 	 "with --ipfix: one scan that ends every flow, then exit"},
 	{"verbose", EXP_VERBOSE, NULL, "one line per IPFIX export and per refused scrape"},
-	{NULL, 0, NULL, NULL},
+	{},
 };
 
 const struct wl_verb_params wl_export_params = {
 	.verb = "export",
-	.synopsis = "",
 	.summary = "serve the maps to Prometheus and/or send them to an IPFIX collector,\n"
 		   "  until SIGTERM or SIGINT; read-only: both only read the pinned maps",
 	.params = export_params,
@@ -202,10 +204,8 @@ static int export_option(int key, const char *value, void *ctx)
 			o->domain = v;
 		break;
 	case EXP_ONCE:
-		o->once = true;
-		break;
 	case EXP_VERBOSE:
-		o->verbose = true;
+		*(key == EXP_ONCE ? &o->once : &o->verbose) = true;
 		break;
 	}
 	return why ? wl_params_bad_value(&wl_export_params, key, value, why) : 0;
@@ -220,6 +220,25 @@ int wl_export_map_open(const char *name)
 	snprintf(path, sizeof(path), "%s/%s", wl_pin_dir(), name);
 	fd = bpf_obj_get_opts(path, &opts);
 	return fd < 0 ? -errno : fd;
+}
+
+int wl_export_flows_read(struct wl_flow_row **rows, size_t *n)
+{
+	int fd = wl_export_map_open("wl_flows"), err = fd < 0 ? fd : wl_flows_read(fd, rows, n);
+
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+int wl_export_cmds_read(struct wl_cmd_row **rows, size_t *n)
+{
+	int fd = wl_export_map_open("wl_cmd_stats"),
+	    err = fd < 0 ? fd : wl_cmd_stats_read(fd, rows, n);
+
+	if (fd >= 0)
+		close(fd);
+	return err;
 }
 
 __u64 wl_clock_ns(int clock)

@@ -12,13 +12,15 @@
 #include <sys/socket.h>
 #include <linux/types.h>
 #include "maps/wirelens.h"
-#include "params.h"
-
-extern const struct wl_verb_params wl_export_params;
-int wl_cmd_export(int argc, char **argv);
 
 /* A pinned map opened read-only (what the exporters need, nothing more); -errno. */
 int wl_export_map_open(const char *name);
+/* The flow table (views.h) and the command statistics (commands.h) read from their pins opened
+ * read-only: rows malloc'ed (the caller frees); -errno, nothing to free, when they cannot be. */
+struct wl_flow_row;
+struct wl_cmd_row;
+int wl_export_flows_read(struct wl_flow_row **rows, size_t *n);
+int wl_export_cmds_read(struct wl_cmd_row **rows, size_t *n);
 
 /* CLOCK_MONOTONIC ns (the BPF programs' clock) -> wall-clock ms since the epoch, given both
  * clocks read now. */

@@ -405,11 +405,8 @@ static void scan_flows(struct scan *sc, bool final)
 	const __u64 idle = x->o.idle_s * 1000000000ULL, active = x->o.active_s * 1000000000ULL;
 	struct wl_flow_row *rows;
 	size_t n;
-	int fd = wl_export_map_open("wl_flows"), err = fd < 0 ? fd : wl_flows_read(fd, &rows, &n);
 
-	if (fd >= 0)
-		close(fd);
-	if (err)
+	if (wl_export_flows_read(&rows, &n))
 		return; /* nothing attached (yet): nothing to send */
 	for (size_t i = 0; i < n; i++) {
 		const struct wl_flow_row *r = &rows[i];
@@ -471,12 +468,8 @@ static void scan_commands(struct scan *sc)
 	struct wl_ipfix *x = sc->x;
 	struct wl_cmd_row *rows;
 	size_t n;
-	int fd = wl_export_map_open("wl_cmd_stats"),
-	    err = fd < 0 ? fd : wl_cmd_stats_read(fd, &rows, &n);
 
-	if (fd >= 0)
-		close(fd);
-	if (err)
+	if (wl_export_cmds_read(&rows, &n))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		const struct wl_cmd_row *r = &rows[i];

@@ -135,12 +135,8 @@ static int write_commands(FILE *f)
 	struct wl_cmd_labels *labels;
 	struct wl_cmd_row *rows;
 	size_t n;
-	int fd = wl_export_map_open("wl_cmd_stats"), err;
+	int err = wl_export_cmds_read(&rows, &n);
 
-	if (fd < 0)
-		return fd;
-	err = wl_cmd_stats_read(fd, &rows, &n);
-	close(fd);
 	if (err)
 		return err;
 	labels = calloc(n ? n : 1, sizeof(*labels));
@@ -184,26 +180,13 @@ struct iface_sum {
 	__u64 packets, bytes, flows;
 };
 
-static int write_interfaces(FILE *f)
+/* The flow table summed by interface (and namespace): calloc'ed, *ns rows; NULL without memory. */
+static struct iface_sum *iface_sums(const struct wl_flow_row *rows, size_t n, size_t *ns_out)
 {
-	struct wl_iface_names names = {};
-	struct iface_sum *sums = NULL;
-	struct wl_flow_row *rows;
-	size_t n, ns = 0;
-	int fd = wl_export_map_open("wl_flows"), err;
+	struct iface_sum *sums = calloc(n ? n : 1, sizeof(*sums));
+	size_t ns = 0;
 
-	if (fd < 0)
-		return fd;
-	err = wl_flows_read(fd, &rows, &n);
-	close(fd);
-	if (err)
-		return err;
-	sums = calloc(n ? n : 1, sizeof(*sums));
-	if (!sums) {
-		free(rows);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; sums && i < n; i++) {
 		size_t j = 0;
 
 		while (j < ns && (sums[j].ifindex != rows[i].k.ifindex ||
@@ -217,6 +200,24 @@ static int write_interfaces(FILE *f)
 		sums[j].bytes += rows[i].s.bytes;
 		sums[j].flows++;
 	}
+	*ns_out = ns;
+	return sums;
+}
+
+static int write_interfaces(FILE *f)
+{
+	struct wl_iface_names names = {};
+	struct iface_sum *sums;
+	struct wl_flow_row *rows;
+	size_t n, ns;
+	int err = wl_export_flows_read(&rows, &n);
+
+	if (err)
+		return err;
+	sums = iface_sums(rows, n, &ns);
+	free(rows);
+	if (!sums)
+		return -ENOMEM;
 	wl_iface_names_load(&names);
 	for (int m = 0; m < 3; m++) {
 		static const char *const fam[][3] = {
@@ -246,7 +247,6 @@ static int write_interfaces(FILE *f)
 	}
 	wl_iface_names_free(&names);
 	free(sums);
-	free(rows);
 	return 0;
 }
 

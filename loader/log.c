@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
+#include "verbs.h"
 #include "attach.h"
 #include "fmt.h"
 #include "l7cfg.h"
@@ -45,12 +46,11 @@ static const struct wl_param log_params[] = {
 	 "one line per packet (addresses, ports, length, hook)\ninstead of per pair"},
 	{"count", LOG_COUNT, "N", "stop after N events"},
 	{"duration", LOG_DURATION, "SECONDS", "stop after that long"},
-	{NULL, 0, NULL, NULL},
+	{},
 };
 
 const struct wl_verb_params wl_log_params = {
 	.verb = "log",
-	.synopsis = "",
 	.summary = "request/response pairs as they complete: time, client -> server, protocol,\n"
 		   "  command, status (ok, error, miss), latency; never payload, keys or SQL text",
 	.params = log_params,

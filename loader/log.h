@@ -5,12 +5,8 @@
 
 #include <stdbool.h>
 #include "maps/wirelens.h"
-#include "params.h"
 
 struct json_object;
-
-extern const struct wl_verb_params wl_log_params;
-int wl_cmd_log(int argc, char **argv);
 
 /* The event log's counters (CPUs summed) and its configuration (who reads). 0 or -errno. */
 int wl_log_read(struct wl_log_stats *st, struct wl_log_cfg *cfg);

@@ -15,20 +15,17 @@
 #include "l7cfg.h"
 #include "iface.h"
 #include "log.h"
-#include "top.h"
 #include "netns.h"
 #include "params.h"
 #include "probe.h"
 #include "verbs.h"
 #include "progs.h"
 #include "rules.h"
-#include "replay.h"
 #include "views.h"
-#include "watch.h"
 
 static const struct wl_param attach_params[] = {
 	WL_ATTACH_PARAMS,
-	{NULL, 0, NULL, NULL},
+	{},
 };
 
 static const struct wl_verb_params attach_verb_params = {
@@ -96,12 +93,15 @@ static int cmd_attach(int argc, char **argv)
 }
 
 enum { DETACH_ALL = 256, DETACH_KEEP_MAPS };
+struct detach_opts {
+	int all, keep;
+};
 
 static const struct wl_param detach_params[] = {
 	{"all", DETACH_ALL, NULL, "every attachment (only the namespace's with --netns)"},
 	{"keep-maps", DETACH_KEEP_MAPS, NULL,
 	 "keep the maps pinned (counters survive) when nothing is left"},
-	{NULL, 0, NULL, NULL},
+	{},
 };
 
 const struct wl_verb_params wl_detach_params = {
@@ -109,10 +109,6 @@ const struct wl_verb_params wl_detach_params = {
 	.synopsis = "IFACE... | --all",
 	.summary = "detach from interfaces; unpin the maps when nothing is left attached",
 	.params = detach_params,
-};
-
-struct detach_opts {
-	int all, keep;
 };
 
 static int detach_option(int key, const char *value, void *ctx)
@@ -196,7 +192,6 @@ static int cmd_detach(int argc, char **argv)
 
 static const struct wl_verb_params reset_params = {
 	.verb = "reset",
-	.synopsis = "",
 	.summary = "zero every counter, the flow table and the command statistics without "
 		   "detaching",
 };

@@ -149,3 +149,13 @@ int wl_params_parse_no_args(const struct wl_verb_params *v, int argc, char **arg
 	}
 	return err;
 }
+
+int wl_params_word(const char *value, const struct wl_param_word *words, int *out)
+{
+	for (; words->word; words++)
+		if (!strcmp(value, words->word)) {
+			*out = words->value;
+			return 0;
+		}
+	return -1;
+}

@@ -57,6 +57,14 @@ int wl_params_parse(const struct wl_verb_params *v, int argc, char **argv,
 int wl_params_parse_no_args(const struct wl_verb_params *v, int argc, char **argv,
 			    int (*opt)(int key, const char *value, void *ctx), void *ctx);
 
+/* A word an option takes and what it stands for ({"tcx", WL_TC_TCX}); a list ends with {}. */
+struct wl_param_word {
+	const char *word;
+	int value;
+};
+/* The value of the word in words that value is: 0 with *out set, or -1 when it is none. */
+int wl_params_word(const char *value, const struct wl_param_word *words, int *out);
+
 /* The usage text: "usage: wirelens VERB [options] SYNOPSIS", the summary, every option. */
 void wl_params_usage(const struct wl_verb_params *v, FILE *f);
 

@@ -22,7 +22,7 @@
 #include "params.h"
 #include "probe.h"
 #include "progs.h"
-#include "replay.h"
+#include "verbs.h"
 #include "views.h"
 #include "wl_xdp.skel.h"
 
@@ -50,7 +50,7 @@ static const struct wl_param replay_params[] = {
 	{"no-l7", REPLAY_NO_L7, NULL, "L2-L4 only: no protocol parser"},
 	{"verbose", REPLAY_VERBOSE, NULL,
 	 "libbpf's messages and the end of a refusing verifier's log"},
-	{NULL, 0, NULL, NULL},
+	{},
 };
 
 const struct wl_verb_params wl_replay_params = {
@@ -140,6 +140,17 @@ static void ns_to_iso(__u64 ns, char *buf, size_t len)
 	snprintf(buf + n, len - n, ".%06lluZ", (unsigned long long)(ns % 1000000000ULL / 1000));
 }
 
+#define FILE_FIELD(member) WL_JSON_FIELD(struct wl_replay_stats, member)
+/* The counts of a file, after its name and link type, as `replay --json` prints them. */
+static const struct wl_json_field file_stats_json[] = {
+	FILE_FIELD(frames),	     FILE_FIELD(run),	       FILE_FIELD(rewritten),
+	FILE_FIELD(unsupported),     FILE_FIELD(run_errors),   FILE_FIELD(too_big),
+	FILE_FIELD(too_big_ipv4),    FILE_FIELD(too_big_ipv6), FILE_FIELD(too_big_frag_v4),
+	FILE_FIELD(too_big_frag_v6), FILE_FIELD(too_big_vlan), FILE_FIELD(too_big_qinq),
+	FILE_FIELD(max_len),
+};
+#undef FILE_FIELD
+
 static json_object *file_json(const char *path, const struct wl_replay_stats *st)
 {
 	json_object *o = json_object_new_object();
@@ -149,19 +160,7 @@ static json_object *file_json(const char *path, const struct wl_replay_stats *st
 	ns_to_iso(st->last_ts_ns, last, sizeof(last));
 	json_object_object_add(o, "file", json_object_new_string(path));
 	json_object_object_add(o, "link_type", json_object_new_string(st->linktype));
-	json_object_object_add(o, "frames", json_object_new_uint64(st->frames));
-	json_object_object_add(o, "run", json_object_new_uint64(st->run));
-	json_object_object_add(o, "rewritten", json_object_new_uint64(st->rewritten));
-	json_object_object_add(o, "unsupported", json_object_new_uint64(st->unsupported));
-	json_object_object_add(o, "run_errors", json_object_new_uint64(st->run_errors));
-	json_object_object_add(o, "too_big", json_object_new_uint64(st->too_big));
-	json_object_object_add(o, "too_big_ipv4", json_object_new_uint64(st->too_big_ipv4));
-	json_object_object_add(o, "too_big_ipv6", json_object_new_uint64(st->too_big_ipv6));
-	json_object_object_add(o, "too_big_frag_v4", json_object_new_uint64(st->too_big_frag_v4));
-	json_object_object_add(o, "too_big_frag_v6", json_object_new_uint64(st->too_big_frag_v6));
-	json_object_object_add(o, "too_big_vlan", json_object_new_uint64(st->too_big_vlan));
-	json_object_object_add(o, "too_big_qinq", json_object_new_uint64(st->too_big_qinq));
-	json_object_object_add(o, "max_len", json_object_new_uint64(st->max_len));
+	WL_JSON_ADD_FIELDS(o, st, file_stats_json);
 	json_object_object_add(o, "first_ts", st->frames ? json_object_new_string(first) : NULL);
 	json_object_object_add(o, "last_ts", st->frames ? json_object_new_string(last) : NULL);
 	json_object_object_add(o, "first_ts_ns",

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
+#include "verbs.h"
 #include "attach.h"
 #include "blocked.h"
 #include "params.h"
@@ -25,7 +26,7 @@
 
 static const struct wl_param list_opts[] = {
 	{"json", OPT_JSON, NULL, "JSON output"},
-	{NULL, 0, NULL, NULL},
+	{},
 };
 
 static const struct wl_verb_params rule_del_params = {
@@ -36,7 +37,6 @@ static const struct wl_verb_params rule_del_params = {
 
 static const struct wl_verb_params rule_list_params = {
 	.verb = "rule list",
-	.synopsis = "",
 	.summary = "the active rules, best first, with their packets, bytes and (L7) connections",
 	.params = list_opts,
 };
@@ -58,7 +58,6 @@ static const struct wl_verb_params rule_load_params = {
 
 static const struct wl_verb_params rule_flush_params = {
 	.verb = "rule flush",
-	.synopsis = "",
 	.summary = "remove every rule (the policy stays)",
 };
 
@@ -182,14 +181,50 @@ out:
 	return err ? 1 : 0;
 }
 
-static int cmd_del(int argc, char **argv)
+/* A change of the active set: 0, or -errno after one line on stderr (nothing is written). */
+typedef int (*rules_change_fn)(struct wl_ruleset *s, unsigned long arg);
+
+/* Reads the active set under the lock, changes it and writes it whole: 0, or 1 after one line. */
+static int rules_change(rules_change_fn change, unsigned long arg)
 {
 	struct wl_filter_fds f;
 	struct wl_ruleset s;
+	int lock, err;
+
+	if (rules_open(&f, &lock))
+		return 1;
+	err = wl_ruleset_read(&f, &s);
+	if (err)
+		fprintf(stderr, "wirelens: cannot read the rules: %s\n", strerror(-err));
+	else
+		err = change(&s, arg);
+	if (!err)
+		err = wl_ruleset_write(&f, &s);
+	wl_ruleset_free(&s);
+	rules_close(&f, lock);
+	return err ? 1 : 0;
+}
+
+static int rule_del(struct wl_ruleset *s, unsigned long id)
+{
+	size_t i;
+
+	for (i = 0; i < s->n && s->rules[i].r.id != id; i++)
+		;
+	if (i == s->n) {
+		fprintf(stderr, "wirelens: rule del: no rule %lu\n", id);
+		return -ENOENT;
+	}
+	memmove(&s->rules[i], &s->rules[i + 1], (s->n - i - 1) * sizeof(s->rules[0]));
+	s->n--;
+	return 0;
+}
+
+static int cmd_del(int argc, char **argv)
+{
 	unsigned long id;
 	char *end;
-	int first, lock, err;
-	size_t i;
+	int first, err;
 
 	err = no_args(&rule_del_params, argc, argv, &first);
 	if (err)
@@ -205,83 +240,46 @@ static int cmd_del(int argc, char **argv)
 		fprintf(stderr, "wirelens: rule del: '%s' is not a rule id\n", argv[first]);
 		return 2;
 	}
-	if (rules_open(&f, &lock))
-		return 1;
-	err = wl_ruleset_read(&f, &s);
-	if (err) {
-		fprintf(stderr, "wirelens: cannot read the rules: %s\n", strerror(-err));
-		goto out;
-	}
-	for (i = 0; i < s.n && s.rules[i].r.id != id; i++)
-		;
-	if (i == s.n) {
-		fprintf(stderr, "wirelens: rule del: no rule %lu\n", id);
-		err = -ENOENT;
-		goto out;
-	}
-	memmove(&s.rules[i], &s.rules[i + 1], (s.n - i - 1) * sizeof(s.rules[0]));
-	s.n--;
-	err = wl_ruleset_write(&f, &s);
-out:
-	wl_ruleset_free(&s);
-	rules_close(&f, lock);
-	return err ? 1 : 0;
+	return rules_change(rule_del, id);
+}
+
+static int rule_policy(struct wl_ruleset *s, unsigned long policy)
+{
+	s->policy = policy;
+	return 0;
 }
 
 static int cmd_policy(int argc, char **argv)
 {
-	struct wl_filter_fds f;
-	struct wl_ruleset s;
-	int first, lock, err;
-	__u8 policy;
+	int first, err = no_args(&rule_policy_params, argc, argv, &first);
 
-	err = no_args(&rule_policy_params, argc, argv, &first);
 	if (err)
 		return err < 0 ? 0 : err;
 	if (argc - first != 1 || (strcmp(argv[first], "allow") && strcmp(argv[first], "deny"))) {
 		fprintf(stderr, "wirelens: rule policy takes allow or deny\n");
 		return 2;
 	}
-	policy = !strcmp(argv[first], "deny") ? WL_ACT_DENY : WL_ACT_ALLOW;
-	if (rules_open(&f, &lock))
-		return 1;
-	err = wl_ruleset_read(&f, &s);
-	if (err)
-		fprintf(stderr, "wirelens: cannot read the rules: %s\n", strerror(-err));
-	else {
-		s.policy = policy;
-		err = wl_ruleset_write(&f, &s);
-	}
-	wl_ruleset_free(&s);
-	rules_close(&f, lock);
-	return err ? 1 : 0;
+	return rules_change(rule_policy, !strcmp(argv[first], "deny") ? WL_ACT_DENY : WL_ACT_ALLOW);
+}
+
+static int rule_flush(struct wl_ruleset *s, unsigned long unused)
+{
+	(void)unused;
+	s->n = 0;
+	return 0;
 }
 
 static int cmd_flush(int argc, char **argv)
 {
-	struct wl_filter_fds f;
-	struct wl_ruleset s;
-	int first, lock, err;
+	int first, err = no_args(&rule_flush_params, argc, argv, &first);
 
-	err = no_args(&rule_flush_params, argc, argv, &first);
 	if (err)
 		return err < 0 ? 0 : err;
 	if (first < argc) {
 		fprintf(stderr, "wirelens: rule flush takes no arguments\n");
 		return 2;
 	}
-	if (rules_open(&f, &lock))
-		return 1;
-	err = wl_ruleset_read(&f, &s);
-	if (err)
-		fprintf(stderr, "wirelens: cannot read the rules: %s\n", strerror(-err));
-	else {
-		s.n = 0;
-		err = wl_ruleset_write(&f, &s);
-	}
-	wl_ruleset_free(&s);
-	rules_close(&f, lock);
-	return err ? 1 : 0;
+	return rules_change(rule_flush, 0);
 }
 
 /* Splits a line into words (blanks); '#' starts a comment. Returns the word count or -1. */

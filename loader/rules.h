@@ -4,10 +4,6 @@
 #define WL_LOADER_RULES_H
 
 #include <json-c/json.h>
-#include "params.h"
-
-extern const struct wl_verb_params wl_rule_params;
-int wl_cmd_rule(int argc, char **argv);
 
 /* The filter lines of `status`: rule count and policy (a "filter" object into root when JSON).
  * Silent when the filter maps are not pinned. */

@@ -186,12 +186,11 @@ static const struct wl_param rule_add_opts[] = {
 	{"priority", OPT_PRIORITY, "N",
 	 "the highest matching priority wins (default 0);\n"
 	 "ties go to the rule added first"},
-	{NULL, 0, NULL, NULL},
+	{},
 };
 
 const struct wl_verb_params wl_rule_add_params = {
 	.verb = "rule add",
-	.synopsis = "",
 	.summary = "add a filter rule to the active set; prints its id",
 	.params = rule_add_opts,
 	.notes = "The conditions of a rule are ANDed; a condition not given matches anything.\n"
@@ -411,16 +410,18 @@ static int rule_opt(int key, const char *value, void *ctx)
 			return bad(c, key, value, "no such interface");
 		r->fields |= WL_RF_IFACE;
 		return 0;
-	case OPT_DIR:
-		if (!strcmp(value, "in"))
-			r->dirs = WL_RULE_IN;
-		else if (!strcmp(value, "out"))
-			r->dirs = WL_RULE_OUT;
-		else if (!strcmp(value, "both"))
-			r->dirs = WL_RULE_IN | WL_RULE_OUT;
-		else
+	case OPT_DIR: {
+		static const struct wl_param_word dirs[] = {{"in", WL_RULE_IN},
+							    {"out", WL_RULE_OUT},
+							    {"both", WL_RULE_IN | WL_RULE_OUT},
+							    {}};
+		int d;
+
+		if (wl_params_word(value, dirs, &d))
 			return bad(c, key, value, "in, out or both");
+		r->dirs = d;
 		return 0;
+	}
 	case OPT_SRC:
 	case OPT_DST:
 		if (r->fields & (key == OPT_DST ? WL_RF_DST : WL_RF_SRC))

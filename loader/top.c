@@ -25,7 +25,7 @@
 #include "commands.h"
 #include "l7cfg.h"
 #include "progs.h"
-#include "top.h"
+#include "verbs.h"
 #include "views.h"
 
 enum {
@@ -44,12 +44,11 @@ static const struct wl_param top_params[] = {
 	{"protocol", TOP_PROTOCOL, "PROTO", "commands of this protocol only (key p cycles)"},
 	{"view", TOP_VIEW, "commands|flows", "the view to start with (keys c, f, Tab)"},
 	{"json", TOP_JSON, NULL, "one JSON object per refresh (not a terminal view)"},
-	{NULL, 0, NULL, NULL},
+	{},
 };
 
 const struct wl_verb_params wl_top_params = {
 	.verb = "top",
-	.synopsis = "",
 	.summary = "live rates and latencies per command, the busiest flows, the skip counters",
 	.params = top_params,
 	.notes = "  keys: q quit, c commands, f flows, Tab switch, s next sort column,\n"
@@ -96,14 +95,16 @@ static int top_option(int key, const char *value, void *ctx)
 		if (!o->proto)
 			return wl_params_bad_value(&wl_top_params, key, value, "unknown protocol");
 		break;
-	case TOP_VIEW:
-		if (!strcmp(value, "commands"))
-			o->view = VIEW_COMMANDS;
-		else if (!strcmp(value, "flows"))
-			o->view = VIEW_FLOWS;
-		else
+	case TOP_VIEW: {
+		static const struct wl_param_word views[] = {
+			{"commands", VIEW_COMMANDS}, {"flows", VIEW_FLOWS}, {}};
+		int v;
+
+		if (wl_params_word(value, views, &v))
 			return wl_params_bad_value(&wl_top_params, key, value, "commands or flows");
+		o->view = v;
 		break;
+	}
 	case TOP_JSON:
 		o->json = 1;
 		break;

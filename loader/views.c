@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
+#include "verbs.h"
 #include "progs.h"
 #include "abi.h"
 #include "attach.h"
@@ -234,12 +235,11 @@ enum { VIEW_JSON = 'j', VIEW_SORT = 's', VIEW_LIMIT = 'l' };
 
 static const struct wl_param status_params[] = {
 	{"json", VIEW_JSON, NULL, "JSON output"},
-	{NULL, 0, NULL, NULL},
+	{},
 };
 
 const struct wl_verb_params wl_status_params = {
 	.verb = "status",
-	.synopsis = "",
 	.summary = "attachments (interface, namespace, hook, mode, link and program ids, since),\n"
 		   "  map fill levels, counters by reason, the XDP mode and why",
 	.params = status_params,
@@ -536,12 +536,11 @@ static const struct wl_param flows_params[] = {
 	{"json", VIEW_JSON, NULL, "JSON output"},
 	{"sort", VIEW_SORT, "bytes|packets", "order of the rows, largest first (default bytes)"},
 	{"limit", VIEW_LIMIT, "N", "print only the first N rows"},
-	{NULL, 0, NULL, NULL},
+	{},
 };
 
 const struct wl_verb_params wl_flows_params = {
 	.verb = "flows",
-	.synopsis = "",
 	.summary = "packets and bytes per flow direction and interface (L2 bytes)",
 	.params = flows_params,
 };
@@ -605,6 +604,29 @@ int wl_cmd_flows(int argc, char **argv)
 	return err ? 1 : 0;
 }
 
+void wl_json_fields(json_object *o, const void *row, const struct wl_json_field *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *p = (const char *)row + f[i].off;
+		__u64 v64;
+		__u32 v32;
+		__u16 v16;
+
+		if (f[i].size == 8) {
+			memcpy(&v64, p, 8);
+			json_object_object_add(o, f[i].name, json_object_new_uint64(v64));
+			continue;
+		}
+		if (f[i].size == 4)
+			memcpy(&v32, p, 4);
+		else if (f[i].size == 2)
+			memcpy(&v16, p, 2), v32 = v16;
+		else
+			v32 = *(const __u8 *)p;
+		json_object_object_add(o, f[i].name, json_object_new_int((int)v32));
+	}
+}
+
 void wl_json_array_out(json_object *arr, json_object **json_out)
 {
 	if (json_out) {
@@ -630,6 +652,14 @@ struct flow_lines {
 	struct flow_line *v;	  /* the rows shown (--limit) */
 	size_t n;
 };
+
+/* The numbers of a flow, after its key, as `flows --json` prints them. */
+#define FLOW_FIELD(member) WL_JSON_FIELD(struct wl_flow_stats, member)
+static const struct wl_json_field flow_stats_json[] = {
+	FLOW_FIELD(packets), FLOW_FIELD(bytes),	  FLOW_FIELD(tcp_syn),
+	FLOW_FIELD(tcp_fin), FLOW_FIELD(tcp_rst), FLOW_FIELD(fragments),
+};
+#undef FLOW_FIELD
 
 /* Reads, sorts and limits the rows, and names their interfaces. -1 after one line on stderr. */
 static int flows_collect(int fd, const struct wl_flows_view *v, struct flow_lines *fl)
@@ -713,12 +743,7 @@ static json_object *flows_json(const struct flow_lines *fl, bool replay)
 		json_object_object_add(o, "dst", json_object_new_string(dst));
 		json_object_object_add(o, "sport", json_object_new_int(k->src_port));
 		json_object_object_add(o, "dport", json_object_new_int(k->dst_port));
-		json_object_object_add(o, "packets", json_object_new_uint64(s->packets));
-		json_object_object_add(o, "bytes", json_object_new_uint64(s->bytes));
-		json_object_object_add(o, "tcp_syn", json_object_new_int(s->tcp_syn));
-		json_object_object_add(o, "tcp_fin", json_object_new_int(s->tcp_fin));
-		json_object_object_add(o, "tcp_rst", json_object_new_int(s->tcp_rst));
-		json_object_object_add(o, "fragments", json_object_new_int(s->fragments));
+		WL_JSON_ADD_FIELDS(o, s, flow_stats_json);
 		/* a replay's clock is the replay's, not the capture's: no times */
 		json_object_object_add(o, "first_seen",
 				       replay ? NULL : json_object_new_string(first));

@@ -9,11 +9,6 @@
 #include <linux/types.h>
 #include <net/if.h>
 #include "maps/wirelens.h"
-#include "params.h"
-
-extern const struct wl_verb_params wl_status_params, wl_flows_params;
-int wl_cmd_status(int argc, char **argv);
-int wl_cmd_flows(int argc, char **argv);
 
 /* The flows view over a wl_flows map (fd): what `flows` and `replay` print. */
 struct wl_flows_view {
@@ -28,6 +23,20 @@ int wl_flows_show(int fd, const struct wl_flows_view *v, json_object **json_out)
 /* Prints a view's JSON array (pretty, '/' unescaped) and frees it, or hands it over to *json_out
  * when json_out is not NULL. */
 void wl_json_array_out(json_object *arr, json_object **json_out);
+/* A number of a row printed in JSON: its name there (the member's) and where it is in the row's
+ * struct. Each row type's numbers are one table of them, added in its order by wl_json_fields;
+ * 8-byte members print as uint64, narrower ones as int (as json_object_new_int). */
+struct wl_json_field {
+	const char *name;
+	unsigned short off, size;
+};
+#define WL_JSON_FIELD(type, member)                                                                \
+	{                                                                                          \
+#member, offsetof(type, member), sizeof(((type *)0)->member)                       \
+	}
+void wl_json_fields(json_object *o, const void *row, const struct wl_json_field *f, size_t n);
+#define WL_JSON_ADD_FIELDS(o, row, table)                                                          \
+	wl_json_fields(o, row, table, sizeof(table) / sizeof((table)[0]))
 /* The "counters" object of `status --json` and `replay --json`: every counter by name. */
 json_object *wl_counters_json(const struct wl_counters *c);
 

@@ -23,7 +23,7 @@
 #include "attach.h"
 #include "netns.h"
 #include "probe.h"
-#include "watch.h"
+#include "verbs.h"
 
 struct name_list {
 	char **names;
@@ -200,7 +200,7 @@ static const struct wl_param watch_params[] = {
 	WL_ATTACH_PARAMS,
 	{"detach-on-exit", WATCH_DETACH_ON_EXIT, NULL,
 	 "detach what this watch attached when it stops"},
-	{NULL, 0, NULL, NULL},
+	{},
 };
 
 const struct wl_verb_params wl_watch_params = {
