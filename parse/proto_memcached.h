@@ -25,7 +25,7 @@
  * Bytes that never reach the hook in order (a gap) cost nothing when they fall inside a data
  * block or binary body (skipped by length anyway); inside a VALUE/STAT block reply, the reply
  * still answers all its keys and resumes at its next VALUE/STAT line or END (keys whose VALUE
- * line was in the gap count as misses). See wl_mc_gap_mark.
+ * line was in the gap count as misses). See wl_memcached_gap_mark.
  */
 #ifndef WL_PARSE_PROTO_MEMCACHED_H
 #define WL_PARSE_PROTO_MEMCACHED_H
@@ -42,7 +42,7 @@
 #define WL_MC_RESP_MAGIC    0x81
 #define WL_MC_BIN_STAT	    0x10
 
-enum wl_mc_state {
+enum wl_memcached_state {
 	MC_IDLE = 0,
 	MC_LINE,     /* a text line is being read */
 	MC_DATA,     /* a text data block is being skipped */
@@ -52,7 +52,7 @@ enum wl_mc_state {
 };
 
 /* Request line kinds: how many keys, which tokens are valid, is there a data block. */
-enum wl_mc_kind {
+enum wl_memcached_kind {
 	MCK_OTHER = 0,
 	MCK_GET,   /* get gets bget: keys after the name */
 	MCK_GAT,   /* gat gats: exptime, then keys */
@@ -68,7 +68,7 @@ enum wl_mc_kind {
 };
 
 /* Response line kinds. */
-enum wl_mc_rkind {
+enum wl_memcached_rkind {
 	MCR_ONE = 0, /* a one-line reply: STORED, DELETED, OK, VERSION ..., a number */
 	MCR_VALUE,   /* VALUE <key> <flags> <bytes> [<cas>], then the data block */
 	MCR_VA,	     /* meta VA <bytes> <flags>*, then the data block: the whole reply */
@@ -79,7 +79,7 @@ enum wl_mc_rkind {
 };
 
 /* memcached's own per-direction state, in wl_l7_dir.priv. */
-struct wl_mc_dir {
+struct wl_memcached_dir {
 	char name[WL_CMD_LEN]; /* the line's first token (NUL-padded), or the opcode's name */
 	__u64 last8;	       /* first bytes of the line's current (finally: last) token */
 	__u32 val[5];	       /* decimal value of tokens 0..4 */
@@ -102,8 +102,8 @@ struct wl_mc_dir {
 	__u8 end_after_data; /* response: the data block ends the reply (meta VA) */
 	__u8 seek;	     /* response: a reply lost bytes; resume at its next VALUE/STAT/END */
 };
-_Static_assert(sizeof(struct wl_mc_dir) <= WL_L7_PRIV_MAX, "memcached state fits in priv");
-#define MC(d) ((struct wl_mc_dir *)(d)->priv)
+_Static_assert(sizeof(struct wl_memcached_dir) <= WL_L7_PRIV_MAX, "memcached state fits in priv");
+#define MC(d) ((struct wl_memcached_dir *)(d)->priv)
 
 /* Up to 8 characters of a string literal as a little-endian u64 (bytes 8..15 with MC8H). */
 #define MC_CH(s, i, b)                                                                             \
@@ -115,7 +115,7 @@ _Static_assert(sizeof(struct wl_mc_dir) <= WL_L7_PRIV_MAX, "memcached state fits
 	(MC_CH(s, 8, 8) | MC_CH(s, 9, 8) | MC_CH(s, 10, 8) | MC_CH(s, 11, 8) | MC_CH(s, 12, 8) |   \
 	 MC_CH(s, 13, 8) | MC_CH(s, 14, 8) | MC_CH(s, 15, 8))
 
-static __always_inline void wl_mc_line_reset(struct wl_mc_dir *m)
+static __always_inline void wl_memcached_line_reset(struct wl_memcached_dir *m)
 {
 	__u64 *n = (__u64 *)m->name;
 
@@ -132,7 +132,7 @@ static __always_inline void wl_mc_line_reset(struct wl_mc_dir *m)
 	m->key_long = 0;
 }
 
-/* Window bytes tokenized per call of wl_mc_scan: a longer line takes several steps. */
+/* Window bytes tokenized per call of wl_memcached_scan: a longer line takes several steps. */
 #define WL_MC_SCAN_CHUNK 64
 
 /* m->field read again from memory: an opaque value to the verifier, so that what a branch
@@ -148,7 +148,8 @@ static __always_inline void wl_mc_line_reset(struct wl_mc_dir *m)
  * is used, so the paths of one byte (separator or not, first token or not, digit or not) join
  * again before the next byte: the verifier walks each byte's few paths, not their products.
  */
-__noinline __u32 wl_mc_scan(struct wl_l7_state *s, struct wl_mc_dir *m, __u32 pos, __u32 lim)
+__noinline __u32 wl_memcached_scan(struct wl_l7_state *s, struct wl_memcached_dir *m, __u32 pos,
+				   __u32 lim)
 {
 	if (!s || !m)
 		return 0;
@@ -213,7 +214,8 @@ __noinline __u32 wl_mc_scan(struct wl_l7_state *s, struct wl_mc_dir *m, __u32 po
 /* ---- events ---- */
 
 /* n requests of command id (the keys of a multi-get), bytes for all of them. */
-static __always_inline void wl_mc_requests(struct wl_l7_walk *w, __u16 id, __u32 n, __u32 bytes)
+static __always_inline void wl_memcached_requests(struct wl_l7_walk *w, __u16 id, __u32 n,
+						  __u32 bytes)
 {
 	struct wl_l7_run *r;
 
@@ -224,8 +226,8 @@ static __always_inline void wl_mc_requests(struct wl_l7_walk *w, __u16 id, __u32
 }
 
 /* n responses to command id answered at once (the keys of a multi-get, settled quiet ones). */
-static __always_inline void wl_mc_responses(struct wl_l7_walk *w, __u16 id, __u64 lat_ns, __u32 n,
-					    __u32 errors, __u32 misses, __u32 bytes)
+static __always_inline void wl_memcached_responses(struct wl_l7_walk *w, __u16 id, __u64 lat_ns,
+						   __u32 n, __u32 errors, __u32 misses, __u32 bytes)
 {
 	struct wl_l7_run *r = wl_l7_resp_run(w, id, lat_ns);
 
@@ -239,23 +241,25 @@ static __always_inline void wl_mc_responses(struct wl_l7_walk *w, __u16 id, __u6
 
 /* Requests expecting a reply go to the FIFO as runs (the engine's push is off: noreply
  * commands must stay out of it). */
-static __always_inline void wl_mc_push_flush(struct wl_l7_walk *w, struct wl_mc_dir *m)
+static __always_inline void wl_memcached_push_flush(struct wl_l7_walk *w,
+						    struct wl_memcached_dir *m)
 {
 	if (m->push_cnt)
 		wl_fifo_push(w, m->push_id, m->push_cnt);
 	m->push_cnt = 0;
 }
 
-static __always_inline void wl_mc_push(struct wl_l7_walk *w, struct wl_mc_dir *m, __u16 id, __u32 n)
+static __always_inline void wl_memcached_push(struct wl_l7_walk *w, struct wl_memcached_dir *m,
+					      __u16 id, __u32 n)
 {
 	if (m->push_cnt && m->push_id != id)
-		wl_mc_push_flush(w, m);
+		wl_memcached_push_flush(w, m);
 	m->push_id = id;
 	m->push_cnt += n;
 }
 
 /* Takes n more units (keys) off the FIFO, from the head entry on. Global: verified once. */
-__noinline int wl_mc_fifo_take_g(struct wl_conn *c, __u32 n)
+__noinline int wl_memcached_fifo_take_g(struct wl_conn *c, __u32 n)
 {
 	__u32 took = 0;
 
@@ -276,12 +280,12 @@ __noinline int wl_mc_fifo_take_g(struct wl_conn *c, __u32 n)
 	return 0;
 }
 
-static __always_inline void wl_mc_fifo_take(struct wl_l7_walk *w, __u32 n)
+static __always_inline void wl_memcached_fifo_take(struct wl_l7_walk *w, __u32 n)
 {
-	wl_mc_fifo_take_g(w->conn, n);
+	wl_memcached_fifo_take_g(w->conn, n);
 }
 
-static __always_inline int wl_mc_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d)
+static __always_inline int wl_memcached_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
 	w->cnt->l7_malformed++;
 	d->state = MC_RESYNC;
@@ -292,7 +296,7 @@ static __always_inline int wl_mc_malformed(struct wl_l7_walk *w, struct wl_l7_di
 	return 1;
 }
 
-static __always_inline void wl_mc_msg_done(struct wl_l7_dir *d)
+static __always_inline void wl_memcached_msg_done(struct wl_l7_dir *d)
 {
 	d->state = MC_IDLE;
 	d->msg_bytes = 0;
@@ -300,14 +304,14 @@ static __always_inline void wl_mc_msg_done(struct wl_l7_dir *d)
 }
 
 /* The command id of the name in m->name (WL_CMD_OTHER when unknown). Global: verified once. */
-__noinline int wl_mc_lookup_g(struct wl_mc_dir *m)
+__noinline int wl_memcached_lookup_g(struct wl_memcached_dir *m)
 {
 	return m ? wl_cmd_lookup_scratch(m->name) : WL_CMD_OTHER;
 }
 
 /* ---- text requests ---- */
 
-static __always_inline int wl_mc_kind(const struct wl_mc_dir *m)
+static __always_inline int wl_memcached_kind(const struct wl_memcached_dir *m)
 {
 	const __u64 *n = (const __u64 *)m->name;
 	__u64 n0 = n[0], n1 = n[1];
@@ -346,7 +350,7 @@ static __always_inline int wl_mc_kind(const struct wl_mc_dir *m)
 #define MC_ANY 0xff
 static const struct {
 	__u8 lo, hi;
-} wl_mc_tokens[MCK_MSET + 1] = {
+} wl_memcached_tokens[MCK_MSET + 1] = {
 	[MCK_OTHER] = {0, MC_ANY}, [MCK_GET] = {2, MC_ANY},  [MCK_GAT] = {2, MC_ANY},
 	[MCK_STORE] = {5, 6},	   [MCK_CAS] = {6, 7},	     [MCK_ARITH] = {3, 4},
 	[MCK_TOUCH] = {3, 4},	   [MCK_DELETE] = {2, 4},    [MCK_FLUSH] = {1, 3},
@@ -354,32 +358,32 @@ static const struct {
 };
 
 /* A storage command whose data block follows (no response expected when noreply). */
-static __always_inline void wl_mc_req_data_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
-						struct wl_mc_dir *m)
+static __always_inline void wl_memcached_req_data_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						       struct wl_memcached_dir *m)
 {
-	wl_mc_requests(w, d->cur_id, 1, d->msg_bytes);
+	wl_memcached_requests(w, d->cur_id, 1, d->msg_bytes);
 	if (!m->noreply) {
-		wl_mc_push(w, m, d->cur_id, 1);
+		wl_memcached_push(w, m, d->cur_id, 1);
 		m->seq++;
 	}
-	wl_mc_msg_done(d);
+	wl_memcached_msg_done(d);
 }
 
 /* A complete request line: its command, keys, noreply, and data block if memcached reads one. */
-static __always_inline void wl_mc_req_line(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					   struct wl_mc_dir *m)
+static __always_inline void wl_memcached_req_line(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						  struct wl_memcached_dir *m)
 {
 	__u32 nt = m->ntok, n = 1, data = 0;
-	int kind = wl_mc_kind(m), noreply = 0, expect = 1, ok;
+	int kind = wl_memcached_kind(m), noreply = 0, expect = 1, ok;
 	__u8 lo, hi;
 	__u16 id;
 
 	/* a first token too long for the name buffer is no command memcached knows */
-	id = nt && m->name[WL_CMD_LEN - 2] == 0 ? wl_mc_lookup_g(m) : WL_CMD_OTHER;
+	id = nt && m->name[WL_CMD_LEN - 2] == 0 ? wl_memcached_lookup_g(m) : WL_CMD_OTHER;
 	if (kind < 0 || kind > MCK_MSET)
 		kind = MCK_OTHER;
-	lo = wl_mc_tokens[kind].lo;
-	hi = wl_mc_tokens[kind].hi;
+	lo = wl_memcached_tokens[kind].lo;
+	hi = wl_memcached_tokens[kind].hi;
 	ok = nt >= lo && (hi == MC_ANY || nt <= hi);
 	if (ok && kind == MCK_GET)
 		n = nt - 1;
@@ -402,9 +406,9 @@ static __always_inline void wl_mc_req_line(struct wl_l7_walk *w, struct wl_l7_di
 		d->state = MC_DATA;
 		return;
 	}
-	wl_mc_requests(w, id, n, d->msg_bytes);
+	wl_memcached_requests(w, id, n, d->msg_bytes);
 	if (expect && !noreply) {
-		wl_mc_push(w, m, id, n);
+		wl_memcached_push(w, m, id, n);
 		m->seq++;
 		if (n > 1) {
 			/* the reply side needs the key count of this line to count misses */
@@ -412,14 +416,14 @@ static __always_inline void wl_mc_req_line(struct wl_l7_walk *w, struct wl_l7_di
 			m->last_multi = m->seq;
 		}
 	}
-	wl_mc_msg_done(d);
+	wl_memcached_msg_done(d);
 }
 
 /* ---- binary ---- */
 
 /* The names of the binary opcodes 0x00..0x24, as the text protocol names them ("" : none). 16
  * bytes a row, 8-aligned: a name is two 64-bit loads. */
-static const char wl_mc_bin_names[][16] __attribute__((aligned(8))) = {
+static const char wl_memcached_bin_names[][16] __attribute__((aligned(8))) = {
 	"get",	      "set",	   "add",
 	"replace",    "delete",	   "incr",
 	"decr",	      "quit",	   "flush_all",
@@ -434,16 +438,16 @@ static const char wl_mc_bin_names[][16] __attribute__((aligned(8))) = {
 	"sasl_auth",  "sasl_step", "gatk",
 	"gatkq",
 };
-#define WL_MC_BIN_OPS (sizeof(wl_mc_bin_names) / sizeof(wl_mc_bin_names[0]))
+#define WL_MC_BIN_OPS (sizeof(wl_memcached_bin_names) / sizeof(wl_memcached_bin_names[0]))
 
 /* The command name of a binary opcode, into m->name ("OTHER" for an unknown one). */
-static __always_inline void wl_mc_bin_name(struct wl_mc_dir *m, __u8 op)
+static __always_inline void wl_memcached_bin_name(struct wl_memcached_dir *m, __u8 op)
 {
 	__u64 *n = (__u64 *)m->name;
 	const __u64 *row;
 
-	if (op < WL_MC_BIN_OPS && wl_mc_bin_names[op][0]) {
-		row = (const __u64 *)wl_mc_bin_names[op];
+	if (op < WL_MC_BIN_OPS && wl_memcached_bin_names[op][0]) {
+		row = (const __u64 *)wl_memcached_bin_names[op];
 		n[0] = row[0];
 		n[1] = row[1];
 	} else {
@@ -454,7 +458,7 @@ static __always_inline void wl_mc_bin_name(struct wl_mc_dir *m, __u8 op)
 }
 
 /* Checks a gathered binary header; returns its body length, or -1 when it is malformed. */
-static __always_inline long wl_mc_bin_body(const struct wl_l7_dir *d, __u8 magic)
+static __always_inline long wl_memcached_bin_body(const struct wl_l7_dir *d, __u8 magic)
 {
 	__u32 keylen = (__u32)d->hdr[2] << 8 | d->hdr[3], extlen = d->hdr[4];
 	__u32 body = (__u32)d->hdr[8] << 24 | (__u32)d->hdr[9] << 16 | (__u32)d->hdr[10] << 8 |
@@ -465,29 +469,29 @@ static __always_inline long wl_mc_bin_body(const struct wl_l7_dir *d, __u8 magic
 	return body;
 }
 
-static __always_inline void wl_mc_req_bin(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					  struct wl_mc_dir *m)
+static __always_inline void wl_memcached_req_bin(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						 struct wl_memcached_dir *m)
 {
-	long body = wl_mc_bin_body(d, WL_MC_REQ_MAGIC);
+	long body = wl_memcached_bin_body(d, WL_MC_REQ_MAGIC);
 	__u8 op = d->hdr[1];
 	__u16 id;
 
 	if (body < 0) {
-		wl_mc_malformed(w, d);
+		wl_memcached_malformed(w, d);
 		return;
 	}
-	wl_mc_bin_name(m, op);
-	id = wl_mc_lookup_g(m);
-	wl_mc_requests(w, id, 1, WL_MC_BIN_HDR + body);
+	wl_memcached_bin_name(m, op);
+	id = wl_memcached_lookup_g(m);
+	wl_memcached_requests(w, id, 1, WL_MC_BIN_HDR + body);
 	if (op != 0x17) /* quitq: never answered; other quiet ones are settled in order */
-		wl_mc_push(w, m, id, 1);
+		wl_memcached_push(w, m, id, 1);
 	d->body_left = body;
 	d->state = MC_BIN_BODY;
 }
 
 /* Is command id a binary quiet one ("...q"): bit 0; of the get family (silence = miss): bit 1.
  * Global: verified once. The last character is carried, not its index. */
-__noinline int wl_mc_quiet_g(__u32 id)
+__noinline int wl_memcached_quiet_g(__u32 id)
 {
 	struct wl_cmd_name *nm;
 	__u32 idx = id & 0xffff;
@@ -509,8 +513,8 @@ __noinline int wl_mc_quiet_g(__u32 id)
 
 /* A binary reply to command rid: the quiet requests before it that got no reply are settled.
  * Global: verified once. */
-__noinline int wl_mc_bin_answer_g(struct wl_conn *c, __u32 rid, __u32 error, __u32 miss,
-				  __u32 bytes)
+__noinline int wl_memcached_bin_answer_g(struct wl_conn *c, __u32 rid, __u32 error, __u32 miss,
+					 __u32 bytes)
 {
 	struct wl_l7_walk wk, *w = &wk;
 
@@ -527,35 +531,35 @@ __noinline int wl_mc_bin_answer_g(struct wl_conn *c, __u32 rid, __u32 error, __u
 		id = e.cmd_id;
 		lat = id == WL_FIFO_LOST ? 0 : wl_fifo_age(w->s->job.now, e.ts);
 		if (id != rid && id != WL_FIFO_LOST)
-			quiet = wl_mc_quiet_g(id);
+			quiet = wl_memcached_quiet_g(id);
 		if (!(quiet & 1)) {
-			wl_mc_fifo_take(w, 1);
-			wl_mc_responses(w, id, lat, 1, !!error, !!miss, bytes);
+			wl_memcached_fifo_take(w, 1);
+			wl_memcached_responses(w, id, lat, 1, !!error, !!miss, bytes);
 			return 0;
 		}
-		wl_mc_fifo_take(w, cnt);
-		wl_mc_responses(w, id, lat, cnt, 0, (quiet & 2) ? cnt : 0, 0);
+		wl_memcached_fifo_take(w, cnt);
+		wl_memcached_responses(w, id, lat, cnt, 0, (quiet & 2) ? cnt : 0, 0);
 	}
 	w->cnt->l7_unmatched++;
 	return 0;
 }
 
-static __always_inline void wl_mc_bin_answer(struct wl_l7_walk *w, __u16 rid, int error, int miss,
-					     __u32 bytes)
+static __always_inline void wl_memcached_bin_answer(struct wl_l7_walk *w, __u16 rid, int error,
+						    int miss, __u32 bytes)
 {
-	wl_mc_bin_answer_g(w->conn, rid, !!error, !!miss, bytes);
+	wl_memcached_bin_answer_g(w->conn, rid, !!error, !!miss, bytes);
 }
 
-static __always_inline void wl_mc_resp_bin(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					   struct wl_mc_dir *m)
+static __always_inline void wl_memcached_resp_bin(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						  struct wl_memcached_dir *m)
 {
-	long body = wl_mc_bin_body(d, WL_MC_RESP_MAGIC);
+	long body = wl_memcached_bin_body(d, WL_MC_RESP_MAGIC);
 	__u32 keylen = (__u32)d->hdr[2] << 8 | d->hdr[3];
 	__u16 status = (__u16)d->hdr[6] << 8 | d->hdr[7], id;
 	__u8 op = d->hdr[1];
 
 	if (body < 0) {
-		wl_mc_malformed(w, d);
+		wl_memcached_malformed(w, d);
 		return;
 	}
 	d->body_left = body;
@@ -565,16 +569,16 @@ static __always_inline void wl_mc_resp_bin(struct wl_l7_walk *w, struct wl_l7_di
 		m->acc_bytes += WL_MC_BIN_HDR + body;
 		return;
 	}
-	wl_mc_bin_name(m, op);
-	id = wl_mc_lookup_g(m);
-	wl_mc_bin_answer(w, id, status && status != 1 && status != 2 && status != 5, status == 1,
-			 m->acc_bytes + WL_MC_BIN_HDR + body);
+	wl_memcached_bin_name(m, op);
+	id = wl_memcached_lookup_g(m);
+	wl_memcached_bin_answer(w, id, status && status != 1 && status != 2 && status != 5,
+				status == 1, m->acc_bytes + WL_MC_BIN_HDR + body);
 	m->acc_bytes = 0;
 }
 
 /* ---- text responses ---- */
 
-static __always_inline int wl_mc_rkind(const struct wl_mc_dir *m)
+static __always_inline int wl_memcached_rkind(const struct wl_memcached_dir *m)
 {
 	const __u64 *n = (const __u64 *)m->name;
 	__u64 n0 = n[0], n1 = n[1];
@@ -603,10 +607,10 @@ static __always_inline int wl_mc_rkind(const struct wl_mc_dir *m)
 }
 
 /* The first line of a reply: which request it answers, and how many keys. */
-static __always_inline void wl_mc_resp_start(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					     struct wl_mc_dir *m)
+static __always_inline void wl_memcached_resp_start(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						    struct wl_memcached_dir *m)
 {
-	struct wl_mc_dir *rq = MC(&w->conn->dir[0]);
+	struct wl_memcached_dir *rq = MC(&w->conn->dir[0]);
 	__u64 lat = 0, pushed;
 	__u32 multi;
 
@@ -638,15 +642,15 @@ static __always_inline void wl_mc_resp_start(struct wl_l7_walk *w, struct wl_l7_
 			 */
 			if (v->value > 1 && v->ts_ns >= pushed) {
 				m->keys = v->value;
-				wl_mc_fifo_take(w, v->value - 1);
+				wl_memcached_fifo_take(w, v->value - 1);
 			}
 			bpf_map_delete_elem(&wl_aux, &k);
 		}
 	}
 }
 
-static __always_inline void wl_mc_resp_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					    struct wl_mc_dir *m, int error, int miss)
+static __always_inline void wl_memcached_resp_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						   struct wl_memcached_dir *m, int error, int miss)
 {
 	__u32 keys = m->keys, misses = 0;
 
@@ -654,20 +658,21 @@ static __always_inline void wl_mc_resp_done(struct wl_l7_walk *w, struct wl_l7_d
 		misses = keys;
 	else if (miss < 0) /* END: the keys without a VALUE */
 		misses = keys > m->items ? keys - m->items : 0;
-	wl_mc_responses(w, d->cur_id, d->msg_ts_ns, keys, error ? keys : 0, misses, d->msg_bytes);
+	wl_memcached_responses(w, d->cur_id, d->msg_ts_ns, keys, error ? keys : 0, misses,
+			       d->msg_bytes);
 	d->flags &= WL_DIR_SEQ_VALID;
 	m->items = 0;
 	m->keys = 1;
-	wl_mc_msg_done(d);
+	wl_memcached_msg_done(d);
 }
 
 /* A VALUE line (the length in token 3) or a meta VA line (token 1, and the data block ends the
  * reply): the data block follows. */
-static __always_inline void wl_mc_value_line(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					     struct wl_mc_dir *m, __u32 tok, int last)
+static __always_inline void wl_memcached_value_line(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						    struct wl_memcached_dir *m, __u32 tok, int last)
 {
 	if (m->ntok <= tok || ((m->num_bad | m->neg) & (1u << tok))) {
-		wl_mc_malformed(w, d);
+		wl_memcached_malformed(w, d);
 		return;
 	}
 	m->items++;
@@ -676,10 +681,10 @@ static __always_inline void wl_mc_value_line(struct wl_l7_walk *w, struct wl_l7_
 	d->state = MC_DATA;
 }
 
-static __always_inline void wl_mc_resp_line(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					    struct wl_mc_dir *m)
+static __always_inline void wl_memcached_resp_line(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						   struct wl_memcached_dir *m)
 {
-	int kind = wl_mc_rkind(m);
+	int kind = wl_memcached_rkind(m);
 
 	if (m->seek) {
 		/* after lost bytes: only the reply's next VALUE/STAT line or its END resumes it;
@@ -692,11 +697,11 @@ static __always_inline void wl_mc_resp_line(struct wl_l7_walk *w, struct wl_l7_d
 		m->seek = 0;
 	}
 	if (m->ntok == 0) {
-		wl_mc_malformed(w, d); /* memcached sends no blank lines */
+		wl_memcached_malformed(w, d); /* memcached sends no blank lines */
 		return;
 	}
 	if (kind == MCR_VALUE || kind == MCR_VA) {
-		wl_mc_value_line(w, d, m, kind == MCR_VALUE ? 3 : 1, kind == MCR_VA);
+		wl_memcached_value_line(w, d, m, kind == MCR_VALUE ? 3 : 1, kind == MCR_VA);
 		return;
 	}
 	if (kind == MCR_ITEM) {
@@ -706,28 +711,28 @@ static __always_inline void wl_mc_resp_line(struct wl_l7_walk *w, struct wl_l7_d
 	}
 	/* the reply's last line: END (the keys without a VALUE are misses), an error, a miss, or
 	 * a one-line reply */
-	wl_mc_resp_done(w, d, m, kind == MCR_ERROR, kind == MCR_END ? -1 : kind == MCR_MISS);
+	wl_memcached_resp_done(w, d, m, kind == MCR_ERROR, kind == MCR_END ? -1 : kind == MCR_MISS);
 }
 
 /* ---- steps ---- */
 
 /* A data block or binary body was skipped to its end: what it ends. */
-static __always_inline void wl_mc_body_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					    struct wl_mc_dir *m, int resp)
+static __always_inline void wl_memcached_body_done(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						   struct wl_memcached_dir *m, int resp)
 {
 	if (d->state == MC_BIN_BODY)
-		wl_mc_msg_done(d);
+		wl_memcached_msg_done(d);
 	else if (!resp)
-		wl_mc_req_data_done(w, d, m);
+		wl_memcached_req_data_done(w, d, m);
 	else if (m->end_after_data)
-		wl_mc_resp_done(w, d, m, 0, 0);
+		wl_memcached_resp_done(w, d, m, 0, 0);
 	else
 		d->state = MC_IDLE; /* the next VALUE, or END */
 }
 
 /* The first byte of a message (the window covers it): a binary header or a text line. */
-static __always_inline void wl_mc_msg_start(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					    struct wl_mc_dir *m, int resp)
+static __always_inline void wl_memcached_msg_start(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						   struct wl_memcached_dir *m, int resp)
 {
 	__u8 c = wl_win_byte(w);
 
@@ -739,15 +744,15 @@ static __always_inline void wl_mc_msg_start(struct wl_l7_walk *w, struct wl_l7_d
 		return;
 	}
 	if (resp && !(d->flags & WL_DIR_STARTED))
-		wl_mc_resp_start(w, d, m);
-	wl_mc_line_reset(m);
+		wl_memcached_resp_start(w, d, m);
+	wl_memcached_line_reset(m);
 	d->state = MC_LINE;
 }
 
 /* A text line, or what of it the window holds (up to WL_MC_SCAN_CHUNK bytes). Returns 1 to
  * stop. */
-static __always_inline long wl_mc_line_step(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					    struct wl_mc_dir *m, int resp)
+static __always_inline long wl_memcached_line_step(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						   struct wl_memcached_dir *m, int resp)
 {
 	struct wl_l7_state *s = w->s;
 	__u32 pos, lim, wlim, next, n;
@@ -758,26 +763,26 @@ static __always_inline long wl_mc_line_step(struct wl_l7_walk *w, struct wl_l7_d
 	lim = wlim;
 	if (lim > pos + WL_MC_SCAN_CHUNK)
 		lim = pos + WL_MC_SCAN_CHUNK;
-	next = wl_mc_scan(s, m, pos, lim);
+	next = wl_memcached_scan(s, m, pos, lim);
 	n = (next ? next : lim) - pos;
 	s->off += n;
 	d->msg_bytes += n;
 	if (!next && lim < wlim)
 		return 0; /* the line goes on in the window: the next step scans on */
 	if (m->bad && !m->seek)
-		return wl_mc_malformed(w, d);
+		return wl_memcached_malformed(w, d);
 	if (!next) {
 		/* only a multi-get may be longer than memcached's line limit (and a data block's
 		 * tail, read as a line while seeking) */
 		if (m->line_len > (resp ? WL_MC_RESP_LINE_MAX : WL_MC_LINE_MAX) && !m->seek &&
-		    (resp || wl_mc_kind(m) != MCK_GET))
-			return wl_mc_malformed(w, d);
+		    (resp || wl_memcached_kind(m) != MCK_GET))
+			return wl_memcached_malformed(w, d);
 		return s->off >= s->end;
 	}
 	if (resp)
-		wl_mc_resp_line(w, d, m);
+		wl_memcached_resp_line(w, d, m);
 	else
-		wl_mc_req_line(w, d, m);
+		wl_memcached_req_line(w, d, m);
 	return s->off >= s->end;
 }
 
@@ -785,34 +790,34 @@ static __always_inline long wl_mc_line_step(struct wl_l7_walk *w, struct wl_l7_d
  * One step of either direction: a whole data block or binary body skip, a binary header, or a
  * text line (or what of it the window holds). Returns 1 (stop) at the end of the payload.
  */
-static __always_inline long wl_mc_step(struct wl_l7_walk *w, int resp)
+static __always_inline long wl_memcached_step(struct wl_l7_walk *w, int resp)
 {
 	struct wl_l7_state *s = w->s;
 	struct wl_l7_dir *d = w->d;
-	struct wl_mc_dir *m = MC(d);
+	struct wl_memcached_dir *m = MC(d);
 
 	if (d->state == MC_DATA || d->state == MC_BIN_BODY) {
 		if (!wl_l7_body_skip(w, d))
 			return 1;
-		wl_mc_body_done(w, d, m, resp);
+		wl_memcached_body_done(w, d, m, resp);
 		return s->off >= s->end;
 	}
 	if (d->state == MC_RESYNC || !wl_win_avail(w))
 		return 1;
 	if (d->state == MC_IDLE)
-		wl_mc_msg_start(w, d, m, resp);
+		wl_memcached_msg_start(w, d, m, resp);
 	if (d->state == MC_BIN_HDR) {
 		if (!wl_l7_hdr_take(w, d, WL_MC_BIN_HDR))
 			return 1;
 		if (resp)
-			wl_mc_resp_bin(w, d, m);
+			wl_memcached_resp_bin(w, d, m);
 		else
-			wl_mc_req_bin(w, d, m);
+			wl_memcached_req_bin(w, d, m);
 		return s->off >= s->end;
 	}
 	if (d->state != MC_LINE)
 		return 1;
-	return wl_mc_line_step(w, d, m, resp);
+	return wl_memcached_line_step(w, d, m, resp);
 }
 
 /*
@@ -821,41 +826,42 @@ static __always_inline long wl_mc_step(struct wl_l7_walk *w, int resp)
  * What needs the scratch as a map value (a helper's key: stats, names) is in global functions
  * that look it up themselves.
  */
-static __always_inline long wl_mc_step_g(wl_ctx_t *ctx, struct wl_conn *conn, struct wl_l7_state *s,
-					 struct wl_counters *cnt, int resp)
+static __always_inline long wl_memcached_step_g(wl_ctx_t *ctx, struct wl_conn *conn,
+						struct wl_l7_state *s, struct wl_counters *cnt,
+						int resp)
 {
 	struct wl_l7_walk w = {.ctx = ctx, .conn = conn, .s = s, .cnt = cnt};
 
 	if (!conn || !s || !cnt)
 		return 1;
 	w.d = &conn->dir[resp & 1];
-	return wl_mc_step(&w, resp);
+	return wl_memcached_step(&w, resp);
 }
 
-__noinline long wl_mc_req_step_g(wl_ctx_t *ctx, struct wl_conn *conn, struct wl_l7_state *s,
-				 struct wl_counters *cnt)
+__noinline long wl_memcached_req_step_g(wl_ctx_t *ctx, struct wl_conn *conn, struct wl_l7_state *s,
+					struct wl_counters *cnt)
 {
-	return wl_mc_step_g(ctx, conn, s, cnt, 0);
+	return wl_memcached_step_g(ctx, conn, s, cnt, 0);
 }
 
-__noinline long wl_mc_resp_step_g(wl_ctx_t *ctx, struct wl_conn *conn, struct wl_l7_state *s,
-				  struct wl_counters *cnt)
+__noinline long wl_memcached_resp_step_g(wl_ctx_t *ctx, struct wl_conn *conn, struct wl_l7_state *s,
+					 struct wl_counters *cnt)
 {
-	return wl_mc_step_g(ctx, conn, s, cnt, 1);
+	return wl_memcached_step_g(ctx, conn, s, cnt, 1);
 }
 
-static long wl_mc_req_step(__u32 i, void *arg)
-{
-	struct wl_l7_walk *w = arg;
-
-	return wl_mc_req_step_g(w->ctx, w->conn, w->s, w->cnt) ? 1 : 0;
-}
-
-static long wl_mc_resp_step(__u32 i, void *arg)
+static long wl_memcached_req_step(__u32 i, void *arg)
 {
 	struct wl_l7_walk *w = arg;
 
-	return wl_mc_resp_step_g(w->ctx, w->conn, w->s, w->cnt) ? 1 : 0;
+	return wl_memcached_req_step_g(w->ctx, w->conn, w->s, w->cnt) ? 1 : 0;
+}
+
+static long wl_memcached_resp_step(__u32 i, void *arg)
+{
+	struct wl_l7_walk *w = arg;
+
+	return wl_memcached_resp_step_g(w->ctx, w->conn, w->s, w->cnt) ? 1 : 0;
 }
 
 /*
@@ -867,16 +873,17 @@ static long wl_mc_resp_step(__u32 i, void *arg)
  * lost segment of a large multi-get reply lost every key of the line, and the resync could
  * start a "reply" inside a data block.
  */
-static __always_inline void wl_mc_gap_mark(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					   struct wl_mc_dir *m)
+static __always_inline void wl_memcached_gap_mark(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						  struct wl_memcached_dir *m)
 {
 	wl_l7_gap_mark(d, d->state == MC_DATA || d->state == MC_BIN_BODY, 0);
 	wl_l7_gap_mark_open(d, w->s->job.dir && (d->flags & WL_DIR_STARTED) && m->items &&
 				       !m->end_after_data);
 }
 
-/* A reply that lost bytes goes on at its next VALUE/STAT line or END (see wl_mc_gap_mark). */
-static __always_inline void wl_mc_gap_resume(struct wl_l7_dir *d, struct wl_mc_dir *m)
+/* A reply that lost bytes goes on at its next VALUE/STAT line or END (see wl_memcached_gap_mark).
+ */
+static __always_inline void wl_memcached_gap_resume(struct wl_l7_dir *d, struct wl_memcached_dir *m)
 {
 	if (d->state != WL_L7_GAPPED)
 		return;
@@ -885,7 +892,7 @@ static __always_inline void wl_mc_gap_resume(struct wl_l7_dir *d, struct wl_mc_d
 }
 
 /* A segment may restart a stream that lost sync if it begins like a message. */
-static __always_inline void wl_mc_resync(struct wl_l7_walk *w, struct wl_l7_dir *d)
+static __always_inline void wl_memcached_resync(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
 	__u8 c;
 
@@ -897,9 +904,9 @@ static __always_inline void wl_mc_resync(struct wl_l7_walk *w, struct wl_l7_dir 
 	if (w->s->job.dir
 		    ? (c == WL_MC_RESP_MAGIC || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
 		    : (c == WL_MC_REQ_MAGIC || (c >= 'a' && c <= 'z'))) {
-		struct wl_mc_dir *m = MC(d);
+		struct wl_memcached_dir *m = MC(d);
 
-		wl_mc_msg_done(d);
+		wl_memcached_msg_done(d);
 		d->flags &= WL_DIR_SEQ_VALID;
 		d->body_left = 0;
 		m->items = 0;
@@ -915,15 +922,15 @@ static __always_inline void wl_memcached_parse(struct wl_l7_walk *w)
 {
 	/* requests are pushed to the FIFO here (noreply ones are not), not by the engine */
 	w->s->parser_pushes = 1;
-	wl_mc_gap_resume(w->d, MC(w->d));
-	wl_mc_resync(w, w->d);
+	wl_memcached_gap_resume(w->d, MC(w->d));
+	wl_memcached_resync(w, w->d);
 	if (w->s->job.dir) {
-		bpf_loop(WL_L7_STEPS_MAX, wl_mc_resp_step, w, 0);
+		bpf_loop(WL_L7_STEPS_MAX, wl_memcached_resp_step, w, 0);
 	} else {
-		bpf_loop(WL_L7_STEPS_MAX, wl_mc_req_step, w, 0);
-		wl_mc_push_flush(w, MC(w->d));
+		bpf_loop(WL_L7_STEPS_MAX, wl_memcached_req_step, w, 0);
+		wl_memcached_push_flush(w, MC(w->d));
 	}
-	wl_mc_gap_mark(w, w->d, MC(w->d));
+	wl_memcached_gap_mark(w, w->d, MC(w->d));
 }
 
 /* Does a client's first payload look like memcached? head: its first 16 bytes (zero-padded).
