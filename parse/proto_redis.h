@@ -69,7 +69,7 @@ struct wl_redis_dir {
 	};
 };
 _Static_assert(sizeof(struct wl_redis_dir) <= WL_L7_PRIV_MAX, "Redis state fits in priv");
-#define R(d) ((struct wl_redis_dir *)(d)->priv)
+#define RD(d) ((struct wl_redis_dir *)(d)->priv)
 
 /* Redis' own per-CPU working memory, in wl_l7_state.priv: for the whole-command fast path,
  * where the name lies in the window, and the last raw (not upper-cased) name resolved, so a
@@ -85,20 +85,20 @@ struct wl_redis_scratch {
 	__u8 pad[7];
 };
 _Static_assert(sizeof(struct wl_redis_scratch) <= WL_L7_SCRATCH_PRIV, "Redis scratch fits");
-#define RS(s) ((struct wl_redis_scratch *)(s)->priv)
+#define RD_SCRATCH(s) ((struct wl_redis_scratch *)(s)->priv)
 
 static __always_inline void wl_redis_req_reset(struct wl_l7_dir *d)
 {
-	__u64 *n = (__u64 *)R(d)->name, *s = (__u64 *)R(d)->sub;
+	__u64 *n = (__u64 *)RD(d)->name, *s = (__u64 *)RD(d)->sub;
 
 	d->state = RQ_IDLE;
 	d->flags &= WL_DIR_SEQ_VALID;
 	d->msg_bytes = 0;
-	R(d)->num = 0;
-	R(d)->elems = 0;
-	R(d)->elem_idx = 0;
-	R(d)->name_len = 0;
-	R(d)->sub_len = 0;
+	RD(d)->num = 0;
+	RD(d)->elems = 0;
+	RD(d)->elem_idx = 0;
+	RD(d)->name_len = 0;
+	RD(d)->sub_len = 0;
 	n[0] = n[1] = n[2] = 0;
 	s[0] = s[1] = 0;
 }
@@ -107,7 +107,7 @@ static __always_inline int wl_redis_malformed(struct wl_l7_walk *w, struct wl_l7
 {
 	w->cnt->l7_malformed++;
 	if (resp) {
-		R(d)->depth = 0;
+		RD(d)->depth = 0;
 		d->flags &= WL_DIR_SEQ_VALID;
 		d->state = RS_RESYNC;
 	} else {
@@ -117,11 +117,11 @@ static __always_inline int wl_redis_malformed(struct wl_l7_walk *w, struct wl_l7
 	return 1;
 }
 
-/* Reads a decimal digit into R(d)->num. Returns -1 when the number grows absurd. */
+/* Reads a decimal digit into RD(d)->num. Returns -1 when the number grows absurd. */
 static __always_inline int wl_redis_digit(struct wl_l7_dir *d, __u8 c)
 {
-	R(d)->num = R(d)->num * 10 + (c - '0');
-	return R(d)->num > WL_REDIS_NUM_MAX ? -1 : 0;
+	RD(d)->num = RD(d)->num * 10 + (c - '0');
+	return RD(d)->num > WL_REDIS_NUM_MAX ? -1 : 0;
 }
 
 /* The byte of "+QUEUED\r\n" at index at (1..8). */
@@ -140,21 +140,21 @@ static __always_inline void wl_redis_req_done(struct wl_l7_walk *w, struct wl_l7
 	__u16 id = d->cur_id, flags;
 
 	if (d->state == RQ_INLINE_NAME || d->state == RQ_INLINE_REST)
-		id = wl_cmd_lookup(w, R(d)->name, &flags);
-	if ((d->flags & WL_REDIS_CONTAINER) && R(d)->sub_len) {
+		id = wl_cmd_lookup(w, RD(d)->name, &flags);
+	if ((d->flags & WL_REDIS_CONTAINER) && RD(d)->sub_len) {
 		/* "CONFIG" + "GET" -> "CONFIG|GET", built in place when it fits */
-		__u32 n = R(d)->name_len, s = R(d)->sub_len;
+		__u32 n = RD(d)->name_len, s = RD(d)->sub_len;
 
 		if (n < WL_CMD_LEN && n + 1 + s < WL_CMD_LEN) {
-			R(d)->name[n] = '|';
-			for (__u32 j = 0; j < sizeof(R(d)->sub); j++) {
+			RD(d)->name[n] = '|';
+			for (__u32 j = 0; j < sizeof(RD(d)->sub); j++) {
 				__u32 at = n + 1 + j;
 
 				if (j >= s || at >= WL_CMD_LEN)
 					break;
-				R(d)->name[at] = R(d)->sub[j];
+				RD(d)->name[at] = RD(d)->sub[j];
 			}
-			__u16 sub_id = wl_cmd_lookup(w, R(d)->name, &flags);
+			__u16 sub_id = wl_cmd_lookup(w, RD(d)->name, &flags);
 
 			if (sub_id != WL_CMD_OTHER)
 				id = sub_id;
@@ -167,15 +167,15 @@ static __always_inline void wl_redis_req_done(struct wl_l7_walk *w, struct wl_l7
 /* The bulk string element elem_idx is complete. */
 static __always_inline void wl_redis_req_elem_done(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
-	if (R(d)->elem_idx == 0) {
+	if (RD(d)->elem_idx == 0) {
 		__u16 flags = 0;
 
-		d->cur_id = wl_cmd_lookup(w, R(d)->name, &flags);
+		d->cur_id = wl_cmd_lookup(w, RD(d)->name, &flags);
 		if (flags & WL_CMD_F_CONTAINER)
 			d->flags |= WL_REDIS_CONTAINER;
 	}
-	R(d)->elem_idx++;
-	if (R(d)->elem_idx >= R(d)->elems)
+	RD(d)->elem_idx++;
+	if (RD(d)->elem_idx >= RD(d)->elems)
 		w->s->done = 1;
 	else
 		d->state = RQ_BULK_START;
@@ -185,10 +185,10 @@ static __always_inline int wl_redis_capturing(const struct wl_l7_dir *d)
 {
 	if (d->body_left <= 2)
 		return 1; /* the CRLF: walked byte by byte to find the element's end */
-	if (R(d)->elem_idx == 0)
-		return R(d)->name_len < WL_CMD_LEN - 1;
-	if (R(d)->elem_idx == 1 && (d->flags & WL_REDIS_CONTAINER))
-		return R(d)->sub_len < sizeof(R(d)->sub) - 1;
+	if (RD(d)->elem_idx == 0)
+		return RD(d)->name_len < WL_CMD_LEN - 1;
+	if (RD(d)->elem_idx == 1 && (d->flags & WL_REDIS_CONTAINER))
+		return RD(d)->sub_len < sizeof(RD(d)->sub) - 1;
 	return 0;
 }
 
@@ -199,7 +199,7 @@ static __always_inline int wl_redis_req_byte(struct wl_l7_walk *w, struct wl_l7_
 	case RQ_IDLE:
 		if (c == '*') {
 			d->state = RQ_ARRAY_LEN;
-			R(d)->num = 0;
+			RD(d)->num = 0;
 			return 0;
 		}
 		if (c == '\r' || c == '\n' || c == ' ') {
@@ -207,8 +207,8 @@ static __always_inline int wl_redis_req_byte(struct wl_l7_walk *w, struct wl_l7_
 			return 0;
 		}
 		if (wl_char_is_alpha(c)) {
-			R(d)->name[0] = wl_upper(c);
-			R(d)->name_len = 1;
+			RD(d)->name[0] = wl_upper(c);
+			RD(d)->name_len = 1;
 			d->state = RQ_INLINE_NAME;
 			return 0;
 		}
@@ -222,30 +222,30 @@ static __always_inline int wl_redis_req_byte(struct wl_l7_walk *w, struct wl_l7_
 		if (c != '\n')
 			return wl_redis_malformed(w, d, 0);
 		if (d->state == RQ_ARRAY_LEN) {
-			if (R(d)->num == 0) { /* "*0": nothing to run */
+			if (RD(d)->num == 0) { /* "*0": nothing to run */
 				wl_redis_req_reset(d);
 				return 0;
 			}
-			R(d)->elems = R(d)->num;
-			R(d)->elem_idx = 0;
+			RD(d)->elems = RD(d)->num;
+			RD(d)->elem_idx = 0;
 			d->state = RQ_BULK_START;
 			return 0;
 		}
-		d->body_left = R(d)->num + 2;
+		d->body_left = RD(d)->num + 2;
 		d->state = RQ_BULK_BODY;
 		return 1;
 	case RQ_BULK_START:
 		if (c != '$')
 			return wl_redis_malformed(w, d, 0);
-		R(d)->num = 0;
+		RD(d)->num = 0;
 		d->state = RQ_BULK_LEN;
 		return 0;
 	case RQ_BULK_BODY:
 		if (d->body_left > 2) {
-			if (R(d)->elem_idx == 0 && R(d)->name_len < WL_CMD_LEN - 1)
-				R(d)->name[R(d)->name_len++ & 31] = wl_upper(c);
-			else if (R(d)->elem_idx == 1 && R(d)->sub_len < sizeof(R(d)->sub) - 1)
-				R(d)->sub[R(d)->sub_len++ & 15] = wl_upper(c);
+			if (RD(d)->elem_idx == 0 && RD(d)->name_len < WL_CMD_LEN - 1)
+				RD(d)->name[RD(d)->name_len++ & 31] = wl_upper(c);
+			else if (RD(d)->elem_idx == 1 && RD(d)->sub_len < sizeof(RD(d)->sub) - 1)
+				RD(d)->sub[RD(d)->sub_len++ & 15] = wl_upper(c);
 		}
 		d->body_left--;
 		if (d->body_left == 0) {
@@ -264,8 +264,8 @@ static __always_inline int wl_redis_req_byte(struct wl_l7_walk *w, struct wl_l7_
 			d->state = RQ_INLINE_REST;
 			return 0;
 		}
-		if (R(d)->name_len < WL_CMD_LEN - 1)
-			R(d)->name[R(d)->name_len++ & 31] = wl_upper(c);
+		if (RD(d)->name_len < WL_CMD_LEN - 1)
+			RD(d)->name[RD(d)->name_len++ & 31] = wl_upper(c);
 		return 0;
 	case RQ_INLINE_REST:
 		if (c == '\n') {
@@ -315,7 +315,7 @@ static __always_inline void wl_redis_tx_adjust(struct wl_l7_walk *w, __u16 id, i
 static __always_inline void wl_redis_tx_reply_start(struct wl_l7_walk *w, struct wl_l7_dir *d,
 						    __u8 c)
 {
-	struct wl_redis_dir *r = R(d);
+	struct wl_redis_dir *r = RD(d);
 
 	r->queued = c == '+' ? 1 : 0;
 	r->tx_exec = 0;
@@ -346,7 +346,7 @@ static __always_inline void wl_redis_tx_elem(struct wl_l7_walk *w, struct wl_red
 /* A reply ended at depth 0. */
 static __always_inline void wl_redis_tx_reply_end(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
-	struct wl_redis_dir *r = R(d);
+	struct wl_redis_dir *r = RD(d);
 
 	if (r->tx_exec) {
 		/* queued commands EXEC did not run (none when it was aborted or discarded) */
@@ -386,17 +386,17 @@ static __always_inline void wl_redis_resp_value_done(struct wl_l7_walk *w, struc
 	for (int j = 0; j < WL_NEST_MAX; j++) {
 		__u32 idx;
 
-		if (R(d)->depth == 0)
+		if (RD(d)->depth == 0)
 			break;
-		idx = (R(d)->depth - 1) & (WL_NEST_MAX - 1);
-		if (R(d)->stack[idx] > 1) {
-			R(d)->stack[idx]--;
+		idx = (RD(d)->depth - 1) & (WL_NEST_MAX - 1);
+		if (RD(d)->stack[idx] > 1) {
+			RD(d)->stack[idx]--;
 			return;
 		}
-		R(d)->stack[idx] = 0;
-		R(d)->depth--;
+		RD(d)->stack[idx] = 0;
+		RD(d)->depth--;
 	}
-	if (R(d)->depth)
+	if (RD(d)->depth)
 		return;
 	if (d->flags & WL_REDIS_PUSH) {
 		d->flags &= ~WL_REDIS_PUSH;
@@ -417,7 +417,7 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 {
 	switch (d->state) {
 	case RS_IDLE:
-		if (R(d)->depth == 0) {
+		if (RD(d)->depth == 0) {
 			if (!(d->flags & (WL_DIR_STARTED | WL_REDIS_ATTR)))
 				d->msg_bytes = 1;
 			if (c == '>') {
@@ -434,8 +434,8 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 					d->flags |= WL_DIR_ERROR;
 				wl_redis_tx_reply_start(w, d, c);
 			}
-		} else if (R(d)->depth == 1 && R(d)->tx_exec) {
-			wl_redis_tx_elem(w, R(d), c);
+		} else if (RD(d)->depth == 1 && RD(d)->tx_exec) {
+			wl_redis_tx_elem(w, RD(d), c);
 		}
 		switch (c) {
 		case '+':
@@ -451,7 +451,7 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 		case '!':
 		case '=':
 			d->flags &= ~(WL_REDIS_AGG | WL_REDIS_NEG | WL_REDIS_PAIRS);
-			R(d)->num = 0;
+			RD(d)->num = 0;
 			d->state = RS_LEN;
 			return 0;
 		case '*':
@@ -461,15 +461,15 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 		case '|':
 			d->flags &= ~(WL_REDIS_NEG | WL_REDIS_PAIRS);
 			d->flags |= WL_REDIS_AGG | ((c == '%' || c == '|') ? WL_REDIS_PAIRS : 0);
-			R(d)->num = 0;
+			RD(d)->num = 0;
 			d->state = RS_LEN;
 			return 0;
 		default:
 			return wl_redis_malformed(w, d, 1);
 		}
 	case RS_LINE:
-		if (R(d)->queued)
-			wl_redis_tx_queued_byte(R(d), c);
+		if (RD(d)->queued)
+			wl_redis_tx_queued_byte(RD(d), c);
 		if (c == '\n') {
 			w->s->done = 1;
 			return 1;
@@ -478,7 +478,7 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 	case RS_LEN:
 		if (wl_char_is_digit(c))
 			return wl_redis_digit(d, c) ? wl_redis_malformed(w, d, 1) : 0;
-		if (c == '-' && R(d)->num == 0) {
+		if (c == '-' && RD(d)->num == 0) {
 			d->flags |= WL_REDIS_NEG;
 			return 0;
 		}
@@ -493,19 +493,19 @@ static __always_inline int wl_redis_resp_byte(struct wl_l7_walk *w, struct wl_l7
 				w->s->done = 1;
 				return 1;
 			}
-			d->body_left = R(d)->num + 2;
+			d->body_left = RD(d)->num + 2;
 			d->state = RS_BODY;
 			return 1;
 		}
-		if ((d->flags & WL_REDIS_NEG) || R(d)->num == 0) { /* *-1, *0: empty */
+		if ((d->flags & WL_REDIS_NEG) || RD(d)->num == 0) { /* *-1, *0: empty */
 			w->s->done = 1;
 			return 1;
 		}
-		if (R(d)->depth >= WL_NEST_MAX)
+		if (RD(d)->depth >= WL_NEST_MAX)
 			return wl_redis_malformed(w, d, 1);
-		R(d)->stack[R(d)->depth & (WL_NEST_MAX - 1)] =
-			(d->flags & WL_REDIS_PAIRS) ? R(d)->num * 2 : R(d)->num;
-		R(d)->depth++;
+		RD(d)->stack[RD(d)->depth & (WL_NEST_MAX - 1)] =
+			(d->flags & WL_REDIS_PAIRS) ? RD(d)->num * 2 : RD(d)->num;
+		RD(d)->depth++;
 		d->state = RS_IDLE;
 		return 0;
 	default:
@@ -614,7 +614,7 @@ __noinline int wl_redis_capture(struct wl_l7_state *s, __u32 pos, __u32 len, str
 static __always_inline int wl_redis_req_fast(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
 	struct wl_l7_state *s = w->s;
-	struct wl_redis_dir *r = R(d);
+	struct wl_redis_dir *r = RD(d);
 	__u32 pos, lim, num = 0, next, end;
 	int progress = 0;
 	__u64 nn;
@@ -703,8 +703,8 @@ static __always_inline int wl_redis_resp_fast(struct wl_l7_walk *w, struct wl_l7
 		next = wl_redis_line_end(s, pos, lim);
 		if (!next)
 			return 0;
-		if (R(d)->queued)
-			R(d)->queued = wl_redis_queued_rest(s, pos, next - pos, R(d)->queued);
+		if (RD(d)->queued)
+			RD(d)->queued = wl_redis_queued_rest(s, pos, next - pos, RD(d)->queued);
 		s->done = 1;
 	} else if (d->state == RS_LEN && !(d->flags & (WL_REDIS_AGG | WL_REDIS_NEG))) {
 		nn = wl_redis_num_at(s, pos, lim);
@@ -806,8 +806,8 @@ __noinline __u32 wl_redis_cmd_len(struct wl_l7_state *s, __u32 pos, __u32 lim)
 	r = wl_redis_bulk_at(s, p, lim);
 	if (!r)
 		return 0;
-	RS(s)->fast_name_pos = p + (r >> 16);
-	RS(s)->fast_name_len = (r & 0xffff) - 2 - RS(s)->fast_name_pos;
+	RD_SCRATCH(s)->fast_name_pos = p + (r >> 16);
+	RD_SCRATCH(s)->fast_name_len = (r & 0xffff) - 2 - RD_SCRATCH(s)->fast_name_pos;
 	p = r & 0xffff;
 	for (__u32 e = 1; e < WL_REDIS_FAST_ARGS; e++) {
 		if (e >= n)
@@ -832,7 +832,7 @@ static __always_inline __u16 wl_redis_fast_id(struct wl_l7_walk *w, struct wl_l7
 					      __u32 len, __u16 *flags)
 {
 	struct wl_l7_state *s = w->s;
-	struct wl_redis_scratch *rs = RS(s);
+	struct wl_redis_scratch *rs = RD_SCRATCH(s);
 	__u64 n0 = 0, n1 = 0;
 	__u16 id;
 
@@ -851,8 +851,8 @@ static __always_inline __u16 wl_redis_fast_id(struct wl_l7_walk *w, struct wl_l7
 			return rs->raw_id;
 		}
 	}
-	wl_redis_capture(s, pos, len, R(d), 0);
-	id = wl_cmd_lookup(w, R(d)->name, flags);
+	wl_redis_capture(s, pos, len, RD(d), 0);
+	id = wl_cmd_lookup(w, RD(d)->name, flags);
 	wl_redis_req_reset(d);
 	/* only a name of the table is remembered across packets: an unknown one is payload */
 	if (len && len <= 16 && id != WL_CMD_OTHER) {
@@ -890,7 +890,8 @@ static long wl_redis_cmd_whole(__u32 i, void *arg)
 		if (!len)
 			return 1;
 	}
-	id = wl_redis_fast_id(w, d, RS(s)->fast_name_pos, RS(s)->fast_name_len, &flags);
+	id = wl_redis_fast_id(w, d, RD_SCRATCH(s)->fast_name_pos, RD_SCRATCH(s)->fast_name_len,
+			      &flags);
 	if (flags & WL_CMD_F_CONTAINER)
 		return 1;
 	wl_emit_request(w, id, len);
@@ -963,7 +964,7 @@ static long wl_redis_reply_whole(__u32 i, void *arg)
 
 static __always_inline int wl_redis_resp_whole(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
-	if (R(d)->depth || R(d)->tx_len ||
+	if (RD(d)->depth || RD(d)->tx_len ||
 	    (d->flags & (WL_DIR_STARTED | WL_REDIS_ATTR | WL_REDIS_PUSH)))
 		return 0;
 	return wl_redis_whole(w, wl_redis_reply_whole);
@@ -1046,7 +1047,7 @@ static __always_inline void wl_redis_resync(struct wl_l7_walk *w, struct wl_l7_d
 		    c == '_' || c == '#' || c == ',' || c == '(' || c == '!' || c == '=' ||
 		    c == '~' || c == '>') {
 			d->state = RS_IDLE;
-			R(d)->depth = 0;
+			RD(d)->depth = 0;
 			d->flags &= WL_DIR_SEQ_VALID;
 		}
 	} else if (c == '*') {
