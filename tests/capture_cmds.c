@@ -398,3 +398,25 @@ void capture_run(const struct capture_spec *spec)
 	free(used);
 	free(rows);
 }
+
+/* One test function per protocol (CUnit passes tests no argument). */
+#define CAPTURE_TEST_FN(name, ...)                                                                 \
+	static void captures_##name(void)                                                          \
+	{                                                                                          \
+		capture_run(&name##_captures);                                                     \
+	}
+WL_L7_PROTOCOLS(CAPTURE_TEST_FN)
+
+int register_capture_tests(void)
+{
+	int err = 0;
+
+#define CAPTURE_TEST_ADD(name, ...)                                                                \
+	if (!CU_get_suite(#name) ||                                                                \
+	    !CU_add_test(CU_get_suite(#name), "captures", captures_##name)) {                      \
+		fprintf(stderr, "no suite %s for its captures\n", #name);                          \
+		err = -1;                                                                          \
+	}
+	WL_L7_PROTOCOLS(CAPTURE_TEST_ADD)
+	return err;
+}

@@ -4,8 +4,9 @@
  * protocol's "captures" test is one struct capture_spec (which oracle rows are per-command
  * request counts, which are totals of what field, the server ports, the rows where wirelens
  * differs by design) run by capture_run, which replays every file through XDP and TC and makes
- * the assertions. What no table says (a protocol's own rule) goes in the spec's check function,
- * called for each file after the common assertions, with the helpers below.
+ * the assertions (each protocol suite's last test, "captures", made from the registry by
+ * register_capture_tests). What no table says (a protocol's own rule) goes in the spec's check
+ * function, called for each file after the common assertions, with the helpers below.
  */
 #ifndef WL_TESTS_CAPTURE_CMDS_H
 #define WL_TESTS_CAPTURE_CMDS_H
@@ -122,6 +123,13 @@ struct capture_file {
 
 /* Runs spec: every file of the protocol in EXPECTED.tsv through XDP and TC. */
 void capture_run(const struct capture_spec *spec);
+
+/* Every protocol of the registry has its spec: tests/test_<name>.c defines <name>_captures. */
+#define CAPTURE_SPEC_DECL(name, ...) extern const struct capture_spec name##_captures;
+WL_L7_PROTOCOLS(CAPTURE_SPEC_DECL)
+/* Adds the test "captures" (capture_run of <name>_captures) to the suite of every protocol of
+ * the registry, after the suite's own tests. Returns 0, or -1 when a suite is missing. */
+int register_capture_tests(void);
 
 /* The file's oracle rows of metric (and key; NULL: any), summed as tshark has them. */
 uint64_t capture_oracle(const struct capture_file *f, const char *metric, const char *key);

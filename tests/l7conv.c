@@ -22,6 +22,13 @@ void conv_init(struct conv *c, uint16_t server_port)
 	c->family = 4;
 }
 
+void conv_start(enum wl_hook h, struct conv *c, uint16_t server_port)
+{
+	harness_reset();
+	conv_init(c, server_port);
+	conv_handshake(h, c);
+}
+
 static int send_seg(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,
 		    uint8_t flags, uint32_t seq)
 {
@@ -56,6 +63,43 @@ int conv_reseg(enum wl_hook h, struct conv *c, int from_server, const void *data
 	       uint32_t back)
 {
 	return send_seg(h, c, from_server, data, len, 0, (from_server ? c->sseq : c->cseq) - back);
+}
+
+void conv_split(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,
+		size_t cut)
+{
+	if (cut > len - 1)
+		cut = len - 1;
+	conv_seg(h, c, from_server, data, cut, 0);
+	conv_seg(h, c, from_server, (const char *)data + cut, len - cut, 0);
+}
+
+void conv_split_every(enum wl_hook h, uint16_t port, const void *q, size_t ql, const void *r,
+		      size_t rl, size_t three,
+		      void (*check)(const struct conv *c, size_t ql, size_t rl, int pieces))
+{
+	const char *rb = r;
+
+	for (size_t cut = 1; cut < (ql > rl ? ql : rl); cut++) {
+		struct conv c;
+
+		conv_start(h, &c, port);
+		conv_split(h, &c, 0, q, ql, cut);
+		conv_split(h, &c, 1, r, rl, cut);
+		check(&c, ql, rl, 2);
+	}
+	for (size_t a = 1; a + 1 < three; a++) {
+		for (size_t b = a + 1; b < three; b++) {
+			struct conv c;
+
+			conv_start(h, &c, port);
+			conv_seg(h, &c, 0, q, ql, 0);
+			conv_seg(h, &c, 1, rb, a, 0);
+			conv_seg(h, &c, 1, rb + a, b - a, 0);
+			conv_seg(h, &c, 1, rb + b, rl - b, 0);
+			check(&c, ql, rl, 3);
+		}
+	}
 }
 
 void conv_stream(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,
@@ -96,6 +140,46 @@ void conv_handshake(enum wl_hook h, struct conv *c)
 {
 	conv_seg(h, c, 0, NULL, 0, 0x02);
 	conv_seg(h, c, 1, NULL, 0, 0x12);
+}
+
+size_t conv_mysql_greeting(uint8_t *out, uint32_t caps)
+{
+	static const char ver[] = "5.5.5-10.11.6-MariaDB-0+deb12u1";
+	size_t n = 0;
+
+	out[n++] = 0x0a;
+	memcpy(out + n, ver, sizeof(ver));
+	n += sizeof(ver);
+	memcpy(out + n,
+	       "\x2a\x00\x00\x00"
+	       "abcdefgh\x00",
+	       13);
+	n += 13;
+	out[n++] = caps & 0xff;
+	out[n++] = (caps >> 8) & 0xff;
+	out[n++] = 0x2d;
+	out[n++] = 0x02;
+	out[n++] = 0x00;
+	out[n++] = (caps >> 16) & 0xff;
+	out[n++] = caps >> 24;
+	out[n++] = 21;
+	memset(out + n, 0, 10);
+	n += 10;
+	memcpy(out + n, "ijklmnopqrst\0mysql_native_password\0", 35);
+	return n + 35;
+}
+
+size_t conv_mysql_handshake_response(uint8_t *out, uint32_t caps)
+{
+	memset(out, 0, 32);
+	memcpy(out, &caps, 4);
+	memcpy(out + 4, "\x00\x00\x00\x01\x2d", 5);
+	memcpy(out + 32,
+	       "root\0\x14"
+	       "01234567890123456789"
+	       "mysql_native_password\0",
+	       48);
+	return 80;
 }
 
 int conv_stats(const struct conv *c, uint8_t proto, const char *cmd, struct wl_cmd_stats *out)

@@ -25,6 +25,8 @@ struct conv {
 };
 
 void conv_init(struct conv *c, uint16_t server_port);
+/* A fresh case: every map emptied, c set up for server_port, SYN and SYN-ACK sent through h. */
+void conv_start(enum wl_hook h, struct conv *c, uint16_t server_port);
 /* Sends payload one way through hook h; advances that direction's sequence number by len (and
  * by one for SYN/FIN). flags 0 means PSH|ACK. Returns the program's verdict. */
 int conv_seg(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,
@@ -32,6 +34,16 @@ int conv_seg(enum wl_hook h, struct conv *c, int from_server, const void *data, 
 /* Same, without advancing the sequence (a retransmission). */
 int conv_reseg(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,
 	       uint32_t back);
+/* Sends data one way in two segments, the first of cut bytes (at most len - 1, so that the
+ * second is never empty): a message cut at every offset is a loop over cut. */
+void conv_split(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,
+		size_t cut);
+/* One exchange, request q and response r, on fresh conversations to port through h: both cut in
+ * two at every offset (conv_split), then q whole and r in three pieces at every pair of cuts
+ * before byte `three`. check asserts after each conversation (pieces: 2 or 3). */
+void conv_split_every(enum wl_hook h, uint16_t port, const void *q, size_t ql, const void *r,
+		      size_t rl, size_t three,
+		      void (*check)(const struct conv *c, size_t ql, size_t rl, int pieces));
 /* Sends len bytes one way in segments of up to mss bytes. Segment number gap_seg (-1: none) is
  * lost: never sent (late = 0), or sent right after the one that follows it (late = 1: it then
  * arrives as a retransmission of bytes the hook had to do without). */
@@ -42,6 +54,13 @@ int conv_req(enum wl_hook h, struct conv *c, const char *text);
 int conv_resp(enum wl_hook h, struct conv *c, const char *text);
 /* SYN and SYN-ACK, so both directions start on a message boundary. */
 void conv_handshake(enum wl_hook h, struct conv *c);
+
+/* MySQL/MariaDB login payloads (without the 4-byte packet header), into out (128 bytes). The
+ * server's greeting (a MariaDB 10.11 HandshakeV10) offering caps; returns its length. */
+size_t conv_mysql_greeting(uint8_t *out, uint32_t caps);
+/* The client's HandshakeResponse41 with caps (user root, a 20-byte mysql_native_password
+ * answer); returns its length, 80. Its first 32 bytes alone are an SSL request. */
+size_t conv_mysql_handshake_response(uint8_t *out, uint32_t caps);
 
 /* Summed per-CPU stats of one command of protocol proto at the conversation's server. Returns 0
  * when the entry exists. */
@@ -69,6 +88,28 @@ int conv_stats_entries(void);
 				(unsigned long long)st_.requests,                                  \
 				(unsigned long long)st_.responses,                                 \
 				(unsigned long long)st_.errors);                                   \
+	} while (0)
+
+/* Asserts the request and response bytes of cmd of proto at the conversation's server. */
+#define EXPECT_CMD_BYTES(c, proto, cmd, rqb, rsb)                                                  \
+	do {                                                                                       \
+		struct wl_cmd_stats st_;                                                           \
+		CU_ASSERT_EQUAL(conv_stats((c), (proto), (cmd), &st_), 0);                         \
+		CU_ASSERT_EQUAL(st_.request_bytes, (rqb));                                         \
+		CU_ASSERT_EQUAL(st_.response_bytes, (rsb));                                        \
+		if (st_.request_bytes != (rqb) || st_.response_bytes != (rsb))                     \
+			fprintf(stderr, "\n  [%s:%d] %s bytes %llu/%llu, want %llu/%llu\n",        \
+				__FILE__, __LINE__, (cmd), (unsigned long long)st_.request_bytes,  \
+				(unsigned long long)st_.response_bytes, (unsigned long long)(rqb), \
+				(unsigned long long)(rsb));                                        \
+	} while (0)
+
+/* Asserts that no L7 message was malformed, unmatched or skipped to resynchronise. */
+#define EXPECT_L7_CLEAN()                                                                          \
+	do {                                                                                       \
+		EXPECT_COUNTER(l7_malformed, 0);                                                   \
+		EXPECT_COUNTER(l7_unmatched, 0);                                                   \
+		EXPECT_COUNTER(l7_resync_skip, 0);                                                 \
 	} while (0)
 
 #endif

@@ -262,25 +262,18 @@ static void test_tcp_every_offset(void)
 		struct conv c;
 
 		/* all in one segment each way */
-		harness_reset();
-		conv_init(&c, 53);
-		conv_handshake(h, &c);
+		conv_start(h, &c, 53);
 		conv_seg(h, &c, 0, qs, ql, 0);
 		conv_seg(h, &c, 1, rs, rl, 0);
 		EXPECT_DNS(&c, "A", 1, 1, 0, 0);
 		EXPECT_DNS(&c, "AAAA", 1, 1, 0, 0);
 		EXPECT_DNS(&c, "TXT", 1, 1, 1, 0);
 		for (size_t cut = 1; cut < rl; cut++) {
-			size_t qc = cut < ql ? cut : ql - 1;
 			struct wl_cmd_stats st;
 
-			harness_reset();
-			conv_init(&c, 53);
-			conv_handshake(h, &c);
-			conv_seg(h, &c, 0, qs, qc, 0);
-			conv_seg(h, &c, 0, qs + qc, ql - qc, 0);
-			conv_seg(h, &c, 1, rs, cut, 0);
-			conv_seg(h, &c, 1, rs + cut, rl - cut, 0);
+			conv_start(h, &c, 53);
+			conv_split(h, &c, 0, qs, ql, cut);
+			conv_split(h, &c, 1, rs, rl, cut);
 			EXPECT_DNS(&c, "A", 1, 1, 0, 0);
 			EXPECT_DNS(&c, "AAAA", 1, 1, 0, 0);
 			EXPECT_DNS(&c, "TXT", 1, 1, 1, 0);
@@ -289,9 +282,7 @@ static void test_tcp_every_offset(void)
 					query(qs + ql, 1, 1, "www.example.org", 1));
 		}
 		/* one byte per segment */
-		harness_reset();
-		conv_init(&c, 53);
-		conv_handshake(h, &c);
+		conv_start(h, &c, 53);
 		for (size_t i = 0; i < ql; i++)
 			conv_seg(h, &c, 0, qs + i, 1, 0);
 		for (size_t i = 0; i < rl; i++)
@@ -311,9 +302,7 @@ static void test_tcp_large_and_many(void)
 		struct conv c;
 		uint8_t m[600];
 
-		harness_reset();
-		conv_init(&c, 53);
-		conv_handshake(h, &c);
+		conv_start(h, &c, 53);
 		/* an AXFR-sized answer across 1448-byte segments */
 		conv_seg(h, &c, 0, m, query(m, 1, 9, "example.com", 252), 0);
 		bl = dns_msg(big, 1, 9, 0x8400, "example.com", 252, 1000, 30000);
@@ -474,29 +463,6 @@ static void capture_check_dns(const struct capture_file *f)
 		       capture_oracle(f, "query_transport", NULL));
 }
 
-/*
- * The real captures against EXPECTED.tsv (tshark): per QTYPE, query_qtype rows equal the
- * requests; query_transport rows summed equal all requests; response_rcode rows summed equal
- * the responses and the non-NOERROR rows the errors, but for what wirelens cannot see (above).
- */
-static void test_captures(void)
-{
-	static const struct capture_spec spec = {
-		.protocol = {.name = "dns", .l7_proto = WL_L7_DNS, .files = 6},
-		.commands = {.metrics = {"query_qtype"}, .listed = 1},
-		.totals = {{CAPTURE_REQUESTS, "query_transport"},
-			   {CAPTURE_RESPONSES, "response_rcode"},
-			   {CAPTURE_ERRORS, "response_rcode", NULL, rcode_error}},
-		.counters = {"l7_unmatched", "l7_malformed"},
-		.too_big = CAPTURE_TOO_BIG_COUNTED,
-		CAPTURE_EXCEPTIONS(capture_exceptions),
-		.figures = {.compared = 64, .excepted = 8},
-		.check = capture_check_dns,
-	};
-
-	capture_run(&spec);
-}
-
 void register_dns_tests(void)
 {
 	CU_pSuite s = wl_add_suite("dns");
@@ -509,5 +475,22 @@ void register_dns_tests(void)
 	CU_add_test(s, "malformed", test_malformed);
 	CU_add_test(s, "sniffed_tcp_port_and_ipv6", test_sniffed_tcp_port_and_ipv6);
 	CU_add_test(s, "udp_fragmented_response", test_udp_fragmented_response);
-	CU_add_test(s, "captures", test_captures);
 }
+
+/*
+ * The real captures against EXPECTED.tsv (tshark): per QTYPE, query_qtype rows equal the
+ * requests; query_transport rows summed equal all requests; response_rcode rows summed equal
+ * the responses and the non-NOERROR rows the errors, but for what wirelens cannot see (above).
+ */
+const struct capture_spec dns_captures = {
+	.protocol = {.name = "dns", .l7_proto = WL_L7_DNS, .files = 6},
+	.commands = {.metrics = {"query_qtype"}, .listed = 1},
+	.totals = {{CAPTURE_REQUESTS, "query_transport"},
+		   {CAPTURE_RESPONSES, "response_rcode"},
+		   {CAPTURE_ERRORS, "response_rcode", NULL, rcode_error}},
+	.counters = {"l7_unmatched", "l7_malformed"},
+	.too_big = CAPTURE_TOO_BIG_COUNTED,
+	CAPTURE_EXCEPTIONS(capture_exceptions),
+	.figures = {.compared = 64, .excepted = 8},
+	.check = capture_check_dns,
+};

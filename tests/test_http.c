@@ -24,13 +24,6 @@
 		CU_ASSERT_EQUAL(sm_.misses, (mi));                                                 \
 	} while (0)
 
-static void start(enum wl_hook h, struct conv *c, uint16_t port)
-{
-	harness_reset();
-	conv_init(c, port);
-	conv_handshake(h, c);
-}
-
 static void fin(enum wl_hook h, struct conv *c, int from_server)
 {
 	conv_seg(h, c, from_server, NULL, 0, 0x11); /* FIN|ACK */
@@ -56,7 +49,7 @@ static void test_methods_and_status(void)
 		struct conv c;
 		struct wl_cmd_stats st;
 
-		start(h, &c, PORT);
+		conv_start(h, &c, PORT);
 		conv_req(h, &c, get_req);
 		conv_resp(h, &c, ok_resp);
 		conv_req(h, &c, post);
@@ -106,15 +99,12 @@ static void test_split_every_offset(void)
 
 	FOR_EACH_HOOK(h) {
 		for (size_t cut = 1; cut < (rl > pl ? rl : pl); cut++) {
-			size_t qc = cut < rl ? cut : rl - 1, pc = cut < pl ? cut : pl - 1;
 			struct wl_cmd_stats st;
 			struct conv c;
 
-			start(h, &c, PORT);
-			conv_seg(h, &c, 0, get_req, qc, 0);
-			conv_seg(h, &c, 0, get_req + qc, rl - qc, 0);
-			conv_seg(h, &c, 1, ok_resp, pc, 0);
-			conv_seg(h, &c, 1, ok_resp + pc, pl - pc, 0);
+			conv_start(h, &c, PORT);
+			conv_split(h, &c, 0, get_req, rl, cut);
+			conv_split(h, &c, 1, ok_resp, pl, cut);
 			EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
 			conv_stats(&c, WL_L7_HTTP, "GET", &st);
 			CU_ASSERT_EQUAL(st.request_bytes, rl);
@@ -124,7 +114,7 @@ static void test_split_every_offset(void)
 		{
 			struct conv c;
 
-			start(h, &c, PORT);
+			conv_start(h, &c, PORT);
 			for (size_t i = 0; i < rl; i++)
 				conv_seg(h, &c, 0, get_req + i, 1, 0);
 			for (size_t i = 0; i < pl; i++)
@@ -150,13 +140,13 @@ static void test_pipelined(void)
 		size_t rl = strlen(reqs), pl = strlen(resps);
 		struct conv c;
 
-		start(h, &c, PORT);
+		conv_start(h, &c, PORT);
 		conv_req(h, &c, reqs); /* 20 requests, one segment */
 		conv_resp(h, &c, resps);
 		EXPECT_HTTP(&c, "GET", 10, 10, 0, 0);
 		EXPECT_HTTP(&c, "POST", 10, 10, 1, 0);
 		/* the same in segments of 1448 and 100 bytes */
-		start(h, &c, PORT);
+		conv_start(h, &c, PORT);
 		for (size_t off = 0; off < rl; off += 100)
 			conv_seg(h, &c, 0, reqs + off, rl - off < 100 ? rl - off : 100, 0);
 		for (size_t off = 0; off < pl; off += 1448)
@@ -182,15 +172,12 @@ static void test_chunked_every_offset(void)
 
 	FOR_EACH_HOOK(h) {
 		for (size_t cut = 1; cut < pl; cut++) {
-			size_t qc = cut < rl ? cut : rl - 1;
 			struct wl_cmd_stats st;
 			struct conv c;
 
-			start(h, &c, PORT);
-			conv_seg(h, &c, 0, req, qc, 0);
-			conv_seg(h, &c, 0, req + qc, rl - qc, 0);
-			conv_seg(h, &c, 1, resp, cut, 0);
-			conv_seg(h, &c, 1, resp + cut, pl - cut, 0);
+			conv_start(h, &c, PORT);
+			conv_split(h, &c, 0, req, rl, cut);
+			conv_split(h, &c, 1, resp, pl, cut);
 			/* a second exchange proves the boundary was found */
 			conv_req(h, &c, get_req);
 			conv_resp(h, &c, ok_resp);
@@ -215,7 +202,7 @@ static void test_large_bodies(void)
 		struct wl_cmd_stats st;
 		struct conv c;
 
-		start(h, &c, PORT);
+		conv_start(h, &c, PORT);
 		conv_req(h, &c, get_req);
 		for (size_t off = 0; off < hl + blen; off += 1448)
 			conv_seg(h, &c, 1, msg + off,
@@ -239,7 +226,7 @@ static void test_large_bodies(void)
 		struct wl_cmd_stats st;
 		struct conv c;
 
-		start(h, &c, PORT);
+		conv_start(h, &c, PORT);
 		conv_req(h, &c, get_req);
 		for (size_t off = 0; off < hl; off += 1448)
 			conv_seg(h, &c, 1, msg + off, hl - off < 1448 ? hl - off : 1448, 0);
@@ -262,7 +249,7 @@ static void test_expect_continue(void)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		start(h, &c, PORT);
+		conv_start(h, &c, PORT);
 		conv_req(h, &c, hdrs);
 		conv_resp(h, &c, "HTTP/1.1 100 Continue\r\n\r\n");
 		conv_req(h, &c, "data");
@@ -289,7 +276,7 @@ static void test_until_close(void)
 		struct wl_cmd_stats st;
 		struct conv c;
 
-		start(h, &c, 80);
+		conv_start(h, &c, 80);
 		conv_req(h, &c, "GET /old HTTP/1.0\r\n\r\n");
 		conv_resp(h, &c, until_close);
 		conv_resp(h, &c, "more body");
@@ -301,7 +288,7 @@ static void test_until_close(void)
 		conv_stats(&c, WL_L7_HTTP, "GET", &st);
 		CU_ASSERT_EQUAL(st.response_bytes, strlen(until_close) + 9);
 
-		start(h, &c, 80);
+		conv_start(h, &c, 80);
 		conv_req(h, &c, "POST /x HTTP/1.0\r\nContent-Length: 1\r\n\r\nz");
 		conv_seg(h, &c, 1, bad_gw, strlen(bad_gw), 0x19); /* FIN|PSH|ACK */
 		EXPECT_HTTP(&c, "POST", 1, 1, 1, 0);
@@ -320,7 +307,7 @@ static void test_tunnels(void)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		start(h, &c, PORT);
+		conv_start(h, &c, PORT);
 		conv_req(h, &c,
 			 "GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
 			 "Connection: Upgrade\r\n\r\n");
@@ -337,7 +324,7 @@ static void test_tunnels(void)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		start(h, &c, 80);
+		conv_start(h, &c, 80);
 		conv_req(h, &c, "CONNECT example.com:443 HTTP/1.1\r\n\r\n");
 		conv_resp(h, &c, "HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03");
 		conv_req(h, &c, "GET / HTTP/1.1\r\n\r\n");
@@ -354,7 +341,7 @@ static void test_retransmit_and_gap(void)
 		struct conv c;
 		uint32_t saved;
 
-		start(h, &c, PORT);
+		conv_start(h, &c, PORT);
 		saved = c.cseq;
 		conv_req(h, &c, get_req);
 		c.cseq = saved;
@@ -392,18 +379,7 @@ static char *with_body(const char *start, size_t blen, int chunked, size_t *len)
 	return m;
 }
 
-static void expect_bytes(const struct conv *c, const char *cmd, uint64_t rqb, uint64_t rsb)
-{
-	struct wl_cmd_stats st;
-
-	CU_ASSERT_EQUAL(conv_stats(c, WL_L7_HTTP, cmd, &st), 0);
-	CU_ASSERT_EQUAL(st.request_bytes, rqb);
-	CU_ASSERT_EQUAL(st.response_bytes, rsb);
-	if (st.request_bytes != rqb || st.response_bytes != rsb)
-		fprintf(stderr, "\n  %s bytes: %llu/%llu, want %llu/%llu\n", cmd,
-			(unsigned long long)st.request_bytes, (unsigned long long)st.response_bytes,
-			(unsigned long long)rqb, (unsigned long long)rsb);
-}
+#define EXPECT_BYTES(c, cmd, rqb, rsb) EXPECT_CMD_BYTES(c, WL_L7_HTTP, cmd, rqb, rsb)
 
 /*
  * A segment lost (or overtaken) inside a 10 KB Content-Length body or chunk, request and
@@ -422,7 +398,7 @@ static void test_gap_inside_body(void)
 		FOR_EACH_HOOK(h) {
 			struct conv c;
 
-			start(h, &c, PORT);
+			conv_start(h, &c, PORT);
 			conv_stream(h, &c, 0, pcl, pcl_len, 1448, 3, late);
 			conv_stream(h, &c, 1, rcl, rcl_len, 1448, 4, late);
 			conv_stream(h, &c, 0, pch, pch_len, 1448, 3, late);
@@ -433,8 +409,8 @@ static void test_gap_inside_body(void)
 			conv_resp(h, &c, ok_resp);
 			EXPECT_HTTP(&c, "POST", 2, 2, 0, 0);
 			EXPECT_HTTP(&c, "GET", 2, 2, 0, 0);
-			expect_bytes(&c, "POST", pcl_len + pch_len, rcl_len + strlen(ok_resp));
-			expect_bytes(&c, "GET", 2 * strlen(get_req), rch_len + strlen(ok_resp));
+			EXPECT_BYTES(&c, "POST", pcl_len + pch_len, rcl_len + strlen(ok_resp));
+			EXPECT_BYTES(&c, "GET", 2 * strlen(get_req), rch_len + strlen(ok_resp));
 			EXPECT_COUNTER(l7_gap, 4);
 			EXPECT_COUNTER(l7_gap_absorbed, 4);
 			EXPECT_COUNTER(l7_retransmit, late ? 4 : 0);
@@ -474,7 +450,7 @@ static void test_gap_outside_body(void)
 
 		/* segment 1 holds a chunk size line: the response is lost, every later segment
 		 * of it skipped; its GET stays pending and takes the next response */
-		start(h, &c, PORT);
+		conv_start(h, &c, PORT);
 		conv_req(h, &c, get_req);
 		conv_stream(h, &c, 1, chunks, clen, 1448, 1, 0);
 		conv_req(h, &c, get_req);
@@ -487,7 +463,7 @@ static void test_gap_outside_body(void)
 		/* the end of a request body and the start of the next request: the POST counted
 		 * at its headers (its body's bytes are lost), the cut GET is lost, the three
 		 * responses go to the POST, the GET and none */
-		start(h, &c, PORT);
+		conv_start(h, &c, PORT);
 		conv_req(h, &c, post_hdr);
 		conv_req(h, &c, half);
 		c.cseq += 50 + 10;
@@ -498,7 +474,7 @@ static void test_gap_outside_body(void)
 		conv_resp(h, &c, ok_resp);
 		EXPECT_HTTP(&c, "POST", 1, 1, 0, 0);
 		EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
-		expect_bytes(&c, "POST", strlen(post_hdr), strlen(ok_resp));
+		EXPECT_BYTES(&c, "POST", strlen(post_hdr), strlen(ok_resp));
 		EXPECT_COUNTER(l7_gap, 1);
 		EXPECT_COUNTER(l7_gap_absorbed, 0);
 		EXPECT_COUNTER(l7_resync_skip, 1);
@@ -507,7 +483,7 @@ static void test_gap_outside_body(void)
 		/* a response body lost up to exactly its end: that response is lost (it had taken
 		 * its request at its headers), the next one starts the segment (resynchronised at
 		 * once) and pairs with its own request */
-		start(h, &c, PORT);
+		conv_start(h, &c, PORT);
 		conv_req(h, &c, post_hdr);
 		conv_req(h, &c, half);
 		conv_req(h, &c, half);
@@ -571,7 +547,7 @@ static void test_malformed(void)
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			struct conv c;
 
-			start(h, &c, PORT);
+			conv_start(h, &c, PORT);
 			conv_req(h, &c, bad[i].req);
 			if (bad[i].resp)
 				conv_resp(h, &c, bad[i].resp);
@@ -595,7 +571,7 @@ static void test_malformed(void)
 			char junk[1400];
 
 			memset(junk, 'a', sizeof(junk));
-			start(h, &c, PORT);
+			conv_start(h, &c, PORT);
 			conv_req(h, &c, "GET / HTTP/1.1\r\nX: ");
 			for (int i = 0; i < 50; i++)
 				conv_seg(h, &c, 0, junk, sizeof(junk), 0);
@@ -632,27 +608,6 @@ static int not_found(const char *code)
 	return atoi(code) == 404;
 }
 
-/*
- * The real captures against EXPECTED.tsv (tshark): per method, request_method rows equal the
- * requests wirelens counts; the response_code rows summed equal the responses, 5xx rows the
- * errors and 404 rows the misses.
- */
-static void test_captures(void)
-{
-	static const struct capture_spec spec = {
-		.protocol = {.name = "http", .l7_proto = WL_L7_HTTP, .files = 7},
-		.commands = {.metrics = {"request_method"}, .listed = 1},
-		.totals = {{CAPTURE_REQUESTS, "request_method"},
-			   {CAPTURE_RESPONSES, "response_code"},
-			   {CAPTURE_ERRORS, "response_code", NULL, server_error},
-			   {CAPTURE_MISSES, "response_code", NULL, not_found}},
-		.counters = {"l7_malformed"},
-		.figures = {.compared = 48},
-	};
-
-	capture_run(&spec);
-}
-
 void register_http_tests(void)
 {
 	CU_pSuite s = wl_add_suite("http");
@@ -671,5 +626,20 @@ void register_http_tests(void)
 	CU_add_test(s, "mid_stream", test_mid_stream);
 	CU_add_test(s, "malformed", test_malformed);
 	CU_add_test(s, "sniffed_port_and_ipv6", test_sniffed_port_and_ipv6);
-	CU_add_test(s, "captures", test_captures);
 }
+
+/*
+ * The real captures against EXPECTED.tsv (tshark): per method, request_method rows equal the
+ * requests wirelens counts; the response_code rows summed equal the responses, 5xx rows the
+ * errors and 404 rows the misses.
+ */
+const struct capture_spec http_captures = {
+	.protocol = {.name = "http", .l7_proto = WL_L7_HTTP, .files = 7},
+	.commands = {.metrics = {"request_method"}, .listed = 1},
+	.totals = {{CAPTURE_REQUESTS, "request_method"},
+		   {CAPTURE_RESPONSES, "response_code"},
+		   {CAPTURE_ERRORS, "response_code", NULL, server_error},
+		   {CAPTURE_MISSES, "response_code", NULL, not_found}},
+	.counters = {"l7_malformed"},
+	.figures = {.compared = 48},
+};

@@ -527,46 +527,19 @@ static void my_pkt(uint8_t *b, size_t *n, uint8_t seq, const void *p, size_t len
 /* A MariaDB session up to the OK of the login (greeting, handshake response). */
 static void my_login(enum wl_hook h, struct conv *c, uint16_t cport)
 {
-	static const char ver[] = "5.5.5-10.11.6-MariaDB-0+deb12u1";
 	uint32_t caps = 0x010ba285u; /* protocol 41, multi statements, ... */
 	uint8_t g[128], r[128], b[256];
-	size_t n = 0, bn = 0;
+	size_t n, bn = 0;
 
 	conv_init(c, 3306);
 	c->cport = cport;
 	conv_handshake(h, c);
-	g[n++] = 0x0a;
-	memcpy(g + n, ver, sizeof(ver));
-	n += sizeof(ver);
-	memcpy(g + n,
-	       "\x2a\x00\x00\x00"
-	       "abcdefgh\x00",
-	       13);
-	n += 13;
-	g[n++] = caps & 0xff;
-	g[n++] = (caps >> 8) & 0xff;
-	g[n++] = 0x2d;
-	g[n++] = 0x02;
-	g[n++] = 0x00;
-	g[n++] = (caps >> 16) & 0xff;
-	g[n++] = caps >> 24;
-	g[n++] = 21;
-	memset(g + n, 0, 10);
-	n += 10;
-	memcpy(g + n, "ijklmnopqrst\0mysql_native_password\0", 35);
-	n += 35;
+	n = conv_mysql_greeting(g, caps);
 	my_pkt(b, &bn, 0, g, n);
 	conv_seg(h, c, 1, b, bn, 0);
-	memset(r, 0, sizeof(r));
-	memcpy(r, &caps, 4);
-	memcpy(r + 4, "\x00\x00\x00\x01\x2d", 5);
-	memcpy(r + 32,
-	       "root\0\x14"
-	       "01234567890123456789"
-	       "mysql_native_password\0",
-	       48);
+	n = conv_mysql_handshake_response(r, caps);
 	bn = 0;
-	my_pkt(b, &bn, 1, r, 80);
+	my_pkt(b, &bn, 1, r, n);
 	conv_seg(h, c, 0, b, bn, 0);
 	bn = 0;
 	my_pkt(b, &bn, 2, "\x00\x00\x00\x02\x00\x00\x00", 7);

@@ -104,9 +104,7 @@ static void unloaded_protocol_counted(void)
 		struct wl_counters c;
 		struct conv cv;
 
-		harness_reset();
-		conv_init(&cv, 6379);
-		conv_handshake(h, &cv);
+		conv_start(h, &cv, 6379);
 		CU_ASSERT_EQUAL(conv_req(h, &cv, "*1\r\n$4\r\nPING\r\n"), VERDICT_PASS(h));
 		CU_ASSERT_EQUAL(conv_resp(h, &cv, "+PONG\r\n"), VERDICT_PASS(h));
 		/* a memcached segment still goes to its program */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <CUnit/Basic.h>
 
+#include "capture_cmds.h"
 #include "harness.h"
 #include "suites.h"
 
@@ -46,6 +47,10 @@ int main(int argc, char **argv)
 	register_container_tests();
 #define WL_TEST_SUITE_CALL(name, ENUM, id, ...) register_##name##_tests();
 	WL_L7_PROTOCOLS(WL_TEST_SUITE_CALL)
+	if (register_capture_tests()) {
+		CU_cleanup_registry();
+		return 1;
+	}
 	register_replay_tests();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -63,20 +63,13 @@ static int mc_entries(void)
 	return conv_stats_entries();
 }
 
-static void start(enum wl_hook h, struct conv *c)
-{
-	harness_reset();
-	conv_init(c, MC_PORT);
-	conv_handshake(h, c);
-}
-
 static void test_text_commands(void)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 		struct wl_counters cnt;
 
-		start(h, &c);
+		conv_start(h, &c, MC_PORT);
 		conv_req(h, &c, "set k 0 0 5\r\nhello\r\n");
 		conv_resp(h, &c, "STORED\r\n");
 		conv_req(h, &c, "get k\r\n");
@@ -163,7 +156,7 @@ static void test_multi_get(void)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		start(h, &c);
+		conv_start(h, &c, MC_PORT);
 		conv_req(h, &c, "get a b c\r\nget d\r\ngets e f\r\nget g h i j\r\n");
 		conv_resp(h, &c,
 			  "VALUE a 0 1\r\n1\r\nVALUE c 0 1\r\n3\r\nEND\r\n"
@@ -188,7 +181,7 @@ static void test_noreply(void)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		start(h, &c);
+		conv_start(h, &c, MC_PORT);
 		conv_req(h, &c,
 			 "set a 0 0 1 noreply\r\n1\r\nadd a 0 0 1 noreply\r\n2\r\n"
 			 "cas a 0 0 1 7 noreply\r\n3\r\nincr a 1 noreply\r\ndecr a 1 noreply\r\n"
@@ -221,7 +214,7 @@ static void test_errors(void)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		start(h, &c);
+		conv_start(h, &c, MC_PORT);
 		conv_req(h, &c,
 			 "foo bar\r\nGET k\r\nget\r\n\r\nincr s 1\r\nset big 0 0 3\r\nabc\r\n");
 		conv_resp(h, &c,
@@ -247,13 +240,10 @@ static void test_split_every_offset(void)
 	FOR_EACH_HOOK(h) {
 		for (size_t cut = 1; cut < rl || cut < pl; cut++) {
 			struct conv c;
-			size_t qc = cut < rl ? cut : rl - 1, pc = cut < pl ? cut : pl - 1;
 
-			start(h, &c);
-			conv_seg(h, &c, 0, reqs, qc, 0);
-			conv_seg(h, &c, 0, reqs + qc, rl - qc, 0);
-			conv_seg(h, &c, 1, resps, pc, 0);
-			conv_seg(h, &c, 1, resps + pc, pl - pc, 0);
+			conv_start(h, &c, MC_PORT);
+			conv_split(h, &c, 0, reqs, rl, cut);
+			conv_split(h, &c, 1, resps, pl, cut);
 			EXPECT_MC(MC_PORT, "set", 1, 1, 0, 0);
 			EXPECT_MC(MC_PORT, "get", 2, 2, 0, 1);
 			EXPECT_MC(MC_PORT, "incr", 1, 1, 0, 0);
@@ -266,7 +256,7 @@ static void test_split_every_offset(void)
 		{
 			struct conv c;
 
-			start(h, &c);
+			conv_start(h, &c, MC_PORT);
 			for (size_t i = 0; i < rl; i++)
 				conv_seg(h, &c, 0, reqs + i, 1, 0);
 			for (size_t i = 0; i < pl; i++)
@@ -295,7 +285,7 @@ static void test_large_value(void)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		start(h, &c);
+		conv_start(h, &c, MC_PORT);
 		for (size_t off = 0; off < len; off += 1448)
 			conv_seg(h, &c, 0, msg + off, len - off < 1448 ? len - off : 1448, 0);
 		conv_resp(h, &c, "STORED\r\n");
@@ -347,7 +337,7 @@ static void test_long_lines(void)
 			struct conv c;
 			size_t pc = cut % pl;
 
-			start(h, &c);
+			conv_start(h, &c, MC_PORT);
 			if (cut)
 				conv_seg(h, &c, 0, reqs, cut, 0);
 			conv_seg(h, &c, 0, reqs + cut, rl - cut, 0);
@@ -370,7 +360,7 @@ static void test_long_lines(void)
 		{
 			struct conv c;
 
-			start(h, &c);
+			conv_start(h, &c, MC_PORT);
 			conv_req(h, &c, big);
 			conv_resp(h, &c, "END\r\n");
 			EXPECT_MC(MC_PORT, "get", 500, 500, 0, 500);
@@ -393,7 +383,7 @@ static void test_pipelined(void)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		start(h, &c);
+		conv_start(h, &c, MC_PORT);
 		conv_req(h, &c, reqs);
 		conv_resp(h, &c, resps);
 		EXPECT_MC(MC_PORT, "set", 8, 8, 0, 0);
@@ -410,7 +400,7 @@ static void test_pipelined(void)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		start(h, &c);
+		conv_start(h, &c, MC_PORT);
 		conv_req(h, &c, reqs);
 		conv_resp(h, &c, resps);
 		EXPECT_MC(MC_PORT, "set", 10, 10, 0, 0);
@@ -428,7 +418,7 @@ static void test_retransmit_and_gap(void)
 		struct wl_counters cnt;
 		uint32_t saved;
 
-		start(h, &c);
+		conv_start(h, &c, MC_PORT);
 		saved = c.cseq;
 		conv_req(h, &c, "get k\r\n");
 		c.cseq = saved; /* the same segment again */
@@ -502,7 +492,7 @@ static void test_malformed(void)
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			struct conv c;
 
-			start(h, &c);
+			conv_start(h, &c, MC_PORT);
 			conv_req(h, &c, bad[i]);
 			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
 			conv_req(h, &c, "set k 0 0 1\r\nx\r\n");
@@ -513,7 +503,7 @@ static void test_malformed(void)
 		{
 			struct conv c;
 
-			start(h, &c);
+			conv_start(h, &c, MC_PORT);
 			conv_req(h, &c, longline);
 			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
 			CU_ASSERT_EQUAL(mc_entries(), 0);
@@ -523,7 +513,7 @@ static void test_malformed(void)
 		{
 			struct conv c;
 
-			start(h, &c);
+			conv_start(h, &c, MC_PORT);
 			conv_req(h, &c,
 				 "set k 0 0 99999999999\r\nhello\r\nset k 0 0 -1\r\nhello\r\n"
 				 "set k 0 0 5x\r\nhello\r\nset k 0 0 0\r\n\r\n");
@@ -548,7 +538,7 @@ static void test_malformed(void)
 			for (size_t i = 0; i < sizeof(rbad) / sizeof(rbad[0]); i++) {
 				struct conv c;
 
-				start(h, &c);
+				conv_start(h, &c, MC_PORT);
 				conv_req(h, &c, "get k\r\n");
 				conv_resp(h, &c, rbad[i]);
 				CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
@@ -598,7 +588,7 @@ static void test_binary(void)
 		struct conv c;
 		size_t nq = 0, nr = 0;
 
-		start(h, &c);
+		conv_start(h, &c, MC_PORT);
 		REQ(q, nq, 0x01, "k", 8, 100); /* set */
 		REQ(q, nq, 0x00, "k", 0, 0);   /* get: hit */
 		REQ(q, nq, 0x00, "x", 0, 0);   /* get: miss */
@@ -658,7 +648,7 @@ static void test_binary_quiet(void)
 		struct conv c;
 		size_t nq = 0, nr = 0;
 
-		start(h, &c);
+		conv_start(h, &c, MC_PORT);
 		for (int i = 0; i < 5; i++)
 			REQ(q, nq, 0x0d, "key", 0, 0); /* getkq */
 		REQ(q, nq, 0x11, "a", 8, 3);	       /* setq */
@@ -701,13 +691,10 @@ static void test_binary_split_every_offset(void)
 	FOR_EACH_HOOK(h) {
 		for (size_t cut = 1; cut < nq || cut < nr; cut++) {
 			struct conv c;
-			size_t qc = cut < nq ? cut : nq - 1, rc = cut < nr ? cut : nr - 1;
 
-			start(h, &c);
-			conv_seg(h, &c, 0, q, qc, 0);
-			conv_seg(h, &c, 0, q + qc, nq - qc, 0);
-			conv_seg(h, &c, 1, r, rc, 0);
-			conv_seg(h, &c, 1, r + rc, nr - rc, 0);
+			conv_start(h, &c, MC_PORT);
+			conv_split(h, &c, 0, q, nq, cut);
+			conv_split(h, &c, 1, r, nr, cut);
 			EXPECT_MC(MC_PORT, "set", 1, 1, 0, 0);
 			EXPECT_MC(MC_PORT, "get", 1, 1, 0, 0);
 			EXPECT_BYTES(MC_PORT, "get", 27, 58);
@@ -723,14 +710,14 @@ static void test_binary_malformed(void)
 		struct conv c;
 
 		/* key and extras longer than the body */
-		start(h, &c);
+		conv_start(h, &c, MC_PORT);
 		nq = bin(q, 0x80, 0x00, "key", 0, 0, 0, 0);
 		q[11] = 1;
 		conv_seg(h, &c, 0, q, nq, 0);
 		CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
 		CU_ASSERT_EQUAL(mc_entries(), 0);
 		/* absurd body length */
-		start(h, &c);
+		conv_start(h, &c, MC_PORT);
 		nq = bin(q, 0x80, 0x01, "key", 8, 1, 0, 0);
 		q[8] = 0xff;
 		conv_seg(h, &c, 0, q, nq, 0);
@@ -819,27 +806,6 @@ static void capture_check_memcached(const struct capture_file *f)
 	capture_expect(f, "END replies: get/gets misses", capture_sum(f, gets, NULL).misses, end);
 	capture_expect(f, "other replies", capture_sum(f, NULL, others_not).responses,
 		       capture_want(f, "text_response", NULL) - end);
-}
-
-/*
- * The real captures against EXPECTED.tsv (tshark). text_request_cmd: command lines per command;
- * every line in these captures has one key, so lines equal wirelens' requests (per key), and the
- * set of commands is the same; the replies as above.
- */
-static void test_captures(void)
-{
-	static const struct capture_spec spec = {
-		.protocol = {.name = "memcached", .l7_proto = WL_L7_MEMCACHED, .files = 3},
-		.commands = {.metrics = {"text_request_cmd"}, .listed = 1},
-		.counters = {"l7_malformed", "l7_unmatched"},
-		.too_big = CAPTURE_TOO_BIG_NONE,
-		CAPTURE_EXCEPTIONS(capture_exceptions),
-		/* 7 text_request_cmd rows per hook, 2 of them corrected as above */
-		.figures = {.compared = 2 * 5, .excepted = 2 * 2},
-		.check = capture_check_memcached,
-	};
-
-	capture_run(&spec);
 }
 
 /* ---- multi-key lines: the key count of each line carried to its reply ---- */
@@ -959,7 +925,7 @@ static void test_multi_get_pipelined(void)
 			struct wl_counters cnt;
 
 			mg_build(&g, p == 3 ? 12 : 48, (int)p, p == 1 ? 0 : -1);
-			start(h, &c);
+			conv_start(h, &c, MC_PORT);
 			mg_run(h, &c, &g, plans[p].req_seg, plans[p].cuts, plans[p].ncuts);
 			mg_expect(h, &g);
 			cnt = harness_counters();
@@ -977,7 +943,7 @@ static void test_multi_get_pipelined(void)
 			struct conv c;
 
 			mg_build(&g, 40, 9, 1);
-			start(h, &c);
+			conv_start(h, &c, MC_PORT);
 			for (size_t o = 0; o < g.req_len; o += 1448)
 				conv_seg(h, &c, 0, g.req + o,
 					 g.req_len - o < 1448 ? g.req_len - o : 1448, 0);
@@ -1005,7 +971,7 @@ static void test_multi_get_overflow(void)
 		size_t ql = 0, rl = 0, at = 0, sent = 0;
 		struct conv c;
 
-		start(h, &c);
+		conv_start(h, &c, MC_PORT);
 		for (int i = 0; i < 200; i++) {
 			int n = 1 + (i * 7) % 9, cmd = i & 1;
 
@@ -1086,7 +1052,7 @@ static void test_multi_get_gap(void)
 		struct conv c;
 
 		/* the lost segment [1448, 2896) lies inside a's 3000-byte data block */
-		start(h, &c);
+		conv_start(h, &c, MC_PORT);
 		conv_req(h, &c, "get a b c\r\n");
 		n = sprintf(big, "VALUE a 0 3000\r\n");
 		memset(big + n, 'x', 3000);
@@ -1106,7 +1072,7 @@ static void test_multi_get_gap(void)
 
 		/* the lost segment [1448, 2896) holds the VALUE line of c (1000-byte values: the
 		 * blocks start at 0, 1018, 2036, 3054): a, b and d are seen, c and e are misses */
-		start(h, &c);
+		conv_start(h, &c, MC_PORT);
 		conv_req(h, &c, "get a b c d e\r\n");
 		n = 0;
 		for (int k = 0; k < 4; k++) {
@@ -1128,7 +1094,7 @@ static void test_multi_get_gap(void)
 		CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
 
 		/* a request's data block: the set is still counted and paired */
-		start(h, &c);
+		conv_start(h, &c, MC_PORT);
 		n = sprintf(big, "set k 0 0 3000\r\n");
 		memset(big + n, 'x', 3000);
 		n += 3000;
@@ -1152,7 +1118,7 @@ static void test_binary_gap(void)
 		size_t nq = 0, nr = 0;
 		struct conv c;
 
-		start(h, &c);
+		conv_start(h, &c, MC_PORT);
 		REQ(q, nq, 0x01, "k", 8, 4000); /* set */
 		REQ(q, nq, 0x00, "k", 0, 0);	/* get */
 		mc_send_losing(h, &c, 0, (const char *)q, nq, 1448, 1448);
@@ -1175,7 +1141,7 @@ static void test_multi_get_stale_count(void)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		start(h, &c);
+		conv_start(h, &c, MC_PORT);
 		conv_req(h, &c, "get a\r\nget b c d e\r\n");
 		conv_seg(h, &c, 0, NULL, 0, 0x04); /* RST */
 		conv_handshake(h, &c);
@@ -1211,5 +1177,20 @@ void register_memcached_tests(void)
 	CU_add_test(s, "multi_get_gap", test_multi_get_gap);
 	CU_add_test(s, "binary_gap", test_binary_gap);
 	CU_add_test(s, "multi_get_stale_count", test_multi_get_stale_count);
-	CU_add_test(s, "captures", test_captures);
 }
+
+/*
+ * The real captures against EXPECTED.tsv (tshark). text_request_cmd: command lines per command;
+ * every line in these captures has one key, so lines equal wirelens' requests (per key), and the
+ * set of commands is the same; the replies as above.
+ */
+const struct capture_spec memcached_captures = {
+	.protocol = {.name = "memcached", .l7_proto = WL_L7_MEMCACHED, .files = 3},
+	.commands = {.metrics = {"text_request_cmd"}, .listed = 1},
+	.counters = {"l7_malformed", "l7_unmatched"},
+	.too_big = CAPTURE_TOO_BIG_NONE,
+	CAPTURE_EXCEPTIONS(capture_exceptions),
+	/* 7 text_request_cmd rows per hook, 2 of them corrected as above */
+	.figures = {.compared = 2 * 5, .excepted = 2 * 2},
+	.check = capture_check_memcached,
+};

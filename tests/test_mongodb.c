@@ -248,36 +248,9 @@ static int seg(enum wl_hook h, struct conv *c, int from_server, const void *d, s
 	return conv_seg(h, c, from_server, d, n, 0);
 }
 
-static void start(enum wl_hook h, struct conv *c)
-{
-	harness_reset();
-	conv_init(c, PORT);
-	conv_handshake(h, c);
-}
-
 #define EXPECT(c, cmd, rq, rs, er) EXPECT_CMD_STATS(c, WL_L7_MONGODB, cmd, rq, rs, er)
 
-static void expect_bytes(struct conv *c, const char *cmd, uint64_t rqb, uint64_t rsb)
-{
-	struct wl_cmd_stats st;
-
-	CU_ASSERT_EQUAL(conv_stats(c, WL_L7_MONGODB, cmd, &st), 0);
-	CU_ASSERT_EQUAL(st.request_bytes, rqb);
-	CU_ASSERT_EQUAL(st.response_bytes, rsb);
-	if (st.request_bytes != rqb || st.response_bytes != rsb)
-		fprintf(stderr, "\n  %s bytes %llu/%llu, expected %llu/%llu\n", cmd,
-			(unsigned long long)st.request_bytes, (unsigned long long)st.response_bytes,
-			(unsigned long long)rqb, (unsigned long long)rsb);
-}
-
-static void expect_clean(void)
-{
-	struct wl_counters cnt = harness_counters();
-
-	CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
-	CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
-	CU_ASSERT_EQUAL(cnt.l7_resync_skip, 0);
-}
+#define EXPECT_BYTES(c, cmd, rqb, rsb) EXPECT_CMD_BYTES(c, WL_L7_MONGODB, cmd, rqb, rsb)
 
 static uint8_t q[65536], r[65536];
 
@@ -293,7 +266,7 @@ static void test_op_msg_commands(void)
 		struct bson b, ok;
 		size_t ql, rl;
 
-		start(h, &c);
+		conv_start(h, &c, PORT);
 		ok_doc(&ok, 1.0);
 		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 			cmd_doc(&b, cmds[i]);
@@ -302,7 +275,7 @@ static void test_op_msg_commands(void)
 			seg(h, &c, 0, q, ql);
 			seg(h, &c, 1, r, rl);
 			EXPECT(&c, cmds[i], 1, 1, 0);
-			expect_bytes(&c, cmds[i], ql, rl);
+			EXPECT_BYTES(&c, cmds[i], ql, rl);
 		}
 		/* unknown and too long names: OTHER */
 		cmd_doc(&b, "fooBar");
@@ -313,7 +286,7 @@ static void test_op_msg_commands(void)
 		seg(h, &c, 1, r, op_msg(r, 43, 42, 0, &ok, 0));
 		EXPECT(&c, "OTHER", 2, 2, 0);
 		CU_ASSERT_EQUAL(conv_stats_entries(), 17);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 	}
 }
 
@@ -328,7 +301,7 @@ static void test_reply_errors(void)
 		for (int layout = 0; layout < 2; layout++) {
 			for (int t = 0; t < 6; t++) {
 				for (int zero = 0; zero < 2; zero++) {
-					start(h, &c);
+					conv_start(h, &c, PORT);
 					cmd_doc(&cmd, "find");
 					bs_begin(&rep);
 					if (layout) {
@@ -374,7 +347,7 @@ static void test_reply_errors(void)
 					seg(h, &c, 1, r, op_msg(r, 1000 + id, id, 0, &rep, 0));
 					id++;
 					EXPECT(&c, "find", 1, 1, (uint64_t)zero);
-					expect_clean();
+					EXPECT_L7_CLEAN();
 				}
 			}
 		}
@@ -388,7 +361,7 @@ static void test_legacy(void)
 		struct bson b, ok, bad;
 		size_t n;
 
-		start(h, &c);
+		conv_start(h, &c, PORT);
 		ok_doc(&ok, 1.0);
 		ok_doc(&bad, 0.0);
 		cmd_doc(&b, "isMaster");
@@ -427,7 +400,7 @@ static void test_legacy(void)
 		EXPECT(&c, "delete", 1, 0, 0);
 		EXPECT(&c, "killCursors", 1, 0, 0);
 		EXPECT(&c, "getMore", 1, 1, 0);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 	}
 }
 
@@ -438,7 +411,7 @@ static void test_compressed_and_sequences(void)
 		struct bson b, ok;
 		size_t ql;
 
-		start(h, &c);
+		conv_start(h, &c, PORT);
 		ok_doc(&ok, 1.0);
 		seg(h, &c, 0, q, op_compressed(q, 1, 0, 2013, 100));
 		seg(h, &c, 1, r, op_compressed(r, 2, 1, 2013, 60));
@@ -454,8 +427,8 @@ static void test_compressed_and_sequences(void)
 		EXPECT(&c, "compressed", 1, 1, 0);
 		EXPECT(&c, "insert", 1, 1, 0);
 		EXPECT(&c, "ping", 1, 1, 0);
-		expect_bytes(&c, "insert", ql, 16 + 5 + ok.n);
-		expect_clean();
+		EXPECT_BYTES(&c, "insert", ql, 16 + 5 + ok.n);
+		EXPECT_L7_CLEAN();
 	}
 }
 
@@ -466,7 +439,7 @@ static void test_more_to_come(void)
 		struct conv c;
 		struct bson b, ok;
 
-		start(h, &c);
+		conv_start(h, &c, PORT);
 		ok_doc(&ok, 1.0);
 		cmd_doc(&b, "insert");
 		seg(h, &c, 0, q, op_msg(q, 1, 0, 2, &b, 0)); /* w:0 */
@@ -489,7 +462,7 @@ static void test_out_of_order_and_many(void)
 		struct bson b, ok, bad;
 		size_t ql = 0, rl = 0;
 
-		start(h, &c);
+		conv_start(h, &c, PORT);
 		ok_doc(&ok, 1.0);
 		ok_doc(&bad, 0.0);
 		for (int i = 0; i < 20; i++) {
@@ -502,8 +475,15 @@ static void test_out_of_order_and_many(void)
 		seg(h, &c, 1, r, rl);
 		EXPECT(&c, "find", 10, 10, 5);
 		EXPECT(&c, "ping", 10, 10, 0);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 	}
+}
+
+static void split_check(const struct conv *c, size_t ql, size_t rl, int pieces)
+{
+	EXPECT(c, "findAndModify", 1, 1, 1);
+	if (pieces == 2)
+		EXPECT_BYTES(c, "findAndModify", ql, rl);
 }
 
 /* Every cut of a request and of a reply (ok last, after a nested document), and every pair of
@@ -524,32 +504,8 @@ static void test_split_every_offset(void)
 	bs_double(&rep, "ok", 0.0);
 	bs_end(&rep);
 	rl = op_msg(r, 8, 7, 0, &rep, 0);
-	FOR_EACH_HOOK(h) {
-		for (size_t cut = 1; cut < (ql > rl ? ql : rl); cut++) {
-			struct conv c;
-			size_t qc = cut < ql ? cut : ql - 1, rc = cut < rl ? cut : rl - 1;
-
-			start(h, &c);
-			seg(h, &c, 0, q, qc);
-			seg(h, &c, 0, q + qc, ql - qc);
-			seg(h, &c, 1, r, rc);
-			seg(h, &c, 1, r + rc, rl - rc);
-			EXPECT(&c, "findAndModify", 1, 1, 1);
-			expect_bytes(&c, "findAndModify", ql, rl);
-		}
-		for (size_t a = 1; a < 40; a++) {
-			for (size_t z = a + 1; z < 41; z++) {
-				struct conv c;
-
-				start(h, &c);
-				seg(h, &c, 0, q, ql);
-				seg(h, &c, 1, r, a);
-				seg(h, &c, 1, r + a, z - a);
-				seg(h, &c, 1, r + z, rl - z);
-				EXPECT(&c, "findAndModify", 1, 1, 1);
-			}
-		}
-	}
+	FOR_EACH_HOOK(h)
+		conv_split_every(h, PORT, q, ql, r, rl, 41, split_check);
 }
 
 /* Bodies larger than a segment: an insert of 20 KB, a reply whose "ok": 0 comes after 20 KB. */
@@ -575,7 +531,7 @@ static void test_large(void)
 		struct conv c;
 		size_t n;
 
-		start(h, &c);
+		conv_start(h, &c, PORT);
 		rl = op_msg(r, 2, 1, 0, &rep, 0);
 		for (size_t off = 0; off < ql; off += 1448)
 			seg(h, &c, 0, q + off, ql - off < 1448 ? ql - off : 1448);
@@ -606,10 +562,10 @@ static void test_large(void)
 		for (size_t off = 0; off < rl; off += 1000)
 			seg(h, &c, 1, r + off, rl - off < 1000 ? rl - off : 1000);
 		EXPECT(&c, "OTHER", 1, 1, 1);
-		expect_bytes(&c, "OTHER", ql, rl);
+		EXPECT_BYTES(&c, "OTHER", ql, rl);
 		EXPECT(&c, "insert", 1, 1, 1);
-		expect_bytes(&c, "insert", n, rl);
-		expect_clean();
+		EXPECT_BYTES(&c, "insert", n, rl);
+		EXPECT_L7_CLEAN();
 	}
 }
 
@@ -622,7 +578,7 @@ static void test_retransmit_gap_resync(void)
 		uint32_t saved;
 		size_t ql;
 
-		start(h, &c);
+		conv_start(h, &c, PORT);
 		ok_doc(&ok, 1.0);
 		cmd_doc(&b, "ping");
 		ql = op_msg(q, 1, 0, 0, &b, 0);
@@ -711,7 +667,7 @@ static void test_malformed(void)
 		for (int i = 0; i < nb; i++) {
 			struct conv c;
 
-			start(h, &c);
+			conv_start(h, &c, PORT);
 			seg(h, &c, 0, bad[i], blen[i]);
 			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
 			if (harness_counters().l7_malformed != 1)
@@ -728,7 +684,7 @@ static void test_malformed(void)
 			struct bson rep;
 			size_t rl;
 
-			start(h, &c);
+			conv_start(h, &c, PORT);
 			bs_begin(&rep);
 			bs_str(&rep, "errmsg", "x");
 			bs_double(&rep, "ok", 0.0);
@@ -745,7 +701,7 @@ static void test_malformed(void)
 			struct conv c;
 			size_t n;
 
-			start(h, &c);
+			conv_start(h, &c, PORT);
 			n = op_msg(q, 2, 0, 0, &b, 0);
 			memcpy(q + n, "GET / HTTP/1.1\r\n\r\n", 18);
 			seg(h, &c, 0, q, n + 18);
@@ -786,23 +742,6 @@ static const struct capture_exception capture_exceptions[] = {
 	{"mongodb/op_command_2inserts.pcap", "error_reply", "-", 2, "OP_COMMANDREPLY ok: 0"},
 };
 
-/* The real captures against EXPECTED.tsv (tshark): request_cmd per command, the requests total,
- * error_reply against the errors wirelens counted; nothing reported that tshark did not see. */
-static void test_captures(void)
-{
-	static const struct capture_spec spec = {
-		.protocol = {.name = "mongodb", .l7_proto = WL_L7_MONGODB, .files = 5},
-		.commands = {.metrics = {"request_cmd"}, .listed = 1},
-		.totals = {{CAPTURE_REQUESTS, "requests"}, {CAPTURE_ERRORS, "error_reply"}},
-		.counters = {"l7_malformed"},
-		CAPTURE_PORTS(capture_ports),
-		CAPTURE_EXCEPTIONS(capture_exceptions),
-		.figures = {.compared = 41, .excepted = 17},
-	};
-
-	capture_run(&spec);
-}
-
 void register_mongodb_tests(void)
 {
 	CU_pSuite s = wl_add_suite("mongodb");
@@ -818,5 +757,16 @@ void register_mongodb_tests(void)
 	CU_add_test(s, "retransmit_gap_resync", test_retransmit_gap_resync);
 	CU_add_test(s, "mid_stream_and_sniff", test_mid_stream_and_sniff);
 	CU_add_test(s, "malformed", test_malformed);
-	CU_add_test(s, "captures", test_captures);
 }
+
+/* The real captures against EXPECTED.tsv (tshark): request_cmd per command, the requests total,
+ * error_reply against the errors wirelens counted; nothing reported that tshark did not see. */
+const struct capture_spec mongodb_captures = {
+	.protocol = {.name = "mongodb", .l7_proto = WL_L7_MONGODB, .files = 5},
+	.commands = {.metrics = {"request_cmd"}, .listed = 1},
+	.totals = {{CAPTURE_REQUESTS, "requests"}, {CAPTURE_ERRORS, "error_reply"}},
+	.counters = {"l7_malformed"},
+	CAPTURE_PORTS(capture_ports),
+	CAPTURE_EXCEPTIONS(capture_exceptions),
+	.figures = {.compared = 41, .excepted = 17},
+};

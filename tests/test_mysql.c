@@ -253,50 +253,20 @@ static void login(enum wl_hook h, struct conv *c, uint32_t caps)
 {
 	struct mb b = {0};
 	uint8_t g[128], r[128];
-	size_t n = 0;
-	static const char ver[] = "5.5.5-10.11.6-MariaDB-0+deb12u1";
-	uint32_t srv = CAPS_BASE | CAPS_DEPEOF | CAPS_SSL | CAPS_COMPR;
+	size_t n;
 
 	conv_handshake(h, c);
-	g[n++] = 0x0a;
-	memcpy(g + n, ver, sizeof(ver));
-	n += sizeof(ver);
-	memcpy(g + n,
-	       "\x2a\x00\x00\x00"
-	       "abcdefgh\x00",
-	       13);
-	n += 13;
-	g[n++] = srv & 0xff;
-	g[n++] = (srv >> 8) & 0xff;
-	g[n++] = 0x2d;
-	g[n++] = 0x02;
-	g[n++] = 0x00;
-	g[n++] = (srv >> 16) & 0xff;
-	g[n++] = srv >> 24;
-	g[n++] = 21;
-	memset(g + n, 0, 10);
-	n += 10;
-	memcpy(g + n, "ijklmnopqrst\0mysql_native_password\0", 35);
-	n += 35;
+	n = conv_mysql_greeting(g, CAPS_BASE | CAPS_DEPEOF | CAPS_SSL | CAPS_COMPR);
 	mb_pkt(&b, 0, g, n);
 	send(h, c, 1, &b);
 
-	memset(r, 0, sizeof(r));
-	memcpy(r, &caps, 4);
-	memcpy(r + 4, "\x00\x00\x00\x01\x2d", 5);
-	n = 32;
+	n = conv_mysql_handshake_response(r, caps);
 	if (caps & CAPS_SSL) { /* SSL request: the first 32 bytes only */
-		mb_pkt(&b, 1, r, n);
+		mb_pkt(&b, 1, r, 32);
 		send(h, c, 0, &b);
 		mb_free(&b);
 		return;
 	}
-	memcpy(r + n,
-	       "root\0\x14"
-	       "01234567890123456789"
-	       "mysql_native_password\0",
-	       48);
-	n += 48;
 	mb_pkt(&b, 1, r, n);
 	send(h, c, 0, &b);
 	/* auth switch request, client answer, OK */
@@ -311,19 +281,6 @@ static void login(enum wl_hook h, struct conv *c, uint32_t caps)
 	mb_ok(&b, 4, 2, 0);
 	send(h, c, 1, &b);
 	mb_free(&b);
-}
-
-static void expect_clean(void)
-{
-	struct wl_counters cnt = harness_counters();
-
-	CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
-	CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
-	CU_ASSERT_EQUAL(cnt.l7_resync_skip, 0);
-	if (cnt.l7_malformed || cnt.l7_unmatched || cnt.l7_resync_skip)
-		fprintf(stderr, "\n  malformed %llu unmatched %llu resync_skip %llu\n",
-			(unsigned long long)cnt.l7_malformed, (unsigned long long)cnt.l7_unmatched,
-			(unsigned long long)cnt.l7_resync_skip);
 }
 
 #define EXPECT(cmd, rq, rs, er) EXPECT_CMD_STATS(&c, WL_L7_MYSQL, cmd, rq, rs, er)
@@ -358,7 +315,7 @@ static void test_login_query_quit(void)
 			conv_stats(&c, WL_L7_MYSQL, "SELECT", &st);
 			CU_ASSERT_EQUAL(st.request_bytes, 4 + 1 + 32);
 			CU_ASSERT_EQUAL(st.response_bytes, rbytes);
-			expect_clean();
+			EXPECT_L7_CLEAN();
 			mb_free(&b);
 			mb_free(&r);
 		}
@@ -414,9 +371,7 @@ static void test_query_verbs(void)
 			struct conv c;
 			struct mb b = {0};
 
-			harness_reset();
-			conv_init(&c, PORT);
-			conv_handshake(h, &c);
+			conv_start(h, &c, PORT);
 			/* skip the login: a connection joined after it */
 			c.cport = 40001;
 			if (q[i].sql[0] == 0 && q[i].sql[1] == 1) /* strlen would stop at the NUL */
@@ -506,7 +461,7 @@ static void test_commands(void)
 		EXPECT("COM_REFRESH", 1, 1, 0);
 		EXPECT("COM_CHANGE_USER", 1, 1, 0);
 		EXPECT("COM_PING", 1, 1, 0);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 		mb_free(&b);
 	}
 }
@@ -572,7 +527,7 @@ static void test_resultset_every_header_split(void)
 				EXPECT("COM_PING", 1, 1, 0);
 				conv_stats(&c, WL_L7_MYSQL, "SELECT", &st);
 				CU_ASSERT_EQUAL(st.response_bytes, r.n);
-				expect_clean();
+				EXPECT_L7_CLEAN();
 				mb_free(&q);
 			}
 		}
@@ -596,8 +551,7 @@ static void test_requests_split_and_pipelined(void)
 			harness_reset();
 			conv_init(&c, PORT);
 			login(h, &c, CAPS_BASE);
-			conv_seg(h, &c, 0, q.d, cut, 0);
-			conv_seg(h, &c, 0, q.d + cut, q.n - cut, 0);
+			conv_split(h, &c, 0, q.d, q.n, cut);
 			mb_rs(&r, 1, 1, 3, 10, 0, 2, 0);
 			mb_ok(&r, 1, 2, 0);
 			mb_ok(&r, 1, 2, 0);
@@ -605,7 +559,7 @@ static void test_requests_split_and_pipelined(void)
 			EXPECT("SELECT", 1, 1, 0);
 			EXPECT("UPDATE", 1, 1, 0);
 			EXPECT("COM_PING", 1, 1, 0);
-			expect_clean();
+			EXPECT_L7_CLEAN();
 			mb_free(&r);
 		}
 	}
@@ -654,7 +608,7 @@ static void test_multi_results(void)
 			EXPECT("OTHER", 1, 1, 1);
 			EXPECT("COM_PING", 1, 1, 0);
 			CU_ASSERT_EQUAL(conv_stats_entries(), 5);
-			expect_clean();
+			EXPECT_L7_CLEAN();
 			mb_free(&b);
 		}
 	}
@@ -694,8 +648,7 @@ static void test_multi_statements(void)
 				harness_reset();
 				conv_init(&c, PORT);
 				login(h, &c, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
-				conv_seg(h, &c, 0, q.d, cut, 0);
-				conv_seg(h, &c, 0, q.d + cut, q.n - cut, 0);
+				conv_split(h, &c, 0, q.d, q.n, cut);
 				/* INSERT; SELECT; UPDATE; DELETE */
 				mb_ok(&r, 1, 2 | MORE, 0);
 				seq = mb_rs(&r, 2, 2, 3, 10, dep, 2 | MORE, 0);
@@ -726,7 +679,7 @@ static void test_multi_statements(void)
 						0); /* the text counts once, first */
 				conv_stats(&c, WL_L7_MYSQL, "INSERT", &st);
 				CU_ASSERT_EQUAL(st.request_bytes, q1 + q2);
-				expect_clean();
+				EXPECT_L7_CLEAN();
 				mb_free(&r);
 			}
 		}
@@ -747,7 +700,7 @@ static void test_multi_statements(void)
 		EXPECT("SELECT", 1, 1, 1);
 		EXPECT("COM_PING", 1, 1, 0);
 		ABSENT("UPDATE");
-		expect_clean();
+		EXPECT_L7_CLEAN();
 		/* COM_SET_OPTION MULTI_STATEMENTS_ON (mysqlnd's multi_query), then _OFF */
 		mb_cmd(&b, 0x1b, "\x00\x00", 2);
 		mb_query(&b, 0x03, "SELECT 1; UPDATE t SET a = 1");
@@ -765,7 +718,7 @@ static void test_multi_statements(void)
 		EXPECT("UPDATE", 1, 1, 0);
 		EXPECT("DELETE", 1, 1, 1);
 		ABSENT("INSERT");
-		expect_clean();
+		EXPECT_L7_CLEAN();
 		mb_free(&b);
 	}
 	mb_free(&q);
@@ -891,7 +844,7 @@ static void test_prepared_statements(void)
 			EXPECT("COM_STMT_CLOSE", 1, 0, 0);
 			EXPECT("COM_STMT_EXECUTE", 1, 1, 1);
 			CU_ASSERT_EQUAL(conv_stats_entries(), 6);
-			expect_clean();
+			EXPECT_L7_CLEAN();
 			mb_free(&b);
 		}
 	}
@@ -1008,7 +961,7 @@ static void test_cursor_fetch(void)
 			CU_ASSERT_EQUAL(st.response_bytes, sel_bytes);
 			conv_stats(&c, WL_L7_MYSQL, "COM_STMT_FETCH", &st);
 			CU_ASSERT_EQUAL(st.response_bytes, fetch_bytes);
-			expect_clean();
+			EXPECT_L7_CLEAN();
 			if (harness_counters().l7_malformed)
 				fprintf(stderr, "\n  [%s] mode %d\n", hook_names[h], mode);
 			mb_free(&b);
@@ -1081,7 +1034,7 @@ static void test_cursor_pipelined_split(void)
 					EXPECT("COM_STMT_RESET", 1, 1, 0);
 					EXPECT("COM_PING", 1, 1, 0);
 					CU_ASSERT_EQUAL(conv_stats_entries(), 5);
-					expect_clean();
+					EXPECT_L7_CLEAN();
 					if (harness_counters().l7_malformed)
 						fprintf(stderr, "\n  [%s] dep %d way %d cut %zu\n",
 							hook_names[h], dep, way, cut);
@@ -1124,7 +1077,7 @@ static void test_errors(void)
 		send(h, &c, 1, &b);
 		EXPECT("SELECT", 2, 2, 2);
 		EXPECT("OTHER", 1, 1, 1);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 		mb_free(&b);
 	}
 }
@@ -1171,7 +1124,7 @@ static void test_local_infile(void)
 		EXPECT("ALTER", 1, 1, 0);
 		EXPECT("COM_PING", 1, 1, 0);
 		CU_ASSERT_EQUAL(conv_stats_entries(), 3);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 		mb_free(&b);
 	}
 }
@@ -1195,7 +1148,7 @@ static void test_tls_and_compressed(void)
 			}
 			EXPECT(compr ? "COMPRESSED" : "TLS", 1, 0, 0);
 			CU_ASSERT_EQUAL(conv_stats_entries(), 1);
-			expect_clean();
+			EXPECT_L7_CLEAN();
 			mb_free(&b);
 		}
 	}
@@ -1226,7 +1179,7 @@ static void test_packet_continuation(void)
 		EXPECT("INSERT", 1, 1, 0);
 		conv_stats(&c, WL_L7_MYSQL, "INSERT", &st);
 		CU_ASSERT_EQUAL(st.request_bytes, b.n);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 		mb_free(&r);
 	}
 	free(sql);
@@ -1404,35 +1357,6 @@ static const struct capture_exception capture_exceptions[] = {
 	 "requests whose responses the capture does not hold (checked with a packet dump)"},
 };
 
-/*
- * The shared captures against EXPECTED.tsv (tshark). Per name: COM_* command rows (other than
- * COM_QUERY, COM_STMT_EXECUTE) equal wirelens' COM_* requests; query_verb rows equal the verb's
- * requests, plus the COM_STMT_EXECUTE rows when every prepared statement of the file has the
- * same verb (executes count under their statement's verb); COM_STMT_PREPARE as itself. The
- * requests row equals all requests (the TLS pseudo command is a connection, not counted by
- * tshark), the error_code rows summed equal the errors, and every request but COM_QUIT /
- * COM_STMT_CLOSE is answered unless the capture ends before its response.
- */
-static void test_captures(void)
-{
-	static const struct capture_spec spec = {
-		.protocol = {.name = "mysql", .l7_proto = WL_L7_MYSQL, .files = 5},
-		.commands = {.metrics = {"command", "query_verb"},
-			     .name = capture_name,
-			     .listed = 1},
-		.prepared = {"prepare_verb", "command", "COM_STMT_EXECUTE"},
-		.totals = {{CAPTURE_REQUESTS, "requests"}, {CAPTURE_ERRORS, "error_code"}},
-		.uncounted = {"TLS", "COMPRESSED"},
-		.counters = {"l7_malformed"},
-		CAPTURE_PORTS(capture_ports),
-		CAPTURE_EXCEPTIONS(capture_exceptions),
-		.figures = {.compared = 52, .excepted = 2},
-		.check = capture_check_mysql,
-	};
-
-	capture_run(&spec);
-}
-
 void register_mysql_tests(void)
 {
 	CU_pSuite s = wl_add_suite("mysql");
@@ -1455,5 +1379,26 @@ void register_mysql_tests(void)
 	CU_add_test(s, "retransmit_gap_resync", test_retransmit_gap_resync);
 	CU_add_test(s, "malformed", test_malformed);
 	CU_add_test(s, "sniffed_port", test_sniffed_port);
-	CU_add_test(s, "captures", test_captures);
 }
+
+/*
+ * The shared captures against EXPECTED.tsv (tshark). Per name: COM_* command rows (other than
+ * COM_QUERY, COM_STMT_EXECUTE) equal wirelens' COM_* requests; query_verb rows equal the verb's
+ * requests, plus the COM_STMT_EXECUTE rows when every prepared statement of the file has the
+ * same verb (executes count under their statement's verb); COM_STMT_PREPARE as itself. The
+ * requests row equals all requests (the TLS pseudo command is a connection, not counted by
+ * tshark), the error_code rows summed equal the errors, and every request but COM_QUIT /
+ * COM_STMT_CLOSE is answered unless the capture ends before its response.
+ */
+const struct capture_spec mysql_captures = {
+	.protocol = {.name = "mysql", .l7_proto = WL_L7_MYSQL, .files = 5},
+	.commands = {.metrics = {"command", "query_verb"}, .name = capture_name, .listed = 1},
+	.prepared = {"prepare_verb", "command", "COM_STMT_EXECUTE"},
+	.totals = {{CAPTURE_REQUESTS, "requests"}, {CAPTURE_ERRORS, "error_code"}},
+	.uncounted = {"TLS", "COMPRESSED"},
+	.counters = {"l7_malformed"},
+	CAPTURE_PORTS(capture_ports),
+	CAPTURE_EXCEPTIONS(capture_exceptions),
+	.figures = {.compared = 52, .excepted = 2},
+	.check = capture_check_mysql,
+};

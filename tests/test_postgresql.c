@@ -285,19 +285,6 @@ static void pg_connect(enum wl_hook h, struct conv *c)
 
 #define EXPECT_PG(c, cmd, rq, rs, er) EXPECT_CMD_STATS(c, WL_L7_POSTGRES, cmd, rq, rs, er)
 
-static void expect_clean(void)
-{
-	struct wl_counters cnt = harness_counters();
-
-	CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
-	CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
-	CU_ASSERT_EQUAL(cnt.l7_resync_skip, 0);
-	if (cnt.l7_malformed || cnt.l7_unmatched || cnt.l7_resync_skip)
-		fprintf(stderr, "\n  malformed %llu unmatched %llu resync_skip %llu",
-			(unsigned long long)cnt.l7_malformed, (unsigned long long)cnt.l7_unmatched,
-			(unsigned long long)cnt.l7_resync_skip);
-}
-
 static struct mb rq, rs;
 
 /* ---- tests ---- */
@@ -331,7 +318,7 @@ static void test_startup_and_simple(void)
 		CU_ASSERT_EQUAL(st.request_bytes, qlen);  /* the startup is no request's */
 		CU_ASSERT_EQUAL(st.response_bytes, rlen); /* ReadyForQuery belongs to none */
 		CU_ASSERT_EQUAL(conv_stats_entries(), 2);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 	}
 }
 
@@ -341,9 +328,7 @@ static void test_auth_sasl_and_async(void)
 		struct conv c;
 		size_t at;
 
-		harness_reset();
-		conv_init(&c, PG_PORT);
-		conv_handshake(h, &c);
+		conv_start(h, &c, PG_PORT);
 		startup(&rq);
 		pg_send(h, &c, 0, &rq);
 		at = msg_begin(&rs, 'R'); /* AuthenticationSASL */
@@ -390,7 +375,7 @@ static void test_auth_sasl_and_async(void)
 		EXPECT_PG(&c, "DROP", 1, 1, 0);
 		EXPECT_PG(&c, "SHOW", 1, 1, 0);
 		CU_ASSERT_EQUAL(conv_stats_entries(), 2);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 	}
 }
 
@@ -401,9 +386,7 @@ static void test_tls_and_gss(void)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		harness_reset();
-		conv_init(&c, PG_PORT);
-		conv_handshake(h, &c);
+		conv_start(h, &c, PG_PORT);
 		ssl_request(&rq, 80877103);
 		pg_send(h, &c, 0, &rq);
 		conv_seg(h, &c, 1, "S", 1, 0);
@@ -413,7 +396,7 @@ static void test_tls_and_gss(void)
 		}
 		EXPECT_PG(&c, "TLS", 1, 1, 0);
 		CU_ASSERT_EQUAL(conv_stats_entries(), 1);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 
 		c.cport++;
 		conv_handshake(h, &c);
@@ -444,7 +427,7 @@ static void test_tls_and_gss(void)
 		pg_send(h, &c, 1, &rs);
 		EXPECT_PG(&c, "BEGIN", 1, 1, 0);
 		CU_ASSERT_EQUAL(conv_stats_entries(), 3);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 	}
 }
 
@@ -453,9 +436,7 @@ static void test_cancel(void)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		harness_reset();
-		conv_init(&c, PG_PORT);
-		conv_handshake(h, &c);
+		conv_start(h, &c, PG_PORT);
 		put32(&rq, 16);
 		put32(&rq, 80877102);
 		put32(&rq, 1234);
@@ -463,7 +444,7 @@ static void test_cancel(void)
 		pg_send(h, &c, 0, &rq);
 		conv_seg(h, &c, 0, NULL, 0, 0x11); /* FIN */
 		EXPECT_PG(&c, "CANCEL", 1, 0, 0);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 	}
 }
 
@@ -523,7 +504,7 @@ static void test_multi_statement(void)
 		EXPECT_PG(&c, "DELETE", 1, 1, 1);
 		EXPECT_PG(&c, "OTHER", 2, 2, 2);
 		CU_ASSERT_EQUAL(conv_stats_entries(), 7);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 	}
 }
 
@@ -664,7 +645,7 @@ static void test_extended(void)
 		EXPECT_PG(&c, "DELETE", 1, 1, 1);
 		EXPECT_PG(&c, "VACUUM", 1, 1, 1);
 		CU_ASSERT_EQUAL(conv_stats_entries(), 5);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 	}
 }
 
@@ -778,7 +759,7 @@ static void test_describe_first(void)
 		EXPECT_PG(&c, "DELETE", 1, 1, 1);
 		EXPECT_PG(&c, "INSERT", 1, 1, 1);
 		CU_ASSERT_EQUAL(conv_stats_entries(), 3);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 	}
 }
 
@@ -839,7 +820,7 @@ static void test_describe_first_pipelined(void)
 		EXPECT_PG(&c, "DELETE", 1, 1, 1);
 		CU_ASSERT_EQUAL(conv_stats_entries(), 3);
 		CU_ASSERT_EQUAL(harness_counters().l7_fifo_overflow, 0);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 	}
 }
 
@@ -932,7 +913,7 @@ static void test_aborted_transaction(void)
 		EXPECT_PG(&c, "DELETE", 1, 1, 1);
 		EXPECT_PG(&c, "ROLLBACK", 1, 1, 0);
 		CU_ASSERT_EQUAL(conv_stats_entries(), 6);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 	}
 }
 
@@ -954,16 +935,12 @@ static void test_describe_first_split(void)
 		size_t max = req1.n > resp1.n ? req1.n : resp1.n;
 
 		for (size_t cut = 1; cut < max; cut++) {
-			size_t qc = cut < req1.n ? cut : req1.n - 1;
-			size_t pc = cut < resp1.n ? cut : resp1.n - 1;
 			struct conv c;
 
 			harness_reset();
 			pg_connect(h, &c);
-			conv_seg(h, &c, 0, req1.b, qc, 0);
-			conv_seg(h, &c, 0, req1.b + qc, req1.n - qc, 0);
-			conv_seg(h, &c, 1, resp1.b, pc, 0);
-			conv_seg(h, &c, 1, resp1.b + pc, resp1.n - pc, 0);
+			conv_split(h, &c, 0, req1.b, req1.n, cut);
+			conv_split(h, &c, 1, resp1.b, resp1.n, cut);
 			conv_seg(h, &c, 0, req2.b, req2.n, 0);
 			conv_seg(h, &c, 1, resp2.b, resp2.n, 0);
 			pgjs_run(&rq, "p1");
@@ -973,7 +950,7 @@ static void test_describe_first_split(void)
 			ready(&rs);
 			pg_send(h, &c, 1, &rs);
 			EXPECT_PG(&c, "SELECT", 2, 2, 1);
-			expect_clean();
+			EXPECT_L7_CLEAN();
 		}
 	}
 }
@@ -1043,7 +1020,7 @@ static void test_copy_and_function_call(void)
 		pg_send(h, &c, 1, &rs);
 		EXPECT_PG(&c, "COPY", 3, 3, 1);
 		EXPECT_PG(&c, "FUNCTION_CALL", 1, 1, 0);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 	}
 }
 
@@ -1070,19 +1047,15 @@ static void test_split_every_offset(void)
 		size_t max = req.n > resp.n ? req.n : resp.n;
 
 		for (size_t cut = 1; cut < max; cut++) {
-			size_t qc = cut < req.n ? cut : req.n - 1;
-			size_t pc = cut < resp.n ? cut : resp.n - 1;
 			struct conv c;
 
 			harness_reset();
 			pg_connect(h, &c);
-			conv_seg(h, &c, 0, req.b, qc, 0);
-			conv_seg(h, &c, 0, req.b + qc, req.n - qc, 0);
-			conv_seg(h, &c, 1, resp.b, pc, 0);
-			conv_seg(h, &c, 1, resp.b + pc, resp.n - pc, 0);
+			conv_split(h, &c, 0, req.b, req.n, cut);
+			conv_split(h, &c, 1, resp.b, resp.n, cut);
 			EXPECT_PG(&c, "SELECT", 1, 1, 0);
 			EXPECT_PG(&c, "UPDATE", 1, 1, 0);
-			expect_clean();
+			EXPECT_L7_CLEAN();
 		}
 	}
 }
@@ -1100,19 +1073,13 @@ static void test_split_startup(void)
 	ready(&resp);
 	FOR_EACH_HOOK(h) {
 		for (size_t cut = 1; cut < req.n || cut < resp.n; cut++) {
-			size_t qc = cut < req.n ? cut : req.n - 1;
-			size_t pc = cut < resp.n ? cut : resp.n - 1;
 			struct conv c;
 
-			harness_reset();
-			conv_init(&c, PG_PORT);
-			conv_handshake(h, &c);
-			conv_seg(h, &c, 0, req.b, qc, 0);
-			conv_seg(h, &c, 0, req.b + qc, req.n - qc, 0);
-			conv_seg(h, &c, 1, resp.b, pc, 0);
-			conv_seg(h, &c, 1, resp.b + pc, resp.n - pc, 0);
+			conv_start(h, &c, PG_PORT);
+			conv_split(h, &c, 0, req.b, req.n, cut);
+			conv_split(h, &c, 1, resp.b, resp.n, cut);
 			EXPECT_PG(&c, "SELECT", 1, 1, 0);
-			expect_clean();
+			EXPECT_L7_CLEAN();
 		}
 	}
 }
@@ -1144,7 +1111,7 @@ static void test_byte_by_byte(void)
 		rs.n = 0;
 		EXPECT_PG(&c, "DELETE", 1, 1, 0);
 		EXPECT_PG(&c, "INSERT", 1, 1, 0);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 	}
 }
 
@@ -1188,7 +1155,7 @@ static void test_large_bodies(void)
 		EXPECT_PG(&c, "OTHER", 1, 1, 1);
 		conv_stats(&c, WL_L7_POSTGRES, "SELECT", &st);
 		CU_ASSERT_EQUAL(st.response_bytes, rlen);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 	}
 }
 
@@ -1216,7 +1183,7 @@ static void test_pipelined_queries(void)
 		EXPECT_PG(&c, "SELECT", 10, 10, 0);
 		EXPECT_PG(&c, "INSERT", 10, 10, 0);
 		CU_ASSERT_EQUAL(harness_counters().l7_fifo_overflow, 0);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 	}
 }
 
@@ -1278,7 +1245,7 @@ static void test_mid_stream(void)
 		pg_send(h, &c, 1, &rs);
 		EXPECT_PG(&c, "SELECT", 1, 1, 0);
 		EXPECT_PG(&c, "COMMIT", 1, 1, 0);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 	}
 }
 
@@ -1368,9 +1335,7 @@ static void test_malformed(void)
 		{
 			struct conv c;
 
-			harness_reset();
-			conv_init(&c, PG_PORT);
-			conv_handshake(h, &c);
+			conv_start(h, &c, PG_PORT);
 			put32(&rq, 8);
 			put32(&rq, 0x00020000); /* protocol 2 */
 			pg_send(h, &c, 0, &rq);
@@ -1401,7 +1366,7 @@ static void test_sniffed_port(void)
 		ready(&rs);
 		pg_send(h, &c, 1, &rs);
 		EXPECT_PG(&c, "SELECT", 1, 1, 0);
-		expect_clean();
+		EXPECT_L7_CLEAN();
 		/* an SSLRequest alone is enough */
 		conv_init(&c, 7001);
 		conv_handshake(h, &c);
@@ -1446,32 +1411,6 @@ static void capture_check_postgresql(const struct capture_file *f)
 	}
 }
 
-/*
- * The real captures against EXPECTED.tsv (tshark). wirelens counts one request per statement
- * the server reports on: their total equals the CommandComplete + ErrorResponse messages, the
- * errors the ErrorResponses. Per verb: simple_query_verb rows (but for the tags above); a file
- * of extended queries with one Parse verb counts every Execute under it.
- */
-static void test_captures(void)
-{
-	static const struct capture_spec spec = {
-		.protocol = {.name = "postgresql", .l7_proto = WL_L7_POSTGRES, .files = 5},
-		.commands = {.metrics = {"simple_query_verb"}},
-		.prepared = {"parse_verb", "frontend_msg", "Execute"},
-		.totals = {{CAPTURE_REQUESTS, "backend_msg", "Command completion"},
-			   {CAPTURE_REQUESTS, "backend_msg", "Error"},
-			   {CAPTURE_ERRORS, "backend_msg", "Error"}},
-		.uncounted = {"GSSENC"},
-		.counters = {"l7_malformed", "l7_unmatched"},
-		CAPTURE_PORTS(capture_ports),
-		CAPTURE_EXCEPTIONS(capture_exceptions),
-		.figures = {.compared = 44, .excepted = 4},
-		.check = capture_check_postgresql,
-	};
-
-	capture_run(&spec);
-}
-
 void register_postgresql_tests(void)
 {
 	CU_pSuite s = wl_add_suite("postgresql");
@@ -1497,5 +1436,25 @@ void register_postgresql_tests(void)
 	CU_add_test(s, "unmatched", test_unmatched);
 	CU_add_test(s, "malformed", test_malformed);
 	CU_add_test(s, "sniffed_port", test_sniffed_port);
-	CU_add_test(s, "captures", test_captures);
 }
+
+/*
+ * The real captures against EXPECTED.tsv (tshark). wirelens counts one request per statement
+ * the server reports on: their total equals the CommandComplete + ErrorResponse messages, the
+ * errors the ErrorResponses. Per verb: simple_query_verb rows (but for the tags above); a file
+ * of extended queries with one Parse verb counts every Execute under it.
+ */
+const struct capture_spec postgresql_captures = {
+	.protocol = {.name = "postgresql", .l7_proto = WL_L7_POSTGRES, .files = 5},
+	.commands = {.metrics = {"simple_query_verb"}},
+	.prepared = {"parse_verb", "frontend_msg", "Execute"},
+	.totals = {{CAPTURE_REQUESTS, "backend_msg", "Command completion"},
+		   {CAPTURE_REQUESTS, "backend_msg", "Error"},
+		   {CAPTURE_ERRORS, "backend_msg", "Error"}},
+	.uncounted = {"GSSENC"},
+	.counters = {"l7_malformed", "l7_unmatched"},
+	CAPTURE_PORTS(capture_ports),
+	CAPTURE_EXCEPTIONS(capture_exceptions),
+	.figures = {.compared = 44, .excepted = 4},
+	.check = capture_check_postgresql,
+};

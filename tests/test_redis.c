@@ -18,27 +18,6 @@
 
 #define SRV CONV_SRV
 
-static int seg(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,
-	       uint8_t flags)
-{
-	return conv_seg(h, c, from_server, data, len, flags);
-}
-
-static int req(enum wl_hook h, struct conv *c, const char *text)
-{
-	return conv_req(h, c, text);
-}
-
-static int resp(enum wl_hook h, struct conv *c, const char *text)
-{
-	return conv_resp(h, c, text);
-}
-
-static void handshake(enum wl_hook h, struct conv *c)
-{
-	conv_handshake(h, c);
-}
-
 static int stats(uint16_t port, const char *cmd, struct wl_cmd_stats *out)
 {
 	struct conv c;
@@ -84,13 +63,11 @@ static void test_set_get(void)
 		struct conv c;
 		struct wl_cmd_stats st;
 
-		harness_reset();
-		conv_init(&c, 6379);
-		handshake(h, &c);
-		req(h, &c, set_req);
-		resp(h, &c, "+OK\r\n");
-		req(h, &c, get_req);
-		resp(h, &c, get_resp);
+		conv_start(h, &c, 6379);
+		conv_req(h, &c, set_req);
+		conv_resp(h, &c, "+OK\r\n");
+		conv_req(h, &c, get_req);
+		conv_resp(h, &c, get_resp);
 		EXPECT_CMD(6379, "SET", 1, 1, 0, strlen(set_req), 5);
 		EXPECT_CMD(6379, "GET", 1, 1, 0, strlen(get_req), strlen(get_resp));
 		CU_ASSERT_EQUAL(stats_entries(), 2);
@@ -111,11 +88,9 @@ static void test_pipelined_16(void)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		harness_reset();
-		conv_init(&c, 6379);
-		handshake(h, &c);
-		req(h, &c, reqs);
-		resp(h, &c, resps);
+		conv_start(h, &c, 6379);
+		conv_req(h, &c, reqs);
+		conv_resp(h, &c, resps);
 		EXPECT_CMD(6379, "SET", 16, 16, 0, strlen(reqs), strlen(resps));
 		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
 	}
@@ -131,14 +106,11 @@ static void test_split_every_offset(void)
 		for (size_t cut = 1; cut < rl; cut++) {
 			struct conv c;
 
-			harness_reset();
-			conv_init(&c, 6379);
-			handshake(h, &c);
-			seg(h, &c, 0, set_req, cut, 0);
-			seg(h, &c, 0, set_req + cut, rl - cut, 0);
-			seg(h, &c, 1, reply, cut % pl ? cut % pl : 1, 0);
-			seg(h, &c, 1, reply + (cut % pl ? cut % pl : 1),
-			    pl - (cut % pl ? cut % pl : 1), 0);
+			conv_start(h, &c, 6379);
+			conv_split(h, &c, 0, set_req, rl, cut);
+			conv_seg(h, &c, 1, reply, cut % pl ? cut % pl : 1, 0);
+			conv_seg(h, &c, 1, reply + (cut % pl ? cut % pl : 1),
+				 pl - (cut % pl ? cut % pl : 1), 0);
 			EXPECT_CMD(6379, "SET", 1, 1, 0, rl, pl);
 		}
 	}
@@ -152,12 +124,10 @@ static void test_error_replies(void)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		harness_reset();
-		conv_init(&c, 6379);
-		handshake(h, &c);
-		req(h, &c, "*2\r\n$4\r\nLPOP\r\n$1\r\nk\r\n*2\r\n$4\r\nLPOP\r\n$1\r\nk\r\n");
-		resp(h, &c, wrongtype);
-		resp(h, &c, "!21\r\nSYNTAX invalid syntax\r\n"); /* RESP3 bulk error */
+		conv_start(h, &c, 6379);
+		conv_req(h, &c, "*2\r\n$4\r\nLPOP\r\n$1\r\nk\r\n*2\r\n$4\r\nLPOP\r\n$1\r\nk\r\n");
+		conv_resp(h, &c, wrongtype);
+		conv_resp(h, &c, "!21\r\nSYNTAX invalid syntax\r\n"); /* RESP3 bulk error */
 		EXPECT_CMD(6379, "LPOP", 2, 2, 2, -1, -1);
 	}
 }
@@ -167,15 +137,13 @@ static void test_inline_and_container(void)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		harness_reset();
-		conv_init(&c, 6379);
-		handshake(h, &c);
-		req(h, &c, "PING\r\nping\r\n");
-		resp(h, &c, "+PONG\r\n+PONG\r\n");
-		req(h, &c, "*3\r\n$6\r\nconfig\r\n$3\r\nget\r\n$9\r\nmaxmemory\r\n");
-		resp(h, &c, "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n");
-		req(h, &c, "*2\r\n$6\r\nFOOBAR\r\n$1\r\nx\r\n");
-		resp(h, &c, "-ERR unknown command 'FOOBAR'\r\n");
+		conv_start(h, &c, 6379);
+		conv_req(h, &c, "PING\r\nping\r\n");
+		conv_resp(h, &c, "+PONG\r\n+PONG\r\n");
+		conv_req(h, &c, "*3\r\n$6\r\nconfig\r\n$3\r\nget\r\n$9\r\nmaxmemory\r\n");
+		conv_resp(h, &c, "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n");
+		conv_req(h, &c, "*2\r\n$6\r\nFOOBAR\r\n$1\r\nx\r\n");
+		conv_resp(h, &c, "-ERR unknown command 'FOOBAR'\r\n");
 		EXPECT_CMD(6379, "PING", 2, 2, 0, 12, 14);
 		EXPECT_CMD(6379, "CONFIG|GET", 1, 1, 0, -1, -1);
 		EXPECT_CMD(6379, "OTHER", 1, 1, 1, -1, -1);
@@ -188,18 +156,16 @@ static void test_nested_resp3_and_push(void)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		harness_reset();
-		conv_init(&c, 6379);
-		handshake(h, &c);
-		req(h, &c, "*1\r\n$5\r\nHELLO\r\n");
+		conv_start(h, &c, 6379);
+		conv_req(h, &c, "*1\r\n$5\r\nHELLO\r\n");
 		/* map with nested arrays, a double, a null, a bool, a verbatim string */
-		resp(h, &c,
-		     "%3\r\n$6\r\nserver\r\n*2\r\n:1\r\n*1\r\n_\r\n$1\r\nx\r\n,1.5\r\n+k\r\n"
-		     "=7\r\ntxt:abc\r\n");
+		conv_resp(h, &c,
+			  "%3\r\n$6\r\nserver\r\n*2\r\n:1\r\n*1\r\n_\r\n$1\r\nx\r\n,1.5\r\n+k\r\n"
+			  "=7\r\ntxt:abc\r\n");
 		/* an out-of-band push is not a reply */
-		resp(h, &c, ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n");
-		req(h, &c, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
-		resp(h, &c, "$-1\r\n");
+		conv_resp(h, &c, ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n");
+		conv_req(h, &c, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+		conv_resp(h, &c, "$-1\r\n");
 		EXPECT_CMD(6379, "HELLO", 1, 1, 0, -1, -1);
 		EXPECT_CMD(6379, "GET", 1, 1, 0, -1, 5);
 		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
@@ -220,12 +186,10 @@ static void test_large_value_across_segments(void)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		harness_reset();
-		conv_init(&c, 6379);
-		handshake(h, &c);
+		conv_start(h, &c, 6379);
 		for (size_t off = 0; off < len; off += 1448)
-			seg(h, &c, 0, msg + off, len - off < 1448 ? len - off : 1448, 0);
-		resp(h, &c, "+OK\r\n");
+			conv_seg(h, &c, 0, msg + off, len - off < 1448 ? len - off : 1448, 0);
+		conv_resp(h, &c, "+OK\r\n");
 		EXPECT_CMD(6379, "SET", 1, 1, 0, len, 5);
 	}
 	free(msg);
@@ -240,18 +204,16 @@ static void test_retransmit_and_gap(void)
 		struct wl_counters cnt;
 		uint32_t saved;
 
-		harness_reset();
-		conv_init(&c, 6379);
-		handshake(h, &c);
+		conv_start(h, &c, 6379);
 		saved = c.cseq;
-		req(h, &c, get_req);
+		conv_req(h, &c, get_req);
 		c.cseq = saved; /* the same segment again */
-		req(h, &c, get_req);
-		resp(h, &c, "$1\r\nv\r\n");
+		conv_req(h, &c, get_req);
+		conv_resp(h, &c, "$1\r\nv\r\n");
 		c.cseq += 100; /* 100 bytes lost: a message boundary must be found again */
-		req(h, &c, "$5\r\nhello\r\n"); /* tail of a lost command: skipped */
-		req(h, &c, set_req);	       /* starts on a boundary: resynchronised */
-		resp(h, &c, "+OK\r\n");
+		conv_req(h, &c, "$5\r\nhello\r\n"); /* tail of a lost command: skipped */
+		conv_req(h, &c, set_req);	    /* starts on a boundary: resynchronised */
+		conv_resp(h, &c, "+OK\r\n");
 		cnt = harness_counters();
 		EXPECT_CMD(6379, "GET", 1, 1, 0, -1, -1);
 		EXPECT_CMD(6379, "SET", 1, 1, 0, -1, -1);
@@ -301,15 +263,13 @@ static void test_gap_inside_bulk(void)
 			struct wl_counters cnt;
 			struct conv c;
 
-			harness_reset();
-			conv_init(&c, 6379);
-			handshake(h, &c);
+			conv_start(h, &c, 6379);
 			conv_stream(h, &c, 0, set, set_len, 1448, 3, late);
-			resp(h, &c, "+OK\r\n");
-			req(h, &c, get_req);
+			conv_resp(h, &c, "+OK\r\n");
+			conv_req(h, &c, get_req);
 			conv_stream(h, &c, 1, bulk, bulk_len, 1448, 4, late);
-			req(h, &c, ping_req);
-			resp(h, &c, "+PONG\r\n");
+			conv_req(h, &c, ping_req);
+			conv_resp(h, &c, "+PONG\r\n");
 			cnt = harness_counters();
 			EXPECT_CMD(6379, "SET", 1, 1, 0, set_len, 5);
 			EXPECT_CMD(6379, "GET", 1, 1, 0, strlen(get_req), bulk_len);
@@ -344,15 +304,13 @@ static void test_gap_outside_bulk(void)
 		/* 92 bytes of the value and its CRLF left after the first segment: losing 89
 		 * leaves the CRLF and a value byte to see (absorbed); losing 90, only the CRLF */
 		for (int lost = 89; lost <= 90; lost++) {
-			harness_reset();
-			conv_init(&c, 6379);
-			handshake(h, &c);
-			req(h, &c, head);
-			req(h, &c, v10);
+			conv_start(h, &c, 6379);
+			conv_req(h, &c, head);
+			conv_req(h, &c, v10);
 			c.cseq += lost;
-			req(h, &c, lost == 89 ? "v\r\n" : "\r\n");
-			req(h, &c, ping_req);
-			resp(h, &c, "+OK\r\n+PONG\r\n");
+			conv_req(h, &c, lost == 89 ? "v\r\n" : "\r\n");
+			conv_req(h, &c, ping_req);
+			conv_resp(h, &c, "+OK\r\n+PONG\r\n");
 			cnt = harness_counters();
 			if (lost == 89) {
 				EXPECT_CMD(6379, "SET", 1, 1, 0, strlen(head) + 102, 5);
@@ -375,15 +333,13 @@ static void test_gap_outside_bulk(void)
 		}
 
 		/* the end of a value and the next command's first bytes: both commands lost */
-		harness_reset();
-		conv_init(&c, 6379);
-		handshake(h, &c);
-		req(h, &c, head);
-		req(h, &c, v10);
+		conv_start(h, &c, 6379);
+		conv_req(h, &c, head);
+		conv_req(h, &c, v10);
 		c.cseq += 92 + 4;
-		req(h, &c, get_req + 4); /* "$3\r\nGET...": no command start */
-		req(h, &c, ping_req);
-		resp(h, &c, "+OK\r\n$-1\r\n+PONG\r\n");
+		conv_req(h, &c, get_req + 4); /* "$3\r\nGET...": no command start */
+		conv_req(h, &c, ping_req);
+		conv_resp(h, &c, "+OK\r\n$-1\r\n+PONG\r\n");
 		cnt = harness_counters();
 		CU_ASSERT_NOT_EQUAL(stats(6379, "SET", &(struct wl_cmd_stats){0}), 0);
 		CU_ASSERT_NOT_EQUAL(stats(6379, "GET", &(struct wl_cmd_stats){0}), 0);
@@ -395,20 +351,18 @@ static void test_gap_outside_bulk(void)
 
 		/* a reply's header lost with the start of its value: the rest is skipped until a
 		 * segment starts like a reply; the GET stays pending and takes the next reply */
-		harness_reset();
-		conv_init(&c, 6379);
-		handshake(h, &c);
-		req(h, &c, get_req);
+		conv_start(h, &c, 6379);
+		conv_req(h, &c, get_req);
 		c.sseq += 20; /* "$100\r\n" and 14 value bytes */
 		{
 			char tail[100];
 
 			memset(tail, 'w', 88);
 			strcpy(tail + 88, "\r\n");
-			resp(h, &c, tail);
+			conv_resp(h, &c, tail);
 		}
-		req(h, &c, ping_req);
-		resp(h, &c, "+PONG\r\n");
+		conv_req(h, &c, ping_req);
+		conv_resp(h, &c, "+PONG\r\n");
 		cnt = harness_counters();
 		EXPECT_CMD(6379, "GET", 1, 1, 0, strlen(get_req), 7);
 		EXPECT_CMD(6379, "PING", 1, 0, 0, strlen(ping_req), 0);
@@ -432,15 +386,13 @@ static void test_malformed(void)
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			struct conv c;
 
-			harness_reset();
-			conv_init(&c, 6379);
-			handshake(h, &c);
-			req(h, &c, bad[i]);
+			conv_start(h, &c, 6379);
+			conv_req(h, &c, bad[i]);
 			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
 			CU_ASSERT_EQUAL(stats_entries(), 0);
 			/* the connection recovers at the next segment starting a command */
-			req(h, &c, set_req);
-			resp(h, &c, "+OK\r\n");
+			conv_req(h, &c, set_req);
+			conv_resp(h, &c, "+OK\r\n");
 			EXPECT_CMD(6379, "SET", 1, 1, 0, -1, -1);
 		}
 		/* absurd nesting in a reply */
@@ -448,13 +400,11 @@ static void test_malformed(void)
 			struct conv c;
 			char deep[128] = "";
 
-			harness_reset();
-			conv_init(&c, 6379);
-			handshake(h, &c);
-			req(h, &c, set_req);
+			conv_start(h, &c, 6379);
+			conv_req(h, &c, set_req);
 			for (int i = 0; i < 20; i++)
 				strcat(deep, "*1\r\n");
-			resp(h, &c, deep);
+			conv_resp(h, &c, deep);
 			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
 		}
 	}
@@ -467,9 +417,9 @@ static void test_sniffed_port(void)
 
 		harness_reset();
 		conv_init(&c, 7000);
-		handshake(h, &c); /* port 7000 is unknown: nothing tracked yet */
-		req(h, &c, set_req);
-		resp(h, &c, "+OK\r\n");
+		conv_handshake(h, &c); /* port 7000 is unknown: nothing tracked yet */
+		conv_req(h, &c, set_req);
+		conv_resp(h, &c, "+OK\r\n");
 		EXPECT_CMD(7000, "SET", 1, 1, 0, -1, -1);
 	}
 }
@@ -525,9 +475,9 @@ static void test_sniff_bound(void)
 			CU_ASSERT_EQUAL(bpf_map_update_elem(ports_fd, &port, &v, BPF_ANY), 0);
 			for (int i = 0; i < limit + 10; i++) {
 				conv_init(&c, base + i);
-				handshake(h, &c);
-				req(h, &c, set_req);
-				resp(h, &c, "+OK\r\n");
+				conv_handshake(h, &c);
+				conv_req(h, &c, set_req);
+				conv_resp(h, &c, "+OK\r\n");
 			}
 			CU_ASSERT_EQUAL(learned_ports(learned), limit);
 			for (int i = 0; i < limit + 10; i++)
@@ -551,14 +501,14 @@ static void test_sniff_bound(void)
 			}
 			for (int p = 0; p < 2; p++) {
 				conv_init(&c, p ? 7000 : 6379);
-				handshake(h, &c);
-				req(h, &c, set_req);
-				resp(h, &c, "+OK\r\n");
+				conv_handshake(h, &c);
+				conv_req(h, &c, set_req);
+				conv_resp(h, &c, "+OK\r\n");
 				EXPECT_CMD_STATS(&c, WL_L7_REDIS, "SET", 1, 1, 0);
 			}
 			conv_init(&c, 11211);
-			handshake(h, &c);
-			req(h, &c, set_req);
+			conv_handshake(h, &c);
+			conv_req(h, &c, set_req);
 			port = 11211;
 			bpf_map_lookup_elem(ports_fd, &port, &v);
 			CU_ASSERT_EQUAL(v, WL_L7_MEMCACHED);
@@ -572,9 +522,9 @@ static void test_sniff_bound(void)
 			CU_ASSERT_EQUAL(sniff_state().learned, limit - 1);
 			CU_ASSERT_EQUAL(sniff_state().learn_max, limit);
 			conv_init(&c, base + limit + 10);
-			handshake(h, &c);
-			req(h, &c, set_req);
-			resp(h, &c, "+OK\r\n");
+			conv_handshake(h, &c);
+			conv_req(h, &c, set_req);
+			conv_resp(h, &c, "+OK\r\n");
 			EXPECT_CMD_STATS(&c, WL_L7_REDIS, "SET", 1, 1, 0);
 			CU_ASSERT_EQUAL(learned_ports(learned), limit);
 			CU_ASSERT_EQUAL(sniff_state().refused, 10);
@@ -594,52 +544,50 @@ static void test_transactions(void)
 		for (int cut = 0; cut < 10; cut++) {
 			struct conv c;
 
-			harness_reset();
-			conv_init(&c, 6379);
-			handshake(h, &c);
-			req(h, &c, tx_cmds[0]);
-			resp(h, &c, "+OK\r\n");
-			req(h, &c, tx_cmds[1]);
-			resp(h, &c, "+QUEUED\r\n");
-			req(h, &c, tx_cmds[2]);
+			conv_start(h, &c, 6379);
+			conv_req(h, &c, tx_cmds[0]);
+			conv_resp(h, &c, "+OK\r\n");
+			conv_req(h, &c, tx_cmds[1]);
+			conv_resp(h, &c, "+QUEUED\r\n");
+			conv_req(h, &c, tx_cmds[2]);
 			if (cut && cut < 9) { /* the byte path must follow QUEUED too */
-				seg(h, &c, 1, "+QUEUED\r\n", cut, 0);
-				seg(h, &c, 1, "+QUEUED\r\n" + cut, 9 - cut, 0);
+				conv_split(h, &c, 1, "+QUEUED\r\n", 9, cut);
 			} else {
-				resp(h, &c, "+QUEUED\r\n");
+				conv_resp(h, &c, "+QUEUED\r\n");
 			}
-			req(h, &c, tx_cmds[3]);
-			resp(h, &c,
-			     "*2\r\n+OK\r\n-ERR value is not an integer or out of range\r\n");
+			conv_req(h, &c, tx_cmds[3]);
+			conv_resp(h, &c,
+				  "*2\r\n+OK\r\n-ERR value is not an integer or out of range\r\n");
 			EXPECT_CMD(6379, "MULTI", 1, 1, 0, -1, -1);
 			EXPECT_CMD(6379, "SET", 1, 1, 0, -1, -1);
 			EXPECT_CMD(6379, "INCR", 1, 1, 1, -1, -1);
 			EXPECT_CMD(6379, "EXEC", 1, 1, 0, -1, -1);
 
 			/* DISCARD: the queued SET never runs */
-			req(h, &c, tx_cmds[0]);
-			resp(h, &c, "+OK\r\n");
-			req(h, &c, tx_cmds[1]);
-			resp(h, &c, "+QUEUED\r\n");
-			req(h, &c, "*1\r\n$7\r\nDISCARD\r\n");
-			resp(h, &c, "+OK\r\n");
+			conv_req(h, &c, tx_cmds[0]);
+			conv_resp(h, &c, "+OK\r\n");
+			conv_req(h, &c, tx_cmds[1]);
+			conv_resp(h, &c, "+QUEUED\r\n");
+			conv_req(h, &c, "*1\r\n$7\r\nDISCARD\r\n");
+			conv_resp(h, &c, "+OK\r\n");
 			EXPECT_CMD(6379, "SET", 1, 1, 0, -1, -1);
 			EXPECT_CMD(6379, "DISCARD", 1, 1, 0, -1, -1);
 
 			/* EXEC aborted by WATCH (null reply) and by EXECABORT: nothing runs */
-			req(h, &c, tx_cmds[0]);
-			resp(h, &c, "+OK\r\n");
-			req(h, &c, tx_cmds[1]);
-			resp(h, &c, "+QUEUED\r\n");
-			req(h, &c, tx_cmds[3]);
-			resp(h, &c, "*-1\r\n");
-			req(h, &c, tx_cmds[0]);
-			resp(h, &c, "+OK\r\n");
-			req(h, &c, tx_cmds[2]);
-			resp(h, &c, "+QUEUED\r\n");
-			req(h, &c, tx_cmds[3]);
-			resp(h, &c,
-			     "-EXECABORT Transaction discarded because of previous errors.\r\n");
+			conv_req(h, &c, tx_cmds[0]);
+			conv_resp(h, &c, "+OK\r\n");
+			conv_req(h, &c, tx_cmds[1]);
+			conv_resp(h, &c, "+QUEUED\r\n");
+			conv_req(h, &c, tx_cmds[3]);
+			conv_resp(h, &c, "*-1\r\n");
+			conv_req(h, &c, tx_cmds[0]);
+			conv_resp(h, &c, "+OK\r\n");
+			conv_req(h, &c, tx_cmds[2]);
+			conv_resp(h, &c, "+QUEUED\r\n");
+			conv_req(h, &c, tx_cmds[3]);
+			conv_resp(
+				h, &c,
+				"-EXECABORT Transaction discarded because of previous errors.\r\n");
 			EXPECT_CMD(6379, "MULTI", 4, 4, 0, -1, -1);
 			EXPECT_CMD(6379, "SET", 1, 1, 0, -1, -1);
 			EXPECT_CMD(6379, "INCR", 1, 1, 1, -1, -1);
@@ -657,15 +605,12 @@ static void test_long_names_split(void)
 		size_t len = strlen(resp_cmd);
 		struct conv c;
 
-		harness_reset();
-		conv_init(&c, 6379);
-		handshake(h, &c);
-		req(h, &c, "ZREVRANGEBYSCORE k 0 1\r\n"); /* inline: the byte path */
-		resp(h, &c, "*0\r\n");
+		conv_start(h, &c, 6379);
+		conv_req(h, &c, "ZREVRANGEBYSCORE k 0 1\r\n"); /* inline: the byte path */
+		conv_resp(h, &c, "*0\r\n");
 		for (size_t cut = 1; cut < len; cut++) {
-			seg(h, &c, 0, resp_cmd, cut, 0);
-			seg(h, &c, 0, resp_cmd + cut, len - cut, 0);
-			resp(h, &c, "*0\r\n");
+			conv_split(h, &c, 0, resp_cmd, len, cut);
+			conv_resp(h, &c, "*0\r\n");
 		}
 		EXPECT_CMD(6379, "ZREVRANGEBYSCORE", len, len, 0, -1, -1);
 		CU_ASSERT_EQUAL(stats_entries(), 1);
@@ -717,19 +662,17 @@ static void test_whole_commands_mixed(void)
 			size_t len = strlen(stream);
 			struct conv c;
 
-			harness_reset();
-			conv_init(&c, 6379);
-			handshake(h, &c);
+			conv_start(h, &c, 6379);
 			if (!step) {
-				req(h, &c, stream);
+				conv_req(h, &c, stream);
 			} else {
 				for (size_t at = 0; at < len; at += step)
-					seg(h, &c, 0, stream + at,
-					    len - at < step ? len - at : step, 0);
+					conv_seg(h, &c, 0, stream + at,
+						 len - at < step ? len - at : step, 0);
 			}
-			resp(h, &c,
-			     "+OK\r\n+OK\r\n+OK\r\n+OK\r\n*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n"
-			     "+OK\r\n+OK\r\n*0\r\n-ERR unknown command\r\n+OK\r\n");
+			conv_resp(h, &c,
+				  "+OK\r\n+OK\r\n+OK\r\n+OK\r\n*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n"
+				  "+OK\r\n+OK\r\n*0\r\n-ERR unknown command\r\n+OK\r\n");
 			EXPECT_CMD(6379, "SET", 5, 5, 0, set_b, 25);
 			EXPECT_CMD(6379, "MSET", 2, 2, 0, mset_b, 10);
 			EXPECT_CMD(6379, "CONFIG|GET", 1, 1, 0, cfg_b, 26);
@@ -785,16 +728,14 @@ static void test_whole_replies_mixed(void)
 			size_t len = strlen(reps), step = steps[k];
 			struct conv c;
 
-			harness_reset();
-			conv_init(&c, 6379);
-			handshake(h, &c);
-			req(h, &c, reqs);
+			conv_start(h, &c, 6379);
+			conv_req(h, &c, reqs);
 			if (!step) {
-				resp(h, &c, reps);
+				conv_resp(h, &c, reps);
 			} else {
 				for (size_t at = 0; at < len; at += step)
-					seg(h, &c, 1, reps + at, len - at < step ? len - at : step,
-					    0);
+					conv_seg(h, &c, 1, reps + at,
+						 len - at < step ? len - at : step, 0);
 			}
 			EXPECT_CMD(6379, "SET", 2, 2, 0, -1, 5 + 9); /* +OK, +QUEUED */
 			EXPECT_CMD(6379, "GET", 6, 6, 1, get_b, get_rb);
@@ -816,18 +757,16 @@ static void test_port_reuse(void)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		harness_reset();
-		conv_init(&c, 6379);
-		handshake(h, &c);
-		req(h, &c, "*2\r\n$4\r\nLPOP\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n");
-		resp(h, &c, "$10\r\nabc");	   /* cut, never finished */
+		conv_start(h, &c, 6379);
+		conv_req(h, &c, "*2\r\n$4\r\nLPOP\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n");
+		conv_resp(h, &c, "$10\r\nabc");	   /* cut, never finished */
 		conv_seg(h, &c, 0, NULL, 0, 0x11); /* FIN */
 		conv_seg(h, &c, 1, NULL, 0, 0x11);
 		c.cseq += 100000;
 		c.sseq += 100000;
-		handshake(h, &c);
-		req(h, &c, set_req);
-		resp(h, &c, "+OK\r\n");
+		conv_handshake(h, &c);
+		conv_req(h, &c, set_req);
+		conv_resp(h, &c, "+OK\r\n");
 		EXPECT_CMD(6379, "SET", 1, 1, 0, -1, 5);
 		EXPECT_CMD(6379, "LPOP", 1, 0, 0, -1, 0);
 		EXPECT_CMD(6379, "PING", 1, 0, 0, -1, 0);
@@ -894,9 +833,7 @@ static void test_deep_pipelines(void)
 			struct wl_counters cnt;
 			struct conv c;
 
-			harness_reset();
-			conv_init(&c, 6379);
-			handshake(h, &c);
+			conv_start(h, &c, 6379);
 			conv_stream(h, &c, 0, b.req, b.rq, 1400, -1, 0);
 			conv_stream(h, &c, 1, b.rep, b.rl, 1000, -1, 0);
 			if (sets)
@@ -946,9 +883,7 @@ static void test_alternating_runs(void)
 		FOR_EACH_HOOK(h) {
 			struct conv c;
 
-			harness_reset();
-			conv_init(&c, 6379);
-			handshake(h, &c);
+			conv_start(h, &c, 6379);
 			conv_stream(h, &c, 0, b.req, b.rq, 1400, -1, 0);
 			conv_stream(h, &c, 1, b.rep, b.rl, 1000, -1, 0);
 			EXPECT_CMD(6379, "SET", half, half, 0, -1, half * 5);
@@ -1004,15 +939,13 @@ static void test_overflow_unattributed(void)
 		struct wl_counters cnt;
 		struct conv c;
 
-		harness_reset();
-		conv_init(&c, 6379);
-		handshake(h, &c);
+		conv_start(h, &c, 6379);
 		conv_stream(h, &c, 0, b.req, b.rq, 1400, -1, 0);
 		CU_ASSERT_EQUAL(harness_counters().l7_fifo_overflow, (uint64_t)(n + 1 - named));
 		conv_stream(h, &c, 1, b.rep, first10, 1000, -1, 0);
-		req(h, &c, "*1\r\n$4\r\nPING\r\n");
+		conv_req(h, &c, "*1\r\n$4\r\nPING\r\n");
 		conv_stream(h, &c, 1, b.rep + first10, b.rl - first10, 1000, -1, 0);
-		resp(h, &c, "+PONG\r\n");
+		conv_resp(h, &c, "+PONG\r\n");
 		EXPECT_CMD(6379, "SET", set_rq, set_rs, 0, -1, set_rs * 5);
 		EXPECT_CMD(6379, "GET", get_rq, get_rs, 0, -1, get_b);
 		EXPECT_CMD(6379, "INCR", 2, 1, 1, -1, strlen(e_int));
@@ -1024,8 +957,8 @@ static void test_overflow_unattributed(void)
 		CU_ASSERT_EQUAL(cnt.l7_unmatched, (uint64_t)(n + 1 - named));
 		CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
 		/* drained: the next request pairs exactly */
-		req(h, &c, p_lpush);
-		resp(h, &c, e_type);
+		conv_req(h, &c, p_lpush);
+		conv_resp(h, &c, e_type);
 		EXPECT_CMD(6379, "LPUSH", 2, 1, 1, -1, strlen(e_type));
 		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, (uint64_t)(n + 1 - named));
 	}
@@ -1044,16 +977,14 @@ static void test_runs_across_packets(void)
 		char reps[200 * 5 + 64] = "";
 		struct conv c;
 
-		harness_reset();
-		conv_init(&c, 6379);
-		handshake(h, &c);
+		conv_start(h, &c, 6379);
 		for (int i = 0; i < 200; i++) {
-			req(h, &c, p_set);
+			conv_req(h, &c, p_set);
 			strcat(reps, "+OK\r\n");
 		}
-		req(h, &c, p_incr);
+		conv_req(h, &c, p_incr);
 		strcat(reps, e_int);
-		resp(h, &c, reps);
+		conv_resp(h, &c, reps);
 		EXPECT_CMD(6379, "SET", 200, 200, 0, -1, 1000);
 		EXPECT_CMD(6379, "INCR", 1, 1, 1, -1, strlen(e_int));
 		CU_ASSERT_EQUAL(harness_counters().l7_fifo_overflow, 0);
@@ -1066,26 +997,6 @@ static void test_runs_across_packets(void)
 static const struct capture_port capture_ports[] = {
 	{"redis/django-cloud.pcapng", 10625},
 };
-
-/*
- * The real captures against EXPECTED.tsv (tshark): per command, request_cmd + inline_request_cmd
- * (wirelens counts both forms under the command), the requests total, and error replies (the
- * sum of error_reply rows) against the errors wirelens counted. The set of commands must be the
- * same: nothing more, nothing less.
- */
-static void test_captures(void)
-{
-	static const struct capture_spec spec = {
-		.protocol = {.name = "redis", .l7_proto = WL_L7_REDIS, .files = 8},
-		.commands = {.metrics = {"request_cmd", "inline_request_cmd"}, .listed = 1},
-		.totals = {{CAPTURE_REQUESTS, "requests"}, {CAPTURE_ERRORS, "error_reply"}},
-		.counters = {"l7_malformed"},
-		CAPTURE_PORTS(capture_ports),
-		.figures = {.compared = 39},
-	};
-
-	capture_run(&spec);
-}
 
 void register_redis_tests(void)
 {
@@ -1113,5 +1024,19 @@ void register_redis_tests(void)
 	CU_add_test(s, "alternating_runs", test_alternating_runs);
 	CU_add_test(s, "overflow_unattributed", test_overflow_unattributed);
 	CU_add_test(s, "runs_across_packets", test_runs_across_packets);
-	CU_add_test(s, "captures", test_captures);
 }
+
+/*
+ * The real captures against EXPECTED.tsv (tshark): per command, request_cmd + inline_request_cmd
+ * (wirelens counts both forms under the command), the requests total, and error replies (the
+ * sum of error_reply rows) against the errors wirelens counted. The set of commands must be the
+ * same: nothing more, nothing less.
+ */
+const struct capture_spec redis_captures = {
+	.protocol = {.name = "redis", .l7_proto = WL_L7_REDIS, .files = 8},
+	.commands = {.metrics = {"request_cmd", "inline_request_cmd"}, .listed = 1},
+	.totals = {{CAPTURE_REQUESTS, "requests"}, {CAPTURE_ERRORS, "error_reply"}},
+	.counters = {"l7_malformed"},
+	CAPTURE_PORTS(capture_ports),
+	.figures = {.compared = 39},
+};
