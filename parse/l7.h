@@ -188,6 +188,15 @@ static __always_inline __u32 wl_win_avail(struct wl_l7_walk *w)
 	return n;
 }
 
+/* Copies the window's next n bytes (n a constant, within what wl_win_avail said) to b. */
+static __always_inline void wl_win_peek(struct wl_l7_walk *w, __u8 *b, __u32 n)
+{
+	__u32 pos = w->s->off - w->s->win_off;
+
+	for (__u32 k = 0; k < n; k++)
+		b[k] = w->s->buf[(pos + k) & (WL_L7_WINDOW - 1)];
+}
+
 /* Starts the window at s->off when the payload goes on past the window's end (a piece cut by
  * the window is then whole in it). Returns the bytes available from s->off, 0 when the window
  * already starts there or already reaches the payload's end (nothing to gain). */

@@ -196,11 +196,6 @@ static __always_inline __u32 wl_mysql_u24(const __u8 *p)
 	return p[0] | (__u32)p[1] << 8 | (__u32)p[2] << 16;
 }
 
-static __always_inline __u32 wl_mysql_u32(const __u8 *p)
-{
-	return p[0] | (__u32)p[1] << 8 | (__u32)p[2] << 16 | (__u32)p[3] << 24;
-}
-
 /*
  * Kind of the response a command gets, or MY_KIND_BAD for bytes that cannot be a command (unknown
  * command byte, or a length that commands of fixed size never have). Global: the caller learns
@@ -279,24 +274,17 @@ static __always_inline __u32 wl_mysql_com_row(__u32 cmd)
  */
 __noinline int wl_mysql_lookup(struct wl_mysql_dir *m, __u32 which)
 {
-	struct wl_l7_walk w = {};
-	__u32 zero = 0;
-	__u16 flags;
+	__u32 row;
 
-	w.s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
-	if (!m || !w.s)
+	if (!m)
 		return WL_CMD_OTHER;
-	if (which != MY_KEYWORD) {
-		__u32 row = wl_mysql_com_row(which);
-
-		/* the mask stays in the code: the compiler knows row < 64 and would drop it, and
-		 * 6.1's verifier keeps no bound of the chain of conditionals that made it */
-		asm volatile("%0 &= 63" : "+r"(row));
-		return wl_cmd_lookup(&w, wl_mysql_com_names[row], &flags);
-	}
-	if (!m->kw.len || m->kw.len >= WL_CMD_LEN)
-		return WL_CMD_OTHER;
-	return wl_cmd_lookup(&w, m->kw.name, &flags);
+	if (which == MY_KEYWORD)
+		return wl_sql_kw_lookup(&m->kw);
+	row = wl_mysql_com_row(which);
+	/* the mask stays in the code: the compiler knows row < 64 and would drop it, and 6.1's
+	 * verifier keeps no bound of the chain of conditionals that made it */
+	asm volatile("%0 &= 63" : "+r"(row));
+	return wl_cmd_lookup_scratch(wl_mysql_com_names[row]);
 }
 
 /* A request of command id: the L7 rules, then counted. */
@@ -306,19 +294,53 @@ static __always_inline void wl_mysql_emit_req(struct wl_l7_walk *w, __u16 id, __
 	wl_sql_emit_req(w, id, bytes);
 }
 
-static __always_inline int wl_mysql_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d,
-					      struct wl_mysql_dir *m)
+/* Back to a packet boundary, in no command or response. */
+static __always_inline void wl_mysql_reset(struct wl_l7_dir *d, struct wl_mysql_dir *m)
 {
-	w->cnt->l7_malformed++;
-	d->state = MY_ST_RESYNC;
-	d->hdr_len = 0;
-	d->body_left = 0;
-	d->msg_bytes = 0;
+	wl_l7_msg_reset(d);
 	m->cont = 0;
 	m->grammar = MY_GRAM_IDLE;
 	m->flags &= ~(MY_F_END | MY_F_ERROR | MY_F_NEXT | MY_F_MORE);
 	m->kind = MY_KIND_DATA;
-	return 1;
+}
+
+static __always_inline int wl_mysql_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					      struct wl_mysql_dir *m)
+{
+	wl_mysql_reset(d, m);
+	return wl_l7_malformed(w, d);
+}
+
+/* The rest of a packet of len payload bytes, left of them unread, is skipped; a payload of
+ * 0xffffff bytes goes on in the next packet. */
+static __always_inline void wl_mysql_skip(struct wl_l7_dir *d, struct wl_mysql_dir *m, __u32 len,
+					  __u32 left)
+{
+	m->cont = len == WL_MYSQL_PKT_MAX;
+	d->body_left = left;
+	d->hdr_len = 0;
+	d->state = MY_ST_BODY;
+}
+
+/* What wl_mysql_pkt_start found at a packet boundary. */
+enum { MY_PKT_WAIT = 0, MY_PKT_CONT, MY_PKT_NEW };
+
+/*
+ * A packet's header, gathered in d->hdr: MY_PKT_WAIT when the payload ended first, MY_PKT_CONT
+ * for the rest of a payload of 0xffffff bytes (skipped), MY_PKT_NEW for a packet of *len bytes
+ * the caller looks at.
+ */
+static __always_inline int wl_mysql_pkt_start(struct wl_l7_walk *w, struct wl_l7_dir *d,
+					      struct wl_mysql_dir *m, __u32 *len)
+{
+	if (!WL_SQL_TAKE(w, d, 4))
+		return MY_PKT_WAIT;
+	*len = wl_mysql_u24(d->hdr);
+	if (!m->cont)
+		return MY_PKT_NEW;
+	m->seq = d->hdr[3];
+	wl_mysql_skip(d, m, *len, *len);
+	return MY_PKT_CONT;
 }
 
 /* Pseudo commands (TLS, COMPRESSED): counted as requests that get no response. */
@@ -333,22 +355,16 @@ static __always_inline void wl_mysql_pseudo(struct wl_l7_walk *w, struct wl_l7_d
 
 /* ---- requests ---- */
 
-/* A request packet is over (its payload skipped): the command is counted unless it goes on in
- * the next packet. Global: verified once. */
+/* A request packet is over (its payload skipped, the direction at the next packet's header):
+ * the command is counted unless it goes on in the next packet. Global: verified once. */
 __noinline int wl_mysql_req_done(struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
-	struct wl_l7_dir *d;
-	struct wl_mysql_dir *m;
+	struct wl_mysql_dir *m = wl_sql_at(&w, 0, conn, 0);
+	struct wl_l7_dir *d = w.d;
 
-	if (!wl_l7_walk_g(&w, 0, conn, 0))
+	if (!m || m->cont) /* m->cont: the command continues in the next packet */
 		return 0;
-	d = w.d;
-	m = MY(d);
-	d->state = MY_ST_HDR;
-	d->hdr_len = 0;
-	if (m->cont)
-		return 0; /* the command continues in the next packet */
 	/* a multi-statement query was counted with its first FIFO entry (wl_mysql_verb_done) */
 	if (m->kind < MY_KIND_DATA && !(m->flags & MY_F_MORE)) {
 		wl_mysql_emit_req(&w, m->verb, d->msg_bytes);
@@ -389,15 +405,14 @@ static __always_inline void wl_mysql_verb_more(struct wl_l7_walk *w, struct wl_l
 __noinline int wl_mysql_verb_done(struct wl_conn *conn, __u32 c)
 {
 	struct wl_l7_walk w;
-	struct wl_l7_dir *d;
-	struct wl_mysql_dir *m;
-	__u32 kind, call;
+	struct wl_mysql_dir *m = wl_sql_at(&w, 0, conn, 0);
+	struct wl_l7_dir *d = w.d;
 	__u16 verb;
+	__u32 kind;
+	int call;
 
-	if (!wl_l7_walk_g(&w, 0, conn, 0))
+	if (!m)
 		return 0;
-	d = w.d;
-	m = MY(d);
 	if (m->kw.state != WL_SQL_DONE && m->kw.state != WL_SQL_WORD)
 		m->kw.len = 0; /* no keyword */
 	verb = wl_mysql_lookup(m, MY_KEYWORD);
@@ -439,15 +454,13 @@ __noinline int wl_mysql_verb_done(struct wl_conn *conn, __u32 c)
 __noinline int wl_mysql_req_cmd(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len)
 {
 	struct wl_l7_walk w;
-	struct wl_l7_dir *d;
-	struct wl_mysql_dir *m;
-	struct wl_aux_val *v;
+	struct wl_mysql_dir *m = wl_sql_at(&w, ctx, conn, 0);
+	struct wl_l7_dir *d = w.d;
 	__u32 need, cmd, kind;
+	struct wl_aux_val *v;
 
-	if (!wl_l7_walk_g(&w, ctx, conn, 0))
+	if (!m)
 		return 1;
-	d = w.d;
-	m = MY(d);
 	if (len == 0)
 		return wl_mysql_malformed(&w, d, m);
 	if (!WL_SQL_TAKE(&w, d, 5))
@@ -478,22 +491,19 @@ __noinline int wl_mysql_req_cmd(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len)
 	m->seq = 0;
 	m->kind = kind;
 	m->flags &= ~MY_F_MORE;
-	m->cont = len == WL_MYSQL_PKT_MAX;
-	d->body_left = len - (need - 4);
-	d->hdr_len = 0;
+	wl_mysql_skip(d, m, len, len - (need - 4));
 	if (cmd == MY_COM_QUERY || cmd == MY_COM_STMT_PREPARE) {
 		wl_sql_kw_clear(&m->kw);
 		m->kw.state = cmd == MY_COM_QUERY ? WL_SQL_ATTR0 : WL_SQL_WS;
 		m->budget = WL_MYSQL_SCAN_MAX;
-		d->state = MY_ST_VERB; /* an empty statement: wl_mysql_req_step ends it */
+		d->state = MY_ST_VERB; /* an empty statement: wl_mysql_step ends it */
 		return 0;
 	}
 	v = 0;
 	if (need >= 9)
-		v = wl_aux_get(&w, WL_AUX_STMT, wl_mysql_u32(d->hdr + 5));
+		v = wl_aux_get(&w, WL_AUX_STMT, wl_le32(d->hdr + 5));
 	m->verb = v ? v->cmd_id : wl_mysql_lookup(m, cmd);
 	m->fifo = (kind << MY_FIFO_ID_BITS) | (m->verb & ((1 << MY_FIFO_ID_BITS) - 1));
-	d->state = MY_ST_BODY;
 	return 0;
 }
 
@@ -502,25 +512,22 @@ __noinline int wl_mysql_req_cmd(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len)
 __noinline int wl_mysql_req_hello(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len)
 {
 	struct wl_l7_walk w;
-	struct wl_l7_dir *d;
-	struct wl_mysql_dir *m, *srv;
+	struct wl_mysql_dir *m = wl_sql_at(&w, ctx, conn, 0);
+	struct wl_l7_dir *d = w.d;
 	__u32 caps, both;
 
-	if (!wl_l7_walk_g(&w, ctx, conn, 0))
+	if (!m)
 		return 1;
-	d = w.d;
-	m = MY(d);
-	srv = MY(&conn->dir[1]);
 	if (len < 32)
 		return wl_mysql_malformed(&w, d, m);
 	if (!WL_SQL_TAKE(&w, d, 4 + WL_MYSQL_HELLO_TAKE))
 		return 1;
-	caps = wl_mysql_u32(d->hdr + 4);
+	caps = wl_le32(d->hdr + 4);
 	if (!(caps & MY_CLIENT_PROTOCOL_41))
 		return wl_mysql_malformed(&w, d, m);
 	both = caps;
-	if (srv->flags & MY_F_CAPS)
-		both &= srv->caps;
+	if (MY(&conn->dir[1])->flags & MY_F_CAPS) /* the server's, from its greeting */
+		both &= MY(&conn->dir[1])->caps;
 	m->caps = caps;
 	m->flags |= MY_F_CAPS;
 	m->phase = MY_PHASE_AUTH;
@@ -547,27 +554,17 @@ __noinline int wl_mysql_req_hello(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len
 __noinline int wl_mysql_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
-	struct wl_l7_dir *d;
-	struct wl_mysql_dir *m;
-	__u32 len;
+	struct wl_mysql_dir *m = wl_sql_at(&w, ctx, conn, 0);
+	struct wl_l7_dir *d = w.d;
+	__u32 len = 0, pkt;
 	__u8 seq;
 
-	if (!wl_l7_walk_g(&w, ctx, conn, 0))
+	if (!m)
 		return 1;
-	d = w.d;
-	m = MY(d);
-	if (!WL_SQL_TAKE(&w, d, 4))
-		return 1;
-	len = wl_mysql_u24(d->hdr);
+	pkt = wl_mysql_pkt_start(&w, d, m, &len);
+	if (pkt != MY_PKT_NEW)
+		return pkt == MY_PKT_WAIT;
 	seq = d->hdr[3];
-	if (m->cont) { /* the rest of a payload of 0xffffff bytes */
-		m->cont = len == WL_MYSQL_PKT_MAX;
-		m->seq = seq;
-		d->body_left = len;
-		d->hdr_len = 0;
-		d->state = MY_ST_BODY;
-		return 0;
-	}
 	if (seq == 0)
 		return wl_mysql_req_cmd(ctx, conn, len);
 	if (seq == 1 && m->phase == MY_PHASE_START)
@@ -578,10 +575,7 @@ __noinline int wl_mysql_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 		return wl_mysql_malformed(&w, d, m);
 	m->seq = seq;
 	m->kind = MY_KIND_DATA;
-	m->cont = len == WL_MYSQL_PKT_MAX;
-	d->body_left = len;
-	d->hdr_len = 0;
-	d->state = MY_ST_BODY;
+	wl_mysql_skip(d, m, len, len);
 	return 0;
 }
 
@@ -589,32 +583,22 @@ __noinline int wl_mysql_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 __noinline int wl_mysql_req_verb(wl_ctx_t *ctx, struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
-	struct wl_l7_state *s;
-	struct wl_l7_dir *d;
-	struct wl_mysql_dir *m;
-	__u32 avail, n, pos;
+	struct wl_mysql_dir *m = wl_sql_at(&w, ctx, conn, 0);
+	struct wl_l7_dir *d = w.d;
+	__u32 avail, n, pos = 0;
 
-	if (!wl_l7_walk_g(&w, ctx, conn, 0))
+	if (!m)
 		return 1;
-	s = w.s;
-	d = w.d;
-	m = MY(d);
 	avail = wl_win_avail(&w);
 	if (!avail)
 		return 1;
-	if (avail > d->body_left)
-		avail = d->body_left;
-	if (avail > m->budget)
-		avail = m->budget;
-	pos = s->off - s->win_off;
-	n = wl_sql_scan_mysql(s, &m->kw, pos, pos + avail);
-	s->off += n;
-	d->msg_bytes += n;
-	d->body_left -= n;
+	avail = wl_sql_span(&w, avail, m->budget, &pos);
+	n = wl_sql_scan_mysql(w.s, &m->kw, pos, pos + avail);
+	wl_sql_took(&w, n);
 	m->budget -= n;
 	if (m->kw.state == WL_SQL_DONE) {
 		/* the byte that ended the keyword (a later statement's scan starts with it) */
-		wl_mysql_verb_done(conn, n ? s->buf[(pos + n - 1) & (WL_L7_WINDOW - 1)] : 0);
+		wl_mysql_verb_done(conn, n ? w.s->buf[(pos + n - 1) & (WL_L7_WINDOW - 1)] : 0);
 	} else if (m->budget == 0 || d->body_left == 0 || n == 0) {
 		if (!(m->flags & MY_F_MORE) || m->kw.state == WL_SQL_WORD)
 			wl_mysql_verb_done(conn, 0);
@@ -623,43 +607,6 @@ __noinline int wl_mysql_req_verb(wl_ctx_t *ctx, struct wl_conn *conn)
 	}
 	return 0;
 }
-
-/* One request step: a packet header, a statement's keyword, or a payload skip. Returns 1 to
- * end the walk. Global: verified once. */
-__noinline int wl_mysql_req_step(wl_ctx_t *ctx, struct wl_conn *conn)
-{
-	struct wl_l7_walk w;
-	struct wl_l7_dir *d;
-
-	if (!wl_l7_walk_g(&w, ctx, conn, 0))
-		return 1;
-	d = w.d;
-	switch (d->state) {
-	case MY_ST_HDR:
-		if (wl_mysql_req_hdr(ctx, conn))
-			return 1;
-		if (d->state == MY_ST_VERB && d->body_left == 0)
-			wl_mysql_verb_done(conn, 0);
-		if (d->state == MY_ST_BODY && d->body_left == 0)
-			wl_mysql_req_done(conn);
-		break;
-	case MY_ST_VERB:
-		if (wl_mysql_req_verb(ctx, conn))
-			return 1;
-		if (d->state == MY_ST_BODY && d->body_left == 0)
-			wl_mysql_req_done(conn);
-		break;
-	case MY_ST_BODY:
-		if (wl_l7_body_skip(&w, d))
-			wl_mysql_req_done(conn);
-		break;
-	default:
-		return 1;
-	}
-	return w.s->off >= w.s->end;
-}
-
-WL_SQL_STEP_CB(wl_mysql_req_cb, wl_mysql_req_step)
 
 /* ---- responses ---- */
 
@@ -720,13 +667,11 @@ static __always_inline void wl_mysql_end(struct wl_mysql_dir *m, int error)
 __noinline int wl_mysql_resp_emit(struct wl_conn *conn, __u32 bytes)
 {
 	struct wl_l7_walk w;
-	struct wl_l7_dir *d;
-	struct wl_mysql_dir *m;
+	struct wl_mysql_dir *m = wl_sql_at(&w, 0, conn, 1);
+	struct wl_l7_dir *d = w.d;
 
-	if (!wl_l7_walk_g(&w, 0, conn, 1))
+	if (!m)
 		return 0;
-	d = w.d;
-	m = MY(d);
 	wl_emit_response(&w, d->cur_id, d->msg_ts_ns, m->flags & MY_F_ERROR, 0, bytes);
 	m->flags &= ~(MY_F_END | MY_F_ERROR);
 	m->grammar = MY_GRAM_IDLE;
@@ -783,15 +728,13 @@ static __always_inline int wl_mysql_is_query(__u8 kind)
 __noinline int wl_mysql_gram_idle(struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
-	struct wl_l7_dir *d;
-	struct wl_mysql_dir *m;
+	struct wl_mysql_dir *m = wl_sql_at(&w, 0, conn, 1);
+	struct wl_l7_dir *d = w.d;
 	__u64 lat = 0;
 	__u16 e;
 
-	if (!wl_l7_walk_g(&w, 0, conn, 1))
+	if (!m)
 		return MY_STEP_BAD;
-	d = w.d;
-	m = MY(d);
 	if (m->seq == 0) /* 1, or more after a command of several packets */
 		return MY_STEP_BAD;
 	wl_mysql_fifo_drop(conn);
@@ -822,15 +765,13 @@ __noinline int wl_mysql_gram_idle(struct wl_conn *conn)
 __noinline int wl_mysql_gram_first(struct wl_conn *conn, __u32 len)
 {
 	struct wl_l7_walk w;
-	struct wl_l7_dir *d;
-	struct wl_mysql_dir *m;
+	struct wl_mysql_dir *m = wl_sql_at(&w, 0, conn, 1);
+	struct wl_l7_dir *d = w.d;
 	__u32 n, size;
 	__u8 b0;
 
-	if (!wl_l7_walk_g(&w, 0, conn, 1))
+	if (!m)
 		return MY_STEP_BAD;
-	d = w.d;
-	m = MY(d);
 	b0 = d->hdr[4];
 	if (b0 == 0xff) {
 		wl_mysql_end(m, 1);
@@ -847,7 +788,7 @@ __noinline int wl_mysql_gram_first(struct wl_conn *conn, __u32 len)
 	case MY_KIND_PREPARE:
 		if (b0 != 0x00 || len < 12)
 			return MY_STEP_BAD;
-		wl_aux_set(&w, WL_AUX_STMT, wl_mysql_u32(d->hdr + 5), m->verb, 0);
+		wl_aux_set(&w, WL_AUX_STMT, wl_le32(d->hdr + 5), m->verb, 0);
 		m->left2 = d->hdr[9] | d->hdr[10] << 8; /* columns */
 		m->left = d->hdr[11] | d->hdr[12] << 8; /* parameters */
 		/* MySQL 8 optional metadata: a 13th byte, 0 = no definitions */
@@ -915,21 +856,17 @@ __noinline int wl_mysql_gram_first(struct wl_conn *conn, __u32 len)
 __noinline int wl_mysql_gram_eof(struct wl_conn *conn, __u32 len, __u32 taken)
 {
 	struct wl_l7_walk w;
-	struct wl_l7_dir *d;
-	struct wl_mysql_dir *m;
+	struct wl_mysql_dir *m = wl_sql_at(&w, 0, conn, 1);
+	struct wl_l7_dir *d = w.d;
 	int mode, eof;
-	__u8 st;
 
-	if (!wl_l7_walk_g(&w, 0, conn, 1))
+	if (!m)
 		return MY_STEP_BAD;
-	d = w.d;
-	m = MY(d);
 	mode = wl_mysql_eof_mode(conn, m);
 	eof = d->hdr[4] == 0xfe && (mode == 1 ? len < 9 : len == 5);
-	st = m->grammar;
 	if (!eof && mode == 1)
 		return MY_STEP_BAD;
-	if (st == MY_GRAM_PEOF && m->left2) {
+	if (m->grammar == MY_GRAM_PEOF && m->left2) {
 		m->left = m->left2;
 		m->left2 = 0;
 		m->grammar = MY_GRAM_CDEFS;
@@ -1051,15 +988,13 @@ static __always_inline int wl_mysql_grammar(struct wl_conn *conn, struct wl_l7_d
 __noinline int wl_mysql_next_stmt(struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
-	struct wl_l7_dir *d;
-	struct wl_mysql_dir *m;
+	struct wl_mysql_dir *m = wl_sql_at(&w, 0, conn, 1);
+	struct wl_l7_dir *d = w.d;
 	__u64 lat = 0;
 	__u16 e, kind;
 
-	if (!wl_l7_walk_g(&w, 0, conn, 1))
+	if (!m)
 		return 0;
-	d = w.d;
-	m = MY(d);
 	m->flags &= ~MY_F_NEXT;
 	e = wl_fifo_peek(conn);
 	kind = e >> MY_FIFO_ID_BITS;
@@ -1088,8 +1023,6 @@ __noinline int wl_mysql_resp_done(struct wl_conn *conn)
 		return 0;
 	d = &conn->dir[1];
 	m = MY(d);
-	d->state = MY_ST_HDR;
-	d->hdr_len = 0;
 	if (m->cont)
 		return 0;
 	if (m->flags & MY_F_END) {
@@ -1107,29 +1040,19 @@ __noinline int wl_mysql_resp_done(struct wl_conn *conn)
 __noinline int wl_mysql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
-	struct wl_l7_dir *d;
-	struct wl_mysql_dir *m;
-	__u32 len, take;
+	struct wl_mysql_dir *m = wl_sql_at(&w, ctx, conn, 1);
+	struct wl_l7_dir *d = w.d;
+	__u32 len = 0, take, pkt;
 	__u8 seq;
 
-	if (!wl_l7_walk_g(&w, ctx, conn, 1))
+	if (!m)
 		return 1;
-	d = w.d;
-	m = MY(d);
 	if (d->hdr_len == 0 && m->grammar == MY_GRAM_IDLE && !m->cont)
 		d->msg_bytes = 0;
-	if (!WL_SQL_TAKE(&w, d, 4))
-		return 1;
-	len = wl_mysql_u24(d->hdr);
+	pkt = wl_mysql_pkt_start(&w, d, m, &len);
+	if (pkt != MY_PKT_NEW)
+		return pkt == MY_PKT_WAIT;
 	seq = d->hdr[3];
-	if (m->cont) {
-		m->cont = len == WL_MYSQL_PKT_MAX;
-		m->seq = seq;
-		d->body_left = len;
-		d->hdr_len = 0;
-		d->state = MY_ST_BODY;
-		return 0;
-	}
 	if (len == 0)
 		return wl_mysql_malformed(&w, d, m);
 	if (m->phase == MY_PHASE_START) { /* the server's greeting */
@@ -1138,10 +1061,7 @@ __noinline int wl_mysql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 		if (seq != 0)
 			return wl_mysql_malformed(&w, d, m);
 		m->seq = seq;
-		m->cont = len == WL_MYSQL_PKT_MAX;
-		d->body_left = len - 1;
-		d->hdr_len = 0;
-		d->state = MY_ST_BODY;
+		wl_mysql_skip(d, m, len, len - 1);
 		if (d->hdr[4] == 0xff)
 			return 0; /* refused (too many connections ...): the server closes */
 		if (d->hdr[4] != 0x0a)
@@ -1152,10 +1072,7 @@ __noinline int wl_mysql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 	take = len < WL_MYSQL_RESP_TAKE ? len : WL_MYSQL_RESP_TAKE;
 	if (!WL_SQL_TAKE(&w, d, 4 + take))
 		return 1;
-	m->cont = len == WL_MYSQL_PKT_MAX;
-	d->body_left = len - take;
-	d->hdr_len = 0;
-	d->state = MY_ST_BODY;
+	wl_mysql_skip(d, m, len, len - take);
 	if (m->phase == MY_PHASE_AUTH) {
 		struct wl_mysql_dir *cli = MY(&conn->dir[0]);
 
@@ -1179,22 +1096,18 @@ __noinline int wl_mysql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 __noinline int wl_mysql_greeting(wl_ctx_t *ctx, struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
-	struct wl_l7_state *s;
-	struct wl_l7_dir *d;
-	struct wl_mysql_dir *m;
+	struct wl_mysql_dir *m = wl_sql_at(&w, ctx, conn, 1);
+	struct wl_l7_dir *d = w.d;
 
-	if (!wl_l7_walk_g(&w, ctx, conn, 1))
+	if (!m)
 		return 1;
-	s = w.s;
-	d = w.d;
-	m = MY(d);
 	if (d->state == MY_ST_GREET_VER) {
 		__u8 c;
 
 		if (!wl_win_avail(&w))
 			return 1;
 		c = wl_win_byte(&w);
-		s->off++;
+		w.s->off++;
 		d->msg_bytes++;
 		if (d->body_left <= WL_MYSQL_GREET_BLOCK)
 			return wl_mysql_malformed(&w, d, m);
@@ -1203,7 +1116,7 @@ __noinline int wl_mysql_greeting(wl_ctx_t *ctx, struct wl_conn *conn)
 			d->hdr_len = 0;
 			d->state = MY_ST_GREET_BLOCK;
 		}
-		return s->off >= s->end;
+		return w.s->off >= w.s->end;
 	}
 	if (!WL_SQL_TAKE(&w, d, WL_MYSQL_GREET_BLOCK))
 		return 1;
@@ -1214,40 +1127,65 @@ __noinline int wl_mysql_greeting(wl_ctx_t *ctx, struct wl_conn *conn)
 	m->phase = MY_PHASE_AUTH;
 	d->hdr_len = 0;
 	d->state = MY_ST_BODY;
-	return s->off >= s->end;
+	return w.s->off >= w.s->end;
 }
 
-/* One response step. Returns 1 to end the walk. Global: verified once. */
-__noinline int wl_mysql_resp_step(wl_ctx_t *ctx, struct wl_conn *conn)
+/* One step of direction dir (a constant): a packet header, a statement's keyword (requests),
+ * the greeting (responses) or a payload skip, and the packet's end when its payload is done.
+ * Returns 1 to end the walk. */
+static __always_inline int wl_mysql_step(wl_ctx_t *ctx, struct wl_conn *conn, __u32 dir)
 {
 	struct wl_l7_walk w;
 	struct wl_l7_dir *d;
 
-	if (!wl_l7_walk_g(&w, ctx, conn, 1))
+	if (!wl_l7_walk_g(&w, ctx, conn, dir))
 		return 1;
 	d = w.d;
 	switch (d->state) {
 	case MY_ST_HDR:
-		if (wl_mysql_resp_hdr(ctx, conn))
+		if (dir ? wl_mysql_resp_hdr(ctx, conn) : wl_mysql_req_hdr(ctx, conn))
 			return 1;
-		if (d->state == MY_ST_BODY && d->body_left == 0)
-			wl_mysql_resp_done(conn);
+		if (!dir && d->state == MY_ST_VERB && d->body_left == 0)
+			wl_mysql_verb_done(conn, 0);
+		break;
+	case MY_ST_VERB:
+		if (dir || wl_mysql_req_verb(ctx, conn))
+			return 1;
 		break;
 	case MY_ST_BODY:
-		if (wl_l7_body_skip(&w, d))
-			wl_mysql_resp_done(conn);
+		wl_l7_body_skip(&w, d);
 		break;
 	case MY_ST_GREET_VER:
 	case MY_ST_GREET_BLOCK:
-		if (wl_mysql_greeting(ctx, conn))
+		if (!dir || wl_mysql_greeting(ctx, conn))
 			return 1;
-		break;
+		return w.s->off >= w.s->end;
 	default:
 		return 1;
+	}
+	if (d->state == MY_ST_BODY && d->body_left == 0) { /* the packet is over */
+		d->state = MY_ST_HDR;
+		d->hdr_len = 0;
+		if (dir)
+			wl_mysql_resp_done(conn);
+		else
+			wl_mysql_req_done(conn);
 	}
 	return w.s->off >= w.s->end;
 }
 
+/* The steps of each direction: global functions, verified once. */
+__noinline int wl_mysql_req_step(wl_ctx_t *ctx, struct wl_conn *conn)
+{
+	return wl_mysql_step(ctx, conn, 0);
+}
+
+__noinline int wl_mysql_resp_step(wl_ctx_t *ctx, struct wl_conn *conn)
+{
+	return wl_mysql_step(ctx, conn, 1);
+}
+
+WL_SQL_STEP_CB(wl_mysql_req_cb, wl_mysql_req_step)
 WL_SQL_STEP_CB(wl_mysql_resp_cb, wl_mysql_resp_step)
 
 /* Lost sync: a segment may restart the stream if it begins like a command (requests) or like
@@ -1255,40 +1193,28 @@ WL_SQL_STEP_CB(wl_mysql_resp_cb, wl_mysql_resp_step)
 static __always_inline void wl_mysql_resync(struct wl_l7_walk *w, struct wl_l7_dir *d,
 					    struct wl_mysql_dir *m)
 {
-	struct wl_l7_state *s = w->s;
-	__u32 avail, pos, len;
+	__u32 len;
 	__u8 b[5];
+	int ok;
 
 	if (d->state != MY_ST_RESYNC)
 		return;
-	avail = wl_win_avail(w);
-	if (avail >= 5) {
-		pos = s->off - s->win_off;
-		for (int k = 0; k < 5; k++)
-			b[k] = s->buf[(pos + k) & (WL_L7_WINDOW - 1)];
+	ok = wl_win_avail(w) >= 5;
+	if (ok) {
+		wl_win_peek(w, b, 5);
 		len = wl_mysql_u24(b);
-		if (s->job.dir == 0) {
-			if (b[3] == 0 && len && wl_mysql_cmd_kind(b[4], len) != MY_KIND_BAD) {
-				d->state = MY_ST_HDR;
-				m->phase = MY_PHASE_CMD;
-			}
-		} else if (b[3] == 1 && len &&
-			   (b[4] == 0x00 || b[4] == 0xff || (len <= 3 && b[4] < 0xfb))) {
-			d->state = MY_ST_HDR;
-			m->phase = MY_PHASE_CMD;
-		}
+		if (w->s->job.dir == 0)
+			ok = b[3] == 0 && len && wl_mysql_cmd_kind(b[4], len) != MY_KIND_BAD;
+		else
+			ok = b[3] == 1 && len &&
+			     (b[4] == 0x00 || b[4] == 0xff || (len <= 3 && b[4] < 0xfb));
 	}
-	if (d->state == MY_ST_RESYNC) {
+	if (!ok) {
 		w->cnt->l7_resync_skip++;
 		return;
 	}
-	d->hdr_len = 0;
-	d->body_left = 0;
-	d->msg_bytes = 0;
-	m->cont = 0;
-	m->grammar = MY_GRAM_IDLE;
-	m->kind = MY_KIND_DATA;
-	m->flags &= ~(MY_F_END | MY_F_ERROR | MY_F_NEXT | MY_F_MORE);
+	wl_mysql_reset(d, m);
+	m->phase = MY_PHASE_CMD;
 }
 
 /* The walk over one packet. Global: verified once, whatever the engine's state before it. */

@@ -137,11 +137,6 @@ _Static_assert(__builtin_offsetof(struct wl_postgresql_dir, kw) % 8 == 0,
  * -> wl_l7_flush_g.
  */
 
-static __always_inline __u32 wl_postgresql_be32(const __u8 *p)
-{
-	return (__u32)p[0] << 24 | (__u32)p[1] << 16 | (__u32)p[2] << 8 | p[3];
-}
-
 /* Is this a client message type, and its length possible for it? Global: the caller learns
  * nothing about len from each case (no path per message type). */
 __noinline int wl_postgresql_req_ok(__u32 type, __u32 len)
@@ -274,18 +269,11 @@ enum { PG_FIX_NONE = 0, PG_FIX_CANCEL, PG_FIX_FCALL, PG_FIX_TLS, PG_FIX_GSSENC }
  */
 __noinline int wl_postgresql_lookup(struct wl_postgresql_dir *p, __u32 fixed)
 {
-	struct wl_l7_walk w = {};
-	__u32 zero = 0;
-	__u16 flags;
-
-	w.s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
-	if (!p || !w.s)
+	if (!p)
 		return WL_CMD_OTHER;
 	switch (fixed) {
 	case PG_FIX_NONE:
-		if (!p->kw.len || p->kw.len >= WL_CMD_LEN)
-			return WL_CMD_OTHER;
-		break;
+		return wl_sql_kw_lookup(&p->kw);
 	case PG_FIX_CANCEL:
 		wl_sql_kw_clear(&p->kw);
 		WL_SQL_NAME(&p->kw, "CANCEL");
@@ -303,7 +291,7 @@ __noinline int wl_postgresql_lookup(struct wl_postgresql_dir *p, __u32 fixed)
 		WL_SQL_NAME(&p->kw, "GSSENC");
 		break;
 	}
-	return wl_cmd_lookup(&w, p->kw.name, &flags);
+	return wl_cmd_lookup_scratch(p->kw.name);
 }
 
 /* wl_emit_response with the global flush (requests: wl_sql_emit_req). */
@@ -319,16 +307,31 @@ static __always_inline void wl_postgresql_emit_resp(struct wl_l7_walk *w, __u16 
 	r->bytes += bytes;
 }
 
+/* Back to a message boundary, answering nothing. */
+static __always_inline void wl_postgresql_reset(struct wl_l7_dir *d, struct wl_postgresql_dir *p)
+{
+	wl_l7_msg_reset(d);
+	p->ctx = PG_CTX_NONE;
+}
+
 static __always_inline int wl_postgresql_malformed(struct wl_l7_walk *w, struct wl_l7_dir *d,
 						   struct wl_postgresql_dir *p)
 {
-	w->cnt->l7_malformed++;
-	d->state = PG_ST_RESYNC;
-	d->hdr_len = 0;
-	d->body_left = 0;
-	d->msg_bytes = 0;
-	p->ctx = PG_CTX_NONE;
-	return 1;
+	wl_postgresql_reset(d, p);
+	return wl_l7_malformed(w, d);
+}
+
+/* A typed message's header (type byte, int32 length counting itself) gathered in d->hdr, its
+ * length in *len: 1 when it can be a message of direction resp, 0 when it cannot, -1 when the
+ * payload ended first. */
+static __always_inline int wl_postgresql_msg_hdr(struct wl_l7_walk *w, struct wl_l7_dir *d,
+						 __u32 resp, __u32 *len)
+{
+	if (!WL_SQL_TAKE(w, d, 5))
+		return -1;
+	*len = wl_be32(d->hdr + 1);
+	return resp ? wl_postgresql_resp_ok(d->hdr[0], *len)
+		    : wl_postgresql_req_ok(d->hdr[0], *len);
 }
 
 static __always_inline void wl_postgresql_push(struct wl_l7_walk *w, __u32 kind, __u16 verb)
@@ -379,14 +382,12 @@ static __always_inline __u16 wl_postgresql_named_verb(struct wl_l7_walk *w,
 __noinline int wl_postgresql_part_done(struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
-	struct wl_l7_dir *d;
-	struct wl_postgresql_dir *p;
+	struct wl_postgresql_dir *p = wl_sql_at(&w, 0, conn, 0);
+	struct wl_l7_dir *d = w.d;
 	__u16 verb;
 
-	if (!wl_l7_walk_g(&w, 0, conn, 0))
+	if (!p)
 		return 0;
-	d = w.d;
-	p = PG(d);
 	d->state = PG_ST_BODY;
 	switch (p->type) {
 	case 'Q':
@@ -436,20 +437,21 @@ __noinline int wl_postgresql_part_done(struct wl_conn *conn)
 __noinline int wl_postgresql_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
-	struct wl_l7_dir *d;
-	struct wl_postgresql_dir *p;
-	__u32 len, code;
+	struct wl_postgresql_dir *p = wl_sql_at(&w, ctx, conn, 0);
+	struct wl_l7_dir *d = w.d;
+	__u32 len = 0;
 	__u8 type;
+	int ok;
 
-	if (!wl_l7_walk_g(&w, ctx, conn, 0))
+	if (!p)
 		return 1;
-	d = w.d;
-	p = PG(d);
 	if (p->phase == PG_PHASE_START) {
+		__u32 code;
+
 		if (!WL_SQL_TAKE(&w, d, 8))
 			return 1;
-		len = wl_postgresql_be32(d->hdr);
-		code = wl_postgresql_be32(d->hdr + 4);
+		len = wl_be32(d->hdr);
+		code = wl_be32(d->hdr + 4);
 		if (!wl_postgresql_start_ok(len, code))
 			return wl_postgresql_malformed(&w, d, p);
 		d->body_left = len - 8;
@@ -466,12 +468,10 @@ __noinline int wl_postgresql_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 		}
 		return 0;
 	}
-	if (!WL_SQL_TAKE(&w, d, 5))
-		return 1;
+	ok = wl_postgresql_msg_hdr(&w, d, 0, &len);
+	if (ok <= 0)
+		return ok < 0 ? 1 : wl_postgresql_malformed(&w, d, p);
 	type = d->hdr[0];
-	len = wl_postgresql_be32(d->hdr + 1);
-	if (!wl_postgresql_req_ok(type, len))
-		return wl_postgresql_malformed(&w, d, p);
 	p->type = type;
 	p->part = 0;
 	if (type == 'P' || type == 'B' || type == 'D' || type == 'C')
@@ -514,31 +514,22 @@ __noinline int wl_postgresql_req_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 __noinline int wl_postgresql_req_scan(wl_ctx_t *ctx, struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
-	struct wl_l7_state *s;
-	struct wl_l7_dir *d;
-	struct wl_postgresql_dir *p;
+	struct wl_postgresql_dir *p = wl_sql_at(&w, ctx, conn, 0);
+	struct wl_l7_dir *d = w.d;
+	struct wl_l7_state *s = w.s;
 	__u32 avail, n, pos;
 	int verb;
 
-	if (!wl_l7_walk_g(&w, ctx, conn, 0))
+	if (!p)
 		return 1;
-	s = w.s;
-	d = w.d;
-	p = PG(d);
 	avail = wl_win_avail(&w);
 	if (!avail)
 		return 1;
 	verb = p->mode == PG_SCAN_VERB;
-	if (avail > d->body_left)
-		avail = d->body_left;
-	if (verb && avail > p->budget)
-		avail = p->budget;
-	pos = s->off - s->win_off;
+	avail = wl_sql_span(&w, avail, verb ? p->budget : avail, &pos);
 	n = verb ? wl_sql_scan_pg(s, &p->kw, pos, pos + avail)
 		 : wl_postgresql_name_scan(s, p, pos, pos + avail);
-	s->off += n;
-	d->msg_bytes += n;
-	d->body_left -= n;
+	wl_sql_took(&w, n);
 	if (verb) {
 		p->budget -= n;
 		if (p->kw.state == WL_SQL_DONE || p->budget == 0 || d->body_left == 0 || n == 0) {
@@ -636,25 +627,29 @@ __noinline int wl_postgresql_pop(struct wl_conn *conn)
 	return e;
 }
 
+/* The request side's bytes since the last statement reported (p: the response side's state):
+ * the next one reported is counted with them. */
+static __always_inline __u64 wl_postgresql_req_bytes(struct wl_conn *conn,
+						     struct wl_postgresql_dir *p)
+{
+	__u64 total = *(volatile __u64 *)&PG(&conn->dir[0])->req_bytes, n = total - p->req_bytes;
+
+	p->req_bytes = total;
+	return n;
+}
+
 /* One statement reported: a request and its response. Global: verified once. */
 __noinline int wl_postgresql_report(struct wl_conn *conn, __u32 verb, __u32 error)
 {
 	struct wl_l7_walk w;
-	struct wl_l7_dir *d;
-	struct wl_postgresql_dir *p, *q;
-	__u64 total, now;
+	struct wl_postgresql_dir *p = wl_sql_at(&w, 0, conn, 1);
+	struct wl_l7_dir *d = w.d;
 
-	if (!wl_l7_walk_g(&w, 0, conn, 1))
+	if (!p)
 		return 0;
-	d = w.d;
-	p = PG(d);
-	q = PG(&conn->dir[0]);
-	total = *(volatile __u64 *)&q->req_bytes;
-	now = w.s->job.now;
-	wl_sql_emit_req(&w, verb, total - p->req_bytes);
-	p->req_bytes = total;
-	wl_postgresql_emit_resp(&w, verb, now > p->req_ts ? now - p->req_ts : 0, error,
-				d->msg_bytes);
+	wl_sql_emit_req(&w, verb, wl_postgresql_req_bytes(conn, p));
+	wl_postgresql_emit_resp(&w, verb, w.s->job.now > p->req_ts ? w.s->job.now - p->req_ts : 0,
+				error, d->msg_bytes);
 	d->msg_bytes = 0;
 	return 0;
 }
@@ -778,13 +773,11 @@ static __always_inline void wl_postgresql_ready(struct wl_l7_walk *w, struct wl_
 __noinline int wl_postgresql_resp_done(struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
-	struct wl_l7_dir *d;
-	struct wl_postgresql_dir *p;
+	struct wl_postgresql_dir *p = wl_sql_at(&w, 0, conn, 1);
+	struct wl_l7_dir *d = w.d;
 
-	if (!wl_l7_walk_g(&w, 0, conn, 1))
+	if (!p)
 		return 0;
-	d = w.d;
-	p = PG(d);
 	d->state = PG_ST_HDR;
 	d->hdr_len = 0;
 	if (p->phase == PG_PHASE_START) {
@@ -853,15 +846,15 @@ __noinline int wl_postgresql_tag_verb(struct wl_l7_dir *d, __u32 n)
 __noinline int wl_postgresql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
-	struct wl_l7_dir *d;
-	struct wl_postgresql_dir *p, *q;
-	__u32 len, take;
+	struct wl_postgresql_dir *p = wl_sql_at(&w, ctx, conn, 1);
+	struct wl_postgresql_dir *q;
+	struct wl_l7_dir *d = w.d;
+	__u32 len = 0, take;
 	__u8 type;
+	int ok;
 
-	if (!wl_l7_walk_g(&w, ctx, conn, 1))
+	if (!p)
 		return 1;
-	d = w.d;
-	p = PG(d);
 	q = PG(&conn->dir[0]);
 	if (p->phase == PG_PHASE_START && *(volatile __u8 *)&q->enc != p->enc) {
 		/* the one-byte answer to SSLRequest / GSSENCRequest */
@@ -883,12 +876,10 @@ __noinline int wl_postgresql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 		d->state = PG_ST_IGNORE;
 		return 1;
 	}
-	if (!WL_SQL_TAKE(&w, d, 5))
-		return 1;
+	ok = wl_postgresql_msg_hdr(&w, d, 1, &len);
+	if (ok <= 0)
+		return ok < 0 ? 1 : wl_postgresql_malformed(&w, d, p);
 	type = d->hdr[0];
-	len = wl_postgresql_be32(d->hdr + 1);
-	if (!wl_postgresql_resp_ok(type, len))
-		return wl_postgresql_malformed(&w, d, p);
 	take = 0;
 	if (type == 'C') {
 		take = len - 4 < WL_PG_TAG_TAKE ? len - 4 : WL_PG_TAG_TAKE;
@@ -934,7 +925,7 @@ static __always_inline void wl_postgresql_resync(struct wl_l7_walk *w, struct wl
 						 struct wl_postgresql_dir *p)
 {
 	struct wl_l7_state *s = w->s;
-	__u32 avail, pos, len;
+	__u32 avail, len;
 	__u8 b[8];
 	int ok = 0;
 
@@ -942,14 +933,11 @@ static __always_inline void wl_postgresql_resync(struct wl_l7_walk *w, struct wl
 		return;
 	avail = wl_win_avail(w);
 	if (avail >= 5) {
-		pos = s->off - s->win_off;
-		for (int k = 0; k < 8; k++)
-			b[k] = s->buf[(pos + k) & (WL_L7_WINDOW - 1)];
-		len = wl_postgresql_be32(b + 1);
+		wl_win_peek(w, b, 8);
+		len = wl_be32(b + 1);
 		if (s->job.dir == 0) {
 			if (avail >= 8 && !b[0] &&
-			    wl_postgresql_start_ok(wl_postgresql_be32(b),
-						   wl_postgresql_be32(b + 4))) {
+			    wl_postgresql_start_ok(wl_be32(b), wl_be32(b + 4))) {
 				p->phase = PG_PHASE_START;
 				ok = 1;
 			} else if (wl_postgresql_req_ok(b[0], len)) {
@@ -964,8 +952,7 @@ static __always_inline void wl_postgresql_resync(struct wl_l7_walk *w, struct wl
 	}
 	if (!ok && s->job.dir && avail >= 1 && PG(&w->conn->dir[0])->enc != p->enc) {
 		/* the one-byte answer to an SSLRequest / GSSENCRequest seen */
-		pos = s->off - s->win_off;
-		b[0] = s->buf[pos & (WL_L7_WINDOW - 1)];
+		wl_win_peek(w, b, 1);
 		if (b[0] == 'S' || b[0] == 'N' || b[0] == 'G') {
 			p->phase = PG_PHASE_START;
 			ok = 1;
@@ -975,11 +962,7 @@ static __always_inline void wl_postgresql_resync(struct wl_l7_walk *w, struct wl
 		w->cnt->l7_resync_skip++;
 		return;
 	}
-	d->state = PG_ST_HDR;
-	d->hdr_len = 0;
-	d->body_left = 0;
-	d->msg_bytes = 0;
-	p->ctx = PG_CTX_NONE;
+	wl_postgresql_reset(d, p);
 }
 
 /* The walk over one packet. Global: verified once, whatever the engine's state before it. */

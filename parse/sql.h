@@ -298,6 +298,43 @@ WL_SQL_SCAN_DIALECT(wl_sql_scan_pg, WL_SQL_PG)
 
 /* ---- the global-function plumbing of both SQL parsers ---- */
 
+/* The walk of a global function of a SQL parser (wl_l7_walk_g) and its direction's own state,
+ * 0 without them. */
+static __always_inline void *wl_sql_at(struct wl_l7_walk *w, wl_ctx_t *ctx, struct wl_conn *conn,
+				       __u32 dir)
+{
+	return wl_l7_walk_g(w, ctx, conn, dir) ? (void *)w->d->priv : 0;
+}
+
+/* The statement bytes of the window (avail of them from s->off, at window index *pos) a scan step
+ * looks at: within the message's body and the scan's budget. */
+static __always_inline __u32 wl_sql_span(struct wl_l7_walk *w, __u32 avail, __u32 budget,
+					 __u32 *pos)
+{
+	if (avail > w->d->body_left)
+		avail = w->d->body_left;
+	if (avail > budget)
+		avail = budget;
+	*pos = w->s->off - w->s->win_off;
+	return avail;
+}
+
+/* n bytes of the message's body scanned: consumed. */
+static __always_inline void wl_sql_took(struct wl_l7_walk *w, __u32 n)
+{
+	w->s->off += n;
+	w->d->msg_bytes += n;
+	w->d->body_left -= n;
+}
+
+/* The command id of the keyword captured in k (OTHER when there is none). */
+static __always_inline int wl_sql_kw_lookup(struct wl_sql_kw *k)
+{
+	if (!k->len || k->len >= WL_CMD_LEN)
+		return WL_CMD_OTHER;
+	return wl_cmd_lookup_scratch(k->name);
+}
+
 /*
  * wl_l7_hdr_take as a global function: verified once with need unknown, so the successive
  * takes of one header (the fixed part, then the bytes the length allows) cannot let the
