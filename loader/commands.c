@@ -96,13 +96,14 @@ void wl_cmd_labels_json(json_object *o, const struct wl_cmd_labels *l)
 	json_object_object_add(o, "command", json_object_new_string(l->command));
 }
 
-/* Parses ADDR, ADDR:PORT, [V6]:PORT or :PORT into a filter. */
-static int parse_server(const char *s, struct wl_cmd_key *f, int *has_addr, int *has_port)
+/* Parses ADDR, ADDR:PORT, [V6]:PORT or :PORT into the view's server filter. */
+static int parse_server(const char *s, struct wl_commands_view *v)
 {
+	struct wl_cmd_key *f = &v->filter;
 	char tmp[128], *port = NULL, *addr = tmp;
 
 	snprintf(tmp, sizeof(tmp), "%s", s);
-	*has_addr = *has_port = 0;
+	v->has_addr = v->has_port = false;
 	if (tmp[0] == '[') {
 		char *end = strchr(tmp, ']');
 
@@ -123,7 +124,7 @@ static int parse_server(const char *s, struct wl_cmd_key *f, int *has_addr, int 
 		if (*e || p < 1 || p > 65535)
 			return -1;
 		f->server_port = p;
-		*has_port = 1;
+		v->has_port = true;
 	}
 	if (*addr) {
 		if (inet_pton(AF_INET, addr, f->server_addr) == 1)
@@ -132,7 +133,7 @@ static int parse_server(const char *s, struct wl_cmd_key *f, int *has_addr, int 
 			f->l3_proto = 0x86DD;
 		else
 			return -1;
-		*has_addr = 1;
+		v->has_addr = true;
 	}
 	return 0;
 }
@@ -209,29 +210,24 @@ const struct wl_verb_params wl_commands_params = {
 	.more = protocols_note,
 };
 
-struct commands_opts {
-	struct wl_cmd_key filter;
-	int json, has_addr, has_port;
-	unsigned int proto;
-};
-
+/* The options straight into the view they select. */
 static int commands_option(int key, const char *value, void *ctx)
 {
-	struct commands_opts *o = ctx;
+	struct wl_commands_view *v = ctx;
 
 	switch (key) {
 	case CMD_JSON:
-		o->json = 1;
+		v->json = true;
 		return 0;
 	case CMD_PROTOCOL:
-		o->proto = wl_l7_proto_by_name(value);
-		if (!o->proto) {
+		v->proto = wl_l7_proto_by_name(value);
+		if (!v->proto) {
 			fprintf(stderr, "wirelens: unknown protocol '%s'\n", value);
 			return 2;
 		}
 		return 0;
 	case CMD_SERVER:
-		if (parse_server(value, &o->filter, &o->has_addr, &o->has_port)) {
+		if (parse_server(value, v)) {
 			fprintf(stderr,
 				"wirelens: bad --server '%s' (ADDR, ADDR:PORT, [V6]:PORT)\n",
 				value);
@@ -244,18 +240,12 @@ static int commands_option(int key, const char *value, void *ctx)
 
 int wl_cmd_commands(int argc, char **argv)
 {
-	struct commands_opts o = {};
 	struct wl_commands_view v = {};
 	int fd, err;
 
-	err = wl_params_parse_no_args(&wl_commands_params, argc, argv, commands_option, &o);
+	err = wl_params_parse_no_args(&wl_commands_params, argc, argv, commands_option, &v);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
-	v.json = o.json;
-	v.has_addr = o.has_addr;
-	v.has_port = o.has_port;
-	v.filter = o.filter;
-	v.proto = o.proto;
 	fd = open_pinned("wl_cmd_stats");
 	if (fd < 0)
 		return 1;
@@ -440,14 +430,6 @@ const struct wl_verb_params wl_ports_params = {
 	.more = protocols_note,
 };
 
-static int ports_option(int key, const char *value, void *ctx)
-{
-	(void)key;
-	(void)value;
-	*(int *)ctx = 1; /* --json */
-	return 0;
-}
-
 /* A port to set (proto: its protocol) or unset (proto 0). */
 struct port_change {
 	__u32 port;
@@ -606,7 +588,7 @@ int wl_cmd_ports(int argc, char **argv)
 {
 	int json = 0, first, err;
 
-	err = wl_params_parse(&wl_ports_params, argc, argv, ports_option, &json, &first);
+	err = wl_params_parse(&wl_ports_params, argc, argv, wl_params_flag, &json, &first);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
 	/* the positional arguments, sub-verb first (getopt_long moved the options before them) */

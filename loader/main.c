@@ -200,15 +200,12 @@ static int cmd_reset(int argc, char **argv)
 {
 	static const char *const maps[] = {"wl_flows", "wl_counters", "wl_cmd_stats",
 					   "wl_conns", "wl_frags",    "wl_l7_syns"};
-	int lock, first, err;
+	int lock, err;
 
-	err = wl_params_parse(&reset_params, argc, argv, NULL, NULL, &first);
+	err = wl_params_parse_no_args_as(&reset_params, argc, argv, NULL, NULL,
+					 "reset takes no arguments (wirelens reset --help)");
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
-	if (first < argc) {
-		fprintf(stderr, "wirelens: reset takes no arguments (wirelens reset --help)\n");
-		return 2;
-	}
 	if (wl_check_env(false))
 		return 1;
 	if (access(wl_pin_root(), F_OK)) {

@@ -137,17 +137,27 @@ int wl_params_parse(const struct wl_verb_params *v, int argc, char **argv,
 	return 0;
 }
 
-int wl_params_parse_no_args(const struct wl_verb_params *v, int argc, char **argv,
-			    int (*opt)(int key, const char *value, void *ctx), void *ctx)
+int wl_params_parse_no_args_as(const struct wl_verb_params *v, int argc, char **argv,
+			       int (*opt)(int key, const char *value, void *ctx), void *ctx,
+			       const char *line)
 {
 	int first, err = wl_params_parse(v, argc, argv, opt, ctx, &first);
 
 	if (!err && first < argc) {
-		fprintf(stderr, "wirelens: %s: unexpected '%s' (wirelens %s --help)\n", v->verb,
-			argv[first], v->verb);
+		if (line)
+			fprintf(stderr, "wirelens: %s\n", line);
+		else
+			fprintf(stderr, "wirelens: %s: unexpected '%s' (wirelens %s --help)\n",
+				v->verb, argv[first], v->verb);
 		err = 2;
 	}
 	return err;
+}
+
+int wl_params_parse_no_args(const struct wl_verb_params *v, int argc, char **argv,
+			    int (*opt)(int key, const char *value, void *ctx), void *ctx)
+{
+	return wl_params_parse_no_args_as(v, argc, argv, opt, ctx, NULL);
 }
 
 int wl_params_word(const char *value, const struct wl_param_word *words, int *out)
@@ -158,4 +168,12 @@ int wl_params_word(const char *value, const struct wl_param_word *words, int *ou
 			return 0;
 		}
 	return -1;
+}
+
+int wl_params_flag(int key, const char *value, void *ctx)
+{
+	(void)key;
+	(void)value;
+	*(int *)ctx = 1;
+	return 0;
 }

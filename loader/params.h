@@ -56,6 +56,14 @@ int wl_params_parse(const struct wl_verb_params *v, int argc, char **argv,
  * wl_params_parse does. */
 int wl_params_parse_no_args(const struct wl_verb_params *v, int argc, char **argv,
 			    int (*opt)(int key, const char *value, void *ctx), void *ctx);
+/* The same with the verb's own error line ("wirelens: " line) for a positional argument: the
+ * wording older verbs had and their users' scripts may match. */
+int wl_params_parse_no_args_as(const struct wl_verb_params *v, int argc, char **argv,
+			       int (*opt)(int key, const char *value, void *ctx), void *ctx,
+			       const char *line);
+
+/* The opt of a verb whose only option is a flag (--json): sets the int ctx points to. */
+int wl_params_flag(int key, const char *value, void *ctx);
 
 /* A word an option takes and what it stands for ({"tcx", WL_TC_TCX}); a list ends with {}. */
 struct wl_param_word {

@@ -271,14 +271,11 @@ static int rule_flush(struct wl_ruleset *s, unsigned long unused)
 
 static int cmd_flush(int argc, char **argv)
 {
-	int first, err = no_args(&rule_flush_params, argc, argv, &first);
+	int err = wl_params_parse_no_args_as(&rule_flush_params, argc, argv, NULL, NULL,
+					     "rule flush takes no arguments");
 
 	if (err)
-		return err < 0 ? 0 : err;
-	if (first < argc) {
-		fprintf(stderr, "wirelens: rule flush takes no arguments\n");
-		return 2;
-	}
+		return err == WL_PARAMS_HELP ? 0 : err;
 	return rules_change(rule_flush, 0);
 }
 
@@ -438,18 +435,13 @@ static int cmd_list(int argc, char **argv)
 {
 	struct wl_filter_fds f;
 	struct wl_ruleset s;
-	int first, json = 0, err, lock;
+	int json = 0, err, lock;
 	json_object *arr = NULL;
 
-	err = wl_params_parse(&rule_list_params, argc, argv, NULL, NULL, &first);
+	err = wl_params_parse_no_args_as(&rule_list_params, argc, argv, wl_params_flag, &json,
+					 "rule list takes only --json");
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
-	for (int i = 1; i < argc; i++)
-		json |= !strcmp(argv[i], "--json") || !strcmp(argv[i], "-j");
-	if (first < argc) {
-		fprintf(stderr, "wirelens: rule list takes only --json\n");
-		return 2;
-	}
 	if (rules_open(&f, &lock)) /* the lock: a killed change is repaired first */
 		return 1;
 	err = wl_ruleset_read(&f, &s);

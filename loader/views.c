@@ -245,14 +245,6 @@ const struct wl_verb_params wl_status_params = {
 	.params = status_params,
 };
 
-static int json_option(int key, const char *value, void *ctx)
-{
-	(void)key;
-	(void)value;
-	*(int *)ctx = 1; /* --json, the only option */
-	return 0;
-}
-
 /* Entries an LRU table pushed out since the last reset: inserted - removed - still there
  * (the kernel counts no LRU eviction; -1: not an LRU table wirelens counts). */
 static long long map_evicted(const char *name, const struct wl_counters *cnt, int entries)
@@ -379,15 +371,12 @@ static void status_json(const struct status_view *s)
 int wl_cmd_status(int argc, char **argv)
 {
 	struct status_view s = {};
-	int json = 0, first, err;
+	int json = 0, err;
 
-	err = wl_params_parse(&wl_status_params, argc, argv, json_option, &json, &first);
+	err = wl_params_parse_no_args_as(&wl_status_params, argc, argv, wl_params_flag, &json,
+					 "status takes only --json (wirelens status --help)");
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
-	if (first < argc) {
-		fprintf(stderr, "wirelens: status takes only --json (wirelens status --help)\n");
-		return 2;
-	}
 	if (wl_check_env(false) || status_collect(&s))
 		return 1;
 	if (json)
@@ -545,34 +534,31 @@ const struct wl_verb_params wl_flows_params = {
 	.params = flows_params,
 };
 
-struct flows_opts {
-	int json, limit;
-};
-
+/* The options straight into the view they select. */
 static int flows_option(int key, const char *value, void *ctx)
 {
-	struct flows_opts *o = ctx;
+	struct wl_flows_view *v = ctx;
 
 	switch (key) {
 	case VIEW_JSON:
-		o->json = 1;
+		v->json = true;
 		return 0;
 	case VIEW_SORT:
 		if (strcmp(value, "bytes") && strcmp(value, "packets")) {
 			fprintf(stderr, "wirelens: --sort bytes|packets\n");
 			return 2;
 		}
-		sort_bytes = !strcmp(value, "bytes");
+		v->by_packets = !strcmp(value, "packets");
 		return 0;
 	case VIEW_LIMIT: {
 		char *e;
-		long v = strtol(value, &e, 10);
+		long n = strtol(value, &e, 10);
 
-		if (e == value || *e || v < 0 || v > INT_MAX) {
+		if (e == value || *e || n < 0 || n > INT_MAX) {
 			fprintf(stderr, "wirelens: --limit takes a count, not '%s'\n", value);
 			return 2;
 		}
-		o->limit = v;
+		v->limit = n;
 		return 0;
 	}
 	}
@@ -581,12 +567,10 @@ static int flows_option(int key, const char *value, void *ctx)
 
 int wl_cmd_flows(int argc, char **argv)
 {
-	struct flows_opts o = {.limit = -1};
-	struct wl_flows_view v = {};
+	struct wl_flows_view v = {.limit = -1};
 	int fd, err;
 
-	sort_bytes = 1;
-	err = wl_params_parse_no_args(&wl_flows_params, argc, argv, flows_option, &o);
+	err = wl_params_parse_no_args(&wl_flows_params, argc, argv, flows_option, &v);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
 	if (wl_check_env(false))
@@ -596,9 +580,6 @@ int wl_cmd_flows(int argc, char **argv)
 		wl_explain_no_pins();
 		return 1;
 	}
-	v.json = o.json;
-	v.by_packets = !sort_bytes;
-	v.limit = o.limit;
 	err = wl_flows_show(fd, &v, NULL);
 	close(fd);
 	return err ? 1 : 0;
