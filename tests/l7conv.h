@@ -90,6 +90,24 @@ int conv_stats_entries(void);
 				(unsigned long long)st_.errors);                                   \
 	} while (0)
 
+/* One command's expected requests, responses and errors, for EXPECT_CMDS_ONLY. */
+struct conv_want {
+	const char *cmd;
+	uint64_t requests, responses, errors;
+};
+
+/* Asserts each command of the list ({cmd, requests, responses, errors}, as EXPECT_CMD_STATS)
+ * and that the stats map holds no other entry. */
+#define EXPECT_CMDS_ONLY(c, proto, ...)                                                            \
+	do {                                                                                       \
+		static const struct conv_want w_[] = {__VA_ARGS__};                                \
+		int n_ = sizeof(w_) / sizeof(w_[0]);                                               \
+		for (int i_ = 0; i_ < n_; i_++)                                                    \
+			EXPECT_CMD_STATS(c, proto, w_[i_].cmd, w_[i_].requests, w_[i_].responses,  \
+					 w_[i_].errors);                                           \
+		CU_ASSERT_EQUAL(conv_stats_entries(), n_);                                         \
+	} while (0)
+
 /* Asserts the request and response bytes of cmd of proto at the conversation's server. */
 #define EXPECT_CMD_BYTES(c, proto, cmd, rqb, rsb)                                                  \
 	do {                                                                                       \

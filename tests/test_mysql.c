@@ -283,7 +283,16 @@ static void login(enum wl_hook h, struct conv *c, uint32_t caps)
 	mb_free(&b);
 }
 
+/* A fresh case: every map emptied, then a login with caps to port. */
+static void start(enum wl_hook h, struct conv *c, uint16_t port, uint32_t caps)
+{
+	harness_reset();
+	conv_init(c, port);
+	login(h, c, caps);
+}
+
 #define EXPECT(cmd, rq, rs, er) EXPECT_CMD_STATS(&c, WL_L7_MYSQL, cmd, rq, rs, er)
+#define EXPECT_ONLY(...)	EXPECT_CMDS_ONLY(&c, WL_L7_MYSQL, __VA_ARGS__)
 
 /* Login (with and without CLIENT_DEPRECATE_EOF), a query with a result set, ping, quit. */
 static void test_login_query_quit(void)
@@ -294,9 +303,7 @@ static void test_login_query_quit(void)
 			struct mb b = {0}, r = {0};
 			struct wl_cmd_stats st;
 
-			harness_reset();
-			conv_init(&c, PORT);
-			login(h, &c, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
+			start(h, &c, PORT, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
 			mb_query(&b, 0x03, "select @@version_comment limit 1");
 			send(h, &c, 0, &b);
 			mb_rs(&r, 1, 1, 1, 20, dep, 2, 0);
@@ -308,10 +315,8 @@ static void test_login_query_quit(void)
 			send(h, &c, 1, &r);
 			mb_cmd(&b, 0x01, "", 0);
 			send(h, &c, 0, &b);
-			EXPECT("SELECT", 1, 1, 0);
-			EXPECT("COM_PING", 1, 1, 0);
-			EXPECT("COM_QUIT", 1, 0, 0);
-			CU_ASSERT_EQUAL(conv_stats_entries(), 3);
+			EXPECT_ONLY({"SELECT", 1, 1, 0}, {"COM_PING", 1, 1, 0},
+				    {"COM_QUIT", 1, 0, 0});
 			conv_stats(&c, WL_L7_MYSQL, "SELECT", &st);
 			CU_ASSERT_EQUAL(st.request_bytes, 4 + 1 + 32);
 			CU_ASSERT_EQUAL(st.response_bytes, rbytes);
@@ -397,9 +402,7 @@ static void test_commands(void)
 		struct conv c;
 		struct mb b = {0};
 
-		harness_reset();
-		conv_init(&c, PORT);
-		login(h, &c, CAPS_BASE | CAPS_DEPEOF);
+		start(h, &c, PORT, CAPS_BASE | CAPS_DEPEOF);
 		mb_query(&b, 0x02, "test"); /* COM_INIT_DB */
 		send(h, &c, 0, &b);
 		mb_ok(&b, 1, 2, 0);
@@ -505,9 +508,7 @@ static void test_resultset_every_header_split(void)
 
 				if (cut == 0)
 					continue;
-				harness_reset();
-				conv_init(&c, PORT);
-				login(h, &c, CAPS_BASE | CAPS_DEPEOF);
+				start(h, &c, PORT, CAPS_BASE | CAPS_DEPEOF);
 				mb_query(&q, 0x03, "SELECT a, b FROM t1");
 				send(h, &c, 0, &q);
 				/* segments of 1448 bytes with one extra cut */
@@ -548,9 +549,7 @@ static void test_requests_split_and_pipelined(void)
 			struct conv c;
 			struct mb r = {0};
 
-			harness_reset();
-			conv_init(&c, PORT);
-			login(h, &c, CAPS_BASE);
+			start(h, &c, PORT, CAPS_BASE);
 			conv_split(h, &c, 0, q.d, q.n, cut);
 			mb_rs(&r, 1, 1, 3, 10, 0, 2, 0);
 			mb_ok(&r, 1, 2, 0);
@@ -583,9 +582,7 @@ static void test_multi_results(void)
 			struct mb b = {0};
 			uint8_t seq;
 
-			harness_reset();
-			conv_init(&c, PORT);
-			login(h, &c, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
+			start(h, &c, PORT, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
 			mb_query(&b, 0x03, "CALL p()");
 			send(h, &c, 0, &b);
 			seq = mb_rs(&b, 1, 2, 3, 12, dep, 2 | MORE, 0);
@@ -602,12 +599,8 @@ static void test_multi_results(void)
 			send(h, &c, 0, &b);
 			mb_ok(&b, 1, 2, 0);
 			send(h, &c, 1, &b);
-			EXPECT("CALL", 1, 1, 0);
-			EXPECT("SELECT", 1, 1, 0);
-			EXPECT("INSERT", 1, 1, 0);
-			EXPECT("OTHER", 1, 1, 1);
-			EXPECT("COM_PING", 1, 1, 0);
-			CU_ASSERT_EQUAL(conv_stats_entries(), 5);
+			EXPECT_ONLY({"CALL", 1, 1, 0}, {"SELECT", 1, 1, 0}, {"INSERT", 1, 1, 0},
+				    {"OTHER", 1, 1, 1}, {"COM_PING", 1, 1, 0});
 			EXPECT_L7_CLEAN();
 			mb_free(&b);
 		}
@@ -645,9 +638,7 @@ static void test_multi_statements(void)
 				struct wl_cmd_stats st;
 				uint8_t seq;
 
-				harness_reset();
-				conv_init(&c, PORT);
-				login(h, &c, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
+				start(h, &c, PORT, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
 				conv_split(h, &c, 0, q.d, q.n, cut);
 				/* INSERT; SELECT; UPDATE; DELETE */
 				mb_ok(&r, 1, 2 | MORE, 0);
@@ -666,14 +657,10 @@ static void test_multi_statements(void)
 				mb_ok(&r, 1, 0, 0);
 				mb_ok(&r, 1, 2, 0);
 				send(h, &c, 1, &r);
-				EXPECT("INSERT", 2, 2, 0);
-				EXPECT("SELECT", 3, 3, 1);
-				EXPECT("UPDATE", 1, 1, 0);
-				EXPECT("DELETE", 1, 1, 0);
-				EXPECT("CALL", 1, 1, 0);
-				EXPECT("COMMIT", 1, 1, 0);
-				EXPECT("COM_PING", 1, 1, 0);
-				CU_ASSERT_EQUAL(conv_stats_entries(), 7);
+				EXPECT_ONLY({"INSERT", 2, 2, 0}, {"SELECT", 3, 3, 1},
+					    {"UPDATE", 1, 1, 0}, {"DELETE", 1, 1, 0},
+					    {"CALL", 1, 1, 0}, {"COMMIT", 1, 1, 0},
+					    {"COM_PING", 1, 1, 0});
 				conv_stats(&c, WL_L7_MYSQL, "UPDATE", &st);
 				CU_ASSERT_EQUAL(st.request_bytes,
 						0); /* the text counts once, first */
@@ -688,9 +675,7 @@ static void test_multi_statements(void)
 		struct conv c;
 		struct mb b = {0};
 
-		harness_reset();
-		conv_init(&c, PORT);
-		login(h, &c, CAPS_BASE & ~0x00010000u);
+		start(h, &c, PORT, CAPS_BASE & ~0x00010000u);
 		mb_query(&b, 0x03, "SELECT 1; UPDATE t SET a = 1");
 		mb_cmd(&b, 0x0e, "", 0);
 		send(h, &c, 0, &b);
@@ -746,9 +731,7 @@ static void test_multi_statement_unfinished(void)
 			struct wl_counters cnt;
 			uint8_t seq;
 
-			harness_reset();
-			conv_init(&c, PORT);
-			login(h, &c, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
+			start(h, &c, PORT, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
 			mb_query(&q, 0x03, sql);
 			conv_seg(h, &c, 0, q.d, seen, 0);
 			seq = mb_rs(&b, 1, 1, 2, 8, dep, 2 | MORE, 0);
@@ -788,9 +771,7 @@ static void test_prepared_statements(void)
 			uint8_t ok[12] = {0x00, 7, 0, 0, 0, 2, 0, 1, 0, 0, 0, 0};
 			uint8_t seq;
 
-			harness_reset();
-			conv_init(&c, PORT);
-			login(h, &c, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
+			start(h, &c, PORT, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
 			mb_query(&b, 0x16, "SELECT a, b FROM t1 WHERE id = ?");
 			send(h, &c, 0, &b);
 			mb_pkt(&b, 1, ok, 12); /* statement 7: 2 columns, 1 parameter */
@@ -837,13 +818,9 @@ static void test_prepared_statements(void)
 			send(h, &c, 0, &b);
 			mb_err(&b, 1, 1243);
 			send(h, &c, 1, &b);
-			EXPECT("COM_STMT_PREPARE", 3, 3, 1);
-			EXPECT("SELECT", 2, 2, 0);
-			EXPECT("UPDATE", 1, 1, 0);
-			EXPECT("COM_STMT_RESET", 1, 1, 0);
-			EXPECT("COM_STMT_CLOSE", 1, 0, 0);
-			EXPECT("COM_STMT_EXECUTE", 1, 1, 1);
-			CU_ASSERT_EQUAL(conv_stats_entries(), 6);
+			EXPECT_ONLY({"COM_STMT_PREPARE", 3, 3, 1}, {"SELECT", 2, 2, 0},
+				    {"UPDATE", 1, 1, 0}, {"COM_STMT_RESET", 1, 1, 0},
+				    {"COM_STMT_CLOSE", 1, 0, 0}, {"COM_STMT_EXECUTE", 1, 1, 1});
 			EXPECT_L7_CLEAN();
 			mb_free(&b);
 		}
@@ -948,15 +925,10 @@ static void test_cursor_fetch(void)
 			send(h, &c, 0, &b);
 			mb_ok(&r, 1, 2, 0);
 			send(h, &c, 1, &r);
-			EXPECT("COM_STMT_PREPARE", 3, 3, 0);
-			EXPECT("SELECT", 3, 3, 0);
-			EXPECT("COM_STMT_FETCH", 6, 6, 1);
-			EXPECT("COM_STMT_RESET", 1, 1, 0);
-			EXPECT("UPDATE", 1, 1, 0);
-			EXPECT("SHOW", 1, 1, 0);
-			EXPECT("COM_STMT_CLOSE", 1, 0, 0);
-			EXPECT("COM_PING", 1, 1, 0);
-			CU_ASSERT_EQUAL(conv_stats_entries(), 8);
+			EXPECT_ONLY({"COM_STMT_PREPARE", 3, 3, 0}, {"SELECT", 3, 3, 0},
+				    {"COM_STMT_FETCH", 6, 6, 1}, {"COM_STMT_RESET", 1, 1, 0},
+				    {"UPDATE", 1, 1, 0}, {"SHOW", 1, 1, 0},
+				    {"COM_STMT_CLOSE", 1, 0, 0}, {"COM_PING", 1, 1, 0});
 			conv_stats(&c, WL_L7_MYSQL, "SELECT", &st);
 			CU_ASSERT_EQUAL(st.response_bytes, sel_bytes);
 			conv_stats(&c, WL_L7_MYSQL, "COM_STMT_FETCH", &st);
@@ -1014,9 +986,7 @@ static void test_cursor_pipelined_split(void)
 					struct conv c;
 					struct mb b = {0};
 
-					harness_reset();
-					conv_init(&c, PORT);
-					login(h, &c, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
+					start(h, &c, PORT, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
 					mb_query(&b, 0x16, "SELECT a, b FROM t1 WHERE id > ?");
 					send(h, &c, 0, &b);
 					mb_prepare_ok(&b, 7, 2, 1, dep);
@@ -1028,12 +998,10 @@ static void test_cursor_pipelined_split(void)
 					conv_seg(h, &c, way, m->d + cut, m->n - cut, 0);
 					if (!way)
 						conv_seg(h, &c, 1, r.d, r.n, 0);
-					EXPECT("COM_STMT_PREPARE", 1, 1, 0);
-					EXPECT("SELECT", 4, 4, 0);
-					EXPECT("COM_STMT_FETCH", 3, 3, 1);
-					EXPECT("COM_STMT_RESET", 1, 1, 0);
-					EXPECT("COM_PING", 1, 1, 0);
-					CU_ASSERT_EQUAL(conv_stats_entries(), 5);
+					EXPECT_ONLY(
+						{"COM_STMT_PREPARE", 1, 1, 0}, {"SELECT", 4, 4, 0},
+						{"COM_STMT_FETCH", 3, 3, 1},
+						{"COM_STMT_RESET", 1, 1, 0}, {"COM_PING", 1, 1, 0});
 					EXPECT_L7_CLEAN();
 					if (harness_counters().l7_malformed)
 						fprintf(stderr, "\n  [%s] dep %d way %d cut %zu\n",
@@ -1054,9 +1022,7 @@ static void test_errors(void)
 		struct conv c;
 		struct mb b = {0};
 
-		harness_reset();
-		conv_init(&c, PORT);
-		login(h, &c, CAPS_BASE | CAPS_DEPEOF);
+		start(h, &c, PORT, CAPS_BASE | CAPS_DEPEOF);
 		mb_query(&b, 0x03, "SELECT * FROM nope");
 		send(h, &c, 0, &b);
 		mb_err(&b, 1, 1146);
@@ -1089,9 +1055,7 @@ static void test_local_infile(void)
 		struct conv c;
 		struct mb b = {0};
 
-		harness_reset();
-		conv_init(&c, PORT);
-		login(h, &c, CAPS_BASE | CAPS_DEPEOF);
+		start(h, &c, PORT, CAPS_BASE | CAPS_DEPEOF);
 		mb_query(&b, 0x03, "LOAD DATA LOCAL INFILE '/tmp/x' INTO TABLE t");
 		send(h, &c, 0, &b);
 		mb_pkt(&b, 1, "\xfb/tmp/x", 7);
@@ -1120,10 +1084,7 @@ static void test_local_infile(void)
 		send(h, &c, 0, &b);
 		mb_ok(&b, 1, 2, 0);
 		send(h, &c, 1, &b);
-		EXPECT("LOAD", 1, 1, 0);
-		EXPECT("ALTER", 1, 1, 0);
-		EXPECT("COM_PING", 1, 1, 0);
-		CU_ASSERT_EQUAL(conv_stats_entries(), 3);
+		EXPECT_ONLY({"LOAD", 1, 1, 0}, {"ALTER", 1, 1, 0}, {"COM_PING", 1, 1, 0});
 		EXPECT_L7_CLEAN();
 		mb_free(&b);
 	}
@@ -1139,9 +1100,7 @@ static void test_tls_and_compressed(void)
 			struct conv c;
 			struct mb b = {0};
 
-			harness_reset();
-			conv_init(&c, PORT);
-			login(h, &c, CAPS_BASE | (compr ? CAPS_COMPR : CAPS_SSL));
+			start(h, &c, PORT, CAPS_BASE | (compr ? CAPS_COMPR : CAPS_SSL));
 			for (int i = 0; i < 3; i++) {
 				conv_seg(h, &c, 0, junk, sizeof(junk), 0);
 				conv_seg(h, &c, 1, junk, sizeof(junk), 0);
@@ -1170,9 +1129,7 @@ static void test_packet_continuation(void)
 		struct mb r = {0};
 		struct wl_cmd_stats st;
 
-		harness_reset();
-		conv_init(&c, PORT);
-		login(h, &c, CAPS_BASE | CAPS_DEPEOF);
+		start(h, &c, PORT, CAPS_BASE | CAPS_DEPEOF);
 		send_all(h, &c, 0, &b, h == HOOK_XDP ? 32768 : 1448);
 		mb_ok(&r, 2, 2, 0);
 		send(h, &c, 1, &r);
@@ -1194,9 +1151,7 @@ static void test_retransmit_gap_resync(void)
 		struct wl_counters cnt;
 		uint32_t saved;
 
-		harness_reset();
-		conv_init(&c, PORT);
-		login(h, &c, CAPS_BASE | CAPS_DEPEOF);
+		start(h, &c, PORT, CAPS_BASE | CAPS_DEPEOF);
 		mb_query(&b, 0x03, "SELECT 1");
 		saved = c.cseq;
 		conv_seg(h, &c, 0, b.d, b.n, 0);
@@ -1247,9 +1202,7 @@ static void test_malformed(void)
 			struct conv c;
 			struct mb b = {0};
 
-			harness_reset();
-			conv_init(&c, PORT);
-			login(h, &c, CAPS_BASE | CAPS_DEPEOF);
+			start(h, &c, PORT, CAPS_BASE | CAPS_DEPEOF);
 			conv_seg(h, &c, 0, bad[i].bytes, bad[i].len, 0);
 			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
 			if (harness_counters().l7_malformed != 1)
@@ -1270,9 +1223,7 @@ static void test_malformed(void)
 			struct conv c;
 			struct mb b = {0};
 
-			harness_reset();
-			conv_init(&c, PORT);
-			login(h, &c, CAPS_BASE | CAPS_DEPEOF);
+			start(h, &c, PORT, CAPS_BASE | CAPS_DEPEOF);
 			mb_query(&b, 0x03, "SELECT 1");
 			send(h, &c, 0, &b);
 			if (k == 0) {
@@ -1301,9 +1252,7 @@ static void test_sniffed_port(void)
 		struct conv c;
 		struct mb b = {0};
 
-		harness_reset();
-		conv_init(&c, 13306);
-		login(h, &c, CAPS_BASE | CAPS_DEPEOF);
+		start(h, &c, 13306, CAPS_BASE | CAPS_DEPEOF);
 		mb_query(&b, 0x03, "SELECT 1");
 		send(h, &c, 0, &b);
 		mb_rs(&b, 1, 1, 1, 2, 1, 2, 0);
