@@ -318,6 +318,71 @@ static int bench_1m_flows(const struct pkt_spec *s)
 	return 0;
 }
 
+/* The TCP frame of tables 1b and 3 from the UDP frame of tables 1 and 2 (same addresses): a
+ * segment with 44 payload bytes no sniffer claims, to a port no protocol has. */
+static struct pkt_spec tcp_frame_of(const struct pkt_spec *udp)
+{
+	struct pkt_spec t = *udp;
+
+	t.l4 = 6;
+	t.sport = 40000;
+	t.dport = 6380;
+	t.tcp_flags = 0x18;
+	t.seq = 1000;
+	t.payload = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+	t.payload_len = 44;
+	return t;
+}
+
+/* A table of bench/bench_pieces.bpf.c programs (XDP, repeat) on one frame. */
+struct piece {
+	const char *name, *what;
+};
+
+static void pieces_table(struct bench_pieces *pc, const char *title, const struct piece *pieces,
+			 size_t n, const struct pkt_spec *spec, int bare_fd)
+{
+	static uint8_t f[FRAME_MAX];
+	size_t len = pkt_build(spec, f, FRAME_MAX);
+	double b = run_repeat(bare_fd, f, len);
+
+	header(title, "bare");
+	for (size_t i = 0; i < n; i++) {
+		struct bpf_program *prog =
+			bpf_object__find_program_by_name(pc->obj, pieces[i].name);
+
+		row("xdp", pieces[i].what, run_repeat(bpf_program__fd(prog), f, len), b);
+	}
+}
+
+/* bench_wirelens tcp: both hooks on the UDP frame, the TCP segment and a bare ACK of a Redis
+ * connection (no payload: no L7 hand-off): a quick A/B of the path of every TCP segment. */
+static int bench_tcp_rows(struct wl_progs *p, struct bench_pass *bare, const struct pkt_spec *u)
+{
+	struct pkt_spec t = tcp_frame_of(u), a = t;
+	const struct pkt_spec *spec[3] = {u, &t, &a};
+	static const char *const what[3] = {"L2-L4, 1 flow (repeat)",
+					    "TCP segment, no L7 port (repeat)",
+					    "TCP bare ACK, Redis port (repeat)"};
+	int fd[2] = {wl_progs_xdp_fd(p), wl_progs_tc_fd(p)};
+	int bfd[2] = {bpf_program__fd(bare->progs.bare_xdp), bpf_program__fd(bare->progs.bare_tc)};
+	const char *hook[2] = {"xdp", "tc"};
+	static uint8_t f[3][FRAME_MAX];
+	size_t len[3];
+
+	a.dport = 6379;
+	a.tcp_flags = 0x10;
+	a.payload_len = 0;
+	for (int i = 0; i < 3; i++)
+		len[i] = pkt_build(spec[i], f[i], FRAME_MAX);
+	header("TCP path A/B (repeat)", "bare");
+	for (int h = 0; h < 2; h++)
+		for (int i = 0; i < 3; i++)
+			row(hook[h], what[i], run_repeat(fd[h], f[i], len[i]),
+			    run_repeat(bfd[h], f[i], len[i]));
+	return 0;
+}
+
 /* Processed instructions of every program of an object (the verifier's budget is per program). */
 static void print_verifier(struct bpf_object *obj, const char *hook)
 {
@@ -366,7 +431,7 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "mem"))
 		return bench_mem_main();
-	if (argc > 1 && !only_l7 && !only_filter)
+	if (argc > 1 && !only_l7 && !only_filter && strcmp(argv[1], "tcp"))
 		return bench_live_main(argc, argv);
 	wl_libbpf_quiet(false);
 	if (wl_progs_load(&p, &lo) || wl_l7_config_init(&p))
@@ -374,6 +439,8 @@ int main(int argc, char **argv)
 	bare = bench_pass__open_and_load();
 	if (!bare)
 		return 1;
+	if (argc == 2 && !strcmp(argv[1], "tcp")) /* A/B runs of the TCP path's rows */
+		return bench_tcp_rows(&p, bare, &s);
 	if (only_filter) { /* bench_wirelens filter: the filter's table alone */
 		int hf[2] = {wl_progs_xdp_fd(&p), wl_progs_tc_fd(&p)};
 		int bf[2] = {bpf_program__fd(bare->progs.bare_xdp),
@@ -394,9 +461,7 @@ int main(int argc, char **argv)
 
 	/* ---- table 1: the L2-L4 path piece by piece (XDP, repeat, 1 flow) ---- */
 	{
-		static const struct {
-			const char *name, *what;
-		} pieces[] = {
+		static const struct piece pieces[] = {
 			{"p_ktime", "bpf_ktime_get_ns() alone"},
 			{"p_coarse", "bpf_ktime_get_coarse_ns() alone"},
 			{"p_buff_len", "bpf_xdp_get_buff_len() alone"},
@@ -406,20 +471,29 @@ int main(int argc, char **argv)
 			{"p_pcpu_lru", "+ flow lookup (per-CPU LRU), plain adds"},
 			{"p_hash", "+ flow lookup (hash), 2 atomic adds"},
 			{"p_l2l4", "L2-L4 path as in wl_process (no L7)"},
+			{"p_fcache", "the same via a per-CPU flow cache (not shipped)"},
 			{"p_full", "wl_process (L7 hand-off, no L7 port)"},
 		};
-		double b = run_repeat(bare_fd[0], frames[0], len);
 
-		header("Table 1. Where the L2-L4 time goes: XDP, repeat, one UDP flow "
-		       "(bench/bench_pieces.bpf.c)",
-		       "bare");
-		for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
-			struct bpf_program *prog =
-				bpf_object__find_program_by_name(pc->obj, pieces[i].name);
+		pieces_table(pc,
+			     "Table 1. Where the L2-L4 time goes: XDP, repeat, one UDP flow "
+			     "(bench/bench_pieces.bpf.c)",
+			     pieces, sizeof(pieces) / sizeof(pieces[0]), &s, bare_fd[0]);
+	}
+	/* ---- table 1b: the same for a TCP segment with payload to a port no protocol claims */
+	{
+		static const struct piece pieces[] = {
+			{"p_parse", "counters + L2-L4 parse"},
+			{"p_l2l4", "L2-L4 path as in wl_process (no L7)"},
+			{"p_tcp_ports", "+ ports map lookups (both ports)"},
+			{"p_tcp_head", "L2-L4 + payload head copy (16 B)"},
+			{"p_tcp_classify", "L2-L4 + wl_l7_classify (ports, head, sniff)"},
+			{"p_full", "wl_process (L7 hand-off, no L7 port)"},
+		};
+		struct pkt_spec t = tcp_frame_of(&s);
 
-			row("xdp", pieces[i].what,
-			    run_repeat(bpf_program__fd(prog), frames[0], len), b);
-		}
+		pieces_table(pc, "Table 1b. The same for a TCP segment with payload, no L7 port",
+			     pieces, sizeof(pieces) / sizeof(pieces[0]), &t, bare_fd[0]);
 	}
 
 	/* ---- table 2: the real programs ---- */
@@ -455,7 +529,8 @@ int main(int argc, char **argv)
 		struct wl_flow_key k = {.ifindex = 1, .l3_proto = 0x0800, .l4_proto = 17};
 		int rot = bpf_program__fd(pc->progs.p_rot_l2l4);
 		int rot_parse = bpf_program__fd(pc->progs.p_rot_parse);
-		double r, rp, b;
+		int rot_fc = bpf_program__fd(pc->progs.p_rot_fcache);
+		double r, rp, rf, b;
 
 		k.src_port = 1000;
 		k.dst_port = 2000;
@@ -463,9 +538,11 @@ int main(int argc, char **argv)
 		fill_rot_flows(bpf_map__fd(pc->maps.wl_flows), &k);
 		r = run_repeat(rot, frames[0], len);
 		rp = run_repeat(rot_parse, frames[0], len);
+		rf = run_repeat(rot_fc, frames[0], len);
 		b = run_repeat(bare_fd[0], frames[0], len);
 		row("xdp", "L2-L4, 100k flows in turn (repeat, key rotated)", r, b);
 		row("xdp", "  of which flow accounting (vs same w/o flow)", r, rp);
+		row("xdp", "  via a per-CPU flow cache: all misses (not shipped)", rf, b);
 	}
 	if (getenv("WL_BENCH_L2L4")) /* tables 1 and 2's L2-L4 rows only (A/B runs) */
 		return 0;
@@ -504,6 +581,14 @@ l7:
 		flen = pkt_build(&r, f, FRAME_MAX);
 		bb = run_repeat(bare_fd[0], f, flen);
 		row("xdp", "TCP segment, no L7 port (repeat)", run_repeat(hook_fd[0], f, flen), bb);
+		/* no payload: no L7 hand-off (no connection lookup, no precise clock) */
+		r.dport = 6379;
+		r.tcp_flags = 0x10;
+		r.payload_len = 0;
+		flen = pkt_build(&r, f, FRAME_MAX);
+		row("xdp", "TCP bare ACK, Redis port (repeat)", run_repeat(hook_fd[0], f, flen),
+		    bb);
+		r.tcp_flags = 0x18;
 		r.dport = 6379;
 		strcpy(payload, cmd);
 		r.payload_len = strlen(payload);

@@ -210,6 +210,16 @@ struct wl_sniff {
 };
 WL_ASSERT_SIZE(struct wl_sniff, 24);
 
+/*
+ * Content sniffing looks at the first WL_SNIFF_FLOW_PACKETS packets of a flow, as its
+ * wl_flow_stats.packets counts them before the packet (a flow pushed out of wl_flows and seen
+ * again starts over). A client's first payload comes within them (SYN, ACK, request; a server
+ * that speaks first or a few retransmissions add some); the later packets of a flow to a port
+ * no protocol claims skip the payload copy and the protocols' tests. wl_sniff.refused counts
+ * only such first packets.
+ */
+#define WL_SNIFF_FLOW_PACKETS 16
+
 #define WL_CMD_LEN	 24   /* command name, NUL-padded ("CONFIG|GET", "SELECT", "Produce") */
 #define WL_CMD_IDS_MAX	 2048 /* known command names over all protocols */
 #define WL_CMD_OTHER	 0    /* id of "OTHER": names not in the table */

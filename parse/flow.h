@@ -40,8 +40,9 @@ static __always_inline int wl_frag_track(struct wl_meta *m)
 	return 0;
 }
 
-/* Adds one packet (or a GSO packet's segments) to its flow. */
-static __always_inline int wl_flow_account(const struct wl_pkt *p, struct wl_meta *m)
+/* Adds one packet (or a GSO packet's segments) to its flow. *before: the packets the flow had
+ * before this one (content sniffing looks at a flow's first packets only, l7_dispatch.h). */
+static __always_inline int wl_flow_account(const struct wl_pkt *p, struct wl_meta *m, __u64 *before)
 {
 	struct wl_flow_stats *st;
 	__u64 now = m->now;
@@ -52,6 +53,7 @@ static __always_inline int wl_flow_account(const struct wl_pkt *p, struct wl_met
 	if (p->gso_segs > 1)
 		bytes += (__u64)(p->gso_segs - 1) * m->payload_off;
 
+	*before = 0;
 	st = bpf_map_lookup_elem(&wl_flows, &m->key);
 	if (!st) {
 		struct wl_flow_stats init = {
@@ -80,7 +82,7 @@ static __always_inline int wl_flow_account(const struct wl_pkt *p, struct wl_met
 		if (!st)
 			return WL_OUT_MAP_FULL;
 	}
-	__sync_fetch_and_add(&st->packets, p->gso_segs);
+	*before = __sync_fetch_and_add(&st->packets, p->gso_segs); /* as cheap as the add alone */
 	__sync_fetch_and_add(&st->bytes, bytes);
 	st->last_seen_ns = now;
 	if (fl & (WL_TCP_SYN | WL_TCP_FIN | WL_TCP_RST)) {

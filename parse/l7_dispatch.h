@@ -92,9 +92,13 @@ static __always_inline __u8 wl_l7_sniff(wl_ctx_t *ctx, struct wl_meta *m, __u32 
 	return proto;
 }
 
-/* Protocol of this packet's connection and the packet's direction, or 0. */
+/* Protocol of this packet's connection and the packet's direction, or 0. sniff: the packet is
+ * among its flow's first WL_SNIFF_FLOW_PACKETS (maps/wirelens.h): content sniffing looks at it
+ * when no protocol claims either port. Later packets of a flow whose first payloads did not
+ * teach the ports map skip the head copy and the sniff chain (~25 ns of a TCP segment's ~95,
+ * bench table 1b). */
 static __always_inline __u8 wl_l7_classify(wl_ctx_t *ctx, struct wl_meta *m, __u32 payload_len,
-					   __u8 *dir)
+					   __u8 *dir, int sniff)
 {
 	__u32 dport = m->key.dst_port, sport = m->key.src_port;
 	__u8 *v;
@@ -109,13 +113,13 @@ static __always_inline __u8 wl_l7_classify(wl_ctx_t *ctx, struct wl_meta *m, __u
 		*dir = 1;
 		return *v & ~WL_PORT_LEARNED;
 	}
-	if (m->key.l4_proto != IPPROTO_TCP || payload_len < 4)
+	if (!sniff || m->key.l4_proto != IPPROTO_TCP || payload_len < 4)
 		return 0;
 	return wl_l7_sniff(ctx, m, payload_len, dir);
 }
 
 static __always_inline void wl_l7_packet(wl_ctx_t *ctx, const struct wl_pkt *p, struct wl_meta *m,
-					 struct wl_counters *cnt)
+					 struct wl_counters *cnt, int sniff)
 {
 	struct wl_l7_state *s;
 	struct wl_l7_job *job;
@@ -126,7 +130,7 @@ static __always_inline void wl_l7_packet(wl_ctx_t *ctx, const struct wl_pkt *p, 
 		payload_len = m->l3_end - m->payload_off;
 	if (!payload_len && !(m->tcp_flags & (WL_TCP_SYN | WL_TCP_RST | WL_TCP_FIN)))
 		return;
-	proto = wl_l7_classify(ctx, m, payload_len, &dir);
+	proto = wl_l7_classify(ctx, m, payload_len, &dir, sniff);
 	if (!proto)
 		return;
 	/* A fragmented datagram: its first fragment holds the message's start, enough for DNS

@@ -93,6 +93,7 @@ static __always_inline int wl_process(wl_ctx_t *ctx)
 	struct wl_filter_cfg *cfg;
 	struct wl_meta m = {};
 	struct wl_counters *cnt;
+	__u64 flow_before = 0;
 	struct wl_pkt p;
 	__u32 zero = 0;
 	int out, drop;
@@ -117,7 +118,7 @@ static __always_inline int wl_process(wl_ctx_t *ctx)
 	if (drop && !out)
 		out = WL_OUT_DENIED;
 	if (!out) {
-		out = wl_flow_account(&p, &m);
+		out = wl_flow_account(&p, &m, &flow_before);
 		if (p.gso_segs > 1)
 			cnt->gso_packets++;
 	}
@@ -137,7 +138,7 @@ static __always_inline int wl_process(wl_ctx_t *ctx)
 	    ((m.frag == WL_FRAG_NONE &&
 	      (m.key.l4_proto == IPPROTO_TCP || m.key.l4_proto == IPPROTO_UDP)) ||
 	     (m.frag == WL_FRAG_FIRST && m.key.l4_proto == IPPROTO_UDP)))
-		wl_l7_packet(ctx, &p, &m, cnt);
+		wl_l7_packet(ctx, &p, &m, cnt, flow_before < WL_SNIFF_FLOW_PACKETS);
 	return WL_VERDICT_PASS;
 }
 

@@ -17,6 +17,7 @@ void register_events_tests(void);
 void register_export_tests(void);
 void register_netns_tests(void);
 void register_container_tests(void);
+void register_sniff_tests(void);
 /* One suite per protocol of the registry: tests/test_<name>.c defines register_<name>_tests. */
 #define WL_TEST_SUITE_DECL(name, ENUM, id, ...) void register_##name##_tests(void);
 WL_L7_PROTOCOLS(WL_TEST_SUITE_DECL)

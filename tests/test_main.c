@@ -45,6 +45,7 @@ int main(int argc, char **argv)
 	register_export_tests();
 	register_netns_tests();
 	register_container_tests();
+	register_sniff_tests();
 #define WL_TEST_SUITE_CALL(name, ENUM, id, ...) register_##name##_tests();
 	WL_L7_PROTOCOLS(WL_TEST_SUITE_CALL)
 	if (register_capture_tests()) {
