@@ -33,6 +33,8 @@ const char *wl_lock_path(void);
 int wl_pins_prepare(void);
 int wl_unpin_all(void);
 int wl_map_open(const char *name);
+/* A pinned map opened read-only (readers: the exporters need nothing more); -errno. */
+int wl_map_open_ro(const char *name);
 /* Whether the maps are pinned (attachments or detach --keep-maps). */
 bool wl_maps_pinned(void);
 /* One line on stderr saying why a pinned map cannot be opened (nothing attached, not root...). */

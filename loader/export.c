@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 
 #include "verbs.h"
+#include "attach.h"
 #include "export.h"
 #include "progs.h"
 #include "commands.h"
@@ -211,20 +212,9 @@ static int export_option(int key, const char *value, void *ctx)
 	return why ? wl_params_bad_value(&wl_export_params, key, value, why) : 0;
 }
 
-int wl_export_map_open(const char *name)
-{
-	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
-	char path[256];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", wl_pin_dir(), name);
-	fd = bpf_obj_get_opts(path, &opts);
-	return fd < 0 ? -errno : fd;
-}
-
 int wl_export_flows_read(struct wl_flow_row **rows, size_t *n)
 {
-	int fd = wl_export_map_open("wl_flows"), err = fd < 0 ? fd : wl_flows_read(fd, rows, n);
+	int fd = wl_map_open_ro("wl_flows"), err = fd < 0 ? fd : wl_flows_read(fd, rows, n);
 
 	if (fd >= 0)
 		close(fd);
@@ -233,8 +223,7 @@ int wl_export_flows_read(struct wl_flow_row **rows, size_t *n)
 
 int wl_export_cmds_read(struct wl_cmd_row **rows, size_t *n)
 {
-	int fd = wl_export_map_open("wl_cmd_stats"),
-	    err = fd < 0 ? fd : wl_cmd_stats_read(fd, rows, n);
+	int fd = wl_map_open_ro("wl_cmd_stats"), err = fd < 0 ? fd : wl_cmd_stats_read(fd, rows, n);
 
 	if (fd >= 0)
 		close(fd);

@@ -13,8 +13,6 @@
 #include <linux/types.h>
 #include "maps/wirelens.h"
 
-/* A pinned map opened read-only (what the exporters need, nothing more); -errno. */
-int wl_export_map_open(const char *name);
 /* The flow table (views.h) and the command statistics (commands.h) read from their pins opened
  * read-only: rows malloc'ed (the caller frees); -errno, nothing to free, when they cannot be. */
 struct wl_flow_row;

@@ -14,9 +14,11 @@
 #include <unistd.h>
 #include <microhttpd.h>
 
+#include "attach.h"
 #include "export.h"
 #include "commands.h"
 #include "container.h"
+#include "l7cfg.h"
 #include "progs.h"
 #include "views.h"
 
@@ -49,11 +51,15 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 
 #define COUNTER_INDEX(field) (offsetof(struct wl_counters, field) / sizeof(__u64))
 
-static void write_counters(FILE *f, const struct wl_counters *c)
+/* Each family below ends where the next begins, the last at conns_closed: */
+_Static_assert(sizeof(struct wl_counters) == (COUNTER_INDEX(conns_closed) + 1) * sizeof(__u64),
+	       "a counter after conns_closed: give it its Prometheus family in write_counters");
+
+static void write_counters(FILE *f, const struct wl_counters *c, const struct wl_sniff *sniff)
 {
 	const __u64 *v = (const __u64 *)c;
 	const size_t l7_first = COUNTER_INDEX(l7_packets), filter_first = COUNTER_INDEX(l7_denied),
-		     end = sizeof(*c) / sizeof(__u64);
+		     churn_first = COUNTER_INDEX(flows_new), end = sizeof(*c) / sizeof(__u64);
 
 	family(f, "wirelens_packets_seen_total", "counter",
 	       "Packets the programs saw (every hook; a TC GSO packet counts once).");
@@ -73,10 +79,20 @@ static void write_counters(FILE *f, const struct wl_counters *c)
 	for (size_t i = l7_first; i < filter_first; i++)
 		fprintf(f, "wirelens_l7_engine_total{event=\"%s\"} %llu\n",
 			wl_counter_names[i] + 3 /* "l7_" */, (unsigned long long)v[i]);
+	/* status' l7_sniff_refused, kept in wl_sniff (absent: pins of a build without the bound) */
+	if (sniff)
+		fprintf(f, "wirelens_l7_engine_total{event=\"sniff_refused\"} %llu\n",
+			(unsigned long long)sniff->refused);
 	family(f, "wirelens_filter_events_total", "counter",
 	       "Filter facts: L7 denials, packets of blocked connections, resets sent.");
-	for (size_t i = filter_first; i < end; i++)
+	for (size_t i = filter_first; i < churn_first; i++)
 		fprintf(f, "wirelens_filter_events_total{event=\"%s\"} %llu\n", wl_counter_names[i],
+			(unsigned long long)v[i]);
+	family(f, "wirelens_table_events_total", "counter",
+	       "Table churn: flows inserted into wl_flows, connections given L7 state in wl_conns, "
+	       "connection states removed at their RST.");
+	for (size_t i = churn_first; i < end; i++)
+		fprintf(f, "wirelens_table_events_total{event=\"%s\"} %llu\n", wl_counter_names[i],
 			(unsigned long long)v[i]);
 }
 
@@ -272,7 +288,8 @@ static void write_maps(FILE *f)
 void wl_prom_write(FILE *f)
 {
 	struct wl_counters c;
-	int fd = wl_export_map_open("wl_counters"), err = fd < 0 ? fd : 0;
+	struct wl_sniff sniff;
+	int fd = wl_map_open_ro("wl_counters"), err = fd < 0 ? fd : 0;
 
 	if (!err) {
 		err = wl_counters_read(fd, &c);
@@ -288,7 +305,7 @@ void wl_prom_write(FILE *f)
 			wl_pin_dir(), strerror(-err));
 		return;
 	}
-	write_counters(f, &c);
+	write_counters(f, &c, wl_l7_sniff_read(&sniff) ? NULL : &sniff);
 	err = write_commands(f);
 	if (err)
 		fprintf(f, "# wirelens: command statistics unreadable: %s\n", strerror(-err));

@@ -260,12 +260,12 @@ int wl_l7_info_read_pinned(struct wl_l7_info *info)
 
 int wl_l7_sniff_read(struct wl_sniff *s)
 {
-	int fd = wl_map_open("wl_sniff"), err = 0;
+	int fd = wl_map_open_ro("wl_sniff"), err = 0; /* the exporter's too: read-only */
 	__u32 zero = 0;
 
 	memset(s, 0, sizeof(*s));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (bpf_map_lookup_elem(fd, &zero, s))
 		err = -errno;
 	close(fd);

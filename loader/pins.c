@@ -99,6 +99,17 @@ int wl_map_open(const char *name)
 	return bpf_obj_get(path);
 }
 
+int wl_map_open_ro(const char *name)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, ro, .file_flags = BPF_F_RDONLY);
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", wl_pin_dir(), name);
+	fd = bpf_obj_get_opts(path, &ro);
+	return fd < 0 ? -errno : fd;
+}
+
 bool wl_maps_pinned(void)
 {
 	int fd = wl_map_open("wl_counters");

@@ -88,13 +88,9 @@ int wl_map_fill(const char *name, __u32 *max)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
-	char key[256], next[256], path[256];
+	char key[256], next[256];
 	void *prev = NULL;
-	int fd, n = 0;
-	LIBBPF_OPTS(bpf_obj_get_opts, ro, .file_flags = BPF_F_RDONLY); /* only reads */
-
-	snprintf(path, sizeof(path), "%s/%s", wl_pin_dir(), name);
-	fd = bpf_obj_get_opts(path, &ro);
+	int fd = wl_map_open_ro(name), n = 0;
 
 	*max = 0;
 	if (fd < 0)

@@ -125,6 +125,44 @@ done
 [ -n "$ok" ] && check_eq "wirelens_interface_packets_total{interface=$HOST_IF} = flows --json" "$a" "$m" ||
 	fail "the flow table never stood still"
 
+# ---- every counter `status --json` shows is exported, with its value: the counters (seen; each
+# outcome, fact, L7 engine event as `l7_` + event, filter and table event) and sniffing's
+# l7_sniff_refused, made non-zero by a Redis on a port no protocol claims while learning is off
+"$WL_BIN" attach "$HOST_IF" --learned-ports-max 0 >/dev/null || fail "attach --learned-ports-max 0"
+ip netns exec "$NS" redis-server --bind "$SRV_IP" --port 7101 --protected-mode no --save '' \
+	--appendonly no --daemonize yes --pidfile "$dir/redis7101.pid" --logfile /dev/null
+on_exit "kill \$(cat $dir/redis7101.pid)"
+for _ in $(seq 300); do redis-cli -h "$SRV_IP" -p 7101 set k v >/dev/null 2>&1 && break; sleep 0.1; done
+status_counters() {
+	"$WL_BIN" status --json | jq -r '(.counters | to_entries[] | "\(.key) \(.value)"),
+		"l7_sniff_refused \(.sniffing.l7_sniff_refused)"' | sort
+}
+metrics_counters() {
+	curl -sf "$METRICS" | sed -nE 's/^wirelens_packets_seen_total /seen /p
+		s/^wirelens_(packets_total|packet_facts_total|filter_events_total|table_events_total)\{[a-z]+="([a-z0-9_]+)"\} /\2 /p
+		s/^wirelens_l7_engine_total\{event="([a-z0-9_]+)"\} /l7_\1 /p' | sort
+}
+ok=
+for _ in $(seq 20); do # until no packet came between the reads around a scrape
+	a=$(status_counters)
+	m=$(metrics_counters)
+	b=$(status_counters)
+	[ "$a" = "$b" ] && { ok=1; break; }
+done
+if [ -z "$ok" ]; then
+	fail "the counters never stood still"
+elif [ "$a" = "$m" ]; then
+	pass "every counter of status --json exported, equal ($(echo "$a" | wc -l) counters)"
+else
+	fail "status --json (<) and the exposition (>) differ"
+	diff <(echo "$a") <(echo "$m") | head
+fi
+refused=$(sed -n 's/^l7_sniff_refused //p' <<<"$m")
+[ "${refused:-0}" -ge 1 ] && pass "wirelens_l7_engine_total{event=\"sniff_refused\"} $refused" ||
+	fail "l7_sniff_refused not exported or 0: '$refused'"
+curl -sf "$METRICS" | grep -q '^# TYPE wirelens_table_events_total counter$' &&
+	pass "table churn: a family of its own" || fail "no wirelens_table_events_total family"
+
 # ---- the systemd unit: valid, and its user and capabilities are enough (and needed) ----
 unit=$here/../../dist/systemd/wirelens-export.service
 sed "s|@BINDIR@|$(dirname "$WL_BIN")|g; s|@SYSCONFDIR@|/etc|g" "$unit" >"$dir/wirelens-export.service"
