@@ -745,6 +745,16 @@ static __always_inline long wl_l7_malformed(struct wl_l7_walk *w, struct wl_l7_d
 	return 1;
 }
 
+/* A direction out of sync goes on at a segment that begins like a message (plausible: the
+ * parser's judgement of its first bytes): 1, the parser then resets its state; any other
+ * segment is counted skipped. */
+static __always_inline int wl_l7_resynced(struct wl_l7_walk *w, int plausible)
+{
+	if (!plausible)
+		w->cnt->l7_resync_skip++;
+	return plausible;
+}
+
 /* The packet's steps: a bpf_loop over its direction's callback (each direction its own: a
  * constant for the verifier). A direction still out of sync after the parser's resync has
  * nothing to walk. */

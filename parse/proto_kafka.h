@@ -250,38 +250,29 @@ static long wl_kafka_resp_step(__u32 i, void *arg)
 }
 
 /*
- * Lost sync (joined mid-stream or a gap): a segment restarts the stream when its first bytes
- * are a plausible request header, or a response header whose correlation id is pending.
+ * Lost sync (joined mid-stream or a gap): does the segment begin like a message, a plausible
+ * request header, or a response header whose correlation id is pending?
  */
-static __always_inline void wl_kafka_resync(struct wl_l7_walk *w, struct wl_l7_dir *d)
+static __always_inline int wl_kafka_plausible(struct wl_l7_walk *w)
 {
+	__u32 need = w->s->job.dir ? WL_KAFKA_RESP_HDR : WL_KAFKA_REQ_HDR, len;
 	__u8 *b = w->s->buf;
-	__u32 avail, len;
 
-	if (d->state != KF_RESYNC)
-		return;
-	avail = wl_win_avail(w);
-	if (avail >= (w->s->job.dir ? WL_KAFKA_RESP_HDR : WL_KAFKA_REQ_HDR)) {
-		len = wl_be32(&b[0]);
-		if (!w->s->job.dir) {
-			if (len >= WL_KAFKA_REQ_HDR - 4 && len <= WL_KAFKA_LEN_MAX && !b[4] &&
-			    b[5] < WL_KAFKA_API_MAX && !b[6] && b[7] <= WL_KAFKA_VER_MAX) {
-				wl_kafka_reset(d);
-				return;
-			}
-		} else if (len >= WL_KAFKA_RESP_HDR - 4 && len <= WL_KAFKA_LEN_MAX &&
-			   wl_aux_get(w, WL_AUX_PENDING, wl_be32(&b[4]))) {
-			wl_kafka_reset(d);
-			return;
-		}
-	}
-	w->cnt->l7_resync_skip++;
+	if (wl_win_avail(w) < need)
+		return 0;
+	len = wl_be32(&b[0]);
+	if (len < need - 4 || len > WL_KAFKA_LEN_MAX)
+		return 0;
+	if (w->s->job.dir)
+		return !!wl_aux_get(w, WL_AUX_PENDING, wl_be32(&b[4]));
+	return !b[4] && b[5] < WL_KAFKA_API_MAX && !b[6] && b[7] <= WL_KAFKA_VER_MAX;
 }
 
 static __always_inline void wl_kafka_parse(struct wl_l7_walk *w)
 {
 	w->s->parser_pushes = 1;
-	wl_kafka_resync(w, w->d);
+	if (w->d->state == KF_RESYNC && wl_l7_resynced(w, wl_kafka_plausible(w)))
+		wl_kafka_reset(w->d);
 	wl_l7_steps(w, wl_kafka_req_step, wl_kafka_resp_step);
 }
 

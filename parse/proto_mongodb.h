@@ -106,6 +106,19 @@ static __always_inline void wl_mongodb_name_clear(struct wl_l7_dir *d)
 		__builtin_memcpy(MG(d)->name, lit, sizeof(lit));                                   \
 	} while (0)
 
+/* The legacy request opcodes from WL_OP_UPDATE on, named by their operation (a name of at most
+ * 15 bytes, NUL-padded), and compressed messages. The rows of other opcodes are never read
+ * (wl_mongodb_op_known). */
+#define WL_MONGO_LEGACY_ROWS 16
+static const char wl_mongodb_legacy_names[WL_MONGO_LEGACY_ROWS][16] __attribute__((aligned(8))) = {
+	[WL_OP_UPDATE - WL_OP_UPDATE] = "update",
+	[WL_OP_INSERT - WL_OP_UPDATE] = "insert",
+	[WL_OP_GET_MORE - WL_OP_UPDATE] = "getMore",
+	[WL_OP_DELETE - WL_OP_UPDATE] = "delete",
+	[WL_OP_KILL_CURSORS - WL_OP_UPDATE] = "killCursors",
+	[WL_OP_COMPRESSED - WL_OP_UPDATE] = "compressed",
+};
+
 static __always_inline void wl_mongodb_reset(struct wl_l7_dir *d)
 {
 	wl_l7_msg_reset(d);
@@ -202,24 +215,17 @@ static __always_inline long wl_mongodb_start(struct wl_l7_walk *w, struct wl_l7_
 		MG(d)->tail = 0;
 		d->state = MG_CSTR;
 		return 0;
-	case WL_OP_UPDATE:
-		wl_mongodb_name_set(d, "update");
+	default: {
+		/* a legacy operation (or a compressed message): named by its opcode */
+		__u32 row = op - WL_OP_UPDATE;
+
+		/* the mask stays in the code: the compiler may know the row's range and drop it,
+		 * and 6.1's verifier keeps no bound of the conditionals that made it */
+		asm volatile("%0 &= %1" : "+r"(row) : "i"(WL_MONGO_LEGACY_ROWS - 1));
+		wl_mongodb_name_clear(d);
+		__builtin_memcpy(MG(d)->name, wl_mongodb_legacy_names[row], 16);
 		break;
-	case WL_OP_INSERT:
-		wl_mongodb_name_set(d, "insert");
-		break;
-	case WL_OP_GET_MORE:
-		wl_mongodb_name_set(d, "getMore");
-		break;
-	case WL_OP_DELETE:
-		wl_mongodb_name_set(d, "delete");
-		break;
-	case WL_OP_KILL_CURSORS:
-		wl_mongodb_name_set(d, "killCursors");
-		break;
-	default:
-		wl_mongodb_name_set(d, "compressed");
-		break;
+	}
 	}
 	wl_mongodb_name_done(w, d);
 	wl_mongodb_rest(d);
@@ -557,36 +563,29 @@ static __always_inline long wl_mongodb_step(struct wl_l7_walk *w, int resp)
 WL_L7_STEP_CBS(wl_mongodb_req_step, wl_mongodb_resp_step, wl_mongodb_step)
 
 /*
- * Lost sync: a segment restarts the stream when it begins with a plausible MsgHeader: a sane
- * length, an opcode of this direction, and responseTo 0 (requests) or a pending requestID
- * (replies).
+ * Lost sync: does the segment begin with a plausible MsgHeader, a sane length, an opcode of this
+ * direction, and responseTo 0 (requests) or a pending requestID (replies)?
  */
-static __always_inline void wl_mongodb_resync(struct wl_l7_walk *w, struct wl_l7_dir *d)
+static __always_inline int wl_mongodb_plausible(struct wl_l7_walk *w)
 {
 	__u8 *b = w->s->buf;
 	int resp = w->s->job.dir;
 	__u32 len, to, op;
 
-	if (d->state != MG_RESYNC)
-		return;
-	if (wl_win_avail(w) >= WL_MONGO_HDR) {
-		len = wl_le32(&b[0]);
-		to = wl_le32(&b[8]);
-		op = wl_le32(&b[12]);
-		if (len >= WL_MONGO_HDR && len <= WL_MONGO_LEN_MAX &&
-		    wl_mongodb_op_known(op, resp) &&
-		    (resp ? !!wl_aux_get(w, WL_AUX_PENDING, to) : to == 0)) {
-			wl_mongodb_reset(d);
-			return;
-		}
-	}
-	w->cnt->l7_resync_skip++;
+	if (wl_win_avail(w) < WL_MONGO_HDR)
+		return 0;
+	len = wl_le32(&b[0]);
+	to = wl_le32(&b[8]);
+	op = wl_le32(&b[12]);
+	return len >= WL_MONGO_HDR && len <= WL_MONGO_LEN_MAX && wl_mongodb_op_known(op, resp) &&
+	       (resp ? !!wl_aux_get(w, WL_AUX_PENDING, to) : to == 0);
 }
 
 static __always_inline void wl_mongodb_parse(struct wl_l7_walk *w)
 {
 	w->s->parser_pushes = 1;
-	wl_mongodb_resync(w, w->d);
+	if (w->d->state == MG_RESYNC && wl_l7_resynced(w, wl_mongodb_plausible(w)))
+		wl_mongodb_reset(w->d);
 	wl_l7_steps(w, wl_mongodb_req_step, wl_mongodb_resp_step);
 }
 
