@@ -4,7 +4,8 @@
  * (requests/s, errors/s, bytes/s) and latency p50/p99 of the interval (from the deltas of the
  * log2 histograms), or the busiest flows; packets/s and the outcome and skip counters of the
  * interval. ncurses on a terminal (80x24 is enough); plain text (or --json) every interval when
- * stdout is not a terminal. The maps are read with the readers `commands` and `flows` use.
+ * stdout is not a terminal. The maps are read with the readers `commands` and `flows` use, and
+ * rows name their container as theirs do (looked up afresh every interval).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include "attach.h"
 #include "fmt.h"
 #include "commands.h"
+#include "container.h"
 #include "l7cfg.h"
 #include "progs.h"
 #include "verbs.h"
@@ -128,6 +130,7 @@ struct cmd_rate {
 	__u8 l7_proto;
 	double req, err, bytes, p50, p99; /* per second; p50/p99 in us, < 0: no response */
 	__u64 requests;			  /* since attach */
+	const struct wl_container *ct;	  /* the server's, NULL: none */
 };
 
 struct flow_rate {
@@ -142,6 +145,8 @@ struct frame {
 	size_t nflows;
 	struct wl_counters d; /* counter deltas over the interval */
 	double dt;
+	bool containers; /* a server of the frame is in a container: the commands' CONTAINER column
+			  */
 };
 
 static __u64 mono_ns(void)
@@ -209,12 +214,20 @@ static void frame_free(struct frame *f)
 	memset(f, 0, sizeof(*f));
 }
 
+static __u64 containers_read_ns; /* when frame_make last read them afresh */
+
 static int frame_make(struct frame *f, const struct snap *prev, const struct snap *cur)
 {
 	const __u64 *a = (const __u64 *)&cur->cnt, *b = (const __u64 *)&prev->cnt;
 	__u64 *d = (__u64 *)&f->d;
 
 	memset(f, 0, sizeof(*f));
+	/* containers come and go: read afresh (every process's namespace and cgroup), each frame
+	 * but not more than twice a second (--interval 0.1 on a host of many processes) */
+	if (cur->t_ns - containers_read_ns >= 500000000ULL) {
+		wl_container_forget(); /* the last frame's pointers with it: that frame is gone */
+		containers_read_ns = cur->t_ns;
+	}
 	f->dt = (cur->t_ns - prev->t_ns) / 1e9;
 	if (f->dt <= 0)
 		f->dt = 1e-9;
@@ -235,6 +248,8 @@ static int frame_make(struct frame *f, const struct snap *prev, const struct sna
 		if (!p)
 			p = &zero;
 		wl_cmd_labels(&c->key, &r->l);
+		r->ct = wl_cmd_server_container(&c->key);
+		f->containers |= r->ct != NULL;
 		r->l7_proto = c->key.l7_proto;
 		r->requests = c->st.requests;
 		r->req = delta(c->st.requests, p->st.requests) / f->dt;
@@ -404,13 +419,14 @@ static void render_header(struct out *o, const struct frame *f, const struct top
 
 static void render_commands(struct out *o, struct frame *f, const struct top_opts *opt, int rows)
 {
-	char b[5][16];
+	char b[5][16], label[200];
 	int shown = 0;
 
 	qsort(f->cmds, f->ncmds, sizeof(*f->cmds), cmp_cmd_rate);
-	/* 79 columns: the last one of an 80-column screen stays free */
-	out_line(o, "%-10s %-19s %-16s %6s %5s %6s %5s %5s", "PROTOCOL", "SERVER", "COMMAND",
-		 "REQ/s", "ERR/s", "B/s", "P50us", "P99us");
+	/* 79 columns: the last one of an 80-column screen stays free; CONTAINER, as in `commands`,
+	 * when a server of any protocol is in one (past them: a wider screen shows it) */
+	out_line(o, "%-10s %-19s %-16s %6s %5s %6s %5s %5s%s", "PROTOCOL", "SERVER", "COMMAND",
+		 "REQ/s", "ERR/s", "B/s", "P50us", "P99us", f->containers ? " CONTAINER" : "");
 	for (size_t i = 0; i < f->ncmds && (rows < 0 || shown < rows); i++) {
 		const struct cmd_rate *r = &f->cmds[i];
 		char srv[sizeof(r->l.netns) + sizeof(r->l.server)];
@@ -420,9 +436,11 @@ static void render_commands(struct out *o, struct frame *f, const struct top_opt
 		/* another namespace's server: NETNS:SERVER, as `commands` shows it */
 		snprintf(srv, sizeof(srv), "%s%s%s", r->l.netns, r->l.netns[0] ? ":" : "",
 			 r->l.server);
-		out_line(o, "%-10.10s %-19.19s %-16.16s %6s %5s %6s %5s %5s", r->l.protocol, srv,
-			 r->l.command, human(r->req, b[0]), human(r->err, b[1]),
-			 human(r->bytes, b[2]), lat(r->p50, b[3]), lat(r->p99, b[4]));
+		out_line(o, "%-10.10s %-19.19s %-16.16s %6s %5s %6s %5s %5s%s%s", r->l.protocol,
+			 srv, r->l.command, human(r->req, b[0]), human(r->err, b[1]),
+			 human(r->bytes, b[2]), lat(r->p50, b[3]), lat(r->p99, b[4]),
+			 f->containers ? " " : "",
+			 f->containers ? wl_container_label(r->ct, label, sizeof(label)) : "");
 		shown++;
 	}
 	if (!shown)
@@ -430,29 +448,41 @@ static void render_commands(struct out *o, struct frame *f, const struct top_opt
 			 opt->proto ? wl_l7_proto_name(opt->proto) : "");
 }
 
+/* The interface a flow was seen on (its name, its namespace's) and the container it belongs to. */
+static const struct wl_container *flow_where(const struct wl_iface_names *names,
+					     const struct wl_flow_key *k, char *ifname, char *netns)
+{
+	wl_iface_lookup_in(names, k->netns_id, k->ifindex, ifname, netns);
+	return wl_container_of_iface(k->ifindex, netns);
+}
+
 static void render_flows(struct out *o, struct frame *f, const struct wl_iface_names *names,
 			 int rows)
 {
-	int shown = 0;
+	size_t n = rows < 0 || (size_t)rows > f->nflows ? f->nflows : (size_t)rows;
+	char ifname[IF_NAMESIZE + 1], netns[64], label[200];
+	bool containers = false;
 
 	qsort(f->flows, f->nflows, sizeof(*f->flows), cmp_flow_rate);
-	out_line(o, "%-9s %-5s %-21s %-21s %7s %8s", "IFACE", "PROTO", "SRC", "DST", "PKTS/s",
-		 "BYTES/s");
-	for (size_t i = 0; i < f->nflows && (rows < 0 || shown < rows); i++) {
+	/* CONTAINER, as in `flows`, when an interface shown belongs to one */
+	for (size_t i = 0; i < n; i++)
+		containers |= flow_where(names, &f->flows[i].row->k, ifname, netns) != NULL;
+	out_line(o, "%-9s %-5s %-21s %-21s %7s %8s%s", "IFACE", "PROTO", "SRC", "DST", "PKTS/s",
+		 "BYTES/s", containers ? " CONTAINER" : "");
+	for (size_t i = 0; i < n; i++) {
 		const struct wl_flow_key *k = &f->flows[i].row->k;
-		char ifname[IF_NAMESIZE + 1], netns[64], src[64], dst[64], b[3][16],
-			iface[IF_NAMESIZE + 66];
+		const struct wl_container *ct = flow_where(names, k, ifname, netns);
+		char src[64], dst[64], b[3][16], iface[IF_NAMESIZE + 66];
 
-		wl_iface_lookup_in(names, k->netns_id, k->ifindex, ifname, netns);
 		snprintf(iface, sizeof(iface), "%s%s%s", netns, netns[0] ? ":" : "", ifname);
 		wl_endpoint_str(k->l3_proto, k->src_addr, k->src_port, src, sizeof(src), NULL, 0);
 		wl_endpoint_str(k->l3_proto, k->dst_addr, k->dst_port, dst, sizeof(dst), NULL, 0);
-		out_line(o, "%-9.9s %-5.5s %-21.21s %-21.21s %7s %8s", iface,
+		out_line(o, "%-9.9s %-5.5s %-21.21s %-21.21s %7s %8s%s%s", iface,
 			 wl_l4_name(k->l4_proto, b[2]), src, dst, human(f->flows[i].pkts, b[0]),
-			 human(f->flows[i].bytes, b[1]));
-		shown++;
+			 human(f->flows[i].bytes, b[1]), containers ? " " : "",
+			 containers ? wl_container_label(ct, label, sizeof(label)) : "");
 	}
-	if (!shown)
+	if (!n)
 		out_line(o, "  (no flow)");
 }
 
@@ -478,6 +508,7 @@ static void render_json(const struct frame *f, const struct top_opts *opt,
 		json_object_object_add(o, "server", json_object_new_string(r->l.server));
 		json_object_object_add(o, "netns",
 				       r->l.netns[0] ? json_object_new_string(r->l.netns) : NULL);
+		json_object_object_add(o, "container", wl_container_json(r->ct));
 		json_object_object_add(o, "command", json_object_new_string(r->l.command));
 		json_object_object_add(o, "requests_per_s", json_object_new_double(r->req));
 		json_object_object_add(o, "errors_per_s", json_object_new_double(r->err));
@@ -493,10 +524,11 @@ static void render_json(const struct frame *f, const struct top_opts *opt,
 		char ifname[IF_NAMESIZE + 1], netns[64], a[INET6_ADDRSTRLEN], pb[16];
 		int af = k->l3_proto == 0x86DD ? AF_INET6 : AF_INET;
 		json_object *o = json_object_new_object();
+		const struct wl_container *ct = flow_where(names, k, ifname, netns);
 
-		wl_iface_lookup_in(names, k->netns_id, k->ifindex, ifname, netns);
 		json_object_object_add(o, "iface", json_object_new_string(ifname));
 		json_object_object_add(o, "netns", netns[0] ? json_object_new_string(netns) : NULL);
+		json_object_object_add(o, "container", wl_container_json(ct));
 		json_object_object_add(o, "proto",
 				       json_object_new_string(wl_l4_name(k->l4_proto, pb)));
 		json_object_object_add(

@@ -9,6 +9,8 @@
 # an unnamed namespace (unshare) with a "pause" process and a redis-server in two
 # cri-containerd-ID.scope cgroups of one kubepods...pod<UID>.slice, named from containerd's CRI
 # annotations: the pod is named, from the host-side veth and from inside (--netns /proc/PID/...).
+# `top` names them as `commands` and `flows` do (CONTAINER column, "container" in --json), and a
+# running top reads them afresh: it names the container its server moved into.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
@@ -57,6 +59,22 @@ check_eq "flows: a namespace of a process outside any container: container null"
 check_eq "commands: container null" '[null]' "$(srv_commands)"
 check_eq "flows table: no CONTAINER column" 0 "$("$WL_BIN" flows | head -1 | grep -c CONTAINER)"
 check_eq "prometheus: no container label" none "$(prom_set "$SRV_IP")"
+top_cols() { # VIEW: the header's and the server rows' last column of one text frame, unique
+	"$WL_BIN" top --once --interval 0.2 --view "$1" | awk -v s="$SRV_IP:" '
+		/^(PROTOCOL|IFACE) / { h = $NF } index($0, s) { r[$NF] } END { printf "%s", h; for (x in r) printf " %s", x }'
+}
+top_json() { # the container objects of the server's commands and flows in one JSON frame, unique
+	"$WL_BIN" top --once --interval 0.2 --json | jq -c --arg s "$SRV_IP" \
+		'[(.commands[] | select(.server | startswith($s + ":"))), (.flows[] | select(.src == $s or .dst == $s)) | .container] | unique'
+}
+check_eq "top commands: no CONTAINER column" P99us "$(top_cols commands | cut -d' ' -f1)"
+check_eq "top flows: no CONTAINER column" BYTES/s "$(top_cols flows | cut -d' ' -f1)"
+check_eq "top --json: container null" '[null]' "$(top_json)"
+# a top running from now on (the state file comes later: it reads all afresh every interval)
+WIRELENS_HOST_ROOT=$ROOT "$WL_BIN" top --json --interval 0.2 >"$ROOT/top.json" 2>&1 &
+TOP_PID=$!
+on_exit "kill $TOP_PID"
+wait_for "$ROOT/top.json" '"commands":' 100 $TOP_PID || fail "top --json: no frame"
 
 # ---- the same process, moved into a cgroup named as Docker's
 mkdir -p "$CG2$CGROUP" || { fail "mkdir $CG2$CGROUP"; finish; exit 1; }
@@ -86,6 +104,17 @@ check_eq "prometheus (the same exporter): container label" "$CNAME" "$(prom_set 
 check_eq "commands table: CONTAINER column, the name" "CONTAINER $CNAME" \
 	"$("$WL_BIN" commands --protocol redis | awk -v s="$SRV_IP:" 'NR == 1 { h = $NF } index($0, s) { r[$NF] }
 		END { printf "%s", h; for (x in r) printf " %s", x }')"
+check_eq "top commands: CONTAINER column, the name" "CONTAINER $CNAME" "$(top_cols commands)"
+check_eq "top flows: CONTAINER column, the name" "CONTAINER $CNAME" "$(top_cols flows)"
+check_eq "top --json: the container of the commands and flows" "[$named]" "$(top_json)"
+if wait_for "$ROOT/top.json" "\"name\":\"$CNAME\"" 100 $TOP_PID; then
+	check_eq "top running since before: its first frame named none" '[null]' \
+		"$(head -1 "$ROOT/top.json" | jq -c --arg s "$SRV_IP" '[.commands[] | select(.server | startswith($s + ":")) | .container] | unique')"
+	pass "top running since before: a later frame names $CNAME"
+else
+	fail "top running since before: never named $CNAME: $(tail -c 300 "$ROOT/top.json")"
+fi
+kill $TOP_PID
 server=$(redis_commandstats)
 wl=$(redis_wl_commands)
 if [ -n "$server" ] && [ "$server" = "$wl" ]; then
