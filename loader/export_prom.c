@@ -51,49 +51,53 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 
 #define COUNTER_INDEX(field) (offsetof(struct wl_counters, field) / sizeof(__u64))
 
-/* Each family below ends where the next begins, the last at conns_closed: */
+/* The families of struct wl_counters after seen, in its order: each runs from its first counter
+ * to the next one's (the last to conns_closed); the label value is the counter's name as
+ * `status` prints it, without its first `strip` characters. */
+static const struct counter_family {
+	const char *name, *label, *help;
+	size_t first, strip;
+} counter_families[] = {
+	{"wirelens_packets_total", "outcome",
+	 "Packets by outcome: each packet seen lands in exactly one.", WL_OUT_ACCOUNTED, 0},
+	{"wirelens_packet_facts_total", "fact",
+	 "Facts about packets of any outcome (a packet may have several).", WL_OUT_END, 0},
+	{"wirelens_l7_engine_total", "event",
+	 "L7 engine events (packets, segments or messages, as `status` names them).",
+	 COUNTER_INDEX(l7_packets), 3 /* "l7_" */},
+	{"wirelens_filter_events_total", "event",
+	 "Filter facts: L7 denials, packets of blocked connections, resets sent.",
+	 COUNTER_INDEX(l7_denied), 0},
+	{"wirelens_table_events_total", "event",
+	 "Table churn: flows inserted into wl_flows, connections given L7 state in wl_conns, "
+	 "connection states removed at their RST.",
+	 COUNTER_INDEX(flows_new), 0},
+};
+#define COUNTER_FAMILIES (sizeof(counter_families) / sizeof(counter_families[0]))
 _Static_assert(sizeof(struct wl_counters) == (COUNTER_INDEX(conns_closed) + 1) * sizeof(__u64),
-	       "a counter after conns_closed: give it its Prometheus family in write_counters");
+	       "a counter after conns_closed: give it its Prometheus family in counter_families");
 
 static void write_counters(FILE *f, const struct wl_counters *c, const struct wl_sniff *sniff)
 {
 	const __u64 *v = (const __u64 *)c;
-	const size_t l7_first = COUNTER_INDEX(l7_packets), filter_first = COUNTER_INDEX(l7_denied),
-		     churn_first = COUNTER_INDEX(flows_new), end = sizeof(*c) / sizeof(__u64);
 
 	family(f, "wirelens_packets_seen_total", "counter",
 	       "Packets the programs saw (every hook; a TC GSO packet counts once).");
 	fprintf(f, "wirelens_packets_seen_total %llu\n", (unsigned long long)c->seen);
-	family(f, "wirelens_packets_total", "counter",
-	       "Packets by outcome: each packet seen lands in exactly one.");
-	for (size_t i = WL_OUT_ACCOUNTED; i < WL_OUT_END; i++)
-		fprintf(f, "wirelens_packets_total{outcome=\"%s\"} %llu\n", wl_counter_names[i],
-			(unsigned long long)v[i]);
-	family(f, "wirelens_packet_facts_total", "counter",
-	       "Facts about packets of any outcome (a packet may have several).");
-	for (size_t i = WL_OUT_END; i < l7_first; i++)
-		fprintf(f, "wirelens_packet_facts_total{fact=\"%s\"} %llu\n", wl_counter_names[i],
-			(unsigned long long)v[i]);
-	family(f, "wirelens_l7_engine_total", "counter",
-	       "L7 engine events (packets, segments or messages, as `status` names them).");
-	for (size_t i = l7_first; i < filter_first; i++)
-		fprintf(f, "wirelens_l7_engine_total{event=\"%s\"} %llu\n",
-			wl_counter_names[i] + 3 /* "l7_" */, (unsigned long long)v[i]);
-	/* status' l7_sniff_refused, kept in wl_sniff (absent: pins of a build without the bound) */
-	if (sniff)
-		fprintf(f, "wirelens_l7_engine_total{event=\"sniff_refused\"} %llu\n",
-			(unsigned long long)sniff->refused);
-	family(f, "wirelens_filter_events_total", "counter",
-	       "Filter facts: L7 denials, packets of blocked connections, resets sent.");
-	for (size_t i = filter_first; i < churn_first; i++)
-		fprintf(f, "wirelens_filter_events_total{event=\"%s\"} %llu\n", wl_counter_names[i],
-			(unsigned long long)v[i]);
-	family(f, "wirelens_table_events_total", "counter",
-	       "Table churn: flows inserted into wl_flows, connections given L7 state in wl_conns, "
-	       "connection states removed at their RST.");
-	for (size_t i = churn_first; i < end; i++)
-		fprintf(f, "wirelens_table_events_total{event=\"%s\"} %llu\n", wl_counter_names[i],
-			(unsigned long long)v[i]);
+	for (size_t j = 0; j < COUNTER_FAMILIES; j++) {
+		const struct counter_family *fam = &counter_families[j];
+		size_t end = j + 1 < COUNTER_FAMILIES ? fam[1].first : sizeof(*c) / sizeof(__u64);
+
+		family(f, fam->name, "counter", fam->help);
+		for (size_t i = fam->first; i < end; i++)
+			fprintf(f, "%s{%s=\"%s\"} %llu\n", fam->name, fam->label,
+				wl_counter_names[i] + fam->strip, (unsigned long long)v[i]);
+		/* status' l7_sniff_refused, kept in wl_sniff (absent: pins of a build without
+		 * the bound), is an L7 engine event */
+		if (sniff && fam->first == COUNTER_INDEX(l7_packets))
+			fprintf(f, "%s{%s=\"sniff_refused\"} %llu\n", fam->name, fam->label,
+				(unsigned long long)sniff->refused);
+	}
 }
 
 /* ---- per-command statistics ---- */
