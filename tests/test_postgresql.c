@@ -666,6 +666,15 @@ static void pgjs_describe(struct mb *m, const char *name, const char *q)
 	msg_empty(m, 'H');
 }
 
+/* the server's answer to it for a statement returning rows: ParseComplete, ParameterDescription,
+ * RowDescription */
+static void pgjs_described(struct mb *m)
+{
+	msg_empty(m, '1');
+	param_desc(m);
+	row_desc(m);
+}
+
 /* then Bind, Execute of the unnamed portal, Sync (postgres.js' prepared(q)) */
 static void pgjs_run(struct mb *m, const char *name)
 {
@@ -683,9 +692,7 @@ static void test_describe_first(void)
 		/* described, then run: one SELECT */
 		pgjs_describe(&rq, "p1", "select * from t where id = $1");
 		pg_send(h, &c, 0, &rq);
-		msg_empty(&rs, '1');
-		param_desc(&rs);
-		row_desc(&rs);
+		pgjs_described(&rs);
 		pg_send(h, &c, 1, &rs);
 		pgjs_run(&rq, "p1");
 		pg_send(h, &c, 0, &rq);
@@ -759,9 +766,7 @@ static void test_describe_first_pipelined(void)
 		pg_start(h, &c);
 		pgjs_describe(&rq, "p1", "select $1::int as x");
 		pg_send(h, &c, 0, &rq);
-		msg_empty(&rs, '1');
-		param_desc(&rs);
-		row_desc(&rs);
+		pgjs_described(&rs);
 		pg_send(h, &c, 1, &rs);
 		for (int i = 0; i < 40; i++)
 			pgjs_run(&rq, "p1");
@@ -827,9 +832,7 @@ static void test_aborted_transaction(void)
 		/* a statement prepared before (p1), run fine */
 		pgjs_describe(&rq, "p1", "select $1::int as x");
 		pg_send(h, &c, 0, &rq);
-		msg_empty(&rs, '1');
-		param_desc(&rs);
-		row_desc(&rs);
+		pgjs_described(&rs);
 		pg_send(h, &c, 1, &rs);
 		pgjs_run(&rq, "p1");
 		pg_send(h, &c, 0, &rq);
@@ -903,9 +906,7 @@ static void test_describe_first_split(void)
 	msg_empty(&req2, 'S');
 	pgjs_describe(&req2, "p1", "select $1::int");
 	ready(&resp2);
-	msg_empty(&resp2, '1');
-	param_desc(&resp2);
-	row_desc(&resp2);
+	pgjs_described(&resp2);
 	FOR_EACH_HOOK(h) {
 		size_t max = req1.n > resp1.n ? req1.n : resp1.n;
 
