@@ -68,6 +68,12 @@ struct log_opts {
 	double duration;
 };
 
+/* strtoul/strtoull skip blanks and take a sign ("-5" wraps to 2^64 - 5): counts are digits. */
+static bool digits_only(const char *s)
+{
+	return *s && s[strspn(s, "0123456789")] == 0;
+}
+
 static int log_option(int key, const char *value, void *ctx)
 {
 	struct log_opts *o = ctx;
@@ -99,7 +105,7 @@ static int log_option(int key, const char *value, void *ctx)
 	case LOG_SAMPLE: {
 		unsigned long v = strtoul(value, &end, 10);
 
-		if (end == value || *end || v < 1 || v > 1000000 || value[0] == '-')
+		if (!digits_only(value) || *end || v < 1 || v > 1000000)
 			return wl_params_bad_value(&wl_log_params, key, value,
 						   "a number from 1 to 1000000");
 		o->sample = v;
@@ -108,7 +114,7 @@ static int log_option(int key, const char *value, void *ctx)
 	case LOG_COUNT: {
 		unsigned long long v = strtoull(value, &end, 10);
 
-		if (end == value || *end || !v || value[0] == '-')
+		if (!digits_only(value) || *end || !v)
 			return wl_params_bad_value(&wl_log_params, key, value, "a count above 0");
 		o->max_events = v;
 		break;
