@@ -834,6 +834,74 @@ struct {
 	__type(value, struct wl_l7_rule_val);
 } wl_l7_rules SEC(".maps");
 
+/* The filter's classifier tables (parse/filter.h has the design), both sets. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct wl_filter_gen);
+} wl_filter_gen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * 1024);
+	__type(key, __u32);
+	__type(value, __u32);
+} wl_fc_meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} wl_fc_vlan SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * 2 * 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} wl_fc_port SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * 1024);
+	__type(key, struct wl_fc_iface_key);
+	__type(value, __u32);
+} wl_fc_iface SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4 * WL_RULES_MAX + 8);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct wl_fc_addr_key);
+	__type(value, __u32);
+} wl_fc_addr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * 4);
+	__type(key, __u32);
+	__type(value, struct wl_fc_lens);
+} wl_fc_addr_lens SEC(".maps");
+
+/* Class bitmaps of both sets, allocated as used (2 KiB each). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WL_FC_BITMAPS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct wl_fbm);
+} wl_fc_bitmaps SEC(".maps");
+
+/* Connections blocked by L7 rules (parse/l7_block.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, WL_BLOCKED_MAX);
+	__type(key, struct wl_blocked_key);
+	__type(value, struct wl_blocked);
+} wl_blocked SEC(".maps");
+
 #endif /* __bpf__ */
 
 #endif /* WIRELENS_MAPS_H */

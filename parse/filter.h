@@ -43,64 +43,7 @@
 #define WL_VERDICT_FILTER_DROP 2 /* TC_ACT_SHOT */
 #endif
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, struct wl_filter_gen);
-} wl_filter_gen SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * 1024);
-	__type(key, __u32);
-	__type(value, __u32);
-} wl_fc_meta SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * 4096);
-	__type(key, __u32);
-	__type(value, __u32);
-} wl_fc_vlan SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * 2 * 65536);
-	__type(key, __u32);
-	__type(value, __u32);
-} wl_fc_port SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 2 * 1024);
-	__type(key, struct wl_fc_iface_key);
-	__type(value, __u32);
-} wl_fc_iface SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4 * WL_RULES_MAX + 8);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct wl_fc_addr_key);
-	__type(value, __u32);
-} wl_fc_addr SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * 4);
-	__type(key, __u32);
-	__type(value, struct wl_fc_lens);
-} wl_fc_addr_lens SEC(".maps");
-
-/* Class bitmaps of both sets, allocated as used (2 KiB each). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, WL_FC_BITMAPS_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32);
-	__type(value, struct wl_fbm);
-} wl_fc_bitmaps SEC(".maps");
+/* The maps: maps/wirelens.h (wl_filter_cfg, wl_rules, wl_rule_stats, wl_filter_gen, wl_fc_*). */
 
 /* Direction of the packet for the rules: XDP is ingress; the TC program runs on both TC hooks
  * and is on ingress when the skb came in on the interface it is on (skb_iif is set before tc

@@ -23,12 +23,7 @@
 #include "meta.h"
 #include "l4.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, WL_BLOCKED_MAX);
-	__type(key, struct wl_blocked_key);
-	__type(value, struct wl_blocked);
-} wl_blocked SEC(".maps");
+/* wl_blocked (the blocked connections) is defined with the other maps in maps/wirelens.h. */
 
 #ifndef TC_ACT_SHOT
 #define TC_ACT_SHOT	2
