@@ -31,6 +31,6 @@ int bl_xdp(struct xdp_md *ctx)
 	return wl_process(ctx);
 }
 
-WL_L7_PROG(redis, wl_redis_parse)
+WL_L7_PROG(redis, wl_redis_parse, 0)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -26,7 +26,7 @@ static const struct {
 	const char *const *names;
 	size_t n_names;
 } protos[] = {
-#define WL_L7_CFG_ENTRY(name, ENUM, id, ...)                                                       \
+#define WL_L7_CFG_ENTRY(name, ENUM, id, flags, ...)                                                \
 	{WL_L7_##ENUM, #name, {__VA_ARGS__}, NAMES(name##_commands)},
 	WL_L7_PROTOCOLS(WL_L7_CFG_ENTRY)
 #undef WL_L7_CFG_ENTRY

@@ -163,20 +163,27 @@ _Static_assert(__builtin_offsetof(struct wl_counters, ipv4) == WL_OUT_END * 8, "
 /*
  * The protocol registry: one line per protocol, in sniffing order; everything else (the enum,
  * the BPF programs wl_l7_<name>, the sniff chain, the loader's tables, the test suites) is
- * derived from it. X(name, ENUM, id, default server ports...). A parser is parse/proto_<name>.h
- * with wl_<name>_parse and wl_<name>_sniff; its command names are loader/names/<name>.h
- * (<name>_commands[]); its tests are tests/test_<name>.c (register_<name>_tests).
+ * derived from it. X(name, ENUM, id, flags, default server ports...). A parser is
+ * parse/proto_<name>.h with wl_<name>_parse and wl_<name>_sniff; its command names are
+ * loader/names/<name>.h (<name>_commands[]); its tests are tests/test_<name>.c
+ * (register_<name>_tests). flags: what the engine does for the parser (WL_L7_F_*).
  * The ids are ABI (stats keys, ports map values): never renumber, only append.
  */
+/* the parser puts its own requests in the FIFO (wl_fifo_push: not every request is answered,
+ * or entries carry more than the command) or matches replies by id (wl_pending_put/take): the
+ * engine pushes none for it */
+#define WL_L7_F_PUSHES 0x1
+/* the parser also runs on a bare FIN (off == end): a message may end at the close */
+#define WL_L7_F_AT_FIN 0x2
 #define WL_L7_PROTOCOLS(X)                                                                         \
-	X(redis, REDIS, 1, 6379)                                                                   \
-	X(memcached, MEMCACHED, 2, 11211)                                                          \
-	X(http, HTTP, 3, 80, 8080)                                                                 \
-	X(dns, DNS, 4, 53)                                                                         \
-	X(mysql, MYSQL, 5, 3306)                                                                   \
-	X(postgresql, POSTGRES, 6, 5432)                                                           \
-	X(mongodb, MONGODB, 7, 27017)                                                              \
-	X(kafka, KAFKA, 8, 9092)
+	X(redis, REDIS, 1, 0, 6379)                                                                \
+	X(memcached, MEMCACHED, 2, WL_L7_F_PUSHES, 11211)                                          \
+	X(http, HTTP, 3, WL_L7_F_AT_FIN, 80, 8080)                                                 \
+	X(dns, DNS, 4, WL_L7_F_PUSHES, 53)                                                         \
+	X(mysql, MYSQL, 5, WL_L7_F_PUSHES, 3306)                                                   \
+	X(postgresql, POSTGRES, 6, WL_L7_F_PUSHES, 5432)                                           \
+	X(mongodb, MONGODB, 7, WL_L7_F_PUSHES, 27017)                                              \
+	X(kafka, KAFKA, 8, WL_L7_F_PUSHES, 9092)
 
 #define WL_L7_ENUM_ENTRY(name, ENUM, id, ...) WL_L7_##ENUM = id,
 enum wl_l7_proto {
@@ -187,6 +194,9 @@ enum wl_l7_proto {
 _Static_assert(WL_L7_PROTO_MAX == 1 WL_L7_PROTOCOLS(WL_L7_COUNT_ENTRY),
 	       "protocol ids are 1..N without holes");
 _Static_assert(WL_L7_PROTO_MAX <= 32, "protocol masks are 32 bits");
+/* The protocols whose parser also runs on a bare FIN, as a mask of 1 << id. */
+#define WL_L7_AT_FIN_BIT(name, ENUM, id, flags, ...) | ((flags)&WL_L7_F_AT_FIN ? 1u << (id) : 0u)
+#define WL_L7_FIN_PROTOS			     (0u WL_L7_PROTOCOLS(WL_L7_AT_FIN_BIT))
 
 #define WL_PORT_LEARNED 0x80 /* wl_ports value bit: learned by sniffing, not configured */
 

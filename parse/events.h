@@ -68,6 +68,22 @@ static __always_inline struct wl_log_stats *wl_log_admit(__u32 flag, __u32 l7_pr
 	return st;
 }
 
+/* A record's packet or connection: its protocols, interface and ends (a pair's: client first). */
+static __always_inline void wl_event_ends(struct wl_event *e, __u16 l3_proto, __u8 l4_proto,
+					  __u32 ifindex, __u8 netns_id, __u16 src_port,
+					  __u16 dst_port, const __u8 *src_addr,
+					  const __u8 *dst_addr)
+{
+	e->l3_proto = l3_proto;
+	e->l4_proto = l4_proto;
+	e->ifindex = ifindex;
+	e->netns_id = netns_id;
+	e->src_port = src_port;
+	e->dst_port = dst_port;
+	__builtin_memcpy(e->src_addr, src_addr, 16);
+	__builtin_memcpy(e->dst_addr, dst_addr, 16);
+}
+
 /* The engine's response run (s->resp) as a pair record. Global: verified once per program. */
 __noinline int wl_log_pair_g(struct wl_l7_state *s)
 {
@@ -91,15 +107,10 @@ __noinline int wl_log_pair_g(struct wl_l7_state *s)
 	e->kind = WL_EV_PAIR;
 	e->hook = WL_EV_HOOK;
 	e->l7_proto = s->job.l7_proto;
-	e->l4_proto = s->job.ckey.l4_proto;
-	e->l3_proto = s->job.ckey.l3_proto;
 	e->cmd_id = r->id;
-	e->ifindex = s->job.ckey.ifindex;
-	e->netns_id = s->job.ckey.netns_id;
-	e->src_port = s->job.ckey.client_port;
-	e->dst_port = s->job.ckey.server_port;
-	__builtin_memcpy(e->src_addr, s->job.ckey.client_addr, 16);
-	__builtin_memcpy(e->dst_addr, s->job.ckey.server_addr, 16);
+	wl_event_ends(e, s->job.ckey.l3_proto, s->job.ckey.l4_proto, s->job.ckey.ifindex,
+		      s->job.ckey.netns_id, s->job.ckey.client_port, s->job.ckey.server_port,
+		      s->job.ckey.client_addr, s->job.ckey.server_addr);
 	e->count = r->count;
 	e->errors = r->errors;
 	e->misses = r->misses;
@@ -134,15 +145,9 @@ __noinline int wl_log_packet_g(const struct wl_meta *m, __u32 len, __u32 outcome
 	e->kind = WL_EV_PACKET;
 	e->hook = WL_EV_HOOK;
 	e->l7_proto = 0;
-	e->l4_proto = m->key.l4_proto;
-	e->l3_proto = m->key.l3_proto;
 	e->cmd_id = 0;
-	e->ifindex = m->key.ifindex;
-	e->netns_id = m->key.netns_id;
-	e->src_port = m->key.src_port;
-	e->dst_port = m->key.dst_port;
-	__builtin_memcpy(e->src_addr, m->key.src_addr, 16);
-	__builtin_memcpy(e->dst_addr, m->key.dst_addr, 16);
+	wl_event_ends(e, m->key.l3_proto, m->key.l4_proto, m->key.ifindex, m->key.netns_id,
+		      m->key.src_port, m->key.dst_port, m->key.src_addr, m->key.dst_addr);
 	e->count = 1;
 	e->errors = 0;
 	e->misses = 0;

@@ -12,8 +12,8 @@
  *    No maps, no state: it runs in the main program (l7_dispatch.h); the first protocol of the
  *    registry that says yes learns the port.
  *  - wl_<name>_parse(w): runs in the protocol's own program (l7_conn.h), once per packet with
- *    new payload bytes [s->off, s->end) (retransmitted bytes trimmed off; a protocol of
- *    WL_L7_FIN_PROTOS also on a bare FIN, with off == end). w->d is the packet's direction
+ *    new payload bytes [s->off, s->end) (retransmitted bytes trimmed off; a protocol with
+ *    the flag WL_L7_F_AT_FIN also on a bare FIN, with off == end). w->d is the packet's direction
  *    (s->job.dir: 0 client->server requests, 1 replies). It walks every message of the bytes in
  *    bounded steps (bpf_loop), counts complete ones with wl_emit_request / wl_emit_response
  *    and leaves the direction resumable after any byte: the next segment goes on from there.
@@ -33,7 +33,7 @@
  *  - The FIFO: the engine pushes each run of requests when it is flushed, and the response side
  *    pops them (wl_fifo_pop) in order. A parser that pushes its own entries (wl_fifo_push: not
  *    every request is answered, or entries carry more than the command) or matches replies by
- *    id (wl_pending_put/take) sets s->parser_pushes in its _parse.
+ *    id (wl_pending_put/take) has the flag WL_L7_F_PUSHES in the registry.
  *  - Gaps: at the end of its walk a parser calls wl_l7_gap_mark to say the direction is
  *    skipping an opaque body by length (bytes lost inside it are then absorbed) and may call
  *    wl_l7_gap_mark_open to say it can resume its open message after lost bytes (it then finds
@@ -55,9 +55,6 @@
 #define WL_L7_GAPPED                                                                               \
 	0xfe /* wl_l7_dir.state: bytes of the open message were lost (only                         \
 	      * for a parser that marked it resumable: wl_l7_gap_mark_open) */
-/* Protocols whose parser also runs on a bare FIN (empty payload): a message may end at the
- * close (an HTTP response without a length). */
-#define WL_L7_FIN_PROTOS (1u << WL_L7_HTTP)
 
 /* wl_l7_dir.flags */
 #define WL_DIR_SEQ_VALID 0x01 /* the engine: next_seq is known */
@@ -130,8 +127,8 @@ struct wl_l7_state {
 	__u16 last_id;
 	__u16 last_flags;
 	__u8 done;	    /* the step completed a message */
-	__u8 parser_pushes; /* the parser pushes its own FIFO entries (or matches by id): the
-			     * engine pushes none for the request runs */
+	__u8 parser_pushes; /* the registry's WL_L7_F_PUSHES: the engine pushes none for the
+			     * request runs */
 	__u8 pad[6];
 	/* the running protocol's own working memory (see the contract above) */
 	__u8 priv[WL_L7_SCRATCH_PRIV] __attribute__((aligned(8)));
@@ -768,6 +765,16 @@ static __always_inline void wl_l7_steps(struct wl_l7_walk *w, long (*req_cb)(__u
 	else
 		bpf_loop(WL_L7_STEPS_MAX, req_cb, w, 0);
 }
+
+/* wl_<name>_parse of a parser made of steps (req_cb, resp_cb): out of sync, it goes on at a
+ * segment wl_<name>_plausible(w) accepts, after wl_<name>_reset(d); then the steps. */
+#define WL_L7_STEPPED_PARSE(name, req_cb, resp_cb)                                                 \
+	static __always_inline void wl_##name##_parse(struct wl_l7_walk *w)                        \
+	{                                                                                          \
+		if (w->d->state == WL_L7_RESYNC && wl_l7_resynced(w, wl_##name##_plausible(w)))    \
+			wl_##name##_reset(w->d);                                                   \
+		wl_l7_steps(w, req_cb, resp_cb);                                                   \
+	}
 
 /* The two bpf_loop callbacks of a parser whose step takes the walk and its direction. */
 #define WL_L7_STEP_CBS(req_cb, resp_cb, step)                                                      \

@@ -211,7 +211,8 @@ static __always_inline int wl_l7_seq_track(struct wl_l7_job *job, struct wl_conn
 /* The walk over [start, start + len) of the packet: the window empty, no runs of events yet. */
 static __always_inline void wl_l7_walk_init(struct wl_l7_walk *w, wl_ctx_t *ctx,
 					    struct wl_conn *conn, int dir, struct wl_l7_state *s,
-					    struct wl_counters *cnt, __u32 start, __u32 len)
+					    struct wl_counters *cnt, __u32 start, __u32 len,
+					    int pushes)
 {
 	w->ctx = ctx;
 	w->conn = conn;
@@ -228,12 +229,13 @@ static __always_inline void wl_l7_walk_init(struct wl_l7_walk *w, wl_ctx_t *ctx,
 	s->resp.id = WL_CMD_NONE;
 	s->resp.count = 0;
 	s->last_id = WL_CMD_NONE;
-	s->parser_pushes = 0;
+	s->parser_pushes = pushes;
 }
 
-/* Sets up the walk over this packet's new payload bytes. Returns 1 when there is something to
- * parse. The job was left in the per-CPU scratch by the L2-L4 path before the tail call. */
-static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp)
+/* Sets up the walk over this packet's new payload bytes for a parser with the registry's flags.
+ * Returns 1 when there is something to parse. The job was left in the per-CPU scratch by the
+ * L2-L4 path before the tail call. */
+static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp, __u32 flags)
 {
 	struct wl_l7_walk w = {};
 	struct wl_counters *cnt;
@@ -275,7 +277,7 @@ static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp)
 	}
 	if (len)
 		cnt->l7_packets++;
-	wl_l7_walk_init(&w, ctx, conn, dir, s, cnt, start, len);
+	wl_l7_walk_init(&w, ctx, conn, dir, s, cnt, start, len, !!(flags & WL_L7_F_PUSHES));
 	*wp = w;
 	return 1;
 }
@@ -309,18 +311,19 @@ static __always_inline void wl_l7_finish(struct wl_l7_walk *w)
 }
 
 /*
- * One protocol program per hook and registry line: wl_l7_<name> runs wl_<name>_parse; the loader
- * puts it at index WL_L7_<ENUM> of the hook's program array (found by name).
+ * One protocol program per hook and registry line: wl_l7_<name> runs wl_<name>_parse with the
+ * line's flags; the loader puts it at index WL_L7_<ENUM> of the hook's program array (found by
+ * name).
  */
-#define WL_L7_PROG_ENTRY(name, ENUM, id, ...) WL_L7_PROG(name, wl_##name##_parse)
-#define WL_L7_PROG(name, parse_fn)                                                                 \
+#define WL_L7_PROG_ENTRY(name, ENUM, id, flags, ...) WL_L7_PROG(name, wl_##name##_parse, flags)
+#define WL_L7_PROG(name, parse_fn, flags)                                                          \
 	SEC(WL_PROG_SEC)                                                                           \
 	int wl_l7_##name(wl_ctx_t *ctx)                                                            \
 	{                                                                                          \
 		struct wl_l7_walk w;                                                               \
                                                                                                    \
 		wl_l7_rules_prep(ctx);                                                             \
-		if (wl_l7_begin(ctx, &w)) {                                                        \
+		if (wl_l7_begin(ctx, &w, flags)) {                                                 \
 			parse_fn(&w);                                                              \
 			wl_l7_finish(&w);                                                          \
 		}                                                                                  \

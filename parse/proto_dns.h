@@ -331,7 +331,6 @@ static __always_inline void wl_dns_parse(struct wl_l7_walk *w)
 	__u32 have = w->s->end - w->s->off;
 	int frag = 0;
 
-	w->s->parser_pushes = 1;
 	if (!w->s->job.is_tcp) {
 		/* one message per datagram: its length is the datagram's (of which a first IP
 		 * fragment holds the start: header and question, what DNS needs) */

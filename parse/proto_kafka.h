@@ -268,13 +268,7 @@ static __always_inline int wl_kafka_plausible(struct wl_l7_walk *w)
 	return !b[4] && b[5] < WL_KAFKA_API_MAX && !b[6] && b[7] <= WL_KAFKA_VER_MAX;
 }
 
-static __always_inline void wl_kafka_parse(struct wl_l7_walk *w)
-{
-	w->s->parser_pushes = 1;
-	if (w->d->state == KF_RESYNC && wl_l7_resynced(w, wl_kafka_plausible(w)))
-		wl_kafka_reset(w->d);
-	wl_l7_steps(w, wl_kafka_req_step, wl_kafka_resp_step);
-}
+WL_L7_STEPPED_PARSE(kafka, wl_kafka_req_step, wl_kafka_resp_step)
 
 /* Does a client's first payload look like Kafka? A whole request in the segment: length equal to
  * the rest of the payload, a known api_key, a small version, a client_id that fits. */

@@ -920,8 +920,6 @@ static __always_inline void wl_memcached_resync(struct wl_l7_walk *w, struct wl_
 
 static __always_inline void wl_memcached_parse(struct wl_l7_walk *w)
 {
-	/* requests are pushed to the FIFO here (noreply ones are not), not by the engine */
-	w->s->parser_pushes = 1;
 	wl_memcached_gap_resume(w->d, MC(w->d));
 	wl_memcached_resync(w, w->d);
 	if (w->s->job.dir) {

@@ -581,13 +581,7 @@ static __always_inline int wl_mongodb_plausible(struct wl_l7_walk *w)
 	       (resp ? !!wl_aux_get(w, WL_AUX_PENDING, to) : to == 0);
 }
 
-static __always_inline void wl_mongodb_parse(struct wl_l7_walk *w)
-{
-	w->s->parser_pushes = 1;
-	if (w->d->state == MG_RESYNC && wl_l7_resynced(w, wl_mongodb_plausible(w)))
-		wl_mongodb_reset(w->d);
-	wl_l7_steps(w, wl_mongodb_req_step, wl_mongodb_resp_step);
-}
+WL_L7_STEPPED_PARSE(mongodb, wl_mongodb_req_step, wl_mongodb_resp_step)
 
 /* Does a client's first payload look like MongoDB? A whole OP_MSG or OP_QUERY request in the
  * segment: a sane length within the payload, responseTo 0, the opcode. */

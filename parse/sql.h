@@ -362,7 +362,7 @@ static __always_inline void wl_sql_emit_req(struct wl_l7_walk *w, __u16 id, __u3
 }
 
 /* The start of a parser's walk over one packet: the packet's direction (-1 without the maps),
- * w->d its state. These parsers push their requests themselves (with their kind). */
+ * w->d its state. */
 static __always_inline int wl_sql_packet(struct wl_l7_walk *w, wl_ctx_t *ctx, struct wl_conn *conn)
 {
 	__u32 dir;
@@ -371,7 +371,6 @@ static __always_inline int wl_sql_packet(struct wl_l7_walk *w, wl_ctx_t *ctx, st
 		return -1;
 	dir = w->s->job.dir & 1;
 	w->d = &conn->dir[dir];
-	w->s->parser_pushes = 1;
 	return dir;
 }
 

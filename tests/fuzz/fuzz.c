@@ -54,7 +54,7 @@ static uint32_t rn(uint32_t n)
 static uint16_t proto_port(int proto)
 {
 	uint16_t p = 0;
-#define FIRST_PORT(name, ENUM, id, first, ...)                                                     \
+#define FIRST_PORT(name, ENUM, id, flags, first, ...)                                              \
 	if (proto == id)                                                                           \
 		p = first;
 	WL_L7_PROTOCOLS(FIRST_PORT)

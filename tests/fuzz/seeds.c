@@ -20,7 +20,7 @@ static int default_port(int proto, uint16_t port)
 	int v = 0;
 
 	/* the registry's default ports */
-#define PORT_OF(name, ENUM, id, ...)                                                               \
+#define PORT_OF(name, ENUM, id, flags, ...)                                                        \
 	if (proto == id) {                                                                         \
 		uint16_t ps[] = {__VA_ARGS__};                                                     \
 		for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++)                            \
