@@ -81,7 +81,6 @@ struct wl_filter_walk {
 	__u16 k;
 };
 
-/* Next block of the summary: ANDs its word over the fields. Returns 1 when none is left. */
 /* Next block of the current summary word: ANDs its word over the fields. 1 when none is left. */
 static __always_inline int wl_filter_next_block(struct wl_filter_walk *w)
 {
@@ -287,7 +286,10 @@ __noinline int wl_filter_walk_g(struct wl_filter_q *q, __u32 packets, __u64 byte
 			continue;
 		w.cur = w.sum[k];
 		w.k = k;
-		w.word = 0;
+		/* The first block here, not in the callback: 6.1 verifies a callback once, from the
+		 * state at the call, and drops the branches that state decides; with w.word a known
+		 * 0 it kept only the block step, and no rule ever matched on 6.1. */
+		wl_filter_next_block(&w);
 		bpf_loop(64 + 64 * 64 + 1, wl_filter_step, &w, 0);
 		if (w.action)
 			break;
