@@ -387,10 +387,13 @@ void capture_run(const struct capture_spec *spec)
 				spec->exceptions[i].file, spec->exceptions[i].metric,
 				spec->exceptions[i].key);
 	}
+	/* The figures are those of kernels whose TC test_run takes frames up to about a page
+	 * (6.1 to 6.18): 7.2 takes larger ones, so files skipped on TC elsewhere run there and add
+	 * rows (redis: 39 rows here, 47 on 7.2). Fewer is always a failure. */
 	if (spec->figures.compared > 0)
-		CU_ASSERT_EQUAL(t.compared, spec->figures.compared);
+		CU_ASSERT(t.compared >= spec->figures.compared);
 	if (spec->figures.excepted > 0)
-		CU_ASSERT_EQUAL(t.excepted, spec->figures.excepted);
+		CU_ASSERT(t.excepted >= spec->figures.excepted);
 	fprintf(stderr,
 		"\n  %s captures: %d file runs (XDP + TC), %d oracle rows compared, %d exceptions "
 		"applied ",

@@ -32,7 +32,7 @@ CU_pSuite wl_add_suite(const char *name)
 
 int main(int argc, char **argv)
 {
-	unsigned int failures;
+	unsigned int failures = 0;
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
@@ -65,11 +65,14 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			CU_basic_run_suite(s);
+			/* each run starts a new summary: a failure of an earlier suite is added now
+			 * (the kernel matrix runs several suites per call) */
+			failures += CU_get_number_of_failures() + CU_get_number_of_suites_failed();
 		}
 	} else {
 		CU_basic_run_tests();
+		failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
 	}
-	failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
 	harness_fini();
 	CU_cleanup_registry();
 	return failures > 100 ? 100 : (int)failures;
