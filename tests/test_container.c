@@ -63,7 +63,7 @@ static const char *const nobody[] = {
 	"/lxc.payload.",
 };
 
-static void cgroup_paths_named(void)
+WL_TEST(container, cgroup_paths_named)
 {
 	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
 		struct wl_container c;
@@ -83,7 +83,7 @@ static void cgroup_paths_named(void)
 	}
 }
 
-static void cgroup_paths_of_nobody(void)
+WL_TEST(container, cgroup_paths_of_nobody)
 {
 	for (size_t i = 0; i < sizeof(nobody) / sizeof(nobody[0]); i++) {
 		struct wl_container c;
@@ -97,7 +97,7 @@ static void cgroup_paths_of_nobody(void)
 }
 
 /* The table's label: the name, else runtime:12 digits of the id, else the pod. */
-static void labels(void)
+WL_TEST(container, labels)
 {
 	struct wl_container c;
 	char buf[200];
@@ -109,13 +109,4 @@ static void labels(void)
 	CU_ASSERT_STRING_EQUAL(wl_container_label(&c, buf, sizeof(buf)), "web");
 	wl_container_parse_cgroup("/kubepods/burstable/pod" UID, &c);
 	CU_ASSERT_STRING_EQUAL(wl_container_label(&c, buf, sizeof(buf)), "pod:" UID);
-}
-
-void register_container_tests(void)
-{
-	CU_pSuite s = CU_add_suite("container", NULL, NULL);
-
-	CU_add_test(s, "cgroup_paths_named", cgroup_paths_named);
-	CU_add_test(s, "cgroup_paths_of_nobody", cgroup_paths_of_nobody);
-	CU_add_test(s, "labels", labels);
 }

@@ -94,7 +94,7 @@ static void exchange(enum wl_hook h, struct conv *c, uint16_t id, const char *na
 	conv_seg(h, c, 1, m, n, 0);
 }
 
-static void test_udp_types_and_rcodes(void)
+WL_TEST(dns, udp_types_and_rcodes)
 {
 	FOR_EACH_HOOK(h) {
 		struct wl_cmd_stats st;
@@ -140,7 +140,7 @@ static void test_udp_types_and_rcodes(void)
 }
 
 /* Answers come by id, in any order; the same id on two client ports are two queries. */
-static void test_udp_matching(void)
+WL_TEST(dns, udp_matching)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv a, b;
@@ -204,7 +204,7 @@ static void send_fragmented(enum wl_hook h, const struct conv *c, int from_serve
  * the first fragment holds the header and question, enough to match and classify it; it counts
  * with the datagram's length. IPv4 and IPv6; a first fragment of another UDP protocol is not
  * handed to a parser. */
-static void test_udp_fragmented_response(void)
+WL_TEST(dns, udp_fragmented_response)
 {
 	FOR_EACH_HOOK(h) {
 		for (int fam = 4; fam <= 6; fam += 2) {
@@ -247,7 +247,7 @@ static void test_udp_fragmented_response(void)
 
 /* TCP: several messages per segment, and a stream cut at every offset (length prefixes
  * included). */
-static void test_tcp_every_offset(void)
+WL_TEST(dns, tcp_every_offset)
 {
 	uint8_t qs[1024], rs[2048];
 	size_t ql = 0, rl = 0;
@@ -293,7 +293,7 @@ static void test_tcp_every_offset(void)
 	}
 }
 
-static void test_tcp_large_and_many(void)
+WL_TEST(dns, tcp_large_and_many)
 {
 	static uint8_t big[40000], many[64 * 64];
 	size_t bl, ml = 0;
@@ -324,7 +324,7 @@ static void test_tcp_large_and_many(void)
 }
 
 /* TCP joined mid-stream and after a gap: the next message start is found again. */
-static void test_tcp_resync(void)
+WL_TEST(dns, tcp_resync)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -352,7 +352,7 @@ static void test_tcp_resync(void)
 	}
 }
 
-static void test_malformed(void)
+WL_TEST(dns, malformed)
 {
 	FOR_EACH_HOOK(h) {
 		for (int k = 0; k < 8; k++) {
@@ -417,7 +417,7 @@ static void test_malformed(void)
 	}
 }
 
-static void test_sniffed_tcp_port_and_ipv6(void)
+WL_TEST(dns, sniffed_tcp_port_and_ipv6)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -461,20 +461,6 @@ static void capture_check_dns(const struct capture_file *f)
 	capture_expect(f, "query_qtype rows (tshark) against query_transport rows",
 		       capture_oracle(f, "query_qtype", NULL),
 		       capture_oracle(f, "query_transport", NULL));
-}
-
-void register_dns_tests(void)
-{
-	CU_pSuite s = wl_add_suite("dns");
-
-	CU_add_test(s, "udp_types_and_rcodes", test_udp_types_and_rcodes);
-	CU_add_test(s, "udp_matching", test_udp_matching);
-	CU_add_test(s, "tcp_every_offset", test_tcp_every_offset);
-	CU_add_test(s, "tcp_large_and_many", test_tcp_large_and_many);
-	CU_add_test(s, "tcp_resync", test_tcp_resync);
-	CU_add_test(s, "malformed", test_malformed);
-	CU_add_test(s, "sniffed_tcp_port_and_ipv6", test_sniffed_tcp_port_and_ipv6);
-	CU_add_test(s, "udp_fragmented_response", test_udp_fragmented_response);
 }
 
 /*

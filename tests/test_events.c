@@ -163,7 +163,7 @@ static void expect_pair(enum wl_hook h, const struct wl_event *e, const char *cm
 }
 
 /* A reader: one record per run of pairs, exactly what the conversation completed. */
-static void test_pairs(void)
+WL_TEST(events, pairs)
 {
 	FOR_EACH_HOOK(h) {
 		struct wl_log_stats st;
@@ -188,7 +188,7 @@ static void test_pairs(void)
 }
 
 /* No reader, a lapsed lease, another protocol asked for, packets only: nothing written. */
-static void test_off(void)
+WL_TEST(events, off)
 {
 	const struct {
 		__u64 until;
@@ -225,7 +225,7 @@ static void test_off(void)
 }
 
 /* 1 in N: what is not written is counted as sampled, and the sum is exact. */
-static void test_sampled(void)
+WL_TEST(events, sampled)
 {
 	FOR_EACH_HOOK(h) {
 		struct wl_log_stats st;
@@ -247,7 +247,7 @@ static void test_sampled(void)
 }
 
 /* --packets: one record per packet with its addresses, ports, length and outcome. */
-static void test_packets(void)
+WL_TEST(events, packets)
 {
 	FOR_EACH_HOOK(h) {
 		__u8 cli[16] = {}, srv[16] = {};
@@ -282,14 +282,4 @@ static void test_packets(void)
 		CU_ASSERT_EQUAL(log_stats().events, 3);
 	}
 	events_reset();
-}
-
-void register_events_tests(void)
-{
-	CU_pSuite s = wl_add_suite("events");
-
-	CU_add_test(s, "pairs", test_pairs);
-	CU_add_test(s, "off", test_off);
-	CU_add_test(s, "sampled", test_sampled);
-	CU_add_test(s, "packets", test_packets);
 }

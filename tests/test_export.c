@@ -17,7 +17,7 @@
 static uint8_t frame[PKT_MAX];
 
 /* N frames of every header shape through each hook: octets = N x the IP datagram's length. */
-static void test_octets_exact(void)
+WL_TEST(export, octets_exact)
 {
 	static const char payload[300];
 	const size_t payload_lens[] = {0, 1, 300};
@@ -59,7 +59,7 @@ static void test_octets_exact(void)
 }
 
 /* A GSO packet of 3 segments: each segment's IP header counts, as on the wire. */
-static void test_octets_gso(void)
+WL_TEST(export, octets_gso)
 {
 	static uint8_t data[3000];
 	struct pkt_spec s = {.family = 6,
@@ -88,7 +88,7 @@ static void test_octets_gso(void)
 #define S(x) ((__u64)(x)*1000000000ULL)
 
 /* The record state of one flow across scans (idle 15 s, active 60 s). */
-static void test_flow_records(void)
+WL_TEST(export, flow_records)
 {
 	const __u64 idle = S(15), active = S(60);
 	struct wl_flow_stats s = {
@@ -151,7 +151,7 @@ static void test_flow_records(void)
 }
 
 /* The histogram of one command: exact `le` edges, cumulative, +Inf = _count, escaped labels. */
-static void test_prom_latency(void)
+WL_TEST(export, prom_latency)
 {
 	struct wl_cmd_stats st = {.latency_sum_ns = 1500000000ULL};
 	struct wl_cmd_labels l = {.protocol = "redis", .server = "198.18.0.2:6379"};
@@ -195,14 +195,4 @@ static void test_prom_latency(void)
 	}
 	free(text);
 #undef LBL
-}
-
-void register_export_tests(void)
-{
-	CU_pSuite s = wl_add_suite("export");
-
-	CU_add_test(s, "octets_exact", test_octets_exact);
-	CU_add_test(s, "octets_gso", test_octets_gso);
-	CU_add_test(s, "flow_records", test_flow_records);
-	CU_add_test(s, "prom_latency", test_prom_latency);
 }

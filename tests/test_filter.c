@@ -360,7 +360,7 @@ static int fds_init(void)
 	return wl_filter_fds_of(&fds, harness());
 }
 
-static void test_table(void)
+WL_TEST(filter, table)
 {
 	CU_ASSERT_FATAL(fds_init() == 0);
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
@@ -424,7 +424,7 @@ static void test_table(void)
 }
 
 /* A fragmented datagram: the later fragment has no ports but follows its first fragment. */
-static void test_fragments(void)
+WL_TEST(filter, fragments)
 {
 	static const char *const rules[] = {"--proto udp --dport 2000 --action deny",
 					    "--src 198.18.0.9 --action count --priority 1"};
@@ -475,7 +475,7 @@ static void test_fragments(void)
 }
 
 /* Changing the set keeps the counters of the rules that stay; ids are never reused. */
-static void test_change_keeps_counters(void)
+WL_TEST(filter, change_keeps_counters)
 {
 	struct pkt_spec p = UDP4("198.18.0.1", "198.18.0.2", 1, 2);
 	struct wl_rule_ent *e = calloc(1, sizeof(*e));
@@ -520,7 +520,7 @@ static void test_change_keeps_counters(void)
 }
 
 /* 10,000 rules: one /32 source each, a few ports; probes with exact verdicts and counters. */
-static void test_many_rules(void)
+WL_TEST(filter, many_rules)
 {
 	struct wl_rule_ent *e = calloc(1, sizeof(*e));
 	struct wl_ruleset s = {.policy = WL_ACT_ALLOW}, got;
@@ -602,7 +602,7 @@ static void test_many_rules(void)
 }
 
 /* Bad rules: one error each, nothing written. */
-static void test_bad_rules(void)
+WL_TEST(filter, bad_rules)
 {
 	static const char *const bad[] = {
 		"--src 198.18.0.0/33 --action deny",
@@ -658,7 +658,7 @@ static __u8 cfg_check_blocked(void)
 	return cfg.check_blocked;
 }
 
-static void test_blocks_outlive_rules(void)
+WL_TEST(filter, blocks_outlive_rules)
 {
 	static const char *const l7[] = {"--l7 redis:FLUSHALL --action deny"};
 	struct wl_blocked_key k = {.ifindex = TEST_IFINDEX, .l3_proto = 0x0800, .l4_proto = 6};
@@ -678,16 +678,4 @@ static void test_blocks_outlive_rules(void)
 	CU_ASSERT_EQUAL(bpf_map_delete_elem(fds.blocked, &k), 0);
 	CU_ASSERT_FATAL(write_set(NULL, 0, false, NULL) == 0);
 	CU_ASSERT_EQUAL(cfg_check_blocked(), 0);
-}
-
-void register_filter_tests(void)
-{
-	CU_pSuite s = wl_add_suite("filter");
-
-	CU_add_test(s, "table", test_table);
-	CU_add_test(s, "fragments", test_fragments);
-	CU_add_test(s, "change_keeps_counters", test_change_keeps_counters);
-	CU_add_test(s, "many_rules", test_many_rules);
-	CU_add_test(s, "bad_rules", test_bad_rules);
-	CU_add_test(s, "blocks_outlive_rules", test_blocks_outlive_rules);
 }

@@ -34,7 +34,7 @@ static const char get_req[] = "GET /index.html HTTP/1.1\r\nHost: example.com\r\n
 static const char ok_resp[] = "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/html\r\n"
 			      "Content-Length: 12\r\nConnection: keep-alive\r\n\r\nhello world\n";
 
-static void test_methods_and_status(void)
+WL_TEST(http, methods_and_status)
 {
 	static const char post[] = "POST /form HTTP/1.1\r\nHost: x\r\ncontent-length: 7\r\n"
 				   "Content-Type: text/plain\r\n\r\nabc=def";
@@ -93,7 +93,7 @@ static void test_methods_and_status(void)
 }
 
 /* Every cut of a request and of its response: exact counts and bytes whatever the cut. */
-static void test_split_every_offset(void)
+WL_TEST(http, split_every_offset)
 {
 	size_t rl = strlen(get_req), pl = strlen(ok_resp);
 
@@ -125,7 +125,7 @@ static void test_split_every_offset(void)
 	}
 }
 
-static void test_pipelined(void)
+WL_TEST(http, pipelined)
 {
 	char reqs[4096] = "", resps[8192] = "";
 
@@ -159,7 +159,7 @@ static void test_pipelined(void)
 }
 
 /* Chunked bodies (extensions, trailers, sizes in both cases) cut at every offset, both ways. */
-static void test_chunked_every_offset(void)
+WL_TEST(http, chunked_every_offset)
 {
 	static const char req[] =
 		"POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -191,7 +191,7 @@ static void test_chunked_every_offset(void)
 	}
 }
 
-static void test_large_bodies(void)
+WL_TEST(http, large_bodies)
 {
 	size_t blen = 300000, hl;
 	char *msg = malloc(blen + (128 << 10)); /* also holds the chunked body below */
@@ -241,7 +241,7 @@ static void test_large_bodies(void)
 }
 
 /* 100 Continue is interim: the final response answers the request. */
-static void test_expect_continue(void)
+WL_TEST(http, expect_continue)
 {
 	static const char hdrs[] = "PUT /f HTTP/1.1\r\nContent-Length: 4\r\nExpect: 100-continue"
 				   "\r\n\r\n";
@@ -266,7 +266,7 @@ static void test_expect_continue(void)
 }
 
 /* A response without length ends at the server's FIN (bare, or on the last segment). */
-static void test_until_close(void)
+WL_TEST(http, until_close)
 {
 	static const char until_close[] =
 		"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nbody ";
@@ -300,7 +300,7 @@ static void test_until_close(void)
 }
 
 /* After 101 Switching Protocols or a CONNECT's 200 the bytes are not HTTP: not parsed. */
-static void test_tunnels(void)
+WL_TEST(http, tunnels)
 {
 	static const char ws_frame[] = "\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58GET / HTTP/1.1";
 
@@ -335,7 +335,7 @@ static void test_tunnels(void)
 	}
 }
 
-static void test_retransmit_and_gap(void)
+WL_TEST(http, retransmit_and_gap)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -386,7 +386,7 @@ static char *with_body(const char *start, size_t blen, int chunked, size_t *len)
  * response: the body is skipped unread anyway, so every message still counts with its full
  * byte count and the next ones still pair. A late copy is a retransmission.
  */
-static void test_gap_inside_body(void)
+WL_TEST(http, gap_inside_body)
 {
 	size_t pcl_len, rcl_len, pch_len, rch_len;
 	char *pcl = with_body("POST /up HTTP/1.1\r\nHost: x\r\n", 10240, 0, &pcl_len);
@@ -427,7 +427,7 @@ static void test_gap_inside_body(void)
 
 /* Gaps not wholly inside a body still resynchronise, as before: a chunk size line lost, the
  * end of a body with the next request's start, a gap up to exactly a body's end. */
-static void test_gap_outside_body(void)
+WL_TEST(http, gap_outside_body)
 {
 	static const char post_hdr[] = "POST /p HTTP/1.1\r\nContent-Length: 100\r\n\r\n";
 	static const char resp_hdr[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n";
@@ -501,7 +501,7 @@ static void test_gap_outside_body(void)
 }
 
 /* Joined mid-stream (no handshake): the first segments that start a message are parsed. */
-static void test_mid_stream(void)
+WL_TEST(http, mid_stream)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -517,7 +517,7 @@ static void test_mid_stream(void)
 	}
 }
 
-static void test_malformed(void)
+WL_TEST(http, malformed)
 {
 	/* counted: the headers were whole, so the request counts before its body goes wrong */
 	static const struct {
@@ -580,7 +580,7 @@ static void test_malformed(void)
 	}
 }
 
-static void test_sniffed_port_and_ipv6(void)
+WL_TEST(http, sniffed_port_and_ipv6)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -606,26 +606,6 @@ static int server_error(const char *code)
 static int not_found(const char *code)
 {
 	return atoi(code) == 404;
-}
-
-void register_http_tests(void)
-{
-	CU_pSuite s = wl_add_suite("http");
-
-	CU_add_test(s, "methods_and_status", test_methods_and_status);
-	CU_add_test(s, "split_every_offset", test_split_every_offset);
-	CU_add_test(s, "pipelined", test_pipelined);
-	CU_add_test(s, "chunked_every_offset", test_chunked_every_offset);
-	CU_add_test(s, "large_bodies", test_large_bodies);
-	CU_add_test(s, "expect_continue", test_expect_continue);
-	CU_add_test(s, "until_close", test_until_close);
-	CU_add_test(s, "tunnels", test_tunnels);
-	CU_add_test(s, "retransmit_and_gap", test_retransmit_and_gap);
-	CU_add_test(s, "gap_inside_body", test_gap_inside_body);
-	CU_add_test(s, "gap_outside_body", test_gap_outside_body);
-	CU_add_test(s, "mid_stream", test_mid_stream);
-	CU_add_test(s, "malformed", test_malformed);
-	CU_add_test(s, "sniffed_port_and_ipv6", test_sniffed_port_and_ipv6);
 }
 
 /*

@@ -71,7 +71,7 @@ static int seg(enum wl_hook h, struct conv *c, int from_server, const void *d, s
 
 #define EXPECT_BYTES(c, cmd, rqb, rsb) EXPECT_CMD_BYTES(c, WL_L7_KAFKA, cmd, rqb, rsb)
 
-static void test_request_types(void)
+WL_TEST(kafka, request_types)
 {
 	uint8_t q[256], r[256];
 
@@ -111,7 +111,7 @@ static void test_request_types(void)
 }
 
 /* error_code at its place for each API/version: first, after throttle, after the tag byte. */
-static void test_errors(void)
+WL_TEST(kafka, errors)
 {
 	static const struct {
 		uint16_t api, ver;
@@ -162,7 +162,7 @@ static void test_errors(void)
 }
 
 /* Responses come back by correlation id, in any order. */
-static void test_out_of_order(void)
+WL_TEST(kafka, out_of_order)
 {
 	uint8_t q[512], r[512];
 
@@ -185,7 +185,7 @@ static void test_out_of_order(void)
 	}
 }
 
-static void test_many_per_segment(void)
+WL_TEST(kafka, many_per_segment)
 {
 	uint8_t q[32 * 40], r[32 * 40];
 
@@ -214,7 +214,7 @@ static void split_check(const struct conv *c, size_t ql, size_t rl, int pieces)
 
 /* Every cut of a request (header and body) and of a response, and every pair of cuts inside
  * the response's first 15 bytes (up to the error_code). */
-static void test_split_every_offset(void)
+WL_TEST(kafka, split_every_offset)
 {
 	uint8_t q[64], r[64];
 	size_t ql = kreq(q, 11, 7, 77, 20), rl = kresp(r, 77, 1, 4, 79, 10);
@@ -223,7 +223,7 @@ static void test_split_every_offset(void)
 		conv_split_every(h, PORT, q, ql, r, rl, 16, split_check);
 }
 
-static void test_large_bodies(void)
+WL_TEST(kafka, large_bodies)
 {
 	size_t big = 20000;
 	uint8_t *q = malloc(big + 64), *r = malloc(big + 64);
@@ -256,7 +256,7 @@ static void test_large_bodies(void)
 	free(r);
 }
 
-static void test_retransmit_gap_resync(void)
+WL_TEST(kafka, retransmit_gap_resync)
 {
 	uint8_t q[64], r[64];
 
@@ -290,7 +290,7 @@ static void test_retransmit_gap_resync(void)
 }
 
 /* Joined mid-stream (no SYN): the first segment starting a request starts the parse. */
-static void test_mid_stream(void)
+WL_TEST(kafka, mid_stream)
 {
 	uint8_t q[64], r[64];
 
@@ -308,7 +308,7 @@ static void test_mid_stream(void)
 	}
 }
 
-static void test_unmatched(void)
+WL_TEST(kafka, unmatched)
 {
 	uint8_t r[64];
 
@@ -322,7 +322,7 @@ static void test_unmatched(void)
 	}
 }
 
-static void test_malformed(void)
+WL_TEST(kafka, malformed)
 {
 	static const uint8_t bad[][16] = {
 		{0xff, 0xff, 0xff, 0xff, 0, 18, 0, 0, 0, 0, 0, 1, 0, 0}, /* length -1 */
@@ -379,7 +379,7 @@ static void test_malformed(void)
 	}
 }
 
-static void test_sniffed_port(void)
+WL_TEST(kafka, sniffed_port)
 {
 	uint8_t q[64], r[64];
 
@@ -398,23 +398,6 @@ static void test_sniffed_port(void)
 static const struct capture_port capture_ports[] = {
 	{"kafka/11-join-group-v7.pcap", 36333},
 };
-
-void register_kafka_tests(void)
-{
-	CU_pSuite s = wl_add_suite("kafka");
-
-	CU_add_test(s, "request_types", test_request_types);
-	CU_add_test(s, "errors", test_errors);
-	CU_add_test(s, "out_of_order", test_out_of_order);
-	CU_add_test(s, "many_per_segment", test_many_per_segment);
-	CU_add_test(s, "split_every_offset", test_split_every_offset);
-	CU_add_test(s, "large_bodies", test_large_bodies);
-	CU_add_test(s, "retransmit_gap_resync", test_retransmit_gap_resync);
-	CU_add_test(s, "mid_stream", test_mid_stream);
-	CU_add_test(s, "unmatched", test_unmatched);
-	CU_add_test(s, "malformed", test_malformed);
-	CU_add_test(s, "sniffed_port", test_sniffed_port);
-}
 
 /* The real captures against EXPECTED.tsv (tshark): request_api per API, the requests total,
  * nothing reported that tshark did not see. request_api_version rows are not compared: wirelens

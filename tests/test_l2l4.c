@@ -76,7 +76,7 @@ static void expect_one_flow(int h, const struct pkt_spec *s, size_t len,
 			(unsigned long long)st.bytes, len);
 }
 
-static void test_header_combinations(void)
+WL_TEST(l2l4, header_combinations)
 {
 	FOR_EACH_HOOK(h) {
 		for (int fam = 4; fam <= 6; fam += 2) {
@@ -135,7 +135,7 @@ static void test_header_combinations(void)
 }
 
 /* Every prefix of valid frames: the outcome follows the layer that is cut. */
-static void test_truncated_every_length(void)
+WL_TEST(l2l4, truncated_every_length)
 {
 	struct pkt_spec specs[3] = {udp4(), tcp6(), udp4()};
 
@@ -195,7 +195,7 @@ static void test_truncated_every_length(void)
 }
 
 /* The kernel refuses frames shorter than an Ethernet header: nothing may be counted. */
-static void test_shorter_than_ethernet(void)
+WL_TEST(l2l4, shorter_than_ethernet)
 {
 	FOR_EACH_HOOK(h) {
 		struct wl_counters zero = {0};
@@ -207,7 +207,7 @@ static void test_shorter_than_ethernet(void)
 	}
 }
 
-static void test_malformed_l3_l4(void)
+WL_TEST(l2l4, malformed_l3_l4)
 {
 	FOR_EACH_HOOK(h) {
 		struct {
@@ -254,7 +254,7 @@ static void test_malformed_l3_l4(void)
 	}
 }
 
-static void test_non_ip(void)
+WL_TEST(l2l4, non_ip)
 {
 	FOR_EACH_HOOK(h) {
 		struct pkt_spec s = udp4();
@@ -270,7 +270,7 @@ static void test_non_ip(void)
 	}
 }
 
-static void test_payload_sizes(void)
+WL_TEST(l2l4, payload_sizes)
 {
 	static uint8_t big[9000];
 	const size_t sizes[] = {0, 1, 1472, 3000, 8900};
@@ -306,7 +306,7 @@ static void test_payload_sizes(void)
 	}
 }
 
-static void test_fragments(void)
+WL_TEST(l2l4, fragments)
 {
 	FOR_EACH_HOOK(h) {
 		for (int fam = 4; fam <= 6; fam += 2) {
@@ -355,7 +355,7 @@ static void test_fragments(void)
 }
 
 /* TC: a GSO skb counts as the segments it becomes, with their repeated headers. */
-static void test_tc_gso(void)
+WL_TEST(l2l4, tc_gso)
 {
 	static uint8_t data[3000];
 	struct pkt_spec s = tcp6();
@@ -377,7 +377,7 @@ static void test_tc_gso(void)
 	CU_ASSERT_EQUAL(harness_counters().gso_packets, 1);
 }
 
-static void test_udp_v4_smoke(void)
+WL_TEST(l2l4, udp_v4_smoke)
 {
 	FOR_EACH_HOOK(h) {
 		struct pkt_spec s = udp4();
@@ -392,7 +392,7 @@ static void test_udp_v4_smoke(void)
 	}
 }
 
-static void test_ipv6_chain_at_bound(void)
+WL_TEST(l2l4, ipv6_chain_at_bound)
 {
 	FOR_EACH_HOOK(h) {
 		struct pkt_spec s = tcp6();
@@ -409,20 +409,4 @@ static void test_ipv6_chain_at_bound(void)
 		expect_counters(&want, "ipv6 chain of 6", h);
 		expect_one_flow(h, &s, len, &k, "ipv6 chain of 6");
 	}
-}
-
-void register_l2l4_tests(void)
-{
-	CU_pSuite s = wl_add_suite("l2l4");
-
-	CU_add_test(s, "udp_v4_smoke", test_udp_v4_smoke);
-	CU_add_test(s, "header_combinations", test_header_combinations);
-	CU_add_test(s, "truncated_every_length", test_truncated_every_length);
-	CU_add_test(s, "shorter_than_ethernet", test_shorter_than_ethernet);
-	CU_add_test(s, "malformed_l3_l4", test_malformed_l3_l4);
-	CU_add_test(s, "ipv6_chain_at_bound", test_ipv6_chain_at_bound);
-	CU_add_test(s, "non_ip", test_non_ip);
-	CU_add_test(s, "payload_sizes", test_payload_sizes);
-	CU_add_test(s, "fragments", test_fragments);
-	CU_add_test(s, "tc_gso", test_tc_gso);
 }

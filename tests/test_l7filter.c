@@ -161,7 +161,7 @@ static const char flushall_req[] = "*1\r\n$8\r\nFLUSHALL\r\n";
 /* Denied FLUSHALL: earlier requests counted, the denied packet dropped with the request before
  * it in the same packet uncounted, then both directions dropped, retransmission too; another
  * connection goes on. */
-static void test_redis_deny(void)
+WL_TEST(l7filter, redis_deny)
 {
 	char pipelined[128];
 
@@ -224,7 +224,7 @@ static void test_redis_deny(void)
 
 /* An allow rule of higher priority (first in the list) exempts a client by prefix; a client
  * outside the prefix is denied. */
-static void test_redis_allow_scope(void)
+WL_TEST(l7filter, redis_allow_scope)
 {
 	static const struct {
 		const char *pfx;
@@ -277,7 +277,7 @@ static void test_redis_allow_scope(void)
 }
 
 /* count goes on to the next rule; the scope by server port; per-direction scope. */
-static void test_redis_count_then_deny(void)
+WL_TEST(l7filter, redis_count_then_deny)
 {
 	FOR_EACH_HOOK(h) {
 		struct wl_rule cnt = {.action = WL_ACT_COUNT, .l7_proto = WL_L7_REDIS};
@@ -311,7 +311,7 @@ static void test_redis_count_then_deny(void)
 }
 
 /* A subcommand rule: CONFIG|SET denied, CONFIG|GET goes on. */
-static void test_redis_subcommand(void)
+WL_TEST(l7filter, redis_subcommand)
 {
 	static const char cfg_get[] = "*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$7\r\nmaxconn\r\n";
 	static const char cfg_set[] =
@@ -337,7 +337,7 @@ static void test_redis_subcommand(void)
 }
 
 /* has_l7 = 0: the same rules in the maps change nothing (and nothing is looked up). */
-static void test_rules_off(void)
+WL_TEST(l7filter, rules_off)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -425,7 +425,7 @@ static uint32_t be32_at(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
 }
 
-static void test_reject(void)
+WL_TEST(l7filter, reject)
 {
 	FOR_EACH_HOOK(h) {
 		uint8_t in[512], out[512];
@@ -496,7 +496,7 @@ static void expect_denied(enum wl_hook h, struct conv *c, const void *req, size_
 	CU_ASSERT_EQUAL(rule_stats(0).connections, 1);
 }
 
-static void test_memcached(void)
+WL_TEST(l7filter, memcached)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -546,7 +546,7 @@ static void my_login(enum wl_hook h, struct conv *c, uint16_t cport)
 	conv_seg(h, c, 1, b, bn, 0);
 }
 
-static void test_mysql(void)
+WL_TEST(l7filter, mysql)
 {
 	FOR_EACH_HOOK(h) {
 		uint8_t b[256];
@@ -591,7 +591,7 @@ static size_t pg_msg(uint8_t *b, char type, const char *s)
 	return 5 + strlen(s) + 1;
 }
 
-static void test_postgresql(void)
+WL_TEST(l7filter, postgresql)
 {
 	static const uint8_t startup[] =
 		"\x00\x00\x00\x25\x00\x03\x00\x00user\0postgres\0database\0wl\0";
@@ -630,7 +630,7 @@ static void le32_put(uint8_t *p, uint32_t v)
 	p[0] = v, p[1] = v >> 8, p[2] = v >> 16, p[3] = v >> 24;
 }
 
-static void test_mongodb(void)
+WL_TEST(l7filter, mongodb)
 {
 	FOR_EACH_HOOK(h) {
 		uint8_t m[128];
@@ -667,7 +667,7 @@ static void test_mongodb(void)
 	}
 }
 
-static void test_kafka(void)
+WL_TEST(l7filter, kafka)
 {
 	FOR_EACH_HOOK(h) {
 		uint8_t k[32] = {0, 0, 0, 20, 0, 20, 0, 4, 0, 0, 0, 9, 0, 2, 'w', 'l'};
@@ -683,7 +683,7 @@ static void test_kafka(void)
 	}
 }
 
-static void test_http(void)
+WL_TEST(l7filter, http)
 {
 	FOR_EACH_HOOK(h) {
 		static const char del[] = "DELETE /a HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -708,7 +708,7 @@ static void test_http(void)
  * index follows it); a rule removed from the set leaves them blocked too (the client's
  * retransmission of the denied segment must never reach the server), counted on no rule, until a
  * RST or the client's new SYN on the 4-tuple. */
-static void test_block_outlives_rule(void)
+WL_TEST(l7filter, block_outlives_rule)
 {
 	FOR_EACH_HOOK(h) {
 		struct wl_filter_cfg cfg = {.policy = WL_ACT_ALLOW, .check_blocked = 1};
@@ -761,23 +761,4 @@ static void test_block_outlives_rule(void)
 		CU_ASSERT_EQUAL(wl_blocked_count(map_fd("wl_blocked")), 0);
 		filter_clear();
 	}
-}
-
-void register_l7filter_tests(void)
-{
-	CU_pSuite s = wl_add_suite("l7filter");
-
-	CU_add_test(s, "redis_deny", test_redis_deny);
-	CU_add_test(s, "redis_allow_scope", test_redis_allow_scope);
-	CU_add_test(s, "redis_count_then_deny", test_redis_count_then_deny);
-	CU_add_test(s, "redis_subcommand", test_redis_subcommand);
-	CU_add_test(s, "rules_off", test_rules_off);
-	CU_add_test(s, "reject", test_reject);
-	CU_add_test(s, "memcached", test_memcached);
-	CU_add_test(s, "mysql", test_mysql);
-	CU_add_test(s, "postgresql", test_postgresql);
-	CU_add_test(s, "mongodb", test_mongodb);
-	CU_add_test(s, "kafka", test_kafka);
-	CU_add_test(s, "http", test_http);
-	CU_add_test(s, "block_outlives_rule", test_block_outlives_rule);
 }

@@ -18,7 +18,7 @@
 /* What `make test` allows a program on any kernel (the aim is 400,000: README, Kernels). */
 #define VERIFIED_INSNS_MAX 500000
 
-static void every_program_within_budget(void)
+WL_TEST(loader, every_program_within_budget)
 {
 	struct wl_progs *p = harness();
 
@@ -48,7 +48,7 @@ static void every_program_within_budget(void)
 }
 
 /* The pinned record says the same as the load. */
-static void info_map_matches(void)
+WL_TEST(loader, info_map_matches)
 {
 	struct wl_progs *p = harness();
 	struct wl_l7_info info[WL_L7_PROTO_MAX];
@@ -63,7 +63,7 @@ static void info_map_matches(void)
 }
 
 /* The registry, the ABI enum and the loader agree on every protocol. */
-static void registry_matches_enum(void)
+WL_TEST(loader, registry_matches_enum)
 {
 	unsigned int n = 0;
 
@@ -81,7 +81,7 @@ static void registry_matches_enum(void)
 
 /* A protocol whose slot in the program arrays is empty (left out, refused): its packets are
  * accounted at L2-L4 and counted once as l7_unloaded; nothing reaches the stats. */
-static void unloaded_protocol_counted(void)
+WL_TEST(loader, unloaded_protocol_counted)
 {
 	struct wl_progs *p = harness();
 	int arrays[HOOK_COUNT] = {bpf_map__fd(p->xdp->maps.wl_l7_progs_xdp),
@@ -123,7 +123,7 @@ static void unloaded_protocol_counted(void)
 
 /* Map sizes at the defaults (issue 19): per-CPU command stats within their budget on any CPU
  * count, the connection table and the shared rule stats as defined. */
-static void default_sizes(void)
+WL_TEST(loader, default_sizes)
 {
 	struct wl_progs *p = harness();
 	int ncpu = libbpf_num_possible_cpus();
@@ -146,15 +146,4 @@ static void default_sizes(void)
 	m = p->xdp->maps.wl_rule_stats;
 	CU_ASSERT_EQUAL(bpf_map__type(m), BPF_MAP_TYPE_ARRAY);
 	CU_ASSERT_EQUAL(bpf_map__max_entries(m), 2 * WL_RULES_MAX);
-}
-
-void register_loader_tests(void)
-{
-	CU_pSuite s = wl_add_suite("loader");
-
-	CU_add_test(s, "every_program_within_budget", every_program_within_budget);
-	CU_add_test(s, "info_map_matches", info_map_matches);
-	CU_add_test(s, "registry_matches_enum", registry_matches_enum);
-	CU_add_test(s, "unloaded_protocol_counted", unloaded_protocol_counted);
-	CU_add_test(s, "default_sizes", default_sizes);
 }

@@ -2,6 +2,7 @@
 /* CUnit driver: `test_wirelens [SUITE...]` runs all suites or the named ones. The exit status is
  * the number of failures (capped), so CI sees every failed assertion. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <CUnit/Basic.h>
 
@@ -30,25 +31,83 @@ CU_pSuite wl_add_suite(const char *name)
 						    NULL);
 }
 
+/* Every suite, in the order they run (each protocol of the registry after the others). */
+static const struct wl_suite {
+	const char *name;
+	int userspace; /* needs no programs: no load, no map reset */
+} suites[] = {{"l2l4", 0},
+	      {"loader", 0},
+	      {"pcap", 0},
+	      {"l7filter", 0},
+	      {"filter", 0},
+	      {"events", 0},
+	      {"export", 0},
+	      {"netns", 0},
+	      {"container", 1},
+	      {"sniff", 0},
+#define WL_TEST_SUITE(name, ...) {#name, 0},
+	      WL_L7_PROTOCOLS(WL_TEST_SUITE)};
+#define SUITES (int)(sizeof(suites) / sizeof(suites[0]))
+
+/* The wl_tests section: a pointer to each WL_TEST (the linker defines its bounds). */
+extern const struct wl_test *const __start_wl_tests[], *const __stop_wl_tests[];
+
+static int suite_index(const char *name)
+{
+	for (int i = 0; i < SUITES; i++)
+		if (!strcmp(suites[i].name, name))
+			return i;
+	return -1;
+}
+
+/* Suite order, then source order. */
+static int test_cmp(const void *a, const void *b)
+{
+	const struct wl_test *x = *(const struct wl_test *const *)a;
+	const struct wl_test *y = *(const struct wl_test *const *)b;
+	int d = suite_index(x->suite) - suite_index(y->suite);
+
+	if (!d)
+		d = strcmp(x->file, y->file);
+	return d ? d : x->line - y->line;
+}
+
+/* Adds every suite of the table and every WL_TEST to its suite. Returns 0, or -1 (said on
+ * stderr) when a test names no suite of the table. */
+static int register_tests(void)
+{
+	size_t n = __stop_wl_tests - __start_wl_tests;
+	const struct wl_test **tests = calloc(n, sizeof(*tests));
+	CU_pSuite added[SUITES];
+	int err = 0;
+
+	if (!tests)
+		return -1;
+	for (int i = 0; i < SUITES; i++)
+		added[i] = suites[i].userspace ? CU_add_suite(suites[i].name, NULL, NULL)
+					       : wl_add_suite(suites[i].name);
+	memcpy(tests, __start_wl_tests, n * sizeof(*tests));
+	qsort(tests, n, sizeof(*tests), test_cmp);
+	for (size_t i = 0; i < n; i++) {
+		int k = suite_index(tests[i]->suite);
+
+		if (k < 0 || !added[k] || !CU_add_test(added[k], tests[i]->name, tests[i]->fn)) {
+			fprintf(stderr, "%s:%d: test %s of no suite %s\n", tests[i]->file,
+				tests[i]->line, tests[i]->name, tests[i]->suite);
+			err = -1;
+		}
+	}
+	free(tests);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int failures = 0;
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
-	register_l2l4_tests();
-	register_loader_tests();
-	register_pcap_tests();
-	register_l7filter_tests();
-	register_filter_tests();
-	register_events_tests();
-	register_export_tests();
-	register_netns_tests();
-	register_container_tests();
-	register_sniff_tests();
-#define WL_TEST_SUITE_CALL(name, ENUM, id, ...) register_##name##_tests();
-	WL_L7_PROTOCOLS(WL_TEST_SUITE_CALL)
-	if (register_capture_tests()) {
+	if (register_tests() || register_capture_tests()) {
 		CU_cleanup_registry();
 		return 1;
 	}

@@ -63,7 +63,7 @@ static int mc_entries(void)
 	return conv_stats_entries();
 }
 
-static void test_text_commands(void)
+WL_TEST(memcached, text_commands)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -151,7 +151,7 @@ static void test_text_commands(void)
 
 /* Multi-gets: each key is a lookup; the keys without a VALUE are misses, also when the lines
  * are pipelined in one segment and their FIFO runs merge. */
-static void test_multi_get(void)
+WL_TEST(memcached, multi_get)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -176,7 +176,7 @@ static void test_multi_get(void)
 }
 
 /* noreply commands and quit get no reply: the next reply belongs to the next command. */
-static void test_noreply(void)
+WL_TEST(memcached, noreply)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -209,7 +209,7 @@ static void test_noreply(void)
 	}
 }
 
-static void test_errors(void)
+WL_TEST(memcached, errors)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -231,7 +231,7 @@ static void test_errors(void)
 }
 
 /* Every cut of a request stream and of its reply stream into two segments. */
-static void test_split_every_offset(void)
+WL_TEST(memcached, split_every_offset)
 {
 	static const char reqs[] = "set key 0 0 10\r\n0123456789\r\nget key other\r\nincr n 1\r\n";
 	static const char resps[] = "STORED\r\nVALUE key 5 10\r\n0123456789\r\nEND\r\n2\r\n";
@@ -269,7 +269,7 @@ static void test_split_every_offset(void)
 }
 
 /* A 100 KB value: its data block spans segments both ways. */
-static void test_large_value(void)
+WL_TEST(memcached, large_value)
 {
 	size_t vlen = 100 * 1024, len, rlen;
 	char *msg = malloc(vlen + 64), *rsp = malloc(vlen + 64), *p;
@@ -309,7 +309,7 @@ static void test_large_value(void)
  * own), a get of 30 keys; then a get of 500 keys (2.5 KB: only a multi-get may be longer than
  * memcached's line limit) in one segment.
  */
-static void test_long_lines(void)
+WL_TEST(memcached, long_lines)
 {
 	char key[201], lkey[252], set1[300], set2[300], get[200], reqs[1024], big[3000];
 	static const char resps[] = "STORED\r\nCLIENT_ERROR bad command line format\r\nERROR\r\n"
@@ -372,7 +372,7 @@ static void test_long_lines(void)
 
 /* 32 commands in one segment (alternating, so 32 FIFO runs), their 32 replies in one segment;
  * then 40: still every reply under its own command (the FIFO holds WL_FIFO_LEN - 1 runs). */
-static void test_pipelined(void)
+WL_TEST(memcached, pipelined)
 {
 	char reqs[4096] = "", resps[4096] = "";
 
@@ -411,7 +411,7 @@ static void test_pipelined(void)
 	}
 }
 
-static void test_retransmit_and_gap(void)
+WL_TEST(memcached, retransmit_and_gap)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -463,7 +463,7 @@ static void test_retransmit_and_gap(void)
 }
 
 /* Mid-stream join (no handshake): the first segment starting a command resynchronises. */
-static void test_midstream(void)
+WL_TEST(memcached, midstream)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -478,7 +478,7 @@ static void test_midstream(void)
 	}
 }
 
-static void test_malformed(void)
+WL_TEST(memcached, malformed)
 {
 	static const char *const bad[] = {
 		"\x01\x02\x03garbage\r\n",   /* control bytes in a command name */
@@ -580,7 +580,7 @@ static size_t bin(uint8_t *out, uint8_t magic, uint8_t op, const char *key, uint
 #define REQ(buf, n, op, key, ext, vlen)	    (n += bin(buf + n, 0x80, op, key, ext, vlen, 0, n))
 #define RSP(buf, n, op, key, ext, vlen, st) (n += bin(buf + n, 0x81, op, key, ext, vlen, st, 0))
 
-static void test_binary(void)
+WL_TEST(memcached, binary)
 {
 	static uint8_t q[8192], r[8192];
 
@@ -640,7 +640,7 @@ static void test_binary(void)
 
 /* Quiet commands: only hits (getq) and failures (setq ...) are answered; the noop's reply
  * settles the silent ones before it. */
-static void test_binary_quiet(void)
+WL_TEST(memcached, binary_quiet)
 {
 	static uint8_t q[4096], r[4096];
 
@@ -679,7 +679,7 @@ static void test_binary_quiet(void)
 }
 
 /* Every cut of a binary request (header and body) and of its reply. */
-static void test_binary_split_every_offset(void)
+WL_TEST(memcached, binary_split_every_offset)
 {
 	static uint8_t q[512], r[512];
 	size_t nq = 0, nr = 0;
@@ -702,7 +702,7 @@ static void test_binary_split_every_offset(void)
 	}
 }
 
-static void test_binary_malformed(void)
+WL_TEST(memcached, binary_malformed)
 {
 	FOR_EACH_HOOK(h) {
 		uint8_t q[128];
@@ -741,7 +741,7 @@ static void test_binary_malformed(void)
 	}
 }
 
-static void test_sniffed_port(void)
+WL_TEST(memcached, sniffed_port)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -905,7 +905,7 @@ static void mg_run(enum wl_hook h, struct conv *c, const struct mg_conv *g, size
 	}
 }
 
-static void test_multi_get_pipelined(void)
+WL_TEST(memcached, multi_get_pipelined)
 {
 	static struct mg_conv g;
 	static const size_t cuts_a[] = {1448}, cuts_b[] = {1, 7, 64, 300, 2, 1448, 13, 700, 5},
@@ -962,7 +962,7 @@ static void test_multi_get_pipelined(void)
  * overflow: their replies still take them (the FIFO stays in step) but count under no command,
  * never under get/gets. A later line pairs with its own reply.
  */
-static void test_multi_get_overflow(void)
+WL_TEST(memcached, multi_get_overflow)
 {
 	static char req[16384], resp[32768];
 
@@ -1042,7 +1042,7 @@ static void mc_send_losing(enum wl_hook h, struct conv *c, int from_server, cons
  * by length), a gap that swallows VALUE lines resumes at the next VALUE or END line of the same
  * reply (keys whose VALUE was not seen count as misses).
  */
-static void test_multi_get_gap(void)
+WL_TEST(memcached, multi_get_gap)
 {
 	static char big[8192];
 	size_t n;
@@ -1110,7 +1110,7 @@ static void test_multi_get_gap(void)
 }
 
 /* A binary body with a hole is still skipped by its length. */
-static void test_binary_gap(void)
+WL_TEST(memcached, binary_gap)
 {
 	static uint8_t q[8192], r[64];
 
@@ -1136,7 +1136,7 @@ static void test_binary_gap(void)
  * A key count left behind by a connection that ended (reset) with a multi-key line unanswered
  * must not be taken for the line of the same number on the next connection of the same ports.
  */
-static void test_multi_get_stale_count(void)
+WL_TEST(memcached, multi_get_stale_count)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -1150,33 +1150,6 @@ static void test_multi_get_stale_count(void)
 		EXPECT_MC(MC_PORT, "get", 9, 4, 0, 3);
 		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
 	}
-}
-
-void register_memcached_tests(void)
-{
-	CU_pSuite s = wl_add_suite("memcached");
-
-	CU_add_test(s, "text_commands", test_text_commands);
-	CU_add_test(s, "multi_get", test_multi_get);
-	CU_add_test(s, "noreply", test_noreply);
-	CU_add_test(s, "errors", test_errors);
-	CU_add_test(s, "split_every_offset", test_split_every_offset);
-	CU_add_test(s, "large_value", test_large_value);
-	CU_add_test(s, "long_lines", test_long_lines);
-	CU_add_test(s, "pipelined", test_pipelined);
-	CU_add_test(s, "retransmit_and_gap", test_retransmit_and_gap);
-	CU_add_test(s, "midstream", test_midstream);
-	CU_add_test(s, "malformed", test_malformed);
-	CU_add_test(s, "binary", test_binary);
-	CU_add_test(s, "binary_quiet", test_binary_quiet);
-	CU_add_test(s, "binary_split_every_offset", test_binary_split_every_offset);
-	CU_add_test(s, "binary_malformed", test_binary_malformed);
-	CU_add_test(s, "sniffed_port", test_sniffed_port);
-	CU_add_test(s, "multi_get_pipelined", test_multi_get_pipelined);
-	CU_add_test(s, "multi_get_overflow", test_multi_get_overflow);
-	CU_add_test(s, "multi_get_gap", test_multi_get_gap);
-	CU_add_test(s, "binary_gap", test_binary_gap);
-	CU_add_test(s, "multi_get_stale_count", test_multi_get_stale_count);
 }
 
 /*

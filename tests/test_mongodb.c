@@ -254,7 +254,7 @@ static int seg(enum wl_hook h, struct conv *c, int from_server, const void *d, s
 
 static uint8_t q[65536], r[65536];
 
-static void test_op_msg_commands(void)
+WL_TEST(mongodb, op_msg_commands)
 {
 	static const char *const cmds[] = {
 		"hello",       "isMaster",  "ping",	     "find",  "insert",	  "update",
@@ -291,7 +291,7 @@ static void test_op_msg_commands(void)
 }
 
 /* "ok": 0 as every numeric type, found after elements of every skippable kind. */
-static void test_reply_errors(void)
+WL_TEST(mongodb, reply_errors)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -354,7 +354,7 @@ static void test_reply_errors(void)
 	}
 }
 
-static void test_legacy(void)
+WL_TEST(mongodb, legacy)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -404,7 +404,7 @@ static void test_legacy(void)
 	}
 }
 
-static void test_compressed_and_sequences(void)
+WL_TEST(mongodb, compressed_and_sequences)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -433,7 +433,7 @@ static void test_compressed_and_sequences(void)
 }
 
 /* Fire-and-forget requests wait for nothing; an exhaust reply chain answers one request. */
-static void test_more_to_come(void)
+WL_TEST(mongodb, more_to_come)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -455,7 +455,7 @@ static void test_more_to_come(void)
 	}
 }
 
-static void test_out_of_order_and_many(void)
+WL_TEST(mongodb, out_of_order_and_many)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -488,7 +488,7 @@ static void split_check(const struct conv *c, size_t ql, size_t rl, int pieces)
 
 /* Every cut of a request and of a reply (ok last, after a nested document), and every pair of
  * cuts in the first 40 bytes of the reply. */
-static void test_split_every_offset(void)
+WL_TEST(mongodb, split_every_offset)
 {
 	struct bson b, rep, sub;
 	size_t ql, rl;
@@ -509,7 +509,7 @@ static void test_split_every_offset(void)
 }
 
 /* Bodies larger than a segment: an insert of 20 KB, a reply whose "ok": 0 comes after 20 KB. */
-static void test_large(void)
+WL_TEST(mongodb, large)
 {
 	static struct bson b, rep, big;
 	size_t ql, rl;
@@ -569,7 +569,7 @@ static void test_large(void)
 	}
 }
 
-static void test_retransmit_gap_resync(void)
+WL_TEST(mongodb, retransmit_gap_resync)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -603,7 +603,7 @@ static void test_retransmit_gap_resync(void)
 	}
 }
 
-static void test_mid_stream_and_sniff(void)
+WL_TEST(mongodb, mid_stream_and_sniff)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -632,7 +632,7 @@ static void test_mid_stream_and_sniff(void)
 	}
 }
 
-static void test_malformed(void)
+WL_TEST(mongodb, malformed)
 {
 	struct bson b, ok;
 	uint8_t bad[9][48];
@@ -741,23 +741,6 @@ static const struct capture_exception capture_exceptions[] = {
 	 * --replSet", code 76). */
 	{"mongodb/op_command_2inserts.pcap", "error_reply", "-", 2, "OP_COMMANDREPLY ok: 0"},
 };
-
-void register_mongodb_tests(void)
-{
-	CU_pSuite s = wl_add_suite("mongodb");
-
-	CU_add_test(s, "op_msg_commands", test_op_msg_commands);
-	CU_add_test(s, "reply_errors", test_reply_errors);
-	CU_add_test(s, "legacy", test_legacy);
-	CU_add_test(s, "compressed_and_sequences", test_compressed_and_sequences);
-	CU_add_test(s, "more_to_come", test_more_to_come);
-	CU_add_test(s, "out_of_order_and_many", test_out_of_order_and_many);
-	CU_add_test(s, "split_every_offset", test_split_every_offset);
-	CU_add_test(s, "large", test_large);
-	CU_add_test(s, "retransmit_gap_resync", test_retransmit_gap_resync);
-	CU_add_test(s, "mid_stream_and_sniff", test_mid_stream_and_sniff);
-	CU_add_test(s, "malformed", test_malformed);
-}
 
 /* The real captures against EXPECTED.tsv (tshark): request_cmd per command, the requests total,
  * error_reply against the errors wirelens counted; nothing reported that tshark did not see. */

@@ -295,7 +295,7 @@ static void start(enum wl_hook h, struct conv *c, uint16_t port, uint32_t caps)
 #define EXPECT_ONLY(...)	EXPECT_CMDS_ONLY(&c, WL_L7_MYSQL, __VA_ARGS__)
 
 /* Login (with and without CLIENT_DEPRECATE_EOF), a query with a result set, ping, quit. */
-static void test_login_query_quit(void)
+WL_TEST(mysql, login_query_quit)
 {
 	FOR_EACH_HOOK(h) {
 		for (int dep = 0; dep < 2; dep++) {
@@ -328,7 +328,7 @@ static void test_login_query_quit(void)
 }
 
 /* Statement keywords: comments, blanks, case, executable comments. */
-static void test_query_verbs(void)
+WL_TEST(mysql, query_verbs)
 {
 	static const struct {
 		const char *sql, *name;
@@ -396,7 +396,7 @@ static void test_query_verbs(void)
 }
 
 /* Every command with its kind of response. */
-static void test_commands(void)
+WL_TEST(mysql, commands)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -471,7 +471,7 @@ static void test_commands(void)
 
 /* A result set much larger than a segment (rows of many sizes, a row larger than a segment),
  * cut additionally at every byte of every packet header: exact counts whatever the cut. */
-static void test_resultset_every_header_split(void)
+WL_TEST(mysql, resultset_every_header_split)
 {
 	struct mb r = {0};
 	size_t hdrs[512], nh = 0;
@@ -537,7 +537,7 @@ static void test_resultset_every_header_split(void)
 }
 
 /* Requests cut at every offset, several commands per segment, responses in one segment. */
-static void test_requests_split_and_pipelined(void)
+WL_TEST(mysql, requests_split_and_pipelined)
 {
 	struct mb q = {0};
 
@@ -574,7 +574,7 @@ static void test_requests_split_and_pipelined(void)
 /* Multi-statements and CALL: results chained by SERVER_MORE_RESULTS_EXISTS. A statement of a
  * multi-statement query counts under its own verb; a CALL counts once (its result sets go on up
  * to its OK); an error ends the batch. */
-static void test_multi_results(void)
+WL_TEST(mysql, multi_results)
 {
 	FOR_EACH_HOOK(h) {
 		for (int dep = 0; dep < 2; dep++) {
@@ -614,7 +614,7 @@ static void test_multi_results(void)
  * them; the requests cut at every byte, the responses in one go. A client without
  * CLIENT_MULTI_STATEMENTS: the server refuses the text (one statement, one error).
  */
-static void test_multi_statements(void)
+WL_TEST(mysql, multi_statements)
 {
 	struct mb q = {0};
 	size_t q1, q2;
@@ -718,7 +718,7 @@ static void test_multi_statements(void)
  * packet's bytes once (all of them, as its header says). After the lost bytes the client's next
  * command resynchronises.
  */
-static void test_multi_statement_unfinished(void)
+WL_TEST(mysql, multi_statement_unfinished)
 {
 	static const char sql[] = "SHOW DATABASES; SELECT 1; /* the part never seen */";
 	const size_t seen = 4 + 1 + strlen("SHOW DATABASES; SELECT 1;");
@@ -762,7 +762,7 @@ static void test_multi_statement_unfinished(void)
 }
 
 /* Prepare, execute (counted under the statement's verb), reset, close (no response). */
-static void test_prepared_statements(void)
+WL_TEST(mysql, prepared_statements)
 {
 	FOR_EACH_HOOK(h) {
 		for (int dep = 0; dep < 2; dep++) {
@@ -841,7 +841,7 @@ static void send_count(enum wl_hook h, struct conv *c, int from_server, struct m
  * MariaDB 10.11 sends them, with and without CLIENT_DEPRECATE_EOF, after a login and on a
  * connection joined after it (EOF packets then told by their size).
  */
-static void test_cursor_fetch(void)
+WL_TEST(mysql, cursor_fetch)
 {
 	FOR_EACH_HOOK(h) {
 		for (int mode = 0; mode < 4; mode++) {
@@ -948,7 +948,7 @@ static void test_cursor_fetch(void)
  * the requests cut at every offset, and the responses cut at every offset of every terminator
  * packet.
  */
-static void test_cursor_pipelined_split(void)
+WL_TEST(mysql, cursor_pipelined_split)
 {
 	for (int dep = 0; dep < 2; dep++) {
 		struct mb q = {0}, r = {0};
@@ -1016,7 +1016,7 @@ static void test_cursor_pipelined_split(void)
 }
 
 /* Errors: ERR to a query, ERR in the middle of rows. */
-static void test_errors(void)
+WL_TEST(mysql, errors)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -1049,7 +1049,7 @@ static void test_errors(void)
 }
 
 /* LOAD DATA LOCAL INFILE: the client's file contents are not commands; progress reports. */
-static void test_local_infile(void)
+WL_TEST(mysql, local_infile)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -1091,7 +1091,7 @@ static void test_local_infile(void)
 }
 
 /* SSL request and compressed protocol: counted, the rest left alone. */
-static void test_tls_and_compressed(void)
+WL_TEST(mysql, tls_and_compressed)
 {
 	static const uint8_t junk[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 random bytes";
 
@@ -1114,7 +1114,7 @@ static void test_tls_and_compressed(void)
 }
 
 /* A command of more than 16 MB: 0xffffff-byte packets continue in the next packet. */
-static void test_packet_continuation(void)
+WL_TEST(mysql, packet_continuation)
 {
 	size_t total = 0xffffff + 100;
 	struct mb b = {0};
@@ -1143,7 +1143,7 @@ static void test_packet_continuation(void)
 	mb_free(&b);
 }
 
-static void test_retransmit_gap_resync(void)
+WL_TEST(mysql, retransmit_gap_resync)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -1179,7 +1179,7 @@ static void test_retransmit_gap_resync(void)
 
 /* Lengths that lie, unknown commands, sequence ids out of place, garbage after a message:
  * counted once as malformed, and the connection recovers at the next command. */
-static void test_malformed(void)
+WL_TEST(mysql, malformed)
 {
 	static const struct {
 		const char *what;
@@ -1246,7 +1246,7 @@ static void test_malformed(void)
 }
 
 /* A server on a port no protocol claims: the handshake response teaches the port. */
-static void test_sniffed_port(void)
+WL_TEST(mysql, sniffed_port)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -1305,30 +1305,6 @@ static const struct capture_exception capture_exceptions[] = {
 	{"mysql/mysql-statement.pcap", "unanswered", "-", 3,
 	 "requests whose responses the capture does not hold (checked with a packet dump)"},
 };
-
-void register_mysql_tests(void)
-{
-	CU_pSuite s = wl_add_suite("mysql");
-
-	CU_add_test(s, "login_query_quit", test_login_query_quit);
-	CU_add_test(s, "query_verbs", test_query_verbs);
-	CU_add_test(s, "commands", test_commands);
-	CU_add_test(s, "resultset_every_header_split", test_resultset_every_header_split);
-	CU_add_test(s, "requests_split_and_pipelined", test_requests_split_and_pipelined);
-	CU_add_test(s, "multi_results", test_multi_results);
-	CU_add_test(s, "multi_statements", test_multi_statements);
-	CU_add_test(s, "multi_statement_unfinished", test_multi_statement_unfinished);
-	CU_add_test(s, "prepared_statements", test_prepared_statements);
-	CU_add_test(s, "cursor_fetch", test_cursor_fetch);
-	CU_add_test(s, "cursor_pipelined_split", test_cursor_pipelined_split);
-	CU_add_test(s, "errors", test_errors);
-	CU_add_test(s, "local_infile", test_local_infile);
-	CU_add_test(s, "tls_and_compressed", test_tls_and_compressed);
-	CU_add_test(s, "packet_continuation", test_packet_continuation);
-	CU_add_test(s, "retransmit_gap_resync", test_retransmit_gap_resync);
-	CU_add_test(s, "malformed", test_malformed);
-	CU_add_test(s, "sniffed_port", test_sniffed_port);
-}
 
 /*
  * The shared captures against EXPECTED.tsv (tshark). Per name: COM_* command rows (other than

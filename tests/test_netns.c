@@ -81,7 +81,7 @@ static int conns_with(int netns)
 	return n;
 }
 
-static void test_same_frames_two_namespaces(void)
+WL_TEST(netns, same_frames_two_namespaces)
 {
 	if (!load_other()) {
 		CU_FAIL("the netns 3 instance of the entry programs did not load");
@@ -127,7 +127,7 @@ static void test_same_frames_two_namespaces(void)
 
 /* The instance is the entry program alone: the protocol programs it reaches are the main
  * load's (one program array), and it adds no map of its own. */
-static void test_instance_shares_maps(void)
+WL_TEST(netns, instance_shares_maps)
 {
 	struct bpf_prog_info a = {}, b = {};
 	__u32 la = sizeof(a), lb = sizeof(b), ida[64], idb[64];
@@ -172,12 +172,4 @@ static void test_instance_shares_maps(void)
 		}
 	}
 	wl_entry_close(&other);
-}
-
-void register_netns_tests(void)
-{
-	CU_pSuite s = wl_add_suite("netns");
-
-	CU_add_test(s, "same_frames_two_namespaces", test_same_frames_two_namespaces);
-	CU_add_test(s, "instance_shares_maps", test_instance_shares_maps);
 }

@@ -311,20 +311,12 @@ static void replay_all(enum wl_hook hook)
 	wl_pcap_list_free(files, nfiles);
 }
 
-static void test_pcap_xdp(void)
+WL_TEST_NAMED(pcap, pcap_xdp, "captures through XDP vs EXPECTED.tsv (L2-L4 rows)")
 {
 	replay_all(HOOK_XDP);
 }
 
-static void test_pcap_tc(void)
+WL_TEST_NAMED(pcap, pcap_tc, "captures through TC vs EXPECTED.tsv (L2-L4 rows)")
 {
 	replay_all(HOOK_TC);
-}
-
-void register_pcap_tests(void)
-{
-	CU_pSuite s = wl_add_suite("pcap");
-
-	CU_add_test(s, "captures through XDP vs EXPECTED.tsv (L2-L4 rows)", test_pcap_xdp);
-	CU_add_test(s, "captures through TC vs EXPECTED.tsv (L2-L4 rows)", test_pcap_tc);
 }

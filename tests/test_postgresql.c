@@ -292,7 +292,7 @@ static struct mb rq, rs;
 
 /* ---- tests ---- */
 
-static void test_startup_and_simple(void)
+WL_TEST(postgresql, startup_and_simple)
 {
 	FOR_EACH_HOOK(h) {
 		struct wl_cmd_stats st;
@@ -324,7 +324,7 @@ static void test_startup_and_simple(void)
 	}
 }
 
-static void test_auth_sasl_and_async(void)
+WL_TEST(postgresql, auth_sasl_and_async)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -379,7 +379,7 @@ static void test_auth_sasl_and_async(void)
 	}
 }
 
-static void test_tls_and_gss(void)
+WL_TEST(postgresql, tls_and_gss)
 {
 	static const char hello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03random";
 
@@ -431,7 +431,7 @@ static void test_tls_and_gss(void)
 	}
 }
 
-static void test_cancel(void)
+WL_TEST(postgresql, cancel)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -449,7 +449,7 @@ static void test_cancel(void)
 }
 
 /* Several statements in one Query: one request per statement the server reports on. */
-static void test_multi_statement(void)
+WL_TEST(postgresql, multi_statement)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -503,7 +503,7 @@ static void test_multi_statement(void)
 }
 
 /* Extended protocol: unnamed and named statements, portals, pipelines, errors. */
-static void test_extended(void)
+WL_TEST(postgresql, extended)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -683,7 +683,7 @@ static void pgjs_run(struct mb *m, const char *name)
 	msg_empty(m, 'S');
 }
 
-static void test_describe_first(void)
+WL_TEST(postgresql, describe_first)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -758,7 +758,7 @@ static void test_describe_first(void)
 /* Pipelines: postgres.js' Promise.all over one connection (the first query describes, the
  * others queue behind it, then go as Bind/Execute/Sync pipelined), and a driver that sends
  * Parse/Describe/Flush and the rest of the batch at once. */
-static void test_describe_first_pipelined(void)
+WL_TEST(postgresql, describe_first_pipelined)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -812,7 +812,7 @@ static void test_describe_first_pipelined(void)
 
 /* A failed statement in a transaction, then statements the server refuses ("current
  * transaction is aborted", 25P02) in every form a driver sends them, then ROLLBACK. */
-static void test_aborted_transaction(void)
+WL_TEST(postgresql, aborted_transaction)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -896,7 +896,7 @@ static void test_aborted_transaction(void)
 }
 
 /* The describe-first failure with both directions cut at every offset. */
-static void test_describe_first_split(void)
+WL_TEST(postgresql, describe_first_split)
 {
 	static struct mb req1, resp1, req2, resp2;
 
@@ -930,7 +930,7 @@ static void test_describe_first_split(void)
 	}
 }
 
-static void test_copy_and_function_call(void)
+WL_TEST(postgresql, copy_and_function_call)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -999,7 +999,7 @@ static void test_copy_and_function_call(void)
 }
 
 /* One simple exchange and one extended batch cut at every byte offset, both directions. */
-static void test_split_every_offset(void)
+WL_TEST(postgresql, split_every_offset)
 {
 	static struct mb req, resp;
 
@@ -1034,7 +1034,7 @@ static void test_split_every_offset(void)
 }
 
 /* The connection start cut at every offset (startup, SSL answer, authentication). */
-static void test_split_startup(void)
+WL_TEST(postgresql, split_startup)
 {
 	static struct mb req, resp;
 
@@ -1058,7 +1058,7 @@ static void test_split_startup(void)
 }
 
 /* Every message byte by byte: one segment per byte. */
-static void test_byte_by_byte(void)
+WL_TEST(postgresql, byte_by_byte)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -1087,7 +1087,7 @@ static void test_byte_by_byte(void)
 	}
 }
 
-static void test_large_bodies(void)
+WL_TEST(postgresql, large_bodies)
 {
 	static char big[20000];
 
@@ -1130,7 +1130,7 @@ static void test_large_bodies(void)
 	}
 }
 
-static void test_pipelined_queries(void)
+WL_TEST(postgresql, pipelined_queries)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -1157,7 +1157,7 @@ static void test_pipelined_queries(void)
 	}
 }
 
-static void test_retransmit_and_gap(void)
+WL_TEST(postgresql, retransmit_and_gap)
 {
 	FOR_EACH_HOOK(h) {
 		struct wl_counters cnt;
@@ -1192,7 +1192,7 @@ static void test_retransmit_and_gap(void)
 }
 
 /* Joined mid-stream (no SYN, no startup): the first segments start on a message boundary. */
-static void test_mid_stream(void)
+WL_TEST(postgresql, mid_stream)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -1218,7 +1218,7 @@ static void test_mid_stream(void)
 	}
 }
 
-static void test_unmatched(void)
+WL_TEST(postgresql, unmatched)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -1232,7 +1232,7 @@ static void test_unmatched(void)
 	}
 }
 
-static void test_malformed(void)
+WL_TEST(postgresql, malformed)
 {
 	static const uint8_t bad_req[][16] = {
 		{'Q', 0, 0, 0, 2, 'x'},			    /* length below 4 */
@@ -1313,7 +1313,7 @@ static void test_malformed(void)
 	}
 }
 
-static void test_sniffed_port(void)
+WL_TEST(postgresql, sniffed_port)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -1374,33 +1374,6 @@ static void capture_check_postgresql(const struct capture_file *f)
 		else
 			CU_ASSERT(strcmp(names[k], "TLS") && strcmp(names[k], "CANCEL"));
 	}
-}
-
-void register_postgresql_tests(void)
-{
-	CU_pSuite s = wl_add_suite("postgresql");
-
-	CU_add_test(s, "startup_and_simple", test_startup_and_simple);
-	CU_add_test(s, "auth_sasl_and_async", test_auth_sasl_and_async);
-	CU_add_test(s, "tls_and_gss", test_tls_and_gss);
-	CU_add_test(s, "cancel", test_cancel);
-	CU_add_test(s, "multi_statement", test_multi_statement);
-	CU_add_test(s, "extended", test_extended);
-	CU_add_test(s, "describe_first", test_describe_first);
-	CU_add_test(s, "describe_first_pipelined", test_describe_first_pipelined);
-	CU_add_test(s, "aborted_transaction", test_aborted_transaction);
-	CU_add_test(s, "describe_first_split", test_describe_first_split);
-	CU_add_test(s, "copy_and_function_call", test_copy_and_function_call);
-	CU_add_test(s, "split_every_offset", test_split_every_offset);
-	CU_add_test(s, "split_startup", test_split_startup);
-	CU_add_test(s, "byte_by_byte", test_byte_by_byte);
-	CU_add_test(s, "large_bodies", test_large_bodies);
-	CU_add_test(s, "pipelined_queries", test_pipelined_queries);
-	CU_add_test(s, "retransmit_and_gap", test_retransmit_and_gap);
-	CU_add_test(s, "mid_stream", test_mid_stream);
-	CU_add_test(s, "unmatched", test_unmatched);
-	CU_add_test(s, "malformed", test_malformed);
-	CU_add_test(s, "sniffed_port", test_sniffed_port);
 }
 
 /*

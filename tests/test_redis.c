@@ -54,7 +54,7 @@ static int stats_entries(void)
 
 static const char set_req[] = "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n";
 
-static void test_set_get(void)
+WL_TEST(redis, set_get)
 {
 	static const char get_req[] = "*2\r\n$3\r\nget\r\n$3\r\nkey\r\n";
 	static const char get_resp[] = "$5\r\nvalue\r\n";
@@ -77,7 +77,7 @@ static void test_set_get(void)
 	}
 }
 
-static void test_pipelined_16(void)
+WL_TEST(redis, pipelined_16)
 {
 	char reqs[16 * sizeof(set_req)] = "", resps[16 * 5 + 1] = "";
 
@@ -97,7 +97,7 @@ static void test_pipelined_16(void)
 }
 
 /* Every split point of a request and of its reply: exact counts whatever the cut. */
-static void test_split_every_offset(void)
+WL_TEST(redis, split_every_offset)
 {
 	static const char reply[] = "*2\r\n$3\r\nabc\r\n:42\r\n";
 	size_t rl = strlen(set_req), pl = strlen(reply);
@@ -116,7 +116,7 @@ static void test_split_every_offset(void)
 	}
 }
 
-static void test_error_replies(void)
+WL_TEST(redis, error_replies)
 {
 	static const char wrongtype[] = "-WRONGTYPE Operation against a key holding the wrong kind "
 					"of value\r\n";
@@ -132,7 +132,7 @@ static void test_error_replies(void)
 	}
 }
 
-static void test_inline_and_container(void)
+WL_TEST(redis, inline_and_container)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -151,7 +151,7 @@ static void test_inline_and_container(void)
 	}
 }
 
-static void test_nested_resp3_and_push(void)
+WL_TEST(redis, nested_resp3_and_push)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -173,7 +173,7 @@ static void test_nested_resp3_and_push(void)
 	}
 }
 
-static void test_large_value_across_segments(void)
+WL_TEST(redis, large_value_across_segments)
 {
 	size_t vlen = 10240;
 	char *msg = malloc(vlen + 64), *p;
@@ -195,7 +195,7 @@ static void test_large_value_across_segments(void)
 	free(msg);
 }
 
-static void test_retransmit_and_gap(void)
+WL_TEST(redis, retransmit_and_gap)
 {
 	static const char get_req[] = "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
 
@@ -251,7 +251,7 @@ static char *big_bulk(size_t vlen, size_t *len)
  * anyway, so the SET, the GET and its reply still count with their full byte counts and the
  * commands after them still pair. A late copy is a retransmission of bytes already counted.
  */
-static void test_gap_inside_bulk(void)
+WL_TEST(redis, gap_inside_bulk)
 {
 	static const char get_req[] = "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
 	static const char ping_req[] = "*1\r\n$4\r\nPING\r\n";
@@ -290,7 +290,7 @@ static void test_gap_inside_bulk(void)
  * Gaps a parser cannot bridge still resynchronise, as before: bytes of a request's final CRLF
  * (its LF is checked), a header, the end of a value with the next command, a reply's header.
  */
-static void test_gap_outside_bulk(void)
+WL_TEST(redis, gap_outside_bulk)
 {
 	static const char head[] = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100\r\n";
 	static const char ping_req[] = "*1\r\n$4\r\nPING\r\n";
@@ -372,7 +372,7 @@ static void test_gap_outside_bulk(void)
 	}
 }
 
-static void test_malformed(void)
+WL_TEST(redis, malformed)
 {
 	static const char *const bad[] = {
 		"*2\r\n$abc\r\n",	      /* length not a number */
@@ -410,7 +410,7 @@ static void test_malformed(void)
 	}
 }
 
-static void test_sniffed_port(void)
+WL_TEST(redis, sniffed_port)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -451,7 +451,7 @@ static struct wl_sniff sniff_state(void)
 /* Issue 14 item 3: RESP-looking first payloads to limit + 10 unclaimed ports teach exactly
  * `limit` of them (the first ones), the other 10 are refused, counted and not parsed; configured
  * ports are never touched and go on counting; a port set free again makes room. */
-static void test_sniff_bound(void)
+WL_TEST(redis, sniff_bound)
 {
 	static __u8 learned[65536];
 	const int base = 20000, limits[] = {WL_LEARNED_PORTS_DEFAULT, 5};
@@ -538,7 +538,7 @@ static const char *const tx_cmds[] = {"*1\r\n$5\r\nMULTI\r\n",
 
 /* Transactions settle like Redis: errors inside EXEC belong to the failing command; commands
  * that never run (DISCARD, aborted EXEC) are no calls. "+QUEUED" may be split anywhere. */
-static void test_transactions(void)
+WL_TEST(redis, transactions)
 {
 	FOR_EACH_HOOK(h) {
 		for (int cut = 0; cut < 10; cut++) {
@@ -598,7 +598,7 @@ static void test_transactions(void)
 
 /* Names longer than 8 bytes captured byte by byte (inline, or an element cut by a segment
  * boundary) keep every byte. */
-static void test_long_names_split(void)
+WL_TEST(redis, long_names_split)
 {
 	FOR_EACH_HOOK(h) {
 		const char *resp_cmd = "*2\r\n$16\r\nZREVRANGEBYSCORE\r\n$1\r\nk\r\n";
@@ -634,7 +634,7 @@ static size_t resp_cmd(char *out, int argc, const char *const *argv)
  * raw-name cache, an unknown name; then the same stream cut every 7 bytes. Exact counts and
  * bytes per command.
  */
-static void test_whole_commands_mixed(void)
+WL_TEST(redis, whole_commands_mixed)
 {
 	static char big[301], mid[201];
 	static char stream[4096];
@@ -691,7 +691,7 @@ static void test_whole_commands_mixed(void)
  * strings (null, 3-digit, longer than the window), a RESP3 null, an aggregate, a transaction's
  * +QUEUED; exact per command.
  */
-static void test_whole_replies_mixed(void)
+WL_TEST(redis, whole_replies_mixed)
 {
 	static char reqs[2048], reps[4096], big[301];
 	const char *get[2] = {"GET", "k"};
@@ -752,7 +752,7 @@ static void test_whole_replies_mixed(void)
 
 /* A client port reused for a new connection: the old connection's unanswered request (it
  * closed by FIN) and half-read reply do not shift the new one's pairing. */
-static void test_port_reuse(void)
+WL_TEST(redis, port_reuse)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -809,7 +809,7 @@ static const char e_type[] =
  * 1,400 bytes (cut anywhere), then the replies in segments of 1,000: every reply and error under
  * its own command, nothing lost to the FIFO.
  */
-static void test_deep_pipelines(void)
+WL_TEST(redis, deep_pipelines)
 {
 	static const int sizes[] = {1, 31, 32, 33, 100, 1000, 10000};
 
@@ -863,7 +863,7 @@ static void test_deep_pipelines(void)
  * SET/GET, then a failing LPUSH) is exact, and so are 126 runs; then 1,000 alternating ones, more
  * than the FIFO holds, in segments of 1,400 bytes.
  */
-static void test_alternating_runs(void)
+WL_TEST(redis, alternating_runs)
 {
 	static const int sizes[] = {40, WL_FIFO_LEN - 2};
 
@@ -907,7 +907,7 @@ static void test_alternating_runs(void)
  * (the lost requests still pending) has an entry of its own and pairs exactly; so does an LPUSH
  * after everything drained.
  */
-static void test_overflow_unattributed(void)
+WL_TEST(redis, overflow_unattributed)
 {
 	const int n = 1000, named = WL_FIFO_LEN - 1;
 	struct pipe_buf b;
@@ -971,7 +971,7 @@ static void test_overflow_unattributed(void)
  * queue is deep: 200 packets of one SET each (each its own run at first), then a failing INCR,
  * no reply until all are in: still exact, nothing lost.
  */
-static void test_runs_across_packets(void)
+WL_TEST(redis, runs_across_packets)
 {
 	FOR_EACH_HOOK(h) {
 		char reps[200 * 5 + 64] = "";
@@ -997,34 +997,6 @@ static void test_runs_across_packets(void)
 static const struct capture_port capture_ports[] = {
 	{"redis/django-cloud.pcapng", 10625},
 };
-
-void register_redis_tests(void)
-{
-	CU_pSuite s = wl_add_suite("redis");
-
-	CU_add_test(s, "set_get", test_set_get);
-	CU_add_test(s, "pipelined_16", test_pipelined_16);
-	CU_add_test(s, "split_every_offset", test_split_every_offset);
-	CU_add_test(s, "error_replies", test_error_replies);
-	CU_add_test(s, "inline_and_container", test_inline_and_container);
-	CU_add_test(s, "nested_resp3_and_push", test_nested_resp3_and_push);
-	CU_add_test(s, "large_value_across_segments", test_large_value_across_segments);
-	CU_add_test(s, "retransmit_and_gap", test_retransmit_and_gap);
-	CU_add_test(s, "gap_inside_bulk", test_gap_inside_bulk);
-	CU_add_test(s, "gap_outside_bulk", test_gap_outside_bulk);
-	CU_add_test(s, "malformed", test_malformed);
-	CU_add_test(s, "sniffed_port", test_sniffed_port);
-	CU_add_test(s, "sniff_bound", test_sniff_bound);
-	CU_add_test(s, "transactions", test_transactions);
-	CU_add_test(s, "long_names_split", test_long_names_split);
-	CU_add_test(s, "whole_commands_mixed", test_whole_commands_mixed);
-	CU_add_test(s, "whole_replies_mixed", test_whole_replies_mixed);
-	CU_add_test(s, "port_reuse", test_port_reuse);
-	CU_add_test(s, "deep_pipelines", test_deep_pipelines);
-	CU_add_test(s, "alternating_runs", test_alternating_runs);
-	CU_add_test(s, "overflow_unattributed", test_overflow_unattributed);
-	CU_add_test(s, "runs_across_packets", test_runs_across_packets);
-}
 
 /*
  * The real captures against EXPECTED.tsv (tshark): per command, request_cmd + inline_request_cmd

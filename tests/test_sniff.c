@@ -56,7 +56,7 @@ static __u64 client_packets(const struct conv *c)
 }
 
 /* The last packet within the bound is sniffed: the port is learned, the SET counted. */
-static void test_last_packet_in_bound(void)
+WL_TEST(sniff, last_packet_in_bound)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
@@ -76,7 +76,7 @@ static void test_last_packet_in_bound(void)
 
 /* The first packet past the bound is not sniffed: nothing learned, counted or refused; until
  * the flow starts over (pushed out of wl_flows) or another flow teaches the port. */
-static void test_past_bound(void)
+WL_TEST(sniff, past_bound)
 {
 	FOR_EACH_HOOK(h) {
 		struct wl_flow_key k;
@@ -115,12 +115,4 @@ static void test_past_bound(void)
 		conv_resp(h, &c, "+OK\r\n");
 		EXPECT_CMD_STATS(&c, WL_L7_REDIS, "SET", 2, 2, 0); /* c's and d's: one server */
 	}
-}
-
-void register_sniff_tests(void)
-{
-	CU_pSuite s = wl_add_suite("sniff");
-
-	CU_add_test(s, "last_packet_in_bound", test_last_packet_in_bound);
-	CU_add_test(s, "past_bound", test_past_bound);
 }
