@@ -748,9 +748,7 @@ WL_TEST(memcached, sniffed_port)
 		uint8_t q[64];
 		size_t nq;
 
-		harness_reset();
-		conv_init(&c, 7001);
-		conv_handshake(h, &c); /* port 7001 is unknown: nothing tracked yet */
+		conv_start(h, &c, 7001); /* port 7001 is unknown: nothing tracked yet */
 		conv_req(h, &c, "get k\r\n");
 		conv_resp(h, &c, "END\r\n");
 		EXPECT_MC(7001, "get", 1, 1, 0, 1);

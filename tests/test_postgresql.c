@@ -9,6 +9,7 @@
 #include <CUnit/CUnit.h>
 
 #include "capture_cmds.h"
+#include "expect.h"
 #include "harness.h"
 #include "l7conv.h"
 #include "pcap_replay.h"
@@ -230,6 +231,23 @@ static void data_row(struct mb *m, size_t vlen)
 	msg_end(m, at);
 }
 
+static void param_desc(struct mb *m)
+{
+	size_t at = msg_begin(m, 't');
+
+	put16(m, 1);
+	put32(m, 23);
+	msg_end(m, at);
+}
+
+static void ready_status(struct mb *m, char status)
+{
+	size_t at = msg_begin(m, 'Z');
+
+	m->b[m->n++] = status;
+	msg_end(m, at);
+}
+
 static void complete(struct mb *m, const char *tag)
 {
 	msg_str(m, 'C', tag);
@@ -288,38 +306,284 @@ static void pg_start(enum wl_hook h, struct conv *c)
 #define EXPECT_PG(c, cmd, rq, rs, er) EXPECT_CMD_STATS(c, WL_L7_POSTGRES, cmd, rq, rs, er)
 #define EXPECT_PG_ONLY(c, ...)	      EXPECT_CMDS_ONLY(c, WL_L7_POSTGRES, __VA_ARGS__)
 
+/* ---- conversations as scripts ---- */
+
+/*
+ * A conversation is a list of lines, each one segment: "> " from the client, "< " from the
+ * server; "+ " more messages for the segment of the line before; "# " a comment. "> 3*..."
+ * repeats the line's messages three times. Messages are separated by '|', each named by its
+ * type byte and followed by its fields:
+ *   client  Q<sql>  P<name>:<sql>  B<portal>:<statement>  D<S|P><name>  E<portal>[:<maxrows>]
+ *           C<S|P><name>  S  H  c  d<row>  f<message>  F<function oid>
+ *           @startup  @ssl  @gss  @cancel (the messages without a type byte)
+ *   server  1 2 3 n s I c  T (one column)  D<bytes>  C<tag>  E<sqlstate>  Z[<status>]  t  N
+ *           G H (copy in/out)  d<row>  V  S<name>:<value>  A<channel>:<payload>
+ *           @trust (AuthenticationOk, ParameterStatus, BackendKeyData, ReadyForQuery)
+ *           @S @N @G (the one-byte answer to an SSL or GSS request)
+ */
+static void pg_client_msg(struct mb *m, const char *t)
+{
+	const char *a = t + 1, *colon = strchr(a, ':');
+	char name[64] = "";
+	size_t at;
+
+	if (colon && (size_t)(colon - a) < sizeof(name))
+		memcpy(name, a, colon - a);
+	if (!strcmp(t, "@startup")) {
+		startup(m);
+	} else if (!strcmp(t, "@ssl") || !strcmp(t, "@gss")) {
+		ssl_request(m, t[1] == 's' ? 80877103 : 80877104);
+	} else if (!strcmp(t, "@cancel")) {
+		put32(m, 16);
+		put32(m, 80877102);
+		put32(m, 1234);
+		put32(m, 5678);
+	} else if (*t == 'Q') {
+		query(m, a);
+	} else if (*t == 'P' && colon) {
+		parse(m, name, colon + 1);
+	} else if (*t == 'B' && colon) {
+		pg_bind(m, name, colon + 1);
+	} else if (*t == 'D' && *a) {
+		describe(m, *a, a + 1);
+	} else if (*t == 'E') {
+		if (!colon)
+			strcpy(name, a);
+		execute(m, name, colon ? atoi(colon + 1) : 0);
+	} else if (*t == 'C' || *t == 'f') {
+		msg_str(m, *t, a);
+	} else if (strchr("SHc", *t) && !*a) {
+		msg_empty(m, *t);
+	} else if (*t == 'd') {
+		copy_data(m, 'd', a);
+	} else if (*t == 'F') {
+		at = msg_begin(m, 'F');
+		put32(m, atoi(a));
+		put16(m, 0);
+		put16(m, 0);
+		put16(m, 0);
+		msg_end(m, at);
+	} else {
+		CU_FAIL("unknown client message in a script");
+		fprintf(stderr, "\n  unknown client message %s\n", t);
+	}
+}
+
+static void pg_server_msg(struct mb *m, const char *t)
+{
+	const char *a = t + 1, *colon = strchr(a, ':');
+	size_t at;
+
+	if (!strcmp(t, "@trust")) {
+		server_start(m);
+	} else if (*t == '@' && strchr("SNG", *a) && a[0] && !a[1]) {
+		m->b[m->n++] = *a;
+	} else if (strchr("123nsIc", *t) && !*a) {
+		msg_empty(m, *t);
+	} else if (*t == 'T' && !*a) {
+		row_desc(m);
+	} else if (*t == 'D') {
+		data_row(m, atoi(a));
+	} else if (*t == 'C') {
+		complete(m, a);
+	} else if (*t == 'E') {
+		pg_error(m, a);
+	} else if (*t == 'Z') {
+		ready_status(m, *a ? *a : 'I');
+	} else if (*t == 't' && !*a) {
+		param_desc(m);
+	} else if (*t == 'N' && !*a) {
+		notice(m);
+	} else if ((*t == 'G' || *t == 'H') && !*a) {
+		at = msg_begin(m, *t);
+		m->b[m->n++] = 0;
+		put16(m, 0);
+		msg_end(m, at);
+	} else if (*t == 'd') {
+		copy_data(m, 'd', a);
+	} else if (*t == 'V' && !*a) {
+		at = msg_begin(m, 'V');
+		put32(m, 4);
+		put32(m, 7);
+		msg_end(m, at);
+	} else if (*t == 'S' && colon) {
+		char key[64] = "";
+
+		memcpy(key, a, colon - a < 63 ? colon - a : 63);
+		param_status(m, key, colon + 1);
+	} else if (*t == 'A' && colon) {
+		char chan[64] = "";
+
+		memcpy(chan, a, colon - a < 63 ? colon - a : 63);
+		at = msg_begin(m, 'A');
+		put32(m, 77);
+		puts0(m, chan);
+		puts0(m, colon + 1);
+		msg_end(m, at);
+	} else {
+		CU_FAIL("unknown server message in a script");
+		fprintf(stderr, "\n  unknown server message %s\n", t);
+	}
+}
+
+/* Sends m (then empties it) one way: in two at cut (0: not cut), or in segments of at most mss
+ * bytes (0: whole). */
+static void pg_deliver(enum wl_hook h, struct conv *c, int from_server, struct mb *m, size_t mss,
+		       size_t cut)
+{
+	if (cut && m->n)
+		conv_split(h, c, from_server, m->b, m->n, cut);
+	else
+		for (size_t off = 0; off < m->n; off += mss ? mss : m->n)
+			conv_seg(h, c, from_server, m->b + off,
+				 mss && m->n - off > mss ? mss : m->n - off, 0);
+	m->n = 0;
+}
+
+/* Appends the messages of msgs (one script line without its "> ", repeat prefix included) to m. */
+static void pg_append(struct mb *m, int from_server, const char *msgs)
+{
+	char *end;
+	long times = strtol(msgs, &end, 10);
+
+	if (*end == '*' && times > 0)
+		msgs = end + 1;
+	else
+		times = 1;
+	while (times--) {
+		for (const char *t = msgs; *t;) {
+			size_t len = strcspn(t, "|");
+			char tok[256];
+
+			snprintf(tok, sizeof(tok), "%.*s", (int)len, t);
+			(from_server ? pg_server_msg : pg_client_msg)(m, tok);
+			t += len + (t[len] == '|');
+		}
+	}
+}
+
+/* Runs script lines (NULL-terminated) through h on c, in segments of at most mss bytes; with cut
+ * > 0 the first two segments are sent in two pieces, the first of cut bytes. */
+static void pg_play(enum wl_hook h, struct conv *c, const char *const *lines, size_t mss,
+		    size_t cut)
+{
+	static struct mb m;
+	int from_server = 0, seg = -1;
+
+	m.n = 0;
+	for (; *lines; lines++) {
+		if (**lines == '#')
+			continue;
+		if (**lines != '+') {
+			pg_deliver(h, c, from_server, &m, mss, seg < 2 ? cut : 0);
+			from_server = **lines == '<';
+			seg++;
+		}
+		pg_append(&m, from_server, *lines + 2);
+	}
+	pg_deliver(h, c, from_server, &m, mss, seg < 2 ? cut : 0);
+}
+#define PG_PLAY(h, c, ...) pg_play(h, c, (const char *const[]){__VA_ARGS__, NULL}, 0, 0)
+
+/* The length of the longer of a script's first two segments. */
+static size_t pg_split_max(const char *const *lines)
+{
+	static struct mb m[2];
+	int from_server = 0, seg = -1;
+
+	m[0].n = m[1].n = 0;
+	for (; *lines; lines++) {
+		if (**lines == '#')
+			continue;
+		if (**lines != '+') {
+			from_server = **lines == '<';
+			seg++;
+		}
+		if (seg < 2)
+			pg_append(&m[seg], from_server, *lines + 2);
+	}
+	return m[0].n > m[1].n ? m[0].n : m[1].n;
+}
+
+/* How a case's connection begins. */
+enum pg_begin {
+	PG_TRUSTED, /* pg_start: SSL refused, startup, trust: ready for queries */
+	PG_SYN,	    /* SYN and SYN-ACK: the script has the startup */
+	PG_JOINED,  /* nothing: joined mid-stream */
+};
+
+/* One conversation and what it must leave in the maps. */
+struct pg_case {
+	const char *what;
+	enum pg_begin begin;
+	size_t mss; /* 0: each script segment whole; 1: byte by byte */
+	/* The first two segments cut in two at every offset, a fresh connection each. */
+	int split;
+	const char *script[40]; /* NULL-terminated */
+	const char *want;	/* every command, nothing else (expect_cmds_only) */
+};
+
+/* What every case leaves: no message malformed, unmatched, skipped or lost to the FIFO. */
+static const struct counter_want pg_clean[] = {
+	{"l7_malformed", 0}, {"l7_unmatched", 0}, {"l7_resync_skip", 0}, {"l7_fifo_overflow", 0}};
+
+/* One run of a case through h (cut: see pg_play), then its assertions. */
+static void pg_run_case(enum wl_hook h, const struct pg_case *k, size_t cut)
+{
+	unsigned int failures = CU_get_number_of_failures();
+	struct conv c;
+
+	if (k->begin == PG_TRUSTED) {
+		pg_start(h, &c);
+	} else {
+		harness_reset();
+		conv_init(&c, PG_PORT);
+		if (k->begin == PG_SYN)
+			conv_handshake(h, &c);
+	}
+	pg_play(h, &c, k->script, k->mss, cut);
+	expect_cmds_only_at(&c, WL_L7_POSTGRES, k->want, __FILE__, __LINE__);
+	expect_counters_at(pg_clean, 4, __FILE__, __LINE__);
+	if (CU_get_number_of_failures() != failures)
+		fprintf(stderr, "\n  [%s] cut %zu, in the case: %s\n", hook_names[h], cut, k->what);
+}
+
+/* Runs every case through both hooks (a split case once per cut). */
+static void pg_run_cases(const struct pg_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t max = cases[i].split ? pg_split_max(cases[i].script) : 0;
+
+		FOR_EACH_HOOK(h) {
+			if (!cases[i].split)
+				pg_run_case(h, &cases[i], 0);
+			for (size_t cut = 1; cut < max; cut++)
+				pg_run_case(h, &cases[i], cut);
+		}
+	}
+}
+
 static struct mb rq, rs;
 
 /* ---- tests ---- */
 
 WL_TEST(postgresql, startup_and_simple)
 {
+	static struct mb q, r;
+
+	q.n = r.n = 0;
+	pg_append(&q, 0, "Qselect 1");
+	pg_append(&r, 1, "T|D1|CSELECT 1");
 	FOR_EACH_HOOK(h) {
-		struct wl_cmd_stats st;
-		size_t qlen, rlen;
 		struct conv c;
 
 		pg_start(h, &c);
-		query(&rq, "select 1");
-		qlen = rq.n;
-		pg_send(h, &c, 0, &rq);
-		row_desc(&rs);
-		data_row(&rs, 1);
-		complete(&rs, "SELECT 1");
-		rlen = rs.n;
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		query(&rq, "  /* c /* nested */ */ -- line\n (insert into t values (1))");
-		pg_send(h, &c, 0, &rq);
-		complete(&rs, "INSERT 0 1");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		EXPECT_PG(&c, "SELECT", 1, 1, 0);
-		EXPECT_PG(&c, "INSERT", 1, 1, 0);
-		conv_stats(&c, WL_L7_POSTGRES, "SELECT", &st);
-		CU_ASSERT_EQUAL(st.request_bytes, qlen);  /* the startup is no request's */
-		CU_ASSERT_EQUAL(st.response_bytes, rlen); /* ReadyForQuery belongs to none */
-		CU_ASSERT_EQUAL(conv_stats_entries(), 2);
+		PG_PLAY(h, &c, "> Qselect 1", "< T|D1|CSELECT 1|Z",
+			"> Q  /* c /* nested */ */ -- line\n (insert into t values (1))",
+			"< CINSERT 0 1|Z");
+		EXPECT_PG_ONLY(&c, {"SELECT", 1, 1, 0}, {"INSERT", 1, 1, 0});
+		/* the startup is no request's, ReadyForQuery belongs to none */
+		EXPECT_CMD_BYTES(&c, WL_L7_POSTGRES, "SELECT", q.n, r.n);
 		EXPECT_L7_CLEAN();
 	}
 }
@@ -331,8 +595,7 @@ WL_TEST(postgresql, auth_sasl_and_async)
 		size_t at;
 
 		conv_start(h, &c, PG_PORT);
-		startup(&rq);
-		pg_send(h, &c, 0, &rq);
+		PG_PLAY(h, &c, "> @startup");
 		at = msg_begin(&rs, 'R'); /* AuthenticationSASL */
 		put32(&rs, 10);
 		puts0(&rs, "SCRAM-SHA-256");
@@ -355,25 +618,9 @@ WL_TEST(postgresql, auth_sasl_and_async)
 		server_start(&rs);
 		pg_send(h, &c, 1, &rs);
 		/* a NOTICE inside a reply, a parameter change and a NOTIFY between replies */
-		query(&rq, "drop table if exists t");
-		pg_send(h, &c, 0, &rq);
-		notice(&rs);
-		complete(&rs, "DROP TABLE");
-		ready(&rs);
-		param_status(&rs, "TimeZone", "UTC");
-		at = msg_begin(&rs, 'A');
-		put32(&rs, 77);
-		puts0(&rs, "chan");
-		puts0(&rs, "payload");
-		msg_end(&rs, at);
-		pg_send(h, &c, 1, &rs);
-		query(&rq, "show work_mem");
-		pg_send(h, &c, 0, &rq);
-		row_desc(&rs);
-		data_row(&rs, 3);
-		complete(&rs, "SHOW");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
+		PG_PLAY(h, &c, "> Qdrop table if exists t",
+			"< N|CDROP TABLE|Z|STimeZone:UTC|Achan:payload", "> Qshow work_mem",
+			"< T|D3|CSHOW|Z");
 		EXPECT_PG_ONLY(&c, {"DROP", 1, 1, 0}, {"SHOW", 1, 1, 0});
 		EXPECT_L7_CLEAN();
 	}
@@ -387,9 +634,7 @@ WL_TEST(postgresql, tls_and_gss)
 		struct conv c;
 
 		conv_start(h, &c, PG_PORT);
-		ssl_request(&rq, 80877103);
-		pg_send(h, &c, 0, &rq);
-		conv_seg(h, &c, 1, "S", 1, 0);
+		PG_PLAY(h, &c, "> @ssl", "< @S");
 		for (int i = 0; i < 3; i++) {
 			conv_seg(h, &c, 0, hello, sizeof(hello) - 1, 0);
 			conv_seg(h, &c, 1, hello, sizeof(hello) - 1, 0);
@@ -400,9 +645,7 @@ WL_TEST(postgresql, tls_and_gss)
 
 		c.cport++;
 		conv_handshake(h, &c);
-		ssl_request(&rq, 80877104);
-		pg_send(h, &c, 0, &rq);
-		conv_seg(h, &c, 1, "G", 1, 0);
+		PG_PLAY(h, &c, "> @gss", "< @G");
 		conv_seg(h, &c, 0, hello, sizeof(hello) - 1, 0);
 		conv_seg(h, &c, 1, hello, sizeof(hello) - 1, 0);
 		EXPECT_PG(&c, "GSSENC", 1, 1, 0);
@@ -410,23 +653,9 @@ WL_TEST(postgresql, tls_and_gss)
 		/* GSS refused, then SSL refused, then a plain startup */
 		c.cport++;
 		conv_handshake(h, &c);
-		ssl_request(&rq, 80877104);
-		pg_send(h, &c, 0, &rq);
-		conv_seg(h, &c, 1, "N", 1, 0);
-		ssl_request(&rq, 80877103);
-		pg_send(h, &c, 0, &rq);
-		conv_seg(h, &c, 1, "N", 1, 0);
-		startup(&rq);
-		pg_send(h, &c, 0, &rq);
-		server_start(&rs);
-		pg_send(h, &c, 1, &rs);
-		query(&rq, "begin");
-		pg_send(h, &c, 0, &rq);
-		complete(&rs, "BEGIN");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		EXPECT_PG(&c, "BEGIN", 1, 1, 0);
-		CU_ASSERT_EQUAL(conv_stats_entries(), 3);
+		PG_PLAY(h, &c, "> @gss", "< @N", "> @ssl", "< @N", "> @startup", "< @trust",
+			"> Qbegin", "< CBEGIN|Z");
+		EXPECT_CMDS(&c, WL_L7_POSTGRES, "TLS 1 1 0|GSSENC 1 1 0|BEGIN 1 1 0");
 		EXPECT_L7_CLEAN();
 	}
 }
@@ -437,654 +666,180 @@ WL_TEST(postgresql, cancel)
 		struct conv c;
 
 		conv_start(h, &c, PG_PORT);
-		put32(&rq, 16);
-		put32(&rq, 80877102);
-		put32(&rq, 1234);
-		put32(&rq, 5678);
-		pg_send(h, &c, 0, &rq);
+		PG_PLAY(h, &c, "> @cancel");
 		conv_seg(h, &c, 0, NULL, 0, 0x11); /* FIN */
 		EXPECT_PG(&c, "CANCEL", 1, 0, 0);
 		EXPECT_L7_CLEAN();
 	}
 }
 
-/* Several statements in one Query: one request per statement the server reports on. */
-WL_TEST(postgresql, multi_statement)
+/*
+ * Conversations on one connection each, as the drivers have them: the script and the stats it
+ * must leave (every command, nothing else), through XDP and TC.
+ */
+static const struct pg_case conversations[] = {
+	{"several statements in one Query: one request per statement the server reports on",
+	 .script = {"> QBEGIN; INSERT INTO t VALUES (1); UPDATE t SET x = 2; "
+		    "WITH a AS (SELECT 1) SELECT * FROM a; COMMIT",
+		    "< CBEGIN|CINSERT 0 1|CUPDATE 3|T|D1|CSELECT 1|CCOMMIT|Z",
+		    "# an error in the second statement: the rest is not run",
+		    "> Qinsert into t values (2); select * from nope; delete from t",
+		    "< CINSERT 0 1|E42P01|Z",
+		    "# an error in the first statement: named by its keyword",
+		    "> Q\n\tdelete from nope", "< E42P01|Z", "# a syntax error: no keyword known",
+		    "> QSELEC 1", "< E42601|Z", "# empty queries report nothing", "> Q|Q ; ",
+		    "< I|Z|I|Z"},
+	 .want = "BEGIN 1 1 0|INSERT 2 2 0|UPDATE 1 1 0|SELECT 1 1 0|"
+		 "COMMIT 1 1 0|DELETE 1 1 1|OTHER 2 2 2"},
+	{"extended protocol: unnamed and named statements, portals, pipelines, errors",
+	 .script = {"# libpq PQexecParams: P B D E S",
+		    "> P:SELECT abalance FROM pgbench_accounts WHERE aid = $1|B:|DP|E|S",
+		    "< 1|2|T|D4|CSELECT 1|Z",
+		    "# PQprepare: P S, then PQexecPrepared three times: B D E S",
+		    "> PP0_1:UPDATE pgbench_accounts SET abalance = abalance + $1|S",
+		    "< 1|Z",
+		    "> B:P0_1|DP|E|S",
+		    "< 2|n|CUPDATE 1|Z",
+		    "> B:P0_1|DP|E|S",
+		    "< 2|n|CUPDATE 1|Z",
+		    "> B:P0_1|DP|E|S",
+		    "< 2|n|CUPDATE 1|Z",
+		    "# the prepared UPDATE fails at execution: named by its statement",
+		    "> B:P0_1|E|S",
+		    "< 2|E23505|Z",
+		    "# a named portal; a pipeline of three executions and one Sync",
+		    "> Pins:insert into t values ($1)|Bcur1:ins|Ecur1",
+		    "+ 3*B:ins|E",
+		    "+ S",
+		    "< 1|2|CINSERT 0 1",
+		    "+ 3*2|CINSERT 0 1",
+		    "+ Z",
+		    "# a pipeline whose second execution fails: the third is never run",
+		    "> 3*B:ins|E",
+		    "+ S",
+		    "< 2|CINSERT 0 1|2|E23505|Z",
+		    "# a Parse that fails: the batch's execution is named by the statement",
+		    "> P:delete from nope|B:|E|S",
+		    "< E42P01|Z",
+		    "# Parse + Sync alone that fails: named by the batch's statement; then "
+		    "Describe of a statement, Close, Flush",
+		    "> Pbad:vacuum nope|S|DSins|CSins|H|S",
+		    "< E42P01|Z|t|n|3|Z",
+		    "# a portal run in two Executes (row limit): one statement",
+		    "> P:select * from t|B:|E:1|H",
+		    "< 1|2|D1|s",
+		    "> E|S",
+		    "< D1|CSELECT 2|Z"},
+	 .want = "SELECT 2 2 0|UPDATE 4 4 1|INSERT 6 6 1|DELETE 1 1 1|VACUUM 1 1 1"},
+	{"describe-first (postgres.js: Parse, Describe 'S', Flush, then Bind, Execute, Sync)",
+	 .script = {"# described, then run: one SELECT",
+		    "> Pp1:select * from t where id = $1|DSp1|H",
+		    "< 1|t|T",
+		    "> B:p1|E|S",
+		    "< 2|D1|CSELECT 1|Z",
+		    "# the Parse fails before the Sync is sent",
+		    "> Pp2:select * from nope where id = $1|DSp2|H",
+		    "< E42P01",
+		    "> S",
+		    "< Z",
+		    "# prepared and described, never executed (sql.describe): nothing",
+		    "> Pp3:update t set v = $1|DSp3|H",
+		    "< 1|t|n",
+		    "> S",
+		    "< Z",
+		    "# a named Parse + Describe + Sync that fails (no Flush, no Execute)",
+		    "> Pp4:delete from nope where id = $1|DSp4|S",
+		    "< E42P01|Z",
+		    "# the prepared statement run again: Bind, Execute, Sync only",
+		    "> B:p1|E|S",
+		    "< 2|CSELECT 0|Z",
+		    "# Flush after an Execute (a cursor's first rows): the Execute is the request",
+		    "> P:insert into t select 1|B:|E|H",
+		    "< 1|2|E23505",
+		    "> S",
+		    "< Z"},
+	 .want = "SELECT 3 3 1|DELETE 1 1 1|INSERT 1 1 1"},
+	{"describe-first pipelined: postgres.js' Promise.all over one connection, then P D H B E S "
+	 "all at once",
+	 .script = {"> Pp1:select $1::int as x|DSp1|H", "< 1|t|T",
+		    "# the others queue behind the first, then go pipelined", "> 40*B:p1|E|S",
+		    "+ Pp2:select * from nope where id = $1|DSp2|H", "< 40*2|D2|CSELECT 1|Z",
+		    "+ E42P01", "> S", "< Z",
+		    "# the first run fine, the second's Parse fails (the error is the Execute's: "
+		    "the Flush has a request behind it)",
+		    "> P:insert into t values ($1)|DS|H|B:|E|S|P:delete from nope|DS|H|B:|E|S",
+		    "< 1|t|n|2|CINSERT 0 1|Z|E42P01|Z"},
+	 .want = "SELECT 41 41 1|INSERT 1 1 0|DELETE 1 1 1"},
+	{"a failed statement in a transaction, then statements refused (25P02) in every form a "
+	 "driver sends them, then ROLLBACK",
+	 .script = {"# postgres.js sql.begin: begin (no parameters: P D B E S)",
+		    "> Pb1:begin|DSb1|B:b1|E|S",
+		    "< 1|n|2|CBEGIN|ZT",
+		    "# a statement prepared before (p1), run fine",
+		    "> Pp1:select $1::int as x|DSp1|H",
+		    "< 1|t|T",
+		    "> B:p1|E|S",
+		    "< 2|D1|CSELECT 1|ZT",
+		    "# the failure: a describe-first insert",
+		    "> Pp2:insert into nope values ($1)|DSp2|H",
+		    "< E42P01",
+		    "> S",
+		    "< ZE",
+		    "# refused: a new parameterised statement (its Parse)",
+		    "> Pp3:update t set v = $1|DSp3|H",
+		    "< E25P02",
+		    "> S",
+		    "< ZE",
+		    "# refused: the prepared one (its Bind)",
+		    "> B:p1|E|S",
+		    "< E25P02|ZE",
+		    "# refused: node-postgres text and unnamed extended queries",
+		    "> Qdelete from t|P:select $1::text|B:|DP|E|S",
+		    "< E25P02|ZE|E25P02|ZE",
+		    "# ROLLBACK (accepted in an aborted transaction)",
+		    "> Pr1:rollback|DSr1|B:r1|E|S",
+		    "< 1|n|2|CROLLBACK|Z"},
+	 .want = "BEGIN 1 1 0|SELECT 3 3 2|INSERT 1 1 1|UPDATE 1 1 1|DELETE 1 1 1|"
+		 "ROLLBACK 1 1 0"},
+	{"COPY in both directions, a COPY given up, a fast-path function call",
+	 .script = {"> Qcopy pgbench_accounts from stdin", "< G", "> 100*d1\t1\t0\t\n", "+ c",
+		    "< CCOPY 100|Z", "# COPY TO STDOUT", "> QCOPY t TO STDOUT",
+		    "< H|d1\n|d2\n|c|CCOPY 2|Z", "# a COPY the client gives up",
+		    "> Qcopy t from stdin", "< G", "> d1\n|faborted by user", "< E57014|Z",
+		    "# fast-path function call", "> F1598", "< V|Z"},
+	 .want = "COPY 3 3 1|FUNCTION_CALL 1 1 0"},
+	{"20 queries pipelined in one segment, answered in one",
+	 .script = {"> 10*Qselect 1|Qinsert into t values (1)",
+		    "< 10*T|D1|CSELECT 1|Z|CINSERT 0 1|Z"},
+	 .want = "SELECT 10 10 0|INSERT 10 10 0"},
+	{"joined mid-stream (no SYN, no startup): the first segments start on a message boundary",
+	 .begin = PG_JOINED,
+	 .script = {"# a statement parsed before we joined", "> B:|E|S", "< 2|CSELECT 1|Z",
+		    "> Qcommit", "< CCOMMIT|Z"},
+	 .want = "SELECT 1 1 0|COMMIT 1 1 0"},
+	{"every message byte by byte: one segment per byte", .mss = 1,
+	 .script = {"> Q/* x */ delete from t where x = 1"
+		    "|Plonger_statement_name:insert into t values ($1)"
+		    "|Bportal:longer_statement_name|Eportal|S",
+		    "< CDELETE 1|Z|1|2|CINSERT 0 1|Z"},
+	 .want = "DELETE 1 1 0|INSERT 1 1 0"},
+	{"the describe-first failure with both directions cut at every offset", .split = 1,
+	 .script = {"> Pp2:select * from nope where id = $1|DSp2|H", "< E42P01",
+		    "> S|Pp1:select $1::int|DSp1|H", "< Z|1|t|T", "> B:p1|E|S", "< 2|CSELECT 1|Z"},
+	 .want = "SELECT 2 2 1"},
+	{"one simple exchange and one extended batch cut at every offset, both directions",
+	 .split = 1,
+	 .script = {"> Qselect 1|Ps:update t set x = 1|B:s|E|S",
+		    "< T|D1|CSELECT 1|Z|1|2|CUPDATE 1|Z"},
+	 .want = "SELECT 1 1 0|UPDATE 1 1 0"},
+	{"the connection start cut at every offset (startup, authentication)", .begin = PG_SYN,
+	 .split = 1, .script = {"> @startup|Qselect 1", "< @trust|CSELECT 1|Z"},
+	 .want = "SELECT 1 1 0"},
+};
+
+WL_TEST(postgresql, conversations)
 {
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		pg_start(h, &c);
-		query(&rq, "BEGIN; INSERT INTO t VALUES (1); UPDATE t SET x = 2; "
-			   "WITH a AS (SELECT 1) SELECT * FROM a; COMMIT");
-		pg_send(h, &c, 0, &rq);
-		complete(&rs, "BEGIN");
-		complete(&rs, "INSERT 0 1");
-		complete(&rs, "UPDATE 3");
-		row_desc(&rs);
-		data_row(&rs, 1);
-		complete(&rs, "SELECT 1");
-		complete(&rs, "COMMIT");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		/* an error in the second statement: the rest is not run */
-		query(&rq, "insert into t values (2); select * from nope; delete from t");
-		pg_send(h, &c, 0, &rq);
-		complete(&rs, "INSERT 0 1");
-		pg_error(&rs, "42P01");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		/* an error in the first statement: named by its keyword */
-		query(&rq, "\n\tdelete from nope");
-		pg_send(h, &c, 0, &rq);
-		pg_error(&rs, "42P01");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		/* a syntax error: no keyword known */
-		query(&rq, "SELEC 1");
-		pg_send(h, &c, 0, &rq);
-		pg_error(&rs, "42601");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		/* empty queries report nothing */
-		query(&rq, "");
-		query(&rq, " ; ");
-		pg_send(h, &c, 0, &rq);
-		msg_empty(&rs, 'I');
-		ready(&rs);
-		msg_empty(&rs, 'I');
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		EXPECT_PG_ONLY(&c, {"BEGIN", 1, 1, 0}, {"INSERT", 2, 2, 0}, {"UPDATE", 1, 1, 0},
-			       {"SELECT", 1, 1, 0}, {"COMMIT", 1, 1, 0}, {"DELETE", 1, 1, 1},
-			       {"OTHER", 2, 2, 2});
-		EXPECT_L7_CLEAN();
-	}
-}
-
-/* Extended protocol: unnamed and named statements, portals, pipelines, errors. */
-WL_TEST(postgresql, extended)
-{
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		pg_start(h, &c);
-		/* libpq PQexecParams: P B D E S */
-		parse(&rq, "", "SELECT abalance FROM pgbench_accounts WHERE aid = $1");
-		pg_bind(&rq, "", "");
-		describe(&rq, 'P', "");
-		execute(&rq, "", 0);
-		msg_empty(&rq, 'S');
-		pg_send(h, &c, 0, &rq);
-		msg_empty(&rs, '1');
-		msg_empty(&rs, '2');
-		row_desc(&rs);
-		data_row(&rs, 4);
-		complete(&rs, "SELECT 1");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		/* PQprepare: P S, then PQexecPrepared three times: B D E S */
-		parse(&rq, "P0_1", "UPDATE pgbench_accounts SET abalance = abalance + $1");
-		msg_empty(&rq, 'S');
-		pg_send(h, &c, 0, &rq);
-		msg_empty(&rs, '1');
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		for (int i = 0; i < 3; i++) {
-			pg_bind(&rq, "", "P0_1");
-			describe(&rq, 'P', "");
-			execute(&rq, "", 0);
-			msg_empty(&rq, 'S');
-			pg_send(h, &c, 0, &rq);
-			msg_empty(&rs, '2');
-			msg_empty(&rs, 'n');
-			complete(&rs, "UPDATE 1");
-			ready(&rs);
-			pg_send(h, &c, 1, &rs);
-		}
-		/* the prepared UPDATE fails at execution: named by its statement */
-		pg_bind(&rq, "", "P0_1");
-		execute(&rq, "", 0);
-		msg_empty(&rq, 'S');
-		pg_send(h, &c, 0, &rq);
-		msg_empty(&rs, '2');
-		pg_error(&rs, "23505");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		/* a named portal; a pipeline of three executions and one Sync */
-		parse(&rq, "ins", "insert into t values ($1)");
-		pg_bind(&rq, "cur1", "ins");
-		execute(&rq, "cur1", 0);
-		for (int i = 0; i < 3; i++) {
-			pg_bind(&rq, "", "ins");
-			execute(&rq, "", 0);
-		}
-		msg_empty(&rq, 'S');
-		pg_send(h, &c, 0, &rq);
-		msg_empty(&rs, '1');
-		msg_empty(&rs, '2');
-		complete(&rs, "INSERT 0 1");
-		for (int i = 0; i < 3; i++) {
-			msg_empty(&rs, '2');
-			complete(&rs, "INSERT 0 1");
-		}
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		/* a pipeline whose second execution fails: the third is never run */
-		for (int i = 0; i < 3; i++) {
-			pg_bind(&rq, "", "ins");
-			execute(&rq, "", 0);
-		}
-		msg_empty(&rq, 'S');
-		pg_send(h, &c, 0, &rq);
-		msg_empty(&rs, '2');
-		complete(&rs, "INSERT 0 1");
-		msg_empty(&rs, '2');
-		pg_error(&rs, "23505");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		/* a Parse that fails: the batch's execution is named by the statement */
-		parse(&rq, "", "delete from nope");
-		pg_bind(&rq, "", "");
-		execute(&rq, "", 0);
-		msg_empty(&rq, 'S');
-		pg_send(h, &c, 0, &rq);
-		pg_error(&rs, "42P01");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		/* Parse + Sync alone that fails: named by the batch's statement */
-		parse(&rq, "bad", "vacuum nope");
-		msg_empty(&rq, 'S');
-		/* then Describe of a statement, Close, Flush */
-		describe(&rq, 'S', "ins");
-		msg_str(&rq, 'C', "Sins");
-		msg_empty(&rq, 'H');
-		msg_empty(&rq, 'S');
-		pg_send(h, &c, 0, &rq);
-		pg_error(&rs, "42P01");
-		ready(&rs);
-		{
-			size_t at = msg_begin(&rs, 't');
-
-			put16(&rs, 1);
-			put32(&rs, 23);
-			msg_end(&rs, at);
-		}
-		msg_empty(&rs, 'n');
-		msg_empty(&rs, '3');
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		/* a portal run in two Executes (row limit): one statement */
-		parse(&rq, "", "select * from t");
-		pg_bind(&rq, "", "");
-		execute(&rq, "", 1);
-		msg_empty(&rq, 'H');
-		pg_send(h, &c, 0, &rq);
-		msg_empty(&rs, '1');
-		msg_empty(&rs, '2');
-		data_row(&rs, 1);
-		msg_empty(&rs, 's');
-		pg_send(h, &c, 1, &rs);
-		execute(&rq, "", 0);
-		msg_empty(&rq, 'S');
-		pg_send(h, &c, 0, &rq);
-		data_row(&rs, 1);
-		complete(&rs, "SELECT 2");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		EXPECT_PG_ONLY(&c, {"SELECT", 2, 2, 0}, {"UPDATE", 4, 4, 1}, {"INSERT", 6, 6, 1},
-			       {"DELETE", 1, 1, 1}, {"VACUUM", 1, 1, 1});
-		EXPECT_L7_CLEAN();
-	}
-}
-
-/* ---- describe-first drivers (postgres.js), Flush before Sync, aborted transactions ---- */
-
-static void param_desc(struct mb *m)
-{
-	size_t at = msg_begin(m, 't');
-
-	put16(m, 1);
-	put32(m, 23);
-	msg_end(m, at);
-}
-
-static void ready_status(struct mb *m, char status)
-{
-	size_t at = msg_begin(m, 'Z');
-
-	m->b[m->n++] = status;
-	msg_end(m, at);
-}
-
-/* postgres.js, a parameterised query not prepared yet: Parse (named), Describe 'S', Flush; the
- * driver waits for the description. */
-static void pgjs_describe(struct mb *m, const char *name, const char *q)
-{
-	parse(m, name, q);
-	describe(m, 'S', name);
-	msg_empty(m, 'H');
-}
-
-/* the server's answer to it for a statement returning rows: ParseComplete, ParameterDescription,
- * RowDescription */
-static void pgjs_described(struct mb *m)
-{
-	msg_empty(m, '1');
-	param_desc(m);
-	row_desc(m);
-}
-
-/* then Bind, Execute of the unnamed portal, Sync (postgres.js' prepared(q)) */
-static void pgjs_run(struct mb *m, const char *name)
-{
-	pg_bind(m, "", name);
-	execute(m, "", 0);
-	msg_empty(m, 'S');
-}
-
-WL_TEST(postgresql, describe_first)
-{
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		pg_start(h, &c);
-		/* described, then run: one SELECT */
-		pgjs_describe(&rq, "p1", "select * from t where id = $1");
-		pg_send(h, &c, 0, &rq);
-		pgjs_described(&rs);
-		pg_send(h, &c, 1, &rs);
-		pgjs_run(&rq, "p1");
-		pg_send(h, &c, 0, &rq);
-		msg_empty(&rs, '2');
-		data_row(&rs, 1);
-		complete(&rs, "SELECT 1");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		/* select * from nope where id = $1: the Parse fails before the Sync is sent */
-		pgjs_describe(&rq, "p2", "select * from nope where id = $1");
-		pg_send(h, &c, 0, &rq);
-		pg_error(&rs, "42P01");
-		pg_send(h, &c, 1, &rs);
-		msg_empty(&rq, 'S');
-		pg_send(h, &c, 0, &rq);
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		/* prepared and described, never executed (sql.describe / onlyDescribe): nothing */
-		pgjs_describe(&rq, "p3", "update t set v = $1");
-		pg_send(h, &c, 0, &rq);
-		msg_empty(&rs, '1');
-		param_desc(&rs);
-		msg_empty(&rs, 'n');
-		pg_send(h, &c, 1, &rs);
-		msg_empty(&rq, 'S');
-		pg_send(h, &c, 0, &rq);
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		/* a named Parse + Describe + Sync that fails (no Flush, no Execute) */
-		parse(&rq, "p4", "delete from nope where id = $1");
-		describe(&rq, 'S', "p4");
-		msg_empty(&rq, 'S');
-		pg_send(h, &c, 0, &rq);
-		pg_error(&rs, "42P01");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		/* the prepared statement run again: Bind, Execute, Sync only */
-		pgjs_run(&rq, "p1");
-		pg_send(h, &c, 0, &rq);
-		msg_empty(&rs, '2');
-		complete(&rs, "SELECT 0");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		/* Flush after an Execute (a cursor's first rows): the Execute is the request */
-		parse(&rq, "", "insert into t select 1");
-		pg_bind(&rq, "", "");
-		execute(&rq, "", 0);
-		msg_empty(&rq, 'H');
-		pg_send(h, &c, 0, &rq);
-		msg_empty(&rs, '1');
-		msg_empty(&rs, '2');
-		pg_error(&rs, "23505");
-		pg_send(h, &c, 1, &rs);
-		msg_empty(&rq, 'S');
-		pg_send(h, &c, 0, &rq);
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		EXPECT_PG_ONLY(&c, {"SELECT", 3, 3, 1}, {"DELETE", 1, 1, 1}, {"INSERT", 1, 1, 1});
-		EXPECT_L7_CLEAN();
-	}
-}
-
-/* Pipelines: postgres.js' Promise.all over one connection (the first query describes, the
- * others queue behind it, then go as Bind/Execute/Sync pipelined), and a driver that sends
- * Parse/Describe/Flush and the rest of the batch at once. */
-WL_TEST(postgresql, describe_first_pipelined)
-{
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		pg_start(h, &c);
-		pgjs_describe(&rq, "p1", "select $1::int as x");
-		pg_send(h, &c, 0, &rq);
-		pgjs_described(&rs);
-		pg_send(h, &c, 1, &rs);
-		for (int i = 0; i < 40; i++)
-			pgjs_run(&rq, "p1");
-		pgjs_describe(&rq, "p2", "select * from nope where id = $1");
-		pg_send(h, &c, 0, &rq);
-		for (int i = 0; i < 40; i++) {
-			msg_empty(&rs, '2');
-			data_row(&rs, 2);
-			complete(&rs, "SELECT 1");
-			ready(&rs);
-		}
-		pg_error(&rs, "42P01");
-		pg_send(h, &c, 1, &rs);
-		msg_empty(&rq, 'S');
-		pg_send(h, &c, 0, &rq);
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		/* all at once: P D H B E S, the first run fine, the second's Parse fails (the error
-		 * is the Execute's: the Flush has a request behind it) */
-		for (int i = 0; i < 2; i++) {
-			parse(&rq, "", i ? "delete from nope" : "insert into t values ($1)");
-			describe(&rq, 'S', "");
-			msg_empty(&rq, 'H');
-			pg_bind(&rq, "", "");
-			execute(&rq, "", 0);
-			msg_empty(&rq, 'S');
-		}
-		pg_send(h, &c, 0, &rq);
-		msg_empty(&rs, '1');
-		param_desc(&rs);
-		msg_empty(&rs, 'n');
-		msg_empty(&rs, '2');
-		complete(&rs, "INSERT 0 1");
-		ready(&rs);
-		pg_error(&rs, "42P01");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		EXPECT_PG_ONLY(&c, {"SELECT", 41, 41, 1}, {"INSERT", 1, 1, 0}, {"DELETE", 1, 1, 1});
-		CU_ASSERT_EQUAL(harness_counters().l7_fifo_overflow, 0);
-		EXPECT_L7_CLEAN();
-	}
-}
-
-/* A failed statement in a transaction, then statements the server refuses ("current
- * transaction is aborted", 25P02) in every form a driver sends them, then ROLLBACK. */
-WL_TEST(postgresql, aborted_transaction)
-{
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		pg_start(h, &c);
-		/* postgres.js sql.begin: begin (no parameters: P D B E S) */
-		parse(&rq, "b1", "begin");
-		describe(&rq, 'S', "b1");
-		pgjs_run(&rq, "b1");
-		pg_send(h, &c, 0, &rq);
-		msg_empty(&rs, '1');
-		msg_empty(&rs, 'n');
-		msg_empty(&rs, '2');
-		complete(&rs, "BEGIN");
-		ready_status(&rs, 'T');
-		pg_send(h, &c, 1, &rs);
-		/* a statement prepared before (p1), run fine */
-		pgjs_describe(&rq, "p1", "select $1::int as x");
-		pg_send(h, &c, 0, &rq);
-		pgjs_described(&rs);
-		pg_send(h, &c, 1, &rs);
-		pgjs_run(&rq, "p1");
-		pg_send(h, &c, 0, &rq);
-		msg_empty(&rs, '2');
-		data_row(&rs, 1);
-		complete(&rs, "SELECT 1");
-		ready_status(&rs, 'T');
-		pg_send(h, &c, 1, &rs);
-		/* the failure: a describe-first insert */
-		pgjs_describe(&rq, "p2", "insert into nope values ($1)");
-		pg_send(h, &c, 0, &rq);
-		pg_error(&rs, "42P01");
-		pg_send(h, &c, 1, &rs);
-		msg_empty(&rq, 'S');
-		pg_send(h, &c, 0, &rq);
-		ready_status(&rs, 'E');
-		pg_send(h, &c, 1, &rs);
-		/* refused: a new parameterised statement (its Parse) */
-		pgjs_describe(&rq, "p3", "update t set v = $1");
-		pg_send(h, &c, 0, &rq);
-		pg_error(&rs, "25P02");
-		pg_send(h, &c, 1, &rs);
-		msg_empty(&rq, 'S');
-		pg_send(h, &c, 0, &rq);
-		ready_status(&rs, 'E');
-		pg_send(h, &c, 1, &rs);
-		/* refused: the prepared one (its Bind) */
-		pgjs_run(&rq, "p1");
-		pg_send(h, &c, 0, &rq);
-		pg_error(&rs, "25P02");
-		ready_status(&rs, 'E');
-		pg_send(h, &c, 1, &rs);
-		/* refused: node-postgres text and unnamed extended queries */
-		query(&rq, "delete from t");
-		parse(&rq, "", "select $1::text");
-		pg_bind(&rq, "", "");
-		describe(&rq, 'P', "");
-		execute(&rq, "", 0);
-		msg_empty(&rq, 'S');
-		pg_send(h, &c, 0, &rq);
-		pg_error(&rs, "25P02");
-		ready_status(&rs, 'E');
-		pg_error(&rs, "25P02");
-		ready_status(&rs, 'E');
-		pg_send(h, &c, 1, &rs);
-		/* ROLLBACK (accepted in an aborted transaction) */
-		parse(&rq, "r1", "rollback");
-		describe(&rq, 'S', "r1");
-		pgjs_run(&rq, "r1");
-		pg_send(h, &c, 0, &rq);
-		msg_empty(&rs, '1');
-		msg_empty(&rs, 'n');
-		msg_empty(&rs, '2');
-		complete(&rs, "ROLLBACK");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		EXPECT_PG_ONLY(&c, {"BEGIN", 1, 1, 0}, {"SELECT", 3, 3, 2}, {"INSERT", 1, 1, 1},
-			       {"UPDATE", 1, 1, 1}, {"DELETE", 1, 1, 1}, {"ROLLBACK", 1, 1, 0});
-		EXPECT_L7_CLEAN();
-	}
-}
-
-/* The describe-first failure with both directions cut at every offset. */
-WL_TEST(postgresql, describe_first_split)
-{
-	static struct mb req1, resp1, req2, resp2;
-
-	req1.n = resp1.n = req2.n = resp2.n = 0;
-	pgjs_describe(&req1, "p2", "select * from nope where id = $1");
-	pg_error(&resp1, "42P01");
-	msg_empty(&req2, 'S');
-	pgjs_describe(&req2, "p1", "select $1::int");
-	ready(&resp2);
-	pgjs_described(&resp2);
-	FOR_EACH_HOOK(h) {
-		size_t max = req1.n > resp1.n ? req1.n : resp1.n;
-
-		for (size_t cut = 1; cut < max; cut++) {
-			struct conv c;
-
-			pg_start(h, &c);
-			conv_split(h, &c, 0, req1.b, req1.n, cut);
-			conv_split(h, &c, 1, resp1.b, resp1.n, cut);
-			conv_seg(h, &c, 0, req2.b, req2.n, 0);
-			conv_seg(h, &c, 1, resp2.b, resp2.n, 0);
-			pgjs_run(&rq, "p1");
-			pg_send(h, &c, 0, &rq);
-			msg_empty(&rs, '2');
-			complete(&rs, "SELECT 1");
-			ready(&rs);
-			pg_send(h, &c, 1, &rs);
-			EXPECT_PG(&c, "SELECT", 2, 2, 1);
-			EXPECT_L7_CLEAN();
-		}
-	}
-}
-
-WL_TEST(postgresql, copy_and_function_call)
-{
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-		size_t at;
-
-		pg_start(h, &c);
-		query(&rq, "copy pgbench_accounts from stdin");
-		pg_send(h, &c, 0, &rq);
-		at = msg_begin(&rs, 'G');
-		rs.b[rs.n++] = 0;
-		put16(&rs, 0);
-		msg_end(&rs, at);
-		pg_send(h, &c, 1, &rs);
-		for (int i = 0; i < 100; i++)
-			copy_data(&rq, 'd', "1\t1\t0\t\n");
-		msg_empty(&rq, 'c');
-		pg_send(h, &c, 0, &rq);
-		complete(&rs, "COPY 100");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		/* COPY TO STDOUT */
-		query(&rq, "COPY t TO STDOUT");
-		pg_send(h, &c, 0, &rq);
-		at = msg_begin(&rs, 'H');
-		rs.b[rs.n++] = 0;
-		put16(&rs, 0);
-		msg_end(&rs, at);
-		copy_data(&rs, 'd', "1\n");
-		copy_data(&rs, 'd', "2\n");
-		msg_empty(&rs, 'c');
-		complete(&rs, "COPY 2");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		/* a COPY the client gives up */
-		query(&rq, "copy t from stdin");
-		pg_send(h, &c, 0, &rq);
-		at = msg_begin(&rs, 'G');
-		rs.b[rs.n++] = 0;
-		put16(&rs, 0);
-		msg_end(&rs, at);
-		pg_send(h, &c, 1, &rs);
-		copy_data(&rq, 'd', "1\n");
-		msg_str(&rq, 'f', "aborted by user");
-		pg_send(h, &c, 0, &rq);
-		pg_error(&rs, "57014");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		/* fast-path function call */
-		at = msg_begin(&rq, 'F');
-		put32(&rq, 1598);
-		put16(&rq, 0);
-		put16(&rq, 0);
-		put16(&rq, 0);
-		msg_end(&rq, at);
-		pg_send(h, &c, 0, &rq);
-		at = msg_begin(&rs, 'V');
-		put32(&rs, 4);
-		put32(&rs, 7);
-		msg_end(&rs, at);
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		EXPECT_PG(&c, "COPY", 3, 3, 1);
-		EXPECT_PG(&c, "FUNCTION_CALL", 1, 1, 0);
-		EXPECT_L7_CLEAN();
-	}
-}
-
-/* One simple exchange and one extended batch cut at every byte offset, both directions. */
-WL_TEST(postgresql, split_every_offset)
-{
-	static struct mb req, resp;
-
-	req.n = resp.n = 0;
-	query(&req, "select 1");
-	parse(&req, "s", "update t set x = 1");
-	pg_bind(&req, "", "s");
-	execute(&req, "", 0);
-	msg_empty(&req, 'S');
-	row_desc(&resp);
-	data_row(&resp, 1);
-	complete(&resp, "SELECT 1");
-	ready(&resp);
-	msg_empty(&resp, '1');
-	msg_empty(&resp, '2');
-	complete(&resp, "UPDATE 1");
-	ready(&resp);
-	FOR_EACH_HOOK(h) {
-		size_t max = req.n > resp.n ? req.n : resp.n;
-
-		for (size_t cut = 1; cut < max; cut++) {
-			struct conv c;
-
-			pg_start(h, &c);
-			conv_split(h, &c, 0, req.b, req.n, cut);
-			conv_split(h, &c, 1, resp.b, resp.n, cut);
-			EXPECT_PG(&c, "SELECT", 1, 1, 0);
-			EXPECT_PG(&c, "UPDATE", 1, 1, 0);
-			EXPECT_L7_CLEAN();
-		}
-	}
-}
-
-/* The connection start cut at every offset (startup, SSL answer, authentication). */
-WL_TEST(postgresql, split_startup)
-{
-	static struct mb req, resp;
-
-	req.n = resp.n = 0;
-	startup(&req);
-	query(&req, "select 1");
-	server_start(&resp);
-	complete(&resp, "SELECT 1");
-	ready(&resp);
-	FOR_EACH_HOOK(h) {
-		for (size_t cut = 1; cut < req.n || cut < resp.n; cut++) {
-			struct conv c;
-
-			conv_start(h, &c, PG_PORT);
-			conv_split(h, &c, 0, req.b, req.n, cut);
-			conv_split(h, &c, 1, resp.b, resp.n, cut);
-			EXPECT_PG(&c, "SELECT", 1, 1, 0);
-			EXPECT_L7_CLEAN();
-		}
-	}
-}
-
-/* Every message byte by byte: one segment per byte. */
-WL_TEST(postgresql, byte_by_byte)
-{
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		pg_start(h, &c);
-		query(&rq, "/* x */ delete from t where x = 1");
-		parse(&rq, "longer_statement_name", "insert into t values ($1)");
-		pg_bind(&rq, "portal", "longer_statement_name");
-		execute(&rq, "portal", 0);
-		msg_empty(&rq, 'S');
-		for (size_t i = 0; i < rq.n; i++)
-			conv_seg(h, &c, 0, rq.b + i, 1, 0);
-		rq.n = 0;
-		complete(&rs, "DELETE 1");
-		ready(&rs);
-		msg_empty(&rs, '1');
-		msg_empty(&rs, '2');
-		complete(&rs, "INSERT 0 1");
-		ready(&rs);
-		for (size_t i = 0; i < rs.n; i++)
-			conv_seg(h, &c, 1, rs.b + i, 1, 0);
-		rs.n = 0;
-		EXPECT_PG(&c, "DELETE", 1, 1, 0);
-		EXPECT_PG(&c, "INSERT", 1, 1, 0);
-		EXPECT_L7_CLEAN();
-	}
+	pg_run_cases(conversations, sizeof(conversations) / sizeof(conversations[0]));
 }
 
 WL_TEST(postgresql, large_bodies)
@@ -1101,27 +856,19 @@ WL_TEST(postgresql, large_bodies)
 		pg_start(h, &c);
 		memcpy(big, "SELECT", 6);
 		query(&rq, big);
-		for (size_t off = 0; off < rq.n; off += 1448)
-			conv_seg(h, &c, 0, rq.b + off, rq.n - off < 1448 ? rq.n - off : 1448, 0);
-		rq.n = 0;
+		pg_deliver(h, &c, 0, &rq, 1448, 0);
 		row_desc(&rs);
 		for (int i = 0; i < 3; i++)
 			data_row(&rs, 15000);
 		complete(&rs, "SELECT 3");
 		rlen = rs.n;
 		ready(&rs);
-		for (size_t off = 0; off < rs.n; off += 1448)
-			conv_seg(h, &c, 1, rs.b + off, rs.n - off < 1448 ? rs.n - off : 1448, 0);
-		rs.n = 0;
+		pg_deliver(h, &c, 1, &rs, 1448, 0);
 		/* a keyword after more blanks than the scan budget: OTHER on error */
 		memcpy(big, "      ", 6);
 		query(&rq, big);
-		for (size_t off = 0; off < rq.n; off += 1448)
-			conv_seg(h, &c, 0, rq.b + off, rq.n - off < 1448 ? rq.n - off : 1448, 0);
-		rq.n = 0;
-		pg_error(&rs, "42601");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
+		pg_deliver(h, &c, 0, &rq, 1448, 0);
+		PG_PLAY(h, &c, "< E42601|Z");
 		EXPECT_PG(&c, "SELECT", 1, 1, 0);
 		EXPECT_PG(&c, "OTHER", 1, 1, 1);
 		conv_stats(&c, WL_L7_POSTGRES, "SELECT", &st);
@@ -1130,91 +877,24 @@ WL_TEST(postgresql, large_bodies)
 	}
 }
 
-WL_TEST(postgresql, pipelined_queries)
-{
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		pg_start(h, &c);
-		for (int i = 0; i < 20; i++)
-			query(&rq, i % 2 ? "insert into t values (1)" : "select 1");
-		pg_send(h, &c, 0, &rq);
-		for (int i = 0; i < 20; i++) {
-			if (i % 2) {
-				complete(&rs, "INSERT 0 1");
-			} else {
-				row_desc(&rs);
-				data_row(&rs, 1);
-				complete(&rs, "SELECT 1");
-			}
-			ready(&rs);
-		}
-		pg_send(h, &c, 1, &rs);
-		EXPECT_PG(&c, "SELECT", 10, 10, 0);
-		EXPECT_PG(&c, "INSERT", 10, 10, 0);
-		CU_ASSERT_EQUAL(harness_counters().l7_fifo_overflow, 0);
-		EXPECT_L7_CLEAN();
-	}
-}
-
 WL_TEST(postgresql, retransmit_and_gap)
 {
 	FOR_EACH_HOOK(h) {
-		struct wl_counters cnt;
 		uint32_t saved;
 		struct conv c;
 
 		pg_start(h, &c);
 		saved = c.cseq;
-		query(&rq, "select 1");
-		pg_send(h, &c, 0, &rq);
-		c.cseq = saved;
-		query(&rq, "select 1"); /* the same segment again */
-		pg_send(h, &c, 0, &rq);
-		complete(&rs, "SELECT 1");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
+		PG_PLAY(h, &c, "> Qselect 1");
+		c.cseq = saved; /* the same segment again */
+		PG_PLAY(h, &c, "> Qselect 1", "< CSELECT 1|Z");
 		c.cseq += 100;				  /* 100 bytes lost */
 		conv_seg(h, &c, 0, "ere x = 1\0", 10, 0); /* tail of a lost query: skipped */
-		query(&rq, "update t set x = 1");	  /* starts on a boundary */
-		pg_send(h, &c, 0, &rq);
-		complete(&rs, "UPDATE 1");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		cnt = harness_counters();
+		PG_PLAY(h, &c, "> Qupdate t set x = 1", "< CUPDATE 1|Z"); /* on a boundary */
 		EXPECT_PG(&c, "SELECT", 1, 1, 0);
 		EXPECT_PG(&c, "UPDATE", 1, 1, 0);
-		CU_ASSERT_EQUAL(cnt.l7_retransmit, 1);
-		CU_ASSERT_EQUAL(cnt.l7_gap, 1);
-		CU_ASSERT_EQUAL(cnt.l7_resync_skip, 1);
-		CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
-	}
-}
-
-/* Joined mid-stream (no SYN, no startup): the first segments start on a message boundary. */
-WL_TEST(postgresql, mid_stream)
-{
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		harness_reset();
-		conv_init(&c, PG_PORT);
-		pg_bind(&rq, "", "");
-		execute(&rq, "", 0);
-		msg_empty(&rq, 'S');
-		pg_send(h, &c, 0, &rq); /* a statement parsed before we joined: OTHER */
-		msg_empty(&rs, '2');
-		complete(&rs, "SELECT 1");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		query(&rq, "commit");
-		pg_send(h, &c, 0, &rq);
-		complete(&rs, "COMMIT");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
-		EXPECT_PG(&c, "SELECT", 1, 1, 0);
-		EXPECT_PG(&c, "COMMIT", 1, 1, 0);
-		EXPECT_L7_CLEAN();
+		EXPECT_COUNTERS({"l7_retransmit", 1}, {"l7_gap", 1}, {"l7_resync_skip", 1},
+				{"l7_malformed", 0});
 	}
 }
 
@@ -1225,8 +905,7 @@ WL_TEST(postgresql, unmatched)
 
 		pg_start(h, &c);
 		/* the server terminates an idle session */
-		pg_error(&rs, "57P01");
-		pg_send(h, &c, 1, &rs);
+		PG_PLAY(h, &c, "< E57P01");
 		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 1);
 		CU_ASSERT_EQUAL(conv_stats_entries(), 0);
 	}
@@ -1258,11 +937,7 @@ WL_TEST(postgresql, malformed)
 			conv_seg(h, &c, 0, bad_req[i], bad_len[i], 0);
 			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
 			/* the next segment starting a message recovers */
-			query(&rq, "select 1");
-			pg_send(h, &c, 0, &rq);
-			complete(&rs, "SELECT 1");
-			ready(&rs);
-			pg_send(h, &c, 1, &rs);
+			PG_PLAY(h, &c, "> Qselect 1", "< CSELECT 1|Z");
 			EXPECT_PG(&c, "SELECT", 1, 1, 0);
 			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
 		}
@@ -1270,15 +945,10 @@ WL_TEST(postgresql, malformed)
 			struct conv c;
 
 			pg_start(h, &c);
-			query(&rq, "select 1");
-			pg_send(h, &c, 0, &rq);
+			PG_PLAY(h, &c, "> Qselect 1");
 			conv_seg(h, &c, 1, bad_resp[i], 8, 0);
 			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
-			query(&rq, "select 2");
-			pg_send(h, &c, 0, &rq);
-			complete(&rs, "SELECT 1");
-			ready(&rs);
-			pg_send(h, &c, 1, &rs);
+			PG_PLAY(h, &c, "> Qselect 2", "< CSELECT 1|Z");
 			/* the response counted is the oldest pending one's */
 			EXPECT_PG(&c, "SELECT", 1, 1, 0);
 		}
@@ -1290,9 +960,7 @@ WL_TEST(postgresql, malformed)
 			query(&rq, "select 1");
 			putb(&rq, "\xde\xad\xbe\xef garbage", 12);
 			pg_send(h, &c, 0, &rq);
-			complete(&rs, "SELECT 1");
-			ready(&rs);
-			pg_send(h, &c, 1, &rs);
+			PG_PLAY(h, &c, "< CSELECT 1|Z");
 			EXPECT_PG(&c, "SELECT", 1, 1, 0);
 			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
 		}
@@ -1318,26 +986,14 @@ WL_TEST(postgresql, sniffed_port)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		harness_reset();
-		conv_init(&c, 7000);
-		conv_handshake(h, &c); /* port 7000 is unknown: nothing tracked yet */
-		startup(&rq);
-		pg_send(h, &c, 0, &rq);
-		server_start(&rs);
-		pg_send(h, &c, 1, &rs);
-		query(&rq, "select 1");
-		pg_send(h, &c, 0, &rq);
-		complete(&rs, "SELECT 1");
-		ready(&rs);
-		pg_send(h, &c, 1, &rs);
+		conv_start(h, &c, 7000); /* port 7000 is unknown: nothing tracked yet */
+		PG_PLAY(h, &c, "> @startup", "< @trust", "> Qselect 1", "< CSELECT 1|Z");
 		EXPECT_PG(&c, "SELECT", 1, 1, 0);
 		EXPECT_L7_CLEAN();
 		/* an SSLRequest alone is enough */
 		conv_init(&c, 7001);
 		conv_handshake(h, &c);
-		ssl_request(&rq, 80877103);
-		pg_send(h, &c, 0, &rq);
-		conv_seg(h, &c, 1, "S", 1, 0);
+		PG_PLAY(h, &c, "> @ssl", "< @S");
 		EXPECT_PG(&c, "TLS", 1, 1, 0);
 	}
 }

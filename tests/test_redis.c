@@ -415,9 +415,7 @@ WL_TEST(redis, sniffed_port)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		harness_reset();
-		conv_init(&c, 7000);
-		conv_handshake(h, &c); /* port 7000 is unknown: nothing tracked yet */
+		conv_start(h, &c, 7000); /* port 7000 is unknown: nothing tracked yet */
 		conv_req(h, &c, set_req);
 		conv_resp(h, &c, "+OK\r\n");
 		EXPECT_CMD(7000, "SET", 1, 1, 0, -1, -1);

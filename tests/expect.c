@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdio.h>
+#include <string.h>
+#include <CUnit/CUnit.h>
+
+#include "expect.h"
+#include "harness.h"
+#include "loader/views.h"
+
+#define COUNTERS (sizeof(struct wl_counters) / sizeof(__u64))
+
+void expect_counters_at(const struct counter_want *want, size_t n, const char *file, int line)
+{
+	struct wl_counters got = harness_counters();
+	const __u64 *v = (const __u64 *)&got;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+		int ok;
+
+		while (k < COUNTERS && strcmp(wl_counter_names[k], want[i].name))
+			k++;
+		ok = k < COUNTERS && v[k] == want[i].value;
+		CU_assertImplementation(ok, line, "EXPECT_COUNTERS", file, "", CU_FALSE);
+		if (k == COUNTERS)
+			fprintf(stderr, "\n  [%s:%d] no counter %s\n", file, line, want[i].name);
+		else if (!ok)
+			fprintf(stderr, "\n  [%s:%d] %s = %llu, want %llu\n", file, line,
+				want[i].name, (unsigned long long)v[k],
+				(unsigned long long)want[i].value);
+	}
+}
+
+void expect_counters_over(const struct counter_want *base, size_t nb,
+			  const struct counter_want *want, size_t n, const char *file, int line)
+{
+	size_t nw = 0;
+
+	while (nw < n && want[nw].name)
+		nw++;
+	expect_counters_at(want, nw, file, line);
+	for (size_t i = 0; i < nb; i++) {
+		size_t j = 0;
+
+		while (j < nw && strcmp(want[j].name, base[i].name))
+			j++;
+		if (j == nw)
+			expect_counters_at(&base[i], 1, file, line);
+	}
+}
+
+static void expect_eq(uint64_t got, uint64_t want, const char *what, const char *cmd,
+		      const char *file, int line)
+{
+	CU_assertImplementation(got == want, line, "EXPECT_CMDS", file, "", CU_FALSE);
+	if (got != want)
+		fprintf(stderr, "\n  [%s:%d] %s %s = %llu, want %llu\n", file, line, cmd, what,
+			(unsigned long long)got, (unsigned long long)want);
+}
+
+void expect_cmds_only_at(const struct conv *c, uint8_t proto, const char *want, const char *file,
+			 int line)
+{
+	int n = 0;
+
+	for (const char *t = want; t && *t; n++) {
+		unsigned long long rq, rs, er;
+		struct wl_cmd_stats st = {0};
+		size_t len = strcspn(t, "|");
+		char cmd[WL_CMD_LEN + 1];
+		int found;
+
+		if (sscanf(t, "%24s %llu %llu %llu", cmd, &rq, &rs, &er) != 4) {
+			CU_assertImplementation(0, line, "EXPECT_CMDS: a want parses", file, "",
+						CU_FALSE);
+			fprintf(stderr, "\n  [%s:%d] bad want %s\n", file, line, t);
+			return;
+		}
+		found = conv_stats(c, proto, cmd, &st) == 0;
+		CU_assertImplementation(found, line, "EXPECT_CMDS: the command is there", file, "",
+					CU_FALSE);
+		if (!found)
+			fprintf(stderr, "\n  [%s:%d] no %s\n", file, line, cmd);
+		expect_eq(st.requests, rq, "requests", cmd, file, line);
+		expect_eq(st.responses, rs, "responses", cmd, file, line);
+		expect_eq(st.errors, er, "errors", cmd, file, line);
+		t += len + (t[len] == '|');
+	}
+	expect_eq(conv_stats_entries(), n, "entries", "stats map", file, line);
+}
