@@ -121,18 +121,38 @@ static void row(const char *hook, const char *what, double wl, double bare)
 	       bare > 0 ? wl / bare : 0, wl - bare);
 }
 
-/* Fills the rotation table of the pieces object: the keys p_rot_* produce. */
-static void fill_rot_flows(int fd, const struct wl_flow_key *proto_key)
+/* Fills the rotation tables of the pieces object: the keys p_rot_* produce (wl_flows with
+ * packets past the sniffing window, so the flow cache takes slots; the IPv4 and per-CPU
+ * tables of the levers measured beside it). */
+static void fill_rot_flows(struct bench_pieces *pc, const struct wl_flow_key *proto_key)
 {
-	struct wl_flow_stats st = {.packets = 1};
+	struct wl_flow_stats st = {.packets = WL_SNIFF_FLOW_PACKETS};
+	int ncpu = libbpf_num_possible_cpus();
+	struct wl_flow_stats *pcpu = calloc(ncpu > 0 ? ncpu : 1, sizeof(*pcpu));
 
 	for (uint32_t i = 0; i < NFLOWS; i++) {
 		struct wl_flow_key k = *proto_key;
 		uint32_t a = htonl(0xC6120000 + i);
+		struct {
+			uint32_t ifindex;
+			uint16_t vlan_outer, vlan_inner;
+			uint8_t l4_proto, netns_id;
+			uint16_t src_port, dst_port, pad;
+			uint32_t src_addr, dst_addr;
+		} k4 = {.ifindex = k.ifindex,
+			.l4_proto = k.l4_proto,
+			.src_port = k.src_port,
+			.dst_port = k.dst_port,
+			.src_addr = a};
 
 		memcpy(k.src_addr, &a, 4);
-		bpf_map_update_elem(fd, &k, &st, BPF_ANY);
+		bpf_map_update_elem(bpf_map__fd(pc->maps.wl_flows), &k, &st, BPF_ANY);
+		if (pcpu)
+			bpf_map_update_elem(bpf_map__fd(pc->maps.pc_rot_flows), &k, pcpu, BPF_ANY);
+		memcpy(&k4.dst_addr, k.dst_addr, 4);
+		bpf_map_update_elem(bpf_map__fd(pc->maps.flows4), &k4, &st, BPF_ANY);
 	}
+	free(pcpu);
 }
 
 /* A typical request of each protocol, as its client sends it (one per packet). */
@@ -471,6 +491,8 @@ int main(int argc, char **argv)
 			{"p_pcpu_lru", "+ flow lookup (per-CPU LRU), plain adds"},
 			{"p_hash", "+ flow lookup (hash), 2 atomic adds"},
 			{"p_l2l4", "L2-L4 path as in wl_process (no L7)"},
+			{"p_key24", "the same, a 24-byte IPv4 key (not the ABI's)"},
+			{"p_key16", "the same, a 16-byte key (no room for ABI fields)"},
 			{"p_fcache", "the same via a per-CPU flow cache (not shipped)"},
 			{"p_full", "wl_process (L7 hand-off, no L7 port)"},
 		};
@@ -535,7 +557,7 @@ int main(int argc, char **argv)
 		k.src_port = 1000;
 		k.dst_port = 2000;
 		inet_pton(AF_INET, "198.18.0.2", k.dst_addr);
-		fill_rot_flows(bpf_map__fd(pc->maps.wl_flows), &k);
+		fill_rot_flows(pc, &k);
 		r = run_repeat(rot, frames[0], len);
 		rp = run_repeat(rot_parse, frames[0], len);
 		rf = run_repeat(rot_fc, frames[0], len);
@@ -543,6 +565,17 @@ int main(int argc, char **argv)
 		row("xdp", "L2-L4, 100k flows in turn (repeat, key rotated)", r, b);
 		row("xdp", "  of which flow accounting (vs same w/o flow)", r, rp);
 		row("xdp", "  via a per-CPU flow cache: all misses (not shipped)", rf, b);
+		/* the levers beside it (bench_pieces.bpf.c), each against the path without flows */
+		row("xdp", "  lever: IPv4 table, 24-byte key (vs same w/o flow)",
+		    run_repeat(bpf_program__fd(pc->progs.p_rot_key24), frames[0], len), rp);
+		row("xdp", "  lever: per-CPU LRU, plain adds (vs same w/o flow)",
+		    run_repeat(bpf_program__fd(pc->progs.p_rot_pcpu), frames[0], len), rp);
+		row("xdp", "  floor: one 144 B array element (vs same w/o flow)",
+		    run_repeat(bpf_program__fd(pc->progs.p_rot_elem), frames[0], len), rp);
+		row("xdp", "  churn, 32k LRU: insert + evict each (vs same w/o)",
+		    run_repeat(bpf_program__fd(pc->progs.p_churn_common), frames[0], len), rp);
+		row("xdp", "  the same, BPF_F_NO_COMMON_LRU (vs same w/o flow)",
+		    run_repeat(bpf_program__fd(pc->progs.p_churn_percpu), frames[0], len), rp);
 	}
 	if (getenv("WL_BENCH_L2L4")) /* tables 1 and 2's L2-L4 rows only (A/B runs) */
 		return 0;

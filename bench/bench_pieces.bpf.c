@@ -66,15 +66,25 @@ static __always_inline int rotate(struct wl_meta *m)
 
 /*
  * A per-CPU direct-mapped flow cache in front of wl_flows (p_fcache, p_rot_fcache; measured,
- * not shipped): slot = a cheap hash of the key; a hit adds to the slot without atomics or a
- * hash lookup, a miss folds the slot's deltas into wl_flows and takes the slot (the packet goes
- * to wl_flows). User space would add every CPU's deltas to the flows it shows.
+ * not shipped), as it would have to ship for exact readers: 1,024 slots of 104 B per CPU (4,096
+ * would be 26 MiB with 64 CPUs, over the memory target), slot = a cheap hash of the key. A hit
+ * adds to the slot (no atomics, no hash lookup); every 64 packets, and when another flow takes
+ * the slot, the deltas are folded into wl_flows (atomic adds; the entry created again if the
+ * LRU pushed it out). A flow's first WL_SNIFF_FLOW_PACKETS packets go to wl_flows (content
+ * sniffing counts them there). seq is odd while a fold or take is under way: a reader adding a
+ * slot to its wl_flows entry reads the slot, the entry, the slot again and retries when seq
+ * moved (or was odd), so a fold between its two reads is never counted twice or missed.
  */
-#define FC_BITS	 12
+#define FC_BITS	 10
 #define FC_SLOTS (1 << FC_BITS)
+#define FC_FOLD	 64
 struct fc_slot {
 	struct wl_flow_key key;
-	struct wl_flow_stats d; /* deltas not yet in wl_flows */
+	__u64 packets, bytes, last_seen_ns; /* deltas not yet in wl_flows */
+	__u64 base;			    /* the flow's packets before these deltas (sniffing) */
+	__u32 tcp_syn, tcp_fin, tcp_rst, fragments;
+	__u32 seq; /* odd: a fold or take under way */
+	__u32 n;   /* packets since the last fold */
 };
 
 struct {
@@ -102,43 +112,81 @@ static __always_inline int fc_key_eq(const struct wl_flow_key *a, const struct w
 		 (x[5] ^ y[5]));
 }
 
+static __always_inline void fc_fold(struct fc_slot *s)
+{
+	struct wl_flow_stats *st;
+
+	s->seq++;
+	asm volatile("" ::: "memory");
+	st = bpf_map_lookup_elem(&wl_flows, &s->key);
+	if (st) {
+		__sync_fetch_and_add(&st->packets, s->packets);
+		__sync_fetch_and_add(&st->bytes, s->bytes);
+		st->last_seen_ns = s->last_seen_ns;
+		if (s->tcp_syn | s->tcp_fin | s->tcp_rst | s->fragments) {
+			__sync_fetch_and_add(&st->tcp_syn, s->tcp_syn);
+			__sync_fetch_and_add(&st->tcp_fin, s->tcp_fin);
+			__sync_fetch_and_add(&st->tcp_rst, s->tcp_rst);
+			__sync_fetch_and_add(&st->fragments, s->fragments);
+		}
+	} else {
+		struct wl_flow_stats init = {.packets = s->packets,
+					     .bytes = s->bytes,
+					     .first_seen_ns = s->last_seen_ns,
+					     .last_seen_ns = s->last_seen_ns,
+					     .tcp_syn = s->tcp_syn,
+					     .tcp_fin = s->tcp_fin,
+					     .tcp_rst = s->tcp_rst,
+					     .fragments = s->fragments};
+
+		bpf_map_update_elem(&wl_flows, &s->key, &init, BPF_ANY);
+	}
+	s->base += s->packets;
+	s->packets = s->bytes = 0;
+	s->tcp_syn = s->tcp_fin = s->tcp_rst = s->fragments = 0;
+	s->n = 0;
+	asm volatile("" ::: "memory");
+	s->seq++;
+}
+
 static __always_inline int fc_account(const struct wl_pkt *p, struct wl_meta *m)
 {
 	__u32 idx = fc_hash(&m->key);
-	struct wl_flow_stats *st;
+	__u8 fl = m->tcp_flags;
 	struct fc_slot *s;
 	__u64 before;
+	int out;
 
 	s = bpf_map_lookup_elem(&fc_cache, &idx);
 	if (!s)
-		return WL_OUT_MAP_FULL;
+		return wl_flow_account(p, m, &before);
 	if (fc_key_eq(&s->key, &m->key)) { /* an empty slot's key is zero: never a packet's */
-		s->d.packets += p->gso_segs;
-		s->d.bytes += p->len;
-		s->d.last_seen_ns = m->now;
-		if (m->tcp_flags & (WL_TCP_SYN | WL_TCP_FIN | WL_TCP_RST)) {
-			s->d.tcp_syn += !!(m->tcp_flags & WL_TCP_SYN);
-			s->d.tcp_fin += !!(m->tcp_flags & WL_TCP_FIN);
-			s->d.tcp_rst += !!(m->tcp_flags & WL_TCP_RST);
+		s->packets += p->gso_segs;
+		s->bytes += p->len;
+		s->last_seen_ns = m->now;
+		if (fl & (WL_TCP_SYN | WL_TCP_FIN | WL_TCP_RST)) {
+			s->tcp_syn += !!(fl & WL_TCP_SYN);
+			s->tcp_fin += !!(fl & WL_TCP_FIN);
+			s->tcp_rst += !!(fl & WL_TCP_RST);
 		}
+		if (m->frag)
+			s->fragments++;
+		if (++s->n >= FC_FOLD)
+			fc_fold(s);
 		return WL_OUT_ACCOUNTED;
 	}
-	if (s->d.packets) { /* conflict: fold the slot into wl_flows */
-		st = bpf_map_lookup_elem(&wl_flows, &s->key);
-		if (st) {
-			__sync_fetch_and_add(&st->packets, s->d.packets);
-			__sync_fetch_and_add(&st->bytes, s->d.bytes);
-			st->last_seen_ns = s->d.last_seen_ns;
-			if (s->d.tcp_syn | s->d.tcp_fin | s->d.tcp_rst) {
-				__sync_fetch_and_add(&st->tcp_syn, s->d.tcp_syn);
-				__sync_fetch_and_add(&st->tcp_fin, s->d.tcp_fin);
-				__sync_fetch_and_add(&st->tcp_rst, s->d.tcp_rst);
-			}
-		}
-	}
+	out = wl_flow_account(p, m, &before);
+	if (out != WL_OUT_ACCOUNTED || before < WL_SNIFF_FLOW_PACKETS)
+		return out;
+	if (s->n) /* another flow's deltas: into wl_flows before the slot changes hands */
+		fc_fold(s);
+	s->seq++;
+	asm volatile("" ::: "memory");
 	__builtin_memcpy(&s->key, &m->key, sizeof(s->key));
-	__builtin_memset(&s->d, 0, sizeof(s->d));
-	return wl_flow_account(p, m, &before);
+	s->base = before + p->gso_segs;
+	asm volatile("" ::: "memory");
+	s->seq++;
+	return out;
 }
 
 /* Counters and L2-L4 parsing, then as `how` says: FLOW the coarse clock and the flow accounting
@@ -178,6 +226,32 @@ static __always_inline int parse_only(struct xdp_md *ctx, struct wl_meta *m, str
 	return l2l4_path(ctx, m, p, &before, 0);
 }
 
+/* Parse (ROTATE: then the 100k-flow key), look the flow up in map (insert it once), add the
+ * packet with atomic adds (ATOMIC) or plain ones. */
+#define ATOMIC 8
+static __always_inline int lookup_add(struct xdp_md *ctx, void *map, int how)
+{
+	struct wl_flow_stats *st, init = {};
+	struct wl_meta m = {};
+	struct wl_pkt p;
+
+	if (parse_only(ctx, &m, &p) || ((how & ROTATE) && rotate(&m)))
+		return XDP_PASS;
+	st = bpf_map_lookup_elem(map, &m.key);
+	if (!st) {
+		bpf_map_update_elem(map, &m.key, &init, BPF_NOEXIST);
+		return XDP_PASS;
+	}
+	if (how & ATOMIC) {
+		__sync_fetch_and_add(&st->packets, 1);
+		__sync_fetch_and_add(&st->bytes, p.len);
+	} else {
+		st->packets++;
+		st->bytes += p.len;
+	}
+	return XDP_PASS;
+}
+
 /* 1. one helper call each: the clocks and the XDP buffer length */
 SEC("xdp.frags")
 int p_ktime(struct xdp_md *ctx)
@@ -215,80 +289,28 @@ int p_parse(struct xdp_md *ctx)
 SEC("xdp.frags")
 int p_lru_plain(struct xdp_md *ctx)
 {
-	struct wl_flow_stats *st, init = {};
-	struct wl_meta m = {};
-	struct wl_pkt p;
-
-	if (parse_only(ctx, &m, &p))
-		return XDP_PASS;
-	st = bpf_map_lookup_elem(&wl_flows, &m.key);
-	if (!st) {
-		bpf_map_update_elem(&wl_flows, &m.key, &init, BPF_NOEXIST);
-		return XDP_PASS;
-	}
-	st->packets++;
-	st->bytes += p.len;
-	return XDP_PASS;
+	return lookup_add(ctx, &wl_flows, 0);
 }
 
 /* 4. + the two atomic adds of wl_flow_account */
 SEC("xdp.frags")
 int p_lru_atomic(struct xdp_md *ctx)
 {
-	struct wl_flow_stats *st, init = {};
-	struct wl_meta m = {};
-	struct wl_pkt p;
-
-	if (parse_only(ctx, &m, &p))
-		return XDP_PASS;
-	st = bpf_map_lookup_elem(&wl_flows, &m.key);
-	if (!st) {
-		bpf_map_update_elem(&wl_flows, &m.key, &init, BPF_NOEXIST);
-		return XDP_PASS;
-	}
-	__sync_fetch_and_add(&st->packets, 1);
-	__sync_fetch_and_add(&st->bytes, p.len);
-	return XDP_PASS;
+	return lookup_add(ctx, &wl_flows, ATOMIC);
 }
 
 /* 5. per-CPU LRU instead, plain updates (no atomics needed: the entry is this CPU's) */
 SEC("xdp.frags")
 int p_pcpu_lru(struct xdp_md *ctx)
 {
-	struct wl_flow_stats *st, init = {};
-	struct wl_meta m = {};
-	struct wl_pkt p;
-
-	if (parse_only(ctx, &m, &p))
-		return XDP_PASS;
-	st = bpf_map_lookup_elem(&pc_flows, &m.key);
-	if (!st) {
-		bpf_map_update_elem(&pc_flows, &m.key, &init, BPF_NOEXIST);
-		return XDP_PASS;
-	}
-	st->packets++;
-	st->bytes += p.len;
-	return XDP_PASS;
+	return lookup_add(ctx, &pc_flows, 0);
 }
 
 /* 6. plain hash instead of LRU, atomic updates */
 SEC("xdp.frags")
 int p_hash(struct xdp_md *ctx)
 {
-	struct wl_flow_stats *st, init = {};
-	struct wl_meta m = {};
-	struct wl_pkt p;
-
-	if (parse_only(ctx, &m, &p))
-		return XDP_PASS;
-	st = bpf_map_lookup_elem(&h_flows, &m.key);
-	if (!st) {
-		bpf_map_update_elem(&h_flows, &m.key, &init, BPF_NOEXIST);
-		return XDP_PASS;
-	}
-	__sync_fetch_and_add(&st->packets, 1);
-	__sync_fetch_and_add(&st->bytes, p.len);
-	return XDP_PASS;
+	return lookup_add(ctx, &h_flows, ATOMIC);
 }
 
 #define L2L4_PROG(name, how)                                                                       \
@@ -325,6 +347,179 @@ int p_rot_parse(struct xdp_md *ctx)
 /* 100k flows in turn; through the cache every packet is a conflict (fold + wl_flows) */
 L2L4_PROG(p_rot_l2l4, FLOW | ROTATE)
 L2L4_PROG(p_rot_fcache, FLOW | ROTATE | CACHE)
+
+/*
+ * Levers for the flow lookup, measured beside the path (none shipped; bench table 1 and the
+ * 100k rows say why): an IPv4 flow table with a 24-byte key (the ABI's key is 48 bytes for
+ * IPv4 and IPv6 alike: jhash of 12 words, a 48-byte compare, a 144-byte table entry; 24 bytes
+ * is 6 words, a 120-byte entry: an ABI change, so measured only), the per-CPU LRU (plain adds,
+ * no atomics; 48 B x entries per CPU), and the floor of one random 144-byte element (an array:
+ * no bucket, no key compare) for the cache-cold rows.
+ */
+struct flow_key4 {
+	__u32 ifindex;
+	__u16 vlan_outer, vlan_inner;
+	__u8 l4_proto, netns_id;
+	__u16 src_port, dst_port;
+	__u16 pad;
+	__u32 src_addr, dst_addr;
+};
+_Static_assert(sizeof(struct flow_key4) == 24, "a 24-byte IPv4 key");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 131072);
+	__type(key, struct flow_key4);
+	__type(value, struct wl_flow_stats);
+} flows4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, 131072);
+	__type(key, struct wl_flow_key);
+	__type(value, struct wl_flow_stats);
+} pc_rot_flows SEC(".maps");
+
+struct elem144 {
+	__u64 w[18];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ROT_FLOWS);
+	__type(key, __u32);
+	__type(value, struct elem144);
+} rot_elems SEC(".maps");
+
+/* A 16-byte key (addresses, ports, ifindex: no room for the protocol, VLANs or namespace),
+ * to show what the key's size costs the lookup. */
+struct flow_key16 {
+	__u32 src_addr, dst_addr, ports, ifindex;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 131072);
+	__type(key, struct flow_key16);
+	__type(value, struct wl_flow_stats);
+} flows16 SEC(".maps");
+
+/* wl_flow_account's lookup, insert and adds (and the clock) over a table of another key */
+static __always_inline int small_key_account(struct xdp_md *ctx, int rot, int k16)
+{
+	struct wl_flow_stats *st, init = {.packets = 1};
+	struct flow_key16 s = {};
+	struct flow_key4 k = {};
+	struct wl_meta m = {};
+	struct wl_pkt p;
+
+	if (parse_only(ctx, &m, &p) || (rot && rotate(&m)))
+		return XDP_PASS;
+	m.now = bpf_ktime_get_coarse_ns();
+	if (k16) {
+		__builtin_memcpy(&s.src_addr, m.key.src_addr, 4);
+		__builtin_memcpy(&s.dst_addr, m.key.dst_addr, 4);
+		s.ports = (__u32)m.key.src_port << 16 | m.key.dst_port;
+		s.ifindex = m.key.ifindex;
+		st = bpf_map_lookup_elem(&flows16, &s);
+	} else {
+		k.ifindex = m.key.ifindex;
+		k.vlan_outer = m.key.vlan_outer;
+		k.vlan_inner = m.key.vlan_inner;
+		k.l4_proto = m.key.l4_proto;
+		k.netns_id = m.key.netns_id;
+		k.src_port = m.key.src_port;
+		k.dst_port = m.key.dst_port;
+		__builtin_memcpy(&k.src_addr, m.key.src_addr, 4);
+		__builtin_memcpy(&k.dst_addr, m.key.dst_addr, 4);
+		st = bpf_map_lookup_elem(&flows4, &k);
+	}
+	if (!st) {
+		if (k16)
+			bpf_map_update_elem(&flows16, &s, &init, BPF_NOEXIST);
+		else
+			bpf_map_update_elem(&flows4, &k, &init, BPF_NOEXIST);
+		return XDP_PASS;
+	}
+	sink = __sync_fetch_and_add(&st->packets, 1);
+	__sync_fetch_and_add(&st->bytes, p.len);
+	st->last_seen_ns = m.now;
+	return XDP_PASS;
+}
+
+SEC("xdp.frags")
+int p_key24(struct xdp_md *ctx)
+{
+	return small_key_account(ctx, 0, 0);
+}
+
+SEC("xdp.frags")
+int p_key16(struct xdp_md *ctx)
+{
+	return small_key_account(ctx, 0, 1);
+}
+
+SEC("xdp.frags")
+int p_rot_key24(struct xdp_md *ctx)
+{
+	return small_key_account(ctx, 1, 0);
+}
+
+SEC("xdp.frags")
+int p_rot_pcpu(struct xdp_md *ctx)
+{
+	return lookup_add(ctx, &pc_rot_flows, ROTATE);
+}
+
+SEC("xdp.frags")
+int p_rot_elem(struct xdp_md *ctx)
+{
+	struct wl_meta m = {};
+	struct elem144 *e;
+	struct wl_pkt p;
+	__u32 i;
+
+	if (parse_only(ctx, &m, &p) || rotate(&m))
+		return XDP_PASS;
+	i = bpf_ntohl(*(__u32 *)m.key.src_addr) - 0xC6120000;
+	e = bpf_map_lookup_elem(&rot_elems, &i);
+	if (e)
+		__sync_fetch_and_add(&e->w[9], 1);
+	return XDP_PASS;
+}
+
+/*
+ * Churn: 100k flows in turn over a 32k-entry LRU (every packet inserts and evicts), with the
+ * shared LRU list of wl_flows and with BPF_F_NO_COMMON_LRU (per-CPU lists: an entry is evicted
+ * only by the CPU that inserted it, so one busy CPU gets 1/N of the table).
+ */
+#define CHURN_FLOWS 32768
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CHURN_FLOWS);
+	__type(key, struct wl_flow_key);
+	__type(value, struct wl_flow_stats);
+} churn_common SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CHURN_FLOWS);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct wl_flow_key);
+	__type(value, struct wl_flow_stats);
+} churn_percpu SEC(".maps");
+
+SEC("xdp.frags")
+int p_churn_common(struct xdp_md *ctx)
+{
+	return lookup_add(ctx, &churn_common, ROTATE | ATOMIC);
+}
+
+SEC("xdp.frags")
+int p_churn_percpu(struct xdp_md *ctx)
+{
+	return lookup_add(ctx, &churn_percpu, ROTATE | ATOMIC);
+}
 
 /*
  * 9. A TCP segment with payload to a port no protocol claims, piece by piece: the L2-L4 path,
