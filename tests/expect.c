@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <CUnit/CUnit.h>
 
@@ -64,13 +65,15 @@ void expect_cmds_only_at(const struct conv *c, uint8_t proto, const char *want, 
 	int n = 0;
 
 	for (const char *t = want; t && *t; n++) {
-		unsigned long long rq, rs, er;
+		unsigned long long rq, rs, er, ms;
 		struct wl_cmd_stats st = {0};
-		size_t len = strcspn(t, "|");
+		size_t len = strcspn(t, ",");
 		char cmd[WL_CMD_LEN + 1];
 		int found;
 
-		if (sscanf(t, "%24s %llu %llu %llu", cmd, &rq, &rs, &er) != 4) {
+		int k = sscanf(t, "%24s %llu %llu %llu %llu", cmd, &rq, &rs, &er, &ms);
+
+		if (k < 4 || k > 5) {
 			CU_assertImplementation(0, line, "EXPECT_CMDS: a want parses", file, "",
 						CU_FALSE);
 			fprintf(stderr, "\n  [%s:%d] bad want %s\n", file, line, t);
@@ -84,7 +87,64 @@ void expect_cmds_only_at(const struct conv *c, uint8_t proto, const char *want, 
 		expect_eq(st.requests, rq, "requests", cmd, file, line);
 		expect_eq(st.responses, rs, "responses", cmd, file, line);
 		expect_eq(st.errors, er, "errors", cmd, file, line);
-		t += len + (t[len] == '|');
+		if (k == 5)
+			expect_eq(st.misses, ms, "misses", cmd, file, line);
+		t += len;
+		t += strspn(t, ", ");
 	}
 	expect_eq(conv_stats_entries(), n, "entries", "stats map", file, line);
+}
+
+/* The case run, for its "= " lines. */
+struct text_run {
+	const struct text_suite *suite;
+	const struct text_case *k;
+};
+
+/* A "= " line: the commands at that point. */
+static void text_check(const struct conv *c, const char *want, const void *arg)
+{
+	const struct text_run *r = arg;
+
+	expect_cmds_only_at(c, r->suite->proto, want, r->k->what, 0);
+}
+
+/* One run of a case through h (cut: see conv_play), with its assertions. */
+static void text_run_case(enum wl_hook h, const struct text_suite *s, const struct text_case *k,
+			  size_t cut)
+{
+	unsigned int failures = CU_get_number_of_failures();
+	struct text_run r = {s, k};
+	struct conv_play_opts o = {conv_text_append, k->mss, cut, text_check, &r};
+	struct conv c;
+
+	if (k->joined) {
+		harness_reset();
+		conv_init(&c, s->port);
+	} else {
+		conv_start(h, &c, s->port);
+	}
+	conv_play(h, &c, k->script, &o);
+	if (k->want)
+		expect_cmds_only_at(&c, s->proto, k->want, k->what, 0);
+	expect_counters_over(s->clean, s->nclean, k->counters, 4, k->what, 0);
+	if (k->check)
+		k->check(&c);
+	if (CU_get_number_of_failures() != failures)
+		fprintf(stderr, "\n  [%s] cut %zu, in the case: %s\n", hook_names[h], cut, k->what);
+}
+
+void text_run_cases(const struct text_suite *s, const struct text_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t max =
+			cases[i].split ? conv_play_split_max(cases[i].script, conv_text_append) : 0;
+
+		FOR_EACH_HOOK(h) {
+			if (!cases[i].split)
+				text_run_case(h, s, &cases[i], 0);
+			for (size_t cut = 1; cut < max; cut++)
+				text_run_case(h, s, &cases[i], cut);
+		}
+	}
 }

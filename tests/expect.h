@@ -29,12 +29,40 @@ void expect_counters_over(const struct counter_want *base, size_t nb,
 
 /*
  * Asserts the commands of proto at c's server, as a fixture table writes them: want is
- * "CMD requests responses errors" entries separated by '|' ("GET 2 2 0|SET 1 1 0"). Each
- * command's requests, responses and errors (and that it is there), then that the stats map
- * holds nothing else: 4 assertions a command and one. A want that does not parse fails.
+ * "CMD requests responses errors [misses]" entries separated by ", " ("GET 2 2 0, SET 1 1 0").
+ * Each command's requests, responses and errors (and misses when given), and that it is there,
+ * then that the stats map holds nothing else. A want that does not parse fails.
  */
 void expect_cmds_only_at(const struct conv *c, uint8_t proto, const char *want, const char *file,
 			 int line);
 #define EXPECT_CMDS(c, proto, want) expect_cmds_only_at(c, proto, want, __FILE__, __LINE__)
+
+/*
+ * A fixture of a text protocol (memcached, HTTP, Redis): one conversation as a script
+ * (l7conv.h conv_play; a line's rest is the text sent), its "= " lines wants asserted at that
+ * point; then the case's want, its counters (over the suite's clean ones) and its check.
+ */
+struct text_case {
+	const char *what;
+	int joined; /* no handshake: the connection is joined mid-stream */
+	size_t mss; /* segments of at most mss bytes (0: each whole; 1: byte by byte) */
+	int split;  /* the first two segments cut in two at every offset, a connection each */
+	const char *script[48];
+	const char *want;		 /* NULL: the last "= " line was all */
+	struct counter_want counters[4]; /* to a NULL name */
+	void (*check)(const struct conv *c);
+};
+
+/* What a suite's text cases share. */
+struct text_suite {
+	uint8_t proto;
+	uint16_t port;
+	const struct counter_want *clean; /* counters 0 unless a case says */
+	size_t nclean;
+};
+
+/* Runs every case through XDP and TC, each on a fresh connection, with its assertions. */
+void text_run_cases(const struct text_suite *s, const struct text_case *cases, size_t n);
+#define TEXT_RUN_CASES(s, cases) text_run_cases(s, cases, sizeof(cases) / sizeof((cases)[0]))
 
 #endif

@@ -126,6 +126,90 @@ void conv_stream(enum wl_hook h, struct conv *c, int from_server, const void *da
 	*seq = base + len;
 }
 
+void conv_text_append(struct conv_buf *m, int from_server, const char *line)
+{
+	size_t len = strlen(line);
+
+	(void)from_server;
+	if (len > sizeof(m->b) - m->n)
+		len = sizeof(m->b) - m->n;
+	memcpy(m->b + m->n, line, len);
+	m->n += len;
+}
+
+void conv_deliver(enum wl_hook h, struct conv *c, int from_server, struct conv_buf *m, size_t mss,
+		  size_t cut)
+{
+	if (cut && m->n)
+		conv_split(h, c, from_server, m->b, m->n, cut);
+	else
+		for (size_t off = 0; off < m->n; off += mss ? mss : m->n)
+			conv_seg(h, c, from_server, m->b + off,
+				 mss && m->n - off > mss ? mss : m->n - off, 0);
+	m->n = 0;
+}
+
+/* Appends a line's rest (after "> "), its repeat prefix applied. */
+static void play_append(struct conv_buf *m, int from_server, const char *rest,
+			conv_append_fn append)
+{
+	char *end;
+	long times = strtol(rest, &end, 10);
+
+	if (*end == '*' && times > 0)
+		rest = end + 1;
+	else
+		times = 1;
+	while (times--)
+		append(m, from_server, rest);
+}
+
+void conv_play(enum wl_hook h, struct conv *c, const char *const *lines,
+	       const struct conv_play_opts *o)
+{
+	static struct conv_buf m;
+	int from_server = 0, seg = -1;
+
+	m.n = 0;
+	for (; *lines; lines++) {
+		char kind = **lines;
+
+		if (kind == '#')
+			continue;
+		if (kind != '+')
+			conv_deliver(h, c, from_server, &m, o->mss, seg < 2 ? o->cut : 0);
+		if (kind == '>' || kind == '<') {
+			from_server = kind == '<';
+			seg++;
+		} else if (kind != '+') {
+			if (o->check)
+				o->check(c, *lines + 2, o->arg);
+			continue;
+		}
+		play_append(&m, from_server, *lines + 2, o->append);
+	}
+	conv_deliver(h, c, from_server, &m, o->mss, seg < 2 ? o->cut : 0);
+}
+
+size_t conv_play_split_max(const char *const *lines, conv_append_fn append)
+{
+	static struct conv_buf m[2];
+	int from_server = 0, seg = -1;
+
+	m[0].n = m[1].n = 0;
+	for (; *lines; lines++) {
+		if (**lines == '>' || **lines == '<') {
+			from_server = **lines == '<';
+			seg++;
+		} else if (**lines != '+') {
+			continue;
+		}
+		if (seg >= 0 && seg < 2)
+			play_append(&m[seg], from_server, *lines + 2, append);
+	}
+	return m[0].n > m[1].n ? m[0].n : m[1].n;
+}
+
 int conv_req(enum wl_hook h, struct conv *c, const char *text)
 {
 	return conv_seg(h, c, 0, text, strlen(text), 0);

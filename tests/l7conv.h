@@ -49,6 +49,38 @@ void conv_split_every(enum wl_hook h, uint16_t port, const void *q, size_t ql, c
  * arrives as a retransmission of bytes the hook had to do without). */
 void conv_stream(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,
 		 size_t mss, int gap_seg, int late);
+/*
+ * Conversations as scripts (the fixture tables of the protocol suites): a list of lines, each
+ * one segment, "> " from the client, "< " from the server; "+ " more for the segment of the line
+ * before; "# " a comment; "= " a check at that point. "> 3*..." is the rest of the line three
+ * times. What a line's rest means is the protocol's: append turns it into bytes
+ * (conv_text_append: the text itself).
+ */
+struct conv_buf {
+	uint8_t b[65536];
+	size_t n;
+};
+typedef void (*conv_append_fn)(struct conv_buf *m, int from_server, const char *line);
+void conv_text_append(struct conv_buf *m, int from_server, const char *line);
+
+struct conv_play_opts {
+	conv_append_fn append;
+	size_t mss; /* segments of at most mss bytes (0: each segment whole; 1: byte by byte) */
+	size_t cut; /* > 0: the first two segments sent in two pieces, the first of cut bytes */
+	/* Called for a "= " line (its rest) once everything before it is sent. */
+	void (*check)(const struct conv *c, const char *line, const void *arg);
+	const void *arg;
+};
+/* Plays lines (to a NULL) through h on c. */
+void conv_play(enum wl_hook h, struct conv *c, const char *const *lines,
+	       const struct conv_play_opts *o);
+/* The length of the longer of the script's first two segments (the cuts a split run makes). */
+size_t conv_play_split_max(const char *const *lines, conv_append_fn append);
+/* Sends m (then empties it) one way: in two at cut (0: not cut), or in segments of at most mss
+ * bytes (0: whole). */
+void conv_deliver(enum wl_hook h, struct conv *c, int from_server, struct conv_buf *m, size_t mss,
+		  size_t cut);
+
 /* Text helpers. */
 int conv_req(enum wl_hook h, struct conv *c, const char *text);
 int conv_resp(enum wl_hook h, struct conv *c, const char *text);

@@ -10,6 +10,7 @@
 #include <CUnit/CUnit.h>
 
 #include "capture_cmds.h"
+#include "expect.h"
 #include "harness.h"
 #include "l7conv.h"
 #include "pcap_replay.h"
@@ -63,209 +64,148 @@ static int mc_entries(void)
 	return conv_stats_entries();
 }
 
-WL_TEST(memcached, text_commands)
-{
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-		struct wl_counters cnt;
+/* The engine counters a memcached case leaves at 0 unless it says otherwise. */
+static const struct counter_want mc_clean[] = {
+	{"l7_malformed", 0}, {"l7_unmatched", 0}, {"l7_resync_skip", 0}, {"l7_fifo_overflow", 0}};
+static const struct text_suite mc_text = {WL_L7_MEMCACHED, MC_PORT, mc_clean, 4};
 
-		conv_start(h, &c, MC_PORT);
-		conv_req(h, &c, "set k 0 0 5\r\nhello\r\n");
-		conv_resp(h, &c, "STORED\r\n");
-		conv_req(h, &c, "get k\r\n");
-		conv_resp(h, &c, "VALUE k 0 5\r\nhello\r\nEND\r\n");
-		conv_req(h, &c, "get nokey\r\n");
-		conv_resp(h, &c, "END\r\n");
-		conv_req(h, &c, "gets k\r\n");
-		conv_resp(h, &c, "VALUE k 0 5 42\r\nhello\r\nEND\r\n");
-		conv_req(h, &c, "add k 0 0 1\r\nx\r\n");
-		conv_resp(h, &c, "NOT_STORED\r\n");
-		conv_req(h, &c, "replace k 0 0 1\r\ny\r\n");
-		conv_resp(h, &c, "STORED\r\n");
-		conv_req(h, &c, "append k 0 0 2\r\nzz\r\n");
-		conv_resp(h, &c, "STORED\r\n");
-		conv_req(h, &c, "prepend k 0 0 2\r\naa\r\n");
-		conv_resp(h, &c, "STORED\r\n");
-		conv_req(h, &c, "cas k 0 0 1 41\r\nq\r\n");
-		conv_resp(h, &c, "EXISTS\r\n");
-		conv_req(h, &c, "cas nokey 0 0 1 41\r\nq\r\n");
-		conv_resp(h, &c, "NOT_FOUND\r\n");
-		conv_req(h, &c, "incr n 5\r\n");
-		conv_resp(h, &c, "15\r\n");
-		conv_req(h, &c, "decr nokey 1\r\n");
-		conv_resp(h, &c, "NOT_FOUND\r\n");
-		conv_req(h, &c, "delete k\r\n");
-		conv_resp(h, &c, "DELETED\r\n");
-		conv_req(h, &c, "delete k\r\n");
-		conv_resp(h, &c, "NOT_FOUND\r\n");
-		conv_req(h, &c, "touch n 100\r\n");
-		conv_resp(h, &c, "TOUCHED\r\n");
-		conv_req(h, &c, "gat 100 n nokey\r\n");
-		conv_resp(h, &c, "VALUE n 0 2\r\n15\r\nEND\r\n");
-		conv_req(h, &c, "gats 100 n\r\n");
-		conv_resp(h, &c, "VALUE n 0 2 7\r\n15\r\nEND\r\n");
-		conv_req(h, &c, "flush_all\r\n");
-		conv_resp(h, &c, "OK\r\n");
-		conv_req(h, &c, "version\r\n");
-		conv_resp(h, &c, "VERSION 1.6.18\r\n");
-		conv_req(h, &c, "stats\r\n");
-		conv_resp(h, &c, "STAT pid 1\r\nSTAT uptime 2\r\nSTAT cmd_get 3\r\nEND\r\n");
-		conv_req(h, &c, "verbosity 1\r\n");
-		conv_resp(h, &c, "OK\r\n");
-		conv_req(h, &c, "mn\r\n");
-		conv_resp(h, &c, "MN\r\n");
-		conv_req(h, &c, "quit\r\n");
-		EXPECT_MC(MC_PORT, "set", 1, 1, 0, 0);
-		EXPECT_MC(MC_PORT, "get", 2, 2, 0, 1);
-		EXPECT_MC(MC_PORT, "gets", 1, 1, 0, 0);
-		EXPECT_MC(MC_PORT, "add", 1, 1, 0, 0);
-		EXPECT_MC(MC_PORT, "replace", 1, 1, 0, 0);
-		EXPECT_MC(MC_PORT, "append", 1, 1, 0, 0);
-		EXPECT_MC(MC_PORT, "prepend", 1, 1, 0, 0);
-		EXPECT_MC(MC_PORT, "cas", 2, 2, 0, 1);
-		EXPECT_MC(MC_PORT, "incr", 1, 1, 0, 0);
-		EXPECT_MC(MC_PORT, "decr", 1, 1, 0, 1);
-		EXPECT_MC(MC_PORT, "delete", 2, 2, 0, 1);
-		EXPECT_MC(MC_PORT, "touch", 1, 1, 0, 0);
-		EXPECT_MC(MC_PORT, "gat", 2, 2, 0, 1); /* two keys, one missed */
-		EXPECT_MC(MC_PORT, "gats", 1, 1, 0, 0);
-		EXPECT_MC(MC_PORT, "flush_all", 1, 1, 0, 0);
-		EXPECT_MC(MC_PORT, "version", 1, 1, 0, 0);
-		EXPECT_MC(MC_PORT, "stats", 1, 1, 0, 0);
-		EXPECT_MC(MC_PORT, "verbosity", 1, 1, 0, 0);
-		EXPECT_MC(MC_PORT, "mn", 1, 1, 0, 0);
-		EXPECT_MC(MC_PORT, "quit", 1, 0, 0, 0);
-		EXPECT_BYTES(MC_PORT, "set", strlen("set k 0 0 5\r\nhello\r\n"),
-			     strlen("STORED\r\n"));
-		EXPECT_BYTES(MC_PORT, "get", strlen("get k\r\n") + strlen("get nokey\r\n"),
-			     strlen("VALUE k 0 5\r\nhello\r\nEND\r\n") + strlen("END\r\n"));
-		EXPECT_BYTES(MC_PORT, "stats", 7,
-			     strlen("STAT pid 1\r\nSTAT uptime 2\r\nSTAT cmd_get 3\r\nEND\r\n"));
-		CU_ASSERT_EQUAL(mc_entries(), 20);
-		cnt = harness_counters();
-		CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
-		CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
-		CU_ASSERT_EQUAL(cnt.l7_fifo_overflow, 0);
-	}
+/* Request and response bytes are the command's and its reply's own. */
+static void mc_text_commands_bytes(const struct conv *c)
+{
+	(void)c;
+	EXPECT_BYTES(MC_PORT, "set", strlen("set k 0 0 5\r\nhello\r\n"), strlen("STORED\r\n"));
+	EXPECT_BYTES(MC_PORT, "get", strlen("get k\r\n") + strlen("get nokey\r\n"),
+		     strlen("VALUE k 0 5\r\nhello\r\nEND\r\n") + strlen("END\r\n"));
+	EXPECT_BYTES(MC_PORT, "stats", 7,
+		     strlen("STAT pid 1\r\nSTAT uptime 2\r\nSTAT cmd_get 3\r\nEND\r\n"));
 }
 
-/* Multi-gets: each key is a lookup; the keys without a VALUE are misses, also when the lines
- * are pipelined in one segment and their FIFO runs merge. */
-WL_TEST(memcached, multi_get)
+static void mc_split_bytes(const struct conv *c)
 {
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		conv_start(h, &c, MC_PORT);
-		conv_req(h, &c, "get a b c\r\nget d\r\ngets e f\r\nget g h i j\r\n");
-		conv_resp(h, &c,
-			  "VALUE a 0 1\r\n1\r\nVALUE c 0 1\r\n3\r\nEND\r\n"
-			  "END\r\n"
-			  "VALUE e 0 1 9\r\n5\r\nVALUE f 0 1 10\r\n6\r\nEND\r\n");
-		conv_resp(h, &c, "VALUE j 0 1\r\nj\r\nEND\r\n");
-		EXPECT_MC(MC_PORT, "get", 8, 8, 0, 5);
-		EXPECT_MC(MC_PORT, "gets", 2, 2, 0, 0);
-		/* a later single get still pairs with its own reply */
-		conv_req(h, &c, "get x y\r\n");
-		conv_resp(h, &c, "CLIENT_ERROR bad command line format\r\n");
-		conv_req(h, &c, "get z\r\n");
-		conv_resp(h, &c, "VALUE z 0 0\r\n\r\nEND\r\n");
-		EXPECT_MC(MC_PORT, "get", 11, 11, 2, 5);
-		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
-	}
+	(void)c;
+	EXPECT_BYTES(MC_PORT, "set", 28, 8);
 }
 
-/* noreply commands and quit get no reply: the next reply belongs to the next command. */
-WL_TEST(memcached, noreply)
+static void mc_pipelined_bytes(const struct conv *c)
 {
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		conv_start(h, &c, MC_PORT);
-		conv_req(h, &c,
-			 "set a 0 0 1 noreply\r\n1\r\nadd a 0 0 1 noreply\r\n2\r\n"
-			 "cas a 0 0 1 7 noreply\r\n3\r\nincr a 1 noreply\r\ndecr a 1 noreply\r\n"
-			 "delete a noreply\r\ntouch a 1 noreply\r\nflush_all 0 noreply\r\n"
-			 "verbosity 1 noreply\r\nget a\r\n");
-		conv_resp(h, &c, "END\r\n");
-		EXPECT_MC(MC_PORT, "set", 1, 0, 0, 0);
-		EXPECT_MC(MC_PORT, "add", 1, 0, 0, 0);
-		EXPECT_MC(MC_PORT, "cas", 1, 0, 0, 0);
-		EXPECT_MC(MC_PORT, "incr", 1, 0, 0, 0);
-		EXPECT_MC(MC_PORT, "decr", 1, 0, 0, 0);
-		EXPECT_MC(MC_PORT, "delete", 1, 0, 0, 0);
-		EXPECT_MC(MC_PORT, "touch", 1, 0, 0, 0);
-		EXPECT_MC(MC_PORT, "flush_all", 1, 0, 0, 0);
-		EXPECT_MC(MC_PORT, "verbosity", 1, 0, 0, 0);
-		EXPECT_MC(MC_PORT, "get", 1, 1, 0, 1);
-		/* "noreply" as a get key, and a set with one token too many (memcached: ERROR, no
-		 * data block read, so the data line is a command of its own) */
-		conv_req(h, &c, "get noreply\r\nset b 0 0 1 noreply x\r\nv\r\n");
-		conv_resp(h, &c, "END\r\nERROR\r\nERROR\r\n");
-		EXPECT_MC(MC_PORT, "get", 2, 2, 0, 2);
-		EXPECT_MC(MC_PORT, "set", 2, 1, 1, 0);
-		EXPECT_MC(MC_PORT, "OTHER", 1, 1, 1, 0);
-		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
-	}
+	(void)c;
+	EXPECT_BYTES(MC_PORT, "delete", 80, 72);
 }
 
-WL_TEST(memcached, errors)
+/* Text-protocol conversations: the script and every command it must leave (requests,
+ * responses, errors, misses), through XDP and TC. */
+static const struct text_case mc_conversations[] = {
+	{"every text command, one exchange each",
+	 .script = {"> set k 0 0 5\r\nhello\r\n",
+		    "< STORED\r\n",
+		    "> get k\r\n",
+		    "< VALUE k 0 5\r\nhello\r\nEND\r\n",
+		    "> get nokey\r\n",
+		    "< END\r\n",
+		    "> gets k\r\n",
+		    "< VALUE k 0 5 42\r\nhello\r\nEND\r\n",
+		    "> add k 0 0 1\r\nx\r\n",
+		    "< NOT_STORED\r\n",
+		    "> replace k 0 0 1\r\ny\r\n",
+		    "< STORED\r\n",
+		    "> append k 0 0 2\r\nzz\r\n",
+		    "< STORED\r\n",
+		    "> prepend k 0 0 2\r\naa\r\n",
+		    "< STORED\r\n",
+		    "> cas k 0 0 1 41\r\nq\r\n",
+		    "< EXISTS\r\n",
+		    "> cas nokey 0 0 1 41\r\nq\r\n",
+		    "< NOT_FOUND\r\n",
+		    "> incr n 5\r\n",
+		    "< 15\r\n",
+		    "> decr nokey 1\r\n",
+		    "< NOT_FOUND\r\n",
+		    "> delete k\r\n",
+		    "< DELETED\r\n",
+		    "> delete k\r\n",
+		    "< NOT_FOUND\r\n",
+		    "> touch n 100\r\n",
+		    "< TOUCHED\r\n",
+		    "# two keys, one missed",
+		    "> gat 100 n nokey\r\n",
+		    "< VALUE n 0 2\r\n15\r\nEND\r\n",
+		    "> gats 100 n\r\n",
+		    "< VALUE n 0 2 7\r\n15\r\nEND\r\n",
+		    "> flush_all\r\n",
+		    "< OK\r\n",
+		    "> version\r\n",
+		    "< VERSION 1.6.18\r\n",
+		    "> stats\r\n",
+		    "< STAT pid 1\r\nSTAT uptime 2\r\nSTAT cmd_get 3\r\nEND\r\n",
+		    "> verbosity 1\r\n",
+		    "< OK\r\n",
+		    "> mn\r\n",
+		    "< MN\r\n",
+		    "> quit\r\n"},
+	 .want = "set 1 1 0 0, get 2 2 0 1, gets 1 1 0 0, add 1 1 0 0, replace 1 1 0 0, "
+		 "append 1 1 0 0, prepend 1 1 0 0, cas 2 2 0 1, incr 1 1 0 0, decr 1 1 0 1, "
+		 "delete 2 2 0 1, touch 1 1 0 0, gat 2 2 0 1, gats 1 1 0 0, flush_all 1 1 0 0, "
+		 "version 1 1 0 0, stats 1 1 0 0, verbosity 1 1 0 0, mn 1 1 0 0, quit 1 0 0 0",
+	 .check = mc_text_commands_bytes},
+	{"multi-gets: each key is a lookup; the keys without a VALUE are misses, also when the "
+	 "lines are pipelined in one segment and their FIFO runs merge",
+	 .script = {"> get a b c\r\nget d\r\ngets e f\r\nget g h i j\r\n",
+		    "< VALUE a 0 1\r\n1\r\nVALUE c 0 1\r\n3\r\nEND\r\nEND\r\n"
+		    "VALUE e 0 1 9\r\n5\r\nVALUE f 0 1 10\r\n6\r\nEND\r\n",
+		    "< VALUE j 0 1\r\nj\r\nEND\r\n", "= get 8 8 0 5, gets 2 2 0 0",
+		    "# a later single get still pairs with its own reply", "> get x y\r\n",
+		    "< CLIENT_ERROR bad command line format\r\n", "> get z\r\n",
+		    "< VALUE z 0 0\r\n\r\nEND\r\n"},
+	 .want = "get 11 11 2 5, gets 2 2 0 0"},
+	{"noreply commands and quit get no reply: the next reply belongs to the next command",
+	 .script = {"> set a 0 0 1 noreply\r\n1\r\nadd a 0 0 1 noreply\r\n2\r\n"
+		    "cas a 0 0 1 7 noreply\r\n3\r\nincr a 1 noreply\r\ndecr a 1 noreply\r\n"
+		    "delete a noreply\r\ntouch a 1 noreply\r\nflush_all 0 noreply\r\n"
+		    "verbosity 1 noreply\r\nget a\r\n",
+		    "< END\r\n",
+		    "= set 1 0 0 0, add 1 0 0 0, cas 1 0 0 0, incr 1 0 0 0, decr 1 0 0 0, "
+		    "delete 1 0 0 0, touch 1 0 0 0, flush_all 1 0 0 0, verbosity 1 0 0 0, "
+		    "get 1 1 0 1",
+		    "# \"noreply\" as a get key, and a set with one token too many (memcached: "
+		    "ERROR, no data block read, so the data line is a command of its own)",
+		    "> get noreply\r\nset b 0 0 1 noreply x\r\nv\r\n",
+		    "< END\r\nERROR\r\nERROR\r\n"},
+	 .want = "set 2 1 1 0, add 1 0 0 0, cas 1 0 0 0, incr 1 0 0 0, decr 1 0 0 0, "
+		 "delete 1 0 0 0, touch 1 0 0 0, flush_all 1 0 0 0, verbosity 1 0 0 0, "
+		 "get 2 2 0 2, OTHER 1 1 1 0"},
+	{"error replies: unknown commands (foo, GET: case matters, an empty line), then CLIENT_ "
+	 "and SERVER_ERROR",
+	 .script = {"> foo bar\r\nGET k\r\nget\r\n\r\nincr s 1\r\nset big 0 0 3\r\nabc\r\n",
+		    "< ERROR\r\nERROR\r\nERROR\r\nERROR\r\n"
+		    "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n"
+		    "SERVER_ERROR out of memory storing object\r\n"},
+	 .want = "OTHER 3 3 3 0, get 1 1 1 0, incr 1 1 1 0, set 1 1 1 0"},
+	{"a request stream and its reply stream cut in two at every offset", .split = 1,
+	 .script = {"> set key 0 0 10\r\n0123456789\r\nget key other\r\nincr n 1\r\n",
+		    "< STORED\r\nVALUE key 5 10\r\n0123456789\r\nEND\r\n2\r\n"},
+	 .want = "set 1 1 0 0, get 2 2 0 1, incr 1 1 0 0", .check = mc_split_bytes},
+	{"the same one byte per segment", .mss = 1,
+	 .script = {"> set key 0 0 10\r\n0123456789\r\nget key other\r\nincr n 1\r\n",
+		    "< STORED\r\nVALUE key 5 10\r\n0123456789\r\nEND\r\n2\r\n"},
+	 .want = "set 1 1 0 0, get 2 2 0 1, incr 1 1 0 0"},
+	{"8 rounds of set, get, delete, get pipelined in one segment each way",
+	 .script = {"> 8*set k 0 0 2\r\nab\r\nget k\r\ndelete k\r\nget k\r\n",
+		    "< 8*STORED\r\nVALUE k 0 2\r\nab\r\nEND\r\nDELETED\r\nEND\r\n"},
+	 .want = "set 8 8 0 0, get 16 16 0 8, delete 8 8 0 0", .check = mc_pipelined_bytes},
+	{"10 rounds pipelined",
+	 .script = {"> 10*set k 0 0 2\r\nab\r\nget k\r\ndelete k\r\nget k\r\n",
+		    "< 10*STORED\r\nVALUE k 0 2\r\nab\r\nEND\r\nDELETED\r\nEND\r\n"},
+	 .want = "set 10 10 0 0, get 20 20 0 10, delete 10 10 0 0"},
+	{"mid-stream join (no handshake): the first segment starting a command resynchronises",
+	 .joined = 1,
+	 .script = {"# the tail of something", "> 45\r\n", "> get a b\r\n",
+		    "< VALUE b 0 1\r\nb\r\nEND\r\n"},
+	 .want = "get 2 2 0 1", .counters = {{"l7_resync_skip", 1}}},
+};
+
+WL_TEST(memcached, text_conversations)
 {
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		conv_start(h, &c, MC_PORT);
-		conv_req(h, &c,
-			 "foo bar\r\nGET k\r\nget\r\n\r\nincr s 1\r\nset big 0 0 3\r\nabc\r\n");
-		conv_resp(h, &c,
-			  "ERROR\r\nERROR\r\nERROR\r\nERROR\r\n"
-			  "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n"
-			  "SERVER_ERROR out of memory storing object\r\n");
-		EXPECT_MC(MC_PORT, "OTHER", 3, 3, 3, 0); /* foo, GET (case matters), empty line */
-		EXPECT_MC(MC_PORT, "get", 1, 1, 1, 0);
-		EXPECT_MC(MC_PORT, "incr", 1, 1, 1, 0);
-		EXPECT_MC(MC_PORT, "set", 1, 1, 1, 0);
-		CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
-		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
-	}
-}
-
-/* Every cut of a request stream and of its reply stream into two segments. */
-WL_TEST(memcached, split_every_offset)
-{
-	static const char reqs[] = "set key 0 0 10\r\n0123456789\r\nget key other\r\nincr n 1\r\n";
-	static const char resps[] = "STORED\r\nVALUE key 5 10\r\n0123456789\r\nEND\r\n2\r\n";
-	size_t rl = strlen(reqs), pl = strlen(resps);
-
-	FOR_EACH_HOOK(h) {
-		for (size_t cut = 1; cut < rl || cut < pl; cut++) {
-			struct conv c;
-
-			conv_start(h, &c, MC_PORT);
-			conv_split(h, &c, 0, reqs, rl, cut);
-			conv_split(h, &c, 1, resps, pl, cut);
-			EXPECT_MC(MC_PORT, "set", 1, 1, 0, 0);
-			EXPECT_MC(MC_PORT, "get", 2, 2, 0, 1);
-			EXPECT_MC(MC_PORT, "incr", 1, 1, 0, 0);
-			EXPECT_BYTES(MC_PORT, "set", 28, 8);
-			CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
-			if (harness_counters().l7_malformed)
-				fprintf(stderr, "\n  [%s] cut %zu: malformed", hook_names[h], cut);
-		}
-		/* one byte per segment */
-		{
-			struct conv c;
-
-			conv_start(h, &c, MC_PORT);
-			for (size_t i = 0; i < rl; i++)
-				conv_seg(h, &c, 0, reqs + i, 1, 0);
-			for (size_t i = 0; i < pl; i++)
-				conv_seg(h, &c, 1, resps + i, 1, 0);
-			EXPECT_MC(MC_PORT, "set", 1, 1, 0, 0);
-			EXPECT_MC(MC_PORT, "get", 2, 2, 0, 1);
-			EXPECT_MC(MC_PORT, "incr", 1, 1, 0, 0);
-		}
-	}
+	TEXT_RUN_CASES(&mc_text, mc_conversations);
 }
 
 /* A 100 KB value: its data block spans segments both ways. */
@@ -370,47 +310,6 @@ WL_TEST(memcached, long_lines)
 	}
 }
 
-/* 32 commands in one segment (alternating, so 32 FIFO runs), their 32 replies in one segment;
- * then 40: still every reply under its own command (the FIFO holds WL_FIFO_LEN - 1 runs). */
-WL_TEST(memcached, pipelined)
-{
-	char reqs[4096] = "", resps[4096] = "";
-
-	for (int i = 0; i < 8; i++) {
-		strcat(reqs, "set k 0 0 2\r\nab\r\nget k\r\ndelete k\r\nget k\r\n");
-		strcat(resps, "STORED\r\nVALUE k 0 2\r\nab\r\nEND\r\nDELETED\r\nEND\r\n");
-	}
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		conv_start(h, &c, MC_PORT);
-		conv_req(h, &c, reqs);
-		conv_resp(h, &c, resps);
-		EXPECT_MC(MC_PORT, "set", 8, 8, 0, 0);
-		EXPECT_MC(MC_PORT, "get", 16, 16, 0, 8);
-		EXPECT_MC(MC_PORT, "delete", 8, 8, 0, 0);
-		EXPECT_BYTES(MC_PORT, "delete", 80, 72);
-		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
-		CU_ASSERT_EQUAL(harness_counters().l7_fifo_overflow, 0);
-	}
-	for (int i = 0; i < 2; i++) {
-		strcat(reqs, "set k 0 0 2\r\nab\r\nget k\r\ndelete k\r\nget k\r\n");
-		strcat(resps, "STORED\r\nVALUE k 0 2\r\nab\r\nEND\r\nDELETED\r\nEND\r\n");
-	}
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		conv_start(h, &c, MC_PORT);
-		conv_req(h, &c, reqs);
-		conv_resp(h, &c, resps);
-		EXPECT_MC(MC_PORT, "set", 10, 10, 0, 0);
-		EXPECT_MC(MC_PORT, "get", 20, 20, 0, 10);
-		EXPECT_MC(MC_PORT, "delete", 10, 10, 0, 0);
-		CU_ASSERT_EQUAL(harness_counters().l7_fifo_overflow, 0);
-		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
-	}
-}
-
 WL_TEST(memcached, retransmit_and_gap)
 {
 	FOR_EACH_HOOK(h) {
@@ -459,22 +358,6 @@ WL_TEST(memcached, retransmit_and_gap)
 		EXPECT_BYTES(MC_PORT, "get", 14, 5 + 16 + 1002 + 5);
 		EXPECT_MC(MC_PORT, "version", 1, 1, 0, 0);
 		CU_ASSERT_EQUAL(mc_entries(), 3);
-	}
-}
-
-/* Mid-stream join (no handshake): the first segment starting a command resynchronises. */
-WL_TEST(memcached, midstream)
-{
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		harness_reset();
-		conv_init(&c, MC_PORT);
-		conv_req(h, &c, "45\r\n");	/* tail of something */
-		conv_req(h, &c, "get a b\r\n"); /* a command: in sync from here */
-		conv_resp(h, &c, "VALUE b 0 1\r\nb\r\nEND\r\n");
-		EXPECT_MC(MC_PORT, "get", 2, 2, 0, 1);
-		CU_ASSERT_EQUAL(harness_counters().l7_resync_skip, 1);
 	}
 }
 

@@ -19,39 +19,33 @@
 
 #define PG_PORT 5432
 
-/* A byte stream being built: messages appended one after the other. */
-struct mb {
-	uint8_t b[65536];
-	size_t n;
-};
-
-static void put32(struct mb *m, uint32_t v)
+static void put32(struct conv_buf *m, uint32_t v)
 {
 	v = htonl(v);
 	memcpy(m->b + m->n, &v, 4);
 	m->n += 4;
 }
 
-static void put16(struct mb *m, uint16_t v)
+static void put16(struct conv_buf *m, uint16_t v)
 {
 	v = htons(v);
 	memcpy(m->b + m->n, &v, 2);
 	m->n += 2;
 }
 
-static void putb(struct mb *m, const void *p, size_t n)
+static void putb(struct conv_buf *m, const void *p, size_t n)
 {
 	memcpy(m->b + m->n, p, n);
 	m->n += n;
 }
 
-static void puts0(struct mb *m, const char *s)
+static void puts0(struct conv_buf *m, const char *s)
 {
 	putb(m, s, strlen(s) + 1);
 }
 
 /* type + length, then the body the caller appends; msg_end patches the length. */
-static size_t msg_begin(struct mb *m, char type)
+static size_t msg_begin(struct conv_buf *m, char type)
 {
 	size_t at;
 
@@ -61,19 +55,19 @@ static size_t msg_begin(struct mb *m, char type)
 	return at;
 }
 
-static void msg_end(struct mb *m, size_t at)
+static void msg_end(struct conv_buf *m, size_t at)
 {
 	uint32_t len = htonl(m->n - at);
 
 	memcpy(m->b + at, &len, 4);
 }
 
-static void msg_empty(struct mb *m, char type)
+static void msg_empty(struct conv_buf *m, char type)
 {
 	msg_end(m, msg_begin(m, type));
 }
 
-static void msg_str(struct mb *m, char type, const char *s)
+static void msg_str(struct conv_buf *m, char type, const char *s)
 {
 	size_t at = msg_begin(m, type);
 
@@ -83,7 +77,7 @@ static void msg_str(struct mb *m, char type, const char *s)
 
 /* ---- client messages ---- */
 
-static void startup(struct mb *m)
+static void startup(struct conv_buf *m)
 {
 	size_t at = m->n;
 
@@ -101,18 +95,18 @@ static void startup(struct mb *m)
 	}
 }
 
-static void ssl_request(struct mb *m, uint32_t code)
+static void ssl_request(struct conv_buf *m, uint32_t code)
 {
 	put32(m, 8);
 	put32(m, code);
 }
 
-static void query(struct mb *m, const char *q)
+static void query(struct conv_buf *m, const char *q)
 {
 	msg_str(m, 'Q', q);
 }
 
-static void parse(struct mb *m, const char *name, const char *q)
+static void parse(struct conv_buf *m, const char *name, const char *q)
 {
 	size_t at = msg_begin(m, 'P');
 
@@ -123,7 +117,7 @@ static void parse(struct mb *m, const char *name, const char *q)
 	msg_end(m, at);
 }
 
-static void pg_bind(struct mb *m, const char *portal, const char *stmt)
+static void pg_bind(struct conv_buf *m, const char *portal, const char *stmt)
 {
 	size_t at = msg_begin(m, 'B');
 
@@ -137,7 +131,7 @@ static void pg_bind(struct mb *m, const char *portal, const char *stmt)
 	msg_end(m, at);
 }
 
-static void describe(struct mb *m, char what, const char *name)
+static void describe(struct conv_buf *m, char what, const char *name)
 {
 	size_t at = msg_begin(m, 'D');
 
@@ -146,7 +140,7 @@ static void describe(struct mb *m, char what, const char *name)
 	msg_end(m, at);
 }
 
-static void execute(struct mb *m, const char *portal, uint32_t maxrows)
+static void execute(struct conv_buf *m, const char *portal, uint32_t maxrows)
 {
 	size_t at = msg_begin(m, 'E');
 
@@ -155,7 +149,7 @@ static void execute(struct mb *m, const char *portal, uint32_t maxrows)
 	msg_end(m, at);
 }
 
-static void copy_data(struct mb *m, char type, const char *row)
+static void copy_data(struct conv_buf *m, char type, const char *row)
 {
 	size_t at = msg_begin(m, type);
 
@@ -165,7 +159,7 @@ static void copy_data(struct mb *m, char type, const char *row)
 
 /* ---- server messages ---- */
 
-static void auth_ok(struct mb *m)
+static void auth_ok(struct conv_buf *m)
 {
 	size_t at = msg_begin(m, 'R');
 
@@ -173,7 +167,7 @@ static void auth_ok(struct mb *m)
 	msg_end(m, at);
 }
 
-static void param_status(struct mb *m, const char *k, const char *v)
+static void param_status(struct conv_buf *m, const char *k, const char *v)
 {
 	size_t at = msg_begin(m, 'S');
 
@@ -182,7 +176,7 @@ static void param_status(struct mb *m, const char *k, const char *v)
 	msg_end(m, at);
 }
 
-static void ready(struct mb *m)
+static void ready(struct conv_buf *m)
 {
 	size_t at = msg_begin(m, 'Z');
 
@@ -191,7 +185,7 @@ static void ready(struct mb *m)
 }
 
 /* The server's side of the connection start after the startup: SASL-free trust. */
-static void server_start(struct mb *m)
+static void server_start(struct conv_buf *m)
 {
 	size_t at;
 
@@ -205,7 +199,7 @@ static void server_start(struct mb *m)
 	ready(m);
 }
 
-static void row_desc(struct mb *m)
+static void row_desc(struct conv_buf *m)
 {
 	size_t at = msg_begin(m, 'T');
 
@@ -220,7 +214,7 @@ static void row_desc(struct mb *m)
 	msg_end(m, at);
 }
 
-static void data_row(struct mb *m, size_t vlen)
+static void data_row(struct conv_buf *m, size_t vlen)
 {
 	size_t at = msg_begin(m, 'D');
 
@@ -231,7 +225,7 @@ static void data_row(struct mb *m, size_t vlen)
 	msg_end(m, at);
 }
 
-static void param_desc(struct mb *m)
+static void param_desc(struct conv_buf *m)
 {
 	size_t at = msg_begin(m, 't');
 
@@ -240,7 +234,7 @@ static void param_desc(struct mb *m)
 	msg_end(m, at);
 }
 
-static void ready_status(struct mb *m, char status)
+static void ready_status(struct conv_buf *m, char status)
 {
 	size_t at = msg_begin(m, 'Z');
 
@@ -248,12 +242,12 @@ static void ready_status(struct mb *m, char status)
 	msg_end(m, at);
 }
 
-static void complete(struct mb *m, const char *tag)
+static void complete(struct conv_buf *m, const char *tag)
 {
 	msg_str(m, 'C', tag);
 }
 
-static void pg_error(struct mb *m, const char *sqlstate)
+static void pg_error(struct conv_buf *m, const char *sqlstate)
 {
 	size_t at = msg_begin(m, 'E');
 
@@ -266,7 +260,7 @@ static void pg_error(struct mb *m, const char *sqlstate)
 	msg_end(m, at);
 }
 
-static void notice(struct mb *m)
+static void notice(struct conv_buf *m)
 {
 	size_t at = msg_begin(m, 'N');
 
@@ -279,7 +273,7 @@ static void notice(struct mb *m)
 
 /* ---- conversation helpers ---- */
 
-static void pg_send(enum wl_hook h, struct conv *c, int from_server, struct mb *m)
+static void pg_send(enum wl_hook h, struct conv *c, int from_server, struct conv_buf *m)
 {
 	conv_seg(h, c, from_server, m->b, m->n, 0);
 	m->n = 0;
@@ -289,7 +283,7 @@ static void pg_send(enum wl_hook h, struct conv *c, int from_server, struct mb *
  * trust authentication. */
 static void pg_start(enum wl_hook h, struct conv *c)
 {
-	static struct mb m;
+	static struct conv_buf m;
 
 	harness_reset();
 	conv_init(c, PG_PORT);
@@ -309,10 +303,9 @@ static void pg_start(enum wl_hook h, struct conv *c)
 /* ---- conversations as scripts ---- */
 
 /*
- * A conversation is a list of lines, each one segment: "> " from the client, "< " from the
- * server; "+ " more messages for the segment of the line before; "# " a comment. "> 3*..."
- * repeats the line's messages three times. Messages are separated by '|', each named by its
- * type byte and followed by its fields:
+ * A conversation is a script of segments (l7conv.h conv_play: "> " client, "< " server, "+ "
+ * the same segment, "# " a comment, "> 3*..." three times). A PostgreSQL line is messages
+ * separated by '|', each named by its type byte and followed by its fields:
  *   client  Q<sql>  P<name>:<sql>  B<portal>:<statement>  D<S|P><name>  E<portal>[:<maxrows>]
  *           C<S|P><name>  S  H  c  d<row>  f<message>  F<function oid>
  *           @startup  @ssl  @gss  @cancel (the messages without a type byte)
@@ -321,7 +314,7 @@ static void pg_start(enum wl_hook h, struct conv *c)
  *           @trust (AuthenticationOk, ParameterStatus, BackendKeyData, ReadyForQuery)
  *           @S @N @G (the one-byte answer to an SSL or GSS request)
  */
-static void pg_client_msg(struct mb *m, const char *t)
+static void pg_client_msg(struct conv_buf *m, const char *t)
 {
 	const char *a = t + 1, *colon = strchr(a, ':');
 	char name[64] = "";
@@ -369,7 +362,7 @@ static void pg_client_msg(struct mb *m, const char *t)
 	}
 }
 
-static void pg_server_msg(struct mb *m, const char *t)
+static void pg_server_msg(struct conv_buf *m, const char *t)
 {
 	const char *a = t + 1, *colon = strchr(a, ':');
 	size_t at;
@@ -426,84 +419,22 @@ static void pg_server_msg(struct mb *m, const char *t)
 	}
 }
 
-/* Sends m (then empties it) one way: in two at cut (0: not cut), or in segments of at most mss
- * bytes (0: whole). */
-static void pg_deliver(enum wl_hook h, struct conv *c, int from_server, struct mb *m, size_t mss,
-		       size_t cut)
+/* Appends the messages of one script line (its rest, after "> ") to m. */
+static void pg_append(struct conv_buf *m, int from_server, const char *msgs)
 {
-	if (cut && m->n)
-		conv_split(h, c, from_server, m->b, m->n, cut);
-	else
-		for (size_t off = 0; off < m->n; off += mss ? mss : m->n)
-			conv_seg(h, c, from_server, m->b + off,
-				 mss && m->n - off > mss ? mss : m->n - off, 0);
-	m->n = 0;
-}
+	for (const char *t = msgs; *t;) {
+		size_t len = strcspn(t, "|");
+		char tok[256];
 
-/* Appends the messages of msgs (one script line without its "> ", repeat prefix included) to m. */
-static void pg_append(struct mb *m, int from_server, const char *msgs)
-{
-	char *end;
-	long times = strtol(msgs, &end, 10);
-
-	if (*end == '*' && times > 0)
-		msgs = end + 1;
-	else
-		times = 1;
-	while (times--) {
-		for (const char *t = msgs; *t;) {
-			size_t len = strcspn(t, "|");
-			char tok[256];
-
-			snprintf(tok, sizeof(tok), "%.*s", (int)len, t);
-			(from_server ? pg_server_msg : pg_client_msg)(m, tok);
-			t += len + (t[len] == '|');
-		}
+		snprintf(tok, sizeof(tok), "%.*s", (int)len, t);
+		(from_server ? pg_server_msg : pg_client_msg)(m, tok);
+		t += len + (t[len] == '|');
 	}
 }
 
-/* Runs script lines (NULL-terminated) through h on c, in segments of at most mss bytes; with cut
- * > 0 the first two segments are sent in two pieces, the first of cut bytes. */
-static void pg_play(enum wl_hook h, struct conv *c, const char *const *lines, size_t mss,
-		    size_t cut)
-{
-	static struct mb m;
-	int from_server = 0, seg = -1;
-
-	m.n = 0;
-	for (; *lines; lines++) {
-		if (**lines == '#')
-			continue;
-		if (**lines != '+') {
-			pg_deliver(h, c, from_server, &m, mss, seg < 2 ? cut : 0);
-			from_server = **lines == '<';
-			seg++;
-		}
-		pg_append(&m, from_server, *lines + 2);
-	}
-	pg_deliver(h, c, from_server, &m, mss, seg < 2 ? cut : 0);
-}
-#define PG_PLAY(h, c, ...) pg_play(h, c, (const char *const[]){__VA_ARGS__, NULL}, 0, 0)
-
-/* The length of the longer of a script's first two segments. */
-static size_t pg_split_max(const char *const *lines)
-{
-	static struct mb m[2];
-	int from_server = 0, seg = -1;
-
-	m[0].n = m[1].n = 0;
-	for (; *lines; lines++) {
-		if (**lines == '#')
-			continue;
-		if (**lines != '+') {
-			from_server = **lines == '<';
-			seg++;
-		}
-		if (seg < 2)
-			pg_append(&m[seg], from_server, *lines + 2);
-	}
-	return m[0].n > m[1].n ? m[0].n : m[1].n;
-}
+#define PG_PLAY(h, c, ...)                                                                         \
+	conv_play(h, c, (const char *const[]){__VA_ARGS__, NULL},                                  \
+		  &(const struct conv_play_opts){.append = pg_append})
 
 /* How a case's connection begins. */
 enum pg_begin {
@@ -527,7 +458,7 @@ struct pg_case {
 static const struct counter_want pg_clean[] = {
 	{"l7_malformed", 0}, {"l7_unmatched", 0}, {"l7_resync_skip", 0}, {"l7_fifo_overflow", 0}};
 
-/* One run of a case through h (cut: see pg_play), then its assertions. */
+/* One run of a case through h (cut: see conv_play), then its assertions. */
 static void pg_run_case(enum wl_hook h, const struct pg_case *k, size_t cut)
 {
 	unsigned int failures = CU_get_number_of_failures();
@@ -541,7 +472,8 @@ static void pg_run_case(enum wl_hook h, const struct pg_case *k, size_t cut)
 		if (k->begin == PG_SYN)
 			conv_handshake(h, &c);
 	}
-	pg_play(h, &c, k->script, k->mss, cut);
+	conv_play(h, &c, k->script,
+		  &(const struct conv_play_opts){.append = pg_append, .mss = k->mss, .cut = cut});
 	expect_cmds_only_at(&c, WL_L7_POSTGRES, k->want, __FILE__, __LINE__);
 	expect_counters_at(pg_clean, 4, __FILE__, __LINE__);
 	if (CU_get_number_of_failures() != failures)
@@ -552,7 +484,7 @@ static void pg_run_case(enum wl_hook h, const struct pg_case *k, size_t cut)
 static void pg_run_cases(const struct pg_case *cases, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		size_t max = cases[i].split ? pg_split_max(cases[i].script) : 0;
+		size_t max = cases[i].split ? conv_play_split_max(cases[i].script, pg_append) : 0;
 
 		FOR_EACH_HOOK(h) {
 			if (!cases[i].split)
@@ -563,13 +495,13 @@ static void pg_run_cases(const struct pg_case *cases, size_t n)
 	}
 }
 
-static struct mb rq, rs;
+static struct conv_buf rq, rs;
 
 /* ---- tests ---- */
 
 WL_TEST(postgresql, startup_and_simple)
 {
-	static struct mb q, r;
+	static struct conv_buf q, r;
 
 	q.n = r.n = 0;
 	pg_append(&q, 0, "Qselect 1");
@@ -655,7 +587,7 @@ WL_TEST(postgresql, tls_and_gss)
 		conv_handshake(h, &c);
 		PG_PLAY(h, &c, "> @gss", "< @N", "> @ssl", "< @N", "> @startup", "< @trust",
 			"> Qbegin", "< CBEGIN|Z");
-		EXPECT_CMDS(&c, WL_L7_POSTGRES, "TLS 1 1 0|GSSENC 1 1 0|BEGIN 1 1 0");
+		EXPECT_CMDS(&c, WL_L7_POSTGRES, "TLS 1 1 0, GSSENC 1 1 0, BEGIN 1 1 0");
 		EXPECT_L7_CLEAN();
 	}
 }
@@ -689,8 +621,8 @@ static const struct pg_case conversations[] = {
 		    "> Q\n\tdelete from nope", "< E42P01|Z", "# a syntax error: no keyword known",
 		    "> QSELEC 1", "< E42601|Z", "# empty queries report nothing", "> Q|Q ; ",
 		    "< I|Z|I|Z"},
-	 .want = "BEGIN 1 1 0|INSERT 2 2 0|UPDATE 1 1 0|SELECT 1 1 0|"
-		 "COMMIT 1 1 0|DELETE 1 1 1|OTHER 2 2 2"},
+	 .want = "BEGIN 1 1 0, INSERT 2 2 0, UPDATE 1 1 0, SELECT 1 1 0, "
+		 "COMMIT 1 1 0, DELETE 1 1 1, OTHER 2 2 2"},
 	{"extended protocol: unnamed and named statements, portals, pipelines, errors",
 	 .script = {"# libpq PQexecParams: P B D E S",
 		    "> P:SELECT abalance FROM pgbench_accounts WHERE aid = $1|B:|DP|E|S",
@@ -730,7 +662,7 @@ static const struct pg_case conversations[] = {
 		    "< 1|2|D1|s",
 		    "> E|S",
 		    "< D1|CSELECT 2|Z"},
-	 .want = "SELECT 2 2 0|UPDATE 4 4 1|INSERT 6 6 1|DELETE 1 1 1|VACUUM 1 1 1"},
+	 .want = "SELECT 2 2 0, UPDATE 4 4 1, INSERT 6 6 1, DELETE 1 1 1, VACUUM 1 1 1"},
 	{"describe-first (postgres.js: Parse, Describe 'S', Flush, then Bind, Execute, Sync)",
 	 .script = {"# described, then run: one SELECT",
 		    "> Pp1:select * from t where id = $1|DSp1|H",
@@ -758,7 +690,7 @@ static const struct pg_case conversations[] = {
 		    "< 1|2|E23505",
 		    "> S",
 		    "< Z"},
-	 .want = "SELECT 3 3 1|DELETE 1 1 1|INSERT 1 1 1"},
+	 .want = "SELECT 3 3 1, DELETE 1 1 1, INSERT 1 1 1"},
 	{"describe-first pipelined: postgres.js' Promise.all over one connection, then P D H B E S "
 	 "all at once",
 	 .script = {"> Pp1:select $1::int as x|DSp1|H", "< 1|t|T",
@@ -769,7 +701,7 @@ static const struct pg_case conversations[] = {
 		    "the Flush has a request behind it)",
 		    "> P:insert into t values ($1)|DS|H|B:|E|S|P:delete from nope|DS|H|B:|E|S",
 		    "< 1|t|n|2|CINSERT 0 1|Z|E42P01|Z"},
-	 .want = "SELECT 41 41 1|INSERT 1 1 0|DELETE 1 1 1"},
+	 .want = "SELECT 41 41 1, INSERT 1 1 0, DELETE 1 1 1"},
 	{"a failed statement in a transaction, then statements refused (25P02) in every form a "
 	 "driver sends them, then ROLLBACK",
 	 .script = {"# postgres.js sql.begin: begin (no parameters: P D B E S)",
@@ -799,7 +731,7 @@ static const struct pg_case conversations[] = {
 		    "# ROLLBACK (accepted in an aborted transaction)",
 		    "> Pr1:rollback|DSr1|B:r1|E|S",
 		    "< 1|n|2|CROLLBACK|Z"},
-	 .want = "BEGIN 1 1 0|SELECT 3 3 2|INSERT 1 1 1|UPDATE 1 1 1|DELETE 1 1 1|"
+	 .want = "BEGIN 1 1 0, SELECT 3 3 2, INSERT 1 1 1, UPDATE 1 1 1, DELETE 1 1 1, "
 		 "ROLLBACK 1 1 0"},
 	{"COPY in both directions, a COPY given up, a fast-path function call",
 	 .script = {"> Qcopy pgbench_accounts from stdin", "< G", "> 100*d1\t1\t0\t\n", "+ c",
@@ -807,22 +739,22 @@ static const struct pg_case conversations[] = {
 		    "< H|d1\n|d2\n|c|CCOPY 2|Z", "# a COPY the client gives up",
 		    "> Qcopy t from stdin", "< G", "> d1\n|faborted by user", "< E57014|Z",
 		    "# fast-path function call", "> F1598", "< V|Z"},
-	 .want = "COPY 3 3 1|FUNCTION_CALL 1 1 0"},
+	 .want = "COPY 3 3 1, FUNCTION_CALL 1 1 0"},
 	{"20 queries pipelined in one segment, answered in one",
 	 .script = {"> 10*Qselect 1|Qinsert into t values (1)",
 		    "< 10*T|D1|CSELECT 1|Z|CINSERT 0 1|Z"},
-	 .want = "SELECT 10 10 0|INSERT 10 10 0"},
+	 .want = "SELECT 10 10 0, INSERT 10 10 0"},
 	{"joined mid-stream (no SYN, no startup): the first segments start on a message boundary",
 	 .begin = PG_JOINED,
 	 .script = {"# a statement parsed before we joined", "> B:|E|S", "< 2|CSELECT 1|Z",
 		    "> Qcommit", "< CCOMMIT|Z"},
-	 .want = "SELECT 1 1 0|COMMIT 1 1 0"},
+	 .want = "SELECT 1 1 0, COMMIT 1 1 0"},
 	{"every message byte by byte: one segment per byte", .mss = 1,
 	 .script = {"> Q/* x */ delete from t where x = 1"
 		    "|Plonger_statement_name:insert into t values ($1)"
 		    "|Bportal:longer_statement_name|Eportal|S",
 		    "< CDELETE 1|Z|1|2|CINSERT 0 1|Z"},
-	 .want = "DELETE 1 1 0|INSERT 1 1 0"},
+	 .want = "DELETE 1 1 0, INSERT 1 1 0"},
 	{"the describe-first failure with both directions cut at every offset", .split = 1,
 	 .script = {"> Pp2:select * from nope where id = $1|DSp2|H", "< E42P01",
 		    "> S|Pp1:select $1::int|DSp1|H", "< Z|1|t|T", "> B:p1|E|S", "< 2|CSELECT 1|Z"},
@@ -831,7 +763,7 @@ static const struct pg_case conversations[] = {
 	 .split = 1,
 	 .script = {"> Qselect 1|Ps:update t set x = 1|B:s|E|S",
 		    "< T|D1|CSELECT 1|Z|1|2|CUPDATE 1|Z"},
-	 .want = "SELECT 1 1 0|UPDATE 1 1 0"},
+	 .want = "SELECT 1 1 0, UPDATE 1 1 0"},
 	{"the connection start cut at every offset (startup, authentication)", .begin = PG_SYN,
 	 .split = 1, .script = {"> @startup|Qselect 1", "< @trust|CSELECT 1|Z"},
 	 .want = "SELECT 1 1 0"},
@@ -856,18 +788,18 @@ WL_TEST(postgresql, large_bodies)
 		pg_start(h, &c);
 		memcpy(big, "SELECT", 6);
 		query(&rq, big);
-		pg_deliver(h, &c, 0, &rq, 1448, 0);
+		conv_deliver(h, &c, 0, &rq, 1448, 0);
 		row_desc(&rs);
 		for (int i = 0; i < 3; i++)
 			data_row(&rs, 15000);
 		complete(&rs, "SELECT 3");
 		rlen = rs.n;
 		ready(&rs);
-		pg_deliver(h, &c, 1, &rs, 1448, 0);
+		conv_deliver(h, &c, 1, &rs, 1448, 0);
 		/* a keyword after more blanks than the scan budget: OTHER on error */
 		memcpy(big, "      ", 6);
 		query(&rq, big);
-		pg_deliver(h, &c, 0, &rq, 1448, 0);
+		conv_deliver(h, &c, 0, &rq, 1448, 0);
 		PG_PLAY(h, &c, "< E42601|Z");
 		EXPECT_PG(&c, "SELECT", 1, 1, 0);
 		EXPECT_PG(&c, "OTHER", 1, 1, 1);
