@@ -43,15 +43,32 @@ void wl_attach_req_init(struct wl_attach_req *r)
 	r->learned_ports_max = -1;
 }
 
-/* --hooks HOOK,...: 0, or one error line and 2. */
-static int hooks_arg(struct wl_attach_req *r, const char *arg)
+/* The values of WL_ATTACH_PARAMS with a syntax of their own, into the struct wl_attach_req that
+ * begins the verb's options; their error lines are the ones attach always had. */
+
+int wl_attach_mode_arg(const struct wl_param_call *call, const char *value)
 {
+	struct wl_attach_req *r = call->opts;
+
+	if (strcmp(value, "native") && strcmp(value, "skb")) {
+		fprintf(stderr, "wirelens: --mode native|skb, not '%s'\n", value);
+		return 2;
+	}
+	r->skb_mode = !strcmp(value, "skb");
+	r->mode_given = true;
+	return 0;
+}
+
+/* --hooks HOOK,... */
+int wl_attach_hooks_arg(const struct wl_param_call *call, const char *value)
+{
+	struct wl_attach_req *r = call->opts;
 	char buf[128], *tok, *save = NULL;
 	int n = 0;
 
 	memset(r->hooks, 0, sizeof(r->hooks));
 	r->hooks_given = true;
-	snprintf(buf, sizeof(buf), "%s", arg);
+	snprintf(buf, sizeof(buf), "%s", value);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		int h = wl_hook_by_name(tok);
 
@@ -70,93 +87,45 @@ static int hooks_arg(struct wl_attach_req *r, const char *arg)
 	return 0;
 }
 
-/* A whole number min..max for option name, counting unit ("entries", "ports"): 0, or one error
- * line and 2. */
-static int count_arg(const char *name, const char *arg, unsigned long long min,
-		     unsigned long long max, const char *unit, unsigned long long *v)
+int wl_attach_tc_mode_arg(const struct wl_param_call *call, const char *value)
 {
-	char *e;
+	static const struct wl_param_word modes[] = {
+		{"auto", WL_TC_AUTO}, {"tcx", WL_TC_TCX}, {"cls", WL_TC_CLS}, {}};
+	struct wl_attach_req *r = call->opts;
+	int mode;
 
-	errno = 0;
-	*v = strtoull(arg, &e, 10);
-	if (errno || e == arg || *e || arg[0] == '-' || *v < min || *v > max) {
-		fprintf(stderr, "wirelens: %s takes %llu..%llu %s, not '%s'\n", name, min, max,
-			unit, arg);
+	if (wl_params_word(value, modes, &mode)) {
+		fprintf(stderr, "wirelens: --tc-mode auto|tcx|cls, not '%s'\n", value);
 		return 2;
 	}
+	r->tc_mode = mode;
 	return 0;
 }
 
-int wl_attach_option(struct wl_attach_req *r, int opt, const char *arg)
+int wl_attach_protocols_arg(const struct wl_param_call *call, const char *value)
 {
-	unsigned long long v;
+	struct wl_attach_req *r = call->opts;
 
-	switch (opt) {
-	case 'm':
-		if (strcmp(arg, "native") && strcmp(arg, "skb")) {
-			fprintf(stderr, "wirelens: --mode native|skb, not '%s'\n", arg);
-			return 2;
-		}
-		r->skb_mode = !strcmp(arg, "skb");
-		r->mode_given = true;
-		return 0;
-	case 'k':
-		return hooks_arg(r, arg);
-	case 'f':
-		if (count_arg("--flows-max", arg, 1, 1ULL << 31, "entries", &v))
-			return 2;
-		r->load.flows_max = v;
-		return 0;
-	case WL_OPT_CONNS_MAX:
-		if (count_arg("--conns-max", arg, 1, 1ULL << 24, "entries", &v))
-			return 2;
-		r->load.conns_max = v;
-		return 0;
-	case WL_OPT_CMD_STATS_MAX:
-		if (count_arg("--cmd-stats-max", arg, 1, 1ULL << 24, "entries", &v))
-			return 2;
-		r->load.cmd_stats_max = v;
-		return 0;
-	case 'F':
-		r->force = true;
-		return 0;
-	case WL_OPT_PROTOCOLS:
-		if (r->load.l7_select && !r->load.l7_mask) {
-			fprintf(stderr, "wirelens: --protocols and --no-l7 exclude each other\n");
-			return 2;
-		}
-		r->load.l7_select = true;
-		return wl_l7_proto_mask_parse(arg, &r->load.l7_mask) ? 2 : 0;
-	case WL_OPT_NO_L7:
-		if (r->load.l7_select && r->load.l7_mask) {
-			fprintf(stderr, "wirelens: --protocols and --no-l7 exclude each other\n");
-			return 2;
-		}
-		r->load.l7_select = true;
-		r->load.l7_mask = 0;
-		return 0;
-	case 'v':
-		r->load.verbose = true;
-		return 0;
-	case WL_OPT_LEARNED_PORTS:
-		if (count_arg("--learned-ports-max", arg, 0, 65535, "ports", &v))
-			return 2;
-		r->learned_ports_max = v;
-		return 0;
-	case WL_OPT_TC_MODE: {
-		static const struct wl_param_word modes[] = {
-			{"auto", WL_TC_AUTO}, {"tcx", WL_TC_TCX}, {"cls", WL_TC_CLS}, {}};
-		int mode;
+	if (r->load.l7_select && !r->load.l7_mask) {
+		fprintf(stderr, "wirelens: --protocols and --no-l7 exclude each other\n");
+		return 2;
+	}
+	r->load.l7_select = true;
+	return wl_l7_proto_mask_parse(value, &r->load.l7_mask) ? 2 : 0;
+}
 
-		if (wl_params_word(arg, modes, &mode)) {
-			fprintf(stderr, "wirelens: --tc-mode auto|tcx|cls, not '%s'\n", arg);
-			return 2;
-		}
-		r->tc_mode = mode;
-		return 0;
+int wl_attach_no_l7_arg(const struct wl_param_call *call, const char *value)
+{
+	struct wl_attach_req *r = call->opts;
+
+	(void)value;
+	if (r->load.l7_select && r->load.l7_mask) {
+		fprintf(stderr, "wirelens: --protocols and --no-l7 exclude each other\n");
+		return 2;
 	}
-	}
-	return -1;
+	r->load.l7_select = true;
+	r->load.l7_mask = 0;
+	return 0;
 }
 
 void wl_attach_protocols_note(FILE *f)

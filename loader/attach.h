@@ -10,6 +10,7 @@
 #include "loader/progs.h"
 #include "loader/netns_ids.h"
 #include "loader/probe.h" /* wl_xdp_dispatcher_probe */
+#include "loader/params.h"
 
 enum wl_hook_kind {
 	WL_HOOK_XDP,
@@ -60,51 +61,56 @@ struct wl_attach_req {
 	long learned_ports_max; /* --learned-ports-max; -1: keep the pinned bound (l7cfg.h) */
 };
 
-#define WL_OPT_TC_MODE	     0x100 /* long only */
-#define WL_OPT_PROTOCOLS     0x101
-#define WL_OPT_NO_L7	     0x102
-#define WL_OPT_LEARNED_PORTS 0x110
-#define WL_OPT_CONNS_MAX     0x111
-#define WL_OPT_CMD_STATS_MAX 0x112
-#define WL_STR_(x)	     #x
-#define WL_STR(x)	     WL_STR_(x)
-/* The options attach and watch share: entries of their wl_param tables (params.h). */
+#define WL_STR_(x) #x
+#define WL_STR(x)  WL_STR_(x)
+/* The options attach and watch share: entries of their wl_param tables (params.h), filling a
+ * struct wl_attach_req that begins the verb's options struct. */
+wl_param_fn wl_attach_mode_arg, wl_attach_hooks_arg, wl_attach_tc_mode_arg, wl_attach_protocols_arg,
+	wl_attach_no_l7_arg;
 #define WL_ATTACH_PARAMS                                                                           \
 	{"mode", 'm', "native|skb",                                                                \
 	 "XDP mode: native (in the driver) or skb (generic); default: native,\n"                   \
-	 "skb where the interface has no native XDP (bridge, VLAN, lo)"},                          \
+	 "skb where the interface has no native XDP (bridge, VLAN, lo)",                           \
+	 WL_FN(wl_attach_mode_arg)},                                                               \
 		{"hooks", 'k', "HOOK,...",                                                         \
 		 "xdp, tc-egress, tc-ingress (default xdp,tc-egress: both directions;\n"           \
-		 "on loopback tc-egress alone, which sees both)"},                                 \
+		 "on loopback tc-egress alone, which sees both)",                                  \
+		 WL_FN(wl_attach_hooks_arg)},                                                      \
 		{"flows-max", 'f', "N",                                                            \
 		 "flow table entries (default " WL_STR(                                            \
-			 WL_FLOWS_DEFAULT) "; fixed while anything is attached)"},                 \
-		{"conns-max", WL_OPT_CONNS_MAX, "N",                                               \
+			 WL_FLOWS_DEFAULT) "; fixed while anything is attached)",                  \
+		 WL_NUM(struct wl_attach_req, load.flows_max, 1, 1U << 31)},                       \
+		{"conns-max", 0, "N",                                                              \
 		 "tracked L7 connections (default " WL_STR(                                        \
-			 WL_CONNS_DEFAULT) "; fixed while anything is attached)"},                 \
-		{"cmd-stats-max", WL_OPT_CMD_STATS_MAX, "N",                                       \
+			 WL_CONNS_DEFAULT) "; fixed while anything is attached)",                  \
+		 WL_NUM(struct wl_attach_req, load.conns_max, 1, 1U << 24)},                       \
+		{"cmd-stats-max", 0, "N",                                                          \
 		 "per-command statistics entries (default: 16384 up to 4 CPUs,\n"                  \
-		 "fewer beyond, within 24 MiB; fixed while anything is attached)"},                \
-		{"force", 'F', NULL, "replace another XDP program on the interface"},              \
-		{"tc-mode", WL_OPT_TC_MODE, "auto|tcx|cls",                                        \
+		 "fewer beyond, within 24 MiB; fixed while anything is attached)",                 \
+		 WL_NUM(struct wl_attach_req, load.cmd_stats_max, 1, 1U << 24)},                   \
+		{"force", 'F', NULL, "replace another XDP program on the interface",               \
+		 WL_FLAG(struct wl_attach_req, force)},                                            \
+		{"tc-mode", 0, "auto|tcx|cls",                                                     \
 		 "tcx links (Linux 6.6+) or cls (clsact qdisc + cls_bpf filter);\n"                \
-		 "auto (default): tcx where the kernel has it, else cls"},                         \
-		{"protocols", WL_OPT_PROTOCOLS, "PROTO,...",                                       \
+		 "auto (default): tcx where the kernel has it, else cls",                          \
+		 WL_FN(wl_attach_tc_mode_arg)},                                                    \
+		{"protocols", 0, "PROTO,...",                                                      \
 		 "load only these protocol parsers (default: all); the set is\n"                   \
-		 "shared by every attachment of the pin root"},                                    \
-		{"no-l7", WL_OPT_NO_L7, NULL, "L2-L4 only: no protocol parser"},                   \
-		{"learned-ports-max", WL_OPT_LEARNED_PORTS, "N",                                   \
+		 "shared by every attachment of the pin root",                                     \
+		 WL_FN(wl_attach_protocols_arg)},                                                  \
+		{"no-l7", 0, NULL, "L2-L4 only: no protocol parser", WL_FN(wl_attach_no_l7_arg)},  \
+		{"learned-ports-max", 0, "N",                                                      \
 		 "server ports content sniffing may learn (default " WL_STR(                       \
 			 WL_LEARNED_PORTS_DEFAULT) ", 0: none);\n"                                 \
-						   "kept until an attach sets another"},           \
+						   "kept until an attach sets another",            \
+		 WL_NUM(struct wl_attach_req, learned_ports_max, 0, 65535)},                       \
 	{                                                                                          \
-		"verbose", 'v', NULL, "libbpf's messages and the end of a refusing verifier's log" \
+		"verbose", 'v', NULL,                                                              \
+			"libbpf's messages and the end of a refusing verifier's log",              \
+			WL_FLAG(struct wl_attach_req, load.verbose)                                \
 	}
 
 void wl_attach_req_init(struct wl_attach_req *r);
-/* One option of WL_ATTACH_PARAMS: 0 when taken, 2 on a bad value (one line printed), -1 when
- * not one of the shared attach options. */
-int wl_attach_option(struct wl_attach_req *r, int opt, const char *arg);
 /* The protocols there are, for the usage and the man page (wl_verb_params.more). */
 void wl_attach_protocols_note(FILE *f);
 

@@ -118,10 +118,9 @@ static int parse_server(const char *s, struct wl_commands_view *v)
 		*port++ = 0;
 	}
 	if (port) {
-		char *e;
-		long p = strtol(port, &e, 10);
+		unsigned long long p;
 
-		if (*e || p < 1 || p > 65535)
+		if (wl_params_number(port, 1, 65535, &p))
 			return -1;
 		f->server_port = p;
 		v->has_port = true;
@@ -187,63 +186,54 @@ int wl_cmd_stats_read(int fd, struct wl_cmd_row **out, size_t *n_out)
 	return 0;
 }
 
-enum { CMD_JSON = 'j', CMD_PROTOCOL = 'p', CMD_SERVER = 's' };
-
-static const struct wl_param commands_params[] = {
-	{"json", CMD_JSON, NULL, "JSON output"},
-	{"protocol", CMD_PROTOCOL, "PROTO", "only this protocol's commands"},
-	{"server", CMD_SERVER, "ADDR[:PORT]",
-	 "only this server: 198.18.0.2, 198.18.0.2:6379, [2001:db8::1]:6379\nor :6379"},
-	{},
-};
-
 static void protocols_note(FILE *f)
 {
 	fprintf(f, "  protocols: %s\n", wl_l7_proto_list(", "));
 }
 
+static int protocol_arg(const struct wl_param_call *call, const char *value)
+{
+	struct wl_commands_view *v = call->opts;
+
+	v->proto = wl_l7_proto_by_name(value);
+	if (!v->proto) {
+		fprintf(stderr, "wirelens: unknown protocol '%s'\n", value);
+		return 2;
+	}
+	return 0;
+}
+
+static int server_arg(const struct wl_param_call *call, const char *value)
+{
+	if (parse_server(value, call->opts)) {
+		fprintf(stderr, "wirelens: bad --server '%s' (ADDR, ADDR:PORT, [V6]:PORT)\n",
+			value);
+		return 2;
+	}
+	return 0;
+}
+
+/* The options straight into the view they select. */
 const struct wl_verb_params wl_commands_params = {
 	.verb = "commands",
 	.summary = "per-command statistics of the application protocols seen: requests,\n"
 		   "  responses, errors, bytes and latency (request seen -> first response byte)",
-	.params = commands_params,
+	.params = WL_PARAMS(
+		{"json", 'j', NULL, "JSON output", WL_FLAG(struct wl_commands_view, json)},
+		{"protocol", 'p', "PROTO", "only this protocol's commands", WL_FN(protocol_arg)},
+		{"server", 's', "ADDR[:PORT]",
+		 "only this server: 198.18.0.2, 198.18.0.2:6379, [2001:db8::1]:6379\nor "
+		 ":6379",
+		 WL_FN(server_arg)}),
 	.more = protocols_note,
 };
-
-/* The options straight into the view they select. */
-static int commands_option(int key, const char *value, void *ctx)
-{
-	struct wl_commands_view *v = ctx;
-
-	switch (key) {
-	case CMD_JSON:
-		v->json = true;
-		return 0;
-	case CMD_PROTOCOL:
-		v->proto = wl_l7_proto_by_name(value);
-		if (!v->proto) {
-			fprintf(stderr, "wirelens: unknown protocol '%s'\n", value);
-			return 2;
-		}
-		return 0;
-	case CMD_SERVER:
-		if (parse_server(value, v)) {
-			fprintf(stderr,
-				"wirelens: bad --server '%s' (ADDR, ADDR:PORT, [V6]:PORT)\n",
-				value);
-			return 2;
-		}
-		return 0;
-	}
-	return 2;
-}
 
 int wl_cmd_commands(int argc, char **argv)
 {
 	struct wl_commands_view v = {};
 	int fd, err;
 
-	err = wl_params_parse_no_args(&wl_commands_params, argc, argv, commands_option, &v);
+	err = wl_params_parse_no_args(&wl_commands_params, argc, argv, &v);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
 	fd = open_pinned("wl_cmd_stats");
@@ -414,11 +404,6 @@ int wl_commands_show(int fd, const struct wl_commands_view *v, json_object **jso
 	return 0;
 }
 
-static const struct wl_param ports_params[] = {
-	{"json", CMD_JSON, NULL, "JSON output (list)"},
-	{},
-};
-
 const struct wl_verb_params wl_ports_params = {
 	.verb = "ports",
 	.synopsis = "list|set|unset [PROTO=PORT[,PORT...]... | PORT...]",
@@ -426,7 +411,8 @@ const struct wl_verb_params wl_ports_params = {
 		"the server ports of each application protocol: list them (configured and\n"
 		"  learned from content), set PROTO=PORT[,PORT...] (e.g. redis=7000,7001), unset "
 		"PORT...",
-	.params = ports_params,
+	.params = WL_PARAMS(
+		{"json", 'j', NULL, "JSON output (list)", WL_FLAG(struct wl_json_opts, json)}),
 	.more = protocols_note,
 };
 
@@ -461,10 +447,9 @@ static int ports_parse_arg(const char *arg, bool set, struct port_change *todo, 
 		list = eq + 1;
 	}
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *e;
-		long p = strtol(tok, &e, 10);
+		unsigned long long p;
 
-		if (*e || p < 1 || p > 65535 || *n >= PORT_CHANGES_MAX) {
+		if (wl_params_number(tok, 1, 65535, &p) || *n >= PORT_CHANGES_MAX) {
 			fprintf(stderr, "wirelens: bad port '%s'\n", tok);
 			return 2;
 		}
@@ -586,9 +571,10 @@ static int ports_list(bool json)
 
 int wl_cmd_ports(int argc, char **argv)
 {
-	int json = 0, first, err;
+	struct wl_json_opts o = {};
+	int first, err;
 
-	err = wl_params_parse(&wl_ports_params, argc, argv, wl_params_flag, &json, &first);
+	err = wl_params_parse(&wl_ports_params, argc, argv, &o, &first);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
 	/* the positional arguments, sub-verb first (getopt_long moved the options before them) */
@@ -613,5 +599,5 @@ int wl_cmd_ports(int argc, char **argv)
 			argv[2]);
 		return 2;
 	}
-	return ports_list(json);
+	return ports_list(o.json);
 }

@@ -22,8 +22,9 @@
 static const struct wl_param global_params[] = {
 	{"netns", WL_OPT_NETNS, "NAME|PATH",
 	 "work on the interfaces of that network namespace (/run/netns/NAME\n"
-	 "or PATH); the pins stay in this bpffs. Before or after the verb"},
-	{"version", 'V', NULL, "version, git commit and map ABI version"},
+	 "or PATH); the pins stay in this bpffs. Before or after the verb",
+	 .type = WL_PARAM_NONE}, /* main.c and netns.c parse these */
+	{"version", 'V', NULL, "version, git commit and map ABI version", .type = WL_PARAM_NONE},
 	{},
 };
 

@@ -21,50 +21,6 @@
 #include "commands.h"
 #include "views.h"
 
-enum {
-	EXP_PROMETHEUS = 'p',
-	EXP_IPFIX = 'i',
-	EXP_INTERVAL = 256,
-	EXP_IDLE,
-	EXP_ACTIVE,
-	EXP_DOMAIN,
-	EXP_ONCE,
-	EXP_VERBOSE = 'v',
-};
-
-static const struct wl_param export_params[] = {
-	{"prometheus", EXP_PROMETHEUS, "[ADDR:]PORT",
-	 "serve Prometheus metrics on http://ADDR:PORT/metrics (ADDR defaults\n"
-	 "to 127.0.0.1; 0.0.0.0 or [::] listen on every address); e.g. 9435"},
-	{"ipfix", EXP_IPFIX, "HOST:PORT",
-	 "send IPFIX over UDP to a collector, e.g. 127.0.0.1:4739"},
-	{"interval", EXP_INTERVAL, "S", "IPFIX: scan the flow table every S seconds (default 10)"},
-	{"idle-timeout", EXP_IDLE, "S",
-	 "IPFIX: a flow without packets for S seconds ends (default 15)"},
-	{"active-timeout", EXP_ACTIVE, "S",
-	 "IPFIX: a record covers at most S seconds of a flow (default 60)"},
-	{"domain", EXP_DOMAIN, "N", "IPFIX observation domain id (default 0)"},
-	{"once", EXP_ONCE, NULL,
-	 "print the Prometheus exposition on stdout and exit (no server);\n"
-	 "with --ipfix: one scan that ends every flow, then exit"},
-	{"verbose", EXP_VERBOSE, NULL, "one line per IPFIX export and per refused scrape"},
-	{},
-};
-
-const struct wl_verb_params wl_export_params = {
-	.verb = "export",
-	.summary = "serve the maps to Prometheus and/or send them to an IPFIX collector,\n"
-		   "  until SIGTERM or SIGINT; read-only: both only read the pinned maps",
-	.params = export_params,
-	.notes =
-		"  IPFIX records: flows (standard elements, octets = IP header + payload) and, "
-		"under\n"
-		"  private enterprise number 32473 (RFC 5612's documentation number), per-command\n"
-		"  deltas. Examples:\n"
-		"    wirelens export --prometheus 9435\n"
-		"    wirelens export --prometheus [::]:9435 --ipfix collector.example:4739\n",
-};
-
 struct export_opts {
 	bool prom, ipfix, once, verbose;
 	struct sockaddr_storage prom_addr;
@@ -73,26 +29,11 @@ struct export_opts {
 	__u32 domain;
 };
 
-static int parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-	char *e;
-	unsigned long v;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &e, 10);
-	if (errno || *e || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int parse_port(const char *s, unsigned short *port)
 {
-	unsigned long v;
+	unsigned long long v;
 
-	if (parse_uint(s, 65535, &v) || !v)
+	if (wl_params_number(s, 1, 65535, &v))
 		return -1;
 	*port = v;
 	return 0;
@@ -174,43 +115,59 @@ static const char *parse_collector(const char *s, struct export_opts *o)
 	return NULL;
 }
 
-static int export_option(int key, const char *value, void *ctx)
+static int prometheus_arg(const struct wl_param_call *call, const char *value)
 {
-	struct export_opts *o = ctx;
-	const char *why = NULL;
-	unsigned long v;
+	struct export_opts *o = call->opts;
+	const char *why = parse_listen(value, &o->prom_addr);
 
-	switch (key) {
-	case EXP_PROMETHEUS:
-		why = parse_listen(value, &o->prom_addr);
-		o->prom = true;
-		break;
-	case EXP_IPFIX:
-		why = parse_collector(value, o);
-		o->ipfix = true;
-		break;
-	case EXP_INTERVAL:
-	case EXP_IDLE:
-	case EXP_ACTIVE:
-		if (parse_uint(value, 86400, &v) || !v) {
-			why = "a number of seconds from 1 to 86400";
-			break;
-		}
-		*(key == EXP_INTERVAL ? &o->interval : key == EXP_IDLE ? &o->idle : &o->active) = v;
-		break;
-	case EXP_DOMAIN:
-		if (parse_uint(value, UINT32_MAX, &v))
-			why = "a number from 0 to 4294967295";
-		else
-			o->domain = v;
-		break;
-	case EXP_ONCE:
-	case EXP_VERBOSE:
-		*(key == EXP_ONCE ? &o->once : &o->verbose) = true;
-		break;
-	}
-	return why ? wl_params_bad_value(&wl_export_params, key, value, why) : 0;
+	o->prom = true;
+	return why ? wl_params_bad_value(call, value, why) : 0;
 }
+
+static int ipfix_arg(const struct wl_param_call *call, const char *value)
+{
+	struct export_opts *o = call->opts;
+	const char *why = parse_collector(value, o);
+
+	o->ipfix = true;
+	return why ? wl_params_bad_value(call, value, why) : 0;
+}
+
+const struct wl_verb_params wl_export_params = {
+	.verb = "export",
+	.summary = "serve the maps to Prometheus and/or send them to an IPFIX collector,\n"
+		   "  until SIGTERM or SIGINT; read-only: both only read the pinned maps",
+	.params = WL_PARAMS(
+		{"prometheus", 'p', "[ADDR:]PORT",
+		 "serve Prometheus metrics on http://ADDR:PORT/metrics (ADDR defaults\n"
+		 "to 127.0.0.1; 0.0.0.0 or [::] listen on every address); e.g. 9435",
+		 WL_FN(prometheus_arg)},
+		{"ipfix", 'i', "HOST:PORT",
+		 "send IPFIX over UDP to a collector, e.g. 127.0.0.1:4739", WL_FN(ipfix_arg)},
+		{"interval", 0, "S", "IPFIX: scan the flow table every S seconds (default 10)",
+		 WL_NUM(struct export_opts, interval, 1, 86400)},
+		{"idle-timeout", 0, "S",
+		 "IPFIX: a flow without packets for S seconds ends (default 15)",
+		 WL_NUM(struct export_opts, idle, 1, 86400)},
+		{"active-timeout", 0, "S",
+		 "IPFIX: a record covers at most S seconds of a flow (default 60)",
+		 WL_NUM(struct export_opts, active, 1, 86400)},
+		{"domain", 0, "N", "IPFIX observation domain id (default 0)",
+		 WL_NUM(struct export_opts, domain, 0, 0)},
+		{"once", 0, NULL,
+		 "print the Prometheus exposition on stdout and exit (no server);\n"
+		 "with --ipfix: one scan that ends every flow, then exit",
+		 WL_FLAG(struct export_opts, once)},
+		{"verbose", 'v', NULL, "one line per IPFIX export and per refused scrape",
+		 WL_FLAG(struct export_opts, verbose)}),
+	.notes =
+		"  IPFIX records: flows (standard elements, octets = IP header + payload) and, "
+		"under\n"
+		"  private enterprise number 32473 (RFC 5612's documentation number), per-command\n"
+		"  deltas. Examples:\n"
+		"    wirelens export --prometheus 9435\n"
+		"    wirelens export --prometheus [::]:9435 --ipfix collector.example:4739\n",
+};
 
 int wl_export_flows_read(struct wl_flow_row **rows, size_t *n)
 {
@@ -251,7 +208,7 @@ int wl_cmd_export(int argc, char **argv)
 	sigset_t stop;
 	int err, sig = 0;
 
-	err = wl_params_parse_no_args(&wl_export_params, argc, argv, export_option, &o);
+	err = wl_params_parse_no_args(&wl_export_params, argc, argv, &o);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
 	if (!o.prom && !o.ipfix) {

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "l7cfg.h"
+#include "params.h"
 #include "attach.h"
 #include "wl_xdp.skel.h"
 #include "wl_proto_names.h" /* made by the Makefile: each header of loader/names */
@@ -98,10 +99,9 @@ int wl_l7_ports_parse(const char *spec, unsigned int *proto, __u32 *ports, int m
 	if (!*proto)
 		return -EINVAL;
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *e;
-		long p = strtol(tok, &e, 10);
+		unsigned long long p;
 
-		if (*e || p < 1 || p > 65535 || n >= max)
+		if (wl_params_number(tok, 1, 65535, &p) || n >= max)
 			return -EINVAL;
 		ports[n++] = p;
 	}

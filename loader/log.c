@@ -28,108 +28,70 @@
 #include "views.h"
 #include "netns_ids.h"
 
-enum {
-	LOG_JSON = 'j',
-	LOG_PROTOCOL = 'p',
-	LOG_SAMPLE = 's',
-	LOG_COUNT = 'c',
-	LOG_PACKETS = 256,
-	LOG_DURATION,
+struct log_opts {
+	bool json, packets;
+	__u32 l7_mask, sample;
+	__u64 max_events;
+	double duration;
 };
 
-static const struct wl_param log_params[] = {
-	{"json", LOG_JSON, NULL, "one JSON object per line (fields: README, \"Watching live\")"},
-	{"protocol", LOG_PROTOCOL, "PROTO,...", "pairs of these protocols only"},
-	{"sample", LOG_SAMPLE, "N",
-	 "keep 1 record in N, chosen at random in the kernel\n(the rest are counted as sampled)"},
-	{"packets", LOG_PACKETS, NULL,
-	 "one line per packet (addresses, ports, length, hook)\ninstead of per pair"},
-	{"count", LOG_COUNT, "N", "stop after N events"},
-	{"duration", LOG_DURATION, "SECONDS", "stop after that long"},
-	{},
-};
+static int protocol_arg(const struct wl_param_call *call, const char *value)
+{
+	struct log_opts *o = call->opts;
+	char buf[256], *tok, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", value);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		unsigned int p = wl_l7_proto_by_name(tok);
+
+		if (!p)
+			return wl_params_bad_value(call, value, "unknown protocol");
+		o->l7_mask |= 1u << p;
+	}
+	if (!o->l7_mask)
+		return wl_params_bad_value(call, value, "no protocol");
+	return 0;
+}
+
+static int duration_arg(const struct wl_param_call *call, const char *value)
+{
+	struct log_opts *o = call->opts;
+	char *end;
+	double v = strtod(value, &end);
+
+	if (end == value || *end || !(v > 0) || v > 1e9)
+		return wl_params_bad_value(call, value, "seconds above 0");
+	o->duration = v;
+	return 0;
+}
 
 const struct wl_verb_params wl_log_params = {
 	.verb = "log",
 	.summary = "request/response pairs as they complete: time, client -> server, protocol,\n"
 		   "  command, status (ok, error, miss), latency; never payload, keys or SQL text",
-	.params = log_params,
+	.params = WL_PARAMS(
+		{"json", 'j', NULL, "one JSON object per line (fields: README, \"Watching live\")",
+		 WL_FLAG(struct log_opts, json)},
+		{"protocol", 'p', "PROTO,...", "pairs of these protocols only",
+		 WL_FN(protocol_arg)},
+		{"sample", 's', "N",
+		 "keep 1 record in N, chosen at random in the kernel\n(the rest are "
+		 "counted "
+		 "as sampled)",
+		 WL_NUM(struct log_opts, sample, 1, 1000000)},
+		{"packets", 0, NULL,
+		 "one line per packet (addresses, ports, length, hook)\ninstead of per "
+		 "pair",
+		 WL_FLAG(struct log_opts, packets)},
+		{"count", 'c', "N", "stop after N events",
+		 WL_NUM(struct log_opts, max_events, 1, 0)},
+		{"duration", 0, "SECONDS", "stop after that long", WL_FN(duration_arg)}),
 	.notes = "  A record holds the pairs of one command answered in one packet with one\n"
 		 "  latency: its line ends in xN when N > 1. Events the ring had no room for are\n"
 		 "  counted (lost), as are those sampled out or thinned (over half full, 1 record\n"
 		 "  in 16 is kept); the summary at the end (stderr; --json: stdout) gives them.\n"
 		 "  One reader at a time; nothing is recorded while none reads.",
 };
-
-struct log_opts {
-	int json, packets;
-	__u32 l7_mask, sample;
-	__u64 max_events;
-	double duration;
-};
-
-/* strtoul/strtoull skip blanks and take a sign ("-5" wraps to 2^64 - 5): counts are digits. */
-static bool digits_only(const char *s)
-{
-	return *s && s[strspn(s, "0123456789")] == 0;
-}
-
-static int log_option(int key, const char *value, void *ctx)
-{
-	struct log_opts *o = ctx;
-	char *end;
-
-	switch (key) {
-	case LOG_JSON:
-		o->json = 1;
-		break;
-	case LOG_PACKETS:
-		o->packets = 1;
-		break;
-	case LOG_PROTOCOL: {
-		char buf[256], *tok, *save = NULL;
-
-		snprintf(buf, sizeof(buf), "%s", value);
-		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			unsigned int p = wl_l7_proto_by_name(tok);
-
-			if (!p)
-				return wl_params_bad_value(&wl_log_params, key, value,
-							   "unknown protocol");
-			o->l7_mask |= 1u << p;
-		}
-		if (!o->l7_mask)
-			return wl_params_bad_value(&wl_log_params, key, value, "no protocol");
-		break;
-	}
-	case LOG_SAMPLE: {
-		unsigned long v = strtoul(value, &end, 10);
-
-		if (!digits_only(value) || *end || v < 1 || v > 1000000)
-			return wl_params_bad_value(&wl_log_params, key, value,
-						   "a number from 1 to 1000000");
-		o->sample = v;
-		break;
-	}
-	case LOG_COUNT: {
-		unsigned long long v = strtoull(value, &end, 10);
-
-		if (!digits_only(value) || *end || !v)
-			return wl_params_bad_value(&wl_log_params, key, value, "a count above 0");
-		o->max_events = v;
-		break;
-	}
-	case LOG_DURATION: {
-		double v = strtod(value, &end);
-
-		if (end == value || *end || !(v > 0) || v > 1e9)
-			return wl_params_bad_value(&wl_log_params, key, value, "seconds above 0");
-		o->duration = v;
-		break;
-	}
-	}
-	return 0;
-}
 
 static __u64 mono_ns(void)
 {
@@ -490,7 +452,7 @@ int wl_cmd_log(int argc, char **argv)
 	int err, ring_fd = -1, ret = 1;
 	__u64 start, next_renew;
 
-	err = wl_params_parse_no_args(&wl_log_params, argc, argv, log_option, &o);
+	err = wl_params_parse_no_args(&wl_log_params, argc, argv, &o);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
 	if (o.packets && o.l7_mask) {

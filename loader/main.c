@@ -23,26 +23,14 @@
 #include "rules.h"
 #include "views.h"
 
-static const struct wl_param attach_params[] = {
-	WL_ATTACH_PARAMS,
-	{},
-};
-
 static const struct wl_verb_params attach_verb_params = {
 	.verb = "attach",
 	.synopsis = "IFACE...",
 	.summary = "attach to interfaces: XDP on ingress and TC on egress by default, so both\n"
 		   "  directions are seen; attaching again adds hooks and changes nothing else",
-	.params = attach_params,
+	.params = WL_PARAMS(WL_ATTACH_PARAMS),
 	.more = wl_attach_protocols_note,
 };
-
-static int attach_option(int key, const char *value, void *ctx)
-{
-	int err = wl_attach_option(ctx, key, value);
-
-	return err < 0 ? 2 : err; /* every key of the table is one of the shared options */
-}
 
 static int cmd_attach(int argc, char **argv)
 {
@@ -52,7 +40,7 @@ static int cmd_attach(int argc, char **argv)
 	bool had_maps;
 
 	wl_attach_req_init(&r);
-	err = wl_params_parse(&attach_verb_params, argc, argv, attach_option, &r, &first);
+	err = wl_params_parse(&attach_verb_params, argc, argv, &r, &first);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
 	if (first >= argc) {
@@ -92,43 +80,27 @@ static int cmd_attach(int argc, char **argv)
 	return failed || err ? 1 : 0;
 }
 
-enum { DETACH_ALL = 256, DETACH_KEEP_MAPS };
 struct detach_opts {
-	int all, keep;
-};
-
-static const struct wl_param detach_params[] = {
-	{"all", DETACH_ALL, NULL, "every attachment (only the namespace's with --netns)"},
-	{"keep-maps", DETACH_KEEP_MAPS, NULL,
-	 "keep the maps pinned (counters survive) when nothing is left"},
-	{},
+	bool all, keep;
 };
 
 const struct wl_verb_params wl_detach_params = {
 	.verb = "detach",
 	.synopsis = "IFACE... | --all",
 	.summary = "detach from interfaces; unpin the maps when nothing is left attached",
-	.params = detach_params,
+	.params = WL_PARAMS({"all", 0, NULL, "every attachment (only the namespace's with --netns)",
+			     WL_FLAG(struct detach_opts, all)},
+			    {"keep-maps", 0, NULL,
+			     "keep the maps pinned (counters survive) when nothing is left",
+			     WL_FLAG(struct detach_opts, keep)}),
 };
-
-static int detach_option(int key, const char *value, void *ctx)
-{
-	struct detach_opts *o = ctx;
-
-	(void)value;
-	if (key == DETACH_ALL)
-		o->all = 1;
-	else if (key == DETACH_KEEP_MAPS)
-		o->keep = 1;
-	return 0;
-}
 
 static int cmd_detach(int argc, char **argv)
 {
 	struct detach_opts o = {};
 	int lock, first, all, keep, err;
 
-	err = wl_params_parse(&wl_detach_params, argc, argv, detach_option, &o, &first);
+	err = wl_params_parse(&wl_detach_params, argc, argv, &o, &first);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
 	all = o.all;
@@ -202,7 +174,7 @@ static int cmd_reset(int argc, char **argv)
 					   "wl_conns", "wl_frags",    "wl_l7_syns"};
 	int lock, err;
 
-	err = wl_params_parse_no_args_as(&reset_params, argc, argv, NULL, NULL,
+	err = wl_params_parse_no_args_as(&reset_params, argc, argv, NULL,
 					 "reset takes no arguments (wirelens reset --help)");
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;

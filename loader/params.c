@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Option tables per verb (params.h): getopt_long, --help and the error lines from one table. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +20,21 @@ static size_t params_count(const struct wl_verb_params *v)
 	return n;
 }
 
-static const struct wl_param *param_by_key(const struct wl_verb_params *v, int key)
+static bool has_short(const struct wl_param *p)
 {
-	for (size_t i = 0; v->params && v->params[i].name; i++)
-		if (v->params[i].key == key)
+	return p->key > 0 && p->key < 256;
+}
+
+/* What getopt_long returns for the option: its letter, or 256 + its index (long only). */
+static int param_val(const struct wl_param *p, size_t i)
+{
+	return has_short(p) ? p->key : 256 + (int)i;
+}
+
+static const struct wl_param *param_by_val(const struct wl_verb_params *v, int val)
+{
+	for (size_t i = 0; v->params[i].name; i++)
+		if (param_val(&v->params[i], i) == val)
 			return &v->params[i];
 	return NULL;
 }
@@ -41,12 +53,10 @@ void wl_params_usage(const struct wl_verb_params *v, FILE *f)
 		const char *h = p->help ? p->help : "";
 		int len;
 
-		len = snprintf(head, sizeof(head), "%s%c%s--%s%s%s",
-			       p->key > 0 && p->key < 256 ? "-" : "",
-			       p->key > 0 && p->key < 256 ? p->key : ' ',
-			       p->key > 0 && p->key < 256 ? ", " : "  ", p->name, p->arg ? " " : "",
-			       p->arg ? p->arg : "");
-		if (p->key <= 0 || p->key >= 256)
+		len = snprintf(head, sizeof(head), "%s%c%s--%s%s%s", has_short(p) ? "-" : "",
+			       has_short(p) ? p->key : ' ', has_short(p) ? ", " : "  ", p->name,
+			       p->arg ? " " : "", p->arg ? p->arg : "");
+		if (!has_short(p))
 			memmove(head, head + 1,
 				strlen(head)); /* no short letter: no blank column */
 		fprintf(f, "  %-26s", head);
@@ -66,21 +76,114 @@ void wl_params_usage(const struct wl_verb_params *v, FILE *f)
 		fprintf(f, "%s  wirelens %s --help\n", i ? "" : "sub-verbs:\n", v->subs[i]->verb);
 }
 
-int wl_params_bad_value(const struct wl_verb_params *v, int key, const char *value, const char *why)
+int wl_params_bad_value(const struct wl_param_call *call, const char *value, const char *why)
 {
-	const struct wl_param *p = param_by_key(v, key);
-
-	if (p)
-		fprintf(stderr, "wirelens: %s: --%s %s: %s\n", v->verb, p->name, value ? value : "",
-			why);
-	else
-		fprintf(stderr, "wirelens: %s: %s%s%s\n", v->verb, value ? value : "",
-			value ? ": " : "", why);
+	fprintf(stderr, "wirelens: %s: --%s %s: %s\n", call->verb->verb, call->param->name,
+		value ? value : "", why);
 	return 2;
 }
 
-int wl_params_parse(const struct wl_verb_params *v, int argc, char **argv,
-		    int (*opt)(int key, const char *value, void *ctx), void *ctx, int *first)
+int wl_params_number(const char *s, unsigned long long min, unsigned long long max,
+		     unsigned long long *out)
+{
+	unsigned long long v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		unsigned int digit = (unsigned char)*s - '0';
+
+		if (digit > 9 || v > (ULLONG_MAX - digit) / 10)
+			return -1;
+		v = v * 10 + digit;
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int wl_params_word(const char *value, const struct wl_param_word *words, int *out)
+{
+	for (; words->word; words++)
+		if (!strcmp(value, words->word)) {
+			*out = words->value;
+			return 0;
+		}
+	return -1;
+}
+
+/* v into the member p names: its low p->size bytes (1, 2, 4 or 8), in the machine's order. */
+static void member_set(void *opts, const struct wl_param *p, unsigned long long v)
+{
+	const bool big_endian = __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__;
+
+	memcpy((char *)opts + p->offset, (const char *)&v + (big_endian ? 8 - p->size : 0),
+	       p->size);
+}
+
+/* "a number from 1 to 65535" */
+static int number_arg(const struct wl_param_call *c, const char *value)
+{
+	const struct wl_param *p = c->param;
+	unsigned long long top = p->size >= 8 ? ULLONG_MAX : (1ULL << (8 * p->size)) - 1, v;
+	char why[64];
+
+	if (p->max && p->max < top)
+		top = p->max;
+	if (!wl_params_number(value, p->min, top, &v)) {
+		member_set(c->opts, p, v);
+		return 0;
+	}
+	snprintf(why, sizeof(why), "a number from %llu to %llu", p->min, top);
+	return wl_params_bad_value(c, value, why);
+}
+
+/* "in, out or both" */
+static int word_arg(const struct wl_param_call *c, const char *value)
+{
+	const struct wl_param_word *w = c->param->words;
+	char why[256] = "";
+	int v;
+
+	if (!wl_params_word(value, w, &v)) {
+		member_set(c->opts, c->param, (unsigned int)v);
+		return 0;
+	}
+	for (size_t i = 0, len = 0; w[i].word && len < sizeof(why); i++)
+		len += snprintf(why + len, sizeof(why) - len, "%s%s", w[i].word,
+				!w[i + 1].word	 ? ""
+				: !w[i + 2].word ? " or "
+						 : ", ");
+	return wl_params_bad_value(c, value, why);
+}
+
+/* One option's value (NULL for a flag) into the options struct: 0 or 2. */
+static int param_take(const struct wl_param_call *c, const char *value)
+{
+	const struct wl_param *p = c->param;
+
+	switch (p->type) {
+	case WL_PARAM_FLAG:
+		member_set(c->opts, p, p->set);
+		return 0;
+	case WL_PARAM_NUM:
+		return number_arg(c, value);
+	case WL_PARAM_WORD:
+		return word_arg(c, value);
+	case WL_PARAM_STRING:
+		memcpy((char *)c->opts + p->offset, &value, sizeof(value));
+		return 0;
+	case WL_PARAM_FN:
+		return p->fn(c, value);
+	case WL_PARAM_NONE:
+		break;
+	}
+	fprintf(stderr, "wirelens: %s: --%s is not parsed here\n", c->verb->verb, p->name);
+	return 2;
+}
+
+int wl_params_parse(const struct wl_verb_params *v, int argc, char **argv, void *opts, int *first)
 {
 	struct option longs[WL_PARAMS_MAX + 2];
 	char shorts[3 * WL_PARAMS_MAX + 4];
@@ -96,8 +199,8 @@ int wl_params_parse(const struct wl_verb_params *v, int argc, char **argv,
 		const struct wl_param *p = &v->params[i];
 
 		longs[i] = (struct option){p->name, p->arg ? required_argument : no_argument, NULL,
-					   p->key};
-		if (p->key > 0 && p->key < 256) {
+					   param_val(p, i)};
+		if (has_short(p)) {
 			shorts[s++] = (char)p->key;
 			if (p->arg)
 				shorts[s++] = ':';
@@ -108,7 +211,7 @@ int wl_params_parse(const struct wl_verb_params *v, int argc, char **argv,
 	shorts[s++] = WL_KEY_HELP;
 	shorts[s] = '\0';
 
-	optind = 1;
+	optind = 0; /* glibc: start over (argv of another call, a cluster left half-read) */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
 		if (c == WL_KEY_HELP) {
@@ -128,7 +231,7 @@ int wl_params_parse(const struct wl_verb_params *v, int argc, char **argv,
 					v->verb, what, v->verb);
 			return 2;
 		}
-		err = opt ? opt(c, optarg, ctx) : 0;
+		err = param_take(&(struct wl_param_call){v, param_by_val(v, c), opts}, optarg);
 		if (err)
 			return err;
 	}
@@ -137,11 +240,10 @@ int wl_params_parse(const struct wl_verb_params *v, int argc, char **argv,
 	return 0;
 }
 
-int wl_params_parse_no_args_as(const struct wl_verb_params *v, int argc, char **argv,
-			       int (*opt)(int key, const char *value, void *ctx), void *ctx,
+int wl_params_parse_no_args_as(const struct wl_verb_params *v, int argc, char **argv, void *opts,
 			       const char *line)
 {
-	int first, err = wl_params_parse(v, argc, argv, opt, ctx, &first);
+	int first, err = wl_params_parse(v, argc, argv, opts, &first);
 
 	if (!err && first < argc) {
 		if (line)
@@ -154,26 +256,7 @@ int wl_params_parse_no_args_as(const struct wl_verb_params *v, int argc, char **
 	return err;
 }
 
-int wl_params_parse_no_args(const struct wl_verb_params *v, int argc, char **argv,
-			    int (*opt)(int key, const char *value, void *ctx), void *ctx)
+int wl_params_parse_no_args(const struct wl_verb_params *v, int argc, char **argv, void *opts)
 {
-	return wl_params_parse_no_args_as(v, argc, argv, opt, ctx, NULL);
-}
-
-int wl_params_word(const char *value, const struct wl_param_word *words, int *out)
-{
-	for (; words->word; words++)
-		if (!strcmp(value, words->word)) {
-			*out = words->value;
-			return 0;
-		}
-	return -1;
-}
-
-int wl_params_flag(int key, const char *value, void *ctx)
-{
-	(void)key;
-	(void)value;
-	*(int *)ctx = 1;
-	return 0;
+	return wl_params_parse_no_args_as(v, argc, argv, opts, NULL);
 }

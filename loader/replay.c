@@ -26,48 +26,6 @@
 #include "views.h"
 #include "wl_xdp.skel.h"
 
-enum {
-	REPLAY_HOOK = 'k',
-	REPLAY_JSON = 'j',
-	REPLAY_PORT = 'p',
-	REPLAY_PROTOCOLS = 0x100,
-	REPLAY_NO_L7,
-	REPLAY_EACH,
-	REPLAY_VERBOSE = 'v',
-};
-
-static const struct wl_param replay_params[] = {
-	{"hook", REPLAY_HOOK, "xdp|tc",
-	 "the program the frames go through (default xdp); TC takes frames up\n"
-	 "to about a page (test_run makes linear skbs): larger ones are counted as not run"},
-	{"json", REPLAY_JSON, NULL, "JSON output (README: JSON output)"},
-	{"each", REPLAY_EACH, NULL,
-	 "every file on its own, from empty maps, one result each (JSON: an\n"
-	 "array of replay documents); else the files are one stream"},
-	{"port", REPLAY_PORT, "PROTO=PORT[,PORT...]",
-	 "server ports beyond the defaults, as `ports set` (repeatable)"},
-	{"protocols", REPLAY_PROTOCOLS, "PROTO,...", "load only these protocol parsers"},
-	{"no-l7", REPLAY_NO_L7, NULL, "L2-L4 only: no protocol parser"},
-	{"verbose", REPLAY_VERBOSE, NULL,
-	 "libbpf's messages and the end of a refusing verifier's log"},
-	{},
-};
-
-const struct wl_verb_params wl_replay_params = {
-	.verb = "replay",
-	.synopsis = "FILE...",
-	.summary =
-		"run the programs over a capture (pcap, pcapng) and show its flows and\n"
-		"  commands; several files are one stream, in the order given (--each: one by\n"
-		"  one). No interface, no attach: the maps are this process's own and go with it",
-	.params = replay_params,
-	.notes =
-		"  Link types: Ethernet, Linux cooked (SLL, SLL2), BSD loopback, raw IP (the "
-		"others\n"
-		"  get an Ethernet header made up in front). Latency is not shown: the programs\n"
-		"  time requests with the kernel's clock, which in a replay measures the replay.\n",
-};
-
 #define PORTS_MAX 256
 
 struct replay_opts {
@@ -80,54 +38,78 @@ struct replay_opts {
 	int nports;
 };
 
-static int replay_option(int key, const char *value, void *ctx)
+static int port_arg(const struct wl_param_call *call, const char *value)
 {
-	struct replay_opts *o = ctx;
+	struct replay_opts *o = call->opts;
 	__u32 ports[PORTS_MAX];
 	unsigned int proto;
-	int n;
+	int n = wl_l7_ports_parse(value, &proto, ports, PORTS_MAX);
 
-	switch (key) {
-	case REPLAY_HOOK:
-		if (strcmp(value, "xdp") && strcmp(value, "tc"))
-			return wl_params_bad_value(&wl_replay_params, key, value, "xdp or tc");
-		o->tc = !strcmp(value, "tc");
-		return 0;
-	case REPLAY_JSON:
-		o->json = true;
-		return 0;
-	case REPLAY_PORT:
-		n = wl_l7_ports_parse(value, &proto, ports, PORTS_MAX);
-		if (n < 0)
-			return wl_params_bad_value(&wl_replay_params, key, value,
-						   "PROTO=PORT[,PORT...], e.g. redis=7000,7001");
-		for (int i = 0; i < n; i++) {
-			if (o->nports >= PORTS_MAX)
-				return wl_params_bad_value(&wl_replay_params, key, value,
-							   "too many ports");
-			o->ports[o->nports].port = ports[i];
-			o->ports[o->nports].proto = proto;
-			o->nports++;
-		}
-		return 0;
-	case REPLAY_PROTOCOLS:
-		o->l7_select = true;
-		if (wl_l7_proto_mask_parse(value, &o->l7_mask))
-			return 2;
-		return 0;
-	case REPLAY_NO_L7:
-		o->l7_select = true;
-		o->l7_mask = 0;
-		return 0;
-	case REPLAY_EACH:
-		o->each = true;
-		return 0;
-	case REPLAY_VERBOSE:
-		o->verbose = true;
-		return 0;
+	if (n < 0)
+		return wl_params_bad_value(call, value,
+					   "PROTO=PORT[,PORT...], e.g. redis=7000,7001");
+	for (int i = 0; i < n; i++) {
+		if (o->nports >= PORTS_MAX)
+			return wl_params_bad_value(call, value, "too many ports");
+		o->ports[o->nports].port = ports[i];
+		o->ports[o->nports].proto = proto;
+		o->nports++;
 	}
-	return 2;
+	return 0;
 }
+
+static int protocols_arg(const struct wl_param_call *call, const char *value)
+{
+	struct replay_opts *o = call->opts;
+
+	o->l7_select = true;
+	return wl_l7_proto_mask_parse(value, &o->l7_mask) ? 2 : 0;
+}
+
+static int no_l7_arg(const struct wl_param_call *call, const char *value)
+{
+	struct replay_opts *o = call->opts;
+
+	(void)value;
+	o->l7_select = true;
+	o->l7_mask = 0;
+	return 0;
+}
+
+static const struct wl_param_word hooks[] = {{"xdp", false}, {"tc", true}, {}};
+
+const struct wl_verb_params wl_replay_params = {
+	.verb = "replay",
+	.synopsis = "FILE...",
+	.summary =
+		"run the programs over a capture (pcap, pcapng) and show its flows and\n"
+		"  commands; several files are one stream, in the order given (--each: one by\n"
+		"  one). No interface, no attach: the maps are this process's own and go with it",
+	.params = WL_PARAMS(
+		{"hook", 'k', "xdp|tc",
+		 "the program the frames go through (default xdp); TC takes frames up\n"
+		 "to about a page (test_run makes linear skbs): larger ones are counted as "
+		 "not run",
+		 WL_WORD(struct replay_opts, tc, hooks)},
+		{"json", 'j', NULL, "JSON output (README: JSON output)",
+		 WL_FLAG(struct replay_opts, json)},
+		{"each", 0, NULL,
+		 "every file on its own, from empty maps, one result each (JSON: an\n"
+		 "array of replay documents); else the files are one stream",
+		 WL_FLAG(struct replay_opts, each)},
+		{"port", 'p', "PROTO=PORT[,PORT...]",
+		 "server ports beyond the defaults, as `ports set` (repeatable)", WL_FN(port_arg)},
+		{"protocols", 0, "PROTO,...", "load only these protocol parsers",
+		 WL_FN(protocols_arg)},
+		{"no-l7", 0, NULL, "L2-L4 only: no protocol parser", WL_FN(no_l7_arg)},
+		{"verbose", 'v', NULL, "libbpf's messages and the end of a refusing verifier's log",
+		 WL_FLAG(struct replay_opts, verbose)}),
+	.notes =
+		"  Link types: Ethernet, Linux cooked (SLL, SLL2), BSD loopback, raw IP (the "
+		"others\n"
+		"  get an Ethernet header made up in front). Latency is not shown: the programs\n"
+		"  time requests with the kernel's clock, which in a replay measures the replay.\n",
+};
 
 static void ns_to_iso(__u64 ns, char *buf, size_t len)
 {
@@ -276,7 +258,7 @@ int wl_cmd_replay(int argc, char **argv)
 	char msg[512], **paths;
 
 	memset(&o, 0, sizeof(o));
-	err = wl_params_parse(&wl_replay_params, argc, argv, replay_option, &o, &first);
+	err = wl_params_parse(&wl_replay_params, argc, argv, &o, &first);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
 	nfiles = argc - first;

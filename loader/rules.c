@@ -22,12 +22,6 @@
 
 #define RULE_LINE_MAX 4096
 #define RULE_ARGS_MAX 64
-#define OPT_JSON      'j'
-
-static const struct wl_param list_opts[] = {
-	{"json", OPT_JSON, NULL, "JSON output"},
-	{},
-};
 
 static const struct wl_verb_params rule_del_params = {
 	.verb = "rule del",
@@ -38,7 +32,7 @@ static const struct wl_verb_params rule_del_params = {
 static const struct wl_verb_params rule_list_params = {
 	.verb = "rule list",
 	.summary = "the active rules, best first, with their packets, bytes and (L7) connections",
-	.params = list_opts,
+	.params = WL_PARAMS({"json", 'j', NULL, "JSON output", WL_FLAG(struct wl_json_opts, json)}),
 };
 
 static const struct wl_verb_params rule_policy_params = {
@@ -119,7 +113,7 @@ static void rules_close(struct wl_filter_fds *f, int lock)
 
 static int no_args(const struct wl_verb_params *v, int argc, char **argv, int *first)
 {
-	int err = wl_params_parse(v, argc, argv, NULL, NULL, first);
+	int err = wl_params_parse(v, argc, argv, NULL, first);
 
 	if (err)
 		return err == WL_PARAMS_HELP ? -1 : err;
@@ -222,8 +216,7 @@ static int rule_del(struct wl_ruleset *s, unsigned long id)
 
 static int cmd_del(int argc, char **argv)
 {
-	unsigned long id;
-	char *end;
+	unsigned long long id;
 	int first, err;
 
 	err = no_args(&rule_del_params, argc, argv, &first);
@@ -234,9 +227,7 @@ static int cmd_del(int argc, char **argv)
 			"wirelens: rule del needs one rule id (wirelens rule del --help)\n");
 		return 2;
 	}
-	errno = 0;
-	id = strtoul(argv[first], &end, 10);
-	if (errno || *end || !id || id > UINT32_MAX || argv[first][0] == '-') {
+	if (wl_params_number(argv[first], 1, UINT32_MAX, &id)) {
 		fprintf(stderr, "wirelens: rule del: '%s' is not a rule id\n", argv[first]);
 		return 2;
 	}
@@ -271,7 +262,7 @@ static int rule_flush(struct wl_ruleset *s, unsigned long unused)
 
 static int cmd_flush(int argc, char **argv)
 {
-	int err = wl_params_parse_no_args_as(&rule_flush_params, argc, argv, NULL, NULL,
+	int err = wl_params_parse_no_args_as(&rule_flush_params, argc, argv, NULL,
 					     "rule flush takes no arguments");
 
 	if (err)
@@ -435,10 +426,11 @@ static int cmd_list(int argc, char **argv)
 {
 	struct wl_filter_fds f;
 	struct wl_ruleset s;
-	int json = 0, err, lock;
+	struct wl_json_opts opts = {};
+	int err, lock;
 	json_object *arr = NULL;
 
-	err = wl_params_parse_no_args_as(&rule_list_params, argc, argv, wl_params_flag, &json,
+	err = wl_params_parse_no_args_as(&rule_list_params, argc, argv, &opts,
 					 "rule list takes only --json");
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
@@ -451,7 +443,7 @@ static int cmd_list(int argc, char **argv)
 		wl_filter_fds_close(&f);
 		return 1;
 	}
-	if (json)
+	if (opts.json)
 		arr = json_object_new_array();
 	else
 		printf("policy %s, %zu rules\n%-5s %-5s %-6s %-4s %-8s %-4s %-22s %-22s %-6s "
@@ -480,7 +472,7 @@ static int cmd_list(int argc, char **argv)
 			snprintf(conns, sizeof(conns), "%llu",
 				 (unsigned long long)e->stats.connections);
 		}
-		if (!json) {
+		if (!opts.json) {
 			printf("%-5u %-5u %-6s %-4s %-8s %-4s %-22s %-22s %-6s %-11s %-11s %-12llu "
 			       "%-12llu %-8s %s\n",
 			       r->id, r->priority, wl_action_name(r->action), wl_dirs_name(r->dirs),
@@ -514,7 +506,7 @@ static int cmd_list(int argc, char **argv)
 					       json_object_new_int64(e->stats.connections));
 		json_object_array_add(arr, o);
 	}
-	if (json) {
+	if (opts.json) {
 		json_object *root = json_object_new_object();
 
 		json_object_object_add(root, "policy",

@@ -153,88 +153,32 @@ void wl_rule_l7_str(const struct wl_filter_fds *f, const struct wl_rule_ent *e, 
 
 /* ---- parsing a rule ---- */
 
-enum {
-	OPT_IFACE = 0x300,
-	OPT_DIR,
-	OPT_SRC,
-	OPT_DST,
-	OPT_PROTO,
-	OPT_SPORT,
-	OPT_DPORT,
-	OPT_VLAN,
-	OPT_L7,
-	OPT_ACTION,
-	OPT_PRIORITY,
-};
-
-static const struct wl_param rule_add_opts[] = {
-	{"iface", OPT_IFACE, "IFACE", "only packets of that interface (default: every one)"},
-	{"dir", OPT_DIR, "in|out|both",
-	 "direction: in = XDP and TC ingress, out = TC egress (default both)"},
-	{"src", OPT_SRC, "CIDR", "source prefix, IPv4 or IPv6 (198.18.0.0/15, 2001:db8::/32)"},
-	{"dst", OPT_DST, "CIDR", "destination prefix"},
-	{"proto", OPT_PROTO, "tcp|udp|icmp|icmpv6|NUM", "IP protocol"},
-	{"sport", OPT_SPORT, "N[-M]", "TCP/UDP source port or inclusive range"},
-	{"dport", OPT_DPORT, "N[-M]", "TCP/UDP destination port or inclusive range"},
-	{"vlan", OPT_VLAN, "ID", "outer VLAN id (1-4094)"},
-	{"l7", OPT_L7, "PROTO:CMD[,CMD...]",
-	 "an L7 rule: these commands of that protocol (redis:FLUSHALL,CONFIG|SET;\n"
-	 "CONFIG names every CONFIG subcommand)"},
-	{"action", OPT_ACTION, "allow|deny|reject|count",
-	 "what a match does (required); count counts and goes on to\n"
-	 "the next matching rule; reject = deny + TCP RST for L7 rules"},
-	{"priority", OPT_PRIORITY, "N",
-	 "the highest matching priority wins (default 0);\n"
-	 "ties go to the rule added first"},
-	{},
-};
-
-const struct wl_verb_params wl_rule_add_params = {
-	.verb = "rule add",
-	.summary = "add a filter rule to the active set; prints its id",
-	.params = rule_add_opts,
-	.notes = "The conditions of a rule are ANDed; a condition not given matches anything.\n"
-		 "IP packets no rule decides get the policy (wirelens rule policy); non-IP\n"
-		 "packets (ARP, ...) always pass. L3/L4 reject drops like deny (no RST).\n"
-		 "example: wirelens rule add --src 198.18.5.0/24 --proto tcp --dport 22 "
-		 "--action deny\n",
-};
-
+/* What `rule add` fills: the rule, and what its checks need. */
 struct parse_ctx {
-	const struct wl_filter_fds *f;
-	struct wl_rule_ent *e;
-	const struct wl_verb_params *v;
+	struct wl_rule_ent e;
+	const struct wl_filter_fds *f; /* the L7 command names */
 	bool have_action, have_l7;
 	char l7[512];
 };
 
-static int bad(struct parse_ctx *c, int key, const char *value, const char *why)
+/* A condition given twice: an error line, 2. */
+static int twice(const struct wl_param_call *call, const char *value, bool given)
 {
-	wl_params_bad_value(c->v, key, value, why);
-	return -EINVAL;
+	return given ? wl_params_bad_value(call, value, "given twice") : 0;
 }
 
-static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+static int prefix_arg(const struct wl_param_call *call, const char *value, bool dst)
 {
-	char *end;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return errno || *end || *out > max ? -EINVAL : 0;
-}
-
-static int parse_prefix(struct parse_ctx *c, int key, const char *value, bool dst)
-{
-	struct wl_rule *r = &c->e->r;
+	struct wl_rule *r = &((struct parse_ctx *)call->opts)->e.r;
 	char buf[INET6_ADDRSTRLEN + 8], *slash;
 	__u8 addr[16] = {};
-	unsigned long len, max;
+	unsigned long long len, max;
 	__u16 l3;
 
+	if (twice(call, value, r->fields & (dst ? WL_RF_DST : WL_RF_SRC)))
+		return 2;
 	if (strlen(value) >= sizeof(buf))
-		return bad(c, key, value, "not an IPv4 or IPv6 prefix");
+		return wl_params_bad_value(call, value, "not an IPv4 or IPv6 prefix");
 	strcpy(buf, value);
 	slash = strchr(buf, '/');
 	if (slash)
@@ -246,16 +190,18 @@ static int parse_prefix(struct parse_ctx *c, int key, const char *value, bool ds
 		l3 = ETH_P_IPV6_H;
 		max = 128;
 	} else {
-		return bad(c, key, value, "not an IPv4 or IPv6 address");
+		return wl_params_bad_value(call, value, "not an IPv4 or IPv6 address");
 	}
 	len = max;
-	if (slash && parse_uint(slash, ULONG_MAX, &len))
-		return bad(c, key, value, "bad prefix length");
+	if (slash && wl_params_number(slash, 0, ULLONG_MAX, &len))
+		return wl_params_bad_value(call, value, "bad prefix length");
 	if (len > max)
-		return bad(c, key, value,
-			   max == 32 ? "prefix length above 32" : "prefix length above 128");
+		return wl_params_bad_value(call, value,
+					   max == 32 ? "prefix length above 32"
+						     : "prefix length above 128");
 	if (r->l3_proto && r->l3_proto != l3)
-		return bad(c, key, value, "--src and --dst of different address families");
+		return wl_params_bad_value(call, value,
+					   "--src and --dst of different address families");
 	/* host bits beyond the prefix are cleared: 198.18.1.7/24 is 198.18.1.0/24 */
 	for (unsigned int b = len; b < max; b++)
 		addr[b / 8] &= ~(0x80 >> (b % 8));
@@ -272,25 +218,112 @@ static int parse_prefix(struct parse_ctx *c, int key, const char *value, bool ds
 	return 0;
 }
 
-static int parse_range(struct parse_ctx *c, int key, const char *value, __u16 *lo, __u16 *hi)
+static int src_arg(const struct wl_param_call *call, const char *value)
 {
-	char buf[32], *dash;
-	unsigned long a, b;
+	return prefix_arg(call, value, false);
+}
 
+static int dst_arg(const struct wl_param_call *call, const char *value)
+{
+	return prefix_arg(call, value, true);
+}
+
+/* N or N-M into *lo, *hi, the condition's bit into the rule's fields. */
+static int range_arg(const struct wl_param_call *call, const char *value, __u32 field, __u16 *lo,
+		     __u16 *hi)
+{
+	struct wl_rule *r = &((struct parse_ctx *)call->opts)->e.r;
+	char buf[32], *dash;
+	unsigned long long a, b;
+
+	if (twice(call, value, r->fields & field))
+		return 2;
+	r->fields |= field;
 	if (strlen(value) >= sizeof(buf))
-		return bad(c, key, value, "not a port or range N-M");
+		return wl_params_bad_value(call, value, "not a port or range N-M");
 	strcpy(buf, value);
 	dash = strchr(buf, '-');
 	if (dash)
 		*dash++ = 0;
-	if (parse_uint(buf, 65535, &a) || (dash && parse_uint(dash, 65535, &b)))
-		return bad(c, key, value, "not a port (0-65535) or range N-M");
+	if (wl_params_number(buf, 0, 65535, &a) || (dash && wl_params_number(dash, 0, 65535, &b)))
+		return wl_params_bad_value(call, value, "not a port (0-65535) or range N-M");
 	if (!dash)
 		b = a;
 	if (a > b)
-		return bad(c, key, value, "reversed range");
+		return wl_params_bad_value(call, value, "reversed range");
 	*lo = a;
 	*hi = b;
+	return 0;
+}
+
+static int sport_arg(const struct wl_param_call *call, const char *value)
+{
+	struct wl_rule *r = &((struct parse_ctx *)call->opts)->e.r;
+
+	return range_arg(call, value, WL_RF_SPORT, &r->sport_lo, &r->sport_hi);
+}
+
+static int dport_arg(const struct wl_param_call *call, const char *value)
+{
+	struct wl_rule *r = &((struct parse_ctx *)call->opts)->e.r;
+
+	return range_arg(call, value, WL_RF_DPORT, &r->dport_lo, &r->dport_hi);
+}
+
+static int iface_arg(const struct wl_param_call *call, const char *value)
+{
+	struct wl_rule *r = &((struct parse_ctx *)call->opts)->e.r;
+
+	if (twice(call, value, r->fields & WL_RF_IFACE))
+		return 2;
+	r->ifindex = if_nametoindex(value);
+	if (!r->ifindex)
+		return wl_params_bad_value(call, value, "no such interface");
+	r->fields |= WL_RF_IFACE;
+	return 0;
+}
+
+static int proto_arg(const struct wl_param_call *call, const char *value)
+{
+	static const struct {
+		const char *name;
+		__u8 proto;
+	} names[] = {{"tcp", IPPROTO_TCP},
+		     {"udp", IPPROTO_UDP},
+		     {"icmp", IPPROTO_ICMP},
+		     {"icmpv6", IPPROTO_ICMPV6}};
+	struct wl_rule *r = &((struct parse_ctx *)call->opts)->e.r;
+	unsigned long long n;
+	size_t i;
+
+	if (twice(call, value, r->fields & WL_RF_PROTO))
+		return 2;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcasecmp(value, names[i].name))
+			break;
+	if (i < sizeof(names) / sizeof(names[0]))
+		n = names[i].proto;
+	else if (wl_params_number(value, 0, 255, &n))
+		return wl_params_bad_value(call, value, "tcp, udp, icmp, icmpv6 or a number 0-255");
+	r->l4_proto = n;
+	r->fields |= WL_RF_PROTO;
+	return 0;
+}
+
+static int action_arg(const struct wl_param_call *call, const char *value)
+{
+	struct parse_ctx *c = call->opts;
+	unsigned int a;
+
+	if (twice(call, value, c->have_action))
+		return 2;
+	for (a = WL_ACT_ALLOW; a <= WL_ACT_REJECT; a++)
+		if (!strcmp(value, wl_action_name(a)))
+			break;
+	if (a > WL_ACT_REJECT)
+		return wl_params_bad_value(call, value, "allow, deny, reject or count");
+	c->e.r.action = a;
+	c->have_action = true;
 	return 0;
 }
 
@@ -302,29 +335,34 @@ static bool cmd_has(const struct wl_rule_ent *e, __u16 id)
 	return false;
 }
 
-static int cmd_push(struct parse_ctx *c, __u16 id)
+static int cmd_push(const struct wl_param_call *call, __u16 id)
 {
-	if (cmd_has(c->e, id))
+	struct parse_ctx *c = call->opts;
+
+	if (cmd_has(&c->e, id))
 		return 0;
-	if (c->e->ncmds >= WL_RULE_CMDS_MAX)
-		return bad(c, OPT_L7, c->l7, "too many commands in one rule");
-	c->e->cmds[c->e->ncmds++] = id;
+	if (c->e.ncmds >= WL_RULE_CMDS_MAX)
+		return wl_params_bad_value(call, c->l7, "too many commands in one rule");
+	c->e.cmds[c->e.ncmds++] = id;
 	return 0;
 }
 
 /* "redis:FLUSHALL,CONFIG" -> l7_proto and command ids (a container adds its subcommands). */
-static int parse_l7(struct parse_ctx *c, const char *value)
+static int l7_arg(const struct wl_param_call *call, const char *value)
 {
+	struct parse_ctx *c = call->opts;
 	char buf[512], *colon, *tok, *save;
 	unsigned int proto;
 
+	if (c->have_l7)
+		return wl_params_bad_value(call, value, "given twice (one protocol per rule)");
 	if (strlen(value) >= sizeof(buf))
-		return bad(c, OPT_L7, value, "too long");
+		return wl_params_bad_value(call, value, "too long");
 	strcpy(c->l7, value);
 	strcpy(buf, value);
 	colon = strchr(buf, ':');
 	if (!colon || !colon[1])
-		return bad(c, OPT_L7, value, "expected PROTOCOL:COMMAND[,COMMAND...]");
+		return wl_params_bad_value(call, value, "expected PROTOCOL:COMMAND[,COMMAND...]");
 	*colon = 0;
 	proto = wl_l7_proto_by_name(buf);
 	if (!proto) {
@@ -332,10 +370,10 @@ static int parse_l7(struct parse_ctx *c, const char *value)
 
 		snprintf(why, sizeof(why), "unknown protocol '%s' (known: %s)", buf,
 			 wl_l7_proto_list(", "));
-		return bad(c, OPT_L7, value, why);
+		return wl_params_bad_value(call, value, why);
 	}
-	c->e->r.l7_proto = proto;
-	c->e->ncmds = 0;
+	c->e.r.l7_proto = proto;
+	c->e.ncmds = 0;
 	for (tok = strtok_r(colon + 1, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		struct wl_cmd_name_key k = {.l7_proto = proto};
 		struct wl_cmd_name_val v;
@@ -346,7 +384,7 @@ static int parse_l7(struct parse_ctx *c, const char *value)
 			char why[128];
 
 			snprintf(why, sizeof(why), "unknown %s command '%s'", buf, tok);
-			return bad(c, OPT_L7, value, why);
+			return wl_params_bad_value(call, value, why);
 		}
 		strncpy(k.command, tok, WL_CMD_LEN - 1);
 		if (bpf_map_lookup_elem(c->f->cmd_names, &k, &v)) {
@@ -362,10 +400,10 @@ static int parse_l7(struct parse_ctx *c, const char *value)
 				char why[128];
 
 				snprintf(why, sizeof(why), "unknown %s command '%s'", buf, tok);
-				return bad(c, OPT_L7, value, why);
+				return wl_params_bad_value(call, value, why);
 			}
 		}
-		err = cmd_push(c, v.id);
+		err = cmd_push(call, v.id);
 		if (err)
 			return err;
 		if (v.flags & WL_CMD_F_CONTAINER) {
@@ -382,113 +420,65 @@ static int parse_l7(struct parse_ctx *c, const char *value)
 					continue;
 				if (bpf_map_lookup_elem(c->f->cmd_names, &cur, &v))
 					continue;
-				err = cmd_push(c, v.id);
+				err = cmd_push(call, v.id);
 				if (err)
 					return err;
 			}
 		}
 	}
-	if (!c->e->ncmds)
-		return bad(c, OPT_L7, value, "no command");
-	c->e->r.fields |= WL_RF_L7;
+	if (!c->e.ncmds)
+		return wl_params_bad_value(call, value, "no command");
+	c->e.r.fields |= WL_RF_L7;
 	c->have_l7 = true;
 	return 0;
 }
 
-static int rule_opt(int key, const char *value, void *ctx)
-{
-	struct parse_ctx *c = ctx;
-	struct wl_rule *r = &c->e->r;
-	unsigned long n;
+static const struct wl_param_word rule_dirs[] = {
+	{"in", WL_RULE_IN}, {"out", WL_RULE_OUT}, {"both", WL_RULE_IN | WL_RULE_OUT}, {}};
 
-	switch (key) {
-	case OPT_IFACE:
-		if (r->fields & WL_RF_IFACE)
-			return bad(c, key, value, "given twice");
-		r->ifindex = if_nametoindex(value);
-		if (!r->ifindex)
-			return bad(c, key, value, "no such interface");
-		r->fields |= WL_RF_IFACE;
-		return 0;
-	case OPT_DIR: {
-		static const struct wl_param_word dirs[] = {{"in", WL_RULE_IN},
-							    {"out", WL_RULE_OUT},
-							    {"both", WL_RULE_IN | WL_RULE_OUT},
-							    {}};
-		int d;
-
-		if (wl_params_word(value, dirs, &d))
-			return bad(c, key, value, "in, out or both");
-		r->dirs = d;
-		return 0;
-	}
-	case OPT_SRC:
-	case OPT_DST:
-		if (r->fields & (key == OPT_DST ? WL_RF_DST : WL_RF_SRC))
-			return bad(c, key, value, "given twice");
-		return parse_prefix(c, key, value, key == OPT_DST);
-	case OPT_PROTO:
-		if (r->fields & WL_RF_PROTO)
-			return bad(c, key, value, "given twice");
-		if (!strcasecmp(value, "tcp"))
-			n = IPPROTO_TCP;
-		else if (!strcasecmp(value, "udp"))
-			n = IPPROTO_UDP;
-		else if (!strcasecmp(value, "icmp"))
-			n = IPPROTO_ICMP;
-		else if (!strcasecmp(value, "icmpv6"))
-			n = IPPROTO_ICMPV6;
-		else if (parse_uint(value, 255, &n))
-			return bad(c, key, value, "tcp, udp, icmp, icmpv6 or a number 0-255");
-		r->l4_proto = n;
-		r->fields |= WL_RF_PROTO;
-		return 0;
-	case OPT_SPORT:
-		if (r->fields & WL_RF_SPORT)
-			return bad(c, key, value, "given twice");
-		r->fields |= WL_RF_SPORT;
-		return parse_range(c, key, value, &r->sport_lo, &r->sport_hi);
-	case OPT_DPORT:
-		if (r->fields & WL_RF_DPORT)
-			return bad(c, key, value, "given twice");
-		r->fields |= WL_RF_DPORT;
-		return parse_range(c, key, value, &r->dport_lo, &r->dport_hi);
-	case OPT_VLAN:
-		if (parse_uint(value, 4094, &n) || !n)
-			return bad(c, key, value, "a VLAN id 1-4094");
-		r->vlan = n;
-		r->fields |= WL_RF_VLAN;
-		return 0;
-	case OPT_L7:
-		if (c->have_l7)
-			return bad(c, key, value, "given twice (one protocol per rule)");
-		return parse_l7(c, value);
-	case OPT_ACTION:
-		if (c->have_action)
-			return bad(c, key, value, "given twice");
-		for (n = WL_ACT_ALLOW; n <= WL_ACT_REJECT; n++)
-			if (!strcmp(value, wl_action_name(n)))
-				break;
-		if (n > WL_ACT_REJECT)
-			return bad(c, key, value, "allow, deny, reject or count");
-		r->action = n;
-		c->have_action = true;
-		return 0;
-	case OPT_PRIORITY:
-		if (parse_uint(value, UINT32_MAX, &n))
-			return bad(c, key, value, "a number 0-4294967295");
-		r->priority = n;
-		return 0;
-	}
-	return -EINVAL;
-}
+const struct wl_verb_params wl_rule_add_params = {
+	.verb = "rule add",
+	.summary = "add a filter rule to the active set; prints its id",
+	.params = WL_PARAMS(
+		{"iface", 0, "IFACE", "only packets of that interface (default: every one)",
+		 WL_FN(iface_arg)},
+		{"dir", 0, "in|out|both",
+		 "direction: in = XDP and TC ingress, out = TC egress (default both)",
+		 WL_WORD(struct parse_ctx, e.r.dirs, rule_dirs)},
+		{"src", 0, "CIDR", "source prefix, IPv4 or IPv6 (198.18.0.0/15, 2001:db8::/32)",
+		 WL_FN(src_arg)},
+		{"dst", 0, "CIDR", "destination prefix", WL_FN(dst_arg)},
+		{"proto", 0, "tcp|udp|icmp|icmpv6|NUM", "IP protocol", WL_FN(proto_arg)},
+		{"sport", 0, "N[-M]", "TCP/UDP source port or inclusive range", WL_FN(sport_arg)},
+		{"dport", 0, "N[-M]", "TCP/UDP destination port or inclusive range",
+		 WL_FN(dport_arg)},
+		{"vlan", 0, "ID", "outer VLAN id (1-4094)",
+		 WL_NUM(struct parse_ctx, e.r.vlan, 1, 4094)},
+		{"l7", 0, "PROTO:CMD[,CMD...]",
+		 "an L7 rule: these commands of that protocol (redis:FLUSHALL,CONFIG|SET;\n"
+		 "CONFIG names every CONFIG subcommand)",
+		 WL_FN(l7_arg)},
+		{"action", 0, "allow|deny|reject|count",
+		 "what a match does (required); count counts and goes on to\n"
+		 "the next matching rule; reject = deny + TCP RST for L7 rules",
+		 WL_FN(action_arg)},
+		{"priority", 0, "N",
+		 "the highest matching priority wins (default 0);\n"
+		 "ties go to the rule added first",
+		 WL_NUM(struct parse_ctx, e.r.priority, 0, 0)}),
+	.notes = "The conditions of a rule are ANDed; a condition not given matches anything.\n"
+		 "IP packets no rule decides get the policy (wirelens rule policy); non-IP\n"
+		 "packets (ARP, ...) always pass. L3/L4 reject drops like deny (no RST).\n"
+		 "example: wirelens rule add --src 198.18.5.0/24 --proto tcp --dport 22 "
+		 "--action deny\n",
+};
 
 int wl_rule_parse(const struct wl_filter_fds *f, int argc, char **argv, struct wl_rule_ent *e,
 		  const char *where)
 {
 	struct wl_verb_params v = wl_rule_add_params;
-	struct parse_ctx c = {.f = f, .e = e, .v = &v};
-	struct wl_rule *r = &e->r;
+	struct parse_ctx c = {.f = f};
+	struct wl_rule *r = &c.e.r;
 	char verb[300];
 	int first, err;
 
@@ -496,12 +486,13 @@ int wl_rule_parse(const struct wl_filter_fds *f, int argc, char **argv, struct w
 		snprintf(verb, sizeof(verb), "%s%srule add", where, where[0] ? " " : "");
 		v.verb = verb;
 	}
-	memset(e, 0, sizeof(*e));
-	e->old_idx = -1;
+	c.e.old_idx = -1;
 	r->dirs = WL_RULE_IN | WL_RULE_OUT;
-	err = wl_params_parse(&v, argc, argv, rule_opt, &c, &first);
+	err = wl_params_parse(&v, argc, argv, &c, &first);
 	if (err)
 		return err == WL_PARAMS_HELP ? WL_PARAMS_HELP : -EINVAL;
+	if (r->vlan) /* --vlan: 1-4094 */
+		r->fields |= WL_RF_VLAN;
 	if (first < argc) {
 		fprintf(stderr, "wirelens: %s: unexpected argument '%s'\n", v.verb, argv[first]);
 		return -EINVAL;
@@ -528,6 +519,7 @@ int wl_rule_parse(const struct wl_filter_fds *f, int argc, char **argv, struct w
 		fprintf(stderr, "wirelens: %s: --l7 with --proto other than tcp or udp\n", v.verb);
 		return -EINVAL;
 	}
+	*e = c.e;
 	return 0;
 }
 

@@ -30,34 +30,6 @@
 #include "verbs.h"
 #include "views.h"
 
-enum {
-	TOP_INTERVAL = 'i',
-	TOP_COUNT = 'n',
-	TOP_PROTOCOL = 'p',
-	TOP_VIEW = 'v',
-	TOP_JSON = 'j',
-	TOP_ONCE = 256,
-};
-
-static const struct wl_param top_params[] = {
-	{"interval", TOP_INTERVAL, "SECONDS", "refresh period (default 1)"},
-	{"count", TOP_COUNT, "N", "stop after N refreshes"},
-	{"once", TOP_ONCE, NULL, "one refresh (--count 1)"},
-	{"protocol", TOP_PROTOCOL, "PROTO", "commands of this protocol only (key p cycles)"},
-	{"view", TOP_VIEW, "commands|flows", "the view to start with (keys c, f, Tab)"},
-	{"json", TOP_JSON, NULL, "one JSON object per refresh (not a terminal view)"},
-	{},
-};
-
-const struct wl_verb_params wl_top_params = {
-	.verb = "top",
-	.summary = "live rates and latencies per command, the busiest flows, the skip counters",
-	.params = top_params,
-	.notes = "  keys: q quit, c commands, f flows, Tab switch, s next sort column,\n"
-		 "  p next protocol (commands), a all protocols. Not a terminal: plain text\n"
-		 "  (or --json) every interval.",
-};
-
 enum top_view { VIEW_COMMANDS, VIEW_FLOWS };
 enum { SORT_REQ, SORT_ERR, SORT_BYTES, SORT_P99, SORT_CMD_N };
 enum { SORT_FBYTES, SORT_FPKTS, SORT_FLOW_N };
@@ -66,53 +38,56 @@ static const char *const flow_sort_names[SORT_FLOW_N] = {"bytes/s", "pkts/s"};
 
 struct top_opts {
 	double interval;
-	long count;
+	unsigned long count; /* refreshes; 0: until stopped */
 	unsigned int proto;
 	enum top_view view;
-	int json;
+	bool json;
 };
 
-static int top_option(int key, const char *value, void *ctx)
+static int interval_arg(const struct wl_param_call *call, const char *value)
 {
-	struct top_opts *o = ctx;
+	struct top_opts *o = call->opts;
 	char *end;
+	double v = strtod(value, &end);
 
-	switch (key) {
-	case TOP_INTERVAL:
-		o->interval = strtod(value, &end);
-		if (end == value || *end || !(o->interval >= 0.1) || o->interval > 3600)
-			return wl_params_bad_value(&wl_top_params, key, value,
-						   "seconds from 0.1 to 3600");
-		break;
-	case TOP_COUNT:
-		o->count = strtol(value, &end, 10);
-		if (end == value || *end || o->count < 1)
-			return wl_params_bad_value(&wl_top_params, key, value, "a count above 0");
-		break;
-	case TOP_ONCE:
-		o->count = 1;
-		break;
-	case TOP_PROTOCOL:
-		o->proto = wl_l7_proto_by_name(value);
-		if (!o->proto)
-			return wl_params_bad_value(&wl_top_params, key, value, "unknown protocol");
-		break;
-	case TOP_VIEW: {
-		static const struct wl_param_word views[] = {
-			{"commands", VIEW_COMMANDS}, {"flows", VIEW_FLOWS}, {}};
-		int v;
-
-		if (wl_params_word(value, views, &v))
-			return wl_params_bad_value(&wl_top_params, key, value, "commands or flows");
-		o->view = v;
-		break;
-	}
-	case TOP_JSON:
-		o->json = 1;
-		break;
-	}
+	if (end == value || *end || !(v >= 0.1) || v > 3600)
+		return wl_params_bad_value(call, value, "seconds from 0.1 to 3600");
+	o->interval = v;
 	return 0;
 }
+
+static int protocol_arg(const struct wl_param_call *call, const char *value)
+{
+	struct top_opts *o = call->opts;
+	unsigned int proto = wl_l7_proto_by_name(value);
+
+	if (!proto)
+		return wl_params_bad_value(call, value, "unknown protocol");
+	o->proto = proto;
+	return 0;
+}
+
+static const struct wl_param_word top_views[] = {
+	{"commands", VIEW_COMMANDS}, {"flows", VIEW_FLOWS}, {}};
+
+const struct wl_verb_params wl_top_params = {
+	.verb = "top",
+	.summary = "live rates and latencies per command, the busiest flows, the skip counters",
+	.params = WL_PARAMS(
+		{"interval", 'i', "SECONDS", "refresh period (default 1)", WL_FN(interval_arg)},
+		{"count", 'n', "N", "stop after N refreshes", WL_NUM(struct top_opts, count, 1, 0)},
+		{"once", 0, NULL, "one refresh (--count 1)",
+		 WL_FLAG_SET(struct top_opts, count, 1)},
+		{"protocol", 'p', "PROTO", "commands of this protocol only (key p cycles)",
+		 WL_FN(protocol_arg)},
+		{"view", 'v', "commands|flows", "the view to start with (keys c, f, Tab)",
+		 WL_WORD(struct top_opts, view, top_views)},
+		{"json", 'j', NULL, "one JSON object per refresh (not a terminal view)",
+		 WL_FLAG(struct top_opts, json)}),
+	.notes = "  keys: q quit, c commands, f flows, Tab switch, s next sort column,\n"
+		 "  p next protocol (commands), a all protocols. Not a terminal: plain text\n"
+		 "  (or --json) every interval.",
+};
 
 /* ---- snapshots and their differences ---- */
 
@@ -726,12 +701,12 @@ int wl_cmd_top(int argc, char **argv)
 	struct out out = {};
 	struct sigaction sa = {.sa_handler = on_signal};
 	int err, have_frame = 0, ret = 0;
-	long frames = 0;
+	unsigned long frames = 0;
 	__u64 next;
 
 	cmd_sort = SORT_REQ;
 	flow_sort = SORT_FBYTES;
-	err = wl_params_parse_no_args(&wl_top_params, argc, argv, top_option, &o);
+	err = wl_params_parse_no_args(&wl_top_params, argc, argv, &o);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
 	if (wl_check_env(false) || top_first_snap(&prev))

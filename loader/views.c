@@ -227,18 +227,11 @@ static void status_link_line(const struct status_link *l)
 				: "");
 }
 
-enum { VIEW_JSON = 'j', VIEW_SORT = 's', VIEW_LIMIT = 'l' };
-
-static const struct wl_param status_params[] = {
-	{"json", VIEW_JSON, NULL, "JSON output"},
-	{},
-};
-
 const struct wl_verb_params wl_status_params = {
 	.verb = "status",
 	.summary = "attachments (interface, namespace, hook, mode, link and program ids, since),\n"
 		   "  map fill levels, counters by reason, the XDP mode and why",
-	.params = status_params,
+	.params = WL_PARAMS({"json", 'j', NULL, "JSON output", WL_FLAG(struct wl_json_opts, json)}),
 };
 
 /* Entries an LRU table pushed out since the last reset: inserted - removed - still there
@@ -367,15 +360,16 @@ static void status_json(const struct status_view *s)
 int wl_cmd_status(int argc, char **argv)
 {
 	struct status_view s = {};
-	int json = 0, err;
+	struct wl_json_opts o = {};
+	int err;
 
-	err = wl_params_parse_no_args_as(&wl_status_params, argc, argv, wl_params_flag, &json,
+	err = wl_params_parse_no_args_as(&wl_status_params, argc, argv, &o,
 					 "status takes only --json (wirelens status --help)");
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
 	if (wl_check_env(false) || status_collect(&s))
 		return 1;
-	if (json)
+	if (o.json)
 		status_json(&s);
 	else
 		status_table(&s);
@@ -517,56 +511,36 @@ static void mono_to_iso(__u64 ns, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static const struct wl_param flows_params[] = {
-	{"json", VIEW_JSON, NULL, "JSON output"},
-	{"sort", VIEW_SORT, "bytes|packets", "order of the rows, largest first (default bytes)"},
-	{"limit", VIEW_LIMIT, "N", "print only the first N rows"},
-	{},
-};
+/* --sort: the line it always had */
+static int sort_arg(const struct wl_param_call *call, const char *value)
+{
+	struct wl_flows_view *v = call->opts;
 
+	if (strcmp(value, "bytes") && strcmp(value, "packets")) {
+		fprintf(stderr, "wirelens: --sort bytes|packets\n");
+		return 2;
+	}
+	v->by_packets = !strcmp(value, "packets");
+	return 0;
+}
+
+/* The options straight into the view they select. */
 const struct wl_verb_params wl_flows_params = {
 	.verb = "flows",
 	.summary = "packets and bytes per flow direction and interface (L2 bytes)",
-	.params = flows_params,
+	.params = WL_PARAMS({"json", 'j', NULL, "JSON output", WL_FLAG(struct wl_flows_view, json)},
+			    {"sort", 's', "bytes|packets",
+			     "order of the rows, largest first (default bytes)", WL_FN(sort_arg)},
+			    {"limit", 'l', "N", "print only the first N rows",
+			     WL_NUM(struct wl_flows_view, limit, 0, INT_MAX)}),
 };
-
-/* The options straight into the view they select. */
-static int flows_option(int key, const char *value, void *ctx)
-{
-	struct wl_flows_view *v = ctx;
-
-	switch (key) {
-	case VIEW_JSON:
-		v->json = true;
-		return 0;
-	case VIEW_SORT:
-		if (strcmp(value, "bytes") && strcmp(value, "packets")) {
-			fprintf(stderr, "wirelens: --sort bytes|packets\n");
-			return 2;
-		}
-		v->by_packets = !strcmp(value, "packets");
-		return 0;
-	case VIEW_LIMIT: {
-		char *e;
-		long n = strtol(value, &e, 10);
-
-		if (e == value || *e || n < 0 || n > INT_MAX) {
-			fprintf(stderr, "wirelens: --limit takes a count, not '%s'\n", value);
-			return 2;
-		}
-		v->limit = n;
-		return 0;
-	}
-	}
-	return 2;
-}
 
 int wl_cmd_flows(int argc, char **argv)
 {
 	struct wl_flows_view v = {.limit = -1};
 	int fd, err;
 
-	err = wl_params_parse_no_args(&wl_flows_params, argc, argv, flows_option, &v);
+	err = wl_params_parse_no_args(&wl_flows_params, argc, argv, &v);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
 	if (wl_check_env(false))

@@ -194,14 +194,12 @@ static void detach_ours(struct watch *w)
 	close(lock);
 }
 
-#define WATCH_DETACH_ON_EXIT 'D'
-
-static const struct wl_param watch_params[] = {
-	WL_ATTACH_PARAMS,
-	{"detach-on-exit", WATCH_DETACH_ON_EXIT, NULL,
-	 "detach what this watch attached when it stops"},
-	{},
+/* WL_ATTACH_PARAMS fill the request that begins it. */
+struct watch_opts {
+	struct wl_attach_req req;
+	bool detach_on_exit;
 };
+_Static_assert(offsetof(struct watch_opts, req) == 0, "WL_ATTACH_PARAMS fill the start");
 
 const struct wl_verb_params wl_watch_params = {
 	.verb = "watch",
@@ -210,42 +208,28 @@ const struct wl_verb_params wl_watch_params = {
 		   "  interfaces appear; Ctrl-C or SIGTERM stops it, leaving the attachments in "
 		   "place\n"
 		   "  unless --detach-on-exit",
-	.params = watch_params,
+	.params = WL_PARAMS(WL_ATTACH_PARAMS, {"detach-on-exit", 'D', NULL,
+					       "detach what this watch attached when it stops",
+					       WL_FLAG(struct watch_opts, detach_on_exit)}),
 	.more = wl_attach_protocols_note,
 };
-
-struct watch_opts {
-	struct wl_attach_req *req;
-	bool detach_on_exit;
-};
-
-static int watch_option(int key, const char *value, void *ctx)
-{
-	struct watch_opts *o = ctx;
-	int err;
-
-	if (key == WATCH_DETACH_ON_EXIT) {
-		o->detach_on_exit = true;
-		return 0;
-	}
-	err = wl_attach_option(o->req, key, value);
-	return err < 0 ? 2 : err;
-}
 
 int wl_cmd_watch(int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: poll returns */
 	struct watch w = {};
-	struct watch_opts o = {.req = &w.req};
+	struct watch_opts o;
 	bool detach_on_exit;
 	struct nl_sock *sock;
 	struct pollfd pfd;
 	int first, err;
 
-	wl_attach_req_init(&w.req);
-	err = wl_params_parse(&wl_watch_params, argc, argv, watch_option, &o, &first);
+	wl_attach_req_init(&o.req);
+	o.detach_on_exit = false;
+	err = wl_params_parse(&wl_watch_params, argc, argv, &o, &first);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
+	w.req = o.req;
 	detach_on_exit = o.detach_on_exit;
 	if (first >= argc) {
 		fprintf(stderr, "wirelens: watch needs a name pattern (wirelens watch --help)\n");

@@ -45,6 +45,7 @@ static const struct wl_suite {
 	      {"netns", 0},
 	      {"container", 1},
 	      {"sniff", 0},
+	      {"params", 1},
 #define WL_TEST_SUITE(name, ...) {#name, 0},
 	      WL_L7_PROTOCOLS(WL_TEST_SUITE)};
 #define SUITES (int)(sizeof(suites) / sizeof(suites[0]))

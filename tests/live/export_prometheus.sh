@@ -23,7 +23,7 @@ check_bad "port zero" 'prometheus 0: the port' "$WL_BIN" export --prometheus 0
 check_bad "not an address" 'prometheus 1.2.3:80: ADDR' "$WL_BIN" export --prometheus 1.2.3:80
 check_bad "v6 without brackets" 'in brackets' "$WL_BIN" export --prometheus ::1:9435
 check_bad "collector without port" 'ipfix 127.0.0.1: expected HOST:PORT' "$WL_BIN" export --ipfix 127.0.0.1
-check_bad "bad interval" 'interval 0: a number of seconds' "$WL_BIN" export --ipfix 127.0.0.1:4739 --interval 0
+check_bad "bad interval" 'export: --interval 0: a number from 1 to 86400$' "$WL_BIN" export --ipfix 127.0.0.1:4739 --interval 0
 check_bad "stray argument" "unexpected 'eth0'" "$WL_BIN" export --prometheus 9435 eth0
 "$WL_BIN" export --help | grep -q -- '--prometheus \[ADDR:\]PORT' && pass "export --help lists --prometheus" ||
 	fail "export --help"

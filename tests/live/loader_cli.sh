@@ -27,12 +27,12 @@ check_bad "attach --mode bogus" "--mode native\|skb" "$WL_BIN" attach "$HOST_IF"
 check_bad "attach --mode without value" "--mode needs a value" "$WL_BIN" attach "$HOST_IF" --mode
 check_bad "attach --hooks bogus" "unknown hook 'bogus'" "$WL_BIN" attach "$HOST_IF" --hooks xdp,bogus
 check_bad "attach --hooks empty" "--hooks needs" "$WL_BIN" attach "$HOST_IF" --hooks ,
-check_bad "attach --flows-max 0" "--flows-max takes" "$WL_BIN" attach "$HOST_IF" --flows-max 0
-check_bad "attach --flows-max abc" "--flows-max takes" "$WL_BIN" attach "$HOST_IF" --flows-max 12abc
-check_bad "attach --flows-max -5" "--flows-max takes" "$WL_BIN" attach "$HOST_IF" --flows-max -5
+check_bad "attach --flows-max 0" "attach: --flows-max 0: a number from 1 to 2147483648$" "$WL_BIN" attach "$HOST_IF" --flows-max 0
+check_bad "attach --flows-max abc" "--flows-max 12abc: a number from 1 to" "$WL_BIN" attach "$HOST_IF" --flows-max 12abc
+check_bad "attach --flows-max -5" "--flows-max -5: a number from 1 to" "$WL_BIN" attach "$HOST_IF" --flows-max -5
 check_bad "attach --flows-max 2^31 (too big for memory)" "needs about [0-9]+ MiB of kernel memory" \
 	"$WL_BIN" attach "$HOST_IF" --flows-max 2147483648
-check_bad "attach --flows-max 2^33" "--flows-max takes" "$WL_BIN" attach "$HOST_IF" --flows-max 8589934592
+check_bad "attach --flows-max 2^33" "--flows-max 8589934592: a number from 1 to" "$WL_BIN" attach "$HOST_IF" --flows-max 8589934592
 check_bad "attach unknown option" "unknown option '--bogus'" "$WL_BIN" attach "$HOST_IF" --bogus
 check_bad "attach unknown short option" "unknown option '-x'" "$WL_BIN" attach "$HOST_IF" -x
 check_bad "--netns without value" "--netns needs" "$WL_BIN" attach "$HOST_IF" --netns
@@ -55,7 +55,10 @@ check_bad "ports set without value" "ports set needs PROTO=PORT" "$WL_BIN" ports
 check_bad "flows --limit without value" "flows: --limit needs a value" "$WL_BIN" flows --limit
 check_bad "flows bad option" "unknown option '--bogus'" "$WL_BIN" flows --bogus
 check_bad "flows --sort bogus" "--sort bytes\|packets" "$WL_BIN" flows --sort bogus
-check_bad "flows --limit x" "--limit takes a count" "$WL_BIN" flows --limit x
+check_bad "flows --limit x" "flows: --limit x: a number from 0 to 2147483647$" "$WL_BIN" flows --limit x
+# numbers are digits only, the same for every option (strtol took a blank or a sign)
+check_bad "flows --limit ' 5'" "flows: --limit  5: a number from 0 to" "$WL_BIN" flows --limit " 5"
+check_bad "attach --flows-max +5" "attach: --flows-max \\+5: a number from 1 to" "$WL_BIN" attach "$HOST_IF" --flows-max +5
 check_bad "flows extra argument" "unexpected 'extra'" "$WL_BIN" flows extra
 check_bad "reset with an argument" "reset takes no arguments" "$WL_BIN" reset now
 check_bad "watch without pattern" "watch needs a name pattern" "$WL_BIN" watch

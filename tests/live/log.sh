@@ -90,7 +90,7 @@ grep -qE "^wirelens: log: 1 events in 1 records; lost 0" "$out/text.err" &&
 
 # ---- 2. bad input; one reader at a time; a dead reader's lease is taken over
 check_bad "log --sample 0" "sample" "$WL_BIN" log --sample 0
-check_bad "log --count ' -5' (would wrap to 2^64-5)" "a count above 0" "$WL_BIN" log --count " -5"
+check_bad "log --count ' -5' (would wrap to 2^64-5)" "log: --count  -5: a number from 1 to " "$WL_BIN" log --count " -5"
 check_bad "log --protocol nope" "protocol" "$WL_BIN" log --protocol nope
 check_bad "log extra argument" "unexpected" "$WL_BIN" log extra
 start_log one || exit 1

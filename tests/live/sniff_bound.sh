@@ -15,7 +15,7 @@ done
 for p in 7101 7102 7103; do
 	for _ in $(seq 300); do timeout 1 bash -c "exec 3<>/dev/tcp/$SRV_IP/$p" 2>/dev/null && break; sleep 0.1; done
 done
-check_bad "--learned-ports-max out of range" "learned-ports-max takes 0..65535" "$WL_BIN" attach "$HOST_IF" --learned-ports-max 70000
+check_bad "--learned-ports-max out of range" "attach: --learned-ports-max 70000: a number from 0 to 65535$" "$WL_BIN" attach "$HOST_IF" --learned-ports-max 70000
 "$WL_BIN" attach "$HOST_IF" --learned-ports-max 2 >/dev/null || { fail "attach"; finish; exit 1; }
 set_on() { redis-cli -h "$SRV_IP" -p "$1" SET k v >/dev/null; }
 set_count() {
