@@ -116,13 +116,14 @@ static void text_run_case(enum wl_hook h, const struct text_suite *s, const stru
 	unsigned int failures = CU_get_number_of_failures();
 	struct text_run r = {s, k};
 	struct conv_play_opts o = {conv_text_append, k->mss, cut, text_check, &r};
+	uint16_t port = k->port ? k->port : s->port;
 	struct conv c;
 
 	if (k->joined) {
 		harness_reset();
-		conv_init(&c, s->port);
+		conv_init(&c, port);
 	} else {
-		conv_start(h, &c, s->port);
+		conv_start(h, &c, port);
 	}
 	conv_play(h, &c, k->script, &o);
 	if (k->want)

@@ -44,9 +44,10 @@ void expect_cmds_only_at(const struct conv *c, uint8_t proto, const char *want, 
  */
 struct text_case {
 	const char *what;
-	int joined; /* no handshake: the connection is joined mid-stream */
-	size_t mss; /* segments of at most mss bytes (0: each whole; 1: byte by byte) */
-	int split;  /* the first two segments cut in two at every offset, a connection each */
+	int joined;    /* no handshake: the connection is joined mid-stream */
+	uint16_t port; /* the server's (0: the suite's) */
+	size_t mss;    /* segments of at most mss bytes (0: each whole; 1: byte by byte) */
+	int split;     /* the first two segments cut in two at every offset, a connection each */
 	const char *script[48];
 	const char *want;		 /* NULL: the last "= " line was all */
 	struct counter_want counters[4]; /* to a NULL name */

@@ -7,6 +7,7 @@
 #include <CUnit/CUnit.h>
 
 #include "capture_cmds.h"
+#include "expect.h"
 #include "harness.h"
 #include "l7conv.h"
 #include "pcap_replay.h"
@@ -29,166 +30,138 @@ static void fin(enum wl_hook h, struct conv *c, int from_server)
 	conv_seg(h, c, from_server, NULL, 0, 0x11); /* FIN|ACK */
 }
 
-static const char get_req[] = "GET /index.html HTTP/1.1\r\nHost: example.com\r\n"
-			      "User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n";
-static const char ok_resp[] = "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/html\r\n"
-			      "Content-Length: 12\r\nConnection: keep-alive\r\n\r\nhello world\n";
+#define GET_REQ                                                                                    \
+	"GET /index.html HTTP/1.1\r\nHost: example.com\r\nUser-Agent: curl/7.88.1\r\n"             \
+	"Accept: */*\r\n\r\n"
+#define OK_RESP                                                                                    \
+	"HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/html\r\nContent-Length: 12\r\n"    \
+	"Connection: keep-alive\r\n\r\nhello world\n"
+static const char get_req[] = GET_REQ;
+static const char ok_resp[] = OK_RESP;
 
-WL_TEST(http, methods_and_status)
+#define EXPECT_BYTES(c, cmd, rqb, rsb) EXPECT_CMD_BYTES(c, WL_L7_HTTP, cmd, rqb, rsb)
+
+/* The engine counters an HTTP case leaves at 0 unless it says otherwise. */
+static const struct counter_want http_clean[] = {
+	{"l7_malformed", 0}, {"l7_unmatched", 0}, {"l7_resync_skip", 0}, {"l7_fifo_overflow", 0}};
+static const struct text_suite http_text = {WL_L7_HTTP, PORT, http_clean, 4};
+
+#define POST_FORM                                                                                  \
+	"POST /form HTTP/1.1\r\nHost: x\r\ncontent-length: 7\r\nContent-Type: text/plain\r\n\r\n"  \
+	"abc=def"
+/* a HEAD response announces the length of the body it does not carry */
+#define HEAD_RESP "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n"
+#define CHUNKED_REQ                                                                                \
+	"POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"                                  \
+	"5\r\nhello\r\n1A;ext=1\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\n\r\n"
+#define CHUNKED_RESP                                                                               \
+	"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\nContent-Length: 99999\r\n\r\n"     \
+	"a\r\n0123456789\r\nF \r\n0123456789abcde\r\n0\r\nX-Trailer: 1\r\nChecksum: abc\r\n\r\n"
+
+/* Bytes are the whole message's, body included (a HEAD response's: its headers). */
+static void http_methods_bytes(const struct conv *c)
 {
-	static const char post[] = "POST /form HTTP/1.1\r\nHost: x\r\ncontent-length: 7\r\n"
-				   "Content-Type: text/plain\r\n\r\nabc=def";
-	static const char head[] = "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n";
-	/* a HEAD response announces the length of the body it does not carry */
-	static const char head_resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n";
-	static const char nf[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found";
-	static const char err[] =
-		"HTTP/1.1 500 Internal Server Error\r\nCONTENT-LENGTH: 3\r\n\r\nerr";
-
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-		struct wl_cmd_stats st;
-
-		conv_start(h, &c, PORT);
-		conv_req(h, &c, get_req);
-		conv_resp(h, &c, ok_resp);
-		conv_req(h, &c, post);
-		conv_resp(h, &c, ok_resp);
-		conv_req(h, &c, head);
-		conv_resp(h, &c, head_resp);
-		conv_req(h, &c, get_req);
-		conv_resp(h, &c, nf);
-		conv_req(h, &c, "DELETE /x HTTP/1.1\r\nHost: x\r\n\r\n");
-		conv_resp(h, &c, err);
-		conv_req(h, &c, "PUT /x HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
-		conv_resp(h, &c, "HTTP/1.1 204 No Content\r\n\r\n");
-		conv_req(h, &c, "OPTIONS * HTTP/1.1\r\n\r\n");
-		conv_resp(h, &c, "HTTP/1.1 200 OK\r\nAllow: GET\r\nContent-Length: 0\r\n\r\n");
-		conv_req(h, &c, "PATCH /p HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
-		conv_resp(h, &c, "HTTP/1.1 304 Not Modified\r\nETag: x\r\n\r\n");
-		conv_req(h, &c, "TRACE / HTTP/1.1\r\n\r\n");
-		conv_resp(h, &c, "HTTP/1.1 405 Not Allowed\r\nContent-Length: 1\r\n\r\nx");
-		conv_req(h, &c, "PROPFIND /d HTTP/1.1\r\nDepth: 1\r\n\r\n");
-		conv_resp(h, &c, "HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\n\r\n");
-		conv_req(h, &c, "get / HTTP/1.1\r\n\r\n"); /* methods are case-sensitive */
-		conv_resp(h, &c, "HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
-		EXPECT_HTTP(&c, "GET", 2, 2, 0, 1);
-		EXPECT_HTTP(&c, "POST", 1, 1, 0, 0);
-		EXPECT_HTTP(&c, "HEAD", 1, 1, 0, 0);
-		EXPECT_HTTP(&c, "DELETE", 1, 1, 1, 0);
-		EXPECT_HTTP(&c, "PUT", 1, 1, 0, 0);
-		EXPECT_HTTP(&c, "OPTIONS", 1, 1, 0, 0);
-		EXPECT_HTTP(&c, "PATCH", 1, 1, 0, 0);
-		EXPECT_HTTP(&c, "TRACE", 1, 1, 0, 0);
-		EXPECT_HTTP(&c, "OTHER", 2, 2, 1, 0);
-		CU_ASSERT_EQUAL(conv_stats_entries(), 9);
-		conv_stats(&c, WL_L7_HTTP, "POST", &st);
-		CU_ASSERT_EQUAL(st.request_bytes, strlen(post));
-		CU_ASSERT_EQUAL(st.response_bytes, strlen(ok_resp));
-		conv_stats(&c, WL_L7_HTTP, "HEAD", &st);
-		CU_ASSERT_EQUAL(st.response_bytes, strlen(head_resp));
-		EXPECT_COUNTER(l7_malformed, 0);
-		EXPECT_COUNTER(l7_unmatched, 0);
-	}
+	EXPECT_BYTES(c, "POST", strlen(POST_FORM), strlen(OK_RESP));
+	EXPECT_BYTES(c, "HEAD", strlen("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"), strlen(HEAD_RESP));
 }
 
-/* Every cut of a request and of its response: exact counts and bytes whatever the cut. */
-WL_TEST(http, split_every_offset)
+static void http_get_bytes(const struct conv *c)
 {
-	size_t rl = strlen(get_req), pl = strlen(ok_resp);
-
-	FOR_EACH_HOOK(h) {
-		for (size_t cut = 1; cut < (rl > pl ? rl : pl); cut++) {
-			struct wl_cmd_stats st;
-			struct conv c;
-
-			conv_start(h, &c, PORT);
-			conv_split(h, &c, 0, get_req, rl, cut);
-			conv_split(h, &c, 1, ok_resp, pl, cut);
-			EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
-			conv_stats(&c, WL_L7_HTTP, "GET", &st);
-			CU_ASSERT_EQUAL(st.request_bytes, rl);
-			CU_ASSERT_EQUAL(st.response_bytes, pl);
-		}
-		/* and one byte per segment */
-		{
-			struct conv c;
-
-			conv_start(h, &c, PORT);
-			for (size_t i = 0; i < rl; i++)
-				conv_seg(h, &c, 0, get_req + i, 1, 0);
-			for (size_t i = 0; i < pl; i++)
-				conv_seg(h, &c, 1, ok_resp + i, 1, 0);
-			EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
-			EXPECT_COUNTER(l7_malformed, 0);
-		}
-	}
+	EXPECT_BYTES(c, "GET", strlen(GET_REQ), strlen(OK_RESP));
 }
 
-WL_TEST(http, pipelined)
+static void http_chunked_bytes(const struct conv *c)
 {
-	char reqs[4096] = "", resps[8192] = "";
-
-	for (int i = 0; i < 10; i++) {
-		strcat(reqs, get_req);
-		strcat(reqs, "POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz");
-		strcat(resps, ok_resp);
-		strcat(resps, i == 9 ? "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n"
-				     : "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok");
-	}
-	FOR_EACH_HOOK(h) {
-		size_t rl = strlen(reqs), pl = strlen(resps);
-		struct conv c;
-
-		conv_start(h, &c, PORT);
-		conv_req(h, &c, reqs); /* 20 requests, one segment */
-		conv_resp(h, &c, resps);
-		EXPECT_HTTP(&c, "GET", 10, 10, 0, 0);
-		EXPECT_HTTP(&c, "POST", 10, 10, 1, 0);
-		/* the same in segments of 1448 and 100 bytes */
-		conv_start(h, &c, PORT);
-		for (size_t off = 0; off < rl; off += 100)
-			conv_seg(h, &c, 0, reqs + off, rl - off < 100 ? rl - off : 100, 0);
-		for (size_t off = 0; off < pl; off += 1448)
-			conv_seg(h, &c, 1, resps + off, pl - off < 1448 ? pl - off : 1448, 0);
-		EXPECT_HTTP(&c, "GET", 10, 10, 0, 0);
-		EXPECT_HTTP(&c, "POST", 10, 10, 1, 0);
-		EXPECT_COUNTER(l7_unmatched, 0);
-		EXPECT_COUNTER(l7_malformed, 0);
-	}
+	EXPECT_BYTES(c, "POST", strlen(CHUNKED_REQ), strlen(CHUNKED_RESP));
 }
 
-/* Chunked bodies (extensions, trailers, sizes in both cases) cut at every offset, both ways. */
-WL_TEST(http, chunked_every_offset)
+/* Conversations: the script and every method it must leave (requests, responses, errors
+ * (5xx), misses (404)), through XDP and TC. */
+static const struct text_case http_conversations[] = {
+	{"methods and status classes, one exchange each",
+	 .script = {"> " GET_REQ,
+		    "< " OK_RESP,
+		    "> " POST_FORM,
+		    "< " OK_RESP,
+		    "> HEAD / HTTP/1.1\r\nHost: x\r\n\r\n",
+		    "< " HEAD_RESP,
+		    "> " GET_REQ,
+		    "< HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found",
+		    "> DELETE /x HTTP/1.1\r\nHost: x\r\n\r\n",
+		    "< HTTP/1.1 500 Internal Server Error\r\nCONTENT-LENGTH: 3\r\n\r\nerr",
+		    "> PUT /x HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+		    "< HTTP/1.1 204 No Content\r\n\r\n",
+		    "> OPTIONS * HTTP/1.1\r\n\r\n",
+		    "< HTTP/1.1 200 OK\r\nAllow: GET\r\nContent-Length: 0\r\n\r\n",
+		    "> PATCH /p HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}",
+		    "< HTTP/1.1 304 Not Modified\r\nETag: x\r\n\r\n",
+		    "> TRACE / HTTP/1.1\r\n\r\n",
+		    "< HTTP/1.1 405 Not Allowed\r\nContent-Length: 1\r\n\r\nx",
+		    "> PROPFIND /d HTTP/1.1\r\nDepth: 1\r\n\r\n",
+		    "< HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\n\r\n",
+		    "# methods are case-sensitive",
+		    "> get / HTTP/1.1\r\n\r\n",
+		    "< HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n"},
+	 .want = "GET 2 2 0 1, POST 1 1 0 0, HEAD 1 1 0 0, DELETE 1 1 1 0, PUT 1 1 0 0, "
+		 "OPTIONS 1 1 0 0, PATCH 1 1 0 0, TRACE 1 1 0 0, OTHER 2 2 1 0",
+	 .check = http_methods_bytes},
+	{"a request and its response cut at every offset: exact counts and bytes whatever the cut",
+	 .split = 1, .script = {"> " GET_REQ, "< " OK_RESP}, .want = "GET 1 1 0 0",
+	 .check = http_get_bytes},
+	{"the same one byte per segment", .mss = 1, .script = {"> " GET_REQ, "< " OK_RESP},
+	 .want = "GET 1 1 0 0", .check = http_get_bytes},
+	{"chunked bodies (extensions, trailers, sizes in both cases) cut at every offset, both "
+	 "ways; "
+	 "a second exchange proves the boundary was found",
+	 .split = 1, .script = {"> " CHUNKED_REQ, "< " CHUNKED_RESP, "> " GET_REQ, "< " OK_RESP},
+	 .want = "POST 1 1 0 0, GET 1 1 0 0", .check = http_chunked_bytes},
+	{"20 requests pipelined in one segment, 20 responses in one",
+	 .script = {"> 10*" GET_REQ "POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz",
+		    "< 9*" OK_RESP "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+		    "+ " OK_RESP "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n"},
+	 .want = "GET 10 10 0 0, POST 10 10 1 0"},
+	{"the same in segments of 100 bytes", .mss = 100,
+	 .script = {"> 10*" GET_REQ "POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz",
+		    "< 9*" OK_RESP "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+		    "+ " OK_RESP "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n"},
+	 .want = "GET 10 10 0 0, POST 10 10 1 0"},
+	{"the same in segments of 1448 bytes", .mss = 1448,
+	 .script = {"> 10*" GET_REQ "POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz",
+		    "< 9*" OK_RESP "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+		    "+ " OK_RESP "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n"},
+	 .want = "GET 10 10 0 0, POST 10 10 1 0"},
+	{"100 Continue is interim: the final response answers the request",
+	 .script = {"> PUT /f HTTP/1.1\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n",
+		    "< HTTP/1.1 100 Continue\r\n\r\n", "> data",
+		    "< HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n",
+		    "# interim and final in one segment",
+		    "> PUT /f HTTP/1.1\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n",
+		    "> data",
+		    "< HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
+		    "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n"},
+	 .want = "PUT 2 2 1 0"},
+	{"after 101 Switching Protocols the bytes are not HTTP: not parsed",
+	 .script = {"> GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+		    "Connection: Upgrade\r\n\r\n",
+		    "< HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+		    "Connection: Upgrade\r\n\r\n\x81\x05hello",
+		    "> \x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58GET / HTTP/1.1",
+		    "< HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
+	 .want = "GET 1 1 0 0"},
+	{"after a CONNECT's 200 (on a known port) the bytes are not HTTP", .port = 80,
+	 .script = {"> CONNECT example.com:443 HTTP/1.1\r\n\r\n",
+		    "< HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03",
+		    "> GET / HTTP/1.1\r\n\r\n", "< HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
+	 .want = "CONNECT 1 1 0 0"},
+	{"joined mid-stream (no handshake): the first segments that start a message are parsed",
+	 .joined = 1, .port = 80,
+	 .script = {"> ent: x\r\n\r\n", "< lo world\n", "> " GET_REQ, "< " OK_RESP},
+	 .want = "GET 1 1 0 0", .counters = {{"l7_resync_skip", 2}}},
+};
+
+WL_TEST(http, conversations)
 {
-	static const char req[] =
-		"POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-		"5\r\nhello\r\n1A;ext=1\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\n\r\n";
-	static const char resp[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n"
-				   "Content-Length: 99999\r\n\r\n"
-				   "a\r\n0123456789\r\nF \r\n0123456789abcde\r\n0\r\n"
-				   "X-Trailer: 1\r\nChecksum: abc\r\n\r\n";
-	size_t rl = strlen(req), pl = strlen(resp);
-
-	FOR_EACH_HOOK(h) {
-		for (size_t cut = 1; cut < pl; cut++) {
-			struct wl_cmd_stats st;
-			struct conv c;
-
-			conv_start(h, &c, PORT);
-			conv_split(h, &c, 0, req, rl, cut);
-			conv_split(h, &c, 1, resp, pl, cut);
-			/* a second exchange proves the boundary was found */
-			conv_req(h, &c, get_req);
-			conv_resp(h, &c, ok_resp);
-			EXPECT_HTTP(&c, "POST", 1, 1, 0, 0);
-			EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
-			conv_stats(&c, WL_L7_HTTP, "POST", &st);
-			CU_ASSERT_EQUAL(st.request_bytes, rl);
-			CU_ASSERT_EQUAL(st.response_bytes, pl);
-		}
-		EXPECT_COUNTER(l7_malformed, 0);
-	}
+	TEXT_RUN_CASES(&http_text, http_conversations);
 }
 
 WL_TEST(http, large_bodies)
@@ -240,31 +213,6 @@ WL_TEST(http, large_bodies)
 	free(msg);
 }
 
-/* 100 Continue is interim: the final response answers the request. */
-WL_TEST(http, expect_continue)
-{
-	static const char hdrs[] = "PUT /f HTTP/1.1\r\nContent-Length: 4\r\nExpect: 100-continue"
-				   "\r\n\r\n";
-
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		conv_start(h, &c, PORT);
-		conv_req(h, &c, hdrs);
-		conv_resp(h, &c, "HTTP/1.1 100 Continue\r\n\r\n");
-		conv_req(h, &c, "data");
-		conv_resp(h, &c, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
-		/* interim and final in one segment */
-		conv_req(h, &c, hdrs);
-		conv_req(h, &c, "data");
-		conv_resp(h, &c,
-			  "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
-			  "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n");
-		EXPECT_HTTP(&c, "PUT", 2, 2, 1, 0);
-		EXPECT_COUNTER(l7_unmatched, 0);
-	}
-}
-
 /* A response without length ends at the server's FIN (bare, or on the last segment). */
 WL_TEST(http, until_close)
 {
@@ -295,42 +243,6 @@ WL_TEST(http, until_close)
 		/* a FIN with nothing open counts nothing */
 		fin(h, &c, 0);
 		EXPECT_HTTP(&c, "POST", 1, 1, 1, 0);
-		EXPECT_COUNTER(l7_malformed, 0);
-	}
-}
-
-/* After 101 Switching Protocols or a CONNECT's 200 the bytes are not HTTP: not parsed. */
-WL_TEST(http, tunnels)
-{
-	static const char ws_frame[] = "\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58GET / HTTP/1.1";
-
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		conv_start(h, &c, PORT);
-		conv_req(h, &c,
-			 "GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-			 "Connection: Upgrade\r\n\r\n");
-		conv_resp(h, &c,
-			  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-			  "Connection: Upgrade\r\n\r\n\x81\x05hello");
-		conv_seg(h, &c, 0, ws_frame, sizeof(ws_frame) - 1, 0);
-		conv_resp(h, &c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-		EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
-
-		EXPECT_COUNTER(l7_malformed, 0);
-	}
-	/* CONNECT on a known port */
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		conv_start(h, &c, 80);
-		conv_req(h, &c, "CONNECT example.com:443 HTTP/1.1\r\n\r\n");
-		conv_resp(h, &c, "HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03");
-		conv_req(h, &c, "GET / HTTP/1.1\r\n\r\n");
-		conv_resp(h, &c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-		EXPECT_HTTP(&c, "CONNECT", 1, 1, 0, 0);
-		CU_ASSERT_EQUAL(conv_stats_entries(), 1);
 		EXPECT_COUNTER(l7_malformed, 0);
 	}
 }
@@ -378,8 +290,6 @@ static char *with_body(const char *start, size_t blen, int chunked, size_t *len)
 	*len = p - m;
 	return m;
 }
-
-#define EXPECT_BYTES(c, cmd, rqb, rsb) EXPECT_CMD_BYTES(c, WL_L7_HTTP, cmd, rqb, rsb)
 
 /*
  * A segment lost (or overtaken) inside a 10 KB Content-Length body or chunk, request and
@@ -497,23 +407,6 @@ WL_TEST(http, gap_outside_body)
 		EXPECT_COUNTER(l7_gap, 1);
 		EXPECT_COUNTER(l7_gap_absorbed, 0);
 		EXPECT_COUNTER(l7_resync_skip, 0);
-	}
-}
-
-/* Joined mid-stream (no handshake): the first segments that start a message are parsed. */
-WL_TEST(http, mid_stream)
-{
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		harness_reset();
-		conv_init(&c, 80);
-		conv_req(h, &c, "ent: x\r\n\r\n");
-		conv_resp(h, &c, "lo world\n");
-		conv_req(h, &c, get_req);
-		conv_resp(h, &c, ok_resp);
-		EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
-		EXPECT_COUNTER(l7_resync_skip, 2);
 	}
 }
 
