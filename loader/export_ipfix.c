@@ -39,9 +39,15 @@ enum {
  * and IPv6, so that no record carries the addresses of the other family as zeroes. */
 enum { TID_FLOW4 = 256, TID_FLOW6, TID_CMD4, TID_CMD6, TID_FLOW_MEM = 512, TID_CMD_MEM };
 
+/* Spec flags: libfixbuf takes an element into a template when the template's flags hold every
+ * bit of the element's, so each family has a bit of its own (4 and 6 put the IPv4 elements,
+ * 0b100, into the IPv6 templates too, 0b110). */
+enum { FAM4 = 1, FAM6 = 2 };
+
 /* One spec per record kind, in the order of the wire: the internal (memory) template takes every
  * element (flags UINT32_MAX, the record's struct in the same order), the external ones the
- * elements of their address family (flags 4 / 6 pick the family's elements, 0 is in both). */
+ * elements of their address family (FAM4 / FAM6 pick the family's elements, 0 is in both). Each
+ * list mirrors its record's struct member by member, which one merged list would hide. */
 struct flow_rec {
 	uint64_t start_ms, end_ms, packets, octets;
 	uint32_t src4, dst4;
@@ -58,14 +64,14 @@ static fbInfoElementSpec_t flow_spec[] = {
 	{"flowEndMilliseconds", 8, 0},
 	{"packetDeltaCount", 8, 0},
 	{"octetDeltaCount", 8, 0},
-	{"sourceIPv4Address", 4, 4},
-	{"destinationIPv4Address", 4, 4},
-	{"sourceIPv6Address", 16, 6},
-	{"destinationIPv6Address", 16, 6},
+	{"sourceIPv4Address", 4, FAM4},
+	{"destinationIPv4Address", 4, FAM4},
+	{"sourceIPv6Address", 16, FAM6},
+	{"destinationIPv6Address", 16, FAM6},
 	{"sourceTransportPort", 2, 0},
 	{"destinationTransportPort", 2, 0},
-	{"icmpTypeCodeIPv4", 2, 4},
-	{"icmpTypeCodeIPv6", 2, 6},
+	{"icmpTypeCodeIPv4", 2, FAM4},
+	{"icmpTypeCodeIPv6", 2, FAM6},
 	{"protocolIdentifier", 1, 0},
 	{"tcpControlBits", 2, 0},
 	{"vlanId", 2, 0},
@@ -109,8 +115,8 @@ static fbInfoElement_t wl_elements[] = {
 static fbInfoElementSpec_t cmd_spec[] = {
 	{"flowStartMilliseconds", 8, 0},
 	{"flowEndMilliseconds", 8, 0},
-	{"destinationIPv4Address", 4, 4},
-	{"destinationIPv6Address", 16, 6},
+	{"destinationIPv4Address", 4, FAM4},
+	{"destinationIPv6Address", 16, FAM6},
 	{"destinationTransportPort", 2, 0},
 	{"wirelensL7Protocol", FB_IE_VARLEN, 0},
 	{"wirelensCommand", FB_IE_VARLEN, 0},
@@ -230,10 +236,14 @@ struct wl_ipfix *wl_ipfix_open(const struct wl_ipfix_opts *o)
 			  template_from(x->model, flow_spec, UINT32_MAX, &err), &err) ||
 	    !add_template(s, true, TID_CMD_MEM, template_from(x->model, cmd_spec, UINT32_MAX, &err),
 			  &err) ||
-	    !add_template(s, false, TID_FLOW4, template_from(x->model, flow_spec, 4, &err), &err) ||
-	    !add_template(s, false, TID_FLOW6, template_from(x->model, flow_spec, 6, &err), &err) ||
-	    !add_template(s, false, TID_CMD4, template_from(x->model, cmd_spec, 4, &err), &err) ||
-	    !add_template(s, false, TID_CMD6, template_from(x->model, cmd_spec, 6, &err), &err)) {
+	    !add_template(s, false, TID_FLOW4, template_from(x->model, flow_spec, FAM4, &err),
+			  &err) ||
+	    !add_template(s, false, TID_FLOW6, template_from(x->model, flow_spec, FAM6, &err),
+			  &err) ||
+	    !add_template(s, false, TID_CMD4, template_from(x->model, cmd_spec, FAM4, &err),
+			  &err) ||
+	    !add_template(s, false, TID_CMD6, template_from(x->model, cmd_spec, FAM6, &err),
+			  &err)) {
 		fprintf(stderr, "wirelens: export: ipfix templates: %s\n",
 			err ? err->message : "refused");
 		g_clear_error(&err);

@@ -227,4 +227,51 @@ fi
 # the same flows, read by the second consumer (--once ends every flow: whole counts, reason 4)
 check_eq "libfixbuf consumer: flow of the first stream" "$HOST_IP 40001 $SRV_IP 9999 17 50 16400 4" \
 	"$(awk -v s=40001 '$1 == "flow" && $3 == s { $1 = ""; print substr($0, 2) }' "$dir/print.log")"
+
+# The templates on the wire: each family's elements only (a record of the other family would
+# carry its addresses as zeroes). "TID IE IE ...", IE numbers (enterprise ones as PEN/IE).
+TPL_PORT=$(free_port udp)
+python3 - "$TPL_PORT" >"$dir/templates" <<'PY' &
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+print("ready", flush=True)
+s.settimeout(5)
+seen = {}
+try:
+    while True:
+        m = s.recv(65536)
+        s.settimeout(1)
+        off = 16
+        while off + 4 <= len(m):
+            sid, slen = struct.unpack_from("!HH", m, off)
+            end, p = off + slen, off + 4
+            while sid == 2 and p + 4 <= end:
+                tid, n = struct.unpack_from("!HH", m, p)
+                p += 4
+                ies = []
+                for _ in range(n):
+                    ie, _len = struct.unpack_from("!HH", m, p)
+                    p += 4
+                    if ie & 0x8000:
+                        ies.append("%d/%d" % (struct.unpack_from("!I", m, p)[0], ie & 0x7fff))
+                        p += 4
+                    else:
+                        ies.append(str(ie))
+                seen[tid] = ies
+            off = end
+except socket.timeout:
+    pass
+for tid in sorted(seen):
+    print(tid, " ".join(seen[tid]))
+PY
+TPL=$!
+wait_for "$dir/templates" "^ready" 50 || fail "template reader did not start"
+"$WL_BIN" export --ipfix "127.0.0.1:$TPL_PORT" --once >/dev/null || fail "export --once (templates)"
+wait $TPL
+# IPv4: 8 sourceIPv4Address, 12 destinationIPv4Address, 32 icmpTypeCodeIPv4; IPv6: 27, 28, 139
+addrs() { awk -v t="$1" '$1 == t { for (i = 2; i <= NF; i++) if ($i ~ /^(8|12|32|27|28|139)$/) printf " %s", $i }' "$dir/templates"; }
+check_eq "address elements of the templates (flow4, flow6, cmd4, cmd6)" \
+	"256: 8 12 32, 257: 27 28 139, 258: 12, 259: 28" \
+	"256:$(addrs 256), 257:$(addrs 257), 258:$(addrs 258), 259:$(addrs 259)"
 finish
