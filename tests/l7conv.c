@@ -181,6 +181,10 @@ void conv_play(enum wl_hook h, struct conv *c, const char *const *lines,
 		if (kind == '>' || kind == '<') {
 			from_server = kind == '<';
 			seg++;
+		} else if (kind == '-') { /* "-> 89": the next 89 client bytes lost */
+			*((*lines)[1] == '<' ? &c->sseq : &c->cseq) +=
+				strtoul(*lines + 3, NULL, 10);
+			continue;
 		} else if (kind != '+') {
 			if (o->check)
 				o->check(c, *lines + 2, o->arg);

@@ -52,9 +52,9 @@ void conv_stream(enum wl_hook h, struct conv *c, int from_server, const void *da
 /*
  * Conversations as scripts (the fixture tables of the protocol suites): a list of lines, each
  * one segment, "> " from the client, "< " from the server; "+ " more for the segment of the line
- * before; "# " a comment; "= " a check at that point. "> 3*..." is the rest of the line three
- * times. What a line's rest means is the protocol's: append turns it into bytes
- * (conv_text_append: the text itself).
+ * before; "# " a comment; "= " a check at that point; "-> 89" ("-< 89") the next 89 bytes of
+ * the client (server) lost. "> 3*..." is the rest of the line three times. What a line's rest means
+ * is the protocol's: append turns it into bytes (conv_text_append: the text itself).
  */
 struct conv_buf {
 	uint8_t b[65536];

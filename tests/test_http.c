@@ -156,7 +156,7 @@ static const struct text_case http_conversations[] = {
 	{"joined mid-stream (no handshake): the first segments that start a message are parsed",
 	 .joined = 1, .port = 80,
 	 .script = {"> ent: x\r\n\r\n", "< lo world\n", "> " GET_REQ, "< " OK_RESP},
-	 .want = "GET 1 1 0 0", .counters = {{"l7_resync_skip", 2}}},
+	 .want = "GET 1 1 0 0", .counters = "l7_resync_skip 2"},
 };
 
 WL_TEST(http, conversations)

@@ -200,7 +200,7 @@ static const struct text_case mc_conversations[] = {
 	 .joined = 1,
 	 .script = {"# the tail of something", "> 45\r\n", "> get a b\r\n",
 		    "< VALUE b 0 1\r\nb\r\nEND\r\n"},
-	 .want = "get 2 2 0 1", .counters = {{"l7_resync_skip", 1}}},
+	 .want = "get 2 2 0 1", .counters = "l7_resync_skip 1"},
 };
 
 WL_TEST(memcached, text_conversations)

@@ -9,6 +9,7 @@
 #include <CUnit/CUnit.h>
 
 #include "capture_cmds.h"
+#include "expect.h"
 #include "harness.h"
 #include "l7conv.h"
 #include "pcap_replay.h"
@@ -52,147 +53,140 @@ static int stats_entries(void)
 				(unsigned long long)st_.errors);                                   \
 	} while (0)
 
-static const char set_req[] = "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n";
+#define SET_REQ "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n"
+static const char set_req[] = SET_REQ;
 
-WL_TEST(redis, set_get)
+/* The engine counters a Redis case leaves at 0 unless it says otherwise. */
+static const struct counter_want redis_clean[] = {
+	{"l7_malformed", 0}, {"l7_unmatched", 0}, {"l7_resync_skip", 0}, {"l7_fifo_overflow", 0}};
+static const struct text_suite redis_text = {WL_L7_REDIS, 6379, redis_clean, 4};
+
+#define GET_KEY				     "*2\r\n$3\r\nget\r\n$3\r\nkey\r\n"
+#define GET_K				     "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
+#define PING_REQ			     "*1\r\n$4\r\nPING\r\n"
+#define SET_K_HEAD			     "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100\r\n"
+#define EXPECT_REDIS_BYTES(c, cmd, rqb, rsb) EXPECT_CMD_BYTES(c, WL_L7_REDIS, cmd, rqb, rsb)
+
+/* Bytes, a latency in range, one L7 packet per segment. */
+static void redis_set_get_check(const struct conv *c)
 {
-	static const char get_req[] = "*2\r\n$3\r\nget\r\n$3\r\nkey\r\n";
-	static const char get_resp[] = "$5\r\nvalue\r\n";
+	struct wl_cmd_stats st;
 
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-		struct wl_cmd_stats st;
-
-		conv_start(h, &c, 6379);
-		conv_req(h, &c, set_req);
-		conv_resp(h, &c, "+OK\r\n");
-		conv_req(h, &c, get_req);
-		conv_resp(h, &c, get_resp);
-		EXPECT_CMD(6379, "SET", 1, 1, 0, strlen(set_req), 5);
-		EXPECT_CMD(6379, "GET", 1, 1, 0, strlen(get_req), strlen(get_resp));
-		CU_ASSERT_EQUAL(stats_entries(), 2);
-		stats(6379, "GET", &st);
-		CU_ASSERT_EQUAL(st.latency_hist[0] + st.latency_hist[WL_LAT_BUCKETS - 1] <= 1, 1);
-		CU_ASSERT_EQUAL(harness_counters().l7_packets, 4);
-	}
+	EXPECT_REDIS_BYTES(c, "SET", strlen(SET_REQ), 5);
+	EXPECT_REDIS_BYTES(c, "GET", strlen(GET_KEY), strlen("$5\r\nvalue\r\n"));
+	conv_stats(c, WL_L7_REDIS, "GET", &st);
+	CU_ASSERT_EQUAL(st.latency_hist[0] + st.latency_hist[WL_LAT_BUCKETS - 1] <= 1, 1);
+	EXPECT_COUNTERS({"l7_packets", 4});
 }
 
-WL_TEST(redis, pipelined_16)
+static void redis_pipelined_bytes(const struct conv *c)
 {
-	char reqs[16 * sizeof(set_req)] = "", resps[16 * 5 + 1] = "";
-
-	for (int i = 0; i < 16; i++) {
-		strcat(reqs, set_req);
-		strcat(resps, "+OK\r\n");
-	}
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		conv_start(h, &c, 6379);
-		conv_req(h, &c, reqs);
-		conv_resp(h, &c, resps);
-		EXPECT_CMD(6379, "SET", 16, 16, 0, strlen(reqs), strlen(resps));
-		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
-	}
+	EXPECT_REDIS_BYTES(c, "SET", 16 * strlen(SET_REQ), 16 * 5);
 }
 
-/* Every split point of a request and of its reply: exact counts whatever the cut. */
-WL_TEST(redis, split_every_offset)
+static void redis_split_bytes(const struct conv *c)
 {
-	static const char reply[] = "*2\r\n$3\r\nabc\r\n:42\r\n";
-	size_t rl = strlen(set_req), pl = strlen(reply);
-
-	FOR_EACH_HOOK(h) {
-		for (size_t cut = 1; cut < rl; cut++) {
-			struct conv c;
-
-			conv_start(h, &c, 6379);
-			conv_split(h, &c, 0, set_req, rl, cut);
-			conv_seg(h, &c, 1, reply, cut % pl ? cut % pl : 1, 0);
-			conv_seg(h, &c, 1, reply + (cut % pl ? cut % pl : 1),
-				 pl - (cut % pl ? cut % pl : 1), 0);
-			EXPECT_CMD(6379, "SET", 1, 1, 0, rl, pl);
-		}
-	}
+	EXPECT_REDIS_BYTES(c, "SET", strlen(SET_REQ), strlen("*2\r\n$3\r\nabc\r\n:42\r\n"));
 }
 
-WL_TEST(redis, error_replies)
+static void redis_inline_bytes(const struct conv *c)
 {
-	static const char wrongtype[] = "-WRONGTYPE Operation against a key holding the wrong kind "
-					"of value\r\n";
-
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		conv_start(h, &c, 6379);
-		conv_req(h, &c, "*2\r\n$4\r\nLPOP\r\n$1\r\nk\r\n*2\r\n$4\r\nLPOP\r\n$1\r\nk\r\n");
-		conv_resp(h, &c, wrongtype);
-		conv_resp(h, &c, "!21\r\nSYNTAX invalid syntax\r\n"); /* RESP3 bulk error */
-		EXPECT_CMD(6379, "LPOP", 2, 2, 2, -1, -1);
-	}
+	EXPECT_REDIS_BYTES(c, "PING", 12, 14);
 }
 
-WL_TEST(redis, inline_and_container)
+static void redis_null_bytes(const struct conv *c)
 {
-	FOR_EACH_HOOK(h) {
-		struct conv c;
+	struct wl_cmd_stats st = {0};
 
-		conv_start(h, &c, 6379);
-		conv_req(h, &c, "PING\r\nping\r\n");
-		conv_resp(h, &c, "+PONG\r\n+PONG\r\n");
-		conv_req(h, &c, "*3\r\n$6\r\nconfig\r\n$3\r\nget\r\n$9\r\nmaxmemory\r\n");
-		conv_resp(h, &c, "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n");
-		conv_req(h, &c, "*2\r\n$6\r\nFOOBAR\r\n$1\r\nx\r\n");
-		conv_resp(h, &c, "-ERR unknown command 'FOOBAR'\r\n");
-		EXPECT_CMD(6379, "PING", 2, 2, 0, 12, 14);
-		EXPECT_CMD(6379, "CONFIG|GET", 1, 1, 0, -1, -1);
-		EXPECT_CMD(6379, "OTHER", 1, 1, 1, -1, -1);
-		CU_ASSERT_EQUAL(stats_entries(), 3);
-	}
+	conv_stats(c, WL_L7_REDIS, "GET", &st);
+	CU_ASSERT_EQUAL(st.response_bytes, 5);
 }
 
-WL_TEST(redis, nested_resp3_and_push)
+static void redis_large_bytes(const struct conv *c)
 {
-	FOR_EACH_HOOK(h) {
-		struct conv c;
-
-		conv_start(h, &c, 6379);
-		conv_req(h, &c, "*1\r\n$5\r\nHELLO\r\n");
-		/* map with nested arrays, a double, a null, a bool, a verbatim string */
-		conv_resp(h, &c,
-			  "%3\r\n$6\r\nserver\r\n*2\r\n:1\r\n*1\r\n_\r\n$1\r\nx\r\n,1.5\r\n+k\r\n"
-			  "=7\r\ntxt:abc\r\n");
-		/* an out-of-band push is not a reply */
-		conv_resp(h, &c, ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n");
-		conv_req(h, &c, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
-		conv_resp(h, &c, "$-1\r\n");
-		EXPECT_CMD(6379, "HELLO", 1, 1, 0, -1, -1);
-		EXPECT_CMD(6379, "GET", 1, 1, 0, -1, 5);
-		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
-		CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
-	}
+	EXPECT_REDIS_BYTES(c, "SET", strlen("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10240\r\n") + 10242, 5);
 }
 
-WL_TEST(redis, large_value_across_segments)
+static void redis_gap_absorbed_bytes(const struct conv *c)
 {
-	size_t vlen = 10240;
-	char *msg = malloc(vlen + 64), *p;
-	size_t len;
+	EXPECT_REDIS_BYTES(c, "SET", strlen(SET_K_HEAD) + 102, 5);
+	EXPECT_REDIS_BYTES(c, "PING", strlen(PING_REQ), 7);
+}
 
-	p = msg + sprintf(msg, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%zu\r\n", vlen);
-	memset(p, 'v', vlen);
-	memcpy(p + vlen, "\r\n", 2);
-	len = p + vlen + 2 - msg;
-	FOR_EACH_HOOK(h) {
-		struct conv c;
+static void redis_ping_bytes(const struct conv *c)
+{
+	EXPECT_REDIS_BYTES(c, "PING", strlen(PING_REQ), 5);
+}
 
-		conv_start(h, &c, 6379);
-		for (size_t off = 0; off < len; off += 1448)
-			conv_seg(h, &c, 0, msg + off, len - off < 1448 ? len - off : 1448, 0);
-		conv_resp(h, &c, "+OK\r\n");
-		EXPECT_CMD(6379, "SET", 1, 1, 0, len, 5);
-	}
-	free(msg);
+static void redis_reply_gap_bytes(const struct conv *c)
+{
+	EXPECT_REDIS_BYTES(c, "GET", strlen(GET_K), 7);
+	EXPECT_REDIS_BYTES(c, "PING", strlen(PING_REQ), 0);
+}
+
+/* Conversations: the script and every command it must leave, through XDP and TC. */
+static const struct text_case redis_conversations[] = {
+	{"SET then GET", .script = {"> " SET_REQ, "< +OK\r\n", "> " GET_KEY, "< $5\r\nvalue\r\n"},
+	 .want = "SET 1 1 0, GET 1 1 0", .check = redis_set_get_check},
+	{"16 SETs pipelined in one segment, 16 replies in one",
+	 .script = {"> 16*" SET_REQ, "< 16*+OK\r\n"}, .want = "SET 16 16 0",
+	 .check = redis_pipelined_bytes},
+	{"a request and its reply cut at every offset: exact counts whatever the cut", .split = 1,
+	 .script = {"> " SET_REQ, "< *2\r\n$3\r\nabc\r\n:42\r\n"}, .want = "SET 1 1 0",
+	 .check = redis_split_bytes},
+	{"error replies: a simple error and a RESP3 bulk error",
+	 .script = {"> *2\r\n$4\r\nLPOP\r\n$1\r\nk\r\n*2\r\n$4\r\nLPOP\r\n$1\r\nk\r\n",
+		    "< -WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+		    "< !21\r\nSYNTAX invalid syntax\r\n"},
+	 .want = "LPOP 2 2 2"},
+	{"inline commands, a container command (CONFIG GET), an unknown one",
+	 .script = {"> PING\r\nping\r\n", "< +PONG\r\n+PONG\r\n",
+		    "> *3\r\n$6\r\nconfig\r\n$3\r\nget\r\n$9\r\nmaxmemory\r\n",
+		    "< *2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n", "> *2\r\n$6\r\nFOOBAR\r\n$1\r\nx\r\n",
+		    "< -ERR unknown command 'FOOBAR'\r\n"},
+	 .want = "PING 2 2 0, CONFIG|GET 1 1 0, OTHER 1 1 1", .check = redis_inline_bytes},
+	{"a RESP3 map with nested arrays, a double, a null, a bool, a verbatim string; an "
+	 "out-of-band push is not a reply",
+	 .script = {"> *1\r\n$5\r\nHELLO\r\n",
+		    "< %3\r\n$6\r\nserver\r\n*2\r\n:1\r\n*1\r\n_\r\n$1\r\nx\r\n,1.5\r\n+k\r\n"
+		    "=7\r\ntxt:abc\r\n",
+		    "< >2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n", "> " GET_K, "< $-1\r\n"},
+	 .want = "HELLO 1 1 0, GET 1 1 0", .check = redis_null_bytes},
+	{"a 10 KB value across segments of 1448 bytes", .mss = 1448,
+	 .script = {"> *3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10240\r\n", "+ 10240*v", "+ \r\n",
+		    "< +OK\r\n"},
+	 .want = "SET 1 1 0", .check = redis_large_bytes},
+	{"89 bytes of a value lost, its CRLF and a value byte left to see: absorbed",
+	 .script = {"> " SET_K_HEAD, "> vvvvvvvvvv", "-> 89", "> v\r\n", "> " PING_REQ,
+		    "< +OK\r\n+PONG\r\n"},
+	 .want = "SET 1 1 0, PING 1 1 0", .counters = "l7_gap 1, l7_gap_absorbed 1",
+	 .check = redis_gap_absorbed_bytes},
+	{"90 bytes lost, only the CRLF left: the SET is lost, its reply pairs with PING, PING's is "
+	 "unmatched",
+	 .script = {"> " SET_K_HEAD, "> vvvvvvvvvv", "-> 90", "> \r\n", "> " PING_REQ,
+		    "< +OK\r\n+PONG\r\n"},
+	 .want = "PING 1 1 0",
+	 .counters = "l7_gap 1, l7_gap_absorbed 0, l7_resync_skip 1, l7_unmatched 1",
+	 .check = redis_ping_bytes},
+	{"the end of a value and the next command's first bytes lost: both commands lost",
+	 .script = {"> " SET_K_HEAD, "> vvvvvvvvvv", "-> 96",
+		    "> $3\r\nGET\r\n$1\r\nk\r\n", /* GET_K without its first 4 bytes */
+		    "> " PING_REQ, "< +OK\r\n$-1\r\n+PONG\r\n"},
+	 .want = "PING 1 1 0",
+	 .counters = "l7_gap 1, l7_gap_absorbed 0, l7_resync_skip 1, l7_unmatched 2",
+	 .check = redis_ping_bytes},
+	{"a reply's header lost with the start of its value: the rest is skipped until a segment "
+	 "starts like a reply; the GET stays pending and takes the next reply",
+	 .script = {"> " GET_K, "# \"$100\\r\\n\" and 14 value bytes", "-< 20", "< 88*w", "+ \r\n",
+		    "> " PING_REQ, "< +PONG\r\n"},
+	 .want = "GET 1 1 0, PING 1 0 0",
+	 .counters = "l7_gap 1, l7_gap_absorbed 0, l7_resync_skip 1",
+	 .check = redis_reply_gap_bytes},
+};
+
+WL_TEST(redis, conversations)
+{
+	TEXT_RUN_CASES(&redis_text, redis_conversations);
 }
 
 WL_TEST(redis, retransmit_and_gap)
@@ -284,92 +278,6 @@ WL_TEST(redis, gap_inside_bulk)
 	}
 	free(set);
 	free(bulk);
-}
-
-/*
- * Gaps a parser cannot bridge still resynchronise, as before: bytes of a request's final CRLF
- * (its LF is checked), a header, the end of a value with the next command, a reply's header.
- */
-WL_TEST(redis, gap_outside_bulk)
-{
-	static const char head[] = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100\r\n";
-	static const char ping_req[] = "*1\r\n$4\r\nPING\r\n";
-	static const char get_req[] = "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
-	char v10[11] = "vvvvvvvvvv";
-
-	FOR_EACH_HOOK(h) {
-		struct wl_counters cnt;
-		struct conv c;
-
-		/* 92 bytes of the value and its CRLF left after the first segment: losing 89
-		 * leaves the CRLF and a value byte to see (absorbed); losing 90, only the CRLF */
-		for (int lost = 89; lost <= 90; lost++) {
-			conv_start(h, &c, 6379);
-			conv_req(h, &c, head);
-			conv_req(h, &c, v10);
-			c.cseq += lost;
-			conv_req(h, &c, lost == 89 ? "v\r\n" : "\r\n");
-			conv_req(h, &c, ping_req);
-			conv_resp(h, &c, "+OK\r\n+PONG\r\n");
-			cnt = harness_counters();
-			if (lost == 89) {
-				EXPECT_CMD(6379, "SET", 1, 1, 0, strlen(head) + 102, 5);
-				EXPECT_CMD(6379, "PING", 1, 1, 0, strlen(ping_req), 7);
-				CU_ASSERT_EQUAL(cnt.l7_gap_absorbed, 1);
-				CU_ASSERT_EQUAL(cnt.l7_resync_skip, 0);
-				CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
-			} else {
-				/* the SET is lost: its reply pairs with PING, PING's is unmatched
-				 */
-				CU_ASSERT_NOT_EQUAL(stats(6379, "SET", &(struct wl_cmd_stats){0}),
-						    0);
-				EXPECT_CMD(6379, "PING", 1, 1, 0, strlen(ping_req), 5);
-				CU_ASSERT_EQUAL(cnt.l7_gap_absorbed, 0);
-				CU_ASSERT_EQUAL(cnt.l7_resync_skip, 1);
-				CU_ASSERT_EQUAL(cnt.l7_unmatched, 1);
-			}
-			CU_ASSERT_EQUAL(cnt.l7_gap, 1);
-			CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
-		}
-
-		/* the end of a value and the next command's first bytes: both commands lost */
-		conv_start(h, &c, 6379);
-		conv_req(h, &c, head);
-		conv_req(h, &c, v10);
-		c.cseq += 92 + 4;
-		conv_req(h, &c, get_req + 4); /* "$3\r\nGET...": no command start */
-		conv_req(h, &c, ping_req);
-		conv_resp(h, &c, "+OK\r\n$-1\r\n+PONG\r\n");
-		cnt = harness_counters();
-		CU_ASSERT_NOT_EQUAL(stats(6379, "SET", &(struct wl_cmd_stats){0}), 0);
-		CU_ASSERT_NOT_EQUAL(stats(6379, "GET", &(struct wl_cmd_stats){0}), 0);
-		EXPECT_CMD(6379, "PING", 1, 1, 0, strlen(ping_req), 5);
-		CU_ASSERT_EQUAL(cnt.l7_gap, 1);
-		CU_ASSERT_EQUAL(cnt.l7_gap_absorbed, 0);
-		CU_ASSERT_EQUAL(cnt.l7_resync_skip, 1);
-		CU_ASSERT_EQUAL(cnt.l7_unmatched, 2);
-
-		/* a reply's header lost with the start of its value: the rest is skipped until a
-		 * segment starts like a reply; the GET stays pending and takes the next reply */
-		conv_start(h, &c, 6379);
-		conv_req(h, &c, get_req);
-		c.sseq += 20; /* "$100\r\n" and 14 value bytes */
-		{
-			char tail[100];
-
-			memset(tail, 'w', 88);
-			strcpy(tail + 88, "\r\n");
-			conv_resp(h, &c, tail);
-		}
-		conv_req(h, &c, ping_req);
-		conv_resp(h, &c, "+PONG\r\n");
-		cnt = harness_counters();
-		EXPECT_CMD(6379, "GET", 1, 1, 0, strlen(get_req), 7);
-		EXPECT_CMD(6379, "PING", 1, 0, 0, strlen(ping_req), 0);
-		CU_ASSERT_EQUAL(cnt.l7_gap, 1);
-		CU_ASSERT_EQUAL(cnt.l7_gap_absorbed, 0);
-		CU_ASSERT_EQUAL(cnt.l7_resync_skip, 1);
-	}
 }
 
 WL_TEST(redis, malformed)
