@@ -642,7 +642,8 @@ l7:
 				 ncmd, ncmd > 1 ? "s" : "");
 			row("xdp", what, run_repeat(bpf_program__fd(bl->progs.bl_xdp), f, flen),
 			    bb);
-			while (ncmd == 16 && getenv("WL_BENCH_SPIN"))
+			/* WL_BENCH_SPIN=N: loop on this row for a profiler (N commands) */
+			while (getenv("WL_BENCH_SPIN") && atoi(getenv("WL_BENCH_SPIN")) == ncmd)
 				run_repeat(bpf_program__fd(bl->progs.bl_xdp), f, flen);
 		}
 		/* replies: the connection has the 16 SETs pending (the rewound bench keeps its
@@ -666,6 +667,9 @@ l7:
 				 ncmd > 1 ? "ies" : "y");
 			row("xdp", what, run_repeat(bpf_program__fd(bl->progs.bl_xdp), f, flen),
 			    bb);
+			/* WL_BENCH_SPIN=-N: loop on N replies */
+			while (getenv("WL_BENCH_SPIN") && atoi(getenv("WL_BENCH_SPIN")) == -ncmd)
+				run_repeat(bpf_program__fd(bl->progs.bl_xdp), f, flen);
 		}
 		bench_l7__destroy(bl);
 	}

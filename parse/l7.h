@@ -107,7 +107,7 @@ struct wl_l7_run {
 	__u64 lat_ns; /* latency of every event of the run (same request and response packets) */
 };
 
-#define WL_L7_SCRATCH_PRIV 64 /* wl_l7_state.priv: a protocol's per-CPU working memory */
+#define WL_L7_SCRATCH_PRIV 384 /* wl_l7_state.priv: a protocol's per-CPU working memory */
 
 /*
  * Per-CPU working memory of the engine. Kept out of the BPF stack (512 bytes for all frames)
@@ -133,6 +133,8 @@ struct wl_l7_state {
 	/* the running protocol's own working memory (see the contract above) */
 	__u8 priv[WL_L7_SCRATCH_PRIV] __attribute__((aligned(8)));
 	__u64 fifo_lat; /* wl_fifo_pop_g's answer: how long the request waited */
+	__u32 fifo_n;	/* wl_fifo_pop_n_g's: how many requests it took */
+	__u32 pad2;
 	struct wl_cmd_key cmd_key;
 	struct wl_cmd_name_key name_key;
 	struct wl_conn conn_init;
@@ -442,6 +444,27 @@ __noinline int wl_fifo_pop_g(struct wl_conn *c, struct wl_l7_state *s)
 	if (!wl_fifo_head(c, &v, &left))
 		return WL_CMD_NONE;
 	wl_fifo_take(c, 1);
+	if (v.cmd_id != WL_FIFO_LOST)
+		s->fifo_lat = wl_fifo_age(s->job.now, v.ts);
+	return v.cmd_id;
+}
+
+/* The same for up to max responses in a row (at least 1): as many as the head run still has
+ * (they share its latency) go to s->fifo_n. Global: verified once. */
+__noinline int wl_fifo_pop_n_g(struct wl_conn *c, struct wl_l7_state *s, __u32 max)
+{
+	struct wl_pending v;
+	__u64 left;
+
+	if (!c || !s)
+		return WL_CMD_NONE;
+	s->fifo_lat = 0;
+	s->fifo_n = max ? max : 1;
+	if (!wl_fifo_head(c, &v, &left))
+		return WL_CMD_NONE; /* none pending: every one of them unmatched */
+	if (left < s->fifo_n)
+		s->fifo_n = left;
+	wl_fifo_take(c, s->fifo_n);
 	if (v.cmd_id != WL_FIFO_LOST)
 		s->fifo_lat = wl_fifo_age(s->job.now, v.ts);
 	return v.cmd_id;

@@ -71,9 +71,21 @@ struct wl_redis_dir {
 _Static_assert(sizeof(struct wl_redis_dir) <= WL_L7_PRIV_MAX, "Redis state fits in priv");
 #define RD(d) ((struct wl_redis_dir *)(d)->priv)
 
+#define WL_REDIS_FAST_ARGS    16 /* elements of a command parsed whole (more: the piece path) */
+#define WL_REDIS_SHAPE_CHUNKS 16 /* 8-byte pieces of a command's shape, a power of 2 */
+#define WL_REDIS_SHAPE_HEAD   4	 /* of them for the array header, the name and its header */
+#define WL_REDIS_SHAPE_RUN    16 /* commands of one shape taken per step */
+
 /* Redis' own per-CPU working memory, in wl_l7_state.priv: for the whole-command fast path,
  * where the name lies in the window, and the last raw (not upper-cased) name resolved, so a
- * repeated command costs no case folding or lookup. */
+ * repeated command costs no case folding or lookup.
+ * The shape of the last whole command of the packet: every byte of it but the bodies of its
+ * arguments (the array and bulk headers, the name, the CRLFs), as up to WL_REDIS_SHAPE_CHUNKS
+ * masked 8-byte pieces at offsets from its start. Those are all the bytes the whole-command
+ * parser reads (a body is skipped by its length), so a command with the same bytes there is
+ * the same command, of the same length, parsed the same way: it is taken in a few compares.
+ * Only within one packet's walk; its bytes are wiped after it (no payload outlives the
+ * packet). */
 struct wl_redis_scratch {
 	__u32 fast_name_pos;
 	__u32 fast_name_len;
@@ -81,8 +93,17 @@ struct wl_redis_scratch {
 	__u32 raw_len; /* 0: nothing cached */
 	__u16 raw_id;
 	__u16 raw_flags;
-	__u8 raw_proto; /* WL_L7_REDIS: the cache is Redis' (the area is every protocol's) */
-	__u8 pad[7];
+	__u8 raw_proto;	   /* WL_L7_REDIS: the cache is Redis' (the area is every protocol's) */
+	__u8 shape_chunks; /* pieces of the shape */
+	__u16 shape_len;   /* the command's bytes, 0: no shape */
+	__u16 shape_id;
+	__u16 fast_elems; /* elements of the command wl_redis_cmd_len measured last */
+	/* where its bodies start and end (the CR after each), by element: window indexes */
+	__u16 body_start[WL_REDIS_FAST_ARGS];
+	__u16 body_end[WL_REDIS_FAST_ARGS];
+	__u64 shape_val[WL_REDIS_SHAPE_CHUNKS];
+	__u64 shape_mask[WL_REDIS_SHAPE_CHUNKS];
+	__u8 shape_off[WL_REDIS_SHAPE_CHUNKS];
 };
 _Static_assert(sizeof(struct wl_redis_scratch) <= WL_L7_SCRATCH_PRIV, "Redis scratch fits");
 #define RD_SCRATCH(s) ((struct wl_redis_scratch *)(s)->priv)
@@ -723,7 +744,6 @@ static __always_inline int wl_redis_resp_fast(struct wl_l7_walk *w, struct wl_l7
 
 /* ---- fastest path: whole commands inside the window ---- */
 
-#define WL_REDIS_FAST_ARGS 16 /* elements of a command parsed whole (more: the piece path) */
 #define WL_REDIS_FAST_CMDS 32 /* commands per step */
 
 static __always_inline __u8 wl_redis_buf(const struct wl_l7_state *s, __u32 i)
@@ -783,10 +803,12 @@ __noinline __u32 wl_redis_bulk_at(struct wl_l7_state *s, __u32 p, __u32 lim)
  */
 __noinline __u32 wl_redis_cmd_len(struct wl_l7_state *s, __u32 pos, __u32 lim)
 {
+	struct wl_redis_scratch *rs;
 	__u32 n, p, r;
 
 	if (!s || lim > WL_L7_WINDOW || pos + 4 > lim || wl_redis_buf(s, pos) != '*')
 		return 0;
+	rs = RD_SCRATCH(s);
 	n = wl_redis_buf(s, pos + 1) - '0';
 	if (n > 9)
 		return 0;
@@ -806,8 +828,10 @@ __noinline __u32 wl_redis_cmd_len(struct wl_l7_state *s, __u32 pos, __u32 lim)
 	r = wl_redis_bulk_at(s, p, lim);
 	if (!r)
 		return 0;
-	RD_SCRATCH(s)->fast_name_pos = p + (r >> 16);
-	RD_SCRATCH(s)->fast_name_len = (r & 0xffff) - 2 - RD_SCRATCH(s)->fast_name_pos;
+	rs->fast_name_pos = p + (r >> 16);
+	rs->fast_name_len = (r & 0xffff) - 2 - rs->fast_name_pos;
+	rs->body_start[0] = p + (r >> 16);
+	rs->body_end[0] = (r & 0xffff) - 2;
 	p = r & 0xffff;
 	for (__u32 e = 1; e < WL_REDIS_FAST_ARGS; e++) {
 		if (e >= n)
@@ -815,9 +839,106 @@ __noinline __u32 wl_redis_cmd_len(struct wl_l7_state *s, __u32 pos, __u32 lim)
 		r = wl_redis_bulk_at(s, p, lim);
 		if (!r)
 			return 0;
+		rs->body_start[e] = p + (r >> 16);
+		rs->body_end[e] = (r & 0xffff) - 2;
 		p = r & 0xffff;
 	}
+	rs->fast_elems = n;
 	return p - pos;
+}
+
+/* 8 bytes at p, as one load (the window is byte-addressed: clang would load byte by byte). */
+static __always_inline __u64 wl_redis_ld64(const __u8 *p)
+{
+	__u64 v;
+
+	asm volatile("%0 = *(u64 *)(%1 + 0)" : "=r"(v) : "r"(p));
+	return v;
+}
+
+/* Piece k of the shape: the c (0..8) bytes at window index off, pos the command's start. */
+static __always_inline void wl_redis_shape_piece(struct wl_l7_state *s, struct wl_redis_scratch *rs,
+						 __u32 k, __u32 off, __u32 c, __u32 pos)
+{
+	/* the low c bytes (c = 8: all; shifted twice, never by 64) */
+	__u64 m = ((1ull << (c * 4)) << (c * 4)) - 1;
+
+	k &= WL_REDIS_SHAPE_CHUNKS - 1;
+	rs->shape_off[k] = off - pos;
+	rs->shape_mask[k] = m;
+	rs->shape_val[k] = wl_redis_ld64(&s->buf[off & (WL_L7_WINDOW - 1)]) & m;
+}
+
+/*
+ * The shape (struct wl_redis_scratch) of the whole command of len bytes at window index pos that
+ * wl_redis_cmd_len just measured, named id, when more payload follows it: the array header, the
+ * name's header and the name in up to WL_REDIS_SHAPE_HEAD pieces, then what follows each element's
+ * body (its CRLF and the next element's header, at most "\r\n$999\r\n") in one piece each.
+ * Returns 1 when the command has one. Global: verified once.
+ */
+__noinline int wl_redis_shape_build(struct wl_l7_state *s, __u32 pos, __u32 len, __u32 id)
+{
+	struct wl_redis_scratch *rs;
+	__u32 n, head, h;
+
+	if (!s)
+		return 0;
+	rs = RD_SCRATCH(s);
+	rs->shape_len = 0;
+	n = rs->fast_elems;
+	if (s->off + len >= s->end || pos + len > WL_L7_WINDOW || n == 0 ||
+	    n > WL_REDIS_SHAPE_CHUNKS - WL_REDIS_SHAPE_HEAD)
+		return 0;
+	head = rs->body_end[0] - pos;
+	if (head > 8 * WL_REDIS_SHAPE_HEAD)
+		return 0; /* a long name */
+	for (h = 0; h < WL_REDIS_SHAPE_HEAD; h++) {
+		__u32 c = head - 8 * h;
+
+		if (8 * h >= head)
+			break;
+		wl_redis_shape_piece(s, rs, h, pos + 8 * h, c > 8 ? 8 : c, pos);
+	}
+	for (__u32 e = 0; e < WL_REDIS_SHAPE_CHUNKS - WL_REDIS_SHAPE_HEAD; e++) {
+		__u32 start, stop;
+
+		if (e >= n)
+			break;
+		start = rs->body_end[e & (WL_REDIS_FAST_ARGS - 1)];
+		stop = e + 1 < n ? rs->body_start[(e + 1) & (WL_REDIS_FAST_ARGS - 1)] : start + 2;
+		if (stop < start || stop - start > 8)
+			return 0; /* never: at most "\r\n$999\r\n" */
+		wl_redis_shape_piece(s, rs, h + e, start, stop - start, pos);
+	}
+	rs->shape_chunks = h + n;
+	rs->shape_id = id;
+	rs->shape_len = len;
+	return 1;
+}
+
+/* Does the command at window index pos (bytes below lim) have the shape? Returns its length,
+ * or 0. Global: verified once. */
+__noinline __u32 wl_redis_shape_at(struct wl_l7_state *s, __u32 pos, __u32 lim)
+{
+	struct wl_redis_scratch *rs;
+	__u32 len;
+
+	if (!s)
+		return 0;
+	rs = RD_SCRATCH(s);
+	len = rs->shape_len;
+	if (!len || lim > WL_L7_WINDOW || pos + len > lim)
+		return 0;
+	for (__u32 k = 0; k < WL_REDIS_SHAPE_CHUNKS; k++) {
+		__u64 v;
+
+		if (k >= rs->shape_chunks)
+			break;
+		v = wl_redis_ld64(&s->buf[(pos + rs->shape_off[k]) & (WL_L7_WINDOW - 1)]);
+		if ((v ^ rs->shape_val[k]) & rs->shape_mask[k])
+			return 0;
+	}
+	return len;
 }
 
 /* 8 window bytes from index i, little-endian (the scratch has room past the window). */
@@ -866,46 +987,118 @@ static __always_inline __u16 wl_redis_fast_id(struct wl_l7_walk *w, struct wl_l7
 	return id;
 }
 
-/*
- * At a command boundary: a whole command in the window, one per call of this bpf_loop callback
- * (verified once, not once per command); the window starts at the command when it is cut by
- * the window's end. Container commands go to the piece path (their subcommand). Returns 1 to
- * stop; s->done counts the commands taken.
- */
-static long wl_redis_cmd_whole(__u32 i, void *arg)
+/* n messages of len bytes taken from s->off. Returns 1 (stop) at the payload's end. */
+static __always_inline int wl_redis_took(struct wl_l7_state *s, __u32 n, __u32 len)
 {
-	struct wl_l7_walk *w = arg;
-	struct wl_l7_state *s = w->s;
-	struct wl_l7_dir *d = w->d;
-	__u32 avail, pos, lim, len;
+	s->off += n * len;
+	s->done += n;
+	return s->off >= s->end;
+}
+
+/* The bpf_loop callback cb of a whole-message step fn (a global function of the walk's
+ * connection). */
+#define WL_REDIS_WHOLE_CB(cb, fn)                                                                  \
+	static long cb(__u32 i, void *arg)                                                         \
+	{                                                                                          \
+		struct wl_l7_walk *w = arg;                                                        \
+                                                                                                   \
+		return fn(w->ctx, w->conn) ? 1 : 0;                                                \
+	}
+
+/*
+ * At a command boundary: a whole command in the window, one per call of the bpf_loop callback
+ * below; the window starts at the command when it is cut by the window's end. A command with
+ * the shape of the one before is taken in a few compares. Container commands go to the piece
+ * path (their subcommand). Returns 1 to stop; s->done counts the commands taken. A global
+ * function: verified once, not once per state of the walk that runs the loop.
+ */
+__noinline int wl_redis_cmd_whole_g(wl_ctx_t *ctx, struct wl_conn *conn)
+{
+	__u32 avail, pos, lim, len, n;
+	struct wl_l7_state *s;
+	struct wl_l7_run *run;
+	struct wl_l7_walk w;
+	struct wl_l7_dir *d;
 	__u16 id, flags;
 
-	lim = wl_win_span(w, 0, &pos);
+	if (!wl_l7_walk_g(&w, ctx, conn, 0))
+		return 1;
+	s = w.s;
+	d = w.d;
+	lim = wl_win_span(&w, 0, &pos);
 	if (!lim)
 		return 1;
+	len = wl_redis_shape_at(s, pos, lim);
+	if (len)
+		goto same; /* the shape of the command before */
+	len = RD_SCRATCH(s)->shape_len;
+	if (len && pos + len > lim && s->win_off + s->win_len < s->end)
+		goto restart; /* cut by the window's end */
 	len = wl_redis_cmd_len(s, pos, lim);
 	if (!len) {
-		avail = wl_win_restart(w);
-		len = avail ? wl_redis_cmd_len(s, 0, avail) : 0;
+	restart:
+		avail = wl_win_restart(&w);
+		if (!avail)
+			return 1;
+		pos = 0;
+		lim = avail;
+		len = wl_redis_shape_at(s, 0, lim);
+		if (len)
+			goto same;
+		len = wl_redis_cmd_len(s, 0, lim);
 		if (!len)
 			return 1;
 	}
-	id = wl_redis_fast_id(w, d, RD_SCRATCH(s)->fast_name_pos, RD_SCRATCH(s)->fast_name_len,
+	id = wl_redis_fast_id(&w, d, RD_SCRATCH(s)->fast_name_pos, RD_SCRATCH(s)->fast_name_len,
 			      &flags);
 	if (flags & WL_CMD_F_CONTAINER)
 		return 1;
-	wl_emit_request(w, id, len);
-	s->off += len;
-	s->done++;
-	return s->off >= s->end;
+	/* more follows: the next command may have this one's shape */
+	if (s->off + len < s->end)
+		wl_redis_shape_build(s, pos, len, id);
+	else
+		RD_SCRATCH(s)->shape_len = 0;
+	goto take;
+take:
+	wl_emit_request(&w, id, len);
+	return wl_redis_took(s, 1, len);
+same:
+	/* and the commands after it that have the shape too (an L7 rule sees each request: one
+	 * by one then): one run */
+	id = RD_SCRATCH(s)->shape_id;
+	n = 1;
+	for (__u32 j = 1; j < WL_REDIS_SHAPE_RUN; j++) {
+		if (s->job.rules_on || !wl_redis_shape_at(s, pos + n * len, lim))
+			break;
+		n++;
+	}
+	wl_l7_rule_check(s, id);
+	run = wl_l7_req_run(&w, id);
+	if (run->count + n > 0xffff) {
+		wl_l7_flush_g(w.conn, 0);
+		run->id = id;
+	}
+	run->count += n;
+	run->bytes += n * len;
+	return wl_redis_took(s, n, len);
 }
+
+WL_REDIS_WHOLE_CB(wl_redis_cmd_whole, wl_redis_cmd_whole_g)
 
 /* Runs a whole-message callback (one message a call) over the window. Returns 1 when it took
  * any. */
 static __always_inline int wl_redis_whole(struct wl_l7_walk *w, void *callback)
 {
+	struct wl_redis_scratch *rs = RD_SCRATCH(w->s);
+
 	w->s->done = 0;
+	rs->shape_len = 0;
 	bpf_loop(WL_REDIS_FAST_CMDS, callback, w, 0);
+	if (rs->shape_len) {
+		/* the shape's bytes are the packet's: wiped with it */
+		rs->shape_len = 0;
+		__builtin_memset(rs->shape_val, 0, sizeof(rs->shape_val));
+	}
 	if (!w->s->done)
 		return 0;
 	w->s->done = 0;
@@ -915,26 +1108,32 @@ static __always_inline int wl_redis_whole(struct wl_l7_walk *w, void *callback)
 /*
  * Replies at a reply boundary outside transactions: a whole simple line ("+OK", "-ERR ...",
  * ":1") or bulk string ("$3\r\nabc\r\n", "$-1\r\n") in the window is matched to its request and
- * counted in one go, one per call of this bpf_loop callback (verified once, not once per
- * reply). Anything else (aggregates, RESP3 types, "+QUEUED", a reply cut by the payload's end)
- * is left to the byte path. Returns 1 to stop; s->done counts the replies taken.
+ * counted in one go, with the same replies right after it (the same bytes, up to 16 of them)
+ * that the FIFO's head run answers: one run, one latency, as one by one. Anything else
+ * (aggregates, RESP3 types, "+QUEUED", a reply cut by the payload's end) is left to the byte
+ * path. Returns 1 to stop; s->done counts the replies taken. A global function run by the
+ * bpf_loop callback below: verified once, not once per state of the walk.
  */
-static long wl_redis_reply_whole(__u32 i, void *arg)
+__noinline int wl_redis_reply_whole_g(wl_ctx_t *ctx, struct wl_conn *conn)
 {
-	struct wl_l7_walk *w = arg;
-	struct wl_l7_state *s = w->s;
-	__u32 avail, pos, lim, next;
+	__u32 avail, pos, lim, next, len, n = 1;
+	struct wl_l7_state *s;
+	struct wl_l7_run *run;
+	struct wl_l7_walk w;
+	__u64 m0, m1, v0, v1;
 	const __u8 *b;
-	__u64 lat = 0;
 	__u16 id;
 	__u8 c0;
 
-	lim = wl_win_span(w, 0, &pos);
+	if (!wl_l7_walk_g(&w, ctx, conn, 1))
+		return 1;
+	s = w.s;
+	lim = wl_win_span(&w, 0, &pos);
 	if (!lim)
 		return 1;
 	if (pos + 4 > lim || pos + 64 > WL_L7_WINDOW) {
 		/* near the window's end: start the window here when the payload goes on */
-		avail = wl_win_restart(w);
+		avail = wl_win_restart(&w);
 		if (avail < 4)
 			return 1;
 		pos = 0;
@@ -952,15 +1151,46 @@ static long wl_redis_reply_whole(__u32 i, void *arg)
 		return 1;
 	if (next <= pos || next > lim)
 		return 1;
+	len = next - pos;
 	/* "+QUEUED\r\n" opens a transaction's bookkeeping: the byte path */
-	if (c0 == '+' && wl_redis_queued_rest(s, pos + 1, next - pos - 1, 1))
+	if (c0 == '+' && wl_redis_queued_rest(s, pos + 1, len - 1, 1))
 		return 1;
-	id = wl_fifo_pop(w, &lat);
-	wl_emit_response(w, id, lat, c0 == '-', 0, next - pos);
-	s->off += next - pos;
-	s->done++;
-	return s->off >= s->end;
+	/* the same reply again (at most 16 bytes): taken with it, bytes compared */
+	if (len <= 16 && next + len <= lim) {
+		m0 = len >= 8 ? ~0ull : ((1ull << (len * 4)) << (len * 4)) - 1;
+		m1 = len <= 8 ? 0 : ((1ull << ((len - 8) * 4)) << ((len - 8) * 4)) - 1;
+		v0 = wl_redis_ld64(b) & m0;
+		v1 = wl_redis_ld64(b + 8) & m1;
+		for (__u32 j = 1; j < WL_REDIS_SHAPE_RUN; j++) {
+			__u32 p = pos + n * len;
+
+			if (p + len > lim || p + len > WL_L7_WINDOW)
+				break;
+			b = &s->buf[p & (WL_L7_WINDOW - 1)];
+			if (((wl_redis_ld64(b) ^ v0) & m0) || ((wl_redis_ld64(b + 8) ^ v1) & m1))
+				break;
+			n++;
+		}
+	}
+	/* their requests: as many as the FIFO's head run has (one latency) */
+	id = wl_fifo_pop_n_g(w.conn, s, n);
+	n = s->fifo_n;
+	if (n > WL_REDIS_SHAPE_RUN)
+		n = 1; /* never */
+	if (id == WL_CMD_NONE || id == WL_FIFO_LOST) {
+		w.cnt->l7_unmatched += n;
+	} else {
+		run = wl_l7_resp_run(&w, id, s->fifo_lat);
+		if (run) {
+			run->count += n;
+			run->errors += c0 == '-' ? n : 0;
+			run->bytes += n * len;
+		}
+	}
+	return wl_redis_took(s, n, len);
 }
+
+WL_REDIS_WHOLE_CB(wl_redis_reply_whole, wl_redis_reply_whole_g)
 
 static __always_inline int wl_redis_resp_whole(struct wl_l7_walk *w, struct wl_l7_dir *d)
 {
