@@ -23,7 +23,7 @@ void expect_counters_over(const struct counter_want *base, size_t nb, const char
 /* EXPECT_COUNTERS({"l7_gap", 1}, {"l7_unmatched", 0}): one assertion per counter. */
 #define EXPECT_COUNTERS(...)                                                                       \
 	do {                                                                                       \
-		static const struct counter_want cw_[] = {__VA_ARGS__};                            \
+		const struct counter_want cw_[] = {__VA_ARGS__};                                   \
 		expect_counters_at(cw_, sizeof(cw_) / sizeof(cw_[0]), __FILE__, __LINE__);         \
 	} while (0)
 

@@ -7,6 +7,7 @@
 #include <CUnit/CUnit.h>
 
 #include "capture_cmds.h"
+#include "expect.h"
 #include "harness.h"
 #include "l7conv.h"
 #include "pktbuild.h"
@@ -134,8 +135,7 @@ WL_TEST(dns, udp_types_and_rcodes)
 		conv_stats(&c, WL_L7_DNS, "AAAA", &st);
 		CU_ASSERT_EQUAL(st.request_bytes, query(m, 0, 2, "example.com", 28));
 		CU_ASSERT_EQUAL(st.response_bytes, answer(m, 0, 2, "example.com", 28, 0, 2, 0));
-		EXPECT_COUNTER(l7_malformed, 0);
-		EXPECT_COUNTER(l7_unmatched, 0);
+		EXPECT_COUNTERS({"l7_malformed", 0}, {"l7_unmatched", 0});
 	}
 }
 
@@ -231,9 +231,8 @@ WL_TEST(dns, udp_fragmented_response)
 				CU_ASSERT_EQUAL(conv_stats(&c, WL_L7_DNS, "TXT", &st), 0);
 				CU_ASSERT_EQUAL(st.response_bytes, n);
 			}
-			EXPECT_COUNTER(l7_unmatched, 0);
-			EXPECT_COUNTER(l7_malformed, 0);
-			EXPECT_COUNTER(l7_packets, 4);
+			EXPECT_COUNTERS({"l7_unmatched", 0}, {"l7_malformed", 0},
+					{"l7_packets", 4});
 			/* memcached's port over UDP, fragmented: no parser sees it */
 			udp_start(&c, 40101);
 			c.sport = 11211;
@@ -288,8 +287,7 @@ WL_TEST(dns, tcp_every_offset)
 		for (size_t i = 0; i < rl; i++)
 			conv_seg(h, &c, 1, rs + i, 1, 0);
 		EXPECT_DNS(&c, "TXT", 1, 1, 1, 0);
-		EXPECT_COUNTER(l7_malformed, 0);
-		EXPECT_COUNTER(l7_unmatched, 0);
+		EXPECT_COUNTERS({"l7_malformed", 0}, {"l7_unmatched", 0});
 	}
 }
 
@@ -346,9 +344,7 @@ WL_TEST(dns, tcp_resync)
 		conv_seg(h, &c, 1, m, n, 0);
 		EXPECT_DNS(&c, "A", 1, 1, 1, 0);
 		EXPECT_DNS(&c, "AAAA", 1, 1, 0, 0);
-		EXPECT_COUNTER(l7_resync_skip, 2);
-		EXPECT_COUNTER(l7_gap, 1);
-		EXPECT_COUNTER(l7_malformed, 0);
+		EXPECT_COUNTERS({"l7_resync_skip", 2}, {"l7_gap", 1}, {"l7_malformed", 0});
 	}
 }
 

@@ -266,10 +266,8 @@ WL_TEST(http, retransmit_and_gap)
 		conv_resp(h, &c, ok_resp);
 		EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
 		EXPECT_HTTP(&c, "POST", 1, 1, 0, 0);
-		EXPECT_COUNTER(l7_retransmit, 2);
-		EXPECT_COUNTER(l7_gap, 1);
-		EXPECT_COUNTER(l7_resync_skip, 1);
-		EXPECT_COUNTER(l7_malformed, 0);
+		EXPECT_COUNTERS({"l7_retransmit", 2}, {"l7_gap", 1}, {"l7_resync_skip", 1},
+				{"l7_malformed", 0});
 	}
 }
 
@@ -321,12 +319,9 @@ WL_TEST(http, gap_inside_body)
 			EXPECT_HTTP(&c, "GET", 2, 2, 0, 0);
 			EXPECT_BYTES(&c, "POST", pcl_len + pch_len, rcl_len + strlen(ok_resp));
 			EXPECT_BYTES(&c, "GET", 2 * strlen(get_req), rch_len + strlen(ok_resp));
-			EXPECT_COUNTER(l7_gap, 4);
-			EXPECT_COUNTER(l7_gap_absorbed, 4);
-			EXPECT_COUNTER(l7_retransmit, late ? 4 : 0);
-			EXPECT_COUNTER(l7_resync_skip, 0);
-			EXPECT_COUNTER(l7_malformed, 0);
-			EXPECT_COUNTER(l7_unmatched, 0);
+			EXPECT_COUNTERS({"l7_gap", 4}, {"l7_gap_absorbed", 4},
+					{"l7_retransmit", late ? 4 : 0}, {"l7_resync_skip", 0},
+					{"l7_malformed", 0}, {"l7_unmatched", 0});
 		}
 	}
 	free(pcl);
@@ -366,9 +361,8 @@ WL_TEST(http, gap_outside_body)
 		conv_req(h, &c, get_req);
 		conv_resp(h, &c, ok_resp);
 		EXPECT_HTTP(&c, "GET", 2, 1, 0, 0);
-		EXPECT_COUNTER(l7_gap, 1);
-		EXPECT_COUNTER(l7_gap_absorbed, 0);
-		EXPECT_COUNTER(l7_resync_skip, nseg - 2);
+		EXPECT_COUNTERS({"l7_gap", 1}, {"l7_gap_absorbed", 0},
+				{"l7_resync_skip", nseg - 2});
 
 		/* the end of a request body and the start of the next request: the POST counted
 		 * at its headers (its body's bytes are lost), the cut GET is lost, the three
@@ -385,10 +379,8 @@ WL_TEST(http, gap_outside_body)
 		EXPECT_HTTP(&c, "POST", 1, 1, 0, 0);
 		EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
 		EXPECT_BYTES(&c, "POST", strlen(post_hdr), strlen(ok_resp));
-		EXPECT_COUNTER(l7_gap, 1);
-		EXPECT_COUNTER(l7_gap_absorbed, 0);
-		EXPECT_COUNTER(l7_resync_skip, 1);
-		EXPECT_COUNTER(l7_unmatched, 1);
+		EXPECT_COUNTERS({"l7_gap", 1}, {"l7_gap_absorbed", 0}, {"l7_resync_skip", 1},
+				{"l7_unmatched", 1});
 
 		/* a response body lost up to exactly its end: that response is lost (it had taken
 		 * its request at its headers), the next one starts the segment (resynchronised at
@@ -404,9 +396,7 @@ WL_TEST(http, gap_outside_body)
 		conv_resp(h, &c, ok_resp);
 		EXPECT_HTTP(&c, "POST", 1, 0, 0, 0);
 		EXPECT_HTTP(&c, "GET", 1, 1, 0, 0);
-		EXPECT_COUNTER(l7_gap, 1);
-		EXPECT_COUNTER(l7_gap_absorbed, 0);
-		EXPECT_COUNTER(l7_resync_skip, 0);
+		EXPECT_COUNTERS({"l7_gap", 1}, {"l7_gap_absorbed", 0}, {"l7_resync_skip", 0});
 	}
 }
 

@@ -6,6 +6,7 @@
 #include <CUnit/CUnit.h>
 
 #include "capture_cmds.h"
+#include "expect.h"
 #include "harness.h"
 #include "l7conv.h"
 #include "suites.h"
@@ -77,7 +78,6 @@ WL_TEST(kafka, request_types)
 
 	FOR_EACH_HOOK(h) {
 		struct conv c;
-		struct wl_counters cnt;
 		size_t ql, rl;
 
 		conv_start(h, &c, PORT);
@@ -103,10 +103,7 @@ WL_TEST(kafka, request_types)
 		EXPECT_ONLY(&c, {"ApiVersions", 2, 2, 0}, {"Metadata", 1, 1, 0},
 			    {"Produce", 1, 1, 0}, {"Fetch", 1, 1, 0}, {"InitProducerId", 1, 1, 0},
 			    {"DescribeCluster", 1, 1, 0}, {"OTHER", 1, 1, 0});
-		cnt = harness_counters();
-		CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
-		CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
-		CU_ASSERT_EQUAL(cnt.l7_fifo_overflow, 0);
+		EXPECT_COUNTERS({"l7_unmatched", 0}, {"l7_malformed", 0}, {"l7_fifo_overflow", 0});
 	}
 }
 
@@ -262,7 +259,6 @@ WL_TEST(kafka, retransmit_gap_resync)
 
 	FOR_EACH_HOOK(h) {
 		struct conv c;
-		struct wl_counters cnt;
 		uint32_t saved;
 		size_t ql;
 
@@ -280,12 +276,9 @@ WL_TEST(kafka, retransmit_gap_resync)
 		seg(h, &c, 1, r + 3, 5);		    /* tail: skipped */
 		seg(h, &c, 1, r, kresp(r, 99, 0, 0, 0, 0)); /* not pending: skipped */
 		seg(h, &c, 1, r, kresp(r, 2, 0, 0, 27, 0)); /* pending: resynchronised */
-		cnt = harness_counters();
 		EXPECT(&c, "Heartbeat", 2, 2, 1);
-		CU_ASSERT_EQUAL(cnt.l7_retransmit, 1);
-		CU_ASSERT_EQUAL(cnt.l7_gap, 2);
-		CU_ASSERT_EQUAL(cnt.l7_resync_skip, 3);
-		CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
+		EXPECT_COUNTERS({"l7_retransmit", 1}, {"l7_gap", 2}, {"l7_resync_skip", 3},
+				{"l7_unmatched", 0});
 	}
 }
 

@@ -289,8 +289,7 @@ WL_TEST(memcached, long_lines)
 			EXPECT_MC(MC_PORT, "get", 30, 30, 0, 29);
 			EXPECT_BYTES(MC_PORT, "set", strlen(set1) + strlen(set2),
 				     strlen("STORED\r\nCLIENT_ERROR bad command line format\r\n"));
-			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
-			CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+			EXPECT_COUNTERS({"l7_malformed", 0}, {"l7_unmatched", 0});
 			if (harness_counters().l7_malformed || harness_counters().l7_unmatched)
 				fprintf(stderr, "\n  [%s] cut %zu: malformed %llu unmatched %llu",
 					hook_names[h], cut,
@@ -314,7 +313,6 @@ WL_TEST(memcached, retransmit_and_gap)
 {
 	FOR_EACH_HOOK(h) {
 		struct conv c;
-		struct wl_counters cnt;
 		uint32_t saved;
 
 		conv_start(h, &c, MC_PORT);
@@ -330,13 +328,10 @@ WL_TEST(memcached, retransmit_and_gap)
 		conv_req(h, &c, "0123456789\r\n");	 /* tail of a lost data block: skipped */
 		conv_req(h, &c, "set k 0 0 1\r\nx\r\n"); /* starts a command: resynchronised */
 		conv_resp(h, &c, "STORED\r\n");
-		cnt = harness_counters();
 		EXPECT_MC(MC_PORT, "get", 1, 1, 0, 1);
 		EXPECT_MC(MC_PORT, "set", 1, 1, 0, 0);
-		CU_ASSERT_EQUAL(cnt.l7_retransmit, 2);
-		CU_ASSERT_EQUAL(cnt.l7_gap, 1);
-		CU_ASSERT_EQUAL(cnt.l7_resync_skip, 1);
-		CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
+		EXPECT_COUNTERS({"l7_retransmit", 2}, {"l7_gap", 1}, {"l7_resync_skip", 1},
+				{"l7_unmatched", 0});
 		/* the reply side loses bytes inside a VALUE block: the rest of the block is still
 		 * skipped by its length, and the reply completes */
 		conv_req(h, &c, "get k\r\n");
@@ -351,9 +346,7 @@ WL_TEST(memcached, retransmit_and_gap)
 		}
 		conv_req(h, &c, "version\r\n");
 		conv_resp(h, &c, "VERSION 1.6.18\r\n");
-		cnt = harness_counters();
-		CU_ASSERT_EQUAL(cnt.l7_gap, 2);
-		CU_ASSERT_EQUAL(cnt.l7_resync_skip, 1);
+		EXPECT_COUNTERS({"l7_gap", 2}, {"l7_resync_skip", 1});
 		EXPECT_MC(MC_PORT, "get", 2, 2, 0, 1);
 		EXPECT_BYTES(MC_PORT, "get", 14, 5 + 16 + 1002 + 5);
 		EXPECT_MC(MC_PORT, "version", 1, 1, 0, 0);
@@ -406,8 +399,7 @@ WL_TEST(memcached, malformed)
 				  "CLIENT_ERROR bad command line format\r\nERROR\r\nSTORED\r\n");
 			EXPECT_MC(MC_PORT, "set", 4, 4, 3, 0);
 			EXPECT_MC(MC_PORT, "OTHER", 3, 3, 3, 0);
-			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
-			CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+			EXPECT_COUNTERS({"l7_malformed", 0}, {"l7_unmatched", 0});
 		}
 		/* replies that break the grammar */
 		{
@@ -516,8 +508,7 @@ WL_TEST(memcached, binary)
 		EXPECT_MC(MC_PORT, "noop", 1, 1, 0, 0);
 		EXPECT_BYTES(MC_PORT, "set", 24 + 8 + 1 + 100, 24);
 		EXPECT_BYTES(MC_PORT, "stats", 24, 24 + 6 + 24 + 8 + 24);
-		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
-		CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
+		EXPECT_COUNTERS({"l7_unmatched", 0}, {"l7_malformed", 0});
 	}
 }
 
@@ -810,9 +801,8 @@ WL_TEST(memcached, multi_get_pipelined)
 			mg_run(h, &c, &g, plans[p].req_seg, plans[p].cuts, plans[p].ncuts);
 			mg_expect(h, &g);
 			cnt = harness_counters();
-			CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
-			CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
-			CU_ASSERT_EQUAL(cnt.l7_fifo_overflow, 0);
+			EXPECT_COUNTERS({"l7_unmatched", 0}, {"l7_malformed", 0},
+					{"l7_fifo_overflow", 0});
 			if (cnt.l7_unmatched || cnt.l7_malformed || cnt.l7_fifo_overflow)
 				fprintf(stderr, "\n  [%s] plan %zu: unmatched %llu malformed %llu",
 					hook_names[h], p, (unsigned long long)cnt.l7_unmatched,
@@ -884,8 +874,7 @@ WL_TEST(memcached, multi_get_overflow)
 		}
 		for (; sent < rl; sent += 1000)
 			conv_seg(h, &c, 1, resp + sent, rl - sent < 1000 ? rl - sent : 1000, 0);
-		CU_ASSERT_EQUAL(harness_counters().l7_fifo_overflow, lost);
-		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, lost_lines);
+		EXPECT_COUNTERS({"l7_fifo_overflow", lost}, {"l7_unmatched", lost_lines});
 		CU_ASSERT_EQUAL(mc_stats(MC_PORT, "OTHER", &(struct wl_cmd_stats){0}) == 0, 0);
 		conv_req(h, &c, "get x y z\r\n");
 		conv_resp(h, &c, "VALUE y 0 1\r\ny\r\nEND\r\n");
@@ -929,7 +918,6 @@ WL_TEST(memcached, multi_get_gap)
 	size_t n;
 
 	FOR_EACH_HOOK(h) {
-		struct wl_counters cnt;
 		struct conv c;
 
 		/* the lost segment [1448, 2896) lies inside a's 3000-byte data block */
@@ -945,11 +933,8 @@ WL_TEST(memcached, multi_get_gap)
 		conv_req(h, &c, "set k 0 0 1\r\nx\r\n");
 		conv_resp(h, &c, "STORED\r\n");
 		EXPECT_MC(MC_PORT, "set", 1, 1, 0, 0);
-		cnt = harness_counters();
-		CU_ASSERT_EQUAL(cnt.l7_gap, 1);
-		CU_ASSERT_EQUAL(cnt.l7_retransmit, 1);
-		CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
-		CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
+		EXPECT_COUNTERS({"l7_gap", 1}, {"l7_retransmit", 1}, {"l7_unmatched", 0},
+				{"l7_malformed", 0});
 
 		/* the lost segment [1448, 2896) holds the VALUE line of c (1000-byte values: the
 		 * blocks start at 0, 1018, 2036, 3054): a, b and d are seen, c and e are misses */
@@ -969,10 +954,7 @@ WL_TEST(memcached, multi_get_gap)
 		conv_resp(h, &c, "END\r\nVERSION 1.6.18\r\n");
 		EXPECT_MC(MC_PORT, "get", 6, 6, 0, 3);
 		EXPECT_MC(MC_PORT, "version", 1, 1, 0, 0);
-		cnt = harness_counters();
-		CU_ASSERT_EQUAL(cnt.l7_gap, 1);
-		CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
-		CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
+		EXPECT_COUNTERS({"l7_gap", 1}, {"l7_unmatched", 0}, {"l7_malformed", 0});
 
 		/* a request's data block: the set is still counted and paired */
 		conv_start(h, &c, MC_PORT);
@@ -1008,8 +990,7 @@ WL_TEST(memcached, binary_gap)
 		conv_seg(h, &c, 1, r, nr, 0);
 		EXPECT_MC(MC_PORT, "set", 1, 1, 0, 0);
 		EXPECT_MC(MC_PORT, "get", 1, 1, 0, 1);
-		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
-		CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
+		EXPECT_COUNTERS({"l7_unmatched", 0}, {"l7_malformed", 0});
 	}
 }
 

@@ -195,7 +195,6 @@ WL_TEST(redis, retransmit_and_gap)
 
 	FOR_EACH_HOOK(h) {
 		struct conv c;
-		struct wl_counters cnt;
 		uint32_t saved;
 
 		conv_start(h, &c, 6379);
@@ -208,12 +207,9 @@ WL_TEST(redis, retransmit_and_gap)
 		conv_req(h, &c, "$5\r\nhello\r\n"); /* tail of a lost command: skipped */
 		conv_req(h, &c, set_req);	    /* starts on a boundary: resynchronised */
 		conv_resp(h, &c, "+OK\r\n");
-		cnt = harness_counters();
 		EXPECT_CMD(6379, "GET", 1, 1, 0, -1, -1);
 		EXPECT_CMD(6379, "SET", 1, 1, 0, -1, -1);
-		CU_ASSERT_EQUAL(cnt.l7_retransmit, 1);
-		CU_ASSERT_EQUAL(cnt.l7_gap, 1);
-		CU_ASSERT_EQUAL(cnt.l7_resync_skip, 1);
+		EXPECT_COUNTERS({"l7_retransmit", 1}, {"l7_gap", 1}, {"l7_resync_skip", 1});
 	}
 }
 
@@ -254,7 +250,6 @@ WL_TEST(redis, gap_inside_bulk)
 
 	for (int late = 0; late < 2; late++) {
 		FOR_EACH_HOOK(h) {
-			struct wl_counters cnt;
 			struct conv c;
 
 			conv_start(h, &c, 6379);
@@ -264,16 +259,12 @@ WL_TEST(redis, gap_inside_bulk)
 			conv_stream(h, &c, 1, bulk, bulk_len, 1448, 4, late);
 			conv_req(h, &c, ping_req);
 			conv_resp(h, &c, "+PONG\r\n");
-			cnt = harness_counters();
 			EXPECT_CMD(6379, "SET", 1, 1, 0, set_len, 5);
 			EXPECT_CMD(6379, "GET", 1, 1, 0, strlen(get_req), bulk_len);
 			EXPECT_CMD(6379, "PING", 1, 1, 0, strlen(ping_req), 7);
-			CU_ASSERT_EQUAL(cnt.l7_gap, 2);
-			CU_ASSERT_EQUAL(cnt.l7_gap_absorbed, 2);
-			CU_ASSERT_EQUAL(cnt.l7_retransmit, late ? 2 : 0);
-			CU_ASSERT_EQUAL(cnt.l7_resync_skip, 0);
-			CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
-			CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
+			EXPECT_COUNTERS({"l7_gap", 2}, {"l7_gap_absorbed", 2},
+					{"l7_retransmit", late ? 2 : 0}, {"l7_resync_skip", 0},
+					{"l7_malformed", 0}, {"l7_unmatched", 0});
 		}
 	}
 	free(set);
@@ -585,8 +576,7 @@ WL_TEST(redis, whole_commands_mixed)
 			EXPECT_CMD(6379, "GEORADIUSBYMEMBER_RO", 1, 1, 0, geo_b, 4);
 			EXPECT_CMD(6379, "OTHER", 1, 1, 1, other_b, 22);
 			CU_ASSERT_EQUAL(stats_entries(), 5);
-			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
-			CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+			EXPECT_COUNTERS({"l7_malformed", 0}, {"l7_unmatched", 0});
 		}
 	}
 }
@@ -650,8 +640,7 @@ WL_TEST(redis, whole_replies_mixed)
 			EXPECT_CMD(6379, "MULTI", 1, 1, 0, -1, 5);
 			EXPECT_CMD(6379, "EXEC", 1, 1, 0, -1, 9);
 			EXPECT_CMD(6379, "PING", 1, 1, 0, -1, 7);
-			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
-			CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+			EXPECT_COUNTERS({"l7_malformed", 0}, {"l7_unmatched", 0});
 		}
 	}
 }
@@ -676,8 +665,7 @@ WL_TEST(redis, port_reuse)
 		EXPECT_CMD(6379, "SET", 1, 1, 0, -1, 5);
 		EXPECT_CMD(6379, "LPOP", 1, 0, 0, -1, 0);
 		EXPECT_CMD(6379, "PING", 1, 0, 0, -1, 0);
-		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
-		CU_ASSERT_EQUAL(harness_counters().l7_malformed, 0);
+		EXPECT_COUNTERS({"l7_unmatched", 0}, {"l7_malformed", 0});
 	}
 }
 
@@ -750,9 +738,8 @@ WL_TEST(redis, deep_pipelines)
 			EXPECT_CMD(6379, "LPUSH", 1, 1, 1, strlen(p_lpush), strlen(e_type));
 			CU_ASSERT_EQUAL(stats_entries(), !!sets + incrs + 1);
 			cnt = harness_counters();
-			CU_ASSERT_EQUAL(cnt.l7_unmatched, 0);
-			CU_ASSERT_EQUAL(cnt.l7_fifo_overflow, 0);
-			CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
+			EXPECT_COUNTERS({"l7_unmatched", 0}, {"l7_fifo_overflow", 0},
+					{"l7_malformed", 0});
 			if (cnt.l7_unmatched || cnt.l7_fifo_overflow)
 				fprintf(stderr,
 					"\n  [%s] %d commands: unmatched %llu overflow %llu\n",
@@ -796,8 +783,7 @@ WL_TEST(redis, alternating_runs)
 			EXPECT_CMD(6379, "GET", half, half, 0, -1, half * 7);
 			EXPECT_CMD(6379, "LPUSH", 1, 1, 1, -1, strlen(e_type));
 			CU_ASSERT_EQUAL(stats_entries(), 3);
-			CU_ASSERT_EQUAL(harness_counters().l7_fifo_overflow, 0);
-			CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+			EXPECT_COUNTERS({"l7_fifo_overflow", 0}, {"l7_unmatched", 0});
 		}
 		free(b.req);
 		free(b.rep);
@@ -842,7 +828,6 @@ WL_TEST(redis, overflow_unattributed)
 	}
 	pipe_add(&b, p_lpush, e_type);
 	FOR_EACH_HOOK(h) {
-		struct wl_counters cnt;
 		struct conv c;
 
 		conv_start(h, &c, 6379);
@@ -858,10 +843,8 @@ WL_TEST(redis, overflow_unattributed)
 		EXPECT_CMD(6379, "LPUSH", 1, 0, 0, -1, 0);
 		EXPECT_CMD(6379, "PING", 1, 1, 0, -1, 7);
 		CU_ASSERT_EQUAL(stats(6379, "OTHER", &(struct wl_cmd_stats){0}) == 0, 0);
-		cnt = harness_counters();
-		CU_ASSERT_EQUAL(cnt.l7_fifo_overflow, (uint64_t)(n + 1 - named));
-		CU_ASSERT_EQUAL(cnt.l7_unmatched, (uint64_t)(n + 1 - named));
-		CU_ASSERT_EQUAL(cnt.l7_malformed, 0);
+		EXPECT_COUNTERS({"l7_fifo_overflow", (uint64_t)(n + 1 - named)},
+				{"l7_unmatched", (uint64_t)(n + 1 - named)}, {"l7_malformed", 0});
 		/* drained: the next request pairs exactly */
 		conv_req(h, &c, p_lpush);
 		conv_resp(h, &c, e_type);
@@ -893,8 +876,7 @@ WL_TEST(redis, runs_across_packets)
 		conv_resp(h, &c, reps);
 		EXPECT_CMD(6379, "SET", 200, 200, 0, -1, 1000);
 		EXPECT_CMD(6379, "INCR", 1, 1, 1, -1, strlen(e_int));
-		CU_ASSERT_EQUAL(harness_counters().l7_fifo_overflow, 0);
-		CU_ASSERT_EQUAL(harness_counters().l7_unmatched, 0);
+		EXPECT_COUNTERS({"l7_fifo_overflow", 0}, {"l7_unmatched", 0});
 	}
 }
 
