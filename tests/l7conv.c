@@ -270,6 +270,22 @@ size_t conv_mysql_handshake_response(uint8_t *out, uint32_t caps)
 	return 80;
 }
 
+/* Adds the per-CPU values of one entry to *to. */
+static void stats_add(struct wl_cmd_stats *to, const struct wl_cmd_stats *per, int ncpu)
+{
+	for (int i = 0; i < ncpu; i++) {
+		to->requests += per[i].requests;
+		to->responses += per[i].responses;
+		to->errors += per[i].errors;
+		to->misses += per[i].misses;
+		to->request_bytes += per[i].request_bytes;
+		to->response_bytes += per[i].response_bytes;
+		to->latency_sum_ns += per[i].latency_sum_ns;
+		for (int b = 0; b < WL_LAT_BUCKETS; b++)
+			to->latency_hist[b] += per[i].latency_hist[b];
+	}
+}
+
 int conv_stats(const struct conv *c, uint8_t proto, const char *cmd, struct wl_cmd_stats *out)
 {
 	int ncpu = libbpf_num_possible_cpus(), fd = wl_map_cmd_stats_fd(harness());
@@ -286,17 +302,8 @@ int conv_stats(const struct conv *c, uint8_t proto, const char *cmd, struct wl_c
 		  k.server_addr);
 	strncpy(k.command, cmd, WL_CMD_LEN - 1);
 	err = bpf_map_lookup_elem(fd, &k, per);
-	for (int i = 0; !err && i < ncpu; i++) {
-		out->requests += per[i].requests;
-		out->responses += per[i].responses;
-		out->errors += per[i].errors;
-		out->misses += per[i].misses;
-		out->request_bytes += per[i].request_bytes;
-		out->response_bytes += per[i].response_bytes;
-		out->latency_sum_ns += per[i].latency_sum_ns;
-		for (int b = 0; b < WL_LAT_BUCKETS; b++)
-			out->latency_hist[b] += per[i].latency_hist[b];
-	}
+	if (!err)
+		stats_add(out, per, ncpu);
 	free(per);
 	return err;
 }
@@ -313,21 +320,6 @@ int conv_stats_entries(void)
 		n++;
 	}
 	return n;
-}
-
-static void stats_add(struct wl_cmd_stats *to, const struct wl_cmd_stats *per, int ncpu)
-{
-	for (int i = 0; i < ncpu; i++) {
-		to->requests += per[i].requests;
-		to->responses += per[i].responses;
-		to->errors += per[i].errors;
-		to->misses += per[i].misses;
-		to->request_bytes += per[i].request_bytes;
-		to->response_bytes += per[i].response_bytes;
-		to->latency_sum_ns += per[i].latency_sum_ns;
-		for (int b = 0; b < WL_LAT_BUCKETS; b++)
-			to->latency_hist[b] += per[i].latency_hist[b];
-	}
 }
 
 int conv_stats_any_server(uint8_t proto, const char *cmd, struct wl_cmd_stats *out)
