@@ -29,6 +29,14 @@ void conv_start(enum wl_hook h, struct conv *c, uint16_t server_port)
 	conv_handshake(h, c);
 }
 
+void conv_start6(enum wl_hook h, struct conv *c, uint16_t server_port)
+{
+	harness_reset();
+	conv_init(c, server_port);
+	c->family = 6;
+	conv_handshake(h, c);
+}
+
 static int send_seg(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,
 		    uint8_t flags, uint32_t seq)
 {

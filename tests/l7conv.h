@@ -27,6 +27,8 @@ struct conv {
 void conv_init(struct conv *c, uint16_t server_port);
 /* A fresh case: every map emptied, c set up for server_port, SYN and SYN-ACK sent through h. */
 void conv_start(enum wl_hook h, struct conv *c, uint16_t server_port);
+/* The same over IPv6 (CONV_CLI6 to CONV_SRV6). */
+void conv_start6(enum wl_hook h, struct conv *c, uint16_t server_port);
 /* Sends payload one way through hook h; advances that direction's sequence number by len (and
  * by one for SYN/FIN). flags 0 means PSH|ACK. Returns the program's verdict. */
 int conv_seg(enum wl_hook h, struct conv *c, int from_server, const void *data, size_t len,

@@ -418,10 +418,7 @@ WL_TEST(dns, sniffed_tcp_port_and_ipv6)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		harness_reset();
-		conv_init(&c, 5353);
-		c.family = 6;
-		conv_handshake(h, &c);
+		conv_start6(h, &c, 5353);
 		exchange(h, &c, 77, "v6.example", 28, 0, 1, 0);
 		exchange(h, &c, 78, "v6.example", 1, 0, 1, 0);
 		EXPECT_DNS(&c, "AAAA", 1, 1, 0, 0);

@@ -468,10 +468,7 @@ WL_TEST(http, sniffed_port_and_ipv6)
 	FOR_EACH_HOOK(h) {
 		struct conv c;
 
-		harness_reset();
-		conv_init(&c, 8000);
-		c.family = 6;
-		conv_handshake(h, &c);
+		conv_start6(h, &c, 8000);
 		conv_req(h, &c, get_req);
 		conv_resp(h, &c, ok_resp);
 		conv_req(h, &c, "DELETE /k HTTP/1.1\r\n\r\n");
