@@ -167,8 +167,7 @@ static __always_inline void wl_l7_packet(wl_ctx_t *ctx, const struct wl_pkt *p, 
 	job->tcp_flags = m->tcp_flags;
 	job->is_tcp = m->key.l4_proto == IPPROTO_TCP;
 	job->dgram_len = job->is_tcp ? 0 : m->frag ? m->udp_len : payload_len;
-	job->now = bpf_ktime_get_ns(); /* latency: precise clock (m->now is coarse) */
-	job->pkt_len = p->len;	       /* L7 rules (l7_block.h): counters, RST */
+	job->pkt_len = p->len; /* L7 rules (l7_block.h): counters, RST */
 	job->l3_off = m->l3_off;
 	job->l4_off = m->l4_off;
 	job->vlan = m->key.vlan_outer;
