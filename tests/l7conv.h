@@ -124,6 +124,15 @@ int conv_stats_entries(void);
 				(unsigned long long)st_.errors);                                   \
 	} while (0)
 
+/* The same and its misses (not-found answers: DNS NXDOMAIN, HTTP 404, memcached get misses). */
+#define EXPECT_CMD_MISSES(c, proto, cmd, rq, rs, er, mi)                                           \
+	do {                                                                                       \
+		struct wl_cmd_stats sm_;                                                           \
+		EXPECT_CMD_STATS(c, proto, cmd, rq, rs, er);                                       \
+		conv_stats((c), (proto), (cmd), &sm_);                                             \
+		CU_ASSERT_EQUAL(sm_.misses, (mi));                                                 \
+	} while (0)
+
 /* One command's expected requests, responses and errors, for EXPECT_CMDS_ONLY. */
 struct conv_want {
 	const char *cmd;
