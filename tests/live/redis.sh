@@ -81,6 +81,33 @@ cmd(a, "EXEC")                                    # null reply: nothing runs
 PY
 compare "transactions: errors inside EXEC, DISCARD, EXECABORT, WATCH abort"
 
+# Pipelines whose commands and replies look alike (the parser takes a command with the shape of
+# the one before, and equal replies, in runs): same shape but another name (LPUSH/RPUSH), the
+# same name with other lengths, equal replies to different commands (+OK to SET and SELECT, :1
+# to INCR and RPUSH), errors among them, each pipeline in one send.
+reset_all
+python3 - "$SRV_IP" <<'PY'
+import socket, sys
+def enc(*args):
+    return "*%d\r\n" % len(args) + "".join("$%d\r\n%s\r\n" % (len(a), a) for a in args)
+s = socket.create_connection((sys.argv[1], 6379)); s.settimeout(5)
+pipes = [
+    [("SET", "key:%012d" % i, "xxx") for i in range(40)],
+    [("SET", "k:%d" % i, "v" * (i % 3 + 1)) for i in range(30)] + [("GET", "k:1")] * 20,
+    [("LPUSH", "l:a", "x"), ("RPUSH", "l:b", "x")] * 12 + [("LPUSH", "k:1", "x")] * 5,
+    [("SET", "a", "1"), ("SELECT", "0"), ("SET", "a", "1"), ("RPUSH", "r:0", "x")] * 10,
+    [("INCR", "i:%d" % (i % 4)) for i in range(32)] + [("INCR", "k:2")] * 6 + [("SET", "z", "1")] * 8,
+    [c for i in range(12) for c in (("INCR", "m:%d" % i), ("RPUSH", "q:%d" % i, "x"))],
+]
+for p in pipes:
+    s.sendall("".join(enc(*c) for c in p).encode())
+    # every reply here is one line, but GET's: a bulk, two
+    want, data = sum(2 if c[0] == "GET" else 1 for c in p), b""
+    while data.count(b"\r\n") < want:
+        data += s.recv(65536)
+PY
+compare "pipelines of look-alike commands and replies"
+
 "$WL_BIN" status | grep -E '^  l7_' | tr -s ' '
 "$WL_BIN" commands --protocol redis
 finish
