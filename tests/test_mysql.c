@@ -292,6 +292,87 @@ static void start(enum wl_hook h, struct conv *c, uint16_t port, uint32_t caps)
 	login(h, c, caps);
 }
 
+/* ---- conversations as scripts ---- */
+
+/* Whether the scripted server answers with CLIENT_DEPRECATE_EOF (OK packets ending
+ * definitions and rows instead of EOF). */
+static int my_dep;
+
+/* One message of a MySQL script line (l7conv.h conv_play), into b:
+ *   client  Q<sql> (COM_QUERY)  P<sql> (COM_STMT_PREPARE)  X<id>:<flags>:<extra> (EXECUTE)
+ *           F<id>:<rows> (FETCH)  R<id> (RESET)  L<id> (CLOSE)  K (PING)
+ *   server  p<id>:<columns>:<parameters> (PREPARE_OK)  V<columns>:<meta> (a cursor opened)
+ *           W<rows>:<c|l> (fetched rows, the cursor open or its last row sent)  O (OK)
+ *           E<code> (ERR)  S<columns>:<rows>:<row bytes>:<binary> (a result set)
+ * Sequence ids start at 1 in every answer. */
+static void my_msg(struct mb *b, int from_server, const char *t)
+{
+	unsigned a = 0, x = 0, y = 0, z = 0;
+	int n = sscanf(t + 1, "%u:%u:%u:%u", &a, &x, &y, &z);
+	char st = 0;
+
+	if (!from_server && *t == 'Q')
+		mb_query(b, 0x03, t + 1);
+	else if (!from_server && *t == 'P')
+		mb_query(b, 0x16, t + 1);
+	else if (!from_server && *t == 'X' && n == 3)
+		mb_exec(b, a, x, y);
+	else if (!from_server && *t == 'F' && n == 2)
+		mb_fetch(b, a, x);
+	else if (!from_server && (*t == 'R' || *t == 'L') && n == 1)
+		mb_stmt(b, *t == 'R' ? 0x1a : 0x19, a, 0);
+	else if (!from_server && !strcmp(t, "K"))
+		mb_cmd(b, 0x0e, "", 0);
+	else if (from_server && *t == 'p' && n == 3)
+		mb_prepare_ok(b, a, x, y, my_dep);
+	else if (from_server && *t == 'V' && n == 2)
+		mb_cursor_open(b, a, x, my_dep, NULL);
+	else if (from_server && *t == 'W' && sscanf(t + 1, "%u:%c", &a, &st) == 2 &&
+		 (st == 'c' || st == 'l'))
+		mb_fetch_resp(b, a, st == 'c' ? ST_CURSOR : ST_LAST, my_dep, NULL);
+	else if (from_server && !strcmp(t, "O"))
+		mb_ok(b, 1, 2, 0);
+	else if (from_server && *t == 'E' && n == 1)
+		mb_err(b, 1, a);
+	else if (from_server && *t == 'S' && n == 4)
+		mb_rs(b, 1, a, x, y, my_dep, 2, z);
+	else {
+		CU_FAIL("unknown message in a MySQL script");
+		fprintf(stderr, "\n  unknown %s message %s\n", from_server ? "server" : "client",
+			t);
+	}
+}
+
+/* Appends the messages of one script line ('|' between them) to m. */
+static void my_append(struct conv_buf *m, int from_server, const char *line)
+{
+	struct mb b = {0};
+
+	for (const char *t = line; *t;) {
+		size_t len = strcspn(t, "|");
+		char tok[256];
+
+		snprintf(tok, sizeof(tok), "%.*s", (int)len, t);
+		my_msg(&b, from_server, tok);
+		t += len + (t[len] == '|');
+	}
+	if (b.n <= sizeof(m->b) - m->n) {
+		memcpy(m->b + m->n, b.d, b.n);
+		m->n += b.n;
+	}
+	mb_free(&b);
+}
+
+/* The bytes of the messages of a server line. */
+static size_t my_bytes(const char *line)
+{
+	static struct conv_buf m;
+
+	m.n = 0;
+	my_append(&m, 1, line);
+	return m.n;
+}
+
 #define EXPECT(cmd, rq, rs, er) EXPECT_CMD_STATS(&c, WL_L7_MYSQL, cmd, rq, rs, er)
 #define EXPECT_ONLY(...)	EXPECT_CMDS_ONLY(&c, WL_L7_MYSQL, __VA_ARGS__)
 
@@ -824,13 +905,6 @@ WL_TEST(mysql, prepared_statements)
 	}
 }
 
-/* Sends b one way and adds its size to *bytes. */
-static void send_count(enum wl_hook h, struct conv *c, int from_server, struct mb *b, size_t *bytes)
-{
-	*bytes += b->n;
-	send(h, c, from_server, b);
-}
-
 /*
  * Server-side cursors (COM_STMT_EXECUTE with CURSOR_TYPE_READ_ONLY): the execute is answered by
  * the definitions and a terminator with SERVER_STATUS_CURSOR_EXISTS, no rows; each
@@ -838,103 +912,81 @@ static void send_count(enum wl_hook h, struct conv *c, int from_server, struct m
  * MariaDB 10.11 sends them, with and without CLIENT_DEPRECATE_EOF, after a login and on a
  * connection joined after it (EOF packets then told by their size).
  */
+static const char *const cursor_script[] = {
+	"> PSELECT id, v FROM t1 WHERE id <= ?",
+	"< p7:2:1",
+	"> PUPDATE t1 SET v = 'u' WHERE id = ?",
+	"< p8:0:1",
+	"> PSHOW STATUS LIKE ?",
+	"< p9:2:1",
+	"# a cursor read to its end: 3 + 3 + 1 rows",
+	"> X7:1:8",
+	"< V2:1",
+	"> F7:3",
+	"< W3:c",
+	"> F7:3",
+	"< W3:c",
+	"> F7:3",
+	"< W1:l",
+	"# again, the definitions cached by the client (MariaDB sends none)",
+	"> X7:1:0",
+	"< V2:2",
+	"> F7:3",
+	"< W3:c",
+	"# a reset closes the cursor: the next fetch is refused (ER_STMT_HAS_NO_OPEN_CURSOR)",
+	"> R7",
+	"< O",
+	"> F7:3",
+	"< E1421",
+	"# a cursor over no rows: its fetch gets the terminator alone",
+	"> X7:1:0",
+	"< V2:0",
+	"> F7:3",
+	"< W0:l",
+	"# the cursor flag on a statement without a result set: OK",
+	"> X8:1:8",
+	"< O",
+	"# a cursor the server does not open (SHOW writes its rows directly)",
+	"> X9:1:8",
+	"< S2:2:9:1",
+	"> L7|K",
+	"< O",
+	NULL,
+};
+
 WL_TEST(mysql, cursor_fetch)
 {
 	FOR_EACH_HOOK(h) {
 		for (int mode = 0; mode < 4; mode++) {
-			int dep = mode & 1, joined = mode & 2;
-			size_t sel_bytes = 0, fetch_bytes = 0;
+			unsigned int failures = CU_get_number_of_failures();
 			struct wl_cmd_stats st;
 			struct conv c;
-			struct mb b = {0}, r = {0};
 
+			my_dep = mode & 1;
 			harness_reset();
 			conv_init(&c, PORT);
-			if (joined) {
+			if (mode & 2) {
 				conv_handshake(h, &c);
 				c.cport = 40001; /* no handshake seen on this connection */
 			} else {
-				login(h, &c, CAPS_BASE | (dep ? CAPS_DEPEOF : 0));
+				login(h, &c, CAPS_BASE | (my_dep ? CAPS_DEPEOF : 0));
 			}
-			mb_query(&b, 0x16, "SELECT id, v FROM t1 WHERE id <= ?");
-			send(h, &c, 0, &b);
-			mb_prepare_ok(&r, 7, 2, 1, dep);
-			send(h, &c, 1, &r);
-			mb_query(&b, 0x16, "UPDATE t1 SET v = 'u' WHERE id = ?");
-			send(h, &c, 0, &b);
-			mb_prepare_ok(&r, 8, 0, 1, dep);
-			send(h, &c, 1, &r);
-			mb_query(&b, 0x16, "SHOW STATUS LIKE ?");
-			send(h, &c, 0, &b);
-			mb_prepare_ok(&r, 9, 2, 1, dep);
-			send(h, &c, 1, &r);
-			/* a cursor read to its end: 3 + 3 + 1 rows */
-			mb_exec(&b, 7, 1, 8);
-			send(h, &c, 0, &b);
-			mb_cursor_open(&r, 2, 1, dep, NULL);
-			send_count(h, &c, 1, &r, &sel_bytes);
-			for (int i = 0; i < 3; i++) {
-				mb_fetch(&b, 7, 3);
-				send(h, &c, 0, &b);
-				mb_fetch_resp(&r, i < 2 ? 3 : 1, i < 2 ? ST_CURSOR : ST_LAST, dep,
-					      NULL);
-				send_count(h, &c, 1, &r, &fetch_bytes);
-			}
-			/* again, the definitions cached by the client (MariaDB sends none) */
-			mb_exec(&b, 7, 1, 0);
-			send(h, &c, 0, &b);
-			mb_cursor_open(&r, 2, 2, dep, NULL);
-			send_count(h, &c, 1, &r, &sel_bytes);
-			mb_fetch(&b, 7, 3);
-			send(h, &c, 0, &b);
-			mb_fetch_resp(&r, 3, ST_CURSOR, dep, NULL);
-			send_count(h, &c, 1, &r, &fetch_bytes);
-			/* a reset closes the cursor: the next fetch is refused */
-			mb_stmt(&b, 0x1a, 7, 0);
-			send(h, &c, 0, &b);
-			mb_ok(&r, 1, 2, 0);
-			send(h, &c, 1, &r);
-			mb_fetch(&b, 7, 3);
-			send(h, &c, 0, &b);
-			mb_err(&r, 1, 1421); /* ER_STMT_HAS_NO_OPEN_CURSOR */
-			send_count(h, &c, 1, &r, &fetch_bytes);
-			/* a cursor over no rows: its fetch gets the terminator alone */
-			mb_exec(&b, 7, 1, 0);
-			send(h, &c, 0, &b);
-			mb_cursor_open(&r, 2, 0, dep, NULL);
-			send_count(h, &c, 1, &r, &sel_bytes);
-			mb_fetch(&b, 7, 3);
-			send(h, &c, 0, &b);
-			mb_fetch_resp(&r, 0, ST_LAST, dep, NULL);
-			send_count(h, &c, 1, &r, &fetch_bytes);
-			/* the cursor flag on a statement without a result set: OK */
-			mb_exec(&b, 8, 1, 8);
-			send(h, &c, 0, &b);
-			mb_ok(&r, 1, 2, 0);
-			send(h, &c, 1, &r);
-			/* a cursor the server does not open (SHOW writes its rows directly) */
-			mb_exec(&b, 9, 1, 8);
-			send(h, &c, 0, &b);
-			mb_rs(&r, 1, 2, 2, 9, dep, 2, 1);
-			send(h, &c, 1, &r);
-			mb_stmt(&b, 0x19, 7, 0);
-			mb_cmd(&b, 0x0e, "", 0);
-			send(h, &c, 0, &b);
-			mb_ok(&r, 1, 2, 0);
-			send(h, &c, 1, &r);
-			EXPECT_ONLY({"COM_STMT_PREPARE", 3, 3, 0}, {"SELECT", 3, 3, 0},
-				    {"COM_STMT_FETCH", 6, 6, 1}, {"COM_STMT_RESET", 1, 1, 0},
-				    {"UPDATE", 1, 1, 0}, {"SHOW", 1, 1, 0},
-				    {"COM_STMT_CLOSE", 1, 0, 0}, {"COM_PING", 1, 1, 0});
+			conv_play(h, &c, cursor_script,
+				  &(const struct conv_play_opts){.append = my_append, .mss = 1448});
+			EXPECT_CMDS(&c, WL_L7_MYSQL,
+				    "COM_STMT_PREPARE 3 3 0, SELECT 3 3 0, COM_STMT_FETCH 6 6 1, "
+				    "COM_STMT_RESET 1 1 0, UPDATE 1 1 0, SHOW 1 1 0, "
+				    "COM_STMT_CLOSE 1 0 0, COM_PING 1 1 0");
+			/* the SELECT's answers: its cursors opened; the fetches': rows, the ERR */
 			conv_stats(&c, WL_L7_MYSQL, "SELECT", &st);
-			CU_ASSERT_EQUAL(st.response_bytes, sel_bytes);
+			CU_ASSERT_EQUAL(st.response_bytes, my_bytes("V2:1|V2:2|V2:0"));
 			conv_stats(&c, WL_L7_MYSQL, "COM_STMT_FETCH", &st);
-			CU_ASSERT_EQUAL(st.response_bytes, fetch_bytes);
-			EXPECT_L7_CLEAN();
-			if (harness_counters().l7_malformed)
+			CU_ASSERT_EQUAL(st.response_bytes,
+					my_bytes("W3:c|W3:c|W1:l|W3:c|E1421|W0:l"));
+			EXPECT_COUNTERS({"l7_malformed", 0}, {"l7_unmatched", 0},
+					{"l7_resync_skip", 0}, {"l7_fifo_overflow", 0});
+			if (CU_get_number_of_failures() != failures)
 				fprintf(stderr, "\n  [%s] mode %d\n", hook_names[h], mode);
-			mb_free(&b);
-			mb_free(&r);
 		}
 	}
 }
