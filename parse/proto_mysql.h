@@ -196,57 +196,6 @@ static __always_inline __u32 wl_mysql_u24(const __u8 *p)
 	return p[0] | (__u32)p[1] << 8 | (__u32)p[2] << 16;
 }
 
-/*
- * Kind of the response a command gets, or MY_KIND_BAD for bytes that cannot be a command (unknown
- * command byte, or a length that commands of fixed size never have). Global: the caller learns
- * nothing about len from each case (no path per command).
- */
-__noinline int wl_mysql_cmd_kind(__u32 cmd, __u32 len)
-{
-	switch (cmd) {
-	case MY_COM_QUIT:
-		return len == 1 ? MY_KIND_NORESP : MY_KIND_BAD;
-	case MY_COM_STATISTICS:
-	case MY_COM_DEBUG:
-	case MY_COM_PING:
-	case MY_COM_TIME:
-	case MY_COM_RESET_CONNECTION:
-		return len == 1 ? MY_KIND_GENERIC : MY_KIND_BAD;
-	case MY_COM_PROCESS_INFO:
-		return len == 1 ? MY_KIND_QUERY : MY_KIND_BAD;
-	case MY_COM_REFRESH:
-		return len == 2 ? MY_KIND_GENERIC : MY_KIND_BAD;
-	case MY_COM_SET_OPTION:
-		return len == 3 ? MY_KIND_GENERIC : MY_KIND_BAD;
-	case MY_COM_PROCESS_KILL:
-	case MY_COM_STMT_RESET:
-		return len == 5 ? MY_KIND_GENERIC : MY_KIND_BAD;
-	case MY_COM_STMT_CLOSE:
-		return len == 5 ? MY_KIND_NORESP : MY_KIND_BAD;
-	case MY_COM_STMT_FETCH:
-		return len == 9 ? MY_KIND_FETCH : MY_KIND_BAD;
-	case MY_COM_STMT_SEND_LONG_DATA:
-		return len >= 7 ? MY_KIND_NORESP : MY_KIND_BAD;
-	case MY_COM_STMT_EXECUTE:
-		return len >= 10 ? MY_KIND_EXECUTE : MY_KIND_BAD;
-	case MY_COM_STMT_BULK_EXECUTE:
-		return len >= 7 ? MY_KIND_EXECUTE : MY_KIND_BAD;
-	case MY_COM_QUERY:
-		return MY_KIND_QUERY;
-	case MY_COM_STMT_PREPARE:
-		return MY_KIND_PREPARE;
-	case MY_COM_FIELD_LIST:
-		return MY_KIND_FIELD_LIST;
-	case MY_COM_CHANGE_USER:
-		return MY_KIND_AUTH;
-	case MY_COM_BINLOG_DUMP:
-	case MY_COM_BINLOG_DUMP_GTID:
-		return MY_KIND_STREAM;
-	default:
-		return cmd <= MY_COM_RESET_CONNECTION ? MY_KIND_GENERIC : MY_KIND_BAD;
-	}
-}
-
 #define MY_PSEUDO_TLS	     0x100
 #define MY_PSEUDO_COMPRESSED 0x101
 #define MY_KEYWORD	     0x200 /* wl_mysql_lookup: the keyword captured in name */
@@ -265,6 +214,67 @@ static __always_inline __u32 wl_mysql_com_row(__u32 cmd)
 	       : cmd == MY_PSEUDO_TLS	       ? WL_MYSQL_ROW_TLS
 	       : cmd == MY_PSEUDO_COMPRESSED   ? WL_MYSQL_ROW_COMPRESS
 					       : WL_MYSQL_ROWS;
+}
+
+/*
+ * What a command byte asks for, by row (wl_mysql_com_row): the kind of response it gets and the
+ * length its packet must have (len, exactly or at least). A zero row is a command of any
+ * length answered by one packet (MY_KIND_GENERIC): every command byte up to 0x1f not listed. The
+ * pseudo commands' rows and those past the list are no command (MY_KIND_BAD).
+ */
+enum wl_mysql_len_rule {
+	MY_LEN_AT_LEAST = 0,
+	MY_LEN_EXACTLY,
+};
+
+struct wl_mysql_com_rule {
+	__u8 kind; /* MY_KIND_* */
+	__u8 rule; /* enum wl_mysql_len_rule */
+	__u8 len;
+};
+
+static const struct wl_mysql_com_rule wl_mysql_com_rules[64] = {
+	[MY_COM_QUIT] = {MY_KIND_NORESP, MY_LEN_EXACTLY, 1},
+	[MY_COM_STATISTICS] = {MY_KIND_GENERIC, MY_LEN_EXACTLY, 1},
+	[MY_COM_DEBUG] = {MY_KIND_GENERIC, MY_LEN_EXACTLY, 1},
+	[MY_COM_PING] = {MY_KIND_GENERIC, MY_LEN_EXACTLY, 1},
+	[MY_COM_TIME] = {MY_KIND_GENERIC, MY_LEN_EXACTLY, 1},
+	[MY_COM_RESET_CONNECTION] = {MY_KIND_GENERIC, MY_LEN_EXACTLY, 1},
+	[MY_COM_PROCESS_INFO] = {MY_KIND_QUERY, MY_LEN_EXACTLY, 1},
+	[MY_COM_REFRESH] = {MY_KIND_GENERIC, MY_LEN_EXACTLY, 2},
+	[MY_COM_SET_OPTION] = {MY_KIND_GENERIC, MY_LEN_EXACTLY, 3},
+	[MY_COM_PROCESS_KILL] = {MY_KIND_GENERIC, MY_LEN_EXACTLY, 5},
+	[MY_COM_STMT_RESET] = {MY_KIND_GENERIC, MY_LEN_EXACTLY, 5},
+	[MY_COM_STMT_CLOSE] = {MY_KIND_NORESP, MY_LEN_EXACTLY, 5},
+	[MY_COM_STMT_FETCH] = {MY_KIND_FETCH, MY_LEN_EXACTLY, 9},
+	[MY_COM_STMT_SEND_LONG_DATA] = {MY_KIND_NORESP, MY_LEN_AT_LEAST, 7},
+	[MY_COM_STMT_EXECUTE] = {MY_KIND_EXECUTE, MY_LEN_AT_LEAST, 10},
+	[WL_MYSQL_ROW_BULK] = {MY_KIND_EXECUTE, MY_LEN_AT_LEAST, 7},
+	[MY_COM_QUERY] = {MY_KIND_QUERY, MY_LEN_AT_LEAST, 0},
+	[MY_COM_STMT_PREPARE] = {MY_KIND_PREPARE, MY_LEN_AT_LEAST, 0},
+	[MY_COM_FIELD_LIST] = {MY_KIND_FIELD_LIST, MY_LEN_AT_LEAST, 0},
+	[MY_COM_CHANGE_USER] = {MY_KIND_AUTH, MY_LEN_AT_LEAST, 0},
+	[MY_COM_BINLOG_DUMP] = {MY_KIND_STREAM, MY_LEN_AT_LEAST, 0},
+	[MY_COM_BINLOG_DUMP_GTID] = {MY_KIND_STREAM, MY_LEN_AT_LEAST, 0},
+	[WL_MYSQL_ROW_TLS... 63] = {MY_KIND_BAD, MY_LEN_AT_LEAST, 0},
+};
+_Static_assert(WL_MYSQL_ROW_BULK + 1 == WL_MYSQL_ROW_TLS, "rows past BULK are no command");
+
+/*
+ * Kind of the response a command gets, or MY_KIND_BAD for bytes that cannot be a command (unknown
+ * command byte, or a length that commands of fixed size never have). Global: the caller learns
+ * nothing about len from each row (no path per command).
+ */
+__noinline int wl_mysql_cmd_kind(__u32 cmd, __u32 len)
+{
+	const struct wl_mysql_com_rule *r;
+	__u32 row = wl_mysql_com_row(cmd);
+
+	asm volatile("%0 &= 63" : "+r"(row)); /* as in wl_mysql_lookup */
+	r = &wl_mysql_com_rules[row];
+	if (r->rule == MY_LEN_EXACTLY ? len != r->len : len < r->len)
+		return MY_KIND_BAD;
+	return r->kind;
 }
 
 /*
