@@ -99,6 +99,15 @@ static __always_inline void wl_mongodb_name_clear(struct wl_l7_dir *d)
 	MG(d)->name_long = 0;
 }
 
+/* One byte of a name (a cstring, an element's name): kept while it fits, else the name is long. */
+static __always_inline void wl_mongodb_name_byte(struct wl_l7_dir *d, __u8 c)
+{
+	if (MG(d)->name_len < WL_CMD_LEN - 1)
+		MG(d)->name[MG(d)->name_len++ & 31] = c;
+	else
+		MG(d)->name_long = 1;
+}
+
 /* A fixed command name (at most 23 bytes). */
 #define wl_mongodb_name_set(d, lit)                                                                \
 	do {                                                                                       \
@@ -319,40 +328,40 @@ static __always_inline long wl_mongodb_cstr_done(struct wl_l7_walk *w, struct wl
 	return 0;
 }
 
-/* Bytes a BSON value of type t takes after its name: >= 0 fixed, -1 an int32 length comes
- * first, -2 not walkable (regex, DBPointer, unknown). */
+#define WL_BSON_LENGTH	 -1 /* an int32 length comes first */
+#define WL_BSON_UNWALKED -2 /* regex, DBPointer, unknown: the walk stops */
+
+/* Bytes a BSON value takes after its name, by type byte 0x00-0x13: >= 0 fixed, or one of the
+ * two above. */
+static const __s8 wl_bson_sizes[0x14] = {
+	[0x00] = WL_BSON_UNWALKED, /* end of a document, not a value */
+	[0x01] = 8,		   /* double */
+	[0x02] = WL_BSON_LENGTH,   /* string */
+	[0x03] = WL_BSON_LENGTH,   /* document */
+	[0x04] = WL_BSON_LENGTH,   /* array */
+	[0x05] = WL_BSON_LENGTH,   /* binary */
+	[0x06] = 0,		   /* undefined */
+	[0x07] = 12,		   /* ObjectId */
+	[0x08] = 1,		   /* bool */
+	[0x09] = 8,		   /* UTC datetime */
+	[0x0a] = 0,		   /* null */
+	[0x0b] = WL_BSON_UNWALKED, /* regex: two cstrings */
+	[0x0c] = WL_BSON_UNWALKED, /* DBPointer */
+	[0x0d] = WL_BSON_LENGTH,   /* JavaScript code */
+	[0x0e] = WL_BSON_LENGTH,   /* symbol */
+	[0x0f] = WL_BSON_LENGTH,   /* code with scope */
+	[0x10] = 4,		   /* int32 */
+	[0x11] = 8,		   /* timestamp */
+	[0x12] = 8,		   /* int64 */
+	[0x13] = 16,		   /* decimal128 */
+};
+
+/* The size of a BSON value of type t (wl_bson_sizes; max key 0x7f and min key 0xff take none). */
 static __always_inline int wl_bson_fixed_size(__u8 t)
 {
-	switch (t) {
-	case 0x01: /* double */
-	case 0x09: /* UTC datetime */
-	case 0x11: /* timestamp */
-	case 0x12: /* int64 */
-		return 8;
-	case 0x07: /* ObjectId */
-		return 12;
-	case 0x08: /* bool */
-		return 1;
-	case 0x06: /* undefined */
-	case 0x0a: /* null */
-	case 0x7f: /* max key */
-	case 0xff: /* min key */
+	if (t == 0x7f || t == 0xff)
 		return 0;
-	case 0x10: /* int32 */
-		return 4;
-	case 0x13: /* decimal128 */
-		return 16;
-	case 0x02: /* string */
-	case 0x03: /* document */
-	case 0x04: /* array */
-	case 0x05: /* binary */
-	case 0x0d: /* JavaScript code */
-	case 0x0e: /* symbol */
-	case 0x0f: /* code with scope */
-		return -1;
-	default:
-		return -2;
-	}
+	return t < sizeof(wl_bson_sizes) ? wl_bson_sizes[t] : WL_BSON_UNWALKED;
 }
 
 /* An element's name is complete. */
@@ -381,11 +390,11 @@ static __always_inline long wl_mongodb_ename_done(struct wl_l7_walk *w, struct w
 		}
 		return 0;
 	}
-	if (size == -2) {
+	if (size == WL_BSON_UNWALKED) {
 		wl_mongodb_rest(d);
 		return 0;
 	}
-	if (size == -1) {
+	if (size == WL_BSON_LENGTH) {
 		MG(d)->num = 0;
 		MG(d)->num_len = 0;
 		d->state = MG_ELEN;
@@ -410,10 +419,7 @@ static __always_inline long wl_mongodb_byte(struct wl_l7_walk *w, struct wl_l7_d
 		if (c == 0)
 			return wl_mongodb_cstr_done(w, d);
 		MG(d)->tail = (MG(d)->tail << 8) | c;
-		if (MG(d)->name_len < WL_CMD_LEN - 1)
-			MG(d)->name[MG(d)->name_len++ & 31] = c;
-		else
-			MG(d)->name_long = 1;
+		wl_mongodb_name_byte(d, c);
 		return 0;
 	case MG_DOC:
 	case MG_ELEN:
@@ -470,10 +476,7 @@ static __always_inline long wl_mongodb_byte(struct wl_l7_walk *w, struct wl_l7_d
 			return wl_mongodb_ename_done(w, d, resp);
 		if (d->msg_bytes >= MG(d)->doc_end)
 			return wl_mongodb_malformed(w, d);
-		if (MG(d)->name_len < WL_CMD_LEN - 1)
-			MG(d)->name[MG(d)->name_len++ & 31] = c;
-		else
-			MG(d)->name_long = 1;
+		wl_mongodb_name_byte(d, c);
 		return 0;
 	case MG_EVAL:
 		MG(d)->num |= (__u64)c << ((MG(d)->num_len & 7) * 8);
