@@ -137,85 +137,78 @@ _Static_assert(__builtin_offsetof(struct wl_postgresql_dir, kw) % 8 == 0,
  * -> wl_l7_flush_g.
  */
 
-/* Is this a client message type, and its length possible for it? Global: the caller learns
- * nothing about len from each case (no path per message type). */
-__noinline int wl_postgresql_req_ok(__u32 type, __u32 len)
-{
-	if (len < 4 || len > WL_PG_LEN_MAX)
-		return 0;
-	switch (type) {
-	case 'S': /* Sync */
-	case 'H': /* Flush */
-	case 'X': /* Terminate */
-	case 'c': /* CopyDone */
-		return len == 4;
-	case 'Q': /* query\0 */
-	case 'f': /* CopyFail: message\0 */
-		return len >= 5;
-	case 'E': /* portal\0 int32 */
-		return len >= 9;
-	case 'P': /* stmt\0 query\0 int16 */
-		return len >= 8;
-	case 'B': /* portal\0 stmt\0 int16 int16 int16 */
-		return len >= 12;
-	case 'D': /* Describe: 'S'|'P' name\0 */
-	case 'C': /* Close */
-		return len >= 6;
-	case 'F': /* FunctionCall: int32 oid, int16, int16, int16 */
-		return len >= 14;
-	case 'd': /* CopyData */
-	case 'p': /* password, SASL, GSS responses */
-		return 1;
-	default:
-		return 0;
-	}
-}
+/*
+ * The length a message of each type byte must have, per direction ([0] client, [1] server): len,
+ * exactly or at least (the type byte not counted, the length field is). A zero row is no
+ * message type of that direction.
+ */
+enum wl_postgresql_len_rule {
+	PG_LEN_AT_LEAST = 0,
+	PG_LEN_EXACTLY,
+};
 
-/* Is this a server message type, and its length possible for it? Global, as above. */
-__noinline int wl_postgresql_resp_ok(__u32 type, __u32 len)
+struct wl_postgresql_msg_rule {
+	__u8 rule; /* enum wl_postgresql_len_rule */
+	__u8 len;
+};
+
+static const struct wl_postgresql_msg_rule wl_postgresql_msg_rules[2][128] = {
+	{
+		['S'] = {PG_LEN_EXACTLY, 4},   /* Sync */
+		['H'] = {PG_LEN_EXACTLY, 4},   /* Flush */
+		['X'] = {PG_LEN_EXACTLY, 4},   /* Terminate */
+		['c'] = {PG_LEN_EXACTLY, 4},   /* CopyDone */
+		['Q'] = {PG_LEN_AT_LEAST, 5},  /* query\0 */
+		['f'] = {PG_LEN_AT_LEAST, 5},  /* CopyFail: message\0 */
+		['E'] = {PG_LEN_AT_LEAST, 9},  /* Execute: portal\0 int32 */
+		['P'] = {PG_LEN_AT_LEAST, 8},  /* Parse: stmt\0 query\0 int16 */
+		['B'] = {PG_LEN_AT_LEAST, 12}, /* Bind: portal\0 stmt\0 int16 int16 int16 */
+		['D'] = {PG_LEN_AT_LEAST, 6},  /* Describe: 'S'|'P' name\0 */
+		['C'] = {PG_LEN_AT_LEAST, 6},  /* Close */
+		['F'] = {PG_LEN_AT_LEAST, 14}, /* FunctionCall: int32 oid, int16, int16, int16 */
+		['d'] = {PG_LEN_AT_LEAST, 4},  /* CopyData */
+		['p'] = {PG_LEN_AT_LEAST, 4},  /* password, SASL, GSS responses */
+	},
+	{
+		['Z'] = {PG_LEN_EXACTLY, 5},   /* ReadyForQuery: status byte */
+		['1'] = {PG_LEN_EXACTLY, 4},   /* ParseComplete */
+		['2'] = {PG_LEN_EXACTLY, 4},   /* BindComplete */
+		['3'] = {PG_LEN_EXACTLY, 4},   /* CloseComplete */
+		['n'] = {PG_LEN_EXACTLY, 4},   /* NoData */
+		['I'] = {PG_LEN_EXACTLY, 4},   /* EmptyQueryResponse */
+		['s'] = {PG_LEN_EXACTLY, 4},   /* PortalSuspended */
+		['c'] = {PG_LEN_EXACTLY, 4},   /* CopyDone */
+		['K'] = {PG_LEN_EXACTLY, 12},  /* BackendKeyData */
+		['R'] = {PG_LEN_AT_LEAST, 8},  /* Authentication* */
+		['C'] = {PG_LEN_AT_LEAST, 5},  /* CommandComplete: tag\0 */
+		['E'] = {PG_LEN_AT_LEAST, 5},  /* ErrorResponse: fields, \0 */
+		['N'] = {PG_LEN_AT_LEAST, 5},  /* NoticeResponse */
+		['S'] = {PG_LEN_AT_LEAST, 6},  /* ParameterStatus */
+		['A'] = {PG_LEN_AT_LEAST, 10}, /* NotificationResponse */
+		['T'] = {PG_LEN_AT_LEAST, 6},  /* RowDescription */
+		['D'] = {PG_LEN_AT_LEAST, 6},  /* DataRow */
+		['t'] = {PG_LEN_AT_LEAST, 6},  /* ParameterDescription */
+		['G'] = {PG_LEN_AT_LEAST, 7},  /* CopyInResponse */
+		['H'] = {PG_LEN_AT_LEAST, 7},  /* CopyOutResponse */
+		['W'] = {PG_LEN_AT_LEAST, 7},  /* CopyBothResponse */
+		['V'] = {PG_LEN_AT_LEAST, 8},  /* FunctionCallResponse */
+		['v'] = {PG_LEN_AT_LEAST, 12}, /* NegotiateProtocolVersion */
+		['d'] = {PG_LEN_AT_LEAST, 4},  /* CopyData */
+	},
+};
+
+/* Is this a message type of direction resp, and its length possible for it? Global: the caller
+ * learns nothing about len from each row (no path per message type). */
+__noinline int wl_postgresql_msg_ok(__u32 resp, __u32 type, __u32 len)
 {
-	if (len < 4 || len > WL_PG_LEN_MAX)
+	const struct wl_postgresql_msg_rule *r;
+
+	if (len < 4 || len > WL_PG_LEN_MAX || type >= 128)
 		return 0;
-	switch (type) {
-	case 'Z': /* ReadyForQuery: status byte */
-		return len == 5;
-	case '1': /* ParseComplete */
-	case '2': /* BindComplete */
-	case '3': /* CloseComplete */
-	case 'n': /* NoData */
-	case 'I': /* EmptyQueryResponse */
-	case 's': /* PortalSuspended */
-	case 'c': /* CopyDone */
-		return len == 4;
-	case 'K': /* BackendKeyData */
-		return len == 12;
-	case 'R': /* Authentication* */
-		return len >= 8;
-	case 'C': /* CommandComplete: tag\0 */
-	case 'E': /* ErrorResponse: fields, \0 */
-	case 'N': /* NoticeResponse */
-		return len >= 5;
-	case 'S': /* ParameterStatus */
-		return len >= 6;
-	case 'A': /* NotificationResponse */
-		return len >= 10;
-	case 'T': /* RowDescription */
-	case 'D': /* DataRow */
-	case 't': /* ParameterDescription */
-		return len >= 6;
-	case 'G': /* CopyInResponse */
-	case 'H': /* CopyOutResponse */
-	case 'W': /* CopyBothResponse */
-		return len >= 7;
-	case 'V': /* FunctionCallResponse */
-		return len >= 8;
-	case 'v': /* NegotiateProtocolVersion */
-		return len >= 12;
-	case 'd': /* CopyData */
-		return 1;
-	default:
+	r = &wl_postgresql_msg_rules[resp ? 1 : 0][type];
+	if (!r->len)
 		return 0;
-	}
+	return r->rule == PG_LEN_EXACTLY ? len == r->len : len >= r->len;
 }
 
 /* Untyped first messages of a connection: length, code. Global, as above. */
@@ -330,8 +323,7 @@ static __always_inline int wl_postgresql_msg_hdr(struct wl_l7_walk *w, struct wl
 	if (!WL_SQL_TAKE(w, d, 5))
 		return -1;
 	*len = wl_be32(d->hdr + 1);
-	return resp ? wl_postgresql_resp_ok(d->hdr[0], *len)
-		    : wl_postgresql_req_ok(d->hdr[0], *len);
+	return wl_postgresql_msg_ok(resp, d->hdr[0], *len);
 }
 
 static __always_inline void wl_postgresql_push(struct wl_l7_walk *w, __u32 kind, __u16 verb)
@@ -940,11 +932,11 @@ static __always_inline void wl_postgresql_resync(struct wl_l7_walk *w, struct wl
 			    wl_postgresql_start_ok(wl_be32(b), wl_be32(b + 4))) {
 				p->phase = PG_PHASE_START;
 				ok = 1;
-			} else if (wl_postgresql_req_ok(b[0], len)) {
+			} else if (wl_postgresql_msg_ok(0, b[0], len)) {
 				p->phase = PG_PHASE_CMD;
 				ok = 1;
 			}
-		} else if (wl_postgresql_resp_ok(b[0], len)) {
+		} else if (wl_postgresql_msg_ok(1, b[0], len)) {
 			/* authentication: still in the connection's start */
 			p->phase = b[0] == 'R' ? PG_PHASE_START : PG_PHASE_CMD;
 			ok = 1;
