@@ -55,12 +55,10 @@ enum wl_sql_scan_state {
 	WL_SQL_BCSTAR,	 /* '*' inside a comment */
 	WL_SQL_BDASH,	 /* '-' seen */
 	WL_SQL_BDASH2,	 /* "--" seen */
-	WL_SQL_BLINE,	 /* comment to the end of the line */
-	WL_SQL_SQ,	 /* 'string' */
-	WL_SQL_SQESC,	 /* backslash in a 'string' */
-	WL_SQL_DQ,	 /* "string" */
-	WL_SQL_DQESC,	 /* backslash in a "string" */
-	WL_SQL_BT,	 /* `identifier` */
+	WL_SQL_BSKIP,	 /* skipped up to the byte k->until: a 'string' or "string" up to its
+			  * closing quote, an `identifier` up to its backquote, a comment up to
+			  * the end of the line */
+	WL_SQL_BESC,	 /* backslash in a string */
 };
 
 /* A keyword being scanned (or a name written for a lookup). The name is 8-byte aligned: it is
@@ -70,7 +68,7 @@ struct wl_sql_kw {
 	__u8 state; /* enum wl_sql_scan_state */
 	__u8 len;   /* letters in name; 0xff: longer than any command name */
 	__u8 depth; /* comment nesting */
-	__u8 pad;
+	__u8 until; /* WL_SQL_BSKIP: the byte that ends what is skipped */
 };
 
 static __always_inline void wl_sql_kw_clear(struct wl_sql_kw *k)
@@ -177,6 +175,13 @@ static __always_inline void wl_sql_kw_byte(struct wl_sql_kw *k, __u8 c, __u32 di
 	k->state = st;
 }
 
+/* MySQL multi-statements: skips what follows up to the byte until (WL_SQL_BSKIP). */
+static __always_inline void wl_sql_skip_to(struct wl_sql_kw *k, __u8 until)
+{
+	k->until = until;
+	k->state = WL_SQL_BSKIP;
+}
+
 /* MySQL multi-statements: one byte c of a statement's text after its keyword, looking for the
  * ';' that starts the next statement (not inside 'strings', "strings", `identifiers` or
  * comments; backslash escapes in strings). At that ';' the next keyword's scan starts. */
@@ -205,42 +210,34 @@ static __always_inline void wl_sql_next_byte(struct wl_sql_kw *k, __u8 c)
 		}
 		break;
 	case WL_SQL_BDASH2:
-		if (wl_char_is_blank(c)) {
-			k->state = c == '\n' ? WL_SQL_B : WL_SQL_BLINE;
-			return;
-		}
-		break;
-	case WL_SQL_BLINE:
 		if (c == '\n')
 			k->state = WL_SQL_B;
+		else if (wl_char_is_blank(c))
+			wl_sql_skip_to(k, '\n');
+		else
+			break;
 		return;
-	case WL_SQL_SQ:
-		k->state = c == '\\' ? WL_SQL_SQESC : c == '\'' ? WL_SQL_B : WL_SQL_SQ;
-		return;
-	case WL_SQL_DQ:
-		k->state = c == '\\' ? WL_SQL_DQESC : c == '"' ? WL_SQL_B : WL_SQL_DQ;
-		return;
-	case WL_SQL_SQESC:
-		k->state = WL_SQL_SQ;
-		return;
-	case WL_SQL_DQESC:
-		k->state = WL_SQL_DQ;
-		return;
-	case WL_SQL_BT:
-		if (c == '`')
+	case WL_SQL_BSKIP:
+		if (c == k->until)
 			k->state = WL_SQL_B;
+		else if (c == '\\' && (k->until == '\'' || k->until == '"'))
+			k->state = WL_SQL_BESC;
+		return;
+	case WL_SQL_BESC:
+		k->state = WL_SQL_BSKIP;
 		return;
 	default:
 		break;
 	}
-	st = c == ';'	 ? WL_SQL_WS
-	     : c == '\'' ? WL_SQL_SQ
-	     : c == '"'	 ? WL_SQL_DQ
-	     : c == '`'	 ? WL_SQL_BT
-	     : c == '/'	 ? WL_SQL_BSLASH
-	     : c == '-'	 ? WL_SQL_BDASH
-	     : c == '#'	 ? WL_SQL_BLINE
-			 : WL_SQL_B;
+	if (c == '\'' || c == '"' || c == '`') {
+		wl_sql_skip_to(k, c);
+		return;
+	}
+	if (c == '#') {
+		wl_sql_skip_to(k, '\n');
+		return;
+	}
+	st = c == ';' ? WL_SQL_WS : c == '/' ? WL_SQL_BSLASH : c == '-' ? WL_SQL_BDASH : WL_SQL_B;
 	if (st == WL_SQL_WS) /* the next statement: its keyword */
 		wl_sql_kw_clear(k);
 	k->state = st;
