@@ -35,6 +35,8 @@ struct capture_exception {
 	uint64_t value;
 	const char *why;
 };
+/* Every protocol's, in tests/capture_exceptions.c; ends with {} (file NULL). */
+extern const struct capture_exception capture_exceptions[];
 
 /* What a total compares: one field of wl_cmd_stats summed over the command names. */
 enum capture_field {
@@ -67,9 +69,8 @@ enum capture_too_big {
 
 struct capture_file;
 
-/* A spec's ports and exceptions, from arrays. */
-#define CAPTURE_PORTS(a)      .ports = (a), .nports = sizeof(a) / sizeof((a)[0])
-#define CAPTURE_EXCEPTIONS(a) .exceptions = (a), .nexceptions = sizeof(a) / sizeof((a)[0])
+/* A spec's ports, from an array. */
+#define CAPTURE_PORTS(a) .ports = (a), .nports = sizeof(a) / sizeof((a)[0])
 
 struct capture_spec {
 	struct {
@@ -100,8 +101,6 @@ struct capture_spec {
 	enum capture_too_big too_big;
 	const struct capture_port *ports;
 	size_t nports;
-	const struct capture_exception *exceptions;
-	size_t nexceptions;
 	/* When set (> 0): oracle rows compared as tshark has them, and exceptions applied, summed
 	 * over every file and hook; guards against rows the table silently ignores. */
 	struct {

@@ -429,13 +429,6 @@ WL_TEST(dns, sniffed_tcp_port_and_ipv6)
  *  - dns.pcap: frames 4-5 are PPPoE in QinQ (not parsed by the L2-L4 path): one A query and
  *    its response; frame 1 answers a query sent before the capture began (l7_unmatched).
  */
-static const struct capture_exception capture_exceptions[] = {
-	{"dns/dns.pcap", "query_qtype", "A", 0, "the A query in PPPoE (tshark: 1)"},
-	{"dns/dns.pcap", "query_transport", "udp", 1, "the A query in PPPoE (tshark: 2)"},
-	{"dns/dns.pcap", "response_rcode", "NOERROR", 1,
-	 "the PPPoE response, and frame 1's to a query before the capture (tshark: 3)"},
-	{"dns/dns.pcap", "l7_unmatched", "-", 1, "frame 1 answers a query before the capture"},
-};
 
 static int rcode_error(const char *rcode)
 {
@@ -463,7 +456,6 @@ const struct capture_spec dns_captures = {
 		   {CAPTURE_ERRORS, "response_rcode", NULL, rcode_error}},
 	.counters = {"l7_unmatched", "l7_malformed"},
 	.too_big = CAPTURE_TOO_BIG_COUNTED,
-	CAPTURE_EXCEPTIONS(capture_exceptions),
 	.figures = {.compared = 64, .excepted = 8},
 	.check = capture_check_dns,
 };

@@ -652,19 +652,6 @@ WL_TEST(memcached, sniffed_port)
 	}
 }
 
-/*
- * Where tshark's memcache dissector undercounts: memcached-userdata.pcap has 14 client segments
- * carrying two pipelined commands ("gets a \r\ngets b \r\n") and tshark counts only the first
- * command of a segment. The figures below are the command lines of the reassembled client stream
- * counted independently (a python line split of the capture, every line single-key).
- */
-static const struct capture_exception capture_exceptions[] = {
-	{"memcached/memcached-userdata.pcap", "text_request_cmd", "get", 10041,
-	 "tshark counts one command per segment (10038)"},
-	{"memcached/memcached-userdata.pcap", "text_request_cmd", "gets", 112,
-	 "tshark counts one command per segment (99)"},
-};
-
 /* text_response: tshark counts a reply's status word only when the reply is that word alone:
  * END rows are the get/gets replies where the key missed, the other words one per reply of the
  * other commands (stats excepted: its END follows STAT lines). */
@@ -1024,7 +1011,6 @@ const struct capture_spec memcached_captures = {
 	.commands = {.metrics = {"text_request_cmd"}, .listed = 1},
 	.counters = {"l7_malformed", "l7_unmatched"},
 	.too_big = CAPTURE_TOO_BIG_NONE,
-	CAPTURE_EXCEPTIONS(capture_exceptions),
 	/* 7 text_request_cmd rows per hook, 2 of them corrected as above */
 	.figures = {.compared = 2 * 5, .excepted = 2 * 2},
 	.check = capture_check_memcached,

@@ -716,29 +716,6 @@ static const struct capture_port capture_ports[] = {
 	{"mongodb/op_command_2inserts.pcap", 20000},
 };
 
-/* Rows where wirelens differs from tshark by design, and what wirelens reports instead. */
-static const struct capture_exception capture_exceptions[] = {
-	/* tshark decompresses OP_COMPRESSED (snappy) and names the wrapped OP_COMMANDs; BPF cannot
-	 * decompress, so wirelens counts those 5 requests as "compressed". The isMaster sent before
-	 * compression is negotiated matches, and so does the requests total (6). */
-	{"mongodb/compressed.pcap", "request_cmd", "buildinfo", 0, "compressed"},
-	{"mongodb/compressed.pcap", "request_cmd", "count", 0, "compressed"},
-	{"mongodb/compressed.pcap", "request_cmd", "insert", 0, "compressed"},
-	{"mongodb/compressed.pcap", "request_cmd", "update", 0, "compressed"},
-	{"mongodb/compressed.pcap", "request_cmd", "whatsmyuri", 0, "compressed"},
-	{"mongodb/compressed.pcap", "request_cmd", "compressed", 5, "compressed"},
-	/* The oracle counts a request only when responseTo is 0. The port-30000 flow's client sends
-	 * OP_QUERY getnonce on InactiveUserIdentity.$cmd with responseTo -1 (servers ignore
-	 * responseTo in requests): a request all the same, so wirelens counts 2 getnonce, 5 total.
-	 */
-	{"mongodb/mongodb.pcap", "request_cmd", "getnonce", 2, "responseTo -1 request"},
-	{"mongodb/mongodb.pcap", "requests", "-", 5, "responseTo -1 request"},
-	/* The oracle's error_reply covers OP_MSG and OP_REPLY only; wirelens also reads the
-	 * OP_COMMANDREPLY document: both replSetGetStatus replies carry ok: 0.0 ("not running with
-	 * --replSet", code 76). */
-	{"mongodb/op_command_2inserts.pcap", "error_reply", "-", 2, "OP_COMMANDREPLY ok: 0"},
-};
-
 /* The real captures against EXPECTED.tsv (tshark): request_cmd per command, the requests total,
  * error_reply against the errors wirelens counted; nothing reported that tshark did not see. */
 const struct capture_spec mongodb_captures = {
@@ -747,6 +724,5 @@ const struct capture_spec mongodb_captures = {
 	.totals = {{CAPTURE_REQUESTS, "requests"}, {CAPTURE_ERRORS, "error_reply"}},
 	.counters = {"l7_malformed"},
 	CAPTURE_PORTS(capture_ports),
-	CAPTURE_EXCEPTIONS(capture_exceptions),
 	.figures = {.compared = 41, .excepted = 17},
 };

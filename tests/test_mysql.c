@@ -1346,11 +1346,6 @@ static const struct capture_port capture_ports[] = {
 	{"mysql/mysql-error.pcap", 20130},
 };
 
-static const struct capture_exception capture_exceptions[] = {
-	{"mysql/mysql-statement.pcap", "unanswered", "-", 3,
-	 "requests whose responses the capture does not hold (checked with a packet dump)"},
-};
-
 /*
  * The shared captures against EXPECTED.tsv (tshark). Per name: COM_* command rows (other than
  * COM_QUERY, COM_STMT_EXECUTE) equal wirelens' COM_* requests; query_verb rows equal the verb's
@@ -1368,7 +1363,6 @@ const struct capture_spec mysql_captures = {
 	.uncounted = {"TLS", "COMPRESSED"},
 	.counters = {"l7_malformed"},
 	CAPTURE_PORTS(capture_ports),
-	CAPTURE_EXCEPTIONS(capture_exceptions),
 	.figures = {.compared = 52, .excepted = 2},
 	.check = capture_check_mysql,
 };

@@ -934,15 +934,6 @@ static const struct capture_port capture_ports[] = {
 	{"postgresql/pgsql-all.pcap", 8000},
 };
 
-/* Where the server's report differs from the statement's first keyword, seen in the capture:
- * a COMMIT in an aborted transaction is answered with the tag ROLLBACK. */
-static const struct capture_exception capture_exceptions[] = {
-	{"postgresql/pgsql-simple-query-rollback_input.pcap", "simple_query_verb", "COMMIT", 2,
-	 "one of the 3 COMMITs is in an aborted transaction: tag ROLLBACK"},
-	{"postgresql/pgsql-simple-query-rollback_input.pcap", "simple_query_verb", "ROLLBACK", 1,
-	 "the COMMIT answered with the tag ROLLBACK"},
-};
-
 /* Every statement is answered; GSSENC: pgsql.pcap's two GSSENCRequests are answered 'G' (seen
  * in the capture), so the pseudo command equals the "GSS encrypt request" rows there; TLS and
  * CANCEL are not in these captures. */
@@ -979,7 +970,6 @@ const struct capture_spec postgresql_captures = {
 	.uncounted = {"GSSENC"},
 	.counters = {"l7_malformed", "l7_unmatched"},
 	CAPTURE_PORTS(capture_ports),
-	CAPTURE_EXCEPTIONS(capture_exceptions),
 	.figures = {.compared = 44, .excepted = 4},
 	.check = capture_check_postgresql,
 };
