@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* CUnit driver: `test_wirelens [SUITE...]` runs all suites or the named ones. The exit status is
- * the number of failures (capped), so CI sees every failed assertion. */
+ * the number of failures (capped), so CI sees every failed assertion. `test_wirelens --list`
+ * prints every suite's name, one a line, in run order (the kernel matrix deals them out). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,12 @@ int main(int argc, char **argv)
 	}
 	register_replay_tests();
 
+	if (argc == 2 && !strcmp(argv[1], "--list")) {
+		for (CU_pSuite s = CU_get_registry()->pSuite; s; s = s->pNext)
+			printf("%s\n", s->pName);
+		CU_cleanup_registry();
+		return 0;
+	}
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (argc > 1) {
 		for (int i = 1; i < argc; i++) {

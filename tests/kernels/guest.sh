@@ -83,8 +83,9 @@ SUITE_COST="memcached:420 mongodb:380 mysql:370 kafka:115 http:115 dns:100 postg
 
 stage_unit() {
 	local t0=$SECONDS all suites=() i s n load=() groups=() pids=() rc line
-	# every suite the sources register
-	all=$(grep -ho 'wl_add_suite("[A-Za-z0-9_]*")' "$root"/tests/*.c | sed 's/.*("\(.*\)")/\1/' | tr '\n' ' ')
+	# every suite the binary registers
+	all=$("$BUILD/test_wirelens" --list | tr '\n' ' ')
+	[ -n "$all" ] || { result unit FAIL 0 "test_wirelens --list gave no suite"; return; }
 	# shellcheck disable=SC2206
 	suites=(${WL_KSUITES:-$all})
 	[ -n "${WL_KSUITES:-}" ] && echo "== unit: a subset (${suites[*]}) of: $all${WL_KSUITES_WHY:+; why: $WL_KSUITES_WHY}"
