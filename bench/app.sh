@@ -102,12 +102,13 @@ prog_ids() { # the entry programs of this attachment: XDP on the veth, the TC pr
 	bpftool -j prog show | jq -r --argjson m "$maps" \
 		'.[] | select(.name == "wl_tc" and ([(.map_ids // [])[] | select(. as $x | $m | index($x))] | length > 0)) | .id'
 }
-prog_time() { # sum of run_time_ns over ids
-	local t=0 id
+prog_runs() { # summed run_cnt and run_time_ns over ids
+	local n=0 t=0 id c r
 	for id in "$@"; do
-		t=$((t + $(bpftool -j prog show id "$id" | jq '.run_time_ns // 0')))
+		read -r c r < <(bpftool -j prog show id "$id" | jq -r '"\(.run_cnt // 0) \(.run_time_ns // 0)"')
+		n=$((n + c)) t=$((t + r))
 	done
-	echo $t
+	echo "$n $t"
 }
 srv_ticks() { awk '{ print $14 + $15 }' "/proc/$RPID/stat"; }
 cmds() { redis-cli -h "$SRV_IP" INFO stats | tr -d '\r' | sed -n 's/^total_commands_processed://p'; }
@@ -116,16 +117,27 @@ on_exit "sysctl -q kernel.bpf_stats_enabled=$old_stats"
 sysctl -q kernel.bpf_stats_enabled=1
 attach
 ids=$(prog_ids)
+xdp_id=$(echo "$ids" | head -1) tc_ids=$(echo "$ids" | tail -n +2)
 hz=$(getconf CLK_TCK)
 for p in 1 16; do
-	t0=$(prog_time $ids) c0=$(cmds) k0=$(srv_ticks)
+	c0=$(cmds) k0=$(srv_ticks)
+	read -r xn0 xt0 < <(prog_runs $xdp_id)
+	read -r tn0 tt0 < <(prog_runs $tc_ids)
 	redis_run "$p" >/dev/null
-	t1=$(prog_time $ids) c1=$(cmds) k1=$(srv_ticks)
+	read -r xn1 xt1 < <(prog_runs $xdp_id)
+	read -r tn1 tt1 < <(prog_runs $tc_ids)
+	c1=$(cmds) k1=$(srv_ticks)
 	req=$((c1 - c0 - 1)) # the INFO itself
-	hook=$(awk -v a="$t0" -v b="$t1" -v n="$req" 'BEGIN { printf "%.0f", (b - a) / n }')
+	hook=$(awk -v t=$((xt1 - xt0 + tt1 - tt0)) -v n="$req" 'BEGIN { printf "%.0f", t / n }')
 	srv=$(awk -v a="$k0" -v b="$k1" -v n="$req" -v hz="$hz" 'BEGIN { printf "%.0f", (b - a) * 1e9 / hz / n }')
 	printf 'cpu\tredis -P %s: hooks / redis-server CPU per request\tns/request\t%s\t%s\n' \
 		"$p" "$hook" "$srv" >>"$ROWS"
+	# per packet, by hook: XDP sees the replies (the veth's ingress), TC the requests
+	awk -v p="$p" -v xn=$((xn1 - xn0)) -v xt=$((xt1 - xt0)) -v tn=$((tn1 - tn0)) \
+		-v tt=$((tt1 - tt0)) 'BEGIN {
+		if (xn) printf "cpu\tredis -P %s: XDP ns per packet (replies), live\tns/packet\t%.0f\t0\n", p, xt / xn
+		if (tn) printf "cpu\tredis -P %s: TC ns per packet (requests), live\tns/packet\t%.0f\t0\n", p, tt / tn
+	}' >>"$ROWS"
 	echo "  cpu -P $p: hooks $hook ns/request, redis-server $srv ns/request ($req requests, programs $(echo $ids))" >&2
 done
 sysctl -q kernel.bpf_stats_enabled="$old_stats"

@@ -13,6 +13,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "../maps/wirelens.h"
+#include "hdr_len.h"
 
 #define ETH_P_IP      0x0800
 #define ETH_P_IPV6    0x86DD
@@ -34,9 +35,6 @@
 			     : "r"(ctx), "i"(__builtin_offsetof(type, field)));                    \
 		__v;                                                                               \
 	})
-
-/* Header bytes TC makes linear when an skb arrives with a short linear part. */
-#define WL_HDR_PULL 256
 
 /* What the shared path knows about the packet, whatever the hook. */
 struct wl_pkt {
@@ -85,11 +83,14 @@ static __always_inline long wl_load_bytes(wl_ctx_t *ctx, __u32 off, void *to, __
 
 static __always_inline void wl_pkt_init(wl_ctx_t *skb, struct wl_pkt *p)
 {
-	__u32 linear = WL_CTX_LOAD32(skb, struct __sk_buff, data_end) -
-		       WL_CTX_LOAD32(skb, struct __sk_buff, data);
+	__u8 *data = (void *)(long)WL_CTX_LOAD32(skb, struct __sk_buff, data);
+	__u8 *end = (void *)(long)WL_CTX_LOAD32(skb, struct __sk_buff, data_end);
+	__u32 linear = end - data;
 
-	/* GSO skbs keep payload in fragments; headers are nearly always linear, but make sure. */
-	if (linear < WL_HDR_PULL && skb->len > linear)
+	/* GSO and locally sent skbs keep payload in fragments (and a TCP skb is a clone: making it
+	 * linear copies it, ~0.5 us a packet). Headers are nearly always linear: pull only when
+	 * they are not. */
+	if (skb->len > linear && wl_tc_hdr_len(data, end) > linear)
 		bpf_skb_pull_data(skb, skb->len < WL_HDR_PULL ? skb->len : WL_HDR_PULL);
 	p->data = (void *)(long)WL_CTX_LOAD32(skb, struct __sk_buff, data);
 	p->data_end = (void *)(long)WL_CTX_LOAD32(skb, struct __sk_buff, data_end);

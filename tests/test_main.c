@@ -47,6 +47,7 @@ static const struct wl_suite {
 	      {"container", 1},
 	      {"sniff", 0},
 	      {"params", 1},
+	      {"hdr_len", 1},
 #define WL_TEST_SUITE(name, ...) {#name, 0},
 	      WL_L7_PROTOCOLS(WL_TEST_SUITE)};
 #define SUITES (int)(sizeof(suites) / sizeof(suites[0]))
