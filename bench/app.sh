@@ -13,7 +13,9 @@
 # sysbench oltp_read_only against MariaDB (tests/live/lib.sh start_mariadb): bare vs wirelens.
 # CPU: one more run per pipeline depth with kernel.bpf_stats_enabled=1 and wirelens attached:
 # the entry programs' run_time_ns per request (L7 programs run as tail calls inside them, so
-# their time is included) against redis-server's own utime+stime per request (/proc/PID/stat).
+# their time is included) against redis-server's own utime+stime per request (/proc/PID/stat);
+# and each hook's run time per packet, live, for bare programs, wirelens L2-L4 only and
+# wirelens (ratio: against the bare programs of the same hook).
 # Rows go to $WL_BENCH_ROWS (bench/report.sh); the tables are printed by report.sh.
 BUILD=$(cd "${1:-build}" && pwd)
 export WL_BIN=$BUILD/wirelens
@@ -112,36 +114,68 @@ prog_runs() { # summed run_cnt and run_time_ns over ids
 }
 srv_ticks() { awk '{ print $14 + $15 }' "/proc/$RPID/stat"; }
 cmds() { redis-cli -h "$SRV_IP" INFO stats | tr -d '\r' | sed -n 's/^total_commands_processed://p'; }
+# The variants of the live per-packet rows: bare programs (XDP_PASS and a TC pass of
+# bench_pass.bpf.o: what any program costs there), wirelens L2-L4 only (--no-l7), wirelens.
+cpu_attach() {
+	case $1 in
+	bare)
+		ip link set dev "$HOST_IF" xdpdrv obj "$BUILD/bench_pass.bpf.o" sec xdp.frags &&
+			tc qdisc add dev "$HOST_IF" clsact &&
+			tc filter add dev "$HOST_IF" egress bpf da obj "$BUILD/bench_pass.bpf.o" sec tc ||
+			{ echo "app.sh: bare programs: attach failed" >&2; exit 1; }
+		xdp_id=$(bpftool -j net show dev "$HOST_IF" | jq -r '.[] | (.xdp // [])[] | .id')
+		tc_ids=$(bpftool -j net show dev "$HOST_IF" | jq -r '.[] | (.tc // [])[] | .id')
+		;;
+	l2l4 | wirelens)
+		"$WL_BIN" attach "$HOST_IF" $([ "$1" = l2l4 ] && echo --no-l7) >/dev/null ||
+			{ echo "app.sh: attach failed" >&2; exit 1; }
+		local ids
+		ids=$(prog_ids)
+		xdp_id=$(echo "$ids" | head -1) tc_ids=$(echo "$ids" | tail -n +2)
+		;;
+	esac
+}
+cpu_detach() {
+	case $1 in
+	bare) ip link set dev "$HOST_IF" xdpdrv off; tc qdisc del dev "$HOST_IF" clsact ;;
+	*) detach ;;
+	esac
+}
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 on_exit "sysctl -q kernel.bpf_stats_enabled=$old_stats"
 sysctl -q kernel.bpf_stats_enabled=1
-attach
-ids=$(prog_ids)
-xdp_id=$(echo "$ids" | head -1) tc_ids=$(echo "$ids" | tail -n +2)
 hz=$(getconf CLK_TCK)
-for p in 1 16; do
-	c0=$(cmds) k0=$(srv_ticks)
-	read -r xn0 xt0 < <(prog_runs $xdp_id)
-	read -r tn0 tt0 < <(prog_runs $tc_ids)
-	redis_run "$p" >/dev/null
-	read -r xn1 xt1 < <(prog_runs $xdp_id)
-	read -r tn1 tt1 < <(prog_runs $tc_ids)
-	c1=$(cmds) k1=$(srv_ticks)
-	req=$((c1 - c0 - 1)) # the INFO itself
-	hook=$(awk -v t=$((xt1 - xt0 + tt1 - tt0)) -v n="$req" 'BEGIN { printf "%.0f", t / n }')
-	srv=$(awk -v a="$k0" -v b="$k1" -v n="$req" -v hz="$hz" 'BEGIN { printf "%.0f", (b - a) * 1e9 / hz / n }')
-	printf 'cpu\tredis -P %s: hooks / redis-server CPU per request\tns/request\t%s\t%s\n' \
-		"$p" "$hook" "$srv" >>"$ROWS"
-	# per packet, by hook: XDP sees the replies (the veth's ingress), TC the requests
-	awk -v p="$p" -v xn=$((xn1 - xn0)) -v xt=$((xt1 - xt0)) -v tn=$((tn1 - tn0)) \
-		-v tt=$((tt1 - tt0)) 'BEGIN {
-		if (xn) printf "cpu\tredis -P %s: XDP ns per packet (replies), live\tns/packet\t%.0f\t0\n", p, xt / xn
-		if (tn) printf "cpu\tredis -P %s: TC ns per packet (requests), live\tns/packet\t%.0f\t0\n", p, tt / tn
-	}' >>"$ROWS"
-	echo "  cpu -P $p: hooks $hook ns/request, redis-server $srv ns/request ($req requests, programs $(echo $ids))" >&2
+declare -A bare_ns=()
+for v in bare l2l4 wirelens; do
+	cpu_attach $v
+	for p in 1 16; do
+		c0=$(cmds) k0=$(srv_ticks)
+		read -r xn0 xt0 < <(prog_runs $xdp_id)
+		read -r tn0 tt0 < <(prog_runs $tc_ids)
+		redis_run "$p" >/dev/null
+		read -r xn1 xt1 < <(prog_runs $xdp_id)
+		read -r tn1 tt1 < <(prog_runs $tc_ids)
+		c1=$(cmds) k1=$(srv_ticks)
+		# per packet, by hook: XDP sees the replies (the veth's ingress), TC the requests
+		x=$(awk -v n=$((xn1 - xn0)) -v t=$((xt1 - xt0)) 'BEGIN { printf "%.0f", n ? t / n : 0 }')
+		t=$(awk -v n=$((tn1 - tn0)) -v t=$((tt1 - tt0)) 'BEGIN { printf "%.0f", n ? t / n : 0 }')
+		[ $v = bare ] && bare_ns[x$p]=$x bare_ns[t$p]=$t
+		printf 'cpu\tredis -P %s: XDP ns per packet (replies), live: %s\tns/packet\t%s\t%s\n' \
+			"$p" "$v" "$x" "${bare_ns[x$p]}" >>"$ROWS"
+		printf 'cpu\tredis -P %s: TC ns per packet (requests), live: %s\tns/packet\t%s\t%s\n' \
+			"$p" "$v" "$t" "${bare_ns[t$p]}" >>"$ROWS"
+		echo "  cpu $v -P $p: XDP $x ns/packet, TC $t ns/packet" >&2
+		[ $v = wirelens ] || continue
+		req=$((c1 - c0 - 1)) # the INFO itself
+		hook=$(awk -v t=$((xt1 - xt0 + tt1 - tt0)) -v n="$req" 'BEGIN { printf "%.0f", t / n }')
+		srv=$(awk -v a="$k0" -v b="$k1" -v n="$req" -v hz="$hz" 'BEGIN { printf "%.0f", (b - a) * 1e9 / hz / n }')
+		printf 'cpu\tredis -P %s: hooks / redis-server CPU per request\tns/request\t%s\t%s\n' \
+			"$p" "$hook" "$srv" >>"$ROWS"
+		echo "  cpu -P $p: hooks $hook ns/request, redis-server $srv ns/request ($req requests)" >&2
+	done
+	cpu_detach $v
 done
 sysctl -q kernel.bpf_stats_enabled="$old_stats"
-detach
 
 # MariaDB: sysbench oltp_read_only, bare vs wirelens
 start_mariadb
