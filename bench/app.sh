@@ -146,34 +146,37 @@ on_exit "sysctl -q kernel.bpf_stats_enabled=$old_stats"
 sysctl -q kernel.bpf_stats_enabled=1
 hz=$(getconf CLK_TCK)
 declare -A bare_ns=()
-for v in bare l2l4 wirelens; do
-	cpu_attach $v
-	for p in 1 16; do
-		c0=$(cmds) k0=$(srv_ticks)
-		read -r xn0 xt0 < <(prog_runs $xdp_id)
-		read -r tn0 tt0 < <(prog_runs $tc_ids)
-		redis_run "$p" >/dev/null
-		read -r xn1 xt1 < <(prog_runs $xdp_id)
-		read -r tn1 tt1 < <(prog_runs $tc_ids)
-		c1=$(cmds) k1=$(srv_ticks)
-		# per packet, by hook: XDP sees the replies (the veth's ingress), TC the requests
-		x=$(awk -v n=$((xn1 - xn0)) -v t=$((xt1 - xt0)) 'BEGIN { printf "%.0f", n ? t / n : 0 }')
-		t=$(awk -v n=$((tn1 - tn0)) -v t=$((tt1 - tt0)) 'BEGIN { printf "%.0f", n ? t / n : 0 }')
-		[ $v = bare ] && bare_ns[x$p]=$x bare_ns[t$p]=$t
-		printf 'cpu\tredis -P %s: XDP ns per packet (replies), live: %s\tns/packet\t%s\t%s\n' \
-			"$p" "$v" "$x" "${bare_ns[x$p]}" >>"$ROWS"
-		printf 'cpu\tredis -P %s: TC ns per packet (requests), live: %s\tns/packet\t%s\t%s\n' \
-			"$p" "$v" "$t" "${bare_ns[t$p]}" >>"$ROWS"
-		echo "  cpu $v -P $p: XDP $x ns/packet, TC $t ns/packet" >&2
-		[ $v = wirelens ] || continue
-		req=$((c1 - c0 - 1)) # the INFO itself
-		hook=$(awk -v t=$((xt1 - xt0 + tt1 - tt0)) -v n="$req" 'BEGIN { printf "%.0f", t / n }')
-		srv=$(awk -v a="$k0" -v b="$k1" -v n="$req" -v hz="$hz" 'BEGIN { printf "%.0f", (b - a) * 1e9 / hz / n }')
-		printf 'cpu\tredis -P %s: hooks / redis-server CPU per request\tns/request\t%s\t%s\n' \
-			"$p" "$hook" "$srv" >>"$ROWS"
-		echo "  cpu -P $p: hooks $hook ns/request, redis-server $srv ns/request ($req requests)" >&2
+echo "app.sh: CPU, $ROUNDS interleaved rounds of bare programs, L2-L4 only, wirelens" >&2
+for ((r = 1; r <= ROUNDS; r++)); do
+	for v in bare l2l4 wirelens; do
+		cpu_attach $v
+		for p in 1 16; do
+			c0=$(cmds) k0=$(srv_ticks)
+			read -r xn0 xt0 < <(prog_runs $xdp_id)
+			read -r tn0 tt0 < <(prog_runs $tc_ids)
+			redis_run "$p" >/dev/null
+			read -r xn1 xt1 < <(prog_runs $xdp_id)
+			read -r tn1 tt1 < <(prog_runs $tc_ids)
+			c1=$(cmds) k1=$(srv_ticks)
+			# per packet, by hook: XDP sees the replies (the veth's ingress), TC the requests
+			x=$(awk -v n=$((xn1 - xn0)) -v t=$((xt1 - xt0)) 'BEGIN { printf "%.0f", n ? t / n : 0 }')
+			t=$(awk -v n=$((tn1 - tn0)) -v t=$((tt1 - tt0)) 'BEGIN { printf "%.0f", n ? t / n : 0 }')
+			[ $v = bare ] && bare_ns[x$p]=$x bare_ns[t$p]=$t
+			printf 'cpu\tredis -P %s: XDP ns per packet (replies), live: %s\tns/packet\t%s\t%s\n' \
+				"$p" "$v" "$x" "${bare_ns[x$p]}" >>"$ROWS"
+			printf 'cpu\tredis -P %s: TC ns per packet (requests), live: %s\tns/packet\t%s\t%s\n' \
+				"$p" "$v" "$t" "${bare_ns[t$p]}" >>"$ROWS"
+			echo "  round $r, $v -P $p: XDP $x ns/packet, TC $t ns/packet" >&2
+			[ $v = wirelens ] || continue
+			req=$((c1 - c0 - 1)) # the INFO itself
+			hook=$(awk -v t=$((xt1 - xt0 + tt1 - tt0)) -v n="$req" 'BEGIN { printf "%.0f", t / n }')
+			srv=$(awk -v a="$k0" -v b="$k1" -v n="$req" -v hz="$hz" 'BEGIN { printf "%.0f", (b - a) * 1e9 / hz / n }')
+			printf 'cpu\tredis -P %s: hooks / redis-server CPU per request\tns/request\t%s\t%s\n' \
+				"$p" "$hook" "$srv" >>"$ROWS"
+			echo "  round $r, -P $p: hooks $hook ns/request, redis-server $srv ns/request ($req requests)" >&2
+		done
+		cpu_detach $v
 	done
-	cpu_detach $v
 done
 sysctl -q kernel.bpf_stats_enabled="$old_stats"
 
