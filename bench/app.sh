@@ -7,6 +7,9 @@
 # clients) on the host side: SET and GET at -P 1 and -P 16, in interleaved rounds, each round
 # measuring every variant once:
 #   bare      nothing attached (the baseline of every ratio)
+#   xdp_pass  bare programs on the host veth: XDP_PASS and a TC pass (bench/bench_pass.bpf.c):
+#             what native XDP on a veth costs before any work (the veth then converts each
+#             skb to an XDP buffer, and its peer loses TSO)
 #   wirelens  `wirelens attach` on the host veth (XDP ingress + TC egress: both directions)
 #   monitor   a `redis-cli MONITOR` reader (Redis' own way to watch commands)
 #   slowlog   slowlog-log-slower-than 0 (every command logged)
@@ -43,58 +46,6 @@ RPID=$(cat "/tmp/$NS-redis.pid")
 attach() { "$WL_BIN" attach "$HOST_IF" >/dev/null || { echo "app.sh: attach failed" >&2; exit 1; }; }
 detach() { "$WL_BIN" detach "$HOST_IF" >/dev/null; }
 
-# redis_run P -> "SET_rps GET_rps"
-redis_run() {
-	local n=$N1
-	[ "$1" -gt 1 ] && n=$N16
-	taskset -c 0 redis-benchmark -h "$SRV_IP" -c 50 -P "$1" -n "$n" -t set,get --csv 2>/dev/null |
-		tr -d '"' | awk -F, '$1 == "SET" { s = $2 } $1 == "GET" { g = $2 } END { print s + 0, g + 0 }'
-}
-
-redis_variant() { # VARIANT P -> "SET GET"
-	local v=$1 p=$2 mon out
-	case $v in
-	wirelens) attach ;;
-	monitor)
-		redis-cli -h "$SRV_IP" MONITOR >/dev/null &
-		mon=$!
-		# the reader is registered when the server counts a monitor client
-		for _ in $(seq 100); do
-			redis-cli -h "$SRV_IP" CLIENT LIST | grep -q 'cmd=monitor' && break
-			sleep 0.05
-		done
-		;;
-	slowlog) redis-cli -h "$SRV_IP" CONFIG SET slowlog-log-slower-than 0 >/dev/null ;;
-	esac
-	out=$(redis_run "$p")
-	case $v in
-	wirelens) detach ;;
-	monitor) kill "$mon"; wait "$mon" 2>/dev/null ;;
-	slowlog)
-		redis-cli -h "$SRV_IP" CONFIG SET slowlog-log-slower-than 10000 >/dev/null
-		redis-cli -h "$SRV_IP" SLOWLOG RESET >/dev/null
-		;;
-	esac
-	echo "$out"
-}
-
-echo "app.sh: Redis, $ROUNDS interleaved rounds (SET -n $N1 at -P 1, $N16 at -P 16; 50 clients)" >&2
-for ((r = 1; r <= ROUNDS; r++)); do
-	for p in 1 16; do
-		declare -A res=()
-		for v in bare wirelens monitor slowlog; do res[$v]=$(redis_variant $v $p); done
-		for v in bare wirelens monitor slowlog; do
-			read -r s g <<<"${res[$v]}"
-			read -r bs bg <<<"${res[bare]}"
-			printf 'application\tredis SET -P %s: %s\tops/s\t%s\t%s\n' "$p" "$v" "$s" "$bs" >>"$ROWS"
-			printf 'application\tredis GET -P %s: %s\tops/s\t%s\t%s\n' "$p" "$v" "$g" "$bg" >>"$ROWS"
-		done
-		echo "  round $r -P $p: ${res[*]}" >&2
-		unset res
-	done
-done
-
-# CPU per request: hooks (BPF stats) vs redis-server (utime + stime)
 prog_ids() { # the entry programs of this attachment: XDP on the veth, the TC program on its maps
 	local xdp maps
 	xdp=$(bpftool -j net show dev "$HOST_IF" | jq -r '.[] | (.xdp // [])[] | .id')
@@ -112,8 +63,6 @@ prog_runs() { # summed run_cnt and run_time_ns over ids
 	done
 	echo "$n $t"
 }
-srv_ticks() { awk '{ print $14 + $15 }' "/proc/$RPID/stat"; }
-cmds() { redis-cli -h "$SRV_IP" INFO stats | tr -d '\r' | sed -n 's/^total_commands_processed://p'; }
 # The variants of the live per-packet rows: bare programs (XDP_PASS and a TC pass of
 # bench_pass.bpf.o: what any program costs there), wirelens L2-L4 only (--no-l7), wirelens.
 cpu_attach() {
@@ -141,6 +90,63 @@ cpu_detach() {
 	*) detach ;;
 	esac
 }
+
+# redis_run P -> "SET_rps GET_rps"
+redis_run() {
+	local n=$N1
+	[ "$1" -gt 1 ] && n=$N16
+	taskset -c 0 redis-benchmark -h "$SRV_IP" -c 50 -P "$1" -n "$n" -t set,get --csv 2>/dev/null |
+		tr -d '"' | awk -F, '$1 == "SET" { s = $2 } $1 == "GET" { g = $2 } END { print s + 0, g + 0 }'
+}
+
+redis_variant() { # VARIANT P -> "SET GET"
+	local v=$1 p=$2 mon out
+	case $v in
+	wirelens) attach ;;
+	xdp_pass) cpu_attach bare ;;
+	monitor)
+		redis-cli -h "$SRV_IP" MONITOR >/dev/null &
+		mon=$!
+		# the reader is registered when the server counts a monitor client
+		for _ in $(seq 100); do
+			redis-cli -h "$SRV_IP" CLIENT LIST | grep -q 'cmd=monitor' && break
+			sleep 0.05
+		done
+		;;
+	slowlog) redis-cli -h "$SRV_IP" CONFIG SET slowlog-log-slower-than 0 >/dev/null ;;
+	esac
+	out=$(redis_run "$p")
+	case $v in
+	wirelens) detach ;;
+	xdp_pass) cpu_detach bare ;;
+	monitor) kill "$mon"; wait "$mon" 2>/dev/null ;;
+	slowlog)
+		redis-cli -h "$SRV_IP" CONFIG SET slowlog-log-slower-than 10000 >/dev/null
+		redis-cli -h "$SRV_IP" SLOWLOG RESET >/dev/null
+		;;
+	esac
+	echo "$out"
+}
+
+echo "app.sh: Redis, $ROUNDS interleaved rounds (SET -n $N1 at -P 1, $N16 at -P 16; 50 clients)" >&2
+for ((r = 1; r <= ROUNDS; r++)); do
+	for p in 1 16; do
+		declare -A res=()
+		for v in bare xdp_pass wirelens monitor slowlog; do res[$v]=$(redis_variant $v $p); done
+		for v in bare xdp_pass wirelens monitor slowlog; do
+			read -r s g <<<"${res[$v]}"
+			read -r bs bg <<<"${res[bare]}"
+			printf 'application\tredis SET -P %s: %s\tops/s\t%s\t%s\n' "$p" "$v" "$s" "$bs" >>"$ROWS"
+			printf 'application\tredis GET -P %s: %s\tops/s\t%s\t%s\n' "$p" "$v" "$g" "$bg" >>"$ROWS"
+		done
+		echo "  round $r -P $p (SET GET ops/s):$(for v in bare xdp_pass wirelens monitor slowlog; do printf ' %s %s;' "$v" "${res[$v]}"; done)" >&2
+		unset res
+	done
+done
+
+# CPU per request: hooks (BPF stats) vs redis-server (utime + stime)
+srv_ticks() { awk '{ print $14 + $15 }' "/proc/$RPID/stat"; }
+cmds() { redis-cli -h "$SRV_IP" INFO stats | tr -d '\r' | sed -n 's/^total_commands_processed://p'; }
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 on_exit "sysctl -q kernel.bpf_stats_enabled=$old_stats"
 sysctl -q kernel.bpf_stats_enabled=1
