@@ -163,7 +163,7 @@ struct l7_sample {
 	uint8_t l4;
 	uint8_t payload[160];
 	size_t len;
-	uint8_t reply[160]; /* the server's answer to it (rlen 0: none) */
+	uint8_t reply[512]; /* the server's answer to it (rlen 0: none) */
 	size_t rlen;
 };
 
@@ -173,6 +173,62 @@ static size_t put_text(uint8_t *to, const char *text)
 
 	memcpy(to, text, n);
 	return n;
+}
+
+/* A MySQL text result set of one column and `rows` rows of 10 bytes, sequence ids from 1 (the
+ * handshake unseen: EOF packets of 5 bytes). Returns its length. */
+static size_t mysql_resultset(uint8_t *to, int rows)
+{
+	static const uint8_t coldef[] = {3, 'd',  'e', 'f', 0, 0,    0, 1, 'c', 0, 0x0c, 0x21,
+					 0, 0x28, 0,   0,   0, 0xfd, 0, 0, 0,	0, 0};
+	uint8_t seq = 1;
+	size_t n = 0;
+
+	/* packet: 3-byte length, sequence id, payload */
+#define PUT_PKT(payload, len)                                                                      \
+	do {                                                                                       \
+		to[n++] = (len)&0xff;                                                              \
+		to[n++] = ((len) >> 8) & 0xff;                                                     \
+		to[n++] = ((len) >> 16) & 0xff;                                                    \
+		to[n++] = seq++;                                                                   \
+		memcpy(to + n, payload, len);                                                      \
+		n += len;                                                                          \
+	} while (0)
+	static const uint8_t ncols[] = {1}, eof[] = {0xfe, 0, 0, 2, 0};
+	static const uint8_t row[] = {10, '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'};
+
+	PUT_PKT(ncols, sizeof(ncols));
+	PUT_PKT(coldef, sizeof(coldef));
+	PUT_PKT(eof, sizeof(eof));
+	for (int r = 0; r < rows; r++)
+		PUT_PKT(row, sizeof(row));
+	PUT_PKT(eof, sizeof(eof));
+#undef PUT_PKT
+	return n;
+}
+
+/* A PostgreSQL answer to a simple Query: RowDescription of one column, `rows` DataRows of 10
+ * bytes, CommandComplete, ReadyForQuery. Returns its length. */
+static size_t postgresql_resultset(uint8_t *to, int rows)
+{
+	/* one field "x": table 0, column 0, type text (25), typlen -1, typmod -1, format text */
+	static const uint8_t desc[] = {'T', 0,	  0,	0,    26,   0,	  1,	'x', 0,
+				       0,   0,	  0,	0,    0,    0,	  0,	0,   0,
+				       25,  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0,   0};
+	static const uint8_t row[] = {'D', 0,	0,   0,	  20,  0,   1,	 0,   0,   0,  10,
+				      '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'};
+	static const char done[] = "C\0\0\0\x0eSELECT 16\0Z\0\0\0\x05I";
+	size_t n = 0;
+
+	_Static_assert(sizeof(desc) == 27, "RowDescription of one field");
+	memcpy(to + n, desc, sizeof(desc));
+	n += sizeof(desc);
+	for (int r = 0; r < rows; r++) {
+		memcpy(to + n, row, sizeof(row));
+		n += sizeof(row);
+	}
+	memcpy(to + n, done, sizeof(done) - 1);
+	return n + sizeof(done) - 1;
 }
 
 static void l7_samples(struct l7_sample *t, int *n)
@@ -233,12 +289,30 @@ static void l7_samples(struct l7_sample *t, int *n)
 	memcpy(t[i].reply, my_ok, sizeof(my_ok));
 	t[i].rlen = sizeof(my_ok);
 	i++;
+	/* the same query answered with a result set: a column, its EOF, 16 rows of 10 bytes and the
+	 * final EOF (rows are most of what a read workload's responses carry) */
+	t[i] = (struct l7_sample){.name = "mysql: SELECT, 16-row result set",
+				  .proto = WL_L7_MYSQL,
+				  .port = 3306,
+				  .l4 = 6};
+	memcpy(t[i].payload, my_q, sizeof(my_q) - 1);
+	t[i].len = sizeof(my_q) - 1;
+	t[i].rlen = mysql_resultset(t[i].reply, 16);
+	i++;
 	t[i] = (struct l7_sample){
 		.name = "postgresql: Query SELECT", .proto = WL_L7_POSTGRES, .port = 5432, .l4 = 6};
 	memcpy(t[i].payload, pg_q, sizeof(pg_q)); /* with the string's NUL */
 	t[i].len = sizeof(pg_q);
 	memcpy(t[i].reply, pg_r, sizeof(pg_r) - 1);
 	t[i].rlen = sizeof(pg_r) - 1;
+	i++;
+	t[i] = (struct l7_sample){.name = "postgresql: SELECT, 16-row result set",
+				  .proto = WL_L7_POSTGRES,
+				  .port = 5432,
+				  .l4 = 6};
+	memcpy(t[i].payload, pg_q, sizeof(pg_q));
+	t[i].len = sizeof(pg_q);
+	t[i].rlen = postgresql_resultset(t[i].reply, 16);
 	i++;
 	t[i] = (struct l7_sample){
 		.name = "mongodb: OP_MSG find", .proto = WL_L7_MONGODB, .port = 27017, .l4 = 6};
@@ -753,7 +827,7 @@ l7:
 	}
 	/* A typical request of each protocol: connections whose sequence advances (per-call). */
 	{
-		struct l7_sample t[8];
+		struct l7_sample t[10];
 		int nt;
 
 		l7_samples(t, &nt);

@@ -1101,6 +1101,52 @@ __noinline int wl_mysql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 	return 0;
 }
 
+/*
+ * Rows of a result set whole in the window, taken in one step: in MY_GRAM_ROWS a packet with
+ * the next sequence id whose first byte is neither 0xfe (a terminator) nor 0xff (an error) is
+ * a row, and a row changes nothing but the response's bytes. Through wl_mysql_resp_hdr a row
+ * costs two header copies into d->hdr and two steps; a result set is mostly rows. Up to
+ * WL_MYSQL_ROWS_RUN of them per step; the first packet that is no such row, or whose first 5
+ * bytes the payload does not hold, is left to wl_mysql_resp_hdr, and a row that goes on past
+ * the segment leaves the rest of it to skip (MY_ST_BODY). Global: verified once.
+ */
+#define WL_MYSQL_ROWS_RUN 16
+__noinline int wl_mysql_rows_fast(wl_ctx_t *ctx, struct wl_conn *conn)
+{
+	struct wl_l7_walk w;
+	struct wl_mysql_dir *m = wl_sql_at(&w, ctx, conn, 1);
+	struct wl_l7_dir *d = w.d;
+	struct wl_l7_state *s;
+	__u32 len, total, rest;
+	__u8 b[5];
+
+	if (!m || d->state != MY_ST_HDR || d->hdr_len || m->cont || m->grammar != MY_GRAM_ROWS ||
+	    m->phase != MY_PHASE_CMD)
+		return 0;
+	s = w.s;
+	for (int k = 0; k < WL_MYSQL_ROWS_RUN; k++) {
+		if (wl_win_ensure(&w, 5) < 5)
+			return 0;
+		wl_win_peek(&w, b, 5);
+		len = wl_mysql_u24(b);
+		if (!len || len >= WL_MYSQL_PKT_MAX || b[3] != (__u8)(m->seq + 1) || b[4] >= 0xfe)
+			return 0;
+		m->seq = b[3];
+		total = 4 + len;
+		rest = s->end - s->off;
+		if (total > rest) {
+			s->off = s->end;
+			d->msg_bytes += rest;
+			d->body_left = total - rest;
+			d->state = MY_ST_BODY;
+			return 0;
+		}
+		s->off += total;
+		d->msg_bytes += total;
+	}
+	return 0;
+}
+
 /* The greeting's version string, up to its NUL; then its capability block. Returns 1 to end
  * the walk. Global: verified once. */
 __noinline int wl_mysql_greeting(wl_ctx_t *ctx, struct wl_conn *conn)
@@ -1153,6 +1199,13 @@ static __always_inline int wl_mysql_step(wl_ctx_t *ctx, struct wl_conn *conn, __
 	d = w.d;
 	switch (d->state) {
 	case MY_ST_HDR:
+		if (dir) {
+			wl_mysql_rows_fast(ctx, conn);
+			if (w.s->off >= w.s->end)
+				return 1;
+			if (d->state != MY_ST_HDR)
+				break;
+		}
 		if (dir ? wl_mysql_resp_hdr(ctx, conn) : wl_mysql_req_hdr(ctx, conn))
 			return 1;
 		if (!dir && d->state == MY_ST_VERB && d->body_left == 0)

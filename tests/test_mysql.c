@@ -1263,8 +1263,9 @@ WL_TEST(mysql, malformed)
 			EXPECT("SELECT", 1, 1, 0);
 			mb_free(&b);
 		}
-		/* responses: absurd column count, a sequence id out of order */
-		for (int k = 0; k < 2; k++) {
+		/* responses: absurd column count, a sequence id out of order (in the definitions,
+		 * among the rows) */
+		for (int k = 0; k < 3; k++) {
 			struct conv c;
 			struct mb b = {0};
 
@@ -1273,9 +1274,15 @@ WL_TEST(mysql, malformed)
 			send(h, &c, 0, &b);
 			if (k == 0) {
 				mb_pkt(&b, 1, "\xfc\xff\xff", 3); /* 65535 columns */
-			} else {
+			} else if (k == 1) {
 				mb_pkt(&b, 1, "\x01", 1);
 				mb_coldef(&b, 5, "a");
+			} else {
+				mb_pkt(&b, 1, "\x01", 1);
+				mb_coldef(&b, 2, "a");
+				mb_pkt(&b, 3, "\x01x", 2);
+				mb_pkt(&b, 4, "\x01y", 2);
+				mb_pkt(&b, 6, "\x01z", 2); /* 5 is missing */
 			}
 			send(h, &c, 1, &b);
 			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
