@@ -1102,48 +1102,32 @@ __noinline int wl_mysql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 }
 
 /*
- * Rows of a result set whole in the window, taken in one step: in MY_GRAM_ROWS a packet with
- * the next sequence id whose first byte is neither 0xfe (a terminator) nor 0xff (an error) is
- * a row, and a row changes nothing but the response's bytes. Through wl_mysql_resp_hdr a row
- * costs two header copies into d->hdr and two steps; a result set is mostly rows. Up to
- * WL_MYSQL_ROWS_RUN of them per step; the first packet that is no such row, or whose first 5
- * bytes the payload does not hold, is left to wl_mysql_resp_hdr, and a row that goes on past
- * the segment leaves the rest of it to skip (MY_ST_BODY). Global: verified once.
+ * Rows of a result set taken a run at a time (wl_sql_rows): in MY_GRAM_ROWS a packet with the
+ * next sequence id whose first byte is neither 0xfe (a terminator) nor 0xff (an error) is a row,
+ * and a row changes nothing but the response's bytes. Through wl_mysql_resp_hdr a row costs two
+ * header copies into d->hdr and two steps; a result set is mostly rows. Any other packet is
+ * left to wl_mysql_resp_hdr. The row's length (0: no row), its sequence id taken.
  */
-#define WL_MYSQL_ROWS_RUN 16
+static __always_inline __u32 wl_mysql_row_len(void *priv, const __u8 *b)
+{
+	struct wl_mysql_dir *m = priv;
+	__u32 len = wl_mysql_u24(b);
+
+	if (!len || len >= WL_MYSQL_PKT_MAX || b[3] != (__u8)(m->seq + 1) || b[4] >= 0xfe)
+		return 0;
+	m->seq = b[3];
+	return 4 + len;
+}
+
+/* At a response packet boundary: rows skipped while they come. Global: verified once. */
 __noinline int wl_mysql_rows_fast(wl_ctx_t *ctx, struct wl_conn *conn)
 {
 	struct wl_l7_walk w;
 	struct wl_mysql_dir *m = wl_sql_at(&w, ctx, conn, 1);
-	struct wl_l7_dir *d = w.d;
-	struct wl_l7_state *s;
-	__u32 len, total, rest;
-	__u8 b[5];
 
-	if (!m || d->state != MY_ST_HDR || d->hdr_len || m->cont || m->grammar != MY_GRAM_ROWS ||
-	    m->phase != MY_PHASE_CMD)
-		return 0;
-	s = w.s;
-	for (int k = 0; k < WL_MYSQL_ROWS_RUN; k++) {
-		if (wl_win_ensure(&w, 5) < 5)
-			return 0;
-		wl_win_peek(&w, b, 5);
-		len = wl_mysql_u24(b);
-		if (!len || len >= WL_MYSQL_PKT_MAX || b[3] != (__u8)(m->seq + 1) || b[4] >= 0xfe)
-			return 0;
-		m->seq = b[3];
-		total = 4 + len;
-		rest = s->end - s->off;
-		if (total > rest) {
-			s->off = s->end;
-			d->msg_bytes += rest;
-			d->body_left = total - rest;
-			d->state = MY_ST_BODY;
-			return 0;
-		}
-		s->off += total;
-		d->msg_bytes += total;
-	}
+	if (m && w.d->state == MY_ST_HDR && !w.d->hdr_len && !m->cont &&
+	    m->grammar == MY_GRAM_ROWS && m->phase == MY_PHASE_CMD)
+		wl_sql_rows(&w, m, wl_mysql_row_len, MY_ST_BODY);
 	return 0;
 }
 

@@ -886,6 +886,31 @@ __noinline int wl_postgresql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 	return 0;
 }
 
+/*
+ * DataRows taken a run at a time (wl_sql_rows): after a DataRow of a simple Query (its response
+ * begun, so a DataRow's end changes nothing but the response's bytes), the DataRows that follow
+ * are skipped by their length instead of a header copy into d->hdr and a body step each. Any
+ * other message is left to wl_postgresql_resp_hdr. The row's length (0: no DataRow).
+ */
+static __always_inline __u32 wl_postgresql_row_len(void *priv, const __u8 *b)
+{
+	__u32 len = wl_be32(b + 1);
+
+	return b[0] == 'D' && wl_postgresql_msg_ok(1, 'D', len) ? 1 + len : 0;
+}
+
+/* At a response message boundary: DataRows skipped while they come. Global: verified once. */
+__noinline int wl_postgresql_rows_fast(wl_ctx_t *ctx, struct wl_conn *conn)
+{
+	struct wl_l7_walk w;
+	struct wl_postgresql_dir *p = wl_sql_at(&w, ctx, conn, 1);
+
+	if (p && w.d->state == PG_ST_HDR && !w.d->hdr_len && p->phase == PG_PHASE_CMD &&
+	    p->type == 'D' && p->ctx != PG_CTX_NONE)
+		wl_sql_rows(&w, p, wl_postgresql_row_len, PG_ST_BODY);
+	return 0;
+}
+
 /* One response step: a header or a body skip. Returns 1 to end the walk. Global: verified
  * once. */
 __noinline int wl_postgresql_resp_step(wl_ctx_t *ctx, struct wl_conn *conn)
@@ -896,6 +921,11 @@ __noinline int wl_postgresql_resp_step(wl_ctx_t *ctx, struct wl_conn *conn)
 	if (!wl_l7_walk_g(&w, ctx, conn, 1))
 		return 1;
 	d = w.d;
+	if (d->state == PG_ST_HDR) {
+		wl_postgresql_rows_fast(ctx, conn);
+		if (w.s->off >= w.s->end)
+			return 1;
+	}
 	if (d->state == PG_ST_HDR) {
 		if (wl_postgresql_resp_hdr(ctx, conn))
 			return 1;

@@ -348,6 +348,44 @@ __noinline int wl_sql_take(wl_ctx_t *ctx, struct wl_l7_state *s, struct wl_l7_di
 
 #define WL_SQL_TAKE(w, d, need) wl_sql_take((w)->ctx, (w)->s, (d), (need))
 
+/*
+ * A result set's rows taken a run at a time, whole in the window (MySQL and PostgreSQL: a row
+ * changes nothing but the response's bytes). row_len, an inline function of the protocol, is
+ * given the parser's state and the 5 bytes at s->off that tell a message's kind and length: the
+ * row's length, or 0 for a message that is no row (left to the parser's header step, as is one
+ * whose 5 bytes the payload does not hold). A row that goes on past the segment leaves the rest
+ * of it to skip in state body_state. Its bytes count in the response's.
+ */
+#define WL_SQL_ROWS_RUN 16 /* rows per step */
+typedef __u32 (*wl_sql_row_len_fn)(void *priv, const __u8 *b);
+static __always_inline void wl_sql_rows(struct wl_l7_walk *w, void *priv, wl_sql_row_len_fn row_len,
+					__u8 body_state)
+{
+	struct wl_l7_state *s = w->s;
+	struct wl_l7_dir *d = w->d;
+	__u32 total, rest;
+	__u8 b[5];
+
+	for (int k = 0; k < WL_SQL_ROWS_RUN; k++) {
+		if (wl_win_ensure(w, 5) < 5)
+			return;
+		wl_win_peek(w, b, 5);
+		total = row_len(priv, b);
+		if (!total)
+			return;
+		rest = s->end - s->off;
+		if (total > rest) {
+			s->off = s->end;
+			d->msg_bytes += rest;
+			d->body_left = total - rest;
+			d->state = body_state;
+			return;
+		}
+		s->off += total;
+		d->msg_bytes += total;
+	}
+}
+
 /* wl_emit_request with the global flush (the caller checks the L7 rules where it knows the
  * command). */
 static __always_inline void wl_sql_emit_req(struct wl_l7_walk *w, __u16 id, __u32 bytes)

@@ -809,6 +809,51 @@ WL_TEST(postgresql, large_bodies)
 	}
 }
 
+/* A result set of many short DataRows (taken a run at a time when whole in the window) in
+ * segments of every size from whole down to 1 byte: counted once, every byte of it; then a
+ * DataRow too short to be one among such rows is malformed, as anywhere else. */
+WL_TEST(postgresql, many_rows)
+{
+	static const size_t mss[] = {0, 1448, 300, 64, 17, 5, 1};
+
+	FOR_EACH_HOOK(h) {
+		for (size_t i = 0; i < sizeof(mss) / sizeof(mss[0]); i++) {
+			struct wl_cmd_stats st;
+			size_t rlen;
+			struct conv c;
+
+			pg_start(h, &c);
+			query(&rq, "SELECT x FROM t");
+			conv_deliver(h, &c, 0, &rq, 0, 0);
+			row_desc(&rs);
+			for (int r = 0; r < 40; r++)
+				data_row(&rs, r % 23);
+			complete(&rs, "SELECT 40");
+			rlen = rs.n;
+			ready(&rs);
+			conv_deliver(h, &c, 1, &rs, mss[i], 0);
+			EXPECT_PG_ONLY(&c, {"SELECT", 1, 1, 0});
+			conv_stats(&c, WL_L7_POSTGRES, "SELECT", &st);
+			CU_ASSERT_EQUAL(st.response_bytes, rlen);
+			EXPECT_L7_CLEAN();
+		}
+		{
+			struct conv c;
+
+			pg_start(h, &c);
+			query(&rq, "SELECT x FROM t");
+			conv_deliver(h, &c, 0, &rq, 0, 0);
+			row_desc(&rs);
+			data_row(&rs, 3);
+			data_row(&rs, 3);
+			putb(&rs, "D\0\0\0\x05\0", 6); /* a DataRow is at least 6 bytes long */
+			data_row(&rs, 3);
+			conv_deliver(h, &c, 1, &rs, 0, 0);
+			CU_ASSERT_EQUAL(harness_counters().l7_malformed, 1);
+		}
+	}
+}
+
 WL_TEST(postgresql, retransmit_and_gap)
 {
 	FOR_EACH_HOOK(h) {
