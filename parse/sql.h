@@ -361,28 +361,20 @@ typedef __u32 (*wl_sql_row_len_fn)(void *priv, const __u8 *b);
 static __always_inline void wl_sql_rows(struct wl_l7_walk *w, void *priv, wl_sql_row_len_fn row_len,
 					__u8 body_state)
 {
-	struct wl_l7_state *s = w->s;
 	struct wl_l7_dir *d = w->d;
-	__u32 total, rest;
 	__u8 b[5];
 
 	for (int k = 0; k < WL_SQL_ROWS_RUN; k++) {
 		if (wl_win_ensure(w, 5) < 5)
 			return;
 		wl_win_peek(w, b, 5);
-		total = row_len(priv, b);
-		if (!total)
+		d->body_left = row_len(priv, b);
+		if (!d->body_left)
 			return;
-		rest = s->end - s->off;
-		if (total > rest) {
-			s->off = s->end;
-			d->msg_bytes += rest;
-			d->body_left = total - rest;
+		if (!wl_l7_body_skip(w, d)) { /* the row goes on in the next segment */
 			d->state = body_state;
 			return;
 		}
-		s->off += total;
-		d->msg_bytes += total;
 	}
 }
 
