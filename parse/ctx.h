@@ -15,11 +15,6 @@
 #include "../maps/wirelens.h"
 #include "hdr_len.h"
 
-#define ETH_P_IP      0x0800
-#define ETH_P_IPV6    0x86DD
-#define ETH_P_8021Q   0x8100
-#define ETH_P_8021AD  0x88A8
-#define ETH_P_QINQ1   0x9100 /* pre-standard QinQ still seen in the field */
 #define TC_ACT_UNSPEC (-1)
 
 /*

@@ -13,11 +13,6 @@ struct wl_vlan_hdr {
 	__be16 encap_proto;
 };
 
-static __always_inline int wl_is_vlan(__u16 proto)
-{
-	return proto == ETH_P_8021Q || proto == ETH_P_8021AD || proto == ETH_P_QINQ1;
-}
-
 static __always_inline void wl_push_vlan(struct wl_meta *m, __u16 tci)
 {
 	if (m->vlan_tags == 0)

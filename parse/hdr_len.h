@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * How many bytes of a TC skb must be linear for the path to read its headers in place. Plain C
- * over bytes (no helper, no kernel type): the test suite runs it on the host too
+ * How many bytes of a TC skb must be linear for the path to read its headers in place, and the
+ * header constants the parsers share. Plain C over bytes (no helper, no kernel type; IPPROTO_*
+ * from vmlinux.h or, on the host, <netinet/in.h>): the test suite runs it on the host too
  * (tests/test_hdr_len.c).
  */
 #ifndef WL_PARSE_HDR_LEN_H
@@ -10,6 +11,18 @@
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #endif
+
+#define ETH_P_IP	  0x0800
+#define ETH_P_IPV6	  0x86DD
+#define ETH_P_8021Q	  0x8100
+#define ETH_P_8021AD	  0x88A8
+#define ETH_P_QINQ1	  0x9100 /* pre-standard QinQ still seen in the field */
+#define WL_IPPROTO_ICMPV6 58
+
+static __always_inline int wl_is_vlan(__u16 proto)
+{
+	return proto == ETH_P_8021Q || proto == ETH_P_8021AD || proto == ETH_P_QINQ1;
+}
 
 /* Header bytes TC makes linear when an skb arrives with them not all in its linear part. */
 #define WL_HDR_PULL 256
@@ -32,19 +45,18 @@ static __always_inline __u32 wl_tc_hdr_len(const __u8 *data, const __u8 *end)
 			return WL_HDR_PULL;
 		proto = (__u16)pos[0] << 8 | pos[1];
 		pos += 2;
-		if (proto != 0x8100 && proto != 0x88A8 &&
-		    proto != 0x9100) /* 802.1Q, 802.1ad, QinQ */
+		if (!wl_is_vlan(proto))
 			break;
 		pos += 2; /* the tag's TCI; its encapsulated type follows */
 	}
-	if (proto == 0x0800) {
+	if (proto == ETH_P_IP) {
 		if (pos + 20 > end)
 			return WL_HDR_PULL;
 		l4 = pos[9];
 		if (((__u16)pos[6] << 8 | pos[7]) & 0x1fff)
 			l4 = 0; /* a later fragment: no L4 header */
 		pos += (pos[0] & 15) * 4;
-	} else if (proto == 0x86DD) {
+	} else if (proto == ETH_P_IPV6) {
 		if (pos + 40 > end)
 			return WL_HDR_PULL;
 		l4 = pos[6];
@@ -52,13 +64,13 @@ static __always_inline __u32 wl_tc_hdr_len(const __u8 *data, const __u8 *end)
 	} else {
 		return pos - data;
 	}
-	if (l4 == 6) { /* TCP */
+	if (l4 == IPPROTO_TCP) {
 		if (pos + 13 > end)
 			return WL_HDR_PULL;
 		pos += (pos[12] >> 4) * 4;
-	} else if (l4 == 17 || l4 == 1 || l4 == 58) { /* UDP, ICMP, ICMPv6 */
+	} else if (l4 == IPPROTO_UDP || l4 == IPPROTO_ICMP || l4 == WL_IPPROTO_ICMPV6) {
 		pos += 8;
-	} else if (proto == 0x86DD) {
+	} else if (proto == ETH_P_IPV6) {
 		return WL_HDR_PULL; /* an extension header */
 	}
 	return pos - data;

@@ -11,7 +11,6 @@
 #define WL_TCP_PSH 0x08
 #define WL_TCP_ACK 0x10
 
-#define WL_IPPROTO_ICMPV6   58
 #define WL_ICMP_ECHOREPLY   0
 #define WL_ICMP_ECHO	    8
 #define WL_ICMPV6_ECHO	    128

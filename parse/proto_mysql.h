@@ -1183,7 +1183,7 @@ static __always_inline int wl_mysql_step(wl_ctx_t *ctx, struct wl_conn *conn, __
 	d = w.d;
 	switch (d->state) {
 	case MY_ST_HDR:
-		if (dir) {
+		if (dir && MY(d)->grammar == MY_GRAM_ROWS) { /* else no row can come */
 			wl_mysql_rows_fast(ctx, conn);
 			if (w.s->off >= w.s->end)
 				return 1;

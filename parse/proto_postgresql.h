@@ -921,7 +921,7 @@ __noinline int wl_postgresql_resp_step(wl_ctx_t *ctx, struct wl_conn *conn)
 	if (!wl_l7_walk_g(&w, ctx, conn, 1))
 		return 1;
 	d = w.d;
-	if (d->state == PG_ST_HDR) {
+	if (d->state == PG_ST_HDR && PG(d)->type == 'D') { /* rows come after a row */
 		wl_postgresql_rows_fast(ctx, conn);
 		if (w.s->off >= w.s->end)
 			return 1;

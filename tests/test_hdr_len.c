@@ -3,6 +3,7 @@
  * every linear length of it, the headers' length when the linear part holds them, else a
  * length past the linear part (so the skb is pulled). No BPF: the function is plain C. */
 #include <linux/types.h>
+#include <netinet/in.h>
 #include <CUnit/CUnit.h>
 
 #include "suites.h"
