@@ -19,6 +19,7 @@ static __always_inline void bl_rewind(struct wl_conn *conn, struct wl_l7_dir *d,
 		conn->fifo_head = 0;
 		conn->fifo_tail = 1;
 		conn->fifo_taken = 0;
+		conn->fifo_far[0] = 0;
 		conn->fifo[0].count = 64;
 	}
 }

@@ -272,8 +272,8 @@ static int write_interfaces(FILE *f)
 
 static void write_maps(FILE *f)
 {
-	static const char *const maps[] = {"wl_flows", "wl_conns", "wl_cmd_stats", "wl_frags",
-					   "wl_aux"};
+	static const char *const maps[] = {"wl_flows",	   "wl_conns", "wl_fifo_far",
+					   "wl_cmd_stats", "wl_frags", "wl_aux"};
 	int n[sizeof(maps) / sizeof(maps[0])];
 	__u32 max[sizeof(maps) / sizeof(maps[0])];
 

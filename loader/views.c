@@ -129,7 +129,8 @@ struct status_map {
 	long long evicted; /* -1: not an LRU table wirelens counts */
 };
 
-static const char *const status_maps[] = {"wl_flows", "wl_conns", "wl_cmd_stats", "wl_frags"};
+static const char *const status_maps[] = {"wl_flows", "wl_conns", "wl_fifo_far", "wl_cmd_stats",
+					  "wl_frags"};
 #define STATUS_MAPS (sizeof(status_maps) / sizeof(status_maps[0]))
 
 struct status_view {

@@ -13,9 +13,9 @@
 #endif
 
 /* Bump on any incompatible layout change: pins live under a versioned directory. */
-#define WL_ABI_VERSION 4
+#define WL_ABI_VERSION 5
 #define WL_PIN_ROOT    "/sys/fs/bpf/wirelens"
-#define WL_PIN_DIR     WL_PIN_ROOT "/v4"
+#define WL_PIN_DIR     WL_PIN_ROOT "/v5"
 
 #define WL_FLOWS_DEFAULT 65536 /* flow table entries; the loader may change it at load time */
 #define WL_FRAGS_MAX	 4096  /* IP fragment trains remembered to attribute later fragments */
@@ -235,6 +235,7 @@ WL_ASSERT_SIZE(struct wl_sniff, 24);
 #define WL_CMD_OTHER	 0    /* id of "OTHER": names not in the table */
 #define WL_LAT_BUCKETS	 32   /* log2 ns: bucket b holds [2^b, 2^(b+1)) ns, the last is open */
 #define WL_FIFO_LEN	 128  /* pending runs per connection (struct wl_pending), a power of 2 */
+#define WL_FIFO_NEAR	 8    /* of them, held in the connection's entry (a power of 2) */
 #define WL_CONNS_DEFAULT 32768
 #define WL_CMD_STATS_MAX 16384
 #define WL_NEST_MAX	 16  /* nesting of replies walked (RESP arrays in arrays ...) */
@@ -311,6 +312,9 @@ WL_ASSERT_SIZE(struct wl_conn_key, 44);
 #define WL_FIFO_LOST	 0xfffe /* cmd_id of the entry of lost requests (never a command id) */
 _Static_assert(WL_CMD_IDS_MAX < WL_FIFO_LOST, "WL_FIFO_LOST is no command id");
 _Static_assert((WL_FIFO_LEN & (WL_FIFO_LEN - 1)) == 0, "WL_FIFO_LEN is a power of 2");
+_Static_assert((WL_FIFO_NEAR & (WL_FIFO_NEAR - 1)) == 0 && WL_FIFO_NEAR < WL_FIFO_LEN,
+	       "WL_FIFO_NEAR is a power of 2 below WL_FIFO_LEN");
+_Static_assert(WL_FIFO_LEN % 64 == 0, "one bit per FIFO position in wl_conn.fifo_far");
 struct wl_pending {
 	union {
 		struct {
@@ -351,16 +355,38 @@ WL_ASSERT_SIZE(struct wl_l7_dir, 32 + WL_L7_HDR_MAX + WL_L7_PRIV_MAX);
 struct wl_conn {
 	__u8 l7_proto;
 	__u8 pad[3];
-	/* The request direction owns tail and the entries, the response direction owns head and
-	 * fifo_taken (single producer, single consumer): no lock needed when the two directions run
-	 * on different CPUs. The head entry stays until a later one exists (the tail may grow). */
+	/* The request direction owns tail, the entries and fifo_far, the response direction owns
+	 * head and fifo_taken (single producer, single consumer): no lock needed when the two
+	 * directions run on different CPUs. The head entry stays until a later one exists (the tail
+	 * may grow). Positions count up and wrap; at most WL_FIFO_LEN are pending. */
 	__u32 fifo_tail;
 	__u32 fifo_head;
 	__u32 fifo_taken; /* requests of the head entry already answered */
-	struct wl_pending fifo[WL_FIFO_LEN];
+	/* Bit p % WL_FIFO_LEN: the entry at position p is in the connection's wl_fifo_far ring,
+	 * else in fifo[p % WL_FIFO_NEAR]. An entry goes near when fewer than WL_FIFO_NEAR are
+	 * pending (its slot is then free): a shallow queue never leaves this entry. */
+	__u64 fifo_far[WL_FIFO_LEN / 64];
+	struct wl_pending fifo[WL_FIFO_NEAR];
 	struct wl_l7_dir dir[2]; /* 0: client->server (requests), 1: server->client */
 };
-WL_ASSERT_SIZE(struct wl_conn, 16 + 8 * WL_FIFO_LEN + 2 * sizeof(struct wl_l7_dir));
+WL_ASSERT_SIZE(struct wl_conn,
+	       16 + WL_FIFO_LEN / 8 + 8 * WL_FIFO_NEAR + 2 * sizeof(struct wl_l7_dir));
+
+/*
+ * The pending runs of a deep queue (more than WL_FIFO_NEAR), by connection: position p at
+ * e[p % WL_FIFO_LEN]. LRU: a ring pushed out while in use loses its runs; since tells a ring made
+ * after that (positions before it were in the lost one: their replies count as unmatched).
+ */
+struct wl_fifo_far {
+	__u32 since; /* the first position written to this ring */
+	__u32 pad;
+	struct wl_pending e[WL_FIFO_LEN];
+};
+WL_ASSERT_SIZE(struct wl_fifo_far, 8 + 8 * WL_FIFO_LEN);
+/* Rings for a wl_conns of n entries (attach --conns-max): one per 8 connections, at least 64.
+ * 4,096 at the defaults: connections with a queue deeper than WL_FIFO_NEAR at once. */
+#define WL_FIFO_FAR_FOR(n) ((n) / 8 > 64 ? (n) / 8 : 64)
+#define WL_FIFO_FAR_MAX	   WL_FIFO_FAR_FOR(WL_CONNS_DEFAULT)
 
 /*
  * Per-connection facts a parser keeps beyond the FIFO, by (connection, kind, id): requests
@@ -763,6 +789,13 @@ struct {
 	__type(key, struct wl_conn_key);
 	__type(value, struct wl_conn);
 } wl_conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, WL_FIFO_FAR_MAX);
+	__type(key, struct wl_conn_key);
+	__type(value, struct wl_fifo_far);
+} wl_fifo_far SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);

@@ -135,6 +135,8 @@ struct wl_l7_state {
 	__u64 fifo_lat; /* wl_fifo_pop_g's answer: how long the request waited */
 	__u32 fifo_n;	/* wl_fifo_pop_n_g's: how many requests it took */
 	__u32 pad2;
+	struct wl_pending fifo_run; /* wl_fifo_head_g's answer: the head run */
+	__u64 fifo_left;	    /* and how many of its requests are unanswered */
 	struct wl_cmd_key cmd_key;
 	struct wl_cmd_name_key name_key;
 	struct wl_conn conn_init;
@@ -147,6 +149,8 @@ struct {
 	__type(key, __u32);
 	__type(value, struct wl_l7_state);
 } wl_l7_scratch SEC(".maps");
+_Static_assert(sizeof(struct wl_l7_state) >= sizeof(struct wl_fifo_far),
+	       "a far ring's first value");
 
 /* The walk over one packet's payload: pointers only (they must live on the stack). */
 struct wl_l7_walk {
@@ -315,12 +319,114 @@ static __always_inline __u64 wl_fifo_age(__u64 now, __u32 ts)
 	return ((__u64)units << WL_FIFO_TS_SHIFT) | (now & ((1u << WL_FIFO_TS_SHIFT) - 1));
 }
 
+/* Is the entry at position pos in the far ring? (Bit set by the producer before the position
+ * was published, and kept until the position is pushed again, WL_FIFO_LEN later.) */
+static __always_inline int wl_fifo_is_far(struct wl_conn *c, __u32 pos)
+{
+	__u64 bits = *(volatile __u64 *)&c->fifo_far[(pos / 64) & (WL_FIFO_LEN / 64 - 1)];
+
+	return (bits >> (pos & 63)) & 1;
+}
+
+/* The far ring of the connection being parsed (the scratch's job.ckey), or NULL. */
+static __always_inline struct wl_fifo_far *wl_fifo_far_ring(void)
+{
+	struct wl_l7_state *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
+	if (!s)
+		return NULL;
+	return bpf_map_lookup_elem(&wl_fifo_far, &s->job.ckey);
+}
+
+/* Producer: writes the far entry at pos, making the ring if the connection has none. Returns 0,
+ * or -1 when no ring could be had. */
+static __always_inline int wl_fifo_far_write(__u32 pos, __u64 word)
+{
+	struct wl_fifo_far *r = wl_fifo_far_ring();
+	struct wl_l7_state *s;
+	__u32 zero = 0;
+
+	if (!r) {
+		s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
+		if (!s)
+			return -1;
+		/* the ring is read only at positions written since: what it starts with (the
+		 * scratch's bytes) is never read, and no 1 KB of zeros is needed */
+		bpf_map_update_elem(&wl_fifo_far, &s->job.ckey, s, BPF_NOEXIST);
+		r = bpf_map_lookup_elem(&wl_fifo_far, &s->job.ckey);
+		if (!r)
+			return -1;
+		r->since = pos;
+	} else if ((__s32)(pos - r->since) < 0) {
+		/* a ring left by an earlier connection of the same addresses and ports, whose
+		 * positions ran ahead of this one's */
+		r->since = pos;
+	}
+	*(volatile __u64 *)&r->e[pos & (WL_FIFO_LEN - 1)].word = word;
+	return 0;
+}
+
+/* The entry at pos (the caller's own: below the tail it read), wherever it is: r is the
+ * connection's far ring (NULL: none). An entry is never 0 (a run has at least one request): 0
+ * is a far entry whose ring is gone. */
+static __always_inline __u64 wl_fifo_word(struct wl_conn *c, struct wl_fifo_far *r, __u32 pos)
+{
+	if (!wl_fifo_is_far(c, pos))
+		return *(volatile __u64 *)&c->fifo[pos & (WL_FIFO_NEAR - 1)].word;
+	if (!r || (__s32)(pos - r->since) < 0)
+		return 0;
+	return *(volatile __u64 *)&r->e[pos & (WL_FIFO_LEN - 1)].word;
+}
+
+/* The connection's far ring when the entry at pos or the next one is in it (one lookup for the
+ * reads of both), else NULL. */
+static __always_inline struct wl_fifo_far *wl_fifo_far_used(struct wl_conn *c, __u32 pos)
+{
+	if (!wl_fifo_is_far(c, pos) && !wl_fifo_is_far(c, pos + 1))
+		return NULL;
+	return wl_fifo_far_ring();
+}
+
+/* Consumer: the entry at pos, a far one whose ring is gone read as one lost request (its reply
+ * counts as unmatched; the queue stays in step as long as the lost runs had one request each). */
+static __always_inline __u64 wl_fifo_word_or_lost(struct wl_conn *c, struct wl_fifo_far *r,
+						  __u32 pos)
+{
+	__u64 word = wl_fifo_word(c, r, pos);
+
+	return word ? word : (__u64)1 << 16 | WL_FIFO_LOST;
+}
+
+/* Producer: stores the entry at pos, near when fewer than WL_FIFO_NEAR entries are pending
+ * from head (so its near slot holds an answered entry), else far. Returns 0 or -1. */
+static __always_inline int wl_fifo_store(struct wl_conn *c, __u32 pos, __u32 head, __u64 word,
+					 int rewrite)
+{
+	__u64 *bits = &c->fifo_far[(pos / 64) & (WL_FIFO_LEN / 64 - 1)];
+	__u64 bit = (__u64)1 << (pos & 63);
+	int far = rewrite ? !!(*bits & bit) : pos - head >= WL_FIFO_NEAR;
+
+	if (far) {
+		if (wl_fifo_far_write(pos, word))
+			return -1;
+		if (!rewrite)
+			*(volatile __u64 *)bits = *bits | bit;
+		return 0;
+	}
+	*(volatile __u64 *)&c->fifo[pos & (WL_FIFO_NEAR - 1)].word = word;
+	if (!rewrite && (*bits & bit))
+		*(volatile __u64 *)bits = *bits & ~bit;
+	return 0;
+}
+
 /* Producer: a run of count requests of command id. Global: verified once. */
 __noinline int wl_fifo_push_g(struct wl_conn *c, struct wl_counters *cnt, __u32 id, __u32 count,
 			      __u64 now)
 {
 	__u32 tail, head, used, now_ts = (__u32)(now >> WL_FIFO_TS_SHIFT);
-	struct wl_pending v, *e;
+	struct wl_pending v;
 	__u64 lost;
 
 	if (!c || !cnt || !count)
@@ -331,24 +437,26 @@ __noinline int wl_fifo_push_g(struct wl_conn *c, struct wl_counters *cnt, __u32 
 	if (count > WL_FIFO_RUN_MAX || id >= WL_FIFO_LOST)
 		id = WL_FIFO_LOST; /* cannot be represented: counted under no command */
 	if (used) {
-		/* the tail entry is the producer's own: the consumer only reads it */
-		e = &c->fifo[(tail - 1) & (WL_FIFO_LEN - 1)];
-		v.word = e->word;
-		if (v.cmd_id == WL_FIFO_LOST && (used >= WL_FIFO_LEN - 1 || id == WL_FIFO_LOST)) {
+		/* the tail entry is the producer's own: the consumer only reads it (a far one
+		 * whose ring is gone reads 0, and a new entry follows it) */
+		v.word = wl_fifo_word(c, wl_fifo_far_used(c, tail - 1), tail - 1);
+		if (v.word && v.cmd_id == WL_FIFO_LOST &&
+		    (used >= WL_FIFO_LEN - 1 || id == WL_FIFO_LOST)) {
 			lost = wl_fifo_lost_count(v) + count;
 			v.count = (__u16)lost;
 			v.ts = (__u32)(lost >> 16);
-			*(volatile __u64 *)&e->word =
-				v.word; /* one store: never seen half-written */
+			/* one store: never seen half-written */
+			wl_fifo_store(c, tail - 1, head, v.word, 1);
 			cnt->l7_fifo_overflow += count;
 			return 0;
 		}
-		if (v.cmd_id == id && id != WL_FIFO_LOST && v.count + count <= WL_FIFO_RUN_MAX &&
+		if (v.word && v.cmd_id == id && id != WL_FIFO_LOST &&
+		    v.count + count <= WL_FIFO_RUN_MAX &&
 		    (v.ts == now_ts || used >= WL_FIFO_LEN / 2)) {
 			/* the same command again (same packet, or the queue is getting deep):
 			 * the run grows; its latency counts from its first request */
 			v.count += count;
-			*(volatile __u64 *)&e->word = v.word;
+			wl_fifo_store(c, tail - 1, head, v.word, 1);
 			return 0;
 		}
 	}
@@ -359,11 +467,13 @@ __noinline int wl_fifo_push_g(struct wl_conn *c, struct wl_counters *cnt, __u32 
 			return 0; /* not reached: the lost entry takes the last slot */
 		id = WL_FIFO_LOST;
 	}
-	e = &c->fifo[tail & (WL_FIFO_LEN - 1)];
 	v.cmd_id = id;
 	v.count = (__u16)count;
 	v.ts = id == WL_FIFO_LOST ? count >> 16 : now_ts;
-	e->word = v.word;
+	if (wl_fifo_store(c, tail, head, v.word, 0)) {
+		cnt->l7_fifo_overflow += count; /* no far ring to be had: not queued */
+		return 0;
+	}
 	/* the entry is complete before the consumer can see it (atomic = full barrier) */
 	__sync_fetch_and_add(&c->fifo_tail, 1);
 	return 0;
@@ -382,12 +492,14 @@ static __always_inline int wl_fifo_head(struct wl_conn *c, struct wl_pending *ru
 	__u32 head = c->fifo_head;
 	__u32 tail = *(volatile __u32 *)&c->fifo_tail;
 	__u32 taken = c->fifo_taken;
+	struct wl_fifo_far *r;
 	struct wl_pending v;
 	__u64 n;
 
 	if (head == tail)
 		return 0;
-	v.word = *(volatile __u64 *)&c->fifo[head & (WL_FIFO_LEN - 1)].word;
+	r = wl_fifo_far_used(c, head);
+	v.word = wl_fifo_word_or_lost(c, r, head);
 	n = wl_fifo_count(v);
 	if (taken >= n) {
 		if (head + 1 == tail)
@@ -395,19 +507,48 @@ static __always_inline int wl_fifo_head(struct wl_conn *c, struct wl_pending *ru
 		/* a later entry exists: the producer is done with this one. Read its final count
 		 * after the tail (the atomic orders the reads). */
 		__sync_fetch_and_add(&c->fifo_tail, 0);
-		v.word = *(volatile __u64 *)&c->fifo[head & (WL_FIFO_LEN - 1)].word;
+		v.word = wl_fifo_word_or_lost(c, r, head);
 		n = wl_fifo_count(v);
 		if (taken >= n) {
 			/* move on; the slot is the producer's again */
 			c->fifo_taken = taken = 0;
 			__sync_fetch_and_add(&c->fifo_head, 1);
 			head++;
-			v.word = *(volatile __u64 *)&c->fifo[head & (WL_FIFO_LEN - 1)].word;
+			v.word = wl_fifo_word_or_lost(c, r, head);
 			n = wl_fifo_count(v);
 		}
 	}
 	*run = v;
 	*left = n > taken ? n - taken : 1;
+	return 1;
+}
+
+/* wl_fifo_head verified once, for loops (each far read is a few branches the verifier would
+ * walk per iteration): the answer goes to s->fifo_run and s->fifo_left. */
+__noinline int wl_fifo_head_g(struct wl_conn *c)
+{
+	struct wl_l7_state *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
+	if (!c || !s)
+		return 0;
+	return wl_fifo_head(c, &s->fifo_run, &s->fifo_left);
+}
+
+/* wl_fifo_head through wl_fifo_head_g: for callers in loops. */
+static __always_inline int wl_fifo_head_once(struct wl_conn *c, struct wl_pending *run, __u64 *left)
+{
+	struct wl_l7_state *s;
+	__u32 zero = 0;
+
+	if (!wl_fifo_head_g(c))
+		return 0;
+	s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
+	if (!s)
+		return 0;
+	*run = s->fifo_run;
+	*left = s->fifo_left;
 	return 1;
 }
 

@@ -269,7 +269,7 @@ __noinline int wl_memcached_fifo_take_g(struct wl_conn *c, __u32 n)
 		struct wl_pending v;
 		__u64 left, t;
 
-		if (took >= n || !wl_fifo_head(c, &v, &left))
+		if (took >= n || !wl_fifo_head_once(c, &v, &left))
 			break;
 		t = n - took;
 		if (t > left)
@@ -526,7 +526,7 @@ __noinline int wl_memcached_bin_answer_g(struct wl_conn *c, __u32 rid, __u32 err
 		__u64 lat, cnt;
 		__u16 id;
 
-		if (!wl_fifo_head(c, &e, &cnt))
+		if (!wl_fifo_head_once(c, &e, &cnt))
 			break;
 		id = e.cmd_id;
 		lat = id == WL_FIFO_LOST ? 0 : wl_fifo_age(w->s->job.now, e.ts);

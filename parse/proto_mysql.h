@@ -719,7 +719,7 @@ static __always_inline void wl_mysql_fifo_drop(struct wl_conn *conn)
 	__u32 k;
 
 	for (k = 0; k < WL_MYSQL_MORE_MAX; k++) {
-		if (!wl_fifo_head(conn, &v, &left) || v.cmd_id == WL_FIFO_LOST)
+		if (!wl_fifo_head_once(conn, &v, &left) || v.cmd_id == WL_FIFO_LOST)
 			break;
 		if ((v.cmd_id >> MY_FIFO_ID_BITS) != MY_KIND_MORE &&
 		    (v.cmd_id >> MY_FIFO_ID_BITS) != MY_KIND_MORE_CALL)

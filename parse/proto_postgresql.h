@@ -591,7 +591,7 @@ __noinline int wl_postgresql_head(struct wl_conn *c)
 	if (!c)
 		return WL_CMD_NONE;
 	for (int k = 0; k < 4; k++) {
-		if (!wl_fifo_head(c, &v, &left))
+		if (!wl_fifo_head_once(c, &v, &left))
 			return WL_CMD_NONE;
 		if (v.cmd_id == WL_FIFO_LOST || (v.cmd_id >> PG_FIFO_ID_BITS) != PG_KIND_FLUSH)
 			return v.cmd_id;

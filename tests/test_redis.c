@@ -880,6 +880,109 @@ WL_TEST(redis, runs_across_packets)
 	}
 }
 
+/* The far rings (wl_fifo_far) as the Redis program sees them. */
+static int far_fd(void)
+{
+	return bpf_map__fd(
+		bpf_object__find_map_by_name(harness()->l7_obj[0][WL_L7_REDIS], "wl_fifo_far"));
+}
+
+static int far_rings(void)
+{
+	struct wl_conn_key k, next;
+	int n = 0;
+
+	for (void *prev = NULL; !bpf_map_get_next_key(far_fd(), prev, &next); prev = &k) {
+		k = next;
+		n++;
+	}
+	return n;
+}
+
+/* The command and reply of request i of a queue whose neighbours always differ (every request a
+ * run of its own): SET, GET, INCR (failing) in turn, replies of 5, 7 and 46 bytes. */
+static const char *const rot_req[] = {p_set, p_get, p_incr};
+static const char *const rot_rep[] = {"+OK\r\n", "$1\r\nv\r\n", e_int};
+
+/*
+ * The queue's first WL_FIFO_NEAR runs live in the connection's entry, deeper ones in its far
+ * ring: a queue whose depth goes up and down across that line (a run per request, one request
+ * per packet, replies in between) pairs every reply with its own request.
+ */
+WL_TEST(redis, fifo_near_and_far)
+{
+	/* requests sent, then replies, per round: the depth crosses WL_FIFO_NEAR both ways */
+	static const int rounds[9][2] = {{20, 5}, {3, 10}, {12, 12}, {1, 9},  {30, 1},
+					 {9, 38}, {7, 3},  {2, 6},   {40, 40}};
+
+	FOR_EACH_HOOK(h) {
+		uint64_t rq[3] = {0}, rs[3] = {0};
+		int sent = 0, answered = 0;
+		struct conv c;
+
+		wl_map_clear(far_fd());
+		conv_start(h, &c, 6379);
+		/* three times: positions wrap the FIFO's WL_FIFO_LEN twice */
+		for (size_t r = 0; r < 3 * sizeof(rounds) / sizeof(rounds[0]); r++) {
+			for (int i = 0; i < rounds[r % 9][0]; i++, sent++) {
+				conv_req(h, &c, rot_req[sent % 3]);
+				rq[sent % 3]++;
+			}
+			for (int i = 0; i < rounds[r % 9][1]; i++, answered++) {
+				conv_resp(h, &c, rot_rep[answered % 3]);
+				rs[answered % 3]++;
+			}
+		}
+		CU_ASSERT_EQUAL(sent, answered);
+		EXPECT_CMD(6379, "SET", rq[0], rs[0], 0, rq[0] * strlen(p_set), rs[0] * 5);
+		EXPECT_CMD(6379, "GET", rq[1], rs[1], 0, rq[1] * strlen(p_get), rs[1] * 7);
+		EXPECT_CMD(6379, "INCR", rq[2], rs[2], rs[2], rq[2] * strlen(p_incr),
+			   rs[2] * strlen(e_int));
+		EXPECT_COUNTERS({"l7_unmatched", 0}, {"l7_fifo_overflow", 0}, {"l7_malformed", 0});
+		CU_ASSERT_EQUAL(far_rings(), 1); /* it did go far */
+	}
+}
+
+/*
+ * A far ring pushed out of its LRU table while in use (another connection's deep queue took it)
+ * loses its runs: their replies count as unmatched, one each, and the queue stays in step: the
+ * runs in the connection's entry, a request that goes far into a new ring while the lost runs
+ * are still pending, and every request after pair exactly.
+ */
+WL_TEST(redis, fifo_far_ring_lost)
+{
+	const int depth = 50, lost = depth - WL_FIFO_NEAR;
+
+	FOR_EACH_HOOK(h) {
+		uint64_t rs[3] = {0};
+		struct conv c;
+
+		wl_map_clear(far_fd());
+		conv_start(h, &c, 6379);
+		for (int i = 0; i < depth; i++)
+			conv_req(h, &c, rot_req[i % 3]);
+		CU_ASSERT_EQUAL(far_rings(), 1);
+		wl_map_clear(far_fd());
+		conv_req(h, &c, "*1\r\n$4\r\nPING\r\n"); /* far, in a new ring */
+		CU_ASSERT_EQUAL(far_rings(), 1);
+		for (int i = 0; i < depth; i++) {
+			conv_resp(h, &c, rot_rep[i % 3]);
+			rs[i % 3] += i < WL_FIFO_NEAR;
+		}
+		conv_resp(h, &c, "+PONG\r\n");
+		EXPECT_CMD(6379, "PING", 1, 1, 0, -1, 7);
+		EXPECT_COUNTERS({"l7_unmatched", (uint64_t)lost}, {"l7_fifo_overflow", 0});
+		/* in step: a new request after the lost ones pairs with its own reply */
+		conv_req(h, &c, p_lpush);
+		conv_resp(h, &c, e_type);
+		EXPECT_CMD(6379, "SET", (depth + 2) / 3, rs[0], 0, -1, rs[0] * 5);
+		EXPECT_CMD(6379, "GET", (depth + 1) / 3, rs[1], 0, -1, rs[1] * 7);
+		EXPECT_CMD(6379, "INCR", depth / 3, rs[2], rs[2], -1, rs[2] * strlen(e_int));
+		EXPECT_CMD(6379, "LPUSH", 1, 1, 1, -1, strlen(e_type));
+		EXPECT_COUNTERS({"l7_unmatched", (uint64_t)lost});
+	}
+}
+
 /* Server ports of the captures that do not use 6379 (from oracle.sh): what a user would set
  * with `wirelens ports set redis=...`. */
 static const struct capture_port capture_ports[] = {

@@ -43,7 +43,8 @@ check_eq "package files" "$expected" "$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {pr
 on_exit "dpkg --purge wirelens"
 dpkg -i "$deb" >"$work/install.log" 2>&1 && pass "dpkg -i" || { cat "$work/install.log"; fail "dpkg -i"; finish; exit 1; }
 on_exit "$PKG_BIN detach --all"
-"$PKG_BIN" --version | grep -qE '^wirelens [0-9]+\.[0-9]+\.[0-9]+ \(git ([0-9a-f]{12}(-dirty)?|unknown)\), map ABI v4 ' &&
+abi=$(sed -n 's/^#define WL_ABI_VERSION \([0-9]*\)$/\1/p' "$repo/maps/wirelens.h")
+"$PKG_BIN" --version | grep -qE "^wirelens [0-9]+\.[0-9]+\.[0-9]+ \(git ([0-9a-f]{12}(-dirty)?|unknown)\), map ABI v$abi " &&
 	pass "--version: $("$PKG_BIN" --version)" || fail "--version: $("$PKG_BIN" --version)"
 
 check_eq "man -w wirelens" /usr/share/man/man8/wirelens.8.gz "$(man -w wirelens 2>&1)"
