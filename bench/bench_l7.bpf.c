@@ -32,6 +32,6 @@ int bl_xdp(struct xdp_md *ctx)
 	return wl_process(ctx);
 }
 
-WL_L7_PROG(redis, wl_redis_parse, 0)
+WL_L7_PROG(redis, wl_redis_parse, wl_redis_open, 0)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -85,7 +85,7 @@ int bench_mem_main(void)
 {
 	static struct map_mem m[MAPS_MAX];
 	struct wl_load_opts lo = {0}; /* the defaults of `wirelens attach` */
-	unsigned long long total = 0, conn_bytes = 0, far_bytes = 0, conns = 1;
+	unsigned long long total = 0, conn_bytes = 0, far_bytes = 0, open_bytes = 0, conns = 1;
 	const char *rows = getenv("WL_BENCH_ROWS");
 	FILE *out = rows ? fopen(rows, "a") : NULL;
 	int ncpu = libbpf_num_possible_cpus(), n = 0;
@@ -113,6 +113,8 @@ int bench_mem_main(void)
 		}
 		if (!strcmp(m[i].name, "wl_fifo_far"))
 			far_bytes = m[i].memlock;
+		if (!strcmp(m[i].name, "wl_l7_open"))
+			open_bytes = m[i].memlock;
 		if (m[i].memlock < 64 * 1024 && i >= 12)
 			continue; /* the small ones are in the total */
 		printf("%-18s %-14s %9u %5u %6u %14llu %10.0f\n", m[i].name, t ? t : "?",
@@ -123,15 +125,20 @@ int bench_mem_main(void)
 	}
 	printf("%-18s %-14s %9s %5s %6s %14llu (%.1f MiB, %d maps)\n", "total", "", "", "", "",
 	       total, total / 1048576.0, n);
-	/* the far rings (queues deeper than WL_FIFO_NEAR) are shared: their share per connection */
-	printf("per tracked TCP connection ((wl_conns + wl_fifo_far memlock) / wl_conns entries): "
-	       "%llu B (wl_conns %llu, wl_fifo_far %llu)\n",
-	       (conn_bytes + far_bytes) / conns, conn_bytes / conns, far_bytes / conns);
+	/* the far rings (queues deeper than WL_FIFO_NEAR) and the open messages' states are shared:
+	 * their share per connection */
+	printf("per tracked TCP connection: wl_conns %llu B; with the shares of wl_fifo_far (%llu) "
+	       "and wl_l7_open (%llu): %llu B\n",
+	       conn_bytes / conns, far_bytes / conns, open_bytes / conns,
+	       (conn_bytes + far_bytes + open_bytes) / conns);
 	if (out) {
 		fprintf(out, "memory\ttotal map memory (%d CPUs)\tB\t%llu\t0\n", ncpu, total);
+		fprintf(out, "memory\tper tracked TCP connection (wl_conns)\tB\t%llu\t0\n",
+			conn_bytes / conns);
 		fprintf(out,
-			"memory\tper tracked TCP connection (wl_conns + wl_fifo_far)\tB\t%llu\t0\n",
-			(conn_bytes + far_bytes) / conns);
+			"memory\tper tracked TCP connection with shared tables (wl_conns, "
+			"wl_fifo_far, wl_l7_open)\tB\t%llu\t0\n",
+			(conn_bytes + far_bytes + open_bytes) / conns);
 		fclose(out);
 	}
 	wl_progs_close(&p);

@@ -82,8 +82,9 @@ wl_param_fn wl_attach_mode_arg, wl_attach_hooks_arg, wl_attach_tc_mode_arg, wl_a
 		 WL_NUM(struct wl_attach_req, load.flows_max, 1, 1U << 31)},                       \
 		{"conns-max", 0, "N",                                                              \
 		 "tracked L7 connections (default " WL_STR(                                        \
-			 WL_CONNS_DEFAULT) "; one in 8 may queue more than 8\n"                    \
-					   "runs of requests; fixed while anything is attached)",  \
+			 WL_CONNS_DEFAULT) "; one in 4 may have a message open\n"                  \
+					   "between packets, one in 16 more than 8 runs of "       \
+					   "requests queued;\nfixed while anything is attached)",  \
 		 WL_NUM(struct wl_attach_req, load.conns_max, 1, 1U << 24)},                       \
 		{"cmd-stats-max", 0, "N",                                                          \
 		 "per-command statistics entries (default: 16384 up to 4 CPUs,\n"                  \

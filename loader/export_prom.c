@@ -272,7 +272,7 @@ static int write_interfaces(FILE *f)
 
 static void write_maps(FILE *f)
 {
-	static const char *const maps[] = {"wl_flows",	   "wl_conns", "wl_fifo_far",
+	static const char *const maps[] = {"wl_flows",	   "wl_conns", "wl_fifo_far", "wl_l7_open",
 					   "wl_cmd_stats", "wl_frags", "wl_aux"};
 	int n[sizeof(maps) / sizeof(maps[0])];
 	__u32 max[sizeof(maps) / sizeof(maps[0])];

@@ -470,6 +470,9 @@ int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 		if (!err)
 			err = bpf_map__set_max_entries(p->xdp->maps.wl_fifo_far,
 						       WL_FIFO_FAR_FOR(o->conns_max));
+		if (!err)
+			err = bpf_map__set_max_entries(p->xdp->maps.wl_l7_open,
+						       WL_L7_OPEN_FOR(o->conns_max));
 		if (err)
 			goto fail;
 	}

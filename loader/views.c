@@ -63,6 +63,7 @@ const char *const wl_counter_names[] = {
 	"l7_stats_full",
 	"l7_gap_absorbed",
 	"l7_unloaded",
+	"l7_state_lost",
 	"l7_denied",
 	"conn_blocked",
 	"rst_sent",
@@ -129,8 +130,8 @@ struct status_map {
 	long long evicted; /* -1: not an LRU table wirelens counts */
 };
 
-static const char *const status_maps[] = {"wl_flows", "wl_conns", "wl_fifo_far", "wl_cmd_stats",
-					  "wl_frags"};
+static const char *const status_maps[] = {"wl_flows",	"wl_conns",	"wl_fifo_far",
+					  "wl_l7_open", "wl_cmd_stats", "wl_frags"};
 #define STATUS_MAPS (sizeof(status_maps) / sizeof(status_maps[0]))
 
 struct status_view {

@@ -122,6 +122,8 @@ struct wl_counters {
 	__u64 l7_gap_absorbed;	/* of l7_gap: the missing bytes lay inside a body being skipped */
 	__u64 l7_unloaded;	/* packets of a protocol whose program is not loaded (left out by
 				 * attach --protocols/--no-l7, or refused by this kernel) */
+	__u64 l7_state_lost;	/* a direction's open message lost with its wl_l7_open entry (LRU):
+				 * the direction resynchronises */
 	/* filter (facts) */
 	__u64 l7_denied;    /* packets dropped for carrying a command an L7 rule denies (their
 			     * outcome is accounted: the flow saw them before the parser) */
@@ -132,7 +134,7 @@ struct wl_counters {
 	__u64 conns_new;    /* connections given L7 state in wl_conns */
 	__u64 conns_closed; /* connections whose state was removed at their RST */
 };
-WL_ASSERT_SIZE(struct wl_counters, 41 * 8);
+WL_ASSERT_SIZE(struct wl_counters, 42 * 8);
 
 /* Outcome indexes, in the order of struct wl_counters, so BPF can bump one by index. */
 enum wl_outcome {
@@ -352,6 +354,35 @@ struct wl_l7_dir {
 };
 WL_ASSERT_SIZE(struct wl_l7_dir, 32 + WL_L7_HDR_MAX + WL_L7_PRIV_MAX);
 
+/*
+ * What a direction keeps in wl_conns between packets. Its whole parser state (struct wl_l7_dir)
+ * is worked on in the per-CPU scratch while a packet is parsed; after it, a direction with a
+ * message open (the protocol says, see wl_<name>_open) keeps it in wl_l7_open, and any other
+ * keeps only this: its sequence, its state (at rest: a boundary, lost sync, or a protocol's
+ * passive state) and the first WL_L7_KEEP bytes of its protocol state, where each protocol puts
+ * what lives across messages (capabilities, phases, counters). So an idle connection costs
+ * wl_conns' entry only.
+ */
+#define WL_L7_KEEP 17
+struct wl_l7_rest {
+	__u32 next_seq;
+	__u8 state;
+	__u8 flags;
+	__u8 open; /* the direction's state is in wl_l7_open */
+	__u8 keep[WL_L7_KEEP];
+};
+WL_ASSERT_SIZE(struct wl_l7_rest, 7 + WL_L7_KEEP);
+
+struct wl_l7_open_key {
+	struct wl_conn_key ckey;
+	__u8 dir;
+	__u8 pad[3];
+};
+WL_ASSERT_SIZE(struct wl_l7_open_key, 48);
+/* Directions with a message open across packets at once, for a wl_conns of n entries: one per
+ * 4 connections, at least 64 (8,192 at the defaults). */
+#define WL_L7_OPEN_FOR(n) ((n) / 4 > 64 ? (n) / 4 : 64)
+
 struct wl_conn {
 	__u8 l7_proto;
 	__u8 pad[3];
@@ -367,10 +398,10 @@ struct wl_conn {
 	 * pending (its slot is then free): a shallow queue never leaves this entry. */
 	__u64 fifo_far[WL_FIFO_LEN / 64];
 	struct wl_pending fifo[WL_FIFO_NEAR];
-	struct wl_l7_dir dir[2]; /* 0: client->server (requests), 1: server->client */
+	struct wl_l7_rest dir[2]; /* 0: client->server (requests), 1: server->client */
 };
 WL_ASSERT_SIZE(struct wl_conn,
-	       16 + WL_FIFO_LEN / 8 + 8 * WL_FIFO_NEAR + 2 * sizeof(struct wl_l7_dir));
+	       16 + WL_FIFO_LEN / 8 + 8 * WL_FIFO_NEAR + 2 * sizeof(struct wl_l7_rest));
 
 /*
  * The pending runs of a deep queue (more than WL_FIFO_NEAR), by connection: position p at
@@ -383,9 +414,9 @@ struct wl_fifo_far {
 	struct wl_pending e[WL_FIFO_LEN];
 };
 WL_ASSERT_SIZE(struct wl_fifo_far, 8 + 8 * WL_FIFO_LEN);
-/* Rings for a wl_conns of n entries (attach --conns-max): one per 8 connections, at least 64.
- * 4,096 at the defaults: connections with a queue deeper than WL_FIFO_NEAR at once. */
-#define WL_FIFO_FAR_FOR(n) ((n) / 8 > 64 ? (n) / 8 : 64)
+/* Rings for a wl_conns of n entries (attach --conns-max): one per 16 connections, at least 64.
+ * 2,048 at the defaults: connections with a queue deeper than WL_FIFO_NEAR at once. */
+#define WL_FIFO_FAR_FOR(n) ((n) / 16 > 64 ? (n) / 16 : 64)
 #define WL_FIFO_FAR_MAX	   WL_FIFO_FAR_FOR(WL_CONNS_DEFAULT)
 
 /*
@@ -796,6 +827,13 @@ struct {
 	__type(key, struct wl_conn_key);
 	__type(value, struct wl_fifo_far);
 } wl_fifo_far SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, WL_L7_OPEN_FOR(WL_CONNS_DEFAULT));
+	__type(key, struct wl_l7_open_key);
+	__type(value, struct wl_l7_dir);
+} wl_l7_open SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);

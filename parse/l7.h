@@ -141,6 +141,10 @@ struct wl_l7_state {
 	struct wl_cmd_name_key name_key;
 	struct wl_conn conn_init;
 	struct wl_cmd_stats stats_zero; /* never written: initial value of a stats entry */
+	/* the packet's direction's whole parser state, loaded from wl_conns (and wl_l7_open) before
+	 * the parser runs and put back after it (wl_l7_load, wl_l7_store) */
+	struct wl_l7_dir work;
+	struct wl_l7_open_key open_key;
 };
 
 struct {
@@ -156,7 +160,7 @@ _Static_assert(sizeof(struct wl_l7_state) >= sizeof(struct wl_fifo_far),
 struct wl_l7_walk {
 	wl_ctx_t *ctx;
 	struct wl_conn *conn;
-	struct wl_l7_dir *d;
+	struct wl_l7_dir *d; /* the scratch's work: this packet's direction */
 	struct wl_l7_state *s;
 	struct wl_counters *cnt;
 };
@@ -718,10 +722,49 @@ static __always_inline int wl_l7_walk_g(struct wl_l7_walk *w, wl_ctx_t *ctx, str
 
 	w->ctx = ctx;
 	w->conn = conn;
-	w->d = conn ? &conn->dir[dir & 1] : 0;
 	w->cnt = bpf_map_lookup_elem(&wl_counters, &zero);
 	w->s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
+	(void)dir; /* the packet's own: its state is the scratch's working copy */
+	w->d = w->s ? &w->s->work : 0;
 	return conn && w->cnt && w->s;
+}
+
+/* Does a direction keep a message open past the packet by the engine's fields (a header cut,
+ * a body to skip)? Then its whole state must be kept (wl_l7_open). */
+static __always_inline int wl_l7_open_engine(const struct wl_l7_dir *d)
+{
+	return d->hdr_len || d->body_left || d->skipping;
+}
+
+/* The same, or by a parser state other than a boundary or lost sync: the protocols whose
+ * states all mean an open message say so with this (wl_<name>_open). */
+static __always_inline int wl_l7_open_std(const struct wl_l7_dir *d)
+{
+	return (d->state && d->state != WL_L7_RESYNC) || wl_l7_open_engine(d);
+}
+
+/* The packet's direction's state (the scratch's work), for a global function; NULL never. */
+static __always_inline struct wl_l7_dir *wl_l7_work(void)
+{
+	struct wl_l7_state *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
+	return s ? &s->work : 0;
+}
+
+/* The protocol state of direction dir as a parser may read it: the packet's own direction's
+ * working copy, or what the other direction keeps in wl_conns (its first WL_L7_KEEP bytes:
+ * read only those). */
+static __always_inline void *wl_l7_priv_of(struct wl_conn *conn, __u32 dir)
+{
+	struct wl_l7_state *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
+	if (s && (s->job.dir & 1) == (dir & 1))
+		return s->work.priv;
+	return conn->dir[dir & 1].keep;
 }
 
 /* The runs of events (requests, or responses when resp) go to the stats map in a global

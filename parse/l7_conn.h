@@ -94,15 +94,23 @@ static __always_inline void wl_l7_syn_note(const struct wl_l7_job *job, int dir)
 static __always_inline struct wl_conn *wl_l7_dgram_conn(struct wl_l7_state *s, int dir)
 {
 	struct wl_conn *conn = &s->conn_init;
-	struct wl_l7_dir *d = &conn->dir[dir];
+	struct wl_l7_rest *r = &conn->dir[dir];
 
 	conn->l7_proto = s->job.l7_proto;
 	conn->fifo_head = 0;
 	conn->fifo_tail = 0;
 	conn->fifo_taken = 0;
-	__builtin_memset(d, 0, sizeof(*d));
-	d->flags = WL_DIR_SEQ_VALID;
+	__builtin_memset(r, 0, sizeof(*r));
+	r->flags = WL_DIR_SEQ_VALID;
 	return conn;
+}
+
+/* A direction at rest as wl_l7_dir_init leaves it. */
+static __always_inline void wl_l7_rest_init(struct wl_l7_rest *r, __u32 next_seq, int synced)
+{
+	r->next_seq = next_seq;
+	r->flags = WL_DIR_SEQ_VALID;
+	r->state = synced ? 0 : WL_L7_RESYNC;
 }
 
 /* A TCP connection's first segment with payload: its state in wl_conns (NULL when the table is
@@ -120,15 +128,14 @@ static __always_inline struct wl_conn *wl_l7_conn_new(struct wl_l7_state *s,
 	if (!syn)
 		hs = bpf_map_lookup_elem(&wl_l7_syns, &job->ckey);
 	synced = syn || hs;
-	/* the FIFO's entries are never read before they are written (head == tail), and clang
-	 * inlines no memset of the whole 1.5 KB */
+	/* the FIFO's entries are never read before they are written (head == tail) */
 	__builtin_memset(fresh, 0, __builtin_offsetof(struct wl_conn, fifo));
 	__builtin_memset(fresh->dir, 0, sizeof(fresh->dir));
 	fresh->l7_proto = job->l7_proto;
 	/* Seen from the handshake: both directions start on a message boundary, each at its ISN + 1
 	 * when the handshake showed it, else learnt from its first segment. */
-	wl_l7_dir_init(&fresh->dir[dir], job->seq, synced);
-	wl_l7_dir_init(&fresh->dir[!dir], 0, synced);
+	wl_l7_rest_init(&fresh->dir[dir], job->seq, synced);
+	wl_l7_rest_init(&fresh->dir[!dir], 0, synced);
 	fresh->dir[!dir].flags = 0;
 	if (hs) {
 		if (hs->seen & (1u << dir))
@@ -160,16 +167,17 @@ static __always_inline struct wl_conn *wl_l7_conn_new(struct wl_l7_state *s,
  * connection; then the segment's place in the stream: missing bytes before it are a gap, bytes
  * already seen are trimmed off (*start, *len). Returns 1 when there is something to parse.
  */
-static __always_inline int wl_l7_seq_track(struct wl_l7_job *job, struct wl_conn *conn, int dir,
-					   struct wl_counters *cnt, __u32 *start, __u32 *len)
+static __always_inline int wl_l7_seq_track(struct wl_l7_job *job, struct wl_conn *conn,
+					   struct wl_l7_dir *d, int dir, struct wl_counters *cnt,
+					   __u32 *start, __u32 *len)
 {
-	struct wl_l7_dir *d = &conn->dir[dir];
 	__s32 diff;
 
 	if ((job->tcp_flags & (WL_TCP_SYN | WL_TCP_ACK)) == WL_TCP_SYN) {
 		/* A new connection on a 4-tuple seen before (the old one closed by FIN or lost):
 		 * its unanswered requests and parser states do not carry over. */
 		__builtin_memset(conn->dir, 0, sizeof(conn->dir));
+		__builtin_memset(d, 0, sizeof(*d));
 		conn->fifo_head = conn->fifo_tail;
 		conn->fifo_taken = 0;
 	}
@@ -182,7 +190,7 @@ static __always_inline int wl_l7_seq_track(struct wl_l7_job *job, struct wl_conn
 	if (job->tcp_flags & WL_TCP_RST) {
 		if (!bpf_map_delete_elem(&wl_conns, &job->ckey))
 			cnt->conns_closed++;
-		return 0;
+		return -1; /* conn is gone: nothing to put back */
 	}
 	if (!(d->flags & WL_DIR_SEQ_VALID)) {
 		d->next_seq = job->seq;
@@ -208,15 +216,105 @@ static __always_inline int wl_l7_seq_track(struct wl_l7_job *job, struct wl_conn
 	       ((job->tcp_flags & WL_TCP_FIN) && ((1u << (job->l7_proto & 31)) & WL_L7_FIN_PROTOS));
 }
 
+/* The key of the direction's wl_l7_open entry, in the scratch (the stack is short). */
+static __always_inline void wl_l7_open_key_of(struct wl_l7_state *s, int dir)
+{
+	__builtin_memcpy(&s->open_key.ckey, &s->job.ckey, sizeof(s->open_key.ckey));
+	s->open_key.dir = dir;
+	s->open_key.pad[0] = s->open_key.pad[1] = s->open_key.pad[2] = 0;
+}
+
+/*
+ * The direction's state into the scratch's work: from its wl_l7_open entry while a message is
+ * open, else rebuilt from what wl_conns keeps: a direction at rest with its protocol's kept
+ * bytes and all else zero, which is what a parser left at a message boundary (the protocols'
+ * wl_<name>_open say when that is so). An open message whose entry the LRU pushed out is lost:
+ * the direction resynchronises. (No pointer to the entry is kept for the store: the verifier
+ * would walk the parser once with it and once without.)
+ */
+static __always_inline struct wl_l7_dir *wl_l7_load(struct wl_l7_state *s, struct wl_conn *conn,
+						    int dir, struct wl_counters *cnt)
+{
+	struct wl_l7_rest *r = &conn->dir[dir];
+	struct wl_l7_dir *d = &s->work, *open;
+
+	if (r->open && s->job.is_tcp) {
+		wl_l7_open_key_of(s, dir);
+		open = bpf_map_lookup_elem(&wl_l7_open, &s->open_key);
+		if (open) {
+			__builtin_memcpy(d, open, sizeof(*d));
+			return d;
+		}
+		cnt->l7_state_lost++;
+	}
+	__builtin_memset(d, 0, sizeof(*d));
+	d->next_seq = r->next_seq;
+	d->flags = r->flags;
+	d->state = r->open ? WL_L7_RESYNC : r->state;
+	__builtin_memcpy(d->priv, r->keep, WL_L7_KEEP);
+	return d;
+}
+
+/* The work back: what a direction keeps to wl_conns, and its whole state to wl_l7_open while the
+ * protocol says a message is open (open_now): in place when the entry is there. An entry that
+ * cannot be had loses the message: the direction resynchronises at its next segment. */
+static __always_inline void wl_l7_store(struct wl_l7_state *s, struct wl_conn *conn, int dir,
+					struct wl_counters *cnt, int open_now)
+{
+	struct wl_l7_rest *r = &conn->dir[dir];
+	struct wl_l7_dir *d = &s->work, *open;
+	__u8 was_open = r->open;
+
+	r->next_seq = d->next_seq;
+	r->flags = d->flags;
+	r->state = d->state;
+	__builtin_memcpy(r->keep, d->priv, WL_L7_KEEP);
+	if (!s->job.is_tcp || !open_now) {
+		r->open = 0;
+		/* the message is over: its state (a token cut, a header) goes with it */
+		if (was_open && s->job.is_tcp) {
+			wl_l7_open_key_of(s, dir);
+			bpf_map_delete_elem(&wl_l7_open, &s->open_key);
+		}
+		return;
+	}
+	wl_l7_open_key_of(s, dir);
+	if (was_open) {
+		open = bpf_map_lookup_elem(&wl_l7_open, &s->open_key);
+		if (open) {
+			__builtin_memcpy(open, d, sizeof(*d));
+			return;
+		}
+	}
+	if (bpf_map_update_elem(&wl_l7_open, &s->open_key, d, BPF_ANY)) {
+		cnt->l7_state_lost++;
+		r->open = 0;
+		r->state = WL_L7_RESYNC;
+		return;
+	}
+	r->open = 1;
+}
+
+/* Both directions' open states go (a RST: the connection's state is removed). */
+static __always_inline void wl_l7_open_drop(struct wl_l7_state *s, struct wl_conn *conn)
+{
+	for (int x = 0; x < 2; x++) {
+		if (!conn->dir[x].open)
+			continue;
+		wl_l7_open_key_of(s, x);
+		bpf_map_delete_elem(&wl_l7_open, &s->open_key);
+	}
+}
+
 /* The walk over [start, start + len) of the packet: the window empty, no runs of events yet. */
 static __always_inline void wl_l7_walk_init(struct wl_l7_walk *w, wl_ctx_t *ctx,
-					    struct wl_conn *conn, int dir, struct wl_l7_state *s,
+					    struct wl_conn *conn, struct wl_l7_state *s,
 					    struct wl_counters *cnt, __u32 start, __u32 len,
 					    int pushes)
 {
 	w->ctx = ctx;
 	w->conn = conn;
-	w->d = &conn->dir[dir];
+	w->d = &s->work;
 	w->s = s;
 	w->cnt = cnt;
 	s->off = start;
@@ -237,13 +335,14 @@ static __always_inline void wl_l7_walk_init(struct wl_l7_walk *w, wl_ctx_t *ctx,
  * L2-L4 path before the tail call. */
 static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp, __u32 flags)
 {
+	struct wl_l7_dir *d;
 	struct wl_l7_walk w = {};
 	struct wl_counters *cnt;
 	struct wl_l7_state *s;
 	struct wl_l7_job *job;
 	struct wl_conn *conn;
 	__u32 zero = 0, start, len;
-	int dir;
+	int dir, ret;
 
 	cnt = bpf_map_lookup_elem(&wl_counters, &zero);
 	s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
@@ -257,6 +356,7 @@ static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp, __u
 		if (!len)
 			return 0;
 		conn = wl_l7_dgram_conn(s, dir);
+		wl_l7_load(s, conn, dir, cnt);
 	} else {
 		conn = bpf_map_lookup_elem(&wl_conns, &job->ckey);
 		if (!conn) {
@@ -272,15 +372,23 @@ static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp, __u
 			if (!conn)
 				return 0;
 		}
-		if (!wl_l7_seq_track(job, conn, dir, cnt, &start, &len))
+		d = wl_l7_load(s, conn, dir, cnt);
+		if (job->tcp_flags & WL_TCP_RST) /* the connection ends: its open messages too */
+			wl_l7_open_drop(s, conn);
+		ret = wl_l7_seq_track(job, conn, d, dir, cnt, &start, &len);
+		if (ret <= 0) {
+			/* nothing parsed: open as it was (< 0: the connection is gone) */
+			if (!ret)
+				wl_l7_store(s, conn, dir, cnt, conn->dir[dir].open);
 			return 0;
+		}
 	}
 	if (len)
 		cnt->l7_packets++;
 	/* Latency: the precise clock (the flows' m->now is coarse), read once per packet and only
 	 * for one with something to parse (not for a handshake, a retransmission or a bare ACK). */
 	job->now = bpf_ktime_get_ns();
-	wl_l7_walk_init(&w, ctx, conn, dir, s, cnt, start, len, !!(flags & WL_L7_F_PUSHES));
+	wl_l7_walk_init(&w, ctx, conn, s, cnt, start, len, !!(flags & WL_L7_F_PUSHES));
 	*wp = w;
 	return 1;
 }
@@ -318,17 +426,21 @@ static __always_inline void wl_l7_finish(struct wl_l7_walk *w)
  * line's flags; the loader puts it at index WL_L7_<ENUM> of the hook's program array (found by
  * name).
  */
-#define WL_L7_PROG_ENTRY(name, ENUM, id, flags, ...) WL_L7_PROG(name, wl_##name##_parse, flags)
-#define WL_L7_PROG(name, parse_fn, flags)                                                          \
+#define WL_L7_PROG_ENTRY(name, ENUM, id, flags, ...)                                               \
+	WL_L7_PROG(name, wl_##name##_parse, wl_##name##_open, flags)
+#define WL_L7_PROG(name, parse_fn, open_fn, flags)                                                 \
 	SEC(WL_PROG_SEC)                                                                           \
 	int wl_l7_##name(wl_ctx_t *ctx)                                                            \
 	{                                                                                          \
 		struct wl_l7_walk w;                                                               \
+		int dir;                                                                           \
                                                                                                    \
 		wl_l7_rules_prep(ctx);                                                             \
 		if (wl_l7_begin(ctx, &w, flags)) {                                                 \
 			parse_fn(&w);                                                              \
 			wl_l7_finish(&w);                                                          \
+			dir = w.s->job.dir & 1;                                                    \
+			wl_l7_store(w.s, w.conn, dir, w.cnt, open_fn(w.d, dir));                   \
 		}                                                                                  \
 		return wl_l7_verdict(ctx);                                                         \
 	}

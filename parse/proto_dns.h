@@ -369,4 +369,11 @@ static __always_inline int wl_dns_sniff(const __u8 *h, __u32 len)
 	return b6 == 0 && b7 == 1 && !b8 && !b9 && !b10 && !b11 && b12 == 0 && b13 <= 1;
 }
 
+/* Is a message open past the packet (its state must be kept whole, wl_l7_store)? */
+static __always_inline int wl_dns_open(const struct wl_l7_dir *d, int dir)
+{
+	(void)dir;
+	return wl_l7_open_std(d);
+}
+
 #endif /* WL_PARSE_PROTO_DNS_H */

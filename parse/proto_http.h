@@ -75,19 +75,23 @@ enum wl_http_hkind {
 
 /* HTTP's own per-direction state, in wl_l7_dir.priv. */
 struct wl_http_dir {
-	__u64 rest; /* body or chunk bytes still to skip after d->body_left */
-	__u64 num;  /* Content-Length or chunk size being read */
-	__u64 clen; /* Content-Length of the current message */
+	/* kept across messages (the first WL_L7_KEEP bytes: struct wl_l7_rest) */
+	__u8 upgrade_req; /* request: an Upgrade request was sent */
+	/* the message's */
+	__u8 after;    /* HT_LINE_REST: enum wl_http_after */
+	__u8 mflags;   /* HM_* */
+	__u8 name_len; /* bytes in name */
+	__u8 hkind;    /* HT_HDR_VALUE: enum wl_http_hkind */
+	__u8 match;    /* "HTTP/" or "chunked" matched so far; digits of the status */
 	__u16 status;
-	__u8 after;	       /* HT_LINE_REST: enum wl_http_after */
-	__u8 mflags;	       /* HM_* */
-	__u8 name_len;	       /* bytes in name */
-	__u8 hkind;	       /* HT_HDR_VALUE: enum wl_http_hkind */
-	__u8 match;	       /* "HTTP/" or "chunked" matched so far; digits of the status */
-	__u8 upgrade_req;      /* request: an Upgrade request was sent (kept across messages) */
+	__u64 rest;	       /* body or chunk bytes still to skip after d->body_left */
+	__u64 num;	       /* Content-Length or chunk size being read */
+	__u64 clen;	       /* Content-Length of the current message */
 	char name[WL_CMD_LEN]; /* request: the method; then header names (lower-cased) */
 };
 _Static_assert(sizeof(struct wl_http_dir) <= WL_L7_PRIV_MAX, "HTTP state fits in priv");
+_Static_assert(__builtin_offsetof(struct wl_http_dir, upgrade_req) < WL_L7_KEEP,
+	       "what HTTP keeps across messages is kept");
 #define HP(d) ((struct wl_http_dir *)(d)->priv)
 
 static __always_inline int wl_http_tchar(__u8 c)
@@ -193,7 +197,7 @@ static __always_inline void wl_http_walk(struct wl_l7_walk *w, wl_ctx_t *ctx, st
 {
 	w->ctx = ctx;
 	w->conn = conn;
-	w->d = &conn->dir[s->job.dir & 1];
+	w->d = &s->work;
 	w->s = s;
 	w->cnt = cnt;
 }
@@ -847,7 +851,7 @@ __noinline int wl_http_end(struct wl_l7_state *s, struct wl_conn *conn)
 
 	if (!s || !conn)
 		return 0;
-	d = &conn->dir[s->job.dir & 1];
+	d = &s->work;
 	if (s->job.dir && (s->job.tcp_flags & WL_TCP_FIN) && d->state == HT_UNTIL_CLOSE)
 		wl_http_done(conn);
 	/* Bytes lost inside a Content-Length body or chunk data cost nothing (skipped unread);
@@ -895,6 +899,15 @@ static __always_inline int wl_http_sniff(const __u8 *h, __u32 len)
 	else
 		return 0;
 	return t == '/' || t == '*' || t == 'h'; /* origin, asterisk or absolute form */
+}
+
+/* Is a message open past the packet (its state must be kept whole, wl_l7_store)? Not in a
+ * tunnel (never parsed again); a body delimited by the close is. */
+static __always_inline int wl_http_open(const struct wl_l7_dir *d, int dir)
+{
+	(void)dir;
+	return (d->state != HT_IDLE && d->state != HT_RESYNC && d->state != HT_TUNNEL) ||
+	       wl_l7_open_engine(d);
 }
 
 #endif /* WL_PARSE_PROTO_HTTP_H */

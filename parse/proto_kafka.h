@@ -286,4 +286,11 @@ static __always_inline int wl_kafka_sniff(const __u8 *h, __u32 len)
 	return clen == 0xffff || clen + 10 <= mlen;
 }
 
+/* Is a message open past the packet (its state must be kept whole, wl_l7_store)? */
+static __always_inline int wl_kafka_open(const struct wl_l7_dir *d, int dir)
+{
+	(void)dir;
+	return wl_l7_open_std(d);
+}
+
 #endif /* WL_PARSE_PROTO_KAFKA_H */

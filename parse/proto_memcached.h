@@ -80,14 +80,16 @@ enum wl_memcached_rkind {
 
 /* memcached's own per-direction state, in wl_l7_dir.priv. */
 struct wl_memcached_dir {
+	/* kept across messages (the first WL_L7_KEEP bytes: struct wl_l7_rest) */
+	__u32 seq;	  /* text lines pushed (request) / answered (response) */
+	__u32 last_multi; /* request: seq of the last line with several keys, 0: none */
+	/* the message's */
 	char name[WL_CMD_LEN]; /* the line's first token (NUL-padded), or the opcode's name */
 	__u64 last8;	       /* first bytes of the line's current (finally: last) token */
 	__u32 val[5];	       /* decimal value of tokens 0..4 */
 	__u32 ntok;	       /* tokens completed on the line */
 	__u32 tok_len;	       /* bytes of the current (last) token */
 	__u32 line_len;	       /* bytes of the line so far */
-	__u32 seq;	       /* text lines pushed (request) / answered (response) */
-	__u32 last_multi;      /* request: seq of the last line with several keys, 0: none */
 	__u32 keys;	       /* response: keys the reply answers */
 	__u32 items;	       /* response: VALUE/STAT lines of the reply so far */
 	__u32 push_cnt;	       /* request: requests not pushed to the FIFO yet (one run) */
@@ -103,6 +105,8 @@ struct wl_memcached_dir {
 	__u8 seek;	     /* response: a reply lost bytes; resume at its next VALUE/STAT/END */
 };
 _Static_assert(sizeof(struct wl_memcached_dir) <= WL_L7_PRIV_MAX, "memcached state fits in priv");
+_Static_assert(__builtin_offsetof(struct wl_memcached_dir, last_multi) + 4 <= WL_L7_KEEP,
+	       "what memcached keeps across messages is kept");
 #define MC(d) ((struct wl_memcached_dir *)(d)->priv)
 
 /* Up to 8 characters of a string literal as a little-endian u64 (bytes 8..15 with MC8H). */
@@ -610,7 +614,7 @@ static __always_inline int wl_memcached_rkind(const struct wl_memcached_dir *m)
 static __always_inline void wl_memcached_resp_start(struct wl_l7_walk *w, struct wl_l7_dir *d,
 						    struct wl_memcached_dir *m)
 {
-	struct wl_memcached_dir *rq = MC(&w->conn->dir[0]);
+	struct wl_memcached_dir *rq = wl_l7_priv_of(w->conn, 0); /* its kept bytes only */
 	__u64 lat = 0, pushed;
 	__u32 multi;
 
@@ -834,7 +838,7 @@ static __always_inline long wl_memcached_step_g(wl_ctx_t *ctx, struct wl_conn *c
 
 	if (!conn || !s || !cnt)
 		return 1;
-	w.d = &conn->dir[resp & 1];
+	w.d = &s->work; /* resp: the packet's own direction */
 	return wl_memcached_step(&w, resp);
 }
 
@@ -967,6 +971,15 @@ static __always_inline int wl_memcached_sniff(const __u8 *head, __u32 len)
 	    (w8 & 0xffffffffffffull) == MC8("stats "))
 		return 1;
 	return 0;
+}
+
+/* Is a message open past the packet (its state must be kept whole, wl_l7_store)? Replies: also
+ * a reply begun (its VALUE/STAT lines go on at a line boundary) or a binary stats reply's bytes. */
+static __always_inline int wl_memcached_open(const struct wl_l7_dir *d, int dir)
+{
+	const struct wl_memcached_dir *m = (const struct wl_memcached_dir *)d->priv;
+
+	return wl_l7_open_std(d) || (dir && ((d->flags & WL_DIR_STARTED) || m->acc_bytes));
 }
 
 #endif /* WL_PARSE_PROTO_MEMCACHED_H */

@@ -599,4 +599,11 @@ static __always_inline int wl_mongodb_sniff(const __u8 *h, __u32 len)
 	return b13 == 0x07 && (b12 == 0xdd || b12 == 0xd4); /* 2013 OP_MSG, 2004 OP_QUERY */
 }
 
+/* Is a message open past the packet (its state must be kept whole, wl_l7_store)? */
+static __always_inline int wl_mongodb_open(const struct wl_l7_dir *d, int dir)
+{
+	(void)dir;
+	return wl_l7_open_std(d);
+}
+
 #endif /* WL_PARSE_PROTO_MONGODB_H */

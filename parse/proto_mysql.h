@@ -160,21 +160,25 @@ enum {
 
 /* MySQL's own per-direction state, in wl_l7_dir.priv. */
 struct wl_mysql_dir {
+	/* kept across messages (the first WL_L7_KEEP bytes: struct wl_l7_rest) */
+	__u32 caps; /* request: client capabilities; response: server capabilities */
+	__u8 flags;
+	__u8 phase;
+	__u8 seq; /* sequence id of the last packet */
+	/* the message's */
+	__u8 cont;	     /* the last packet had 0xffffff bytes: the next one continues it */
 	struct wl_sql_kw kw; /* request: the statement's keyword; either: a name looked up */
-	__u32 caps;	     /* request: client capabilities; response: server capabilities */
 	__u32 left;	     /* response: definition packets still to skip */
 	__u32 left2;	     /* response: column definitions after the parameter definitions */
 	__u32 budget;	     /* request: statement bytes still scanned for the keyword */
 	__u16 verb; /* request: stats id of the command; response: prepared statement's verb */
 	__u16 fifo; /* request: FIFO entry of the command */
-	__u8 phase;
 	__u8 grammar;
 	__u8 kind;
-	__u8 seq;  /* sequence id of the last packet */
-	__u8 cont; /* the last packet had 0xffffff bytes: the next one continues it */
-	__u8 flags;
 };
 _Static_assert(sizeof(struct wl_mysql_dir) <= WL_L7_PRIV_MAX, "MySQL state fits in priv");
+_Static_assert(__builtin_offsetof(struct wl_mysql_dir, seq) < WL_L7_KEEP,
+	       "what MySQL keeps across messages is kept");
 #define MY(d) ((struct wl_mysql_dir *)(d)->priv)
 
 /*
@@ -522,7 +526,7 @@ __noinline int wl_mysql_req_cmd(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len)
 __noinline int wl_mysql_req_hello(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len)
 {
 	struct wl_l7_walk w;
-	struct wl_mysql_dir *m = wl_sql_at(&w, ctx, conn, 0);
+	struct wl_mysql_dir *m = wl_sql_at(&w, ctx, conn, 0), *srv;
 	struct wl_l7_dir *d = w.d;
 	__u32 caps, both;
 
@@ -536,8 +540,9 @@ __noinline int wl_mysql_req_hello(wl_ctx_t *ctx, struct wl_conn *conn, __u32 len
 	if (!(caps & MY_CLIENT_PROTOCOL_41))
 		return wl_mysql_malformed(&w, d, m);
 	both = caps;
-	if (MY(&conn->dir[1])->flags & MY_F_CAPS) /* the server's, from its greeting */
-		both &= MY(&conn->dir[1])->caps;
+	srv = wl_l7_priv_of(conn, 1); /* its kept bytes only */
+	if (srv->flags & MY_F_CAPS)   /* the server's, from its greeting */
+		both &= srv->caps;
 	m->caps = caps;
 	m->flags |= MY_F_CAPS;
 	m->phase = MY_PHASE_AUTH;
@@ -656,7 +661,7 @@ __noinline int wl_mysql_status(struct wl_l7_dir *d, __u32 len, __u32 term)
  * handshake was not seen: an EOF is recognised by its exact size). */
 static __always_inline int wl_mysql_eof_mode(struct wl_conn *conn, struct wl_mysql_dir *m)
 {
-	struct wl_mysql_dir *cli = MY(&conn->dir[0]);
+	struct wl_mysql_dir *cli = wl_l7_priv_of(conn, 0); /* its kept bytes only */
 	__u32 caps;
 
 	if (!(cli->flags & MY_F_CAPS))
@@ -1031,7 +1036,9 @@ __noinline int wl_mysql_resp_done(struct wl_conn *conn)
 
 	if (!conn)
 		return 0;
-	d = &conn->dir[1];
+	d = wl_l7_work();
+	if (!d)
+		return 0;
 	m = MY(d);
 	if (m->cont)
 		return 0;
@@ -1084,7 +1091,7 @@ __noinline int wl_mysql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 		return 1;
 	wl_mysql_skip(d, m, len, len - take);
 	if (m->phase == MY_PHASE_AUTH) {
-		struct wl_mysql_dir *cli = MY(&conn->dir[0]);
+		struct wl_mysql_dir *cli = wl_l7_priv_of(conn, 0); /* its kept bytes only */
 
 		if (seq <= m->seq && m->seq)
 			return wl_mysql_malformed(&w, d, m);
@@ -1274,7 +1281,7 @@ __noinline int wl_mysql_parse_g(wl_ctx_t *ctx, struct wl_conn *conn)
 	if (dir < 0)
 		return 0;
 	m = MY(w.d);
-	if (MY(&conn->dir[0])->flags & MY_F_IGNORE)
+	if (((struct wl_mysql_dir *)wl_l7_priv_of(conn, 0))->flags & MY_F_IGNORE)
 		m->flags |= MY_F_IGNORE;
 	if (m->flags & MY_F_IGNORE) {
 		w.d->state = MY_ST_IGNORE;
@@ -1308,6 +1315,17 @@ static __always_inline int wl_mysql_sniff(const __u8 *h, __u32 len)
 	if (b3 == 0 && b4 == MY_COM_QUERY)
 		return plen + 4 == len && wl_char_is_alpha(b5) && wl_char_is_alpha(b6);
 	return 0;
+}
+
+/* Is a message open past the packet (its state must be kept whole, wl_l7_store)? Not in
+ * IGNORE (TLS, compression: nothing more is parsed); a packet continued (cont); a response
+ * whose grammar goes on (a result set between packets). */
+static __always_inline int wl_mysql_open(const struct wl_l7_dir *d, int dir)
+{
+	const struct wl_mysql_dir *m = (const struct wl_mysql_dir *)d->priv;
+
+	return (d->state != MY_ST_HDR && d->state != MY_ST_RESYNC && d->state != MY_ST_IGNORE) ||
+	       wl_l7_open_engine(d) || m->cont || (dir && m->grammar != MY_GRAM_IDLE);
 }
 
 #endif /* WL_PARSE_PROTO_MYSQL_H */

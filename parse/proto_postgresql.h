@@ -97,27 +97,31 @@ enum { PG_SCAN_NAME = 0, PG_SCAN_VERB };
 /* PostgreSQL's own per-direction state, in wl_l7_dir.priv. The name is 8-byte aligned: it is
  * compared and copied as three words. */
 struct wl_postgresql_dir {
+	/* kept across messages (the first WL_L7_KEEP bytes: struct wl_l7_rest) */
 	__u64 req_bytes;      /* request: bytes of messages after the start; response: reported */
-	__u64 req_ts;	      /* response: when the request being answered was seen */
-	struct wl_sql_kw kw;  /* the keyword (or tag word) captured */
-	__u32 hash;	      /* request: name being hashed */
-	__u32 hash2;	      /* request: the first name of the message (Parse stmt, Bind portal) */
-	__u32 budget;	      /* request: keyword bytes still scanned */
-	__u16 verb;	      /* response: verb of the Query (or FunctionCall) being answered */
 	__u16 unnamed_stmt;   /* request: verb of the unnamed statement */
 	__u16 unnamed_portal; /* request: verb of the unnamed portal */
 	__u16 batch_verb;     /* request: the last statement named since the last Sync */
-	__u16 nstmt;	      /* response: statements reported in the current Query */
-	__u16 tag;	      /* response: verb of the CommandComplete being read */
 	__u8 phase;
-	__u8 type;  /* the message being walked */
-	__u8 part;  /* request: which string of the message is scanned */
-	__u8 mode;  /* request: PG_SCAN_NAME or PG_SCAN_VERB */
-	__u8 ctx;   /* response: PG_CTX_* */
-	__u8 flags; /* PG_F_* */
 	__u8 enc;   /* request: SSL/GSS requests sent; response: those answered */
+	__u8 flags; /* PG_F_* */
+	/* the message's */
+	__u8 type;	     /* the message being walked */
+	__u8 part;	     /* request: which string of the message is scanned */
+	__u8 mode;	     /* request: PG_SCAN_NAME or PG_SCAN_VERB */
+	__u8 ctx;	     /* response: PG_CTX_* */
+	__u64 req_ts;	     /* response: when the request being answered was seen */
+	struct wl_sql_kw kw; /* the keyword (or tag word) captured */
+	__u32 hash;	     /* request: name being hashed */
+	__u32 hash2;	     /* request: the first name of the message (Parse stmt, Bind portal) */
+	__u32 budget;	     /* request: keyword bytes still scanned */
+	__u16 verb;	     /* response: verb of the Query (or FunctionCall) being answered */
+	__u16 nstmt;	     /* response: statements reported in the current Query */
+	__u16 tag;	     /* response: verb of the CommandComplete being read */
 };
 _Static_assert(sizeof(struct wl_postgresql_dir) <= WL_L7_PRIV_MAX, "PostgreSQL state fits in priv");
+_Static_assert(__builtin_offsetof(struct wl_postgresql_dir, flags) < WL_L7_KEEP,
+	       "what PostgreSQL keeps across messages is kept");
 _Static_assert(__builtin_offsetof(struct wl_postgresql_dir, kw) % 8 == 0,
 	       "the name is word aligned");
 #define PG(d) ((struct wl_postgresql_dir *)(d)->priv)
@@ -624,7 +628,9 @@ __noinline int wl_postgresql_pop(struct wl_conn *conn)
 static __always_inline __u64 wl_postgresql_req_bytes(struct wl_conn *conn,
 						     struct wl_postgresql_dir *p)
 {
-	__u64 total = *(volatile __u64 *)&PG(&conn->dir[0])->req_bytes, n = total - p->req_bytes;
+	__u64 total = *(volatile __u64 *)&((struct wl_postgresql_dir *)wl_l7_priv_of(conn, 0))
+			       ->req_bytes,
+	      n = total - p->req_bytes;
 
 	p->req_bytes = total;
 	return n;
@@ -847,7 +853,7 @@ __noinline int wl_postgresql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 
 	if (!p)
 		return 1;
-	q = PG(&conn->dir[0]);
+	q = wl_l7_priv_of(conn, 0); /* its kept bytes only */
 	if (p->phase == PG_PHASE_START && *(volatile __u8 *)&q->enc != p->enc) {
 		/* the one-byte answer to SSLRequest / GSSENCRequest */
 		if (!WL_SQL_TAKE(&w, d, 1))
@@ -972,7 +978,8 @@ static __always_inline void wl_postgresql_resync(struct wl_l7_walk *w, struct wl
 			ok = 1;
 		}
 	}
-	if (!ok && s->job.dir && avail >= 1 && PG(&w->conn->dir[0])->enc != p->enc) {
+	if (!ok && s->job.dir && avail >= 1 &&
+	    ((struct wl_postgresql_dir *)wl_l7_priv_of(w->conn, 0))->enc != p->enc) {
 		/* the one-byte answer to an SSLRequest / GSSENCRequest seen */
 		wl_win_peek(w, b, 1);
 		if (b[0] == 'S' || b[0] == 'N' || b[0] == 'G') {
@@ -995,7 +1002,7 @@ __noinline int wl_postgresql_parse_g(wl_ctx_t *ctx, struct wl_conn *conn)
 
 	if (dir < 0)
 		return 0;
-	if (PG(&conn->dir[1])->flags & PG_F_IGNORE) {
+	if (((struct wl_postgresql_dir *)wl_l7_priv_of(conn, 1))->flags & PG_F_IGNORE) {
 		w.d->state = PG_ST_IGNORE;
 		return 0;
 	}
@@ -1028,6 +1035,16 @@ static __always_inline int wl_postgresql_sniff(const __u8 *h, __u32 len)
 		return len == 16;
 	return (code >> 16) == 3 && len >= 16 && len <= WL_PG_STARTUP_MAX && b8 >= 'a' &&
 	       b8 <= 'z' && b9 >= 'a' && b9 <= 'z';
+}
+
+/* Is a message open past the packet (its state must be kept whole, wl_l7_store)? Not in
+ * IGNORE (encrypted); a response inside a Query or an error batch (ctx). */
+static __always_inline int wl_postgresql_open(const struct wl_l7_dir *d, int dir)
+{
+	const struct wl_postgresql_dir *p = (const struct wl_postgresql_dir *)d->priv;
+
+	return (d->state != PG_ST_HDR && d->state != PG_ST_RESYNC && d->state != PG_ST_IGNORE) ||
+	       wl_l7_open_engine(d) || (dir && p->ctx != PG_CTX_NONE);
 }
 
 #endif /* WL_PARSE_PROTO_POSTGRESQL_H */

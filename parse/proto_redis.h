@@ -1317,4 +1317,13 @@ static __always_inline int wl_redis_sniff(const __u8 *h, __u32 len)
 	return wl_char_is_digit(b2) && b3 == '\r' && b4 == '\n' && b5 == '$';
 }
 
+/* Is a message open past the packet (its state must be kept whole, wl_l7_store)? Replies: also
+ * an array whose elements go on (depth) and a transaction's queued commands (tx_len). */
+static __always_inline int wl_redis_open(const struct wl_l7_dir *d, int dir)
+{
+	const struct wl_redis_dir *r = (const struct wl_redis_dir *)d->priv;
+
+	return wl_l7_open_std(d) || (dir && (r->depth || r->tx_len));
+}
+
 #endif /* WL_PARSE_PROTO_REDIS_H */

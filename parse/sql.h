@@ -397,7 +397,6 @@ static __always_inline int wl_sql_packet(struct wl_l7_walk *w, wl_ctx_t *ctx, st
 	if (!wl_l7_walk_g(w, ctx, conn, 0))
 		return -1;
 	dir = w->s->job.dir & 1;
-	w->d = &conn->dir[dir];
 	return dir;
 }
 

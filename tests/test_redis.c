@@ -880,11 +880,16 @@ WL_TEST(redis, runs_across_packets)
 	}
 }
 
+/* A map of the Redis program by name. */
+static int redis_map_fd(const char *name)
+{
+	return bpf_map__fd(bpf_object__find_map_by_name(harness()->l7_obj[0][WL_L7_REDIS], name));
+}
+
 /* The far rings (wl_fifo_far) as the Redis program sees them. */
 static int far_fd(void)
 {
-	return bpf_map__fd(
-		bpf_object__find_map_by_name(harness()->l7_obj[0][WL_L7_REDIS], "wl_fifo_far"));
+	return redis_map_fd("wl_fifo_far");
 }
 
 static int far_rings(void)
@@ -980,6 +985,85 @@ WL_TEST(redis, fifo_far_ring_lost)
 		EXPECT_CMD(6379, "INCR", depth / 3, rs[2], rs[2], -1, rs[2] * strlen(e_int));
 		EXPECT_CMD(6379, "LPUSH", 1, 1, 1, -1, strlen(e_type));
 		EXPECT_COUNTERS({"l7_unmatched", (uint64_t)lost});
+	}
+}
+
+static int open_entries(void)
+{
+	struct wl_l7_open_key k, next;
+	int n = 0;
+
+	for (void *prev = NULL; !bpf_map_get_next_key(redis_map_fd("wl_l7_open"), prev, &next);
+	     prev = &k) {
+		k = next;
+		n++;
+	}
+	return n;
+}
+
+/* The state of the one connection a test has. */
+static struct wl_conn the_conn(void)
+{
+	struct wl_conn_key k;
+	struct wl_conn v = {0};
+	int fd = wl_map_conns_fd(harness());
+
+	CU_ASSERT_EQUAL(bpf_map_get_next_key(fd, NULL, &k), 0);
+	CU_ASSERT_EQUAL(bpf_map_lookup_elem(fd, &k, &v), 0);
+	return v;
+}
+
+/*
+ * A direction at a message boundary keeps only its sequence, state and kept bytes in wl_conns;
+ * one with a message open across packets keeps its whole state in wl_l7_open until the message
+ * ends; an open message whose entry the LRU pushed out is lost (l7_state_lost), the direction
+ * resynchronises, and the next request pairs with its own reply.
+ */
+WL_TEST(redis, state_open_between_packets)
+{
+	FOR_EACH_HOOK(h) {
+		struct wl_conn conn;
+		struct conv c;
+
+		conv_start(h, &c, 6379);
+		wl_map_clear(redis_map_fd("wl_l7_open"));
+		conv_req(h, &c, p_set);
+		conv_resp(h, &c, "+OK\r\n");
+		CU_ASSERT_EQUAL(open_entries(), 0);
+		conn = the_conn();
+		CU_ASSERT_EQUAL(conn.dir[0].open, 0);
+		CU_ASSERT_EQUAL(conn.dir[1].open, 0);
+
+		/* a bulk reply cut in its body: open until its last byte */
+		conv_req(h, &c, p_get);
+		conv_resp(h, &c, "$10\r\n01234");
+		CU_ASSERT_EQUAL(open_entries(), 1);
+		CU_ASSERT_EQUAL(the_conn().dir[1].open, 1);
+		CU_ASSERT_EQUAL(the_conn().dir[0].open, 0);
+		conv_resp(h, &c, "56789\r\n");
+		CU_ASSERT_EQUAL(the_conn().dir[1].open, 0);
+		CU_ASSERT_EQUAL(open_entries(), 0); /* its state went with it */
+		EXPECT_CMD(6379, "GET", 1, 1, 0, -1, 17);
+
+		/* a request cut in its header, then one in its body: the request side too */
+		conv_req(h, &c, "*2\r\n$3\r\nGE");
+		CU_ASSERT_EQUAL(the_conn().dir[0].open, 1);
+		conv_req(h, &c, "T\r\n$1\r\nk\r\n");
+		CU_ASSERT_EQUAL(the_conn().dir[0].open, 0);
+		conv_resp(h, &c, "$-1\r\n");
+		EXPECT_CMD(6379, "GET", 2, 2, 0, -1, 22);
+
+		/* the open reply's entry pushed out: lost, and the queue stays in step */
+		conv_req(h, &c, p_get);
+		conv_resp(h, &c, "$10\r\n01234");
+		wl_map_clear(redis_map_fd("wl_l7_open"));
+		conv_resp(h, &c, "56789\r\n");
+		EXPECT_COUNTERS({"l7_state_lost", 1});
+		CU_ASSERT_EQUAL(the_conn().dir[1].open, 0);
+		conv_req(h, &c, "*1\r\n$4\r\nPING\r\n");
+		conv_resp(h, &c, "+PONG\r\n");
+		EXPECT_CMD(6379, "PING", 1, 1, 0, -1, 7);
+		EXPECT_COUNTERS({"l7_state_lost", 1}, {"l7_malformed", 0});
 	}
 }
 

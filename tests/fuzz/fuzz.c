@@ -343,9 +343,22 @@ static void check_state(int proto, const char *pname, uint64_t conns_opened)
 			continue;
 		CHECK(conn.fifo_tail - conn.fifo_head <= WL_FIFO_LEN, "%s: FIFO depth %u", pname,
 		      conn.fifo_tail - conn.fifo_head);
-		for (int d = 0; d < 2; d++)
-			CHECK(conn.dir[d].hdr_len <= WL_L7_HDR_MAX, "%s: hdr_len %u", pname,
-			      conn.dir[d].hdr_len);
+	}
+	/* the directions with a message open between packets */
+	{
+		int ofd = map_fd("wl_l7_open");
+		struct wl_l7_open_key ok, onext, *oprev = NULL;
+		static struct wl_l7_dir od;
+
+		while (!bpf_map_get_next_key(ofd, oprev, &onext)) {
+			ok = onext;
+			oprev = &ok;
+			if (bpf_map_lookup_elem(ofd, &ok, &od))
+				continue;
+			CHECK(od.hdr_len <= WL_L7_HDR_MAX, "%s: hdr_len %u", pname, od.hdr_len);
+		}
+		CHECK(map_entries(ofd) <= WL_L7_OPEN_FOR(WL_CONNS_DEFAULT),
+		      "%s: wl_l7_open over its size", pname);
 	}
 	/* a few more: the reference sessions' connections */
 	CHECK((uint64_t)nc <= conns_opened + 16 && nc <= WL_CONNS_DEFAULT,

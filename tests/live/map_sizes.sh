@@ -18,7 +18,8 @@ check_bad "--conns-max too big" "--conns-max 16777217: a number from 1 to 167772
 
 "$WL_BIN" attach "$HOST_IF" --conns-max 1000 --cmd-stats-max 300 >/dev/null || { fail "attach"; finish; exit 1; }
 check_eq "wl_conns max_entries" 1000 "$(max_of wl_conns)"
-check_eq "wl_fifo_far max_entries (one ring per 8 connections, at least 64)" 125 "$(max_of wl_fifo_far)"
+check_eq "wl_fifo_far max_entries (one ring per 16 connections, at least 64)" 64 "$(max_of wl_fifo_far)"
+check_eq "wl_l7_open max_entries (one per 4 connections)" 250 "$(max_of wl_l7_open)"
 check_eq "wl_cmd_stats max_entries" 300 "$(max_of wl_cmd_stats)"
 "$WL_BIN" status | grep -qE '^  wl_conns +0 / 1000 ' && pass "status shows wl_conns 0 / 1000" ||
 	fail "status: $("$WL_BIN" status | grep wl_conns)"
@@ -40,6 +41,7 @@ ncpu=$(($(cut -d- -f2 /sys/devices/system/cpu/possible) + 1))
 want=$(( (24 << 20) / (ncpu * 312 + 120) ))
 [ "$want" -gt 16384 ] && want=16384
 check_eq "wl_conns default" 32768 "$(max_of wl_conns)"
-check_eq "wl_fifo_far default" 4096 "$(max_of wl_fifo_far)"
+check_eq "wl_fifo_far default" 2048 "$(max_of wl_fifo_far)"
+check_eq "wl_l7_open default" 8192 "$(max_of wl_l7_open)"
 check_eq "wl_cmd_stats default on $ncpu CPUs" "$want" "$(max_of wl_cmd_stats)"
 finish

@@ -125,7 +125,7 @@ sweep() {
 		for id in $MAP_IDS; do
 			name=$(jq -r --argjson id "$id" '.[] | select(.id == $id) | .name' "$TMP/maps.json")
 			MAP_NAMES="${MAP_NAMES:-} $name"
-			[ "$name" = wl_conns ] && CONNS_ID=$id
+			[ "$name" = wl_l7_open ] && OPEN_ID=$id
 			echo "map dump id $id" >>"$TMP/batch.full"
 			case $name in wl_rules | wl_rule_stats | wl_ports) continue ;; esac
 			echo "map dump id $id" >>"$TMP/batch"
@@ -197,12 +197,12 @@ printf 'set m%s 0 0 16\r\n%s\r\nget m%s\r\n' "$CANARY" "$CANARY" "$CANARY" |
 	nc -q 2 "$SRV_IP" 11211 >/dev/null
 sweep "memcached: set and get of key m<canary>, value <canary>"
 # a text token cut by the segment's end: its first 8 bytes are kept until the line goes on
-ALLOW_ID=$CONNS_ID split_send 11211 "set $half" "$rest 0 0 1\\r\\nx\\r\\n" "memcached: key cut"
+ALLOW_ID=$OPEN_ID split_send 11211 "set $half" "$rest 0 0 1\\r\\nx\\r\\n" "memcached: key cut"
 
 curl -s -o /dev/null -H "X-$CANARY: $CANARY" --data-binary "body=$CANARY" "http://$SRV_IP:8080/$CANARY"
 sweep "http: canary as path, header name and value, body"
 # a header name cut: kept (lower-cased, up to 23 bytes) until the line goes on
-ALLOW_ID=$CONNS_ID split_send 8080 "POST / HTTP/1.1\\r\\nHost: x\\r\\nX-$half" "$rest: 1\\r\\nContent-Length: 16\\r\\nConnection: close\\r\\n\\r\\n$CANARY" "http: header name cut"
+ALLOW_ID=$OPEN_ID split_send 8080 "POST / HTTP/1.1\\r\\nHost: x\\r\\nX-$half" "$rest: 1\\r\\nContent-Length: 16\\r\\nConnection: close\\r\\n\\r\\n$CANARY" "http: header name cut"
 split_send 8080 "POST / HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 16\\r\\nConnection: close\\r\\n\\r\\n$half" "$rest" "http: body cut"
 
 mariadb --no-defaults -h "$SRV_IP" -u wl -N -B sbtest \
