@@ -812,8 +812,9 @@ struct {
 	__type(value, struct wl_sniff);
 } wl_sniff SEC(".maps");
 
-/* WL_CONNS_DEFAULT: 32,768 connections of 1,600 B (kernel) each, 50 MiB, so that the maps stay
- * within 128 MB at the defaults on any CPU count; attach --conns-max sets another size. */
+/* WL_CONNS_DEFAULT: 32,768 connections of 256 B (kernel) each, 8 MiB (with wl_fifo_far and
+ * wl_l7_open, sized from it: 411 B each), so that the maps stay within 128 MB at the defaults on
+ * any CPU count; attach --conns-max sets another size. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, WL_CONNS_DEFAULT);
