@@ -265,14 +265,16 @@ static __always_inline void wl_l7_store(struct wl_l7_state *s, struct wl_conn *c
 	struct wl_l7_dir *d = &s->work, *open;
 	__u8 was_open = r->open;
 
+	if (!s->job.is_tcp)
+		return; /* a datagram carries nothing over (its rest in the scratch is wiped) */
 	r->next_seq = d->next_seq;
 	r->flags = d->flags;
 	r->state = d->state;
 	__builtin_memcpy(r->keep, d->priv, WL_L7_KEEP);
-	if (!s->job.is_tcp || !open_now) {
+	if (!open_now) {
 		r->open = 0;
 		/* the message is over: its state (a token cut, a header) goes with it */
-		if (was_open && s->job.is_tcp) {
+		if (was_open) {
 			wl_l7_open_key_of(s, dir);
 			bpf_map_delete_elem(&wl_l7_open, &s->open_key);
 		}
@@ -293,6 +295,13 @@ static __always_inline void wl_l7_store(struct wl_l7_state *s, struct wl_conn *c
 		return;
 	}
 	r->open = 1;
+}
+
+/* No payload outlives the packet in the scratch either: the working copy goes once it is put
+ * back (the next packet rebuilds it whole). */
+static __always_inline void wl_l7_work_wipe(struct wl_l7_state *s)
+{
+	__builtin_memset(&s->work, 0, sizeof(s->work));
 }
 
 /* Both directions' open states go (a RST: the connection's state is removed). */
@@ -380,6 +389,7 @@ static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp, __u
 			/* nothing parsed: open as it was (< 0: the connection is gone) */
 			if (!ret)
 				wl_l7_store(s, conn, dir, cnt, conn->dir[dir].open);
+			wl_l7_work_wipe(s);
 			return 0;
 		}
 	}
@@ -441,6 +451,7 @@ static __always_inline void wl_l7_finish(struct wl_l7_walk *w)
 			wl_l7_finish(&w);                                                          \
 			dir = w.s->job.dir & 1;                                                    \
 			wl_l7_store(w.s, w.conn, dir, w.cnt, open_fn(w.d, dir));                   \
+			wl_l7_work_wipe(w.s);                                                      \
 		}                                                                                  \
 		return wl_l7_verdict(ctx);                                                         \
 	}
