@@ -384,11 +384,12 @@ static __always_inline __u64 wl_fifo_word(struct wl_conn *c, struct wl_fifo_far 
 	return *(volatile __u64 *)&r->e[pos & (WL_FIFO_LEN - 1)].word;
 }
 
-/* The connection's far ring when the entry at pos or the next one is in it (one lookup for the
- * reads of both), else NULL. */
-static __always_inline struct wl_fifo_far *wl_fifo_far_used(struct wl_conn *c, __u32 pos)
+/* The connection's far ring when the entry at pos, or with next the one after it, is in it (one
+ * lookup for the reads of both), else NULL. Only positions below the tail are asked about: a
+ * bit at the tail may be left from the entry WL_FIFO_LEN before. */
+static __always_inline struct wl_fifo_far *wl_fifo_far_used(struct wl_conn *c, __u32 pos, int next)
 {
-	if (!wl_fifo_is_far(c, pos) && !wl_fifo_is_far(c, pos + 1))
+	if (!wl_fifo_is_far(c, pos) && !(next && wl_fifo_is_far(c, pos + 1)))
 		return NULL;
 	return wl_fifo_far_ring();
 }
@@ -443,7 +444,7 @@ __noinline int wl_fifo_push_g(struct wl_conn *c, struct wl_counters *cnt, __u32 
 	if (used) {
 		/* the tail entry is the producer's own: the consumer only reads it (a far one
 		 * whose ring is gone reads 0, and a new entry follows it) */
-		v.word = wl_fifo_word(c, wl_fifo_far_used(c, tail - 1), tail - 1);
+		v.word = wl_fifo_word(c, wl_fifo_far_used(c, tail - 1, 0), tail - 1);
 		if (v.word && v.cmd_id == WL_FIFO_LOST &&
 		    (used >= WL_FIFO_LEN - 1 || id == WL_FIFO_LOST)) {
 			lost = wl_fifo_lost_count(v) + count;
@@ -502,7 +503,7 @@ static __always_inline int wl_fifo_head(struct wl_conn *c, struct wl_pending *ru
 
 	if (head == tail)
 		return 0;
-	r = wl_fifo_far_used(c, head);
+	r = wl_fifo_far_used(c, head, head + 1 != tail);
 	v.word = wl_fifo_word_or_lost(c, r, head);
 	n = wl_fifo_count(v);
 	if (taken >= n) {
