@@ -9,12 +9,18 @@
 #define WL_HOOK_XDP
 #include "../parse/path.h"
 
-/* Every repeat is new data, and replies find requests pending (the first FIFO entry, pushed by a
- * real request before). */
+/* Every repeat is new data; requests find the queue empty (as a client's next request does once
+ * the server answered: without this the rewound queue filled up and every push went to the lost
+ * entry in the far ring, a lookup a real connection does not make), and replies find requests
+ * pending (the first FIFO entry, pushed by a real request before). */
 static __always_inline void bl_rewind(struct wl_conn *conn, struct wl_l7_dir *d,
 				      const struct wl_l7_job *job, int dir)
 {
 	d->next_seq = job->seq;
+	if (!dir) {
+		conn->fifo_head = conn->fifo_tail;
+		conn->fifo_taken = 0;
+	}
 	if (dir) {
 		conn->fifo_head = 0;
 		conn->fifo_tail = 1;

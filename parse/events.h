@@ -94,7 +94,7 @@ __noinline int wl_log_pair_g(struct wl_l7_state *s)
 	if (!s)
 		return 0;
 	r = &s->resp;
-	st = wl_log_admit(WL_LOG_PAIRS, s->job.l7_proto, r->count, s->job.now);
+	st = wl_log_admit(WL_LOG_PAIRS, s->job.l7_proto, r->count, wl_l7_now(s));
 	if (!st)
 		return 0;
 	e = bpf_ringbuf_reserve(&wl_events, sizeof(*e), 0);
@@ -103,7 +103,7 @@ __noinline int wl_log_pair_g(struct wl_l7_state *s)
 		st->lost_events += r->count;
 		return 0;
 	}
-	e->ts_ns = s->job.now;
+	e->ts_ns = wl_l7_now(s);
 	e->kind = WL_EV_PAIR;
 	e->hook = WL_EV_HOOK;
 	e->l7_proto = s->job.l7_proto;

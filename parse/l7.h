@@ -165,6 +165,18 @@ struct wl_l7_walk {
 	struct wl_counters *cnt;
 };
 
+/*
+ * The precise clock for latencies (the flows' m->now is coarse), read at most once per packet and
+ * only by a packet that starts or ends a message: the middle segments of a long message (a large
+ * value, a result set, a body) read none. 0 in s->job.now until then.
+ */
+static __always_inline __u64 wl_l7_now(struct wl_l7_state *s)
+{
+	if (!s->job.now)
+		s->job.now = bpf_ktime_get_ns();
+	return s->job.now;
+}
+
 #include "events.h" /* the event log: needs the structs above */
 
 #include "l7_block.h" /* L7 rules: wl_l7_rule_check for the emitters below and the parsers */
@@ -486,7 +498,7 @@ __noinline int wl_fifo_push_g(struct wl_conn *c, struct wl_counters *cnt, __u32 
 
 static __always_inline void wl_fifo_push(struct wl_l7_walk *w, __u16 id, __u32 count)
 {
-	wl_fifo_push_g(w->conn, w->cnt, id, count, w->s->job.now);
+	wl_fifo_push_g(w->conn, w->cnt, id, count, wl_l7_now(w->s));
 }
 
 /* Consumer: the run at the head of the FIFO (a copy) and how many of its requests are still
@@ -575,7 +587,7 @@ static __always_inline __u16 wl_fifo_peek(struct wl_conn *c)
 	return v.cmd_id;
 }
 
-/* Takes one request off the FIFO for a response starting now (s->job.now). Returns its command
+/* Takes one request off the FIFO for a response starting now (wl_l7_now(s)). Returns its command
  * id, WL_FIFO_LOST for a request lost to an overflow, or WL_CMD_NONE when nothing is pending (a
  * push, or a request we never saw); how long it waited goes to s->fifo_lat (0 when unknown).
  * Global: verified once. */
@@ -591,7 +603,7 @@ __noinline int wl_fifo_pop_g(struct wl_conn *c, struct wl_l7_state *s)
 		return WL_CMD_NONE;
 	wl_fifo_take(c, 1);
 	if (v.cmd_id != WL_FIFO_LOST)
-		s->fifo_lat = wl_fifo_age(s->job.now, v.ts);
+		s->fifo_lat = wl_fifo_age(wl_l7_now(s), v.ts);
 	return v.cmd_id;
 }
 
@@ -612,7 +624,7 @@ __noinline int wl_fifo_pop_n_g(struct wl_conn *c, struct wl_l7_state *s, __u32 m
 		s->fifo_n = left;
 	wl_fifo_take(c, s->fifo_n);
 	if (v.cmd_id != WL_FIFO_LOST)
-		s->fifo_lat = wl_fifo_age(s->job.now, v.ts);
+		s->fifo_lat = wl_fifo_age(wl_l7_now(s), v.ts);
 	return v.cmd_id;
 }
 
@@ -1038,7 +1050,7 @@ static __always_inline void wl_aux_key_init(struct wl_l7_walk *w, struct wl_aux_
 static __always_inline void wl_pending_put(struct wl_l7_walk *w, __u32 id, __u16 cmd_id)
 {
 	struct wl_aux_key k;
-	struct wl_aux_val v = {.ts_ns = w->s->job.now, .cmd_id = cmd_id};
+	struct wl_aux_val v = {.ts_ns = wl_l7_now(w->s), .cmd_id = cmd_id};
 
 	wl_aux_key_init(w, &k, WL_AUX_PENDING, id);
 	bpf_map_update_elem(&wl_aux, &k, &v, BPF_ANY);
@@ -1049,6 +1061,7 @@ static __always_inline __u16 wl_pending_take(struct wl_l7_walk *w, __u32 id, __u
 {
 	struct wl_aux_key k;
 	struct wl_aux_val *v;
+	__u64 now;
 	__u16 cmd;
 
 	wl_aux_key_init(w, &k, WL_AUX_PENDING, id);
@@ -1056,7 +1069,8 @@ static __always_inline __u16 wl_pending_take(struct wl_l7_walk *w, __u32 id, __u
 	if (!v)
 		return WL_CMD_NONE;
 	cmd = v->cmd_id;
-	*lat_ns = w->s->job.now > v->ts_ns ? w->s->job.now - v->ts_ns : 0;
+	now = wl_l7_now(w->s);
+	*lat_ns = now > v->ts_ns ? now - v->ts_ns : 0;
 	bpf_map_delete_elem(&wl_aux, &k);
 	return cmd;
 }
@@ -1066,7 +1080,7 @@ static __always_inline void wl_aux_set(struct wl_l7_walk *w, __u8 kind, __u32 id
 				       __u32 value)
 {
 	struct wl_aux_key k;
-	struct wl_aux_val v = {.ts_ns = w->s->job.now, .value = value, .cmd_id = cmd_id};
+	struct wl_aux_val v = {.ts_ns = wl_l7_now(w->s), .value = value, .cmd_id = cmd_id};
 
 	wl_aux_key_init(w, &k, kind, id);
 	bpf_map_update_elem(&wl_aux, &k, &v, BPF_ANY);

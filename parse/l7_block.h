@@ -360,7 +360,7 @@ static __always_inline __u32 wl_l7_rule_first_time(struct wl_l7_state *s, __u32 
 	t->key.id = rule_id;
 	if (bpf_map_lookup_elem(&wl_aux, &t->key))
 		return 0;
-	t->val.ts_ns = s->job.now;
+	t->val.ts_ns = wl_l7_now(s);
 	t->val.value = 0;
 	t->val.cmd_id = 0;
 	t->val.pad = 0;
@@ -486,7 +486,7 @@ __noinline int wl_l7_deny_g(wl_ctx_t *ctx, struct wl_l7_state *s, struct wl_coun
 	b.rule_id = j->deny_rule;
 	b.rule_idx = j->deny_idx;
 	b.action = j->deny;
-	b.since_ns = j->now;
+	b.since_ns = wl_l7_now(s);
 	k.ifindex = j->ckey.ifindex;
 	k.l3_proto = j->ckey.l3_proto;
 	k.l4_proto = j->ckey.l4_proto;

@@ -395,9 +395,8 @@ static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp, __u
 	}
 	if (len)
 		cnt->l7_packets++;
-	/* Latency: the precise clock (the flows' m->now is coarse), read once per packet and only
-	 * for one with something to parse (not for a handshake, a retransmission or a bare ACK). */
-	job->now = bpf_ktime_get_ns();
+	/* the precise clock: read when the parser first needs it (wl_l7_now) */
+	job->now = 0;
 	wl_l7_walk_init(&w, ctx, conn, s, cnt, start, len, !!(flags & WL_L7_F_PUSHES));
 	*wp = w;
 	return 1;

@@ -533,7 +533,7 @@ __noinline int wl_memcached_bin_answer_g(struct wl_conn *c, __u32 rid, __u32 err
 		if (!wl_fifo_head_once(c, &e, &cnt))
 			break;
 		id = e.cmd_id;
-		lat = id == WL_FIFO_LOST ? 0 : wl_fifo_age(w->s->job.now, e.ts);
+		lat = id == WL_FIFO_LOST ? 0 : wl_fifo_age(wl_l7_now(w->s), e.ts);
 		if (id != rid && id != WL_FIFO_LOST)
 			quiet = wl_memcached_quiet_g(id);
 		if (!(quiet & 1)) {
@@ -622,7 +622,7 @@ static __always_inline void wl_memcached_resp_start(struct wl_l7_walk *w, struct
 	d->cur_id = wl_fifo_pop_raw(w, &lat);
 	d->msg_ts_ns = lat;
 	/* when the FIFO entry this reply took was pushed (a lost one: any time) */
-	pushed = d->cur_id == WL_FIFO_LOST ? 0 : w->s->job.now - lat;
+	pushed = d->cur_id == WL_FIFO_LOST ? 0 : wl_l7_now(w->s) - lat;
 	d->flags |= WL_DIR_STARTED;
 	m->items = 0;
 	m->keys = 1;

@@ -619,7 +619,7 @@ __noinline int wl_postgresql_pop(struct wl_conn *conn)
 	if (!wl_l7_walk_g(&w, 0, conn, 1))
 		return WL_CMD_NONE;
 	e = wl_fifo_pop(&w, &lat);
-	PG(w.d)->req_ts = w.s->job.now - lat;
+	PG(w.d)->req_ts = wl_l7_now(w.s) - lat;
 	return e;
 }
 
@@ -642,12 +642,14 @@ __noinline int wl_postgresql_report(struct wl_conn *conn, __u32 verb, __u32 erro
 	struct wl_l7_walk w;
 	struct wl_postgresql_dir *p = wl_sql_at(&w, 0, conn, 1);
 	struct wl_l7_dir *d = w.d;
+	__u64 now;
 
 	if (!p)
 		return 0;
 	wl_sql_emit_req(&w, verb, wl_postgresql_req_bytes(conn, p));
-	wl_postgresql_emit_resp(&w, verb, w.s->job.now > p->req_ts ? w.s->job.now - p->req_ts : 0,
-				error, d->msg_bytes);
+	now = wl_l7_now(w.s);
+	wl_postgresql_emit_resp(&w, verb, now > p->req_ts ? now - p->req_ts : 0, error,
+				d->msg_bytes);
 	d->msg_bytes = 0;
 	return 0;
 }
@@ -867,7 +869,7 @@ __noinline int wl_postgresql_resp_hdr(wl_ctx_t *ctx, struct wl_conn *conn)
 		if (type != 'S' && type != 'G')
 			return wl_postgresql_malformed(&w, d, p);
 		/* encrypted from here on: counted, then left alone */
-		p->req_ts = w.s->job.now;
+		p->req_ts = wl_l7_now(w.s);
 		wl_postgresql_report(
 			conn, wl_postgresql_lookup(p, type == 'S' ? PG_FIX_TLS : PG_FIX_GSSENC), 0);
 		p->flags |= PG_F_IGNORE;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -138,4 +139,12 @@ struct wl_flow_key flow_key(uint32_t ifindex, int family, const char *src, const
 	inet_pton(family == 6 ? AF_INET6 : AF_INET, src, k.src_addr);
 	inet_pton(family == 6 ? AF_INET6 : AF_INET, dst, k.dst_addr);
 	return k;
+}
+
+__u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }

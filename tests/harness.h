@@ -63,6 +63,9 @@ int harness_flow_get(const struct wl_flow_key *key, struct wl_flow_stats *out);
 /* The i-th flow found while iterating (order unspecified), for cases with a single flow. */
 int harness_flow_first(struct wl_flow_key *key, struct wl_flow_stats *out);
 
+/* CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns (the programs' latencies). */
+__u64 mono_ns(void);
+
 /* Builds the flow key for IPv4/IPv6 text addresses. */
 struct wl_flow_key flow_key(uint32_t ifindex, int family, const char *src, const char *dst,
 			    uint8_t l4, uint16_t sport, uint16_t dport);

@@ -27,14 +27,6 @@ static int map_fd(const char *name)
 	return bpf_map__fd(bpf_object__find_map_by_name(harness()->xdp->obj, name));
 }
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static int on_record(void *ctx, void *data, size_t size)
 {
 	(void)ctx;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <CUnit/CUnit.h>
@@ -1093,6 +1094,41 @@ WL_TEST(redis, state_open_between_packets)
 		conv_resp(h, &c, "-ERR unknown command\r\n");
 		CU_ASSERT_EQUAL(scratch_holds("ZQXW"), 0);
 		CU_ASSERT_EQUAL(open_entries(), 0);
+	}
+}
+
+/*
+ * A request's latency runs from the request to its reply's first byte, whatever the packets of
+ * the reply after it (the clock is read only by a packet where a message starts or ends: a
+ * middle segment reads none, and what it does not read must not show): the GET waits at least
+ * the pause before its reply starts, and not the longer one before the reply's middle and end.
+ */
+WL_TEST(redis, latency_to_first_reply_byte)
+{
+	FOR_EACH_HOOK(h) {
+		__u64 t0, t1, t2, t3, lat;
+		struct wl_cmd_stats st;
+		struct conv c;
+
+		conv_start(h, &c, 6379);
+		t0 = mono_ns();
+		conv_req(h, &c, p_get);
+		t1 = mono_ns();
+		usleep(2000);
+		t2 = mono_ns();
+		conv_resp(h, &c, "$10\r\n01");
+		t3 = mono_ns();
+		usleep(20000);
+		conv_resp(h, &c, "2345");
+		conv_resp(h, &c, "6789\r\n");
+		CU_ASSERT_EQUAL_FATAL(conv_stats(&c, WL_L7_REDIS, "GET", &st), 0);
+		CU_ASSERT_EQUAL(st.responses, 1);
+		lat = st.latency_sum_ns;
+		/* the FIFO's timestamps overestimate an age by less than one unit */
+		CU_ASSERT(lat >= t2 - t1 && lat < t3 - t0 + (1u << WL_FIFO_TS_SHIFT));
+		/* in the bucket of its power of two (floor(log2)) */
+		CU_ASSERT_EQUAL(
+			st.latency_hist[(63 - __builtin_clzll(lat | 1)) & (WL_LAT_BUCKETS - 1)], 1);
 	}
 }
 
