@@ -165,6 +165,22 @@ struct wl_l7_walk {
 	struct wl_counters *cnt;
 };
 
+/* 8 bytes at p as one load, p aligned or not (clang would load a byte array byte by byte; the
+ * verifier allows unaligned map value access where the CPU does, as x86 does). */
+static __always_inline __u64 wl_ld64(const __u8 *p)
+{
+	__u64 v;
+
+	asm volatile("%0 = *(u64 *)(%1 + 0)" : "=r"(v) : "r"(p));
+	return v;
+}
+
+/* The same for a store. */
+static __always_inline void wl_st64(__u8 *p, __u64 v)
+{
+	asm volatile("*(u64 *)(%0 + 0) = %1" : : "r"(p), "r"(v) : "memory");
+}
+
 /*
  * The precise clock for latencies (the flows' m->now is coarse), read at most once per packet and
  * only by a packet that starts or ends a message: the middle segments of a long message (a large

@@ -847,15 +847,6 @@ __noinline __u32 wl_redis_cmd_len(struct wl_l7_state *s, __u32 pos, __u32 lim)
 	return p - pos;
 }
 
-/* 8 bytes at p, as one load (the window is byte-addressed: clang would load byte by byte). */
-static __always_inline __u64 wl_redis_ld64(const __u8 *p)
-{
-	__u64 v;
-
-	asm volatile("%0 = *(u64 *)(%1 + 0)" : "=r"(v) : "r"(p));
-	return v;
-}
-
 /* Piece k of the shape: the c (0..8) bytes at window index off, pos the command's start. */
 static __always_inline void wl_redis_shape_piece(struct wl_l7_state *s, struct wl_redis_scratch *rs,
 						 __u32 k, __u32 off, __u32 c, __u32 pos)
@@ -866,7 +857,7 @@ static __always_inline void wl_redis_shape_piece(struct wl_l7_state *s, struct w
 	k &= WL_REDIS_SHAPE_CHUNKS - 1;
 	rs->shape_off[k] = off - pos;
 	rs->shape_mask[k] = m;
-	rs->shape_val[k] = wl_redis_ld64(&s->buf[off & (WL_L7_WINDOW - 1)]) & m;
+	rs->shape_val[k] = wl_ld64(&s->buf[off & (WL_L7_WINDOW - 1)]) & m;
 }
 
 /*
@@ -934,7 +925,7 @@ __noinline __u32 wl_redis_shape_at(struct wl_l7_state *s, __u32 pos, __u32 lim)
 
 		if (k >= rs->shape_chunks)
 			break;
-		v = wl_redis_ld64(&s->buf[(pos + rs->shape_off[k]) & (WL_L7_WINDOW - 1)]);
+		v = wl_ld64(&s->buf[(pos + rs->shape_off[k]) & (WL_L7_WINDOW - 1)]);
 		if ((v ^ rs->shape_val[k]) & rs->shape_mask[k])
 			return 0;
 	}
@@ -1159,15 +1150,15 @@ __noinline int wl_redis_reply_whole_g(wl_ctx_t *ctx, struct wl_conn *conn)
 	if (len <= 16 && next + len <= lim) {
 		m0 = len >= 8 ? ~0ull : ((1ull << (len * 4)) << (len * 4)) - 1;
 		m1 = len <= 8 ? 0 : ((1ull << ((len - 8) * 4)) << ((len - 8) * 4)) - 1;
-		v0 = wl_redis_ld64(b) & m0;
-		v1 = wl_redis_ld64(b + 8) & m1;
+		v0 = wl_ld64(b) & m0;
+		v1 = wl_ld64(b + 8) & m1;
 		for (__u32 j = 1; j < WL_REDIS_SHAPE_RUN; j++) {
 			__u32 p = pos + n * len;
 
 			if (p + len > lim || p + len > WL_L7_WINDOW)
 				break;
 			b = &s->buf[p & (WL_L7_WINDOW - 1)];
-			if (((wl_redis_ld64(b) ^ v0) & m0) || ((wl_redis_ld64(b + 8) ^ v1) & m1))
+			if (((wl_ld64(b) ^ v0) & m0) || ((wl_ld64(b + 8) ^ v1) & m1))
 				break;
 			n++;
 		}
