@@ -1,7 +1,8 @@
 # wirelens: XDP/TC dataplane + loader CLI.
 #   make deps    install the Debian packages needed (build, tests, demo)
 #   make         build BPF objects, skeletons and build/wirelens (the CLI alone)
-#   make check-build  also the test, bench and fuzz binaries (CUnit), verify_progs, ipfix_print
+#   make check-build  also the test, bench and fuzz binaries (CUnit), verify_progs, ipfix_print,
+#                     jit_lines
 #   make test    deps + build + every test (CUnit test_run suites, live namespace tests)
 #   make test-kernels  the checks under Debian 12, 13 and sid kernels (qemu; see tests/kernels/run.sh)
 #   make bench   deps + build + benchmarks (bench/run.sh: test_run ns/packet, live pps, application
@@ -48,7 +49,7 @@ LIB_OBJS    := $(filter-out $(BUILD)/loader/main.o,$(LOADER_OBJS))
 
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_OBJS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%.o)
-BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
+BENCH_SRCS := $(filter-out %.bpf.c bench/jit_lines.c,$(wildcard bench/*.c))
 
 # One line per step unless V=1.
 ifeq ($(V),1)
@@ -63,7 +64,8 @@ endif
 .PHONY: all check-build deps test test-kernels bench fuzz demo format format-check clean install \
 	uninstall deb FORCE
 all: $(BUILD)/wirelens $(BUILD)/wirelens.8
-check-build: all $(BUILD)/test_wirelens $(BUILD)/bench_wirelens $(BUILD)/verify_progs $(BUILD)/fuzz_wirelens $(BUILD)/ipfix_print
+check-build: all $(BUILD)/test_wirelens $(BUILD)/bench_wirelens $(BUILD)/verify_progs $(BUILD)/fuzz_wirelens $(BUILD)/ipfix_print \
+	     $(BUILD)/jit_lines
 
 $(BUILD)/.dirs:
 	$(Q)mkdir -p $(BUILD)/loader $(BUILD)/tests $(BUILD)/bench && touch $@
@@ -130,6 +132,11 @@ $(BUILD)/ipfix_print: tests/tools/ipfix_print.c | $(BUILD)/.dirs
 	$(Q)$(CC) $(CFLAGS) $(FIXBUF_CFLAGS) -o $@ $< $(FIXBUF_LIBS)
 
 # Loads every program alone and prints its verified instructions (tests/run.sh, test-kernels).
+# A live profile's samples of a JIT-compiled program, by source line (bench/jit_lines.c).
+$(BUILD)/jit_lines: bench/jit_lines.c | $(BUILD)/.dirs
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
+
 $(BUILD)/verify_progs: tests/kernels/verify_progs.c $(SKELS) | $(BUILD)/.dirs
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
