@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Application throughput with and without wirelens (make bench, section 3), and the CPU figure.
 #
-#   bench/app.sh BUILD_DIR        (root; QUICK=1: 2 rounds and shorter runs; ROUNDS=n overrides)
+#   bench/app.sh BUILD_DIR        (root; QUICK=1: 2 rounds and shorter runs; ROUNDS=n and
+#                                  CPU_ROUNDS=n override)
 #
 # redis-server (pinned to CPU 1) in a namespace behind a veth, redis-benchmark (CPU 0, 50
 # clients) on the host side: SET and GET at -P 1 and -P 16, in interleaved rounds, each round
@@ -26,9 +27,10 @@ here=$(cd "$(dirname "$0")/../tests/live" && pwd)
 . "$here/lib.sh"
 QUICK=${QUICK:-}
 if [ -n "$QUICK" ]; then
-	ROUNDS=${ROUNDS:-2} N1=20000 N16=200000 SB_SECS=2
+	ROUNDS=${ROUNDS:-2} N1=20000 N16=200000 SB_SECS=2 CPU_ROUNDS=${CPU_ROUNDS:-2}
 else
-	ROUNDS=${ROUNDS:-5} N1=100000 N16=1000000 SB_SECS=8
+	# the CPU rows are each program's own run time: 3 rounds tell them (spread ~15%)
+	ROUNDS=${ROUNDS:-5} N1=100000 N16=1000000 SB_SECS=8 CPU_ROUNDS=${CPU_ROUNDS:-3}
 fi
 ROWS=${WL_BENCH_ROWS:-/dev/null}
 [ "$(id -u)" = 0 ] || { echo "app.sh: needs root" >&2; exit 1; }
@@ -152,8 +154,8 @@ on_exit "sysctl -q kernel.bpf_stats_enabled=$old_stats"
 sysctl -q kernel.bpf_stats_enabled=1
 hz=$(getconf CLK_TCK)
 declare -A bare_ns=()
-echo "app.sh: CPU, $ROUNDS interleaved rounds of bare programs, L2-L4 only, wirelens" >&2
-for ((r = 1; r <= ROUNDS; r++)); do
+echo "app.sh: CPU, $CPU_ROUNDS interleaved rounds of bare programs, L2-L4 only, wirelens" >&2
+for ((r = 1; r <= CPU_ROUNDS; r++)); do
 	for v in bare l2l4 wirelens; do
 		cpu_attach $v
 		for p in 1 16; do
