@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Application throughput with and without wirelens (make bench, section 3), and the CPU figure.
 #
-#   bench/app.sh BUILD_DIR        (root; QUICK=1: 2 rounds and shorter runs; ROUNDS=n and
-#                                  CPU_ROUNDS=n override)
+#   bench/app.sh BUILD_DIR        (root; QUICK=1: 2 rounds and shorter runs; ROUNDS=n,
+#                                  CPU_ROUNDS=n and RUN_SECS=s override)
 #
 # redis-server (pinned to CPU 1) in a namespace behind a veth, redis-benchmark (CPU 0, 50
 # clients) on the host side: SET and GET at -P 1 and -P 16, in interleaved rounds, each round
@@ -27,11 +27,15 @@ here=$(cd "$(dirname "$0")/../tests/live" && pwd)
 . "$here/lib.sh"
 QUICK=${QUICK:-}
 if [ -n "$QUICK" ]; then
-	ROUNDS=${ROUNDS:-2} N1=20000 N16=200000 SB_SECS=2 CPU_ROUNDS=${CPU_ROUNDS:-2}
+	ROUNDS=${ROUNDS:-2} RUN_SECS=${RUN_SECS:-0.3} SB_SECS=2 CPU_ROUNDS=${CPU_ROUNDS:-2}
 else
 	# the CPU rows are each program's own run time: 3 rounds tell them (spread ~15%)
-	ROUNDS=${ROUNDS:-5} N1=100000 N16=1000000 SB_SECS=8 CPU_ROUNDS=${CPU_ROUNDS:-3}
+	ROUNDS=${ROUNDS:-5} RUN_SECS=${RUN_SECS:-1.2} SB_SECS=8 CPU_ROUNDS=${CPU_ROUNDS:-3}
 fi
+# A Redis run is sized in time, not in requests: -n is what the last bare run did in RUN_SECS
+# (redis-benchmark has no duration option). A slow host then makes fewer requests, not longer
+# runs, and `make bench` keeps to its time. First sizes: a short bare run per depth (calibrate).
+declare -A N=([1]=10000 [16]=100000)
 ROWS=${WL_BENCH_ROWS:-/dev/null}
 [ "$(id -u)" = 0 ] || { echo "app.sh: needs root" >&2; exit 1; }
 for t in redis-server redis-benchmark redis-cli sysbench mariadbd bpftool jq; do
@@ -95,10 +99,14 @@ cpu_detach() {
 
 # redis_run P -> "SET_rps GET_rps"
 redis_run() {
-	local n=$N1
-	[ "$1" -gt 1 ] && n=$N16
-	taskset -c 0 redis-benchmark -h "$SRV_IP" -c 50 -P "$1" -n "$n" -t set,get --csv 2>/dev/null |
-		tr -d '"' | awk -F, '$1 == "SET" { s = $2 } $1 == "GET" { g = $2 } END { print s + 0, g + 0 }'
+	taskset -c 0 redis-benchmark -h "$SRV_IP" -c 50 -P "$1" -n "${N[$1]}" -t set,get --csv 2>/dev/null |
+		tr -d '"' | awk -F, '$1 == "SET" { s = $2 } $1 == "GET" { g = $2 } END { printf "%d %d\n", s, g }'
+}
+# size_runs P "SET GET": -n for depth P from a bare run's rates (the slower of the two), at least
+# 50 requests per client so that a run is more than its connection setup
+size_runs() {
+	N[$1]=$(echo "$2" | awk -v secs="$RUN_SECS" '{ r = ($1 < $2 ? $1 : $2); n = int(r * secs)
+		print (n < 2500 ? 2500 : n) }')
 }
 
 redis_variant() { # VARIANT P -> "SET GET"
@@ -130,7 +138,8 @@ redis_variant() { # VARIANT P -> "SET GET"
 	echo "$out"
 }
 
-echo "app.sh: Redis, $ROUNDS interleaved rounds (SET -n $N1 at -P 1, $N16 at -P 16; 50 clients)" >&2
+for p in 1 16; do size_runs $p "$(redis_run $p)"; done
+echo "app.sh: Redis, $ROUNDS interleaved rounds (SET and GET, each ~${RUN_SECS}s bare; 50 clients)" >&2
 for ((r = 1; r <= ROUNDS; r++)); do
 	for p in 1 16; do
 		declare -A res=()
@@ -141,7 +150,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			printf 'application\tredis SET -P %s: %s\tops/s\t%s\t%s\n' "$p" "$v" "$s" "$bs" >>"$ROWS"
 			printf 'application\tredis GET -P %s: %s\tops/s\t%s\t%s\n' "$p" "$v" "$g" "$bg" >>"$ROWS"
 		done
-		echo "  round $r -P $p (SET GET ops/s):$(for v in bare xdp_pass wirelens monitor slowlog; do printf ' %s %s;' "$v" "${res[$v]}"; done)" >&2
+		echo "  round $r -P $p, -n ${N[$p]} (SET GET ops/s):$(for v in bare xdp_pass wirelens monitor slowlog; do printf ' %s %s;' "$v" "${res[$v]}"; done)" >&2
+		size_runs $p "${res[bare]}" # the next round's size: every variant of a round runs the same -n
 		unset res
 	done
 done

@@ -14,7 +14,11 @@
 #  - always: an XDP program run with BPF_PROG_TEST_RUN + BPF_F_TEST_XDP_LIVE_FRAMES whose
 #    XDP_TX transmits every frame out of the sender veth (bench_wirelens live-gen), the fastest
 #    sender available without hardware. The frame's source port is rewritten per packet to
-#    spread traffic over FLOWS flows.
+#    spread traffic over FLOWS flows. Where the kernel refuses live frames (EPERM on some
+#    hosts), live-gen sends the same frames from an AF_PACKET socket instead: slower, and on
+#    2 CPUs the receiver's NAPI then runs on the sender's CPU, so a row measures sender and
+#    receiver together (their ratio still compares the receivers). Rows name the generator
+#    that ran: xdp or af_packet.
 # Receiver: native XDP on the receiving veth, one of
 #    drop      bare XDP_DROP: the ceiling of the veth path itself
 #    pass      bare XDP_PASS: frames continue into the stack (what wirelens also does)
@@ -126,9 +130,9 @@ else
 	GENS="xdp"
 	echo "kernel pktgen: not available on this host (no /proc/net/pktgen; $(uname -r) has" \
 		"$( [ -d /lib/modules/"$(uname -r)" ] && echo "modules but no pktgen" || echo "no /lib/modules")):" \
-		"using the XDP live-frames generator only"
+		"using the XDP live-frames generator only (AF_PACKET where the kernel refuses live frames)"
 fi
-printf '%-8s %-7s %-10s %14s %14s %9s\n' generator flows receiver "pps received" "baseline pps" ratio
+printf '%-9s %-7s %-10s %14s %14s %9s\n' generator flows receiver "pps received" "baseline pps" ratio
 for gen in $GENS; do
 	for flows in "${FLOWS[@]}"; do
 		declare -A pps=() all=()
@@ -144,23 +148,25 @@ for gen in $GENS; do
 				offered=$(cat "$TMPF")
 			done
 		done
+		label=$gen
+		[[ $offered == *"AF_PACKET sender"* ]] && label=af_packet
 		# every round's figures for bench/report.sh (wirelens / pass and pass / drop of the round)
 		if [ -n "${WL_BENCH_ROWS:-}" ]; then
 			read -r -a rd <<<"${all[drop]}"
 			read -r -a rp <<<"${all[pass]}"
 			read -r -a rw <<<"${all[wirelens]}"
 			for ((r = 0; r < ROUNDS; r++)); do
-				printf 'live\t%s %s flows: wirelens / XDP_PASS\tpps\t%s\t%s\n' "$gen" "$flows" "${rw[r]}" "${rp[r]}"
-				printf 'live\t%s %s flows: XDP_PASS / XDP_DROP\tpps\t%s\t%s\n' "$gen" "$flows" "${rp[r]}" "${rd[r]}"
+				printf 'live\t%s %s flows: wirelens / XDP_PASS\tpps\t%s\t%s\n' "$label" "$flows" "${rw[r]}" "${rp[r]}"
+				printf 'live\t%s %s flows: XDP_PASS / XDP_DROP\tpps\t%s\t%s\n' "$label" "$flows" "${rp[r]}" "${rd[r]}"
 			done >>"$WL_BENCH_ROWS"
 		fi
 		for v in drop pass wirelens; do
 			pps[$v]=$(echo ${all[$v]} | tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 		done
-		printf '%-8s %-7s %-10s %14s %14s %9s\n' "$gen" "$flows" "drop" "${pps[drop]}" "-" "-"
-		printf '%-8s %-7s %-10s %14s %14s %8.2fx\n' "$gen" "$flows" "pass" "${pps[pass]}" \
+		printf '%-9s %-7s %-10s %14s %14s %9s\n' "$label" "$flows" "drop" "${pps[drop]}" "-" "-"
+		printf '%-9s %-7s %-10s %14s %14s %8.2fx\n' "$label" "$flows" "pass" "${pps[pass]}" \
 			"${pps[drop]} (drop)" "$(awk -v a="${pps[pass]}" -v b="${pps[drop]}" 'BEGIN{print b ? a / b : 0}')"
-		printf '%-8s %-7s %-10s %14s %14s %8.2fx\n' "$gen" "$flows" "wirelens" "${pps[wirelens]}" \
+		printf '%-9s %-7s %-10s %14s %14s %8.2fx\n' "$label" "$flows" "wirelens" "${pps[wirelens]}" \
 			"${pps[pass]} (pass)" "$(awk -v a="${pps[wirelens]}" -v b="${pps[pass]}" 'BEGIN{print b ? a / b : 0}')"
 		echo "         (last sender: $offered)"
 		echo "         (rounds: drop${all[drop]} | pass${all[pass]} | wirelens${all[wirelens]})"

@@ -6,7 +6,8 @@
 # names what the flood did (flows and connections it pushed out, tables full).
 # wirelens runs inside the server's namespace (on its veth end), so the flood and the clients'
 # requests arrive at the same XDP hook; the flood is sent by an XDP program through
-# BPF_F_TEST_XDP_LIVE_FRAMES (bench_wirelens live-flood), far faster than a user-space sender.
+# BPF_F_TEST_XDP_LIVE_FRAMES (bench_wirelens live-flood), or from an AF_PACKET socket where the
+# kernel refuses live frames (bench/live.c).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 BENCH=${WL_BUILD:-$(dirname "$WL_BIN")}/bench_wirelens
