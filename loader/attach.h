@@ -86,6 +86,11 @@ wl_param_fn wl_attach_mode_arg, wl_attach_hooks_arg, wl_attach_tc_mode_arg, wl_a
 					   "between packets, one in 16 more than 8 runs of "       \
 					   "requests queued;\nfixed while anything is attached)",  \
 		 WL_NUM(struct wl_attach_req, load.conns_max, 1, 1U << 24)},                       \
+		{"open-max", 0, "N",                                                               \
+		 "directions with a message open between packets (a long value,\n"                 \
+		 "result set or body in flight; default: one per 4 connections,\n"                 \
+		 "at least 64; fixed while anything is attached)",                                 \
+		 WL_NUM(struct wl_attach_req, load.open_max, 1, 1U << 24)},                        \
 		{"cmd-stats-max", 0, "N",                                                          \
 		 "per-command statistics entries (default: 16384 up to 4 CPUs,\n"                  \
 		 "fewer beyond, within 24 MiB; fixed while anything is attached)",                 \

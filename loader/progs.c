@@ -476,6 +476,11 @@ int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 		if (err)
 			goto fail;
 	}
+	if (o->open_max) {
+		err = bpf_map__set_max_entries(p->xdp->maps.wl_l7_open, o->open_max);
+		if (err)
+			goto fail;
+	}
 	err = adopt_pinned_type(p->xdp->maps.wl_rule_stats, o->pin_dir);
 	if (err)
 		goto fail;

@@ -27,6 +27,7 @@ struct wl_load_opts {
 	const char *pin_dir; /* reuse/pin maps there; NULL keeps them private (tests, bench) */
 	__u32 flows_max;     /* 0: WL_FLOWS_DEFAULT */
 	__u32 conns_max;     /* 0: WL_CONNS_DEFAULT */
+	__u32 open_max;	     /* 0: WL_L7_OPEN_FOR(the connections) */
 	__u32 cmd_stats_max; /* 0: wl_cmd_stats_default(), by the CPU count */
 	bool verbose;	     /* print libbpf's log and the end of a refusing verifier's log */
 	bool l7_select;	     /* load only the protocols of l7_mask (else every protocol) */

@@ -317,6 +317,8 @@ int wl_session_prepare(struct wl_attach_session *s, const struct wl_attach_req *
 	if (!err)
 		err = pinned_size_check("wl_conns", "--conns-max", &s->lo.conns_max);
 	if (!err)
+		err = pinned_size_check("wl_l7_open", "--open-max", &s->lo.open_max);
+	if (!err)
 		err = pinned_size_check("wl_cmd_stats", "--cmd-stats-max", &s->lo.cmd_stats_max);
 	if (err)
 		return err;
