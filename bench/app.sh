@@ -11,10 +11,12 @@
 #   xdp_pass  bare programs on the host veth: XDP_PASS and a TC pass (bench/bench_pass.bpf.c):
 #             what native XDP on a veth costs before any work (the veth then converts each
 #             skb to an XDP buffer, and its peer loses TSO)
+#   l2l4      `wirelens attach --no-l7`: flow accounting alone (what an L2-L4 user pays)
 #   wirelens  `wirelens attach` on the host veth (XDP ingress + TC egress: both directions)
 #   monitor   a `redis-cli MONITOR` reader (Redis' own way to watch commands)
 #   slowlog   slowlog-log-slower-than 0 (every command logged)
-# sysbench oltp_read_only against MariaDB (tests/live/lib.sh start_mariadb): bare vs wirelens.
+# sysbench oltp_read_only against MariaDB (tests/live/lib.sh start_mariadb): bare, L2-L4 only,
+# wirelens.
 # CPU: one more run per pipeline depth with kernel.bpf_stats_enabled=1 and wirelens attached:
 # the entry programs' run_time_ns per request (L7 programs run as tail calls inside them, so
 # their time is included) against redis-server's own utime+stime per request (/proc/PID/stat);
@@ -49,7 +51,7 @@ on_exit "kill \$(cat /tmp/$NS-redis.pid); rm -f /tmp/$NS-redis.pid /tmp/$NS-redi
 for _ in $(seq 100); do redis-cli -h "$SRV_IP" ping >/dev/null 2>&1 && break; sleep 0.1; done
 RPID=$(cat "/tmp/$NS-redis.pid")
 
-attach() { "$WL_BIN" attach "$HOST_IF" >/dev/null || { echo "app.sh: attach failed" >&2; exit 1; }; }
+attach() { "$WL_BIN" attach "$HOST_IF" "$@" >/dev/null || { echo "app.sh: attach failed" >&2; exit 1; }; }
 detach() { "$WL_BIN" detach "$HOST_IF" >/dev/null; }
 
 prog_ids() { # the entry programs of this attachment: XDP on the veth, the TC program on its maps
@@ -113,6 +115,7 @@ redis_variant() { # VARIANT P -> "SET GET"
 	local v=$1 p=$2 mon out
 	case $v in
 	wirelens) attach ;;
+	l2l4) attach --no-l7 ;;
 	xdp_pass) cpu_attach bare ;;
 	monitor)
 		redis-cli -h "$SRV_IP" MONITOR >/dev/null &
@@ -127,7 +130,7 @@ redis_variant() { # VARIANT P -> "SET GET"
 	esac
 	out=$(redis_run "$p")
 	case $v in
-	wirelens) detach ;;
+	wirelens | l2l4) detach ;;
 	xdp_pass) cpu_detach bare ;;
 	monitor) kill "$mon"; wait "$mon" 2>/dev/null ;;
 	slowlog)
@@ -143,14 +146,14 @@ echo "app.sh: Redis, $ROUNDS interleaved rounds (SET and GET, each ~${RUN_SECS}s
 for ((r = 1; r <= ROUNDS; r++)); do
 	for p in 1 16; do
 		declare -A res=()
-		for v in bare xdp_pass wirelens monitor slowlog; do res[$v]=$(redis_variant $v $p); done
-		for v in bare xdp_pass wirelens monitor slowlog; do
+		for v in bare xdp_pass l2l4 wirelens monitor slowlog; do res[$v]=$(redis_variant $v $p); done
+		for v in bare xdp_pass l2l4 wirelens monitor slowlog; do
 			read -r s g <<<"${res[$v]}"
 			read -r bs bg <<<"${res[bare]}"
 			printf 'application\tredis SET -P %s: %s\tops/s\t%s\t%s\n' "$p" "$v" "$s" "$bs" >>"$ROWS"
 			printf 'application\tredis GET -P %s: %s\tops/s\t%s\t%s\n' "$p" "$v" "$g" "$bg" >>"$ROWS"
 		done
-		echo "  round $r -P $p, -n ${N[$p]} (SET GET ops/s):$(for v in bare xdp_pass wirelens monitor slowlog; do printf ' %s %s;' "$v" "${res[$v]}"; done)" >&2
+		echo "  round $r -P $p, -n ${N[$p]} (SET GET ops/s):$(for v in bare xdp_pass l2l4 wirelens monitor slowlog; do printf ' %s %s;' "$v" "${res[$v]}"; done)" >&2
 		size_runs $p "${res[bare]}" # the next round's size: every variant of a round runs the same -n
 		unset res
 	done
@@ -198,7 +201,7 @@ for ((r = 1; r <= CPU_ROUNDS; r++)); do
 done
 sysctl -q kernel.bpf_stats_enabled="$old_stats"
 
-# MariaDB: sysbench oltp_read_only, bare vs wirelens
+# MariaDB: sysbench oltp_read_only, bare vs L2-L4 only vs wirelens
 start_mariadb
 SB=(sysbench oltp_read_only --db-driver=mysql --mysql-host="$SRV_IP" --mysql-user=wl
 	--mysql-db=sbtest --tables=2 --table-size=10000 --threads=8)
@@ -210,10 +213,14 @@ sb_run() {
 echo "app.sh: MariaDB sysbench oltp_read_only, $ROUNDS rounds of ${SB_SECS}s, 8 threads" >&2
 for ((r = 1; r <= ROUNDS; r++)); do
 	b=$(sb_run)
+	attach --no-l7
+	l=$(sb_run)
+	detach
 	attach
 	w=$(sb_run)
 	detach
 	printf 'application\tmariadb oltp_read_only: bare\ttps\t%s\t%s\n' "$b" "$b" >>"$ROWS"
+	printf 'application\tmariadb oltp_read_only: l2l4\ttps\t%s\t%s\n' "$l" "$b" >>"$ROWS"
 	printf 'application\tmariadb oltp_read_only: wirelens\ttps\t%s\t%s\n' "$w" "$b" >>"$ROWS"
-	echo "  round $r: bare $b wirelens $w tps" >&2
+	echo "  round $r: bare $b, L2-L4 only $l, wirelens $w tps" >&2
 done
