@@ -13,6 +13,10 @@
 #           every redis-benchmark -n by N (a wrapper first in PATH; the counts are still compared
 #           exactly with INFO commandstats): redis.sh's 234,000 requests take many minutes under
 #           TCG emulation
+#           Not faults_detach under TCG: attaching XDP while a live-frames test_run runs on the
+#           other vCPU panics the guest (Oops: int3 in bpf_dispatcher_xdp_func, seen on 6.12 and
+#           7.2; the dispatcher is patched in place, which emulation seems not to survive; hosts
+#           run the same test without fault)
 # VAR=VALUE arguments set those variables (run-in-kernel.sh gives the guest a clean environment).
 # Prints, besides the stages' output (prefixed "u<N>| " per test_wirelens process and
 # "<test>| " per live test, with the seconds since the stage began):
