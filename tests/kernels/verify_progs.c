@@ -5,7 +5,7 @@
  * refused the program.
  *
  *   verify_progs [--limit N] [--table] [--kernel NAME] [-j N] [--prog NAME]... [--log]
- *                [--small-maps] [OBJ.bpf.o...]
+ *                [--stats] [--small-maps] [OBJ.bpf.o...]
  *
  * Without objects it checks the ELF embedded in the skeletons it was built with (wl_xdp, wl_tc):
  * exactly what the loader loads. Exit status 0 when every program loads with at most N verified
@@ -18,6 +18,8 @@
  *   --prog NAME  only this program (repeatable)
  *   --log        on refusal, print the tail of the full verifier log (log level 1; kernels before
  *                6.4 refuse with ENOSPC when the log does not fit: to debug, not to count)
+ *   --stats      under each row, the verifier's statistics line (states: where a kernel's cost
+ *                grows, total_states and peak_states tell a state explosion from a longer walk)
  *   --small-maps hash maps created with at most 1024 entries (the verifier does not look at a
  *                hash map's size; saves allocating 64k-entry LRU maps for every program)
  */
@@ -52,6 +54,7 @@ struct result {
 	unsigned int processed; /* "processed N insns" from the log (also when refused) */
 	double secs;
 	char reason[240];
+	char stats[240]; /* the log's "processed N insns ... peak_states ..." line */
 };
 
 struct job {
@@ -175,8 +178,10 @@ static void verify_one(const struct source *s, const char *name, int fd)
 	log[0] = 0;
 	r.err = bpf_object__load(obj);
 	st = strstr(log, "processed ");
-	if (st)
+	if (st) {
 		sscanf(st, "processed %u insns", &r.processed);
+		snprintf(r.stats, sizeof(r.stats), "%.*s", (int)strcspn(st, "\n"), st);
+	}
 	if (!r.err) {
 		struct bpf_prog_info info = {0};
 		__u32 len = sizeof(info);
@@ -272,7 +277,7 @@ static void usage(const char *me)
 {
 	fprintf(stderr,
 		"usage: %s [--limit N] [--table] [--kernel NAME] [-j N] [--prog NAME]... [--log] "
-		"[--small-maps] [OBJ.bpf.o...]\n",
+		"[--stats] [--small-maps] [OBJ.bpf.o...]\n",
 		me);
 	exit(2);
 }
@@ -282,7 +287,7 @@ int main(int argc, char **argv)
 	static struct source srcs[16];
 	static struct job jobs[MAX_PROGS];
 	const char *only[32], *kernel = NULL;
-	int nsrc = 0, njobs = 0, nonly = 0, table = 0, par = 1, bad = 0;
+	int nsrc = 0, njobs = 0, nonly = 0, table = 0, stats = 0, par = 1, bad = 0;
 	unsigned long limit = 500000;
 	struct utsname uts;
 
@@ -295,6 +300,8 @@ int main(int argc, char **argv)
 			small_maps = 1;
 		else if (!strcmp(a, "--log"))
 			full_log = 1;
+		else if (!strcmp(a, "--stats"))
+			stats = 1;
 		else if ((!strcmp(a, "--limit") || !strcmp(a, "-l")) && i + 1 < argc)
 			limit = strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(a, "--kernel") && i + 1 < argc)
@@ -400,6 +407,8 @@ int main(int argc, char **argv)
 				printf("%-4s %-22s %12s %7.1fs  %s\n", j->src->hook, j->name,
 				       with_commas(r->insns, n1), r->secs,
 				       r->insns > limit ? "ABOVE LIMIT" : "ok");
+			if (stats && !table && r->stats[0])
+				printf("     %s\n", r->stats);
 			fflush(stdout);
 		}
 	}
