@@ -20,8 +20,9 @@
 # CPU: one more run per pipeline depth with kernel.bpf_stats_enabled=1 and wirelens attached:
 # the entry programs' run_time_ns per request (L7 programs run as tail calls inside them, so
 # their time is included) against redis-server's own utime+stime per request (/proc/PID/stat);
-# and each hook's run time per packet, live, for bare programs, wirelens L2-L4 only and
-# wirelens (ratio: against the bare programs of the same hook).
+# and each hook's run time per packet, live, for bare programs, wirelens L2-L4 only (with the
+# default flow table, and with --flows-percpu) and wirelens (ratio: against the bare programs of
+# the same hook).
 # Rows go to $WL_BENCH_ROWS (bench/report.sh); the tables are printed by report.sh.
 BUILD=$(cd "${1:-build}" && pwd)
 export WL_BIN=$BUILD/wirelens
@@ -83,8 +84,9 @@ cpu_attach() {
 		xdp_id=$(bpftool -j net show dev "$HOST_IF" | jq -r '.[] | (.xdp // [])[] | .id')
 		tc_ids=$(bpftool -j net show dev "$HOST_IF" | jq -r '.[] | (.tc // [])[] | .id')
 		;;
-	l2l4 | wirelens)
-		"$WL_BIN" attach "$HOST_IF" $([ "$1" = l2l4 ] && echo --no-l7) >/dev/null ||
+	l2l4 | l2l4_percpu | wirelens)
+		"$WL_BIN" attach "$HOST_IF" $([ "$1" != wirelens ] && echo --no-l7) \
+			$([ "$1" = l2l4_percpu ] && echo --flows-percpu) >/dev/null ||
 			{ echo "app.sh: attach failed" >&2; exit 1; }
 		local ids
 		ids=$(prog_ids)
@@ -95,7 +97,7 @@ cpu_attach() {
 cpu_detach() {
 	case $1 in
 	bare) ip link set dev "$HOST_IF" xdpdrv off; tc qdisc del dev "$HOST_IF" clsact ;;
-	*) detach ;;
+	*) "$WL_BIN" detach --all >/dev/null ;; # --all: the next variant may want another flow table
 	esac
 }
 
@@ -167,9 +169,9 @@ on_exit "sysctl -q kernel.bpf_stats_enabled=$old_stats"
 sysctl -q kernel.bpf_stats_enabled=1
 hz=$(getconf CLK_TCK)
 declare -A bare_ns=()
-echo "app.sh: CPU, $CPU_ROUNDS interleaved rounds of bare programs, L2-L4 only, wirelens" >&2
+echo "app.sh: CPU, $CPU_ROUNDS interleaved rounds of bare programs, L2-L4 only (shared and per-CPU flow table), wirelens" >&2
 for ((r = 1; r <= CPU_ROUNDS; r++)); do
-	for v in bare l2l4 wirelens; do
+	for v in bare l2l4 l2l4_percpu wirelens; do
 		cpu_attach $v
 		for p in 1 16; do
 			c0=$(cmds) k0=$(srv_ticks)

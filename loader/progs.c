@@ -465,6 +465,12 @@ int wl_progs_load(struct wl_progs *p, const struct wl_load_opts *o)
 		if (err)
 			goto fail;
 	}
+	/* The same program code either way: a per-CPU map's lookup gives this CPU's value. */
+	if (o->flows_percpu) {
+		err = bpf_map__set_type(p->xdp->maps.wl_flows, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+		if (err)
+			goto fail;
+	}
 	if (o->conns_max) {
 		err = bpf_map__set_max_entries(p->xdp->maps.wl_conns, o->conns_max);
 		if (!err)

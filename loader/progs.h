@@ -26,6 +26,7 @@ struct wl_progs {
 struct wl_load_opts {
 	const char *pin_dir; /* reuse/pin maps there; NULL keeps them private (tests, bench) */
 	__u32 flows_max;     /* 0: WL_FLOWS_DEFAULT */
+	bool flows_percpu;   /* wl_flows with a value per CPU (attach --flows-percpu) */
 	__u32 conns_max;     /* 0: WL_CONNS_DEFAULT */
 	__u32 open_max;	     /* 0: WL_L7_OPEN_FOR(the connections) */
 	__u32 cmd_stats_max; /* 0: wl_cmd_stats_default(), by the CPU count */

@@ -39,8 +39,10 @@ static long mem_available_kib(void)
 
 /* A flow table size that cannot work is one clear line before anything is loaded or pinned:
  * another size than the pinned table's (the maps are shared by every attachment), or more than
- * half the memory available (the kernel preallocates LRU hash tables). */
-static int flows_max_check(__u32 *want)
+ * half the memory available (the kernel preallocates LRU hash tables). The same for its kind
+ * (--flows-percpu): asked against a shared pinned table is refused, not asked takes the pinned
+ * table's. */
+static int flows_max_check(__u32 *want, bool *percpu)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -53,6 +55,14 @@ static int flows_max_check(__u32 *want)
 		int err = bpf_obj_get_info_by_fd(fd, &info, &len);
 
 		close(fd);
+		if (!err && *percpu && info.type != BPF_MAP_TYPE_LRU_PERCPU_HASH) {
+			fprintf(stderr, "wirelens: the flow table is already pinned with one value "
+					"for all CPUs; --flows-percpu needs everything detached "
+					"first (detach --all)\n");
+			return -EEXIST;
+		}
+		if (!err && info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH)
+			*percpu = true; /* as pinned */
 		if (!err && !*want)
 			*want = info.max_entries; /* no size asked: the pinned table's */
 		if (!err && info.max_entries != *want) {
@@ -64,18 +74,20 @@ static int flows_max_check(__u32 *want)
 		}
 		return 0;
 	}
-	if (!*want)
+	if (!*want && !*percpu)
 		return 0;
-	need_kib = (unsigned long long)*want *
-		   (sizeof(struct wl_flow_key) + sizeof(struct wl_flow_stats) +
+	need_kib = (unsigned long long)(*want ? *want : WL_FLOWS_DEFAULT) *
+		   (sizeof(struct wl_flow_key) +
+		    sizeof(struct wl_flow_stats) * (*percpu ? libbpf_num_possible_cpus() : 1) +
 		    WL_HTAB_ELEM_OVERHEAD) /
 		   1024;
 	avail_kib = mem_available_kib();
 	if (avail_kib > 0 && need_kib > (unsigned long long)avail_kib / 2) {
 		fprintf(stderr,
-			"wirelens: --flows-max %u needs about %llu MiB of kernel memory, more than "
-			"half of the %ld MiB available\n",
-			*want, need_kib / 1024, avail_kib / 1024);
+			"wirelens: --flows-max %u%s needs about %llu MiB of kernel memory, more "
+			"than half of the %ld MiB available\n",
+			*want ? *want : WL_FLOWS_DEFAULT, *percpu ? " --flows-percpu" : "",
+			need_kib / 1024, avail_kib / 1024);
 		return -ENOMEM;
 	}
 	return 0;
@@ -313,7 +325,7 @@ int wl_session_prepare(struct wl_attach_session *s, const struct wl_attach_req *
 	}
 	s->lo = r->load;
 	s->load_err = 0;
-	err = flows_max_check(&s->lo.flows_max);
+	err = flows_max_check(&s->lo.flows_max, &s->lo.flows_percpu);
 	if (!err)
 		err = pinned_size_check("wl_conns", "--conns-max", &s->lo.conns_max);
 	if (!err)

@@ -128,7 +128,25 @@ struct status_map {
 	int entries;
 	__u32 max;
 	long long evicted; /* -1: not an LRU table wirelens counts */
+	bool per_cpu;	   /* a value per CPU (wl_cmd_stats; wl_flows with --flows-percpu) */
 };
+
+static bool map_per_cpu(const char *name)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = wl_map_open_ro(name);
+	bool per_cpu = false;
+
+	if (fd < 0)
+		return false;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		per_cpu = info.type == BPF_MAP_TYPE_PERCPU_HASH ||
+			  info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
+			  info.type == BPF_MAP_TYPE_PERCPU_ARRAY;
+	close(fd);
+	return per_cpu;
+}
 
 static const char *const status_maps[] = {"wl_flows",	"wl_conns",	"wl_fifo_far",
 					  "wl_l7_open", "wl_cmd_stats", "wl_frags"};
@@ -275,6 +293,7 @@ static int status_collect(struct status_view *s)
 
 		m->name = status_maps[i];
 		m->entries = wl_map_fill(m->name, &m->max);
+		m->per_cpu = map_per_cpu(m->name);
 		m->evicted = s->have_cnt ? map_evicted(m->name, &s->cnt, m->entries) : -1;
 	}
 	return 0;
@@ -301,11 +320,10 @@ static void status_table(const struct status_view *s)
 	for (size_t i = 0; i < STATUS_MAPS; i++) {
 		const struct status_map *m = &s->maps[i];
 
+		printf("  %-14s %8d / %-8u", m->name, m->entries, m->max);
 		if (m->evicted >= 0)
-			printf("  %-14s %8d / %-8u evicted %lld\n", m->name, m->entries, m->max,
-			       m->evicted);
-		else
-			printf("  %-14s %8d / %-8u\n", m->name, m->entries, m->max);
+			printf(" evicted %lld", m->evicted);
+		printf("%s\n", m->per_cpu ? " per-CPU" : "");
 	}
 	wl_l7_status(NULL);
 	wl_rules_status(NULL); /* filter: rule count and policy */
@@ -346,6 +364,7 @@ static void status_json(const struct status_view *s)
 		json_object_object_add(o, "max_entries", json_object_new_int(m->max));
 		if (m->evicted >= 0)
 			json_object_object_add(o, "evicted", json_object_new_int64(m->evicted));
+		json_object_object_add(o, "per_cpu", json_object_new_boolean(m->per_cpu));
 		json_object_object_add(maps, m->name, o);
 	}
 	json_object_object_add(root, "maps", maps);
@@ -457,13 +476,45 @@ void wl_iface_lookup_in(const struct wl_iface_names *t, __u8 netns_id, __u32 ifi
 		}
 }
 
+/* One flow of a per-CPU table (attach --flows-percpu): its CPUs' values summed; first seen
+ * is the earliest a CPU saw (CPUs that never saw the flow hold 0), last seen the latest. */
+static void flow_fold(struct wl_flow_stats *out, const struct wl_flow_stats *per, int ncpu)
+{
+	memset(out, 0, sizeof(*out));
+	for (int c = 0; c < ncpu; c++) {
+		const struct wl_flow_stats *v = &per[c];
+
+		out->packets += v->packets;
+		out->bytes += v->bytes;
+		out->tcp_syn += v->tcp_syn;
+		out->tcp_fin += v->tcp_fin;
+		out->tcp_rst += v->tcp_rst;
+		out->fragments += v->fragments;
+		if (v->first_seen_ns &&
+		    (!out->first_seen_ns || v->first_seen_ns < out->first_seen_ns))
+			out->first_seen_ns = v->first_seen_ns;
+		if (v->last_seen_ns > out->last_seen_ns)
+			out->last_seen_ns = v->last_seen_ns;
+	}
+}
+
 int wl_flows_read(int fd, struct wl_flow_row **out, size_t *n_out)
 {
 	struct wl_flow_key key, next;
 	struct wl_flow_row *rows = NULL;
+	struct bpf_map_info info = {};
+	struct wl_flow_stats *per = NULL;
+	__u32 len = sizeof(info);
 	size_t n = 0, cap = 0;
 	void *prev = NULL;
+	int ncpu = 1;
 
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH) {
+		ncpu = libbpf_num_possible_cpus();
+		per = ncpu > 0 ? calloc(ncpu, sizeof(*per)) : NULL;
+		if (!per)
+			return -ENOMEM;
+	}
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
@@ -474,14 +525,18 @@ int wl_flows_read(int fd, struct wl_flow_row **out, size_t *n_out)
 			grown = realloc(rows, cap * sizeof(*rows));
 			if (!grown) {
 				free(rows);
+				free(per);
 				return -ENOMEM;
 			}
 			rows = grown;
 		}
-		if (bpf_map_lookup_elem(fd, &key, &rows[n].s))
+		if (bpf_map_lookup_elem(fd, &key, per ? (void *)per : &rows[n].s))
 			continue; /* deleted meanwhile (LRU eviction, reset) */
+		if (per)
+			flow_fold(&rows[n].s, per, ncpu);
 		rows[n++].k = key;
 	}
+	free(per);
 	*out = rows;
 	*n_out = n;
 	return 0;
