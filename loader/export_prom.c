@@ -278,7 +278,7 @@ static void write_maps(FILE *f)
 	__u32 max[sizeof(maps) / sizeof(maps[0])];
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
-		n[i] = wl_map_fill(maps[i], &max[i]);
+		n[i] = wl_map_fill(maps[i], &max[i], NULL);
 	family(f, "wirelens_map_entries", "gauge", "Entries in each map.");
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		if (n[i] >= 0)

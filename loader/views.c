@@ -85,7 +85,7 @@ json_object *wl_counters_json(const struct wl_counters *c)
 	return o;
 }
 
-int wl_map_fill(const char *name, __u32 *max)
+int wl_map_fill(const char *name, __u32 *max, bool *per_cpu)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -94,10 +94,17 @@ int wl_map_fill(const char *name, __u32 *max)
 	int fd = wl_map_open_ro(name), n = 0;
 
 	*max = 0;
+	if (per_cpu)
+		*per_cpu = false;
 	if (fd < 0)
 		return -1;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		*max = info.max_entries;
+		if (per_cpu)
+			*per_cpu = info.type == BPF_MAP_TYPE_PERCPU_HASH ||
+				   info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
+				   info.type == BPF_MAP_TYPE_PERCPU_ARRAY;
+	}
 	while (info.key_size <= sizeof(key) && !bpf_map_get_next_key(fd, prev, next)) {
 		memcpy(key, next, info.key_size);
 		prev = key;
@@ -130,23 +137,6 @@ struct status_map {
 	long long evicted; /* -1: not an LRU table wirelens counts */
 	bool per_cpu;	   /* a value per CPU (wl_cmd_stats; wl_flows with --flows-percpu) */
 };
-
-static bool map_per_cpu(const char *name)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	int fd = wl_map_open_ro(name);
-	bool per_cpu = false;
-
-	if (fd < 0)
-		return false;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-		per_cpu = info.type == BPF_MAP_TYPE_PERCPU_HASH ||
-			  info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
-			  info.type == BPF_MAP_TYPE_PERCPU_ARRAY;
-	close(fd);
-	return per_cpu;
-}
 
 static const char *const status_maps[] = {"wl_flows",	"wl_conns",	"wl_fifo_far",
 					  "wl_l7_open", "wl_cmd_stats", "wl_frags"};
@@ -292,8 +282,7 @@ static int status_collect(struct status_view *s)
 		struct status_map *m = &s->maps[i];
 
 		m->name = status_maps[i];
-		m->entries = wl_map_fill(m->name, &m->max);
-		m->per_cpu = map_per_cpu(m->name);
+		m->entries = wl_map_fill(m->name, &m->max, &m->per_cpu);
 		m->evicted = s->have_cnt ? map_evicted(m->name, &s->cnt, m->entries) : -1;
 	}
 	return 0;

@@ -45,7 +45,7 @@ json_object *wl_counters_json(const struct wl_counters *c);
 /* The name of each __u64 of struct wl_counters, in order ("seen", "accounted", ...). */
 extern const char *const wl_counter_names[];
 /* Entries in a pinned map and its max_entries; -1 when it cannot be opened. */
-int wl_map_fill(const char *name, __u32 *max);
+int wl_map_fill(const char *name, __u32 *max, bool *per_cpu);
 
 /* One entry of wl_flows. */
 struct wl_flow_row {
