@@ -171,10 +171,13 @@ const struct wl_verb_params wl_export_params = {
 
 int wl_export_flows_read(struct wl_flow_row **rows, size_t *n)
 {
-	int fd = wl_map_open_ro("wl_flows"), err = fd < 0 ? fd : wl_flows_read(fd, rows, n);
+	struct wl_flow_maps fm = {wl_map_open_ro("wl_flows"), wl_map_open_ro("wl_flow_cache")};
+	int err = fm.flows < 0 ? fm.flows : wl_flows_read(fm, rows, n);
 
-	if (fd >= 0)
-		close(fd);
+	if (fm.flows >= 0)
+		close(fm.flows);
+	if (fm.cache >= 0)
+		close(fm.cache);
 	return err;
 }
 

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include "maps/wirelens.h"
+#include "flows.h"
 
 struct wl_xdp;
 struct wl_tc;
@@ -90,6 +91,12 @@ int wl_progs_map_fd(const struct wl_progs *p, const char *name);
 #define wl_map_ports_fd(p)     wl_progs_map_fd(p, "wl_ports")
 #define wl_map_conns_fd(p)     wl_progs_map_fd(p, "wl_conns")
 #define wl_map_sniff_fd(p)     wl_progs_map_fd(p, "wl_sniff")
+/* wl_flows and its per-CPU cache, as the flow readers take them (flows.h) */
+static inline struct wl_flow_maps wl_map_flow_maps(const struct wl_progs *p)
+{
+	return (struct wl_flow_maps){wl_progs_map_fd(p, "wl_flows"),
+				     wl_progs_map_fd(p, "wl_flow_cache")};
+}
 
 /* Reading maps: per-CPU values summed. */
 int wl_counters_read(int fd, struct wl_counters *sum);

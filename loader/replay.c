@@ -176,8 +176,8 @@ static void file_text(const char *path, const struct wl_replay_stats *st)
 static int reset_maps(const struct wl_progs *p, const struct replay_opts *o)
 {
 	static const char *const state[] = {
-		"wl_flows",   "wl_counters",  "wl_frags", "wl_conns", "wl_fifo_far",
-		"wl_l7_open", "wl_cmd_stats", "wl_aux",	  "wl_ports", "wl_sniff"};
+		"wl_flows",   "wl_flow_cache", "wl_counters", "wl_frags", "wl_conns", "wl_fifo_far",
+		"wl_l7_open", "wl_cmd_stats",  "wl_aux",      "wl_ports", "wl_sniff"};
 	int fd;
 
 	for (size_t i = 0; i < sizeof(state) / sizeof(state[0]); i++) {
@@ -217,7 +217,7 @@ static int report(const struct wl_progs *p, const struct replay_opts *o, char **
 		json_object_object_add(root, "hook", json_object_new_string(o->tc ? "tc" : "xdp"));
 		json_object_object_add(root, "files", files);
 		json_object_object_add(root, "counters", wl_counters_json(&cnt));
-		if (wl_flows_show(wl_map_flows_fd(p), &fv, &flows) ||
+		if (wl_flows_show(wl_map_flow_maps(p), &fv, &flows) ||
 		    wl_commands_show(wl_map_cmd_stats_fd(p), &cv, &cmds)) {
 			json_object_put(root);
 			return -1;
@@ -234,7 +234,7 @@ static int report(const struct wl_progs *p, const struct replay_opts *o, char **
 			file_text(paths[i], &st[i]);
 		}
 		printf("\nflows:\n");
-		if (wl_flows_show(wl_map_flows_fd(p), &fv, NULL))
+		if (wl_flows_show(wl_map_flow_maps(p), &fv, NULL))
 			return -1;
 		printf("\ncommands (latency: not measured in a replay):\n");
 		if (wl_commands_show(wl_map_cmd_stats_fd(p), &cv, NULL))

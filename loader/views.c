@@ -465,72 +465,6 @@ void wl_iface_lookup_in(const struct wl_iface_names *t, __u8 netns_id, __u32 ifi
 		}
 }
 
-/* One flow of a per-CPU table (attach --flows-percpu): its CPUs' values summed; first seen
- * is the earliest a CPU saw (CPUs that never saw the flow hold 0), last seen the latest. */
-static void flow_fold(struct wl_flow_stats *out, const struct wl_flow_stats *per, int ncpu)
-{
-	memset(out, 0, sizeof(*out));
-	for (int c = 0; c < ncpu; c++) {
-		const struct wl_flow_stats *v = &per[c];
-
-		out->packets += v->packets;
-		out->bytes += v->bytes;
-		out->tcp_syn += v->tcp_syn;
-		out->tcp_fin += v->tcp_fin;
-		out->tcp_rst += v->tcp_rst;
-		out->fragments += v->fragments;
-		if (v->first_seen_ns &&
-		    (!out->first_seen_ns || v->first_seen_ns < out->first_seen_ns))
-			out->first_seen_ns = v->first_seen_ns;
-		if (v->last_seen_ns > out->last_seen_ns)
-			out->last_seen_ns = v->last_seen_ns;
-	}
-}
-
-int wl_flows_read(int fd, struct wl_flow_row **out, size_t *n_out)
-{
-	struct wl_flow_key key, next;
-	struct wl_flow_row *rows = NULL;
-	struct bpf_map_info info = {};
-	struct wl_flow_stats *per = NULL;
-	__u32 len = sizeof(info);
-	size_t n = 0, cap = 0;
-	void *prev = NULL;
-	int ncpu = 1;
-
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH) {
-		ncpu = libbpf_num_possible_cpus();
-		per = ncpu > 0 ? calloc(ncpu, sizeof(*per)) : NULL;
-		if (!per)
-			return -ENOMEM;
-	}
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (n == cap) {
-			struct wl_flow_row *grown;
-
-			cap = cap ? 2 * cap : 256;
-			grown = realloc(rows, cap * sizeof(*rows));
-			if (!grown) {
-				free(rows);
-				free(per);
-				return -ENOMEM;
-			}
-			rows = grown;
-		}
-		if (bpf_map_lookup_elem(fd, &key, per ? (void *)per : &rows[n].s))
-			continue; /* deleted meanwhile (LRU eviction, reset) */
-		if (per)
-			flow_fold(&rows[n].s, per, ncpu);
-		rows[n++].k = key;
-	}
-	free(per);
-	*out = rows;
-	*n_out = n;
-	return 0;
-}
-
 static int sort_bytes;
 
 static int cmp_flows(const void *a, const void *b)
@@ -584,20 +518,24 @@ const struct wl_verb_params wl_flows_params = {
 int wl_cmd_flows(int argc, char **argv)
 {
 	struct wl_flows_view v = {.limit = -1};
-	int fd, err;
+	struct wl_flow_maps fm;
+	int err;
 
 	err = wl_params_parse_no_args(&wl_flows_params, argc, argv, &v);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
 	if (wl_check_env(false))
 		return 1;
-	fd = wl_map_open("wl_flows");
-	if (fd < 0) {
+	fm.flows = wl_map_open("wl_flows");
+	if (fm.flows < 0) {
 		wl_explain_no_pins();
 		return 1;
 	}
-	err = wl_flows_show(fd, &v, NULL);
-	close(fd);
+	fm.cache = wl_map_open("wl_flow_cache");
+	err = wl_flows_show(fm, &v, NULL);
+	close(fm.flows);
+	if (fm.cache >= 0)
+		close(fm.cache);
 	return err ? 1 : 0;
 }
 
@@ -659,13 +597,14 @@ static const struct wl_json_field flow_stats_json[] = {
 #undef FLOW_FIELD
 
 /* Reads, sorts and limits the rows, and names their interfaces. -1 after one line on stderr. */
-static int flows_collect(int fd, const struct wl_flows_view *v, struct flow_lines *fl)
+static int flows_collect(struct wl_flow_maps fm, const struct wl_flows_view *v,
+			 struct flow_lines *fl)
 {
 	struct wl_iface_names names = {};
 	size_t n = 0;
 	int err;
 
-	err = wl_flows_read(fd, &fl->rows, &n);
+	err = wl_flows_read(fm, &fl->rows, &n);
 	if (err) {
 		fprintf(stderr, "wirelens: flows: %s\n", strerror(-err));
 		return -1;
@@ -797,11 +736,11 @@ static void flows_table(const struct flow_lines *fl)
 		printf("* the VLAN id of the sub-interface (the tag is off the packet there)\n");
 }
 
-int wl_flows_show(int fd, const struct wl_flows_view *v, json_object **json_out)
+int wl_flows_show(struct wl_flow_maps fm, const struct wl_flows_view *v, json_object **json_out)
 {
 	struct flow_lines fl = {};
 
-	if (flows_collect(fd, v, &fl))
+	if (flows_collect(fm, v, &fl))
 		return -1;
 	if (v->json)
 		wl_json_array_out(flows_json(&fl, v->replay), json_out);

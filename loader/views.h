@@ -9,8 +9,9 @@
 #include <linux/types.h>
 #include <net/if.h>
 #include "maps/wirelens.h"
+#include "flows.h"
 
-/* The flows view over a wl_flows map (fd): what `flows` and `replay` print. */
+/* The flows view over wl_flows and its cache: what `flows` and `replay` print. */
 struct wl_flows_view {
 	bool json;
 	bool by_packets; /* rows by packets, largest first (else by bytes) */
@@ -19,7 +20,7 @@ struct wl_flows_view {
 };
 /* Prints the table or the JSON array; with json_out (and v->json) hands the array over instead.
  * Returns 0, or -1 after one line on stderr. */
-int wl_flows_show(int fd, const struct wl_flows_view *v, json_object **json_out);
+int wl_flows_show(struct wl_flow_maps fm, const struct wl_flows_view *v, json_object **json_out);
 /* Prints a view's JSON array (pretty, '/' unescaped) and frees it, or hands it over to *json_out
  * when json_out is not NULL. */
 void wl_json_array_out(json_object *arr, json_object **json_out);
@@ -46,14 +47,6 @@ json_object *wl_counters_json(const struct wl_counters *c);
 extern const char *const wl_counter_names[];
 /* Entries in a pinned map and its max_entries; -1 when it cannot be opened. */
 int wl_map_fill(const char *name, __u32 *max, bool *per_cpu);
-
-/* One entry of wl_flows. */
-struct wl_flow_row {
-	struct wl_flow_key k;
-	struct wl_flow_stats s;
-};
-/* Reads the whole flow table (fd: wl_flows) into *rows (malloc'ed, the caller frees). -errno. */
-int wl_flows_read(int fd, struct wl_flow_row **rows, size_t *n);
 
 /* Interface names of flow keys (ifindex is per namespace): from the attachments' pins, else
  * if_indextoname in the selected namespace. */

@@ -13,9 +13,9 @@
 #endif
 
 /* Bump on any incompatible layout change: pins live under a versioned directory. */
-#define WL_ABI_VERSION 5
+#define WL_ABI_VERSION 6
 #define WL_PIN_ROOT    "/sys/fs/bpf/wirelens"
-#define WL_PIN_DIR     WL_PIN_ROOT "/v5"
+#define WL_PIN_DIR     WL_PIN_ROOT "/v6"
 
 #define WL_FLOWS_DEFAULT 65536 /* flow table entries; the loader may change it at load time */
 #define WL_FRAGS_MAX	 4096  /* IP fragment trains remembered to attribute later fragments */
@@ -56,6 +56,52 @@ struct wl_flow_stats {
 	__u32 fragments; /* IP fragments (first and later) counted in this flow */
 };
 WL_ASSERT_SIZE(struct wl_flow_stats, 48);
+
+/*
+ * A per-CPU cache of flow deltas in front of wl_flows (wl_flow_cache): a flow's entry in the
+ * shared table is written from every CPU its packets run on (a connection's two sides usually
+ * run on two), and that cache line moving between CPUs was a third of the L2-L4 cost live. A
+ * flow past its first WL_SNIFF_FLOW_PACKETS packets takes the slot its key hashes to on the CPU
+ * that sees it; its later packets there add to the slot, and the slot's deltas go into wl_flows
+ * (atomic adds) every WL_FLOW_CACHE_FOLD packets, after WL_FLOW_CACHE_FOLD_NS, and when another
+ * flow takes the slot (which it may when the slot is free or was not folded in the last
+ * WL_FLOW_CACHE_TAKE_NS: a busy flow keeps its slot, and more flows than slots do not take it
+ * in turn). So `bpftool map dump` of wl_flows trails by what the slots hold (up to 63
+ * packets of a flow per CPU, or an idle flow's last ones until its slot is reused); wirelens'
+ * readers add the slots (flows, exports, top). seq is odd while a fold or take is under way: a
+ * reader reads a slot, the flow's entry, the slot again, and retries when seq moved or was odd.
+ */
+#define WL_FLOW_CACHE_BITS    10
+#define WL_FLOW_CACHE_SLOTS   (1 << WL_FLOW_CACHE_BITS)
+#define WL_FLOW_CACHE_FOLD    64
+#define WL_FLOW_CACHE_FOLD_NS 1000000000ULL
+#define WL_FLOW_CACHE_TAKE_NS 10000000ULL /* a slot taken or folded this recently stays */
+struct wl_flow_slot {
+	struct wl_flow_key key; /* whose deltas; l3_proto 0: a free slot */
+	__u64 packets;		/* deltas not yet in wl_flows */
+	__u64 bytes;
+	__u64 last_seen_ns;
+	__u32 tcp_syn;
+	__u32 tcp_fin;
+	__u32 tcp_rst;
+	__u32 fragments;
+	__u64 base;	 /* the flow's packets before the deltas (content sniffing's count) */
+	__u64 folded_ns; /* when the deltas last went into wl_flows (or the slot was taken) */
+	__u32 seq;	 /* odd while a fold or take is under way */
+	__u32 n;	 /* packets since then */
+};
+WL_ASSERT_SIZE(struct wl_flow_slot, 112);
+
+/* The slot of a key (BPF and readers): a multiplicative hash of its words, the source address
+ * turned so that a conversation's two directions take different slots. */
+static inline __u32 wl_flow_slot_of(const struct wl_flow_key *k)
+{
+	const __u32 *w = (const __u32 *)k;
+	__u32 src = w[4] ^ w[5] ^ w[6] ^ w[7], dst = w[8] ^ w[9] ^ w[10] ^ w[11];
+	__u32 h = w[0] ^ w[1] ^ w[2] ^ w[3] ^ (src << 7 | src >> 25) ^ dst;
+
+	return (h * 0x9E3779B1u) >> (32 - WL_FLOW_CACHE_BITS);
+}
 
 /* A fragment train (same addresses, protocol and IP id): remembers the flow of its first
  * fragment so that later fragments, which carry no ports, land in the same flow. */
@@ -782,6 +828,13 @@ struct {
 	__type(key, struct wl_flow_key);
 	__type(value, struct wl_flow_stats);
 } wl_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WL_FLOW_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct wl_flow_slot);
+} wl_flow_cache SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

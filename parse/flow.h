@@ -40,18 +40,25 @@ static __always_inline int wl_frag_track(struct wl_meta *m)
 	return 0;
 }
 
-/* Adds one packet (or a GSO packet's segments) to its flow. *before: the packets the flow had
- * before this one (content sniffing looks at a flow's first packets only, l7_dispatch.h). */
-static __always_inline int wl_flow_account(const struct wl_pkt *p, struct wl_meta *m, __u64 *before)
+static __always_inline void wl_flows_new_count(void)
+{
+	struct wl_counters *cnt;
+	__u32 zero = 0;
+
+	/* a new flow is rarer than a packet: the second lookup costs little */
+	cnt = bpf_map_lookup_elem(&wl_counters, &zero);
+	if (cnt)
+		cnt->flows_new++;
+}
+
+/* Adds one packet (bytes: with a GSO packet's repeated headers) to its entry in wl_flows.
+ * *before: the packets the entry had before this one. */
+static __always_inline int wl_flow_account_shared(const struct wl_pkt *p, struct wl_meta *m,
+						  __u64 bytes, __u64 *before)
 {
 	struct wl_flow_stats *st;
 	__u64 now = m->now;
-	__u64 bytes = p->len;
 	__u8 fl = m->tcp_flags;
-
-	/* A GSO skb leaves as gso_segs frames, each repeating the L2-L4 headers. */
-	if (p->gso_segs > 1)
-		bytes += (__u64)(p->gso_segs - 1) * m->payload_off;
 
 	*before = 0;
 	st = bpf_map_lookup_elem(&wl_flows, &m->key);
@@ -68,13 +75,7 @@ static __always_inline int wl_flow_account(const struct wl_pkt *p, struct wl_met
 		};
 
 		if (!bpf_map_update_elem(&wl_flows, &m->key, &init, BPF_NOEXIST)) {
-			struct wl_counters *cnt;
-			__u32 zero = 0;
-
-			/* a new flow is rarer than a packet: the second lookup costs little */
-			cnt = bpf_map_lookup_elem(&wl_counters, &zero);
-			if (cnt)
-				cnt->flows_new++;
+			wl_flows_new_count();
 			return WL_OUT_ACCOUNTED;
 		}
 		/* Lost a race with another CPU inserting the same flow: use its entry. */
@@ -96,6 +97,111 @@ static __always_inline int wl_flow_account(const struct wl_pkt *p, struct wl_met
 	if (m->frag)
 		__sync_fetch_and_add(&st->fragments, 1);
 	return WL_OUT_ACCOUNTED;
+}
+
+static __always_inline int wl_flow_key_eq(const struct wl_flow_key *a, const struct wl_flow_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]) |
+		 (x[5] ^ y[5]));
+}
+
+/* A slot's deltas into wl_flows (the entry made again if the LRU pushed it out: the flow then
+ * starts over, as a flow seen anew does). seq odd meanwhile; its increments are atomic so that
+ * readers on other CPUs see them ordered with the deltas. */
+static __noinline void wl_flow_slot_fold(struct wl_flow_slot *s, __u64 now)
+{
+	struct wl_flow_stats *st;
+
+	__sync_fetch_and_add(&s->seq, 1);
+	if (s->n && s->key.l3_proto) { /* a free slot's key is zero (or was zeroed by reset) */
+		st = bpf_map_lookup_elem(&wl_flows, &s->key);
+		if (st) {
+			s->base = __sync_fetch_and_add(&st->packets, s->packets) + s->packets;
+			__sync_fetch_and_add(&st->bytes, s->bytes);
+			if (st->last_seen_ns < s->last_seen_ns)
+				st->last_seen_ns = s->last_seen_ns;
+			if (s->tcp_syn | s->tcp_fin | s->tcp_rst | s->fragments) {
+				__sync_fetch_and_add(&st->tcp_syn, s->tcp_syn);
+				__sync_fetch_and_add(&st->tcp_fin, s->tcp_fin);
+				__sync_fetch_and_add(&st->tcp_rst, s->tcp_rst);
+				__sync_fetch_and_add(&st->fragments, s->fragments);
+			}
+		} else {
+			struct wl_flow_stats init = {
+				.packets = s->packets,
+				.bytes = s->bytes,
+				.first_seen_ns = s->last_seen_ns,
+				.last_seen_ns = s->last_seen_ns,
+				.tcp_syn = s->tcp_syn,
+				.tcp_fin = s->tcp_fin,
+				.tcp_rst = s->tcp_rst,
+				.fragments = s->fragments,
+			};
+
+			if (!bpf_map_update_elem(&wl_flows, &s->key, &init, BPF_NOEXIST))
+				wl_flows_new_count();
+			s->base = s->packets;
+		}
+	}
+	s->packets = s->bytes = 0;
+	s->tcp_syn = s->tcp_fin = s->tcp_rst = s->fragments = 0;
+	s->n = 0;
+	s->folded_ns = now;
+	__sync_fetch_and_add(&s->seq, 1);
+}
+
+/*
+ * Adds one packet (or a GSO packet's segments) to its flow: to this CPU's slot when the flow
+ * holds it (no hash lookup, no shared cache line), else to wl_flows, and then the flow takes
+ * the slot if it is past its first packets. *before: the packets the flow had before this one
+ * (content sniffing looks at a flow's first packets only, l7_dispatch.h).
+ */
+static __always_inline int wl_flow_account(const struct wl_pkt *p, struct wl_meta *m, __u64 *before)
+{
+	__u32 idx = wl_flow_slot_of(&m->key);
+	__u64 bytes = p->len;
+	struct wl_flow_slot *s;
+	__u8 fl = m->tcp_flags;
+	int out;
+
+	/* A GSO skb leaves as gso_segs frames, each repeating the L2-L4 headers. */
+	if (p->gso_segs > 1)
+		bytes += (__u64)(p->gso_segs - 1) * m->payload_off;
+	s = bpf_map_lookup_elem(&wl_flow_cache, &idx);
+	if (!s)
+		return wl_flow_account_shared(p, m, bytes, before);
+	if (wl_flow_key_eq(&s->key, &m->key)) { /* a free slot's key is zero: never a packet's */
+		*before = s->base + s->packets;
+		s->packets += p->gso_segs;
+		s->bytes += bytes;
+		s->last_seen_ns = m->now;
+		if (fl & (WL_TCP_SYN | WL_TCP_FIN | WL_TCP_RST)) {
+			s->tcp_syn += !!(fl & WL_TCP_SYN);
+			s->tcp_fin += !!(fl & WL_TCP_FIN);
+			s->tcp_rst += !!(fl & WL_TCP_RST);
+		}
+		if (m->frag)
+			s->fragments++;
+		if (++s->n >= WL_FLOW_CACHE_FOLD || m->now - s->folded_ns >= WL_FLOW_CACHE_FOLD_NS)
+			wl_flow_slot_fold(s, m->now);
+		return WL_OUT_ACCOUNTED;
+	}
+	out = wl_flow_account_shared(p, m, bytes, before);
+	/* A slot another flow took or folded within WL_FLOW_CACHE_TAKE_NS stays its: with more
+	 * flows than slots they would take it in turn, each paying a take and never a hit. */
+	if (out != WL_OUT_ACCOUNTED || *before < WL_SNIFF_FLOW_PACKETS ||
+	    (s->key.l3_proto && m->now - s->folded_ns < WL_FLOW_CACHE_TAKE_NS))
+		return out;
+	if (s->n) /* another flow's deltas: into wl_flows before the slot changes hands */
+		wl_flow_slot_fold(s, m->now);
+	__sync_fetch_and_add(&s->seq, 1);
+	__builtin_memcpy(&s->key, &m->key, sizeof(s->key));
+	s->base = *before + p->gso_segs;
+	s->folded_ns = m->now;
+	__sync_fetch_and_add(&s->seq, 1);
+	return out;
 }
 
 #endif /* WL_PARSE_FLOW_H */

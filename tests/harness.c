@@ -46,6 +46,7 @@ void harness_fini(void)
 
 void harness_reset(void)
 {
+	wl_map_clear(wl_progs_map_fd(&progs, "wl_flow_cache"));
 	wl_map_clear(wl_map_flows_fd(&progs));
 	wl_map_clear(wl_map_counters_fd(&progs));
 	wl_map_clear(wl_map_frags_fd(&progs));
@@ -113,16 +114,20 @@ int harness_flow_count(void)
 
 int harness_flow_get(const struct wl_flow_key *key, struct wl_flow_stats *out)
 {
-	return bpf_map_lookup_elem(wl_map_flows_fd(&progs), key, out) ? -errno : 0;
+	return wl_flow_get(wl_map_flow_maps(&progs), key, out);
 }
 
 int harness_flow_first(struct wl_flow_key *key, struct wl_flow_stats *out)
 {
-	int fd = wl_map_flows_fd(&progs);
-
-	if (bpf_map_get_next_key(fd, NULL, key))
+	if (bpf_map_get_next_key(wl_map_flows_fd(&progs), NULL, key))
 		return -errno;
-	return bpf_map_lookup_elem(fd, key, out) ? -errno : 0;
+	return harness_flow_get(key, out);
+}
+
+int harness_flow_forget(const struct wl_flow_key *key)
+{
+	wl_map_clear(wl_progs_map_fd(&progs, "wl_flow_cache"));
+	return bpf_map_delete_elem(wl_map_flows_fd(&progs), key) ? -errno : 0;
 }
 
 struct wl_flow_key flow_key(uint32_t ifindex, int family, const char *src, const char *dst,

@@ -57,9 +57,12 @@ struct wl_counters harness_counters(void);
 			fprintf(stderr, "\n  [%s:%d] " #field " = %llu, want %llu\n", __FILE__,    \
 				__LINE__, (unsigned long long)k_.field, (unsigned long long)(v));  \
 	} while (0)
-/* Number of flows in the map, and one flow by key (returns 0 if found). */
+/* Number of flows in the map, and one flow by key with its per-CPU cache slots added, as the
+ * loader reads it (returns 0 if found). */
 int harness_flow_count(void);
 int harness_flow_get(const struct wl_flow_key *key, struct wl_flow_stats *out);
+/* A flow pushed out: its wl_flows entry deleted and the flow cache emptied (its slots with it). */
+int harness_flow_forget(const struct wl_flow_key *key);
 /* The i-th flow found while iterating (order unspecified), for cases with a single flow. */
 int harness_flow_first(struct wl_flow_key *key, struct wl_flow_stats *out);
 

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The per-CPU flow cache in front of wl_flows (maps/wirelens.h, parse/flow.h): a flow's packets
+ * past its first ones are counted in this CPU's slot and folded into wl_flows every
+ * WL_FLOW_CACHE_FOLD packets or when another flow takes the slot; readers add the slots
+ * (loader/flows.c). Exact counts through the readers, and where the packets are in between.
+ * The test thread stays on one CPU, so that every packet meets the same slot.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <CUnit/CUnit.h>
+
+#include "harness.h"
+#include "pktbuild.h"
+#include "suites.h"
+#include "loader/flows.h"
+
+static uint8_t frame[PKT_MAX];
+static const char payload[64];
+
+/* Pins the thread to the CPU it runs on; returns that CPU (restore with unpin). */
+static int pin_here(cpu_set_t *old)
+{
+	cpu_set_t one;
+	int cpu = sched_getcpu();
+
+	sched_getaffinity(0, sizeof(*old), old);
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	CU_ASSERT_EQUAL_FATAL(sched_setaffinity(0, sizeof(one), &one), 0);
+	return cpu;
+}
+
+static void unpin(const cpu_set_t *old)
+{
+	sched_setaffinity(0, sizeof(*old), old);
+}
+
+static struct pkt_spec udp(__u16 sport, size_t len)
+{
+	struct pkt_spec s = {.family = 4,
+			     .src = "198.18.0.1",
+			     .dst = "198.18.0.2",
+			     .l4 = 17,
+			     .sport = sport,
+			     .dport = 2000,
+			     .payload = payload,
+			     .payload_len = len};
+	return s;
+}
+
+/* Sends n packets of the UDP flow from sport, payload lengths 0, 1, 2, ... (mod 64); returns
+ * their bytes. */
+static __u64 send_flow(int h, __u16 sport, int n)
+{
+	__u64 bytes = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct pkt_spec s = udp(sport, i % 64);
+		size_t len = pkt_build(&s, frame, sizeof(frame));
+
+		CU_ASSERT_EQUAL(harness_run(h, frame, len, NULL), VERDICT_PASS(h));
+		bytes += len;
+	}
+	return bytes;
+}
+
+static struct wl_flow_key key_of(__u16 sport)
+{
+	return flow_key(TEST_IFINDEX, 4, "198.18.0.1", "198.18.0.2", 17, sport, 2000);
+}
+
+/* The flow's entry in wl_flows alone (what `bpftool map dump` shows). */
+static struct wl_flow_stats raw_entry(__u16 sport)
+{
+	struct wl_flow_key k = key_of(sport);
+	struct wl_flow_stats st;
+
+	memset(&st, 0xff, sizeof(st));
+	CU_ASSERT_EQUAL(bpf_map_lookup_elem(wl_map_flows_fd(harness()), &k, &st), 0);
+	return st;
+}
+
+/* This CPU's slot of the flow. */
+static struct wl_flow_slot slot_of(__u16 sport, int cpu)
+{
+	static struct wl_flow_slot per[1024];
+	struct wl_flow_key k = key_of(sport);
+	__u32 idx = wl_flow_slot_of(&k);
+	struct wl_flow_slot s;
+
+	CU_ASSERT_FATAL(libbpf_num_possible_cpus() <= 1024);
+	CU_ASSERT_EQUAL(
+		bpf_map_lookup_elem(wl_progs_map_fd(harness(), "wl_flow_cache"), &idx, per), 0);
+	s = per[cpu];
+	return s;
+}
+
+/* One flow of 200 packets: 16 + 1 counted in wl_flows as they come (content sniffing reads
+ * that count), the 17th takes the slot, the next ones fold 64 at a time; the reader adds the
+ * 55 the slot still holds. */
+WL_TEST(l2l4, flow_cache_one_flow)
+{
+	FOR_EACH_HOOK(h) {
+		struct wl_flow_key k = key_of(5000);
+		struct wl_flow_stats st, raw;
+		struct wl_flow_row *rows = NULL;
+		struct wl_flow_slot s;
+		cpu_set_t old;
+		size_t n = 0;
+		__u64 bytes;
+		int cpu;
+
+		harness_reset();
+		cpu = pin_here(&old);
+		bytes = send_flow(h, 5000, 200);
+		raw = raw_entry(5000);
+		s = slot_of(5000, cpu);
+		unpin(&old);
+		CU_ASSERT_EQUAL(raw.packets, WL_SNIFF_FLOW_PACKETS + 1 + 2 * WL_FLOW_CACHE_FOLD);
+		CU_ASSERT_EQUAL(s.packets, 200 - raw.packets);
+		CU_ASSERT_EQUAL(s.n, s.packets);
+		CU_ASSERT_EQUAL(s.base, raw.packets);
+		CU_ASSERT_EQUAL(s.seq % 2, 0);
+		CU_ASSERT_EQUAL(raw.bytes + s.bytes, bytes);
+
+		CU_ASSERT_EQUAL_FATAL(harness_flow_get(&k, &st), 0);
+		CU_ASSERT_EQUAL(st.packets, 200);
+		CU_ASSERT_EQUAL(st.bytes, bytes);
+		CU_ASSERT_EQUAL(st.first_seen_ns, raw.first_seen_ns);
+		CU_ASSERT(st.last_seen_ns >= raw.last_seen_ns);
+		CU_ASSERT_EQUAL(st.last_seen_ns, s.last_seen_ns);
+
+		CU_ASSERT_EQUAL_FATAL(wl_flows_read(wl_map_flow_maps(harness()), &rows, &n), 0);
+		CU_ASSERT_EQUAL(n, 1);
+		if (n == 1) {
+			CU_ASSERT_EQUAL(memcmp(&rows[0].k, &k, sizeof(k)), 0);
+			CU_ASSERT_EQUAL(rows[0].s.packets, 200);
+			CU_ASSERT_EQUAL(rows[0].s.bytes, bytes);
+		}
+		free(rows);
+		CU_ASSERT_EQUAL(harness_counters().flows_new, 1);
+	}
+}
+
+/* The clock the programs' flow times read (bpf_ktime_get_coarse_ns). */
+static __u64 coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* A source port whose flow hashes to the same slot as sport's. */
+static __u16 same_slot(__u16 sport)
+{
+	struct wl_flow_key a = key_of(sport);
+
+	for (__u32 p = sport + 1; p < 65536; p++) {
+		struct wl_flow_key b = key_of(p);
+
+		if (wl_flow_slot_of(&b) == wl_flow_slot_of(&a))
+			return p;
+	}
+	CU_FAIL_FATAL("no port shares the slot");
+	return 0;
+}
+
+/* Two flows for one slot: the second cannot take it while the first folded recently (its
+ * packets go to wl_flows), and takes it once that is past WL_FLOW_CACHE_TAKE_NS, folding the
+ * first's deltas: both exact throughout, the first then whole in wl_flows. */
+WL_TEST(l2l4, flow_cache_two_flows_one_slot)
+{
+	FOR_EACH_HOOK(h) {
+		__u16 b = same_slot(6000);
+		struct wl_flow_key ka = key_of(6000), kb = key_of(b);
+		struct wl_flow_stats st;
+		__u64 bytes_a, bytes_b;
+		struct wl_flow_slot s;
+		cpu_set_t old;
+		__u64 t0;
+		int cpu;
+
+		harness_reset();
+		cpu = pin_here(&old);
+		t0 = coarse_ns();
+		bytes_a = send_flow(h, 6000, 40);
+		bytes_b = send_flow(h, b, 40);
+		s = slot_of(6000, cpu);
+		/* (on a machine too slow to send 80 packets within the interval, the second may
+		 * take the slot already: that much is not checked there) */
+		if (coarse_ns() - t0 < WL_FLOW_CACHE_TAKE_NS) {
+			CU_ASSERT_EQUAL(memcmp(&s.key, &ka, sizeof(ka)), 0); /* still the first's */
+			CU_ASSERT_EQUAL(raw_entry(b).packets, 40); /* all in wl_flows */
+		}
+		CU_ASSERT_EQUAL(raw_entry(6000).packets, WL_SNIFF_FLOW_PACKETS + 1);
+		CU_ASSERT_EQUAL_FATAL(harness_flow_get(&ka, &st), 0);
+		CU_ASSERT_EQUAL(st.packets, 40);
+		CU_ASSERT_EQUAL(st.bytes, bytes_a);
+
+		/* coarse clock ticks: wait past the take interval by the clock the program reads */
+		usleep(WL_FLOW_CACHE_TAKE_NS / 1000 + 20000);
+		bytes_b += send_flow(h, b, 1);
+		s = slot_of(6000, cpu);
+		unpin(&old);
+		CU_ASSERT_EQUAL(memcmp(&s.key, &kb, sizeof(kb)), 0); /* the second's now */
+		CU_ASSERT_EQUAL(s.packets, 0);
+		CU_ASSERT_EQUAL(s.base, 41);
+		CU_ASSERT_EQUAL(raw_entry(6000).packets, 40); /* the first folded whole */
+		CU_ASSERT_EQUAL(raw_entry(6000).bytes, bytes_a);
+		CU_ASSERT_EQUAL_FATAL(harness_flow_get(&kb, &st), 0);
+		CU_ASSERT_EQUAL(st.packets, 41);
+		CU_ASSERT_EQUAL(st.bytes, bytes_b);
+	}
+}
+
+/* A flow whose entry the LRU pushed out while its slot holds packets: the reader still shows
+ * those; the next fold makes the entry again (a new flow, counted) from the deltas. */
+WL_TEST(l2l4, flow_cache_entry_pushed_out)
+{
+	FOR_EACH_HOOK(h) {
+		struct wl_flow_key k = key_of(7000);
+		struct wl_flow_row *rows = NULL;
+		struct wl_flow_stats st;
+		cpu_set_t old;
+		size_t n = 0;
+
+		harness_reset();
+		pin_here(&old);
+		send_flow(h, 7000, 30); /* 17 in wl_flows, 13 in the slot */
+		CU_ASSERT_EQUAL(bpf_map_delete_elem(wl_map_flows_fd(harness()), &k), 0);
+		CU_ASSERT_EQUAL_FATAL(wl_flows_read(wl_map_flow_maps(harness()), &rows, &n), 0);
+		CU_ASSERT_EQUAL(n, 1);
+		if (n == 1) {
+			CU_ASSERT_EQUAL(rows[0].s.packets, 13);
+			CU_ASSERT_NOT_EQUAL(rows[0].s.first_seen_ns, 0);
+		}
+		free(rows);
+		CU_ASSERT_EQUAL_FATAL(harness_flow_get(&k, &st), 0);
+		CU_ASSERT_EQUAL(st.packets, 13);
+
+		send_flow(h, 7000, WL_FLOW_CACHE_FOLD - 13); /* the 64th since the take folds */
+		unpin(&old);
+		CU_ASSERT_EQUAL(raw_entry(7000).packets, WL_FLOW_CACHE_FOLD);
+		CU_ASSERT_EQUAL(harness_counters().flows_new, 2);
+		CU_ASSERT_EQUAL_FATAL(harness_flow_get(&k, &st), 0);
+		CU_ASSERT_EQUAL(st.packets, WL_FLOW_CACHE_FOLD);
+	}
+}
+
+/* TCP flags and a reset: FIN and RST counted from the slot; `reset` (the cache emptied, then
+ * wl_flows) leaves nothing to come back. */
+WL_TEST(l2l4, flow_cache_flags_and_reset)
+{
+	FOR_EACH_HOOK(h) {
+		struct pkt_spec s = {.family = 4,
+				     .src = "198.18.0.1",
+				     .dst = "198.18.0.2",
+				     .l4 = 6,
+				     .sport = 8000,
+				     .dport = 9000,
+				     .tcp_flags = 0x10,
+				     .payload = payload,
+				     .payload_len = 10};
+		struct wl_flow_key k = flow_key(TEST_IFINDEX, 4, s.src, s.dst, 6, 8000, 9000);
+		struct wl_flow_stats st;
+		cpu_set_t old;
+		size_t len;
+
+		harness_reset();
+		pin_here(&old);
+		for (int i = 0; i < 30; i++) {
+			s.tcp_flags = i == 25 ? 0x11 : i == 28 ? 0x14 : 0x10; /* FIN+ACK, RST+ACK */
+			len = pkt_build(&s, frame, sizeof(frame));
+			CU_ASSERT_EQUAL(harness_run(h, frame, len, NULL), VERDICT_PASS(h));
+		}
+		unpin(&old);
+		CU_ASSERT_EQUAL_FATAL(harness_flow_get(&k, &st), 0);
+		CU_ASSERT_EQUAL(st.packets, 30);
+		CU_ASSERT_EQUAL(st.tcp_fin, 1);
+		CU_ASSERT_EQUAL(st.tcp_rst, 1);
+		CU_ASSERT_EQUAL(st.tcp_syn, 0);
+
+		harness_reset();
+		CU_ASSERT_EQUAL(harness_flow_count(), 0);
+		CU_ASSERT_EQUAL(harness_flow_get(&k, &st), -ENOENT);
+	}
+}
