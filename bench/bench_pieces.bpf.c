@@ -64,137 +64,13 @@ static __always_inline int rotate(struct wl_meta *m)
 	return 0;
 }
 
-/*
- * A per-CPU direct-mapped flow cache in front of wl_flows (p_fcache, p_rot_fcache; measured,
- * not shipped), as it would have to ship for exact readers: 1,024 slots of 104 B per CPU (4,096
- * would be 26 MiB with 64 CPUs, over the memory target), slot = a cheap hash of the key. A hit
- * adds to the slot (no atomics, no hash lookup); every 64 packets, and when another flow takes
- * the slot, the deltas are folded into wl_flows (atomic adds; the entry created again if the
- * LRU pushed it out). A flow's first WL_SNIFF_FLOW_PACKETS packets go to wl_flows (content
- * sniffing counts them there). seq is odd while a fold or take is under way: a reader adding a
- * slot to its wl_flows entry reads the slot, the entry, the slot again and retries when seq
- * moved (or was odd), so a fold between its two reads is never counted twice or missed.
- */
-#define FC_BITS	 10
-#define FC_SLOTS (1 << FC_BITS)
-#define FC_FOLD	 64
-struct fc_slot {
-	struct wl_flow_key key;
-	__u64 packets, bytes, last_seen_ns; /* deltas not yet in wl_flows */
-	__u64 base;			    /* the flow's packets before these deltas (sniffing) */
-	__u32 tcp_syn, tcp_fin, tcp_rst, fragments;
-	__u32 seq; /* odd: a fold or take under way */
-	__u32 n;   /* packets since the last fold */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, FC_SLOTS);
-	__type(key, __u32);
-	__type(value, struct fc_slot);
-} fc_cache SEC(".maps");
-
-/* Both directions of a connection in different slots: the source address words turned. */
-static __always_inline __u32 fc_hash(const struct wl_flow_key *k)
-{
-	const __u32 *w = (const __u32 *)k;
-	__u32 src = w[4] ^ w[5] ^ w[6] ^ w[7], dst = w[8] ^ w[9] ^ w[10] ^ w[11];
-	__u32 h = w[0] ^ w[1] ^ w[2] ^ w[3] ^ (src << 7 | src >> 25) ^ dst;
-
-	return (h * 0x9E3779B1u) >> (32 - FC_BITS);
-}
-
-static __always_inline int fc_key_eq(const struct wl_flow_key *a, const struct wl_flow_key *b)
-{
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
-
-	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]) |
-		 (x[5] ^ y[5]));
-}
-
-static __always_inline void fc_fold(struct fc_slot *s)
-{
-	struct wl_flow_stats *st;
-
-	s->seq++;
-	asm volatile("" ::: "memory");
-	st = bpf_map_lookup_elem(&wl_flows, &s->key);
-	if (st) {
-		__sync_fetch_and_add(&st->packets, s->packets);
-		__sync_fetch_and_add(&st->bytes, s->bytes);
-		st->last_seen_ns = s->last_seen_ns;
-		if (s->tcp_syn | s->tcp_fin | s->tcp_rst | s->fragments) {
-			__sync_fetch_and_add(&st->tcp_syn, s->tcp_syn);
-			__sync_fetch_and_add(&st->tcp_fin, s->tcp_fin);
-			__sync_fetch_and_add(&st->tcp_rst, s->tcp_rst);
-			__sync_fetch_and_add(&st->fragments, s->fragments);
-		}
-	} else {
-		struct wl_flow_stats init = {.packets = s->packets,
-					     .bytes = s->bytes,
-					     .first_seen_ns = s->last_seen_ns,
-					     .last_seen_ns = s->last_seen_ns,
-					     .tcp_syn = s->tcp_syn,
-					     .tcp_fin = s->tcp_fin,
-					     .tcp_rst = s->tcp_rst,
-					     .fragments = s->fragments};
-
-		bpf_map_update_elem(&wl_flows, &s->key, &init, BPF_ANY);
-	}
-	s->base += s->packets;
-	s->packets = s->bytes = 0;
-	s->tcp_syn = s->tcp_fin = s->tcp_rst = s->fragments = 0;
-	s->n = 0;
-	asm volatile("" ::: "memory");
-	s->seq++;
-}
-
-static __always_inline int fc_account(const struct wl_pkt *p, struct wl_meta *m)
-{
-	__u32 idx = fc_hash(&m->key);
-	__u8 fl = m->tcp_flags;
-	struct fc_slot *s;
-	__u64 before;
-	int out;
-
-	s = bpf_map_lookup_elem(&fc_cache, &idx);
-	if (!s)
-		return wl_flow_account(p, m, &before);
-	if (fc_key_eq(&s->key, &m->key)) { /* an empty slot's key is zero: never a packet's */
-		s->packets += p->gso_segs;
-		s->bytes += p->len;
-		s->last_seen_ns = m->now;
-		if (fl & (WL_TCP_SYN | WL_TCP_FIN | WL_TCP_RST)) {
-			s->tcp_syn += !!(fl & WL_TCP_SYN);
-			s->tcp_fin += !!(fl & WL_TCP_FIN);
-			s->tcp_rst += !!(fl & WL_TCP_RST);
-		}
-		if (m->frag)
-			s->fragments++;
-		if (++s->n >= FC_FOLD)
-			fc_fold(s);
-		return WL_OUT_ACCOUNTED;
-	}
-	out = wl_flow_account(p, m, &before);
-	if (out != WL_OUT_ACCOUNTED || before < WL_SNIFF_FLOW_PACKETS)
-		return out;
-	if (s->n) /* another flow's deltas: into wl_flows before the slot changes hands */
-		fc_fold(s);
-	s->seq++;
-	asm volatile("" ::: "memory");
-	__builtin_memcpy(&s->key, &m->key, sizeof(s->key));
-	s->base = before + p->gso_segs;
-	asm volatile("" ::: "memory");
-	s->seq++;
-	return out;
-}
-
 /* Counters and L2-L4 parsing, then as `how` says: FLOW the coarse clock and the flow accounting
  * as wl_process does them (no L7 hand-off), ROTATE the flow key first (100k flows in turn),
- * CACHE through the per-CPU flow cache. Returns the outcome (counted). */
+ * SHARED without the flow cache (every packet to wl_flows, as before map ABI v6). Returns the
+ * outcome (counted). */
 #define FLOW   1
 #define ROTATE 2
-#define CACHE  4
+#define SHARED 4
 static __always_inline int l2l4_path(struct xdp_md *ctx, struct wl_meta *m, struct wl_pkt *p,
 				     __u64 *before, int how)
 {
@@ -214,7 +90,8 @@ static __always_inline int l2l4_path(struct xdp_md *ctx, struct wl_meta *m, stru
 	if (!out && (how & ROTATE) && rotate(m))
 		out = -1;
 	if (!out && (how & FLOW))
-		out = how & CACHE ? fc_account(p, m) : wl_flow_account(p, m, before);
+		out = how & SHARED ? wl_flow_account_shared(p, m, p->len, before)
+				   : wl_flow_account(p, m, before);
 	count_outcome(cnt, out);
 	return out;
 }
@@ -325,10 +202,10 @@ int p_hash(struct xdp_md *ctx)
 		return XDP_PASS;                                                                   \
 	}
 
-/* 7. the L2-L4 path as wl_process runs it, without the L7 hand-off; the same through the flow
- * cache: a hit once the slot is this flow's */
+/* 7. the L2-L4 path as wl_process runs it, without the L7 hand-off (through the flow cache: a
+ * hit once the slot is this flow's); the same with every packet to wl_flows */
 L2L4_PROG(p_l2l4, FLOW)
-L2L4_PROG(p_fcache, FLOW | CACHE)
+L2L4_PROG(p_shared, FLOW | SHARED)
 
 SEC("xdp.frags")
 int p_rot_parse(struct xdp_md *ctx)
@@ -344,9 +221,10 @@ int p_rot_parse(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-/* 100k flows in turn; through the cache every packet is a conflict (fold + wl_flows) */
+/* 100k flows in turn: every packet misses the flow cache (and, its slot taken recently, does
+ * not take it); the same without the cache */
 L2L4_PROG(p_rot_l2l4, FLOW | ROTATE)
-L2L4_PROG(p_rot_fcache, FLOW | ROTATE | CACHE)
+L2L4_PROG(p_rot_shared, FLOW | ROTATE | SHARED)
 
 /*
  * Levers for the flow lookup, measured beside the path (none shipped; bench table 1 and the

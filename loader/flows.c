@@ -115,8 +115,7 @@ static int slot_read(struct flows_reader *r, int cache_fd, __u32 idx, int ncpu,
 		for (int c = 0; c < ncpu; c++) {
 			int i;
 
-			if (!slot_holds(&a[c]) ||
-			    (only && memcmp(&a[c].key, only, sizeof(*only))))
+			if (!slot_holds(&a[c]) || (only && memcmp(&a[c].key, only, sizeof(*only))))
 				continue;
 			for (i = 0; i < out->n; i++)
 				if (!memcmp(&out->rows[i].k, &a[c].key, sizeof(a[c].key)))
@@ -146,7 +145,8 @@ static int slot_read(struct flows_reader *r, int cache_fd, __u32 idx, int ncpu,
 	}
 	for (int c = 0; c < ncpu; c++)
 		for (int i = 0; i < out->n; i++)
-			if (slot_holds(&a[c]) && !memcmp(&out->rows[i].k, &a[c].key, sizeof(a[c].key)))
+			if (slot_holds(&a[c]) &&
+			    !memcmp(&out->rows[i].k, &a[c].key, sizeof(a[c].key)))
 				add_slot(&out->rows[i].s, &a[c]);
 	return 0;
 }

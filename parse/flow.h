@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Flow accounting: one lookup per packet, counters updated in place. */
+/* Flow accounting: a flow's later packets in this CPU's slot of wl_flow_cache, folded into
+ * wl_flows now and then; its first ones, and flows without a slot, straight into wl_flows. */
 #ifndef WL_PARSE_FLOW_H
 #define WL_PARSE_FLOW_H
 

@@ -97,8 +97,8 @@ static struct wl_flow_slot slot_of(__u16 sport, int cpu)
 	struct wl_flow_slot s;
 
 	CU_ASSERT_FATAL(libbpf_num_possible_cpus() <= 1024);
-	CU_ASSERT_EQUAL(
-		bpf_map_lookup_elem(wl_progs_map_fd(harness(), "wl_flow_cache"), &idx, per), 0);
+	CU_ASSERT_EQUAL(bpf_map_lookup_elem(wl_progs_map_fd(harness(), "wl_flow_cache"), &idx, per),
+			0);
 	s = per[cpu];
 	return s;
 }
@@ -199,7 +199,7 @@ WL_TEST(l2l4, flow_cache_two_flows_one_slot)
 		 * take the slot already: that much is not checked there) */
 		if (coarse_ns() - t0 < WL_FLOW_CACHE_TAKE_NS) {
 			CU_ASSERT_EQUAL(memcmp(&s.key, &ka, sizeof(ka)), 0); /* still the first's */
-			CU_ASSERT_EQUAL(raw_entry(b).packets, 40); /* all in wl_flows */
+			CU_ASSERT_EQUAL(raw_entry(b).packets, 40);	     /* all in wl_flows */
 		}
 		CU_ASSERT_EQUAL(raw_entry(6000).packets, WL_SNIFF_FLOW_PACKETS + 1);
 		CU_ASSERT_EQUAL_FATAL(harness_flow_get(&ka, &st), 0);
