@@ -93,76 +93,113 @@ static bool slot_holds(const struct wl_flow_slot *d)
 	return d->key.l3_proto && (d->packets || d->bytes);
 }
 
-/* The flows one cache index holds on some CPU, each with its entry and its slots added. */
+/* The flows of one cache index, each with its entry and its slots added. */
 struct slot_flows {
-	int n;
-	struct wl_flow_row *rows; /* up to ncpu */
-	bool *found;		  /* rows[i] had an entry in wl_flows */
+	int n, max;
+	struct wl_flow_row *rows;
+	bool *found; /* rows[i] has an entry in wl_flows */
 };
 
-/* Reads cache index idx consistently (see the top). a, b: ncpu slots each. When only is set,
- * just that flow. 0 or -errno. */
-static int slot_read(struct flows_reader *r, int cache_fd, __u32 idx, int ncpu,
-		     struct wl_flow_slot *a, struct wl_flow_slot *b, const struct wl_flow_key *only,
-		     struct slot_flows *out)
+struct cache_reader {
+	int ncpu;
+	struct wl_flow_slot *a;	 /* ncpu slots: the data read */
+	struct wl_flow_slot *b;	 /* ncpu slots: read for their seq */
+	__u32 *seq;		 /* ncpu: seq before the data */
+	struct wl_flow_key *pre; /* ncpu x WL_FLOW_CACHE_SLOTS keys before a table scan, or NULL */
+	struct slot_flows sf;
+};
+
+static bool key_is_set(const struct wl_flow_key *k)
 {
+	return k->l3_proto != 0;
+}
+
+/* Adds key to the flows of this read (once); reads its entry. */
+static int want_key(struct flows_reader *r, struct slot_flows *out, const struct wl_flow_key *k)
+{
+	int i, err;
+
+	for (i = 0; i < out->n; i++)
+		if (!memcmp(&out->rows[i].k, k, sizeof(*k)))
+			return 0;
+	if (out->n == out->max)
+		return -E2BIG;
+	out->rows[i].k = *k;
+	err = entry_get(r, k, &out->rows[i].s);
+	if (err && err != -ENOENT)
+		return err;
+	if (err)
+		memset(&out->rows[i].s, 0, sizeof(out->rows[i].s));
+	out->found[i] = !err;
+	out->n++;
+	return 0;
+}
+
+/*
+ * Reads cache index idx as a seqlock reader: the slots' seq (a read of its own, since one copy
+ * of a slot reads its seq after its deltas), then the slots' deltas and the entries of the
+ * flows concerned, then the seq again; retried when a seq moved or was odd. The flows
+ * concerned: every key a slot holds now and what c->pre says the slots held before a table
+ * scan (a slot folded during the scan: the scan read its entry too early); or `only`. 0 or
+ * -errno.
+ */
+static int slot_read(struct flows_reader *r, int cache_fd, __u32 idx, struct cache_reader *c,
+		     const struct wl_flow_key *only, struct slot_flows *out)
+{
+	int ncpu = c->ncpu, err = 0;
+
+	if (bpf_map_lookup_elem(cache_fd, &idx, c->b))
+		return -errno;
+	for (int cpu = 0; cpu < ncpu; cpu++)
+		c->seq[cpu] = c->b[cpu].seq;
 	for (int tries = 0;; tries++) {
 		bool same = true;
 
 		out->n = 0;
-		if (bpf_map_lookup_elem(cache_fd, &idx, a))
+		if (bpf_map_lookup_elem(cache_fd, &idx, c->a))
 			return -errno;
-		for (int c = 0; c < ncpu; c++) {
-			int i;
+		if (only)
+			err = want_key(r, out, only);
+		for (int cpu = 0; !only && cpu < ncpu && !err; cpu++) {
+			const struct wl_flow_key *was =
+				c->pre ? &c->pre[(size_t)idx * ncpu + cpu] : NULL;
 
-			if (!slot_holds(&a[c]) || (only && memcmp(&a[c].key, only, sizeof(*only))))
-				continue;
-			for (i = 0; i < out->n; i++)
-				if (!memcmp(&out->rows[i].k, &a[c].key, sizeof(a[c].key)))
-					break;
-			if (i == out->n) {
-				int err;
-
-				out->rows[i].k = a[c].key;
-				err = entry_get(r, &a[c].key, &out->rows[i].s);
-				if (err && err != -ENOENT)
-					return err;
-				if (err)
-					memset(&out->rows[i].s, 0, sizeof(out->rows[i].s));
-				out->found[i] = !err;
-				out->n++;
-			}
+			if (key_is_set(&c->a[cpu].key))
+				err = want_key(r, out, &c->a[cpu].key);
+			if (!err && was && key_is_set(was))
+				err = want_key(r, out, was);
 		}
+		if (err)
+			return err;
 		if (!out->n)
 			return 0;
-		if (bpf_map_lookup_elem(cache_fd, &idx, b))
+		if (bpf_map_lookup_elem(cache_fd, &idx, c->b))
 			return -errno;
-		for (int c = 0; c < ncpu; c++)
-			if (a[c].seq != b[c].seq || (a[c].seq & 1))
+		for (int cpu = 0; cpu < ncpu; cpu++) {
+			if (c->seq[cpu] != c->b[cpu].seq || (c->seq[cpu] & 1))
 				same = false;
+			c->seq[cpu] = c->b[cpu].seq; /* the next try's seq before */
+		}
 		if (same || tries == SLOT_TRIES)
 			break;
 	}
-	for (int c = 0; c < ncpu; c++)
+	for (int cpu = 0; cpu < ncpu; cpu++)
 		for (int i = 0; i < out->n; i++)
-			if (slot_holds(&a[c]) &&
-			    !memcmp(&out->rows[i].k, &a[c].key, sizeof(a[c].key)))
-				add_slot(&out->rows[i].s, &a[c]);
+			if (slot_holds(&c->a[cpu]) &&
+			    !memcmp(&out->rows[i].k, &c->a[cpu].key, sizeof(c->a[cpu].key)))
+				add_slot(&out->rows[i].s, &c->a[cpu]);
 	return 0;
 }
-
-struct cache_reader {
-	int ncpu;
-	struct wl_flow_slot *a, *b;
-	struct slot_flows sf;
-};
 
 static void cache_reader_free(struct cache_reader *c)
 {
 	free(c->a);
 	free(c->b);
+	free(c->seq);
+	free(c->pre);
 	free(c->sf.rows);
 	free(c->sf.found);
+	memset(c, 0, sizeof(*c)); /* freed twice does nothing */
 }
 
 static int cache_reader_init(struct cache_reader *c)
@@ -171,21 +208,38 @@ static int cache_reader_init(struct cache_reader *c)
 	c->ncpu = libbpf_num_possible_cpus();
 	if (c->ncpu <= 0)
 		return c->ncpu ? c->ncpu : -EINVAL;
+	c->sf.max = 2 * c->ncpu; /* each CPU's key now and before the scan */
 	c->a = calloc(c->ncpu, sizeof(*c->a));
 	c->b = calloc(c->ncpu, sizeof(*c->b));
-	c->sf.rows = calloc(c->ncpu, sizeof(*c->sf.rows));
-	c->sf.found = calloc(c->ncpu, sizeof(*c->sf.found));
-	if (!c->a || !c->b || !c->sf.rows || !c->sf.found) {
+	c->seq = calloc(c->ncpu, sizeof(*c->seq));
+	c->sf.rows = calloc(c->sf.max, sizeof(*c->sf.rows));
+	c->sf.found = calloc(c->sf.max, sizeof(*c->sf.found));
+	if (!c->a || !c->b || !c->seq || !c->sf.rows || !c->sf.found) {
 		cache_reader_free(c);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
+/* The keys every slot holds, before a table scan (c->pre). */
+static int cache_keys_before(struct cache_reader *c, int cache_fd)
+{
+	c->pre = calloc((size_t)WL_FLOW_CACHE_SLOTS * c->ncpu, sizeof(*c->pre));
+	if (!c->pre)
+		return -ENOMEM;
+	for (__u32 idx = 0; idx < WL_FLOW_CACHE_SLOTS; idx++) {
+		if (bpf_map_lookup_elem(cache_fd, &idx, c->a))
+			return -errno;
+		for (int cpu = 0; cpu < c->ncpu; cpu++)
+			c->pre[(size_t)idx * c->ncpu + cpu] = c->a[cpu].key;
+	}
+	return 0;
+}
+
 int wl_flow_get(struct wl_flow_maps m, const struct wl_flow_key *key, struct wl_flow_stats *out)
 {
+	struct cache_reader c = {};
 	struct flows_reader r;
-	struct cache_reader c;
 	int err;
 
 	err = reader_init(&r, m.flows);
@@ -198,11 +252,11 @@ int wl_flow_get(struct wl_flow_maps m, const struct wl_flow_key *key, struct wl_
 	}
 	err = cache_reader_init(&c);
 	if (!err)
-		err = slot_read(&r, m.cache, wl_flow_slot_of(key), c.ncpu, c.a, c.b, key, &c.sf);
-	if (!err && c.sf.n)
+		err = slot_read(&r, m.cache, wl_flow_slot_of(key), &c, key, &c.sf);
+	if (!err && !c.sf.found[0] && !c.sf.rows[0].s.packets)
+		err = -ENOENT; /* in neither map */
+	if (!err)
 		*out = c.sf.rows[0].s;
-	else if (!err)
-		err = entry_get(&r, key, out); /* no slot holds packets of it */
 	cache_reader_free(&c);
 	free(r.per);
 	return err;
@@ -228,37 +282,34 @@ static int grow(struct wl_flow_row **rows, size_t n, size_t *cap)
 	return 0;
 }
 
-/* The cache's flows over rows read from wl_flows: a flow with slots takes its entry as read
- * now plus its slots; one the LRU pushed out is appended. */
-static int add_cache(struct flows_reader *r, int cache_fd, struct wl_flow_row **rows, size_t *n,
-		     size_t *cap)
+/* The cache's flows over rows read from wl_flows (c->pre taken before): a flow a slot holds,
+ * or held before the scan, takes its entry as read now plus its slots; one the LRU pushed out
+ * is appended. */
+static int add_cache(struct flows_reader *r, int cache_fd, struct cache_reader *c,
+		     struct wl_flow_row **rows, size_t *n, size_t *cap)
 {
-	struct wl_flow_row **byk = NULL, *extra = NULL;
+	struct wl_flow_row **byk, *extra = NULL;
 	size_t nrows = *n, nextra = 0, capextra = 0;
-	struct cache_reader c;
-	int err;
+	int err = 0;
 
-	err = cache_reader_init(&c);
-	if (err)
-		return err;
 	byk = calloc(nrows ? nrows : 1, sizeof(*byk));
-	if (!byk) {
-		cache_reader_free(&c);
+	if (!byk)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < nrows; i++)
 		byk[i] = &(*rows)[i];
 	qsort(byk, nrows, sizeof(*byk), cmp_row_ptr);
 	for (__u32 idx = 0; idx < WL_FLOW_CACHE_SLOTS && !err; idx++) {
-		err = slot_read(r, cache_fd, idx, c.ncpu, c.a, c.b, NULL, &c.sf);
-		for (int i = 0; !err && i < c.sf.n; i++) {
-			struct wl_flow_row *want = &c.sf.rows[i], **hit;
+		err = slot_read(r, cache_fd, idx, c, NULL, &c->sf);
+		for (int i = 0; !err && i < c->sf.n; i++) {
+			struct wl_flow_row *want = &c->sf.rows[i], **hit;
 
 			hit = bsearch(&want, byk, nrows, sizeof(*byk), cmp_row_ptr);
 			if (hit) {
 				(*hit)->s = want->s;
 				continue;
 			}
+			if (!c->sf.found[i] && !want->s.packets)
+				continue; /* gone from both maps */
 			err = grow(&extra, nextra, &capextra);
 			if (!err)
 				extra[nextra++] = *want;
@@ -271,7 +322,6 @@ static int add_cache(struct flows_reader *r, int cache_fd, struct wl_flow_row **
 	}
 	free(extra);
 	free(byk);
-	cache_reader_free(&c);
 	return err;
 }
 
@@ -279,6 +329,7 @@ int wl_flows_read(struct wl_flow_maps m, struct wl_flow_row **out, size_t *n_out
 {
 	struct wl_flow_key key, next;
 	struct wl_flow_row *rows = NULL;
+	struct cache_reader c = {};
 	struct flows_reader r;
 	size_t n = 0, cap = 0;
 	void *prev = NULL;
@@ -287,7 +338,12 @@ int wl_flows_read(struct wl_flow_maps m, struct wl_flow_row **out, size_t *n_out
 	err = reader_init(&r, m.flows);
 	if (err)
 		return err;
-	while (!bpf_map_get_next_key(m.flows, prev, &next)) {
+	if (m.cache >= 0) {
+		err = cache_reader_init(&c);
+		if (!err)
+			err = cache_keys_before(&c, m.cache);
+	}
+	while (!err && !bpf_map_get_next_key(m.flows, prev, &next)) {
 		key = next;
 		prev = &key;
 		err = grow(&rows, n, &cap);
@@ -298,7 +354,8 @@ int wl_flows_read(struct wl_flow_maps m, struct wl_flow_row **out, size_t *n_out
 		rows[n++].k = key;
 	}
 	if (!err && m.cache >= 0)
-		err = add_cache(&r, m.cache, &rows, &n, &cap);
+		err = add_cache(&r, m.cache, &c, &rows, &n, &cap);
+	cache_reader_free(&c);
 	free(r.per);
 	if (err) {
 		free(rows);
