@@ -69,7 +69,8 @@ WL_ASSERT_SIZE(struct wl_flow_stats, 48);
  * in turn). So `bpftool map dump` of wl_flows trails by what the slots hold (up to 63
  * packets of a flow per CPU, or an idle flow's last ones until its slot is reused); wirelens'
  * readers add the slots (flows, exports, top). seq is odd while a fold or take is under way: a
- * reader reads a slot, the flow's entry, the slot again, and retries when seq moved or was odd.
+ * reader reads the slot's seq, then its deltas and the flow's entry, then seq again, and retries
+ * when seq moved or was odd (loader/flows.c).
  */
 #define WL_FLOW_CACHE_BITS    10
 #define WL_FLOW_CACHE_SLOTS   (1 << WL_FLOW_CACHE_BITS)
