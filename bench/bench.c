@@ -139,8 +139,8 @@ static void row(const char *hook, const char *what, double wl, double bare)
 }
 
 /* Fills the rotation tables of the pieces object: the keys p_rot_* produce (wl_flows with
- * packets past the sniffing window, so the flow cache would take slots, but every slot was
- * taken too recently; the IPv4 and per-CPU tables of the levers measured beside it). */
+ * packets past the sniffing window, so the flow cache may take slots: a slot at most every
+ * ~100 ms; the IPv4 and per-CPU tables of the levers measured beside it). */
 static void fill_rot_flows(struct bench_pieces *pc, const struct wl_flow_key *proto_key)
 {
 	struct wl_flow_stats st = {.packets = WL_SNIFF_FLOW_PACKETS};

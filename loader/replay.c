@@ -175,9 +175,10 @@ static void file_text(const char *path, const struct wl_replay_stats *st)
 /* The maps a replay fills, emptied; then the ports' defaults and --port: as freshly loaded. */
 static int reset_maps(const struct wl_progs *p, const struct replay_opts *o)
 {
-	static const char *const state[] = {
-		"wl_flows",   "wl_flow_cache", "wl_counters", "wl_frags", "wl_conns", "wl_fifo_far",
-		"wl_l7_open", "wl_cmd_stats",  "wl_aux",      "wl_ports", "wl_sniff"};
+	static const char *const state[] = {"wl_flows",	   "wl_flow_cache", "wl_flow_tags",
+					    "wl_counters", "wl_frags",	    "wl_conns",
+					    "wl_fifo_far", "wl_l7_open",    "wl_cmd_stats",
+					    "wl_aux",	   "wl_ports",	    "wl_sniff"};
 	int fd;
 
 	for (size_t i = 0; i < sizeof(state) / sizeof(state[0]); i++) {

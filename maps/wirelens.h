@@ -65,18 +65,21 @@ WL_ASSERT_SIZE(struct wl_flow_stats, 48);
  * that sees it; its later packets there add to the slot, and the slot's deltas go into wl_flows
  * (atomic adds) every WL_FLOW_CACHE_FOLD packets, after WL_FLOW_CACHE_FOLD_NS, and when another
  * flow takes the slot (which it may when the slot is free or was not folded in the last
- * WL_FLOW_CACHE_TAKE_NS: a busy flow keeps its slot, and more flows than slots do not take it
- * in turn). So `bpftool map dump` of wl_flows trails by what the slots hold (up to 63
- * packets of a flow per CPU, or an idle flow's last ones until its slot is reused); wirelens'
- * readers add the slots (flows, exports, top). seq is odd while a fold or take is under way: a
- * reader reads the slot's seq, then its deltas and the flow's entry, then seq again, and retries
- * when seq moved or was odd (loader/flows.c).
+ * WL_FLOW_CACHE_TAKE_STAMPS: a busy flow keeps its slot, and more flows than slots do not take
+ * it in turn). wl_flow_tags says, in 8 KB a CPU that stay in the CPU's cache, whose each slot
+ * is and when it was last taken or folded: a packet of a flow without a slot reads no slot. So
+ * `bpftool map dump` of wl_flows trails by what the slots hold (up to 63 packets of a flow per CPU,
+ * or an idle flow's last ones until its slot is reused); wirelens' readers add the slots (flows,
+ * exports, top). seq is odd while a fold or take is under way: a reader reads the slot's seq, then
+ * its deltas and the flow's entry, then seq again, and retries when seq moved or was odd
+ * (loader/flows.c).
  */
-#define WL_FLOW_CACHE_BITS    10
-#define WL_FLOW_CACHE_SLOTS   (1 << WL_FLOW_CACHE_BITS)
-#define WL_FLOW_CACHE_FOLD    64
-#define WL_FLOW_CACHE_FOLD_NS 1000000000ULL
-#define WL_FLOW_CACHE_TAKE_NS 10000000ULL /* a slot taken or folded this recently stays */
+#define WL_FLOW_CACHE_BITS	  10
+#define WL_FLOW_CACHE_SLOTS	  (1 << WL_FLOW_CACHE_BITS)
+#define WL_FLOW_CACHE_FOLD	  64
+#define WL_FLOW_CACHE_FOLD_NS	  1000000000ULL
+#define WL_FLOW_STAMP_SHIFT	  20  /* wl_flow_tags.stamp: coarse ns >> 20, units of ~1.05 ms */
+#define WL_FLOW_CACHE_TAKE_STAMPS 100 /* a slot taken or folded this recently (~105 ms) stays */
 struct wl_flow_slot {
 	struct wl_flow_key key; /* whose deltas; l3_proto 0: a free slot */
 	__u64 packets;		/* deltas not yet in wl_flows */
@@ -93,15 +96,28 @@ struct wl_flow_slot {
 };
 WL_ASSERT_SIZE(struct wl_flow_slot, 112);
 
-/* The slot of a key (BPF and readers): a multiplicative hash of its words, the source address
- * turned so that a conversation's two directions take different slots. */
-static inline __u32 wl_flow_slot_of(const struct wl_flow_key *k)
+/* Per CPU, beside wl_flow_cache: each slot's tag (its key's wl_flow_hash | 1; 0: free) and
+ * stamp (when it was last taken or folded, in WL_FLOW_STAMP_SHIFT units). */
+struct wl_flow_tags {
+	__u32 tag[WL_FLOW_CACHE_SLOTS];
+	__u32 stamp[WL_FLOW_CACHE_SLOTS];
+};
+WL_ASSERT_SIZE(struct wl_flow_tags, 8 * WL_FLOW_CACHE_SLOTS);
+
+/* A key's hash (BPF and readers): a multiplicative hash of its words, the source address turned
+ * so that a conversation's two directions differ. Its top bits are the key's slot. */
+static inline __u32 wl_flow_hash(const struct wl_flow_key *k)
 {
 	const __u32 *w = (const __u32 *)k;
 	__u32 src = w[4] ^ w[5] ^ w[6] ^ w[7], dst = w[8] ^ w[9] ^ w[10] ^ w[11];
 	__u32 h = w[0] ^ w[1] ^ w[2] ^ w[3] ^ (src << 7 | src >> 25) ^ dst;
 
-	return (h * 0x9E3779B1u) >> (32 - WL_FLOW_CACHE_BITS);
+	return h * 0x9E3779B1u;
+}
+
+static inline __u32 wl_flow_slot_of(const struct wl_flow_key *k)
+{
+	return wl_flow_hash(k) >> (32 - WL_FLOW_CACHE_BITS);
 }
 
 /* A fragment train (same addresses, protocol and IP id): remembers the flow of its first
@@ -836,6 +852,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct wl_flow_slot);
 } wl_flow_cache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wl_flow_tags);
+} wl_flow_tags SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -153,16 +153,38 @@ static __noinline void wl_flow_slot_fold(struct wl_flow_slot *s, __u64 now)
 	__sync_fetch_and_add(&s->seq, 1);
 }
 
+/* Takes slot s (idx) for the packet's flow: the deltas of the flow that held it go into
+ * wl_flows first. */
+static __always_inline void wl_flow_slot_take(struct wl_flow_slot *s, struct wl_flow_tags *t,
+					      __u64 idx, __u32 tag, const struct wl_pkt *p,
+					      const struct wl_meta *m, __u64 before)
+{
+	if (s->n)
+		wl_flow_slot_fold(s, m->now);
+	__sync_fetch_and_add(&s->seq, 1);
+	__builtin_memcpy(&s->key, &m->key, sizeof(s->key));
+	s->base = before + p->gso_segs;
+	s->folded_ns = m->now;
+	__sync_fetch_and_add(&s->seq, 1);
+	t->tag[idx] = tag;
+	t->stamp[idx] = m->now >> WL_FLOW_STAMP_SHIFT;
+}
+
 /*
  * Adds one packet (or a GSO packet's segments) to its flow: to this CPU's slot when the flow
  * holds it (no hash lookup, no shared cache line), else to wl_flows, and then the flow takes
- * the slot if it is past its first packets. *before: the packets the flow had before this one
- * (content sniffing looks at a flow's first packets only, l7_dispatch.h).
+ * the slot if it is past its first packets and the slot is free or idle. *before: the packets
+ * the flow had before this one (content sniffing looks at a flow's first packets only,
+ * l7_dispatch.h).
  */
 static __always_inline int wl_flow_account(const struct wl_pkt *p, struct wl_meta *m, __u64 *before)
 {
-	__u32 idx = wl_flow_slot_of(&m->key);
+	__u32 h = wl_flow_hash(&m->key), tag = h | 1, zero = 0;
+	__u64 idx = h >> (32 - WL_FLOW_CACHE_BITS);
+	__u32 slot = idx; /* the same, as wl_flow_cache's key */
+	__u32 stamp = m->now >> WL_FLOW_STAMP_SHIFT;
 	__u64 bytes = p->len;
+	struct wl_flow_tags *t;
 	struct wl_flow_slot *s;
 	__u8 fl = m->tcp_flags;
 	int out;
@@ -170,38 +192,43 @@ static __always_inline int wl_flow_account(const struct wl_pkt *p, struct wl_met
 	/* A GSO skb leaves as gso_segs frames, each repeating the L2-L4 headers. */
 	if (p->gso_segs > 1)
 		bytes += (__u64)(p->gso_segs - 1) * m->payload_off;
-	s = bpf_map_lookup_elem(&wl_flow_cache, &idx);
-	if (!s)
+	t = bpf_map_lookup_elem(&wl_flow_tags, &zero);
+	if (!t)
 		return wl_flow_account_shared(p, m, bytes, before);
-	if (wl_flow_key_eq(&s->key, &m->key)) { /* a free slot's key is zero: never a packet's */
-		*before = s->base + s->packets;
-		s->packets += p->gso_segs;
-		s->bytes += bytes;
-		s->last_seen_ns = m->now;
-		if (fl & (WL_TCP_SYN | WL_TCP_FIN | WL_TCP_RST)) {
-			s->tcp_syn += !!(fl & WL_TCP_SYN);
-			s->tcp_fin += !!(fl & WL_TCP_FIN);
-			s->tcp_rst += !!(fl & WL_TCP_RST);
+	/* changes nothing but bounds the index for the verifier (clang drops a plain mask after
+	 * the shift, and the verifier does not carry the shift's bound through the multiply) */
+	asm volatile("%0 &= %1" : "+r"(idx) : "i"(WL_FLOW_CACHE_SLOTS - 1));
+	if (t->tag[idx] == tag) {
+		s = bpf_map_lookup_elem(&wl_flow_cache, &slot);
+		if (s && wl_flow_key_eq(&s->key, &m->key)) {
+			*before = s->base + s->packets;
+			s->packets += p->gso_segs;
+			s->bytes += bytes;
+			s->last_seen_ns = m->now;
+			if (fl & (WL_TCP_SYN | WL_TCP_FIN | WL_TCP_RST)) {
+				s->tcp_syn += !!(fl & WL_TCP_SYN);
+				s->tcp_fin += !!(fl & WL_TCP_FIN);
+				s->tcp_rst += !!(fl & WL_TCP_RST);
+			}
+			if (m->frag)
+				s->fragments++;
+			if (++s->n >= WL_FLOW_CACHE_FOLD ||
+			    m->now - s->folded_ns >= WL_FLOW_CACHE_FOLD_NS) {
+				wl_flow_slot_fold(s, m->now);
+				t->stamp[idx] = stamp;
+			}
+			return WL_OUT_ACCOUNTED;
 		}
-		if (m->frag)
-			s->fragments++;
-		if (++s->n >= WL_FLOW_CACHE_FOLD || m->now - s->folded_ns >= WL_FLOW_CACHE_FOLD_NS)
-			wl_flow_slot_fold(s, m->now);
-		return WL_OUT_ACCOUNTED;
 	}
 	out = wl_flow_account_shared(p, m, bytes, before);
-	/* A slot another flow took or folded within WL_FLOW_CACHE_TAKE_NS stays its: with more
-	 * flows than slots they would take it in turn, each paying a take and never a hit. */
+	/* A slot another flow took or folded within WL_FLOW_CACHE_TAKE_STAMPS stays its: with
+	 * more flows than slots they would take it in turn, each paying a take and never a hit. */
 	if (out != WL_OUT_ACCOUNTED || *before < WL_SNIFF_FLOW_PACKETS ||
-	    (s->key.l3_proto && m->now - s->folded_ns < WL_FLOW_CACHE_TAKE_NS))
+	    (t->tag[idx] && stamp - t->stamp[idx] < WL_FLOW_CACHE_TAKE_STAMPS))
 		return out;
-	if (s->n) /* another flow's deltas: into wl_flows before the slot changes hands */
-		wl_flow_slot_fold(s, m->now);
-	__sync_fetch_and_add(&s->seq, 1);
-	__builtin_memcpy(&s->key, &m->key, sizeof(s->key));
-	s->base = *before + p->gso_segs;
-	s->folded_ns = m->now;
-	__sync_fetch_and_add(&s->seq, 1);
+	s = bpf_map_lookup_elem(&wl_flow_cache, &slot);
+	if (s)
+		wl_flow_slot_take(s, t, idx, tag, p, m, *before);
 	return out;
 }
 

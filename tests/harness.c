@@ -47,6 +47,7 @@ void harness_fini(void)
 void harness_reset(void)
 {
 	wl_map_clear(wl_progs_map_fd(&progs, "wl_flow_cache"));
+	wl_map_clear(wl_progs_map_fd(&progs, "wl_flow_tags"));
 	wl_map_clear(wl_map_flows_fd(&progs));
 	wl_map_clear(wl_map_counters_fd(&progs));
 	wl_map_clear(wl_map_frags_fd(&progs));
@@ -127,6 +128,7 @@ int harness_flow_first(struct wl_flow_key *key, struct wl_flow_stats *out)
 int harness_flow_forget(const struct wl_flow_key *key)
 {
 	wl_map_clear(wl_progs_map_fd(&progs, "wl_flow_cache"));
+	wl_map_clear(wl_progs_map_fd(&progs, "wl_flow_tags"));
 	return bpf_map_delete_elem(wl_map_flows_fd(&progs), key) ? -errno : 0;
 }
 

@@ -176,7 +176,7 @@ static __u16 same_slot(__u16 sport)
 }
 
 /* Two flows for one slot: the second cannot take it while the first folded recently (its
- * packets go to wl_flows), and takes it once that is past WL_FLOW_CACHE_TAKE_NS, folding the
+ * packets go to wl_flows), and takes it once that is WL_FLOW_CACHE_TAKE_STAMPS old, folding the
  * first's deltas: both exact throughout, the first then whole in wl_flows. */
 WL_TEST(l2l4, flow_cache_two_flows_one_slot)
 {
@@ -198,7 +198,7 @@ WL_TEST(l2l4, flow_cache_two_flows_one_slot)
 		s = slot_of(6000, cpu);
 		/* (on a machine too slow to send 80 packets within the interval, the second may
 		 * take the slot already: that much is not checked there) */
-		if (coarse_ns() - t0 < WL_FLOW_CACHE_TAKE_NS) {
+		if (coarse_ns() - t0 < (WL_FLOW_CACHE_TAKE_STAMPS - 1ULL) << WL_FLOW_STAMP_SHIFT) {
 			CU_ASSERT_EQUAL(memcmp(&s.key, &ka, sizeof(ka)), 0); /* still the first's */
 			CU_ASSERT_EQUAL(raw_entry(b).packets, 40);	     /* all in wl_flows */
 		}
@@ -208,7 +208,7 @@ WL_TEST(l2l4, flow_cache_two_flows_one_slot)
 		CU_ASSERT_EQUAL(st.bytes, bytes_a);
 
 		/* coarse clock ticks: wait past the take interval by the clock the program reads */
-		usleep(WL_FLOW_CACHE_TAKE_NS / 1000 + 20000);
+		usleep(((WL_FLOW_CACHE_TAKE_STAMPS + 1ULL) << WL_FLOW_STAMP_SHIFT) / 1000 + 10000);
 		bytes_b += send_flow(h, b, 1);
 		s = slot_of(6000, cpu);
 		unpin(&old);
