@@ -15,8 +15,8 @@
 #   wirelens  `wirelens attach` on the host veth (XDP ingress + TC egress: both directions)
 #   monitor   a `redis-cli MONITOR` reader (Redis' own way to watch commands)
 #   slowlog   slowlog-log-slower-than 0 (every command logged)
-# sysbench oltp_read_only against MariaDB (tests/live/lib.sh start_mariadb): bare, L2-L4 only,
-# wirelens.
+# sysbench oltp_read_only against MariaDB (tests/live/lib.sh start_mariadb): bare, bare programs,
+# L2-L4 only, wirelens.
 # CPU: one more run per pipeline depth with kernel.bpf_stats_enabled=1 and wirelens attached:
 # the entry programs' run_time_ns per request (L7 programs run as tail calls inside them, so
 # their time is included) against redis-server's own utime+stime per request (/proc/PID/stat);
@@ -203,7 +203,7 @@ for ((r = 1; r <= CPU_ROUNDS; r++)); do
 done
 sysctl -q kernel.bpf_stats_enabled="$old_stats"
 
-# MariaDB: sysbench oltp_read_only, bare vs L2-L4 only vs wirelens
+# MariaDB: sysbench oltp_read_only, bare vs bare programs vs L2-L4 only vs wirelens
 start_mariadb
 SB=(sysbench oltp_read_only --db-driver=mysql --mysql-host="$SRV_IP" --mysql-user=wl
 	--mysql-db=sbtest --tables=2 --table-size=10000 --threads=8)
@@ -215,6 +215,9 @@ sb_run() {
 echo "app.sh: MariaDB sysbench oltp_read_only, $ROUNDS rounds of ${SB_SECS}s, 8 threads" >&2
 for ((r = 1; r <= ROUNDS; r++)); do
 	b=$(sb_run)
+	cpu_attach bare # XDP_PASS + TC pass: what native XDP on the veth costs by itself
+	x=$(sb_run)
+	cpu_detach bare
 	attach --no-l7
 	l=$(sb_run)
 	detach
@@ -222,7 +225,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	w=$(sb_run)
 	detach
 	printf 'application\tmariadb oltp_read_only: bare\ttps\t%s\t%s\n' "$b" "$b" >>"$ROWS"
+	printf 'application\tmariadb oltp_read_only: xdp_pass\ttps\t%s\t%s\n' "$x" "$b" >>"$ROWS"
 	printf 'application\tmariadb oltp_read_only: l2l4\ttps\t%s\t%s\n' "$l" "$b" >>"$ROWS"
 	printf 'application\tmariadb oltp_read_only: wirelens\ttps\t%s\t%s\n' "$w" "$b" >>"$ROWS"
-	echo "  round $r: bare $b, L2-L4 only $l, wirelens $w tps" >&2
+	echo "  round $r: bare $b, bare programs $x, L2-L4 only $l, wirelens $w tps" >&2
 done
