@@ -365,3 +365,31 @@ int wl_flows_read(struct wl_flow_maps m, struct wl_flow_row **out, size_t *n_out
 	*n_out = n;
 	return 0;
 }
+
+int wl_flow_cache_fill(int cache_fd, struct wl_flow_cache_fill *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	struct wl_flow_slot *per;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	per = calloc(ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	for (__u32 idx = 0; idx < WL_FLOW_CACHE_SLOTS && !err; idx++) {
+		if (bpf_map_lookup_elem(cache_fd, &idx, per)) {
+			err = -errno;
+			break;
+		}
+		for (int cpu = 0; cpu < ncpu; cpu++) {
+			out->slots++;
+			if (slot_holds(&per[cpu])) {
+				out->holding++;
+				out->packets += per[cpu].packets;
+			}
+		}
+	}
+	free(per);
+	return err;
+}

@@ -24,4 +24,13 @@ int wl_flows_read(struct wl_flow_maps m, struct wl_flow_row **rows, size_t *n);
 /* One flow by key, its cache slots added. 0, or -ENOENT when neither map has it. */
 int wl_flow_get(struct wl_flow_maps m, const struct wl_flow_key *key, struct wl_flow_stats *out);
 
+/* What the per-CPU flow cache holds now: its slots (all CPUs), those holding a flow's
+ * packets, and those packets (not yet in wl_flows, which a raw dump of it misses). -errno. */
+struct wl_flow_cache_fill {
+	__u32 slots;
+	__u32 holding;
+	__u64 packets;
+};
+int wl_flow_cache_fill(int cache_fd, struct wl_flow_cache_fill *out);
+
 #endif /* WL_LOADER_FLOWS_H */

@@ -148,6 +148,8 @@ struct status_view {
 	struct status_link *links;
 	size_t n_links, cap_links;
 	struct status_map maps[STATUS_MAPS];
+	bool have_cache; /* cache: what wl_flow_cache holds (not yet in wl_flows) */
+	struct wl_flow_cache_fill cache;
 	bool have_cnt;
 	struct wl_counters cnt;
 };
@@ -285,6 +287,11 @@ static int status_collect(struct status_view *s)
 		m->entries = wl_map_fill(m->name, &m->max, &m->per_cpu);
 		m->evicted = s->have_cnt ? map_evicted(m->name, &s->cnt, m->entries) : -1;
 	}
+	fd = wl_map_open("wl_flow_cache");
+	if (fd >= 0) {
+		s->have_cache = !wl_flow_cache_fill(fd, &s->cache);
+		close(fd);
+	}
 	return 0;
 }
 
@@ -314,6 +321,10 @@ static void status_table(const struct status_view *s)
 			printf(" evicted %lld", m->evicted);
 		printf("%s\n", m->per_cpu ? " per-CPU" : "");
 	}
+	if (s->have_cache)
+		printf("  %-14s %8u / %-8u per-CPU, %llu packets not yet in wl_flows\n",
+		       "wl_flow_cache", s->cache.holding, s->cache.slots,
+		       (unsigned long long)s->cache.packets);
 	wl_l7_status(NULL);
 	wl_rules_status(NULL); /* filter: rule count and policy */
 	if (s->have_cnt) {
@@ -355,6 +366,16 @@ static void status_json(const struct status_view *s)
 			json_object_object_add(o, "evicted", json_object_new_int64(m->evicted));
 		json_object_object_add(o, "per_cpu", json_object_new_boolean(m->per_cpu));
 		json_object_object_add(maps, m->name, o);
+	}
+	if (s->have_cache) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "entries", json_object_new_int64(s->cache.holding));
+		json_object_object_add(o, "max_entries", json_object_new_int64(s->cache.slots));
+		json_object_object_add(o, "per_cpu", json_object_new_boolean(true));
+		json_object_object_add(o, "pending_packets",
+				       json_object_new_int64((int64_t)s->cache.packets));
+		json_object_object_add(maps, "wl_flow_cache", o);
 	}
 	json_object_object_add(root, "maps", maps);
 	json_object_object_add(root, "counters",

@@ -4,7 +4,8 @@
 # fold into wl_flows while `wirelens flows` reads. Each read must be consistent: a fold counted
 # twice or missed would make the flow's count go back between two reads. At the end the flow's
 # count is exactly what was sent, and wl_flows alone (what `bpftool map dump` shows) trails it by
-# at most the 63 packets a slot holds per CPU. The same with --flows-percpu underneath.
+# at most the 63 packets a slot holds per CPU, as `status` says. The same with --flows-percpu
+# underneath.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 setup_pair
@@ -75,6 +76,11 @@ run_case() { # LABEL PORT ATTACH_ARGS...
 	[ "$raw" -le "$total" ] && [ $((total - raw)) -le $((63 * CPUS)) ] &&
 		pass "$label: wl_flows alone $raw, the slots hold the other $((total - raw))" ||
 		fail "$label: wl_flows alone $raw against $total (at most 63 a CPU in the slots)"
+	check_eq "$label: status --json: packets the slots hold" "$((total - raw))" \
+		"$("$WL_BIN" status --json | jq '.maps.wl_flow_cache.pending_packets')"
+	"$WL_BIN" status | grep -qE "^  wl_flow_cache .* per-CPU, $((total - raw)) packets not yet in wl_flows$" &&
+		pass "$label: status says what the slots hold" ||
+		fail "$label: status: $("$WL_BIN" status | grep wl_flow_cache)"
 	"$WL_BIN" detach --all >/dev/null || fail "$label: detach --all"
 	[ ! -e "$PIN_DIR/wl_flow_cache" ] && pass "$label: detach --all unpins wl_flow_cache" ||
 		fail "$label: wl_flow_cache still pinned"
