@@ -300,10 +300,14 @@ WL_TEST(l2l4, flow_cache_flags_and_reset)
  * on one CPU (a fold every 64), another reads the flow on another CPU as fast as it can. A fold
  * between the reader's look at the slot and at the entry would count 64 packets twice, and the
  * next read, a few packets later, would go back: the slot's seq makes the reader retry. */
+#define RACE_READS   10000 /* reads, and packets, before the writer stops: by events, not time */
+#define RACE_PACKETS 10000
+
 struct race {
 	int hook, cpu;
 	size_t len;
-	volatile int done;
+	int done;    /* the writer stopped (__atomic) */
+	__u64 reads; /* the reader's reads so far (__atomic) */
 	__u64 sent;
 };
 
@@ -315,10 +319,13 @@ static void *race_writer(void *arg)
 	CPU_ZERO(&one);
 	CPU_SET(r->cpu, &one);
 	sched_setaffinity(0, sizeof(one), &one);
-	for (__u64 t0 = coarse_ns(); coarse_ns() - t0 < 300000000ULL; r->sent++)
+	while (r->sent < RACE_PACKETS ||
+	       __atomic_load_n(&r->reads, __ATOMIC_RELAXED) < RACE_READS) {
 		if (harness_run(r->hook, frame, r->len, NULL) < 0)
 			break;
-	r->done = 1;
+		r->sent++;
+	}
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -363,12 +370,13 @@ WL_TEST(l2l4, flow_cache_read_while_folding)
 		CPU_SET(0, &zero);
 		sched_setaffinity(0, sizeof(zero), &zero);
 		CU_ASSERT_EQUAL_FATAL(pthread_create(&w, NULL, race_writer, &r), 0);
-		while (!r.done) {
-			/* one read in 16 of the whole table (`wirelens flows`), the others of the
+		while (!__atomic_load_n(&r.done, __ATOMIC_ACQUIRE)) {
+			/* one read in 256 of the whole table (`wirelens flows`), the others of the
 			 * flow alone (the tests' oracle) */
-			if (reads % 16 == 15 ? table_get(&k, &st) : harness_flow_get(&k, &st))
+			if (reads % 256 == 255 ? table_get(&k, &st) : harness_flow_get(&k, &st))
 				continue; /* not there yet */
 			reads++;
+			__atomic_store_n(&r.reads, reads, __ATOMIC_RELAXED);
 			if (st.packets < last)
 				back++;
 			last = st.packets;
@@ -376,7 +384,7 @@ WL_TEST(l2l4, flow_cache_read_while_folding)
 		pthread_join(w, NULL);
 		unpin(&old);
 		CU_ASSERT_EQUAL(back, 0);
-		CU_ASSERT(reads > 1000);
+		CU_ASSERT(reads >= RACE_READS);
 		CU_ASSERT_EQUAL_FATAL(harness_flow_get(&k, &st), 0);
 		CU_ASSERT_EQUAL(st.packets, r.sent);
 		if (back || st.packets != r.sent)
