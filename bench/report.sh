@@ -58,6 +58,43 @@ for sec in $(cut -f1 "$AGG" | awk '!seen[$0]++'); do
 	}' "$AGG"
 done
 
+# Issue 19's targets against this run: row (a regular expression over the row names), the
+# figure compared (the median or the ratio's median), the bound, what the issue asks.
+TARGETS=$(mktemp /tmp/wltargets.XXXXXX)
+trap 'rm -f "$AGG" "$TARGETS"' EXIT
+awk -F'\t' '
+BEGIN {
+	t[++n] = "^xdp L2-L4, 1 flow \\(repeat\\)$|ratio|<=|3|L2-L4, XDP: <= 3x bare"
+	t[++n] = "^tc L2-L4, 1 flow \\(repeat\\)$|ratio|<=|3|L2-L4, TC: <= 3x bare"
+	t[++n] = "^xdp L2-L4, 100k flows in turn \\(repeat, key rotated\\)$|median|<=|150|100k flows in turn: <= 150 ns"
+	t[++n] = "^xdp Redis, 16 SETs per packet \\(kernel-timed\\)$|median|<=|250|16-command Redis packet: <= 250 ns"
+	t[++n] = "^[a-z_]+ 1 flows: wirelens / XDP_PASS$|ratio|>=|0.9|live pps, 1 flow: >= 0.90x"
+	t[++n] = "^[a-z_]+ 10000 flows: wirelens / XDP_PASS$|ratio|>=|0.9|live pps, 10,000 flows: >= 0.90x"
+	t[++n] = "^redis SET -P 1: wirelens$|ratio|>=|0.97|Redis SET -P 1: >= 97%"
+	t[++n] = "^redis GET -P 1: wirelens$|ratio|>=|0.97|Redis GET -P 1: >= 97%"
+	t[++n] = "^redis SET -P 16: wirelens$|ratio|>=|0.97|Redis SET -P 16: >= 97%"
+	t[++n] = "^redis GET -P 16: wirelens$|ratio|>=|0.97|Redis GET -P 16: >= 97%"
+	t[++n] = "^mariadb oltp_read_only: wirelens$|ratio|>=|0.97|MariaDB oltp_read_only: >= 97%"
+	t[++n] = "^redis -P 1: hooks / redis-server CPU per request$|ratio|<=|0.03|CPU, Redis -P 1: hooks <= 3% of the server"
+	t[++n] = "^redis -P 16: hooks / redis-server CPU per request$|ratio|<=|0.03|CPU, Redis -P 16: hooks <= 3% of the server"
+	t[++n] = "^total map memory|median|<=|134217728|map memory at the defaults: <= 128 MiB"
+}
+{ name[NR] = $2; median[NR] = $5; ratio[NR] = $9; rows = NR }
+END {
+	for (i = 1; i <= n; i++) {
+		split(t[i], f, "|")
+		v = ""
+		for (r = 1; r <= rows; r++)
+			if (name[r] ~ f[1]) { v = f[2] == "ratio" ? ratio[r] : median[r]; break }
+		if (v == "") { printf "%s\t\tnot measured\n", f[5]; continue }
+		ok = f[3] == "<=" ? v + 0 <= f[4] + 0 : v + 0 >= f[4] + 0
+		printf "%s\t%s %s\t%s\n", f[5], f[2], v, ok ? "met" : "not met"
+	}
+}' "$AGG" >"$TARGETS"
+echo
+echo "Issue 19's targets, this run (on the development machine they are the issue's bar)"
+awk -F'\t' '{ printf "  %-52s %-22s %s\n", $1, $2, $3 }' "$TARGETS"
+
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 jq -R -s --arg kernel "$(uname -r)" --arg cpu "$cpu" --argjson ncpu "$(nproc)" \
 	--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --argjson quick "$([ -n "${QUICK:-}" ] && echo true || echo false)" '
@@ -66,6 +103,9 @@ jq -R -s --arg kernel "$(uname -r)" --arg cpu "$cpu" --argjson ncpu "$(nproc)" \
 	 rows: [split("\n")[] | select(length > 0) | split("\t") |
 		{section: .[0], name: .[1], unit: .[2], rounds: (.[3] | tonumber),
 		 median: (.[4] | num), min: (.[5] | num), max: (.[6] | num), baseline: (.[7] | num),
-		 ratio: (.[8] | num), ratio_min: (.[9] | num), ratio_max: (.[10] | num)}]}' "$AGG" >"$OUT"
+		 ratio: (.[8] | num), ratio_min: (.[9] | num), ratio_max: (.[10] | num)}]}
+	+ {targets: $targets}' --argjson targets "$(jq -R -s '[split("\n")[] | select(length > 0) |
+		split("\t") | {target: .[0], measured: .[1], verdict: .[2]}]' "$TARGETS")" \
+	"$AGG" >"$OUT"
 echo
 echo "$(nproc) x $cpu, Linux $(uname -r), $(date -u +%Y-%m-%d)${QUICK:+, QUICK}: written to $OUT"
