@@ -92,7 +92,8 @@ END {
 	}
 }' "$AGG" >"$TARGETS"
 echo
-echo "Issue 19's targets, this run (on the development machine they are the issue's bar)"
+echo "Issue 19's targets, this run (on the development machine they are the issue's bar)${QUICK:+; QUICK:
+fewer and shorter runs, cold where a full run is warm (the 100k-flow row): a full make bench is the measure}"
 awk -F'\t' '{ printf "  %-52s %-22s %s\n", $1, $2, $3 }' "$TARGETS"
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
