@@ -2,9 +2,10 @@
 /*
  * Flows as wirelens counts them. A flow's packets are in its wl_flows entry and, for the last
  * ones, in the wl_flow_cache slot of each CPU its packets ran on (maps/wirelens.h): readers add
- * the slots. A slot's deltas move into wl_flows while we read, so each slot is read twice around
- * the entries it names, and read again when its seq moved (or was odd: a fold under way): then
- * no packet is counted twice, none is missed.
+ * the slots. A slot's deltas move into wl_flows while we read, so each slot is read as a seqlock:
+ * its seq first (a read of its own), then its deltas and the entries of the flows it names, then
+ * its seq again, all again when the seq moved (or was odd: a fold under way): then no packet is
+ * counted twice, none is missed.
  */
 #include <errno.h>
 #include <stdbool.h>
