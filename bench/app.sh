@@ -12,17 +12,19 @@
 #             what native XDP on a veth costs before any work (the veth then converts each
 #             skb to an XDP buffer, and its peer loses TSO)
 #   l2l4      `wirelens attach --no-l7`: flow accounting alone (what an L2-L4 user pays)
-#   wirelens  `wirelens attach` on the host veth (XDP ingress + TC egress: both directions)
+#   wirelens  `wirelens attach` on the host veth: its default there, TC on ingress and egress
+#             (native XDP on a veth would turn off the peer's TSO)
+#   wirelens_xdp  `wirelens attach --hooks xdp,tc-egress`: XDP ingress + TC egress
 #   monitor   a `redis-cli MONITOR` reader (Redis' own way to watch commands)
 #   slowlog   slowlog-log-slower-than 0 (every command logged)
 # sysbench oltp_read_only against MariaDB (tests/live/lib.sh start_mariadb): bare, bare programs,
-# L2-L4 only, wirelens.
-# CPU: one more run per pipeline depth with kernel.bpf_stats_enabled=1 and wirelens attached:
-# the entry programs' run_time_ns per request (L7 programs run as tail calls inside them, so
-# their time is included) against redis-server's own utime+stime per request (/proc/PID/stat);
-# and each hook's run time per packet, live, for bare programs, wirelens L2-L4 only (with the
-# default flow table, and with --flows-percpu) and wirelens (ratio: against the bare programs of
-# the same hook).
+# wirelens, wirelens with XDP.
+# CPU: one more run per pipeline depth with kernel.bpf_stats_enabled=1 and wirelens attached
+# (its default, and with XDP): the entry programs' run_time_ns per request (L7 programs run as
+# tail calls inside them, so their time is included) against redis-server's own utime+stime per
+# request (/proc/PID/stat); and each hook's run time per packet, live, XDP (replies) and TC
+# egress (requests), for bare programs, wirelens L2-L4 only (with the default flow table, and
+# with --flows-percpu) and wirelens (ratio: against the bare programs of the same hook).
 # Rows go to $WL_BENCH_ROWS (bench/report.sh); the tables are printed by report.sh.
 BUILD=$(cd "${1:-build}" && pwd)
 export WL_BIN=$BUILD/wirelens
@@ -33,7 +35,7 @@ if [ -n "$QUICK" ]; then
 	ROUNDS=${ROUNDS:-2} RUN_SECS=${RUN_SECS:-0.3} SB_SECS=2 CPU_ROUNDS=${CPU_ROUNDS:-2}
 else
 	# the CPU rows are each program's own run time: 3 rounds tell them (spread ~15%)
-	ROUNDS=${ROUNDS:-5} RUN_SECS=${RUN_SECS:-1.2} SB_SECS=8 CPU_ROUNDS=${CPU_ROUNDS:-3}
+	ROUNDS=${ROUNDS:-5} RUN_SECS=${RUN_SECS:-1.2} SB_SECS=6 CPU_ROUNDS=${CPU_ROUNDS:-3}
 fi
 # A Redis run is sized in time, not in requests: -n is what the last bare run did in RUN_SECS
 # (redis-benchmark has no duration option). A slow host then makes fewer requests, not longer
@@ -85,12 +87,18 @@ cpu_attach() {
 		tc_ids=$(bpftool -j net show dev "$HOST_IF" | jq -r '.[] | (.tc // [])[] | .id')
 		;;
 	l2l4 | l2l4_percpu | wirelens)
-		"$WL_BIN" attach "$HOST_IF" $([ "$1" != wirelens ] && echo --no-l7) \
+		# XDP ingress + TC egress: the per-hook rows (XDP sees the replies, TC the requests)
+		"$WL_BIN" attach "$HOST_IF" --hooks xdp,tc-egress $([ "$1" != wirelens ] && echo --no-l7) \
 			$([ "$1" = l2l4_percpu ] && echo --flows-percpu) >/dev/null ||
 			{ echo "app.sh: attach failed" >&2; exit 1; }
 		local ids
 		ids=$(prog_ids)
 		xdp_id=$(echo "$ids" | head -1) tc_ids=$(echo "$ids" | tail -n +2)
+		;;
+	wirelens_tc) # the default on a veth: one TC program on both hooks
+		"$WL_BIN" attach "$HOST_IF" >/dev/null || { echo "app.sh: attach failed" >&2; exit 1; }
+		xdp_id='' tc_ids=$("$WL_BIN" status --json |
+			jq -r --arg i "$HOST_IF" '[.attachments[] | select(.iface == $i) | .prog_id] | unique | .[]')
 		;;
 	esac
 }
@@ -117,6 +125,7 @@ redis_variant() { # VARIANT P -> "SET GET"
 	local v=$1 p=$2 mon out
 	case $v in
 	wirelens) attach ;;
+	wirelens_xdp) attach --hooks xdp,tc-egress ;;
 	l2l4) attach --no-l7 ;;
 	xdp_pass) cpu_attach bare ;;
 	monitor)
@@ -132,7 +141,7 @@ redis_variant() { # VARIANT P -> "SET GET"
 	esac
 	out=$(redis_run "$p")
 	case $v in
-	wirelens | l2l4) detach ;;
+	wirelens | wirelens_xdp | l2l4) detach ;;
 	xdp_pass) cpu_detach bare ;;
 	monitor) kill "$mon"; wait "$mon" 2>/dev/null ;;
 	slowlog)
@@ -143,19 +152,20 @@ redis_variant() { # VARIANT P -> "SET GET"
 	echo "$out"
 }
 
+REDIS_VARIANTS="bare xdp_pass l2l4 wirelens wirelens_xdp monitor slowlog"
 for p in 1 16; do size_runs $p "$(redis_run $p)"; done
 echo "app.sh: Redis, $ROUNDS interleaved rounds (SET and GET, each ~${RUN_SECS}s bare; 50 clients)" >&2
 for ((r = 1; r <= ROUNDS; r++)); do
 	for p in 1 16; do
 		declare -A res=()
-		for v in bare xdp_pass l2l4 wirelens monitor slowlog; do res[$v]=$(redis_variant $v $p); done
-		for v in bare xdp_pass l2l4 wirelens monitor slowlog; do
+		for v in $REDIS_VARIANTS; do res[$v]=$(redis_variant $v $p); done
+		for v in $REDIS_VARIANTS; do
 			read -r s g <<<"${res[$v]}"
 			read -r bs bg <<<"${res[bare]}"
 			printf 'application\tredis SET -P %s: %s\tops/s\t%s\t%s\n' "$p" "$v" "$s" "$bs" >>"$ROWS"
 			printf 'application\tredis GET -P %s: %s\tops/s\t%s\t%s\n' "$p" "$v" "$g" "$bg" >>"$ROWS"
 		done
-		echo "  round $r -P $p, -n ${N[$p]} (SET GET ops/s):$(for v in bare xdp_pass l2l4 wirelens monitor slowlog; do printf ' %s %s;' "$v" "${res[$v]}"; done)" >&2
+		echo "  round $r -P $p, -n ${N[$p]} (SET GET ops/s):$(for v in $REDIS_VARIANTS; do printf ' %s %s;' "$v" "${res[$v]}"; done)" >&2
 		size_runs $p "${res[bare]}" # the next round's size: every variant of a round runs the same -n
 		unset res
 	done
@@ -169,9 +179,9 @@ on_exit "sysctl -q kernel.bpf_stats_enabled=$old_stats"
 sysctl -q kernel.bpf_stats_enabled=1
 hz=$(getconf CLK_TCK)
 declare -A bare_ns=()
-echo "app.sh: CPU, $CPU_ROUNDS interleaved rounds of bare programs, L2-L4 only (shared and per-CPU flow table), wirelens" >&2
+echo "app.sh: CPU, $CPU_ROUNDS interleaved rounds of bare programs, L2-L4 only (shared and per-CPU flow table), wirelens with XDP, wirelens (default hooks)" >&2
 for ((r = 1; r <= CPU_ROUNDS; r++)); do
-	for v in bare l2l4 l2l4_percpu wirelens; do
+	for v in bare l2l4 l2l4_percpu wirelens wirelens_tc; do
 		cpu_attach $v
 		for p in 1 16; do
 			c0=$(cmds) k0=$(srv_ticks)
@@ -185,25 +195,29 @@ for ((r = 1; r <= CPU_ROUNDS; r++)); do
 			x=$(awk -v n=$((xn1 - xn0)) -v t=$((xt1 - xt0)) 'BEGIN { printf "%.0f", n ? t / n : 0 }')
 			t=$(awk -v n=$((tn1 - tn0)) -v t=$((tt1 - tt0)) 'BEGIN { printf "%.0f", n ? t / n : 0 }')
 			[ $v = bare ] && bare_ns[x$p]=$x bare_ns[t$p]=$t
-			printf 'cpu\tredis -P %s: XDP ns per packet (replies), live: %s\tns/packet\t%s\t%s\n' \
-				"$p" "$v" "$x" "${bare_ns[x$p]}" >>"$ROWS"
-			printf 'cpu\tredis -P %s: TC ns per packet (requests), live: %s\tns/packet\t%s\t%s\n' \
-				"$p" "$v" "$t" "${bare_ns[t$p]}" >>"$ROWS"
-			echo "  round $r, $v -P $p: XDP $x ns/packet, TC $t ns/packet" >&2
-			[ $v = wirelens ] || continue
+			if [ $v != wirelens_tc ]; then
+				printf 'cpu\tredis -P %s: XDP ns per packet (replies), live: %s\tns/packet\t%s\t%s\n' \
+					"$p" "$v" "$x" "${bare_ns[x$p]}" >>"$ROWS"
+				printf 'cpu\tredis -P %s: TC ns per packet (requests), live: %s\tns/packet\t%s\t%s\n' \
+					"$p" "$v" "$t" "${bare_ns[t$p]}" >>"$ROWS"
+				echo "  round $r, $v -P $p: XDP $x ns/packet, TC $t ns/packet" >&2
+			fi
+			[ $v = wirelens ] || [ $v = wirelens_tc ] || continue
 			req=$((c1 - c0 - 1)) # the INFO itself
 			hook=$(awk -v t=$((xt1 - xt0 + tt1 - tt0)) -v n="$req" 'BEGIN { printf "%.0f", t / n }')
 			srv=$(awk -v a="$k0" -v b="$k1" -v n="$req" -v hz="$hz" 'BEGIN { printf "%.0f", (b - a) * 1e9 / hz / n }')
-			printf 'cpu\tredis -P %s: hooks / redis-server CPU per request\tns/request\t%s\t%s\n' \
-				"$p" "$hook" "$srv" >>"$ROWS"
-			echo "  round $r, -P $p: hooks $hook ns/request, redis-server $srv ns/request ($req requests)" >&2
+			# the default hooks' row is the one the targets read
+			printf 'cpu\tredis -P %s: hooks / redis-server CPU per request%s\tns/request\t%s\t%s\n' \
+				"$p" "$([ $v = wirelens ] && echo ', with XDP')" "$hook" "$srv" >>"$ROWS"
+			echo "  round $r, $v -P $p: hooks $hook ns/request, redis-server $srv ns/request ($req requests)" >&2
 		done
 		cpu_detach $v
 	done
 done
 sysctl -q kernel.bpf_stats_enabled="$old_stats"
 
-# MariaDB: sysbench oltp_read_only, bare vs bare programs vs L2-L4 only vs wirelens
+# MariaDB: sysbench oltp_read_only, bare vs bare programs vs wirelens (default hooks: TC) vs
+# wirelens with XDP
 start_mariadb
 SB=(sysbench oltp_read_only --db-driver=mysql --mysql-host="$SRV_IP" --mysql-user=wl
 	--mysql-db=sbtest --tables=2 --table-size=10000 --threads=8)
@@ -218,15 +232,15 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	cpu_attach bare # XDP_PASS + TC pass: what native XDP on the veth costs by itself
 	x=$(sb_run)
 	cpu_detach bare
-	attach --no-l7
-	l=$(sb_run)
-	detach
 	attach
 	w=$(sb_run)
 	detach
+	attach --hooks xdp,tc-egress
+	wx=$(sb_run)
+	detach
 	printf 'application\tmariadb oltp_read_only: bare\ttps\t%s\t%s\n' "$b" "$b" >>"$ROWS"
 	printf 'application\tmariadb oltp_read_only: xdp_pass\ttps\t%s\t%s\n' "$x" "$b" >>"$ROWS"
-	printf 'application\tmariadb oltp_read_only: l2l4\ttps\t%s\t%s\n' "$l" "$b" >>"$ROWS"
 	printf 'application\tmariadb oltp_read_only: wirelens\ttps\t%s\t%s\n' "$w" "$b" >>"$ROWS"
-	echo "  round $r: bare $b, bare programs $x, L2-L4 only $l, wirelens $w tps" >&2
+	printf 'application\tmariadb oltp_read_only: wirelens_xdp\ttps\t%s\t%s\n' "$wx" "$b" >>"$ROWS"
+	echo "  round $r: bare $b, bare programs $x, wirelens $w, wirelens with XDP $wx tps" >&2
 done
