@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# A veth's default hooks (issue 19): tc-ingress and tc-egress, so its peer keeps TSO (native XDP
+# there turns it off). The namespace's TCP then sends GSO packets of up to 64 KB through the
+# veth; TC ingress counts each as the segments it becomes. Exact against the sender's own
+# counters: the packets wirelens counts from the namespace equal the namespace's TcpOutSegs
+# delta (TCP adds a GSO packet's segments there), and the payload bytes are the bytes sent.
+# A Redis value of 2 MB read back through that path: its GET counted once, with every byte.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+setup_pair
+on_exit "$WL_BIN detach --all"
+tmp=$(mktemp -d /tmp/wl_tso.XXXXXX)
+on_exit "rm -rf $tmp"
+# the namespace's TCP counters: segments sent new (OutSegs) and again (RetransSegs); a GSO
+# packet adds its segments to them
+tcp_mib() { ip netns exec "$NS" awk -v k="$1" '/^Tcp:/ { if (n) { for (i = 1; i <= NF; i++) if (h[i] == k) print $i } else n = split($0, h) }' /proc/net/snmp; }
+out_segs() { echo $(($(tcp_mib OutSegs) + $(tcp_mib RetransSegs))); }
+
+out=$("$WL_BIN" attach "$HOST_IF") || { fail "attach"; finish; exit 1; }
+check_eq "a veth: tc-ingress and tc-egress" \
+	"attached $HOST_IF (tc-ingress, tc-egress): a veth, tc-ingress keeps its peer's TSO (native XDP on a veth turns it off; --hooks xdp,tc-egress for XDP)" "$out"
+check_eq "the peer keeps TSO" "tcp-segmentation-offload: on" \
+	"$(ip netns exec "$NS" ethtool -k "$PEER_IF" | grep '^tcp-segmentation-offload:')"
+
+# 1. 8 MiB from the namespace in 1 MiB writes: TSO makes packets of many segments
+PORT=7411 SIZE=$((8 << 20))
+ip netns exec "$NS" python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); print("ready", flush=True)
+c, _ = s.accept(); b = b"x" * (1 << 20)
+for _ in range(int(sys.argv[3]) >> 20): c.sendall(b)
+c.shutdown(socket.SHUT_WR); c.recv(1); c.close()' "$SRV_IP" $PORT $SIZE >"$tmp/srv" 2>&1 &
+srv=$!
+on_exit "kill $srv 2>/dev/null"
+wait_for "$tmp/srv" ready 3000 $srv || fail "server did not start: $(cat "$tmp/srv")"
+segs0=$(out_segs) re0=$(tcp_mib RetransSegs)
+got=$(python3 -c '
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2]))); n = 0
+while True:
+    d = c.recv(1 << 20)
+    if not d: break
+    n += len(d)
+c.close(); print(n)' "$SRV_IP" $PORT)
+wait $srv
+segs=$(($(out_segs) - segs0)) re=$(($(tcp_mib RetransSegs) - re0))
+check_eq "the client read everything" $SIZE "$got"
+flow=$("$WL_BIN" flows --json | jq -r --arg s "$SRV_IP" --argjson p $PORT \
+	'.[] | select(.proto == "tcp" and .src == $s and .sport == $p) | "\(.packets) \(.bytes)"')
+read -r pkts bytes <<<"$flow"
+check_eq "segments from the namespace: wirelens = the sender's OutSegs + RetransSegs ($re again)" "$segs" "$pkts"
+gso=$("$WL_BIN" status --json | jq .counters.gso_packets)
+[ "$gso" -gt 0 ] && [ "$pkts" -gt "$gso" ] && pass "TC ingress saw GSO packets ($gso for $pkts segments)" ||
+	fail "no GSO packets seen ($gso for $pkts segments): TSO did not reach the veth"
+# every segment carries 14 + 20 + its TCP header; the SYN-ACK's header is longer (its options), the
+# others carry timestamps (32): the payload is what is left, the bytes sent and those sent again
+# (a segment sent again carries at most one MSS, 1448 here)
+hdr=$((pkts * (14 + 20 + 32)))
+payload=$((bytes - hdr))
+[ "$payload" -ge $SIZE ] && [ "$payload" -le $((SIZE + 8 + re * 1448)) ] &&
+	pass "payload bytes from the namespace: $payload for $SIZE sent, $re segments again (+ the SYN-ACK's options)" ||
+	fail "payload bytes $payload for $SIZE sent, $re segments again ($pkts segments, $bytes bytes)"
+
+# 2. Redis: a 2 MB value read back through TC ingress (GSO packets of the reply)
+ip netns exec "$NS" redis-server --bind "$SRV_IP" --port 6379 --protected-mode no --save '' \
+	--appendonly no --daemonize yes --pidfile "/tmp/$NS-redis.pid" --logfile /dev/null
+on_exit "kill \$(cat /tmp/$NS-redis.pid); rm -f /tmp/$NS-redis.pid"
+for _ in $(seq 100); do redis-cli -h "$SRV_IP" ping >/dev/null 2>&1 && break; sleep 0.1; done
+head -c $((2 << 20)) /dev/zero | tr '\0' v >"$tmp/value"
+redis-cli -h "$SRV_IP" -x SET big <"$tmp/value" >/dev/null
+redis-cli -h "$SRV_IP" GET big | head -c 10 >/dev/null
+redis-cli -h "$SRV_IP" GET big >/dev/null
+cmd() { "$WL_BIN" commands --protocol redis --json | jq -r --arg c "$1" '.[] | select(.command == $c) | "\(.requests) \(.responses) \(.errors) \(.response_bytes)"'; }
+len=$((2 << 20))
+reply=$((1 + ${#len} + 2 + len + 2)) # $<len>\r\n<value>\r\n
+check_eq "GET of a 2 MB value, twice: requests responses errors response_bytes" "2 2 0 $((2 * reply))" "$(cmd GET)"
+check_eq "the SET" "1 1 0" "$(cmd SET | cut -d' ' -f1-3)"
+l7=$("$WL_BIN" status --json | jq -r '.counters | "\(.l7_malformed) \(.l7_unmatched) \(.l7_resync_skip) \(.l7_gap)"')
+check_eq "nothing malformed, unmatched or lost" "0 0 0 0" "$l7"
+finish
