@@ -12,15 +12,15 @@
 #             what native XDP on a veth costs before any work (the veth then converts each
 #             skb to an XDP buffer, and its peer loses TSO)
 #   l2l4      `wirelens attach --no-l7`: flow accounting alone (what an L2-L4 user pays)
-#   wirelens  `wirelens attach` on the host veth: its default there, TC on ingress and egress
-#             (native XDP on a veth would turn off the peer's TSO)
-#   wirelens_xdp  `wirelens attach --hooks xdp,tc-egress`: XDP ingress + TC egress
+#   wirelens  `wirelens attach` on the host veth (XDP ingress + TC egress: both directions)
+#   wirelens_tc  `wirelens attach --hooks tc-ingress,tc-egress`: TC on both sides, where the
+#             veth's peer keeps its TSO (native XDP on a veth turns it off)
 #   monitor   a `redis-cli MONITOR` reader (Redis' own way to watch commands)
 #   slowlog   slowlog-log-slower-than 0 (every command logged)
 # sysbench oltp_read_only against MariaDB (tests/live/lib.sh start_mariadb): bare, bare programs,
-# wirelens, wirelens with XDP.
+# wirelens, wirelens with TC hooks.
 # CPU: one more run per pipeline depth with kernel.bpf_stats_enabled=1 and wirelens attached
-# (its default, and with XDP): the entry programs' run_time_ns per request (L7 programs run as
+# (its default, and with TC hooks): the entry programs' run_time_ns per request (L7 programs run as
 # tail calls inside them, so their time is included) against redis-server's own utime+stime per
 # request (/proc/PID/stat); and each hook's run time per packet, live, XDP (replies) and TC
 # egress (requests), for bare programs, wirelens L2-L4 only (with the default flow table, and
@@ -87,16 +87,17 @@ cpu_attach() {
 		tc_ids=$(bpftool -j net show dev "$HOST_IF" | jq -r '.[] | (.tc // [])[] | .id')
 		;;
 	l2l4 | l2l4_percpu | wirelens)
-		# XDP ingress + TC egress: the per-hook rows (XDP sees the replies, TC the requests)
-		"$WL_BIN" attach "$HOST_IF" --hooks xdp,tc-egress $([ "$1" != wirelens ] && echo --no-l7) \
+		# XDP ingress + TC egress: XDP sees the replies, TC the requests
+		"$WL_BIN" attach "$HOST_IF" $([ "$1" != wirelens ] && echo --no-l7) \
 			$([ "$1" = l2l4_percpu ] && echo --flows-percpu) >/dev/null ||
 			{ echo "app.sh: attach failed" >&2; exit 1; }
 		local ids
 		ids=$(prog_ids)
 		xdp_id=$(echo "$ids" | head -1) tc_ids=$(echo "$ids" | tail -n +2)
 		;;
-	wirelens_tc) # the default on a veth: one TC program on both hooks
-		"$WL_BIN" attach "$HOST_IF" >/dev/null || { echo "app.sh: attach failed" >&2; exit 1; }
+	wirelens_tc) # TC on both sides: one TC program on both hooks
+		"$WL_BIN" attach "$HOST_IF" --hooks tc-ingress,tc-egress >/dev/null ||
+			{ echo "app.sh: attach failed" >&2; exit 1; }
 		xdp_id='' tc_ids=$("$WL_BIN" status --json |
 			jq -r --arg i "$HOST_IF" '[.attachments[] | select(.iface == $i) | .prog_id] | unique | .[]')
 		;;
@@ -125,7 +126,7 @@ redis_variant() { # VARIANT P -> "SET GET"
 	local v=$1 p=$2 mon out
 	case $v in
 	wirelens) attach ;;
-	wirelens_xdp) attach --hooks xdp,tc-egress ;;
+	wirelens_tc) attach --hooks tc-ingress,tc-egress ;;
 	l2l4) attach --no-l7 ;;
 	xdp_pass) cpu_attach bare ;;
 	monitor)
@@ -141,7 +142,7 @@ redis_variant() { # VARIANT P -> "SET GET"
 	esac
 	out=$(redis_run "$p")
 	case $v in
-	wirelens | wirelens_xdp | l2l4) detach ;;
+	wirelens | wirelens_tc | l2l4) detach ;;
 	xdp_pass) cpu_detach bare ;;
 	monitor) kill "$mon"; wait "$mon" 2>/dev/null ;;
 	slowlog)
@@ -152,7 +153,7 @@ redis_variant() { # VARIANT P -> "SET GET"
 	echo "$out"
 }
 
-REDIS_VARIANTS="bare xdp_pass l2l4 wirelens wirelens_xdp monitor slowlog"
+REDIS_VARIANTS="bare xdp_pass l2l4 wirelens wirelens_tc monitor slowlog"
 for p in 1 16; do size_runs $p "$(redis_run $p)"; done
 echo "app.sh: Redis, $ROUNDS interleaved rounds (SET and GET, each ~${RUN_SECS}s bare; 50 clients)" >&2
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -179,7 +180,7 @@ on_exit "sysctl -q kernel.bpf_stats_enabled=$old_stats"
 sysctl -q kernel.bpf_stats_enabled=1
 hz=$(getconf CLK_TCK)
 declare -A bare_ns=()
-echo "app.sh: CPU, $CPU_ROUNDS interleaved rounds of bare programs, L2-L4 only (shared and per-CPU flow table), wirelens with XDP, wirelens (default hooks)" >&2
+echo "app.sh: CPU, $CPU_ROUNDS interleaved rounds of bare programs, L2-L4 only (shared and per-CPU flow table), wirelens, wirelens with TC hooks" >&2
 for ((r = 1; r <= CPU_ROUNDS; r++)); do
 	for v in bare l2l4 l2l4_percpu wirelens wirelens_tc; do
 		cpu_attach $v
@@ -208,7 +209,7 @@ for ((r = 1; r <= CPU_ROUNDS; r++)); do
 			srv=$(awk -v a="$k0" -v b="$k1" -v n="$req" -v hz="$hz" 'BEGIN { printf "%.0f", (b - a) * 1e9 / hz / n }')
 			# the default hooks' row is the one the targets read
 			printf 'cpu\tredis -P %s: hooks / redis-server CPU per request%s\tns/request\t%s\t%s\n' \
-				"$p" "$([ $v = wirelens ] && echo ', with XDP')" "$hook" "$srv" >>"$ROWS"
+				"$p" "$([ $v = wirelens_tc ] && echo ', with TC hooks')" "$hook" "$srv" >>"$ROWS"
 			echo "  round $r, $v -P $p: hooks $hook ns/request, redis-server $srv ns/request ($req requests)" >&2
 		done
 		cpu_detach $v
@@ -216,8 +217,7 @@ for ((r = 1; r <= CPU_ROUNDS; r++)); do
 done
 sysctl -q kernel.bpf_stats_enabled="$old_stats"
 
-# MariaDB: sysbench oltp_read_only, bare vs bare programs vs wirelens (default hooks: TC) vs
-# wirelens with XDP
+# MariaDB: sysbench oltp_read_only, bare vs bare programs vs wirelens vs wirelens with TC hooks
 start_mariadb
 SB=(sysbench oltp_read_only --db-driver=mysql --mysql-host="$SRV_IP" --mysql-user=wl
 	--mysql-db=sbtest --tables=2 --table-size=10000 --threads=8)
@@ -235,12 +235,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	attach
 	w=$(sb_run)
 	detach
-	attach --hooks xdp,tc-egress
-	wx=$(sb_run)
+	attach --hooks tc-ingress,tc-egress
+	wt=$(sb_run)
 	detach
 	printf 'application\tmariadb oltp_read_only: bare\ttps\t%s\t%s\n' "$b" "$b" >>"$ROWS"
 	printf 'application\tmariadb oltp_read_only: xdp_pass\ttps\t%s\t%s\n' "$x" "$b" >>"$ROWS"
 	printf 'application\tmariadb oltp_read_only: wirelens\ttps\t%s\t%s\n' "$w" "$b" >>"$ROWS"
-	printf 'application\tmariadb oltp_read_only: wirelens_xdp\ttps\t%s\t%s\n' "$wx" "$b" >>"$ROWS"
-	echo "  round $r: bare $b, bare programs $x, wirelens $w, wirelens with XDP $wx tps" >&2
+	printf 'application\tmariadb oltp_read_only: wirelens_tc\ttps\t%s\t%s\n' "$wt" "$b" >>"$ROWS"
+	echo "  round $r: bare $b, bare programs $x, wirelens $w, wirelens with TC hooks $wt tps" >&2
 done

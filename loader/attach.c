@@ -164,23 +164,6 @@ int wl_iface_hooks(const struct wl_attach_req *r, const char *ifname, bool hooks
 			*why = ": VLAN sub-interfaces on it, tc-ingress sees their tags (XDP does "
 			       "not "
 			       "see a tag kept in the skb)";
-		} else if (!strcmp(info.kind, "veth")) {
-			/* Native XDP on a veth turns off its peer's TSO: the peer's TCP segments
-			 * are then cut in software, which costs bulk traffic far more than
-			 * wirelens does (README, Performance). What is attached there already
-			 * decides (XDP beside tc-ingress would count ingress twice); else --mode
-			 * asks for XDP. */
-			bool xdp_there, tc_there;
-
-			wl_link_path(path, sizeof(path), ifname, WL_HOOK_XDP, wl_netns_tag());
-			xdp_there = !access(path, F_OK);
-			wl_link_path(path, sizeof(path), ifname, WL_HOOK_TC_INGRESS,
-				     wl_netns_tag());
-			tc_there = !access(path, F_OK);
-			if (xdp_there || (r->mode_given && !tc_there))
-				return 0;
-			*why = ": a veth, tc-ingress keeps its peer's TSO (native XDP on a veth "
-			       "turns it off; --hooks xdp,tc-egress for XDP)";
 		} else {
 			return 0;
 		}

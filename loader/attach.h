@@ -74,7 +74,6 @@ wl_param_fn wl_attach_mode_arg, wl_attach_hooks_arg, wl_attach_tc_mode_arg, wl_a
 	 WL_FN(wl_attach_mode_arg)},                                                               \
 		{"hooks", 'k', "HOOK,...",                                                         \
 		 "xdp, tc-egress, tc-ingress (default xdp,tc-egress: both directions;\n"           \
-		 "on a veth tc-ingress,tc-egress, as XDP there turns off the peer's TSO;\n"        \
 		 "on loopback tc-egress alone, which sees both)",                                  \
 		 WL_FN(wl_attach_hooks_arg)},                                                      \
 		{"flows-max", 'f', "N",                                                            \

@@ -207,8 +207,7 @@ static int cmd_reset(int argc, char **argv)
 /* One line per verb; a verb with an option table (params.h) is in --help, the man page and the
  * shell completion. */
 static const struct wl_verb verbs[] = {
-	{"attach", cmd_attach,
-	 "attach to interfaces (XDP ingress + TC egress by default; TC both ways on a veth)",
+	{"attach", cmd_attach, "attach to interfaces (XDP ingress + TC egress by default)",
 	 &attach_verb_params},
 	{"detach", cmd_detach, "detach from interfaces (--all), unpin when nothing is left",
 	 &wl_detach_params},

@@ -78,29 +78,17 @@ check_bad "attach without bpffs (unshare -m)" "private mount namespace .*pins ma
 check_bad "attach under ip netns exec" "private mount namespace .*--netns NAME" ip netns exec "$NS" "$WL_BIN" attach "$PEER_IF" 
 check_bad "status under ip netns exec" "the host's pins are not visible here" ip netns exec "$NS" "$WL_BIN" status
 
-# attached: on a veth, TC on both sides by default (native XDP there would turn off the peer's
-# TSO); an attach without --hooks then keeps what is there, whatever --mode says (XDP beside
-# tc-ingress would count ingress twice)
-veth_why="a veth, tc-ingress keeps its peer's TSO (native XDP on a veth turns it off; --hooks xdp,tc-egress for XDP)"
+# attached
 out=$("$WL_BIN" attach "$HOST_IF") && pass "attach: $out" || fail "attach"
-check_eq "attach prints one line: a veth gets TC, and why" "attached $HOST_IF (tc-ingress, tc-egress): $veth_why" "$out"
-check_eq "the peer keeps TSO" "tcp-segmentation-offload: on" "$(ip netns exec "$NS" ethtool -k "$PEER_IF" | grep '^tcp-segmentation-offload:')"
-out=$("$WL_BIN" attach "$HOST_IF" --mode native); rc=$?
-check_eq "attach --mode native over TC: exit status" 0 $rc
-check_eq "attach --mode native over TC: nothing added" "$HOST_IF: already attached (tc-ingress, tc-egress)" "$out"
-"$WL_BIN" detach "$HOST_IF" >/dev/null
-out=$("$WL_BIN" attach "$HOST_IF" --mode native) && check_eq "--mode on a veth asks for XDP" "attached $HOST_IF (xdp native, tc-egress)" "$out" || fail "attach --mode native"
-check_eq "native XDP turns off the peer's TSO" "tcp-segmentation-offload: off" "$(ip netns exec "$NS" ethtool -k "$PEER_IF" | grep '^tcp-segmentation-offload:')"
+check_eq "attach prints one line" "attached $HOST_IF (xdp native, tc-egress)" "$out"
 before=$("$WL_BIN" status --json | jq -c '[.attachments[] | [.iface, .hook, .link_id, .prog_id]]')
 out=$("$WL_BIN" attach "$HOST_IF" --mode skb); rc=$?
 check_eq "double attach exit status" 0 $rc
 check_eq "double attach says so" "$HOST_IF: already attached (xdp native, tc-egress)" "$out"
 check_eq "double attach changes nothing" "$before" "$("$WL_BIN" status --json | jq -c '[.attachments[] | [.iface, .hook, .link_id, .prog_id]]')"
-out=$("$WL_BIN" attach "$HOST_IF")
-check_eq "attach without --hooks keeps XDP where it is" "$HOST_IF: already attached (xdp native, tc-egress)" "$out"
 out=$("$WL_BIN" attach "$HOST_IF" --hooks xdp,tc-ingress)
 check_eq "attach of one more hook" "attached $HOST_IF (tc-ingress; already: xdp native)" "$out"
-"$WL_BIN" detach "$HOST_IF" >/dev/null && "$WL_BIN" attach "$HOST_IF" --hooks xdp,tc-egress >/dev/null
+"$WL_BIN" detach "$HOST_IF" >/dev/null && "$WL_BIN" attach "$HOST_IF" >/dev/null
 check_bad "attach --flows-max other than the pinned table's" "already pinned with 65536 entries" \
 	"$WL_BIN" attach "$IF2" --flows-max 1000
 check_bad "detach attached + not attached" "nothing attached to '$IF2'" "$WL_BIN" detach "$HOST_IF" "$IF2"
