@@ -228,6 +228,16 @@ int wl_attach_notes(FILE *f, void *notes, bool warnings_only)
 			     "%s%s%s: loopback: tc-egress sees both directions of every local "
 			     "connection, each packet once",
 			     p->ifname, ns, p->netns);
+		/* a veth without XDP hands each packet to the backlog of the CPU that sent it:
+		 * tests/live/veth_tso.sh, README (Veths) */
+		if (!strcmp(p->info.kind, "veth") && p->hook == WL_HOOK_TC_INGRESS &&
+		    !warnings_only)
+			note(f, notes, false,
+			     "%s%s%s: tc-ingress on a veth runs each packet on the CPU that sent "
+			     "it: "
+			     "a connection's packets may be parsed out of order and a request or "
+			     "reply missed (XDP, the default, keeps their order)",
+			     p->ifname, ns, p->netns);
 		/* a pair is told once: from the port's / the sub-interface's side, first hook */
 		for (int k = 0; k < i; k++)
 			if (!strcmp(t->v[k].ifname, p->ifname) && !strcmp(t->v[k].netns, p->netns))

@@ -4,7 +4,8 @@
 # sends GSO packets of up to 64 KB through the veth, and TC ingress counts each as the segments
 # it becomes. Exact against the sender's own counters: the packets wirelens counts from the
 # namespace equal the namespace's OutSegs + RetransSegs delta (TCP adds a GSO packet's segments
-# there), and the payload bytes are the bytes sent (and sent again).
+# there), and the payload bytes are the bytes sent (and sent again). status notes that a veth
+# without XDP may run one connection's packets out of order (README, Veths).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 setup_pair
@@ -19,10 +20,15 @@ out_segs() { echo $(($(tcp_mib OutSegs) + $(tcp_mib RetransSegs))); }
 tso() { ip netns exec "$NS" ethtool -k "$PEER_IF" | grep '^tcp-segmentation-offload:'; }
 "$WL_BIN" attach "$HOST_IF" >/dev/null || { fail "attach"; finish; exit 1; }
 check_eq "the default, native XDP: the peer loses TSO" "tcp-segmentation-offload: off" "$(tso)"
+veth_note() { "$WL_BIN" status --json | jq '[.notes[] | select(test("tc-ingress on a veth"))] | length'; }
+check_eq "status: no note about TC ingress order" 0 "$(veth_note)"
 "$WL_BIN" detach "$HOST_IF" >/dev/null
 out=$("$WL_BIN" attach "$HOST_IF" --hooks tc-ingress,tc-egress) || { fail "attach"; finish; exit 1; }
 check_eq "TC on both sides" "attached $HOST_IF (tc-ingress, tc-egress)" "$out"
 check_eq "the peer keeps TSO" "tcp-segmentation-offload: on" "$(tso)"
+check_eq "status notes that TC ingress on a veth may parse out of order" 1 "$(veth_note)"
+"$WL_BIN" status | grep -q "^  $HOST_IF: tc-ingress on a veth runs each packet on the CPU that sent it" &&
+	pass "status text says so" || fail "status text: $("$WL_BIN" status | grep -i veth)"
 
 # 1. 8 MiB from the namespace in 1 MiB writes: TSO makes packets of many segments
 PORT=7411 SIZE=$((8 << 20))
