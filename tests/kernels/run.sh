@@ -8,7 +8,7 @@
 #   KSTAGES="verify unit live"     the stages guest.sh runs in every kernel
 #   KPAR=1                         kernels booted at a time (each guest has KM_SMP=2 vCPUs and runs
 #                                  two jobs inside: on a 2-core host one guest at a time is best)
-#   WL_KSUITES, WL_KSUITES_WHY, WL_KLIVE, WL_KLIMIT, WL_KJOBS, WL_KLIVE_TIMEOUT, WL_KREDIS_SCALE:
+#   WL_KSUITES, WL_KSUITES_WHY, WL_KLIVE, WL_KLIMIT, WL_KJOBS, WL_KLIVE_JOBS, WL_KLIVE_TIMEOUT, WL_KREDIS_SCALE:
 #                                  passed to guest.sh (see there); WL_KREDIS_SCALE defaults to 10
 #                                  under TCG emulation, 1 under KVM
 #   KLOGS=DIR                      per-kernel logs (default $BUILD/kernels)
@@ -46,7 +46,7 @@ fi
 [ "$accel" = kvm ] || WL_KREDIS_SCALE=${WL_KREDIS_SCALE:-10}
 # the guest starts with a clean environment: its settings go as VAR=VALUE arguments
 gargs=()
-for v in WL_KSUITES WL_KSUITES_WHY WL_KLIVE WL_KLIMIT WL_KJOBS WL_KLIVE_TIMEOUT WL_KREDIS_SCALE WL_PCAP_DIR; do
+for v in WL_KSUITES WL_KSUITES_WHY WL_KLIVE WL_KLIMIT WL_KJOBS WL_KLIVE_JOBS WL_KLIVE_TIMEOUT WL_KREDIS_SCALE WL_PCAP_DIR; do
 	[ -n "${!v:-}" ] && gargs+=("$v=${!v}")
 done
 echo "test-kernels: kernels: $KERNELS; stages: $KSTAGES; $accel, ${KM_SMP:-2} vCPUs per guest, $KPAR guest(s) at a time${gargs[*]:+; ${gargs[*]}}"
