@@ -49,7 +49,7 @@ extra_pair "$KEEP_IF" "wlr$$"
 "$WL_BIN" attach "$KEEP_IF" >/dev/null || fail "attach $KEEP_IF"
 
 # 1. detach killed between hooks: the hooks not reached stay whole; the next detach finishes
-"$WL_BIN" attach "$HOST_IF" --hooks xdp,tc-egress >/dev/null || fail "attach"
+"$WL_BIN" attach "$HOST_IF" >/dev/null || fail "attach"
 killed detach-hook detach "$HOST_IF"
 check_eq "after the kill: one hook left, still attached" "tc-egress" "$(timeout 5 "$WL_BIN" status --json | jq -r --arg i "$HOST_IF" '[.attachments[] | select(.attached and .iface == $i) | .hook] | join(" ")')"
 xdp_on && fail "XDP still on $HOST_IF after its link was unpinned" || pass "the detached hook is gone from the interface"
@@ -107,7 +107,7 @@ timeout 5 "$WL_BIN" rule flush >/dev/null && pass "lock free after the kills" ||
 
 # 4. killed after the links went, before the maps were unpinned: as detach --keep-maps ($HOST_IF
 # the last attachment)
-"$WL_BIN" attach "$HOST_IF" --hooks xdp,tc-egress >/dev/null || fail "attach"
+"$WL_BIN" attach "$HOST_IF" >/dev/null || fail "attach"
 "$WL_BIN" detach "$KEEP_IF" >/dev/null || fail "detach $KEEP_IF"
 "$WL_BIN" reset >/dev/null
 ping -c 3 -i 0.01 "$SRV_IP" >/dev/null
@@ -115,7 +115,7 @@ killed detach-links detach "$HOST_IF"
 check_eq "after the kill: no link" "" "$(links)"
 xdp_on && fail "XDP left" || pass "no program on the interface"
 timeout 5 "$WL_BIN" status | grep -q "(none: maps kept pinned)" && pass "status: nothing attached, maps pinned; lock free" || fail "status after kill"
-"$WL_BIN" attach "$HOST_IF" --hooks xdp,tc-egress >/dev/null || fail "attach after the kill"
+"$WL_BIN" attach "$HOST_IF" >/dev/null || fail "attach after the kill"
 check_eq "the next attach goes on with the kept maps: the echo requests counted before" 3 \
 	"$("$WL_BIN" flows --json | jq '[.[] | select(.proto == "icmp" and .dst == "'"$SRV_IP"'")] | map(.packets) | add // 0')"
 
@@ -128,7 +128,7 @@ left=$(ls "$PIN_DIR" | grep -v '^links$' | wc -l)
 	pass "after the kill: $left map pins left, no wl_counters, no program pin" || fail "pins after the kill: $(ls "$PIN_DIR" | xargs)"
 err=$(timeout 5 "$WL_BIN" status 2>&1 >/dev/null) && fail "status: exit 0" || pass "status: nothing attached ($err)"
 err=$(timeout 5 "$WL_BIN" rule list 2>&1 >/dev/null) && fail "rule list shows the half-removed set" || pass "rule list: nothing attached ($err)"
-"$WL_BIN" attach "$HOST_IF" --hooks xdp,tc-egress >/dev/null || fail "attach after the kill"
+"$WL_BIN" attach "$HOST_IF" >/dev/null || fail "attach after the kill"
 check_eq "attach starts clean: no rule of the half-removed set" "0" "$("$WL_BIN" rule list --json | jq '.rules | length')"
 check_eq "attach: both hooks" "tc-egress xdp" "$(attached)"
 "$WL_BIN" detach "$HOST_IF" >/dev/null

@@ -72,7 +72,7 @@ ip netns exec "$NS" python3 -c "$server" "$SRV_IP" 9100 & on_exit "kill $!"
 ping -c1 -W1 "$SRV_IP" >/dev/null
 sleep 0.3
 # WL_ATTACH_ARGS: the same checks with another flow table (tests/live/flows_percpu.sh)
-"$WL_BIN" attach "$HOST_IF" --hooks xdp,tc-egress ${WL_ATTACH_ARGS:-} >/dev/null || { fail "attach"; finish; exit 1; }
+"$WL_BIN" attach "$HOST_IF" ${WL_ATTACH_ARGS:-} >/dev/null || { fail "attach"; finish; exit 1; }
 
 # 1. Every skb one wire packet: no TSO/GSO on the host side (the peer's TSO is already off
 #    because of native XDP here), so the capture and both hooks see the same packets.

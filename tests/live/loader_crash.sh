@@ -11,9 +11,6 @@ IF2=wlk$$ IF3=wlm$$
 extra_pair "$IF2" "wll$$"
 extra_pair "$IF3" "wln$$"
 tmp=$(mktemp -d /tmp/wl_crash.XXXXXX)
-# XDP and TC egress (a veth's default is TC on both sides): an XDP program left behind is what
-# a crash could orphan
-H="--hooks xdp,tc-egress"
 on_exit "rm -rf $tmp"
 xdp_on() { ip -d link show "$1" 2>/dev/null | grep -q 'prog/xdp'; }
 pins_of() { ls "$PIN_DIR/links" 2>/dev/null | grep -c "^$1@"; }
@@ -29,7 +26,7 @@ killed_at() { # N IFACE...: attach stalled before pinning its Nth link, then SIG
 }
 
 # 1. killed before its first link was pinned: maps pinned, nothing attached
-killed_at 1 "$HOST_IF" "$IF2" $H
+killed_at 1 "$HOST_IF" "$IF2"
 xdp_on "$HOST_IF" && fail "a program is left on $HOST_IF" || pass "no program left (the link died with the process)"
 check_eq "link pins" 0 "$(ls "$PIN_DIR/links" 2>/dev/null | wc -l)"
 timeout 5 "$WL_BIN" status | grep -q "(none: maps kept pinned)" && pass "status: no attachment, maps pinned; lock free" || fail "status after kill"
@@ -37,11 +34,11 @@ out=$(timeout 5 "$WL_BIN" detach --all) && pass "detach --all repairs: $out" || 
 [ -e "$WIRELENS_PIN_ROOT" ] && fail "pins left: $(find "$WIRELENS_PIN_ROOT")" || pass "no pins left"
 
 # 2. killed before the third link: HOST_IF whole, IF2 nothing
-killed_at 3 "$HOST_IF" "$IF2" $H
+killed_at 3 "$HOST_IF" "$IF2"
 check_eq "$HOST_IF pins" 2 "$(pins_of "$HOST_IF")"
 check_eq "$IF2 pins" 0 "$(pins_of "$IF2")"
 xdp_on "$IF2" && fail "orphan XDP program on $IF2" || pass "no orphan program on $IF2"
-out=$(timeout 20 "$WL_BIN" attach "$HOST_IF" "$IF2" $H)
+out=$(timeout 20 "$WL_BIN" attach "$HOST_IF" "$IF2")
 check_eq "next attach completes the job" "$HOST_IF: already attached (xdp native, tc-egress)
 attached $IF2 (xdp native, tc-egress)" "$out"
 check_eq "status shows both interfaces" "$HOST_IF $HOST_IF $IF2 $IF2" "$("$WL_BIN" status --json | jq -r '[.attachments[] | select(.attached) | .iface] | sort | join(" ")')"
@@ -55,8 +52,8 @@ for i in "$HOST_IF" "$IF2"; do xdp_on "$i" && fail "XDP left on $i"; done
 
 # 4. concurrent attaches of different interfaces (first load racing with a reuse)
 for round in 1 2; do
-	"$WL_BIN" attach "$IF2" $H >"$tmp/a" 2>&1 & a=$!
-	"$WL_BIN" attach "$IF3" $H >"$tmp/b" 2>&1 & b=$!
+	"$WL_BIN" attach "$IF2" >"$tmp/a" 2>&1 & a=$!
+	"$WL_BIN" attach "$IF3" >"$tmp/b" 2>&1 & b=$!
 	wait $a; ra=$?; wait $b; rb=$?
 	check_eq "round $round: both attaches succeed" "0 0" "$ra $rb"
 	check_eq "round $round: status shows both" "$IF2 $IF2 $IF3 $IF3" "$("$WL_BIN" status --json | jq -r '[.attachments[] | select(.attached) | .iface] | sort | join(" ")')"

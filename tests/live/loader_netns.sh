@@ -9,8 +9,7 @@ setup_pair
 on_exit "$WL_BIN detach --all"
 xdp_in_ns() { ip -n "$NS" -d link show "$PEER_IF" | grep -q 'prog/xdp'; }
 
-# XDP inside the namespace (a veth defaults to TC on both sides)
-out=$("$WL_BIN" --netns "$NS" attach "$PEER_IF" --hooks xdp,tc-egress) || fail "attach --netns"
+out=$("$WL_BIN" --netns "$NS" attach "$PEER_IF") || fail "attach --netns"
 check_eq "attach line" "attached $PEER_IF in netns $NS (xdp native, tc-egress)" "$out"
 xdp_in_ns && pass "XDP program on $PEER_IF inside $NS" || fail "no XDP inside $NS"
 check_eq "pins in the caller's bpffs, named by namespace" "$PEER_IF@tc-egress@$NS $PEER_IF@xdp@$NS" "$(ls "$PIN_DIR/links" | sort | xargs)"
@@ -46,7 +45,7 @@ check_eq "flows name the interface and namespace" "$PEER_IF $NS" \
 
 # the same interface name on the host is a different attachment
 ip link add "$PEER_IF" type veth peer name "wlq$$"; on_exit "ip link del $PEER_IF"
-out=$("$WL_BIN" attach "$PEER_IF" --hooks xdp,tc-egress)
+out=$("$WL_BIN" attach "$PEER_IF")
 check_eq "same name on the host" "attached $PEER_IF (xdp native, tc-egress)" "$out"
 check_eq "four links" 4 "$(ls "$PIN_DIR/links" | wc -l)"
 "$WL_BIN" detach "$PEER_IF" >/dev/null
@@ -59,7 +58,7 @@ xdp_in_ns && fail "XDP left inside $NS" || pass "no XDP left inside $NS"
 
 # watch inside the namespace: rtnetlink events of that namespace
 tmp=$(mktemp -d /tmp/wl_netns.XXXXXX); on_exit "rm -rf $tmp"
-"$WL_BIN" --netns "$NS" watch "wlv$$*" --hooks xdp,tc-egress --detach-on-exit >"$tmp/out" 2>&1 & watcher=$!
+"$WL_BIN" --netns "$NS" watch "wlv$$*" --detach-on-exit >"$tmp/out" 2>&1 & watcher=$!
 on_exit "kill $watcher"
 wait_for "$tmp/out" "^watching" 6000 $watcher || fail "watch --netns did not start: $(cat "$tmp/out")"
 ip -n "$NS" link add "wlv$$" type veth peer name "wlvp$$"

@@ -45,7 +45,7 @@ check_bad "attach --tc-mode bogus" "--tc-mode auto\|tcx\|cls" "$WL_BIN" attach "
 check_bad "watch --tc-mode bogus" "--tc-mode auto\|tcx\|cls" "$WL_BIN" watch 'x*' --tc-mode bogus
 
 # ---- 1. cls_bpf on egress: the filter, status, exact counts, idempotent attach
-out=$("$WL_BIN" attach "$HOST_IF" --tc-mode cls --hooks xdp,tc-egress 2>"$tmp/err")
+out=$("$WL_BIN" attach "$HOST_IF" --tc-mode cls 2>"$tmp/err")
 check_eq "attach --tc-mode cls" "attached $HOST_IF (xdp native, tc-egress)" "$out"
 [ -s "$tmp/err" ] && fail "attach wrote to stderr: $(cat "$tmp/err")"
 check_eq "tc filter show: one wirelens bpf filter on egress" 1 "$(bpf_filters "$HOST_IF" egress)"
@@ -167,7 +167,7 @@ killed_at() { # N ARGS...: attach stalled before its Nth link/record is complete
 	pass "attach $* killed at link $n ($(grep -o '[^ ]*@[a-z-]*' "$tmp/err"))"
 }
 interrupted() { "$WL_BIN" status --json | jq -r --arg i "$1" '[.attachments[] | select(.iface == $i and .interrupted) | "\(.hook) \(.mode) \(.attached)"] | join(",")'; }
-killed_at 2 "$HOST_IF" --tc-mode cls --hooks xdp,tc-egress
+killed_at 2 "$HOST_IF" --tc-mode cls
 check_eq "the killed attach's filter is there" 1 "$(bpf_filters "$HOST_IF" egress)"
 check_eq "only the whole attachment has a pin" "$HOST_IF@xdp" "$(ls "$PIN_DIR/links" | grep "^$HOST_IF@" | xargs)"
 check_eq "status: the interrupted attach" "tc-egress cls_bpf false" "$(interrupted "$HOST_IF")"

@@ -34,12 +34,12 @@ open(f, 'wb').write(b.replace(old, new))
 PY
 
 # 1. same ABI, another build: detach --keep-maps, attach with the new build, counters go on
-"$WL_BIN" attach "$HOST_IF" --hooks xdp,tc-egress >/dev/null || fail "attach"
+"$WL_BIN" attach "$HOST_IF" >/dev/null || fail "attach"
 pings 20
 check_eq "echo requests before the upgrade" 20 "$(echo_pkts)"
 old_id=$(xdp_id)
 "$WL_BIN" detach --keep-maps "$HOST_IF" >/dev/null || fail "detach --keep-maps"
-"$NEWBIN" attach "$HOST_IF" --hooks xdp,tc-egress >/dev/null || fail "attach with the new build"
+"$NEWBIN" attach "$HOST_IF" >/dev/null || fail "attach with the new build"
 new_id=$(xdp_id)
 [ -n "$new_id" ] && [ "$new_id" != "$old_id" ] && pass "the new build's program is attached ($old_id -> $new_id)" ||
 	fail "XDP program after the upgrade: $old_id -> $new_id"
@@ -50,14 +50,14 @@ n=$(ls "$PIN_DIR" | grep -c '_prog_')
 "$NEWBIN" detach "$HOST_IF" >/dev/null
 
 # 2. an older ABI's pins, still attached: status names them, attach replaces them
-"$WL_BIN" attach "$HOST_IF" --hooks xdp,tc-egress >/dev/null || fail "attach"
+"$WL_BIN" attach "$HOST_IF" >/dev/null || fail "attach"
 pings 5
 stale_id=$(xdp_id)
 mv "$PIN_DIR" "$OLD" || { fail "cannot move the pins (bpffs rename)"; finish; exit 1; }
 st=$("$WL_BIN" status --json 2>/dev/null)
 jq -e --arg d "$OLD" '.notes | map(select(contains("map ABI v'$((ABI - 1))'") and contains($d))) | length == 1' <<<"$st" >/dev/null &&
 	pass "status names the older ABI's pins" || fail "status notes: $(jq -c .notes <<<"$st")"
-err=$("$WL_BIN" attach "$HOST_IF" --hooks xdp,tc-egress 2>&1 >/dev/null) || fail "attach over an older ABI: $err"
+err=$("$WL_BIN" attach "$HOST_IF" 2>&1 >/dev/null) || fail "attach over an older ABI: $err"
 printf '%s\n' "$err" | grep -q "older wirelens (map ABI v$((ABI - 1)))" && pass "attach says so: $err" || fail "attach said: $err"
 [ ! -e "$OLD" ] && pass "the older ABI's pins are gone" || fail "left: $(find "$OLD" | xargs)"
 id=$(xdp_id)
@@ -68,17 +68,17 @@ check_eq "and count" 3 "$(echo_pkts)"
 
 # 3. detach --all removes an older ABI's pins too
 "$WL_BIN" detach --keep-maps "$HOST_IF" >/dev/null
-"$WL_BIN" attach "$HOST_IF" --hooks xdp,tc-egress >/dev/null
+"$WL_BIN" attach "$HOST_IF" >/dev/null
 mv "$PIN_DIR" "$OLD"
 "$WL_BIN" detach --all >/dev/null 2>&1
 [ ! -e "$OLD" ] && [ -z "$(xdp_id)" ] && pass "detach --all removed the older ABI's attachment and pins" ||
 	fail "after detach --all: $(find "$OLD" 2>/dev/null | xargs) xdp $(xdp_id)"
 
 # 4. a newer ABI's attachment: not touched, one clear line, exit 1
-"$WL_BIN" attach "$HOST_IF" --hooks xdp,tc-egress >/dev/null
+"$WL_BIN" attach "$HOST_IF" >/dev/null
 newer_id=$(xdp_id)
 mv "$PIN_DIR" "$NEWER"
-err=$("$WL_BIN" attach "$HOST_IF" --hooks xdp,tc-egress 2>&1 >/dev/null) && fail "attach over a newer ABI succeeded"
+err=$("$WL_BIN" attach "$HOST_IF" 2>&1 >/dev/null) && fail "attach over a newer ABI succeeded"
 printf '%s\n' "$err" | grep -q "newer wirelens (map ABI v$((ABI + 5)))" && pass "refused: $err" || fail "said: $err"
 check_eq "the newer ABI's program stays" "$newer_id" "$(xdp_id)"
 [ -d "$NEWER/links" ] && [ ! -e "$PIN_DIR" ] && pass "its pins stay, nothing of ours is left" || fail "pins: $(ls "$WIRELENS_PIN_ROOT" | xargs)"

@@ -13,8 +13,8 @@ xdp_on() { ip -d link show "$1" 2>/dev/null | grep -q 'prog/xdp'; }
 pins_of() { ls "$PIN_DIR/links" 2>/dev/null | grep -c "^$1@"; }
 
 extra_pair "${P}a" "${P}ap"            # there before the watcher
-"$WL_BIN" attach "$HOST_IF" --hooks xdp,tc-egress >/dev/null # attached by someone else: must survive the watcher
-"$WL_BIN" watch "${P}*" --hooks xdp,tc-egress --detach-on-exit >"$tmp/out" 2>"$tmp/err" & watcher=$!
+"$WL_BIN" attach "$HOST_IF" >/dev/null # attached by someone else: must survive the watcher
+"$WL_BIN" watch "${P}*" --detach-on-exit >"$tmp/out" 2>"$tmp/err" & watcher=$!
 on_exit "kill $watcher"
 wait_for "$tmp/out" "attached ${P}a " 6000 $watcher || fail "existing interface not attached: $(cat "$tmp/out" "$tmp/err")"
 check_eq "line for the existing interface" "attached ${P}a (xdp native, tc-egress)" "$(grep "${P}a " "$tmp/out")"

@@ -11,7 +11,7 @@ start_redis || exit 1
 out=$(mktemp -d /tmp/wl-log.XXXXXX)
 on_exit "rm -rf $out"
 
-"$WL_BIN" attach "$HOST_IF" --hooks xdp,tc-egress >/dev/null || { echo "attach failed"; exit 1; }
+"$WL_BIN" attach "$HOST_IF" >/dev/null || { echo "attach failed"; exit 1; }
 
 # Starts a reader in the background: start_log NAME ARGS...; waits until it holds the lease.
 start_log() {
@@ -103,7 +103,7 @@ stop_log
 
 # ---- 3. a tiny ring and a stalled reader: losses counted, exactly
 "$WL_BIN" detach "$HOST_IF" >/dev/null
-WIRELENS_LOG_RING=4096 "$WL_BIN" attach "$HOST_IF" --hooks xdp,tc-egress >/dev/null || { fail "attach with a 4 KB ring"; exit 1; }
+WIRELENS_LOG_RING=4096 "$WL_BIN" attach "$HOST_IF" >/dev/null || { fail "attach with a 4 KB ring"; exit 1; }
 redis-cli -h "$SRV_IP" CONFIG RESETSTAT >/dev/null
 start_log tiny --json || exit 1
 kill -STOP "$LOG_PID"

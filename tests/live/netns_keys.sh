@@ -29,7 +29,7 @@ ifb=$(ip -n "${NS}sb" -o link show wls | cut -d: -f1)
 check_eq "the two server interfaces share an ifindex" "$ifa" "$ifb"
 
 for w in a b; do
-	out=$("$WL_BIN" --netns "${NS}s$w" attach wls --hooks xdp,tc-egress) || fail "attach in ${NS}s$w"
+	out=$("$WL_BIN" --netns "${NS}s$w" attach wls) || fail "attach in ${NS}s$w"
 	check_eq "attach in ${NS}s$w" "attached wls in netns ${NS}s$w (xdp native, tc-egress)" "$out"
 done
 check_eq "ids: 1 and 2 after the host's 0" "${NS}sa ${NS}sb" \
@@ -119,7 +119,7 @@ check_eq "top --json: its flows named by namespace" "wls ${NS}sb" \
 check_eq "XDP programs of the two namespaces" 2 \
 	"$("$WL_BIN" status --json | jq '[.attachments[] | select(.hook == "xdp") | .prog_id] | unique | length')"
 ida=$("$WL_BIN" status --json | jq --arg ns "${NS}sa" '.attachments[] | select(.hook == "xdp" and .netns == $ns) | .prog_id')
-"$WL_BIN" --netns "${NS}sa" detach wls >/dev/null && "$WL_BIN" --netns "${NS}sa" attach wls --hooks xdp,tc-egress >/dev/null ||
+"$WL_BIN" --netns "${NS}sa" detach wls >/dev/null && "$WL_BIN" --netns "${NS}sa" attach wls >/dev/null ||
 	fail "detach and attach again in ${NS}sa"
 check_eq "attach again: the pinned instance of its id, not a new load" "$ida" \
 	"$("$WL_BIN" status --json | jq --arg ns "${NS}sa" '.attachments[] | select(.hook == "xdp" and .netns == $ns) | .prog_id')"
