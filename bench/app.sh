@@ -13,14 +13,14 @@
 #             skb to an XDP buffer, and its peer loses TSO)
 #   l2l4      `wirelens attach --no-l7`: flow accounting alone (what an L2-L4 user pays)
 #   wirelens  `wirelens attach` on the host veth (XDP ingress + TC egress: both directions)
-#   wirelens_tc  `wirelens attach --hooks tc-ingress,tc-egress`: TC on both sides, where the
-#             veth's peer keeps its TSO (native XDP on a veth turns it off)
+#   wirelens_peer  `wirelens attach --hooks peer-egress,tc-egress`: TC egress on both ends of
+#             the pair, where the veth's peer keeps its TSO (native XDP on a veth turns it off)
 #   monitor   a `redis-cli MONITOR` reader (Redis' own way to watch commands)
 #   slowlog   slowlog-log-slower-than 0 (every command logged)
 # sysbench oltp_read_only against MariaDB (tests/live/lib.sh start_mariadb): bare, bare programs,
-# wirelens, wirelens with TC hooks.
+# wirelens, wirelens with peer-egress hooks.
 # CPU: one more run per pipeline depth with kernel.bpf_stats_enabled=1 and wirelens attached
-# (its default, and with TC hooks): the entry programs' run_time_ns per request (L7 programs run as
+# (its default, and with peer-egress hooks): the entry programs' run_time_ns per request (L7 programs run as
 # tail calls inside them, so their time is included) against redis-server's own utime+stime per
 # request (/proc/PID/stat); and each hook's run time per packet, live, XDP (replies) and TC
 # egress (requests), for bare programs, wirelens L2-L4 only (with the default flow table, and
@@ -95,8 +95,8 @@ cpu_attach() {
 		ids=$(prog_ids)
 		xdp_id=$(echo "$ids" | head -1) tc_ids=$(echo "$ids" | tail -n +2)
 		;;
-	wirelens_tc) # TC on both sides: one TC program on both hooks
-		"$WL_BIN" attach "$HOST_IF" --hooks tc-ingress,tc-egress >/dev/null ||
+	wirelens_peer) # TC egress here and on the peer: the peer's runs an instance of its own
+		"$WL_BIN" attach "$HOST_IF" --hooks peer-egress,tc-egress >/dev/null ||
 			{ echo "app.sh: attach failed" >&2; exit 1; }
 		xdp_id='' tc_ids=$("$WL_BIN" status --json |
 			jq -r --arg i "$HOST_IF" '[.attachments[] | select(.iface == $i) | .prog_id] | unique | .[]')
@@ -126,7 +126,7 @@ redis_variant() { # VARIANT P -> "SET GET"
 	local v=$1 p=$2 mon out
 	case $v in
 	wirelens) attach ;;
-	wirelens_tc) attach --hooks tc-ingress,tc-egress ;;
+	wirelens_peer) attach --hooks peer-egress,tc-egress ;;
 	l2l4) attach --no-l7 ;;
 	xdp_pass) cpu_attach bare ;;
 	monitor)
@@ -142,7 +142,7 @@ redis_variant() { # VARIANT P -> "SET GET"
 	esac
 	out=$(redis_run "$p")
 	case $v in
-	wirelens | wirelens_tc | l2l4) detach ;;
+	wirelens | wirelens_peer | l2l4) detach ;;
 	xdp_pass) cpu_detach bare ;;
 	monitor) kill "$mon"; wait "$mon" 2>/dev/null ;;
 	slowlog)
@@ -153,7 +153,7 @@ redis_variant() { # VARIANT P -> "SET GET"
 	echo "$out"
 }
 
-REDIS_VARIANTS="bare xdp_pass l2l4 wirelens wirelens_tc monitor slowlog"
+REDIS_VARIANTS="bare xdp_pass l2l4 wirelens wirelens_peer monitor slowlog"
 for p in 1 16; do size_runs $p "$(redis_run $p)"; done
 echo "app.sh: Redis, $ROUNDS interleaved rounds (SET and GET, each ~${RUN_SECS}s bare; 50 clients)" >&2
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -180,9 +180,9 @@ on_exit "sysctl -q kernel.bpf_stats_enabled=$old_stats"
 sysctl -q kernel.bpf_stats_enabled=1
 hz=$(getconf CLK_TCK)
 declare -A bare_ns=()
-echo "app.sh: CPU, $CPU_ROUNDS interleaved rounds of bare programs, L2-L4 only (shared and per-CPU flow table), wirelens, wirelens with TC hooks" >&2
+echo "app.sh: CPU, $CPU_ROUNDS interleaved rounds of bare programs, L2-L4 only (shared and per-CPU flow table), wirelens, wirelens with peer-egress hooks" >&2
 for ((r = 1; r <= CPU_ROUNDS; r++)); do
-	for v in bare l2l4 l2l4_percpu wirelens wirelens_tc; do
+	for v in bare l2l4 l2l4_percpu wirelens wirelens_peer; do
 		cpu_attach $v
 		for p in 1 16; do
 			c0=$(cmds) k0=$(srv_ticks)
@@ -196,20 +196,20 @@ for ((r = 1; r <= CPU_ROUNDS; r++)); do
 			x=$(awk -v n=$((xn1 - xn0)) -v t=$((xt1 - xt0)) 'BEGIN { printf "%.0f", n ? t / n : 0 }')
 			t=$(awk -v n=$((tn1 - tn0)) -v t=$((tt1 - tt0)) 'BEGIN { printf "%.0f", n ? t / n : 0 }')
 			[ $v = bare ] && bare_ns[x$p]=$x bare_ns[t$p]=$t
-			if [ $v != wirelens_tc ]; then
+			if [ $v != wirelens_peer ]; then
 				printf 'cpu\tredis -P %s: XDP ns per packet (replies), live: %s\tns/packet\t%s\t%s\n' \
 					"$p" "$v" "$x" "${bare_ns[x$p]}" >>"$ROWS"
 				printf 'cpu\tredis -P %s: TC ns per packet (requests), live: %s\tns/packet\t%s\t%s\n' \
 					"$p" "$v" "$t" "${bare_ns[t$p]}" >>"$ROWS"
 				echo "  round $r, $v -P $p: XDP $x ns/packet, TC $t ns/packet" >&2
 			fi
-			[ $v = wirelens ] || [ $v = wirelens_tc ] || continue
+			[ $v = wirelens ] || [ $v = wirelens_peer ] || continue
 			req=$((c1 - c0 - 1)) # the INFO itself
 			hook=$(awk -v t=$((xt1 - xt0 + tt1 - tt0)) -v n="$req" 'BEGIN { printf "%.0f", t / n }')
 			srv=$(awk -v a="$k0" -v b="$k1" -v n="$req" -v hz="$hz" 'BEGIN { printf "%.0f", (b - a) * 1e9 / hz / n }')
 			# the default hooks' row is the one the targets read
 			printf 'cpu\tredis -P %s: hooks / redis-server CPU per request%s\tns/request\t%s\t%s\n' \
-				"$p" "$([ $v = wirelens_tc ] && echo ', with TC hooks')" "$hook" "$srv" >>"$ROWS"
+				"$p" "$([ $v = wirelens_peer ] && echo ', with peer-egress hooks')" "$hook" "$srv" >>"$ROWS"
 			echo "  round $r, $v -P $p: hooks $hook ns/request, redis-server $srv ns/request ($req requests)" >&2
 		done
 		cpu_detach $v
@@ -217,7 +217,7 @@ for ((r = 1; r <= CPU_ROUNDS; r++)); do
 done
 sysctl -q kernel.bpf_stats_enabled="$old_stats"
 
-# MariaDB: sysbench oltp_read_only, bare vs bare programs vs wirelens vs wirelens with TC hooks
+# MariaDB: sysbench oltp_read_only, bare vs bare programs vs wirelens vs wirelens with peer-egress
 start_mariadb
 SB=(sysbench oltp_read_only --db-driver=mysql --mysql-host="$SRV_IP" --mysql-user=wl
 	--mysql-db=sbtest --tables=2 --table-size=10000 --threads=8)
@@ -235,12 +235,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	attach
 	w=$(sb_run)
 	detach
-	attach --hooks tc-ingress,tc-egress
+	attach --hooks peer-egress,tc-egress
 	wt=$(sb_run)
 	detach
 	printf 'application\tmariadb oltp_read_only: bare\ttps\t%s\t%s\n' "$b" "$b" >>"$ROWS"
 	printf 'application\tmariadb oltp_read_only: xdp_pass\ttps\t%s\t%s\n' "$x" "$b" >>"$ROWS"
 	printf 'application\tmariadb oltp_read_only: wirelens\ttps\t%s\t%s\n' "$w" "$b" >>"$ROWS"
-	printf 'application\tmariadb oltp_read_only: wirelens_tc\ttps\t%s\t%s\n' "$wt" "$b" >>"$ROWS"
-	echo "  round $r: bare $b, bare programs $x, wirelens $w, wirelens with TC hooks $wt tps" >&2
+	printf 'application\tmariadb oltp_read_only: wirelens_peer\ttps\t%s\t%s\n' "$wt" "$b" >>"$ROWS"
+	echo "  round $r: bare $b, bare programs $x, wirelens $w, wirelens with peer-egress hooks $wt tps" >&2
 done

@@ -27,6 +27,7 @@
 #include "netns.h"
 #include "tc_cls.h"
 #include "iface.h"
+#include "container.h"
 
 #define WL_BPF_TCX_INGRESS 46 /* uapi values; the system headers may predate tcx */
 #define WL_BPF_TCX_EGRESS  47
@@ -74,14 +75,17 @@ int wl_attach_hooks_arg(const struct wl_param_call *call, const char *value)
 
 		if (h < 0) {
 			fprintf(stderr,
-				"wirelens: unknown hook '%s' (xdp, tc-egress, tc-ingress)\n", tok);
+				"wirelens: unknown hook '%s' (xdp, tc-egress, tc-ingress, "
+				"peer-egress)\n",
+				tok);
 			return 2;
 		}
 		r->hooks[h] = true;
 		n++;
 	}
 	if (!n) {
-		fprintf(stderr, "wirelens: --hooks needs xdp, tc-egress or tc-ingress\n");
+		fprintf(stderr,
+			"wirelens: --hooks needs xdp, tc-egress, tc-ingress or peer-egress\n");
 		return 2;
 	}
 	return 0;
@@ -135,6 +139,35 @@ void wl_attach_protocols_note(FILE *f)
 
 /* ---- the hooks of an interface ---- */
 
+/* peer-egress sees what the veth receives, as xdp and tc-ingress do: two of them (asked for, or
+ * one asked for and one attached already) would count every inbound packet twice. */
+static bool inbound_twice(const char *ifname, const bool hooks[WL_HOOKS])
+{
+	static const enum wl_hook_kind inbound[] = {WL_HOOK_XDP, WL_HOOK_TC_INGRESS,
+						    WL_HOOK_PEER_EGRESS};
+	char path[512], names[96] = "";
+	bool peer = false;
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(inbound) / sizeof(inbound[0]); i++) {
+		enum wl_hook_kind h = inbound[i];
+
+		wl_link_path(path, sizeof(path), ifname, h, wl_netns_tag());
+		if (!hooks[h] && access(path, F_OK))
+			continue;
+		peer |= h == WL_HOOK_PEER_EGRESS;
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			 n++ ? " and " : "", wl_hook_name(h));
+	}
+	if (!peer || n < 2)
+		return false;
+	fprintf(stderr,
+		"wirelens: %s: %s (asked for or attached) would both count what it receives; "
+		"peer-egress goes with tc-egress alone (detach %s first to change hooks)\n",
+		ifname, names, ifname);
+	return true;
+}
+
 int wl_iface_hooks(const struct wl_attach_req *r, const char *ifname, bool hooks[WL_HOOKS],
 		   const char **why)
 {
@@ -146,6 +179,8 @@ int wl_iface_hooks(const struct wl_attach_req *r, const char *ifname, bool hooks
 	*why = "";
 	if (wl_iface_get(ifname, 0, &info))
 		return 0;
+	if (inbound_twice(ifname, hooks))
+		return 2;
 	if (!info.loopback) {
 		bool bond = !strcmp(info.kind, "bond") || !strcmp(info.kind, "team");
 
@@ -315,6 +350,97 @@ static int update_live(struct wl_attach_session *s, const char *path, const char
 	return 2;
 }
 
+struct peer_link {
+	int prog_fd, ifindex, fd;
+};
+
+static int peer_link_create(void *arg)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts);
+	struct peer_link *l = arg;
+
+	l->fd = bpf_link_create(l->prog_fd, l->ifindex, WL_BPF_TCX_EGRESS, &opts);
+	return l->fd < 0 ? -errno : 0;
+}
+
+/*
+ * peer-egress: a tcx link on the egress of the veth's peer, in the peer's namespace, running an
+ * instance of the TC entry program that counts under this veth (ifindex, netns id) as inbound.
+ * The link holds its instance (no program pin). A live pin stays as it is. 0 attached, 1 already
+ * attached, -errno with one line printed.
+ */
+static int attach_peer(struct wl_attach_session *s, const struct wl_attach_req *r,
+		       const char *ifname, int ifindex, const char *path)
+{
+	struct peer_link l = {.fd = -1};
+	struct wl_entry e;
+	int ns_fd, id, err;
+
+	err = wl_veth_peer(ifindex, wl_netns_tag(), &l.ifindex, &ns_fd);
+	if (err == -EOPNOTSUPP) {
+		fprintf(stderr, "wirelens: %s: peer-egress is for a veth, and %s is none\n", ifname,
+			ifname);
+		return -EINVAL;
+	}
+	if (err) {
+		fprintf(stderr,
+			"wirelens: %s: cannot find its veth peer's namespace (no process and no "
+			"/run/netns name holds it)\n",
+			ifname);
+		return err;
+	}
+	if (!access(path, F_OK)) {
+		struct wl_link_pin pin = {.path = path, .hook = WL_HOOK_PEER_EGRESS};
+
+		wl_link_pin_fill(&pin);
+		if (pin.fd >= 0)
+			close(pin.fd);
+		if (pin.attached && (int)pin.peer_ifindex == l.ifindex) {
+			if (ns_fd >= 0)
+				close(ns_fd);
+			return 1;
+		}
+		unlink(path); /* stale: the peer went, or was made again */
+	}
+	if (r->tc_mode == WL_TC_CLS) {
+		fprintf(stderr,
+			"wirelens: %s: peer-egress is a tcx link, not a cls_bpf filter "
+			"(--tc-mode cls)\n",
+			ifname);
+		err = -EINVAL;
+		goto out;
+	}
+	err = wl_session_programs(s);
+	id = err ? err : wl_netns_id_here();
+	if (id < 0) {
+		err = id;
+		goto out;
+	}
+	err = wl_entry_load_peer(&e, id, ifindex, s->loaded ? &s->p : NULL,
+				 s->loaded ? NULL : wl_pin_dir(), s->lo.verbose);
+	if (err)
+		goto out;
+	l.prog_fd = wl_entry_tc_fd(&e);
+	err = wl_run_in_netns_fd(ns_fd, peer_link_create, &l);
+	wl_entry_close(&e); /* the link holds the program */
+	if (err) {
+		fprintf(stderr, "wirelens: %s: attaching peer-egress failed: %s%s\n", ifname,
+			strerror(-err),
+			err == -EINVAL ? " (it is a tcx link: Linux 6.6 or later)" : "");
+		goto out;
+	}
+	test_stall(ifname, WL_HOOK_PEER_EGRESS);
+	if (bpf_obj_pin(l.fd, path)) {
+		err = -errno;
+		fprintf(stderr, "wirelens: pinning %s: %s\n", path, strerror(-err));
+	}
+	close(l.fd); /* unpinned, the link goes with it: nothing left behind */
+out:
+	if (ns_fd >= 0)
+		close(ns_fd);
+	return err;
+}
+
 /* 0 attached, 1 already attached (live pin), 2 live pin given this build's program,
  * -errno with one line printed. */
 static int attach_hook(struct wl_attach_session *s, const struct wl_attach_req *r,
@@ -326,6 +452,8 @@ static int attach_hook(struct wl_attach_session *s, const struct wl_attach_req *
 	char path[512];
 
 	wl_link_path(path, sizeof(path), ifname, h, wl_netns_tag());
+	if (h == WL_HOOK_PEER_EGRESS)
+		return attach_peer(s, r, ifname, ifindex, path);
 	if (!access(path, F_OK)) {
 		if (pin_is_live(path, ifindex))
 			return update_live(s, path, ifname, h, note, note_len);

@@ -16,6 +16,10 @@ enum wl_hook_kind {
 	WL_HOOK_XDP,
 	WL_HOOK_TC_INGRESS,
 	WL_HOOK_TC_EGRESS,
+	/* tcx egress of a veth's peer (in its namespace), counted as this veth's ingress: the
+	 * peer keeps TSO (native XDP here turns it off) and a connection's packets stay in order
+	 * (tc-ingress on a veth runs them on the sending CPUs) */
+	WL_HOOK_PEER_EGRESS,
 	WL_HOOKS,
 };
 
@@ -73,8 +77,9 @@ wl_param_fn wl_attach_mode_arg, wl_attach_hooks_arg, wl_attach_tc_mode_arg, wl_a
 	 "skb where the interface has no native XDP (bridge, VLAN, lo)",                           \
 	 WL_FN(wl_attach_mode_arg)},                                                               \
 		{"hooks", 'k', "HOOK,...",                                                         \
-		 "xdp, tc-egress, tc-ingress (default xdp,tc-egress: both directions;\n"           \
-		 "on loopback tc-egress alone, which sees both)",                                  \
+		 "xdp, tc-egress, tc-ingress, peer-egress (default xdp,tc-egress: both\n"          \
+		 "directions; on loopback tc-egress alone, which sees both; on a veth,\n"          \
+		 "peer-egress,tc-egress keeps the peer's TSO: its egress, as inbound)",            \
 		 WL_FN(wl_attach_hooks_arg)},                                                      \
 		{"flows-max", 'f', "N",                                                            \
 		 "flow table entries (default " WL_STR(                                            \
@@ -185,11 +190,13 @@ struct wl_link_pin {
 	const char *path;
 	int fd; /* -1 when the pin cannot be opened */
 	__u32 link_id, prog_id;
-	__u32 ifindex; /* where the link is attached; 0: defunct (the interface went away) */
-	time_t since;  /* when it was pinned */
-	bool cls;      /* a cls_bpf filter's record, not a link: link_id is 0 */
-	bool pending;  /* cls: the record of an attach that did not finish (killed) */
-	bool attached; /* the link or filter is live on the interface */
+	__u32 ifindex; /* where the link is attached; 0: defunct (the interface went away); for
+			* peer-egress the veth's own (found by name), the link's is peer_ifindex */
+	__u32 peer_ifindex;
+	time_t since;		  /* when it was pinned */
+	bool cls;		  /* a cls_bpf filter's record, not a link: link_id is 0 */
+	bool pending;		  /* cls: the record of an attach that did not finish (killed) */
+	bool attached;		  /* the link or filter is live on the interface */
 	__u32 tc_prio, tc_handle; /* cls: the filter's priority and handle */
 };
 int wl_links_foreach(int (*fn)(const struct wl_link_pin *pin, void *arg), void *arg);

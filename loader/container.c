@@ -572,6 +572,8 @@ struct peer_query {
 	int ifindex;
 	ino_t here;	       /* the namespace asked in */
 	struct ns_entry *peer; /* out: the namespace of a veth's peer */
+	bool veth, other_ns;   /* out: a veth; its peer is in another namespace */
+	int peer_ifindex;      /* out: IFLA_LINK, the peer's ifindex in its namespace */
 };
 
 static int find_peer(void *arg)
@@ -588,8 +590,13 @@ static int find_peer(void *arg)
 	if (nl_connect(sk, NETLINK_ROUTE) || rtnl_link_get_kernel(sk, q->ifindex, NULL, &link))
 		goto out;
 	kind = rtnl_link_get_type(link);
-	if (!kind || strcmp(kind, "veth") || rtnl_link_get_link_netnsid(link, &nsid) || nsid < 0)
+	if (!kind || strcmp(kind, "veth"))
 		goto out;
+	q->veth = true;
+	q->peer_ifindex = rtnl_link_get_link(link);
+	if (rtnl_link_get_link_netnsid(link, &nsid) || nsid < 0)
+		goto out;
+	q->other_ns = true;
 	for (size_t i = 0; i < nss.n && !q->peer; i++) {
 		struct ns_entry *ns = nss.v[i];
 
@@ -626,6 +633,40 @@ static void iface_namespaces(int ifindex, const char *tag, struct ns_entry **own
 		*peer = q.peer;
 	}
 	close(fd);
+}
+
+int wl_veth_peer(int ifindex, const char *tag, int *peer_ifindex, int *ns_fd)
+{
+	int fd = open_tag(tag);
+	struct peer_query q = {.ifindex = ifindex};
+	struct ns_entry *own;
+
+	*ns_fd = -1;
+	*peer_ifindex = 0;
+	if (fd < 0)
+		return -ENOENT;
+	own = ns_of_fd(fd);
+	if (own) {
+		q.here = own->ino;
+		run_in(fd, find_peer, &q);
+	}
+	close(fd);
+	if (!q.veth)
+		return -EOPNOTSUPP;
+	if (q.peer_ifindex <= 0 || (q.other_ns && !q.peer))
+		return -ENOENT;
+	*peer_ifindex = q.peer_ifindex;
+	if (q.other_ns) {
+		*ns_fd = open(q.peer->open_path, O_RDONLY | O_CLOEXEC);
+		if (*ns_fd < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+int wl_run_in_netns_fd(int ns_fd, int (*fn)(void *arg), void *arg)
+{
+	return ns_fd < 0 ? fn(arg) : run_in(ns_fd, fn, arg);
 }
 
 /* every interface of a large flow table is asked once (watch 'veth*': hundreds) */

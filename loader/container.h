@@ -40,6 +40,15 @@ const struct wl_container *wl_container_of_iface(int ifindex, const char *netns)
  * peers) that holds it; NULL when none or several do, or when that namespace is no container's. */
 const struct wl_container *wl_container_of_addr(int family, const void *addr, const char *seen_in);
 
+/* A veth's peer: its ifindex in its own namespace, and an fd of that namespace in *ns_fd (to
+ * close; -1 when the peer is in the namespace the tag names). -EOPNOTSUPP: not a veth; -ENOENT:
+ * no peer, or its namespace is none this process can find (no process and no /run/netns name
+ * holds it). */
+int wl_veth_peer(int ifindex, const char *tag, int *peer_ifindex, int *ns_fd);
+
+/* fn(arg) inside the namespace of ns_fd (-1: right here), then back. */
+int wl_run_in_netns_fd(int ns_fd, int (*fn)(void *arg), void *arg);
+
 /* Forgets what was read (a long-running reader, once per refresh: containers come and go). */
 void wl_container_forget(void);
 

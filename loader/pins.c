@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <dirent.h>
+#include <net/if.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
@@ -25,7 +26,7 @@
 #include "tc_cls.h"
 #include "faults.h"
 
-static const char *const hook_names[WL_HOOKS] = {"xdp", "tc-ingress", "tc-egress"};
+static const char *const hook_names[WL_HOOKS] = {"xdp", "tc-ingress", "tc-egress", "peer-egress"};
 
 const char *wl_hook_name(enum wl_hook_kind h)
 {
@@ -190,6 +191,11 @@ static void fill_cls_pin(struct wl_link_pin *pin, const struct wl_cls_rec *rec)
 	pin->attached = ret == 1 && !pin->pending;
 }
 
+static int own_ifindex(void *ifname)
+{
+	return if_nametoindex(ifname);
+}
+
 void wl_link_pin_fill(struct wl_link_pin *pin)
 {
 	struct bpf_link_info info = {};
@@ -198,6 +204,7 @@ void wl_link_pin_fill(struct wl_link_pin *pin)
 	struct stat st;
 
 	pin->link_id = pin->prog_id = pin->ifindex = pin->tc_prio = pin->tc_handle = 0;
+	pin->peer_ifindex = 0;
 	pin->cls = pin->attached = false; /* (pending is the caller's: it comes from the name) */
 	pin->since = !stat(pin->path, &st) ? st.st_ctime : 0;
 	pin->fd = bpf_obj_get(pin->path);
@@ -213,6 +220,13 @@ void wl_link_pin_fill(struct wl_link_pin *pin)
 	 * system headers predate the tcx member. */
 	pin->ifindex = info.xdp.ifindex;
 	pin->attached = pin->link_id && pin->ifindex;
+	if (pin->hook == WL_HOOK_PEER_EGRESS) {
+		pin->peer_ifindex = pin->ifindex;
+		if (pin->ifindex && pin->ifname)
+			pin->ifindex = wl_netns_run(pin->netns, own_ifindex, (void *)pin->ifname);
+		if ((int)pin->ifindex < 0)
+			pin->ifindex = 0;
+	}
 }
 
 int wl_links_foreach(int (*fn)(const struct wl_link_pin *pin, void *arg), void *arg)

@@ -653,6 +653,27 @@ fail:
 	return err ? err : -EINVAL;
 }
 
+int wl_entry_load_peer(struct wl_entry *e, __u8 netns_id, __u32 ifindex_as,
+		       const struct wl_progs *p, const char *pin_dir, bool verbose)
+{
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	err = main_objs_open(&e->xdp, &e->tc);
+	if (err)
+		goto fail;
+	e->tc->rodata->wl_netns_id = netns_id;
+	e->tc->rodata->wl_ifindex_as = ifindex_as;
+	err = entry_load_hook(e->tc->obj, e->tc->progs.wl_tc, WL_PROG_TC, p, pin_dir, verbose);
+	if (err)
+		goto fail;
+	e->insns[WL_PROG_TC] = prog_verified_insns(wl_entry_tc_fd(e));
+	return 0;
+fail:
+	wl_entry_close(e);
+	return err ? err : -EINVAL;
+}
+
 void wl_entry_close(struct wl_entry *e)
 {
 	main_objs_close(&e->xdp, &e->tc);

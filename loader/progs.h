@@ -66,6 +66,10 @@ struct wl_entry {
 };
 int wl_entry_load(struct wl_entry *e, __u8 netns_id, const struct wl_progs *p, const char *pin_dir,
 		  bool verbose);
+/* The TC entry program alone, for a veth's peer-egress hook (attach.c): it counts what it sees
+ * as packets received by the interface ifindex_as of namespace netns_id. */
+int wl_entry_load_peer(struct wl_entry *e, __u8 netns_id, __u32 ifindex_as,
+		       const struct wl_progs *p, const char *pin_dir, bool verbose);
 void wl_entry_close(struct wl_entry *e);
 /* The entry program of a hook: WL_PROG_XDP or WL_PROG_TC. */
 int wl_entry_prog_fd(const struct wl_entry *e, int hook);

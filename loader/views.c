@@ -202,6 +202,8 @@ static json_object *status_link_json(const struct status_link *l)
 	json_object_object_add(o, "iface", json_object_new_string(pin->ifname));
 	json_object_object_add(o, "netns", pin->netns ? json_object_new_string(pin->netns) : NULL);
 	json_object_object_add(o, "ifindex", json_object_new_int(pin->ifindex));
+	if (pin->hook == WL_HOOK_PEER_EGRESS) /* where the link is: the peer, in its namespace */
+		json_object_object_add(o, "peer_ifindex", json_object_new_int(pin->peer_ifindex));
 	json_object_object_add(o, "hook", json_object_new_string(wl_hook_name(pin->hook)));
 	json_object_object_add(o, "mode", json_object_new_string(l->mode));
 	json_object_object_add(o, "link_id", pin->cls ? NULL : json_object_new_int(pin->link_id));

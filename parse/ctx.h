@@ -40,7 +40,7 @@ struct wl_pkt {
 	__u32 gso_segs;	     /* wire segments a TC GSO skb becomes; 1 otherwise */
 	__u16 vlan_meta_tci; /* TC: an offloaded VLAN tag kept in skb metadata */
 	__u8 vlan_meta_present;
-	__u8 pad;
+	__u8 as_ingress; /* a peer-egress instance: the packet enters the interface it counts for */
 };
 
 #if defined(WL_HOOK_XDP)

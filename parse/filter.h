@@ -53,6 +53,8 @@ static __always_inline __u32 wl_hook_dir(wl_ctx_t *ctx, const struct wl_pkt *p)
 #if defined(WL_HOOK_XDP)
 	return WL_RULE_IN;
 #else
+	if (p->as_ingress)
+		return WL_RULE_IN;
 	return WL_CTX_LOAD32(ctx, struct __sk_buff, ingress_ifindex) == p->ifindex ? WL_RULE_IN
 										   : WL_RULE_OUT;
 #endif

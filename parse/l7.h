@@ -88,9 +88,10 @@ struct wl_l7_job {
 	__u16 vlan; /* outer VLAN id */
 	__u8 gso;   /* a TC GSO super-packet */
 	__u8 hook_dir;
-	__u8 rules_on; /* the active set has L7 rules */
-	__u8 deny;     /* action of the rule that denied a request of this packet, 0: none */
-	__u16 pad2;
+	__u8 rules_on;	 /* the active set has L7 rules */
+	__u8 deny;	 /* action of the rule that denied a request of this packet, 0: none */
+	__u8 as_ingress; /* from a peer-egress instance: the rules' direction is in */
+	__u8 pad2;
 	__u32 deny_idx;	   /* its stats index */
 	__u32 deny_rule;   /* its id */
 	__u32 counted_idx; /* allow/count rule counted for this packet (stats index + 1) */

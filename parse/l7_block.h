@@ -523,7 +523,7 @@ static __always_inline void wl_l7_rules_prep(wl_ctx_t *ctx)
 	s->job.counted_idx = 0;
 	cfg = bpf_map_lookup_elem(&wl_filter_cfg, &zero);
 	s->job.rules_on = cfg && cfg->has_l7;
-	s->job.hook_dir = WL_L7_HOOK_DIR(ctx);
+	s->job.hook_dir = s->job.as_ingress ? WL_RULE_IN : WL_L7_HOOK_DIR(ctx);
 }
 
 /* The verdict of a protocol program: pass, unless an L7 rule denied a request of the packet. */

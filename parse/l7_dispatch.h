@@ -172,6 +172,7 @@ static __always_inline void wl_l7_packet(wl_ctx_t *ctx, const struct wl_pkt *p, 
 	job->l4_off = m->l4_off;
 	job->vlan = m->key.vlan_outer;
 	job->gso = p->gso_segs > 1;
+	job->as_ingress = p->as_ingress;
 	bpf_tail_call(ctx, &WL_L7_PROGS, proto);
 	/* still here: no program for this protocol (left out at attach, or refused by this
 	 * kernel's verifier) */

@@ -87,6 +87,10 @@ _Static_assert(WL_OUT_END <= 16, "outcome index masked with 15");
 /* The network namespace this instance of the entry program serves (maps/wirelens.h, wl_netns):
  * set in rodata by the loader, which loads the entry programs once per namespace. */
 const volatile __u8 wl_netns_id = 0;
+/* Set for a peer-egress instance (loader/attach.c): it runs on the egress of a veth's peer, whose
+ * packets are the ones the veth receives, and counts them as that veth's (ifindex, netns id,
+ * inbound). 0: the interface the program runs on. */
+const volatile __u32 wl_ifindex_as = 0;
 
 static __always_inline int wl_process(wl_ctx_t *ctx)
 {
@@ -104,6 +108,11 @@ static __always_inline int wl_process(wl_ctx_t *ctx)
 	/* read once for the L3/L4 filter and the L7 block check (has_l34, has_l7) */
 	cfg = bpf_map_lookup_elem(&wl_filter_cfg, &zero);
 	wl_pkt_init(ctx, &p);
+	p.as_ingress = 0;
+	if (wl_ifindex_as) {
+		p.ifindex = wl_ifindex_as;
+		p.as_ingress = 1;
+	}
 	cnt->seen++;
 	m.key.ifindex = p.ifindex;
 	m.key.netns_id = wl_netns_id;
