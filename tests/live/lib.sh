@@ -51,6 +51,37 @@ check_eq() { # name expected actual
 }
 finish() { [ "$FAILS" -eq 0 ] && echo "all checks passed" || echo "$FAILS check(s) failed"; [ "$FAILS" -eq 0 ]; }
 
+# The namespace's TCP counters (/proc/net/snmp, read inside it): tcp_mib OutSegs
+tcp_mib() { ip netns exec "$NS" awk -v k="$1" '/^Tcp:/ { if (n) { for (i = 1; i <= NF; i++) if (h[i] == k) print $i } else n = split($0, h) }' /proc/net/snmp; }
+
+# SIZE bytes from a server in $NS on $SRV_IP:PORT to a client on the host, in 1 MiB writes (TSO
+# makes packets of many segments where the peer has it): bulk_from_ns PORT SIZE TMPDIR prints
+# "bytes_read segments_sent segments_sent_again", the segments from the namespace's own counters
+# (a GSO packet adds its segments there).
+bulk_from_ns() {
+	local port=$1 size=$2 dir=$3 srv s0 r0 got
+	ip netns exec "$NS" python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); print("ready", flush=True)
+c, _ = s.accept(); b = b"x" * (1 << 20)
+for _ in range(int(sys.argv[3]) >> 20): c.sendall(b)
+c.shutdown(socket.SHUT_WR); c.recv(1); c.close()' "$SRV_IP" "$port" "$size" >"$dir/bulk_srv" 2>&1 &
+	srv=$!
+	wait_for "$dir/bulk_srv" ready 3000 $srv || { echo "0 0 0"; return 1; }
+	s0=$(($(tcp_mib OutSegs) + $(tcp_mib RetransSegs))) r0=$(tcp_mib RetransSegs)
+	got=$(python3 -c '
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2]))); n = 0
+while True:
+    d = c.recv(1 << 20)
+    if not d: break
+    n += len(d)
+c.close(); print(n)' "$SRV_IP" "$port")
+	wait $srv
+	echo "$got $(($(tcp_mib OutSegs) + $(tcp_mib RetransSegs) - s0)) $(($(tcp_mib RetransSegs) - r0))"
+}
+
 # ---- helpers for the loader tests ----
 
 # A second veth pair from the host into $NS (no addresses): extra_pair HOST_NAME PEER_NAME

@@ -97,30 +97,9 @@ else
 fi
 
 # ---- GSO: the segments counted equal what the namespace's TCP sent ----
-tcp_mib() { ip netns exec "$NS" awk -v k="$1" '/^Tcp:/ { if (n) { for (i = 1; i <= NF; i++) if (h[i] == k) print $i } else n = split($0, h) }' /proc/net/snmp; }
 ip netns exec "$NS" sysctl -qw net.ipv4.tcp_wmem="4096 16384 4194304"
 PORT=7412 SIZE=$((8 << 20))
-ip netns exec "$NS" python3 -c '
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); print("ready", flush=True)
-c, _ = s.accept(); b = b"x" * (1 << 20)
-for _ in range(int(sys.argv[3]) >> 20): c.sendall(b)
-c.shutdown(socket.SHUT_WR); c.recv(1); c.close()' "$SRV_IP" $PORT $SIZE >"$tmp/srv" 2>&1 &
-srv=$!
-on_exit "kill $srv 2>/dev/null"
-wait_for "$tmp/srv" ready 3000 $srv || fail "server did not start: $(cat "$tmp/srv")"
-segs0=$(($(tcp_mib OutSegs) + $(tcp_mib RetransSegs)))
-got=$(python3 -c '
-import socket, sys
-c = socket.create_connection((sys.argv[1], int(sys.argv[2]))); n = 0
-while True:
-    d = c.recv(1 << 20)
-    if not d: break
-    n += len(d)
-c.close(); print(n)' "$SRV_IP" $PORT)
-wait $srv
-segs=$(($(tcp_mib OutSegs) + $(tcp_mib RetransSegs) - segs0))
+read -r got segs _ < <(bulk_from_ns $PORT $SIZE "$tmp")
 check_eq "the client read everything" $SIZE "$got"
 flow=$("$WL_BIN" flows --json | jq -r --arg s "$SRV_IP" --argjson p $PORT \
 	'.[] | select(.proto == "tcp" and .src == $s and .sport == $p) | "\(.iface) \(.packets)"')

@@ -12,10 +12,6 @@ setup_pair
 on_exit "$WL_BIN detach --all"
 tmp=$(mktemp -d /tmp/wl_tso.XXXXXX)
 on_exit "rm -rf $tmp"
-# the namespace's TCP counters: segments sent new (OutSegs) and again (RetransSegs); a GSO
-# packet adds its segments to them
-tcp_mib() { ip netns exec "$NS" awk -v k="$1" '/^Tcp:/ { if (n) { for (i = 1; i <= NF; i++) if (h[i] == k) print $i } else n = split($0, h) }' /proc/net/snmp; }
-out_segs() { echo $(($(tcp_mib OutSegs) + $(tcp_mib RetransSegs))); }
 
 tso() { ip netns exec "$NS" ethtool -k "$PEER_IF" | grep '^tcp-segmentation-offload:'; }
 "$WL_BIN" attach "$HOST_IF" >/dev/null || { fail "attach"; finish; exit 1; }
@@ -32,27 +28,7 @@ check_eq "status notes that TC ingress on a veth may parse out of order" 1 "$(ve
 
 # 1. 8 MiB from the namespace in 1 MiB writes: TSO makes packets of many segments
 PORT=7411 SIZE=$((8 << 20))
-ip netns exec "$NS" python3 -c '
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); print("ready", flush=True)
-c, _ = s.accept(); b = b"x" * (1 << 20)
-for _ in range(int(sys.argv[3]) >> 20): c.sendall(b)
-c.shutdown(socket.SHUT_WR); c.recv(1); c.close()' "$SRV_IP" $PORT $SIZE >"$tmp/srv" 2>&1 &
-srv=$!
-on_exit "kill $srv 2>/dev/null"
-wait_for "$tmp/srv" ready 3000 $srv || fail "server did not start: $(cat "$tmp/srv")"
-segs0=$(out_segs) re0=$(tcp_mib RetransSegs)
-got=$(python3 -c '
-import socket, sys
-c = socket.create_connection((sys.argv[1], int(sys.argv[2]))); n = 0
-while True:
-    d = c.recv(1 << 20)
-    if not d: break
-    n += len(d)
-c.close(); print(n)' "$SRV_IP" $PORT)
-wait $srv
-segs=$(($(out_segs) - segs0)) re=$(($(tcp_mib RetransSegs) - re0))
+read -r got segs re < <(bulk_from_ns $PORT $SIZE "$tmp")
 check_eq "the client read everything" $SIZE "$got"
 flow=$("$WL_BIN" flows --json | jq -r --arg s "$SRV_IP" --argjson p $PORT \
 	'.[] | select(.proto == "tcp" and .src == $s and .sport == $p) | "\(.packets) \(.bytes)"')
