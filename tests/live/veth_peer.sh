@@ -34,8 +34,8 @@ check_eq "status: peer-egress under $HOST_IF, a live tcx link" "tcx true" \
 check_eq "no note about TC ingress order" 0 \
 	"$("$WL_BIN" status --json | jq '[.notes[] | select(test("tc-ingress on a veth"))] | length')"
 # (bpftool 7.1 does not list tcx links: status says where the link is)
-read -r link peer_ifindex < <("$WL_BIN" status --json | jq -r --arg i "$HOST_IF" \
-	'.attachments[] | select(.iface == $i and .hook == "peer-egress") | "\(.link_id) \(.peer_ifindex)"')
+read -r link peer_ifindex <<<"$("$WL_BIN" status --json | jq -r --arg i "$HOST_IF" \
+	'.attachments[] | select(.iface == $i and .hook == "peer-egress") | "\(.link_id) \(.peer_ifindex)"')"
 check_eq "the link is on $PEER_IF, in its namespace" \
 	"$(ip netns exec "$NS" cat /sys/class/net/"$PEER_IF"/ifindex)" "$peer_ifindex"
 
@@ -99,7 +99,7 @@ fi
 # ---- GSO: the segments counted equal what the namespace's TCP sent ----
 ip netns exec "$NS" sysctl -qw net.ipv4.tcp_wmem="4096 16384 4194304"
 PORT=7412 SIZE=$((8 << 20))
-read -r got segs _ < <(bulk_from_ns $PORT $SIZE "$tmp")
+read -r got segs _ <<<"$(bulk_from_ns $PORT $SIZE "$tmp")"
 check_eq "the client read everything" $SIZE "$got"
 flow=$("$WL_BIN" flows --json | jq -r --arg s "$SRV_IP" --argjson p $PORT \
 	'.[] | select(.proto == "tcp" and .src == $s and .sport == $p) | "\(.iface) \(.packets)"')

@@ -28,7 +28,7 @@ check_eq "status notes that TC ingress on a veth may parse out of order" 1 "$(ve
 
 # 1. 8 MiB from the namespace in 1 MiB writes: TSO makes packets of many segments
 PORT=7411 SIZE=$((8 << 20))
-read -r got segs re < <(bulk_from_ns $PORT $SIZE "$tmp")
+read -r got segs re <<<"$(bulk_from_ns $PORT $SIZE "$tmp")"
 check_eq "the client read everything" $SIZE "$got"
 flow=$("$WL_BIN" flows --json | jq -r --arg s "$SRV_IP" --argjson p $PORT \
 	'.[] | select(.proto == "tcp" and .src == $s and .sport == $p) | "\(.packets) \(.bytes)"')
