@@ -363,18 +363,80 @@ static int peer_link_create(void *arg)
 	return l->fd < 0 ? -errno : 0;
 }
 
+/* An instance of the TC entry program for the peer of the veth ifindex (this namespace's id). */
+static int peer_instance(struct wl_attach_session *s, int ifindex, struct wl_entry *e)
+{
+	int id, err = wl_session_programs(s);
+
+	id = err ? err : wl_netns_id_here();
+	if (id < 0)
+		return id;
+	return wl_entry_load_peer(e, id, ifindex, s->loaded ? &s->p : NULL,
+				  s->loaded ? NULL : wl_pin_dir(), s->lo.verbose);
+}
+
+/* Whether program prog_id has the instructions of the program prog_fd (the tag hashes them
+ * without their map references, so an instance of the same code has the same tag whatever its
+ * rodata). */
+static bool same_code(__u32 prog_id, int prog_fd)
+{
+	struct bpf_prog_info a = {}, b = {};
+	__u32 la = sizeof(a), lb = sizeof(b);
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+	bool same;
+
+	same = fd >= 0 && !bpf_obj_get_info_by_fd(fd, &a, &la) &&
+	       !bpf_obj_get_info_by_fd(prog_fd, &b, &lb) && !memcmp(a.tag, b.tag, sizeof(a.tag));
+	if (fd >= 0)
+		close(fd);
+	return same;
+}
+
+/* A live peer-egress link running another build's code: a new instance in its place
+ * (BPF_F_REPLACE, as update_live does). 1: the same code already, 2: replaced, -errno. */
+static int peer_update(struct wl_attach_session *s, const struct wl_link_pin *pin, int ifindex,
+		       const char *ifname, char *note, size_t note_len)
+{
+	LIBBPF_OPTS(bpf_link_update_opts, uo, .flags = BPF_F_REPLACE);
+	int xdp_fd, tc_fd, old_fd, err;
+	struct wl_entry e;
+
+	err = wl_session_entry_fds(s, &xdp_fd, &tc_fd);
+	if (err)
+		return err;
+	if (same_code(pin->prog_id, tc_fd))
+		return 1;
+	err = peer_instance(s, ifindex, &e);
+	if (err)
+		return err;
+	old_fd = bpf_prog_get_fd_by_id(pin->prog_id);
+	uo.old_prog_fd = old_fd;
+	err = old_fd < 0 || bpf_link_update(pin->fd, wl_entry_tc_fd(&e), &uo) ? -errno : 0;
+	if (old_fd >= 0)
+		close(old_fd);
+	wl_entry_close(&e); /* the link holds the new program */
+	if (err) {
+		fprintf(stderr, "wirelens: %s: replacing program %u of the peer-egress link: %s\n",
+			ifname, pin->prog_id, strerror(-err));
+		return err;
+	}
+	snprintf(note, note_len, "program %u replaced in place", pin->prog_id);
+	return 2;
+}
+
 /*
  * peer-egress: a tcx link on the egress of the veth's peer, in the peer's namespace, running an
  * instance of the TC entry program that counts under this veth (ifindex, netns id) as inbound.
- * The link holds its instance (no program pin). A live pin stays as it is. 0 attached, 1 already
- * attached, -errno with one line printed.
+ * The link holds its instance (no program pin). 0 attached, 1 already attached, 2 live link given
+ * this build's code, -errno with one line printed.
  */
 static int attach_peer(struct wl_attach_session *s, const struct wl_attach_req *r,
-		       const char *ifname, int ifindex, const char *path)
+		       const char *ifname, int ifindex, const char *path, char *note,
+		       size_t note_len)
 {
 	struct peer_link l = {.fd = -1};
 	struct wl_entry e;
-	int ns_fd, id, err;
+	int ns_fd, err;
 
 	err = wl_veth_peer(ifindex, wl_netns_tag(), &l.ifindex, &ns_fd);
 	if (err == -EOPNOTSUPP) {
@@ -393,13 +455,12 @@ static int attach_peer(struct wl_attach_session *s, const struct wl_attach_req *
 		struct wl_link_pin pin = {.path = path, .hook = WL_HOOK_PEER_EGRESS};
 
 		wl_link_pin_fill(&pin);
+		if (pin.attached && (int)pin.peer_ifindex == l.ifindex)
+			err = peer_update(s, &pin, ifindex, ifname, note, note_len);
 		if (pin.fd >= 0)
 			close(pin.fd);
-		if (pin.attached && (int)pin.peer_ifindex == l.ifindex) {
-			if (ns_fd >= 0)
-				close(ns_fd);
-			return 1;
-		}
+		if (pin.attached && (int)pin.peer_ifindex == l.ifindex)
+			goto out;
 		unlink(path); /* stale: the peer went, or was made again */
 	}
 	if (r->tc_mode == WL_TC_CLS) {
@@ -410,14 +471,7 @@ static int attach_peer(struct wl_attach_session *s, const struct wl_attach_req *
 		err = -EINVAL;
 		goto out;
 	}
-	err = wl_session_programs(s);
-	id = err ? err : wl_netns_id_here();
-	if (id < 0) {
-		err = id;
-		goto out;
-	}
-	err = wl_entry_load_peer(&e, id, ifindex, s->loaded ? &s->p : NULL,
-				 s->loaded ? NULL : wl_pin_dir(), s->lo.verbose);
+	err = peer_instance(s, ifindex, &e);
 	if (err)
 		goto out;
 	l.prog_fd = wl_entry_tc_fd(&e);
@@ -453,7 +507,7 @@ static int attach_hook(struct wl_attach_session *s, const struct wl_attach_req *
 
 	wl_link_path(path, sizeof(path), ifname, h, wl_netns_tag());
 	if (h == WL_HOOK_PEER_EGRESS)
-		return attach_peer(s, r, ifname, ifindex, path);
+		return attach_peer(s, r, ifname, ifindex, path, note, note_len);
 	if (!access(path, F_OK)) {
 		if (pin_is_live(path, ifindex))
 			return update_live(s, path, ifname, h, note, note_len);
