@@ -77,6 +77,36 @@ for p in 1 16; do
 	fi
 done
 
+# ---- an L7 reject on the peer's egress: a client in the namespace, a server on the host ----
+# The request is seen at the peer's egress: the reset goes back into the peer (its ingress), the
+# request is dropped before it crosses.
+redis-server --bind "$HOST_IP" --port 6390 --protected-mode no --save '' --appendonly no \
+	--daemonize yes --pidfile "$tmp/hredis.pid" --logfile "$tmp/hredis.log"
+on_exit "kill \$(cat $tmp/hredis.pid)"
+for _ in $(seq 300); do redis-cli -h "$HOST_IP" -p 6390 ping >/dev/null 2>&1 && break; sleep 0.1; done
+"$WL_BIN" rule add --l7 redis:FLUSHALL --action reject >/dev/null || fail "rule add reject"
+ip netns exec "$NS" python3 - "$HOST_IP" >"$tmp/reject.out" 2>&1 <<'PY'
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 6390))
+s.settimeout(10)
+s.sendall(b"*3\r\n$3\r\nSET\r\n$3\r\nk11\r\n$3\r\nv11\r\n")
+print("set", s.recv(100).decode().strip())
+t = time.monotonic()
+s.sendall(b"*1\r\n$8\r\nFLUSHALL\r\n")
+try:
+    print("answer", s.recv(100))
+except ConnectionResetError:
+    print("reset after %.1f s" % (time.monotonic() - t))
+except socket.timeout:
+    print("timeout")
+PY
+check_eq "reject from the namespace: the SET was answered" "set +OK" "$(sed -n 1p "$tmp/reject.out")"
+grep -qE '^reset after [0-4]\.' "$tmp/reject.out" &&
+	pass "reject from the namespace: the client got a reset at once ($(tail -1 "$tmp/reject.out"))" ||
+	fail "reject from the namespace: $(tail -1 "$tmp/reject.out")"
+check_eq "reject from the namespace: the key is still there" 1 "$(redis-cli -h "$HOST_IP" -p 6390 DBSIZE)"
+"$WL_BIN" rule flush >/dev/null || fail "rule flush"
+
 # ---- memcached: the text mget bursts that tc-ingress on a veth miscounted ----
 ip netns exec "$NS" sysctl -qw net.ipv4.tcp_wmem="4096 16384 131072"
 ip netns exec "$NS" memcached -u root -l "$SRV_IP" -p 11211 -U 0 -m 64 -c 1024 -d -P "$tmp/mc.pid"
