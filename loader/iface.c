@@ -238,6 +238,15 @@ int wl_attach_notes(FILE *f, void *notes, bool warnings_only)
 			     "a connection's packets may be parsed out of order and a request or "
 			     "reply missed (XDP, the default, keeps their order)",
 			     p->ifname, ns, p->netns);
+		/* the peer's egress sees what its stack sends, not frames written past it */
+		if (p->hook == WL_HOOK_PEER_EGRESS && !warnings_only)
+			note(f, notes, false,
+			     "%s%s%s: peer-egress sees what the peer's stack sends: frames written "
+			     "past its qdisc layer (PACKET_QDISC_BYPASS, pktgen) or XDP-redirected "
+			     "into "
+			     "the peer are neither counted nor filtered (xdp, the default, sees "
+			     "them)",
+			     p->ifname, ns, p->netns);
 		/* a pair is told once: from the port's / the sub-interface's side, first hook */
 		for (int k = 0; k < i; k++)
 			if (!strcmp(t->v[k].ifname, p->ifname) && !strcmp(t->v[k].netns, p->netns))

@@ -33,6 +33,8 @@ check_eq "status: peer-egress under $HOST_IF, a live tcx link" "tcx true" \
 		'.attachments[] | select(.iface == $i and .hook == "peer-egress") | "\(.mode) \(.attached)"')"
 check_eq "no note about TC ingress order" 0 \
 	"$("$WL_BIN" status --json | jq '[.notes[] | select(test("tc-ingress on a veth"))] | length')"
+check_eq "a note that raw frames written past the peer's qdisc layer go unseen" 1 \
+	"$("$WL_BIN" status --json | jq --arg i "$HOST_IF" '[.notes[] | select(startswith($i + ": peer-egress sees what the peer"))] | length')"
 # (bpftool 7.1 does not list tcx links: status says where the link is)
 read -r link peer_ifindex <<<"$("$WL_BIN" status --json | jq -r --arg i "$HOST_IF" \
 	'.attachments[] | select(.iface == $i and .hook == "peer-egress") | "\(.link_id) \(.peer_ifindex)"')"
