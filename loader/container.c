@@ -638,17 +638,27 @@ static void iface_namespaces(int ifindex, const char *tag, struct ns_entry **own
 int wl_veth_peer(int ifindex, const char *tag, int *peer_ifindex, int *ns_fd)
 {
 	int fd = open_tag(tag);
-	struct peer_query q = {.ifindex = ifindex};
+	struct peer_query q;
 	struct ns_entry *own;
 
 	*ns_fd = -1;
 	*peer_ifindex = 0;
 	if (fd < 0)
 		return -ENOENT;
-	own = ns_of_fd(fd);
-	if (own) {
-		q.here = own->ino;
-		run_in(fd, find_peer, &q);
+	/* the namespaces are scanned once per run: a long one (watch) scans again for a peer in
+	 * a namespace made since */
+	for (int pass = 0; pass < 2; pass++) {
+		memset(&q, 0, sizeof(q));
+		q.ifindex = ifindex;
+		if (pass)
+			wl_container_forget();
+		own = ns_of_fd(fd);
+		if (own) {
+			q.here = own->ino;
+			run_in(fd, find_peer, &q);
+		}
+		if (!q.other_ns || q.peer)
+			break;
 	}
 	close(fd);
 	if (!q.veth)

@@ -138,6 +138,23 @@ flow=$("$WL_BIN" flows --json | jq -r --arg s "$SRV_IP" --argjson p $PORT \
 check_eq "segments from the namespace, under $HOST_IF: wirelens = the sender's OutSegs + RetransSegs" \
 	"$HOST_IF $segs" "$flow"
 
+# ---- watch: a veth whose peer is in a namespace made after the watch began ----
+"$WL_BIN" watch "wlw$$*" --hooks peer-egress,tc-egress >"$tmp/watch" 2>&1 &
+wpid=$!
+on_exit "kill $wpid 2>/dev/null"
+wait_for "$tmp/watch" "^watching" 300 $wpid || fail "watch did not start: $(cat "$tmp/watch")"
+for k in 1 2; do
+	ip netns add "$NS-w$k" && on_exit "ip netns del $NS-w$k"
+	ip link add "wlw$$$k" type veth peer name "wlv$$$k" netns "$NS-w$k" && on_exit "ip link del wlw$$$k"
+	wait_for "$tmp/watch" "wlw$$$k" 300 $wpid
+done
+check_eq "watch attached both, the second one's namespace made after the first attach" \
+	"attached wlw$$1 (tc-egress, peer-egress)|attached wlw$$2 (tc-egress, peer-egress)" \
+	"$(grep "wlw$$" "$tmp/watch" | grep -v '^watching' | paste -sd'|')"
+kill $wpid 2>/dev/null
+wait $wpid 2>/dev/null
+for k in 1 2; do "$WL_BIN" detach "wlw$$$k" >/dev/null; done
+
 # ---- detach: nothing left in the peer's namespace ----
 check_eq "detach" "detached $HOST_IF (tc-egress, peer-egress)" "$("$WL_BIN" detach "$HOST_IF" 2>&1)"
 bpftool link show id "$link" >/dev/null 2>&1 && fail "link $link still exists" ||
