@@ -75,6 +75,12 @@ BEGIN {
 	t[++n] = "^redis SET -P 16: wirelens$|ratio|>=|0.97|Redis SET -P 16: >= 97%"
 	t[++n] = "^redis GET -P 16: wirelens$|ratio|>=|0.97|Redis GET -P 16: >= 97%"
 	t[++n] = "^mariadb oltp_read_only: wirelens$|ratio|>=|0.97|MariaDB oltp_read_only: >= 97%"
+	# the same with --hooks peer-egress,tc-egress on the veth (not the default: README, Veths)
+	t[++n] = "^redis SET -P 1: wirelens_peer$|ratio|>=|0.97|  with peer-egress hooks: Redis SET -P 1"
+	t[++n] = "^redis GET -P 1: wirelens_peer$|ratio|>=|0.97|  with peer-egress hooks: Redis GET -P 1"
+	t[++n] = "^redis SET -P 16: wirelens_peer$|ratio|>=|0.97|  with peer-egress hooks: Redis SET -P 16"
+	t[++n] = "^redis GET -P 16: wirelens_peer$|ratio|>=|0.97|  with peer-egress hooks: Redis GET -P 16"
+	t[++n] = "^mariadb oltp_read_only: wirelens_peer$|ratio|>=|0.97|  with peer-egress hooks: MariaDB"
 	t[++n] = "^redis -P 1: hooks / redis-server CPU per request$|ratio|<=|0.03|CPU, Redis -P 1: hooks <= 3% of the server"
 	t[++n] = "^redis -P 16: hooks / redis-server CPU per request$|ratio|<=|0.03|CPU, Redis -P 16: hooks <= 3% of the server"
 	t[++n] = "^total map memory|median|<=|134217728|map memory at the defaults: <= 128 MiB"
