@@ -141,7 +141,8 @@ struct seen_pin {
 	char ifname[IF_NAMESIZE];
 	char netns[64];
 	int hook;
-	bool got; /* info read */
+	bool xdp_native; /* an XDP link in native mode */
+	bool got;	 /* info read */
 	struct wl_iface info;
 };
 
@@ -162,6 +163,7 @@ static int collect_pin(const struct wl_link_pin *pin, void *arg)
 	snprintf(p->netns, sizeof(p->netns), "%s", pin->netns ?: "");
 	p->hook = pin->hook;
 	p->info.ifindex = pin->ifindex;
+	p->xdp_native = pin->hook == WL_HOOK_XDP && !strcmp(wl_link_mode(pin), "native");
 	return 0;
 }
 
@@ -199,7 +201,8 @@ static void note(FILE *f, void *notes, bool to_stderr, const char *fmt, ...)
 int wl_attach_notes(FILE *f, void *notes, bool warnings_only)
 {
 	struct seen_pins *t = calloc(1, sizeof(*t));
-	int warnings = 0;
+	const struct seen_pin *first_veth = NULL;
+	int warnings = 0, xdp_veths = 0;
 
 	if (!t)
 		return 0;
@@ -238,6 +241,10 @@ int wl_attach_notes(FILE *f, void *notes, bool warnings_only)
 			     "a connection's packets may be parsed out of order and a request or "
 			     "reply missed (XDP, the default, keeps their order)",
 			     p->ifname, ns, p->netns);
+		/* native XDP on a veth drops its peer's software offloads (veth.c): told once for
+		 * all of them (watch 'veth*' attaches hundreds) */
+		if (p->xdp_native && !strcmp(p->info.kind, "veth") && !xdp_veths++)
+			first_veth = p;
 		/* the peer's egress sees what its stack sends, not frames written past it */
 		if (p->hook == WL_HOOK_PEER_EGRESS && !warnings_only)
 			note(f, notes, false,
@@ -268,6 +275,20 @@ int wl_attach_notes(FILE *f, void *notes, bool warnings_only)
 			warnings++;
 		}
 	next:;
+	}
+	if (xdp_veths && !warnings_only) {
+		char more[32] = "";
+
+		if (xdp_veths > 1)
+			snprintf(more, sizeof(more), " and %d more veths", xdp_veths - 1);
+		note(f, notes, false,
+		     "%s%s%s%s: native XDP on a veth turns off its peer's TSO (each segment the "
+		     "peer "
+		     "sends is cut in software); for bulk traffic --hooks peer-egress,tc-egress "
+		     "keeps "
+		     "it (README, Veths)",
+		     first_veth->ifname, first_veth->netns[0] ? " in netns " : "",
+		     first_veth->netns, more);
 	}
 	free(t);
 	return warnings;

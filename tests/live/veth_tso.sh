@@ -18,11 +18,14 @@ tso() { ip netns exec "$NS" ethtool -k "$PEER_IF" | grep '^tcp-segmentation-offl
 check_eq "the default, native XDP: the peer loses TSO" "tcp-segmentation-offload: off" "$(tso)"
 veth_note() { "$WL_BIN" status --json | jq '[.notes[] | select(test("tc-ingress on a veth"))] | length'; }
 check_eq "status: no note about TC ingress order" 0 "$(veth_note)"
+tso_note() { "$WL_BIN" status --json | jq --arg i "$HOST_IF" '[.notes[] | select(startswith($i + ": native XDP on a veth turns off its peer'"'"'s TSO"))] | length'; }
+check_eq "status: a note that native XDP turned off the peer's TSO" 1 "$(tso_note)"
 "$WL_BIN" detach "$HOST_IF" >/dev/null
 out=$("$WL_BIN" attach "$HOST_IF" --hooks tc-ingress,tc-egress) || { fail "attach"; finish; exit 1; }
 check_eq "TC on both sides" "attached $HOST_IF (tc-ingress, tc-egress)" "$out"
 check_eq "the peer keeps TSO" "tcp-segmentation-offload: on" "$(tso)"
 check_eq "status notes that TC ingress on a veth may parse out of order" 1 "$(veth_note)"
+check_eq "status: no TSO note without XDP" 0 "$(tso_note)"
 "$WL_BIN" status | grep -q "^  $HOST_IF: tc-ingress on a veth runs each packet on the CPU that sent it" &&
 	pass "status text says so" || fail "status text: $("$WL_BIN" status | grep -i veth)"
 
