@@ -314,14 +314,34 @@ static int attach_cls(int tc_fd, const char *path, const char *ifname, int ifind
  * interface (removing the last XDP program makes a veth drop its NAPI ring, and many drivers
  * reset their queues). 1: the link runs this program already (or is a cls_bpf filter, left
  * as it is), 2: replaced (note says from what), -errno with one line printed. */
+/* The link link_fd gets prog_fd in place of old_id (BPF_F_REPLACE: a concurrent change fails
+ * instead of being undone). 2 and the note, or -errno with one line printed. */
+static int link_replace(int link_fd, __u32 old_id, int prog_fd, const char *ifname,
+			enum wl_hook_kind h, char *note, size_t note_len)
+{
+	LIBBPF_OPTS(bpf_link_update_opts, uo, .flags = BPF_F_REPLACE);
+	int old_fd = bpf_prog_get_fd_by_id(old_id), err;
+
+	uo.old_prog_fd = old_fd;
+	err = old_fd < 0 || bpf_link_update(link_fd, prog_fd, &uo) ? -errno : 0;
+	if (old_fd >= 0)
+		close(old_fd);
+	if (err) {
+		fprintf(stderr, "wirelens: %s: replacing program %u of the %s link: %s\n", ifname,
+			old_id, wl_hook_name(h), strerror(-err));
+		return err;
+	}
+	snprintf(note, note_len, "program %u replaced in place", old_id);
+	return 2;
+}
+
 static int update_live(struct wl_attach_session *s, const char *path, const char *ifname,
 		       enum wl_hook_kind h, char *note, size_t note_len)
 {
-	LIBBPF_OPTS(bpf_link_update_opts, uo, .flags = BPF_F_REPLACE);
 	struct wl_link_pin pin = {.path = path, .netns = wl_netns_tag()};
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
-	int xdp_fd, tc_fd, prog_fd, old_fd, err;
+	int xdp_fd, tc_fd, prog_fd, err;
 
 	err = wl_session_entry_fds(s, &xdp_fd, &tc_fd);
 	if (err)
@@ -335,19 +355,9 @@ static int update_live(struct wl_attach_session *s, const char *path, const char
 			close(pin.fd);
 		return 1;
 	}
-	old_fd = bpf_prog_get_fd_by_id(pin.prog_id);
-	uo.old_prog_fd = old_fd;
-	err = old_fd < 0 || bpf_link_update(pin.fd, prog_fd, &uo) ? -errno : 0;
-	if (old_fd >= 0)
-		close(old_fd);
+	err = link_replace(pin.fd, pin.prog_id, prog_fd, ifname, h, note, note_len);
 	close(pin.fd);
-	if (err) {
-		fprintf(stderr, "wirelens: %s: replacing program %u of the %s link: %s\n", ifname,
-			pin.prog_id, wl_hook_name(h), strerror(-err));
-		return err;
-	}
-	snprintf(note, note_len, "program %u replaced in place", pin.prog_id);
-	return 2;
+	return err;
 }
 
 struct peer_link {
@@ -397,8 +407,7 @@ static bool same_code(__u32 prog_id, int prog_fd)
 static int peer_update(struct wl_attach_session *s, const struct wl_link_pin *pin, int ifindex,
 		       const char *ifname, char *note, size_t note_len)
 {
-	LIBBPF_OPTS(bpf_link_update_opts, uo, .flags = BPF_F_REPLACE);
-	int xdp_fd, tc_fd, old_fd, err;
+	int xdp_fd, tc_fd, err;
 	struct wl_entry e;
 
 	err = wl_session_entry_fds(s, &xdp_fd, &tc_fd);
@@ -409,19 +418,10 @@ static int peer_update(struct wl_attach_session *s, const struct wl_link_pin *pi
 	err = peer_instance(s, ifindex, &e);
 	if (err)
 		return err;
-	old_fd = bpf_prog_get_fd_by_id(pin->prog_id);
-	uo.old_prog_fd = old_fd;
-	err = old_fd < 0 || bpf_link_update(pin->fd, wl_entry_tc_fd(&e), &uo) ? -errno : 0;
-	if (old_fd >= 0)
-		close(old_fd);
+	err = link_replace(pin->fd, pin->prog_id, wl_entry_tc_fd(&e), ifname, WL_HOOK_PEER_EGRESS,
+			   note, note_len);
 	wl_entry_close(&e); /* the link holds the new program */
-	if (err) {
-		fprintf(stderr, "wirelens: %s: replacing program %u of the peer-egress link: %s\n",
-			ifname, pin->prog_id, strerror(-err));
-		return err;
-	}
-	snprintf(note, note_len, "program %u replaced in place", pin->prog_id);
-	return 2;
+	return err;
 }
 
 /*

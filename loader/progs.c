@@ -628,8 +628,9 @@ out:
 	return err;
 }
 
-int wl_entry_load(struct wl_entry *e, __u8 netns_id, const struct wl_progs *p, const char *pin_dir,
-		  bool verbose)
+/* The entry programs with netns_id (and ifindex_as: a peer-egress instance, TC alone). */
+static int entry_load(struct wl_entry *e, __u8 netns_id, __u32 ifindex_as, const struct wl_progs *p,
+		      const char *pin_dir, bool verbose)
 {
 	int err;
 
@@ -639,13 +640,17 @@ int wl_entry_load(struct wl_entry *e, __u8 netns_id, const struct wl_progs *p, c
 		goto fail;
 	e->xdp->rodata->wl_netns_id = netns_id;
 	e->tc->rodata->wl_netns_id = netns_id;
-	err = entry_load_hook(e->xdp->obj, e->xdp->progs.wl_xdp, WL_PROG_XDP, p, pin_dir, verbose);
+	e->tc->rodata->wl_ifindex_as = ifindex_as;
+	if (!ifindex_as)
+		err = entry_load_hook(e->xdp->obj, e->xdp->progs.wl_xdp, WL_PROG_XDP, p, pin_dir,
+				      verbose);
 	if (!err)
 		err = entry_load_hook(e->tc->obj, e->tc->progs.wl_tc, WL_PROG_TC, p, pin_dir,
 				      verbose);
 	if (err)
 		goto fail;
-	e->insns[WL_PROG_XDP] = prog_verified_insns(wl_entry_xdp_fd(e));
+	if (!ifindex_as)
+		e->insns[WL_PROG_XDP] = prog_verified_insns(wl_entry_xdp_fd(e));
 	e->insns[WL_PROG_TC] = prog_verified_insns(wl_entry_tc_fd(e));
 	return 0;
 fail:
@@ -653,25 +658,16 @@ fail:
 	return err ? err : -EINVAL;
 }
 
+int wl_entry_load(struct wl_entry *e, __u8 netns_id, const struct wl_progs *p, const char *pin_dir,
+		  bool verbose)
+{
+	return entry_load(e, netns_id, 0, p, pin_dir, verbose);
+}
+
 int wl_entry_load_peer(struct wl_entry *e, __u8 netns_id, __u32 ifindex_as,
 		       const struct wl_progs *p, const char *pin_dir, bool verbose)
 {
-	int err;
-
-	memset(e, 0, sizeof(*e));
-	err = main_objs_open(&e->xdp, &e->tc);
-	if (err)
-		goto fail;
-	e->tc->rodata->wl_netns_id = netns_id;
-	e->tc->rodata->wl_ifindex_as = ifindex_as;
-	err = entry_load_hook(e->tc->obj, e->tc->progs.wl_tc, WL_PROG_TC, p, pin_dir, verbose);
-	if (err)
-		goto fail;
-	e->insns[WL_PROG_TC] = prog_verified_insns(wl_entry_tc_fd(e));
-	return 0;
-fail:
-	wl_entry_close(e);
-	return err ? err : -EINVAL;
+	return entry_load(e, netns_id, ifindex_as, p, pin_dir, verbose);
 }
 
 void wl_entry_close(struct wl_entry *e)
