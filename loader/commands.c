@@ -146,46 +146,6 @@ static int cmp_rows(const void *a, const void *b)
 	return strcmp(x->key.command, y->key.command);
 }
 
-int wl_cmd_stats_read(int fd, struct wl_cmd_row **out, size_t *n_out)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct wl_cmd_stats *per = calloc(ncpu, sizeof(*per));
-	struct wl_cmd_key key, next;
-	struct wl_cmd_row *rows = NULL;
-	size_t n = 0, cap = 0;
-	void *prev = NULL;
-
-	if (!per)
-		return -ENOMEM;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, per))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			rows = realloc(rows, cap * sizeof(*rows));
-			if (!rows) {
-				free(per);
-				return -ENOMEM;
-			}
-		}
-		memset(&rows[n], 0, sizeof(rows[n]));
-		rows[n].key = key;
-		for (int c = 0; c < ncpu; c++) {
-			__u64 *dst = (__u64 *)&rows[n].st, *src = (__u64 *)&per[c];
-
-			for (size_t i = 0; i < sizeof(per[c]) / sizeof(__u64); i++)
-				dst[i] += src[i];
-		}
-		n++;
-	}
-	free(per);
-	*out = rows;
-	*n_out = n;
-	return 0;
-}
-
 static void protocols_note(FILE *f)
 {
 	fprintf(f, "  protocols: %s\n", wl_l7_proto_list(", "));
@@ -231,16 +191,23 @@ const struct wl_verb_params wl_commands_params = {
 int wl_cmd_commands(int argc, char **argv)
 {
 	struct wl_commands_view v = {};
-	int fd, err;
+	struct wl_cmd_maps m;
+	int err;
 
 	err = wl_params_parse_no_args(&wl_commands_params, argc, argv, &v);
 	if (err)
 		return err == WL_PARAMS_HELP ? 0 : err;
-	fd = open_pinned("wl_cmd_stats");
-	if (fd < 0)
+	m.stats = open_pinned("wl_cmd_stats");
+	if (m.stats < 0)
 		return 1;
-	err = wl_commands_show(fd, &v, NULL);
-	close(fd);
+	m.cache = open_pinned("wl_cmd_cache");
+	if (m.cache < 0) {
+		close(m.stats);
+		return 1;
+	}
+	err = wl_commands_show(m, &v, NULL);
+	close(m.stats);
+	close(m.cache);
 	return err ? 1 : 0;
 }
 
@@ -308,12 +275,13 @@ static const struct wl_json_field cmd_stats_json[] = {
 #undef CMD_FIELD
 
 /* Reads and sorts the map, keeps the rows the filters let through. -1 after one line. */
-static int commands_collect(int fd, const struct wl_commands_view *v, struct cmd_lines *cl)
+static int commands_collect(struct wl_cmd_maps m, const struct wl_commands_view *v,
+			    struct cmd_lines *cl)
 {
 	size_t n;
 	int err;
 
-	err = wl_cmd_stats_read(fd, &cl->rows, &n);
+	err = wl_cmd_stats_read(m, &cl->rows, &n);
 	if (err) {
 		fprintf(stderr, "wirelens: reading command statistics: %s\n", strerror(-err));
 		return -1;
@@ -389,11 +357,11 @@ static void commands_table(const struct cmd_lines *cl, bool replay)
 	}
 }
 
-int wl_commands_show(int fd, const struct wl_commands_view *v, json_object **json_out)
+int wl_commands_show(struct wl_cmd_maps m, const struct wl_commands_view *v, json_object **json_out)
 {
 	struct cmd_lines cl = {};
 
-	if (commands_collect(fd, v, &cl))
+	if (commands_collect(m, v, &cl))
 		return -1;
 	if (v->json)
 		wl_json_array_out(commands_json(&cl, v->replay), json_out);

@@ -9,6 +9,12 @@
 #include <linux/types.h>
 #include "maps/wirelens.h"
 
+/* The two maps a command's counts live in: wl_cmd_stats, and wl_cmd_cache (-1: none to add). */
+struct wl_cmd_maps {
+	int stats;
+	int cache;
+};
+
 /* The commands view over a wl_cmd_stats map (fd): what `commands` and `replay` print. */
 struct wl_commands_view {
 	bool json;
@@ -19,7 +25,8 @@ struct wl_commands_view {
 };
 /* Prints the table or the JSON array; with json_out (and v->json) hands the array over instead.
  * Returns 0, or -1 after one line on stderr. */
-int wl_commands_show(int fd, const struct wl_commands_view *v, json_object **json_out);
+int wl_commands_show(struct wl_cmd_maps m, const struct wl_commands_view *v,
+		     json_object **json_out);
 
 /* Helpers shared with other views. */
 double wl_hist_quantile_us(const __u64 *hist, int buckets, double q);
@@ -30,8 +37,9 @@ struct wl_cmd_row {
 	struct wl_cmd_key key;
 	struct wl_cmd_stats st;
 };
-/* Reads the whole map (fd: wl_cmd_stats) into *rows (malloc'ed, the caller frees). -errno. */
-int wl_cmd_stats_read(int fd, struct wl_cmd_row **rows, size_t *n);
+/* Reads every command, its entry and the cache's deltas (cmd_stats.c), into *rows (malloc'ed,
+ * the caller frees). -errno. */
+int wl_cmd_stats_read(struct wl_cmd_maps m, struct wl_cmd_row **rows, size_t *n);
 
 /* The values `commands --json` prints for a key: protocol, server, command. */
 struct wl_cmd_labels {

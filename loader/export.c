@@ -183,10 +183,13 @@ int wl_export_flows_read(struct wl_flow_row **rows, size_t *n)
 
 int wl_export_cmds_read(struct wl_cmd_row **rows, size_t *n)
 {
-	int fd = wl_map_open_ro("wl_cmd_stats"), err = fd < 0 ? fd : wl_cmd_stats_read(fd, rows, n);
+	struct wl_cmd_maps m = {wl_map_open_ro("wl_cmd_stats"), wl_map_open_ro("wl_cmd_cache")};
+	int err = m.stats < 0 ? m.stats : m.cache < 0 ? m.cache : wl_cmd_stats_read(m, rows, n);
 
-	if (fd >= 0)
-		close(fd);
+	if (m.stats >= 0)
+		close(m.stats);
+	if (m.cache >= 0)
+		close(m.cache);
 	return err;
 }
 

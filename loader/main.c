@@ -170,10 +170,11 @@ static const struct wl_verb_params reset_params = {
 
 static int cmd_reset(int argc, char **argv)
 {
-	/* the cache first: a slot folded after wl_flows was emptied would bring its flow back */
-	static const char *const maps[] = {
-		"wl_flow_cache", "wl_flow_tags", "wl_flows",   "wl_counters", "wl_cmd_stats",
-		"wl_conns",	 "wl_fifo_far",	 "wl_l7_open", "wl_frags",    "wl_l7_syns"};
+	/* the caches first: a slot folded after its table was emptied would bring its entry back */
+	static const char *const maps[] = {"wl_flow_cache", "wl_flow_tags", "wl_flows",
+					   "wl_counters",   "wl_cmd_cache", "wl_cmd_stats",
+					   "wl_conns",	    "wl_fifo_far",  "wl_l7_open",
+					   "wl_frags",	    "wl_l7_syns"};
 	int lock, err;
 
 	err = wl_params_parse_no_args_as(&reset_params, argc, argv, NULL,

@@ -102,6 +102,11 @@ static inline struct wl_flow_maps wl_map_flow_maps(const struct wl_progs *p)
 				     wl_progs_map_fd(p, "wl_flow_cache")};
 }
 
+/* wl_cmd_stats and its per-CPU cache, as the command readers take them (commands.h) */
+#define wl_map_cmd_maps(p)                                                                         \
+	((struct wl_cmd_maps){wl_progs_map_fd(p, "wl_cmd_stats"),                                  \
+			      wl_progs_map_fd(p, "wl_cmd_cache")})
+
 /* Reading maps: per-CPU values summed. */
 int wl_counters_read(int fd, struct wl_counters *sum);
 /* Zeroes every entry of a map (hash: deletes; array: writes zeroes). */

@@ -175,10 +175,10 @@ static void file_text(const char *path, const struct wl_replay_stats *st)
 /* The maps a replay fills, emptied; then the ports' defaults and --port: as freshly loaded. */
 static int reset_maps(const struct wl_progs *p, const struct replay_opts *o)
 {
-	static const char *const state[] = {"wl_flows",	   "wl_flow_cache", "wl_flow_tags",
-					    "wl_counters", "wl_frags",	    "wl_conns",
-					    "wl_fifo_far", "wl_l7_open",    "wl_cmd_stats",
-					    "wl_aux",	   "wl_ports",	    "wl_sniff"};
+	static const char *const state[] = {
+		"wl_flows", "wl_flow_cache", "wl_flow_tags", "wl_counters",  "wl_frags",
+		"wl_conns", "wl_fifo_far",   "wl_l7_open",   "wl_cmd_cache", "wl_cmd_stats",
+		"wl_aux",   "wl_ports",	     "wl_sniff"};
 	int fd;
 
 	for (size_t i = 0; i < sizeof(state) / sizeof(state[0]); i++) {
@@ -219,7 +219,7 @@ static int report(const struct wl_progs *p, const struct replay_opts *o, char **
 		json_object_object_add(root, "files", files);
 		json_object_object_add(root, "counters", wl_counters_json(&cnt));
 		if (wl_flows_show(wl_map_flow_maps(p), &fv, &flows) ||
-		    wl_commands_show(wl_map_cmd_stats_fd(p), &cv, &cmds)) {
+		    wl_commands_show(wl_map_cmd_maps(p), &cv, &cmds)) {
 			json_object_put(root);
 			return -1;
 		}
@@ -238,7 +238,7 @@ static int report(const struct wl_progs *p, const struct replay_opts *o, char **
 		if (wl_flows_show(wl_map_flow_maps(p), &fv, NULL))
 			return -1;
 		printf("\ncommands (latency: not measured in a replay):\n");
-		if (wl_commands_show(wl_map_cmd_stats_fd(p), &cv, NULL))
+		if (wl_commands_show(wl_map_cmd_maps(p), &cv, NULL))
 			return -1;
 		printf("\ncounters (not zero):\n");
 		for (size_t i = 0; i < sizeof(cnt) / sizeof(__u64); i++)

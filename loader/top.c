@@ -154,19 +154,20 @@ static int cmp_flow_key(const void *a, const void *b)
 /* Reads the three maps; rows sorted by key so the next snapshot finds them. 0 or -errno. */
 static int snap_take(struct snap *s)
 {
-	int fds[4] = {wl_map_open("wl_cmd_stats"), wl_map_open("wl_flows"),
-		      wl_map_open("wl_counters"), wl_map_open("wl_flow_cache")};
-	int err = fds[0] < 0 || fds[1] < 0 || fds[2] < 0 ? -ENOENT : 0;
+	int fds[5] = {wl_map_open("wl_cmd_stats"), wl_map_open("wl_flows"),
+		      wl_map_open("wl_counters"), wl_map_open("wl_flow_cache"),
+		      wl_map_open("wl_cmd_cache")};
+	int err = fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || fds[4] < 0 ? -ENOENT : 0;
 
 	memset(s, 0, sizeof(*s));
 	s->t_ns = mono_ns();
 	if (!err)
-		err = wl_cmd_stats_read(fds[0], &s->cmds, &s->ncmds);
+		err = wl_cmd_stats_read((struct wl_cmd_maps){fds[0], fds[4]}, &s->cmds, &s->ncmds);
 	if (!err)
 		err = wl_flows_read((struct wl_flow_maps){fds[1], fds[3]}, &s->flows, &s->nflows);
 	if (!err)
 		err = wl_counters_read(fds[2], &s->cnt);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	if (err)

@@ -13,7 +13,7 @@
 #endif
 
 /* Bump on any incompatible layout change: pins live under a versioned directory. */
-#define WL_ABI_VERSION 6
+#define WL_ABI_VERSION 7
 #define WL_PIN_ROOT    "/sys/fs/bpf/wirelens"
 #define WL_PIN_DIR     WL_PIN_ROOT "/v6"
 
@@ -330,6 +330,44 @@ struct wl_cmd_stats {
 	__u64 latency_hist[WL_LAT_BUCKETS];
 };
 WL_ASSERT_SIZE(struct wl_cmd_stats, (7 + WL_LAT_BUCKETS) * 8);
+
+/*
+ * A per-CPU cache of command-statistics deltas in front of wl_cmd_stats (wl_cmd_cache), as
+ * wl_flow_cache is for wl_flows: live, the hash lookup of a 48-byte key and the cold lines of a
+ * per-CPU hash entry were ~15% of the L7 path per packet. A (server, command) takes the slot its
+ * ident hashes to on this CPU when the slot is free or was not folded or taken in the last
+ * WL_CMD_CACHE_TAKE_NS; its later events add to the slot, whose deltas go into its wl_cmd_stats
+ * entry (this CPU's value) every WL_CMD_CACHE_FOLD updates, after WL_CMD_CACHE_FOLD_NS and when
+ * another takes the slot. The entry exists from the first event on (made before the slot is
+ * taken), so `bpftool map dump` of wl_cmd_stats lists every command and trails by what the slots
+ * hold; wirelens' readers add the slots. seq is odd while a fold or take is under way: a reader
+ * reads the slot's seq, its deltas and this CPU's value of the entry, then seq again, and
+ * retries when seq moved or was odd (loader/commands.c).
+ */
+#define WL_CMD_CACHE_BITS    7
+#define WL_CMD_CACHE_SLOTS   (1 << WL_CMD_CACHE_BITS)
+#define WL_CMD_CACHE_FOLD    64
+#define WL_CMD_CACHE_FOLD_NS 1000000000ULL
+#define WL_CMD_CACHE_TAKE_NS 100000000ULL /* a slot folded or taken this recently stays */
+struct wl_cmd_slot {
+	/* whose deltas: l7_proto, netns_id, l3_proto, server_port as in wl_cmd_key and the
+	 * command's id in the top 16 bits, then the server address; 0: a free slot */
+	__u64 ident[3];
+	struct wl_cmd_key key; /* the same as wl_cmd_stats' key */
+	__u64 folded_ns;       /* when the deltas last went into wl_cmd_stats (coarse clock) */
+	__u32 seq;	       /* odd while a fold or take is under way */
+	__u32 n;	       /* updates since then */
+	struct wl_cmd_stats d; /* deltas not yet in wl_cmd_stats (modulo 2^64: may be below 0) */
+};
+WL_ASSERT_SIZE(struct wl_cmd_slot, 24 + 48 + 16 + (7 + WL_LAT_BUCKETS) * 8);
+
+/* A slot's ident (BPF only hashes it: readers look at every slot). */
+static inline __u32 wl_cmd_slot_hash(__u64 w0, __u64 a0, __u64 a1)
+{
+	__u64 h = w0 ^ a0 ^ (a1 << 29 | a1 >> 35);
+
+	return (__u32)((h ^ h >> 32) * 0x9E3779B1u) >> (32 - WL_CMD_CACHE_BITS);
+}
 
 /* Known command names: (protocol, name) -> id; the ids map gives the name back. */
 struct wl_cmd_name_key {
@@ -919,6 +957,13 @@ struct {
 	__type(key, struct wl_cmd_key);
 	__type(value, struct wl_cmd_stats);
 } wl_cmd_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WL_CMD_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct wl_cmd_slot);
+} wl_cmd_cache SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

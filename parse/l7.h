@@ -139,6 +139,7 @@ struct wl_l7_state {
 	struct wl_pending fifo_run; /* wl_fifo_head_g's answer: the head run */
 	__u64 fifo_left;	    /* and how many of its requests are unanswered */
 	struct wl_cmd_key cmd_key;
+	struct wl_cmd_key fold_key; /* wl_cmd_slot_fold_g's */
 	struct wl_cmd_name_key name_key;
 	struct wl_conn conn_init;
 	struct wl_cmd_stats stats_zero; /* never written: initial value of a stats entry */
@@ -304,18 +305,83 @@ __noinline int wl_log2_u64(__u64 v)
 	return r;
 }
 
-/* Looks up (or creates) the stats entry of command id at this connection's server. */
-static __always_inline struct wl_cmd_stats *wl_cmd_stats_get(struct wl_l7_walk *w, __u16 id)
+/* The first word of a wl_cmd_slot's ident: the connection's server, as wl_cmd_key's first 8
+ * bytes hold it, and command id in the top 16 bits. */
+static __always_inline __u64 wl_cmd_ident0(const struct wl_l7_state *s, __u16 id)
 {
-	struct wl_l7_state *s = w->s;
-	struct wl_cmd_key *key = &s->cmd_key;
-	struct wl_cmd_stats *st;
-	struct wl_cmd_name *name;
-	__u32 idx = id;
+	return s->job.l7_proto | (__u64)s->job.ckey.netns_id << 8 |
+	       (__u64)s->job.ckey.l3_proto << 16 | (__u64)s->job.ckey.server_port << 32 |
+	       (__u64)id << 48;
+}
 
+/* A slot's deltas into its wl_cmd_stats entry (this CPU's value; made again if `reset` removed
+ * it), the slot then empty. */
+static __always_inline void wl_cmd_slot_fold(struct wl_cmd_slot *c, struct wl_l7_state *s,
+					     struct wl_counters *cnt, __u64 now)
+{
+	struct wl_cmd_stats *st;
+
+	__sync_fetch_and_add(&c->seq, 1);
+	if (c->ident[0] && c->n) {
+		/* a copy: Linux 6.1 takes no map key from a global function's argument */
+		wl_copy64(&s->fold_key, &c->key, sizeof(c->key));
+		st = bpf_map_lookup_elem(&wl_cmd_stats, &s->fold_key);
+		if (!st &&
+		    !bpf_map_update_elem(&wl_cmd_stats, &s->fold_key, &s->stats_zero, BPF_NOEXIST))
+			st = bpf_map_lookup_elem(&wl_cmd_stats, &s->fold_key);
+		if (st) {
+			__u64 *to = (__u64 *)st, *from = (__u64 *)&c->d;
+
+#pragma unroll
+			for (__u32 i = 0; i < sizeof(*st) / 8; i++)
+				to[i] += from[i];
+		} else {
+			cnt->l7_stats_full++;
+		}
+	}
+	__builtin_memset(&c->d, 0, sizeof(c->d));
+	c->n = 0;
+	c->folded_ns = now;
+	__sync_fetch_and_add(&c->seq, 1);
+}
+
+/* The same from the update path. Global: verified once. */
+__noinline int wl_cmd_slot_fold_g(struct wl_cmd_slot *c, __u64 now)
+{
+	struct wl_counters *cnt;
+	struct wl_l7_state *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
+	cnt = bpf_map_lookup_elem(&wl_counters, &zero);
+	if (c && s && cnt)
+		wl_cmd_slot_fold(c, s, cnt, now);
+	return 0;
+}
+
+/*
+ * A command whose (server, command) has no slot on this CPU: makes its wl_cmd_stats entry
+ * (s->cmd_key; l7_stats_full counted when the table is full) and takes slot c for it when c is
+ * free or idle, its holder's deltas folded first. Returns 0: c is the command's now; 1: it is
+ * not (the caller adds to the entry); -1: no entry. Global: verified once.
+ */
+__noinline int wl_cmd_slot_miss_g(struct wl_cmd_slot *c, __u32 id)
+{
+	struct wl_counters *cnt;
+	struct wl_cmd_name *name;
+	struct wl_l7_state *s;
+	struct wl_cmd_key *key;
+	__u32 zero = 0, idx = id & 0xffff;
+	__u64 now;
+
+	s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
+	cnt = bpf_map_lookup_elem(&wl_counters, &zero);
+	if (!s || !cnt)
+		return -1;
 	name = bpf_map_lookup_elem(&wl_cmd_ids, &idx);
 	if (!name)
-		return NULL;
+		return -1;
+	key = &s->cmd_key;
 	key->l7_proto = s->job.l7_proto;
 	key->netns_id = s->job.ckey.netns_id;
 	key->l3_proto = s->job.ckey.l3_proto;
@@ -323,15 +389,65 @@ static __always_inline struct wl_cmd_stats *wl_cmd_stats_get(struct wl_l7_walk *
 	key->pad2 = 0;
 	wl_copy64(key->server_addr, s->job.ckey.server_addr, 16);
 	wl_copy64(key->command, name->command, WL_CMD_LEN);
-	st = bpf_map_lookup_elem(&wl_cmd_stats, key);
-	if (st)
-		return st;
-	if (bpf_map_update_elem(&wl_cmd_stats, key, &s->stats_zero, BPF_NOEXIST) &&
+	if (!bpf_map_lookup_elem(&wl_cmd_stats, key) &&
+	    bpf_map_update_elem(&wl_cmd_stats, key, &s->stats_zero, BPF_NOEXIST) &&
 	    !bpf_map_lookup_elem(&wl_cmd_stats, key)) {
-		w->cnt->l7_stats_full++;
-		return NULL;
+		cnt->l7_stats_full++;
+		return -1;
 	}
-	return bpf_map_lookup_elem(&wl_cmd_stats, key);
+	if (!c)
+		return 1;
+	now = bpf_ktime_get_coarse_ns();
+	if (c->ident[0] && now - c->folded_ns < WL_CMD_CACHE_TAKE_NS)
+		return 1;
+	wl_cmd_slot_fold(c, s, cnt, now);
+	__sync_fetch_and_add(&c->seq, 1);
+	c->ident[0] = wl_cmd_ident0(s, idx);
+	c->ident[1] = wl_ld64(s->job.ckey.server_addr);
+	c->ident[2] = wl_ld64(s->job.ckey.server_addr + 8);
+	wl_copy64(&c->key, key, sizeof(*key));
+	c->n = 1; /* the caller's update */
+	__sync_fetch_and_add(&c->seq, 1);
+	return 0;
+}
+
+/*
+ * Where the caller adds an event of command id at this connection's server: the deltas of its
+ * slot in this CPU's wl_cmd_cache (maps/wirelens.h), or, when another command holds the slot,
+ * its wl_cmd_stats entry. NULL when the entry cannot be made.
+ */
+static __always_inline struct wl_cmd_stats *wl_cmd_stats_get(struct wl_l7_walk *w, __u16 id)
+{
+	struct wl_l7_state *s = w->s;
+	__u64 w0 = wl_cmd_ident0(s, id), a0 = wl_ld64(s->job.ckey.server_addr),
+	      a1 = wl_ld64(s->job.ckey.server_addr + 8);
+	__u32 slot = wl_cmd_slot_hash(w0, a0, a1);
+	struct wl_cmd_slot *c;
+	int ret;
+
+	c = bpf_map_lookup_elem(&wl_cmd_cache, &slot);
+	if (!c)
+		return NULL; /* never: the index is below WL_CMD_CACHE_SLOTS */
+	if (c->ident[0] == w0 && c->ident[1] == a0 && c->ident[2] == a1) {
+		if (c->n >= WL_CMD_CACHE_FOLD) {
+			wl_cmd_slot_fold_g(c, bpf_ktime_get_coarse_ns());
+		} else if (!(c->n & 7)) {
+			/* the time, every 8th update: an idle command's deltas go in within
+			 * WL_CMD_CACHE_FOLD_NS of its next events */
+			__u64 now = bpf_ktime_get_coarse_ns();
+
+			if (now - c->folded_ns >= WL_CMD_CACHE_FOLD_NS)
+				wl_cmd_slot_fold_g(c, now);
+		}
+		c->n++;
+		return &c->d;
+	}
+	ret = wl_cmd_slot_miss_g(c, id);
+	if (ret < 0)
+		return NULL;
+	if (ret == 0)
+		return &c->d;
+	return bpf_map_lookup_elem(&wl_cmd_stats, &s->cmd_key);
 }
 
 /*

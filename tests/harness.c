@@ -52,6 +52,7 @@ void harness_reset(void)
 	wl_map_clear(wl_map_counters_fd(&progs));
 	wl_map_clear(wl_map_frags_fd(&progs));
 	wl_map_clear(wl_map_conns_fd(&progs));
+	wl_map_clear(wl_progs_map_fd(&progs, "wl_cmd_cache"));
 	wl_map_clear(wl_map_cmd_stats_fd(&progs));
 	wl_map_clear(wl_map_ports_fd(&progs)); /* ports learned by sniffing go too */
 	wl_l7_ports_defaults(wl_map_ports_fd(&progs));

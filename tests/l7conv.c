@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -8,6 +9,7 @@
 #include "l7conv.h"
 #include "pktbuild.h"
 #include "loader/l7cfg.h"
+#include "loader/commands.h"
 
 static uint8_t frame[PKT_MAX];
 
@@ -278,28 +280,27 @@ size_t conv_mysql_handshake_response(uint8_t *out, uint32_t caps)
 	return 80;
 }
 
-/* Adds the per-CPU values of one entry to *to. */
-static void stats_add(struct wl_cmd_stats *to, const struct wl_cmd_stats *per, int ncpu)
+/* Every command as wirelens' readers count it: wl_cmd_stats and the per-CPU cache's deltas. */
+static int stats_rows(struct wl_cmd_row **rows, size_t *n)
 {
-	for (int i = 0; i < ncpu; i++) {
-		to->requests += per[i].requests;
-		to->responses += per[i].responses;
-		to->errors += per[i].errors;
-		to->misses += per[i].misses;
-		to->request_bytes += per[i].request_bytes;
-		to->response_bytes += per[i].response_bytes;
-		to->latency_sum_ns += per[i].latency_sum_ns;
-		for (int b = 0; b < WL_LAT_BUCKETS; b++)
-			to->latency_hist[b] += per[i].latency_hist[b];
-	}
+	return wl_cmd_stats_read(wl_map_cmd_maps(harness()), rows, n);
+}
+
+static void stats_add(struct wl_cmd_stats *to, const struct wl_cmd_stats *from)
+{
+	__u64 *dst = (__u64 *)to;
+	const __u64 *src = (const __u64 *)from;
+
+	for (size_t i = 0; i < sizeof(*to) / sizeof(__u64); i++)
+		dst[i] += src[i];
 }
 
 int conv_stats(const struct conv *c, uint8_t proto, const char *cmd, struct wl_cmd_stats *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = wl_map_cmd_stats_fd(harness());
-	struct wl_cmd_stats *per = calloc(ncpu, sizeof(*per));
+	struct wl_cmd_row *rows;
 	struct wl_cmd_key k;
-	int err;
+	int err = -ENOENT;
+	size_t n;
 
 	memset(&k, 0, sizeof(k));
 	memset(out, 0, sizeof(*out));
@@ -309,10 +310,14 @@ int conv_stats(const struct conv *c, uint8_t proto, const char *cmd, struct wl_c
 	inet_pton(c->family == 6 ? AF_INET6 : AF_INET, c->family == 6 ? CONV_SRV6 : CONV_SRV,
 		  k.server_addr);
 	strncpy(k.command, cmd, WL_CMD_LEN - 1);
-	err = bpf_map_lookup_elem(fd, &k, per);
-	if (!err)
-		stats_add(out, per, ncpu);
-	free(per);
+	if (stats_rows(&rows, &n))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp(&rows[i].key, &k, sizeof(k))) {
+			*out = rows[i].st;
+			err = 0;
+		}
+	free(rows);
 	return err;
 }
 
@@ -332,23 +337,20 @@ int conv_stats_entries(void)
 
 int conv_stats_any_server(uint8_t proto, const char *cmd, struct wl_cmd_stats *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = wl_map_cmd_stats_fd(harness()), n = 0;
-	struct wl_cmd_stats *per = calloc(ncpu, sizeof(*per));
-	struct wl_cmd_key k, next;
-	void *prev = NULL;
+	struct wl_cmd_row *rows;
+	size_t n_rows;
+	int n = 0;
 
 	memset(out, 0, sizeof(*out));
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (k.l7_proto != proto || strncmp(k.command, cmd, WL_CMD_LEN))
+	if (stats_rows(&rows, &n_rows))
+		return 0;
+	for (size_t i = 0; i < n_rows; i++) {
+		if (rows[i].key.l7_proto != proto || strncmp(rows[i].key.command, cmd, WL_CMD_LEN))
 			continue;
-		if (bpf_map_lookup_elem(fd, &k, per))
-			continue;
-		stats_add(out, per, ncpu);
+		stats_add(out, &rows[i].st);
 		n++;
 	}
-	free(per);
+	free(rows);
 	return n;
 }
 

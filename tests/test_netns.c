@@ -19,6 +19,7 @@
 #include "l7conv.h"
 #include "suites.h"
 #include "loader/l7cfg.h"
+#include "loader/commands.h"
 
 #define NS_OTHER 3
 
@@ -47,23 +48,26 @@ static void conversation(enum wl_hook h, int netns, int pings)
 
 static int stats_of(int netns, struct wl_cmd_stats *out)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct wl_cmd_stats *per = calloc(ncpu, sizeof(*per));
 	struct wl_cmd_key k = {.l7_proto = WL_L7_REDIS,
 			       .netns_id = netns,
 			       .l3_proto = 0x0800,
 			       .server_port = 6379};
-	int err;
+	struct wl_cmd_row *rows;
+	int err = -1;
+	size_t n;
 
 	memset(out, 0, sizeof(*out));
 	inet_pton(AF_INET, CONV_SRV, k.server_addr);
 	strcpy(k.command, "PING");
-	err = per ? bpf_map_lookup_elem(wl_map_cmd_stats_fd(harness()), &k, per) : -1;
-	for (int i = 0; !err && i < ncpu; i++) {
-		out->requests += per[i].requests;
-		out->responses += per[i].responses;
-	}
-	free(per);
+	if (wl_cmd_stats_read(wl_map_cmd_maps(harness()), &rows, &n))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp(&rows[i].key, &k, sizeof(k))) {
+			out->requests = rows[i].st.requests;
+			out->responses = rows[i].st.responses;
+			err = 0;
+		}
+	free(rows);
 	return err;
 }
 

@@ -402,6 +402,7 @@ int wl_replay_cli(const char *bin, const char *path, enum wl_hook hook, struct w
 	/* what the CLI counted replaces whatever the harness' maps hold */
 	wl_map_clear(wl_map_flows_fd(harness()));
 	wl_map_clear(wl_map_counters_fd(harness()));
+	wl_map_clear(wl_progs_map_fd(harness(), "wl_cmd_cache"));
 	wl_map_clear(wl_map_cmd_stats_fd(harness()));
 	v = field(root, "counters");
 	if (v)

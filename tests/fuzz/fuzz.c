@@ -28,6 +28,7 @@
 #include "tests/l7conv.h"
 #include "tests/pktbuild.h"
 #include "loader/l7cfg.h"
+#include "loader/commands.h"
 
 #include "tests/fuzz/seeds.h"
 
@@ -100,35 +101,35 @@ struct cmd_row {
 };
 static int stats_read(int proto, struct cmd_row *rows, int max)
 {
-	int fd = wl_map_cmd_stats_fd(harness()), n = 0;
-	struct wl_cmd_key k, next, *prev = NULL;
-	struct wl_cmd_stats *v = calloc(ncpu, sizeof(*v));
+	struct wl_cmd_row *all;
+	size_t n_all;
+	int n = 0;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (k.l7_proto != proto || bpf_map_lookup_elem(fd, &k, v))
-			continue;
+	if (wl_cmd_stats_read(wl_map_cmd_maps(harness()), &all, &n_all))
+		return 0;
+	for (size_t i = 0; i < n_all; i++) {
+		const struct wl_cmd_key *k = &all[i].key;
+		const struct wl_cmd_stats *v = &all[i].st;
 		int r;
 
+		if (k->l7_proto != proto)
+			continue;
 		for (r = 0; r < n; r++)
-			if (!strncmp(rows[r].name, k.command, WL_CMD_LEN))
+			if (!strncmp(rows[r].name, k->command, WL_CMD_LEN))
 				break;
 		if (r == n) {
 			if (n >= max)
 				continue;
 			memset(&rows[n], 0, sizeof(rows[n]));
-			memcpy(rows[n].name, k.command, WL_CMD_LEN);
+			memcpy(rows[n].name, k->command, WL_CMD_LEN);
 			n++;
 		}
-		for (int c = 0; c < ncpu; c++) {
-			rows[r].st.requests += v[c].requests;
-			rows[r].st.responses += v[c].responses;
-			rows[r].st.errors += v[c].errors;
-			rows[r].st.misses += v[c].misses;
-		}
+		rows[r].st.requests += v->requests;
+		rows[r].st.responses += v->responses;
+		rows[r].st.errors += v->errors;
+		rows[r].st.misses += v->misses;
 	}
-	free(v);
+	free(all);
 	return n;
 }
 
