@@ -108,6 +108,7 @@ struct wl_l7_run {
 	__u64 lat_ns; /* latency of every event of the run (same request and response packets) */
 };
 
+#define WL_CMD_DUE_MAX	   4   /* slots a packet can leave due a fold (the others wait) */
 #define WL_L7_SCRATCH_PRIV 384 /* wl_l7_state.priv: a protocol's per-CPU working memory */
 
 /*
@@ -139,7 +140,18 @@ struct wl_l7_state {
 	struct wl_pending fifo_run; /* wl_fifo_head_g's answer: the head run */
 	__u64 fifo_left;	    /* and how many of its requests are unanswered */
 	struct wl_cmd_key cmd_key;
-	struct wl_cmd_key fold_key; /* wl_cmd_slot_fold_g's */
+	/* the command-statistics cache (wl_cmd_stats_get, wl_cmd_cache_end_g) */
+	struct wl_cmd_key fold_key; /* a folded slot's */
+	__u32 id_key;		    /* lookup keys kept off the stack */
+	__u32 slot_key;
+	__u64 cur_ident[3];  /* the command being looked up */
+	__u64 take_ident[3]; /* the command the packet wants slot take_slot for */
+	__u32 take_slot;
+	__u32 take_id;
+	__u8 take_want;
+	__u8 due_n;		  /* slots the packet's updates made due a fold (or a look */
+	__u8 due[WL_CMD_DUE_MAX]; /* at the time), in due[] */
+	__u8 pad3[1];
 	struct wl_cmd_name_key name_key;
 	struct wl_conn conn_init;
 	struct wl_cmd_stats stats_zero; /* never written: initial value of a stats entry */
@@ -314,16 +326,20 @@ static __always_inline __u64 wl_cmd_ident0(const struct wl_l7_state *s, __u16 id
 	       (__u64)id << 48;
 }
 
+/* A map key in read-only data rather than on the stack (wl_cmd_cache_end_g). */
+static const volatile __u32 wl_key_zero = 0;
+
 /* A slot's deltas into its wl_cmd_stats entry (this CPU's value; made again if `reset` removed
  * it), the slot then empty. */
 static __always_inline void wl_cmd_slot_fold(struct wl_cmd_slot *c, struct wl_l7_state *s,
-					     struct wl_counters *cnt, __u64 now)
+					     __u64 now)
 {
+	struct wl_counters *cnt;
 	struct wl_cmd_stats *st;
 
 	__sync_fetch_and_add(&c->seq, 1);
+	c->folded_ns = now;
 	if (c->ident[0] && c->n) {
-		/* a copy: Linux 6.1 takes no map key from a global function's argument */
 		wl_copy64(&s->fold_key, &c->key, sizeof(c->key));
 		st = bpf_map_lookup_elem(&wl_cmd_stats, &s->fold_key);
 		if (!st &&
@@ -336,118 +352,136 @@ static __always_inline void wl_cmd_slot_fold(struct wl_cmd_slot *c, struct wl_l7
 			for (__u32 i = 0; i < sizeof(*st) / 8; i++)
 				to[i] += from[i];
 		} else {
-			cnt->l7_stats_full++;
+			cnt = bpf_map_lookup_elem(&wl_counters, (const __u32 *)&wl_key_zero);
+			if (cnt)
+				cnt->l7_stats_full++;
 		}
 	}
 	__builtin_memset(&c->d, 0, sizeof(c->d));
 	c->n = 0;
-	c->folded_ns = now;
 	__sync_fetch_and_add(&c->seq, 1);
 }
 
-/* The same from the update path. Global: verified once. */
-__noinline int wl_cmd_slot_fold_g(struct wl_cmd_slot *c, __u64 now)
+/* The same, as a global function: verified once. */
+__noinline int wl_cmd_slot_fold_g(__u32 idx, __u64 now, int due_only)
 {
-	struct wl_counters *cnt;
-	struct wl_l7_state *s;
-	__u32 zero = 0;
+	struct wl_l7_state *s = bpf_map_lookup_elem(&wl_l7_scratch, (const __u32 *)&wl_key_zero);
+	struct wl_cmd_slot *c;
 
-	s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
-	cnt = bpf_map_lookup_elem(&wl_counters, &zero);
-	if (c && s && cnt)
-		wl_cmd_slot_fold(c, s, cnt, now);
+	if (!s)
+		return 0;
+	s->slot_key = idx;
+	c = bpf_map_lookup_elem(&wl_cmd_cache, &s->slot_key);
+	if (c &&
+	    (!due_only || c->n >= WL_CMD_CACHE_FOLD || now - c->folded_ns >= WL_CMD_CACHE_FOLD_NS))
+		wl_cmd_slot_fold(c, s, now);
 	return 0;
 }
 
 /*
- * A command whose (server, command) has no slot on this CPU: makes its wl_cmd_stats entry
- * (s->cmd_key; l7_stats_full counted when the table is full) and takes slot c for it when c is
- * free or idle, its holder's deltas folded first. Returns 0: c is the command's now; 1: it is
- * not (the caller adds to the entry); -1: no entry. Global: verified once.
+ * The cache's work left by the packet's updates, at the end of the packet (the protocol
+ * program's top level: the updates run deep in a parser's call chain, where Linux 6.1 has no
+ * frame and little stack to spare): the slots due a fold (64 updates, or a look at the time
+ * every 8th) folded, and the slot a command found free or idle taken for it. Global: verified
+ * once.
  */
-__noinline int wl_cmd_slot_miss_g(struct wl_cmd_slot *c, __u32 id)
+__noinline int wl_cmd_cache_end_g(void)
 {
-	struct wl_counters *cnt;
+	struct wl_l7_state *s = bpf_map_lookup_elem(&wl_l7_scratch, (const __u32 *)&wl_key_zero);
+	struct wl_cmd_slot *c;
 	struct wl_cmd_name *name;
-	struct wl_l7_state *s;
-	struct wl_cmd_key *key;
-	__u32 zero = 0, idx = id & 0xffff;
 	__u64 now;
 
-	s = bpf_map_lookup_elem(&wl_l7_scratch, &zero);
-	cnt = bpf_map_lookup_elem(&wl_counters, &zero);
-	if (!s || !cnt)
-		return -1;
-	name = bpf_map_lookup_elem(&wl_cmd_ids, &idx);
-	if (!name)
-		return -1;
-	key = &s->cmd_key;
-	key->l7_proto = s->job.l7_proto;
-	key->netns_id = s->job.ckey.netns_id;
-	key->l3_proto = s->job.ckey.l3_proto;
-	key->server_port = s->job.ckey.server_port;
-	key->pad2 = 0;
-	wl_copy64(key->server_addr, s->job.ckey.server_addr, 16);
-	wl_copy64(key->command, name->command, WL_CMD_LEN);
-	if (!bpf_map_lookup_elem(&wl_cmd_stats, key) &&
-	    bpf_map_update_elem(&wl_cmd_stats, key, &s->stats_zero, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&wl_cmd_stats, key)) {
-		cnt->l7_stats_full++;
-		return -1;
-	}
-	if (!c)
-		return 1;
+	if (!s || !(s->due_n | s->take_want))
+		return 0;
 	now = bpf_ktime_get_coarse_ns();
-	if (c->ident[0] && now - c->folded_ns < WL_CMD_CACHE_TAKE_NS)
-		return 1;
-	wl_cmd_slot_fold(c, s, cnt, now);
+	for (__u32 i = 0; i < WL_CMD_DUE_MAX; i++)
+		if (i < s->due_n)
+			wl_cmd_slot_fold_g(s->due[i], now, 1);
+	s->due_n = 0;
+	if (!s->take_want)
+		return 0;
+	s->take_want = 0;
+	s->slot_key = s->take_slot;
+	s->id_key = s->take_id;
+	c = bpf_map_lookup_elem(&wl_cmd_cache, &s->slot_key);
+	name = bpf_map_lookup_elem(&wl_cmd_ids, &s->id_key);
+	if (!c || !name || (c->ident[0] && now - c->folded_ns < WL_CMD_CACHE_TAKE_NS))
+		return 0;
+	wl_cmd_slot_fold(c, s, now);
 	__sync_fetch_and_add(&c->seq, 1);
-	c->ident[0] = wl_cmd_ident0(s, idx);
-	c->ident[1] = wl_ld64(s->job.ckey.server_addr);
-	c->ident[2] = wl_ld64(s->job.ckey.server_addr + 8);
-	wl_copy64(&c->key, key, sizeof(*key));
-	c->n = 1; /* the caller's update */
+	c->ident[0] = s->take_ident[0];
+	c->ident[1] = s->take_ident[1];
+	c->ident[2] = s->take_ident[2];
+	c->key.l7_proto = s->take_ident[0] & 0xff;
+	c->key.netns_id = s->take_ident[0] >> 8;
+	c->key.l3_proto = s->take_ident[0] >> 16;
+	c->key.server_port = s->take_ident[0] >> 32;
+	c->key.pad2 = 0;
+	wl_st64(c->key.server_addr, s->take_ident[1]);
+	wl_st64(c->key.server_addr + 8, s->take_ident[2]);
+	wl_copy64(c->key.command, name->command, WL_CMD_LEN);
 	__sync_fetch_and_add(&c->seq, 1);
 	return 0;
 }
 
 /*
  * Where the caller adds an event of command id at this connection's server: the deltas of its
- * slot in this CPU's wl_cmd_cache (maps/wirelens.h), or, when another command holds the slot,
- * its wl_cmd_stats entry. NULL when the entry cannot be made.
+ * slot in this CPU's wl_cmd_cache (maps/wirelens.h), else its wl_cmd_stats entry (made here;
+ * NULL when it cannot be). It calls no global function and keeps its values in the scratch,
+ * not in registers across the helper calls: it runs at the end of the deepest call chains,
+ * where Linux 6.1 has no frame to spare and each frame's stack counts (spilled registers too).
+ * What the cache has to do besides is left to wl_cmd_cache_end_g.
  */
 static __always_inline struct wl_cmd_stats *wl_cmd_stats_get(struct wl_l7_walk *w, __u16 id)
 {
 	struct wl_l7_state *s = w->s;
-	__u64 w0 = wl_cmd_ident0(s, id), a0 = wl_ld64(s->job.ckey.server_addr),
-	      a1 = wl_ld64(s->job.ckey.server_addr + 8);
-	__u32 slot = wl_cmd_slot_hash(w0, a0, a1);
+	struct wl_cmd_stats *st;
+	struct wl_cmd_name *name;
 	struct wl_cmd_slot *c;
-	int ret;
 
-	c = bpf_map_lookup_elem(&wl_cmd_cache, &slot);
-	if (!c)
-		return NULL; /* never: the index is below WL_CMD_CACHE_SLOTS */
-	if (c->ident[0] == w0 && c->ident[1] == a0 && c->ident[2] == a1) {
-		if (c->n >= WL_CMD_CACHE_FOLD) {
-			wl_cmd_slot_fold_g(c, bpf_ktime_get_coarse_ns());
-		} else if (!(c->n & 7)) {
-			/* the time, every 8th update: an idle command's deltas go in within
-			 * WL_CMD_CACHE_FOLD_NS of its next events */
-			__u64 now = bpf_ktime_get_coarse_ns();
-
-			if (now - c->folded_ns >= WL_CMD_CACHE_FOLD_NS)
-				wl_cmd_slot_fold_g(c, now);
-		}
-		c->n++;
+	s->cur_ident[0] = s->job.l7_proto | (__u64)s->job.ckey.netns_id << 8 |
+			  (__u64)s->job.ckey.l3_proto << 16 | (__u64)s->job.ckey.server_port << 32 |
+			  (__u64)id << 48;
+	s->cur_ident[1] = wl_ld64(s->job.ckey.server_addr);
+	s->cur_ident[2] = wl_ld64(s->job.ckey.server_addr + 8);
+	s->slot_key = wl_cmd_slot_hash(s->cur_ident[0], s->cur_ident[1], s->cur_ident[2]);
+	s->id_key = id;
+	c = bpf_map_lookup_elem(&wl_cmd_cache, &s->slot_key);
+	if (c && c->ident[0] == s->cur_ident[0] && c->ident[1] == s->cur_ident[1] &&
+	    c->ident[2] == s->cur_ident[2]) {
+		if ((++c->n >= WL_CMD_CACHE_FOLD || !(c->n & 7)) && s->due_n < WL_CMD_DUE_MAX)
+			s->due[s->due_n++ & (WL_CMD_DUE_MAX - 1)] = s->slot_key;
 		return &c->d;
 	}
-	ret = wl_cmd_slot_miss_g(c, id);
-	if (ret < 0)
+	name = bpf_map_lookup_elem(&wl_cmd_ids, &s->id_key);
+	if (!name)
 		return NULL;
-	if (ret == 0)
-		return &c->d;
-	return bpf_map_lookup_elem(&wl_cmd_stats, &s->cmd_key);
+	s->cmd_key.l7_proto = s->job.l7_proto;
+	s->cmd_key.netns_id = s->job.ckey.netns_id;
+	s->cmd_key.l3_proto = s->job.ckey.l3_proto;
+	s->cmd_key.server_port = s->job.ckey.server_port;
+	s->cmd_key.pad2 = 0;
+	wl_copy64(s->cmd_key.server_addr, s->job.ckey.server_addr, 16);
+	wl_copy64(s->cmd_key.command, name->command, WL_CMD_LEN);
+	st = bpf_map_lookup_elem(&wl_cmd_stats, &s->cmd_key);
+	if (!st) {
+		if (bpf_map_update_elem(&wl_cmd_stats, &s->cmd_key, &s->stats_zero, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&wl_cmd_stats, &s->cmd_key)) {
+			w->cnt->l7_stats_full++;
+			return NULL;
+		}
+		st = bpf_map_lookup_elem(&wl_cmd_stats, &s->cmd_key);
+	}
+	/* the slot may be this command's from the end of the packet on (its entry made first: a
+	 * reader finds every command a slot holds in the table) */
+	s->take_want = 1;
+	s->take_slot = s->slot_key;
+	s->take_id = s->id_key;
+	s->take_ident[0] = s->cur_ident[0];
+	s->take_ident[1] = s->cur_ident[1];
+	s->take_ident[2] = s->cur_ident[2];
+	return st;
 }
 
 /*

@@ -444,6 +444,7 @@ static __always_inline void wl_l7_finish(struct wl_l7_walk *w)
 	wl_l7_discard(w->s);
 	wl_run_flush_req(w);
 	wl_run_flush_resp(w);
+	wl_cmd_cache_end_g();
 	wl_l7_wipe(w);
 }
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The per-CPU cache of command-statistics deltas in front of wl_cmd_stats (maps/wirelens.h,
- * parse/l7.h): a (server, command)'s updates past its first go to this CPU's slot and are
- * folded into its entry every WL_CMD_CACHE_FOLD updates or when another command takes the slot;
+ * parse/l7.h): a (server, command)'s updates after the packet that took its slot on this CPU go
+ * to the slot, folded into its entry at the end of the packet that made 64 of them, or when
+ * another command takes the slot;
  * readers add the slots (loader/cmd_stats.c). Exact counts through the readers, and where the
  * events are in between. The test thread stays on one CPU, so that every update meets the same
  * slot.
@@ -89,8 +90,7 @@ static int id_of(const char *cmd)
 static __u32 index_of(uint16_t port, int id)
 {
 	struct wl_cmd_key k = key_of(port, "");
-	__u64 w0 = k.l7_proto | (__u64)k.l3_proto << 16 | (__u64)port << 32 | (__u64)id << 48,
-	      a[2];
+	__u64 w0 = k.l7_proto | (__u64)k.l3_proto << 16 | (__u64)port << 32 | (__u64)id << 48, a[2];
 
 	memcpy(a, k.server_addr, 16);
 	return wl_cmd_slot_hash(w0, a[0], a[1]);
@@ -111,8 +111,9 @@ static struct wl_cmd_slot slot_at(__u32 idx, int cpu)
 static const char ping_req[] = "*1\r\n$4\r\nPING\r\n";
 static const char pong[] = "+PONG\r\n";
 
-/* 100 PINGs and their PONGs on one CPU: 200 updates of one slot, folded at the 65th, 129th and
- * 193rd; the entry trails by the slot, the readers count every one. */
+/* 100 PINGs and their PONGs on one CPU: 200 updates; the first goes to the entry and the slot is
+ * the command's from the end of that packet, the next 199 to the slot, folded at the end of the
+ * 65th, 129th and 193rd. The entry trails by the slot, the readers count every one. */
 WL_TEST(redis, cmd_cache_fold_and_read)
 {
 	FOR_EACH_HOOK(h) {
@@ -128,14 +129,14 @@ WL_TEST(redis, cmd_cache_fold_and_read)
 		CU_ASSERT_EQUAL_FATAL(pin_to(cpu, &old), 0);
 		conv_start(h, &c, 6379);
 		conv_req(h, &c, ping_req);
-		/* the first update takes the slot, and the entry exists from then on */
+		/* the first update makes the entry; the slot is the command's after it */
 		CU_ASSERT_EQUAL(raw_entry(&k, &raw), 0);
-		CU_ASSERT_EQUAL(raw.requests, 0);
+		CU_ASSERT_EQUAL(raw.requests, 1);
+		CU_ASSERT_EQUAL(raw.request_bytes, sizeof(ping_req) - 1);
 		s = slot_at(index_of(6379, id), cpu);
 		CU_ASSERT_EQUAL(memcmp(&s.key, &k, sizeof(k)), 0);
-		CU_ASSERT_EQUAL(s.n, 1);
-		CU_ASSERT_EQUAL(s.d.requests, 1);
-		CU_ASSERT_EQUAL(s.d.request_bytes, sizeof(ping_req) - 1);
+		CU_ASSERT_EQUAL(s.n, 0);
+		CU_ASSERT_EQUAL(s.d.requests, 0);
 		conv_resp(h, &c, pong);
 		for (int i = 1; i < 100; i++) {
 			conv_req(h, &c, ping_req);
@@ -143,10 +144,10 @@ WL_TEST(redis, cmd_cache_fold_and_read)
 		}
 		s = slot_at(index_of(6379, id), cpu);
 		unpin(&old);
-		CU_ASSERT_EQUAL(s.n, 200 - 192);
+		CU_ASSERT_EQUAL(s.n, 200 - 193);
 		CU_ASSERT_EQUAL(s.seq % 2, 0);
 		CU_ASSERT_EQUAL(raw_entry(&k, &raw), 0);
-		CU_ASSERT_EQUAL(raw.requests + raw.responses, 192);
+		CU_ASSERT_EQUAL(raw.requests + raw.responses, 193);
 		CU_ASSERT_EQUAL(raw.requests + s.d.requests, 100);
 		CU_ASSERT_EQUAL(raw.responses + s.d.responses, 100);
 		CU_ASSERT_EQUAL_FATAL(conv_stats(&c, WL_L7_REDIS, "PING", &st), 0);
@@ -169,12 +170,11 @@ WL_TEST(redis, cmd_cache_fold_and_read)
  * takes it, the first's deltas folded whole into the first's entry. */
 WL_TEST(redis, cmd_cache_take_when_idle)
 {
-	static const char *const names[] = {"GET", "SET", "DEL", "INCR", "EXISTS", "EXPIRE",
-					    "HGET", "HSET", "LPUSH", "RPUSH", "LPOP", "RPOP",
-					    "SADD", "SREM", "ZADD", "ZREM", "TTL", "TYPE",
-					    "APPEND", "DECR", "MGET", "MSET", "KEYS", "SCAN",
-					    "HDEL", "HLEN", "LLEN", "SCARD", "ZCARD", "INFO",
-					    "ECHO", "STRLEN", "GETSET", "SETNX", "INCRBY", "DECRBY"};
+	static const char *const names[] = {
+		"GET",	  "SET",   "DEL",  "INCR", "EXISTS", "EXPIRE", "HGET",	"HSET",	  "LPUSH",
+		"RPUSH",  "LPOP",  "RPOP", "SADD", "SREM",   "ZADD",   "ZREM",	"TTL",	  "TYPE",
+		"APPEND", "DECR",  "MGET", "MSET", "KEYS",   "SCAN",   "HDEL",	"HLEN",	  "LLEN",
+		"SCARD",  "ZCARD", "INFO", "ECHO", "STRLEN", "GETSET", "SETNX", "INCRBY", "DECRBY"};
 	const char *a = NULL, *b = NULL;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !b; i++)
@@ -217,7 +217,8 @@ WL_TEST(redis, cmd_cache_take_when_idle)
 		CU_ASSERT_EQUAL(raw.requests, 5); /* the second's, straight into its entry */
 		CU_ASSERT_EQUAL(raw.responses, 5);
 		CU_ASSERT_EQUAL(raw_entry(&ka, &raw), 0);
-		CU_ASSERT_EQUAL(raw.requests, 0); /* the first's, all in the slot */
+		CU_ASSERT_EQUAL(raw.requests, 1); /* the first's first; the rest in the slot */
+		CU_ASSERT_EQUAL(raw.responses, 0);
 
 		/* the coarse clock ticks: past the take interval by the clock the program reads */
 		usleep(WL_CMD_CACHE_TAKE_NS / 1000 + 20000);
@@ -225,7 +226,9 @@ WL_TEST(redis, cmd_cache_take_when_idle)
 		s = slot_at(idx, cpu);
 		unpin(&old);
 		CU_ASSERT_EQUAL(memcmp(&s.key, &kb, sizeof(kb)), 0); /* the second's now */
-		CU_ASSERT_EQUAL(s.d.requests, 1);
+		CU_ASSERT_EQUAL(s.n, 0);
+		CU_ASSERT_EQUAL(raw_entry(&kb, &raw), 0);
+		CU_ASSERT_EQUAL(raw.requests, 6);
 		CU_ASSERT_EQUAL(raw_entry(&ka, &raw), 0);
 		CU_ASSERT_EQUAL(raw.requests, 10); /* the first folded whole */
 		CU_ASSERT_EQUAL(raw.responses, 10);
@@ -252,13 +255,18 @@ WL_TEST(redis, cmd_cache_entry_removed)
 		harness_reset();
 		CU_ASSERT_EQUAL_FATAL(pin_to(cpu, &old), 0);
 		conv_start(h, &c, 6379);
+		/* 10 updates (no reply between: one run each): the first in the entry, 9 in the
+		 * slot */
 		for (int i = 0; i < 10; i++)
-			conv_req(h, &c, ping_req); /* 10 updates (no reply between: one run each) */
+			conv_req(h, &c, ping_req);
 		CU_ASSERT_EQUAL(bpf_map_delete_elem(wl_map_cmd_stats_fd(harness()), &k), 0);
 		CU_ASSERT_EQUAL_FATAL(conv_stats(&c, WL_L7_REDIS, "PING", &st), 0);
-		CU_ASSERT_EQUAL(st.requests, 10);
-		for (int i = 0; i < WL_CMD_CACHE_FOLD - 10 + 1; i++)
-			conv_req(h, &c, ping_req); /* the 65th update folds */
+		CU_ASSERT_EQUAL(st.requests, 9);
+		for (int i = 0; i < WL_CMD_CACHE_FOLD - 9; i++)
+			conv_req(h, &c, ping_req); /* the slot's 64th update folds */
+		CU_ASSERT_EQUAL(raw_entry(&k, &raw), 0);
+		CU_ASSERT_EQUAL(raw.requests, WL_CMD_CACHE_FOLD);
+		conv_req(h, &c, ping_req);
 		unpin(&old);
 		CU_ASSERT_EQUAL(raw_entry(&k, &raw), 0);
 		CU_ASSERT_EQUAL(raw.requests, WL_CMD_CACHE_FOLD);
@@ -332,7 +340,8 @@ WL_TEST(redis, cmd_cache_read_while_folding)
 		CU_ASSERT_EQUAL_FATAL(conv_stats(&r.c, WL_L7_REDIS, "PING", &st), 0);
 		CU_ASSERT_EQUAL(st.requests, r.sent);
 		if (back || st.requests != r.sent)
-			fprintf(stderr, "\n  [%s] %llu reads, %llu went back; %llu counted of %llu\n",
+			fprintf(stderr,
+				"\n  [%s] %llu reads, %llu went back; %llu counted of %llu\n",
 				hook_names[h], (unsigned long long)reads, (unsigned long long)back,
 				(unsigned long long)st.requests, (unsigned long long)r.sent);
 	}
