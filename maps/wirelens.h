@@ -353,11 +353,12 @@ struct wl_cmd_slot {
 	/* whose deltas: l7_proto, netns_id, l3_proto, server_port as in wl_cmd_key and the
 	 * command's id in the top 16 bits, then the server address; 0: a free slot */
 	__u64 ident[3];
-	struct wl_cmd_key key; /* the same as wl_cmd_stats' key */
 	__u64 folded_ns;       /* when the deltas last went into wl_cmd_stats (coarse clock) */
 	__u32 seq;	       /* odd while a fold or take is under way */
 	__u32 n;	       /* updates since then */
 	struct wl_cmd_stats d; /* deltas not yet in wl_cmd_stats (modulo 2^64: may be below 0) */
+	struct wl_cmd_key key; /* the same as wl_cmd_stats' key (last: read at a fold only, the
+				* deltas' first fields share the ident's cache line) */
 };
 WL_ASSERT_SIZE(struct wl_cmd_slot, 24 + 48 + 16 + (7 + WL_LAT_BUCKETS) * 8);
 
