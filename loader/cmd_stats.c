@@ -247,3 +247,31 @@ int wl_cmd_stats_read(struct wl_cmd_maps m, struct wl_cmd_row **out, size_t *n_o
 	*n_out = n;
 	return 0;
 }
+
+int wl_cmd_cache_fill(int cache_fd, struct wl_cmd_cache_fill *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	struct wl_cmd_slot *per;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	per = calloc(ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	for (__u32 idx = 0; idx < WL_CMD_CACHE_SLOTS && !err; idx++) {
+		if (bpf_map_lookup_elem(cache_fd, &idx, per)) {
+			err = -errno;
+			break;
+		}
+		for (int cpu = 0; cpu < ncpu; cpu++) {
+			out->slots++;
+			if (slot_holds(&per[cpu])) {
+				out->holding++;
+				out->updates += per[cpu].n;
+			}
+		}
+	}
+	free(per);
+	return err;
+}

@@ -40,6 +40,14 @@ struct wl_cmd_row {
 /* Reads every command, its entry and the cache's deltas (cmd_stats.c), into *rows (malloc'ed,
  * the caller frees). -errno. */
 int wl_cmd_stats_read(struct wl_cmd_maps m, struct wl_cmd_row **rows, size_t *n);
+/* What the per-CPU command cache holds now: its slots (all CPUs), those holding a command's
+ * updates, and those updates (not yet in wl_cmd_stats, which a raw dump of it misses). -errno. */
+struct wl_cmd_cache_fill {
+	__u32 slots;
+	__u32 holding;
+	__u64 updates;
+};
+int wl_cmd_cache_fill(int cache_fd, struct wl_cmd_cache_fill *out);
 
 /* The values `commands --json` prints for a key: protocol, server, command. */
 struct wl_cmd_labels {

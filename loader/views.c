@@ -18,6 +18,7 @@
 #include "abi.h"
 #include "attach.h"
 #include "views.h"
+#include "commands.h"
 #include "netns.h"
 #include "l7cfg.h"
 #include "rules.h"
@@ -150,6 +151,8 @@ struct status_view {
 	struct status_map maps[STATUS_MAPS];
 	bool have_cache; /* cache: what wl_flow_cache holds (not yet in wl_flows) */
 	struct wl_flow_cache_fill cache;
+	bool have_cmd_cache; /* cmd_cache: what wl_cmd_cache holds (not yet in wl_cmd_stats) */
+	struct wl_cmd_cache_fill cmd_cache;
 	bool have_cnt;
 	struct wl_counters cnt;
 };
@@ -294,6 +297,11 @@ static int status_collect(struct status_view *s)
 		s->have_cache = !wl_flow_cache_fill(fd, &s->cache);
 		close(fd);
 	}
+	fd = wl_map_open("wl_cmd_cache");
+	if (fd >= 0) {
+		s->have_cmd_cache = !wl_cmd_cache_fill(fd, &s->cmd_cache);
+		close(fd);
+	}
 	return 0;
 }
 
@@ -327,6 +335,10 @@ static void status_table(const struct status_view *s)
 		printf("  %-14s %8u / %-8u per-CPU, %llu packets not yet in wl_flows\n",
 		       "wl_flow_cache", s->cache.holding, s->cache.slots,
 		       (unsigned long long)s->cache.packets);
+	if (s->have_cmd_cache)
+		printf("  %-14s %8u / %-8u per-CPU, %llu updates not yet in wl_cmd_stats\n",
+		       "wl_cmd_cache", s->cmd_cache.holding, s->cmd_cache.slots,
+		       (unsigned long long)s->cmd_cache.updates);
 	wl_l7_status(NULL);
 	wl_rules_status(NULL); /* filter: rule count and policy */
 	if (s->have_cnt) {
@@ -378,6 +390,16 @@ static void status_json(const struct status_view *s)
 		json_object_object_add(o, "pending_packets",
 				       json_object_new_int64((int64_t)s->cache.packets));
 		json_object_object_add(maps, "wl_flow_cache", o);
+	}
+	if (s->have_cmd_cache) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "entries", json_object_new_int64(s->cmd_cache.holding));
+		json_object_object_add(o, "max_entries", json_object_new_int64(s->cmd_cache.slots));
+		json_object_object_add(o, "per_cpu", json_object_new_boolean(true));
+		json_object_object_add(o, "pending_updates",
+				       json_object_new_int64((int64_t)s->cmd_cache.updates));
+		json_object_object_add(maps, "wl_cmd_cache", o);
 	}
 	json_object_object_add(root, "maps", maps);
 	json_object_object_add(root, "counters",
