@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Application throughput with and without wirelens (make bench, section 3), and the CPU figure.
 #
-#   bench/app.sh BUILD_DIR        (root; QUICK=1: 2 rounds and shorter runs; ROUNDS=n,
+#   bench/app.sh BUILD_DIR        (root; QUICK=1: 2 rounds (1 of the CPU rows) and shorter runs; ROUNDS=n,
 #                                  CPU_ROUNDS=n and RUN_SECS=s override)
 #
 # redis-server (pinned to CPU 1) in a namespace behind a veth, redis-benchmark (CPU 0, 50
@@ -32,7 +32,7 @@ here=$(cd "$(dirname "$0")/../tests/live" && pwd)
 . "$here/lib.sh"
 QUICK=${QUICK:-}
 if [ -n "$QUICK" ]; then
-	ROUNDS=${ROUNDS:-2} RUN_SECS=${RUN_SECS:-0.3} SB_SECS=2 CPU_ROUNDS=${CPU_ROUNDS:-2}
+	ROUNDS=${ROUNDS:-2} RUN_SECS=${RUN_SECS:-0.3} SB_SECS=2 CPU_ROUNDS=${CPU_ROUNDS:-1}
 else
 	# the CPU rows are each program's own run time: 3 rounds tell them (spread ~15%)
 	ROUNDS=${ROUNDS:-5} RUN_SECS=${RUN_SECS:-1.2} SB_SECS=6 CPU_ROUNDS=${CPU_ROUNDS:-3}
