@@ -334,15 +334,16 @@ WL_ASSERT_SIZE(struct wl_cmd_stats, (7 + WL_LAT_BUCKETS) * 8);
 /*
  * A per-CPU cache of command-statistics deltas in front of wl_cmd_stats (wl_cmd_cache), as
  * wl_flow_cache is for wl_flows: live, the hash lookup of a 48-byte key and the cold lines of a
- * per-CPU hash entry were ~15% of the L7 path per packet. A (server, command) takes the slot its
- * ident hashes to on this CPU when the slot is free or was not folded or taken in the last
- * WL_CMD_CACHE_TAKE_NS; its later events add to the slot, whose deltas go into its wl_cmd_stats
- * entry (this CPU's value) every WL_CMD_CACHE_FOLD updates, after WL_CMD_CACHE_FOLD_NS and when
- * another takes the slot. The entry exists from the first event on (made before the slot is
- * taken), so `bpftool map dump` of wl_cmd_stats lists every command and trails by what the slots
- * hold; wirelens' readers add the slots. seq is odd while a fold or take is under way: a reader
- * reads the slot's seq, its deltas and this CPU's value of the entry, then seq again, and
- * retries when seq moved or was odd (loader/commands.c).
+ * per-CPU hash entry were part of every L7 packet. A (server, command) whose update finds the
+ * slot its ident hashes to free, or not folded or taken in the last WL_CMD_CACHE_TAKE_NS, takes
+ * it at the end of that packet (that update went to its entry, made then: `bpftool map dump` of
+ * wl_cmd_stats lists every command); its later updates on this CPU add to the slot, whose deltas
+ * go into the entry (this CPU's value) at the end of the packet that made WL_CMD_CACHE_FOLD of
+ * them, or found the last fold WL_CMD_CACHE_FOLD_NS old, and when another command takes the
+ * slot (parse/l7.h). A raw dump of wl_cmd_stats trails by what the slots hold; wirelens' readers
+ * add the slots. seq is odd while a fold or take is under way: a reader reads the slots' seq,
+ * their deltas and the entries of the commands they hold, then seq again, and retries when a
+ * seq moved or was odd (loader/cmd_stats.c).
  */
 #define WL_CMD_CACHE_BITS    7
 #define WL_CMD_CACHE_SLOTS   (1 << WL_CMD_CACHE_BITS)

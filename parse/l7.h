@@ -317,15 +317,6 @@ __noinline int wl_log2_u64(__u64 v)
 	return r;
 }
 
-/* The first word of a wl_cmd_slot's ident: the connection's server, as wl_cmd_key's first 8
- * bytes hold it, and command id in the top 16 bits. */
-static __always_inline __u64 wl_cmd_ident0(const struct wl_l7_state *s, __u16 id)
-{
-	return s->job.l7_proto | (__u64)s->job.ckey.netns_id << 8 |
-	       (__u64)s->job.ckey.l3_proto << 16 | (__u64)s->job.ckey.server_port << 32 |
-	       (__u64)id << 48;
-}
-
 /* A map key in read-only data rather than on the stack (wl_cmd_cache_end_g). */
 static const volatile __u32 wl_key_zero = 0;
 
@@ -362,8 +353,9 @@ static __always_inline void wl_cmd_slot_fold(struct wl_cmd_slot *c, struct wl_l7
 	__sync_fetch_and_add(&c->seq, 1);
 }
 
-/* The same, as a global function: verified once. */
-__noinline int wl_cmd_slot_fold_g(__u32 idx, __u64 now, int due_only)
+/* The same for slot idx when it is due: 64 updates, or the last fold a second old. Global:
+ * verified once. */
+__noinline int wl_cmd_slot_fold_due_g(__u32 idx, __u64 now)
 {
 	struct wl_l7_state *s = bpf_map_lookup_elem(&wl_l7_scratch, (const __u32 *)&wl_key_zero);
 	struct wl_cmd_slot *c;
@@ -372,8 +364,7 @@ __noinline int wl_cmd_slot_fold_g(__u32 idx, __u64 now, int due_only)
 		return 0;
 	s->slot_key = idx;
 	c = bpf_map_lookup_elem(&wl_cmd_cache, &s->slot_key);
-	if (c &&
-	    (!due_only || c->n >= WL_CMD_CACHE_FOLD || now - c->folded_ns >= WL_CMD_CACHE_FOLD_NS))
+	if (c && (c->n >= WL_CMD_CACHE_FOLD || now - c->folded_ns >= WL_CMD_CACHE_FOLD_NS))
 		wl_cmd_slot_fold(c, s, now);
 	return 0;
 }
@@ -397,7 +388,7 @@ __noinline int wl_cmd_cache_end_g(void)
 	now = bpf_ktime_get_coarse_ns();
 	for (__u32 i = 0; i < WL_CMD_DUE_MAX; i++)
 		if (i < s->due_n)
-			wl_cmd_slot_fold_g(s->due[i], now, 1);
+			wl_cmd_slot_fold_due_g(s->due[i], now);
 	s->due_n = 0;
 	if (!s->take_want)
 		return 0;
