@@ -17,10 +17,11 @@
 #include <bpf/libbpf.h>
 
 #include "commands.h"
+#include "progs.h"
 
 #define SLOT_TRIES 64 /* a slot folds every 64 updates: a retry is rare, 64 in a row never seen */
 
-static void stats_add(struct wl_cmd_stats *to, const struct wl_cmd_stats *from)
+void wl_cmd_stats_add(struct wl_cmd_stats *to, const struct wl_cmd_stats *from)
 {
 	__u64 *dst = (__u64 *)to;
 	const __u64 *src = (const __u64 *)from;
@@ -57,7 +58,7 @@ static int entry_get(struct cmd_reader *r, const struct wl_cmd_key *k, struct wl
 	if (bpf_map_lookup_elem(r->fd, k, r->per))
 		return errno == ENOENT ? 0 : -errno;
 	for (int c = 0; c < r->ncpu; c++)
-		stats_add(out, &r->per[c]);
+		wl_cmd_stats_add(out, &r->per[c]);
 	*found = true;
 	return 0;
 }
@@ -116,7 +117,7 @@ static int index_read(struct cmd_reader *r, __u32 idx)
 		for (int i = 0; i < r->n; i++)
 			if (slot_holds(&r->a[cpu]) &&
 			    !memcmp(&r->rows[i].key, &r->a[cpu].key, sizeof(r->a[cpu].key))) {
-				stats_add(&r->rows[i].st, &r->a[cpu].d);
+				wl_cmd_stats_add(&r->rows[i].st, &r->a[cpu].d);
 				r->found[i] = true;
 			}
 	return 0;
@@ -228,7 +229,7 @@ int wl_cmd_stats_read(struct wl_cmd_maps m, struct wl_cmd_row **out, size_t *n_o
 		memset(&row, 0, sizeof(row));
 		row.key = key;
 		for (int c = 0; c < ncpu; c++)
-			stats_add(&row.st, &r->per[c]);
+			wl_cmd_stats_add(&row.st, &r->per[c]);
 		err = row_add(&rows, &n, &cap, &row);
 	}
 	/* the commands a slot holds or held: their entries read again, with the slots' deltas,
@@ -248,30 +249,21 @@ int wl_cmd_stats_read(struct wl_cmd_maps m, struct wl_cmd_row **out, size_t *n_o
 	return 0;
 }
 
+static void fill_count(const void *value, void *arg)
+{
+	const struct wl_cmd_slot *slot = value;
+	struct wl_cmd_cache_fill *out = arg;
+
+	out->slots++;
+	if (slot_holds(slot)) {
+		out->holding++;
+		out->updates += slot->n;
+	}
+}
+
 int wl_cmd_cache_fill(int cache_fd, struct wl_cmd_cache_fill *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), err = 0;
-	struct wl_cmd_slot *per;
-
 	memset(out, 0, sizeof(*out));
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	per = calloc(ncpu, sizeof(*per));
-	if (!per)
-		return -ENOMEM;
-	for (__u32 idx = 0; idx < WL_CMD_CACHE_SLOTS && !err; idx++) {
-		if (bpf_map_lookup_elem(cache_fd, &idx, per)) {
-			err = -errno;
-			break;
-		}
-		for (int cpu = 0; cpu < ncpu; cpu++) {
-			out->slots++;
-			if (slot_holds(&per[cpu])) {
-				out->holding++;
-				out->updates += per[cpu].n;
-			}
-		}
-	}
-	free(per);
-	return err;
+	return wl_percpu_array_each(cache_fd, WL_CMD_CACHE_SLOTS, sizeof(struct wl_cmd_slot),
+				    fill_count, out);
 }

@@ -40,6 +40,8 @@ struct wl_cmd_row {
 /* Reads every command, its entry and the cache's deltas (cmd_stats.c), into *rows (malloc'ed,
  * the caller frees). -errno. */
 int wl_cmd_stats_read(struct wl_cmd_maps m, struct wl_cmd_row **rows, size_t *n);
+/* Adds one set of counts to another, field by field (modulo 2^64, as the maps do). */
+void wl_cmd_stats_add(struct wl_cmd_stats *to, const struct wl_cmd_stats *from);
 /* What the per-CPU command cache holds now: its slots (all CPUs), those holding a command's
  * updates, and those updates (not yet in wl_cmd_stats, which a raw dump of it misses). -errno. */
 struct wl_cmd_cache_fill {

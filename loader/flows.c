@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "flows.h"
+#include "progs.h"
 
 #define SLOT_TRIES 64 /* a slot folds every 64 packets: a retry is rare, 64 in a row never seen */
 
@@ -367,30 +368,21 @@ int wl_flows_read(struct wl_flow_maps m, struct wl_flow_row **out, size_t *n_out
 	return 0;
 }
 
+static void fill_count(const void *value, void *arg)
+{
+	const struct wl_flow_slot *slot = value;
+	struct wl_flow_cache_fill *out = arg;
+
+	out->slots++;
+	if (slot_holds(slot)) {
+		out->holding++;
+		out->packets += slot->packets;
+	}
+}
+
 int wl_flow_cache_fill(int cache_fd, struct wl_flow_cache_fill *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), err = 0;
-	struct wl_flow_slot *per;
-
 	memset(out, 0, sizeof(*out));
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	per = calloc(ncpu, sizeof(*per));
-	if (!per)
-		return -ENOMEM;
-	for (__u32 idx = 0; idx < WL_FLOW_CACHE_SLOTS && !err; idx++) {
-		if (bpf_map_lookup_elem(cache_fd, &idx, per)) {
-			err = -errno;
-			break;
-		}
-		for (int cpu = 0; cpu < ncpu; cpu++) {
-			out->slots++;
-			if (slot_holds(&per[cpu])) {
-				out->holding++;
-				out->packets += per[cpu].packets;
-			}
-		}
-	}
-	free(per);
-	return err;
+	return wl_percpu_array_each(cache_fd, WL_FLOW_CACHE_SLOTS, sizeof(struct wl_flow_slot),
+				    fill_count, out);
 }

@@ -729,6 +729,29 @@ int wl_counters_read(int fd, struct wl_counters *sum)
 	return 0;
 }
 
+int wl_percpu_array_each(int fd, __u32 n, size_t vsz, void (*fn)(const void *value, void *arg),
+			 void *arg)
+{
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	char *per;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	per = calloc(ncpu, vsz);
+	if (!per)
+		return -ENOMEM;
+	for (__u32 idx = 0; idx < n && !err; idx++) {
+		if (bpf_map_lookup_elem(fd, &idx, per)) {
+			err = -errno;
+			break;
+		}
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			fn(per + (size_t)cpu * vsz, arg);
+	}
+	free(per);
+	return err;
+}
+
 int wl_map_clear(int fd)
 {
 	struct bpf_map_info info = {};

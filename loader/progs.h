@@ -111,6 +111,10 @@ static inline struct wl_flow_maps wl_map_flow_maps(const struct wl_progs *p)
 int wl_counters_read(int fd, struct wl_counters *sum);
 /* Zeroes every entry of a map (hash: deletes; array: writes zeroes). */
 int wl_map_clear(int fd);
+/* Calls fn(value, arg) for each CPU's value of each of the n entries of a per-CPU array (fd)
+ * whose values are vsz bytes (a multiple of 8, as the kernel lays them out). 0 or -errno. */
+int wl_percpu_array_each(int fd, __u32 n, size_t vsz, void (*fn)(const void *value, void *arg),
+			 void *arg);
 
 /* Where pins live: WL_PIN_ROOT, or $WIRELENS_PIN_ROOT (tests run in parallel with their own
  * root); the versioned directory is <root>/v<WL_ABI_VERSION>. */

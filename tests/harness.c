@@ -60,6 +60,23 @@ void harness_reset(void)
 	wl_l7_sniff_set(wl_map_sniff_fd(&progs), wl_map_ports_fd(&progs), -1);
 }
 
+int harness_pin(int cpu, cpu_set_t *old)
+{
+	cpu_set_t one;
+
+	if (cpu < 0)
+		cpu = sched_getcpu();
+	sched_getaffinity(0, sizeof(*old), old);
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return sched_setaffinity(0, sizeof(one), &one) ? -1 : cpu;
+}
+
+void harness_unpin(const cpu_set_t *old)
+{
+	sched_setaffinity(0, sizeof(*old), old);
+}
+
 static int entry_fd[HOOK_COUNT] = {-1, -1}; /* harness_use_entry */
 
 void harness_use_entry(int xdp_fd, int tc_fd)

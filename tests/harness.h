@@ -3,6 +3,10 @@
 #ifndef WL_TESTS_HARNESS_H
 #define WL_TESTS_HARNESS_H
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "loader/progs.h"
@@ -23,6 +27,10 @@ void harness_fini(void);
 
 /* Empties every map so the next case starts from zero. */
 void harness_reset(void);
+/* Pins the calling thread to cpu (-1: the one it runs on), so that every test_run meets the same
+ * per-CPU slots; returns that CPU, or -1. harness_unpin restores the affinity saved in *old. */
+int harness_pin(int cpu, cpu_set_t *old);
+void harness_unpin(const cpu_set_t *old);
 
 struct run_opts {
 	uint32_t gso_segs; /* TC only: pretend the skb is a GSO packet of that many segments */

@@ -286,15 +286,6 @@ static int stats_rows(struct wl_cmd_row **rows, size_t *n)
 	return wl_cmd_stats_read(wl_map_cmd_maps(harness()), rows, n);
 }
 
-static void stats_add(struct wl_cmd_stats *to, const struct wl_cmd_stats *from)
-{
-	__u64 *dst = (__u64 *)to;
-	const __u64 *src = (const __u64 *)from;
-
-	for (size_t i = 0; i < sizeof(*to) / sizeof(__u64); i++)
-		dst[i] += src[i];
-}
-
 int conv_stats(const struct conv *c, uint8_t proto, const char *cmd, struct wl_cmd_stats *out)
 {
 	struct wl_cmd_row *rows;
@@ -347,7 +338,7 @@ int conv_stats_any_server(uint8_t proto, const char *cmd, struct wl_cmd_stats *o
 	for (size_t i = 0; i < n_rows; i++) {
 		if (rows[i].key.l7_proto != proto || strncmp(rows[i].key.command, cmd, WL_CMD_LEN))
 			continue;
-		stats_add(out, &rows[i].st);
+		wl_cmd_stats_add(out, &rows[i].st);
 		n++;
 	}
 	free(rows);

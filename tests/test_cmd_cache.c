@@ -28,21 +28,6 @@
 #include "loader/commands.h"
 #include "loader/l7cfg.h"
 
-static int pin_to(int cpu, cpu_set_t *old)
-{
-	cpu_set_t one;
-
-	sched_getaffinity(0, sizeof(*old), old);
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	return sched_setaffinity(0, sizeof(one), &one);
-}
-
-static void unpin(const cpu_set_t *old)
-{
-	sched_setaffinity(0, sizeof(*old), old);
-}
-
 /* The Redis command name's key at the conversation's server (CONV_SRV:port). */
 static struct wl_cmd_key key_of(uint16_t port, const char *cmd)
 {
@@ -126,7 +111,7 @@ WL_TEST(redis, cmd_cache_fold_and_read)
 
 		CU_ASSERT_FATAL(id > 0);
 		harness_reset();
-		CU_ASSERT_EQUAL_FATAL(pin_to(cpu, &old), 0);
+		CU_ASSERT_EQUAL_FATAL(harness_pin(cpu, &old), cpu);
 		conv_start(h, &c, 6379);
 		conv_req(h, &c, ping_req);
 		/* the first update makes the entry; the slot is the command's after it */
@@ -143,7 +128,7 @@ WL_TEST(redis, cmd_cache_fold_and_read)
 			conv_resp(h, &c, pong);
 		}
 		s = slot_at(index_of(6379, id), cpu);
-		unpin(&old);
+		harness_unpin(&old);
 		CU_ASSERT_EQUAL(s.n, 200 - 193);
 		CU_ASSERT_EQUAL(s.seq % 2, 0);
 		CU_ASSERT_EQUAL(raw_entry(&k, &raw), 0);
@@ -201,7 +186,7 @@ WL_TEST(redis, cmd_cache_take_when_idle)
 		snprintf(req_a, sizeof(req_a), "*1\r\n$%zu\r\n%s\r\n", strlen(a), a);
 		snprintf(req_b, sizeof(req_b), "*1\r\n$%zu\r\n%s\r\n", strlen(b), b);
 		harness_reset();
-		CU_ASSERT_EQUAL_FATAL(pin_to(cpu, &old), 0);
+		CU_ASSERT_EQUAL_FATAL(harness_pin(cpu, &old), cpu);
 		conv_start(h, &c, 6379);
 		for (int i = 0; i < 10; i++) {
 			conv_req(h, &c, req_a);
@@ -224,7 +209,7 @@ WL_TEST(redis, cmd_cache_take_when_idle)
 		usleep(WL_CMD_CACHE_TAKE_NS / 1000 + 20000);
 		conv_req(h, &c, req_b);
 		s = slot_at(idx, cpu);
-		unpin(&old);
+		harness_unpin(&old);
 		CU_ASSERT_EQUAL(memcmp(&s.key, &kb, sizeof(kb)), 0); /* the second's now */
 		CU_ASSERT_EQUAL(s.n, 0);
 		CU_ASSERT_EQUAL(raw_entry(&kb, &raw), 0);
@@ -253,7 +238,7 @@ WL_TEST(redis, cmd_cache_entry_removed)
 		struct conv c;
 
 		harness_reset();
-		CU_ASSERT_EQUAL_FATAL(pin_to(cpu, &old), 0);
+		CU_ASSERT_EQUAL_FATAL(harness_pin(cpu, &old), cpu);
 		conv_start(h, &c, 6379);
 		/* 10 updates (no reply between: one run each): the first in the entry, 9 in the
 		 * slot */
@@ -267,7 +252,7 @@ WL_TEST(redis, cmd_cache_entry_removed)
 		CU_ASSERT_EQUAL(raw_entry(&k, &raw), 0);
 		CU_ASSERT_EQUAL(raw.requests, WL_CMD_CACHE_FOLD);
 		conv_req(h, &c, ping_req);
-		unpin(&old);
+		harness_unpin(&old);
 		CU_ASSERT_EQUAL(raw_entry(&k, &raw), 0);
 		CU_ASSERT_EQUAL(raw.requests, WL_CMD_CACHE_FOLD);
 		CU_ASSERT_EQUAL_FATAL(conv_stats(&c, WL_L7_REDIS, "PING", &st), 0);
@@ -322,7 +307,7 @@ WL_TEST(redis, cmd_cache_read_while_folding)
 
 		harness_reset();
 		conv_start(h, &r.c, 6379);
-		CU_ASSERT_EQUAL_FATAL(pin_to(0, &old), 0);
+		CU_ASSERT_EQUAL_FATAL(harness_pin(0, &old), 0);
 		CU_ASSERT_EQUAL_FATAL(pthread_create(&w, NULL, race_writer, &r), 0);
 		while (!__atomic_load_n(&r.done, __ATOMIC_ACQUIRE)) {
 			if (conv_stats(&r.c, WL_L7_REDIS, "PING", &st))
@@ -334,7 +319,7 @@ WL_TEST(redis, cmd_cache_read_while_folding)
 			last = st.requests;
 		}
 		pthread_join(w, NULL);
-		unpin(&old);
+		harness_unpin(&old);
 		CU_ASSERT_EQUAL(back, 0);
 		CU_ASSERT(reads >= RACE_READS);
 		CU_ASSERT_EQUAL_FATAL(conv_stats(&r.c, WL_L7_REDIS, "PING", &st), 0);

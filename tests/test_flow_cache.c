@@ -26,22 +26,13 @@
 static uint8_t frame[PKT_MAX];
 static const char payload[64];
 
-/* Pins the thread to the CPU it runs on; returns that CPU (restore with unpin). */
+/* Pins the thread to the CPU it runs on; returns that CPU (restore with harness_unpin). */
 static int pin_here(cpu_set_t *old)
 {
-	cpu_set_t one;
-	int cpu = sched_getcpu();
+	int cpu = harness_pin(-1, old);
 
-	sched_getaffinity(0, sizeof(*old), old);
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	CU_ASSERT_EQUAL_FATAL(sched_setaffinity(0, sizeof(one), &one), 0);
+	CU_ASSERT_FATAL(cpu >= 0);
 	return cpu;
-}
-
-static void unpin(const cpu_set_t *old)
-{
-	sched_setaffinity(0, sizeof(*old), old);
 }
 
 static struct pkt_spec udp(__u16 sport, size_t len)
@@ -124,7 +115,7 @@ WL_TEST(l2l4, flow_cache_one_flow)
 		bytes = send_flow(h, 5000, 200);
 		raw = raw_entry(5000);
 		s = slot_of(5000, cpu);
-		unpin(&old);
+		harness_unpin(&old);
 		CU_ASSERT_EQUAL(raw.packets, WL_SNIFF_FLOW_PACKETS + 1 + 2 * WL_FLOW_CACHE_FOLD);
 		CU_ASSERT_EQUAL(s.packets, 200 - raw.packets);
 		CU_ASSERT_EQUAL(s.n, s.packets);
@@ -211,7 +202,7 @@ WL_TEST(l2l4, flow_cache_two_flows_one_slot)
 		usleep(((WL_FLOW_CACHE_TAKE_STAMPS + 1ULL) << WL_FLOW_STAMP_SHIFT) / 1000 + 10000);
 		bytes_b += send_flow(h, b, 1);
 		s = slot_of(6000, cpu);
-		unpin(&old);
+		harness_unpin(&old);
 		CU_ASSERT_EQUAL(memcmp(&s.key, &kb, sizeof(kb)), 0); /* the second's now */
 		CU_ASSERT_EQUAL(s.packets, 0);
 		CU_ASSERT_EQUAL(s.base, 41);
@@ -249,7 +240,7 @@ WL_TEST(l2l4, flow_cache_entry_pushed_out)
 		CU_ASSERT_EQUAL(st.packets, 13);
 
 		send_flow(h, 7000, WL_FLOW_CACHE_FOLD - 13); /* the 64th since the take folds */
-		unpin(&old);
+		harness_unpin(&old);
 		CU_ASSERT_EQUAL(raw_entry(7000).packets, WL_FLOW_CACHE_FOLD);
 		CU_ASSERT_EQUAL(harness_counters().flows_new, 2);
 		CU_ASSERT_EQUAL_FATAL(harness_flow_get(&k, &st), 0);
@@ -283,7 +274,7 @@ WL_TEST(l2l4, flow_cache_flags_and_reset)
 			len = pkt_build(&s, frame, sizeof(frame));
 			CU_ASSERT_EQUAL(harness_run(h, frame, len, NULL), VERDICT_PASS(h));
 		}
-		unpin(&old);
+		harness_unpin(&old);
 		CU_ASSERT_EQUAL_FATAL(harness_flow_get(&k, &st), 0);
 		CU_ASSERT_EQUAL(st.packets, 30);
 		CU_ASSERT_EQUAL(st.tcp_fin, 1);
@@ -382,7 +373,7 @@ WL_TEST(l2l4, flow_cache_read_while_folding)
 			last = st.packets;
 		}
 		pthread_join(w, NULL);
-		unpin(&old);
+		harness_unpin(&old);
 		CU_ASSERT_EQUAL(back, 0);
 		CU_ASSERT(reads >= RACE_READS);
 		CU_ASSERT_EQUAL_FATAL(harness_flow_get(&k, &st), 0);

@@ -115,14 +115,7 @@ else
 	fail "top running since before: never named $CNAME: $(tail -c 300 "$ROOT/top.json")"
 fi
 kill $TOP_PID
-server=$(redis_commandstats)
-wl=$(redis_wl_commands)
-if [ -n "$server" ] && [ "$server" = "$wl" ]; then
-	pass "per command equal to INFO commandstats ($(echo "$server" | wc -l) commands)"
-else
-	fail "INFO commandstats (<) and wirelens (>) differ"
-	diff <(echo "$server") <(echo "$wl") | head
-fi
+redis_compare "the container's redis-server"
 
 # ---- from inside: the container's own eth0 (--netns), its namespace named by a process path
 "$WL_BIN" detach "$HOST_IF" >/dev/null

@@ -184,6 +184,19 @@ redis_wl_commands() {
 		jq -r '.[] | "\(.command) \(.requests) \(.errors)"' | grep -v '^INFO ' | sort
 }
 
+# LABEL: a check that wirelens' count of every Redis command equals the server's
+redis_compare() {
+	local server wl
+	server=$(redis_commandstats)
+	wl=$(redis_wl_commands)
+	if [ -n "$server" ] && [ "$server" = "$wl" ]; then
+		pass "$1: every command's requests and errors equal INFO commandstats ($(echo "$server" | wc -l) commands)"
+	else
+		fail "$1: commandstats differ"
+		diff <(echo "$server") <(echo "$wl") | head -20
+	fi
+}
+
 # A private MariaDB in $NS: datadir and unix socket in a temp dir, TCP on $SRV_IP:3306 only, no
 # TLS. Sets dir and sock, defines sql (root over the unix socket: never on the wire), creates the
 # user wl and the database sbtest. Stops the test when the server does not come up.

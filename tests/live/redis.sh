@@ -9,18 +9,6 @@ start_redis || exit 1
 
 "$WL_BIN" attach "$HOST_IF" || { echo "attach failed"; exit 1; }
 
-compare() { # label
-	local label=$1 server wl
-	server=$(redis_commandstats)
-	wl=$(redis_wl_commands)
-	if [ -n "$server" ] && [ "$server" = "$wl" ]; then
-		pass "$label: every command's requests and errors equal INFO commandstats ($(echo "$server" | wc -l) commands)"
-	else
-		fail "$label: commandstats differ"
-		diff <(echo "$server") <(echo "$wl") | head -20
-	fi
-}
-
 reset_all() {
 	redis-cli -h "$SRV_IP" CONFIG RESETSTAT >/dev/null
 	"$WL_BIN" reset
@@ -29,16 +17,16 @@ reset_all() {
 
 reset_all
 redis-benchmark -h "$SRV_IP" -n 20000 -c 8 -P 1 -t set,get,incr,lpush,lpop,hset,sadd,mset -q >/dev/null
-compare "redis-benchmark -P 1"
+redis_compare "redis-benchmark -P 1"
 
 reset_all
 redis-benchmark -h "$SRV_IP" -n 50000 -c 16 -P 16 -t set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,lrange -q >/dev/null
-compare "redis-benchmark -P 16, 16 clients"
+redis_compare "redis-benchmark -P 16, 16 clients"
 
 reset_all
 redis-benchmark -h "$SRV_IP" -n 3000 -c 4 -P 1 -d 10240 -t set,get -q >/dev/null
 redis-benchmark -h "$SRV_IP" -n 3000 -c 4 -P 16 -d 10240 -t set,get -q >/dev/null
-compare "10 KB values, -P 1 and -P 16"
+redis_compare "10 KB values, -P 1 and -P 16"
 
 reset_all
 {
@@ -51,7 +39,7 @@ reset_all
 	printf 'MULTI\r\nSET a 1\r\nINCR a\r\nEXEC\r\nPING\r\n' | redis-cli -h "$SRV_IP"
 	redis-cli -h "$SRV_IP" --pipe <<<$'SET p1 1\r\nSET p2 2\r\nDEL p1 p2\r\n'
 } >/dev/null 2>&1
-compare "errors, containers, MULTI/EXEC, --pipe"
+redis_compare "errors, containers, MULTI/EXEC, --pipe"
 
 # Transactions: Redis counts a queued command when EXEC runs it (a failure inside EXEC is that
 # command's failed call); DISCARD, EXECABORT and a WATCH-aborted EXEC run nothing.
@@ -79,7 +67,7 @@ cmd(a, "MULTI"); cmd(a, "SET", "tx:w", "1")
 cmd(b, "SET", "tx:w", "2")                        # touches the watched key
 cmd(a, "EXEC")                                    # null reply: nothing runs
 PY
-compare "transactions: errors inside EXEC, DISCARD, EXECABORT, WATCH abort"
+redis_compare "transactions: errors inside EXEC, DISCARD, EXECABORT, WATCH abort"
 
 # Pipelines whose commands and replies look alike (the parser takes a command with the shape of
 # the one before, and equal replies, in runs): same shape but another name (LPUSH/RPUSH), the
@@ -106,7 +94,7 @@ for p in pipes:
     while data.count(b"\r\n") < want:
         data += s.recv(65536)
 PY
-compare "pipelines of look-alike commands and replies"
+redis_compare "pipelines of look-alike commands and replies"
 
 "$WL_BIN" status | grep -E '^  l7_' | tr -s ' '
 "$WL_BIN" commands --protocol redis
