@@ -19,8 +19,6 @@
 #include "commands.h"
 #include "progs.h"
 
-#define SLOT_TRIES 64 /* a slot folds every 64 updates: a retry is rare, 64 in a row never seen */
-
 void wl_cmd_stats_add(struct wl_cmd_stats *to, const struct wl_cmd_stats *from)
 {
 	__u64 *dst = (__u64 *)to;
@@ -87,7 +85,7 @@ static int index_read(struct cmd_reader *r, __u32 idx)
 		return -errno;
 	for (int cpu = 0; cpu < ncpu; cpu++)
 		r->seq[cpu] = r->b[cpu].seq;
-	for (int tries = 0;; tries++) {
+	for (unsigned int tries = 0;; tries++) {
 		bool same = true;
 
 		r->n = 0;
@@ -110,8 +108,11 @@ static int index_read(struct cmd_reader *r, __u32 idx)
 				same = false;
 			r->seq[cpu] = r->b[cpu].seq; /* the next try's seq before */
 		}
-		if (same || tries == SLOT_TRIES)
+		if (same)
 			break;
+		err = wl_seq_retry_wait(tries + 1);
+		if (err)
+			return err;
 	}
 	for (int cpu = 0; cpu < ncpu; cpu++)
 		for (int i = 0; i < r->n; i++)

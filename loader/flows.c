@@ -17,8 +17,6 @@
 #include "flows.h"
 #include "progs.h"
 
-#define SLOT_TRIES 64 /* a slot folds every 64 packets: a retry is rare, 64 in a row never seen */
-
 /* One flow of a per-CPU table (attach --flows-percpu): its CPUs' values summed; first seen
  * is the earliest a CPU saw (CPUs that never saw the flow hold 0), last seen the latest. */
 static void flow_fold(struct wl_flow_stats *out, const struct wl_flow_stats *per, int ncpu)
@@ -154,7 +152,7 @@ static int slot_read(struct flows_reader *r, int cache_fd, __u32 idx, struct cac
 		return -errno;
 	for (int cpu = 0; cpu < ncpu; cpu++)
 		c->seq[cpu] = c->b[cpu].seq;
-	for (int tries = 0;; tries++) {
+	for (unsigned int tries = 0;; tries++) {
 		bool same = true;
 
 		out->n = 0;
@@ -182,8 +180,11 @@ static int slot_read(struct flows_reader *r, int cache_fd, __u32 idx, struct cac
 				same = false;
 			c->seq[cpu] = c->b[cpu].seq; /* the next try's seq before */
 		}
-		if (same || tries == SLOT_TRIES)
+		if (same)
 			break;
+		err = wl_seq_retry_wait(tries + 1);
+		if (err)
+			return err;
 	}
 	for (int cpu = 0; cpu < ncpu; cpu++)
 		for (int i = 0; i < out->n; i++)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -750,6 +751,26 @@ int wl_percpu_array_each(int fd, __u32 n, size_t vsz, void (*fn)(const void *val
 	}
 	free(per);
 	return err;
+}
+
+static unsigned long seq_naps;
+
+unsigned long wl_seq_naps(void)
+{
+	return __atomic_load_n(&seq_naps, __ATOMIC_ACQUIRE);
+}
+
+int wl_seq_retry_wait(unsigned int tries)
+{
+	const struct timespec nap = {.tv_nsec = 100 * 1000};
+
+	if (tries <= WL_SEQ_SPINS)
+		return 0;
+	if ((tries - WL_SEQ_SPINS) / 10 >= WL_SEQ_GIVE_UP_MS) /* 10 naps of 100 us per ms */
+		return -EBUSY;
+	__atomic_fetch_add(&seq_naps, 1, __ATOMIC_RELEASE);
+	nanosleep(&nap, NULL);
+	return 0;
 }
 
 int wl_map_clear(int fd)

@@ -115,6 +115,17 @@ int wl_map_clear(int fd);
  * whose values are vsz bytes (a multiple of 8, as the kernel lays them out). 0 or -errno. */
 int wl_percpu_array_each(int fd, __u32 n, size_t vsz, void (*fn)(const void *value, void *arg),
 			 void *arg);
+/* A seqlock reader of the caches' slots (flows.c, cmd_stats.c) before its try number `tries`
+ * (1, 2, ...) of the same slot: no wait for the first WL_SEQ_SPINS (a fold takes well under a
+ * microsecond), then 100 us sleeps, since the CPU that folds may be stalled mid-fold (its task
+ * preempted: test_run disables migration, not preemption; its vCPU descheduled). A reader never
+ * goes on with what a fold was changing: 0 to try again, -EBUSY once it has waited
+ * WL_SEQ_GIVE_UP_MS (a seq left odd, which a fold cannot do). */
+#define WL_SEQ_SPINS	  64
+#define WL_SEQ_GIVE_UP_MS 5000
+int wl_seq_retry_wait(unsigned int tries);
+/* How many such sleeps this process has had (the tests wait for a reader's first). */
+unsigned long wl_seq_naps(void);
 
 /* Where pins live: WL_PIN_ROOT, or $WIRELENS_PIN_ROOT (tests run in parallel with their own
  * root); the versioned directory is <root>/v<WL_ABI_VERSION>. */

@@ -77,6 +77,13 @@ void harness_unpin(const cpu_set_t *old)
 	sched_setaffinity(0, sizeof(*old), old);
 }
 
+bool harness_reader_waits(unsigned long naps, const int *done)
+{
+	while (wl_seq_naps() == naps && !__atomic_load_n(done, __ATOMIC_ACQUIRE))
+		sched_yield();
+	return !__atomic_load_n(done, __ATOMIC_ACQUIRE);
+}
+
 static int entry_fd[HOOK_COUNT] = {-1, -1}; /* harness_use_entry */
 
 void harness_use_entry(int xdp_fd, int tc_fd)

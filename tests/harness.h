@@ -31,6 +31,9 @@ void harness_reset(void);
  * per-CPU slots; returns that CPU, or -1. harness_unpin restores the affinity saved in *old. */
 int harness_pin(int cpu, cpu_set_t *old);
 void harness_unpin(const cpu_set_t *old);
+/* Waits until a cache reader on another thread sleeps for a fold to end (wl_seq_retry_wait: the
+ * process's naps past `naps`) or is done (*done, __atomic); returns whether it is still reading. */
+bool harness_reader_waits(unsigned long naps, const int *done);
 
 struct run_opts {
 	uint32_t gso_segs; /* TC only: pretend the skb is a GSO packet of that many segments */

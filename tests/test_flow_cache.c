@@ -337,6 +337,76 @@ static int table_get(const struct wl_flow_key *k, struct wl_flow_stats *out)
 	return err ? err : -ENOENT;
 }
 
+/* A fold stalled half-way: the slot's seq odd, its deltas in wl_flows and not yet cleared (the
+ * folding task preempted, or its vCPU descheduled). Made by hand, as the fold writes; the reader
+ * must wait for the fold's end, not count the deltas twice. */
+struct stalled_read {
+	struct wl_flow_key k;
+	int done; /* __atomic */
+	int err;
+	struct wl_flow_stats st;
+};
+
+static void *stalled_reader(void *arg)
+{
+	struct stalled_read *r = arg;
+
+	r->err = harness_flow_get(&r->k, &r->st);
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+WL_TEST(l2l4, flow_cache_fold_stalled)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int cache_fd = wl_progs_map_fd(harness(), "wl_flow_cache");
+	struct wl_flow_slot *slots = calloc(ncpu, sizeof(*slots));
+
+	CU_ASSERT_FATAL(slots != NULL);
+	FOR_EACH_HOOK(h) {
+		struct stalled_read r = {.k = key_of(5100)};
+		__u32 idx = wl_flow_slot_of(&r.k);
+		struct wl_flow_stats raw;
+		unsigned long naps;
+		cpu_set_t old;
+		pthread_t t;
+		__u64 bytes;
+		int cpu;
+
+		harness_reset();
+		cpu = pin_here(&old);
+		bytes = send_flow(h, 5100, 30); /* 17 in wl_flows, 13 in the slot */
+		harness_unpin(&old);
+		CU_ASSERT_EQUAL_FATAL(bpf_map_lookup_elem(cache_fd, &idx, slots), 0);
+		CU_ASSERT_EQUAL_FATAL(slots[cpu].packets, 30 - WL_SNIFF_FLOW_PACKETS - 1);
+		raw = raw_entry(5100);
+
+		/* the fold's first half */
+		slots[cpu].seq++;
+		CU_ASSERT_EQUAL_FATAL(bpf_map_update_elem(cache_fd, &idx, slots, BPF_EXIST), 0);
+		raw.packets += slots[cpu].packets;
+		raw.bytes += slots[cpu].bytes;
+		CU_ASSERT_EQUAL_FATAL(
+			bpf_map_update_elem(wl_map_flows_fd(harness()), &r.k, &raw, BPF_EXIST), 0);
+
+		naps = wl_seq_naps();
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, stalled_reader, &r), 0);
+		CU_ASSERT_TRUE(harness_reader_waits(naps, &r.done));
+
+		/* the second half */
+		slots[cpu].base = raw.packets;
+		slots[cpu].packets = slots[cpu].bytes = 0;
+		slots[cpu].n = 0;
+		slots[cpu].seq++;
+		CU_ASSERT_EQUAL(bpf_map_update_elem(cache_fd, &idx, slots, BPF_EXIST), 0);
+		pthread_join(t, NULL);
+		CU_ASSERT_EQUAL(r.err, 0);
+		CU_ASSERT_EQUAL(r.st.packets, 30);
+		CU_ASSERT_EQUAL(r.st.bytes, bytes);
+	}
+	free(slots);
+}
+
 WL_TEST(l2l4, flow_cache_read_while_folding)
 {
 	int ncpu = sysconf(_SC_NPROCESSORS_ONLN);
