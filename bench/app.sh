@@ -35,7 +35,7 @@ if [ -n "$QUICK" ]; then
 	ROUNDS=${ROUNDS:-2} RUN_SECS=${RUN_SECS:-0.3} SB_SECS=2 CPU_ROUNDS=${CPU_ROUNDS:-1}
 else
 	# the CPU rows are each program's own run time: 3 rounds tell them (spread ~15%)
-	ROUNDS=${ROUNDS:-5} RUN_SECS=${RUN_SECS:-1.2} SB_SECS=6 CPU_ROUNDS=${CPU_ROUNDS:-3}
+	ROUNDS=${ROUNDS:-5} RUN_SECS=${RUN_SECS:-1.0} SB_SECS=5 CPU_ROUNDS=${CPU_ROUNDS:-3}
 fi
 # A Redis run is sized in time, not in requests: -n is what the last bare run did in RUN_SECS
 # (redis-benchmark has no duration option). A slow host then makes fewer requests, not longer
