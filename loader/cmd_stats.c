@@ -80,6 +80,7 @@ static int want_key(struct cmd_reader *r, const struct wl_cmd_key *k)
 static int index_read(struct cmd_reader *r, __u32 idx)
 {
 	int ncpu = r->ncpu, err = 0;
+	__u64 waited = 0; /* wl_seq_retry_wait's */
 
 	if (bpf_map_lookup_elem(r->cache_fd, &idx, r->b))
 		return -errno;
@@ -110,7 +111,7 @@ static int index_read(struct cmd_reader *r, __u32 idx)
 		}
 		if (same)
 			break;
-		err = wl_seq_retry_wait(tries + 1);
+		err = wl_seq_retry_wait(tries + 1, &waited);
 		if (err)
 			return err;
 	}

@@ -283,7 +283,8 @@ static int commands_collect(struct wl_cmd_maps m, const struct wl_commands_view 
 
 	err = wl_cmd_stats_read(m, &cl->rows, &n);
 	if (err) {
-		fprintf(stderr, "wirelens: reading command statistics: %s\n", strerror(-err));
+		fprintf(stderr, "wirelens: reading command statistics: %s\n",
+			wl_read_strerror(err));
 		return -1;
 	}
 	qsort(cl->rows, n, sizeof(*cl->rows), cmp_rows);

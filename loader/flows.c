@@ -147,6 +147,7 @@ static int slot_read(struct flows_reader *r, int cache_fd, __u32 idx, struct cac
 		     const struct wl_flow_key *only, struct slot_flows *out)
 {
 	int ncpu = c->ncpu, err = 0;
+	__u64 waited = 0; /* wl_seq_retry_wait's */
 
 	if (bpf_map_lookup_elem(cache_fd, &idx, c->b))
 		return -errno;
@@ -182,7 +183,7 @@ static int slot_read(struct flows_reader *r, int cache_fd, __u32 idx, struct cac
 		}
 		if (same)
 			break;
-		err = wl_seq_retry_wait(tries + 1);
+		err = wl_seq_retry_wait(tries + 1, &waited);
 		if (err)
 			return err;
 	}

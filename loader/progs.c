@@ -760,17 +760,32 @@ unsigned long wl_seq_naps(void)
 	return __atomic_load_n(&seq_naps, __ATOMIC_ACQUIRE);
 }
 
-int wl_seq_retry_wait(unsigned int tries)
+int wl_seq_retry_wait(unsigned int tries, __u64 *since_ns)
 {
 	const struct timespec nap = {.tv_nsec = 100 * 1000};
+	struct timespec now;
+	__u64 ns;
 
 	if (tries <= WL_SEQ_SPINS)
 		return 0;
-	if ((tries - WL_SEQ_SPINS) / 10 >= WL_SEQ_GIVE_UP_MS) /* 10 naps of 100 us per ms */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (__u64)now.tv_sec * 1000000000ull + now.tv_nsec;
+	if (tries == WL_SEQ_SPINS + 1)
+		*since_ns = ns;
+	else if (ns - *since_ns >= WL_SEQ_GIVE_UP_MS * 1000000ull)
 		return -EBUSY;
 	__atomic_fetch_add(&seq_naps, 1, __ATOMIC_RELEASE);
 	nanosleep(&nap, NULL);
 	return 0;
+}
+
+const char *wl_read_strerror(int err)
+{
+	if (err == -EBUSY)
+		return "a cache slot stayed mid-fold for 5 s (a CPU stalled inside a wirelens "
+		       "program?); "
+		       "try again";
+	return strerror(-err);
 }
 
 int wl_map_clear(int fd)

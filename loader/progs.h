@@ -120,12 +120,15 @@ int wl_percpu_array_each(int fd, __u32 n, size_t vsz, void (*fn)(const void *val
  * microsecond), then 100 us sleeps, since the CPU that folds may be stalled mid-fold (its task
  * preempted: test_run disables migration, not preemption; its vCPU descheduled). A reader never
  * goes on with what a fold was changing: 0 to try again, -EBUSY once it has waited
- * WL_SEQ_GIVE_UP_MS (a seq left odd, which a fold cannot do). */
+ * WL_SEQ_GIVE_UP_MS (a seq left odd, which a fold cannot do). *since_ns: the caller's, for the
+ * start of the wait. */
 #define WL_SEQ_SPINS	  64
 #define WL_SEQ_GIVE_UP_MS 5000
-int wl_seq_retry_wait(unsigned int tries);
+int wl_seq_retry_wait(unsigned int tries, __u64 *since_ns);
 /* How many such sleeps this process has had (the tests wait for a reader's first). */
 unsigned long wl_seq_naps(void);
+/* What a cache reader's error says: strerror, or for -EBUSY that a slot stayed mid-fold. */
+const char *wl_read_strerror(int err);
 
 /* Where pins live: WL_PIN_ROOT, or $WIRELENS_PIN_ROOT (tests run in parallel with their own
  * root); the versioned directory is <root>/v<WL_ABI_VERSION>. */

@@ -651,7 +651,7 @@ static int flows_collect(struct wl_flow_maps fm, const struct wl_flows_view *v,
 
 	err = wl_flows_read(fm, &fl->rows, &n);
 	if (err) {
-		fprintf(stderr, "wirelens: flows: %s\n", strerror(-err));
+		fprintf(stderr, "wirelens: flows: %s\n", wl_read_strerror(err));
 		return -1;
 	}
 	sort_bytes = !v->by_packets;

@@ -334,6 +334,47 @@ WL_TEST(redis, cmd_cache_fold_stalled)
 	free(per);
 }
 
+/* A seq left odd (which no fold does: a writer gone mid-fold): the reader waits WL_SEQ_GIVE_UP_MS,
+ * then says EBUSY rather than guess at the counts. */
+WL_TEST(redis, cmd_cache_fold_never_ends)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int cache_fd = wl_progs_map_fd(harness(), "wl_cmd_cache");
+	struct wl_cmd_slot *slots = calloc(ncpu, sizeof(*slots));
+	__u32 idx = index_of(6379, id_of("PING"));
+	struct wl_cmd_row *rows = NULL;
+	struct timespec t0, t1;
+	struct wl_cmd_stats st;
+	cpu_set_t old;
+	struct conv c;
+	size_t n = 0;
+	int cpu = sched_getcpu(), err;
+
+	CU_ASSERT_FATAL(slots != NULL);
+	harness_reset();
+	CU_ASSERT_EQUAL_FATAL(harness_pin(cpu, &old), cpu);
+	conv_start(HOOK_XDP, &c, 6379);
+	for (int i = 0; i < 3; i++)
+		conv_req(HOOK_XDP, &c, ping_req);
+	harness_unpin(&old);
+	CU_ASSERT_EQUAL_FATAL(bpf_map_lookup_elem(cache_fd, &idx, slots), 0);
+	slots[cpu].seq |= 1;
+	CU_ASSERT_EQUAL_FATAL(bpf_map_update_elem(cache_fd, &idx, slots, BPF_EXIST), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = wl_cmd_stats_read(wl_map_cmd_maps(harness()), &rows, &n);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CU_ASSERT_EQUAL(err, -EBUSY);
+	CU_ASSERT_PTR_NULL(rows);
+	CU_ASSERT((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >=
+		  WL_SEQ_GIVE_UP_MS);
+	free(rows);
+	slots[cpu].seq++; /* the fold ends: read again */
+	CU_ASSERT_EQUAL(bpf_map_update_elem(cache_fd, &idx, slots, BPF_EXIST), 0);
+	CU_ASSERT_EQUAL(conv_stats(&c, WL_L7_REDIS, "PING", &st), 0);
+	CU_ASSERT_EQUAL(st.requests, 3);
+	free(slots);
+}
+
 /* A reader beside a CPU that folds: one thread sends PINGs (one test_run each) on one CPU, a fold
  * every 64, another reads on another CPU as fast as it can. A fold between the reader's look at
  * the slot and at the entry would count 64 twice, and the next read would go back: the slot's seq
