@@ -143,6 +143,25 @@ wait_for() {
 	return 1
 }
 
+# Runs CMD until it succeeds: wait_until CMD [ARGS...] (for a count the kernel reaches after the
+# sender returned: a veth delivers in its NAPI, later). Bounded at 60 s only against a hang; the
+# caller then checks the figures as they are.
+wait_until() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Has the flow counted at least N packets? flow_reaches PROTO SRC DST DPORT N (with wait_until)
+flow_reaches() {
+	local c
+	c=$(flow_counts "$1" "$2" "$3" "$4")
+	[ "${c%% *}" -ge "$5" ] 2>/dev/null
+}
+
 # Node client libraries (tests/live/node/package.json, pinned by its package-lock.json), installed
 # once per checkout into tests/live/node/node_modules: node_clients || exit 1
 node_clients() {

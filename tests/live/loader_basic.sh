@@ -28,7 +28,8 @@ rm -f err.$$
 "$WL_BIN" attach "$HOST_IF" | grep -q "already attached" && pass "double attach is idempotent" || fail "double attach"
 ip netns exec "$NS" python3 -c "$send" "$HOST_IP" 9001 30 200   # host XDP ingress
 python3 -c "$send" "$SRV_IP" 9000 50 100                          # host TC egress
-sleep 0.3
+wait_until flow_reaches udp "$HOST_IP" "$SRV_IP" 9000 50
+wait_until flow_reaches udp "$SRV_IP" "$HOST_IP" 9001 30
 flows=$("$WL_BIN" flows --json)
 out=$(echo "$flows" | jq -r --arg s "$HOST_IP" --arg d "$SRV_IP" '.[] | select(.proto=="udp" and .src==$s and .dst==$d and .dport==9000) | "\(.packets) \(.bytes)"')
 check_eq "egress UDP flow packets/bytes" "50 $((50 * (14 + 20 + 8 + 100)))" "$out"

@@ -130,7 +130,8 @@ ping -6 -c1 -W1 "$SRV_IP6" >/dev/null
 ip netns exec "$NS" ping -6 -c1 -W1 "$HOST_IP6" >/dev/null
 python3 -c "$send" "$SRV_IP6" 9200 40 300
 ip netns exec "$NS" python3 -c "$send" "$HOST_IP6" 9201 25 150
-sleep 0.3
+wait_until flow_reaches udp "$HOST_IP6" "$SRV_IP6" 9200 40
+wait_until flow_reaches udp "$SRV_IP6" "$HOST_IP6" 9201 25
 check_eq "IPv6 UDP host->server (TC egress) packets bytes" "40 $((40 * (14 + 40 + 8 + 300)))" "$(flow_counts udp "$HOST_IP6" "$SRV_IP6" 9200)"
 check_eq "IPv6 UDP server->host (XDP ingress) packets bytes" "25 $((25 * (14 + 40 + 8 + 150)))" "$(flow_counts udp "$SRV_IP6" "$HOST_IP6" 9201)"
 finish

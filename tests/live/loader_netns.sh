@@ -37,7 +37,8 @@ sleep 0.3
 ping -c1 -W1 "$SRV_IP" >/dev/null
 python3 -c "$send" "$SRV_IP" 9300 33 120
 ip netns exec "$NS" python3 -c "$send" "$HOST_IP" 9301 21 80
-sleep 0.3
+wait_until flow_reaches udp "$HOST_IP" "$SRV_IP" 9300 33
+wait_until flow_reaches udp "$SRV_IP" "$HOST_IP" 9301 21
 check_eq "UDP into the namespace (XDP there)" "33 $((33 * (14 + 20 + 8 + 120)))" "$(flow_counts udp "$HOST_IP" "$SRV_IP" 9300)"
 check_eq "UDP out of the namespace (TC egress there)" "21 $((21 * (14 + 20 + 8 + 80)))" "$(flow_counts udp "$SRV_IP" "$HOST_IP" 9301)"
 check_eq "flows name the interface and namespace" "$PEER_IF $NS" \
