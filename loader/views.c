@@ -349,6 +349,20 @@ static void status_table(const struct status_view *s)
 	wl_log_status(NULL);
 }
 
+/* A per-CPU cache's entry in status --json's maps: slots holding deltas, slots, and the
+ * deltas not yet in the table (pending, under that name). */
+static void cache_json(json_object *maps, const char *map, __u64 holding, __u64 slots,
+		       const char *pending, __u64 n)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "entries", json_object_new_int64((int64_t)holding));
+	json_object_object_add(o, "max_entries", json_object_new_int64((int64_t)slots));
+	json_object_object_add(o, "per_cpu", json_object_new_boolean(true));
+	json_object_object_add(o, pending, json_object_new_int64((int64_t)n));
+	json_object_object_add(maps, map, o);
+}
+
 static void status_json(const struct status_view *s)
 {
 	json_object *root = json_object_new_object(), *notes = json_object_new_array(),
@@ -381,26 +395,12 @@ static void status_json(const struct status_view *s)
 		json_object_object_add(o, "per_cpu", json_object_new_boolean(m->per_cpu));
 		json_object_object_add(maps, m->name, o);
 	}
-	if (s->have_cache) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "entries", json_object_new_int64(s->cache.holding));
-		json_object_object_add(o, "max_entries", json_object_new_int64(s->cache.slots));
-		json_object_object_add(o, "per_cpu", json_object_new_boolean(true));
-		json_object_object_add(o, "pending_packets",
-				       json_object_new_int64((int64_t)s->cache.packets));
-		json_object_object_add(maps, "wl_flow_cache", o);
-	}
-	if (s->have_cmd_cache) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "entries", json_object_new_int64(s->cmd_cache.holding));
-		json_object_object_add(o, "max_entries", json_object_new_int64(s->cmd_cache.slots));
-		json_object_object_add(o, "per_cpu", json_object_new_boolean(true));
-		json_object_object_add(o, "pending_updates",
-				       json_object_new_int64((int64_t)s->cmd_cache.updates));
-		json_object_object_add(maps, "wl_cmd_cache", o);
-	}
+	if (s->have_cache)
+		cache_json(maps, "wl_flow_cache", s->cache.holding, s->cache.slots,
+			   "pending_packets", s->cache.packets);
+	if (s->have_cmd_cache)
+		cache_json(maps, "wl_cmd_cache", s->cmd_cache.holding, s->cmd_cache.slots,
+			   "pending_updates", s->cmd_cache.updates);
 	json_object_object_add(root, "maps", maps);
 	json_object_object_add(root, "counters",
 			       s->have_cnt ? wl_counters_json(&s->cnt) : json_object_new_object());

@@ -63,15 +63,8 @@ workload() {
 	pgbench -h "$B_IP" -U postgres -M extended -c 2 -j 2 -t 150 wl >/dev/null 2>&1 || fail "pgbench"
 }
 compare() { # label factor
-	local server wl
-	server=$(server_counts "$2")
-	wl=$(wl_counts)
-	if [ -n "$server" ] && [ "$server" = "$wl" ]; then
-		pass "$1: per command, Redis and PostgreSQL ($(echo "$server" | wc -l) commands)"
-	else
-		fail "$1: the servers (<, x$2) and wirelens (>) differ"
-		diff <(echo "$server") <(echo "$wl") | head -20
-	fi
+	lists_equal "$1: per command, Redis and PostgreSQL" "$1: the servers (<, x$2) and wirelens (>) differ" \
+		"$(server_counts "$2")" "$(wl_counts)"
 }
 warnings() { "$WL_BIN" status | grep -c '^  warning: .* is a port of bridge '"$BR"' and both are attached'; }
 

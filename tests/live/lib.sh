@@ -205,14 +205,18 @@ redis_wl_commands() {
 
 # LABEL: a check that wirelens' count of every Redis command equals the server's
 redis_compare() {
-	local server wl
-	server=$(redis_commandstats)
-	wl=$(redis_wl_commands)
-	if [ -n "$server" ] && [ "$server" = "$wl" ]; then
-		pass "$1: every command's requests and errors equal INFO commandstats ($(echo "$server" | wc -l) commands)"
+	lists_equal "$1: every command's requests and errors equal INFO commandstats" \
+		"$1: commandstats differ" "$(redis_commandstats)" "$(redis_wl_commands)"
+}
+
+# Two non-empty line lists equal: lists_equal PASS_MSG FAIL_MSG SERVER WIRELENS (the count of
+# lines is added to PASS_MSG; a diff, server <, wirelens >, follows FAIL_MSG)
+lists_equal() {
+	if [ -n "$3" ] && [ "$3" = "$4" ]; then
+		pass "$1 ($(echo "$3" | wc -l) commands)"
 	else
-		fail "$1: commandstats differ"
-		diff <(echo "$server") <(echo "$wl") | head -20
+		fail "$2"
+		diff <(echo "$3") <(echo "$4") | head -20
 	fi
 }
 
