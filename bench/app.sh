@@ -18,7 +18,9 @@
 #   monitor   a `redis-cli MONITOR` reader (Redis' own way to watch commands)
 #   slowlog   slowlog-log-slower-than 0 (every command logged)
 # sysbench oltp_read_only against MariaDB (tests/live/lib.sh start_mariadb): bare, bare programs,
-# wirelens, wirelens with peer-egress hooks.
+# wirelens, wirelens with peer-egress hooks, and the server's own ways to see every statement:
+#   general_log  the general query log to a file (MariaDB's MONITOR: every statement)
+#   slow_log     the slow query log with long_query_time 0 (every statement, with its time)
 # CPU: one more run per pipeline depth with kernel.bpf_stats_enabled=1 and wirelens attached
 # (its default, and with peer-egress hooks): the entry programs' run_time_ns per request (L7 programs run as
 # tail calls inside them, so their time is included) against redis-server's own utime+stime per
@@ -35,7 +37,7 @@ if [ -n "$QUICK" ]; then
 	ROUNDS=${ROUNDS:-2} RUN_SECS=${RUN_SECS:-0.3} SB_SECS=2 CPU_ROUNDS=${CPU_ROUNDS:-1}
 else
 	# the CPU rows are each program's own run time: 3 rounds tell them (spread ~15%)
-	ROUNDS=${ROUNDS:-5} RUN_SECS=${RUN_SECS:-1.0} SB_SECS=5 CPU_ROUNDS=${CPU_ROUNDS:-3}
+	ROUNDS=${ROUNDS:-5} RUN_SECS=${RUN_SECS:-1.0} SB_SECS=4 CPU_ROUNDS=${CPU_ROUNDS:-3}
 fi
 # A Redis run is sized in time, not in requests: -n is what the last bare run did in RUN_SECS
 # (redis-benchmark has no duration option). A slow host then makes fewer requests, not longer
@@ -218,6 +220,7 @@ done
 sysctl -q kernel.bpf_stats_enabled="$old_stats"
 
 # MariaDB: sysbench oltp_read_only, bare vs bare programs vs wirelens vs wirelens with peer-egress
+# vs the general and the slow query log
 start_mariadb
 SB=(sysbench oltp_read_only --db-driver=mysql --mysql-host="$SRV_IP" --mysql-user=wl
 	--mysql-db=sbtest --tables=2 --table-size=10000 --threads=8)
@@ -225,6 +228,21 @@ SB=(sysbench oltp_read_only --db-driver=mysql --mysql-host="$SRV_IP" --mysql-use
 sb_run() {
 	taskset -c 0 "${SB[@]}" --time="$SB_SECS" run 2>/dev/null |
 		sed -n 's/.*transactions: *[0-9]* *(\([0-9.]*\) per sec.*/\1/p'
+}
+# The server's logs go to files in its data directory, removed after each run.
+sb_log() { # general_log | slow_log: on, one run, off
+	local on off
+	case $1 in
+	general_log) on="SET GLOBAL general_log_file='$dir/general.log', general_log=1" off="SET GLOBAL general_log=0" ;;
+	slow_log) on="SET GLOBAL slow_query_log_file='$dir/slow.log', long_query_time=0, slow_query_log=1"
+		off="SET GLOBAL slow_query_log=0, long_query_time=10" ;;
+	esac
+	sql "SET GLOBAL log_output='FILE'; $on" || { echo "app.sh: $1 on failed" >&2; exit 1; }
+	sb_run
+	sql "$off"
+	# a row that logged nothing would be a bare run under another name
+	[ -s "$dir/general.log" ] || [ -s "$dir/slow.log" ] || { echo "app.sh: $1 wrote nothing" >&2; exit 1; }
+	rm -f "$dir/general.log" "$dir/slow.log"
 }
 echo "app.sh: MariaDB sysbench oltp_read_only, $ROUNDS rounds of ${SB_SECS}s, 8 threads" >&2
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -238,9 +256,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	attach --hooks peer-egress,tc-egress
 	wt=$(sb_run)
 	detach
-	printf 'application\tmariadb oltp_read_only: bare\ttps\t%s\t%s\n' "$b" "$b" >>"$ROWS"
-	printf 'application\tmariadb oltp_read_only: xdp_pass\ttps\t%s\t%s\n' "$x" "$b" >>"$ROWS"
-	printf 'application\tmariadb oltp_read_only: wirelens\ttps\t%s\t%s\n' "$w" "$b" >>"$ROWS"
-	printf 'application\tmariadb oltp_read_only: wirelens_peer\ttps\t%s\t%s\n' "$wt" "$b" >>"$ROWS"
-	echo "  round $r: bare $b, bare programs $x, wirelens $w, wirelens with peer-egress hooks $wt tps" >&2
+	g=$(sb_log general_log)
+	sl=$(sb_log slow_log)
+	[ -n "$b" ] && [ -n "$g" ] && [ -n "$sl" ] || { echo "app.sh: a sysbench run failed" >&2; exit 1; }
+	for v in "bare $b" "xdp_pass $x" "wirelens $w" "wirelens_peer $wt" "general_log $g" "slow_log $sl"; do
+		set -- $v
+		printf 'application\tmariadb oltp_read_only: %s\ttps\t%s\t%s\n' "$1" "$2" "$b" >>"$ROWS"
+	done
+	echo "  round $r: bare $b, bare programs $x, wirelens $w, wirelens with peer-egress hooks $wt, general log $g, slow log $sl tps" >&2
 done

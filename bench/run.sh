@@ -7,8 +7,9 @@
 #      1), the first one's tables printed whole, each row's ratio against a bare program of the
 #      same run;
 #   2. live pps on a veth (bench/pktgen.sh): 1 and 10,000 flows, wirelens / bare XDP_PASS;
-#   3. application throughput (bench/app.sh): Redis and MariaDB, nothing / wirelens / MONITOR /
-#      slow log, and the CPU figure;
+#   3. application throughput (bench/app.sh): Redis and MariaDB, nothing / wirelens / the
+#      server's own ways to see every command (MONITOR and the slow log; the general and the slow
+#      query log), and the CPU figure;
 #   then the map memory at the defaults (bench_wirelens mem) and the verifier table.
 set -u
 BUILD=$(cd "${1:-build}" && pwd)
