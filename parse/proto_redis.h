@@ -912,7 +912,8 @@ __noinline int wl_redis_shape_build(struct wl_l7_state *s, __u32 pos, __u32 len,
 __noinline __u32 wl_redis_shape_at(struct wl_l7_state *s, __u32 pos, __u32 lim)
 {
 	struct wl_redis_scratch *rs;
-	__u32 len;
+	__u32 len, n;
+	__u64 diff = 0;
 
 	if (!s)
 		return 0;
@@ -920,16 +921,16 @@ __noinline __u32 wl_redis_shape_at(struct wl_l7_state *s, __u32 pos, __u32 lim)
 	len = rs->shape_len;
 	if (!len || lim > WL_L7_WINDOW || pos + len > lim)
 		return 0;
+	n = rs->shape_chunks;
 	for (__u32 k = 0; k < WL_REDIS_SHAPE_CHUNKS; k++) {
 		__u64 v;
 
-		if (k >= rs->shape_chunks)
+		if (k >= n)
 			break;
 		v = wl_ld64(&s->buf[(pos + rs->shape_off[k]) & (WL_L7_WINDOW - 1)]);
-		if ((v ^ rs->shape_val[k]) & rs->shape_mask[k])
-			return 0;
+		diff |= (v ^ rs->shape_val[k]) & rs->shape_mask[k];
 	}
-	return len;
+	return diff ? 0 : len;
 }
 
 /* 8 window bytes from index i, little-endian (the scratch has room past the window). */
