@@ -66,8 +66,8 @@ static const char man_exit_status[] =
 	".TP\n.B 2\nusage error: unknown verb or option, a bad or missing value\n";
 
 static const char man_files[] =
-	".TP\n.I " WL_PIN_ROOT "/v7\n"
-	"the pinned maps, links and programs (map ABI v7); another ABI version has its own "
+	".TP\n.I " WL_PIN_ROOT "/v8\n"
+	"the pinned maps, links and programs (map ABI v8); another ABI version has its own "
 	"directory. WIRELENS_PIN_ROOT moves the root (tests run side by side with their own).\n"
 	".TP\n.I /run/wirelens/lock\n"
 	"held while attach, detach, reset and watch change the pins (one lock per pin root: "

@@ -13,7 +13,7 @@
 #endif
 
 /* Bump on any incompatible layout change: pins live under a versioned directory. */
-#define WL_ABI_VERSION 7
+#define WL_ABI_VERSION 8
 #define WL_PIN_ROOT    "/sys/fs/bpf/wirelens"
 #define WL_PIN_DIR     WL_PIN_ROOT "/v6"
 
@@ -303,8 +303,8 @@ WL_ASSERT_SIZE(struct wl_sniff, 24);
 #define WL_FIFO_NEAR	 8    /* of them, held in the connection's entry (a power of 2) */
 #define WL_CONNS_DEFAULT 32768
 #define WL_CMD_STATS_MAX 16384
-#define WL_NEST_MAX	 16  /* nesting of replies walked (RESP arrays in arrays ...) */
-#define WL_L7_WINDOW	 256 /* payload bytes copied per parser window */
+#define WL_NEST_MAX	 16   /* nesting of replies walked (RESP arrays in arrays ...) */
+#define WL_L7_WINDOW	 1024 /* payload bytes copied per parser window */
 
 /* Per-command statistics key: protocol, server, command name. */
 struct wl_cmd_key {

@@ -131,7 +131,8 @@ struct wl_l7_state {
 	__u8 done;	    /* the step completed a message */
 	__u8 parser_pushes; /* the registry's WL_L7_F_PUSHES: the engine pushes none for the
 			     * request runs */
-	__u8 pad[6];
+	__u16 win_hw;	    /* bytes of buf the packet's windows have written (wiped up to) */
+	__u8 pad[4];
 	/* the running protocol's own working memory (see the contract above) */
 	__u8 priv[WL_L7_SCRATCH_PRIV] __attribute__((aligned(8)));
 	__u64 fifo_lat; /* wl_fifo_pop_g's answer: how long the request waited */
@@ -243,6 +244,7 @@ static __always_inline __u32 wl_win_avail(struct wl_l7_walk *w)
 		return 0;
 	s->win_off = off;
 	s->win_len = n;
+	s->win_hw |= n; /* at least the largest n: no branch for the verifier to walk */
 	return n;
 }
 

@@ -419,6 +419,22 @@ static __always_inline int wl_l7_begin(wl_ctx_t *ctx, struct wl_l7_walk *wp, __u
 	return 1;
 }
 
+/* The window as far as the packet's windows wrote, 64 bytes at a time. Global: verified once. */
+__noinline int wl_l7_buf_wipe(struct wl_l7_state *s)
+{
+	if (!s)
+		return 0;
+	for (__u32 i = 0; i < WL_L7_WINDOW / 64; i++) {
+		if (i * 64 >= s->win_hw)
+			break;
+#pragma unroll
+		for (__u32 k = 0; k < 64; k += 8)
+			wl_st64(&s->buf[i * 64 + k], 0); /* 8 bytes a store, as a memset would */
+	}
+	s->win_hw = 0;
+	return 0;
+}
+
 /*
  * No payload outlives the packet in a map (every map can be read from user space, by id if not
  * by pin): the window and the names looked up from it are wiped, and a direction's hdr keeps
@@ -430,7 +446,7 @@ static __always_inline void wl_l7_wipe(struct wl_l7_walk *w)
 	struct wl_l7_state *s = w->s;
 	struct wl_l7_dir *d = w->d;
 
-	__builtin_memset(s->buf, 0, WL_L7_WINDOW);
+	wl_l7_buf_wipe(s);
 	__builtin_memset(s->last_name, 0, WL_CMD_LEN);
 	__builtin_memset(s->name_key.command, 0, WL_CMD_LEN);
 	if (!s->job.is_tcp)

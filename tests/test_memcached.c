@@ -242,7 +242,7 @@ WL_TEST(memcached, large_value)
 }
 
 /*
- * Lines longer than the scanner takes per step (64 bytes) and than the window (256 bytes): a
+ * Lines longer than the scanner takes per step (64 bytes), one longer than the window (1 KB): a
  * token, a number or a key's length carried from one piece to the next, whole and cut at every
  * offset. A 200-byte key (its numbers past the first pieces), a 251-byte key (too long:
  * memcached answers CLIENT_ERROR and reads no data block, so the data line is a command of its

@@ -527,14 +527,14 @@ static size_t resp_cmd(char *out, int argc, const char *const *argv)
 
 /*
  * One segment of commands of every shape the whole-command path takes or hands on: case
- * variants of one name, 2-digit element counts, more elements than it parses (17), 3-digit
- * lengths, a value longer than the window, a container in the middle, a name longer than the
- * raw-name cache, an unknown name; then the same stream cut every 7 bytes. Exact counts and
+ * variants of one name, 2-digit element counts, more elements than it parses (17), 3- and
+ * 4-digit lengths, a value longer than the window, a container in the middle, a name longer than
+ * the raw-name cache, an unknown name; then the same stream cut every 7 bytes. Exact counts and
  * bytes per command.
  */
 WL_TEST(redis, whole_commands_mixed)
 {
-	static char big[301], mid[201];
+	static char big[WL_L7_WINDOW + 45], mid[201];
 	static char stream[4096];
 	const char *mset11[11] = {"MSET", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5"};
 	const char *mset17[17] = {"mset", "a", "1", "b", "2", "c", "3", "d", "4",
@@ -542,7 +542,7 @@ WL_TEST(redis, whole_commands_mixed)
 	const char *cfg[3] = {"CONFIG", "GET", "maxmemory"};
 	size_t set_b = 0, mset_b = 0, cfg_b = 0, geo_b = 0, other_b = 0;
 
-	memset(big, 'v', 300);
+	memset(big, 'v', WL_L7_WINDOW + 44);
 	memset(mid, 'w', 200);
 	stream[0] = 0;
 	set_b += resp_cmd(stream, 3, (const char *[]){"set", "k", "1"});
@@ -585,16 +585,16 @@ WL_TEST(redis, whole_commands_mixed)
 /*
  * Replies of every shape the whole-reply path takes or hands on, in one segment and cut every
  * 2, 3, 5 and 7 bytes (multi-digit lengths cut between digits): lines, errors, integers, bulk
- * strings (null, 3-digit, longer than the window), a RESP3 null, an aggregate, a transaction's
- * +QUEUED; exact per command.
+ * strings (null, 3-digit, 4-digit and longer than the window), a RESP3 null, an aggregate, a
+ * transaction's +QUEUED; exact per command.
  */
 WL_TEST(redis, whole_replies_mixed)
 {
-	static char reqs[2048], reps[4096], big[301];
+	static char reqs[2048], reps[4096], big[WL_L7_WINDOW + 45];
 	const char *get[2] = {"GET", "k"};
 	size_t get_b = 0, get_rb = 0, n;
 
-	memset(big, 'v', 300);
+	memset(big, 'v', WL_L7_WINDOW + 44);
 	reqs[0] = reps[0] = 0;
 	resp_cmd(reqs, 3, (const char *[]){"SET", "k", "v"});
 	strcat(reps, "+OK\r\n");
@@ -602,7 +602,8 @@ WL_TEST(redis, whole_replies_mixed)
 		get_b += resp_cmd(reqs, 2, get);
 	n = strlen(reps);
 	strcat(reps, "$3\r\nabc\r\n$-1\r\n-WRONGTYPE Operation against a key\r\n");
-	sprintf(reps + strlen(reps), "$300\r\n%s\r\n$120\r\n%.120s\r\n", big, big);
+	sprintf(reps + strlen(reps), "$%d\r\n%s\r\n$120\r\n%.120s\r\n", WL_L7_WINDOW + 44, big,
+		big);
 	get_rb = strlen(reps) - n;
 	resp_cmd(reqs, 2, (const char *[]){"INCR", "n"});
 	strcat(reps, ":42\r\n");
@@ -1094,6 +1095,44 @@ WL_TEST(redis, state_open_between_packets)
 		conv_resp(h, &c, "-ERR unknown command\r\n");
 		CU_ASSERT_EQUAL(scratch_holds("ZQXW"), 0);
 		CU_ASSERT_EQUAL(open_entries(), 0);
+	}
+}
+
+/*
+ * The payload window is wiped as far as the packet's windows wrote, not only its first bytes: a
+ * pipeline of 18 SETs (about 1.4 KB, two windows) and their 18 values as replies, each value
+ * holding a marker of its own, so markers lie all along the window and past its end. None is
+ * left in any CPU's scratch after its packet.
+ */
+WL_TEST(redis, window_wiped_whole)
+{
+	static char reqs[2048], reps[2048];
+	char val[18][64], key[8], marker[16];
+
+	reqs[0] = reps[0] = 0;
+	for (int i = 0; i < 18; i++) {
+		snprintf(key, sizeof(key), "k%02d", i);
+		snprintf(val[i], sizeof(val[i]), "%.*sQJXZ%02dKWV%.*s", 20 + i,
+			 "......................................", i, 10, "..........");
+		resp_cmd(reqs, 3, (const char *[]){"SET", key, val[i]});
+		sprintf(reps + strlen(reps), "$%zu\r\n%s\r\n", strlen(val[i]), val[i]);
+	}
+	CU_ASSERT_TRUE(strlen(reqs) > WL_L7_WINDOW + 64);
+	FOR_EACH_HOOK(h) {
+		struct conv c;
+
+		conv_start(h, &c, 6379);
+		conv_req(h, &c, reqs);
+		for (int i = 0; i < 18; i++) {
+			snprintf(marker, sizeof(marker), "QJXZ%02dKWV", i);
+			CU_ASSERT_EQUAL(scratch_holds(marker), 0);
+		}
+		conv_resp(h, &c, reps);
+		for (int i = 0; i < 18; i++) {
+			snprintf(marker, sizeof(marker), "QJXZ%02dKWV", i);
+			CU_ASSERT_EQUAL(scratch_holds(marker), 0);
+		}
+		EXPECT_CMD(6379, "SET", 18, 18, 0, strlen(reqs), strlen(reps));
 	}
 }
 

@@ -12,7 +12,7 @@ HOST_IP6=2001:db8:$ID::1
 SRV_IP6=2001:db8:$ID::2
 # each test its own pin root, so live tests can run side by side
 export WIRELENS_PIN_ROOT=${WIRELENS_PIN_ROOT:-/sys/fs/bpf/wlt$$}
-PIN_DIR=$WIRELENS_PIN_ROOT/v7 # WL_ABI_VERSION
+PIN_DIR=$WIRELENS_PIN_ROOT/v8 # WL_ABI_VERSION
 CLEANUP=()
 FAILS=0
 
