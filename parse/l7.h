@@ -587,11 +587,11 @@ static __always_inline __u64 wl_fifo_word_or_lost(struct wl_conn *c, struct wl_f
 
 /*
  * Publishes a FIFO position moved on by one, v (the producer's tail, the consumer's head: each
- * written by its side alone, so v is *pos + 1), after the stores before it. x86 keeps stores in order, and loads in order (TSO): a
- * store the compiler cannot move is enough there. The locked add it replaces is a full barrier
- * that waits for every store before it, lines the other CPU may hold: ~4% of the hooks' live
- * time at redis-benchmark -P 1. Elsewhere the atomic stays the barrier. (The BPF objects are
- * built for the loader's architecture: __TARGET_ARCH_x86 is the kernel's.)
+ * written by its side alone, so v is *pos + 1), after the stores before it. x86 keeps stores in
+ * order, and loads in order (TSO): a store the compiler cannot move is enough there. The locked add
+ * it replaces is a full barrier that waits for every store before it, lines the other CPU may hold:
+ * ~4% of the hooks' live time at redis-benchmark -P 1. Elsewhere the atomic stays the barrier. (The
+ * BPF objects are built for the loader's architecture: __TARGET_ARCH_x86 is the kernel's.)
  */
 static __always_inline void wl_fifo_publish(__u32 *pos, __u32 v)
 {
